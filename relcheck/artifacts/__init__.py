@@ -1,0 +1,1 @@
+"""Parsed artifacts as plain dataclasses. Checks read these; only parsers build them."""

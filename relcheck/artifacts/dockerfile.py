@@ -1,0 +1,155 @@
+"""A Dockerfile as checks see it: stages of instructions, with lines and resolved variables."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+
+SHELL_SPLIT = re.compile(r"&&|\|\||;|\||\n")
+_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str  # upper-case: FROM, RUN, CMD, ...
+    args: tuple[str, ...]  # as BuildKit splits them (exec form: the JSON array items)
+    flags: tuple[str, ...]  # --from=builder, --interval=30s, ...
+    json_form: bool
+    original: str  # the instruction text, continuations joined
+    line: int  # 1-based first line
+    end_line: int
+    sub_keyword: str | None = None  # ONBUILD RUN ... -> "RUN"
+    heredocs: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """Arguments as one string (shell form command line)."""
+        return " ".join(self.args)
+
+    def flag(self, name: str) -> str | None:
+        prefix = f"--{name}="
+        for flag in self.flags:
+            if flag.lower().startswith(prefix):
+                return flag[len(prefix) :]
+        return None
+
+
+@dataclass
+class Stage:
+    index: int
+    from_instruction: Instruction
+    image: str  # as written, e.g. node:${NODE_VERSION}-alpine
+    resolved_image: str | None  # after ARG substitution; None when a variable stays unknown
+    alias: str | None
+    instructions: list[Instruction] = field(default_factory=list)
+    parent: Stage | None = None  # the stage this one is built FROM, if any
+
+    @property
+    def name(self) -> str:
+        return self.alias or str(self.index)
+
+    def chain(self) -> list[Stage]:
+        """This stage and the stages it is built FROM, oldest first."""
+        stages: list[Stage] = []
+        node: Stage | None = self
+        while node is not None and node not in stages:
+            stages.append(node)
+            node = node.parent
+        return list(reversed(stages))
+
+    def base_image(self) -> str | None:
+        """The external image at the root of the chain (None if unresolved)."""
+        return self.chain()[0].resolved_image
+
+
+@dataclass
+class Dockerfile:
+    path: str
+    stages: list[Stage]
+    global_args: dict[str, str | None]
+    lines: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def final(self) -> Stage | None:
+        return self.stages[-1] if self.stages else None
+
+    def final_instructions(self) -> list[Instruction]:
+        """Instructions that build the final image, through the stages it is based on."""
+        final = self.final
+        if final is None:
+            return []
+        return [ins for stage in final.chain() for ins in stage.instructions]
+
+
+def substitute(text: str, variables: dict[str, str | None]) -> str | None:
+    """Expand $VAR / ${VAR} / ${VAR:-default}; None when a variable is unknown."""
+    unknown = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal unknown
+        name = match.group("braced") or match.group("plain")
+        whole = match.group(0)
+        value = variables.get(name)
+        if value is None:
+            default = re.match(r"\$\{[^:}-]+:?-([^}]*)\}", whole)
+            if default:
+                return default.group(1)
+            unknown = True
+            return whole
+        return value
+
+    result = _VAR.sub(replace, text)
+    return None if unknown else result
+
+
+def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
+    """ENV/ARG key-value pairs; handles `ENV K=V K2="a b"` and the legacy `ENV K V`."""
+    if instruction.keyword not in ("ENV", "ARG"):
+        return []
+    args = list(instruction.args)
+    if instruction.keyword == "ENV" and args and "=" not in args[0] and len(args) >= 2:
+        return [(args[0], " ".join(args[1:]))]
+    pairs = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        pairs.append((key, _unquote(value) if sep else ""))
+    return pairs
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def command_argv(instruction: Instruction) -> list[str]:
+    """The argv of CMD/ENTRYPOINT/RUN: the JSON array, or the shell line split into words."""
+    if instruction.json_form:
+        return list(instruction.args)
+    return shell_words(instruction.text)
+
+
+def shell_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text, comments=False, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def shell_commands(text: str) -> list[list[str]]:
+    """A shell line split on && || ; | and newlines into word lists (good enough for RUN lines)."""
+    commands = []
+    for part in SHELL_SPLIT.split(text):
+        words = shell_words(part)
+        if words:
+            commands.append(words)
+    return commands
+
+
+def is_json_array(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), list)
+    except ValueError:
+        return False

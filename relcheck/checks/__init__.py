@@ -1,0 +1,1 @@
+"""Rule implementations, one module per area, bound to their codes with @check."""

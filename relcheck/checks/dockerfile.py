@@ -1,0 +1,509 @@
+"""D rules: Dockerfiles. Each check reads parsed Dockerfiles from the Project, never files."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+
+from relcheck.artifacts.dockerfile import (
+    Dockerfile,
+    Instruction,
+    Stage,
+    command_argv,
+    env_pairs,
+    shell_commands,
+    shell_words,
+    substitute,
+)
+from typing import TYPE_CHECKING
+
+from relcheck.durations import format_seconds, parse_go_duration
+from relcheck.model import Finding, Location, Severity
+from relcheck.registry import check
+
+if TYPE_CHECKING:
+    from relcheck.engine import CheckContext
+
+INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init"})
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+SMALL_BASE_MARKERS = ("alpine", "slim", "distroless", "minimal", "micro", "chiseled", "busybox")
+NODE_PROGRAMS = frozenset({"node", "nodejs", "npm", "yarn", "pnpm", "pm2", "pm2-runtime", "npx"})
+PRODUCTION_FLAGS = frozenset({"--omit=dev", "--only=production", "--only=prod", "--production",
+                              "--production=true", "--prod", "-P"})
+_BUILD_STEP = re.compile(
+    r"^(?:(?:npm|pnpm)\s+run(?:-script)?\s+build\S*|(?:yarn|pnpm)\s+(?:run\s+)?build\S*|"
+    r"(?:npx\s+)?tsc\b.*|(?:npx\s+)?nest\s+build\b.*|(?:npx\s+)?ng\s+build\b.*|(?:npx\s+)?next\s+build\b.*|"
+    r"(?:npx\s+)?vite\s+build\b.*|(?:npx\s+)?webpack\b.*|go\s+build\b.*|cargo\s+build\b.*|"
+    r"mvn\s+.*\b(?:package|install)\b.*|(?:\./)?gradlew?\s+.*\bbuild\b.*)$"
+)
+
+
+def _location(dockerfile: Dockerfile, instruction: Instruction) -> Location:
+    end_line = instruction.end_line
+    last = dockerfile.lines[end_line - 1] if 0 < end_line <= len(dockerfile.lines) else ""
+    return Location(dockerfile.path, instruction.line, 1, end_line, max(len(last), 1) + 1)
+
+
+def _scope(instruction: Instruction) -> tuple[int, int]:
+    return instruction.line, instruction.end_line
+
+
+def _last(instructions: list[Instruction], keyword: str) -> Instruction | None:
+    for instruction in reversed(instructions):
+        if instruction.keyword == keyword:
+            return instruction
+    return None
+
+
+def _variables_before(dockerfile: Dockerfile, target: Instruction | None) -> dict[str, str | None]:
+    """ARG/ENV values known when `target` runs (global ARG defaults, then the final chain's ARG/ENV)."""
+    variables = dict(dockerfile.global_args)
+    for instruction in dockerfile.final_instructions():
+        if instruction is target:
+            break
+        for key, value in env_pairs(instruction):
+            if instruction.keyword == "ARG" and not value:
+                variables.setdefault(key, variables.get(key))
+            else:
+                variables[key] = substitute(value, variables) if value else value
+    return variables
+
+
+def _stage_identity(stage: Stage, what: str) -> str:
+    return f"stage:{stage.name}/{what}"
+
+
+def _final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
+    for dockerfile in ctx.project.dockerfiles:
+        if dockerfile.final is not None:
+            yield dockerfile, dockerfile.final
+
+
+def _program(word: str) -> str:
+    return posixpath.basename(word)
+
+
+@check("D001")
+def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile, final in _final(ctx):
+        user_instruction = _last(dockerfile.final_instructions(), "USER")
+        if user_instruction is None:
+            base = final.base_image() or ""
+            if "nonroot" in base.lower():
+                continue
+            root_from = final.chain()[0].from_instruction
+            yield ctx.finding(
+                _location(dockerfile, final.from_instruction),
+                f"final stage sets no USER, so the container runs as the base image's user "
+                f"({base or 'unknown'}, root unless the image says otherwise)",
+                identity=_stage_identity(final, "USER"), value="no USER", scope=_scope(root_from),
+            )
+            continue
+        user = substitute(user_instruction.args[0], _variables_before(dockerfile, user_instruction))
+        if user is None:
+            continue  # a variable we cannot resolve: do not guess
+        name = user.split(":", 1)[0]
+        if name in ("root", "0"):
+            yield ctx.finding(
+                _location(dockerfile, user_instruction),
+                f"final stage runs as root (USER {user})",
+                identity=_stage_identity(final, "USER"), value=user, scope=_scope(user_instruction),
+            )
+
+
+def _start_instruction(instructions: list[Instruction]) -> tuple[Instruction | None, Instruction | None]:
+    return _last(instructions, "ENTRYPOINT"), _last(instructions, "CMD")
+
+
+def _argv(instruction: Instruction) -> list[str]:
+    argv = command_argv(instruction)
+    if not instruction.json_form and argv and argv[0] == "exec":
+        argv = argv[1:]
+    return argv
+
+
+@check("D002")
+def init_process(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile, final in _final(ctx):
+        entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+        starter = entrypoint or cmd
+        if starter is None:
+            yield ctx.finding(
+                _location(dockerfile, final.from_instruction),
+                "no ENTRYPOINT or CMD: the base image's command runs as PID 1 without an init "
+                "(dumb-init or tini) to forward signals",
+                identity=_stage_identity(final, "init"), value="no command",
+                scope=_scope(final.from_instruction),
+            )
+            continue
+        argv = _argv(starter)
+        first = _program(argv[0]) if argv else ""
+        if first in INIT_PROGRAMS:
+            continue
+        yield ctx.finding(
+            _location(dockerfile, starter),
+            f"{starter.keyword} starts '{first or starter.text}' as PID 1 without an init "
+            "(dumb-init or tini), so signals may not reach the service and zombies are not reaped",
+            identity=_stage_identity(final, "init"), value=first, scope=_scope(starter),
+        )
+
+
+@check("D003")
+def exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile, final in _final(ctx):
+        entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+        for instruction in (entrypoint, cmd):
+            if instruction is None:
+                continue
+            identity = _stage_identity(final, instruction.keyword)
+            if not instruction.json_form:
+                words = shell_words(instruction.text)
+                if words and words[0] == "exec":
+                    continue  # the shell replaces itself with the service
+                hint = (" (it looks like a JSON array but is not valid JSON, so Docker runs it as shell form)"
+                        if instruction.text.lstrip().startswith("[") else "")
+                yield ctx.finding(
+                    _location(dockerfile, instruction),
+                    f"{instruction.keyword} uses the shell form{hint}: /bin/sh becomes PID 1 and does not "
+                    "forward SIGTERM to the service",
+                    identity=identity, value=instruction.text, scope=_scope(instruction),
+                )
+                continue
+            argv = list(instruction.args)
+            runs_first = instruction is entrypoint or entrypoint is None
+            if runs_first and len(argv) >= 2 and _program(argv[0]) in SHELLS and argv[1].startswith("-") \
+                    and "c" in argv[1]:
+                yield ctx.finding(
+                    _location(dockerfile, instruction),
+                    f"{instruction.keyword} runs '{argv[0]} {argv[1]}' as PID 1: the shell does not forward "
+                    "SIGTERM to the service",
+                    identity=identity, value=" ".join(argv), scope=_scope(instruction),
+                )
+
+
+def _package_manager_start(argv: list[str]) -> str | None:
+    for index, word in enumerate(argv):
+        program = _program(word)
+        following = argv[index + 1] if index + 1 < len(argv) else ""
+        if program == "npm" and following in ("start", "run", "run-script", "restart"):
+            return f"npm {following}"
+        if program in ("yarn", "pnpm"):
+            return f"{program} {following}".strip()
+    return None
+
+
+@check("D004")
+def no_package_manager_start(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile, final in _final(ctx):
+        entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+        for instruction in (entrypoint, cmd):
+            if instruction is None:
+                continue
+            words = [w for c in shell_commands(instruction.text) for w in c] if not instruction.json_form \
+                else list(instruction.args)
+            found = _package_manager_start(words)
+            if found:
+                yield ctx.finding(
+                    _location(dockerfile, instruction),
+                    f"{instruction.keyword} starts the service through '{found}', which does not reliably "
+                    "forward SIGTERM; start node directly",
+                    identity=_stage_identity(final, instruction.keyword), value=found, scope=_scope(instruction),
+                )
+
+
+# Docker's HEALTHCHECK defaults, used when an option is absent.
+_HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start-period": "0s", "retries": "3"}
+
+
+@check("D005")
+def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile, final in _final(ctx):
+        instruction = _last(dockerfile.final_instructions(), "HEALTHCHECK")
+        identity = _stage_identity(final, "HEALTHCHECK")
+        if instruction is None:
+            yield ctx.finding(
+                _location(dockerfile, final.from_instruction),
+                "final stage has no HEALTHCHECK, so runtimes outside Kubernetes never notice a hung process",
+                identity=identity, value="none", scope=_scope(final.from_instruction),
+            )
+            continue
+        if instruction.args and instruction.args[0].upper() == "NONE":
+            yield ctx.finding(
+                _location(dockerfile, instruction),
+                "HEALTHCHECK NONE disables the health check",
+                identity=identity, value="NONE", scope=_scope(instruction),
+            )
+            continue
+        differences = list(_healthcheck_differences(instruction, ctx.params))
+        if differences:
+            yield ctx.finding(
+                _location(dockerfile, instruction),
+                "HEALTHCHECK options differ from the standard: " + "; ".join(differences),
+                identity=identity, value="; ".join(differences), severity=Severity.INFO,
+                scope=_scope(instruction),
+            )
+
+
+def _healthcheck_differences(instruction: Instruction, params: dict) -> Iterator[str]:
+    for option, param in (("interval", "interval"), ("timeout", "timeout"), ("start-period", "start_period")):
+        written = instruction.flag(option)
+        actual = parse_go_duration(written or _HEALTHCHECK_DEFAULTS[option])
+        expected = parse_go_duration(str(params[param]))
+        if actual is None or expected is None or actual == expected:
+            continue
+        source = written or f"{_HEALTHCHECK_DEFAULTS[option]} (Docker's default)"
+        yield f"--{option} {source}, expected {format_seconds(expected)}"
+    written = instruction.flag("retries")
+    try:
+        retries = int(written or _HEALTHCHECK_DEFAULTS["retries"])
+    except ValueError:
+        return
+    if retries != int(params["retries"]):
+        yield f"--retries {retries}, expected {params['retries']}"
+
+
+def _run_commands(instruction: Instruction) -> list[list[str]]:
+    text = instruction.text
+    if instruction.heredocs:
+        text = "\n".join(instruction.heredocs)
+    if instruction.json_form:
+        return [list(instruction.args)]
+    return shell_commands(text)
+
+
+def _strip_env_prefix(words: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`NODE_ENV=production npm ci` -> (['npm', 'ci'], {'NODE_ENV': 'production'})."""
+    env: dict[str, str] = {}
+    index = 0
+    while index < len(words) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[index]):
+        key, _, value = words[index].partition("=")
+        env[key] = value
+        index += 1
+    return words[index:], env
+
+
+@check("D006")
+def multi_stage_build(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile in ctx.project.dockerfiles:
+        if len(dockerfile.stages) != 1:
+            continue
+        stage = dockerfile.stages[0]
+        for instruction in stage.instructions:
+            if instruction.keyword != "RUN":
+                continue
+            for words in _run_commands(instruction):
+                words, _ = _strip_env_prefix(words)
+                command = " ".join(words)
+                if _BUILD_STEP.match(command):
+                    yield ctx.finding(
+                        _location(dockerfile, instruction),
+                        f"the only stage both builds ('{command}') and runs the service; build in a separate stage",
+                        identity=_stage_identity(stage, "build"), value=command, scope=_scope(instruction),
+                    )
+                    break
+            else:
+                continue
+            break
+
+
+def _dependency_install(words: list[str]) -> tuple[str, bool] | None:
+    """(command, omits dev dependencies) when `words` installs the project's dependencies."""
+    words, env = _strip_env_prefix(words)
+    if not words:
+        return None
+    program = _program(words[0])
+    rest = words[1:]
+    flags = [w for w in rest if w.startswith("-")]
+    positional = [w for w in rest if not w.startswith("-")]
+    prod = any(f in PRODUCTION_FLAGS for f in flags) or env.get("NODE_ENV") == "production" or (
+        "--omit" in rest and rest.index("--omit") + 1 < len(rest) and rest[rest.index("--omit") + 1] == "dev")
+    if program == "npm" and positional and positional[0] in ("install", "i", "ci", "add"):
+        if "-g" in flags or "--global" in flags or (positional[0] != "ci" and len(positional) > 1):
+            return None
+        return f"npm {positional[0]}", prod
+    if program == "yarn" and (not positional or positional[0] == "install"):
+        if "global" in positional:
+            return None
+        return "yarn install", prod
+    if program == "pnpm" and positional and positional[0] in ("install", "i"):
+        if "-g" in flags or "--global" in flags or len(positional) > 1:
+            return None
+        return f"pnpm {positional[0]}", prod
+    return None
+
+
+def _is_prune(words: list[str]) -> bool:
+    words, _ = _strip_env_prefix(words)
+    return bool(words) and _program(words[0]) == "npm" and "prune" in words and any(
+        w in PRODUCTION_FLAGS or w == "dev" for w in words)
+
+
+@check("D007")
+def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile, final in _final(ctx):
+        instructions = dockerfile.final_instructions()
+        node_env_production = False
+        pending: list[tuple[Instruction, str]] = []
+        for instruction in instructions:
+            if instruction.keyword == "ENV":
+                variables = _variables_before(dockerfile, instruction)
+                for key, value in env_pairs(instruction):
+                    if key == "NODE_ENV":
+                        node_env_production = substitute(value, variables) == "production"
+            if instruction.keyword != "RUN":
+                continue
+            for words in _run_commands(instruction):
+                if _is_prune(words):
+                    pending.clear()
+                    continue
+                install = _dependency_install(words)
+                if install and not install[1] and not node_env_production:
+                    pending.append((instruction, install[0]))
+        for instruction, command in pending:
+            yield ctx.finding(
+                _location(dockerfile, instruction),
+                f"'{command}' in the final image installs dev dependencies; add --omit=dev "
+                "(or set NODE_ENV=production first)",
+                identity=_stage_identity(final, "install"), value=command, scope=_scope(instruction),
+            )
+
+
+def _copies_whole_context(instruction: Instruction) -> bool:
+    if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from") is not None:
+        return False
+    sources = list(instruction.args[:-1])
+    return any(source in (".", "./") for source in sources)
+
+
+@check("D008")
+def dependency_layer_caching(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile in ctx.project.dockerfiles:
+        for stage in dockerfile.stages:
+            copy_all: Instruction | None = None
+            for instruction in stage.instructions:
+                if copy_all is None and _copies_whole_context(instruction):
+                    copy_all = instruction
+                elif copy_all is not None and instruction.keyword == "RUN":
+                    install = next((i for w in _run_commands(instruction) if (i := _dependency_install(w))), None)
+                    if install:
+                        yield ctx.finding(
+                            _location(dockerfile, copy_all),
+                            f"'{copy_all.keyword} {copy_all.text}' comes before '{install[0]}' (line "
+                            f"{instruction.line}), so every source change reinstalls all dependencies",
+                            identity=_stage_identity(stage, "copy-before-install"), value=install[0],
+                            scope=_scope(copy_all),
+                        )
+                        break
+
+
+def _image_reference(image: str) -> tuple[str, str | None, str | None]:
+    """(repository, tag, digest) of an image reference."""
+    name, _, digest = image.partition("@")
+    last_slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > last_slash:
+        return name[:colon], name[colon + 1 :], digest or None
+    return name, None, digest or None
+
+
+@check("D009")
+def pinned_base_image(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile in ctx.project.dockerfiles:
+        aliases: set[str] = set()
+        for stage in dockerfile.stages:
+            resolved = stage.resolved_image
+            if resolved is not None and resolved.lower() not in aliases and resolved.lower() != "scratch":
+                repository, tag, digest = _image_reference(resolved)
+                if digest is None and (tag is None or tag == "latest"):
+                    what = "no tag" if tag is None else "the 'latest' tag"
+                    shown = resolved if resolved == stage.image else f"{stage.image} = {resolved}"
+                    yield ctx.finding(
+                        _location(dockerfile, stage.from_instruction),
+                        f"base image '{shown}' has {what}; pin a version tag or a digest",
+                        identity=_stage_identity(stage, "FROM"), value=resolved,
+                        scope=_scope(stage.from_instruction),
+                    )
+            if stage.alias:
+                aliases.add(stage.alias.lower())
+
+
+@check("D010")
+def small_base_image(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile, final in _final(ctx):
+        root = final.chain()[0]
+        image = root.resolved_image
+        if image is None:
+            continue
+        lower = image.lower()
+        if lower == "scratch" or "chainguard" in lower or any(marker in lower for marker in SMALL_BASE_MARKERS):
+            continue
+        yield ctx.finding(
+            _location(dockerfile, root.from_instruction),
+            f"final image is based on '{image}', a full distribution image; use a slim, alpine or distroless variant",
+            identity=_stage_identity(final, "base"), value=image, scope=_scope(root.from_instruction),
+        )
+
+
+def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:
+    image = (final.base_image() or "").lower()
+    repository = _image_reference(image)[0].rsplit("/", 1)[-1]
+    if "node" in repository:
+        return True
+    entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+    for instruction in (entrypoint, cmd):
+        if instruction is not None and any(_program(w) in NODE_PROGRAMS for w in _argv(instruction)[:3]):
+            return True
+    return False
+
+
+@check("D011")
+def node_env_production(ctx: CheckContext) -> Iterator[Finding]:
+    for dockerfile, final in _final(ctx):
+        if not _is_node_stage(dockerfile, final):
+            continue
+        value: str | None = ""
+        for instruction in dockerfile.final_instructions():
+            if instruction.keyword != "ENV":
+                continue
+            for key, raw in env_pairs(instruction):
+                if key == "NODE_ENV":
+                    value = substitute(raw, _variables_before(dockerfile, instruction))
+        if value is None or value == "production":
+            continue  # unknown (a build argument) or set
+        detail = f"sets NODE_ENV={value}" if value else "never sets NODE_ENV"
+        yield ctx.finding(
+            _location(dockerfile, final.from_instruction),
+            f"Node.js final stage {detail}; set ENV NODE_ENV=production",
+            identity=_stage_identity(final, "NODE_ENV"), value=value or "unset",
+            scope=_scope(final.from_instruction),
+        )
+
+
+@check("D012")
+def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
+    from relcheck.discovery import read_text
+    from relcheck.parsers.dockerignore import excludes_directory, parse_dockerignore
+
+    root = ctx.project.root
+    for dockerfile in ctx.project.dockerfiles:
+        folder = posixpath.dirname(dockerfile.path)
+        name = posixpath.basename(dockerfile.path)
+        candidates = [posixpath.join(folder, f"{name}.dockerignore"), posixpath.join(folder, ".dockerignore")]
+        found = next((c for c in candidates if (root / c).is_file()), None)
+        if found is None:
+            yield ctx.finding(
+                Location(dockerfile.path, 1, 1),
+                "no .dockerignore beside the Dockerfile: node_modules and .git go into the build context",
+                identity="dockerignore", value="missing",
+            )
+            continue
+        text, _ = read_text(root / found, 1024 * 1024)
+        patterns = parse_dockerignore(text or "")
+        missing = [entry for entry in ("node_modules", ".git") if not excludes_directory(patterns, entry)]
+        if missing:
+            yield ctx.finding(
+                Location(found, 1, 1),
+                f"{posixpath.basename(found)} does not exclude {' and '.join(missing)}",
+                identity="dockerignore", value=",".join(missing),
+            )

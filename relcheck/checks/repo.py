@@ -1,0 +1,50 @@
+"""R rules: files the standard asks a service to have. Quiet when the scan holds no service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from relcheck.model import Finding, Location
+from relcheck.registry import check
+
+if TYPE_CHECKING:
+    from relcheck.engine import CheckContext
+
+
+def _missing(ctx: CheckContext, evidence: list[str], message: str, what: str) -> Iterator[Finding]:
+    anchor = ctx.project.service_anchor()
+    if anchor is None or evidence:
+        return
+    yield ctx.finding(Location(anchor, 1, 1), message, identity=f"repo:{what}", value="missing")
+
+
+@check("R001")
+def runbook(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _missing(ctx, ctx.project.repo.runbooks,
+                        "no runbook (RUNBOOK.md or docs/runbook*) for this service", "runbook")
+
+
+@check("R002")
+def dashboard(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _missing(ctx, ctx.project.repo.dashboards,
+                        "no Grafana dashboard JSON (a JSON file with `panels`) for this service", "dashboard")
+
+
+@check("R003")
+def alert_rules_present(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _missing(ctx, ctx.project.repo.alert_files,
+                        "no Prometheus alert rules (a rule file with `alert:` entries or a PrometheusRule)",
+                        "alerts")
+
+
+@check("R004")
+def load_tests(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _missing(ctx, ctx.project.repo.load_tests,
+                        "no load-test scripts (k6 or Artillery) for this service", "load-tests")
+
+
+@check("R005")
+def chaos_experiments(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _missing(ctx, ctx.project.repo.chaos_experiments,
+                        "no chaos experiments (Chaos Mesh or Litmus objects) for this service", "chaos")

@@ -1,0 +1,225 @@
+"""Configuration: .relcheck.yaml at the scan root, --config FILE, or [tool.relcheck] in pyproject.toml."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relcheck.discovery import DEFAULT_MAX_FILE_SIZE
+from relcheck.model import RuleMeta
+from relcheck.selectors import UnknownRuleError, resolve
+
+CONFIG_NAMES = (".relcheck.yaml", ".relcheck.yml")
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.json"
+
+
+class ConfigError(Exception):
+    """A bad configuration: one line naming the file, the key and what is wrong."""
+
+    def __init__(self, source: str, key: str, problem: str, line: int | None = None,
+                 column: int | None = None) -> None:
+        where = source if line is None else f"{source}:{line}:{column or 1}"
+        keypart = f" {key}:" if key else ""
+        super().__init__(f"{where}:{keypart} {problem}")
+
+
+@dataclass
+class Config:
+    source: str | None = None
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    fail_on: str | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+
+def find_config(root: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = root / name
+        if candidate.is_file():
+            return candidate
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and "[tool.relcheck" in pyproject.read_text(encoding="utf-8", errors="replace"):
+        return pyproject
+    return None
+
+
+def load_config(path: Path | None, rules: list[RuleMeta], label: str | None = None) -> Config:
+    if path is None:
+        return Config()
+    source = label or path.name
+    if path.name == "pyproject.toml":
+        data, locate = _load_pyproject(path, source)
+    else:
+        data, locate = _load_yaml(path, source)
+    if data is None:
+        return Config(source=source)
+    _validate_schema(data, source, locate)
+    config = Config(
+        source=source,
+        select=data.get("select"),
+        ignore=list(data.get("ignore", [])),
+        severity=dict(data.get("severity", {})),
+        params={k: dict(v) for k, v in data.get("params", {}).items()},
+        exclude=list(data.get("exclude", [])),
+        per_file_ignores={k: list(v) for k, v in data.get("per-file-ignores", {}).items()},
+        fail_on=data.get("fail-on"),
+        max_file_size=data.get("max-file-size", DEFAULT_MAX_FILE_SIZE),
+    )
+    _validate_rules(config, rules, locate)
+    return config
+
+
+def _load_yaml(path: Path, source: str):
+    from relcheck.discovery import read_text
+    from relcheck.parsers.yaml import YamlError, load_one
+
+    text, problem = read_text(path, 1024 * 1024)
+    if text is None:
+        raise ConfigError(source, "", problem.message if problem else "cannot read")
+    try:
+        data, positions = load_one(text)
+    except YamlError as exc:
+        raise ConfigError(source, "", exc.message, exc.line, exc.column) from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(source, "", "expected a mapping of settings at the top level", 1, 1)
+
+    def locate(key_path: tuple, key: bool = False) -> tuple[int | None, int | None]:
+        return positions.of(key_path, key=key)
+
+    return data, locate
+
+
+def _load_pyproject(path: Path, source: str):
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(source, "", f"invalid TOML: {exc}") from None
+    data = document.get("tool", {}).get("relcheck")
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(source, "tool.relcheck", "expected a table")
+
+    def locate(key_path: tuple, key: bool = False) -> tuple[int | None, int | None]:
+        return None, None
+
+    return data, locate
+
+
+def _key_name(path) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def _validate_schema(data: dict, source: str, locate) -> None:
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if not errors:
+        return
+    error = errors[0]
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        key = extra[0] if extra else "?"
+        import difflib
+
+        close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        line, column = locate((*path, key), key=True)
+        raise ConfigError(source, _key_name((*path, key)), f"unknown key{hint}", line, column)
+    line, column = locate(path)
+    raise ConfigError(source, _key_name(path) or "(top level)", _schema_problem(error), line, column)
+
+
+def _schema_problem(error) -> str:
+    expected = error.schema.get("type") if error.validator == "type" else None
+    if expected:
+        return f"expected {_article(expected)}, got {_json_type(error.instance)} {json.dumps(error.instance)}"
+    if error.validator == "enum":
+        choices = ", ".join(map(str, error.validator_value))
+        return f"{json.dumps(error.instance)} is not one of: {choices}"
+    if error.validator == "minimum":
+        return f"must be at least {error.validator_value}"
+    return error.message
+
+
+def _article(kind: str) -> str:
+    return {"array": "a list", "object": "a mapping", "integer": "an integer", "string": "a string"}.get(kind, kind)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return "null"
+
+
+def _validate_rules(config: Config, rules: list[RuleMeta], locate) -> None:
+    """Every rule name must name a rule, and every parameter must exist with the right type."""
+    source = config.source or "config"
+
+    def check_name(name: str, key_path: tuple, key: bool = False) -> list[str]:
+        try:
+            return resolve(name, rules)
+        except UnknownRuleError as exc:
+            line, column = locate(key_path, key=key)
+            raise ConfigError(source, _key_name(key_path), str(exc), line, column) from None
+
+    for field_name in ("select", "ignore"):
+        for index, name in enumerate(getattr(config, field_name) or []):
+            check_name(name, (field_name, index))
+    for name in config.severity:
+        check_name(name, ("severity", name), key=True)
+    for pattern, names in config.per_file_ignores.items():
+        for index, name in enumerate(names):
+            check_name(name, ("per-file-ignores", pattern, index))
+    by_code = {rule.code: rule for rule in rules}
+    for name, values in config.params.items():
+        codes = check_name(name, ("params", name), key=True)
+        if len(codes) != 1:
+            line, column = locate(("params", name), key=True)
+            raise ConfigError(source, f"params.{name}", "name one rule (a code or slug), not a prefix", line, column)
+        rule = by_code[codes[0]]
+        defaults = rule.param_defaults()
+        for param, value in values.items():
+            key_path = ("params", name, param)
+            if param not in defaults:
+                line, column = locate(key_path, key=True)
+                known = ", ".join(defaults) or "none"
+                raise ConfigError(source, _key_name(key_path), f"unknown parameter of {rule.code} (known: {known})",
+                                  line, column)
+            if not _same_type(defaults[param], value):
+                line, column = locate(key_path)
+                raise ConfigError(source, _key_name(key_path),
+                                  f"expected {_json_type(defaults[param])}, got {_json_type(value)} "
+                                  f"{json.dumps(value)}", line, column)
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))

@@ -1,0 +1,312 @@
+"""Walk the scan paths, honour .gitignore and config excludes, classify and read files safely."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relcheck.model import ParseProblem
+
+
+class Kind:
+    DOCKERFILE = "dockerfile"
+    KUBERNETES = "kubernetes"
+    PM2 = "pm2"
+    PROMETHEUS_RULES = "prometheus-rules"
+    APP_SETTINGS = "app-settings"
+    APP_SOURCE = "app-source"
+    OTHER = "other"
+
+
+# Never worth walking: VCS data, dependency trees, virtualenvs and tool caches.
+ALWAYS_SKIPPED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".idea", ".vscode"}
+)
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+
+YAML_SUFFIXES = (".yaml", ".yml")
+SOURCE_SUFFIXES = (".ts", ".js", ".mjs", ".cjs", ".tsx", ".jsx", ".mts", ".cts")
+PM2_NAMES = frozenset(
+    {"ecosystem.config.js", "ecosystem.config.cjs", "ecosystem.config.mjs", "ecosystem.config.json",
+     "process.json", "process.yml", "process.yaml"}
+)
+_K8S_API = re.compile(r"^[\"']?apiVersion[\"']?\s*:", re.MULTILINE)
+_K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)
+_RULE_GROUPS = re.compile(r"^[\"']?groups[\"']?\s*:", re.MULTILINE)
+_JSON_K8S = re.compile(r"\"apiVersion\"\s*:.*?\"kind\"\s*:|\"kind\"\s*:.*?\"apiVersion\"\s*:", re.DOTALL)
+_PM2_APPS = re.compile(r"\bapps\s*[:=]")
+
+
+@dataclass
+class SourceFile:
+    """A file of the scan. `path` is relative to the scan root and `/`-separated."""
+
+    path: str
+    abs_path: Path
+    kind: str = Kind.OTHER
+    _text: str | None = field(default=None, repr=False)
+    _problem: ParseProblem | None = field(default=None, repr=False)
+    _read: bool = field(default=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    def read(self, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, ParseProblem | None]:
+        """The decoded text, or the problem that stopped it; read once and kept."""
+        if not self._read:
+            self._text, self._problem = read_text(self.abs_path, max_bytes)
+            self._read = True
+        return self._text, self._problem
+
+
+@dataclass
+class Discovery:
+    root: Path
+    files: list[SourceFile]
+    problems: list[tuple[str, ParseProblem]]  # (relative path, problem) for entries not scanned
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, ParseProblem | None]:
+    """Bytes to text: UTF-8 (BOM allowed) or UTF-16 with a BOM; never raises."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return None, ParseProblem("E002", "not a regular file (FIFO, socket or device); skipped")
+        if info.st_size > max_bytes:
+            return None, ParseProblem("E002", f"file is {info.st_size} bytes, over the {max_bytes}-byte cap; skipped")
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return None, ParseProblem("E001", f"cannot read file: {exc.strerror or exc}")
+    if len(data) > max_bytes:
+        return None, ParseProblem("E002", f"file is over the {max_bytes}-byte cap; skipped")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return _normalise(data.decode("utf-16")), None
+        except UnicodeDecodeError as exc:
+            return None, _decode_problem(data, exc.start, "UTF-16")
+    if b"\x00" in data[:8192]:
+        return None, ParseProblem("E002", "binary file (contains NUL bytes); skipped")
+    try:
+        return _normalise(data.decode("utf-8-sig")), None
+    except UnicodeDecodeError as exc:
+        return None, _decode_problem(data, exc.start, "UTF-8")
+
+
+def _normalise(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _decode_problem(data: bytes, offset: int, encoding: str) -> ParseProblem:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    column = offset - (before.rfind(b"\n") + 1) + 1
+    return ParseProblem("E001", f"not valid {encoding}: undecodable byte 0x{data[offset]:02x}", line, column)
+
+
+def kind_by_name(path: str) -> str | None:
+    """The kind a file's name alone decides, or None when its content must tell."""
+    name = path.rsplit("/", 1)[-1]
+    lower = name.lower()
+    if lower.endswith(".dockerignore"):
+        return Kind.OTHER
+    if lower in ("dockerfile", "containerfile") or lower.endswith(".dockerfile") or lower.startswith(
+        ("dockerfile.", "containerfile.")
+    ):
+        return Kind.DOCKERFILE
+    if lower in PM2_NAMES:
+        return Kind.PM2
+    if lower == "package.json" or lower == ".env" or lower.startswith(".env."):
+        return Kind.APP_SETTINGS
+    if lower.endswith(YAML_SUFFIXES) or lower.endswith(".json"):
+        return None
+    if lower.endswith(".config.js"):
+        return None
+    if lower.endswith(SOURCE_SUFFIXES) and not lower.endswith(".d.ts"):
+        return Kind.APP_SOURCE
+    return Kind.OTHER
+
+
+def kind_by_content(path: str, text: str) -> str:
+    """Decide YAML/JSON/*.config.js kinds by a cheap look at the content."""
+    lower = path.lower()
+    in_config_dir = lower.startswith("config/") or "/config/" in lower
+    if lower.endswith(".config.js"):
+        exports = "module.exports" in text or "export default" in text
+        return Kind.PM2 if exports and _PM2_APPS.search(text) else Kind.APP_SOURCE
+    if lower.endswith(".json"):
+        head = text[:4096]
+        if _JSON_K8S.search(head):
+            return Kind.KUBERNETES
+        return Kind.APP_SETTINGS if in_config_dir else Kind.OTHER
+    if _K8S_API.search(text) and _K8S_KIND.search(text):
+        return Kind.KUBERNETES
+    if _RULE_GROUPS.search(text):
+        return Kind.PROMETHEUS_RULES
+    return Kind.APP_SETTINGS if in_config_dir else Kind.OTHER
+
+
+class _IgnoreRules:
+    """.gitignore files from the repository root down, plus config `exclude` globs."""
+
+    def __init__(self, root: Path, exclude: Sequence[str]) -> None:
+        import pathspec
+
+        self._pathspec = pathspec
+        self.root = root
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+        # (directory relative to root as a prefix, spec); outer files first.
+        self.layers: list[tuple[str, object]] = []
+        for directory, prefix in _ancestor_gitignores(root):
+            spec = self._load(directory / ".gitignore")
+            if spec is not None:
+                self.layers.append((prefix, spec))
+
+    def _load(self, path: Path):
+        text, problem = read_text(path, 1024 * 1024)
+        if text is None or problem is not None:
+            return None
+        return self._pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+
+    def enter(self, rel_dir: str, abs_dir: Path) -> int:
+        """Add the directory's own .gitignore; returns how many layers to drop on leaving."""
+        gitignore = abs_dir / ".gitignore"
+        if gitignore.is_file():
+            spec = self._load(gitignore)
+            if spec is not None:
+                self.layers.append((f"{rel_dir}/" if rel_dir else "", spec))
+                return 1
+        return 0
+
+    def leave(self, count: int) -> None:
+        for _ in range(count):
+            self.layers.pop()
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        probe = f"{rel}/" if is_dir else rel
+        if self.exclude is not None and self.exclude.match_file(probe):
+            return True
+        verdict = None
+        for prefix, spec in self.layers:
+            if prefix.startswith("../"):
+                local = prefix[3:] + probe
+            elif probe.startswith(prefix):
+                local = probe[len(prefix) :]
+            else:
+                continue
+            result = spec.check_file(local)
+            if result.include is not None:
+                verdict = result.include
+        return bool(verdict)
+
+
+def _ancestor_gitignores(root: Path) -> list[tuple[Path, str]]:
+    """.gitignore files above the scan root up to the enclosing git repository's root."""
+    found: list[tuple[Path, str]] = []
+    parts: list[str] = []
+    current = root
+    while True:
+        if (current / ".git").exists():
+            break
+        parent = current.parent
+        if parent == current:
+            return []  # not inside a git repository: only the root's own .gitignore files count
+        parts.insert(0, current.name)
+        current = parent
+        if (current / ".gitignore").is_file():
+            found.append((current, "../" + "/".join(parts) + "/"))
+    found.reverse()
+    return found
+
+
+def scan_root(paths: Sequence[Path]) -> Path:
+    """The deepest directory holding every path (a file's own folder when one file is given)."""
+    dirs = [p if p.is_dir() else p.parent for p in paths]
+    return Path(os.path.commonpath([str(d) for d in dirs]))
+
+
+def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Discovery:
+    """Files under `paths` (already resolved and known to exist), classified by name."""
+    root = scan_root(paths)
+    rules = _IgnoreRules(root, exclude)
+    files: dict[str, SourceFile] = {}
+    problems: list[tuple[str, ParseProblem]] = []
+    for path in paths:
+        if path.is_dir():
+            rel_dir = path.relative_to(root).as_posix() if path != root else ""
+            _walk(path, rel_dir, root, rules, files, problems)
+        else:
+            rel = path.relative_to(root).as_posix()
+            files[rel] = SourceFile(rel, path, kind_by_name(rel) or Kind.OTHER)
+    return Discovery(root=root, files=[files[key] for key in sorted(files)], problems=problems)
+
+
+def _walk(directory: Path, rel_dir: str, root: Path, rules: _IgnoreRules,
+          files: dict[str, SourceFile], problems: list[tuple[str, ParseProblem]]) -> None:
+    layers = rules.enter(rel_dir, directory)
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        problems.append((rel_dir or ".", ParseProblem("E001", f"cannot list directory: {exc.strerror or exc}")))
+        entries = []
+    for entry in entries:
+        rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+        abs_path = Path(entry.path)
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            continue
+        if is_dir:
+            if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
+                continue
+            _walk(abs_path, rel, root, rules, files, problems)
+            continue
+        if rules.ignored(rel, False):
+            continue
+        named_kind = kind_by_name(rel)
+        relevant = named_kind is None or named_kind != Kind.OTHER
+        if is_link:
+            problem = _symlink_problem(abs_path, root)
+            if problem is not None:
+                if relevant:
+                    problems.append((rel, problem))
+                continue
+        files[rel] = SourceFile(rel, abs_path, named_kind or Kind.OTHER)
+    rules.leave(layers)
+
+
+def _symlink_problem(path: Path, root: Path) -> ParseProblem | None:
+    """Symlinked files are read only when they resolve to a regular file inside the root."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return ParseProblem("E002", "broken or looping symlink; skipped")
+    if not target.is_relative_to(root.resolve()):
+        return ParseProblem("E002", "symlink points outside the scan root; not followed")
+    if target.is_dir():
+        return ParseProblem("E002", "symlink to a directory; not followed")
+    return None
+
+
+def classify(files: Iterable[SourceFile], max_bytes: int) -> list[tuple[str, ParseProblem]]:
+    """Settle kinds that depend on content (YAML, JSON, *.config.js); reading errors are returned."""
+    problems: list[tuple[str, ParseProblem]] = []
+    for source in files:
+        if kind_by_name(source.path) is not None:
+            continue
+        text, problem = source.read(max_bytes)
+        if text is None:
+            source.kind = Kind.OTHER
+            lower = source.path.lower()
+            if problem is not None and lower.endswith((*YAML_SUFFIXES, ".json", ".js")):
+                problems.append((source.path, problem))
+            continue
+        source.kind = kind_by_content(source.path, text)
+    return problems

@@ -1,0 +1,196 @@
+"""Runs the selected checks over the Project and applies overrides and suppressions."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relcheck.config import Config
+from relcheck.discovery import Kind, SourceFile, discover
+from relcheck.model import Finding, Location, Related, RuleMeta, Severity, Suppression
+from relcheck.pack import load_pack
+from relcheck.model import ParseProblem
+from relcheck.project import Project, build_project
+from relcheck.registry import ENGINE_CODES, load_checks
+from relcheck.selectors import UnknownRuleError, resolve, resolve_all
+from relcheck.suppression import Directive, applies, parse_directives
+
+# Kinds whose comments relcheck reads for suppression directives.
+COMMENTED_KINDS = frozenset({Kind.DOCKERFILE, Kind.KUBERNETES, Kind.PROMETHEUS_RULES, Kind.PM2,
+                             Kind.APP_SETTINGS, Kind.APP_SOURCE, Kind.OTHER})
+
+
+class CheckContext:
+    """What a check gets: the project, its rule, effective params and a finding factory."""
+
+    def __init__(self, project: Project, rule: RuleMeta, severity: Severity, params: dict[str, Any]) -> None:
+        self.project = project
+        self.rule = rule
+        self.severity = severity
+        self.params = params
+
+    def finding(self, location: Location, message: str, *, identity: str = "", value: str = "",
+                severity: Severity | None = None, related: Iterable[Related] = (),
+                scope: tuple[int, int] | None = None) -> Finding:
+        return Finding(
+            code=self.rule.code,
+            slug=self.rule.slug,
+            severity=severity if severity is not None else self.severity,
+            message=message,
+            location=location,
+            checklist=self.rule.checklist,
+            fix=self.rule.fix,
+            identity=identity,
+            value=value,
+            related=tuple(related),
+            scope=scope,
+        )
+
+
+@dataclass
+class ScanResult:
+    root: Path
+    files: list[SourceFile]
+    findings: list[Finding]
+    rules: dict[str, RuleMeta]
+
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+
+def selected_codes(rules: Sequence[RuleMeta], select: Sequence[str] | None, ignore: Sequence[str]) -> set[str]:
+    """Codes to run. E codes run unless ignored by name, whatever `select` says."""
+    codes = {r.code for r in rules} if not select else resolve_all(select, rules) | set(ENGINE_CODES)
+    return codes - resolve_all(ignore, rules)
+
+
+def effective_severities(rules: Sequence[RuleMeta], overrides: dict[str, str]) -> dict[str, Severity]:
+    severities = {r.code: r.severity for r in rules}
+    # Broader names first, so that `K: warning` with `K001: error` gives K001 error.
+    for name in sorted(overrides, key=lambda n: len(resolve(n, rules)), reverse=True):
+        for code in resolve(name, rules):
+            severities[code] = Severity.parse(overrides[name])
+    return severities
+
+
+def effective_params(rule: RuleMeta, config: Config) -> dict[str, Any]:
+    params = rule.param_defaults()
+    for name, values in config.params.items():
+        if _names_rule(name, rule):
+            params.update(values)
+    return params
+
+
+def _names_rule(name: str, rule: RuleMeta) -> bool:
+    return name.upper() == rule.code or name.lower() == rule.slug
+
+
+def scan(paths: Sequence[Path], config: Config, select: Sequence[str] | None = None,
+         ignore: Sequence[str] = (), today: _dt.date | None = None) -> ScanResult:
+    rules = list(load_pack())
+    by_code = {r.code: r for r in rules}
+    discovery = discover(paths, config.exclude)
+    project, problems = build_project(discovery, config.max_file_size)
+    codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
+    severities = effective_severities(rules, config.severity)
+
+    findings: list[Finding] = []
+    for path, problem in problems:
+        if problem.code in codes:
+            findings.append(_problem_finding(by_code[problem.code], severities[problem.code], path, problem))
+    checks = load_checks()
+    for code in sorted(codes & set(checks)):
+        rule = by_code[code]
+        context = CheckContext(project, rule, severities[code], effective_params(rule, config))
+        try:
+            findings.extend(checks[code](context))
+        except Exception as exc:  # a bug in one rule must not end the scan
+            findings.append(_internal_error(by_code["E001"], project, code, exc))
+
+    _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
+    findings.sort(key=Finding.sort_key)
+    return ScanResult(root=project.root, files=project.files, findings=findings, rules=by_code)
+
+
+def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: ParseProblem) -> Finding:
+    return Finding(
+        code=rule.code, slug=rule.slug, severity=severity, message=problem.message,
+        location=Location(path, problem.line, problem.column), checklist=rule.checklist, fix=rule.fix,
+        identity="file", value=problem.message,
+    )
+
+
+def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception) -> Finding:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    anchor = project.service_anchor() or "."
+    return Finding(
+        code=rule.code, slug=rule.slug, severity=Severity.ERROR,
+        message=f"internal error in rule {code} ({type(exc).__name__}: {exc}{where}); other rules ran. "
+        "Please report this.",
+        location=Location(anchor), checklist=None, fix=rule.fix, identity=f"internal:{code}",
+    )
+
+
+def _apply_suppressions(findings: list[Finding], project: Project, config: Config,
+                        rules: list[RuleMeta], today: _dt.date) -> None:
+    per_file = _per_file_ignores(config, rules)
+    directives: dict[str, list[tuple[Directive, set[str]]]] = {}
+    for finding in findings:
+        path = finding.location.path
+        for spec, codes, pattern in per_file:
+            if finding.code in codes and spec.match_file(path):
+                finding.suppression = Suppression("config", f"per-file-ignores: {pattern}")
+                break
+        if finding.suppressed:
+            continue
+        if path not in directives:
+            directives[path] = _file_directives(project.file(path), rules, config.max_file_size)
+        for directive, codes in directives[path]:
+            if finding.code not in codes or not applies(directive, finding.location.line, finding.scope):
+                continue
+            suppression = Suppression(
+                "file" if directive.file_wide else "inline", directive.reason,
+                directive.until.isoformat() if directive.until else None,
+                Location(path, directive.line, 1),
+            )
+            if directive.until is not None and directive.until < today:
+                finding.expired_suppression = suppression
+                continue
+            finding.suppression = suppression
+            break
+
+
+def _per_file_ignores(config: Config, rules: list[RuleMeta]):
+    if not config.per_file_ignores:
+        return []
+    import pathspec
+
+    return [
+        (pathspec.GitIgnoreSpec.from_lines([pattern]), resolve_all(names, rules), pattern)
+        for pattern, names in sorted(config.per_file_ignores.items())
+    ]
+
+
+def _file_directives(source: SourceFile | None, rules: list[RuleMeta],
+                     max_bytes: int) -> list[tuple[Directive, set[str]]]:
+    if source is None or source.kind not in COMMENTED_KINDS:
+        return []
+    text, _ = source.read(max_bytes)
+    if not text:
+        return []
+    result = []
+    for directive in parse_directives(text):
+        codes: set[str] = set()
+        for name in directive.names:
+            try:
+                codes.update(resolve(name, rules))
+            except UnknownRuleError:
+                continue
+        if codes:
+            result.append((directive, codes))
+    return result

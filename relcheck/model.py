@@ -1,0 +1,154 @@
+"""Plain values handed from stage to stage: severities, locations, rule metadata, findings."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `severity >= threshold` reads naturally."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+SEVERITY_NAMES = ("error", "warning", "info")
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+CHECKLIST_ITEMS = (
+    "graceful-shutdown",
+    "health-checks",
+    "metrics",
+    "circuit-breakers",
+    "retries",
+    "connection-pooling",
+    "resource-limits",
+    "hpa",
+    "pdb",
+    "dashboard",
+    "alerts",
+    "runbook",
+    "chaos-tests",
+    "load-tests",
+    "container-hardening",
+    "zero-downtime-deploys",
+)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A 1-based region in a file; `path` is relative to the scan root and `/`-separated."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def region(self) -> tuple[int, int, int, int]:
+        end_line = self.end_line or self.line
+        end_column = self.end_column or self.column
+        if end_line == self.line and end_column < self.column:
+            end_column = self.column
+        return self.line, self.column, end_line, end_column
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """A file that could not be parsed (E001) or was skipped on purpose (E002)."""
+
+    code: str
+    message: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any
+    description: str
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """One entry of the rule pack (data from rules/*.toml)."""
+
+    code: str
+    slug: str
+    title: str
+    severity: Severity
+    area: str
+    checklist: str | None
+    rationale: str
+    fix: str
+    example: str = ""
+    params: tuple[Param, ...] = ()
+    references: tuple[str, ...] = ()
+
+    def param_defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding depends on (cross-file rules name it)."""
+
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding is not counted against the run."""
+
+    kind: str  # "inline", "file", "annotation", "config", "baseline"
+    reason: str = ""
+    until: str | None = None  # ISO date of expiry
+    source: Location | None = None
+
+
+@dataclass
+class Finding:
+    code: str
+    slug: str
+    severity: Severity
+    message: str
+    location: Location
+    checklist: str | None
+    fix: str
+    # What the finding is about, independent of line numbers: used for fingerprints and suppression.
+    identity: str = ""
+    value: str = ""
+    related: tuple[Related, ...] = ()
+    suppression: Suppression | None = None
+    # Set when a suppression matched but its `until` date has passed.
+    expired_suppression: Suppression | None = None
+    # Lines of the enclosing object, so that a comment anywhere inside it can suppress the finding.
+    scope: tuple[int, int] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across line moves: rule, file, object identity and the offending value."""
+        key = "\x1f".join((self.code, self.location.path, self.identity, self.value or self.message))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.location.path, self.location.line, self.location.column, self.code, self.message)

@@ -1,0 +1,83 @@
+""".dockerignore patterns, matched the way Docker's pattern matcher does (last match wins, `!` re-includes)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IgnorePattern:
+    regex: re.Pattern[str]
+    negated: bool
+    text: str
+
+
+def parse_dockerignore(text: str) -> list[IgnorePattern]:
+    patterns = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        if negated:
+            line = line[1:].strip()
+        cleaned = line.lstrip("/")
+        while cleaned.startswith("./"):
+            cleaned = cleaned[2:]
+        cleaned = cleaned.rstrip("/")
+        if not cleaned:
+            continue
+        patterns.append(IgnorePattern(_translate(cleaned), negated, raw.strip()))
+    return patterns
+
+
+def _translate(pattern: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                body = pattern[i + 1 : end].replace("\\", "\\\\")
+                if body.startswith("^"):
+                    body = "!" + body[1:]
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                i = end + 1
+                continue
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return re.compile("^" + "".join(out) + "$")
+
+
+def is_excluded(patterns: list[IgnorePattern], path: str) -> bool:
+    """Whether `path` (relative to the build context) is left out of the context."""
+    excluded = False
+    parts = path.split("/")
+    for pattern in patterns:
+        # A pattern that matches a parent directory covers everything below it.
+        hit = any(pattern.regex.match("/".join(parts[: n + 1])) for n in range(len(parts)))
+        if hit:
+            excluded = not pattern.negated
+    return excluded
+
+
+def excludes_directory(patterns: list[IgnorePattern], name: str) -> bool:
+    """A directory counts as excluded when it, or everything in it, is left out."""
+    return is_excluded(patterns, name) or is_excluded(patterns, f"{name}/any-file")

@@ -1,0 +1,140 @@
+"""The Project: every parsed artifact of one scan, with the indexes rules query."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relcheck.artifacts.dockerfile import Dockerfile
+from relcheck.discovery import Discovery, Kind, SourceFile, classify
+from relcheck.model import ParseProblem
+
+_WORKLOAD_KIND = re.compile(r"^kind\s*:\s*[\"']?(Deployment|StatefulSet|DaemonSet)\b", re.MULTILINE)
+_ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
+_PROMETHEUS_RULE = re.compile(r"^kind\s*:\s*[\"']?PrometheusRule\b", re.MULTILINE)
+_CHAOS_API = re.compile(r"^apiVersion\s*:\s*[\"']?[\w.-]*(chaos-mesh\.org|litmuschaos\.io)/", re.MULTILINE)
+_K6_IMPORT = re.compile(r"""(?:from\s+|require\(\s*)["']k6(?:/[\w/-]*)?["']""")
+_ARTILLERY = re.compile(r"^scenarios\s*:", re.MULTILINE)
+_ARTILLERY_TARGET = re.compile(r"^config\s*:\s*\n(?:[ \t]+.*\n)*?[ \t]+target\s*:", re.MULTILINE)
+_RUNBOOK_SUFFIXES = ("", ".md", ".markdown", ".rst", ".adoc", ".txt")
+
+
+@dataclass
+class RepoFacts:
+    """Evidence for the repository rules (R001–R005): the files that satisfy each."""
+
+    runbooks: list[str] = field(default_factory=list)
+    dashboards: list[str] = field(default_factory=list)
+    alert_files: list[str] = field(default_factory=list)
+    load_tests: list[str] = field(default_factory=list)
+    chaos_experiments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Project:
+    root: Path
+    files: list[SourceFile]
+    dockerfiles: list[Dockerfile] = field(default_factory=list)
+    repo: RepoFacts = field(default_factory=RepoFacts)
+    workload_manifests: list[str] = field(default_factory=list)
+    _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_path = {f.path: f for f in self.files}
+
+    def file(self, path: str) -> SourceFile | None:
+        return self._by_path.get(path)
+
+    def files_of(self, kind: str) -> list[SourceFile]:
+        return [f for f in self.files if f.kind == kind]
+
+    def service_anchor(self) -> str | None:
+        """The file that stands for the service in repository-level findings, if there is a service."""
+        for candidates in (
+            [d.path for d in self.dockerfiles] or [f.path for f in self.files_of(Kind.DOCKERFILE)],
+            self.workload_manifests,
+            [f.path for f in self.files_of(Kind.PM2)],
+            [f.path for f in self.files if f.name == "package.json"],
+        ):
+            if candidates:
+                return sorted(candidates, key=lambda p: (p.count("/"), p))[0]
+        return None
+
+
+def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, list[tuple[str, ParseProblem]]]:
+    """Parse every file once into the Project; problems become E001/E002 findings."""
+    problems = list(discovery.problems)
+    problems.extend(classify(discovery.files, max_file_size))
+    project = Project(root=discovery.root, files=discovery.files)
+    for source in discovery.files:
+        if source.kind == Kind.DOCKERFILE:
+            text, problem = source.read(max_file_size)
+            if text is None:
+                problems.append((source.path, problem))
+                continue
+            from relcheck.parsers.dockerfile import parse_dockerfile
+
+            parsed, parse_problems = parse_dockerfile(source.path, text)
+            problems.extend((source.path, p) for p in parse_problems)
+            if parsed is not None:
+                project.dockerfiles.append(parsed)
+    _collect_repo_facts(project, max_file_size)
+    return project, problems
+
+
+def _collect_repo_facts(project: Project, max_file_size: int) -> None:
+    facts = project.repo
+    for source in project.files:
+        lower = source.path.lower()
+        name = source.name.lower()
+        parts = lower.split("/")
+        if _is_runbook(name, parts):
+            facts.runbooks.append(source.path)
+        if not _needs_text(lower):
+            continue
+        text, _ = source.read(max_file_size)
+        if text is None:
+            continue
+        if source.kind == Kind.KUBERNETES:
+            if _WORKLOAD_KIND.search(text):
+                project.workload_manifests.append(source.path)
+            if _PROMETHEUS_RULE.search(text) and _ALERT_KEY.search(text):
+                facts.alert_files.append(source.path)
+            if _CHAOS_API.search(text):
+                facts.chaos_experiments.append(source.path)
+        elif source.kind == Kind.PROMETHEUS_RULES:
+            if _ALERT_KEY.search(text):
+                facts.alert_files.append(source.path)
+        elif lower.endswith(".json"):
+            if name != "package.json" and _is_dashboard(text):
+                facts.dashboards.append(source.path)
+        elif source.kind == Kind.APP_SOURCE:
+            if _K6_IMPORT.search(text):
+                facts.load_tests.append(source.path)
+        elif lower.endswith((".yaml", ".yml")) and _ARTILLERY.search(text) and _ARTILLERY_TARGET.search(text):
+            facts.load_tests.append(source.path)
+
+
+def _needs_text(lower: str) -> bool:
+    return lower.endswith((".yaml", ".yml", ".json", ".js", ".ts", ".mjs", ".cjs"))
+
+
+def _is_runbook(name: str, parts: list[str]) -> bool:
+    if any(part in ("runbook", "runbooks") for part in parts[:-1]):
+        return True
+    stem, dot, suffix = name.partition(".")
+    return stem.startswith("runbook") and (f".{suffix}" if dot else "") in _RUNBOOK_SUFFIXES
+
+
+def _is_dashboard(text: str) -> bool:
+    if '"panels"' not in text:
+        return False
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    if isinstance(data, dict) and isinstance(data.get("dashboard"), dict):
+        data = data["dashboard"]
+    return isinstance(data, dict) and isinstance(data.get("panels"), list)

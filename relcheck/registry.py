@@ -1,0 +1,41 @@
+"""Binds check functions to rule codes. Check modules import nothing heavier than the model."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from relcheck.engine import CheckContext
+    from relcheck.model import Finding
+
+CheckFunction = Callable[["CheckContext"], Iterable["Finding"]]
+
+CHECK_MODULES = ("relcheck.checks.dockerfile", "relcheck.checks.repo")
+# Reported by the engine itself while reading and parsing files.
+ENGINE_CODES = frozenset({"E001", "E002"})
+
+_CHECKS: dict[str, CheckFunction] = {}
+
+
+def check(code: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Decorator: `@check("D001")` registers the function that implements rule D001."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if code in _CHECKS and _CHECKS[code] is not function:
+            raise RuntimeError(f"rule {code} has two implementations")
+        _CHECKS[code] = function
+        return function
+
+    return register
+
+
+def load_checks() -> dict[str, CheckFunction]:
+    for module in CHECK_MODULES:
+        importlib.import_module(module)
+    return dict(_CHECKS)
+
+
+def implemented_codes() -> frozenset[str]:
+    return frozenset(load_checks()) | ENGINE_CODES

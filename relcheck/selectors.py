@@ -1,0 +1,53 @@
+"""Naming rules: a code (`D003`), a code prefix (`K`, `K01`) or a slug (`exec-form-command`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from relcheck.model import RuleMeta
+
+
+class UnknownRuleError(ValueError):
+    def __init__(self, name: str, suggestion: str | None = None) -> None:
+        self.name = name
+        self.suggestion = suggestion
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        super().__init__(f"unknown rule {name!r}{hint}")
+
+
+def resolve(name: str, rules: Iterable[RuleMeta]) -> list[str]:
+    """The codes a name stands for; raises UnknownRuleError when it names nothing."""
+    rules = list(rules)
+    token = name.strip()
+    if not token:
+        raise UnknownRuleError(name)
+    upper = token.upper()
+    if upper == "ALL":
+        return [r.code for r in rules]
+    by_slug = [r.code for r in rules if r.slug == token.lower()]
+    if by_slug:
+        return by_slug
+    by_code = [r.code for r in rules if r.code.startswith(upper)]
+    if by_code and upper[0].isalpha() and (len(upper) == 1 or upper[1:].isdigit()):
+        return by_code
+    import difflib
+
+    names = [r.code for r in rules] + [r.slug for r in rules]
+    close = difflib.get_close_matches(token, names, n=1)
+    raise UnknownRuleError(name, close[0] if close else None)
+
+
+def split_names(values: Iterable[str] | None) -> list[str]:
+    """Accepts repeated options and comma or space separated lists."""
+    names: list[str] = []
+    for value in values or ():
+        names.extend(part for part in value.replace(",", " ").split() if part)
+    return names
+
+
+def resolve_all(names: Iterable[str], rules: Iterable[RuleMeta]) -> set[str]:
+    rules = list(rules)
+    codes: set[str] = set()
+    for name in names:
+        codes.update(resolve(name, rules))
+    return codes

@@ -1,0 +1,76 @@
+"""Suppression comments: `# relcheck: ignore K001 K014 until=2027-03-31 -- reason` and `ignore-file`.
+
+A directive alone on its line applies to the next line that is not blank or a comment; one that
+trails a line applies to that line. Either also applies to a finding whose object (its scope)
+contains the directive's line. `ignore-file` applies to the whole file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+
+_DIRECTIVE = re.compile(r"(?P<marker>#|//)\s*relcheck:\s*(?P<verb>ignore-file|ignore)\b(?P<rest>.*)$")
+_DATE = re.compile(r"^until=(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class Directive:
+    line: int  # where the comment is
+    target_line: int  # the line it applies to (0 for file-wide)
+    names: tuple[str, ...]  # codes, prefixes or slugs as written
+    reason: str
+    until: _dt.date | None
+    file_wide: bool
+
+
+def _comment_only(line: str, marker: str) -> bool:
+    return line.lstrip().startswith(marker)
+
+
+def parse_directives(text: str) -> list[Directive]:
+    if "relcheck:" not in text:
+        return []
+    lines = text.split("\n")
+    found: list[Directive] = []
+    for index, line in enumerate(lines):
+        match = _DIRECTIVE.search(line)
+        if not match:
+            continue
+        rest = match.group("rest")
+        rest, _, reason = rest.partition("--")
+        names: list[str] = []
+        until = None
+        for token in rest.replace(",", " ").split():
+            date = _DATE.match(token)
+            if date:
+                try:
+                    until = _dt.date.fromisoformat(date.group(1))
+                except ValueError:
+                    until = None
+            else:
+                names.append(token)
+        file_wide = match.group("verb") == "ignore-file"
+        number = index + 1
+        target = 0 if file_wide else number
+        if not file_wide and _comment_only(line, match.group("marker")):
+            target = _next_code_line(lines, index, match.group("marker"))
+        found.append(Directive(number, target, tuple(names), reason.strip(), until, file_wide))
+    return found
+
+
+def _next_code_line(lines: list[str], index: int, marker: str) -> int:
+    for later in range(index + 1, len(lines)):
+        stripped = lines[later].strip()
+        if stripped and not stripped.startswith(marker):
+            return later + 1
+    return index + 1
+
+
+def applies(directive: Directive, line: int, scope: tuple[int, int] | None) -> bool:
+    if directive.file_wide:
+        return True
+    if directive.target_line == line:
+        return True
+    return scope is not None and scope[0] <= directive.line <= scope[1]
