@@ -105,17 +105,17 @@ def substitute(text: str, variables: dict[str, str | None]) -> str | None:
 
 
 def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
-    """ENV/ARG key-value pairs; handles `ENV K=V K2="a b"` and the legacy `ENV K V`."""
-    if instruction.keyword not in ("ENV", "ARG"):
-        return []
+    """ENV/ARG key-value pairs. BuildKit hands ENV over as flat (key, value) pairs, ARG as `K=V` words."""
     args = list(instruction.args)
-    if instruction.keyword == "ENV" and args and "=" not in args[0] and len(args) >= 2:
-        return [(args[0], " ".join(args[1:]))]
-    pairs = []
-    for arg in args:
-        key, sep, value = arg.partition("=")
-        pairs.append((key, _unquote(value) if sep else ""))
-    return pairs
+    if instruction.keyword == "ENV":
+        return [(key, _unquote(value)) for key, value in zip(args[0::2], args[1::2])]
+    if instruction.keyword == "ARG":
+        pairs = []
+        for arg in args:
+            key, sep, value = arg.partition("=")
+            pairs.append((key, _unquote(value) if sep else ""))
+        return pairs
+    return []
 
 
 def _unquote(value: str) -> str:

@@ -1,0 +1,208 @@
+"""The command line: parse options, call the library, pick a reporter. Nothing else lives here."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from relcheck import __version__
+
+app = typer.Typer(
+    name="relcheck",
+    help="Production-readiness linter for containerised services on Kubernetes.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class ReportFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+class ListFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(str, enum.Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+def fail(message: str) -> typer.Exit:
+    """Bad usage or bad config: one line on stderr, exit 2."""
+    sys.stderr.write(f"relcheck: error: {message}\n")
+    return typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"relcheck {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """relcheck reads Dockerfiles, Kubernetes manifests, PM2 files, alert rules and app source,
+    and checks them against the reliability standard."""
+
+
+def _resolve_paths(paths: list[str] | None) -> list[Path]:
+    resolved = []
+    for raw in paths or ["."]:
+        path = Path(raw)
+        if not path.exists():
+            raise fail(f"path '{raw}' does not exist")
+        resolved.append(path.resolve())
+    return resolved
+
+
+def _load_config(config_file: Path | None, root: Path):
+    from relcheck.config import ConfigError, find_config, load_config
+    from relcheck.pack import load_pack
+
+    if config_file is not None and not config_file.is_file():
+        raise fail(f"config file '{config_file}' does not exist")
+    path = config_file or find_config(root)
+    label = str(config_file) if config_file else None
+    try:
+        return load_config(path, list(load_pack()), label)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def _check_names(names: list[str], option: str) -> None:
+    from relcheck.pack import load_pack
+    from relcheck.selectors import UnknownRuleError, resolve
+
+    for name in names:
+        try:
+            resolve(name, load_pack())
+        except UnknownRuleError as exc:
+            raise fail(f"{option}: {exc}") from None
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[str] | None, typer.Argument(help="Files or folders to scan (default: .).")] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    fail_on: Annotated[FailOn | None, typer.Option(
+        "--fail-on", help="Lowest severity that makes the exit code 1 [default: error].")] = None,
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", help="Only these rules (codes, prefixes or slugs; comma separated or repeated).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="Skip these rules (codes, prefixes or slugs).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file (default: .relcheck.yaml, "
+                                                "or [tool.relcheck] in pyproject.toml, at the scan root).")] = None,
+    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings too.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
+) -> None:
+    """Scan a service repository and report findings."""
+    from relcheck.discovery import scan_root
+    from relcheck.engine import scan as run_scan
+    from relcheck.model import Severity
+    from relcheck.selectors import split_names
+
+    resolved = _resolve_paths(paths)
+    root = scan_root(resolved)
+    settings = _load_config(config, root)
+    select_names = split_names(select)
+    ignore_names = split_names(ignore)
+    _check_names(select_names, "--select")
+    _check_names(ignore_names, "--ignore")
+    result = run_scan(resolved, settings, select_names or None, ignore_names)
+
+    if format is ReportFormat.json:
+        from relcheck.reporters.json import render as render_json
+
+        _emit(render_json(result), output)
+    else:
+        from relcheck.reporters.text import render as render_text
+
+        if output is not None:
+            _emit(render_text(result, show_suppressed=show_suppressed, quiet=quiet), output)
+        else:
+            render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed,
+                        quiet=quiet)
+
+    threshold = (fail_on.value if fail_on else None) or settings.fail_on or "error"
+    if threshold != "never":
+        level = Severity.parse(threshold)
+        if any(f.severity >= level for f in result.active()):
+            raise typer.Exit(1)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from relcheck.atomic import write_atomic
+
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise fail(f"cannot write '{output}': {exc.strerror or exc}") from None
+
+
+@app.command()
+def rules(
+    format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.text,
+) -> None:
+    """List every rule of the pack with its severity, checklist item and status."""
+    from relcheck.pack import load_pack
+    from relcheck.registry import implemented_codes
+    from relcheck.ruledocs import rules_json, rules_text
+
+    pack = list(load_pack())
+    implemented = implemented_codes()
+    sys.stdout.write(rules_json(pack, implemented) if format is ListFormat.json else rules_text(pack, implemented))
+
+
+@app.command()
+def explain(name: Annotated[str, typer.Argument(help="A rule code (D003) or slug (exec-form-command).")]) -> None:
+    """Explain a rule: why it matters, how to fix it, its parameters."""
+    from relcheck.pack import load_pack
+    from relcheck.registry import implemented_codes
+    from relcheck.ruledocs import explain_text
+    from relcheck.selectors import UnknownRuleError, resolve
+
+    pack = list(load_pack())
+    try:
+        codes = resolve(name, pack)
+    except UnknownRuleError as exc:
+        raise fail(str(exc)) from None
+    if len(codes) != 1:
+        raise fail(f"'{name}' names {len(codes)} rules; name one code or slug (try `relcheck rules`)")
+    by_code = {r.code: r for r in pack}
+    sys.stdout.write(explain_text(by_code[codes[0]], implemented_codes()))
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to write .relcheck.yaml.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing .relcheck.yaml.")] = False,
+) -> None:
+    """Write a commented .relcheck.yaml with every setting and rule parameter."""
+    from relcheck.atomic import write_atomic
+    from relcheck.initconfig import template
+    from relcheck.pack import load_pack
+
+    if not directory.is_dir():
+        raise fail(f"'{directory}' is not a directory")
+    target = directory / ".relcheck.yaml"
+    if target.exists() and not force:
+        raise fail(f"{target} already exists (use --force to overwrite)")
+    write_atomic(target, template(list(load_pack())))
+    sys.stdout.write(f"wrote {target}\n")

@@ -1,0 +1,52 @@
+"""The commented .relcheck.yaml that `relcheck init` writes, generated from the pack."""
+
+from __future__ import annotations
+
+import json
+
+from relcheck.model import RuleMeta
+
+HEADER = """\
+# relcheck configuration. Every key is optional; remove the leading '#' to use one.
+# Rules are named by code (D003), code prefix (K, K01) or slug (exec-form-command).
+
+# Only run these rules (default: all). E001/E002 are always reported unless ignored.
+# select: [D, K, P, A, S, X, R]
+
+# Never run these rules.
+# ignore: [D010, small-base-image]
+
+# Change a rule's severity: error, warning or info.
+# severity:
+#   K009: warning
+#   R: info
+
+# Lowest severity that makes `relcheck scan` exit 1: error, warning, info or never.
+# fail-on: error
+
+# Paths not to scan (.gitignore-style globs relative to the scan root; .gitignore is honoured too).
+# exclude:
+#   - "legacy/**"
+#   - "**/testdata/**"
+
+# Suppress rules in matching files.
+# per-file-ignores:
+#   "docker/dev.Dockerfile": [D001, D005]
+
+# Skip files larger than this many bytes (E002).
+# max-file-size: 5242880
+
+# Rule parameters, with their defaults:
+# params:
+"""
+
+
+def template(rules: list[RuleMeta]) -> str:
+    lines = [HEADER.rstrip("\n")]
+    for rule in rules:
+        if not rule.params:
+            continue
+        lines.append(f"#   {rule.code}:  # {rule.slug}")
+        for param in rule.params:
+            lines.append(f"#     {param.name}: {json.dumps(param.default)}  # {param.description}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,56 @@
+"""JSON report, version 1, described by relcheck/schemas/report.schema.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from relcheck import __version__
+from relcheck.engine import ScanResult
+from relcheck.model import Finding, Location, Suppression
+from relcheck.reporters import summary_counts
+
+REPORT_VERSION = 1
+
+
+def _location(location: Location) -> dict[str, Any]:
+    line, column, end_line, end_column = location.region()
+    return {"path": location.path, "line": line, "column": column, "end_line": end_line, "end_column": end_column}
+
+
+def _suppression(suppression: Suppression | None) -> dict[str, Any] | None:
+    if suppression is None:
+        return None
+    data: dict[str, Any] = {"kind": suppression.kind, "reason": suppression.reason, "until": suppression.until}
+    if suppression.source is not None:
+        data["source"] = _location(suppression.source)
+    return data
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "slug": finding.slug,
+        "severity": finding.severity.label,
+        "message": finding.message,
+        **_location(finding.location),
+        "checklist": finding.checklist,
+        "fix": finding.fix,
+        "fingerprint": finding.fingerprint,
+        "suppressed": finding.suppressed,
+        "suppression": _suppression(finding.suppression),
+        "expired_suppression": _suppression(finding.expired_suppression),
+        "related": [{**_location(r.location), "message": r.message} for r in finding.related],
+    }
+
+
+def render(result: ScanResult) -> str:
+    counts = summary_counts(result.findings)
+    report = {
+        "version": REPORT_VERSION,
+        "tool": {"name": "relcheck", "version": __version__},
+        "summary": {**counts, "total": len(result.findings), "files": len(result.files)},
+        "findings": [finding_to_dict(f) for f in result.findings],
+        "files": [{"path": f.path, "kind": f.kind} for f in result.files],
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"

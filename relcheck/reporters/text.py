@@ -1,0 +1,81 @@
+"""Terminal report: findings grouped by file, `path:line:col severity CODE slug message`, a fix hint each."""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import TextIO
+
+from relcheck.engine import ScanResult
+from relcheck.model import Finding, Severity
+from relcheck.reporters import summary_counts
+
+_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _plural(count: int, word: str) -> str:
+    if word == "info":
+        return f"{count} info"
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary_line(result: ScanResult, show_suppressed: bool) -> str:
+    counts = summary_counts(result.findings)
+    files = _plural(len(result.files), "file")
+    shown = counts["error"] + counts["warning"] + counts["info"]
+    if shown == 0:
+        line = f"No problems found in {files}."
+    else:
+        parts = ", ".join(_plural(counts[k], k) for k in ("error", "warning", "info") if counts[k])
+        line = f"Found {_plural(shown, 'problem')} ({parts}) in {files}."
+    if counts["suppressed"]:
+        hint = "" if show_suppressed else " (--show-suppressed lists them)"
+        line += f" {counts['suppressed']} suppressed{hint}."
+    return line
+
+
+def render(result: ScanResult, stream: TextIO | None = None, *, color: bool | None = None,
+           show_suppressed: bool = False, quiet: bool = False) -> str:
+    """Writes the report to `stream` (or returns it as plain text when stream is None)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = io.StringIO() if stream is None else None
+    use_color = bool(color) and stream is not None and "NO_COLOR" not in os.environ
+    console = Console(file=stream or buffer, force_terminal=use_color, no_color=not use_color,
+                      highlight=False, soft_wrap=True, emoji=False)
+    shown = [f for f in result.findings if show_suppressed or not f.suppressed]
+    current = None
+    for finding in shown:
+        if not quiet and finding.location.path != current:
+            if current is not None:
+                console.print()
+            current = finding.location.path
+            console.print(Text(current, style="bold underline"))
+        console.print(_finding_line(finding, Text))
+        if not quiet:
+            console.print(Text(f"    fix: {finding.fix}", style="dim"))
+    if not quiet:
+        if shown:
+            console.print()
+        console.print(Text(summary_line(result, show_suppressed), style="bold"))
+    return buffer.getvalue() if buffer is not None else ""
+
+
+def _finding_line(finding: Finding, text_type) -> object:
+    loc = finding.location
+    line = text_type()
+    line.append(f"{loc.path}:{loc.line}:{loc.column}: ")
+    line.append(f"{finding.severity.label:<7}", style=_STYLES[finding.severity])
+    line.append(f" {finding.code} ", style="bold")
+    line.append(f"{finding.slug}: ", style="dim")
+    line.append(finding.message)
+    if finding.suppression is not None:
+        reason = f": {finding.suppression.reason}" if finding.suppression.reason else ""
+        line.append(f" [suppressed ({finding.suppression.kind}){reason}]", style="dim")
+    elif finding.expired_suppression is not None:
+        line.append(f" [suppression expired {finding.expired_suppression.until}]", style="magenta")
+    for related in finding.related:
+        rloc = related.location
+        line.append(f"\n    see {rloc.path}:{rloc.line}: {related.message}", style="dim")
+    return line

@@ -1,0 +1,143 @@
+"""Rule documentation from the pack: `relcheck rules`, `relcheck explain` and docs/rules.md."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from relcheck.model import RuleMeta
+from relcheck.pack import AREAS
+
+AREA_TITLES = {
+    "dockerfile": "D — Dockerfile",
+    "kubernetes": "K — Kubernetes manifests",
+    "pm2": "P — PM2 ecosystem files",
+    "alerts": "A — Prometheus alerting rules",
+    "app": "S — Application settings and source",
+    "cross": "X — Cross-artifact rules",
+    "repo": "R — Repository",
+    "errors": "E — Parse failures and skipped files",
+}
+
+
+def status(rule: RuleMeta, implemented: frozenset[str]) -> str:
+    return "implemented" if rule.code in implemented else "planned"
+
+
+def rules_text(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
+    rows = [(r.code, r.slug, r.severity.label, r.checklist or "-", status(r, implemented), r.title) for r in rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    header = ("CODE", "SLUG", "SEVERITY", "CHECKLIST", "STATUS", "TITLE")
+    widths = [max(w, len(h)) for w, h in zip(widths, header)]
+    lines = []
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    planned = sum(1 for r in rules if r.code not in implemented)
+    lines.append("")
+    lines.append(f"{len(rules)} rules: {len(rules) - planned} implemented, {planned} planned "
+                 "(a planned rule is never reported as passing).")
+    return "\n".join(lines) + "\n"
+
+
+def rule_to_dict(rule: RuleMeta, implemented: frozenset[str]) -> dict:
+    return {
+        "code": rule.code,
+        "slug": rule.slug,
+        "title": rule.title,
+        "severity": rule.severity.label,
+        "area": rule.area,
+        "checklist": rule.checklist,
+        "status": status(rule, implemented),
+        "params": {p.name: {"default": p.default, "description": p.description} for p in rule.params},
+        "rationale": rule.rationale,
+        "fix": rule.fix,
+        "example": rule.example,
+    }
+
+
+def rules_json(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
+    return json.dumps({"version": 1, "rules": [rule_to_dict(r, implemented) for r in rules]}, indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    return "\n\n".join(
+        textwrap.fill(" ".join(p.split()), width=96, initial_indent=indent, subsequent_indent=indent)
+        for p in paragraphs
+    )
+
+
+def explain_text(rule: RuleMeta, implemented: frozenset[str]) -> str:
+    parts = [
+        f"{rule.code} {rule.slug}: {rule.title}",
+        f"severity: {rule.severity.label}   checklist: {rule.checklist or '-'}   area: {rule.area}   "
+        f"status: {status(rule, implemented)}",
+        "",
+        "Why",
+        _wrap(rule.rationale),
+        "",
+        "How to fix",
+        _wrap(rule.fix),
+    ]
+    if rule.example:
+        parts += ["", "Example", textwrap.indent(rule.example, "  ")]
+    if rule.params:
+        parts += ["", "Parameters (set under `params:` in .relcheck.yaml)"]
+        for param in rule.params:
+            parts.append(f"  {param.name} = {json.dumps(param.default)}: {param.description}")
+    parts += ["", f"Suppress: `# relcheck: ignore {rule.code} -- reason` on the line or the line above."]
+    return "\n".join(parts) + "\n"
+
+
+def _paragraphs(text: str) -> str:
+    return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
+
+
+def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
+    """docs/rules.md: generated, never edited by hand (a test fails when it is stale)."""
+    lines = [
+        "# relcheck rules",
+        "",
+        "<!-- Generated from rules/*.toml by `python -m relcheck.ruledocs`. Do not edit by hand. -->",
+        "",
+        "Every rule has a stable code and a slug; both are accepted wherever a rule is named "
+        "(`--select`, `--ignore`, config, suppression comments). Rules marked *planned* are in the pack "
+        "but not checked yet; they are never reported as passing.",
+        "",
+    ]
+    for area in AREAS:
+        area_rules = [r for r in rules if r.area == area]
+        if not area_rules:
+            continue
+        lines += [f"## {AREA_TITLES[area]}", "", "| code | slug | severity | checklist | status |",
+                  "|---|---|---|---|---|"]
+        for rule in area_rules:
+            lines.append(f"| [{rule.code}](#{rule.code.lower()}) | `{rule.slug}` | {rule.severity.label} | "
+                         f"{rule.checklist or '-'} | {status(rule, implemented)} |")
+        lines.append("")
+        for rule in area_rules:
+            lines += [f"### {rule.code}", "", f"**{rule.slug}** — {rule.title}", "",
+                      f"Severity: {rule.severity.label}. Checklist: {rule.checklist or '-'}. "
+                      f"Status: {status(rule, implemented)}.", "", _paragraphs(rule.rationale), "",
+                      f"**Fix:** {rule.fix}", ""]
+            if rule.example:
+                lines += ["```", rule.example, "```", ""]
+            if rule.params:
+                lines += ["| parameter | default | meaning |", "|---|---|---|"]
+                for param in rule.params:
+                    lines.append(f"| `{param.name}` | `{json.dumps(param.default)}` | {param.description} |")
+                lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # regenerate docs/rules.md
+    import sys
+    from pathlib import Path
+
+    from relcheck.pack import load_pack
+    from relcheck.registry import implemented_codes
+
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/rules.md")
+    target.write_text(markdown(list(load_pack()), implemented_codes()), encoding="utf-8")
+    print(f"wrote {target}")

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = Path(os.environ.get("RELCHECK_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture
+def run_cli(monkeypatch):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from relcheck.cli import app
+
+    def run(*args: str, cwd: Path | None = None):
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(app, list(args))
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+def relcheck_command() -> list[str]:
+    return [sys.executable, "-m", "relcheck"]
