@@ -51,8 +51,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """relcheck reads Dockerfiles, Kubernetes manifests, PM2 files, alert rules and app source,
     and checks them against the reliability standard."""
@@ -98,14 +99,23 @@ def scan(
     paths: Annotated[list[str] | None, typer.Argument(help="Files or folders to scan (default: .).")] = None,
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
-    fail_on: Annotated[FailOn | None, typer.Option(
-        "--fail-on", help="Lowest severity that makes the exit code 1 [default: error].")] = None,
-    select: Annotated[list[str] | None, typer.Option(
-        "--select", help="Only these rules (codes, prefixes or slugs; comma separated or repeated).")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", help="Skip these rules (codes, prefixes or slugs).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Config file (default: .relcheck.yaml, "
-                                                "or [tool.relcheck] in pyproject.toml, at the scan root).")] = None,
+    fail_on: Annotated[
+        FailOn | None, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1 [default: error].")
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="Only these rules (codes, prefixes or slugs; comma separated or repeated)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Skip these rules (codes, prefixes or slugs).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Config file (default: .relcheck.yaml, or [tool.relcheck] in pyproject.toml, at the scan root).",
+        ),
+    ] = None,
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
 ) -> None:
@@ -134,8 +144,7 @@ def scan(
         if output is not None:
             _emit(render_text(result, show_suppressed=show_suppressed, quiet=quiet), output)
         else:
-            render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed,
-                        quiet=quiet)
+            render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed, quiet=quiet)
 
     threshold = (fail_on.value if fail_on else None) or settings.fail_on or "error"
     if threshold != "never":

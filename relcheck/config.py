@@ -19,8 +19,7 @@ SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.json"
 class ConfigError(Exception):
     """A bad configuration: one line naming the file, the key and what is wrong."""
 
-    def __init__(self, source: str, key: str, problem: str, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(self, source: str, key: str, problem: str, line: int | None = None, column: int | None = None) -> None:
         where = source if line is None else f"{source}:{line}:{column or 1}"
         keypart = f" {key}:" if key else ""
         super().__init__(f"{where}:{keypart} {problem}")
@@ -208,13 +207,18 @@ def _validate_rules(config: Config, rules: list[RuleMeta], locate) -> None:
             if param not in defaults:
                 line, column = locate(key_path, key=True)
                 known = ", ".join(defaults) or "none"
-                raise ConfigError(source, _key_name(key_path), f"unknown parameter of {rule.code} (known: {known})",
-                                  line, column)
+                raise ConfigError(
+                    source, _key_name(key_path), f"unknown parameter of {rule.code} (known: {known})", line, column
+                )
             if not _same_type(defaults[param], value):
                 line, column = locate(key_path)
-                raise ConfigError(source, _key_name(key_path),
-                                  f"expected {_json_type(defaults[param])}, got {_json_type(value)} "
-                                  f"{json.dumps(value)}", line, column)
+                raise ConfigError(
+                    source,
+                    _key_name(key_path),
+                    f"expected {_json_type(defaults[param])}, got {_json_type(value)} {json.dumps(value)}",
+                    line,
+                    column,
+                )
 
 
 def _same_type(default: Any, value: Any) -> bool:

@@ -24,16 +24,38 @@ class Kind:
 
 # Never worth walking: VCS data, dependency trees, virtualenvs and tool caches.
 ALWAYS_SKIPPED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox",
-     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".idea", ".vscode"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".idea",
+        ".vscode",
+    }
 )
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SOURCE_SUFFIXES = (".ts", ".js", ".mjs", ".cjs", ".tsx", ".jsx", ".mts", ".cts")
 PM2_NAMES = frozenset(
-    {"ecosystem.config.js", "ecosystem.config.cjs", "ecosystem.config.mjs", "ecosystem.config.json",
-     "process.json", "process.yml", "process.yaml"}
+    {
+        "ecosystem.config.js",
+        "ecosystem.config.cjs",
+        "ecosystem.config.mjs",
+        "ecosystem.config.json",
+        "process.json",
+        "process.yml",
+        "process.yaml",
+    }
 )
 _K8S_API = re.compile(r"^[\"']?apiVersion[\"']?\s*:", re.MULTILINE)
 _K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)
@@ -116,8 +138,10 @@ def kind_by_name(path: str) -> str | None:
     lower = name.lower()
     if lower.endswith(".dockerignore"):
         return Kind.OTHER
-    if lower in ("dockerfile", "containerfile") or lower.endswith(".dockerfile") or lower.startswith(
-        ("dockerfile.", "containerfile.")
+    if (
+        lower in ("dockerfile", "containerfile")
+        or lower.endswith(".dockerfile")
+        or lower.startswith(("dockerfile.", "containerfile."))
     ):
         return Kind.DOCKERFILE
     if lower in PM2_NAMES:
@@ -247,8 +271,14 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Discovery:
     return Discovery(root=root, files=[files[key] for key in sorted(files)], problems=problems)
 
 
-def _walk(directory: Path, rel_dir: str, root: Path, rules: _IgnoreRules,
-          files: dict[str, SourceFile], problems: list[tuple[str, ParseProblem]]) -> None:
+def _walk(
+    directory: Path,
+    rel_dir: str,
+    root: Path,
+    rules: _IgnoreRules,
+    files: dict[str, SourceFile],
+    problems: list[tuple[str, ParseProblem]],
+) -> None:
     layers = rules.enter(rel_dir, directory)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)

@@ -11,17 +11,17 @@ from typing import Any
 
 from relcheck.config import Config
 from relcheck.discovery import Kind, SourceFile, discover
-from relcheck.model import Finding, Location, Related, RuleMeta, Severity, Suppression
+from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, Suppression
 from relcheck.pack import load_pack
-from relcheck.model import ParseProblem
 from relcheck.project import Project, build_project
 from relcheck.registry import ENGINE_CODES, load_checks
 from relcheck.selectors import UnknownRuleError, resolve, resolve_all
 from relcheck.suppression import Directive, applies, parse_directives
 
 # Kinds whose comments relcheck reads for suppression directives.
-COMMENTED_KINDS = frozenset({Kind.DOCKERFILE, Kind.KUBERNETES, Kind.PROMETHEUS_RULES, Kind.PM2,
-                             Kind.APP_SETTINGS, Kind.APP_SOURCE, Kind.OTHER})
+COMMENTED_KINDS = frozenset(
+    {Kind.DOCKERFILE, Kind.KUBERNETES, Kind.PROMETHEUS_RULES, Kind.PM2, Kind.APP_SETTINGS, Kind.APP_SOURCE, Kind.OTHER}
+)
 
 
 class CheckContext:
@@ -33,9 +33,17 @@ class CheckContext:
         self.severity = severity
         self.params = params
 
-    def finding(self, location: Location, message: str, *, identity: str = "", value: str = "",
-                severity: Severity | None = None, related: Iterable[Related] = (),
-                scope: tuple[int, int] | None = None) -> Finding:
+    def finding(
+        self,
+        location: Location,
+        message: str,
+        *,
+        identity: str = "",
+        value: str = "",
+        severity: Severity | None = None,
+        related: Iterable[Related] = (),
+        scope: tuple[int, int] | None = None,
+    ) -> Finding:
         return Finding(
             code=self.rule.code,
             slug=self.rule.slug,
@@ -89,8 +97,13 @@ def _names_rule(name: str, rule: RuleMeta) -> bool:
     return name.upper() == rule.code or name.lower() == rule.slug
 
 
-def scan(paths: Sequence[Path], config: Config, select: Sequence[str] | None = None,
-         ignore: Sequence[str] = (), today: _dt.date | None = None) -> ScanResult:
+def scan(
+    paths: Sequence[Path],
+    config: Config,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] = (),
+    today: _dt.date | None = None,
+) -> ScanResult:
     rules = list(load_pack())
     by_code = {r.code: r for r in rules}
     discovery = discover(paths, config.exclude)
@@ -118,9 +131,15 @@ def scan(paths: Sequence[Path], config: Config, select: Sequence[str] | None = N
 
 def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: ParseProblem) -> Finding:
     return Finding(
-        code=rule.code, slug=rule.slug, severity=severity, message=problem.message,
-        location=Location(path, problem.line, problem.column), checklist=rule.checklist, fix=rule.fix,
-        identity="file", value=problem.message,
+        code=rule.code,
+        slug=rule.slug,
+        severity=severity,
+        message=problem.message,
+        location=Location(path, problem.line, problem.column),
+        checklist=rule.checklist,
+        fix=rule.fix,
+        identity="file",
+        value=problem.message,
     )
 
 
@@ -129,15 +148,21 @@ def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception)
     where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
     anchor = project.service_anchor() or "."
     return Finding(
-        code=rule.code, slug=rule.slug, severity=Severity.ERROR,
+        code=rule.code,
+        slug=rule.slug,
+        severity=Severity.ERROR,
         message=f"internal error in rule {code} ({type(exc).__name__}: {exc}{where}); other rules ran. "
         "Please report this.",
-        location=Location(anchor), checklist=None, fix=rule.fix, identity=f"internal:{code}",
+        location=Location(anchor),
+        checklist=None,
+        fix=rule.fix,
+        identity=f"internal:{code}",
     )
 
 
-def _apply_suppressions(findings: list[Finding], project: Project, config: Config,
-                        rules: list[RuleMeta], today: _dt.date) -> None:
+def _apply_suppressions(
+    findings: list[Finding], project: Project, config: Config, rules: list[RuleMeta], today: _dt.date
+) -> None:
     per_file = _per_file_ignores(config, rules)
     directives: dict[str, list[tuple[Directive, set[str]]]] = {}
     for finding in findings:
@@ -154,7 +179,8 @@ def _apply_suppressions(findings: list[Finding], project: Project, config: Confi
             if finding.code not in codes or not applies(directive, finding.location.line, finding.scope):
                 continue
             suppression = Suppression(
-                "file" if directive.file_wide else "inline", directive.reason,
+                "file" if directive.file_wide else "inline",
+                directive.reason,
                 directive.until.isoformat() if directive.until else None,
                 Location(path, directive.line, 1),
             )
@@ -176,8 +202,9 @@ def _per_file_ignores(config: Config, rules: list[RuleMeta]):
     ]
 
 
-def _file_directives(source: SourceFile | None, rules: list[RuleMeta],
-                     max_bytes: int) -> list[tuple[Directive, set[str]]]:
+def _file_directives(
+    source: SourceFile | None, rules: list[RuleMeta], max_bytes: int
+) -> list[tuple[Directive, set[str]]]:
     if source is None or source.kind not in COMMENTED_KINDS:
         return []
     text, _ = source.read(max_bytes)

@@ -28,14 +28,16 @@ def rules_text(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
     rows = [(r.code, r.slug, r.severity.label, r.checklist or "-", status(r, implemented), r.title) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     header = ("CODE", "SLUG", "SEVERITY", "CHECKLIST", "STATUS", "TITLE")
-    widths = [max(w, len(h)) for w, h in zip(widths, header)]
+    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=False)]
     lines = []
     for row in [header, *rows]:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
     planned = sum(1 for r in rules if r.code not in implemented)
     lines.append("")
-    lines.append(f"{len(rules)} rules: {len(rules) - planned} implemented, {planned} planned "
-                 "(a planned rule is never reported as passing).")
+    lines.append(
+        f"{len(rules)} rules: {len(rules) - planned} implemented, {planned} planned "
+        "(a planned rule is never reported as passing)."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -56,8 +58,10 @@ def rule_to_dict(rule: RuleMeta, implemented: frozenset[str]) -> dict:
 
 
 def rules_json(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
-    return json.dumps({"version": 1, "rules": [rule_to_dict(r, implemented) for r in rules]}, indent=2,
-                      ensure_ascii=False) + "\n"
+    return (
+        json.dumps({"version": 1, "rules": [rule_to_dict(r, implemented) for r in rules]}, indent=2, ensure_ascii=False)
+        + "\n"
+    )
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -110,17 +114,32 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
         area_rules = [r for r in rules if r.area == area]
         if not area_rules:
             continue
-        lines += [f"## {AREA_TITLES[area]}", "", "| code | slug | severity | checklist | status |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            f"## {AREA_TITLES[area]}",
+            "",
+            "| code | slug | severity | checklist | status |",
+            "|---|---|---|---|---|",
+        ]
         for rule in area_rules:
-            lines.append(f"| [{rule.code}](#{rule.code.lower()}) | `{rule.slug}` | {rule.severity.label} | "
-                         f"{rule.checklist or '-'} | {status(rule, implemented)} |")
+            lines.append(
+                f"| [{rule.code}](#{rule.code.lower()}) | `{rule.slug}` | {rule.severity.label} | "
+                f"{rule.checklist or '-'} | {status(rule, implemented)} |"
+            )
         lines.append("")
         for rule in area_rules:
-            lines += [f"### {rule.code}", "", f"**{rule.slug}** — {rule.title}", "",
-                      f"Severity: {rule.severity.label}. Checklist: {rule.checklist or '-'}. "
-                      f"Status: {status(rule, implemented)}.", "", _paragraphs(rule.rationale), "",
-                      f"**Fix:** {rule.fix}", ""]
+            lines += [
+                f"### {rule.code}",
+                "",
+                f"**{rule.slug}** — {rule.title}",
+                "",
+                f"Severity: {rule.severity.label}. Checklist: {rule.checklist or '-'}. "
+                f"Status: {status(rule, implemented)}.",
+                "",
+                _paragraphs(rule.rationale),
+                "",
+                f"**Fix:** {rule.fix}",
+                "",
+            ]
             if rule.example:
                 lines += ["```", rule.example, "```", ""]
             if rule.params:

@@ -17,7 +17,8 @@ def _cases(kind: str) -> list[tuple[str, Path]]:
     return [
         (code_dir.name, case)
         for code_dir in sorted(RULE_FIXTURES.iterdir())
-        for case in sorted((code_dir / kind).iterdir()) if (code_dir / kind).is_dir()
+        for case in sorted((code_dir / kind).iterdir())
+        if (code_dir / kind).is_dir()
     ]
 
 

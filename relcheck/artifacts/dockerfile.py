@@ -108,7 +108,7 @@ def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
     """ENV/ARG key-value pairs. BuildKit hands ENV over as flat (key, value) pairs, ARG as `K=V` words."""
     args = list(instruction.args)
     if instruction.keyword == "ENV":
-        return [(key, _unquote(value)) for key, value in zip(args[0::2], args[1::2])]
+        return [(key, _unquote(value)) for key, value in zip(args[0::2], args[1::2], strict=False)]
     if instruction.keyword == "ARG":
         pairs = []
         for arg in args:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from relcheck.artifacts.dockerfile import (
     Dockerfile,
@@ -16,8 +17,6 @@ from relcheck.artifacts.dockerfile import (
     shell_words,
     substitute,
 )
-from typing import TYPE_CHECKING
-
 from relcheck.durations import format_seconds, parse_go_duration
 from relcheck.model import Finding, Location, Severity
 from relcheck.registry import check
@@ -29,8 +28,9 @@ INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 SMALL_BASE_MARKERS = ("alpine", "slim", "distroless", "minimal", "micro", "chiseled", "busybox")
 NODE_PROGRAMS = frozenset({"node", "nodejs", "npm", "yarn", "pnpm", "pm2", "pm2-runtime", "npx"})
-PRODUCTION_FLAGS = frozenset({"--omit=dev", "--only=production", "--only=prod", "--production",
-                              "--production=true", "--prod", "-P"})
+PRODUCTION_FLAGS = frozenset(
+    {"--omit=dev", "--only=production", "--only=prod", "--production", "--production=true", "--prod", "-P"}
+)
 _BUILD_STEP = re.compile(
     r"^(?:(?:npm|pnpm)\s+run(?:-script)?\s+build\S*|(?:yarn|pnpm)\s+(?:run\s+)?build\S*|"
     r"(?:npx\s+)?tsc\b.*|(?:npx\s+)?nest\s+build\b.*|(?:npx\s+)?ng\s+build\b.*|(?:npx\s+)?next\s+build\b.*|"
@@ -97,7 +97,9 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                 _location(dockerfile, final.from_instruction),
                 f"final stage sets no USER, so the container runs as the base image's user "
                 f"({base or 'unknown'}, root unless the image says otherwise)",
-                identity=_stage_identity(final, "USER"), value="no USER", scope=_scope(root_from),
+                identity=_stage_identity(final, "USER"),
+                value="no USER",
+                scope=_scope(root_from),
             )
             continue
         user = substitute(user_instruction.args[0], _variables_before(dockerfile, user_instruction))
@@ -108,7 +110,9 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.finding(
                 _location(dockerfile, user_instruction),
                 f"final stage runs as root (USER {user})",
-                identity=_stage_identity(final, "USER"), value=user, scope=_scope(user_instruction),
+                identity=_stage_identity(final, "USER"),
+                value=user,
+                scope=_scope(user_instruction),
             )
 
 
@@ -133,7 +137,8 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
                 _location(dockerfile, final.from_instruction),
                 "no ENTRYPOINT or CMD: the base image's command runs as PID 1 without an init "
                 "(dumb-init or tini) to forward signals",
-                identity=_stage_identity(final, "init"), value="no command",
+                identity=_stage_identity(final, "init"),
+                value="no command",
                 scope=_scope(final.from_instruction),
             )
             continue
@@ -145,7 +150,9 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
             _location(dockerfile, starter),
             f"{starter.keyword} starts '{first or starter.text}' as PID 1 without an init "
             "(dumb-init or tini), so signals may not reach the service and zombies are not reaped",
-            identity=_stage_identity(final, "init"), value=first, scope=_scope(starter),
+            identity=_stage_identity(final, "init"),
+            value=first,
+            scope=_scope(starter),
         )
 
 
@@ -161,24 +168,36 @@ def exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
                 words = shell_words(instruction.text)
                 if words and words[0] == "exec":
                     continue  # the shell replaces itself with the service
-                hint = (" (it looks like a JSON array but is not valid JSON, so Docker runs it as shell form)"
-                        if instruction.text.lstrip().startswith("[") else "")
+                hint = (
+                    " (it looks like a JSON array but is not valid JSON, so Docker runs it as shell form)"
+                    if instruction.text.lstrip().startswith("[")
+                    else ""
+                )
                 yield ctx.finding(
                     _location(dockerfile, instruction),
                     f"{instruction.keyword} uses the shell form{hint}: /bin/sh becomes PID 1 and does not "
                     "forward SIGTERM to the service",
-                    identity=identity, value=instruction.text, scope=_scope(instruction),
+                    identity=identity,
+                    value=instruction.text,
+                    scope=_scope(instruction),
                 )
                 continue
             argv = list(instruction.args)
             runs_first = instruction is entrypoint or entrypoint is None
-            if runs_first and len(argv) >= 2 and _program(argv[0]) in SHELLS and argv[1].startswith("-") \
-                    and "c" in argv[1]:
+            if (
+                runs_first
+                and len(argv) >= 2
+                and _program(argv[0]) in SHELLS
+                and argv[1].startswith("-")
+                and "c" in argv[1]
+            ):
                 yield ctx.finding(
                     _location(dockerfile, instruction),
                     f"{instruction.keyword} runs '{argv[0]} {argv[1]}' as PID 1: the shell does not forward "
                     "SIGTERM to the service",
-                    identity=identity, value=" ".join(argv), scope=_scope(instruction),
+                    identity=identity,
+                    value=" ".join(argv),
+                    scope=_scope(instruction),
                 )
 
 
@@ -200,15 +219,20 @@ def no_package_manager_start(ctx: CheckContext) -> Iterator[Finding]:
         for instruction in (entrypoint, cmd):
             if instruction is None:
                 continue
-            words = [w for c in shell_commands(instruction.text) for w in c] if not instruction.json_form \
+            words = (
+                [w for c in shell_commands(instruction.text) for w in c]
+                if not instruction.json_form
                 else list(instruction.args)
+            )
             found = _package_manager_start(words)
             if found:
                 yield ctx.finding(
                     _location(dockerfile, instruction),
                     f"{instruction.keyword} starts the service through '{found}', which does not reliably "
                     "forward SIGTERM; start node directly",
-                    identity=_stage_identity(final, instruction.keyword), value=found, scope=_scope(instruction),
+                    identity=_stage_identity(final, instruction.keyword),
+                    value=found,
+                    scope=_scope(instruction),
                 )
 
 
@@ -225,14 +249,18 @@ def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.finding(
                 _location(dockerfile, final.from_instruction),
                 "final stage has no HEALTHCHECK, so runtimes outside Kubernetes never notice a hung process",
-                identity=identity, value="none", scope=_scope(final.from_instruction),
+                identity=identity,
+                value="none",
+                scope=_scope(final.from_instruction),
             )
             continue
         if instruction.args and instruction.args[0].upper() == "NONE":
             yield ctx.finding(
                 _location(dockerfile, instruction),
                 "HEALTHCHECK NONE disables the health check",
-                identity=identity, value="NONE", scope=_scope(instruction),
+                identity=identity,
+                value="NONE",
+                scope=_scope(instruction),
             )
             continue
         differences = list(_healthcheck_differences(instruction, ctx.params))
@@ -240,7 +268,9 @@ def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.finding(
                 _location(dockerfile, instruction),
                 "HEALTHCHECK options differ from the standard: " + "; ".join(differences),
-                identity=identity, value="; ".join(differences), severity=Severity.INFO,
+                identity=identity,
+                value="; ".join(differences),
+                severity=Severity.INFO,
                 scope=_scope(instruction),
             )
 
@@ -299,7 +329,9 @@ def multi_stage_build(ctx: CheckContext) -> Iterator[Finding]:
                     yield ctx.finding(
                         _location(dockerfile, instruction),
                         f"the only stage both builds ('{command}') and runs the service; build in a separate stage",
-                        identity=_stage_identity(stage, "build"), value=command, scope=_scope(instruction),
+                        identity=_stage_identity(stage, "build"),
+                        value=command,
+                        scope=_scope(instruction),
                     )
                     break
             else:
@@ -316,8 +348,11 @@ def _dependency_install(words: list[str]) -> tuple[str, bool] | None:
     rest = words[1:]
     flags = [w for w in rest if w.startswith("-")]
     positional = [w for w in rest if not w.startswith("-")]
-    prod = any(f in PRODUCTION_FLAGS for f in flags) or env.get("NODE_ENV") == "production" or (
-        "--omit" in rest and rest.index("--omit") + 1 < len(rest) and rest[rest.index("--omit") + 1] == "dev")
+    prod = (
+        any(f in PRODUCTION_FLAGS for f in flags)
+        or env.get("NODE_ENV") == "production"
+        or ("--omit" in rest and rest.index("--omit") + 1 < len(rest) and rest[rest.index("--omit") + 1] == "dev")
+    )
     if program == "npm" and positional and positional[0] in ("install", "i", "ci", "add"):
         if "-g" in flags or "--global" in flags or (positional[0] != "ci" and len(positional) > 1):
             return None
@@ -335,8 +370,12 @@ def _dependency_install(words: list[str]) -> tuple[str, bool] | None:
 
 def _is_prune(words: list[str]) -> bool:
     words, _ = _strip_env_prefix(words)
-    return bool(words) and _program(words[0]) == "npm" and "prune" in words and any(
-        w in PRODUCTION_FLAGS or w == "dev" for w in words)
+    return (
+        bool(words)
+        and _program(words[0]) == "npm"
+        and "prune" in words
+        and any(w in PRODUCTION_FLAGS or w == "dev" for w in words)
+    )
 
 
 @check("D007")
@@ -365,7 +404,9 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
                 _location(dockerfile, instruction),
                 f"'{command}' in the final image installs dev dependencies; add --omit=dev "
                 "(or set NODE_ENV=production first)",
-                identity=_stage_identity(final, "install"), value=command, scope=_scope(instruction),
+                identity=_stage_identity(final, "install"),
+                value=command,
+                scope=_scope(instruction),
             )
 
 
@@ -391,7 +432,8 @@ def dependency_layer_caching(ctx: CheckContext) -> Iterator[Finding]:
                             _location(dockerfile, copy_all),
                             f"'{copy_all.keyword} {copy_all.text}' comes before '{install[0]}' (line "
                             f"{instruction.line}), so every source change reinstalls all dependencies",
-                            identity=_stage_identity(stage, "copy-before-install"), value=install[0],
+                            identity=_stage_identity(stage, "copy-before-install"),
+                            value=install[0],
                             scope=_scope(copy_all),
                         )
                         break
@@ -414,14 +456,15 @@ def pinned_base_image(ctx: CheckContext) -> Iterator[Finding]:
         for stage in dockerfile.stages:
             resolved = stage.resolved_image
             if resolved is not None and resolved.lower() not in aliases and resolved.lower() != "scratch":
-                repository, tag, digest = _image_reference(resolved)
+                _repository, tag, digest = _image_reference(resolved)
                 if digest is None and (tag is None or tag == "latest"):
                     what = "no tag" if tag is None else "the 'latest' tag"
                     shown = resolved if resolved == stage.image else f"{stage.image} = {resolved}"
                     yield ctx.finding(
                         _location(dockerfile, stage.from_instruction),
                         f"base image '{shown}' has {what}; pin a version tag or a digest",
-                        identity=_stage_identity(stage, "FROM"), value=resolved,
+                        identity=_stage_identity(stage, "FROM"),
+                        value=resolved,
                         scope=_scope(stage.from_instruction),
                     )
             if stage.alias:
@@ -441,7 +484,9 @@ def small_base_image(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.finding(
             _location(dockerfile, root.from_instruction),
             f"final image is based on '{image}', a full distribution image; use a slim, alpine or distroless variant",
-            identity=_stage_identity(final, "base"), value=image, scope=_scope(root.from_instruction),
+            identity=_stage_identity(final, "base"),
+            value=image,
+            scope=_scope(root.from_instruction),
         )
 
 
@@ -475,7 +520,8 @@ def node_env_production(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.finding(
             _location(dockerfile, final.from_instruction),
             f"Node.js final stage {detail}; set ENV NODE_ENV=production",
-            identity=_stage_identity(final, "NODE_ENV"), value=value or "unset",
+            identity=_stage_identity(final, "NODE_ENV"),
+            value=value or "unset",
             scope=_scope(final.from_instruction),
         )
 
@@ -495,7 +541,8 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.finding(
                 Location(dockerfile.path, 1, 1),
                 "no .dockerignore beside the Dockerfile: node_modules and .git go into the build context",
-                identity="dockerignore", value="missing",
+                identity="dockerignore",
+                value="missing",
             )
             continue
         text, _ = read_text(root / found, 1024 * 1024)
@@ -505,5 +552,6 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.finding(
                 Location(found, 1, 1),
                 f"{posixpath.basename(found)} does not exclude {' and '.join(missing)}",
-                identity="dockerignore", value=",".join(missing),
+                identity="dockerignore",
+                value=",".join(missing),
             )

@@ -21,30 +21,43 @@ def _missing(ctx: CheckContext, evidence: list[str], message: str, what: str) ->
 
 @check("R001")
 def runbook(ctx: CheckContext) -> Iterator[Finding]:
-    yield from _missing(ctx, ctx.project.repo.runbooks,
-                        "no runbook (RUNBOOK.md or docs/runbook*) for this service", "runbook")
+    yield from _missing(
+        ctx, ctx.project.repo.runbooks, "no runbook (RUNBOOK.md or docs/runbook*) for this service", "runbook"
+    )
 
 
 @check("R002")
 def dashboard(ctx: CheckContext) -> Iterator[Finding]:
-    yield from _missing(ctx, ctx.project.repo.dashboards,
-                        "no Grafana dashboard JSON (a JSON file with `panels`) for this service", "dashboard")
+    yield from _missing(
+        ctx,
+        ctx.project.repo.dashboards,
+        "no Grafana dashboard JSON (a JSON file with `panels`) for this service",
+        "dashboard",
+    )
 
 
 @check("R003")
 def alert_rules_present(ctx: CheckContext) -> Iterator[Finding]:
-    yield from _missing(ctx, ctx.project.repo.alert_files,
-                        "no Prometheus alert rules (a rule file with `alert:` entries or a PrometheusRule)",
-                        "alerts")
+    yield from _missing(
+        ctx,
+        ctx.project.repo.alert_files,
+        "no Prometheus alert rules (a rule file with `alert:` entries or a PrometheusRule)",
+        "alerts",
+    )
 
 
 @check("R004")
 def load_tests(ctx: CheckContext) -> Iterator[Finding]:
-    yield from _missing(ctx, ctx.project.repo.load_tests,
-                        "no load-test scripts (k6 or Artillery) for this service", "load-tests")
+    yield from _missing(
+        ctx, ctx.project.repo.load_tests, "no load-test scripts (k6 or Artillery) for this service", "load-tests"
+    )
 
 
 @check("R005")
 def chaos_experiments(ctx: CheckContext) -> Iterator[Finding]:
-    yield from _missing(ctx, ctx.project.repo.chaos_experiments,
-                        "no chaos experiments (Chaos Mesh or Litmus objects) for this service", "chaos")
+    yield from _missing(
+        ctx,
+        ctx.project.repo.chaos_experiments,
+        "no chaos experiments (Chaos Mesh or Litmus objects) for this service",
+        "chaos",
+    )

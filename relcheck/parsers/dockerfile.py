@@ -8,11 +8,29 @@ from relcheck.artifacts.dockerfile import Dockerfile, Instruction, Stage, env_pa
 from relcheck.model import ParseProblem
 
 KNOWN_INSTRUCTIONS = frozenset(
-    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL "
-    "STOPSIGNAL USER VOLUME WORKDIR".split()
+    [
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    ]
 )
 # A suppression comment trailing an instruction is not part of the instruction.
-_TRAILING_DIRECTIVE = re.compile(r"(?<=\S)(\s+#\s*relcheck:.*)$", re.MULTILINE)
+_TRAILING_DIRECTIVE = re.compile(r"(?<=\S)([ \t]+#[ \t]*relcheck:.*)$", re.MULTILINE)
 # Bisecting for an error line re-parses prefixes; beyond this size the error stays at line 1.
 _MAX_BISECT_LINES = 20_000
 

@@ -85,8 +85,11 @@ class _Converter:
 
         self._spend(node)
         if depth > self.max_depth:
-            raise YamlError(f"YAML nested deeper than {self.max_depth} levels; not parsed",
-                            node.start_mark.line + 1, node.start_mark.column + 1)
+            raise YamlError(
+                f"YAML nested deeper than {self.max_depth} levels; not parsed",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
         if self.positions is not None and path not in self.positions.marks:
             self.positions.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, MappingNode):
@@ -112,8 +115,7 @@ class _Converter:
             if isinstance(key, (dict, list)):
                 key = str(key)
             if self.positions is not None:
-                self.positions.key_marks[(*path, key)] = (key_node.start_mark.line + 1,
-                                                          key_node.start_mark.column + 1)
+                self.positions.key_marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self.convert(value_node, (*path, key), depth + 1)
         for key, value in merged.items():
             result.setdefault(key, value)
@@ -145,8 +147,7 @@ def _scalar(node) -> Any:
     return value
 
 
-def to_python(node, positions: Positions | None = None, max_nodes: int = MAX_NODES,
-              max_depth: int = MAX_DEPTH) -> Any:
+def to_python(node, positions: Positions | None = None, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> Any:
     if node is None:
         return None
     return _Converter(max_nodes, max_depth, positions).convert(node, (), 0)

@@ -34,16 +34,28 @@ def summary_line(result: ScanResult, show_suppressed: bool) -> str:
     return line
 
 
-def render(result: ScanResult, stream: TextIO | None = None, *, color: bool | None = None,
-           show_suppressed: bool = False, quiet: bool = False) -> str:
+def render(
+    result: ScanResult,
+    stream: TextIO | None = None,
+    *,
+    color: bool | None = None,
+    show_suppressed: bool = False,
+    quiet: bool = False,
+) -> str:
     """Writes the report to `stream` (or returns it as plain text when stream is None)."""
     from rich.console import Console
     from rich.text import Text
 
     buffer = io.StringIO() if stream is None else None
     use_color = bool(color) and stream is not None and "NO_COLOR" not in os.environ
-    console = Console(file=stream or buffer, force_terminal=use_color, no_color=not use_color,
-                      highlight=False, soft_wrap=True, emoji=False)
+    console = Console(
+        file=stream or buffer,
+        force_terminal=use_color,
+        no_color=not use_color,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+    )
     shown = [f for f in result.findings if show_suppressed or not f.suppressed]
     current = None
     for finding in shown:

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from relcheck.pack import load_pack
+
+from .conftest import ROOT, relcheck_command
+
+EXAMPLES = ROOT / "examples"
+LEGACY = EXAMPLES / "legacy-service"
+ENTERPRISE = EXAMPLES / "enterprise-service"
+REPORT_SCHEMA = json.loads((ROOT / "relcheck" / "schemas" / "report.schema.json").read_text())
+
+
+def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*relcheck_command(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("relcheck ")
+
+
+def test_rules_lists_every_code_with_its_status() -> None:
+    result = run("rules")
+    assert result.returncode == 0
+    for rule in load_pack():
+        assert rule.code in result.stdout and rule.slug in result.stdout
+    assert "planned" in result.stdout and "implemented" in result.stdout
+
+
+def test_rules_json() -> None:
+    _code, out, _ = _cli("rules", "--format", "json")
+    data = json.loads(out)
+    assert len(data["rules"]) == len(load_pack())
+    d003 = next(r for r in data["rules"] if r["code"] == "D003")
+    assert d003["status"] == "implemented" and d003["slug"] == "exec-form-command"
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from relcheck.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_explain_by_code_and_slug_is_the_same() -> None:
+    by_code = _cli("explain", "D003")
+    by_slug = _cli("explain", "exec-form-command")
+    assert by_code[0] == by_slug[0] == 0
+    assert by_code[1] == by_slug[1]
+    assert "PID 1" in by_code[1] and "How to fix" in by_code[1]
+
+
+def test_explain_unknown_rule_exits_2_with_a_suggestion() -> None:
+    code, _, err = _cli("explain", "D0003")
+    assert code == 2
+    assert "unknown rule 'D0003'" in err
+
+
+def test_missing_path_exits_2() -> None:
+    code, _, err = _cli("scan", "does/not/exist")
+    assert code == 2
+    assert err.strip() == "relcheck: error: path 'does/not/exist' does not exist"
+
+
+def test_legacy_example_fails_with_d_and_r_findings_only() -> None:
+    result = run("scan", str(LEGACY), "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    codes = {f["code"] for f in report["findings"]}
+    assert {"D001", "D003", "D004", "D007", "D009", "R001", "R002"} <= codes
+    assert {c[0] for c in codes} <= {"D", "R"}
+
+
+def test_enterprise_example_is_clean() -> None:
+    result = run("scan", str(ENTERPRISE))
+    assert result.returncode == 0, result.stdout
+    assert "No problems found" in result.stdout
+
+
+def test_json_report_validates_and_paths_are_relative() -> None:
+    _code, out, _ = _cli("scan", str(LEGACY), "--format", "json")
+    report = json.loads(out)
+    jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(report)
+    assert report["findings"]
+    assert all(not f["path"].startswith("/") for f in report["findings"])
+    assert "Dockerfile" in {f["path"] for f in report["findings"]}
+    assert report["summary"]["error"] == sum(1 for f in report["findings"] if f["severity"] == "error")
+
+
+def test_identical_runs_give_identical_output(tmp_path: Path) -> None:
+    first = run("scan", str(LEGACY), "--format", "json").stdout
+    second = run("scan", str(LEGACY), "--format", "json").stdout
+    assert first == second
+    copy = tmp_path / "copy"
+    shutil.copytree(LEGACY, copy)
+    assert run("scan", str(copy), "--format", "json").stdout == first
+
+
+def test_text_report_is_plain_when_not_a_tty() -> None:
+    result = run("scan", str(LEGACY))
+    assert "\x1b[" not in result.stdout
+    assert "Dockerfile:7:1: error   D003 exec-form-command:" in result.stdout
+    assert "fix: Write the command as a JSON array" in result.stdout
+    assert result.stdout.rstrip().endswith("in 10 files.")
+
+
+def test_select_and_ignore_take_codes_prefixes_and_slugs() -> None:
+    def codes(*args: str) -> set[str]:
+        _, out, _ = _cli("scan", str(LEGACY), "--format", "json", *args)
+        return {f["code"] for f in json.loads(out)["findings"]}
+
+    assert codes("--select", "D003") == {"D003"}
+    assert codes("--select", "exec-form-command,non-root-user") == {"D001", "D003"}
+    assert codes("--select", "R") == {"R001", "R002", "R004", "R005"}
+    assert codes("--select", "D00", "--ignore", "D001", "--ignore", "D002") == {
+        "D003",
+        "D004",
+        "D005",
+        "D006",
+        "D007",
+        "D008",
+        "D009",
+    }
+
+
+def test_unknown_select_exits_2() -> None:
+    code, _, err = _cli("scan", str(LEGACY), "--select", "D999")
+    assert code == 2
+    assert "--select: unknown rule 'D999'" in err
+
+
+def test_fail_on_thresholds() -> None:
+    assert _cli("scan", str(LEGACY), "--select", "D005")[0] == 0  # a warning does not fail by default
+    assert _cli("scan", str(LEGACY), "--select", "D005", "--fail-on", "warning")[0] == 1
+    assert _cli("scan", str(LEGACY), "--select", "D010", "--fail-on", "warning")[0] == 0
+    assert _cli("scan", str(LEGACY), "--select", "D010", "--fail-on", "info")[0] == 1
+    assert _cli("scan", str(LEGACY), "--fail-on", "never")[0] == 0
+
+
+def test_output_file_and_quiet(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    code, out, _ = _cli("scan", str(LEGACY), "--format", "json", "--output", str(target))
+    assert code == 1 and out == ""
+    assert json.loads(target.read_text())["version"] == 1
+    _, quiet, _ = _cli("scan", str(LEGACY), "--select", "D003", "--quiet")
+    assert quiet.strip().splitlines() == [
+        "Dockerfile:7:1: error   D003 exec-form-command: CMD uses the shell form: /bin/sh becomes PID 1 and "
+        "does not forward SIGTERM to the service"
+    ]
+
+
+def test_init_writes_a_valid_commented_config(tmp_path: Path) -> None:
+    code, _out, _ = _cli("init", str(tmp_path))
+    assert code == 0
+    written = (tmp_path / ".relcheck.yaml").read_text()
+    assert "# select:" in written and "#   D005:" in written
+    assert _cli("init", str(tmp_path))[0] == 2  # refuses to overwrite
+    # The parameter block, uncommented, is itself a valid configuration.
+    block = written.split("# params:\n", 1)[1]
+    (tmp_path / ".relcheck.yaml").write_text(
+        "params:\n" + "".join(line[2:] + "\n" for line in block.splitlines() if line.startswith("#   "))
+    )
+    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\n")
+    assert _cli("scan", str(tmp_path), "--fail-on", "never")[0] == 0
+
+
+@pytest.mark.parametrize("no_color", ["1", ""])
+def test_no_color_environment(no_color: str) -> None:
+    import os
+
+    env = {**os.environ, "NO_COLOR": no_color}
+    assert "\x1b[" not in run("scan", str(LEGACY), env=env).stdout

@@ -1,0 +1,135 @@
+"""Walking, classifying and reading files: nothing outside the root, no hangs, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from relcheck.config import Config
+from relcheck.discovery import Kind, discover, kind_by_content, kind_by_name, read_text
+from relcheck.engine import scan
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("Dockerfile", Kind.DOCKERFILE),
+        ("Containerfile", Kind.DOCKERFILE),
+        ("docker/api.Dockerfile", Kind.DOCKERFILE),
+        ("Dockerfile.prod", Kind.DOCKERFILE),
+        ("Dockerfile.dockerignore", Kind.OTHER),
+        ("ecosystem.config.js", Kind.PM2),
+        ("process.yml", Kind.PM2),
+        ("package.json", Kind.APP_SETTINGS),
+        (".env.production", Kind.APP_SETTINGS),
+        ("src/main.ts", Kind.APP_SOURCE),
+        ("src/types.d.ts", Kind.OTHER),
+        ("README.md", Kind.OTHER),
+        ("k8s/deployment.yaml", None),
+        ("jest.config.js", None),
+    ],
+)
+def test_kind_by_name(path: str, kind: str | None) -> None:
+    assert kind_by_name(path) == kind
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "kind"),
+    [
+        ("k8s/app.yaml", "apiVersion: apps/v1\nkind: Deployment\n", Kind.KUBERNETES),
+        ("alerts.yml", "groups:\n  - name: x\n    rules: []\n", Kind.PROMETHEUS_RULES),
+        ("quoted.yaml", '"groups": []\n', Kind.PROMETHEUS_RULES),
+        ("rule.yaml", "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\n", Kind.KUBERNETES),
+        ("config/default.yaml", "port: 3000\n", Kind.APP_SETTINGS),
+        (".github/workflows/ci.yml", "on: push\njobs: {}\n", Kind.OTHER),
+        ("manifest.json", '{"apiVersion": "v1", "kind": "Service"}', Kind.KUBERNETES),
+        ("pm2.config.js", "module.exports = { apps: [] }", Kind.PM2),
+        ("jest.config.js", "module.exports = { testEnvironment: 'node' }", Kind.APP_SOURCE),
+    ],
+)
+def test_kind_by_content(path: str, text: str, kind: str) -> None:
+    assert kind_by_content(path, text) == kind
+
+
+def test_gitignore_nested_and_negated(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("generated/\n*.yaml\n!keep.yaml\n")
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "Dockerfile").write_text("FROM x\n")
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / ".gitignore").write_text("Dockerfile.local\n")
+    (tmp_path / "svc" / "Dockerfile").write_text("FROM x\n")
+    (tmp_path / "svc" / "Dockerfile.local").write_text("FROM x\n")
+    (tmp_path / "drop.yaml").write_text("a: 1\n")
+    (tmp_path / "keep.yaml").write_text("a: 1\n")
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "Dockerfile").write_text("FROM x\n")
+    paths = [f.path for f in discover([tmp_path]).files]
+    assert paths == [".gitignore", "keep.yaml", "svc/.gitignore", "svc/Dockerfile"]
+
+
+def test_gitignore_above_the_scan_root_in_a_repository(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("services/api/secret.Dockerfile\n")
+    api = tmp_path / "services" / "api"
+    api.mkdir(parents=True)
+    (api / "Dockerfile").write_text("FROM x\n")
+    (api / "secret.Dockerfile").write_text("FROM x\n")
+    assert [f.path for f in discover([api]).files] == ["Dockerfile"]
+
+
+def test_undecodable_bytes_give_a_position() -> None:
+    problem = read_text_from(b"FROM node\nRUN echo \xff\n")
+    assert (problem.code, problem.line, problem.column) == ("E001", 2, 10)
+
+
+def read_text_from(data: bytes):
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(delete=False) as handle:
+        handle.write(data)
+    try:
+        return read_text(Path(handle.name))[1]
+    finally:
+        os.unlink(handle.name)
+
+
+def test_bad_files_become_findings_and_the_rest_is_scanned(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Dockerfile").write_text("FROM node:latest\n")
+    root = tmp_path / "root"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    (root / "c").mkdir()
+    (root / "d").mkdir()
+    (root / "a" / "Dockerfile").write_bytes(b'FROM node:20\nLABEL x="\xe9"\n')
+    (root / "b" / "Dockerfile").write_bytes(b"\x00\x01binary")
+    (root / "c" / "Dockerfile").symlink_to(outside / "Dockerfile")
+    os.mkfifo(root / "d" / "Dockerfile")
+    (root / "loop").symlink_to(root / "loop")
+    (root / "Dockerfile").write_text("FROM node:latest\n")
+    result = scan([root], Config(), select=["D009"])
+    got = [(f.location.path, f.location.line, f.code, f.message.split(";")[0].split(":")[0]) for f in result.findings]
+    assert got == [
+        ("Dockerfile", 1, "D009", "base image 'node"),
+        ("a/Dockerfile", 2, "E001", "not valid UTF-8"),
+        ("b/Dockerfile", 1, "E002", "binary file (contains NUL bytes)"),
+        ("c/Dockerfile", 1, "E002", "symlink points outside the scan root"),
+        ("d/Dockerfile", 1, "E002", "not a regular file (FIFO, socket or device)"),
+    ]
+
+
+def test_size_cap_skips_with_e002(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\n" + "# padding\n" * 200)
+    result = scan([tmp_path], Config(max_file_size=100), select=["D"])
+    assert [(f.code, f.message.split(",")[0]) for f in result.findings] == [
+        ("E002", f"file is {(tmp_path / 'Dockerfile').stat().st_size} bytes")
+    ]
+
+
+def test_scan_of_a_single_file_uses_its_folder_as_root(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM node:latest\n")
+    result = scan([tmp_path / "Dockerfile"], Config(), select=["D009"])
+    assert [(f.location.path, f.code) for f in result.findings] == [("Dockerfile", "D009")]

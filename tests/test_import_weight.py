@@ -1,0 +1,44 @@
+"""`relcheck --version` and `relcheck rules` stay fast: they import no parser."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+PARSERS = ["dockerfile", "ruamel", "tree_sitter", "promql_parser", "relcheck.parsers", "jsonschema", "pathspec"]
+
+PROBE = """
+import io, json, sys, contextlib
+sys.argv = ["relcheck", *{args!r}]
+from relcheck.__main__ import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main()
+    except SystemExit:
+        pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules(*args: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=list(args))], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def _loaded(modules: set[str], name: str) -> bool:
+    return any(m == name or m.startswith(name + ".") for m in modules)
+
+
+def test_version_imports_neither_parsers_nor_the_cli_framework() -> None:
+    modules = _modules("--version")
+    assert not [p for p in [*PARSERS, "typer", "rich"] if _loaded(modules, p)]
+
+
+def test_rules_and_explain_import_no_parser() -> None:
+    for args in (("rules",), ("explain", "D003")):
+        modules = _modules(*args)
+        assert _loaded(modules, "relcheck.checks")  # the statuses come from the real implementations
+        assert not [p for p in PARSERS if _loaded(modules, p)], args

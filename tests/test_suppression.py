@@ -1,0 +1,90 @@
+"""Suppression comments in Dockerfiles: line above, trailing, file-wide, expiring; counted, never dropped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from relcheck.config import Config
+from relcheck.engine import scan
+from relcheck.suppression import parse_directives
+
+
+def _scan(tmp_path: Path, dockerfile: str, today: dt.date | None = None, select=("D001", "D003", "D009")):
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    return scan([tmp_path], Config(), select=list(select), today=today)
+
+
+def test_line_above_and_trailing(tmp_path: Path) -> None:
+    result = _scan(
+        tmp_path,
+        (
+            "# relcheck: ignore D009 -- the base is rebuilt nightly\n"
+            "FROM node:latest\n"
+            "USER root # relcheck: ignore non-root-user -- needs port 80\n"
+            "CMD node main.js\n"
+        ),
+    )
+    by_code = {f.code: f for f in result.findings}
+    assert by_code["D009"].suppression.kind == "inline"
+    assert by_code["D009"].suppression.reason == "the base is rebuilt nightly"
+    # The trailing comment is not part of the USER value, and it suppresses D001 by slug.
+    assert by_code["D001"].suppressed and "USER root" in by_code["D001"].message
+    assert not by_code["D003"].suppressed
+    assert [f.code for f in result.active()] == ["D003"]
+
+
+def test_directive_does_not_leak_to_other_lines_or_codes(tmp_path: Path) -> None:
+    result = _scan(tmp_path, ("FROM node:latest\n# relcheck: ignore D003\n\nUSER root\nCMD node main.js\n"))
+    assert sorted(f.code for f in result.active()) == ["D001", "D003", "D009"]
+
+
+def test_file_wide(tmp_path: Path) -> None:
+    result = _scan(tmp_path, "# relcheck: ignore-file D0 -- prototype image\nFROM node:latest\nCMD node x\n")
+    assert result.active() == []
+    assert {f.suppression.kind for f in result.findings} == {"file"}
+
+
+def test_expired_suppression_returns_the_finding(tmp_path: Path) -> None:
+    text = "# relcheck: ignore D009 until=2027-03-31 -- waiting for the base image\nFROM node:latest\n"
+    before = _scan(tmp_path, text, today=dt.date(2027, 3, 31), select=["D009"])
+    assert before.active() == [] and before.findings[0].suppression.until == "2027-03-31"
+    after = _scan(tmp_path, text, today=dt.date(2027, 4, 1), select=["D009"])
+    assert [f.code for f in after.active()] == ["D009"]
+    assert after.findings[0].expired_suppression.until == "2027-03-31"
+
+
+def test_suppressed_findings_are_counted_and_shown_on_request(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from relcheck.cli import app
+
+    (tmp_path / "Dockerfile").write_text("# relcheck: ignore D009\nFROM node:latest\n")
+    runner = CliRunner()
+    hidden = runner.invoke(app, ["scan", str(tmp_path), "--select", "D009"])
+    assert hidden.exit_code == 0
+    assert "D009" not in hidden.stdout
+    assert "1 suppressed (--show-suppressed lists them)" in hidden.stdout
+    shown = runner.invoke(app, ["scan", str(tmp_path), "--select", "D009", "--show-suppressed"])
+    assert "D009 pinned-base-image" in shown.stdout and "[suppressed (inline)]" in shown.stdout
+    report = json.loads(runner.invoke(app, ["scan", str(tmp_path), "--select", "D009", "--format", "json"]).stdout)
+    assert report["summary"]["suppressed"] == 1 and report["summary"]["warning"] == 0
+    assert report["findings"][0]["suppressed"] is True
+    assert report["findings"][0]["suppression"]["source"]["line"] == 1
+
+
+def test_parse_directives_forms() -> None:
+    directives = parse_directives(
+        "# relcheck: ignore K001, K014 until=2027-01-01 -- reason here\n"
+        "key: value  # relcheck: ignore K017\n"
+        "// relcheck: ignore-file P003\n"
+        "# relcheck: ignore\n"
+    )
+    assert [(d.line, d.target_line, d.names, d.reason, d.file_wide) for d in directives] == [
+        (1, 2, ("K001", "K014"), "reason here", False),
+        (2, 2, ("K017",), "", False),
+        (3, 0, ("P003",), "", True),
+        (4, 4, (), "", False),
+    ]
+    assert directives[0].until == dt.date(2027, 1, 1)
