@@ -59,11 +59,10 @@ def render(
     shown = [f for f in result.findings if show_suppressed or not f.suppressed]
     current = None
     for finding in shown:
-        if not quiet and finding.location.path != current:
-            if current is not None:
-                console.print()
-            current = finding.location.path
-            console.print(Text(current, style="bold underline"))
+        # A blank line between files keeps groups apart; every line still names its file.
+        if not quiet and current is not None and finding.location.path != current:
+            console.print()
+        current = finding.location.path
         console.print(_finding_line(finding, Text))
         if not quiet:
             console.print(Text(f"    fix: {finding.fix}", style="dim"))
