@@ -62,6 +62,8 @@ def main(
 def _resolve_paths(paths: list[str] | None) -> list[Path]:
     resolved = []
     for raw in paths or ["."]:
+        if raw == "-":
+            continue
         path = Path(raw)
         if not path.exists():
             raise fail(f"path '{raw}' does not exist")
@@ -96,7 +98,9 @@ def _check_names(names: list[str], option: str) -> None:
 
 @app.command()
 def scan(
-    paths: Annotated[list[str] | None, typer.Argument(help="Files or folders to scan (default: .).")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Files or folders to scan (default: .); - reads manifests from stdin.")
+    ] = None,
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     fail_on: Annotated[
@@ -126,13 +130,14 @@ def scan(
     from relcheck.selectors import split_names
 
     resolved = _resolve_paths(paths)
-    root = scan_root(resolved)
+    stdin_text = sys.stdin.read() if paths and "-" in paths else None
+    root = scan_root(resolved) if resolved else Path.cwd()
     settings = _load_config(config, root)
     select_names = split_names(select)
     ignore_names = split_names(ignore)
     _check_names(select_names, "--select")
     _check_names(ignore_names, "--ignore")
-    result = run_scan(resolved, settings, select_names or None, ignore_names)
+    result = run_scan(resolved, settings, select_names or None, ignore_names, stdin_text=stdin_text)
 
     if format is ReportFormat.json:
         from relcheck.reporters.json import render as render_json

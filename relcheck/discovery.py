@@ -132,6 +132,16 @@ def _decode_problem(data: bytes, offset: int, encoding: str) -> ParseProblem:
     return ParseProblem("E001", f"not valid {encoding}: undecodable byte 0x{data[offset]:02x}", line, column)
 
 
+STDIN_PATH = "<stdin>"
+
+
+def stdin_file(text: str) -> SourceFile:
+    """Manifests piped in (`helm template ... | relcheck scan -`), read as Kubernetes YAML."""
+    source = SourceFile(STDIN_PATH, Path(STDIN_PATH), Kind.KUBERNETES)
+    source._text, source._problem, source._read = _normalise(text), None, True
+    return source
+
+
 def kind_by_name(path: str) -> str | None:
     """The kind a file's name alone decides, or None when its content must tell."""
     name = path.rsplit("/", 1)[-1]

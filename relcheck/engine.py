@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from relcheck.config import Config
-from relcheck.discovery import Kind, SourceFile, discover
+from relcheck.discovery import Discovery, Kind, SourceFile, discover, stdin_file
 from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, Suppression
 from relcheck.pack import load_pack
 from relcheck.project import Project, build_project
@@ -43,6 +43,8 @@ class CheckContext:
         severity: Severity | None = None,
         related: Iterable[Related] = (),
         scope: tuple[int, int] | None = None,
+        ignores: tuple[str, ...] = (),
+        ignore_source: str = "",
     ) -> Finding:
         return Finding(
             code=self.rule.code,
@@ -56,6 +58,8 @@ class CheckContext:
             value=value,
             related=tuple(related),
             scope=scope,
+            annotation_ignores=ignores,
+            annotation_source=ignore_source,
         )
 
 
@@ -103,10 +107,14 @@ def scan(
     select: Sequence[str] | None = None,
     ignore: Sequence[str] = (),
     today: _dt.date | None = None,
+    stdin_text: str | None = None,
 ) -> ScanResult:
+    """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
     rules = list(load_pack())
     by_code = {r.code: r for r in rules}
-    discovery = discover(paths, config.exclude)
+    discovery = discover(paths, config.exclude) if paths else Discovery(Path.cwd(), [], [])
+    if stdin_text is not None:
+        discovery.files.append(stdin_file(stdin_text))
     project, problems = build_project(discovery, config.max_file_size)
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     severities = effective_severities(rules, config.severity)
@@ -173,6 +181,9 @@ def _apply_suppressions(
                 break
         if finding.suppressed:
             continue
+        if finding.annotation_ignores and _names_code(finding.annotation_ignores, finding.code, rules):
+            finding.suppression = Suppression("annotation", f"relcheck.dev/ignore on {finding.annotation_source}")
+            continue
         if path not in directives:
             directives[path] = _file_directives(project.file(path), rules, config.max_file_size)
         for directive, codes in directives[path]:
@@ -189,6 +200,16 @@ def _apply_suppressions(
                 continue
             finding.suppression = suppression
             break
+
+
+def _names_code(names: tuple[str, ...], code: str, rules: list[RuleMeta]) -> bool:
+    for name in names:
+        try:
+            if code in resolve(name, rules):
+                return True
+        except UnknownRuleError:
+            continue
+    return False
 
 
 def _per_file_ignores(config: Config, rules: list[RuleMeta]):

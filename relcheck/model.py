@@ -138,6 +138,9 @@ class Finding:
     expired_suppression: Suppression | None = None
     # Lines of the enclosing object, so that a comment anywhere inside it can suppress the finding.
     scope: tuple[int, int] | None = None
+    # Rules named by a `relcheck.dev/ignore` annotation on the object the finding is about.
+    annotation_ignores: tuple[str, ...] = ()
+    annotation_source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

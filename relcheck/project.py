@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relcheck.artifacts.dockerfile import Dockerfile
+from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.discovery import Discovery, Kind, SourceFile, classify
 from relcheck.model import ParseProblem
 
-_WORKLOAD_KIND = re.compile(r"^kind\s*:\s*[\"']?(Deployment|StatefulSet|DaemonSet)\b", re.MULTILINE)
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
-_PROMETHEUS_RULE = re.compile(r"^kind\s*:\s*[\"']?PrometheusRule\b", re.MULTILINE)
-_CHAOS_API = re.compile(r"^apiVersion\s*:\s*[\"']?[\w.-]*(chaos-mesh\.org|litmuschaos\.io)/", re.MULTILINE)
+_CHAOS_GROUPS = ("chaos-mesh.org", "litmuschaos.io")
+HELM_HINT = "Helm chart template; render it first and pipe it in: helm template <chart> | relcheck scan -"
 _K6_IMPORT = re.compile(r"""(?:from\s+|require\(\s*)["']k6(?:/[\w/-]*)?["']""")
 _ARTILLERY = re.compile(r"^scenarios\s*:", re.MULTILINE)
 _ARTILLERY_TARGET = re.compile(r"^config\s*:\s*\n(?:[ \t]+.*\n)*?[ \t]+target\s*:", re.MULTILINE)
@@ -37,8 +37,8 @@ class Project:
     root: Path
     files: list[SourceFile]
     dockerfiles: list[Dockerfile] = field(default_factory=list)
+    kube: KubeIndex = field(default_factory=KubeIndex)
     repo: RepoFacts = field(default_factory=RepoFacts)
-    workload_manifests: list[str] = field(default_factory=list)
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -54,7 +54,7 @@ class Project:
         """The file that stands for the service in repository-level findings, if there is a service."""
         for candidates in (
             [d.path for d in self.dockerfiles] or [f.path for f in self.files_of(Kind.DOCKERFILE)],
-            self.workload_manifests,
+            [w.obj.path for w in self.kube.workloads if w.long_running],
             [f.path for f in self.files_of(Kind.PM2)],
             [f.path for f in self.files if f.name == "package.json"],
         ):
@@ -68,6 +68,8 @@ def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, li
     problems = list(discovery.problems)
     problems.extend(classify(discovery.files, max_file_size))
     project = Project(root=discovery.root, files=discovery.files)
+    charts = _chart_dirs(discovery.files)
+    objects: list[K8sObject] = []
     for source in discovery.files:
         if source.kind == Kind.DOCKERFILE:
             text, problem = source.read(max_file_size)
@@ -80,31 +82,62 @@ def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, li
             problems.extend((source.path, p) for p in parse_problems)
             if parsed is not None:
                 project.dockerfiles.append(parsed)
+        elif source.kind == Kind.KUBERNETES:
+            if _in_chart_templates(source.path, charts):
+                problems.append((source.path, ParseProblem("E002", HELM_HINT)))
+                continue
+            text, problem = source.read(max_file_size)
+            if text is None:
+                problems.append((source.path, problem))
+                continue
+            from relcheck.parsers.kubernetes import parse_manifests
+
+            parsed_objects, parse_problems = parse_manifests(source.path, text)
+            if "{{" in text and any(p.code == "E001" for p in parse_problems):
+                parse_problems = [ParseProblem("E002", HELM_HINT)]  # template markers, not broken YAML
+            problems.extend((source.path, p) for p in parse_problems)
+            objects.extend(parsed_objects)
+    project.kube = KubeIndex.build(objects)
     _collect_repo_facts(project, max_file_size)
     return project, problems
 
 
+def _chart_dirs(files: list[SourceFile]) -> set[str]:
+    return {f.path.rsplit("/", 1)[0] if "/" in f.path else "" for f in files if f.name == "Chart.yaml"}
+
+
+def _in_chart_templates(path: str, charts: set[str]) -> bool:
+    return any(path.startswith(f"{chart}/templates/" if chart else "templates/") for chart in charts)
+
+
+def _has_alerts(obj: K8sObject) -> bool:
+    groups = obj.get("spec", "groups")
+    return isinstance(groups, list) and any(
+        isinstance(group, dict)
+        and isinstance(group.get("rules"), list)
+        and any(isinstance(rule, dict) and "alert" in rule for rule in group["rules"])
+        for group in groups
+    )
+
+
 def _collect_repo_facts(project: Project, max_file_size: int) -> None:
     facts = project.repo
+    for obj in project.kube.objects:
+        if obj.kind == "PrometheusRule" and _has_alerts(obj):
+            facts.alert_files.append(obj.path)
+        if obj.api_version.split("/", 1)[0].endswith(_CHAOS_GROUPS):
+            facts.chaos_experiments.append(obj.path)
     for source in project.files:
         lower = source.path.lower()
         name = source.name.lower()
-        parts = lower.split("/")
-        if _is_runbook(name, parts):
+        if _is_runbook(name, lower.split("/")):
             facts.runbooks.append(source.path)
-        if not _needs_text(lower):
+        if source.kind == Kind.KUBERNETES or not _needs_text(lower):
             continue
         text, _ = source.read(max_file_size)
         if text is None:
             continue
-        if source.kind == Kind.KUBERNETES:
-            if _WORKLOAD_KIND.search(text):
-                project.workload_manifests.append(source.path)
-            if _PROMETHEUS_RULE.search(text) and _ALERT_KEY.search(text):
-                facts.alert_files.append(source.path)
-            if _CHAOS_API.search(text):
-                facts.chaos_experiments.append(source.path)
-        elif source.kind == Kind.PROMETHEUS_RULES:
+        if source.kind == Kind.PROMETHEUS_RULES:
             if _ALERT_KEY.search(text):
                 facts.alert_files.append(source.path)
         elif lower.endswith(".json"):
@@ -115,6 +148,8 @@ def _collect_repo_facts(project: Project, max_file_size: int) -> None:
                 facts.load_tests.append(source.path)
         elif lower.endswith((".yaml", ".yml")) and _ARTILLERY.search(text) and _ARTILLERY_TARGET.search(text):
             facts.load_tests.append(source.path)
+    for evidence in (facts.alert_files, facts.chaos_experiments):
+        evidence[:] = sorted(set(evidence))
 
 
 def _needs_text(lower: str) -> bool:

@@ -1,8 +1,9 @@
 """Suppression comments: `# relcheck: ignore K001 K014 until=2027-03-31 -- reason` and `ignore-file`.
 
 A directive alone on its line applies to the next line that is not blank or a comment; one that
-trails a line applies to that line. Either also applies to a finding whose object (its scope)
-contains the directive's line. `ignore-file` applies to the whole file.
+trails a line applies to that line. Either also applies to a finding whose object (its scope:
+a Kubernetes object, a Dockerfile instruction) contains the directive or the line it targets.
+`ignore-file` applies to the whole file.
 """
 
 from __future__ import annotations
@@ -73,4 +74,7 @@ def applies(directive: Directive, line: int, scope: tuple[int, int] | None) -> b
         return True
     if directive.target_line == line:
         return True
-    return scope is not None and scope[0] <= directive.line <= scope[1]
+    if scope is None:
+        return False
+    # Anywhere inside the object, or on the line above its first line.
+    return scope[0] <= directive.line <= scope[1] or scope[0] <= directive.target_line <= scope[1]

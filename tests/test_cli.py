@@ -75,13 +75,14 @@ def test_missing_path_exits_2() -> None:
     assert err.strip() == "relcheck: error: path 'does/not/exist' does not exist"
 
 
-def test_legacy_example_fails_with_d_and_r_findings_only() -> None:
+def test_legacy_example_fails_with_the_classic_mistakes() -> None:
     result = run("scan", str(LEGACY), "--format", "json")
     assert result.returncode == 1
     report = json.loads(result.stdout)
     codes = {f["code"] for f in report["findings"]}
     assert {"D001", "D003", "D004", "D007", "D009", "R001", "R002"} <= codes
-    assert {c[0] for c in codes} <= {"D", "R"}
+    assert {"K003", "K004", "K014", "K015", "K019", "K020", "K024", "K027", "K028", "K029"} <= codes
+    assert {c[0] for c in codes} <= {"D", "K", "R"}
 
 
 def test_enterprise_example_is_clean() -> None:

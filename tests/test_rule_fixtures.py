@@ -1,8 +1,10 @@
-"""Every rule's fixtures: `fail/<case>/expect.txt` lists `path:line CODE` per expected finding;
+"""Every rule's fixtures. A failing case lists what it expects: `path:line CODE` lines in
+`fail/<case>/expect.txt`, and/or `# expect: CODE [CODE...]` trailing the lines of its YAML files.
 `pass/<case>` must give no finding of the rule. Adding a case is adding a folder."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,22 @@ def _cases(kind: str) -> list[tuple[str, Path]]:
     ]
 
 
+MARKER = re.compile(r"#\s*expect:\s*(.+)$")
+
+
 def _expected(case: Path) -> list[str]:
-    lines = (case / "expect.txt").read_text(encoding="utf-8").splitlines()
-    return sorted(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    expected = []
+    listing = case / "expect.txt"
+    if listing.is_file():
+        lines = listing.read_text(encoding="utf-8").splitlines()
+        expected += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    for path in sorted(case.rglob("*.y*ml")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            marker = MARKER.search(line)
+            if marker:
+                rel = path.relative_to(case).as_posix()
+                expected += [f"{rel}:{number} {code}" for code in marker.group(1).split()]
+    return sorted(expected)
 
 
 def _scan(case: Path, code: str):

@@ -88,3 +88,14 @@ def test_parse_directives_forms() -> None:
         (4, 4, (), "", False),
     ]
     assert directives[0].until == dt.date(2027, 1, 1)
+
+
+def test_kubernetes_comment_and_annotation_suppressions() -> None:
+    case = Path(__file__).parent / "fixtures" / "rules" / "K001" / "pass" / "suppressed-by-comment-and-annotation"
+    result = scan([case], Config(), select=["K001", "K002"])
+    k001 = sorted((f.location.line, f.suppression.kind) for f in result.findings if f.code == "K001")
+    # One comment inside the object, one annotation on the pod template, one comment above the object.
+    assert [kind for _, kind in k001] == ["inline", "annotation", "inline"]
+    assert all(f.suppressed for f in result.findings if f.code == "K001")
+    k002 = {f.extra.get("x", f.location.line): f.suppressed for f in result.findings if f.code == "K002"}
+    assert sorted(k002.values()) == [False, False, True]  # the annotation names K002 for 'two' only

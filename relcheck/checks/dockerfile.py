@@ -18,6 +18,7 @@ from relcheck.artifacts.dockerfile import (
     substitute,
 )
 from relcheck.durations import format_seconds, parse_go_duration
+from relcheck.images import image_reference, unpinned_reason
 from relcheck.model import Finding, Location, Severity
 from relcheck.registry import check
 
@@ -439,16 +440,6 @@ def dependency_layer_caching(ctx: CheckContext) -> Iterator[Finding]:
                         break
 
 
-def _image_reference(image: str) -> tuple[str, str | None, str | None]:
-    """(repository, tag, digest) of an image reference."""
-    name, _, digest = image.partition("@")
-    last_slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > last_slash:
-        return name[:colon], name[colon + 1 :], digest or None
-    return name, None, digest or None
-
-
 @check("D009")
 def pinned_base_image(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile in ctx.project.dockerfiles:
@@ -456,9 +447,8 @@ def pinned_base_image(ctx: CheckContext) -> Iterator[Finding]:
         for stage in dockerfile.stages:
             resolved = stage.resolved_image
             if resolved is not None and resolved.lower() not in aliases and resolved.lower() != "scratch":
-                _repository, tag, digest = _image_reference(resolved)
-                if digest is None and (tag is None or tag == "latest"):
-                    what = "no tag" if tag is None else "the 'latest' tag"
+                what = unpinned_reason(resolved)
+                if what is not None:
                     shown = resolved if resolved == stage.image else f"{stage.image} = {resolved}"
                     yield ctx.finding(
                         _location(dockerfile, stage.from_instruction),
@@ -492,7 +482,7 @@ def small_base_image(ctx: CheckContext) -> Iterator[Finding]:
 
 def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:
     image = (final.base_image() or "").lower()
-    repository = _image_reference(image)[0].rsplit("/", 1)[-1]
+    repository = image_reference(image)[0].rsplit("/", 1)[-1]
     if "node" in repository:
         return True
     entrypoint, cmd = _start_instruction(dockerfile.final_instructions())

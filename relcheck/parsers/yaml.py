@@ -6,41 +6,24 @@ milliseconds and ends in a clear error instead of filling memory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-MAX_NODES = 1_000_000
+from relcheck.positions import Positions
+
 MAX_DEPTH = 200
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class YamlError(Exception):
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+    """Invalid YAML (E001) or YAML refused on purpose, such as an alias bomb (E002)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1, code: str = "E001") -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
-
-
-@dataclass
-class Positions:
-    """Where each value came from: a key path (tuple of keys/indexes) -> 1-based line, column."""
-
-    marks: dict[tuple, tuple[int, int]]
-    key_marks: dict[tuple, tuple[int, int]]
-
-    def of(self, path: tuple, key: bool = False) -> tuple[int, int]:
-        """The mark of the path's value (or of its key), falling back to the nearest parent."""
-        table = self.key_marks if key else self.marks
-        probe = tuple(path)
-        while probe:
-            if probe in table:
-                return table[probe]
-            if not key and probe in self.key_marks:
-                return self.key_marks[probe]
-            probe = probe[:-1]
-        return self.marks.get((), (1, 1))
+        self.code = code
 
 
 def _yaml():
@@ -68,57 +51,89 @@ def compose_all(text: str) -> list[Any]:
         raise YamlError(f"invalid YAML: {exc}") from None
 
 
+_SATURATED = 10**12
+
+
+def _mark(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def check_expansion(root, max_depth: int = MAX_DEPTH, max_nodes: int | None = None) -> None:
+    """Refuse alias bombs and deep nesting before converting anything.
+
+    Each node's expanded size is computed once (memoised by identity), so the check costs the
+    number of distinct nodes even when aliases would expand to billions.
+    """
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    sizes: dict[int, int] = {}
+
+    def size(node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > max_depth:
+            line, column = _mark(node)
+            raise YamlError(f"YAML nested deeper than {max_depth} levels; not checked", line, column, "E002")
+        total = 1
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                total += size(key, depth + 1) + size(value, depth + 1)
+        elif isinstance(node, SequenceNode):
+            for item in node.value:
+                total += size(item, depth + 1)
+        total = min(total, _SATURATED)  # keep the arithmetic small for bombs
+        sizes[id(node)] = total
+        return total
+
+    expanded = size(root, 0)
+    limit = max_nodes if max_nodes is not None else 100_000 + 4 * len(sizes)
+    if expanded > limit:
+        raise YamlError(
+            f"aliases expand this YAML from {len(sizes)} to more than {limit} nodes (an alias bomb?); not checked",
+            *_mark(root),
+            "E002",
+        )
+
+
 class _Converter:
-    def __init__(self, max_nodes: int, max_depth: int, positions: Positions | None) -> None:
-        self.budget = max_nodes
-        self.max_depth = max_depth
+    def __init__(self, positions: Positions | None) -> None:
         self.positions = positions
 
-    def _spend(self, node) -> None:
-        self.budget -= 1
-        if self.budget < 0:
-            line, column = node.start_mark.line + 1, node.start_mark.column + 1
-            raise YamlError("YAML expands to too many nodes (alias bomb?); not parsed", line, column)
-
-    def convert(self, node, path: tuple, depth: int) -> Any:
+    def convert(self, node, path: tuple, explicit: bool = True) -> Any:
         from ruamel.yaml.nodes import MappingNode, SequenceNode
 
-        self._spend(node)
-        if depth > self.max_depth:
-            raise YamlError(
-                f"YAML nested deeper than {self.max_depth} levels; not parsed",
-                node.start_mark.line + 1,
-                node.start_mark.column + 1,
-            )
-        if self.positions is not None and path not in self.positions.marks:
-            self.positions.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if self.positions is not None and (explicit or path not in self.positions.marks):
+            self.positions.marks[path] = _mark(node)
         if isinstance(node, MappingNode):
-            return self._mapping(node, path, depth)
+            return self._mapping(node, path, explicit)
         if isinstance(node, SequenceNode):
-            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            return [self.convert(item, (*path, i), explicit) for i, item in enumerate(node.value)]
         return _scalar(node)
 
-    def _mapping(self, node, path: tuple, depth: int) -> dict:
+    def _mapping(self, node, path: tuple, explicit: bool) -> dict:
         from ruamel.yaml.nodes import MappingNode, SequenceNode
 
         result: dict = {}
-        merged: dict = {}
+        merges = []
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
-                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-                for source in sources:
-                    if isinstance(source, MappingNode):
-                        for key, value in self._mapping(source, path, depth + 1).items():
-                            merged.setdefault(key, value)
+                merges.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
                 continue
-            key = self.convert(key_node, (*path, "<key>"), depth + 1)
-            if isinstance(key, (dict, list)):
-                key = str(key)
-            if self.positions is not None:
-                self.positions.key_marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = self.convert(value_node, (*path, key), depth + 1)
-        for key, value in merged.items():
-            result.setdefault(key, value)
+            key = _scalar(key_node) if not isinstance(key_node, (MappingNode, SequenceNode)) else str(key_node.value)
+            if key in result:
+                first = self.positions.key_marks.get((*path, key)) if self.positions is not None else None
+                where = f" (first at line {first[0]})" if first else ""
+                raise YamlError(f"duplicate key '{key}'{where}", *_mark(key_node))
+            if self.positions is not None and (explicit or (*path, key) not in self.positions.key_marks):
+                self.positions.key_marks[(*path, key)] = _mark(key_node)
+            result[key] = self.convert(value_node, (*path, key), explicit)
+        # Merge keys (`<<: *defaults`): explicit keys win, earlier merged mappings win over later ones.
+        for source in merges:
+            if not isinstance(source, MappingNode):
+                continue
+            for key, value in self._mapping(source, path, explicit=False).items():
+                result.setdefault(key, value)
         return result
 
 
@@ -147,10 +162,14 @@ def _scalar(node) -> Any:
     return value
 
 
-def to_python(node, positions: Positions | None = None, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> Any:
+def to_python(
+    node, positions: Positions | None = None, max_nodes: int | None = None, max_depth: int = MAX_DEPTH
+) -> Any:
+    """Plain Python values (dicts, lists, scalars); positions, when given, are filled per key path."""
     if node is None:
         return None
-    return _Converter(max_nodes, max_depth, positions).convert(node, (), 0)
+    check_expansion(node, max_depth, max_nodes)
+    return _Converter(positions).convert(node, ())
 
 
 def load_one(text: str, max_nodes: int = 100_000) -> tuple[Any, Positions]:

@@ -1,0 +1,356 @@
+"""Kubernetes objects as checks see them, and the cross-object index (HPA, PDB, Service <-> workloads)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from relcheck.model import Location
+from relcheck.positions import Positions
+
+IGNORE_ANNOTATION = "relcheck.dev/ignore"
+
+# Where each kind keeps its pod template (Pod is its own template).
+POD_TEMPLATE_KEYS: dict[str, tuple] = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "Pod": (),
+}
+# Long-running workloads get probe, grace-period and preStop rules; Jobs, CronJobs and bare Pods do not.
+LONG_RUNNING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"})
+# Replica, PDB and HPA rules: long-running workloads other than DaemonSets.
+SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def dig(data: Any, keys: tuple) -> Any:
+    for key in keys:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+@dataclass
+class K8sObject:
+    path: str
+    data: dict
+    positions: Positions
+    base: tuple  # where the object sits in its document ((), or ("items", i) inside a List)
+    span: tuple[int, int]  # first and last line, for suppression comments anywhere in the object
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind") or "")
+
+    @property
+    def api_version(self) -> str:
+        return str(self.data.get("apiVersion") or "")
+
+    @property
+    def metadata(self) -> dict:
+        metadata = self.data.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name") or self.metadata.get("generateName") or "")
+
+    @property
+    def namespace(self) -> str:
+        return str(self.metadata.get("namespace") or "default")
+
+    @property
+    def labels(self) -> dict:
+        labels = self.metadata.get("labels")
+        return labels if isinstance(labels, dict) else {}
+
+    @property
+    def identity(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+    @property
+    def display(self) -> str:
+        return f"{self.kind} '{self.name}'"
+
+    def get(self, *keys: Any) -> Any:
+        return dig(self.data, keys)
+
+    def has(self, *keys: Any) -> bool:
+        parent = dig(self.data, keys[:-1])
+        return isinstance(parent, dict) and keys[-1] in parent
+
+    def loc(self, *keys: Any) -> Location:
+        """Where a value is (or the nearest enclosing value that exists)."""
+        line, column = self.positions.of((*self.base, *keys))
+        return Location(self.path, line, column)
+
+    def key_loc(self, *keys: Any) -> Location:
+        """Where a key is written (or the nearest enclosing key that exists)."""
+        probe = tuple(keys)
+        while probe:
+            full = (*self.base, *probe)
+            if full in self.positions.key_marks:
+                line, column = self.positions.key_marks[full]
+                return Location(self.path, line, column)
+            if isinstance(probe[-1], int) and full in self.positions.marks:
+                line, column = self.positions.marks[full]  # a list item has no key: show its first line
+                return Location(self.path, line, column)
+            probe = probe[:-1]
+        return self.loc()
+
+    def ignore_names(self) -> tuple[str, ...]:
+        return _ignore_names(self.metadata.get("annotations"))
+
+
+def _ignore_names(annotations: Any) -> tuple[str, ...]:
+    if not isinstance(annotations, dict):
+        return ()
+    value = annotations.get(IGNORE_ANNOTATION)
+    if not isinstance(value, str):
+        return ()
+    return tuple(part for part in re.split(r"[\s,]+", value) if part)
+
+
+@dataclass
+class Container:
+    workload: Workload
+    keys: tuple  # from the object root to this container's mapping
+    spec: dict
+    init: bool
+
+    @property
+    def name(self) -> str:
+        return str(self.spec.get("name") or f"#{self.keys[-1]}")
+
+    @property
+    def identity(self) -> str:
+        return f"{self.workload.obj.identity}/container:{self.name}"
+
+    def get(self, *keys: Any) -> Any:
+        return dig(self.spec, keys)
+
+    def loc(self, *keys: Any) -> Location:
+        return self.workload.obj.loc(*self.keys, *keys)
+
+    def key_loc(self, *keys: Any) -> Location:
+        if not keys:
+            # A container is best shown at its `name:` (or its first key).
+            return self.workload.obj.key_loc(*self.keys, "name") if "name" in self.spec else self.loc()
+        return self.workload.obj.key_loc(*self.keys, *keys)
+
+    def ports(self) -> list[dict]:
+        ports = self.spec.get("ports")
+        return [p for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
+
+    def declares_port(self, port: Any) -> bool:
+        if isinstance(port, bool):
+            return False
+        if isinstance(port, int):
+            return any(p.get("containerPort") == port for p in self.ports())
+        if isinstance(port, str):
+            if port.isdigit():
+                return self.declares_port(int(port))
+            return any(p.get("name") == port for p in self.ports())
+        return False
+
+
+@dataclass
+class Workload:
+    obj: K8sObject
+    template_keys: tuple
+    hpas: list[K8sObject] = field(default_factory=list)
+    pdbs: list[K8sObject] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.obj.kind
+
+    @property
+    def long_running(self) -> bool:
+        return self.kind in LONG_RUNNING_KINDS
+
+    @property
+    def scalable(self) -> bool:
+        return self.kind in SCALABLE_KINDS
+
+    @property
+    def template(self) -> dict:
+        template = self.obj.get(*self.template_keys) if self.template_keys else self.obj.data
+        return template if isinstance(template, dict) else {}
+
+    @property
+    def pod_spec_keys(self) -> tuple:
+        return (*self.template_keys, "spec")
+
+    @property
+    def pod_spec(self) -> dict:
+        spec = self.obj.get(*self.pod_spec_keys)
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def template_labels(self) -> dict:
+        labels = dig(self.template, ("metadata", "labels"))
+        return labels if isinstance(labels, dict) else {}
+
+    def containers(self, include_init: bool = True) -> list[Container]:
+        found = []
+        for key, init in (("initContainers", True), ("containers", False)):
+            if init and not include_init:
+                continue
+            items = self.pod_spec.get(key)
+            if not isinstance(items, list):
+                continue
+            for index, spec in enumerate(items):
+                if isinstance(spec, dict):
+                    found.append(Container(self, (*self.pod_spec_keys, key, index), spec, init))
+        return found
+
+    @property
+    def replicas(self) -> Any:
+        return self.obj.get("spec", "replicas")
+
+    @property
+    def hpa(self) -> K8sObject | None:
+        return self.hpas[0] if self.hpas else None
+
+    def expected_pods(self) -> int | None:
+        """Pods the workload is meant to run: the HPA's minReplicas, else spec.replicas (default 1)."""
+        if not self.scalable:
+            return None
+        if self.hpa is not None:
+            minimum = self.hpa.get("spec", "minReplicas")
+            return minimum if _is_int(minimum) else 1
+        replicas = self.replicas
+        if replicas is None:
+            return 1
+        return replicas if _is_int(replicas) else None
+
+    def ignore_names(self) -> tuple[str, ...]:
+        return self.obj.ignore_names() + _ignore_names(dig(self.template, ("metadata", "annotations")))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def selector_matches(selector: Any, labels: dict) -> bool:
+    """A LabelSelector (matchLabels, matchExpressions); an empty selector matches everything, none nothing."""
+    if not isinstance(selector, dict):
+        return False
+    match_labels = selector.get("matchLabels") or {}
+    if not isinstance(match_labels, dict):
+        return False
+    if any(labels.get(key) != str(value) and labels.get(key) != value for key, value in match_labels.items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        if not isinstance(expression, dict):
+            return False
+        key = expression.get("key")
+        operator = expression.get("operator")
+        values = [str(v) for v in expression.get("values") or []]
+        present = key in labels
+        value = str(labels.get(key)) if present else None
+        if operator == "In" and not (present and value in values):
+            return False
+        if operator == "NotIn" and present and value in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return False
+    return True
+
+
+def map_selector_matches(selector: dict, labels: dict) -> bool:
+    """A Service's plain selector: every pair must be on the pod."""
+    return all(str(labels.get(key)) == str(value) for key, value in selector.items())
+
+
+def scaled_value(value: Any, total: int) -> int | None:
+    """An int-or-percent resolved against `total`, rounded up as the disruption controller does."""
+    if _is_int(value):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%") and text[:-1].strip().isdigit():
+            return math.ceil(int(text[:-1]) * total / 100)
+    return None
+
+
+def is_zero(value: Any) -> bool:
+    return value == 0 or (isinstance(value, str) and value.strip() in ("0", "0%"))
+
+
+@dataclass
+class KubeIndex:
+    objects: list[K8sObject] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    hpas: list[K8sObject] = field(default_factory=list)
+    pdbs: list[K8sObject] = field(default_factory=list)
+    services: list[K8sObject] = field(default_factory=list)
+    hpa_targets: dict[int, Workload | None] = field(default_factory=dict)
+    pdb_targets: dict[int, list[Workload]] = field(default_factory=dict)
+    service_targets: dict[int, list[Workload]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, objects: list[K8sObject]) -> KubeIndex:
+        index = cls(objects=objects)
+        by_ref: dict[tuple[str, str, str], Workload] = {}
+        by_namespace: dict[str, list[Workload]] = {}
+        for obj in objects:
+            kind = obj.kind
+            if kind in POD_TEMPLATE_KEYS and obj.api_version and _looks_core(obj):
+                workload = Workload(obj, POD_TEMPLATE_KEYS[kind])
+                index.workloads.append(workload)
+                by_ref.setdefault((obj.namespace, kind, obj.name), workload)
+                by_namespace.setdefault(obj.namespace, []).append(workload)
+            elif kind == "HorizontalPodAutoscaler":
+                index.hpas.append(obj)
+            elif kind == "PodDisruptionBudget":
+                index.pdbs.append(obj)
+            elif kind == "Service":
+                index.services.append(obj)
+        for hpa in index.hpas:
+            ref = hpa.get("spec", "scaleTargetRef")
+            target = None
+            if isinstance(ref, dict):
+                target = by_ref.get((hpa.namespace, str(ref.get("kind")), str(ref.get("name"))))
+            index.hpa_targets[id(hpa)] = target
+            if target is not None:
+                target.hpas.append(hpa)
+        for pdb in index.pdbs:
+            selector = pdb.get("spec", "selector")
+            matched = [w for w in by_namespace.get(pdb.namespace, []) if selector_matches(selector, w.template_labels)]
+            index.pdb_targets[id(pdb)] = matched
+            for workload in matched:
+                workload.pdbs.append(pdb)
+        for service in index.services:
+            selector = service.get("spec", "selector")
+            matched = []
+            if isinstance(selector, dict) and selector:
+                matched = [
+                    w
+                    for w in by_namespace.get(service.namespace, [])
+                    if w.template_labels and map_selector_matches(selector, w.template_labels)
+                ]
+            index.service_targets[id(service)] = matched
+        return index
+
+
+def _looks_core(obj: K8sObject) -> bool:
+    """Built-in workload kinds only (a CRD may reuse the name Deployment in its own group)."""
+    group = obj.api_version.rsplit("/", 1)[0] if "/" in obj.api_version else ""
+    return group in ("", "apps", "batch", "extensions")

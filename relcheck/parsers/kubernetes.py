@@ -1,0 +1,57 @@
+"""Kubernetes manifests: every document, List items included, as objects with positions."""
+
+from __future__ import annotations
+
+from relcheck.artifacts.kubernetes import K8sObject
+from relcheck.model import ParseProblem
+from relcheck.parsers.yaml import Positions, YamlError, compose_all, to_python
+
+
+def _span(node) -> tuple[int, int]:
+    start = node.start_mark.line + 1
+    end_mark = node.end_mark
+    end = end_mark.line + (1 if end_mark.column > 0 else 0)
+    return start, max(start, end)
+
+
+def _items_node(document):
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    if not isinstance(document, MappingNode):
+        return None
+    for key, value in document.value:
+        if getattr(key, "value", None) == "items" and isinstance(value, SequenceNode):
+            return value
+    return None
+
+
+def parse_manifests(path: str, text: str) -> tuple[list[K8sObject], list[ParseProblem]]:
+    """Objects with apiVersion and kind; other YAML documents are left alone."""
+    try:
+        documents = compose_all(text)
+    except YamlError as exc:
+        return [], [ParseProblem(exc.code, exc.message, exc.line, exc.column)]
+    objects: list[K8sObject] = []
+    problems: list[ParseProblem] = []
+    for document in documents:
+        if document is None:
+            continue
+        positions = Positions({}, {})
+        try:
+            data = to_python(document, positions)
+        except YamlError as exc:
+            problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
+            continue
+        if not isinstance(data, dict) or not data.get("apiVersion") or not data.get("kind"):
+            continue
+        kind = str(data["kind"])
+        items = data.get("items")
+        if kind.endswith("List") and isinstance(items, list):
+            item_nodes = _items_node(document)
+            for index, item in enumerate(items):
+                if isinstance(item, dict) and item.get("kind"):
+                    node = item_nodes.value[index] if item_nodes is not None else document
+                    objects.append(K8sObject(path, item, positions, ("items", index), _span(node)))
+            continue
+        objects.append(K8sObject(path, data, positions, (), _span(document)))
+    return objects, problems

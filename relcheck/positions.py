@@ -1,0 +1,25 @@
+"""Where parsed values came from: key paths mapped to 1-based line and column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Positions:
+    """Where each value came from: a key path (tuple of keys/indexes) -> 1-based line, column."""
+
+    marks: dict[tuple, tuple[int, int]]
+    key_marks: dict[tuple, tuple[int, int]]
+
+    def of(self, path: tuple, key: bool = False) -> tuple[int, int]:
+        """The mark of the path's value (or of its key), falling back to the nearest parent."""
+        table = self.key_marks if key else self.marks
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if not key and probe in self.key_marks:
+                return self.key_marks[probe]
+            probe = probe[:-1]
+        return self.marks.get((), (1, 1))
