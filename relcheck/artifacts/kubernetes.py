@@ -304,13 +304,19 @@ class KubeIndex:
     hpa_targets: dict[int, Workload | None] = field(default_factory=dict)
     pdb_targets: dict[int, list[Workload]] = field(default_factory=dict)
     service_targets: dict[int, list[Workload]] = field(default_factory=dict)
+    # Selectors that match no workload here but match a custom resource's labels: an operator
+    # (Prometheus Operator, a database operator...) creates those pods from the resource.
+    operator_managed: set[int] = field(default_factory=set)
 
     @classmethod
     def build(cls, objects: list[K8sObject]) -> KubeIndex:
         index = cls(objects=objects)
         by_ref: dict[tuple[str, str, str], Workload] = {}
         by_namespace: dict[str, list[Workload]] = {}
+        custom_labels: dict[str, list[dict]] = {}
         for obj in objects:
+            if _is_custom(obj):
+                custom_labels.setdefault(obj.namespace, []).extend(_custom_pod_labels(obj))
             kind = obj.kind
             if kind in POD_TEMPLATE_KEYS and obj.api_version and _looks_core(obj):
                 workload = Workload(obj, POD_TEMPLATE_KEYS[kind])
@@ -337,6 +343,10 @@ class KubeIndex:
             index.pdb_targets[id(pdb)] = matched
             for workload in matched:
                 workload.pdbs.append(pdb)
+            if not matched and any(
+                selector_matches(selector, labels) for labels in custom_labels.get(pdb.namespace, [])
+            ):
+                index.operator_managed.add(id(pdb))
         for service in index.services:
             selector = service.get("spec", "selector")
             matched = []
@@ -347,7 +357,28 @@ class KubeIndex:
                     if w.template_labels and map_selector_matches(selector, w.template_labels)
                 ]
             index.service_targets[id(service)] = matched
+            if (
+                not matched
+                and isinstance(selector, dict)
+                and selector
+                and any(map_selector_matches(selector, labels) for labels in custom_labels.get(service.namespace, []))
+            ):
+                index.operator_managed.add(id(service))
         return index
+
+
+def _is_custom(obj: K8sObject) -> bool:
+    group = obj.api_version.rsplit("/", 1)[0] if "/" in obj.api_version else ""
+    return "." in group and not group.endswith(".k8s.io")
+
+
+def _custom_pod_labels(obj: K8sObject) -> list[dict]:
+    found = []
+    for keys in (("metadata", "labels"), ("spec", "podMetadata", "labels"), ("spec", "template", "metadata", "labels")):
+        labels = obj.get(*keys)
+        if isinstance(labels, dict) and labels:
+            found.append(labels)
+    return found
 
 
 def _looks_core(obj: K8sObject) -> bool:

@@ -280,7 +280,7 @@ def limit_request_ratio(ctx: CheckContext) -> Iterator[Finding]:
                     f"{limit_raw}<{request_raw}",
                 )
             elif limit > request * max_ratio:
-                ratio = (limit / request).quantize(Decimal("0.1"))
+                ratio = (limit / request).quantize(Decimal("0.01"))
                 yield _container_finding(
                     ctx,
                     container,
@@ -698,7 +698,7 @@ def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
 @check("K025")
 def pdb_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
     for pdb in ctx.project.kube.pdbs:
-        if not ctx.project.kube.pdb_targets.get(id(pdb)):
+        if not ctx.project.kube.pdb_targets.get(id(pdb)) and id(pdb) not in ctx.project.kube.operator_managed:
             yield _about(
                 ctx,
                 pdb,
@@ -731,6 +731,8 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
         if not isinstance(selector, dict) or not selector or service.get("spec", "type") == "ExternalName":
             continue  # a Service without a selector has hand-made endpoints
         targets = ctx.project.kube.service_targets.get(id(service), [])
+        if not targets and id(service) in ctx.project.kube.operator_managed:
+            continue
         if not targets:
             yield _about(
                 ctx,
@@ -801,22 +803,18 @@ def resource_quantity_valid(ctx: CheckContext) -> Iterator[Finding]:
                         ctx, container, where, f"{what} {raw!r} is not a valid quantity", what, str(raw)
                     )
                 elif name == "memory" and value < min_memory:
-                    hint = f"; did you mean {str(raw)[:-1]}Mi?" if str(raw).endswith("m") else ""
-                    yield _container_finding(
-                        ctx,
-                        container,
-                        where,
-                        f"{what} {raw} is {format_bytes(value)}, implausibly small{hint}",
-                        what,
-                        str(raw),
-                    )
+                    if str(raw).endswith("m"):
+                        detail = f"{format_bytes(value)}: `m` means thousandths; did you mean {str(raw)[:-1]}Mi?"
+                    else:
+                        detail = f"{format_bytes(value)}, below the {ctx.params['min_memory']} floor (min_memory)"
+                    yield _container_finding(ctx, container, where, f"{what} {raw} is {detail}", what, str(raw))
                 elif name == "cpu" and value > max_cores:
                     yield _container_finding(
                         ctx,
                         container,
                         where,
-                        f"{what} {raw} asks for {value.normalize():f} cores, more than {max_cores:f}; did you mean "
-                        f"{raw}m?",
+                        f"{what} {raw} asks for {value.normalize():f} cores, more than {max_cores:f} "
+                        f"(max_cpu_cores); did you mean {raw}m?",
                         what,
                         str(raw),
                     )
