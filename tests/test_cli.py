@@ -184,3 +184,12 @@ def test_no_color_environment(no_color: str) -> None:
 
     env = {**os.environ, "NO_COLOR": no_color}
     assert "\x1b[" not in run("scan", str(LEGACY), env=env).stdout
+
+
+def test_readme_sample_output_is_current() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("$ relcheck scan examples/legacy-service\n", 1)[1].split("```", 1)[0]
+    actual = run("scan", str(LEGACY)).stdout.splitlines()
+    shown = [line for line in sample.splitlines() if line and line != "..."]
+    assert shown and all(line in actual for line in shown), [line for line in shown if line not in actual]
+    assert shown[-1] == actual[-1]

@@ -120,7 +120,11 @@ class _Converter:
             if key_node.tag == MERGE_TAG:
                 merges.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
                 continue
-            key = _scalar(key_node) if not isinstance(key_node, (MappingNode, SequenceNode)) else str(key_node.value)
+            if isinstance(key_node, (MappingNode, SequenceNode)):
+                # Never in real configuration: usually a template marker such as `{{ .Values.x }}`.
+                raise YamlError("a mapping or list used as a key (a template marker such as `{{ ... }}`?)",
+                                *_mark(key_node))
+            key = _scalar(key_node)
             if key in result:
                 first = self.positions.key_marks.get((*path, key)) if self.positions is not None else None
                 where = f" (first at line {first[0]})" if first else ""

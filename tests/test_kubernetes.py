@@ -1,0 +1,203 @@
+"""Kubernetes parsing and the cross-object model: stdin, the real-world corpus, hostile YAML, units."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import tracemalloc
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from relcheck.artifacts.kubernetes import scaled_value, selector_matches
+from relcheck.config import Config
+from relcheck.engine import scan
+from relcheck.parsers.kubernetes import parse_manifests
+from relcheck.quantities import parse_quantity
+
+from .conftest import ROOT, SHARED, relcheck_command
+
+LEGACY_K8S = ROOT / "examples" / "legacy-service" / "k8s"
+CORPUS = SHARED / "corpus"
+
+
+def _k_findings(report: dict) -> Counter:
+    return Counter((f["code"], f["message"]) for f in report["findings"] if f["code"].startswith("K"))
+
+
+def test_stdin_reports_the_same_k_findings_as_the_folder() -> None:
+    manifests = "".join(p.read_text() for p in sorted(LEGACY_K8S.glob("*.yaml")))
+    piped = subprocess.run(
+        [*relcheck_command(), "scan", "-", "--format", "json"],
+        input=manifests,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    folder = subprocess.run(
+        [*relcheck_command(), "scan", str(LEGACY_K8S), "--format", "json"], capture_output=True, text=True, timeout=60
+    )
+    assert piped.returncode == folder.returncode == 1
+    piped_report, folder_report = json.loads(piped.stdout), json.loads(folder.stdout)
+    assert _k_findings(piped_report) and _k_findings(piped_report) == _k_findings(folder_report)
+    assert {f["path"] for f in piped_report["findings"]} == {"<stdin>"}
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus (../shared/corpus) is not present")
+def test_corpus_parses_without_errors() -> None:
+    result = scan([CORPUS], Config())
+    errors = [(f.location.path, f.message) for f in result.findings if f.code in ("E001", "E002")]
+    assert errors == []
+    assert len(result.files) >= 142
+    kinds = Counter(f.kind for f in result.files)
+    assert kinds["kubernetes"] >= 100
+    codes = Counter(f.code for f in result.findings)
+    # Sensible findings on real projects: missing PDBs, unpinned images, default rollouts...
+    assert codes["K019"] and codes["K023"] and codes["K015"]
+    # kube-prometheus selects operator-managed pods; they are not reported as missing.
+    assert not [f for f in result.findings if f.code in ("K025", "K027") and "alertmanager-main" in f.message]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus (../shared/corpus) is not present")
+def test_corpus_shapes() -> None:
+    k8s = CORPUS / "k8s"
+    lists = k8s / "prometheus-operator__kube-prometheus" / "manifests"
+    list_objects = [o for p in lists.glob("*.yaml") for o in parse_manifests(p.name, p.read_text())[0] if o.base]
+    assert len([o for o in list_objects if o.kind == "ConfigMap"]) == 33
+    flow = k8s / "kubernetes__website"
+    objects = [o for p in flow.rglob("*.yaml") for o in parse_manifests(p.name, p.read_text())[0]]
+    assert {"HorizontalPodAutoscaler", "Pod", "StatefulSet", "PodDisruptionBudget"} <= {o.kind for o in objects}
+
+
+HOSTILE = {
+    "billion-laughs.yaml": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"l{i}: &a{i} [" + ", ".join([f"*{'a' if i == 0 else f'a{i - 1}'}"] * 10) + "]\n" for i in range(9)),
+    "aliases-to-aliases.yaml": "x0: &x0 v\n"
+    + "".join(f"x{i}: &x{i} [*x{i - 1}, *x{i - 1}]\n" for i in range(1, 10000)),
+    "deep-flow.yaml": "apiVersion: v1\nkind: ConfigMap\ndata: " + "[" * 10000 + "]" * 10000 + "\n",
+    "deep-block.yaml": "".join("  " * i + f"k{i}:\n" for i in range(10000)) + "  " * 10000 + "v\n",
+    "duplicate-keys.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nkind: Service\n",
+    "tabs.yaml": "apiVersion: v1\nkind: Pod\nspec:\n\tcontainers: []\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_yaml_is_bounded(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_text(HOSTILE[name])
+    (tmp_path / "ok.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: fine}\nspec: {}\n")
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = scan([tmp_path], Config(), select=["K", "E"])
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 5, elapsed  # a generous limit: each takes well under a second here
+    assert peak < 200 * 1024 * 1024
+    problems = [(f.code, f.location.path) for f in result.findings if f.code in ("E001", "E002")]
+    if name in ("aliases-to-aliases.yaml", "billion-laughs.yaml"):
+        # Not Kubernetes objects, so classified as other YAML and never expanded.
+        assert problems == []
+    else:
+        assert problems and all(path == name for _, path in problems)
+    assert "ok.yaml" in {f.path for f in result.files}
+
+
+def test_alias_bomb_inside_a_manifest_is_refused_with_e002(tmp_path: Path) -> None:
+    (tmp_path / "bomb.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n" + HOSTILE["billion-laughs.yaml"])
+    started = time.perf_counter()
+    result = scan([tmp_path], Config(), select=["E"])
+    assert time.perf_counter() - started < 2
+    assert [(f.code, f.location.line) for f in result.findings] == [("E002", 1)]
+    assert "alias bomb" in result.findings[0].message
+
+
+def test_invalid_yaml_and_utf16(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n")
+    (tmp_path / "utf16.yaml").write_bytes("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n".encode("utf-16"))
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    found = [(f.code, f.location.path, f.location.line) for f in result.findings]
+    assert ("E001", "broken.yaml", 5) in found
+    assert not [f for f in found if f[1] == "utf16.yaml" and f[0].startswith("E")]
+
+
+def test_helm_templates_are_skipped(tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 1.0.0\n")
+    (chart / "templates" / "deployment.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\n")
+    (tmp_path / "rendered.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Values.name }}\n"
+    )
+    (tmp_path / "alerts.yaml").write_text(
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n"
+        "    - name: g\n      rules:\n        - alert: Down\n          expr: up == 0\n"
+        '          annotations: {summary: "{{ $labels.instance }} is down"}\n'
+    )
+    result = scan([tmp_path], Config(), select=["E"])
+    assert sorted((f.code, f.location.path) for f in result.findings) == [
+        ("E002", "chart/templates/deployment.yaml"),
+        ("E002", "rendered.yaml"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("512Mi", Decimal(512 * 2**20)),
+        ("1Gi", Decimal(2**30)),
+        ("250m", Decimal("0.25")),
+        ("1", Decimal(1)),
+        ("1e3", Decimal(1000)),
+        ("1.5G", Decimal(1_500_000_000)),
+        (0.5, Decimal("0.5")),
+        (1073741824, Decimal(2**30)),
+        ("512m", Decimal("0.512")),
+        ("1 GB", None),
+        ("Gi", None),
+        (True, None),
+        ("12Kb", None),
+    ],
+)
+def test_quantities(text, value) -> None:
+    assert parse_quantity(text) == value
+
+
+def test_selectors_and_rounding() -> None:
+    labels = {"app": "api", "tier": "web"}
+    assert selector_matches({}, labels)
+    assert not selector_matches(None, labels)
+    assert selector_matches({"matchLabels": {"app": "api"}}, labels)
+    assert not selector_matches({"matchLabels": {"app": "api", "x": "y"}}, labels)
+    assert selector_matches(
+        {
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["web", "db"]},
+                {"key": "canary", "operator": "DoesNotExist"},
+            ]
+        },
+        labels,
+    )
+    assert not selector_matches({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]}, labels)
+    assert not selector_matches({"matchExpressions": [{"key": "x", "operator": "Exists"}]}, labels)
+    assert scaled_value("67%", 3) == 3 and scaled_value("50%", 4) == 2 and scaled_value("10%", 3) == 1
+    assert scaled_value(2, 5) == 2 and scaled_value("two", 5) is None
+
+
+def test_positions_through_anchors_merge_keys_and_lists() -> None:
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "  - apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: a}\n"
+        "    spec:\n      template:\n        spec:\n          containers:\n"
+        "            - name: app\n              resources: &r\n                limits: {memory: 1Gi}\n"
+        "            - name: side\n              resources:\n                <<: *r\n"
+        "                requests: {memory: 1Mi}\n"
+    )
+    (obj,), problems = parse_manifests("l.yaml", text)
+    assert problems == [] and obj.kind == "Deployment" and obj.span == (4, 17)
+    containers = ("spec", "template", "spec", "containers")
+    assert obj.loc(*containers, 1, "resources", "limits", "memory").line == 13  # inherited: at the anchor
+    assert obj.loc(*containers, 1, "resources", "requests", "memory").line == 17
+    assert obj.key_loc(*containers, 1, "lifecycle").line == 14  # absent: the container's first line
