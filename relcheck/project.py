@@ -9,6 +9,7 @@ from pathlib import Path
 
 from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
+from relcheck.artifacts.pm2 import Pm2App
 from relcheck.discovery import Discovery, Kind, SourceFile, classify
 from relcheck.model import ParseProblem
 
@@ -38,6 +39,7 @@ class Project:
     files: list[SourceFile]
     dockerfiles: list[Dockerfile] = field(default_factory=list)
     kube: KubeIndex = field(default_factory=KubeIndex)
+    pm2_apps: list[Pm2App] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
 
@@ -97,6 +99,16 @@ def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, li
                 parse_problems = [ParseProblem("E002", HELM_HINT)]  # template markers, not broken YAML
             problems.extend((source.path, p) for p in parse_problems)
             objects.extend(parsed_objects)
+        elif source.kind == Kind.PM2:
+            text, problem = source.read(max_file_size)
+            if text is None:
+                problems.append((source.path, problem))
+                continue
+            from relcheck.parsers.pm2 import parse_pm2
+
+            apps, parse_problems = parse_pm2(source.path, text)
+            problems.extend((source.path, p) for p in parse_problems)
+            project.pm2_apps.extend(apps)
     project.kube = KubeIndex.build(objects)
     _collect_repo_facts(project, max_file_size)
     return project, problems

@@ -12,7 +12,12 @@ if TYPE_CHECKING:
 
 CheckFunction = Callable[["CheckContext"], Iterable["Finding"]]
 
-CHECK_MODULES = ("relcheck.checks.dockerfile", "relcheck.checks.kubernetes", "relcheck.checks.repo")
+CHECK_MODULES = (
+    "relcheck.checks.dockerfile",
+    "relcheck.checks.kubernetes",
+    "relcheck.checks.pm2",
+    "relcheck.checks.repo",
+)
 # Reported by the engine itself while reading and parsing files.
 ENGINE_CODES = frozenset({"E001", "E002"})
 

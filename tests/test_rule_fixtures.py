@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.config import Config
+from relcheck.config import Config, find_config, load_config
 from relcheck.engine import scan
+from relcheck.pack import load_pack
 
 RULE_FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 
@@ -43,7 +44,9 @@ def _expected(case: Path) -> list[str]:
 
 
 def _scan(case: Path, code: str):
-    return scan([case], Config(), select=[code])
+    """A case may carry a .relcheck.yaml (for rule parameters); it is read like any scan root's."""
+    config = load_config(find_config(case), list(load_pack())) if find_config(case) else Config()
+    return scan([case], config, select=[code])
 
 
 @pytest.mark.parametrize(("code", "case"), _cases("fail"), ids=lambda v: v if isinstance(v, str) else v.name)

@@ -122,8 +122,9 @@ class _Converter:
                 continue
             if isinstance(key_node, (MappingNode, SequenceNode)):
                 # Never in real configuration: usually a template marker such as `{{ .Values.x }}`.
-                raise YamlError("a mapping or list used as a key (a template marker such as `{{ ... }}`?)",
-                                *_mark(key_node))
+                raise YamlError(
+                    "a mapping or list used as a key (a template marker such as `{{ ... }}`?)", *_mark(key_node)
+                )
             key = _scalar(key_node)
             if key in result:
                 first = self.positions.key_marks.get((*path, key)) if self.positions is not None else None

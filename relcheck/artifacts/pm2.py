@@ -1,0 +1,122 @@
+"""PM2 apps as checks see them, with PM2's own defaults for absent keys."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from relcheck.model import Location
+from relcheck.positions import Positions
+from relcheck.values import UNKNOWN, JsObject
+
+# PM2's defaults when a key is absent (lib/API/schema.json and Common.determineExecMode).
+DEFAULT_KILL_TIMEOUT_MS = 1600
+ALL_CPUS = "all"
+_HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)(\d+)")
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)b?\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Pm2App:
+    path: str
+    data: dict
+    positions: Positions
+    keys: tuple  # where the app sits in its file, e.g. ("apps", 0)
+    index: int
+
+    @property
+    def name(self) -> str:
+        name = self.data.get("name")
+        return name if isinstance(name, str) else f"#{self.index + 1}"
+
+    @property
+    def identity(self) -> str:
+        return f"pm2:{self.name}"
+
+    @property
+    def display(self) -> str:
+        return f"PM2 app '{self.name}'"
+
+    @property
+    def open(self) -> bool:
+        """A spread or computed key may set keys we cannot see: absence proves nothing."""
+        return isinstance(self.data, JsObject) and self.data.open
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def absent(self, key: str) -> bool:
+        return key not in self.data and not self.open
+
+    def loc(self, *keys: Any) -> Location:
+        line, column = self.positions.of((*self.keys, *keys))
+        return Location(self.path, line, column)
+
+    def key_loc(self, *keys: Any) -> Location:
+        """The key if present, else the app's `name` (or its first line)."""
+        for probe in ((*self.keys, *keys), (*self.keys, "name")):
+            if probe in self.positions.key_marks:
+                line, column = self.positions.key_marks[probe]
+                return Location(self.path, line, column)
+        return self.loc()
+
+    def instances(self) -> Any:
+        """An int, ALL_CPUS for 'max'/0/-1, or UNKNOWN."""
+        value = self.data.get("instances", 1)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if isinstance(value, bool) or value is UNKNOWN:
+            return UNKNOWN
+        if value == "max" or value in (0, -1):
+            return ALL_CPUS
+        return value if isinstance(value, int) and value > 0 else UNKNOWN
+
+    def exec_mode(self) -> Any:
+        """'cluster', 'fork' or UNKNOWN. PM2 picks cluster when `instances` is set and exec_mode is not."""
+        mode = self.data.get("exec_mode")
+        if mode is None:
+            if self.open:
+                return UNKNOWN
+            return "cluster" if "instances" in self.data else "fork"
+        if not isinstance(mode, str):
+            return UNKNOWN
+        return "cluster" if mode.startswith("cluster") else "fork" if mode.startswith("fork") else UNKNOWN
+
+    def heap_mib(self) -> tuple[int, tuple] | None:
+        """`--max-old-space-size` (MiB) from node_args, interpreter_args or env NODE_OPTIONS, with its key."""
+        for key in ("node_args", "interpreter_args"):
+            found = _heap_in(self.data.get(key))
+            if found is not None:
+                return found, (key,)
+        for env in ("env", "env_production"):
+            block = self.data.get(env)
+            if isinstance(block, dict):
+                found = _heap_in(block.get("NODE_OPTIONS"))
+                if found is not None:
+                    return found, (env, "NODE_OPTIONS")
+        return None
+
+
+def _heap_in(value: Any) -> int | None:
+    if isinstance(value, list):
+        value = " ".join(v for v in value if isinstance(v, str))
+    if not isinstance(value, str):
+        return None
+    match = _HEAP_FLAG.search(value)
+    return int(match.group(1)) if match else None
+
+
+def memory_bytes(value: Any) -> int | None:
+    """`max_memory_restart` as bytes: a number of bytes, or '300K', '512M', '1G' (powers of 1024)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    match = _MEMORY.match(value)
+    if not match:
+        return None
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+    return int(float(match.group(1)) * factor)

@@ -1,0 +1,176 @@
+"""P rules: PM2 ecosystem files. Unknown (non-literal) values never produce a finding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from relcheck.artifacts.pm2 import DEFAULT_KILL_TIMEOUT_MS, Pm2App, memory_bytes
+from relcheck.model import Finding, Location
+from relcheck.registry import check
+from relcheck.values import UNKNOWN
+
+if TYPE_CHECKING:
+    from relcheck.engine import CheckContext
+
+
+def _apps(ctx: CheckContext) -> Iterator[Pm2App]:
+    yield from ctx.project.pm2_apps
+
+
+def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, what: str, value: str = "") -> Finding:
+    return ctx.finding(location, f"{app.display}: {message}", identity=f"{app.identity}/{what}", value=value)
+
+
+@check("P001")
+def cluster_mode(ctx: CheckContext) -> Iterator[Finding]:
+    for app in _apps(ctx):
+        mode, instances = app.exec_mode(), app.instances()
+        if mode == "fork":
+            why = "exec_mode is fork" if "exec_mode" in app.data else "no exec_mode or instances, so PM2 uses fork mode"
+            yield _finding(
+                ctx,
+                app,
+                app.key_loc("exec_mode"),
+                f"{why}: one process, and a reload or crash leaves nothing serving",
+                "exec_mode",
+                "fork",
+            )
+        elif mode == "cluster" and instances == 1:
+            yield _finding(
+                ctx,
+                app,
+                app.key_loc("instances"),
+                "runs a single cluster instance: a reload or crash leaves nothing serving",
+                "instances",
+                "1",
+            )
+
+
+@check("P002")
+def max_memory_restart(ctx: CheckContext) -> Iterator[Finding]:
+    for app in _apps(ctx):
+        if app.absent("max_memory_restart"):
+            yield _finding(
+                ctx,
+                app,
+                app.key_loc(),
+                "no max_memory_restart, so a leaking worker is never recycled",
+                "max_memory_restart",
+            )
+
+
+@check("P003")
+def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
+    needed = ctx.params["shutdown_timeout_ms"]
+    for app in _apps(ctx):
+        value = app.get("kill_timeout", None if app.open else DEFAULT_KILL_TIMEOUT_MS)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value >= needed:
+            continue
+        if "kill_timeout" in app.data:
+            message = (
+                f"kill_timeout {value} ms is shorter than the {needed} ms shutdown: PM2 sends SIGKILL mid-shutdown"
+            )
+        else:
+            message = (
+                f"no kill_timeout, so PM2's default of {DEFAULT_KILL_TIMEOUT_MS} ms applies: every stop or "
+                f"reload kills the app {DEFAULT_KILL_TIMEOUT_MS / 1000:g} s after SIGINT, long before its "
+                f"{needed / 1000:g} s shutdown finishes"
+            )
+        yield _finding(ctx, app, app.key_loc("kill_timeout"), message, "kill_timeout", str(value))
+
+
+@check("P004")
+def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
+    for app in _apps(ctx):
+        ready = app.get("wait_ready", None if app.open else False)
+        if ready is UNKNOWN or ready is None:
+            continue
+        if ready is not True:
+            yield _finding(
+                ctx,
+                app,
+                app.key_loc("wait_ready"),
+                "no wait_ready: true, so PM2 routes traffic to a worker before it listens",
+                "wait_ready",
+            )
+        elif app.absent("listen_timeout"):
+            yield _finding(
+                ctx,
+                app,
+                app.key_loc("wait_ready"),
+                "wait_ready without listen_timeout: PM2 waits only its 3 s default for the ready signal",
+                "listen_timeout",
+            )
+
+
+RESTART_LIMITS = ("max_restarts", "min_uptime", "exp_backoff_restart_delay")
+
+
+@check("P005")
+def restart_policy(ctx: CheckContext) -> Iterator[Finding]:
+    for app in _apps(ctx):
+        if app.get("autorestart") is False:
+            yield _finding(
+                ctx,
+                app,
+                app.loc("autorestart"),
+                "autorestart: false leaves a crashed worker dead",
+                "autorestart",
+                "false",
+            )
+        elif not app.open and not any(key in app.data for key in RESTART_LIMITS):
+            yield _finding(
+                ctx,
+                app,
+                app.key_loc(),
+                "none of max_restarts, min_uptime or exp_backoff_restart_delay is set: a worker that "
+                "crashes on start restarts in a tight loop",
+                "restart-limits",
+            )
+
+
+@check("P006")
+def heap_below_restart(ctx: CheckContext) -> Iterator[Finding]:
+    for app in _apps(ctx):
+        heap = app.heap_mib()
+        restart = memory_bytes(app.get("max_memory_restart"))
+        if heap is None or restart is None:
+            continue
+        heap_mib, keys = heap
+        restart_mib = restart / 2**20
+        if heap_mib >= restart_mib:
+            yield _finding(
+                ctx,
+                app,
+                app.loc(*keys),
+                f"--max-old-space-size={heap_mib} (MiB) is not below max_memory_restart "
+                f"{app.get('max_memory_restart')} ({restart_mib:g} MiB): PM2 restarts workers before "
+                "V8 collects garbage",
+                "heap",
+                f"{heap_mib}/{restart_mib:g}",
+            )
+
+
+def _node_env(app: Pm2App, block: str):
+    env = app.get(block)
+    if env is UNKNOWN or (isinstance(env, dict) and getattr(env, "open", False)):
+        return UNKNOWN
+    return env.get("NODE_ENV") if isinstance(env, dict) else None
+
+
+@check("P007")
+def production_env(ctx: CheckContext) -> Iterator[Finding]:
+    for app in _apps(ctx):
+        values = [_node_env(app, block) for block in ("env", "env_production")]
+        if "production" in values or UNKNOWN in values or app.open:
+            continue
+        yield _finding(
+            ctx,
+            app,
+            app.key_loc("env_production"),
+            "neither env nor env_production sets NODE_ENV: 'production'",
+            "NODE_ENV",
+        )

@@ -1,0 +1,88 @@
+"""PM2 ecosystem files are parsed as syntax trees, never executed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from relcheck.artifacts.pm2 import ALL_CPUS, memory_bytes
+from relcheck.config import Config
+from relcheck.engine import scan
+from relcheck.parsers.pm2 import parse_pm2
+from relcheck.values import UNKNOWN
+
+
+def test_a_config_that_would_run_code_is_only_parsed(tmp_path: Path) -> None:
+    marker = tmp_path / "executed"
+    (tmp_path / "ecosystem.config.js").write_text(
+        f"require('child_process').execSync('touch {marker}');\n"
+        f"require('fs').writeFileSync('{marker}', 'x');\n"
+        "module.exports = { apps: [{ name: 'api', kill_timeout: 1000 }] };\n"
+    )
+    result = scan([tmp_path], Config(), select=["P003"])
+    assert not marker.exists()
+    assert [(f.code, f.location.line) for f in result.findings] == [("P003", 3)]
+
+
+def test_export_forms_and_values() -> None:
+    apps, problems = parse_pm2(
+        "ecosystem.config.js",
+        (
+            "const shared = { script: 'dist/main.js', instances: 'max' };\n"
+            "const apps = [{ name: 'a', instances: -1, max_memory_restart: '1G',\n"
+            "                node_args: ['--max-old-space-size=512'] },\n"
+            "              { name: 'b', instances: process.env.N || 2, kill_timeout: `30000` }];\n"
+            "module.exports = { apps };\n"
+        ),
+    )
+    assert problems == []
+    a, b = apps
+    assert (a.name, a.instances(), a.exec_mode(), a.heap_mib()) == ("a", ALL_CPUS, "cluster", (512, ("node_args",)))
+    assert b.instances() is UNKNOWN and b.get("kill_timeout") == "30000"
+    assert a.loc("node_args").line == 3
+    apps, _ = parse_pm2("ecosystem.config.js", "exports.apps = [{ name: 'x' }, 42];\n")
+    assert [app.name for app in apps] == ["x"]
+    apps, _ = parse_pm2("process.json", '[{"name": "json-array", "exec_mode": "cluster"}]')
+    assert [(app.name, app.exec_mode()) for app in apps] == [("json-array", "cluster")]
+    apps, _ = parse_pm2("ecosystem.config.ts", "export default { apps: [{ name: 'ts' } as const] };\n")
+    assert [app.name for app in apps] == ["ts"]
+
+
+def test_syntax_error_is_e001_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "ecosystem.config.js").write_text(
+        "module.exports = {\n  apps: [\n    { name: 'a' }\n    { name: 'b' },\n  ],\n};\n"
+    )
+    (tmp_path / "Dockerfile").write_text("FROM node:latest\n")
+    result = scan([tmp_path], Config(), select=["E", "D009"])
+    found = [(f.code, f.location.path, f.location.line) for f in result.findings]
+    assert ("D009", "Dockerfile", 1) in found  # the rest of the scan goes on
+    errors = [f for f in result.findings if f.code == "E001"]
+    assert len(errors) == 1 and errors[0].location.path == "ecosystem.config.js"
+    assert errors[0].location.line == 3  # the object before the missing comma
+    unclosed = parse_pm2("ecosystem.config.js", "const x = 1;\nmodule.exports = {\n  apps: [\n")[1]
+    assert [(p.line, p.column, p.message) for p in unclosed] == [
+        (2, 18, "JavaScript/TypeScript syntax error: unclosed '{'")
+    ]
+
+
+def test_minified_bundle_is_skipped_quickly(tmp_path: Path) -> None:
+    bundle = "module.exports={apps:[" + ",".join(f"{{name:'a{i}'}}" for i in range(200_000)) + "]};"
+    (tmp_path / "ecosystem.config.js").write_text(bundle)
+    started = time.perf_counter()
+    result = scan([tmp_path], Config(), select=["E", "P"])
+    assert time.perf_counter() - started < 2
+    assert [(f.code, f.message.split(";")[0]) for f in result.findings] == [
+        ("E002", "minified or generated code (a line over 5,000 characters)")
+    ]
+
+
+def test_config_js_exporting_apps_is_a_pm2_file(tmp_path: Path) -> None:
+    (tmp_path / "pm2.config.js").write_text("module.exports = { apps: [{ name: 'api' }] };\n")
+    (tmp_path / "jest.config.js").write_text("module.exports = { testEnvironment: 'node' };\n")
+    result = scan([tmp_path], Config(), select=["P002"])
+    assert [(f.location.path, f.code) for f in result.findings] == [("pm2.config.js", "P002")]
+
+
+def test_memory_units() -> None:
+    assert memory_bytes("1G") == 2**30 and memory_bytes("512M") == 512 * 2**20 and memory_bytes("300K") == 300 * 1024
+    assert memory_bytes(1073741824) == 2**30 and memory_bytes("1024") == 1024 and memory_bytes("lots") is None
