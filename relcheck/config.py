@@ -10,6 +10,8 @@ from typing import Any
 
 from relcheck.discovery import DEFAULT_MAX_FILE_SIZE
 from relcheck.model import RuleMeta
+from relcheck.schema_errors import json_type as _json_type
+from relcheck.schema_errors import schema_problem as _schema_problem
 from relcheck.selectors import UnknownRuleError, resolve
 
 CONFIG_NAMES = (".relcheck.yaml", ".relcheck.yml")
@@ -141,38 +143,6 @@ def _validate_schema(data: dict, source: str, locate) -> None:
         raise ConfigError(source, _key_name((*path, key)), f"unknown key{hint}", line, column)
     line, column = locate(path)
     raise ConfigError(source, _key_name(path) or "(top level)", _schema_problem(error), line, column)
-
-
-def _schema_problem(error) -> str:
-    expected = error.schema.get("type") if error.validator == "type" else None
-    if expected:
-        return f"expected {_article(expected)}, got {_json_type(error.instance)} {json.dumps(error.instance)}"
-    if error.validator == "enum":
-        choices = ", ".join(map(str, error.validator_value))
-        return f"{json.dumps(error.instance)} is not one of: {choices}"
-    if error.validator == "minimum":
-        return f"must be at least {error.validator_value}"
-    return error.message
-
-
-def _article(kind: str) -> str:
-    return {"array": "a list", "object": "a mapping", "integer": "an integer", "string": "a string"}.get(kind, kind)
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    return "null"
 
 
 def _validate_rules(config: Config, rules: list[RuleMeta], locate) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -11,6 +11,13 @@ class Positions:
 
     marks: dict[tuple, tuple[int, int]]
     key_marks: dict[tuple, tuple[int, int]]
+    # Last line of collections (mappings and lists), where the parser knows it.
+    ends: dict[tuple, int] = field(default_factory=dict)
+
+    def span(self, path: tuple) -> tuple[int, int] | None:
+        if path not in self.marks or path not in self.ends:
+            return None
+        return self.marks[path][0], self.ends[path]
 
     def of(self, path: tuple, key: bool = False) -> tuple[int, int]:
         """The mark of the path's value (or of its key), falling back to the nearest parent."""

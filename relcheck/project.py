@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from relcheck.artifacts.alerts import RuleSource
 from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
@@ -40,6 +41,7 @@ class Project:
     dockerfiles: list[Dockerfile] = field(default_factory=list)
     kube: KubeIndex = field(default_factory=KubeIndex)
     pm2_apps: list[Pm2App] = field(default_factory=list)
+    rule_sources: list[RuleSource] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
 
@@ -109,7 +111,21 @@ def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, li
             apps, parse_problems = parse_pm2(source.path, text)
             problems.extend((source.path, p) for p in parse_problems)
             project.pm2_apps.extend(apps)
+        elif source.kind == Kind.PROMETHEUS_RULES:
+            text, problem = source.read(max_file_size)
+            if text is None:
+                problems.append((source.path, problem))
+                continue
+            from relcheck.parsers.alerts import parse_rule_file
+
+            rule_sources, parse_problems = parse_rule_file(source.path, text)
+            problems.extend((source.path, p) for p in parse_problems)
+            project.rule_sources.extend(rule_sources)
     project.kube = KubeIndex.build(objects)
+    if any(obj.kind == "PrometheusRule" for obj in objects):
+        from relcheck.parsers.alerts import from_prometheus_rule
+
+        project.rule_sources.extend(s for obj in objects if (s := from_prometheus_rule(obj)) is not None)
     _collect_repo_facts(project, max_file_size)
     return project, problems
 

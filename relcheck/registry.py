@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 CheckFunction = Callable[["CheckContext"], Iterable["Finding"]]
 
 CHECK_MODULES = (
+    "relcheck.checks.alerts",
     "relcheck.checks.dockerfile",
     "relcheck.checks.kubernetes",
     "relcheck.checks.pm2",

@@ -105,6 +105,9 @@ class _Converter:
 
         if self.positions is not None and (explicit or path not in self.positions.marks):
             self.positions.marks[path] = _mark(node)
+        if isinstance(node, (MappingNode, SequenceNode)) and self.positions is not None and explicit:
+            end = node.end_mark
+            self.positions.ends[path] = max(end.line + (1 if end.column > 0 else 0), node.start_mark.line + 1)
         if isinstance(node, MappingNode):
             return self._mapping(node, path, explicit)
         if isinstance(node, SequenceNode):

@@ -1,0 +1,87 @@
+"""Prometheus rule groups as checks see them: plain rule files and PrometheusRule objects alike."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from relcheck.model import Location
+from relcheck.positions import Positions
+
+
+@dataclass
+class RuleSource:
+    """One set of rule groups: a rule file, or the spec of a PrometheusRule object."""
+
+    path: str
+    data: dict  # the mapping that holds `groups`
+    positions: Positions
+    base: tuple  # key path of `data` in its document
+    label: str  # "rule file" or "PrometheusRule 'name'"
+    rules: list[Rule] = field(default_factory=list)
+
+    def loc(self, *keys: Any) -> Location:
+        line, column = self.positions.of((*self.base, *keys))
+        return Location(self.path, line, column)
+
+    def key_loc(self, *keys: Any) -> Location:
+        probe = tuple(keys)
+        while probe:
+            full = (*self.base, *probe)
+            if full in self.positions.key_marks:
+                return Location(self.path, *self.positions.key_marks[full])
+            if isinstance(probe[-1], int) and full in self.positions.marks:
+                return Location(self.path, *self.positions.marks[full])
+            probe = probe[:-1]
+        return self.loc()
+
+    @property
+    def groups(self) -> list:
+        groups = self.data.get("groups")
+        return groups if isinstance(groups, list) else []
+
+
+@dataclass
+class Rule:
+    source: RuleSource
+    group: str
+    keys: tuple  # ("groups", g, "rules", r)
+    data: dict
+
+    @property
+    def is_alert(self) -> bool:
+        return "alert" in self.data
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("alert") or self.data.get("record") or "")
+
+    @property
+    def identity(self) -> str:
+        return f"{self.source.label}/{self.group}/{self.name}"
+
+    @property
+    def display(self) -> str:
+        return f"alert '{self.name}'" if self.is_alert else f"recording rule '{self.name}'"
+
+    @property
+    def scope(self) -> tuple[int, int] | None:
+        return self.source.positions.span((*self.source.base, *self.keys))
+
+    def get(self, *keys: Any) -> Any:
+        value: Any = self.data
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    def loc(self, *keys: Any) -> Location:
+        return self.source.loc(*self.keys, *keys)
+
+    def key_loc(self, *keys: Any) -> Location:
+        return self.source.key_loc(*self.keys, *keys)
+
+
+def normalise_name(name: str) -> str:
+    """Alert names compare without case or separators: HighErrorRate == high_error_rate."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())

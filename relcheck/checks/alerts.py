@@ -1,0 +1,201 @@
+"""A rules: Prometheus alerting rules, from rule files and PrometheusRule objects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from relcheck.artifacts.alerts import Rule, RuleSource, normalise_name
+from relcheck.model import Finding, Location
+from relcheck.registry import check
+
+if TYPE_CHECKING:
+    from relcheck.engine import CheckContext
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "prometheus-rules.schema.json"
+MAX_STRUCTURE_FINDINGS = 20  # per source: enough to fix a broken file, not a wall of text
+
+
+def _sources(ctx: CheckContext) -> list[RuleSource]:
+    return ctx.project.rule_sources
+
+
+def _alerts(ctx: CheckContext) -> Iterator[Rule]:
+    for source in _sources(ctx):
+        for rule in source.rules:
+            if rule.is_alert:
+                yield rule
+
+
+def _finding(ctx: CheckContext, rule: Rule, location: Location, message: str, what: str, value: str = "") -> Finding:
+    return ctx.finding(
+        location, f"{rule.display}: {message}", identity=f"{rule.identity}/{what}", value=value, scope=rule.scope
+    )
+
+
+def duration_seconds(text: Any) -> float | None:
+    """A Prometheus duration (`1h30m`, `90s`, `0m`) in seconds, or None when it is not one."""
+    import promql_parser
+
+    if not isinstance(text, str):
+        return None
+    try:
+        return promql_parser.parse_duration(text.strip()).total_seconds()
+    except ValueError as exc:
+        # The parser refuses zero, which rule files allow (`for: 0m`).
+        return 0.0 if "greater than 0" in str(exc) else None
+
+
+@check("A001")
+def promql_valid(ctx: CheckContext) -> Iterator[Finding]:
+    import promql_parser
+
+    for source in _sources(ctx):
+        for rule in source.rules:
+            expr = rule.get("expr")
+            if not isinstance(expr, (str, int, float)) or isinstance(expr, bool):
+                continue
+            try:
+                promql_parser.parse(str(expr))
+            except ValueError as exc:
+                yield _finding(ctx, rule, rule.loc("expr"), f"expr is not valid PromQL: {exc}", "expr", str(expr))
+
+
+@check("A002")
+def required_alerts(ctx: CheckContext) -> Iterator[Finding]:
+    sources = sorted((s for s in _sources(ctx) if any(r.is_alert for r in s.rules)), key=lambda s: s.path)
+    if not sources:
+        return  # no alert rules at all: R003 reports that
+    present = {normalise_name(rule.name) for rule in _alerts(ctx)}
+    aliases = ctx.params["aliases"] if isinstance(ctx.params["aliases"], dict) else {}
+    anchor = sources[0]
+    for severity in ("critical", "warning"):
+        for name in ctx.params[severity]:
+            accepted = {normalise_name(name)} | {normalise_name(a) for a in aliases.get(name, [])}
+            if not accepted & present:
+                also = f" (or {', '.join(aliases[name])})" if aliases.get(name) else ""
+                yield ctx.finding(
+                    anchor.key_loc("groups"),
+                    f"no {name}{also} alert: the standard requires it ({severity})",
+                    identity=f"required-alert/{name}",
+                    value=name,
+                )
+
+
+@check("A003")
+def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
+    minimum = duration_seconds(ctx.params["min_for"]) or 60.0
+    shown = ctx.params["min_for"]
+    for rule in _alerts(ctx):
+        if "for" not in rule.data:
+            yield _finding(
+                ctx,
+                rule,
+                rule.key_loc("alert"),
+                f"no `for:`, so it fires on a single evaluation (use at least {shown})",
+                "for",
+            )
+            continue
+        seconds = duration_seconds(rule.get("for"))
+        if seconds is not None and seconds < minimum:
+            yield _finding(
+                ctx,
+                rule,
+                rule.loc("for"),
+                f"for: {rule.get('for')} is shorter than {shown}: it pages on blips",
+                "for",
+                str(rule.get("for")),
+            )
+
+
+@check("A004")
+def severity_label(ctx: CheckContext) -> Iterator[Finding]:
+    allowed = [str(s) for s in ctx.params["severities"]]
+    for rule in _alerts(ctx):
+        severity = rule.get("labels", "severity")
+        if severity is None:
+            yield _finding(
+                ctx, rule, rule.key_loc("labels"), "no labels.severity, so Alertmanager cannot route it", "severity"
+            )
+        elif str(severity) not in allowed:
+            yield _finding(
+                ctx,
+                rule,
+                rule.loc("labels", "severity"),
+                f"severity '{severity}' is not one of {', '.join(allowed)}",
+                "severity",
+                str(severity),
+            )
+
+
+@check("A005")
+def alert_annotations(ctx: CheckContext) -> Iterator[Finding]:
+    for rule in _alerts(ctx):
+        missing = [key for key in ("summary", "description") if not rule.get("annotations", key)]
+        if missing:
+            yield _finding(
+                ctx,
+                rule,
+                rule.key_loc("annotations"),
+                f"no {' and no '.join(missing)} annotation: the page does not say what is wrong",
+                "annotations",
+                ",".join(missing),
+            )
+
+
+@check("A006")
+def runbook_url(ctx: CheckContext) -> Iterator[Finding]:
+    for rule in _alerts(ctx):
+        if not rule.get("annotations", "runbook_url"):
+            yield _finding(ctx, rule, rule.key_loc("annotations"), "no runbook_url annotation", "runbook_url")
+
+
+@check("A007")
+def rule_file_structure(ctx: CheckContext) -> Iterator[Finding]:
+    import jsonschema
+
+    from relcheck.schema_errors import schema_problem
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    for source in _sources(ctx):
+        errors = sorted(validator.iter_errors(source.data), key=lambda e: [str(p) for p in e.absolute_path])
+        for error in errors[:MAX_STRUCTURE_FINDINGS]:
+            path = tuple(error.absolute_path)
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                allowed = set(error.schema.get("properties", {}))
+                extra = sorted(str(k) for k in error.instance if k not in allowed)
+                path = (*path, extra[0]) if extra else path  # point at the unknown key itself
+            where = source.key_loc(*path) if path else source.loc()
+            if error.validator == "oneOf":
+                problem = "a rule needs exactly one of `alert` or `record` (`for` and `annotations` go with `alert`)"
+            else:
+                problem = schema_problem(error)
+            key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+            yield ctx.finding(
+                where, f"{source.label}: {key}: {problem}", identity=f"{source.label}/structure/{key}", value=problem
+            )
+        yield from _duplicate_alerts(ctx, source)
+
+
+def _duplicate_alerts(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
+    """The same alert name with the same labels twice in a group is a copy-paste. One name at several
+    severities or windows (distinct labels) is a common, valid pattern and is not reported."""
+    seen: dict[tuple[str, str, str], Rule] = {}
+    for rule in source.rules:
+        if not rule.is_alert:
+            continue
+        labels = rule.get("labels")
+        key = (rule.group, rule.name, json.dumps(labels if isinstance(labels, dict) else {}, sort_keys=True))
+        if key in seen:
+            first = seen[key].loc("alert").line
+            yield ctx.finding(
+                rule.loc("alert"),
+                f"{source.label}: alert '{rule.name}' is defined twice in group '{rule.group}' with the same "
+                f"labels (first at line {first})",
+                identity=f"{rule.identity}/duplicate",
+                value=rule.name,
+            )
+        else:
+            seen[key] = rule

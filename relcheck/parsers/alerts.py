@@ -1,0 +1,47 @@
+"""Prometheus rule files, and PrometheusRule objects already parsed as Kubernetes objects."""
+
+from __future__ import annotations
+
+from relcheck.artifacts.alerts import Rule, RuleSource
+from relcheck.artifacts.kubernetes import K8sObject
+from relcheck.model import ParseProblem
+from relcheck.parsers.yaml import YamlError, compose_all, to_python
+from relcheck.positions import Positions
+
+
+def parse_rule_file(path: str, text: str) -> tuple[list[RuleSource], list[ParseProblem]]:
+    try:
+        documents = compose_all(text)
+    except YamlError as exc:
+        return [], [ParseProblem(exc.code, exc.message, exc.line, exc.column)]
+    sources, problems = [], []
+    for document in documents:
+        if document is None:
+            continue
+        positions = Positions({}, {})
+        try:
+            data = to_python(document, positions)
+        except YamlError as exc:
+            problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
+            continue
+        if isinstance(data, dict) and "groups" in data:
+            sources.append(_with_rules(RuleSource(path, data, positions, (), "rule file")))
+    return sources, problems
+
+
+def from_prometheus_rule(obj: K8sObject) -> RuleSource | None:
+    spec = obj.get("spec")
+    if obj.kind != "PrometheusRule" or not isinstance(spec, dict):
+        return None
+    return _with_rules(RuleSource(obj.path, spec, obj.positions, (*obj.base, "spec"), f"PrometheusRule '{obj.name}'"))
+
+
+def _with_rules(source: RuleSource) -> RuleSource:
+    for g, group in enumerate(source.groups):
+        if not isinstance(group, dict) or not isinstance(group.get("rules"), list):
+            continue
+        name = str(group.get("name") or f"#{g + 1}")
+        for r, rule in enumerate(group["rules"]):
+            if isinstance(rule, dict):
+                source.rules.append(Rule(source, name, ("groups", g, "rules", r), rule))
+    return source
