@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relcheck.artifacts.alerts import RuleSource
+from relcheck.artifacts.app import ENTRY_NAMES, AppFacts, is_service_source
 from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
@@ -42,6 +43,8 @@ class Project:
     kube: KubeIndex = field(default_factory=KubeIndex)
     pm2_apps: list[Pm2App] = field(default_factory=list)
     rule_sources: list[RuleSource] = field(default_factory=list)
+    app: AppFacts = field(default_factory=AppFacts)
+    settings: dict[str, object] = field(default_factory=dict)  # package.json and config files, parsed
     repo: RepoFacts = field(default_factory=RepoFacts)
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
 
@@ -121,6 +124,10 @@ def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, li
             rule_sources, parse_problems = parse_rule_file(source.path, text)
             problems.extend((source.path, p) for p in parse_problems)
             project.rule_sources.extend(rule_sources)
+        elif source.kind == Kind.APP_SETTINGS:
+            problems.extend((source.path, p) for p in _read_settings(project, source, max_file_size))
+        elif source.kind == Kind.APP_SOURCE and is_service_source(source.path):
+            problems.extend((source.path, p) for p in _read_source(project, source, max_file_size))
     project.kube = KubeIndex.build(objects)
     if any(obj.kind == "PrometheusRule" for obj in objects):
         from relcheck.parsers.alerts import from_prometheus_rule
@@ -128,6 +135,47 @@ def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, li
         project.rule_sources.extend(s for obj in objects if (s := from_prometheus_rule(obj)) is not None)
     _collect_repo_facts(project, max_file_size)
     return project, problems
+
+
+def _read_settings(project: Project, source: SourceFile, max_file_size: int) -> list[ParseProblem]:
+    text, problem = source.read(max_file_size)
+    if text is None:
+        return [problem] if problem else []
+    from relcheck.parsers import settings
+
+    if source.name.lower().startswith(".env"):
+        values, problems = settings.parse_env(source.path, text)
+        for key, (value, location) in values.items():
+            # .env beats .env.example and friends when both define a key.
+            if key not in project.app.env or source.name.lower() == ".env":
+                project.app.env[key] = value
+                project.app.env_locations[key] = location
+        return problems
+    data, _positions, problems = settings.parse_data(source.path, text)
+    project.settings[source.path] = data
+    return problems
+
+
+def _read_source(project: Project, source: SourceFile, max_file_size: int) -> list[ParseProblem]:
+    text, problem = source.read(max_file_size)
+    if text is None:
+        return [problem] if problem else []
+    if _K6_IMPORT.search(text):
+        return []  # a load-test script, not the service
+    from relcheck.parsers.source import collect
+
+    facts = project.app
+    problem = collect(source.path, text, facts)
+    if problem is None or problem.code == "E001":
+        facts.source_files.append(source.path)
+        if source.name in ENTRY_NAMES and (facts.entry is None or _entry_rank(source.path) < _entry_rank(facts.entry)):
+            facts.entry = source.path
+    return [problem] if problem else []
+
+
+def _entry_rank(path: str) -> tuple[int, int, str]:
+    name = path.rsplit("/", 1)[-1]
+    return ENTRY_NAMES.index(name) if name in ENTRY_NAMES else len(ENTRY_NAMES), path.count("/"), path
 
 
 def _chart_dirs(files: list[SourceFile]) -> set[str]:

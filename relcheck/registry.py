@@ -14,6 +14,7 @@ CheckFunction = Callable[["CheckContext"], Iterable["Finding"]]
 
 CHECK_MODULES = (
     "relcheck.checks.alerts",
+    "relcheck.checks.app",
     "relcheck.checks.dockerfile",
     "relcheck.checks.kubernetes",
     "relcheck.checks.pm2",

@@ -1,0 +1,118 @@
+"""Facts about the application read from its settings and source, extracted once for the S rules
+and for the cross-file rules (routes, metric names, connection options, signal handlers)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from relcheck.model import Location
+
+# Files that are not the running service: tests, fixtures, load tests, build output.
+NON_SERVICE_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "__tests__",
+        "__mocks__",
+        "e2e",
+        "spec",
+        "fixtures",
+        "dist",
+        "build",
+        "coverage",
+        "vendor",
+        "load-tests",
+        "loadtests",
+        "load-test",
+        "loadtest",
+        "k6",
+        "benchmarks",
+        "chaos",
+        "examples",
+        "scripts",
+    }
+)
+NON_SERVICE_NAME = re.compile(r"\.(spec|test|e2e-spec|e2e|stories)\.[cm]?[jt]sx?$|\.min\.js$|\.d\.[cm]?ts$", re.I)
+ENTRY_NAMES = ("main.ts", "main.js", "server.ts", "server.js", "index.ts", "index.js", "app.ts", "app.js")
+
+
+def is_service_source(path: str) -> bool:
+    parts = path.lower().split("/")
+    return not (set(parts[:-1]) & NON_SERVICE_DIRS) and not NON_SERVICE_NAME.search(parts[-1])
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where something was seen, and what."""
+
+    location: Location
+    detail: str
+
+
+@dataclass
+class Connection:
+    """A MongoDB or Redis client created in the source, with the options it was given."""
+
+    kind: str  # "mongodb" or "redis"
+    call: str  # e.g. "MongooseModule.forRootAsync", "new Redis"
+    location: Location
+    option_keys: set[str] = field(default_factory=set)
+    options_unknown: bool = False  # an options argument we cannot read (a variable, a spread)
+    uri: Any = None  # the literal URI, UNKNOWN, or None when not given
+    uri_source: str = ""  # e.g. "process.env.MONGODB_URI"
+
+    def uri_options(self, env: dict[str, str]) -> set[str] | None:
+        """Query options of the URI: from the literal, or from a .env value it names; None if unseen."""
+        uri = self.uri if isinstance(self.uri, str) else None
+        if uri is None and self.uri_source:
+            name = self.uri_source.rsplit(".", 1)[-1].strip("'\"[]")
+            uri = env.get(name)
+        if not uri or "://" not in uri:
+            return None
+        return {key for key, _ in parse_qsl(urlsplit(uri).query)}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    location: Location
+
+
+@dataclass
+class AppFacts:
+    source_files: list[str] = field(default_factory=list)
+    entry: str | None = None
+    signals: dict[str, list[Evidence]] = field(default_factory=dict)
+    shutdown_hooks: list[Evidence] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    modules: dict[str, list[Evidence]] = field(default_factory=dict)  # imported or required packages
+    metric_names: dict[str, Evidence] = field(default_factory=dict)
+    connections: list[Connection] = field(default_factory=list)
+    retry_helpers: list[Evidence] = field(default_factory=list)
+    circuit_breakers: list[Evidence] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # from .env* files (never exported)
+    env_locations: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def has_source(self) -> bool:
+        return bool(self.source_files)
+
+    def anchor(self) -> Location | None:
+        if self.entry:
+            return Location(self.entry, 1, 1)
+        return Location(sorted(self.source_files)[0], 1, 1) if self.source_files else None
+
+    def handles(self, signal: str) -> bool:
+        return bool(self.signals.get(signal)) or any(signal in hook.detail for hook in self.shutdown_hooks)
+
+    def uses_module(self, *names: str) -> list[Evidence]:
+        return [e for name in names for e in self.modules.get(name, [])]
+
+
+def join_route(prefix: str, path: str) -> str:
+    parts = [p.strip("/") for p in (prefix, path) if p and p.strip("/")]
+    return "/" + "/".join(parts)

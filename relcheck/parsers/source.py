@@ -1,0 +1,321 @@
+"""TypeScript/JavaScript service source: one syntax-tree walk per file collects the app facts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from relcheck.artifacts.app import AppFacts, Connection, Evidence, Route, join_route
+from relcheck.model import Location, ParseProblem
+from relcheck.parsers.javascript import Converter, parse, point, string_value, text_of, top_level_consts
+from relcheck.values import UNKNOWN, JsObject
+
+PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection")
+LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
+ROUTE_METHODS = frozenset({"get", "all", "head"})
+NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
+MONGO_CALLS = frozenset(
+    {
+        "mongoose.connect",
+        "mongoose.createConnection",
+        "MongooseModule.forRoot",
+        "MongooseModule.forRootAsync",
+        "MongoClient.connect",
+        "new MongoClient",
+    }
+)
+REDIS_CONSTRUCTORS = frozenset({"Redis", "IORedis", "Redis.Cluster", "Cluster", "IORedis.Cluster"})
+REDIS_CALLS = frozenset({"createClient", "redis.createClient", "RedisModule.forRoot", "RedisModule.forRootAsync"})
+METRIC_CLASSES = frozenset({"Counter", "Gauge", "Histogram", "Summary"})
+METRIC_PROVIDERS = frozenset(
+    {"makeCounterProvider", "makeGaugeProvider", "makeHistogramProvider", "makeSummaryProvider"}
+)
+RETRY_NAME = re.compile(r"retry", re.I)
+BREAKER_NAME = re.compile(r"circuit[_-]?breaker", re.I)
+MAX_NODES = 500_000
+
+
+def collect(path: str, text: str, facts: AppFacts) -> ParseProblem | None:
+    """Add what `path` shows to `facts`; returns the problem that stopped it, if any."""
+    tree, problem = parse(path, text)
+    if tree is None:
+        return problem
+    _Walker(path, tree.root_node, facts).walk()
+    return problem
+
+
+class _Walker:
+    def __init__(self, path: str, root, facts: AppFacts) -> None:
+        self.path = path
+        self.root = root
+        self.facts = facts
+        self.converter = Converter(top_level_consts(root))
+
+    def location(self, node) -> Location:
+        return Location(self.path, *point(node))
+
+    def evidence(self, node, detail: str) -> Evidence:
+        return Evidence(self.location(node), detail)
+
+    def walk(self) -> None:
+        stack = [self.root]
+        seen = 0
+        while stack and seen < MAX_NODES:
+            node = stack.pop()
+            seen += 1
+            handler = getattr(self, f"on_{node.type}", None)
+            if handler is not None:
+                handler(node)
+            stack.extend(reversed(node.named_children))
+
+    # -- imports ------------------------------------------------------------------------------
+    def on_import_statement(self, node) -> None:
+        source = node.child_by_field_name("source")
+        name = string_value(source) if source is not None else None
+        if name:
+            self.facts.modules.setdefault(name, []).append(self.evidence(node, f"import '{name}'"))
+
+    # -- calls --------------------------------------------------------------------------------
+    def on_call_expression(self, node) -> None:
+        function = node.child_by_field_name("function")
+        arguments = _arguments(node)
+        if function is None:
+            return
+        callee = "".join(text_of(function).split())
+        if callee == "require" and arguments:
+            name = string_value(arguments[0])
+            if name:
+                self.facts.modules.setdefault(name, []).append(self.evidence(node, f"require('{name}')"))
+            return
+        method = callee.rsplit(".", 1)[-1]
+        target = callee.rsplit(".", 1)[0] if "." in callee else ""
+        if target == "process" and method in LISTENER_METHODS and arguments:
+            event = string_value(arguments[0])
+            if event in PROCESS_EVENTS:
+                self.facts.signals.setdefault(event, []).append(self.evidence(node, f"process.{method}('{event}')"))
+        elif method == "enableShutdownHooks":
+            signals = self._string_list(arguments[0]) if arguments else None
+            detail = ",".join(signals) if signals else "SIGTERM,SIGINT,SIGHUP,all"
+            self.facts.shutdown_hooks.append(self.evidence(node, detail))
+        elif method in ROUTE_METHODS and target and "." not in target and arguments:
+            route = string_value(arguments[0])
+            if route and route.startswith("/"):
+                self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
+        if callee in MONGO_CALLS:
+            self._connection("mongodb", callee, node, arguments)
+        elif callee in REDIS_CALLS:
+            self._connection("redis", callee, node, arguments)
+        elif callee in METRIC_PROVIDERS or method in METRIC_PROVIDERS:
+            self._metric(node, arguments)
+        if callee.startswith(("retry", "pRetry")) or callee in ("backOff", "retryWithBackoff"):
+            self.facts.retry_helpers.append(self.evidence(node, f"{callee}(...)"))
+        if callee in ("circuitBreaker", "cockatiel.circuitBreaker"):
+            self.facts.circuit_breakers.append(self.evidence(node, f"{callee}(...)"))
+
+    def on_new_expression(self, node) -> None:
+        constructor = node.child_by_field_name("constructor")
+        if constructor is None:
+            return
+        name = "".join(text_of(constructor).split())
+        arguments = _arguments(node)
+        short = name.rsplit(".", 1)[-1]
+        if name == "MongoClient":
+            self._connection("mongodb", "new MongoClient", node, arguments)
+        elif name in REDIS_CONSTRUCTORS:
+            self._connection("redis", f"new {name}", node, arguments)
+        elif short in METRIC_CLASSES:
+            self._metric(node, arguments)
+        elif BREAKER_NAME.search(short):
+            self.facts.circuit_breakers.append(self.evidence(node, f"new {name}(...)"))
+
+    def _metric(self, node, arguments) -> None:
+        if not arguments or arguments[0].type != "object":
+            return
+        options = self.converter.convert(arguments[0])
+        name = options.get("name") if isinstance(options, dict) else None
+        if isinstance(name, str) and name:
+            self.facts.metric_names.setdefault(name, self.evidence(node, name))
+
+    def _connection(self, kind: str, call: str, node, arguments) -> None:
+        connection = Connection(kind, call, self.location(node))
+        for argument in arguments:
+            options = self._options_object(argument)
+            if options is None:
+                value = self.converter.convert(argument)
+                if isinstance(value, str):
+                    connection.uri = value
+                elif connection.uri is None:
+                    connection.uri = UNKNOWN
+                    connection.uri_source = "".join(text_of(argument).split())
+                continue
+            if options is UNKNOWN or getattr(options, "open", False):
+                connection.options_unknown = True
+            if isinstance(options, dict):
+                connection.option_keys |= _deep_keys(options)
+                uri = options.get("uri") or options.get("url")
+                if isinstance(uri, str):
+                    connection.uri = uri
+        self.facts.connections.append(connection)
+
+    def _options_object(self, argument) -> Any:
+        """An options object argument (also the object a NestJS `useFactory` returns); None if not one."""
+        if argument.type == "object":
+            value = self.converter.convert(argument)
+            factory = _factory_result(argument)
+            if factory is not None:
+                produced = self.converter.convert(factory)
+                if isinstance(produced, dict):
+                    merged = JsObject({k: v for k, v in value.items() if k != "useFactory"})
+                    merged.update(produced)
+                    merged.open = getattr(produced, "open", False)
+                    return merged
+                return UNKNOWN
+            if isinstance(value, dict) and ("useClass" in value or "useExisting" in value):
+                return UNKNOWN
+            return value
+        if argument.type == "identifier":
+            value = self.converter.convert(argument)
+            return value if isinstance(value, dict) else (UNKNOWN if value is UNKNOWN else None)
+        return None
+
+    def _string_list(self, node) -> list[str] | None:
+        value = self.converter.convert(node)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        return None
+
+    # -- declarations -------------------------------------------------------------------------
+    def on_class_declaration(self, node) -> None:
+        name_node = node.child_by_field_name("name")
+        name = text_of(name_node) if name_node is not None else ""
+        if BREAKER_NAME.search(name):
+            self.facts.circuit_breakers.append(self.evidence(node, f"class {name}"))
+        if RETRY_NAME.search(name):
+            self.facts.retry_helpers.append(self.evidence(node, f"class {name}"))
+        prefix = self._controller_prefix(node)
+        if prefix is None:
+            return
+        body = node.child_by_field_name("body")
+        pending: list = []
+        for member in body.named_children if body is not None else []:
+            if member.type == "decorator":
+                pending.append(member)
+                continue
+            if member.type == "method_definition":
+                for decorator in pending + [c for c in member.named_children if c.type == "decorator"]:
+                    route = self._decorator_route(decorator)
+                    if route is not None:
+                        method, path = route
+                        self.facts.routes.append(Route(method, join_route(prefix, path), self.location(decorator)))
+            pending = []
+
+    def _controller_prefix(self, node) -> str | None:
+        decorators = [c for c in node.named_children if c.type == "decorator"]
+        parent = node.parent
+        if parent is not None and parent.type == "export_statement":
+            decorators += [c for c in parent.named_children if c.type == "decorator"]
+        for decorator in decorators:
+            call = decorator.named_children[0] if decorator.named_children else None
+            if call is None:
+                continue
+            if call.type == "identifier" and text_of(call) == "Controller":
+                return ""
+            if call.type != "call_expression" or text_of(call.child_by_field_name("function")) != "Controller":
+                continue
+            arguments = _arguments(call)
+            if not arguments:
+                return ""
+            value = self.converter.convert(arguments[0])
+            if isinstance(value, str):
+                return value
+            if isinstance(value, dict) and isinstance(value.get("path"), str):
+                return value["path"]
+            return ""
+        return None
+
+    def _decorator_route(self, decorator) -> tuple[str, str] | None:
+        call = decorator.named_children[0] if decorator.named_children else None
+        if call is None:
+            return None
+        if call.type == "identifier" and text_of(call) in NEST_ROUTE_DECORATORS:
+            return NEST_ROUTE_DECORATORS[text_of(call)], ""
+        if call.type != "call_expression":
+            return None
+        name = text_of(call.child_by_field_name("function"))
+        if name not in NEST_ROUTE_DECORATORS:
+            return None
+        arguments = _arguments(call)
+        value = self.converter.convert(arguments[0]) if arguments else ""
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str)), None)
+        return (NEST_ROUTE_DECORATORS[name], value) if isinstance(value, str) else None
+
+    def on_decorator(self, node) -> None:
+        call = node.named_children[0] if node.named_children else None
+        function = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else call
+        name = text_of(function) if function is not None else ""
+        if RETRY_NAME.search(name):
+            self.facts.retry_helpers.append(self.evidence(node, f"@{name}"))
+        elif BREAKER_NAME.search(name):
+            self.facts.circuit_breakers.append(self.evidence(node, f"@{name}"))
+
+    def on_function_declaration(self, node) -> None:
+        self._named_definition(node.child_by_field_name("name"), node)
+
+    def on_variable_declarator(self, node) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None and value.type in ("arrow_function", "function_expression", "function"):
+            self._named_definition(node.child_by_field_name("name"), node)
+
+    def on_method_definition(self, node) -> None:
+        self._named_definition(node.child_by_field_name("name"), node)
+
+    def _named_definition(self, name_node, node) -> None:
+        if name_node is None:
+            return
+        name = text_of(name_node)
+        if RETRY_NAME.search(name):
+            self.facts.retry_helpers.append(self.evidence(node, f"{name}()"))
+        elif BREAKER_NAME.search(name):
+            self.facts.circuit_breakers.append(self.evidence(node, f"{name}()"))
+
+
+def _arguments(node) -> list:
+    arguments = node.child_by_field_name("arguments")
+    return [a for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
+
+
+def _factory_result(options_node):
+    """The object a `useFactory: () => ({...})` (or `{ return {...} }`) returns, as a node."""
+    for pair in options_node.named_children:
+        if pair.type != "pair":
+            continue
+        key = pair.child_by_field_name("key")
+        if key is None or text_of(key) != "useFactory":
+            continue
+        function = pair.child_by_field_name("value")
+        body = function.child_by_field_name("body") if function is not None else None
+        if body is None:
+            return None
+        if body.type == "parenthesized_expression" and body.named_children:
+            return body.named_children[0]
+        if body.type == "object":
+            return body
+        if body.type == "statement_block":
+            for statement in body.named_children:
+                if statement.type == "return_statement" and statement.named_children:
+                    returned = statement.named_children[0]
+                    if returned.type == "parenthesized_expression" and returned.named_children:
+                        returned = returned.named_children[0]
+                    return returned
+        return None
+    return None
+
+
+def _deep_keys(options: dict, depth: int = 0) -> set[str]:
+    keys = set(options)
+    if depth < 4:
+        for value in options.values():
+            if isinstance(value, dict):
+                keys |= _deep_keys(value, depth + 1)
+    return keys

@@ -1,0 +1,78 @@
+"""Facts read from the service's source: routes, handlers, metrics, connections."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from relcheck.artifacts.app import AppFacts, is_service_source
+from relcheck.config import Config
+from relcheck.engine import scan
+from relcheck.parsers.source import collect
+
+ENTERPRISE = Path(__file__).resolve().parent.parent / "examples" / "enterprise-service"
+
+
+def _facts(files: dict[str, str]) -> AppFacts:
+    facts = AppFacts()
+    for path, text in files.items():
+        assert collect(path, text, facts) is None
+        facts.source_files.append(path)
+    return facts
+
+
+def test_enterprise_example_facts() -> None:
+    facts = AppFacts()
+    for path in sorted((ENTERPRISE / "src").rglob("*.ts")):
+        rel = path.relative_to(ENTERPRISE).as_posix()
+        assert collect(rel, path.read_text(), facts) is None
+    assert {(r.method, r.path) for r in facts.routes} == {
+        ("GET", "/health/liveness"),
+        ("GET", "/health/readiness"),
+        ("GET", "/metrics"),
+    }
+    assert facts.handles("SIGTERM") and facts.handles("SIGINT")
+    assert {"enterprise_service_http_requests_total", "enterprise_service_event_loop_lag_seconds"} <= set(
+        facts.metric_names
+    )
+    mongo = [c for c in facts.connections if c.kind == "mongodb"]
+    assert len(mongo) == 1 and {"maxPoolSize", "minPoolSize"} <= mongo[0].option_keys
+    assert mongo[0].location.path == "src/app.module.ts"
+    assert facts.retry_helpers and facts.circuit_breakers
+
+
+def test_routes_are_joined_and_located() -> None:
+    facts = _facts(
+        {
+            "src/a.controller.ts": (
+                "@Controller('api/v1')\nclass A {\n  @Get()\n  root() {}\n  @Get(':id')\n  one() {}\n}\n"
+                "router.get('/ping', h);\nhttp.get(`${base}/x`);\nclient.get('relative');\n"
+            )
+        }
+    )
+    assert sorted((r.path, r.location.line) for r in facts.routes) == [("/api/v1", 3), ("/api/v1/:id", 5), ("/ping", 8)]
+
+
+def test_non_literal_options_are_unknown() -> None:
+    facts = _facts({"db.js": "const opts = load();\nmongoose.connect(uri, opts);\nnew Redis({...shared});\n"})
+    assert [(c.kind, c.options_unknown) for c in facts.connections] == [("mongodb", True), ("redis", True)]
+
+
+def test_service_source_excludes_tests_and_build_output() -> None:
+    assert is_service_source("src/main.ts")
+    assert not is_service_source("src/main.spec.ts")
+    assert not is_service_source("test/app.e2e-spec.ts")
+    assert not is_service_source("dist/main.js")
+    assert not is_service_source("load-tests/k6.js")
+    assert not is_service_source("src/types.d.ts")
+
+
+def test_bad_source_files_are_findings(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.ts").write_text("process.on('SIGTERM', stop);\nconst x = {\n  a: 1\n  b: 2\n};\n")
+    (tmp_path / "src" / "vendor.js").write_text("var a=" + "[1,2,3]," * 600_000 + "1;")
+    started = time.perf_counter()
+    result = scan([tmp_path], Config(), select=["E", "S001"])
+    assert time.perf_counter() - started < 3
+    found = sorted((f.code, f.location.path, f.location.line) for f in result.findings)
+    assert found == [("E001", "src/main.ts", 4), ("E002", "src/vendor.js", 1), ("S001", "src/main.ts", 1)]
