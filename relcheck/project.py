@@ -8,12 +8,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relcheck.artifacts.alerts import RuleSource
-from relcheck.artifacts.app import ENTRY_NAMES, AppFacts, is_service_source
+from relcheck.artifacts.app import (
+    ENTRY_NAMES,
+    SHUTDOWN_TIMEOUT_NAME,
+    AppFacts,
+    Evidence,
+    ShutdownTimeout,
+    is_service_source,
+    timeout_ms,
+)
 from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.discovery import Discovery, Kind, SourceFile, classify
-from relcheck.model import ParseProblem
+from relcheck.model import Location, ParseProblem
 
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
 _CHAOS_GROUPS = ("chaos-mesh.org", "litmuschaos.io")
@@ -150,10 +158,30 @@ def _read_settings(project: Project, source: SourceFile, max_file_size: int) -> 
             if key not in project.app.env or source.name.lower() == ".env":
                 project.app.env[key] = value
                 project.app.env_locations[key] = location
+            if SHUTDOWN_TIMEOUT_NAME.search(key) and value.strip().isdigit() and int(value) > 0:
+                evidence = Evidence(location, f"{key}={value}")
+                project.app.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(key, int(value)), evidence))
         return problems
-    data, _positions, problems = settings.parse_data(source.path, text)
+    data, positions, problems = settings.parse_data(source.path, text)
     project.settings[source.path] = data
+    for keys, value in _timeout_settings(data):
+        line, column = positions.of(keys)
+        evidence = Evidence(Location(source.path, line, column), f"{'.'.join(map(str, keys))}: {value}")
+        project.app.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(str(keys[-1]), value), evidence))
     return problems
+
+
+def _timeout_settings(data, keys: tuple = (), depth: int = 0):
+    """Numeric settings named like a shutdown timeout, anywhere in a config file (a few levels deep)."""
+    if not isinstance(data, dict) or depth > 4:
+        return
+    for key, value in data.items():
+        path = (*keys, key)
+        if isinstance(value, dict):
+            yield from _timeout_settings(value, path, depth + 1)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and \
+                SHUTDOWN_TIMEOUT_NAME.search(str(key)):
+            yield path, value
 
 
 def _read_source(project: Project, source: SourceFile, max_file_size: int) -> list[ParseProblem]:

@@ -196,3 +196,11 @@ def test_readme_sample_output_is_current() -> None:
     shown = [line for line in sample.splitlines() if line and line != "..."]
     assert shown and all(line in actual for line in shown), [line for line in shown if line not in actual]
     assert shown[-1] == actual[-1]
+
+
+def test_explain_p003_explains_pm2_default() -> None:
+    code, out, _ = _cli("explain", "kill-timeout")
+    assert code == 0
+    assert "1600 ms" in out and "SIGKILL" in out
+    assert "kill_timeout: 30000" in out
+    assert "shutdown_timeout_ms = 30000" in out

@@ -76,3 +76,28 @@ def test_bad_source_files_are_findings(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 3
     found = sorted((f.code, f.location.path, f.location.line) for f in result.findings)
     assert found == [("E001", "src/main.ts", 4), ("E002", "src/vendor.js", 1), ("S001", "src/main.ts", 1)]
+
+
+def test_shutdown_timeouts_from_source_env_and_config(tmp_path: Path) -> None:
+    from relcheck.discovery import discover
+    from relcheck.project import build_project
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "config").mkdir()
+    (tmp_path / "src" / "main.ts").write_text(
+        "const SHUTDOWN_TIMEOUT_MS = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 25000);\n"
+        "const gracefulShutdownTimeoutSeconds = 40;\n"
+    )
+    (tmp_path / ".env").write_text("SHUTDOWN_TIMEOUT_MS=30000\nPORT=3000\n")
+    (tmp_path / "config" / "default.yaml").write_text("server:\n  port: 3000\n  shutdownTimeout: 20\n")
+    project, problems = build_project(discover([tmp_path]), 5 * 2**20)
+    assert problems == []
+    found = sorted(
+        (t.evidence.location.path, t.evidence.location.line, t.milliseconds) for t in project.app.shutdown_timeouts
+    )
+    assert found == [
+        (".env", 1, 30000.0),
+        ("config/default.yaml", 3, 20000.0),
+        ("src/main.ts", 1, 25000.0),
+        ("src/main.ts", 2, 40000.0),
+    ]

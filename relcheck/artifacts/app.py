@@ -36,6 +36,7 @@ NON_SERVICE_DIRS = frozenset(
     }
 )
 NON_SERVICE_NAME = re.compile(r"\.(spec|test|e2e-spec|e2e|stories)\.[cm]?[jt]sx?$|\.min\.js$|\.d\.[cm]?ts$", re.I)
+SHUTDOWN_TIMEOUT_NAME = re.compile(r"shutdown[_-]?timeout|graceful[_-]?(shutdown[_-]?)?timeout|drain[_-]?timeout", re.I)
 ENTRY_NAMES = ("main.ts", "main.js", "server.ts", "server.js", "index.ts", "index.js", "app.ts", "app.js")
 
 
@@ -76,6 +77,24 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class ShutdownTimeout:
+    """How long the app waits for in-flight work when it shuts down."""
+
+    milliseconds: float
+    evidence: Evidence
+
+
+def timeout_ms(name: str, value: float) -> float:
+    """A timeout's value in milliseconds, judged by its name (`..._MS`, `...Seconds`, `..._S`)."""
+    lower = name.lower()
+    if lower.endswith(("ms", "millis", "milliseconds")):
+        return float(value)
+    if lower.endswith(("_s", "sec", "secs", "seconds")):
+        return float(value) * 1000
+    return float(value) if value >= 1000 else float(value) * 1000  # 30 means seconds, 30000 milliseconds
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
@@ -94,6 +113,7 @@ class AppFacts:
     connections: list[Connection] = field(default_factory=list)
     retry_helpers: list[Evidence] = field(default_factory=list)
     circuit_breakers: list[Evidence] = field(default_factory=list)
+    shutdown_timeouts: list[ShutdownTimeout] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # from .env* files (never exported)
     env_locations: dict[str, Location] = field(default_factory=dict)
 

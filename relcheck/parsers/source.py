@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from relcheck.artifacts.app import AppFacts, Connection, Evidence, Route, join_route
+from relcheck.artifacts.app import (
+    SHUTDOWN_TIMEOUT_NAME,
+    AppFacts,
+    Connection,
+    Evidence,
+    Route,
+    ShutdownTimeout,
+    join_route,
+    timeout_ms,
+)
 from relcheck.model import Location, ParseProblem
 from relcheck.parsers.javascript import Converter, parse, point, string_value, text_of, top_level_consts
 from relcheck.values import UNKNOWN, JsObject
@@ -264,11 +273,31 @@ class _Walker:
 
     def on_variable_declarator(self, node) -> None:
         value = node.child_by_field_name("value")
+        name_node = node.child_by_field_name("name")
+        if value is not None and name_node is not None and SHUTDOWN_TIMEOUT_NAME.search(text_of(name_node)):
+            self._shutdown_timeout(text_of(name_node), value)
         if value is not None and value.type in ("arrow_function", "function_expression", "function"):
             self._named_definition(node.child_by_field_name("name"), node)
 
     def on_method_definition(self, node) -> None:
         self._named_definition(node.child_by_field_name("name"), node)
+
+    def _shutdown_timeout(self, name: str, value_node) -> None:
+        """`const SHUTDOWN_TIMEOUT_MS = 30000`, or the literal fallback of `Number(env.X ?? 30000)`."""
+        candidates = [value_node]
+        while candidates:
+            node = candidates.pop(0)
+            value = self.converter.convert(node)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                self.facts.shutdown_timeouts.append(
+                    ShutdownTimeout(timeout_ms(name, value), self.evidence(node, f"{name} = {value}")))
+                return
+            if node.type == "binary_expression" and node.child_by_field_name("operator") is not None and \
+                    text_of(node.child_by_field_name("operator")) in ("??", "||"):
+                candidates.append(node.child_by_field_name("right"))
+            elif node.type in ("call_expression", "parenthesized_expression"):
+                arguments = node.child_by_field_name("arguments")
+                candidates.extend(arguments.named_children if arguments is not None else node.named_children)
 
     def _named_definition(self, name_node, node) -> None:
         if name_node is None:
