@@ -38,6 +38,7 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     fail_on: str | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    services: dict[str, dict] = field(default_factory=dict)
 
 
 def find_config(root: Path) -> Path | None:
@@ -72,6 +73,7 @@ def load_config(path: Path | None, rules: list[RuleMeta], label: str | None = No
         per_file_ignores={k: list(v) for k, v in data.get("per-file-ignores", {}).items()},
         fail_on=data.get("fail-on"),
         max_file_size=data.get("max-file-size", DEFAULT_MAX_FILE_SIZE),
+        services={k: dict(v) for k, v in data.get("services", {}).items()},
     )
     _validate_rules(config, rules, locate)
     return config

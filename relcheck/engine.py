@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import traceback
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from relcheck.pack import load_pack
 from relcheck.project import Project, build_project
 from relcheck.registry import ENGINE_CODES, load_checks
 from relcheck.selectors import UnknownRuleError, resolve, resolve_all
+from relcheck.services import Service
 from relcheck.suppression import Directive, applies, parse_directives
 
 # Kinds whose comments relcheck reads for suppression directives.
@@ -69,6 +70,7 @@ class ScanResult:
     files: list[SourceFile]
     findings: list[Finding]
     rules: dict[str, RuleMeta]
+    services: list[Service] = field(default_factory=list)
 
     def active(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
@@ -115,7 +117,7 @@ def scan(
     discovery = discover(paths, config.exclude) if paths else Discovery(Path.cwd(), [], [])
     if stdin_text is not None:
         discovery.files.append(stdin_file(stdin_text))
-    project, problems = build_project(discovery, config.max_file_size)
+    project, problems = build_project(discovery, config.max_file_size, config.services)
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     severities = effective_severities(rules, config.severity)
 
@@ -134,7 +136,9 @@ def scan(
 
     _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
     findings.sort(key=Finding.sort_key)
-    return ScanResult(root=project.root, files=project.files, findings=findings, rules=by_code)
+    return ScanResult(
+        root=project.root, files=project.files, findings=findings, rules=by_code, services=project.services
+    )
 
 
 def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: ParseProblem) -> Finding:

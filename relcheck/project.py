@@ -9,7 +9,6 @@ from pathlib import Path
 
 from relcheck.artifacts.alerts import RuleSource
 from relcheck.artifacts.app import (
-    ENTRY_NAMES,
     SHUTDOWN_TIMEOUT_NAME,
     AppFacts,
     Evidence,
@@ -22,6 +21,7 @@ from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.discovery import Discovery, Kind, SourceFile, classify
 from relcheck.model import Location, ParseProblem
+from relcheck.services import Service
 
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
 _CHAOS_GROUPS = ("chaos-mesh.org", "litmuschaos.io")
@@ -51,8 +51,9 @@ class Project:
     kube: KubeIndex = field(default_factory=KubeIndex)
     pm2_apps: list[Pm2App] = field(default_factory=list)
     rule_sources: list[RuleSource] = field(default_factory=list)
-    app: AppFacts = field(default_factory=AppFacts)
+    app_facts: dict[str, AppFacts] = field(default_factory=dict)  # per source or settings file
     settings: dict[str, object] = field(default_factory=dict)  # package.json and config files, parsed
+    services: list[Service] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
 
@@ -78,7 +79,9 @@ class Project:
         return None
 
 
-def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, list[tuple[str, ParseProblem]]]:
+def build_project(
+    discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None
+) -> tuple[Project, list[tuple[str, ParseProblem]]]:
     """Parse every file once into the Project; problems become E001/E002 findings."""
     problems = list(discovery.problems)
     problems.extend(classify(discovery.files, max_file_size))
@@ -142,6 +145,9 @@ def build_project(discovery: Discovery, max_file_size: int) -> tuple[Project, li
 
         project.rule_sources.extend(s for obj in objects if (s := from_prometheus_rule(obj)) is not None)
     _collect_repo_facts(project, max_file_size)
+    from relcheck.services import find_services
+
+    project.services = find_services(project, services)
     return project, problems
 
 
@@ -151,23 +157,22 @@ def _read_settings(project: Project, source: SourceFile, max_file_size: int) -> 
         return [problem] if problem else []
     from relcheck.parsers import settings
 
+    facts = project.app_facts.setdefault(source.path, AppFacts())
     if source.name.lower().startswith(".env"):
         values, problems = settings.parse_env(source.path, text)
         for key, (value, location) in values.items():
-            # .env beats .env.example and friends when both define a key.
-            if key not in project.app.env or source.name.lower() == ".env":
-                project.app.env[key] = value
-                project.app.env_locations[key] = location
+            facts.env[key] = value
+            facts.env_locations[key] = location
             if SHUTDOWN_TIMEOUT_NAME.search(key) and value.strip().isdigit() and int(value) > 0:
                 evidence = Evidence(location, f"{key}={value}")
-                project.app.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(key, int(value)), evidence))
+                facts.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(key, int(value)), evidence))
         return problems
     data, positions, problems = settings.parse_data(source.path, text)
     project.settings[source.path] = data
     for keys, value in _timeout_settings(data):
         line, column = positions.of(keys)
         evidence = Evidence(Location(source.path, line, column), f"{'.'.join(map(str, keys))}: {value}")
-        project.app.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(str(keys[-1]), value), evidence))
+        facts.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(str(keys[-1]), value), evidence))
     return problems
 
 
@@ -179,8 +184,12 @@ def _timeout_settings(data, keys: tuple = (), depth: int = 0):
         path = (*keys, key)
         if isinstance(value, dict):
             yield from _timeout_settings(value, path, depth + 1)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and \
-                SHUTDOWN_TIMEOUT_NAME.search(str(key)):
+        elif (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and value > 0
+            and SHUTDOWN_TIMEOUT_NAME.search(str(key))
+        ):
             yield path, value
 
 
@@ -192,18 +201,11 @@ def _read_source(project: Project, source: SourceFile, max_file_size: int) -> li
         return []  # a load-test script, not the service
     from relcheck.parsers.source import collect
 
-    facts = project.app
+    facts = project.app_facts.setdefault(source.path, AppFacts())
     problem = collect(source.path, text, facts)
     if problem is None or problem.code == "E001":
         facts.source_files.append(source.path)
-        if source.name in ENTRY_NAMES and (facts.entry is None or _entry_rank(source.path) < _entry_rank(facts.entry)):
-            facts.entry = source.path
     return [problem] if problem else []
-
-
-def _entry_rank(path: str) -> tuple[int, int, str]:
-    name = path.rsplit("/", 1)[-1]
-    return ENTRY_NAMES.index(name) if name in ENTRY_NAMES else len(ENTRY_NAMES), path.count("/"), path
 
 
 def _chart_dirs(files: list[SourceFile]) -> set[str]:

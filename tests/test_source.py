@@ -93,7 +93,8 @@ def test_shutdown_timeouts_from_source_env_and_config(tmp_path: Path) -> None:
     project, problems = build_project(discover([tmp_path]), 5 * 2**20)
     assert problems == []
     found = sorted(
-        (t.evidence.location.path, t.evidence.location.line, t.milliseconds) for t in project.app.shutdown_timeouts
+        (t.evidence.location.path, t.evidence.location.line, t.milliseconds)
+        for t in project.services[0].app.shutdown_timeouts
     )
     assert found == [
         (".env", 1, 30000.0),

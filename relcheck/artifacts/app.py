@@ -136,3 +136,37 @@ class AppFacts:
 def join_route(prefix: str, path: str) -> str:
     parts = [p.strip("/") for p in (prefix, path) if p and p.strip("/")]
     return "/" + "/".join(parts)
+
+
+def entry_rank(path: str) -> tuple[int, int, str]:
+    """main.ts before server.ts before index.ts...; shallower before deeper."""
+    name = path.rsplit("/", 1)[-1]
+    return ENTRY_NAMES.index(name) if name in ENTRY_NAMES else len(ENTRY_NAMES), path.count("/"), path
+
+
+def merge_facts(parts: list[AppFacts]) -> AppFacts:
+    """One service's facts from the facts of its files."""
+    merged = AppFacts()
+    for part in sorted(parts, key=lambda p: (p.source_files[:1], sorted(p.env_locations))):
+        merged.source_files += part.source_files
+        for signal, seen in part.signals.items():
+            merged.signals.setdefault(signal, []).extend(seen)
+        merged.shutdown_hooks += part.shutdown_hooks
+        merged.routes += part.routes
+        for module, seen in part.modules.items():
+            merged.modules.setdefault(module, []).extend(seen)
+        for name, seen in part.metric_names.items():
+            merged.metric_names.setdefault(name, seen)
+        merged.connections += part.connections
+        merged.retry_helpers += part.retry_helpers
+        merged.circuit_breakers += part.circuit_breakers
+        merged.shutdown_timeouts += part.shutdown_timeouts
+        for key, value in part.env.items():
+            location = part.env_locations[key]
+            # .env beats .env.example and friends when both define a key.
+            if key not in merged.env or location.path.rsplit("/", 1)[-1] == ".env":
+                merged.env[key] = value
+                merged.env_locations[key] = location
+    entries = [path for path in merged.source_files if path.rsplit("/", 1)[-1] in ENTRY_NAMES]
+    merged.entry = min(entries, key=entry_rank) if entries else None
+    return merged

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from relcheck.model import Finding, Location
+from relcheck.model import Finding
 from relcheck.registry import check
 
 if TYPE_CHECKING:
@@ -13,10 +13,12 @@ if TYPE_CHECKING:
 
 
 def _missing(ctx: CheckContext, evidence: list[str], message: str, what: str) -> Iterator[Finding]:
-    anchor = ctx.project.service_anchor()
-    if anchor is None or evidence:
-        return
-    yield ctx.finding(Location(anchor, 1, 1), message, identity=f"repo:{what}", value="missing")
+    """Per service: evidence in its own folder, or shared at the top of the scan, satisfies it."""
+    for service in ctx.project.services:
+        anchor = service.anchor()
+        if anchor is None or any(service.owns(path) for path in evidence):
+            continue
+        yield ctx.finding(anchor, message, identity=f"{service.name}/repo:{what}", value="missing")
 
 
 @check("R001")

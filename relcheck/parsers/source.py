@@ -290,10 +290,14 @@ class _Walker:
             value = self.converter.convert(node)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
                 self.facts.shutdown_timeouts.append(
-                    ShutdownTimeout(timeout_ms(name, value), self.evidence(node, f"{name} = {value}")))
+                    ShutdownTimeout(timeout_ms(name, value), self.evidence(node, f"{name} = {value}"))
+                )
                 return
-            if node.type == "binary_expression" and node.child_by_field_name("operator") is not None and \
-                    text_of(node.child_by_field_name("operator")) in ("??", "||"):
+            if (
+                node.type == "binary_expression"
+                and node.child_by_field_name("operator") is not None
+                and text_of(node.child_by_field_name("operator")) in ("??", "||")
+            ):
                 candidates.append(node.child_by_field_name("right"))
             elif node.type in ("call_expression", "parenthesized_expression"):
                 arguments = node.child_by_field_name("arguments")

@@ -50,6 +50,7 @@ def render(result: ScanResult) -> str:
         "version": REPORT_VERSION,
         "tool": {"name": "relcheck", "version": __version__},
         "summary": {**counts, "total": len(result.findings), "files": len(result.files)},
+        "services": [service.to_dict() for service in result.services],
         "findings": [finding_to_dict(f) for f in result.findings],
         "files": [{"path": f.path, "kind": f.kind} for f in result.files],
     }

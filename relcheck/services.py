@@ -1,0 +1,186 @@
+"""Services: which files and objects of a scan make up each service.
+
+The heuristic, in order:
+1. Config `services: {name: {paths: [globs], workloads: [names]}}` names services explicitly.
+2. Every folder that holds an app (a package.json that is not a workspace root, a Dockerfile, or a
+   PM2 ecosystem file) is a service root; a file belongs to the nearest service root above it.
+3. A Kubernetes workload outside every service root belongs to the service whose name (package.json
+   `name` or folder name) matches its image's repository name or its own name; failing that, to
+   the only service if there is one.
+4. A scan with no service root but with workloads, PM2 apps or service source is one service at the
+   scan root.
+Files under no service root (a shared runbook or alert file at the top of a monorepo) are shared:
+they count as evidence for every service.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from relcheck.artifacts.app import AppFacts, merge_facts
+from relcheck.images import image_reference
+from relcheck.model import Location
+
+if TYPE_CHECKING:
+    from relcheck.artifacts.alerts import RuleSource
+    from relcheck.artifacts.dockerfile import Dockerfile
+    from relcheck.artifacts.kubernetes import Workload
+    from relcheck.artifacts.pm2 import Pm2App
+    from relcheck.project import Project
+
+WORKSPACE_FILES = ("pnpm-workspace.yaml", "lerna.json", "nx.json", "turbo.json")
+
+
+@dataclass
+class Service:
+    name: str
+    root: str  # folder relative to the scan root ("" for the root itself)
+    files: list[str] = field(default_factory=list)
+    dockerfiles: list[Dockerfile] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    pm2_apps: list[Pm2App] = field(default_factory=list)
+    rule_sources: list[RuleSource] = field(default_factory=list)
+    shared_rule_sources: list[RuleSource] = field(default_factory=list)
+    app: AppFacts = field(default_factory=AppFacts)
+    evidence_files: set[str] = field(default_factory=set)  # its own files and the shared ones
+
+    def anchor(self) -> Location | None:
+        """The file that stands for the service in service-level findings."""
+        for candidates in (
+            [d.path for d in self.dockerfiles],
+            [w.obj.path for w in self.workloads if w.long_running],
+            [a.path for a in self.pm2_apps],
+            [f for f in self.files if posixpath.basename(f) == "package.json"],
+        ):
+            if candidates:
+                return Location(sorted(candidates, key=lambda p: (p.count("/"), p))[0], 1, 1)
+        return None
+
+    def owns(self, path: str) -> bool:
+        return path in self.evidence_files
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "root": self.root or ".",
+            "files": sorted(self.files),
+            "objects": sorted(w.obj.identity for w in self.workloads),
+            "pm2_apps": sorted(a.name for a in self.pm2_apps),
+        }
+
+
+def _dir(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _is_workspace_root(project: Project, directory: str) -> bool:
+    manifest = project.settings.get(posixpath.join(directory, "package.json") if directory else "package.json")
+    if isinstance(manifest, dict) and "workspaces" in manifest:
+        return True
+    return any(project.file(posixpath.join(directory, name) if directory else name) for name in WORKSPACE_FILES)
+
+
+def _service_name(project: Project, directory: str) -> str:
+    manifest = project.settings.get(posixpath.join(directory, "package.json") if directory else "package.json")
+    if isinstance(manifest, dict) and isinstance(manifest.get("name"), str) and manifest["name"]:
+        return manifest["name"].rsplit("/", 1)[-1]
+    return posixpath.basename(directory) if directory else project.root.name
+
+
+def find_services(project: Project, explicit: dict[str, dict] | None = None) -> list[Service]:
+    from relcheck.discovery import Kind
+
+    roots: set[str] = set()
+    for source in project.files:
+        directory = _dir(source.path)
+        if (
+            source.kind == Kind.DOCKERFILE
+            or source.kind == Kind.PM2
+            or (source.name == "package.json" and not _is_workspace_root(project, directory))
+        ):
+            roots.add(directory)
+    has_source = any(facts.source_files for facts in project.app_facts.values())
+    if not roots and (project.kube.workloads or project.pm2_apps or has_source):
+        roots.add("")
+    services = {root: Service(_service_name(project, root), root) for root in sorted(roots)}
+
+    explicit_specs = _explicit(explicit or {})
+    for name in explicit_specs:
+        services.setdefault(f"@{name}", Service(name, f"@{name}"))
+
+    def owner(path: str) -> Service | None:
+        for name, (spec, _) in explicit_specs.items():
+            if spec is not None and spec.match_file(path):
+                return services[f"@{name}"]
+        inside = [root for root in roots if root == "" or path == root or path.startswith(root + "/")]
+        return services[max(inside, key=len)] if inside else None
+
+    shared: list[str] = []
+    for source in project.files:
+        service = owner(source.path)
+        if service is None:
+            shared.append(source.path)
+        else:
+            service.files.append(source.path)
+
+    by_name = {s.name: s for s in services.values()}
+    for workload in project.kube.workloads:
+        service = _workload_owner(workload, explicit_specs, services, by_name, owner)
+        if service is not None:
+            service.workloads.append(workload)
+    for dockerfile in project.dockerfiles:
+        service = owner(dockerfile.path)
+        if service is not None:
+            service.dockerfiles.append(dockerfile)
+    for app in project.pm2_apps:
+        service = owner(app.path)
+        if service is not None:
+            service.pm2_apps.append(app)
+    for rule_source in project.rule_sources:
+        service = owner(rule_source.path)
+        if service is not None:
+            service.rule_sources.append(rule_source)
+    shared_sources = [s for s in project.rule_sources if owner(s.path) is None]
+
+    result = [s for s in services.values() if s.files or s.workloads]
+    for service in result:
+        own = set(service.files)
+        service.evidence_files = own | set(shared)
+        service.shared_rule_sources = shared_sources
+        facts = [f for path, f in project.app_facts.items() if path in own]
+        service.app = merge_facts(facts)
+    return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
+
+
+def _explicit(config: dict[str, dict]) -> dict[str, tuple[Any, set[str]]]:
+    import pathspec
+
+    specs = {}
+    for name, spec in config.items():
+        paths = spec.get("paths") or []
+        matcher = pathspec.GitIgnoreSpec.from_lines(paths) if paths else None
+        specs[name] = (matcher, set(spec.get("workloads") or []))
+    return specs
+
+
+def _workload_owner(workload, explicit_specs, services, by_name, owner) -> Service | None:
+    for name, (_, workloads) in explicit_specs.items():
+        if workload.obj.name in workloads or workload.obj.identity in workloads:
+            return services[f"@{name}"]
+    by_folder = owner(workload.obj.path)
+    if by_folder is not None and by_folder.root != "":
+        return by_folder
+    for container in workload.containers(include_init=False):
+        image = container.get("image")
+        if isinstance(image, str):
+            repository = image_reference(image)[0].rsplit("/", 1)[-1]
+            if repository in by_name:
+                return by_name[repository]
+    if workload.obj.name in by_name:
+        return by_name[workload.obj.name]
+    if by_folder is not None:
+        return by_folder
+    real = [s for s in services.values() if not s.root.startswith("@")]
+    return real[0] if len(real) == 1 else None
