@@ -21,6 +21,7 @@ from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.discovery import Discovery, Kind, SourceFile, classify
 from relcheck.model import Location, ParseProblem
+from relcheck.positions import Positions
 from relcheck.services import Service
 
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
@@ -53,6 +54,7 @@ class Project:
     rule_sources: list[RuleSource] = field(default_factory=list)
     app_facts: dict[str, AppFacts] = field(default_factory=dict)  # per source or settings file
     settings: dict[str, object] = field(default_factory=dict)  # package.json and config files, parsed
+    settings_positions: dict[str, Positions] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
@@ -169,6 +171,7 @@ def _read_settings(project: Project, source: SourceFile, max_file_size: int) -> 
         return problems
     data, positions, problems = settings.parse_data(source.path, text)
     project.settings[source.path] = data
+    project.settings_positions[source.path] = positions
     for keys, value in _timeout_settings(data):
         line, column = positions.of(keys)
         evidence = Evidence(Location(source.path, line, column), f"{'.'.join(map(str, keys))}: {value}")

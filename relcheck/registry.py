@@ -15,6 +15,7 @@ CheckFunction = Callable[["CheckContext"], Iterable["Finding"]]
 CHECK_MODULES = (
     "relcheck.checks.alerts",
     "relcheck.checks.app",
+    "relcheck.checks.cross",
     "relcheck.checks.dockerfile",
     "relcheck.checks.kubernetes",
     "relcheck.checks.pm2",

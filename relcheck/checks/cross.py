@@ -1,0 +1,465 @@
+"""X rules: facts from two or more files of one service. A finding points at the value to change and
+names the other file and line; JSON carries that place in `related`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from relcheck.artifacts.dockerfile import command_argv, env_pairs, shell_words
+from relcheck.artifacts.kubernetes import PROBES, Container
+from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_bytes
+from relcheck.images import image_reference
+from relcheck.model import Finding, Location, Related
+from relcheck.quantities import MI, parse_quantity
+from relcheck.registry import check
+
+if TYPE_CHECKING:
+    from relcheck.engine import CheckContext
+    from relcheck.services import Service
+
+HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)(\d+)")
+SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)")
+LOCAL_PORT = re.compile(r"(?:localhost|127\.0\.0\.1|0\.0\.0\.0):(\d{2,5})")
+# Metrics of standard exporters and of Prometheus itself, which no service defines (X007).
+EXPORTER_PREFIXES = (
+    "kube_",
+    "container_",
+    "node_",
+    "process_",
+    "nodejs_",
+    "kubelet_",
+    "apiserver_",
+    "go_",
+    "prometheus_",
+    "alertmanager_",
+    "scrape_",
+    "machine_",
+    "coredns_",
+    "etcd_",
+)
+EXPORTER_NAMES = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE", "time", "absent"})
+METRIC_SUFFIXES = ("_bucket", "_count", "_sum", "_created")
+
+
+def _at(location: Location) -> str:
+    return f"{location.path}:{location.line}"
+
+
+@dataclass
+class Heap:
+    mib: int
+    location: Location
+    source: str
+
+
+def _main_containers(service: Service) -> Iterator[Container]:
+    """Per long-running workload: the container running the service's image, else its first container."""
+    for workload in service.workloads:
+        if not workload.long_running:
+            continue
+        containers = workload.containers(include_init=False)
+        named = [
+            c
+            for c in containers
+            if isinstance(c.get("image"), str) and image_reference(c.get("image"))[0].rsplit("/", 1)[-1] == service.name
+        ]
+        chosen = named[:1] or containers[:1]
+        yield from chosen
+
+
+def _memory_limit(container: Container) -> tuple[Any, Location] | None:
+    raw = container.get("resources", "limits", "memory")
+    value = parse_quantity(raw)
+    if value is None or value <= 0:
+        return None
+    return raw, container.loc("resources", "limits", "memory")
+
+
+def _pm2_runs(service: Service) -> bool:
+    if not service.pm2_apps:
+        return False
+    if not service.dockerfiles:
+        return True
+    for dockerfile in service.dockerfiles:
+        for instruction in dockerfile.final_instructions():
+            if instruction.keyword in ("CMD", "ENTRYPOINT") and any(
+                w.rsplit("/", 1)[-1] in ("pm2", "pm2-runtime", "pm2-docker") for w in command_argv(instruction)
+            ):
+                return True
+    return False
+
+
+def _npm_script(service: Service) -> str | None:
+    """The package.json script the image starts (`npm start`, `npm run start:prod`), if any."""
+    for dockerfile in service.dockerfiles:
+        for instruction in reversed(dockerfile.final_instructions()):
+            if instruction.keyword not in ("CMD", "ENTRYPOINT"):
+                continue
+            words = command_argv(instruction) if instruction.json_form else shell_words(instruction.text)
+            for index, word in enumerate(words):
+                following = words[index + 1 : index + 3]
+                if word.rsplit("/", 1)[-1] in ("npm", "yarn", "pnpm") and following:
+                    if following[0] in ("start", "restart"):
+                        return "start"
+                    if following[0] in ("run", "run-script") and len(following) > 1:
+                        return following[1]
+            break
+    return None
+
+
+def _heaps(ctx: CheckContext, service: Service, container: Container | None) -> list[Heap]:
+    """Places that set --max-old-space-size for the service, most decisive first."""
+    found: list[Heap] = []
+    if _pm2_runs(service):
+        for app in service.pm2_apps:
+            heap = app.heap_mib()
+            if heap is not None:
+                found.append(Heap(heap[0], app.loc(*heap[1]), f"PM2 app '{app.name}'"))
+    script = _npm_script(service)
+    for path in service.files:
+        if path.rsplit("/", 1)[-1] != "package.json" or script is None:
+            continue
+        scripts = ctx.project.settings.get(path, {}) or {}
+        command = scripts.get("scripts", {}).get(script) if isinstance(scripts, dict) else None
+        match = HEAP_FLAG.search(command) if isinstance(command, str) else None
+        if match:
+            line, column = ctx.project.settings_positions[path].of(("scripts", script))
+            found.append(Heap(int(match.group(1)), Location(path, line, column), f"npm script '{script}'"))
+    if container is not None:
+        env = container.get("env")
+        for index, item in enumerate(env if isinstance(env, list) else []):
+            if isinstance(item, dict) and item.get("name") == "NODE_OPTIONS" and isinstance(item.get("value"), str):
+                match = HEAP_FLAG.search(item["value"])
+                if match:
+                    found.append(Heap(int(match.group(1)), container.loc("env", index, "value"), "NODE_OPTIONS"))
+    for dockerfile in service.dockerfiles:
+        for instruction in dockerfile.final_instructions():
+            for key, value in env_pairs(instruction):
+                match = HEAP_FLAG.search(value) if key == "NODE_OPTIONS" and instruction.keyword == "ENV" else None
+                if match:
+                    found.append(
+                        Heap(
+                            int(match.group(1)),
+                            Location(dockerfile.path, instruction.line, 1),
+                            "Dockerfile NODE_OPTIONS",
+                        )
+                    )
+    return found
+
+
+def _instances(service: Service) -> Any:
+    """Workers that each get a heap: the PM2 apps' instances added up (1 without PM2)."""
+    if not _pm2_runs(service):
+        return 1
+    counts = [app.instances() for app in service.pm2_apps]
+    if any(not isinstance(count, int) for count in counts):
+        return ALL_CPUS if ALL_CPUS in counts else None
+    return sum(counts) or 1
+
+
+@check("X001")
+def heap_fits_memory_limit(ctx: CheckContext) -> Iterator[Finding]:
+    share = ctx.params["max_percent"]
+    for service in ctx.project.services:
+        for container in _main_containers(service):
+            limit = _memory_limit(container)
+            heaps = _heaps(ctx, service, container)
+            instances = _instances(service)
+            if limit is None or not heaps or not isinstance(instances, int):
+                continue
+            heap = heaps[0]
+            limit_mib = parse_quantity(limit[0]) / MI
+            total = heap.mib * instances
+            if total <= limit_mib * share / 100:
+                continue
+            workers = f" × {instances} PM2 instances = {total} MiB" if instances > 1 else ""
+            yield ctx.finding(
+                heap.location,
+                f"{heap.mib} MiB heap ({heap.source}){workers} exceeds {share} % of the {limit[0]} memory limit "
+                f"of container '{container.name}' in {_at(limit[1])}: the OOM killer fires before V8 collects "
+                "garbage",
+                identity=f"{service.name}/{container.identity}/heap",
+                value=f"{heap.mib}x{instances}/{limit[0]}",
+                related=[Related(limit[1], f"memory limit {limit[0]}")],
+            )
+
+
+@check("X002")
+def pm2_instances_vs_cpu_limit(ctx: CheckContext) -> Iterator[Finding]:
+    for service in ctx.project.services:
+        if not _pm2_runs(service):
+            continue
+        for container in _main_containers(service):
+            cpu = container.get("resources", "limits", "cpu")
+            if cpu is None:
+                continue
+            where = container.loc("resources", "limits", "cpu")
+            for app in service.pm2_apps:
+                if app.instances() == ALL_CPUS:
+                    yield ctx.finding(
+                        app.loc("instances"),
+                        f"PM2 app '{app.name}' runs instances: {app.get('instances')!r}, one per CPU of the node, but "
+                        f"container '{container.name}' is limited to {cpu} CPU in {_at(where)}",
+                        identity=f"{service.name}/{app.identity}/instances",
+                        value=f"{app.get('instances')}/{cpu}",
+                        related=[Related(where, f"CPU limit {cpu}")],
+                    )
+
+
+@check("X003")
+def pm2_restart_below_limit(ctx: CheckContext) -> Iterator[Finding]:
+    for service in ctx.project.services:
+        if not _pm2_runs(service):
+            continue
+        for container in _main_containers(service):
+            limit = _memory_limit(container)
+            if limit is None:
+                continue
+            limit_bytes = parse_quantity(limit[0])
+            for app in service.pm2_apps:
+                restart = memory_bytes(app.get("max_memory_restart"))
+                instances = app.instances()
+                if restart is None or not isinstance(instances, int):
+                    continue
+                if restart * instances >= limit_bytes:
+                    times = f" × {instances} instances" if instances > 1 else ""
+                    yield ctx.finding(
+                        app.loc("max_memory_restart"),
+                        f"PM2 app '{app.name}' restarts at {app.get('max_memory_restart')}{times}, not below the "
+                        f"{limit[0]} memory limit of container '{container.name}' in {_at(limit[1])}: the OOM "
+                        "killer ends the container before PM2 restarts the worker",
+                        identity=f"{service.name}/{app.identity}/max_memory_restart",
+                        value=f"{app.get('max_memory_restart')}x{instances}/{limit[0]}",
+                        related=[Related(limit[1], f"memory limit {limit[0]}")],
+                    )
+
+
+def _prestop_seconds(container: Container) -> float:
+    hook = container.get("lifecycle", "preStop")
+    if not isinstance(hook, dict):
+        return 0.0
+    sleep = hook.get("sleep")
+    if isinstance(sleep, dict) and isinstance(sleep.get("seconds"), (int, float)):
+        return float(sleep["seconds"])
+    command = hook.get("exec", {}).get("command") if isinstance(hook.get("exec"), dict) else None
+    if isinstance(command, list):
+        match = SLEEP.search(" ".join(str(part) for part in command))
+        if match:
+            return float(match.group(1))
+    return 0.0
+
+
+def _shutdown_budget(service: Service) -> tuple[float, Location, str] | None:
+    """The longest shutdown the app may take (seconds), and where that is set."""
+    candidates: list[tuple[float, Location, str]] = []
+    for timeout in service.app.shutdown_timeouts:
+        candidates.append((timeout.milliseconds / 1000, timeout.evidence.location, timeout.evidence.detail))
+    if _pm2_runs(service):
+        for app in service.pm2_apps:
+            value = app.get("kill_timeout", DEFAULT_KILL_TIMEOUT_MS)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and "kill_timeout" in app.data:
+                candidates.append((value / 1000, app.loc("kill_timeout"), f"PM2 kill_timeout {value}"))
+    return max(candidates, key=lambda c: c[0]) if candidates else None
+
+
+@check("X004")
+def grace_covers_shutdown(ctx: CheckContext) -> Iterator[Finding]:
+    for service in ctx.project.services:
+        budget = _shutdown_budget(service)
+        if budget is None:
+            continue
+        for container in _main_containers(service):
+            workload = container.workload
+            grace = workload.pod_spec.get("terminationGracePeriodSeconds", 30)
+            if not isinstance(grace, (int, float)) or isinstance(grace, bool):
+                continue
+            prestop = _prestop_seconds(container)
+            needed = prestop + budget[0]
+            if grace >= needed:
+                continue
+            where = workload.obj.key_loc(*workload.pod_spec_keys, "terminationGracePeriodSeconds")
+            set_here = "" if "terminationGracePeriodSeconds" in workload.pod_spec else " (the default)"
+            yield ctx.finding(
+                where,
+                f"{workload.obj.display} allows {grace:g} s{set_here} to terminate, less than the {prestop:g} s "
+                f"preStop sleep plus the {budget[0]:g} s shutdown ({budget[2]} in {_at(budget[1])})",
+                identity=f"{service.name}/{workload.obj.identity}/grace",
+                value=f"{grace}<{needed}",
+                related=[Related(budget[1], budget[2])],
+            )
+
+
+def _app_ports(ctx: CheckContext, service: Service, container: Container) -> dict[int, Location]:
+    """Where the app says which port it listens on."""
+    ports: dict[int, Location] = {}
+
+    def add(value: Any, location: Location) -> None:
+        text = str(value).split("/", 1)[0].strip()
+        if text.isdigit():
+            ports.setdefault(int(text), location)
+
+    env = container.get("env")
+    for index, item in enumerate(env if isinstance(env, list) else []):
+        if isinstance(item, dict) and item.get("name") == "PORT" and item.get("value") is not None:
+            add(item["value"], container.loc("env", index, "value"))
+    for app in service.pm2_apps if _pm2_runs(service) else []:
+        for block in ("env_production", "env"):
+            values = app.get(block)
+            if isinstance(values, dict) and values.get("PORT") is not None:
+                add(values["PORT"], app.loc(block, "PORT"))
+    if "PORT" in service.app.env:
+        add(service.app.env["PORT"], service.app.env_locations["PORT"])
+    for dockerfile in service.dockerfiles:
+        for instruction in dockerfile.final_instructions():
+            where = Location(dockerfile.path, instruction.line, 1)
+            if instruction.keyword == "ENV":
+                for key, value in env_pairs(instruction):
+                    if key == "PORT":
+                        add(value, where)
+            elif instruction.keyword == "EXPOSE":
+                for arg in instruction.args:
+                    add(arg, where)
+            elif instruction.keyword == "HEALTHCHECK":
+                for match in LOCAL_PORT.finditer(instruction.original):
+                    add(match.group(1), where)
+    return ports
+
+
+def _resolve_port(container: Container, port: Any) -> int | None:
+    if isinstance(port, int) and not isinstance(port, bool):
+        return port
+    if isinstance(port, str):
+        if port.isdigit():
+            return int(port)
+        for declared in container.ports():
+            if declared.get("name") == port and isinstance(declared.get("containerPort"), int):
+                return declared["containerPort"]
+    return None
+
+
+@check("X005")
+def ports_agree(ctx: CheckContext) -> Iterator[Finding]:
+    for service in ctx.project.services:
+        for container in _main_containers(service):
+            app_ports = _app_ports(ctx, service, container)
+            if not app_ports:
+                continue
+            first_port, first_where = next(iter(app_ports.items()))
+            listens = ", ".join(str(p) for p in app_ports)
+            declared = [(i, p.get("containerPort")) for i, p in enumerate(container.ports())]
+            numbers = [n for _, n in declared if isinstance(n, int)]
+            if numbers and not set(numbers) & set(app_ports):
+                yield ctx.finding(
+                    container.loc("ports", declared[0][0], "containerPort"),
+                    f"container '{container.name}' declares port {', '.join(map(str, numbers))} but the app listens "
+                    f"on {listens} ({_at(first_where)})",
+                    identity=f"{service.name}/{container.identity}/containerPort",
+                    value=f"{numbers}/{listens}",
+                    related=[Related(first_where, f"the app's port {first_port}")],
+                )
+            for name in PROBES:
+                probe = container.get(name)
+                handler = next(
+                    (h for h in ("httpGet", "tcpSocket", "grpc") if isinstance(probe, dict) and h in probe), None
+                )
+                if handler is None or not isinstance(probe[handler], dict):
+                    continue
+                port = _resolve_port(container, probe[handler].get("port"))
+                if port is not None and port not in app_ports:
+                    yield ctx.finding(
+                        container.loc(name, handler, "port"),
+                        f"{name} of container '{container.name}' checks port {port} but the app listens on "
+                        f"{listens} ({_at(first_where)})",
+                        identity=f"{service.name}/{container.identity}/{name}/port",
+                        value=f"{port}/{listens}",
+                        related=[Related(first_where, f"the app's port {first_port}")],
+                    )
+
+
+def _route_matches(route: str, path: str) -> bool:
+    route_parts, path_parts = route.strip("/").split("/"), path.strip("/").split("/")
+    return len(route_parts) == len(path_parts) and all(
+        r == p or r.startswith(":") or r in ("*", "") for r, p in zip(route_parts, path_parts, strict=True)
+    )
+
+
+@check("X006")
+def probe_paths_served(ctx: CheckContext) -> Iterator[Finding]:
+    for service in ctx.project.services:
+        routes = [route.path for route in service.app.routes]
+        if not routes:
+            continue  # no routes seen: nothing to compare with (S003 reports missing health routes)
+        for container in _main_containers(service):
+            for name in PROBES:
+                path = container.get(name, "httpGet", "path")
+                if not isinstance(path, str):
+                    continue
+                bare = path.split("?", 1)[0]
+                if any(_route_matches(route, bare) for route in routes):
+                    continue
+                yield ctx.finding(
+                    container.loc(name, "httpGet", "path"),
+                    f"{name} of container '{container.name}' requests {path}, which the service does not serve "
+                    f"(routes: {', '.join(sorted(set(routes)))})",
+                    identity=f"{service.name}/{container.identity}/{name}/path",
+                    value=path,
+                )
+
+
+def _metric_names(expr: Any) -> list[str]:
+    import promql_parser
+
+    names: list[str] = []
+
+    def visit(node) -> bool:
+        if isinstance(node, promql_parser.VectorSelector):
+            name = node.name
+            if not name:
+                matchers = getattr(node.matchers, "matchers", [])
+                name = next((m.value for m in matchers if m.name == "__name__"), None)
+            if name:
+                names.append(name)
+        return True
+
+    try:
+        promql_parser.walk(promql_parser.parse(str(expr)), visit)
+    except ValueError:
+        return []  # A001 reports the expression
+    return names
+
+
+def _defined(name: str, defined: set[str]) -> bool:
+    if name in defined:
+        return True
+    return any(name.endswith(suffix) and name[: -len(suffix)] in defined for suffix in METRIC_SUFFIXES)
+
+
+@check("X007")
+def alert_metrics_exposed(ctx: CheckContext) -> Iterator[Finding]:
+    with_source = [s for s in ctx.project.services if s.app.has_source]
+    if not with_source:
+        return
+    everything = {name for s in with_source for name in s.app.metric_names}
+    recorded = {rule.name for source in ctx.project.rule_sources for rule in source.rules if not rule.is_alert}
+    for rule_source in ctx.project.rule_sources:
+        owners = [s for s in with_source if rule_source in s.rule_sources]
+        if not owners and any(rule_source in s.rule_sources for s in ctx.project.services):
+            continue  # the rules of a service without source: nothing to compare with
+        defined = set(owners[0].app.metric_names) if owners else everything
+        for rule in rule_source.rules:
+            if not rule.is_alert:
+                continue
+            for name in dict.fromkeys(_metric_names(rule.get("expr"))):
+                if name in EXPORTER_NAMES or name.startswith(EXPORTER_PREFIXES) or ":" in name or name in recorded:
+                    continue
+                if not _defined(name, defined):
+                    yield ctx.finding(
+                        rule.loc("expr"),
+                        f"alert '{rule.name}' uses metric '{name}', which the service's source never defines",
+                        identity=f"{rule.identity}/metric/{name}",
+                        value=name,
+                        scope=rule.scope,
+                    )
