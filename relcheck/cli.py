@@ -170,6 +170,41 @@ def _emit(text: str, output: Path | None) -> None:
         raise fail(f"cannot write '{output}': {exc.strerror or exc}") from None
 
 
+class ChecklistFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def checklist(
+    paths: Annotated[list[str] | None, typer.Argument(help="Files or folders to scan (default: .).")] = None,
+    format: Annotated[ChecklistFormat, typer.Option("--format", "-f", help="Output format.")] = ChecklistFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
+) -> None:
+    """The standard's production-readiness checklist for each service, with evidence. Exits 1 when an
+    item fails."""
+    from relcheck import checklist as scorecard
+    from relcheck.discovery import scan_root
+    from relcheck.engine import scan as run_scan
+    from relcheck.reporters import checklist as report
+
+    resolved = _resolve_paths(paths)
+    settings = _load_config(config, scan_root(resolved))
+    cards = scorecard.build(run_scan(resolved, settings))
+    if format is ChecklistFormat.json:
+        _emit(report.render_json(cards), output)
+    elif format is ChecklistFormat.markdown:
+        _emit(report.render_markdown(cards), output)
+    elif output is not None:
+        _emit(report.render_text(cards), output)
+    else:
+        report.render_text(cards, sys.stdout, color=sys.stdout.isatty())
+    if any(card.with_status("fail") for card in cards):
+        raise typer.Exit(1)
+
+
 @app.command()
 def rules(
     format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.text,

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from relcheck.artifacts.dockerfile import Dockerfile
     from relcheck.artifacts.kubernetes import Workload
     from relcheck.artifacts.pm2 import Pm2App
-    from relcheck.project import Project
+    from relcheck.project import Project, RepoFacts
 
 WORKSPACE_FILES = ("pnpm-workspace.yaml", "lerna.json", "nx.json", "turbo.json")
 
@@ -45,6 +45,7 @@ class Service:
     shared_rule_sources: list[RuleSource] = field(default_factory=list)
     app: AppFacts = field(default_factory=AppFacts)
     evidence_files: set[str] = field(default_factory=set)  # its own files and the shared ones
+    repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
 
     def anchor(self) -> Location | None:
         """The file that stands for the service in service-level findings."""
@@ -149,6 +150,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         own = set(service.files)
         service.evidence_files = own | set(shared)
         service.shared_rule_sources = shared_sources
+        service.repo = project.repo
         facts = [f for path, f in project.app_facts.items() if path in own]
         service.app = merge_facts(facts)
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))

@@ -118,7 +118,9 @@ def test_text_report_is_plain_when_not_a_tty() -> None:
     assert "\x1b[" not in result.stdout
     assert "Dockerfile:7:1: error   D003 exec-form-command:" in result.stdout
     assert "fix: Write the command as a JSON array" in result.stdout
-    assert result.stdout.rstrip().endswith("in 10 files.")
+    last_two = result.stdout.rstrip().splitlines()[-2:]
+    assert last_two[0].endswith("in 10 files.")
+    assert last_two[1].startswith("Checklist (legacy-service): 0/16 items pass; fail: graceful-shutdown")
 
 
 def test_select_and_ignore_take_codes_prefixes_and_slugs() -> None:

@@ -70,6 +70,10 @@ def render(
         if shown:
             console.print()
         console.print(Text(summary_line(result, show_suppressed), style="bold"))
+        from relcheck.checklist import build
+
+        for card in build(result):
+            console.print(Text(card.summary()))
     return buffer.getvalue() if buffer is not None else ""
 
 

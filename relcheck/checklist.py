@@ -1,0 +1,223 @@
+"""The standard's production-readiness checklist, per service, from a scan's findings and evidence.
+
+Each item is `pass` (evidence, no findings), `partial` (evidence, but warning or info findings),
+`fail` (an error finding, or findings and no evidence), `not-found` (no evidence either way) or
+`manual` (chaos and load tests: the files exist, but only running them proves them).
+The score is items passed over items applicable (pass, partial and fail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Severity
+
+if TYPE_CHECKING:
+    from relcheck.engine import ScanResult
+    from relcheck.services import Service
+
+TITLES = {
+    "graceful-shutdown": "Graceful shutdown implemented",
+    "health-checks": "Health checks configured",
+    "metrics": "Metrics exposed",
+    "circuit-breakers": "Circuit breakers in place",
+    "retries": "Retry logic implemented",
+    "connection-pooling": "Connection pooling configured",
+    "resource-limits": "Resource limits set",
+    "hpa": "HPA configured",
+    "pdb": "PDB configured",
+    "dashboard": "Monitoring dashboard created",
+    "alerts": "Alerts configured",
+    "runbook": "Runbook documented",
+    "chaos-tests": "Chaos tests passed",
+    "load-tests": "Load tests passed",
+    "container-hardening": "Container hardened",
+    "zero-downtime-deploys": "Zero-downtime deploys",
+}
+MANUAL_ITEMS = frozenset({"chaos-tests", "load-tests"})
+STATUSES = ("pass", "partial", "fail", "not-found", "manual")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    location: Location
+    detail: str
+
+
+@dataclass
+class ItemResult:
+    item: str
+    status: str
+    evidence: list[Evidence] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.item]
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted({f.code for f in self.findings})
+
+
+@dataclass
+class ServiceChecklist:
+    service: Service
+    items: list[ItemResult]
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for item in self.items if item.status == "pass")
+
+    @property
+    def applicable(self) -> int:
+        return sum(1 for item in self.items if item.status in ("pass", "partial", "fail"))
+
+    def with_status(self, status: str) -> list[str]:
+        return [item.item for item in self.items if item.status == status]
+
+    def summary(self) -> str:
+        parts = [f"{self.passed}/{self.applicable} items pass"]
+        for status in ("fail", "partial", "manual", "not-found"):
+            names = self.with_status(status)
+            if names:
+                parts.append(f"{status}: {', '.join(names)}")
+        return f"Checklist ({self.service.name}): " + "; ".join(parts)
+
+
+def build(result: ScanResult) -> list[ServiceChecklist]:
+    return [
+        ServiceChecklist(service, _items(service, _service_findings(result, service))) for service in result.services
+    ]
+
+
+def _service_findings(result: ScanResult, service: Service) -> list[Finding]:
+    """Unsuppressed findings in the service's files, plus those in files no service owns."""
+    owned = {path for s in result.services for path in s.files}
+    own = set(service.files)
+    return [f for f in result.active() if f.location.path in own or f.location.path not in owned]
+
+
+def _items(service: Service, findings: list[Finding]) -> list[ItemResult]:
+    evidence = _evidence(service)
+    results = []
+    for item in CHECKLIST_ITEMS:
+        item_findings = [f for f in findings if f.checklist == item]
+        seen = evidence.get(item, [])
+        if item in MANUAL_ITEMS and seen and not item_findings:
+            status = "manual"
+        elif any(f.severity == Severity.ERROR for f in item_findings) or (item_findings and not seen):
+            status = "fail"
+        elif item_findings:
+            status = "partial"
+        else:
+            status = "pass" if seen else "not-found"
+        results.append(ItemResult(item, status, seen[:5], item_findings))
+    return results
+
+
+def _evidence(service: Service) -> dict[str, list[Evidence]]:
+    found: dict[str, list[Evidence]] = {item: [] for item in CHECKLIST_ITEMS}
+    for item, location, detail in _collect(service):
+        found[item].append(Evidence(location, detail))
+    for item in found:
+        found[item].sort(key=lambda e: (e.location.path, e.location.line))
+    return found
+
+
+def _collect(service: Service) -> Iterator[tuple[str, Location, str]]:
+    app = service.app
+    for seen in app.signals.get("SIGTERM", []):
+        yield "graceful-shutdown", seen.location, seen.detail
+    for seen in app.shutdown_hooks:
+        yield "graceful-shutdown", seen.location, "enableShutdownHooks()"
+    for route in app.routes:
+        if "health" in route.path or route.path in ("/livez", "/readyz", "/healthz"):
+            yield "health-checks", route.location, f"{route.method} {route.path}"
+        if route.path == "/metrics":
+            yield "metrics", route.location, "GET /metrics"
+    for name, seen in sorted(app.metric_names.items()):
+        yield "metrics", seen.location, f"metric {name}"
+    for seen in app.retry_helpers:
+        yield "retries", seen.location, seen.detail
+    for seen in app.circuit_breakers:
+        yield "circuit-breakers", seen.location, seen.detail
+    for connection in app.connections:
+        if connection.option_keys:
+            yield "connection-pooling", connection.location, f"{connection.call} options"
+    yield from _dockerfile_evidence(service)
+    yield from _kubernetes_evidence(service)
+    for pm2 in service.pm2_apps:
+        if "kill_timeout" in pm2.data:
+            yield "graceful-shutdown", pm2.loc("kill_timeout"), f"PM2 kill_timeout {pm2.get('kill_timeout')}"
+        if "max_memory_restart" in pm2.data:
+            yield "resource-limits", pm2.loc("max_memory_restart"), "PM2 max_memory_restart"
+        if pm2.exec_mode() == "cluster":
+            yield "zero-downtime-deploys", pm2.key_loc("exec_mode"), "PM2 cluster mode"
+    for source in [*service.rule_sources, *service.shared_rule_sources]:
+        for rule in source.rules:
+            if rule.is_alert:
+                yield "alerts", rule.loc("alert"), f"alert {rule.name}"
+    yield from _file_evidence(service)
+
+
+def _dockerfile_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
+    for dockerfile in service.dockerfiles:
+        for instruction in dockerfile.final_instructions():
+            where = Location(dockerfile.path, instruction.line, 1)
+            if instruction.keyword == "USER":
+                yield "container-hardening", where, f"USER {instruction.text}"
+            elif instruction.keyword == "HEALTHCHECK" and instruction.text.upper() != "NONE":
+                yield "health-checks", where, "HEALTHCHECK"
+            elif instruction.keyword == "ENTRYPOINT" and any(
+                init in instruction.text for init in ("dumb-init", "tini", "docker-init")
+            ):
+                yield "graceful-shutdown", where, "init process"
+
+
+def _kubernetes_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
+    for workload in service.workloads:
+        obj = workload.obj
+        spec = workload.pod_spec
+        if "terminationGracePeriodSeconds" in spec:
+            where = obj.loc(*workload.pod_spec_keys, "terminationGracePeriodSeconds")
+            yield "graceful-shutdown", where, f"terminationGracePeriodSeconds {spec['terminationGracePeriodSeconds']}"
+        for container in workload.containers(include_init=False):
+            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                if isinstance(container.get(probe), dict):
+                    yield "health-checks", container.key_loc(probe), f"{probe} of {container.name}"
+            if container.get("resources", "limits", "memory") is not None:
+                yield "resource-limits", container.loc("resources", "limits", "memory"), "memory limit"
+            if container.get("securityContext", "runAsNonRoot") is True:
+                yield "container-hardening", container.key_loc("securityContext"), "runAsNonRoot"
+        if (
+            spec.get("securityContext", {}).get("runAsNonRoot") is True
+            if isinstance(spec.get("securityContext"), dict)
+            else False
+        ):
+            yield "container-hardening", obj.key_loc(*workload.pod_spec_keys, "securityContext"), "runAsNonRoot"
+        for hpa in workload.hpas:
+            yield "hpa", hpa.key_loc("spec", "scaleTargetRef"), hpa.display
+        for pdb in workload.pdbs:
+            yield "pdb", pdb.key_loc("spec", "selector"), pdb.display
+        strategy = obj.get("spec", "strategy", "rollingUpdate", "maxUnavailable")
+        if strategy is not None:
+            where = obj.loc("spec", "strategy", "rollingUpdate", "maxUnavailable")
+            yield "zero-downtime-deploys", where, f"maxUnavailable {strategy}"
+
+
+def _file_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
+    repo = service.repo
+    if repo is None:
+        return
+    for item, paths in (
+        ("runbook", repo.runbooks),
+        ("dashboard", repo.dashboards),
+        ("chaos-tests", repo.chaos_experiments),
+        ("load-tests", repo.load_tests),
+    ):
+        for path in paths:
+            if service.owns(path):
+                yield item, Location(path, 1, 1), path.rsplit("/", 1)[-1]

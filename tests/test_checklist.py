@@ -1,0 +1,92 @@
+"""The production-readiness checklist: statuses, evidence, findings, formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from relcheck.checklist import build
+from relcheck.config import Config
+from relcheck.engine import scan
+from relcheck.model import CHECKLIST_ITEMS
+from relcheck.reporters.checklist import render_json, render_markdown, render_text
+
+from .conftest import FIXTURES, ROOT
+
+EXAMPLES = ROOT / "examples"
+SCHEMA = json.loads((ROOT / "relcheck" / "schemas" / "checklist.schema.json").read_text())
+
+
+def _cards(path: Path):
+    return build(scan([path], Config()))
+
+
+def test_enterprise_passes_every_statically_checkable_item() -> None:
+    (card,) = _cards(EXAMPLES / "enterprise-service")
+    statuses = {item.item: item.status for item in card.items}
+    assert statuses.pop("chaos-tests") == "manual" and statuses.pop("load-tests") == "manual"
+    assert set(statuses.values()) == {"pass"}
+    assert (card.passed, card.applicable) == (14, 14)
+    assert all(item.evidence for item in card.items)
+    health = next(item for item in card.items if item.item == "health-checks")
+    assert {(e.location.path, e.detail) for e in health.evidence} >= {("Dockerfile", "HEALTHCHECK")}
+
+
+def test_legacy_fails_the_items_it_breaks_with_their_codes() -> None:
+    (card,) = _cards(EXAMPLES / "legacy-service")
+    by_item = {item.item: item for item in card.items}
+    assert {name for name, item in by_item.items() if item.status == "fail"} == set(CHECKLIST_ITEMS)
+    assert {"D003", "P003", "S001"} <= set(by_item["graceful-shutdown"].codes)
+    assert {"K028", "X005"} <= set(by_item["health-checks"].codes)
+    assert {"K029", "X001"} <= set(by_item["resource-limits"].codes)
+    assert by_item["pdb"].codes == ["K024"] and by_item["hpa"].codes == ["K020"]
+    assert card.passed == 0
+
+
+def test_json_validates_and_markdown_and_text_render() -> None:
+    cards = _cards(EXAMPLES / "legacy-service") + _cards(EXAMPLES / "enterprise-service")
+    data = json.loads(render_json(cards))
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert [s["score"] for s in data["services"]] == [
+        {"passed": 0, "applicable": 16, "percent": 0},
+        {"passed": 14, "applicable": 14, "percent": 100},
+    ]
+    markdown = render_markdown(cards)
+    assert "### Production readiness: enterprise-service (14/14 items pass)" in markdown
+    assert "| Graceful shutdown implemented | ❌ fail |" in markdown
+    text = render_text(cards)
+    assert "enterprise-service: 14/14 items pass (100 %)" in text and "\x1b[" not in text
+
+
+def test_monorepo_checklist_is_per_service() -> None:
+    cards = _cards(FIXTURES / "rules" / "X001" / "fail" / "monorepo-only-api")
+    by_name = {card.service.name: card for card in cards}
+    assert set(by_name) == {"api", "web"}
+    resources = {name: next(i for i in card.items if i.item == "resource-limits") for name, card in by_name.items()}
+    assert "X001" in resources["api"].codes and "X001" not in resources["web"].codes
+
+
+def test_checklist_command(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from relcheck.cli import app
+
+    runner = CliRunner()
+    good = runner.invoke(app, ["checklist", str(EXAMPLES / "enterprise-service"), "--format", "json"])
+    assert good.exit_code == 0 and json.loads(good.stdout)["services"][0]["name"] == "enterprise-service"
+    target = tmp_path / "checklist.md"
+    bad = runner.invoke(app, ["checklist", str(EXAMPLES / "legacy-service"), "-f", "markdown", "-o", str(target)])
+    assert bad.exit_code == 1 and target.read_text().startswith("### Production readiness: legacy-service")
+
+
+def test_json_report_lists_services_with_files_and_objects() -> None:
+    from relcheck.reporters.json import render
+
+    report = json.loads(render(scan([FIXTURES / "rules" / "X001" / "fail" / "monorepo-only-api"], Config())))
+    services = {s["name"]: s for s in report["services"]}
+    assert services["api"]["root"] == "apps/api" and "apps/api/Dockerfile" in services["api"]["files"]
+    assert services["api"]["objects"] == ["Deployment/default/api"]  # linked by image, not folder
+    assert services["web"]["objects"] == ["Deployment/default/web"]
+    assert "package.json" not in services["api"]["files"]  # the workspace root belongs to no service
