@@ -103,7 +103,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         ):
             roots.add(directory)
     has_source = any(facts.source_files for facts in project.app_facts.values())
-    if not roots and (project.kube.workloads or project.pm2_apps or has_source):
+    if not roots and not explicit and (project.kube.workloads or project.pm2_apps or has_source):
         roots.add("")
     services = {root: Service(_service_name(project, root), root) for root in sorted(roots)}
 

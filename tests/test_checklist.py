@@ -90,3 +90,23 @@ def test_json_report_lists_services_with_files_and_objects() -> None:
     assert services["api"]["objects"] == ["Deployment/default/api"]  # linked by image, not folder
     assert services["web"]["objects"] == ["Deployment/default/web"]
     assert "package.json" not in services["api"]["files"]  # the workspace root belongs to no service
+
+
+def test_config_names_services_explicitly(tmp_path: Path) -> None:
+    from relcheck.config import load_config
+    from relcheck.pack import load_pack
+
+    (tmp_path / "src" / "billing").mkdir(parents=True)
+    (tmp_path / "src" / "search").mkdir(parents=True)
+    (tmp_path / "src" / "billing" / "main.ts").write_text("process.on('SIGTERM', stop);\n")
+    (tmp_path / "src" / "search" / "main.ts").write_text("console.log('no handlers');\n")
+    (tmp_path / ".relcheck.yaml").write_text(
+        "services:\n  billing: {paths: ['src/billing/**']}\n  search: {paths: ['src/search/**']}\n"
+    )
+    config = load_config(tmp_path / ".relcheck.yaml", list(load_pack()))
+    result = scan([tmp_path], config, select=["S001"])
+    assert sorted(s.name for s in result.services) == ["billing", "search"]
+    assert [(f.location.path, f.severity.label) for f in result.findings] == [
+        ("src/billing/main.ts", "warning"),
+        ("src/search/main.ts", "error"),
+    ]
