@@ -23,6 +23,11 @@ app = typer.Typer(
 class ReportFormat(str, enum.Enum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+    gitlab = "gitlab"
+    markdown = "markdown"
 
 
 class ListFormat(str, enum.Enum):
@@ -101,8 +106,13 @@ def scan(
     paths: Annotated[
         list[str] | None, typer.Argument(help="Files or folders to scan (default: .); - reads manifests from stdin.")
     ] = None,
-    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    formats: Annotated[
+        list[ReportFormat] | None,
+        typer.Option("--format", "-f", help="Report format; repeat with --output for several reports in one run."),
+    ] = None,
+    outputs: Annotated[
+        list[Path] | None, typer.Option("--output", "-o", help="Write the report of the same position to this file.")
+    ] = None,
     fail_on: Annotated[
         FailOn | None, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1 [default: error].")
     ] = None,
@@ -120,15 +130,24 @@ def scan(
             help="Config file (default: .relcheck.yaml, or [tool.relcheck] in pyproject.toml, at the scan root).",
         ),
     ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Hide the findings this baseline file lists.")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="SARIF automationDetails.id (code scanning category).")
+    ] = None,
+    sarif_suppressions: Annotated[
+        bool, typer.Option("--sarif-suppressions", help="Write suppressed findings into SARIF with `suppressions`.")
+    ] = False,
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
 ) -> None:
     """Scan a service repository and report findings."""
     from relcheck.discovery import scan_root
     from relcheck.engine import scan as run_scan
-    from relcheck.model import Severity
     from relcheck.selectors import split_names
 
+    targets = _report_targets(formats, outputs)
     resolved = _resolve_paths(paths)
     stdin_text = sys.stdin.read() if paths and "-" in paths else None
     root = scan_root(resolved) if resolved else Path.cwd()
@@ -137,25 +156,123 @@ def scan(
     ignore_names = split_names(ignore)
     _check_names(select_names, "--select")
     _check_names(ignore_names, "--ignore")
-    result = run_scan(resolved, settings, select_names or None, ignore_names, stdin_text=stdin_text)
+    accepted = _load_baseline(baseline)
+    result = run_scan(resolved, settings, select_names or None, ignore_names, stdin_text=stdin_text, baseline=accepted)
+    options = {
+        "category": category,
+        "sarif_suppressions": sarif_suppressions,
+        "show_suppressed": show_suppressed,
+        "quiet": quiet,
+    }
+    for report_format, output in targets:
+        if report_format is ReportFormat.text and output is None:
+            from relcheck.reporters.text import render as render_text
 
-    if format is ReportFormat.json:
-        from relcheck.reporters.json import render as render_json
-
-        _emit(render_json(result), output)
-    else:
-        from relcheck.reporters.text import render as render_text
-
-        if output is not None:
-            _emit(render_text(result, show_suppressed=show_suppressed, quiet=quiet), output)
-        else:
             render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed, quiet=quiet)
+        else:
+            _emit(_render(result, report_format, options), output)
+    _exit_for(result, fail_on, settings)
+
+
+def _report_targets(formats, outputs) -> list[tuple[ReportFormat, Path | None]]:
+    """--format/--output pairs by position; at most one report goes to stdout."""
+    formats = list(formats or [ReportFormat.text])
+    outputs = list(outputs or [])
+    if len(outputs) > len(formats):
+        if len(formats) == 1 and len(outputs) == 1:
+            pass
+        else:
+            raise fail("more --output files than --format values; give one --format per --output")
+    targets = [(f, outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats)]
+    if sum(1 for _, output in targets if output is None) > 1:
+        raise fail("several formats would go to stdout; give each but one an --output file")
+    return targets
+
+
+def _render(result, report_format: ReportFormat, options: dict) -> str:
+    if report_format is ReportFormat.json:
+        from relcheck.reporters.json import render
+
+        return render(result)
+    if report_format is ReportFormat.sarif:
+        from relcheck.reporters.sarif import render
+
+        return render(result, options["category"], options["sarif_suppressions"])
+    if report_format is ReportFormat.markdown:
+        from relcheck.reporters.markdown import render
+
+        return render(result)
+    if report_format in (ReportFormat.junit, ReportFormat.github, ReportFormat.gitlab):
+        from relcheck.reporters import ci
+
+        return {"junit": ci.render_junit, "github": ci.render_github, "gitlab": ci.render_gitlab}[report_format.value](
+            result
+        )
+    from relcheck.reporters.text import render
+
+    return render(result, show_suppressed=options["show_suppressed"], quiet=options["quiet"])
+
+
+def _load_baseline(path: Path | None) -> set[str] | None:
+    if path is None:
+        return None
+    from relcheck.baseline import BaselineError, load
+
+    try:
+        return load(path)
+    except BaselineError as exc:
+        raise fail(str(exc)) from None
+
+
+def _exit_for(result, fail_on: FailOn | None, settings) -> None:
+    from relcheck.model import Severity
 
     threshold = (fail_on.value if fail_on else None) or settings.fail_on or "error"
     if threshold != "never":
         level = Severity.parse(threshold)
         if any(f.severity >= level for f in result.active()):
             raise typer.Exit(1)
+
+
+@app.command()
+def baseline(
+    paths: Annotated[list[str] | None, typer.Argument(help="Files or folders to scan (default: .).")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The baseline file to write.")] = Path(
+        ".relcheck-baseline.json"
+    ),
+    config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
+) -> None:
+    """Record today's findings as accepted; `scan --baseline FILE` then reports only new ones."""
+    from relcheck.baseline import render
+    from relcheck.discovery import scan_root
+    from relcheck.engine import scan as run_scan
+
+    resolved = _resolve_paths(paths)
+    settings = _load_config(config, scan_root(resolved))
+    result = run_scan(resolved, settings)
+    _emit(render(result), output)
+    sys.stdout.write(f"wrote {output}: {len({f.fingerprint for f in result.active()})} findings accepted\n")
+
+
+@app.command()
+def hook(
+    files: Annotated[list[str] | None, typer.Argument(help="The files pre-commit passes.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
+    fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help="Lowest severity that fails the hook.")] = None,
+) -> None:
+    """For pre-commit: scan the whole repository (cross-file rules need the whole service) and report
+    only the findings in the files given."""
+    from relcheck.engine import scan as run_scan
+    from relcheck.reporters.text import render as render_text
+
+    root = Path.cwd().resolve()
+    settings = _load_config(config, root)
+    wanted = {Path(f).as_posix().removeprefix("./") for f in files or []}
+    result = run_scan([root], settings)
+    result.findings = [f for f in result.findings if f.location.path in wanted]
+    if result.active():
+        render_text(result, sys.stdout, color=sys.stdout.isatty())
+    _exit_for(result, fail_on, settings)
 
 
 def _emit(text: str, output: Path | None) -> None:

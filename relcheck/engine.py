@@ -71,6 +71,13 @@ class ScanResult:
     findings: list[Finding]
     rules: dict[str, RuleMeta]
     services: list[Service] = field(default_factory=list)
+    selected: frozenset[str] = frozenset()  # the rules that ran
+    # The scan root's folder inside its git repository ("" at the top, or outside any repository);
+    # code scanning and CI annotations want paths relative to the repository.
+    repo_prefix: str = ""
+
+    def repo_path(self, path: str) -> str:
+        return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
 
     def active(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
@@ -110,6 +117,7 @@ def scan(
     ignore: Sequence[str] = (),
     today: _dt.date | None = None,
     stdin_text: str | None = None,
+    baseline: set[str] | None = None,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
     rules = list(load_pack())
@@ -135,10 +143,50 @@ def scan(
             findings.append(_internal_error(by_code["E001"], project, code, exc))
 
     _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
+    for finding in findings:
+        if baseline and not finding.suppressed and finding.fingerprint in baseline:
+            finding.suppression = Suppression("baseline", "accepted in the baseline")
+    _complete_regions(findings, project, config.max_file_size)
     findings.sort(key=Finding.sort_key)
     return ScanResult(
-        root=project.root, files=project.files, findings=findings, rules=by_code, services=project.services
+        root=project.root,
+        files=project.files,
+        findings=findings,
+        rules=by_code,
+        services=project.services,
+        selected=frozenset(codes),
+        repo_prefix=repo_prefix(project.root),
     )
+
+
+def repo_prefix(root: Path) -> str:
+    """The scan root relative to the enclosing git repository's root, '/'-separated."""
+    current = root
+    while True:
+        if (current / ".git").exists():
+            return root.relative_to(current).as_posix() if current != root else ""
+        if current.parent == current:
+            return ""
+        current = current.parent
+
+
+def _complete_regions(findings: list[Finding], project: Project, max_bytes: int) -> None:
+    """Findings that know only where they start end at the end of that line (SARIF wants all four)."""
+    lines: dict[str, list[str]] = {}
+    for finding in findings:
+        location = finding.location
+        if location.end_line is not None and location.end_column is not None:
+            continue
+        source = project.file(location.path)
+        if source is None:
+            continue
+        if location.path not in lines:
+            text, _ = source.read(max_bytes)
+            lines[location.path] = text.split("\n") if text else []
+        file_lines = lines[location.path]
+        if 0 < location.line <= len(file_lines):
+            end = max(len(file_lines[location.line - 1]) + 1, location.column)
+            finding.location = Location(location.path, location.line, location.column, location.line, end)
 
 
 def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: ParseProblem) -> Finding:

@@ -1,0 +1,43 @@
+"""Markdown for a pull request comment or $GITHUB_STEP_SUMMARY: summary, checklist, findings."""
+
+from __future__ import annotations
+
+from relcheck.engine import ScanResult
+from relcheck.reporters import summary_counts
+from relcheck.reporters.checklist import render_markdown as checklist_markdown
+
+MAX_ROWS = 200
+ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(result: ScanResult) -> str:
+    from relcheck.checklist import build
+
+    counts = summary_counts(result.findings)
+    active = result.active()
+    lines = ["## relcheck", ""]
+    if active:
+        lines.append(
+            f"**{len(active)} problems**: {counts['error']} errors, {counts['warning']} warnings, "
+            f"{counts['info']} info in {len(result.files)} files"
+            + (f" ({counts['suppressed']} suppressed)." if counts["suppressed"] else ".")
+        )
+    else:
+        lines.append(f"**No problems** in {len(result.files)} files.")
+    lines.append("")
+    lines.append(checklist_markdown(build(result)).rstrip())
+    if active:
+        lines += ["", "### Findings", "", "| | rule | location | message |", "|---|---|---|---|"]
+        for finding in active[:MAX_ROWS]:
+            loc = finding.location
+            lines.append(
+                f"| {ICONS[finding.severity.label]} | `{finding.code}` {finding.slug} | "
+                f"`{result.repo_path(loc.path)}:{loc.line}` | {_cell(finding.message)} |"
+            )
+        if len(active) > MAX_ROWS:
+            lines.append(f"\n…and {len(active) - MAX_ROWS} more (see the full report).")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,114 @@
+"""SARIF 2.1.0 for code scanning: full rule metadata, repository-relative URIs, 1-based regions,
+relcheck's own line-independent fingerprint, and `"results": []` on a clean scan.
+
+Suppressed findings are left out by default: GitHub opens alerts for them anyway. With
+`include_suppressed` they are written with `suppressions` (inSource for comments and annotations,
+external for config and baseline).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from relcheck import __version__
+from relcheck.engine import ScanResult
+from relcheck.model import Finding, Location, RuleMeta, Severity
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+DOCS_URI = "https://github.com/relcheck/relcheck/blob/main/docs/rules.md"
+INFORMATION_URI = "https://github.com/relcheck/relcheck"
+FINGERPRINT_KEY = "relcheck/v1"
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+PROBLEM_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "recommendation"}
+IN_SOURCE = frozenset({"inline", "file", "annotation"})
+
+
+def _clip(text: str, limit: int = 1024) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def rule_descriptor(rule: RuleMeta) -> dict[str, Any]:
+    uri = f"{DOCS_URI}#{rule.code.lower()}"
+    markdown = f"{rule.rationale}\n\n**How to fix:** {rule.fix}"
+    if rule.example:
+        markdown += f"\n\n```\n{rule.example}\n```"
+    markdown += f"\n\n[{rule.code} {rule.slug} in the relcheck docs]({uri})"
+    tags = list(dict.fromkeys(["reliability", rule.area, *([rule.checklist] if rule.checklist else [])]))
+    return {
+        "id": rule.code,
+        "name": rule.slug,
+        "shortDescription": {"text": _clip(rule.title)},
+        "fullDescription": {"text": _clip(rule.rationale)},
+        "help": {"text": f"{rule.fix}\n\nDocs: {uri}", "markdown": markdown},
+        "helpUri": uri,
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"tags": tags, "precision": "high", "problem.severity": PROBLEM_SEVERITY[rule.severity]},
+    }
+
+
+def _physical(result: ScanResult, location: Location) -> dict[str, Any]:
+    start_line, start_column, end_line, end_column = location.region()
+    return {
+        "artifactLocation": {"uri": result.repo_path(location.path), "uriBaseId": "%SRCROOT%"},
+        "region": {
+            "startLine": start_line,
+            "startColumn": start_column,
+            "endLine": end_line,
+            "endColumn": max(end_column, start_column),
+        },
+    }
+
+
+def _result(result: ScanResult, finding: Finding, index: dict[str, int], with_suppressions: bool) -> dict:
+    entry: dict[str, Any] = {
+        "ruleId": finding.code,
+        "ruleIndex": index[finding.code],
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": _physical(result, finding.location)}],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+    }
+    if finding.related:
+        entry["relatedLocations"] = [
+            {
+                "id": number,
+                "physicalLocation": _physical(result, related.location),
+                "message": {"text": related.message},
+            }
+            for number, related in enumerate(finding.related, start=1)
+        ]
+    if with_suppressions and finding.suppression is not None:
+        suppression = finding.suppression
+        entry["suppressions"] = [
+            {
+                "kind": "inSource" if suppression.kind in IN_SOURCE else "external",
+                "status": "accepted",
+                "justification": suppression.reason or f"relcheck {suppression.kind} suppression",
+            }
+        ]
+    return entry
+
+
+def render(result: ScanResult, category: str | None = None, include_suppressed: bool = False) -> str:
+    rules = sorted(result.rules.values(), key=lambda r: r.code)
+    index = {rule.code: number for number, rule in enumerate(rules)}
+    findings = [f for f in result.findings if include_suppressed or not f.suppressed]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "relcheck",
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [rule_descriptor(rule) for rule in rules],
+            }
+        },
+        "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The root of the scanned repository."}}},
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(result, f, index, include_suppressed) for f in findings],
+    }
+    if category:
+        run["automationDetails"] = {"id": category if category.endswith("/") else f"{category}/"}
+    document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,261 @@
+"""CI integrations: SARIF for code scanning, JUnit, GitHub, GitLab, Markdown, baselines, pre-commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from relcheck.config import Config
+from relcheck.engine import scan
+from relcheck.reporters import ci, sarif
+
+from .conftest import ROOT, SHARED
+
+LEGACY = ROOT / "examples" / "legacy-service"
+ENTERPRISE = ROOT / "examples" / "enterprise-service"
+SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def _sarif(path: Path, **options) -> dict:
+    return json.loads(sarif.render(scan([path], Config()), **options))
+
+
+@pytest.mark.skipif(not SARIF_SCHEMA.is_file(), reason="the SARIF schema (../shared/schemas) is not present")
+def test_sarif_validates_against_the_official_schema() -> None:
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    validator = jsonschema.Draft4Validator(schema)
+    for document in (
+        _sarif(LEGACY),
+        _sarif(ENTERPRISE),
+        _sarif(LEGACY, category="relcheck/legacy", include_suppressed=True),
+    ):
+        errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+        assert [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]] == []
+
+
+def test_sarif_meets_what_github_reads() -> None:
+    document = _sarif(LEGACY, category="relcheck")
+    assert document["version"] == "2.1.0" and document["$schema"]
+    (run,) = document["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "relcheck" and driver["semanticVersion"]
+    rules = driver["rules"]
+    assert len(rules) == 77
+    for rule in rules:
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        assert len(rule["fullDescription"]["text"]) <= 1024
+        assert rule["help"]["text"] and rule["help"]["markdown"] and rule["helpUri"] in rule["help"]["markdown"]
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
+        assert rule["properties"]["tags"][0] == "reliability" and len(rule["properties"]["tags"]) <= 20
+    assert run["automationDetails"] == {"id": "relcheck/"}
+    assert run["results"]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        location = result["locations"][0]["physicalLocation"]
+        uri = location["artifactLocation"]["uri"]
+        assert uri.startswith("examples/legacy-service/") and location["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        region = location["region"]
+        assert set(region) == {"startLine", "startColumn", "endLine", "endColumn"}
+        assert min(region.values()) >= 1 and region["endColumn"] >= region["startColumn"]
+        assert set(result["partialFingerprints"]) == {"relcheck/v1"}
+    x001 = next(r for r in run["results"] if r["ruleId"] == "X001")
+    assert x001["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("k8s/deployment.yaml")
+
+
+def test_sarif_clean_scan_has_empty_results() -> None:
+    assert _sarif(ENTERPRISE)["runs"][0]["results"] == []
+
+
+def test_sarif_fingerprints_survive_line_moves(tmp_path: Path) -> None:
+    service = tmp_path / "svc"
+    shutil.copytree(LEGACY, service)
+    before = {(r["ruleId"], r["partialFingerprints"]["relcheck/v1"]) for r in _sarif(service)["runs"][0]["results"]}
+    deployment = service / "k8s" / "deployment.yaml"
+    deployment.write_text("# a comment that moves every line\n\n" + deployment.read_text())
+    after_doc = _sarif(service)["runs"][0]["results"]
+    after = {(r["ruleId"], r["partialFingerprints"]["relcheck/v1"]) for r in after_doc}
+    assert before == after
+    moved = [
+        r
+        for r in after_doc
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("k8s/deployment.yaml")
+    ]
+    assert moved and all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 2 for r in moved)
+
+
+def test_sarif_suppressions_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("# relcheck: ignore D009 -- rebuilt nightly\nFROM node:latest\n")
+    (tmp_path / ".relcheck.yaml").write_text("per-file-ignores:\n  Dockerfile: [D010]\n")
+    from relcheck.config import load_config
+    from relcheck.pack import load_pack
+
+    result = scan([tmp_path], load_config(tmp_path / ".relcheck.yaml", list(load_pack())))
+    default = json.loads(sarif.render(result))["runs"][0]["results"]
+    assert not {"D009", "D010"} & {r["ruleId"] for r in default}
+    full = json.loads(sarif.render(result, include_suppressed=True))["runs"][0]["results"]
+    kinds = {r["ruleId"]: r["suppressions"][0] for r in full if "suppressions" in r}
+    assert kinds["D009"] == {"kind": "inSource", "status": "accepted", "justification": "rebuilt nightly"}
+    assert kinds["D010"]["kind"] == "external"
+
+
+def test_junit_has_one_failure_per_finding() -> None:
+    result = scan([LEGACY], Config())
+    tree = ElementTree.fromstring(ci.render_junit(result))
+    failures = tree.findall(".//failure")
+    assert len(failures) == len(result.active()) == int(tree.get("failures"))
+    suites = {s.get("name") for s in tree.findall("testsuite")}
+    assert {"relcheck.dockerfile", "relcheck.kubernetes", "relcheck.cross"} <= suites
+    passing = [c for c in tree.iter("testcase") if c.find("failure") is None]
+    assert passing and all(c.get("classname").startswith("relcheck.") for c in passing)
+
+
+def test_gitlab_code_quality_validates() -> None:
+    schema = json.loads((ROOT / "tests" / "schemas" / "gitlab-codequality.schema.json").read_text())
+    result = scan([LEGACY], Config())
+    report = json.loads(ci.render_gitlab(result))
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert len(report) == len(result.active())
+    assert len({issue["fingerprint"] for issue in report}) == len(report)
+
+
+def test_github_workflow_commands() -> None:
+    lines = ci.render_github(scan([LEGACY], Config())).splitlines()
+    assert lines[0].startswith("::error file=examples/legacy-service/Dockerfile,line=1,col=1,")
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
+    assert all("\n" not in line.split("::", 2)[2] for line in lines)
+
+
+def test_several_reports_in_one_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from relcheck.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "scan",
+            str(LEGACY),
+            "-f",
+            "sarif",
+            "-o",
+            str(tmp_path / "r.sarif"),
+            "-f",
+            "junit",
+            "-o",
+            str(tmp_path / "r.xml"),
+            "-f",
+            "markdown",
+            "-o",
+            str(tmp_path / "r.md"),
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["version"] == 1
+    assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
+    assert (tmp_path / "r.md").read_text().startswith("## relcheck")
+    ElementTree.parse(tmp_path / "r.xml")
+    clash = CliRunner().invoke(app, ["scan", str(LEGACY), "-f", "json", "-f", "sarif"])
+    assert clash.exit_code == 2 and "several formats would go to stdout" in clash.stderr
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/api:1.0.0
+          resources: {limits: {memory: 1Gi}}
+"""
+
+
+def _baseline_run(root: Path, baseline: Path) -> list[tuple[str, str]]:
+    from relcheck.baseline import load
+
+    result = scan([root], Config(), select=["K"], baseline=load(baseline))
+    return sorted((f.code, f.message) for f in result.active())
+
+
+def test_baseline_keeps_moved_objects_and_reports_changes(tmp_path: Path) -> None:
+    from relcheck.baseline import render
+
+    root = tmp_path / "svc"
+    root.mkdir()
+    manifest = root / "deployment.yaml"
+    manifest.write_text(DEPLOYMENT)
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(render(scan([root], Config(), select=["K"])))
+    assert json.loads(baseline.read_text())["findings"]
+    assert _baseline_run(root, baseline) == []
+    # Moved within its file: still baselined.
+    manifest.write_text("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: before}\n---\n" + DEPLOYMENT)
+    assert _baseline_run(root, baseline) == []
+    # The offending value changed: it comes back.
+    manifest.write_text(DEPLOYMENT.replace("api:1.0.0", "api:latest").replace("memory: 1Gi", "memory: 512m"))
+    back = _baseline_run(root, baseline)
+    assert {code for code, _ in back} == {"K019", "K029"}
+    # A new object is reported.
+    manifest.write_text(DEPLOYMENT + "---\n" + DEPLOYMENT.replace("name: api", "name: worker"))
+    assert {code for code, message in _baseline_run(root, baseline) if "worker" in message} >= {"K001", "K011"}
+
+
+def test_baseline_command_and_bad_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from relcheck.cli import app
+
+    runner = CliRunner()
+    target = tmp_path / "b.json"
+    written = runner.invoke(app, ["baseline", str(LEGACY), "--output", str(target)])
+    assert written.exit_code == 0 and "findings accepted" in written.stdout
+    clean = runner.invoke(app, ["scan", str(LEGACY), "--baseline", str(target)])
+    assert clean.exit_code == 0 and "suppressed" in clean.stdout
+    (tmp_path / "bad.json").write_text("{}")
+    bad = runner.invoke(app, ["scan", str(LEGACY), "--baseline", str(tmp_path / "bad.json")])
+    assert bad.exit_code == 2 and "not a relcheck baseline" in bad.stderr
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pre_commit_hook_fails_then_passes(tmp_path: Path) -> None:
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
+    if not Path(pre_commit).exists():
+        pytest.skip("pre-commit is not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "k8s").mkdir()
+    (repo / "k8s" / "api.yaml").write_text(DEPLOYMENT.replace("api:1.0.0", "api:latest"))
+    (repo / "README.md").write_text("# demo\n")
+    _git(repo, "add", "-A")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    command = [pre_commit, "try-repo", str(ROOT), "relcheck", "--all-files"]
+    failed = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "K019 image-tag-pinned" in failed.stdout
+    good = ROOT / "tests" / "fixtures" / "rules" / "K001" / "pass" / "standard-service" / "service.yaml"
+    (repo / "k8s" / "api.yaml").write_text(good.read_text())
+    _git(repo, "add", "-A")
+    passed = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
