@@ -88,16 +88,15 @@ class ServiceChecklist:
 
 
 def build(result: ScanResult) -> list[ServiceChecklist]:
-    return [
-        ServiceChecklist(service, _items(service, _service_findings(result, service))) for service in result.services
-    ]
-
-
-def _service_findings(result: ScanResult, service: Service) -> list[Finding]:
-    """Unsuppressed findings in the service's files, plus those in files no service owns."""
-    owned = {path for s in result.services for path in s.files}
-    own = set(service.files)
-    return [f for f in result.active() if f.location.path in own or f.location.path not in owned]
+    """Findings go to the service that owns their file; those in files no service owns, to every service."""
+    owner = {path: service.name for service in result.services for path in service.files}
+    by_service: dict[str, list[Finding]] = {service.name: [] for service in result.services}
+    shared: list[Finding] = []
+    for finding in result.active():
+        name = owner.get(finding.location.path)
+        (by_service[name] if name is not None else shared).append(finding)
+    return [ServiceChecklist(service, _items(service, by_service[service.name] + shared))
+            for service in result.services]
 
 
 def _items(service: Service, findings: list[Finding]) -> list[ItemResult]:

@@ -115,8 +115,14 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         for name, (spec, _) in explicit_specs.items():
             if spec is not None and spec.match_file(path):
                 return services[f"@{name}"]
-        inside = [root for root in roots if root == "" or path == root or path.startswith(root + "/")]
-        return services[max(inside, key=len)] if inside else None
+        # The nearest service root above the file: walk up its folders (not across all roots).
+        folder = _dir(path)
+        while True:
+            if folder in roots:
+                return services[folder]
+            if not folder:
+                return None
+            folder = _dir(folder)
 
     shared: list[str] = []
     for source in project.files:

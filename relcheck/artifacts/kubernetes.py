@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from relcheck.model import Location
@@ -184,7 +185,7 @@ class Workload:
     def scalable(self) -> bool:
         return self.kind in SCALABLE_KINDS
 
-    @property
+    @cached_property
     def template(self) -> dict:
         template = self.obj.get(*self.template_keys) if self.template_keys else self.obj.data
         return template if isinstance(template, dict) else {}
@@ -193,12 +194,12 @@ class Workload:
     def pod_spec_keys(self) -> tuple:
         return (*self.template_keys, "spec")
 
-    @property
+    @cached_property
     def pod_spec(self) -> dict:
         spec = self.obj.get(*self.pod_spec_keys)
         return spec if isinstance(spec, dict) else {}
 
-    @property
+    @cached_property
     def template_labels(self) -> dict:
         labels = dig(self.template, ("metadata", "labels"))
         return labels if isinstance(labels, dict) else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,6 +161,9 @@ def rule_file_structure(ctx: CheckContext) -> Iterator[Finding]:
 
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     for source in _sources(ctx):
+        yield from _duplicate_alerts(ctx, source)
+        if _plainly_valid(source.data):
+            continue  # the schema would find nothing; it is slow on thousands of files
         errors = sorted(validator.iter_errors(source.data), key=lambda e: [str(p) for p in e.absolute_path])
         for error in errors[:MAX_STRUCTURE_FINDINGS]:
             path = tuple(error.absolute_path)
@@ -176,7 +180,81 @@ def rule_file_structure(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.finding(
                 where, f"{source.label}: {key}: {problem}", identity=f"{source.label}/structure/{key}", value=problem
             )
-        yield from _duplicate_alerts(ctx, source)
+
+
+GROUP_KEYS = frozenset(
+    {
+        "name",
+        "rules",
+        "interval",
+        "limit",
+        "labels",
+        "query_offset",
+        "evaluation_delay",
+        "partial_response_strategy",
+        "source_tenants",
+    }
+)
+RULE_KEYS = frozenset({"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"})
+_DURATION = re.compile(r"^(0|([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?)$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _plainly_valid(data: Any) -> bool:
+    """A conservative check of the common shape; anything unusual goes to the JSON Schema, which
+    stays the authority and words the findings."""
+    if not isinstance(data, dict) or set(data) - {"groups"}:
+        return False
+    groups = data.get("groups")
+    if groups is None:
+        return True
+    if not isinstance(groups, list):
+        return False
+    for group in groups:
+        if not isinstance(group, dict) or set(group) - {"name", "rules", "interval"}:
+            return False
+        if not isinstance(group.get("name"), str) or not group["name"]:
+            return False
+        if "interval" in group and not (isinstance(group["interval"], str) and _DURATION.match(group["interval"])):
+            return False
+        rules = group.get("rules")
+        if rules is None:
+            continue
+        if not isinstance(rules, list):
+            return False
+        for rule in rules:
+            if not _plain_rule(rule):
+                return False
+    return True
+
+
+def _plain_rule(rule: Any) -> bool:
+    if not isinstance(rule, dict) or set(rule) - RULE_KEYS:
+        return False
+    is_alert, is_record = "alert" in rule, "record" in rule
+    if is_alert == is_record:
+        return False
+    name = rule["alert"] if is_alert else rule["record"]
+    if not isinstance(name, str) or not name:
+        return False
+    if is_record and ({"for", "annotations", "keep_firing_for"} & set(rule)):
+        return False
+    if not isinstance(rule.get("expr"), (str, int, float)) or isinstance(rule.get("expr"), bool):
+        return False
+    for key in ("for", "keep_firing_for"):
+        if key in rule and not (isinstance(rule[key], str) and _DURATION.match(rule[key])):
+            return False
+    for key in ("labels", "annotations"):
+        value = rule.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            return False
+        if any(not isinstance(v, (str, int, float, bool)) for v in value.values()):
+            return False
+        if key == "labels" and any(not _LABEL_NAME.match(str(k)) for k in value):
+            return False
+    return True
 
 
 def _duplicate_alerts(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:

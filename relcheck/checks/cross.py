@@ -444,11 +444,12 @@ def alert_metrics_exposed(ctx: CheckContext) -> Iterator[Finding]:
         return
     everything = {name for s in with_source for name in s.app.metric_names}
     recorded = {rule.name for source in ctx.project.rule_sources for rule in source.rules if not rule.is_alert}
+    owner_of = {id(source): service for service in ctx.project.services for source in service.rule_sources}
     for rule_source in ctx.project.rule_sources:
-        owners = [s for s in with_source if rule_source in s.rule_sources]
-        if not owners and any(rule_source in s.rule_sources for s in ctx.project.services):
+        owner = owner_of.get(id(rule_source))
+        if owner is not None and not owner.app.has_source:
             continue  # the rules of a service without source: nothing to compare with
-        defined = set(owners[0].app.metric_names) if owners else everything
+        defined = set(owner.app.metric_names) if owner is not None else everything
         for rule in rule_source.rules:
             if not rule.is_alert:
                 continue

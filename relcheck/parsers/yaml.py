@@ -6,6 +6,7 @@ milliseconds and ends in a clear error instead of filling memory.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from relcheck.positions import Positions
@@ -26,13 +27,25 @@ class YamlError(Exception):
         self.code = code
 
 
+@functools.lru_cache(maxsize=1)
 def _yaml():
+    """One loader for the process: building a YAML() costs more than composing a small manifest."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.resolver import VersionedResolver
+
+    class FixedVersionResolver(VersionedResolver):
+        # ruamel looks the YAML version up for every scalar, through an AttributeError the C parser
+        # always raises; the version is fixed for a loader, so answer directly.
+        @property
+        def processing_version(self):
+            return self._loader_version or (1, 2)
 
     try:
-        return YAML(typ="safe", pure=False)
+        loader = YAML(typ="safe", pure=False)
     except Exception:  # pragma: no cover - without the C extension
-        return YAML(typ="safe", pure=True)
+        loader = YAML(typ="safe", pure=True)
+    loader.Resolver = FixedVersionResolver
+    return loader
 
 
 def compose_all(text: str) -> list[Any]:
@@ -96,49 +109,58 @@ def check_expansion(root, max_depth: int = MAX_DEPTH, max_nodes: int | None = No
         )
 
 
+def _tag(node) -> str | None:
+    """The node's tag as a string, without building a new one each time (`node.tag` does)."""
+    ctag = node.ctag
+    if ctag is None:
+        return None
+    return ctag.suffix if ctag.handle is None else str(ctag)
+
+
 class _Converter:
     def __init__(self, positions: Positions | None) -> None:
         self.positions = positions
 
     def convert(self, node, path: tuple, explicit: bool = True) -> Any:
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
-
-        if self.positions is not None and (explicit or path not in self.positions.marks):
-            self.positions.marks[path] = _mark(node)
-        if isinstance(node, (MappingNode, SequenceNode)) and self.positions is not None and explicit:
+        positions = self.positions
+        if positions is not None and (explicit or path not in positions.marks):
+            mark = node.start_mark
+            positions.marks[path] = (mark.line + 1, mark.column + 1)
+        kind = node.id
+        if kind == "scalar":
+            return _scalar(node)
+        if positions is not None and explicit:
             end = node.end_mark
-            self.positions.ends[path] = max(end.line + (1 if end.column > 0 else 0), node.start_mark.line + 1)
-        if isinstance(node, MappingNode):
+            positions.ends[path] = max(end.line + (1 if end.column > 0 else 0), node.start_mark.line + 1)
+        if kind == "mapping":
             return self._mapping(node, path, explicit)
-        if isinstance(node, SequenceNode):
-            return [self.convert(item, (*path, i), explicit) for i, item in enumerate(node.value)]
-        return _scalar(node)
+        return [self.convert(item, (*path, i), explicit) for i, item in enumerate(node.value)]
 
     def _mapping(self, node, path: tuple, explicit: bool) -> dict:
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
-
         result: dict = {}
         merges = []
+        positions = self.positions
         for key_node, value_node in node.value:
-            if key_node.tag == MERGE_TAG:
-                merges.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
-                continue
-            if isinstance(key_node, (MappingNode, SequenceNode)):
+            if key_node.id != "scalar":
                 # Never in real configuration: usually a template marker such as `{{ .Values.x }}`.
                 raise YamlError(
                     "a mapping or list used as a key (a template marker such as `{{ ... }}`?)", *_mark(key_node)
                 )
+            if _tag(key_node) == MERGE_TAG:
+                merges.extend(value_node.value if value_node.id == "sequence" else [value_node])
+                continue
             key = _scalar(key_node)
             if key in result:
-                first = self.positions.key_marks.get((*path, key)) if self.positions is not None else None
+                first = positions.key_marks.get((*path, key)) if positions is not None else None
                 where = f" (first at line {first[0]})" if first else ""
                 raise YamlError(f"duplicate key '{key}'{where}", *_mark(key_node))
-            if self.positions is not None and (explicit or (*path, key) not in self.positions.key_marks):
-                self.positions.key_marks[(*path, key)] = _mark(key_node)
+            if positions is not None and (explicit or (*path, key) not in positions.key_marks):
+                mark = key_node.start_mark
+                positions.key_marks[(*path, key)] = (mark.line + 1, mark.column + 1)
             result[key] = self.convert(value_node, (*path, key), explicit)
         # Merge keys (`<<: *defaults`): explicit keys win, earlier merged mappings win over later ones.
         for source in merges:
-            if not isinstance(source, MappingNode):
+            if source.id != "mapping":
                 continue
             for key, value in self._mapping(source, path, explicit=False).items():
                 result.setdefault(key, value)
@@ -146,7 +168,9 @@ class _Converter:
 
 
 def _scalar(node) -> Any:
-    tag = node.tag or ""
+    tag = _tag(node) or ""
+    if tag.endswith(":str"):
+        return node.value
     value = node.value
     if tag.endswith(":null"):
         return None

@@ -43,6 +43,12 @@ def render(
     quiet: bool = False,
 ) -> str:
     """Writes the report to `stream` (or returns it as plain text when stream is None)."""
+    if not color or "NO_COLOR" in os.environ or stream is None:
+        text = _plain(result, show_suppressed, quiet)
+        if stream is None:
+            return text
+        stream.write(text)
+        return ""
     from rich.console import Console
     from rich.text import Text
 
@@ -75,6 +81,42 @@ def render(
         for card in build(result):
             console.print(Text(card.summary()))
     return buffer.getvalue() if buffer is not None else ""
+
+
+def _plain(result: ScanResult, show_suppressed: bool, quiet: bool) -> str:
+    """The same report without rich: what pipes, files and CI logs get (and much faster)."""
+    lines: list[str] = []
+    current = None
+    for finding in result.findings:
+        if finding.suppressed and not show_suppressed:
+            continue
+        if not quiet and current is not None and finding.location.path != current:
+            lines.append("")
+        current = finding.location.path
+        lines.append(str(_finding_line(finding, _PlainText)))
+        if not quiet:
+            lines.append(f"    fix: {finding.fix}")
+    if not quiet:
+        if current is not None:
+            lines.append("")
+        lines.append(summary_line(result, show_suppressed))
+        from relcheck.checklist import build
+
+        lines.extend(card.summary() for card in build(result))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+class _PlainText:
+    """Collects appended pieces like rich's Text, styles ignored."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def append(self, text: str, style: str | None = None) -> None:
+        self.parts.append(text)
+
+    def __str__(self) -> str:
+        return "".join(self.parts)
 
 
 def _finding_line(finding: Finding, text_type) -> object:
