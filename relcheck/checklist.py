@@ -95,8 +95,9 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     for finding in result.active():
         name = owner.get(finding.location.path)
         (by_service[name] if name is not None else shared).append(finding)
-    return [ServiceChecklist(service, _items(service, by_service[service.name] + shared))
-            for service in result.services]
+    return [
+        ServiceChecklist(service, _items(service, by_service[service.name] + shared)) for service in result.services
+    ]
 
 
 def _items(service: Service, findings: list[Finding]) -> list[ItemResult]:

@@ -118,6 +118,7 @@ def scan(
     today: _dt.date | None = None,
     stdin_text: str | None = None,
     baseline: set[str] | None = None,
+    jobs: int = 1,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
     rules = list(load_pack())
@@ -125,7 +126,7 @@ def scan(
     discovery = discover(paths, config.exclude) if paths else Discovery(Path.cwd(), [], [])
     if stdin_text is not None:
         discovery.files.append(stdin_file(stdin_text))
-    project, problems = build_project(discovery, config.max_file_size, config.services)
+    project, problems = build_project(discovery, config.max_file_size, config.services, jobs)
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     severities = effective_severities(rules, config.severity)
 

@@ -8,26 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relcheck.artifacts.alerts import RuleSource
-from relcheck.artifacts.app import (
-    SHUTDOWN_TIMEOUT_NAME,
-    AppFacts,
-    Evidence,
-    ShutdownTimeout,
-    is_service_source,
-    timeout_ms,
-)
+from relcheck.artifacts.app import AppFacts
 from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.discovery import Discovery, Kind, SourceFile, classify
-from relcheck.model import Location, ParseProblem
+from relcheck.model import ParseProblem
 from relcheck.positions import Positions
 from relcheck.services import Service
 
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
 _CHAOS_GROUPS = ("chaos-mesh.org", "litmuschaos.io")
-HELM_HINT = "Helm chart template; render it first and pipe it in: helm template <chart> | relcheck scan -"
-_K6_IMPORT = re.compile(r"""(?:from\s+|require\(\s*)["']k6(?:/[\w/-]*)?["']""")
+K6_IMPORT = re.compile(r"""(?:from\s+|require\(\s*)["']k6(?:/[\w/-]*)?["']""")
 _ARTILLERY = re.compile(r"^scenarios\s*:", re.MULTILINE)
 _ARTILLERY_TARGET = re.compile(r"^config\s*:\s*\n(?:[ \t]+.*\n)*?[ \t]+target\s*:", re.MULTILINE)
 _RUNBOOK_SUFFIXES = ("", ".md", ".markdown", ".rst", ".adoc", ".txt")
@@ -82,65 +74,34 @@ class Project:
 
 
 def build_project(
-    discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None
+    discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None, jobs: int = 1
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
     """Parse every file once into the Project; problems become E001/E002 findings."""
+    from relcheck.fileparse import needs_parsing
+    from relcheck.parallel import parse_all
+
     problems = list(discovery.problems)
     problems.extend(classify(discovery.files, max_file_size))
     project = Project(root=discovery.root, files=discovery.files)
     charts = _chart_dirs(discovery.files)
+    tasks = [
+        (source, source.kind == Kind.KUBERNETES and _in_chart_templates(source.path, charts))
+        for source in discovery.files
+        if needs_parsing(source)
+    ]
     objects: list[K8sObject] = []
-    for source in discovery.files:
-        if source.kind == Kind.DOCKERFILE:
-            text, problem = source.read(max_file_size)
-            if text is None:
-                problems.append((source.path, problem))
-                continue
-            from relcheck.parsers.dockerfile import parse_dockerfile
-
-            parsed, parse_problems = parse_dockerfile(source.path, text)
-            problems.extend((source.path, p) for p in parse_problems)
-            if parsed is not None:
-                project.dockerfiles.append(parsed)
-        elif source.kind == Kind.KUBERNETES:
-            if _in_chart_templates(source.path, charts):
-                problems.append((source.path, ParseProblem("E002", HELM_HINT)))
-                continue
-            text, problem = source.read(max_file_size)
-            if text is None:
-                problems.append((source.path, problem))
-                continue
-            from relcheck.parsers.kubernetes import parse_manifests
-
-            parsed_objects, parse_problems = parse_manifests(source.path, text)
-            if "{{" in text and any(p.code == "E001" for p in parse_problems):
-                parse_problems = [ParseProblem("E002", HELM_HINT)]  # template markers, not broken YAML
-            problems.extend((source.path, p) for p in parse_problems)
-            objects.extend(parsed_objects)
-        elif source.kind == Kind.PM2:
-            text, problem = source.read(max_file_size)
-            if text is None:
-                problems.append((source.path, problem))
-                continue
-            from relcheck.parsers.pm2 import parse_pm2
-
-            apps, parse_problems = parse_pm2(source.path, text)
-            problems.extend((source.path, p) for p in parse_problems)
-            project.pm2_apps.extend(apps)
-        elif source.kind == Kind.PROMETHEUS_RULES:
-            text, problem = source.read(max_file_size)
-            if text is None:
-                problems.append((source.path, problem))
-                continue
-            from relcheck.parsers.alerts import parse_rule_file
-
-            rule_sources, parse_problems = parse_rule_file(source.path, text)
-            problems.extend((source.path, p) for p in parse_problems)
-            project.rule_sources.extend(rule_sources)
-        elif source.kind == Kind.APP_SETTINGS:
-            problems.extend((source.path, p) for p in _read_settings(project, source, max_file_size))
-        elif source.kind == Kind.APP_SOURCE and is_service_source(source.path):
-            problems.extend((source.path, p) for p in _read_source(project, source, max_file_size))
+    for parsed in parse_all(tasks, max_file_size, jobs):
+        problems.extend((parsed.path, problem) for problem in parsed.problems)
+        if parsed.dockerfile is not None:
+            project.dockerfiles.append(parsed.dockerfile)
+        objects.extend(parsed.objects)
+        project.pm2_apps.extend(parsed.pm2_apps)
+        project.rule_sources.extend(parsed.rule_sources)
+        if parsed.facts is not None:
+            project.app_facts[parsed.path] = parsed.facts
+        if parsed.settings_positions is not None:
+            project.settings[parsed.path] = parsed.settings
+            project.settings_positions[parsed.path] = parsed.settings_positions
     project.kube = KubeIndex.build(objects)
     if any(obj.kind == "PrometheusRule" for obj in objects):
         from relcheck.parsers.alerts import from_prometheus_rule
@@ -151,64 +112,6 @@ def build_project(
 
     project.services = find_services(project, services)
     return project, problems
-
-
-def _read_settings(project: Project, source: SourceFile, max_file_size: int) -> list[ParseProblem]:
-    text, problem = source.read(max_file_size)
-    if text is None:
-        return [problem] if problem else []
-    from relcheck.parsers import settings
-
-    facts = project.app_facts.setdefault(source.path, AppFacts())
-    if source.name.lower().startswith(".env"):
-        values, problems = settings.parse_env(source.path, text)
-        for key, (value, location) in values.items():
-            facts.env[key] = value
-            facts.env_locations[key] = location
-            if SHUTDOWN_TIMEOUT_NAME.search(key) and value.strip().isdigit() and int(value) > 0:
-                evidence = Evidence(location, f"{key}={value}")
-                facts.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(key, int(value)), evidence))
-        return problems
-    data, positions, problems = settings.parse_data(source.path, text)
-    project.settings[source.path] = data
-    project.settings_positions[source.path] = positions
-    for keys, value in _timeout_settings(data):
-        line, column = positions.of(keys)
-        evidence = Evidence(Location(source.path, line, column), f"{'.'.join(map(str, keys))}: {value}")
-        facts.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(str(keys[-1]), value), evidence))
-    return problems
-
-
-def _timeout_settings(data, keys: tuple = (), depth: int = 0):
-    """Numeric settings named like a shutdown timeout, anywhere in a config file (a few levels deep)."""
-    if not isinstance(data, dict) or depth > 4:
-        return
-    for key, value in data.items():
-        path = (*keys, key)
-        if isinstance(value, dict):
-            yield from _timeout_settings(value, path, depth + 1)
-        elif (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and value > 0
-            and SHUTDOWN_TIMEOUT_NAME.search(str(key))
-        ):
-            yield path, value
-
-
-def _read_source(project: Project, source: SourceFile, max_file_size: int) -> list[ParseProblem]:
-    text, problem = source.read(max_file_size)
-    if text is None:
-        return [problem] if problem else []
-    if _K6_IMPORT.search(text):
-        return []  # a load-test script, not the service
-    from relcheck.parsers.source import collect
-
-    facts = project.app_facts.setdefault(source.path, AppFacts())
-    problem = collect(source.path, text, facts)
-    if problem is None or problem.code == "E001":
-        facts.source_files.append(source.path)
-    return [problem] if problem else []
 
 
 def _chart_dirs(files: list[SourceFile]) -> set[str]:
@@ -253,7 +156,7 @@ def _collect_repo_facts(project: Project, max_file_size: int) -> None:
             if name != "package.json" and _is_dashboard(text):
                 facts.dashboards.append(source.path)
         elif source.kind == Kind.APP_SOURCE:
-            if _K6_IMPORT.search(text):
+            if K6_IMPORT.search(text):
                 facts.load_tests.append(source.path)
         elif lower.endswith((".yaml", ".yml")) and _ARTILLERY.search(text) and _ARTILLERY_TARGET.search(text):
             facts.load_tests.append(source.path)

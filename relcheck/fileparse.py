@@ -1,0 +1,135 @@
+"""Parse one file into what it contributes to the Project. A pure function of the file, so that
+worker processes can run it (`--jobs`) and the results merge the same way whatever the order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from relcheck.artifacts.alerts import RuleSource
+from relcheck.artifacts.app import (
+    SHUTDOWN_TIMEOUT_NAME,
+    AppFacts,
+    Evidence,
+    ShutdownTimeout,
+    is_service_source,
+    timeout_ms,
+)
+from relcheck.artifacts.dockerfile import Dockerfile
+from relcheck.artifacts.kubernetes import K8sObject
+from relcheck.artifacts.pm2 import Pm2App
+from relcheck.discovery import Kind, SourceFile
+from relcheck.model import Location, ParseProblem
+from relcheck.positions import Positions
+
+HELM_HINT = "Helm chart template; render it first and pipe it in: helm template <chart> | relcheck scan -"
+PARSED_KINDS = frozenset(
+    {Kind.DOCKERFILE, Kind.KUBERNETES, Kind.PM2, Kind.PROMETHEUS_RULES, Kind.APP_SETTINGS, Kind.APP_SOURCE}
+)
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    problems: list[ParseProblem] = field(default_factory=list)
+    dockerfile: Dockerfile | None = None
+    objects: list[K8sObject] = field(default_factory=list)
+    pm2_apps: list[Pm2App] = field(default_factory=list)
+    rule_sources: list[RuleSource] = field(default_factory=list)
+    facts: AppFacts | None = None
+    settings: Any = None
+    settings_positions: Positions | None = None
+
+
+def needs_parsing(source: SourceFile) -> bool:
+    return source.kind in PARSED_KINDS and (source.kind != Kind.APP_SOURCE or is_service_source(source.path))
+
+
+def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = False) -> ParsedFile:
+    parsed = ParsedFile(source.path)
+    if helm_template:
+        parsed.problems.append(ParseProblem("E002", HELM_HINT))
+        return parsed
+    text, problem = source.read(max_file_size)
+    if text is None:
+        parsed.problems.append(problem or ParseProblem("E001", "cannot read file"))
+        return parsed
+    kind = source.kind
+    if kind == Kind.DOCKERFILE:
+        from relcheck.parsers.dockerfile import parse_dockerfile
+
+        parsed.dockerfile, parsed.problems = parse_dockerfile(source.path, text)
+    elif kind == Kind.KUBERNETES:
+        from relcheck.parsers.kubernetes import parse_manifests
+
+        parsed.objects, problems = parse_manifests(source.path, text)
+        if "{{" in text and any(p.code == "E001" for p in problems):
+            problems = [ParseProblem("E002", HELM_HINT)]  # template markers, not broken YAML
+        parsed.problems = problems
+    elif kind == Kind.PM2:
+        from relcheck.parsers.pm2 import parse_pm2
+
+        parsed.pm2_apps, parsed.problems = parse_pm2(source.path, text)
+    elif kind == Kind.PROMETHEUS_RULES:
+        from relcheck.parsers.alerts import parse_rule_file
+
+        parsed.rule_sources, parsed.problems = parse_rule_file(source.path, text)
+    elif kind == Kind.APP_SETTINGS:
+        _settings(parsed, source, text)
+    elif kind == Kind.APP_SOURCE:
+        _source(parsed, source, text)
+    return parsed
+
+
+def _settings(parsed: ParsedFile, source: SourceFile, text: str) -> None:
+    from relcheck.parsers import settings
+
+    facts = parsed.facts = AppFacts()
+    if source.name.lower().startswith(".env"):
+        values, parsed.problems = settings.parse_env(source.path, text)
+        for key, (value, location) in values.items():
+            facts.env[key] = value
+            facts.env_locations[key] = location
+            if SHUTDOWN_TIMEOUT_NAME.search(key) and value.strip().isdigit() and int(value) > 0:
+                facts.shutdown_timeouts.append(
+                    ShutdownTimeout(timeout_ms(key, int(value)), Evidence(location, f"{key}={value}"))
+                )
+        return
+    data, positions, parsed.problems = settings.parse_data(source.path, text)
+    parsed.settings, parsed.settings_positions = data, positions
+    for keys, value in _timeout_settings(data):
+        line, column = positions.of(keys)
+        evidence = Evidence(Location(source.path, line, column), f"{'.'.join(map(str, keys))}: {value}")
+        facts.shutdown_timeouts.append(ShutdownTimeout(timeout_ms(str(keys[-1]), value), evidence))
+
+
+def _timeout_settings(data: Any, keys: tuple = (), depth: int = 0):
+    """Numeric settings named like a shutdown timeout, anywhere in a config file (a few levels deep)."""
+    if not isinstance(data, dict) or depth > 4:
+        return
+    for key, value in data.items():
+        path = (*keys, key)
+        if isinstance(value, dict):
+            yield from _timeout_settings(value, path, depth + 1)
+        elif (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and value > 0
+            and SHUTDOWN_TIMEOUT_NAME.search(str(key))
+        ):
+            yield path, value
+
+
+def _source(parsed: ParsedFile, source: SourceFile, text: str) -> None:
+    from relcheck.project import K6_IMPORT
+
+    if K6_IMPORT.search(text):
+        return  # a load-test script, not the service
+    from relcheck.parsers.source import collect
+
+    facts = parsed.facts = AppFacts()
+    problem = collect(source.path, text, facts)
+    if problem is None or problem.code == "E001":
+        facts.source_files.append(source.path)
+    if problem is not None:
+        parsed.problems.append(problem)
