@@ -104,9 +104,13 @@ def build_project(
             project.settings_positions[parsed.path] = parsed.settings_positions
     project.kube = KubeIndex.build(objects)
     if any(obj.kind == "PrometheusRule" for obj in objects):
-        from relcheck.parsers.alerts import from_prometheus_rule
+        from relcheck.parsers.alerts import from_prometheus_rule, oversized_expressions
 
-        project.rule_sources.extend(s for obj in objects if (s := from_prometheus_rule(obj)) is not None)
+        for obj in objects:
+            source = from_prometheus_rule(obj)
+            if source is not None:
+                project.rule_sources.append(source)
+                problems.extend((source.path, problem) for problem in oversized_expressions(source))
     _collect_repo_facts(project, max_file_size)
     from relcheck.services import find_services
 

@@ -51,17 +51,16 @@ def duration_seconds(text: Any) -> float | None:
 
 @check("A001")
 def promql_valid(ctx: CheckContext) -> Iterator[Finding]:
-    import promql_parser
+    from relcheck.parsers.promql import parse
 
     for source in _sources(ctx):
         for rule in source.rules:
             expr = rule.get("expr")
             if not isinstance(expr, (str, int, float)) or isinstance(expr, bool):
                 continue
-            try:
-                promql_parser.parse(str(expr))
-            except ValueError as exc:
-                yield _finding(ctx, rule, rule.loc("expr"), f"expr is not valid PromQL: {exc}", "expr", str(expr))
+            _, error = parse(expr)
+            if error is not None:
+                yield _finding(ctx, rule, rule.loc("expr"), f"expr is not valid PromQL: {error}", "expr", str(expr))
 
 
 @check("A002")

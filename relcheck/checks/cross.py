@@ -412,6 +412,11 @@ def probe_paths_served(ctx: CheckContext) -> Iterator[Finding]:
 def _metric_names(expr: Any) -> list[str]:
     import promql_parser
 
+    from relcheck.parsers.promql import parse
+
+    tree, _ = parse(expr)
+    if tree is None:
+        return []  # invalid (A001) or too long to parse (E002)
     names: list[str] = []
 
     def visit(node) -> bool:
@@ -424,10 +429,7 @@ def _metric_names(expr: Any) -> list[str]:
                 names.append(name)
         return True
 
-    try:
-        promql_parser.walk(promql_parser.parse(str(expr)), visit)
-    except ValueError:
-        return []  # A001 reports the expression
+    promql_parser.walk(tree, visit)
     return names
 
 

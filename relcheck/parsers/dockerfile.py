@@ -31,6 +31,8 @@ KNOWN_INSTRUCTIONS = frozenset(
 )
 # A suppression comment trailing an instruction is not part of the instruction.
 _TRAILING_DIRECTIVE = re.compile(r"(?<=\S)([ \t]+#[ \t]*relcheck:.*)$", re.MULTILINE)
+MAX_DOCKERFILE_BYTES = 1024 * 1024
+MAX_CONTINUED_LINES = 5_000
 # Bisecting for an error line re-parses prefixes; beyond this size the error stays at line 1.
 _MAX_BISECT_LINES = 20_000
 
@@ -66,9 +68,32 @@ def _error_line(lines: list[str], message: str) -> int:
     return low
 
 
+def _too_long(text: str) -> ParseProblem | None:
+    """BuildKit's parser is quadratic in the length of a continued instruction (100,000 lines took
+    28 s here): refuse the outliers before handing them over."""
+    if len(text) > MAX_DOCKERFILE_BYTES:
+        return ParseProblem("E002", f"Dockerfile of {len(text):,} characters is unusually large; not checked")
+    run = start = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.rstrip().endswith(("\\", "`")):
+            if run == 0:
+                start = number
+            run += 1
+            if run > MAX_CONTINUED_LINES:
+                return ParseProblem(
+                    "E002", f"an instruction continues over more than {MAX_CONTINUED_LINES:,} lines; not checked", start
+                )
+        else:
+            run = 0
+    return None
+
+
 def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[ParseProblem]]:
     import dockerfile as buildkit
 
+    refused = _too_long(text)
+    if refused is not None:
+        return None, [refused]
     cleaned = _strip_trailing_directives(text)
     try:
         commands = _parse(cleaned)
