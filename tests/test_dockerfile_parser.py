@@ -46,3 +46,9 @@ def test_trailing_directive_is_not_part_of_the_instruction() -> None:
 def test_directive_on_its_own_line_keeps_line_numbers() -> None:
     dockerfile, _ = parse_dockerfile("Dockerfile", "FROM node:20\n# relcheck: ignore D003\n\nUSER root\nCMD x\n")
     assert [(i.keyword, i.line) for i in dockerfile.stages[0].instructions] == [("USER", 4), ("CMD", 5)]
+
+
+def test_astral_characters_do_not_break_the_parser() -> None:
+    # Found by the property tests: BuildKit's binding raised UnicodeDecodeError on this.
+    dockerfile, problems = parse_dockerfile("Dockerfile", "FROM node:20\nHEALTHCHECK \U00020000--interval=3s CMD x\n")
+    assert problems == [] and dockerfile.stages[0].instructions[0].keyword == "HEALTHCHECK"

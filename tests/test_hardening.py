@@ -1,0 +1,257 @@
+"""Hostile inputs: each finishes in bounded time and memory, without a traceback, with E001/E002 where
+it belongs, and every other file of the tree is still scanned. Generated here, never committed.
+
+The bounds are generous limits for noisy machines, not benchmarks (each case takes well under a
+second here; the note of the change that added them gives the figures)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from relcheck.config import Config
+from relcheck.discovery import Kind, SourceFile
+from relcheck.engine import scan
+from relcheck.parallel import parse_all
+
+from .conftest import ROOT, relcheck_command
+
+MAX_SECONDS = 10.0
+MAX_RSS_MIB = 300
+MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hostile}\n"
+
+
+def _bomb() -> str:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{i}: &a{i} [" + ", ".join([f"*{'a' if i == 0 else f'a{i - 1}'}"] * 10) + "]" for i in range(9)]
+    return "\n".join(lines) + "\n"
+
+
+def _write(name: str, content: str | bytes) -> Callable[[Path], None]:
+    def make(root: Path) -> None:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+    return make
+
+
+def _big_yaml(root: Path) -> None:
+    with open(root / "huge.yaml", "wb") as handle:
+        handle.write(MANIFEST.encode())
+        chunk = b"# " + b"x" * 1022 + b"\n"
+        for _ in range(100 * 1024):  # 100 MiB
+            handle.write(chunk)
+
+
+def _fifo(root: Path) -> None:
+    (root / "fifo").mkdir()
+    os.mkfifo(root / "fifo" / "Dockerfile")
+
+
+def _symlinks(root: Path) -> None:
+    outside = root.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "Dockerfile").write_text("FROM secret:latest\n")
+    (root / "escape.Dockerfile").symlink_to(outside / "Dockerfile")
+    (root / "loop").mkdir()
+    (root / "loop" / "again").symlink_to(root / "loop")
+    (root / "self.yaml").symlink_to(root / "self.yaml")
+
+
+# name -> (how to make it, the path the E001/E002 is at (None when the input is fine), code)
+HOSTILE: dict[str, tuple[Callable[[Path], None], str | None, str | None]] = {
+    "billion-laughs": (_write("bomb.yaml", MANIFEST + _bomb()), "bomb.yaml", "E002"),
+    "deep-yaml": (_write("deep.yaml", MANIFEST + "data: " + "[" * 10000 + "]" * 10000 + "\n"), "deep.yaml", "E002"),
+    "deep-json": (
+        _write("deep.json", '{"apiVersion": "v1", "kind": "ConfigMap", "data": ' + "[" * 10000 + "]" * 10000 + "}"),
+        "deep.json",
+        "E002",
+    ),
+    "100-mib-yaml": (_big_yaml, "huge.yaml", "E002"),
+    "binary-manifest": (_write("deployment.yaml", bytes(range(256)) * 64), "deployment.yaml", "E002"),
+    "invalid-utf8": (_write("Dockerfile", b'FROM node:20\nLABEL a="\xff\xfe"\n'), "Dockerfile", "E001"),
+    "utf16-bom": (_write("pod.yaml", (MANIFEST + "data: {a: b}\n").encode("utf-16")), None, None),
+    "crlf": (_write("pod.yaml", (MANIFEST + "data: {a: b}\n").replace("\n", "\r\n")), None, None),
+    "symlinks": (_symlinks, "escape.Dockerfile", "E002"),
+    "fifo-dockerfile": (_fifo, "fifo/Dockerfile", "E002"),
+    "empty-dockerfile": (_write("Dockerfile", ""), "Dockerfile", "E001"),
+    "empty-yaml-and-js": (
+        lambda root: [_write("e.yaml", "")(root), _write("ecosystem.config.js", "")(root)],
+        None,
+        None,
+    ),
+    "continuation-100k": (
+        _write(
+            "Dockerfile", "FROM node:20-alpine\nRUN echo start \\\n" + "  && echo x \\\n" * 100_000 + "  && echo end\n"
+        ),
+        "Dockerfile",
+        "E002",
+    ),
+    "promql-1mb": (
+        _write(
+            "alerts.yaml",
+            "groups:\n  - name: g\n    rules:\n      - alert: Big\n        expr: "
+            + " + ".join(f"m{i}" for i in range(120_000))
+            + "\n",
+        ),
+        "alerts.yaml",
+        "E002",
+    ),
+    "js-syntax-error": (
+        _write("src/main.ts", "process.on('SIGTERM', stop);\nconst x = {\n  a: 1\n  b: 2\n};\n"),
+        "src/main.ts",
+        "E001",
+    ),
+    "minified-bundle": (_write("src/vendor.js", "var a=" + "[1,2,3]," * 400_000 + "1;"), "src/vendor.js", "E002"),
+}
+
+
+def _run(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run relcheck; its own peak RSS (MiB) comes from wait4, so other processes never count."""
+    with open(root.parent / "out.json", "w+") as out, open(root.parent / "err.txt", "w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [*relcheck_command(), "scan", str(root), "--format", "json", *args], stdout=out, stderr=err
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        code = os.waitstatus_to_exitcode(status)
+        return subprocess.CompletedProcess(process.args, code, out.read(), err.read()), elapsed, usage.ru_maxrss / 1024
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_input(tmp_path: Path, name: str) -> None:
+    make, where, code = HOSTILE[name]
+    root = tmp_path / "repo"
+    root.mkdir()
+    make(root)
+    (root / "ok").mkdir(exist_ok=True)
+    (root / "ok" / "Dockerfile").write_text("FROM node:latest\n")
+    result, elapsed, rss = _run(root)
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr and result.stderr == ""
+    assert elapsed < MAX_SECONDS, elapsed
+    assert rss < MAX_RSS_MIB, rss
+    report = json.loads(result.stdout)
+    problems = [(f["path"], f["code"]) for f in report["findings"] if f["code"] in ("E001", "E002")]
+    if where is None:
+        assert problems == []
+    else:
+        assert (where, code) in problems
+        located = next(f for f in report["findings"] if f["path"] == where and f["code"] == code)
+        assert located["line"] >= 1 and located["column"] >= 1
+    assert ("ok/Dockerfile", "D009") in {(f["path"], f["code"]) for f in report["findings"]}
+    assert not any("secret" in f["message"] for f in report["findings"])  # nothing outside the root was read
+
+
+def test_a_config_that_is_a_yaml_bomb_exits_2_at_once(tmp_path: Path) -> None:
+    (tmp_path / ".relcheck.yaml").write_text(_bomb())
+    started = time.perf_counter()
+    result = subprocess.run([*relcheck_command(), "scan", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert time.perf_counter() - started < MAX_SECONDS
+    assert result.returncode == 2
+    assert result.stderr.startswith("relcheck: error: .relcheck.yaml:1:1: aliases expand this YAML")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM node:20\n")
+    (tmp_path / "Dockerfile").chmod(0)
+    result = scan([tmp_path], Config(), select=["E"])
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [("E001", "cannot read file")]
+
+
+def test_the_marker_of_an_executable_config_never_appears(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    (tmp_path / "ecosystem.config.js").write_text(
+        f"require('fs').writeFileSync('{marker}', 'x');\nmodule.exports = {{ apps: [{{ name: 'a' }}] }};\n"
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.js").write_text(f"require('child_process').execSync('touch {marker}');\n")
+    result, _, _ = _run(tmp_path, "--jobs", "2")
+    assert result.returncode in (0, 1) and not marker.exists()
+
+
+def _tree(tmp_path: Path, services: int) -> Path:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return generate(services, tmp_path / f"mono{services}")
+
+
+def test_jobs_give_byte_identical_output(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, 30)  # 272 files: enough for two workers
+    for target in (tree, ROOT / "examples" / "legacy-service", ROOT / "examples" / "enterprise-service"):
+        one = subprocess.run(
+            [*relcheck_command(), "scan", str(target), "-f", "json", "-j", "1"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        two = subprocess.run(
+            [*relcheck_command(), "scan", str(target), "-f", "json", "-j", "2"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert one.stdout and one.stdout == two.stdout and two.stderr == ""
+
+
+class ExplodingSource(SourceFile):
+    """A file whose reading raises (a parser bug) or kills its process (a native crash)."""
+
+    def read(self, max_bytes: int = 0):
+        if self.name == "raise.Dockerfile":
+            raise RuntimeError("parser bug")
+        if self.name == "crash.Dockerfile":
+            os._exit(3)
+        return super().read(max_bytes)
+
+
+def test_a_worker_crash_costs_one_file(tmp_path: Path) -> None:
+    tasks = []
+    for index in range(240):
+        name = {7: "raise.Dockerfile", 150: "crash.Dockerfile"}.get(index, f"{index}.Dockerfile")
+        path = tmp_path / name
+        path.write_text("FROM node:20-alpine\nUSER node\n")
+        tasks.append((ExplodingSource(name, path, Kind.DOCKERFILE), False))
+    results = parse_all(tasks, 5 * 2**20, jobs=2)
+    assert [r.path for r in results] == [task[0].path for task in tasks]  # file order, whatever happened
+    problems = {r.path: [p.message for p in r.problems] for r in results if r.problems}
+    assert set(problems) == {"raise.Dockerfile", "crash.Dockerfile"}
+    assert "internal error while parsing (RuntimeError: parser bug" in problems["raise.Dockerfile"][0]
+    assert "the parser crashed on this file" in problems["crash.Dockerfile"][0]
+    assert sum(1 for r in results if r.dockerfile is not None) == 238
+
+
+def test_a_killed_write_leaves_the_previous_report_intact(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text('{"previous": true}\n')
+    writer = (
+        f"from relcheck.atomic import write_atomic; from pathlib import Path; "
+        f"write_atomic(Path({str(target)!r}), 'x' * (200 * 1024 * 1024))"
+    )
+    process = subprocess.Popen([sys.executable, "-c", writer])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(tmp_path.glob(".report.json.*.tmp")):
+        time.sleep(0.005)
+    assert list(tmp_path.glob(".report.json.*.tmp")), "the temporary file never appeared"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert target.read_text() == '{"previous": true}\n'

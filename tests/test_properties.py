@@ -1,0 +1,179 @@
+"""Property tests: random and mutated text into every parser entry point. Each returns findings or
+model objects and never raises. CI runs a modest number of examples; raise RELCHECK_FUZZ_EXAMPLES for
+a longer local run (fuzz/README.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from relcheck.artifacts.app import AppFacts
+from relcheck.discovery import read_text
+from relcheck.model import ParseProblem
+from relcheck.parsers import settings as app_settings
+from relcheck.parsers.alerts import parse_rule_file
+from relcheck.parsers.dockerfile import parse_dockerfile
+from relcheck.parsers.dockerignore import excludes_directory, parse_dockerignore
+from relcheck.parsers.kubernetes import parse_manifests
+from relcheck.parsers.pm2 import parse_pm2
+from relcheck.parsers.promql import parse as parse_promql
+from relcheck.parsers.source import collect
+from relcheck.parsers.yaml import YamlError, load_one
+
+EXAMPLES = int(os.environ.get("RELCHECK_FUZZ_EXAMPLES", "100"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = {
+    "dockerfile": (ROOT / "examples" / "enterprise-service" / "Dockerfile").read_text(),
+    "manifest": (ROOT / "examples" / "enterprise-service" / "k8s" / "deployment.yaml").read_text(),
+    "pm2": (ROOT / "examples" / "enterprise-service" / "ecosystem.config.js").read_text(),
+    "rules": (ROOT / "examples" / "enterprise-service" / "monitoring" / "prometheus-alerts.yaml").read_text(),
+    "source": (ROOT / "examples" / "enterprise-service" / "src" / "main.ts").read_text(),
+    "env": "PORT=3000\nexport MONGODB_URI='mongodb://db/app?maxPoolSize=10'\n# comment\nSHUTDOWN_TIMEOUT_MS=30000\n",
+}
+TOKENS = [
+    "\n",
+    " ",
+    "\t",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    "-",
+    "'",
+    '"',
+    "\\",
+    "&a",
+    "*a",
+    "<<:",
+    "#",
+    "`",
+    "${",
+    "/*",
+    "---",
+    "\x00",
+    "\ufeff",
+    "\r",
+    "{{",
+    "}}",
+    "=",
+    ",",
+    ";",
+    "(",
+    ")",
+]
+
+
+@st.composite
+def mutated(draw, seed: str) -> str:
+    """The seed with a few random insertions, deletions and replacements."""
+    text = SEEDS[seed]
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
+        position = draw(st.integers(min_value=0, max_value=len(text)))
+        action = draw(st.sampled_from(["insert", "delete", "replace"]))
+        piece = draw(st.one_of(st.sampled_from(TOKENS), st.text(max_size=8)))
+        if action == "insert":
+            text = text[:position] + piece + text[position:]
+        elif action == "delete":
+            text = text[:position] + text[position + draw(st.integers(min_value=1, max_value=40)) :]
+        else:
+            text = text[:position] + piece + text[position + len(piece) :]
+    return text
+
+
+def text_for(seed: str):
+    return st.one_of(st.text(max_size=400), mutated(seed))
+
+
+def _problems_are_located(problems: list[ParseProblem]) -> None:
+    for problem in problems:
+        assert problem.code in ("E001", "E002") and problem.line >= 1 and problem.column >= 1
+
+
+@FUZZ
+@given(text_for("dockerfile"))
+def test_dockerfile_parser(text: str) -> None:
+    dockerfile, problems = parse_dockerfile("Dockerfile", text)
+    _problems_are_located(problems)
+    assert (dockerfile is None) == bool(problems)
+
+
+@FUZZ
+@given(text_for("manifest"))
+def test_manifest_parser(text: str) -> None:
+    objects, problems = parse_manifests("k8s.yaml", text)
+    _problems_are_located(problems)
+    for obj in objects:
+        assert obj.loc().line >= 1 and obj.kind
+
+
+@FUZZ
+@given(text_for("pm2"), st.sampled_from(["ecosystem.config.js", "ecosystem.config.json", "process.yml"]))
+def test_pm2_parser(text: str, name: str) -> None:
+    apps, problems = parse_pm2(name, text)
+    _problems_are_located(problems)
+    for app in apps:
+        app.instances(), app.exec_mode(), app.heap_mib(), app.key_loc("kill_timeout")
+
+
+@FUZZ
+@given(text_for("rules"))
+def test_rule_file_parser(text: str) -> None:
+    sources, problems = parse_rule_file("alerts.yaml", text)
+    _problems_are_located(problems)
+    for source in sources:
+        for rule in source.rules:
+            parse_promql(rule.get("expr"))
+
+
+@FUZZ
+@given(text_for("source"), st.sampled_from(["src/main.ts", "src/server.js", "src/app.tsx"]))
+def test_source_facts(text: str, name: str) -> None:
+    facts = AppFacts()
+    problem = collect(name, text, facts)
+    if problem is not None:
+        _problems_are_located([problem])
+
+
+@FUZZ
+@given(text_for("env"))
+def test_settings_parsers(text: str) -> None:
+    _values, problems = app_settings.parse_env(".env", text)
+    _problems_are_located(problems)
+    _, _, problems = app_settings.parse_data("config/app.json", text)
+    _problems_are_located(problems)
+
+
+@FUZZ
+@given(st.text(max_size=300))
+def test_config_yaml_raises_only_located_errors(text: str) -> None:
+    try:
+        load_one(text)
+    except YamlError as error:
+        assert error.line >= 1 and error.column >= 1
+
+
+@FUZZ
+@given(st.text(max_size=300), st.sampled_from(["node_modules", ".git"]))
+def test_dockerignore(text: str, name: str) -> None:
+    assert isinstance(excludes_directory(parse_dockerignore(text), name), bool)
+
+
+@FUZZ
+@given(st.text(max_size=200))
+def test_promql_wrapper(text: str) -> None:
+    tree, error = parse_promql(text)
+    assert tree is None or error is None
+
+
+@FUZZ
+@given(st.binary(max_size=600))
+def test_reading_bytes(tmp_path_factory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("bytes") / "file"
+    path.write_bytes(data)
+    text, problem = read_text(path)
+    assert (text is None) == (problem is not None)
