@@ -52,3 +52,16 @@ def test_astral_characters_do_not_break_the_parser() -> None:
     # Found by the property tests: BuildKit's binding raised UnicodeDecodeError on this.
     dockerfile, problems = parse_dockerfile("Dockerfile", "FROM node:20\nHEALTHCHECK \U00020000--interval=3s CMD x\n")
     assert problems == [] and dockerfile.stages[0].instructions[0].keyword == "HEALTHCHECK"
+
+
+def test_a_lone_continuation_is_e001_not_a_crash() -> None:
+    # Found by the property tests: BuildKit hands back a command without a keyword.
+    dockerfile, problems = parse_dockerfile("Dockerfile", "\\")
+    assert dockerfile is None and [p.code for p in problems] == ["E001"]
+
+
+def test_malformed_dockerignore_class_is_literal() -> None:
+    from relcheck.parsers.dockerignore import excludes_directory, parse_dockerignore
+
+    assert excludes_directory(parse_dockerignore("[]\nnode_modules\n"), "node_modules")
+    assert not excludes_directory(parse_dockerignore("[]\n"), ".git")

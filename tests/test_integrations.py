@@ -254,7 +254,7 @@ def test_pre_commit_hook_fails_then_passes(tmp_path: Path) -> None:
     failed = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "K019 image-tag-pinned" in failed.stdout
-    good = ROOT / "tests" / "fixtures" / "rules" / "K001" / "pass" / "standard-service" / "service.yaml"
+    good = ROOT / "tests" / "fixtures" / "services" / "kubernetes" / "service.yaml"
     (repo / "k8s" / "api.yaml").write_text(good.read_text())
     _git(repo, "add", "-A")
     passed = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, timeout=900)

@@ -63,3 +63,14 @@ def test_passing_fixture(code: str, case: Path) -> None:
     result = _scan(case, code)
     assert [(f.location.path, f.location.line, f.message) for f in result.active() if f.code == code] == []
     assert [f.message for f in result.findings if f.code.startswith("E")] == []
+
+
+SERVICES = Path(__file__).parent / "fixtures" / "services"
+AREA_PREFIX = {"kubernetes": "K", "pm2": "P", "alerts": "A", "app": "S"}
+
+
+@pytest.mark.parametrize("area", sorted(AREA_PREFIX))
+def test_a_standard_service_passes_every_rule_of_its_area(area: str) -> None:
+    """One compliant service per area, shared by all its rules (each rule has its own pass cases too)."""
+    result = scan([SERVICES / area], Config(), select=[AREA_PREFIX[area]])
+    assert [(f.code, f.location.path, f.location.line) for f in result.findings] == []

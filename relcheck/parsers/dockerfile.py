@@ -125,7 +125,7 @@ def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[Pars
 
 def _instruction(command) -> Instruction:
     return Instruction(
-        keyword=command.cmd.upper(),
+        keyword=(command.cmd or "").upper(),
         args=tuple(command.value),
         flags=tuple(command.flags),
         json_form=bool(command.json),
@@ -140,6 +140,8 @@ def _instruction(command) -> Instruction:
 def _validate(instructions: list[Instruction]) -> ParseProblem | None:
     seen_from = False
     for ins in instructions:
+        if not ins.keyword:
+            return ParseProblem("E001", "a line that is not an instruction (a stray line continuation?)", ins.line)
         if ins.keyword not in KNOWN_INSTRUCTIONS:
             word = ins.original.split(None, 1)[0] if ins.original.strip() else ins.keyword
             return ParseProblem("E001", f"unknown instruction '{word}'", ins.line)

@@ -63,7 +63,10 @@ def _translate(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(char))
         i += 1
-    return re.compile("^" + "".join(out) + "$")
+    try:
+        return re.compile("^" + "".join(out) + "$")
+    except re.error:
+        return re.compile("^" + re.escape(pattern) + "$")  # a malformed class such as `[]`: match it literally
 
 
 def is_excluded(patterns: list[IgnorePattern], path: str) -> bool:
