@@ -77,26 +77,32 @@ def _resolve_paths(paths: list[str] | None) -> list[Path]:
 
 
 def _load_config(config_file: Path | None, root: Path):
-    from relcheck.config import ConfigError, find_config, load_config
-    from relcheck.pack import load_pack
+    """Settings and the rule set of a scan: config first (it may name rule folders), then rules, then
+    the rule names the config uses (custom rules are valid names)."""
+    from relcheck.config import ConfigError, find_config, load_config, validate_rule_names
+    from relcheck.custom import CustomRuleError
+    from relcheck.ruleset import load_ruleset
 
     if config_file is not None and not config_file.is_file():
         raise fail(f"config file '{config_file}' does not exist")
     path = config_file or find_config(root)
     label = str(config_file) if config_file else None
     try:
-        return load_config(path, list(load_pack()), label)
-    except ConfigError as exc:
+        settings = load_config(path, None, label)
+        ruleset = load_ruleset(root, settings.rule_dirs)
+        validate_rule_names(settings, ruleset.rules)
+    except (ConfigError, CustomRuleError) as exc:
         raise fail(str(exc)) from None
+    settings.ruleset = ruleset
+    return settings
 
 
-def _check_names(names: list[str], option: str) -> None:
-    from relcheck.pack import load_pack
+def _check_names(names: list[str], option: str, rules) -> None:
     from relcheck.selectors import UnknownRuleError, resolve
 
     for name in names:
         try:
-            resolve(name, load_pack())
+            resolve(name, rules)
         except UnknownRuleError as exc:
             raise fail(f"{option}: {exc}") from None
 
@@ -157,8 +163,8 @@ def scan(
     settings = _load_config(config, root)
     select_names = split_names(select)
     ignore_names = split_names(ignore)
-    _check_names(select_names, "--select")
-    _check_names(ignore_names, "--ignore")
+    _check_names(select_names, "--select", settings.ruleset.rules)
+    _check_names(ignore_names, "--ignore", settings.ruleset.rules)
     accepted = _load_baseline(baseline)
     result = run_scan(resolved, settings, select_names or None, ignore_names, stdin_text=stdin_text, baseline=accepted)
     options = {
@@ -252,7 +258,7 @@ def baseline(
 
     resolved = _resolve_paths(paths)
     settings = _load_config(config, scan_root(resolved))
-    result = run_scan(resolved, settings)
+    result = run_scan(resolved, settings, ruleset=settings.ruleset)
     _emit(render(result), output)
     sys.stdout.write(f"wrote {output}: {len({f.fingerprint for f in result.active()})} findings accepted\n")
 
@@ -271,7 +277,7 @@ def hook(
     root = Path.cwd().resolve()
     settings = _load_config(config, root)
     wanted = {Path(f).as_posix().removeprefix("./") for f in files or []}
-    result = run_scan([root], settings)
+    result = run_scan([root], settings, ruleset=settings.ruleset)
     result.findings = [f for f in result.findings if f.location.path in wanted]
     if result.active():
         render_text(result, sys.stdout, color=sys.stdout.isatty())
@@ -312,7 +318,7 @@ def checklist(
 
     resolved = _resolve_paths(paths)
     settings = _load_config(config, scan_root(resolved))
-    cards = scorecard.build(run_scan(resolved, settings))
+    cards = scorecard.build(run_scan(resolved, settings, ruleset=settings.ruleset))
     if format is ChecklistFormat.json:
         _emit(report.render_json(cards), output)
     elif format is ChecklistFormat.markdown:
@@ -329,25 +335,24 @@ def checklist(
 def rules(
     format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.text,
 ) -> None:
-    """List every rule of the pack with its severity, checklist item and status."""
-    from relcheck.pack import load_pack
-    from relcheck.registry import implemented_codes
+    """List every rule (built-in, plugins, custom rules of this folder) with its severity, checklist item
+    and status."""
     from relcheck.ruledocs import rules_json, rules_text
 
-    pack = list(load_pack())
-    implemented = implemented_codes()
+    ruleset = _load_config(None, Path.cwd()).ruleset
+    pack = ruleset.rules
+    implemented = frozenset(ruleset.checks) | _engine_codes()
     sys.stdout.write(rules_json(pack, implemented) if format is ListFormat.json else rules_text(pack, implemented))
 
 
 @app.command()
 def explain(name: Annotated[str, typer.Argument(help="A rule code (D003) or slug (exec-form-command).")]) -> None:
     """Explain a rule: why it matters, how to fix it, its parameters."""
-    from relcheck.pack import load_pack
-    from relcheck.registry import implemented_codes
     from relcheck.ruledocs import explain_text
     from relcheck.selectors import UnknownRuleError, resolve
 
-    pack = list(load_pack())
+    ruleset = _load_config(None, Path.cwd()).ruleset
+    pack = ruleset.rules
     try:
         codes = resolve(name, pack)
     except UnknownRuleError as exc:
@@ -355,7 +360,13 @@ def explain(name: Annotated[str, typer.Argument(help="A rule code (D003) or slug
     if len(codes) != 1:
         raise fail(f"'{name}' names {len(codes)} rules; name one code or slug (try `relcheck rules`)")
     by_code = {r.code: r for r in pack}
-    sys.stdout.write(explain_text(by_code[codes[0]], implemented_codes()))
+    sys.stdout.write(explain_text(by_code[codes[0]], frozenset(ruleset.checks) | _engine_codes()))
+
+
+def _engine_codes() -> frozenset[str]:
+    from relcheck.registry import ENGINE_CODES
+
+    return ENGINE_CODES
 
 
 @app.command()

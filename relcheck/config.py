@@ -39,6 +39,10 @@ class Config:
     fail_on: str | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     services: dict[str, dict] = field(default_factory=dict)
+    rule_dirs: list[str] = field(default_factory=list)
+    # Where keys are, for messages about rule names checked once custom rules are known.
+    locate: Any = field(default=None, repr=False, compare=False)
+    ruleset: Any = field(default=None, repr=False, compare=False)  # set once the scan's rules are loaded
 
 
 def find_config(root: Path) -> Path | None:
@@ -52,7 +56,7 @@ def find_config(root: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None, rules: list[RuleMeta], label: str | None = None) -> Config:
+def load_config(path: Path | None, rules: list[RuleMeta] | None, label: str | None = None) -> Config:
     if path is None:
         return Config()
     source = label or path.name
@@ -74,9 +78,18 @@ def load_config(path: Path | None, rules: list[RuleMeta], label: str | None = No
         fail_on=data.get("fail-on"),
         max_file_size=data.get("max-file-size", DEFAULT_MAX_FILE_SIZE),
         services={k: dict(v) for k, v in data.get("services", {}).items()},
+        rule_dirs=list(data.get("rule-dirs", [])),
+        locate=locate,
     )
-    _validate_rules(config, rules, locate)
+    if rules is not None:
+        _validate_rules(config, rules, locate)
     return config
+
+
+def validate_rule_names(config: Config, rules: list[RuleMeta]) -> None:
+    """Rule names in the config must name rules of the scan (built-in, plugin or custom)."""
+    if config.source is not None:
+        _validate_rules(config, rules, config.locate or (lambda path, key=False: (None, None)))
 
 
 def _load_yaml(path: Path, source: str):

@@ -12,9 +12,9 @@ from typing import Any
 from relcheck.config import Config
 from relcheck.discovery import Discovery, Kind, SourceFile, discover, stdin_file
 from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, Suppression
-from relcheck.pack import load_pack
 from relcheck.project import Project, build_project
-from relcheck.registry import ENGINE_CODES, load_checks
+from relcheck.registry import ENGINE_CODES
+from relcheck.ruleset import RuleSet, builtin
 from relcheck.selectors import UnknownRuleError, resolve, resolve_all
 from relcheck.services import Service
 from relcheck.suppression import Directive, applies, parse_directives
@@ -119,9 +119,11 @@ def scan(
     stdin_text: str | None = None,
     baseline: set[str] | None = None,
     jobs: int = 1,
+    ruleset: RuleSet | None = None,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
-    rules = list(load_pack())
+    ruleset = ruleset or builtin()
+    rules = ruleset.rules
     by_code = {r.code: r for r in rules}
     discovery = discover(paths, config.exclude) if paths else Discovery(Path.cwd(), [], [])
     if stdin_text is not None:
@@ -134,14 +136,14 @@ def scan(
     for path, problem in problems:
         if problem.code in codes:
             findings.append(_problem_finding(by_code[problem.code], severities[problem.code], path, problem))
-    checks = load_checks()
+    checks = ruleset.checks
     for code in sorted(codes & set(checks)):
         rule = by_code[code]
         context = CheckContext(project, rule, severities[code], effective_params(rule, config))
         try:
             findings.extend(checks[code](context))
         except Exception as exc:  # a bug in one rule must not end the scan
-            findings.append(_internal_error(by_code["E001"], project, code, exc))
+            findings.append(_internal_error(by_code["E001"], project, code, exc, ruleset.origin(code)))
 
     _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
     for finding in findings:
@@ -204,7 +206,7 @@ def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: Par
     )
 
 
-def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception) -> Finding:
+def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str = "relcheck") -> Finding:
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
     anchor = project.service_anchor() or "."
@@ -212,8 +214,8 @@ def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception)
         code=rule.code,
         slug=rule.slug,
         severity=Severity.ERROR,
-        message=f"internal error in rule {code} ({type(exc).__name__}: {exc}{where}); other rules ran. "
-        "Please report this.",
+        message=f"internal error in rule {code} of {origin} ({type(exc).__name__}: {exc}{where}); other rules "
+        "ran. Please report this.",
         location=Location(anchor),
         checklist=None,
         fix=rule.fix,

@@ -22,7 +22,8 @@ def render_junit(result: ScanResult) -> str:
         by_area[result.rules[finding.code].area].append(finding)
     suites = []
     total = failures = 0
-    for area in AREAS:
+    areas = list(AREAS) + sorted({rule.area for rule in result.rules.values()} - set(AREAS))
+    for area in areas:
         rules = sorted(code for code in result.selected if result.rules[code].area == area)
         findings = by_area.get(area, [])
         if not rules and not findings:

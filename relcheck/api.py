@@ -1,0 +1,45 @@
+"""The public API for rule packs (plugins). A package registers an entry point in the group
+`relcheck.rules` whose object is a callable returning a list of `Rule`; each rule's `check` gets a
+CheckContext, as built-in checks do, and yields findings made with `ctx.finding(...)`.
+
+See docs/writing-rules.md for a worked example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from relcheck.engine import CheckContext
+from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Param, Related, RuleMeta, Severity
+
+__all__ = ["CHECKLIST_ITEMS", "CheckContext", "Finding", "Location", "Related", "Rule", "Severity"]
+
+
+@dataclass
+class Rule:
+    code: str
+    slug: str
+    title: str
+    severity: str  # error, warning or info
+    rationale: str
+    fix: str
+    check: Callable[[CheckContext], Iterable[Finding]]
+    checklist: str | None = None
+    example: str = ""
+    params: dict[str, Any] = field(default_factory=dict)  # name -> default
+
+    def meta(self, area: str) -> RuleMeta:
+        return RuleMeta(
+            code=self.code,
+            slug=self.slug,
+            title=self.title,
+            severity=Severity.parse(self.severity),
+            area=area,
+            checklist=self.checklist,
+            rationale=self.rationale,
+            fix=self.fix,
+            example=self.example,
+            params=tuple(Param(name, default, "") for name, default in self.params.items()),
+        )
