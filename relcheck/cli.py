@@ -166,7 +166,16 @@ def scan(
     _check_names(select_names, "--select", settings.ruleset.rules)
     _check_names(ignore_names, "--ignore", settings.ruleset.rules)
     accepted = _load_baseline(baseline)
-    result = run_scan(resolved, settings, select_names or None, ignore_names, stdin_text=stdin_text, baseline=accepted)
+    result = run_scan(
+        resolved,
+        settings,
+        select_names or None,
+        ignore_names,
+        stdin_text=stdin_text,
+        baseline=accepted,
+        jobs=jobs,
+        ruleset=settings.ruleset,
+    )
     options = {
         "category": category,
         "sarif_suppressions": sarif_suppressions,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from relcheck.model import RuleMeta
@@ -24,12 +25,17 @@ def resolve(name: str, rules: Iterable[RuleMeta]) -> list[str]:
     upper = token.upper()
     if upper == "ALL":
         return [r.code for r in rules]
+    exact = [r.code for r in rules if r.code == upper]
+    if exact:
+        return exact
     by_slug = [r.code for r in rules if r.slug == token.lower()]
     if by_slug:
         return by_slug
-    by_code = [r.code for r in rules if r.code.startswith(upper)]
-    if by_code and upper[0].isalpha() and (len(upper) == 1 or upper[1:].isdigit()):
-        return by_code
+    # A prefix is letters and optionally digits: K, K01, ORG, ORG00.
+    if re.fullmatch(r"[A-Z]+[0-9]*", upper):
+        by_code = [r.code for r in rules if r.code.startswith(upper)]
+        if by_code:
+            return by_code
     import difflib
 
     names = [r.code for r in rules] + [r.slug for r in rules]

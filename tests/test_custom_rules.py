@@ -1,0 +1,140 @@
+"""Custom rules as data and rule packs as plugins behave like built-in rules."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from relcheck.api import Rule
+from relcheck.config import Config
+from relcheck.custom import CustomRuleError
+from relcheck.engine import scan
+from relcheck.ruleset import load_ruleset
+
+from .conftest import FIXTURES, ROOT
+
+CUSTOM = ROOT / "examples" / "custom-rules"
+VIOLATIONS = FIXTURES / "custom-rules" / "violations"
+
+
+def _ruleset():
+    return load_ruleset(ROOT, ["examples/custom-rules"])
+
+
+def test_example_custom_rules_fire_where_expected() -> None:
+    result = scan([VIOLATIONS], Config(), select=["ORG"], ruleset=_ruleset())
+    got = [(f.code, f.location.path, f.location.line, f.message) for f in result.findings]
+    assert got == [
+        ("ORG001", "k8s/deployment.yaml", 5, "Deployment 'payments' has no team label ('team' is a required property)"),
+        (
+            "ORG002",
+            "k8s/deployment.yaml",
+            11,
+            "container 'app' uses image 'docker.io/library/payments:1.0.0', not from registry.example.com",
+        ),
+        ("ORG003", "monitoring/alerts.yaml", 6, "alert 'PaymentsDown' has no team label"),
+    ]
+    assert {f.severity.label for f in result.findings if f.code == "ORG002"} == {"error"}
+
+
+def test_example_custom_rules_are_quiet_on_the_enterprise_example() -> None:
+    result = scan([ROOT / "examples" / "enterprise-service"], Config(), ruleset=_ruleset())
+    assert result.findings == []
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(VIOLATIONS, root)
+    shutil.copytree(CUSTOM, root / ".relcheck" / "rules")
+    return root
+
+
+def _cli(*args: str, cwd: Path | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "relcheck", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_custom_rules_everywhere_a_builtin_goes(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    listed = _cli("rules", cwd=root)
+    assert "ORG001  deployment-team-label" in listed.stdout
+    explained = _cli("explain", "allowed-registry", cwd=root)
+    assert explained.returncode == 0 and "Images come from the allowed registry" in explained.stdout
+    (root / ".relcheck.yaml").write_text("select: [ORG]\nseverity:\n  ORG001: error\n")
+    report = json.loads(_cli("scan", str(root), "-f", "json").stdout)
+    assert {(f["code"], f["severity"]) for f in report["findings"]} == {
+        ("ORG001", "error"),
+        ("ORG002", "error"),
+        ("ORG003", "warning"),
+    }
+    sarif = json.loads(_cli("scan", str(root), "-f", "sarif").stdout)
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["ORG002"]["shortDescription"]["text"] == "Images come from the allowed registry"
+    assert "custom" in rules["ORG002"]["properties"]["tags"]
+    manifest = root / "k8s" / "deployment.yaml"
+    manifest.write_text(
+        manifest.read_text().replace("  name: payments\n", "  name: payments  # relcheck: ignore ORG001 -- migrating\n")
+    )
+    suppressed = json.loads(_cli("scan", str(root), "-f", "json").stdout)
+    assert [f["suppression"]["kind"] for f in suppressed["findings"] if f["code"] == "ORG001"] == ["inline"]
+    checklist = json.loads(_cli("checklist", str(root), "-f", "json").stdout)
+    items = {i["item"]: i for i in checklist["services"][0]["items"]}
+    assert "ORG002" in [f["code"] for f in items["container-hardening"]["findings"]]
+
+
+GOOD_FIELDS = "slug: x\nseverity: info\ntitle: t\nmessage: m\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "code: ORG9\n" + GOOD_FIELDS + "target: {kind: env}\ncondition: {}\n",
+            'rules/bad.yaml:1: code: "ORG9" does not have the expected form',
+        ),
+        ("code: [unclosed\n", "rules/bad.yaml:2: invalid YAML"),
+        (
+            "code: ORG009\n" + GOOD_FIELDS + "condition: {}\ntarget: {kind: helm-chart}\n",
+            'rules/bad.yaml:7: target.kind: "helm-chart" is not one of',
+        ),
+        (
+            "code: ORG009\n" + GOOD_FIELDS + "target: {kind: env}\ncondition:\n  type: 12\n",
+            "rules/bad.yaml:8: condition is not a valid JSON Schema",
+        ),
+        (
+            "code: D001\nslug: again\nseverity: info\ntitle: t\nmessage: m\ntarget: {kind: env}\ncondition: {}\n",
+            "rules/bad.yaml: D001 is already defined by relcheck",
+        ),
+    ],
+)
+def test_bad_custom_rules_exit_2_with_file_line_and_reason(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "bad.yaml").write_text(content)
+    (tmp_path / ".relcheck.yaml").write_text("rule-dirs: [rules]\n")
+    result = _cli("scan", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"relcheck: error: {message}"), result.stderr
+    with pytest.raises(CustomRuleError):
+        load_ruleset(tmp_path, ["rules"])
+
+
+def test_a_plugin_that_raises_becomes_an_internal_error_finding() -> None:
+    def broken(ctx):
+        raise KeyError("spec")
+        yield
+
+    ruleset = load_ruleset(ROOT)
+    meta = Rule("ACME900", "acme-broken", "Broken", "warning", "r", "f", broken).meta("plugin:acme")
+    ruleset.rules.append(meta)
+    ruleset.checks[meta.code] = broken
+    ruleset.origins[meta.code] = "plugin 'acme'"
+    result = scan([ROOT / "examples" / "legacy-service"], Config(), select=["ACME900", "D001"], ruleset=ruleset)
+    errors = [f.message for f in result.findings if f.code == "E001"]
+    assert len(errors) == 1 and "internal error in rule ACME900 of plugin 'acme' (KeyError" in errors[0]
+    assert "D001" in {f.code for f in result.findings}  # the scan went on
