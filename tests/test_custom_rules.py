@@ -138,3 +138,58 @@ def test_a_plugin_that_raises_becomes_an_internal_error_finding() -> None:
     errors = [f.message for f in result.findings if f.code == "E001"]
     assert len(errors) == 1 and "internal error in rule ACME900 of plugin 'acme' (KeyError" in errors[0]
     assert "D001" in {f.code for f in result.findings}  # the scan went on
+
+
+def _blocks(markdown: str, language: str) -> list[str]:
+    parts = markdown.split(f"```{language}\n")[1:]
+    return [part.split("```", 1)[0] for part in parts]
+
+
+def test_the_docs_show_the_example_files_verbatim() -> None:
+    docs = (ROOT / "docs" / "writing-rules.md").read_text()
+    assert (CUSTOM / "team-label.yaml").read_text() in _blocks(docs, "yaml")
+    plugin = ROOT / "examples" / "plugin-example"
+    assert (plugin / "relcheck_acme" / "__init__.py").read_text() in _blocks(docs, "python")
+    assert (plugin / "pyproject.toml").read_text() in _blocks(docs, "toml")
+    shown = next(block for block in _blocks(docs, "text") if "ORG001" in block).strip()
+    result = scan([VIOLATIONS], Config(), select=["ORG001"], ruleset=_ruleset())
+    finding = result.findings[0]
+    line = (
+        f"{finding.location.path}:{finding.location.line}:{finding.location.column}: warning ORG001 "
+        f"deployment-team-label: {finding.message}"
+    )
+    assert shown == line
+
+
+def test_the_plugin_example_installs_in_a_fresh_venv_and_its_rule_fires(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    installed = subprocess.run(
+        [*pip, str(ROOT), str(ROOT / "examples" / "plugin-example")], capture_output=True, text=True, timeout=900
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    relcheck = str(venv / "bin" / "relcheck")
+    listed = subprocess.run([relcheck, "rules"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "ACME001  revision-history-limit" in listed.stdout
+    sarif = json.loads(
+        subprocess.run(
+            [relcheck, "scan", str(FIXTURES / "plugin"), "-f", "sarif", "--select", "ACME"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+    )
+    run = sarif["runs"][0]
+    rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "ACME001")
+    assert rule["shortDescription"]["text"] == "Deployments keep few old ReplicaSets"
+    assert "plugin:acme" in rule["properties"]["tags"]
+    (result,) = run["results"]
+    assert result["ruleId"] == "ACME001" and result["locations"][0]["physicalLocation"]["region"]["startLine"] == 6
+    quiet = subprocess.run(
+        [relcheck, "scan", str(ROOT / "examples" / "enterprise-service"), "--select", "ACME"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert quiet.returncode == 0 and "No problems found" in quiet.stdout

@@ -7,7 +7,6 @@ spreads) becomes UNKNOWN, so that rules can stay quiet instead of guessing.
 
 from __future__ import annotations
 
-import codecs
 import functools
 from typing import Any
 
@@ -117,16 +116,31 @@ def string_value(node) -> str | None:
             if child.type == "string_fragment":
                 parts.append(text_of(child))
             elif child.type == "escape_sequence":
-                try:
-                    parts.append(codecs.decode(text_of(child), "unicode_escape"))
-                except UnicodeDecodeError:
-                    parts.append(text_of(child))
+                parts.append(_unescape(text_of(child)))
         return "".join(parts)
     if node.type == "template_string":
         if any(child.type == "template_substitution" for child in node.named_children):
             return None
         return text_of(node)[1:-1]
     return None
+
+
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _unescape(escape: str) -> str:
+    """A JavaScript escape sequence: \\n, \\xHH, \\uHHHH, \\u{H...}; any other escaped character is itself."""
+    body = escape[1:]
+    if body[:1] in _SIMPLE_ESCAPES and len(body) == 1:
+        return _SIMPLE_ESCAPES[body]
+    try:
+        if body.startswith("u{") and body.endswith("}"):
+            return chr(int(body[2:-1], 16))
+        if body[:1] in ("x", "u") and len(body) in (3, 5):
+            return chr(int(body[1:], 16))
+    except ValueError:
+        return body
+    return "" if body.startswith(("\n", "\r")) else body  # a line continuation, or `\\i` meaning `i`
 
 
 def _number(text: str) -> int | float | _Unknown:
