@@ -36,6 +36,13 @@ HEADER = """\
 # Skip files larger than this many bytes (E002).
 # max-file-size: 5242880
 
+# Folders of custom rules (YAML; see docs/writing-rules.md). Default: .relcheck/rules if it exists.
+# rule-dirs: [.relcheck/rules]
+
+# Name services when folders and images cannot tell (monorepos).
+# services:
+#   api: {paths: ["apps/api/**"], workloads: [api]}
+
 # Rule parameters, with their defaults:
 # params:
 """
