@@ -30,3 +30,15 @@ class Positions:
                 return self.key_marks[probe]
             probe = probe[:-1]
         return self.marks.get((), (1, 1))
+
+    def key_of(self, path: tuple) -> tuple[int, int]:
+        """Where the key at `path` is written, else the nearest enclosing key, or a list item's first
+        line (items have no key)."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.key_marks:
+                return self.key_marks[probe]
+            if isinstance(probe[-1], int) and probe in self.marks:
+                return self.marks[probe]
+            probe = probe[:-1]
+        return self.marks.get((), (1, 1))

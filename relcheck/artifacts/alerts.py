@@ -26,15 +26,10 @@ class RuleSource:
         return Location(self.path, line, column)
 
     def key_loc(self, *keys: Any) -> Location:
-        probe = tuple(keys)
-        while probe:
-            full = (*self.base, *probe)
-            if full in self.positions.key_marks:
-                return Location(self.path, *self.positions.key_marks[full])
-            if isinstance(probe[-1], int) and full in self.positions.marks:
-                return Location(self.path, *self.positions.marks[full])
-            probe = probe[:-1]
-        return self.loc()
+        if not keys:
+            return self.loc()
+        line, column = self.positions.key_of((*self.base, *keys))
+        return Location(self.path, line, column)
 
     @property
     def groups(self) -> list:

@@ -98,17 +98,10 @@ class K8sObject:
 
     def key_loc(self, *keys: Any) -> Location:
         """Where a key is written (or the nearest enclosing key that exists)."""
-        probe = tuple(keys)
-        while probe:
-            full = (*self.base, *probe)
-            if full in self.positions.key_marks:
-                line, column = self.positions.key_marks[full]
-                return Location(self.path, line, column)
-            if isinstance(probe[-1], int) and full in self.positions.marks:
-                line, column = self.positions.marks[full]  # a list item has no key: show its first line
-                return Location(self.path, line, column)
-            probe = probe[:-1]
-        return self.loc()
+        if not keys:
+            return self.loc()
+        line, column = self.positions.key_of((*self.base, *keys))
+        return Location(self.path, line, column)
 
     def ignore_names(self) -> tuple[str, ...]:
         return _ignore_names(self.metadata.get("annotations"))

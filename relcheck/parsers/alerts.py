@@ -6,25 +6,13 @@ from relcheck.artifacts.alerts import Rule, RuleSource
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
 from relcheck.parsers.promql import skipped_message, too_large
-from relcheck.parsers.yaml import YamlError, compose_all, to_python
-from relcheck.positions import Positions
+from relcheck.parsers.yaml import documents
 
 
 def parse_rule_file(path: str, text: str) -> tuple[list[RuleSource], list[ParseProblem]]:
-    try:
-        documents = compose_all(text)
-    except YamlError as exc:
-        return [], [ParseProblem(exc.code, exc.message, exc.line, exc.column)]
-    sources, problems = [], []
-    for document in documents:
-        if document is None:
-            continue
-        positions = Positions({}, {})
-        try:
-            data = to_python(document, positions)
-        except YamlError as exc:
-            problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
-            continue
+    parsed, problems = documents(text)
+    sources = []
+    for _node, data, positions in parsed:
         if isinstance(data, dict) and "groups" in data:
             source = _with_rules(RuleSource(path, data, positions, (), "rule file"))
             sources.append(source)

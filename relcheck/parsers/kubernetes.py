@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
-from relcheck.parsers.yaml import Positions, YamlError, compose_all, to_python
+from relcheck.parsers.yaml import documents
 
 
 def _span(node) -> tuple[int, int]:
@@ -27,21 +27,9 @@ def _items_node(document):
 
 def parse_manifests(path: str, text: str) -> tuple[list[K8sObject], list[ParseProblem]]:
     """Objects with apiVersion and kind; other YAML documents are left alone."""
-    try:
-        documents = compose_all(text)
-    except YamlError as exc:
-        return [], [ParseProblem(exc.code, exc.message, exc.line, exc.column)]
+    parsed, problems = documents(text)
     objects: list[K8sObject] = []
-    problems: list[ParseProblem] = []
-    for document in documents:
-        if document is None:
-            continue
-        positions = Positions({}, {})
-        try:
-            data = to_python(document, positions)
-        except YamlError as exc:
-            problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
-            continue
+    for document, data, positions in parsed:
         if not isinstance(data, dict) or not data.get("apiVersion") or not data.get("kind"):
             continue
         kind = str(data["kind"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from relcheck.model import ParseProblem
 from relcheck.positions import Positions
 
 MAX_DEPTH = 200
@@ -202,6 +203,25 @@ def to_python(
         return None
     check_expansion(node, max_depth, max_nodes)
     return _Converter(positions).convert(node, ())
+
+
+def documents(text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParseProblem]]:
+    """Every non-empty document as (node, value, positions); a document that fails to convert is a
+    problem and the others are kept."""
+    try:
+        nodes = compose_all(text)
+    except YamlError as exc:
+        return [], [ParseProblem(exc.code, exc.message, exc.line, exc.column)]
+    found, problems = [], []
+    for node in nodes:
+        if node is None:
+            continue
+        positions = Positions({}, {})
+        try:
+            found.append((node, to_python(node, positions), positions))
+        except YamlError as exc:
+            problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
+    return found, problems
 
 
 def load_one(text: str, max_nodes: int = 100_000) -> tuple[Any, Positions]:
