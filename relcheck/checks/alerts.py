@@ -154,15 +154,17 @@ def runbook_url(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("A007")
 def rule_file_structure(ctx: CheckContext) -> Iterator[Finding]:
-    import jsonschema
-
     from relcheck.schema_errors import schema_problem
 
-    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    validator = None
     for source in _sources(ctx):
         yield from _duplicate_alerts(ctx, source)
         if _plainly_valid(source.data):
-            continue  # the schema would find nothing; it is slow on thousands of files
+            continue  # the schema would find nothing; it is slow on thousands of files (and slow to import)
+        if validator is None:
+            import jsonschema
+
+            validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
         errors = sorted(validator.iter_errors(source.data), key=lambda e: [str(p) for p in e.absolute_path])
         for error in errors[:MAX_STRUCTURE_FINDINGS]:
             path = tuple(error.absolute_path)
