@@ -37,7 +37,6 @@ TITLES = {
     "zero-downtime-deploys": "Zero-downtime deploys",
 }
 MANUAL_ITEMS = frozenset({"chaos-tests", "load-tests"})
-STATUSES = ("pass", "partial", "fail", "not-found", "manual")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from relcheck.config import Config
 from relcheck.discovery import Discovery, Kind, SourceFile, discover, stdin_file
-from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, Suppression
+from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, Suppression, raised_at
 from relcheck.project import Project, build_project
 from relcheck.registry import ENGINE_CODES
 from relcheck.ruleset import RuleSet, builtin
@@ -207,16 +206,16 @@ def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: Par
 
 
 def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str = "relcheck") -> Finding:
-    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
-    anchor = project.service_anchor() or "."
+    where = raised_at(exc)
+    anchors = [a for service in project.services if (a := service.anchor()) is not None]
+    anchor = anchors[0] if anchors else Location(".")
     return Finding(
         code=rule.code,
         slug=rule.slug,
         severity=Severity.ERROR,
         message=f"internal error in rule {code} of {origin} ({type(exc).__name__}: {exc}{where}); other rules "
         "ran. Please report this.",
-        location=Location(anchor),
+        location=anchor,
         checklist=None,
         fix=rule.fix,
         identity=f"internal:{code}",

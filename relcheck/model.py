@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass, field
+import traceback
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -23,9 +24,6 @@ class Severity(enum.IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
-
-SEVERITY_NAMES = ("error", "warning", "info")
-FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
 CHECKLIST_ITEMS = (
     "graceful-shutdown",
@@ -63,6 +61,12 @@ class Location:
         if end_line == self.line and end_column < self.column:
             end_column = self.column
         return self.line, self.column, end_line, end_column
+
+
+def raised_at(exc: BaseException) -> str:
+    """` at file.py:123` for the frame that raised, for internal-error messages."""
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    return f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,6 @@ class Finding:
     # Rules named by a `relcheck.dev/ignore` annotation on the object the finding is about.
     annotation_ignores: tuple[str, ...] = ()
     annotation_source: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def suppressed(self) -> bool:

@@ -5,14 +5,13 @@ finding, never the scan."""
 from __future__ import annotations
 
 import multiprocessing
-import traceback
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from relcheck.discovery import SourceFile
 from relcheck.fileparse import ParsedFile, parse_file
-from relcheck.model import ParseProblem
+from relcheck.model import ParseProblem, raised_at
 
 # Below this many files, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 100
@@ -25,9 +24,7 @@ def safe_parse(task: Task, max_file_size: int) -> ParsedFile:
     try:
         return parse_file(source, max_file_size, helm)
     except Exception as exc:  # a parser bug must cost one file, not the scan
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
-        message = f"internal error while parsing ({type(exc).__name__}: {exc}{where}); please report this"
+        message = f"internal error while parsing ({type(exc).__name__}: {exc}{raised_at(exc)}); please report this"
         return ParsedFile(source.path, [ParseProblem("E001", message)])
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from relcheck.model import Location
 
 
 @dataclass
@@ -42,3 +45,24 @@ class Positions:
                 return self.marks[probe]
             probe = probe[:-1]
         return self.marks.get((), (1, 1))
+
+
+class Positioned:
+    """`loc` and `key_loc` for anything parsed from a document: it has a `path`, the document's
+    `positions`, and the `base` key path where it sits in that document."""
+
+    path: str
+    positions: Positions
+    base: tuple
+
+    def loc(self, *keys: Any) -> Location:
+        """Where a value is (or the nearest enclosing value that exists)."""
+        line, column = self.positions.of((*self.base, *keys))
+        return Location(self.path, line, column)
+
+    def key_loc(self, *keys: Any) -> Location:
+        """Where a key is written (or the nearest enclosing key, or the list item it is in)."""
+        if not keys:
+            return self.loc()
+        line, column = self.positions.key_of((*self.base, *keys))
+        return Location(self.path, line, column)

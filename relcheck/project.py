@@ -57,21 +57,6 @@ class Project:
     def file(self, path: str) -> SourceFile | None:
         return self._by_path.get(path)
 
-    def files_of(self, kind: str) -> list[SourceFile]:
-        return [f for f in self.files if f.kind == kind]
-
-    def service_anchor(self) -> str | None:
-        """The file that stands for the service in repository-level findings, if there is a service."""
-        for candidates in (
-            [d.path for d in self.dockerfiles] or [f.path for f in self.files_of(Kind.DOCKERFILE)],
-            [w.obj.path for w in self.kube.workloads if w.long_running],
-            [f.path for f in self.files_of(Kind.PM2)],
-            [f.path for f in self.files if f.name == "package.json"],
-        ):
-            if candidates:
-                return sorted(candidates, key=lambda p: (p.count("/"), p))[0]
-        return None
-
 
 def build_project(
     discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None, jobs: int = 1

@@ -97,5 +97,5 @@ def test_kubernetes_comment_and_annotation_suppressions() -> None:
     # One comment inside the object, one annotation on the pod template, one comment above the object.
     assert [kind for _, kind in k001] == ["inline", "annotation", "inline"]
     assert all(f.suppressed for f in result.findings if f.code == "K001")
-    k002 = {f.extra.get("x", f.location.line): f.suppressed for f in result.findings if f.code == "K002"}
+    k002 = {f.location.line: f.suppressed for f in result.findings if f.code == "K002"}
     assert sorted(k002.values()) == [False, False, True]  # the annotation names K002 for 'two' only

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from relcheck.model import Location
-from relcheck.positions import Positions
+from relcheck.positions import Positioned, Positions
 
 
 @dataclass
-class RuleSource:
+class RuleSource(Positioned):
     """One set of rule groups: a rule file, or the spec of a PrometheusRule object."""
 
     path: str
@@ -20,16 +20,6 @@ class RuleSource:
     base: tuple  # key path of `data` in its document
     label: str  # "rule file" or "PrometheusRule 'name'"
     rules: list[Rule] = field(default_factory=list)
-
-    def loc(self, *keys: Any) -> Location:
-        line, column = self.positions.of((*self.base, *keys))
-        return Location(self.path, line, column)
-
-    def key_loc(self, *keys: Any) -> Location:
-        if not keys:
-            return self.loc()
-        line, column = self.positions.key_of((*self.base, *keys))
-        return Location(self.path, line, column)
 
     @property
     def groups(self) -> list:

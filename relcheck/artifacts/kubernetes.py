@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from relcheck.model import Location
-from relcheck.positions import Positions
+from relcheck.positions import Positioned, Positions
 
 IGNORE_ANNOTATION = "relcheck.dev/ignore"
 
@@ -43,7 +43,7 @@ def dig(data: Any, keys: tuple) -> Any:
 
 
 @dataclass
-class K8sObject:
+class K8sObject(Positioned):
     path: str
     data: dict
     positions: Positions
@@ -90,18 +90,6 @@ class K8sObject:
     def has(self, *keys: Any) -> bool:
         parent = dig(self.data, keys[:-1])
         return isinstance(parent, dict) and keys[-1] in parent
-
-    def loc(self, *keys: Any) -> Location:
-        """Where a value is (or the nearest enclosing value that exists)."""
-        line, column = self.positions.of((*self.base, *keys))
-        return Location(self.path, line, column)
-
-    def key_loc(self, *keys: Any) -> Location:
-        """Where a key is written (or the nearest enclosing key that exists)."""
-        if not keys:
-            return self.loc()
-        line, column = self.positions.key_of((*self.base, *keys))
-        return Location(self.path, line, column)
 
     def ignore_names(self) -> tuple[str, ...]:
         return _ignore_names(self.metadata.get("annotations"))

@@ -187,54 +187,56 @@ def heap_fits_memory_limit(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+def _pm2_containers(ctx: CheckContext) -> Iterator[tuple[Service, Container]]:
+    """The main containers of the services that PM2 runs in."""
+    for service in ctx.project.services:
+        if _pm2_runs(service):
+            for container in _main_containers(service):
+                yield service, container
+
+
 @check("X002")
 def pm2_instances_vs_cpu_limit(ctx: CheckContext) -> Iterator[Finding]:
-    for service in ctx.project.services:
-        if not _pm2_runs(service):
+    for service, container in _pm2_containers(ctx):
+        cpu = container.get("resources", "limits", "cpu")
+        if cpu is None:
             continue
-        for container in _main_containers(service):
-            cpu = container.get("resources", "limits", "cpu")
-            if cpu is None:
-                continue
-            where = container.loc("resources", "limits", "cpu")
-            for app in service.pm2_apps:
-                if app.instances() == ALL_CPUS:
-                    yield ctx.finding(
-                        app.loc("instances"),
-                        f"PM2 app '{app.name}' runs instances: {app.get('instances')!r}, one per CPU of the node, but "
-                        f"container '{container.name}' is limited to {cpu} CPU in {_at(where)}",
-                        identity=f"{service.name}/{app.identity}/instances",
-                        value=f"{app.get('instances')}/{cpu}",
-                        related=[Related(where, f"CPU limit {cpu}")],
-                    )
+        where = container.loc("resources", "limits", "cpu")
+        for app in service.pm2_apps:
+            if app.instances() == ALL_CPUS:
+                yield ctx.finding(
+                    app.loc("instances"),
+                    f"PM2 app '{app.name}' runs instances: {app.get('instances')!r}, one per CPU of the node, but "
+                    f"container '{container.name}' is limited to {cpu} CPU in {_at(where)}",
+                    identity=f"{service.name}/{app.identity}/instances",
+                    value=f"{app.get('instances')}/{cpu}",
+                    related=[Related(where, f"CPU limit {cpu}")],
+                )
 
 
 @check("X003")
 def pm2_restart_below_limit(ctx: CheckContext) -> Iterator[Finding]:
-    for service in ctx.project.services:
-        if not _pm2_runs(service):
+    for service, container in _pm2_containers(ctx):
+        limit = _memory_limit(container)
+        if limit is None:
             continue
-        for container in _main_containers(service):
-            limit = _memory_limit(container)
-            if limit is None:
+        limit_bytes = parse_quantity(limit[0])
+        for app in service.pm2_apps:
+            restart = memory_bytes(app.get("max_memory_restart"))
+            instances = app.instances()
+            if restart is None or not isinstance(instances, int):
                 continue
-            limit_bytes = parse_quantity(limit[0])
-            for app in service.pm2_apps:
-                restart = memory_bytes(app.get("max_memory_restart"))
-                instances = app.instances()
-                if restart is None or not isinstance(instances, int):
-                    continue
-                if restart * instances >= limit_bytes:
-                    times = f" × {instances} instances" if instances > 1 else ""
-                    yield ctx.finding(
-                        app.loc("max_memory_restart"),
-                        f"PM2 app '{app.name}' restarts at {app.get('max_memory_restart')}{times}, not below the "
-                        f"{limit[0]} memory limit of container '{container.name}' in {_at(limit[1])}: the OOM "
-                        "killer ends the container before PM2 restarts the worker",
-                        identity=f"{service.name}/{app.identity}/max_memory_restart",
-                        value=f"{app.get('max_memory_restart')}x{instances}/{limit[0]}",
-                        related=[Related(limit[1], f"memory limit {limit[0]}")],
-                    )
+            if restart * instances >= limit_bytes:
+                times = f" × {instances} instances" if instances > 1 else ""
+                yield ctx.finding(
+                    app.loc("max_memory_restart"),
+                    f"PM2 app '{app.name}' restarts at {app.get('max_memory_restart')}{times}, not below the "
+                    f"{limit[0]} memory limit of container '{container.name}' in {_at(limit[1])}: the OOM "
+                    "killer ends the container before PM2 restarts the worker",
+                    identity=f"{service.name}/{app.identity}/max_memory_restart",
+                    value=f"{app.get('max_memory_restart')}x{instances}/{limit[0]}",
+                    related=[Related(limit[1], f"memory limit {limit[0]}")],
+                )
 
 
 def _prestop_seconds(container: Container) -> float:

@@ -321,32 +321,24 @@ def run_as_non_root(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check("K012")
-def no_privilege_escalation(ctx: CheckContext) -> Iterator[Finding]:
+def _security_flag(ctx: CheckContext, key: str, wanted: bool) -> Iterator[Finding]:
+    """Containers whose own securityContext does not set `key` to `wanted` (pods cannot set these)."""
     for container in _all_containers(ctx):
         _, own = _security(container)
-        if own.get("allowPrivilegeEscalation") is not False:
+        if own.get(key) is not wanted:
             yield _container_finding(
-                ctx,
-                container,
-                container.key_loc("securityContext", "allowPrivilegeEscalation"),
-                "allowPrivilegeEscalation is not false",
-                "allowPrivilegeEscalation",
+                ctx, container, container.key_loc("securityContext", key), f"{key} is not {str(wanted).lower()}", key
             )
+
+
+@check("K012")
+def no_privilege_escalation(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _security_flag(ctx, "allowPrivilegeEscalation", False)
 
 
 @check("K013")
 def read_only_root_filesystem(ctx: CheckContext) -> Iterator[Finding]:
-    for container in _all_containers(ctx):
-        _, own = _security(container)
-        if own.get("readOnlyRootFilesystem") is not True:
-            yield _container_finding(
-                ctx,
-                container,
-                container.key_loc("securityContext", "readOnlyRootFilesystem"),
-                "readOnlyRootFilesystem is not true",
-                "readOnlyRootFilesystem",
-            )
+    yield from _security_flag(ctx, "readOnlyRootFilesystem", True)
 
 
 def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
