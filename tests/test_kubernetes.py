@@ -205,3 +205,15 @@ def test_positions_through_anchors_merge_keys_and_lists() -> None:
     assert obj.loc(*containers, 1, "resources", "limits", "memory").line == 13  # inherited: at the anchor
     assert obj.loc(*containers, 1, "resources", "requests", "memory").line == 17
     assert obj.key_loc(*containers, 1, "lifecycle").line == 14  # absent: the container's first line
+
+
+@pytest.mark.parametrize("alias", ["", "b: &x 1\nc: *x\n"])
+def test_nesting_limit_is_the_same_with_and_without_aliases(alias: str) -> None:
+    from relcheck.parsers.yaml import MAX_DEPTH, documents
+
+    within = alias + "a: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1) + "\n"
+    beyond = alias + "a: " + "[" * MAX_DEPTH + "1" + "]" * MAX_DEPTH + "\n"
+    assert documents(within)[1] == []
+    [problem] = documents(beyond)[1]
+    line = alias.count("\n") + 1
+    assert (problem.code, problem.line, problem.column) == ("E002", line, 3 + MAX_DEPTH + 1)

@@ -29,24 +29,67 @@ class YamlError(Exception):
 
 
 @functools.lru_cache(maxsize=1)
-def _yaml():
-    """One loader for the process: building a YAML() costs more than composing a small manifest."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.resolver import VersionedResolver
+def _loader_class():
+    """A loader that is ruamel's C parser and composer and nothing else.
 
-    class FixedVersionResolver(VersionedResolver):
-        # ruamel looks the YAML version up for every scalar, through an AttributeError the C parser
-        # always raises; the version is fixed for a loader, so answer directly.
-        @property
-        def processing_version(self):
-            return self._loader_version or (1, 2)
-
+    `YAML().compose_all` builds a new loader class per call and resolves every scalar through
+    Python properties; composing a small manifest costs less than that set-up. Here the class is
+    built once and plain scalars resolve through a cache of the YAML 1.2 core schema's rules.
+    Returns None without the C extension.
+    """
     try:
-        loader = YAML(typ="safe", pure=False)
-    except Exception:  # pragma: no cover - without the C extension
-        loader = YAML(typ="safe", pure=True)
-    loader.Resolver = FixedVersionResolver
-    return loader
+        from ruamel.yaml.cyaml import CParser
+    except ImportError:  # pragma: no cover - without the C extension
+        return None
+    from ruamel.yaml.nodes import ScalarNode, SequenceNode
+    from ruamel.yaml.resolver import implicit_resolvers
+    from ruamel.yaml.tag import Tag
+
+    by_first: dict[str | None, list] = {}
+    for versions, tag, regexp, first in implicit_resolvers:
+        if (1, 2) in versions:
+            for character in first or [None]:
+                by_first.setdefault(character, []).append((Tag(suffix=tag), regexp))
+    str_tag = Tag(suffix="tag:yaml.org,2002:str")
+    seq_tag = Tag(suffix="tag:yaml.org,2002:seq")
+    map_tag = Tag(suffix="tag:yaml.org,2002:map")
+
+    @functools.lru_cache(maxsize=8192)
+    def plain_tag(value: str):
+        for tag, regexp in by_first.get(value[:1], []) + by_first.get(None, []):
+            if regexp.match(value):
+                return tag
+        return str_tag
+
+    class Loader(CParser):
+        def resolve(self, kind, value, implicit):
+            if kind is ScalarNode:
+                return plain_tag(value) if implicit[0] else str_tag
+            return seq_tag if kind is SequenceNode else map_tag
+
+        def descend_resolver(self, *_):  # path resolvers are not used
+            pass
+
+        def ascend_resolver(self, *_):
+            pass
+
+    return Loader
+
+
+def _compose(text: str) -> list[Any]:
+    loader_class = _loader_class()
+    if loader_class is None:  # pragma: no cover - without the C extension
+        from ruamel.yaml import YAML
+
+        return list(YAML(typ="safe", pure=True).compose_all(text))
+    loader = loader_class(text)
+    try:
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+        return nodes
+    finally:
+        loader.dispose()
 
 
 def compose_all(text: str) -> list[Any]:
@@ -54,7 +97,7 @@ def compose_all(text: str) -> list[Any]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return list(_yaml().compose_all(text))
+        return _compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -118,15 +161,59 @@ def _tag(node) -> str | None:
     return ctag.suffix if ctag.handle is None else str(ctag)
 
 
+def _as_int(value: str) -> Any:
+    try:
+        text = value.replace("_", "")
+        if text.startswith(("0x", "-0x", "+0x")):
+            return int(text, 16)
+        if text.startswith(("0o", "-0o", "+0o")):
+            return int(text, 8)
+        return int(text, 10)
+    except ValueError:
+        return value
+
+
+def _as_float(value: str) -> Any:
+    try:
+        return float(value.replace("_", ""))
+    except ValueError:
+        return value
+
+
+def _as_bool(value: str) -> bool:
+    return value.lower() in ("true", "yes", "on", "y")
+
+
+_CORE = "tag:yaml.org,2002:"
+# Scalar conversions by tag; any other tag (custom, timestamp, binary) keeps the text.
+_SCALAR_CONVERSIONS = {"str": None, "null": lambda value: None, "bool": _as_bool, "int": _as_int, "float": _as_float}
+_BY_TAG = {f"{_CORE}{name}": convert for name, convert in _SCALAR_CONVERSIONS.items()}
+
+
+def _scalar(node) -> Any:
+    tag = _tag(node) or ""
+    if tag in _BY_TAG:
+        convert = _BY_TAG[tag]
+    else:  # short or unusual spellings of the same tags (`!!int`)
+        convert = next((c for name, c in _SCALAR_CONVERSIONS.items() if tag.endswith(f":{name}")), None)
+    return node.value if convert is None else convert(node.value)
+
+
 class _Converter:
-    def __init__(self, positions: Positions | None) -> None:
+    """Nodes to plain values, recording where each key path's value (and key) was written."""
+
+    def __init__(self, positions: Positions | None, max_depth: int) -> None:
         self.positions = positions
+        self.max_depth = max_depth
 
     def convert(self, node, path: tuple, explicit: bool = True) -> Any:
         positions = self.positions
         if positions is not None and (explicit or path not in positions.marks):
             mark = node.start_mark
             positions.marks[path] = (mark.line + 1, mark.column + 1)
+        if len(path) > self.max_depth:
+            line, column = _mark(node)
+            raise YamlError(f"YAML nested deeper than {self.max_depth} levels; not checked", line, column, "E002")
         kind = node.id
         if kind == "scalar":
             return _scalar(node)
@@ -151,14 +238,15 @@ class _Converter:
                 merges.extend(value_node.value if value_node.id == "sequence" else [value_node])
                 continue
             key = _scalar(key_node)
+            key_path = (*path, key)
             if key in result:
-                first = positions.key_marks.get((*path, key)) if positions is not None else None
+                first = positions.key_marks.get(key_path) if positions is not None else None
                 where = f" (first at line {first[0]})" if first else ""
                 raise YamlError(f"duplicate key '{key}'{where}", *_mark(key_node))
-            if positions is not None and (explicit or (*path, key) not in positions.key_marks):
+            if positions is not None and (explicit or key_path not in positions.key_marks):
                 mark = key_node.start_mark
-                positions.key_marks[(*path, key)] = (mark.line + 1, mark.column + 1)
-            result[key] = self.convert(value_node, (*path, key), explicit)
+                positions.key_marks[key_path] = (mark.line + 1, mark.column + 1)
+            result[key] = self.convert(value_node, key_path, explicit)
         # Merge keys (`<<: *defaults`): explicit keys win, earlier merged mappings win over later ones.
         for source in merges:
             if source.id != "mapping":
@@ -168,41 +256,23 @@ class _Converter:
         return result
 
 
-def _scalar(node) -> Any:
-    tag = _tag(node) or ""
-    if tag.endswith(":str"):
-        return node.value
-    value = node.value
-    if tag.endswith(":null"):
-        return None
-    if tag.endswith(":bool"):
-        return value.lower() in ("true", "yes", "on", "y")
-    if tag.endswith(":int"):
-        try:
-            text = value.replace("_", "")
-            if text.startswith(("0x", "-0x", "+0x")):
-                return int(text, 16)
-            if text.startswith(("0o", "-0o", "+0o")):
-                return int(text, 8)
-            return int(text, 10)
-        except ValueError:
-            return value
-    if tag.endswith(":float"):
-        try:
-            return float(value.replace("_", ""))
-        except ValueError:
-            return value
-    return value
-
-
 def to_python(
-    node, positions: Positions | None = None, max_nodes: int | None = None, max_depth: int = MAX_DEPTH
+    node,
+    positions: Positions | None = None,
+    max_nodes: int | None = None,
+    max_depth: int = MAX_DEPTH,
+    aliases: bool = True,
 ) -> Any:
-    """Plain Python values (dicts, lists, scalars); positions, when given, are filled per key path."""
+    """Plain Python values (dicts, lists, scalars); positions, when given, are filled per key path.
+
+    `aliases=False` says the text has no `*`, so no node can appear twice: the expansion check
+    is skipped and nesting is bounded during the conversion instead.
+    """
     if node is None:
         return None
-    check_expansion(node, max_depth, max_nodes)
-    return _Converter(positions).convert(node, ())
+    if aliases or max_nodes is not None:
+        check_expansion(node, max_depth, max_nodes)
+    return _Converter(positions, max_depth).convert(node, ())
 
 
 def documents(text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParseProblem]]:
@@ -218,7 +288,7 @@ def documents(text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParsePr
             continue
         positions = Positions({}, {})
         try:
-            found.append((node, to_python(node, positions), positions))
+            found.append((node, to_python(node, positions, aliases="*" in text), positions))
         except YamlError as exc:
             problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
     return found, problems
