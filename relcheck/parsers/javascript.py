@@ -20,20 +20,45 @@ MAX_DEPTH = 100
 
 
 @functools.lru_cache(maxsize=4)
-def _parser(dialect: str):
-    from tree_sitter import Language, Parser
+def language(dialect: str):
+    """The grammar for a dialect, loaded once per process."""
+    from tree_sitter import Language
 
     if dialect == "typescript":
         import tree_sitter_typescript as grammar
 
-        return Parser(Language(grammar.language_typescript()))
+        return Language(grammar.language_typescript())
     if dialect == "tsx":
         import tree_sitter_typescript as grammar
 
-        return Parser(Language(grammar.language_tsx()))
+        return Language(grammar.language_tsx())
     import tree_sitter_javascript as grammar
 
-    return Parser(Language(grammar.language()))
+    return Language(grammar.language())
+
+
+@functools.lru_cache(maxsize=4)
+def _parser(dialect: str):
+    from tree_sitter import Parser
+
+    return Parser(language(dialect))
+
+
+@functools.lru_cache(maxsize=16)
+def node_query(dialect: str, node_types: tuple[str, ...]):
+    """A query capturing every node of the given types, so a tree is searched in C, not walked
+    node by node in Python."""
+    from tree_sitter import Query
+
+    return Query(language(dialect), "[" + " ".join(f"({t})" for t in node_types) + "] @node")
+
+
+def nodes_of_types(tree, dialect: str, node_types: tuple[str, ...]) -> list:
+    """The tree's nodes of these types, in document order (outer before inner)."""
+    from tree_sitter import QueryCursor
+
+    found = QueryCursor(node_query(dialect, node_types)).captures(tree.root_node).get("node", [])
+    return sorted(found, key=lambda node: (node.start_byte, -node.end_byte))
 
 
 def dialect_for(path: str) -> str:

@@ -16,7 +16,16 @@ from relcheck.artifacts.app import (
     timeout_ms,
 )
 from relcheck.model import Location, ParseProblem
-from relcheck.parsers.javascript import Converter, parse, point, string_value, text_of, top_level_consts
+from relcheck.parsers.javascript import (
+    Converter,
+    dialect_for,
+    nodes_of_types,
+    parse,
+    point,
+    string_value,
+    text_of,
+    top_level_consts,
+)
 from relcheck.values import UNKNOWN, JsObject
 
 PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection")
@@ -49,7 +58,7 @@ def collect(path: str, text: str, facts: AppFacts) -> ParseProblem | None:
     tree, problem = parse(path, text)
     if tree is None:
         return problem
-    _Walker(path, tree.root_node, facts).walk()
+    _Walker(path, tree.root_node, facts).visit(nodes_of_types(tree, dialect_for(path), _HANDLED_TYPES))
     return problem
 
 
@@ -66,16 +75,10 @@ class _Walker:
     def evidence(self, node, detail: str) -> Evidence:
         return Evidence(self.location(node), detail)
 
-    def walk(self) -> None:
-        stack = [self.root]
-        seen = 0
-        while stack and seen < MAX_NODES:
-            node = stack.pop()
-            seen += 1
-            handler = getattr(self, f"on_{node.type}", None)
-            if handler is not None:
-                handler(node)
-            stack.extend(reversed(node.named_children))
+    def visit(self, nodes: list) -> None:
+        """Each node with a handler, in document order (the tree is searched in C)."""
+        for node in nodes[:MAX_NODES]:
+            getattr(self, f"on_{node.type}")(node)
 
     # -- imports ------------------------------------------------------------------------------
     def on_import_statement(self, node) -> None:
@@ -311,6 +314,10 @@ class _Walker:
             self.facts.retry_helpers.append(self.evidence(node, f"{name}()"))
         elif BREAKER_NAME.search(name):
             self.facts.circuit_breakers.append(self.evidence(node, f"{name}()"))
+
+
+# The node types the walker has an on_<type> handler for.
+_HANDLED_TYPES = tuple(sorted(name[3:] for name in vars(_Walker) if name.startswith("on_")))
 
 
 def _arguments(node) -> list:
