@@ -154,6 +154,7 @@ def scan(
     """Scan a service repository and report findings."""
     from relcheck.discovery import scan_root
     from relcheck.engine import scan as run_scan
+    from relcheck.gcpause import long_lived_model
     from relcheck.selectors import split_names
 
     targets = _report_targets(formats, outputs)
@@ -182,13 +183,14 @@ def scan(
         "show_suppressed": show_suppressed,
         "quiet": quiet,
     }
-    for report_format, output in targets:
-        if report_format is ReportFormat.text and output is None:
-            from relcheck.reporters.text import render as render_text
+    with long_lived_model():
+        for report_format, output in targets:
+            if report_format is ReportFormat.text and output is None:
+                from relcheck.reporters.text import render as render_text
 
-            render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed, quiet=quiet)
-        else:
-            _emit(_render(result, report_format, options), output)
+                render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed, quiet=quiet)
+            else:
+                _emit(_render(result, report_format, options), output)
     _exit_for(result, fail_on, settings)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from relcheck.config import Config
 from relcheck.discovery import Discovery, Kind, SourceFile, discover, stdin_file
+from relcheck.gcpause import long_lived_model
 from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, Suppression, raised_at
 from relcheck.project import Project, build_project
 from relcheck.registry import ENGINE_CODES
@@ -121,7 +122,21 @@ def scan(
     ruleset: RuleSet | None = None,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
-    ruleset = ruleset or builtin()
+    with long_lived_model():
+        return _scan(paths, config, select, ignore, today, stdin_text, baseline, jobs, ruleset or builtin())
+
+
+def _scan(
+    paths: Sequence[Path],
+    config: Config,
+    select: Sequence[str] | None,
+    ignore: Sequence[str],
+    today: _dt.date | None,
+    stdin_text: str | None,
+    baseline: set[str] | None,
+    jobs: int,
+    ruleset: RuleSet,
+) -> ScanResult:
     rules = ruleset.rules
     by_code = {r.code: r for r in rules}
     discovery = discover(paths, config.exclude) if paths else Discovery(Path.cwd(), [], [])
