@@ -10,6 +10,14 @@ from relcheck.model import Location
 from relcheck.positions import Positioned, Positions
 
 
+@dataclass(frozen=True)
+class Expression:
+    """What the rules need of one rule's `expr`, worked out once when the rule file is parsed."""
+
+    error: str | None = None  # the parser's message when it is not valid PromQL
+    metric_names: tuple[str, ...] = ()  # the metrics it selects, in order, each once
+
+
 @dataclass
 class RuleSource(Positioned):
     """One set of rule groups: a rule file, or the spec of a PrometheusRule object."""
@@ -33,6 +41,7 @@ class Rule:
     group: str
     keys: tuple  # ("groups", g, "rules", r)
     data: dict
+    expression: Expression | None = None  # its `expr` as PromQL; None when there is none to parse
 
     @property
     def is_alert(self) -> bool:

@@ -51,16 +51,12 @@ def duration_seconds(text: Any) -> float | None:
 
 @check("A001")
 def promql_valid(ctx: CheckContext) -> Iterator[Finding]:
-    from relcheck.parsers.promql import parse
-
     for source in _sources(ctx):
         for rule in source.rules:
-            expr = rule.get("expr")
-            if not isinstance(expr, (str, int, float)) or isinstance(expr, bool):
-                continue
-            _, error = parse(expr)
+            error = rule.expression.error if rule.expression is not None else None
             if error is not None:
-                yield _finding(ctx, rule, rule.loc("expr"), f"expr is not valid PromQL: {error}", "expr", str(expr))
+                expr = str(rule.get("expr"))
+                yield _finding(ctx, rule, rule.loc("expr"), f"expr is not valid PromQL: {error}", "expr", expr)
 
 
 @check("A002")

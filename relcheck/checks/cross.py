@@ -411,30 +411,6 @@ def probe_paths_served(ctx: CheckContext) -> Iterator[Finding]:
                 )
 
 
-def _metric_names(expr: Any) -> list[str]:
-    import promql_parser
-
-    from relcheck.parsers.promql import parse
-
-    tree, _ = parse(expr)
-    if tree is None:
-        return []  # invalid (A001) or too long to parse (E002)
-    names: list[str] = []
-
-    def visit(node) -> bool:
-        if isinstance(node, promql_parser.VectorSelector):
-            name = node.name
-            if not name:
-                matchers = getattr(node.matchers, "matchers", [])
-                name = next((m.value for m in matchers if m.name == "__name__"), None)
-            if name:
-                names.append(name)
-        return True
-
-    promql_parser.walk(tree, visit)
-    return names
-
-
 def _defined(name: str, defined: set[str]) -> bool:
     if name in defined:
         return True
@@ -457,7 +433,7 @@ def alert_metrics_exposed(ctx: CheckContext) -> Iterator[Finding]:
         for rule in rule_source.rules:
             if not rule.is_alert:
                 continue
-            for name in dict.fromkeys(_metric_names(rule.get("expr"))):
+            for name in rule.expression.metric_names if rule.expression is not None else ():
                 if name in EXPORTER_NAMES or name.startswith(EXPORTER_PREFIXES) or ":" in name or name in recorded:
                     continue
                 if not _defined(name, defined):

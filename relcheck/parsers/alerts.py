@@ -5,7 +5,7 @@ from __future__ import annotations
 from relcheck.artifacts.alerts import Rule, RuleSource
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
-from relcheck.parsers.promql import skipped_message, too_large
+from relcheck.parsers.promql import analyse, skipped_message, too_large
 from relcheck.parsers.yaml import documents
 
 
@@ -45,5 +45,5 @@ def _with_rules(source: RuleSource) -> RuleSource:
         name = str(group.get("name") or f"#{g + 1}")
         for r, rule in enumerate(group["rules"]):
             if isinstance(rule, dict):
-                source.rules.append(Rule(source, name, ("groups", g, "rules", r), rule))
+                source.rules.append(Rule(source, name, ("groups", g, "rules", r), rule, analyse(rule.get("expr"))))
     return source

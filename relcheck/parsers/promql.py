@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from relcheck.artifacts.alerts import Expression
+
 MAX_EXPRESSION_CHARS = 8 * 1024
 
 
@@ -30,3 +32,33 @@ def skipped_message(expr: str) -> str:
         f"PromQL expression of {len(expr):,} characters not checked (over {MAX_EXPRESSION_CHARS:,}; a very long "
         "expression can crash the PromQL parser)"
     )
+
+
+def analyse(expr: Any) -> Expression | None:
+    """None for a value that is not an expression (a mapping, a list, a boolean) or one too long
+    to parse (E002 reports it)."""
+    if not isinstance(expr, (str, int, float)) or isinstance(expr, bool) or too_large(expr):
+        return None
+    tree, error = parse(expr)
+    if tree is None:
+        return Expression(error=error)
+    return Expression(metric_names=_metric_names(tree))
+
+
+def _metric_names(tree: Any) -> tuple[str, ...]:
+    import promql_parser
+
+    names: dict[str, None] = {}
+
+    def visit(node) -> bool:
+        if isinstance(node, promql_parser.VectorSelector):
+            name = node.name
+            if not name:
+                matchers = getattr(node.matchers, "matchers", [])
+                name = next((m.value for m in matchers if m.name == "__name__"), None)
+            if name:
+                names[name] = None
+        return True
+
+    promql_parser.walk(tree, visit)
+    return tuple(names)
