@@ -46,9 +46,16 @@ class Service:
     app: AppFacts = field(default_factory=AppFacts)
     evidence_files: set[str] = field(default_factory=set)  # its own files and the shared ones
     repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
+    # The anchor, once asked for: many rules ask, and the service is complete by then.
+    _anchor: tuple[Location | None] | None = field(default=None, init=False, repr=False, compare=False)
 
     def anchor(self) -> Location | None:
         """The file that stands for the service in service-level findings."""
+        if self._anchor is None:
+            self._anchor = (self._find_anchor(),)
+        return self._anchor[0]
+
+    def _find_anchor(self) -> Location | None:
         for candidates in (
             [d.path for d in self.dockerfiles],
             [w.obj.path for w in self.workloads if w.long_running],
@@ -157,7 +164,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.evidence_files = own | set(shared)
         service.shared_rule_sources = shared_sources
         service.repo = project.repo
-        facts = [f for path, f in project.app_facts.items() if path in own]
+        facts = [project.app_facts[path] for path in service.files if path in project.app_facts]
         service.app = merge_facts(facts)
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 

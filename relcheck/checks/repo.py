@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 
 def _missing(ctx: CheckContext, evidence: list[str], message: str, what: str) -> Iterator[Finding]:
     """Per service: evidence in its own folder, or shared at the top of the scan, satisfies it."""
+    present = set(evidence)
     for service in ctx.project.services:
         anchor = service.anchor()
-        if anchor is None or any(service.owns(path) for path in evidence):
+        if anchor is None or not service.evidence_files.isdisjoint(present):
             continue
         yield ctx.finding(anchor, message, identity=f"{service.name}/repo:{what}", value="missing")
 
