@@ -89,21 +89,23 @@ class ServiceChecklist:
 def build(result: ScanResult) -> list[ServiceChecklist]:
     """Findings go to the service that owns their file; those in files no service owns, to every service."""
     owner = {path: service.name for service in result.services for path in service.files}
-    by_service: dict[str, list[Finding]] = {service.name: [] for service in result.services}
-    shared: list[Finding] = []
+    # Per service, then per checklist item, in report order.
+    by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
+    shared: dict[str | None, list[Finding]] = {}
     for finding in result.active():
         name = owner.get(finding.location.path)
-        (by_service[name] if name is not None else shared).append(finding)
-    return [
-        ServiceChecklist(service, _items(service, by_service[service.name] + shared)) for service in result.services
-    ]
+        grouped = by_service[name] if name is not None else shared
+        grouped.setdefault(finding.checklist, []).append(finding)
+    return [ServiceChecklist(service, _items(service, by_service[service.name], shared)) for service in result.services]
 
 
-def _items(service: Service, findings: list[Finding]) -> list[ItemResult]:
+def _items(
+    service: Service, own: dict[str | None, list[Finding]], shared: dict[str | None, list[Finding]]
+) -> list[ItemResult]:
     evidence = _evidence(service)
     results = []
     for item in CHECKLIST_ITEMS:
-        item_findings = [f for f in findings if f.checklist == item]
+        item_findings = own.get(item, []) + shared.get(item, [])
         seen = evidence.get(item, [])
         if item in MANUAL_ITEMS and seen and not item_findings:
             status = "manual"

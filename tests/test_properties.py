@@ -177,3 +177,21 @@ def test_reading_bytes(tmp_path_factory, data: bytes) -> None:
     path.write_bytes(data)
     text, problem = read_text(path)
     assert (text is None) == (problem is not None)
+
+
+SHELL_ALPHABET = list(" \t\r\n\x0b\x0c\x1c\x1f\x85\xa0\u2003'\"\\#$&|;=-ab")
+
+
+@FUZZ
+@given(st.one_of(st.text(), st.text(alphabet=st.sampled_from(SHELL_ALPHABET))))
+def test_shell_words_split_exactly_as_shlex(text: str) -> None:
+    # shell_words skips shlex for plain text; the words must be the same either way.
+    import shlex
+
+    from relcheck.artifacts.dockerfile import shell_words
+
+    try:
+        expected = shlex.split(text, comments=False, posix=True)
+    except ValueError:
+        expected = text.split()
+    assert shell_words(text) == expected

@@ -131,7 +131,15 @@ def command_argv(instruction: Instruction) -> list[str]:
     return shell_words(instruction.text)
 
 
+# Text shlex would treat differently from str.split(): quotes, escapes, whitespace that one of them
+# does not count as whitespace, and anything outside ASCII.
+_NOT_PLAIN_WORDS = re.compile(r"[\'\"\\\x0b\x0c\x1c-\x1f]|[^\x00-\x7f]")
+
+
 def shell_words(text: str) -> list[str]:
+    """A shell line's words as POSIX shlex splits them (most RUN lines need no shlex at all)."""
+    if not _NOT_PLAIN_WORDS.search(text):
+        return text.split()
     try:
         return shlex.split(text, comments=False, posix=True)
     except ValueError:
