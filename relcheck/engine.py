@@ -142,7 +142,11 @@ def _scan(
     discovery = discover(paths, config.exclude) if paths else Discovery(Path.cwd(), [], [])
     if stdin_text is not None:
         discovery.files.append(stdin_file(stdin_text))
-    project, problems = build_project(discovery, config.max_file_size, config.services, jobs)
+    from relcheck.parallel import ParsePool, worker_count
+
+    # Workers start now, while the main process classifies files.
+    with ParsePool(worker_count(jobs, len(discovery.files))) as pool:
+        project, problems = build_project(discovery, config.max_file_size, config.services, jobs, pool)
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     severities = effective_severities(rules, config.severity)
 

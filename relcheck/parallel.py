@@ -1,22 +1,30 @@
 """Parsing files in worker processes (`--jobs N`). Results come back in file order, so reports are
 byte-identical whatever N is. A parser that raises, or a worker that dies, costs one file an E001
-finding, never the scan."""
+finding, never the scan.
+
+The main process helps with files read only by the YAML parser (Kubernetes manifests, settings):
+their parse results are the largest to send back, and the parsers most likely to crash (BuildKit's
+Go parser, tree-sitter, promql-parser) still run only in workers."""
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from relcheck.discovery import SourceFile
+from relcheck.discovery import Kind, SourceFile
 from relcheck.fileparse import ParsedFile, parse_file
+from relcheck.gcpause import long_lived_model
 from relcheck.model import ParseProblem, raised_at
 
 # Below this many files, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 100
-CHUNKS_PER_WORKER = 4
+# Small chunks keep both workers busy to the end and let results arrive while others are parsed.
+MAX_CHUNK = 200
 Task = tuple[SourceFile, bool]  # (file, is a Helm template)
+# Kinds the main process may parse itself: YAML (and .env) only, no other native parser.
+MAIN_PROCESS_KINDS = frozenset({Kind.KUBERNETES, Kind.APP_SETTINGS})
 
 
 def safe_parse(task: Task, max_file_size: int) -> ParsedFile:
@@ -29,7 +37,19 @@ def safe_parse(task: Task, max_file_size: int) -> ParsedFile:
 
 
 def _parse_chunk(chunk: Sequence[Task], max_file_size: int) -> list[ParsedFile]:
-    return [safe_parse(task, max_file_size) for task in chunk]
+    with long_lived_model():
+        return [safe_parse(task, max_file_size) for task in chunk]
+
+
+def _warm_up() -> None:
+    """Load the parser libraries in a worker while the main process is still finding files."""
+    from relcheck.parsers import alerts, dockerfile, kubernetes, pm2, settings, source  # noqa: F401
+    from relcheck.parsers.javascript import _parser
+    from relcheck.parsers.yaml import compose_all
+
+    compose_all("warm: up\n")
+    for dialect in ("javascript", "typescript"):
+        _parser(dialect)
 
 
 def _context():
@@ -44,29 +64,87 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def parse_all(tasks: Sequence[Task], max_file_size: int, jobs: int = 1) -> list[ParsedFile]:
-    jobs = min(jobs, max(1, len(tasks) // MIN_FILES_PER_WORKER))
-    if jobs <= 1:
-        return _parse_chunk(tasks, max_file_size)
-    size = max(1, -(-len(tasks) // (jobs * CHUNKS_PER_WORKER)))
-    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    results: list[list[ParsedFile] | None] = [None] * len(chunks)
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
-            futures = [pool.submit(_parse_chunk, chunk, max_file_size) for chunk in chunks]
+def worker_count(jobs: int, files: int) -> int:
+    """How many workers a scan of this many files gets: none (parse here) when it is small."""
+    workers = min(jobs, files // MIN_FILES_PER_WORKER)
+    return workers if workers > 1 else 0
+
+
+class ParsePool:
+    """Worker processes started as soon as the scan knows it is large enough, so that their start-up
+    (an interpreter, the parser libraries) overlaps classifying the files."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.executor: ProcessPoolExecutor | None = None
+        if workers > 1:
+            try:
+                self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+                for _ in range(workers):
+                    self.executor.submit(_warm_up)
+            except (OSError, BrokenProcessPool):
+                self.close()
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+    def parse_all(self, tasks: Sequence[Task], max_file_size: int) -> list[ParsedFile]:
+        executor = self.executor
+        if executor is None:
+            return _parse_chunk(tasks, max_file_size)
+        chunks = _chunks(tasks, self.workers)
+        results: list[list[ParsedFile] | None] = [None] * len(chunks)
+        futures: list[Future | None] = [None] * len(chunks)
+        try:
+            for index, (_, chunk) in enumerate(chunks):
+                futures[index] = executor.submit(_parse_chunk, chunk, max_file_size)
+            # YAML chunks were queued last: the main process takes them from the back, each one no
+            # worker has started yet, while the workers work from the front.
+            for index in reversed(range(len(chunks))):
+                shared, chunk = chunks[index]
+                future = futures[index]
+                if shared and future is not None and future.cancel():
+                    results[index] = _parse_chunk(chunk, max_file_size)
             for index, future in enumerate(futures):
-                try:
-                    results[index] = future.result()
-                except BrokenProcessPool:
-                    results[index] = None
-    except (BrokenProcessPool, OSError):
-        pass  # workers could not start or died early: what is missing is parsed below
-    if all(result is None for result in results):
-        return _parse_chunk(tasks, max_file_size)  # no worker ever worked: parse here
-    for index, chunk in enumerate(chunks):
-        if results[index] is None:
-            results[index] = [_isolated(task, max_file_size) for task in chunk]
-    return [parsed for chunk_results in results for parsed in chunk_results or []]
+                if results[index] is None and future is not None:
+                    try:
+                        results[index] = future.result()
+                    except BrokenProcessPool:
+                        results[index] = None
+        except (BrokenProcessPool, OSError):
+            pass  # workers could not start or died early: what is missing is parsed below
+        self.close()
+        if all(result is None for result in results):
+            return _parse_chunk(tasks, max_file_size)  # no worker ever worked: parse here
+        parsed: list[ParsedFile] = []
+        for index, (_, chunk) in enumerate(chunks):
+            found = results[index]
+            parsed.extend(found if found is not None else [_isolated(task, max_file_size) for task in chunk])
+        by_path = {result.path: result for result in parsed}
+        return [by_path[task[0].path] for task in tasks]
+
+
+def _chunks(tasks: Sequence[Task], workers: int) -> list[tuple[bool, list[Task]]]:
+    """(may the main process parse it, tasks): files for workers only first, then YAML files."""
+    workers_only = [task for task in tasks if task[0].kind not in MAIN_PROCESS_KINDS]
+    shared = [task for task in tasks if task[0].kind in MAIN_PROCESS_KINDS]
+    size = max(1, min(MAX_CHUNK, -(-len(tasks) // (workers * 4))))
+    return [(False, workers_only[i : i + size]) for i in range(0, len(workers_only), size)] + [
+        (True, shared[i : i + size]) for i in range(0, len(shared), size)
+    ]
+
+
+def parse_all(tasks: Sequence[Task], max_file_size: int, jobs: int = 1) -> list[ParsedFile]:
+    with ParsePool(worker_count(jobs, len(tasks))) as pool:
+        return pool.parse_all(tasks, max_file_size)
 
 
 def _isolated(task: Task, max_file_size: int) -> ParsedFile:

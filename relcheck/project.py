@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from relcheck.artifacts.alerts import RuleSource
 from relcheck.artifacts.app import AppFacts
@@ -16,6 +17,9 @@ from relcheck.discovery import Discovery, Kind, SourceFile, classify
 from relcheck.model import ParseProblem
 from relcheck.positions import Positions
 from relcheck.services import Service
+
+if TYPE_CHECKING:
+    from relcheck.parallel import ParsePool
 
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
 _CHAOS_GROUPS = ("chaos-mesh.org", "litmuschaos.io")
@@ -59,9 +63,14 @@ class Project:
 
 
 def build_project(
-    discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None, jobs: int = 1
+    discovery: Discovery,
+    max_file_size: int,
+    services: dict[str, dict] | None = None,
+    jobs: int = 1,
+    pool: ParsePool | None = None,
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
-    """Parse every file once into the Project; problems become E001/E002 findings."""
+    """Parse every file once into the Project; problems become E001/E002 findings. `pool`, when
+    given, is a set of workers already started for this scan (it is closed after parsing)."""
     from relcheck.fileparse import needs_parsing
     from relcheck.parallel import parse_all
 
@@ -75,7 +84,8 @@ def build_project(
         if needs_parsing(source)
     ]
     objects: list[K8sObject] = []
-    for parsed in parse_all(tasks, max_file_size, jobs):
+    parsed_files = pool.parse_all(tasks, max_file_size) if pool is not None else parse_all(tasks, max_file_size, jobs)
+    for parsed in parsed_files:
         problems.extend((parsed.path, problem) for problem in parsed.problems)
         if parsed.dockerfile is not None:
             project.dockerfiles.append(parsed.dockerfile)
