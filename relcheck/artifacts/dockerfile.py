@@ -6,6 +6,7 @@ import json
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import cached_property
 
 SHELL_SPLIT = re.compile(r"&&|\|\||;|\||\n")
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
@@ -77,10 +78,15 @@ class Dockerfile:
 
     def final_instructions(self) -> list[Instruction]:
         """Instructions that build the final image, through the stages it is based on."""
+        return list(self._final_instructions)
+
+    @cached_property
+    def _final_instructions(self) -> tuple[Instruction, ...]:
+        # Many rules ask; the stages do not change once parsed.
         final = self.final
         if final is None:
-            return []
-        return [ins for stage in final.chain() for ins in stage.instructions]
+            return ()
+        return tuple(ins for stage in final.chain() for ins in stage.instructions)
 
 
 def substitute(text: str, variables: dict[str, str | None]) -> str | None:

@@ -186,17 +186,22 @@ class Workload:
         return labels if isinstance(labels, dict) else {}
 
     def containers(self, include_init: bool = True) -> list[Container]:
+        if include_init:
+            return list(self._all_containers)
+        return [container for container in self._all_containers if not container.init]
+
+    @cached_property
+    def _all_containers(self) -> tuple[Container, ...]:
+        """Init containers, then containers (many rules ask, so they are found once)."""
         found = []
         for key, init in (("initContainers", True), ("containers", False)):
-            if init and not include_init:
-                continue
             items = self.pod_spec.get(key)
             if not isinstance(items, list):
                 continue
             for index, spec in enumerate(items):
                 if isinstance(spec, dict):
                     found.append(Container(self, (*self.pod_spec_keys, key, index), spec, init))
-        return found
+        return tuple(found)
 
     @property
     def replicas(self) -> Any:
