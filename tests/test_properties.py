@@ -195,3 +195,70 @@ def test_shell_words_split_exactly_as_shlex(text: str) -> None:
     except ValueError:
         expected = text.split()
     assert shell_words(text) == expected
+
+
+LABEL_VALUES = st.one_of(
+    st.sampled_from(["a", "b", "1", "True", "None", ""]),
+    st.integers(0, 2),
+    st.booleans(),
+    st.none(),
+    st.lists(st.sampled_from(["a", "1"]), max_size=2),
+)
+LABELS = st.dictionaries(st.sampled_from(["app", "tier", "v"]), LABEL_VALUES, max_size=3)
+
+
+@FUZZ
+@given(st.lists(LABELS, max_size=6), st.lists(st.one_of(LABELS, st.none(), st.just([])), max_size=4))
+def test_selector_index_matches_what_a_full_scan_matches(pod_labels: list, selectors: list) -> None:
+    # KubeIndex tries selectors on the workloads that carry their first label; the result must be
+    # the full scan's, in the same order, for PDB selectors and Service selectors alike.
+    from relcheck.artifacts.kubernetes import K8sObject, KubeIndex, map_selector_matches, selector_matches
+    from relcheck.positions import Positions
+
+    def obj(data: dict) -> K8sObject:
+        return K8sObject("k.yaml", data, Positions({}, {}), (), (1, 1))
+
+    workloads = [
+        obj(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": f"w{i}"},
+                "spec": {"template": {"metadata": {"labels": labels}}},
+            }
+        )
+        for i, labels in enumerate(pod_labels)
+    ]
+    pdbs = [
+        obj(
+            {
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": {"name": f"p{i}"},
+                "spec": {"selector": {"matchLabels": s}},
+            }
+        )
+        for i, s in enumerate(selectors)
+    ]
+    services = [
+        obj({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s{i}"}, "spec": {"selector": s}})
+        for i, s in enumerate(selectors)
+    ]
+    index = KubeIndex.build([*workloads, *pdbs, *services])
+    names = {id(w): w.obj.name for w in index.workloads}
+    for pdb in pdbs:
+        expected = [
+            w.obj.name for w in index.workloads if selector_matches(pdb.get("spec", "selector"), w.template_labels)
+        ]
+        assert [names[id(w)] for w in index.pdb_targets[id(pdb)]] == expected
+    for service in services:
+        selector = service.get("spec", "selector")
+        expected = [
+            w.obj.name
+            for w in index.workloads
+            if isinstance(selector, dict)
+            and selector
+            and w.template_labels
+            and map_selector_matches(selector, w.template_labels)
+        ]
+        assert [names[id(w)] for w in index.service_targets[id(service)]] == expected

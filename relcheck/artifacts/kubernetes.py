@@ -324,9 +324,13 @@ class KubeIndex:
             index.hpa_targets[id(hpa)] = target
             if target is not None:
                 target.hpas.append(hpa)
+        by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
+        no_workloads = _LabelIndex([])
         for pdb in index.pdbs:
             selector = pdb.get("spec", "selector")
-            matched = [w for w in by_namespace.get(pdb.namespace, []) if selector_matches(selector, w.template_labels)]
+            match_labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+            candidates = by_label.get(pdb.namespace, no_workloads).candidates(match_labels)
+            matched = [w for w in candidates if selector_matches(selector, w.template_labels)]
             index.pdb_targets[id(pdb)] = matched
             for workload in matched:
                 workload.pdbs.append(pdb)
@@ -340,7 +344,7 @@ class KubeIndex:
             if isinstance(selector, dict) and selector:
                 matched = [
                     w
-                    for w in by_namespace.get(service.namespace, [])
+                    for w in by_label.get(service.namespace, no_workloads).candidates(selector)
                     if w.template_labels and map_selector_matches(selector, w.template_labels)
                 ]
             index.service_targets[id(service)] = matched
@@ -352,6 +356,39 @@ class KubeIndex:
             ):
                 index.operator_managed.add(id(service))
         return index
+
+
+class _LabelIndex:
+    """One namespace's workloads by template label, so that a selector is tried on the workloads
+    that carry its first label rather than on all of them (a monorepo has thousands)."""
+
+    def __init__(self, workloads: list[Workload]) -> None:
+        self.workloads = workloads
+        self.positions: dict[tuple[Any, Any], list[int]] = {}
+        for position, workload in enumerate(workloads):
+            for key, value in workload.template_labels.items():
+                for probe in _label_probes(value):
+                    self.positions.setdefault((key, probe), []).append(position)
+
+    def candidates(self, wanted: Any) -> list[Workload]:
+        """In order, every workload that could match a selector requiring the pairs in `wanted`
+        (compared as the selectors compare them: as given or as text); callers still match each."""
+        if not isinstance(wanted, dict) or not wanted:
+            return self.workloads
+        key, value = next(iter(wanted.items()))
+        if value is None or str(value) == "None" or not isinstance(key, str):
+            return self.workloads  # a missing label compares equal to these
+        found = {p for probe in _label_probes(value) for p in self.positions.get((key, probe), ())}
+        return [self.workloads[p] for p in sorted(found)]
+
+
+def _label_probes(value: Any) -> tuple:
+    """The keys a label value is filed under: itself (when hashable) and its text."""
+    try:
+        hash(value)
+    except TypeError:
+        return (str(value),)
+    return (value, str(value))
 
 
 def _is_custom(obj: K8sObject) -> bool:
