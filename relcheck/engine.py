@@ -155,20 +155,13 @@ def _scan(
         if problem.code in codes:
             findings.append(_problem_finding(by_code[problem.code], severities[problem.code], path, problem))
     checks = ruleset.checks
-
-    def run_check(code: str) -> list[Finding]:
+    for code in sorted(codes & set(checks)):
         rule = by_code[code]
         context = CheckContext(project, rule, severities[code], effective_params(rule, config))
         try:
-            return list(checks[code](context))
+            findings.extend(checks[code](context))
         except Exception as exc:  # a bug in one rule must not end the scan
-            return [_internal_error(by_code["E001"], project, code, exc, ruleset.origin(code))]
-
-    from relcheck.forkmap import split_map
-
-    shared = worker_count(jobs, len(project.files)) > 1
-    for code_findings in split_map(run_check, sorted(codes & set(checks)), shared):
-        findings.extend(code_findings)
+            findings.append(_internal_error(by_code["E001"], project, code, exc, ruleset.origin(code)))
 
     _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
     for finding in findings:
