@@ -209,11 +209,10 @@ class _IgnoreRules:
             return None
         return self._pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
-    def enter(self, rel_dir: str, abs_dir: Path) -> int:
+    def enter(self, rel_dir: str, abs_dir: Path, has_gitignore: bool) -> int:
         """Add the directory's own .gitignore; returns how many layers to drop on leaving."""
-        gitignore = abs_dir / ".gitignore"
-        if gitignore.is_file():
-            spec = self._load(gitignore)
+        if has_gitignore:
+            spec = self._load(abs_dir / ".gitignore")
             if spec is not None:
                 self.layers.append((f"{rel_dir}/" if rel_dir else "", spec))
                 return 1
@@ -290,15 +289,16 @@ def _walk(
     files: dict[str, SourceFile],
     problems: list[tuple[str, ParseProblem]],
 ) -> None:
-    layers = rules.enter(rel_dir, directory)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
         problems.append((rel_dir or ".", ParseProblem("E001", f"cannot list directory: {exc.strerror or exc}")))
         entries = []
+    gitignore = next((e for e in entries if e.name == ".gitignore"), None)
+    layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
     for entry in entries:
         rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-        abs_path = Path(entry.path)
+        abs_path = directory / entry.name
         try:
             is_link = entry.is_symlink()
             is_dir = entry.is_dir(follow_symlinks=False)
