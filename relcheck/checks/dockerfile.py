@@ -526,7 +526,8 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
         folder = posixpath.dirname(dockerfile.path)
         name = posixpath.basename(dockerfile.path)
         candidates = [posixpath.join(folder, f"{name}.dockerignore"), posixpath.join(folder, ".dockerignore")]
-        found = next((c for c in candidates if (root / c).is_file()), None)
+        # Usually among the scanned files; an excluded one is still looked for on disk.
+        found = next((c for c in candidates if ctx.project.file(c) is not None or (root / c).is_file()), None)
         if found is None:
             yield ctx.finding(
                 Location(dockerfile.path, 1, 1),
@@ -535,7 +536,8 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
                 value="missing",
             )
             continue
-        text, _ = read_text(root / found, 1024 * 1024)
+        scanned = ctx.project.file(found)
+        text, _ = scanned.read(1024 * 1024) if scanned is not None else read_text(root / found, 1024 * 1024)
         patterns = parse_dockerignore(text or "")
         missing = [entry for entry in ("node_modules", ".git") if not excludes_directory(patterns, entry)]
         if missing:
