@@ -170,22 +170,38 @@ def write_service(root: Path, index: int) -> None:
     namespace = f"team-{index % 20:02d}"
     (folder / "Dockerfile").write_text(BAD_DOCKERFILE if broken else GOOD_DOCKERFILE)
     (folder / ".dockerignore").write_text("node_modules\n.git\ndist\n")
-    (folder / "k8s" / "deployment.yaml").write_text(DEPLOYMENT.format(
-        name=name, namespace=namespace, replicas="  replicas: 2\n" if broken else "",
-        unavailable="1" if broken else "0", tag="latest" if broken else "1.4.2",
-        request="512m" if broken else "512Mi", readiness="/health" if broken else "/health/readiness"))
-    (folder / "k8s" / "service.yaml").write_text(SERVICE.format(
-        name=name, namespace=namespace, min_available=1 if broken else 2))
-    (folder / "k8s" / "hpa.yaml").write_text(HPA.format(
-        name=name, namespace=namespace, max_replicas=5 if broken else 10))
-    (folder / "ecosystem.config.js").write_text(ECOSYSTEM.format(
-        name=name, instances="'max'" if broken else 2, heap=900 if broken else 256,
-        kill_timeout=1600 if broken else 30000))
+    (folder / "k8s" / "deployment.yaml").write_text(
+        DEPLOYMENT.format(
+            name=name,
+            namespace=namespace,
+            replicas="  replicas: 2\n" if broken else "",
+            unavailable="1" if broken else "0",
+            tag="latest" if broken else "1.4.2",
+            request="512m" if broken else "512Mi",
+            readiness="/health" if broken else "/health/readiness",
+        )
+    )
+    (folder / "k8s" / "service.yaml").write_text(
+        SERVICE.format(name=name, namespace=namespace, min_available=1 if broken else 2)
+    )
+    (folder / "k8s" / "hpa.yaml").write_text(
+        HPA.format(name=name, namespace=namespace, max_replicas=5 if broken else 10)
+    )
+    (folder / "ecosystem.config.js").write_text(
+        ECOSYSTEM.format(
+            name=name,
+            instances="'max'" if broken else 2,
+            heap=900 if broken else 256,
+            kill_timeout=1600 if broken else 30000,
+        )
+    )
     (folder / "alerts.yaml").write_text(ALERTS.format(name=name, metric=metric, for_="0m" if broken else "5m"))
     (folder / "package.json").write_text(
-        f'{{"name": "{name}", "version": "1.0.{index}", "scripts": {{"start": "node dist/main.js"}}}}\n')
-    (folder / "src" / "main.ts").write_text(MAIN.format(
-        metric=metric, hooks="" if broken else "app.enableShutdownHooks();"))
+        f'{{"name": "{name}", "version": "1.0.{index}", "scripts": {{"start": "node dist/main.js"}}}}\n'
+    )
+    (folder / "src" / "main.ts").write_text(
+        MAIN.format(metric=metric, hooks="" if broken else "app.enableShutdownHooks();")
+    )
 
 
 def generate(count: int, root: Path) -> Path:

@@ -3,6 +3,10 @@
 Whole processes, as CI runs them: wall time (median of the runs), files per second, and the peak
 resident memory of the child (from wait4). When checkov is installed it runs on the same tree with
 `--framework kubernetes dockerfile`, and the ratio is shown.
+
+`--against DIR` also times another checkout of relcheck (say `git worktree add /tmp/before HEAD~5`)
+on the same trees, its runs interleaved with this one's, and shows the ratio: on a shared machine,
+whose speed drifts from minute to minute, that comparison is fairer than two separate tables.
 """
 
 from __future__ import annotations
@@ -26,16 +30,32 @@ def _relcheck() -> list[str]:
     return [found] if found else [sys.executable, "-m", "relcheck"]
 
 
+def _once(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    started = time.perf_counter()
+    # A neutral working directory: `python -m` puts the current one first on sys.path.
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir()
+    )
+    _, _, usage = os.wait4(process.pid, 0)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
 def measure(command: list[str], runs: int) -> tuple[float, float]:
     """(median wall seconds, peak RSS MiB) of `command` run `runs` times."""
-    times, peaks = [], []
+    samples = [_once(command) for _ in range(runs)]
+    return statistics.median(t for t, _ in samples), max(p for _, p in samples)
+
+
+def measure_pair(command: list[str], against: Path, runs: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """`command` with this checkout and with `against`, run alternately: ((median s, peak MiB), (...))."""
+    other_env = {**os.environ, "PYTHONPATH": str(against)}
+    other = [sys.executable, "-m", "relcheck", *command[len(_relcheck()) :]]
+    ours, theirs = [], []
     for _ in range(runs):
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, _, usage = os.wait4(process.pid, 0)
-        times.append(time.perf_counter() - started)
-        peaks.append(usage.ru_maxrss / 1024)
-    return statistics.median(times), max(peaks)
+        ours.append(_once(command))
+        theirs.append(_once(other, other_env))
+    summary = [(statistics.median(t for t, _ in s), max(p for _, p in s)) for s in (ours, theirs)]
+    return summary[0], summary[1]
 
 
 def main() -> None:
@@ -44,26 +64,55 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "relcheck-bench")
+    parser.add_argument("--against", type=Path, help="another checkout of relcheck to time alongside this one")
     options = parser.parse_args()
+    if options.against is not None:
+        compare(options)
+        return
     checkov = shutil.which("checkov")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print("| services | files | jobs | relcheck wall (s) | files/s | peak RSS (MiB) | checkov (s) | ratio |")
     print("|---|---|---|---|---|---|---|---|")
     for size in options.sizes:
-        tree = options.workdir / f"mono{size}"
-        if not (tree / "services").is_dir() or len(list((tree / "services").iterdir())) != size:
-            generate(size, tree)
+        tree = _tree(options.workdir, size)
         files = size * 9 + 2
         checkov_time = None
         if checkov:
-            checkov_time, _ = measure([checkov, "-d", str(tree), "--framework", "kubernetes", "dockerfile",
-                                       "--quiet", "--compact"], 1)
+            checkov_time, _ = measure(
+                [checkov, "-d", str(tree), "--framework", "kubernetes", "dockerfile", "--quiet", "--compact"], 1
+            )
         for jobs in options.jobs:
-            wall, peak = measure([*_relcheck(), "scan", str(tree), "--fail-on", "never", "--jobs", str(jobs)],
-                                 options.runs)
+            wall, peak = measure(
+                [*_relcheck(), "scan", str(tree), "--fail-on", "never", "--jobs", str(jobs)], options.runs
+            )
             ratio = f"{checkov_time / wall:.1f}×" if checkov_time else "–"
             shown = f"{checkov_time:.2f}" if checkov_time else "not installed"
             print(f"| {size} | {files} | {jobs} | {wall:.2f} | {files / wall:.0f} | {peak:.0f} | {shown} | {ratio} |")
+
+
+def compare(options: argparse.Namespace) -> None:
+    against = options.against.resolve()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; runs interleaved")
+    print(
+        f"| services | files | jobs | {against.name} (s) | this checkout (s) | speed-up | peak RSS before → now (MiB) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for size in options.sizes:
+        tree = _tree(options.workdir, size)
+        for jobs in options.jobs:
+            command = [*_relcheck(), "scan", str(tree), "--fail-on", "never", "--jobs", str(jobs)]
+            (now, now_peak), (before, before_peak) = measure_pair(command, against, options.runs)
+            print(
+                f"| {size} | {size * 9 + 2} | {jobs} | {before:.2f} | {now:.2f} | {before / now:.2f}× "
+                f"| {before_peak:.0f} → {now_peak:.0f} |"
+            )
+
+
+def _tree(workdir: Path, size: int) -> Path:
+    tree = workdir / f"mono{size}"
+    if not (tree / "services").is_dir() or len(list((tree / "services").iterdir())) != size:
+        generate(size, tree)
+    return tree
 
 
 if __name__ == "__main__":
