@@ -196,7 +196,7 @@ def _tree(tmp_path: Path, services: int) -> Path:
 
 
 def test_jobs_give_byte_identical_output(tmp_path: Path) -> None:
-    tree = _tree(tmp_path, 30)  # 272 files: enough for two workers
+    tree = _tree(tmp_path, 230)  # 2,072 files: enough for two workers
     for target in (tree, ROOT / "examples" / "legacy-service", ROOT / "examples" / "enterprise-service"):
         one = subprocess.run(
             [*relcheck_command(), "scan", str(target), "-f", "json", "-j", "1"],
@@ -224,7 +224,8 @@ class ExplodingSource(SourceFile):
         return super().read(max_bytes)
 
 
-def test_a_worker_crash_costs_one_file(tmp_path: Path) -> None:
+def test_a_worker_crash_costs_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 100)  # two workers for 240 files
     tasks = []
     for index in range(240):
         name = {7: "raise.Dockerfile", 150: "crash.Dockerfile"}.get(index, f"{index}.Dockerfile")
