@@ -146,7 +146,10 @@ def scan(
         bool, typer.Option("--sarif-suppressions", help="Write suppressed findings into SARIF with `suppressions`.")
     ] = False,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, help="Worker processes for parsing (output is the same for any N).")
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Worker processes for parsing large scans (output is the same for any N)."
+        ),
     ] = 1,
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,

@@ -42,3 +42,13 @@ def test_rules_and_explain_import_no_parser() -> None:
         modules = _modules(*args)
         assert _loaded(modules, "relcheck.checks")  # the statuses come from the real implementations
         assert not [p for p in PARSERS if _loaded(modules, p)], args
+
+
+def test_a_scan_does_not_import_pydantic() -> None:
+    # typer 0.29 validates every option through pydantic: ~0.15 s a run, for a hook on every commit.
+    from pathlib import Path
+
+    legacy = Path(__file__).resolve().parent.parent / "examples" / "legacy-service"
+    modules = _modules("scan", str(legacy), "-q")
+    assert _loaded(modules, "relcheck.checks") and _loaded(modules, "typer")
+    assert not _loaded(modules, "pydantic")
