@@ -53,6 +53,8 @@ def _loader_class():
     str_tag = Tag(suffix="tag:yaml.org,2002:str")
     seq_tag = Tag(suffix="tag:yaml.org,2002:seq")
     map_tag = Tag(suffix="tag:yaml.org,2002:map")
+    for tag in [str_tag, *(tag for resolvers in by_first.values() for tag, _ in resolvers)]:
+        _CANONICAL_TAGS[id(tag)] = (tag.suffix, _conversion(tag.suffix))
 
     @functools.lru_cache(maxsize=8192)
     def plain_tag(value: str):
@@ -190,12 +192,27 @@ _SCALAR_CONVERSIONS = {"str": None, "null": lambda value: None, "bool": _as_bool
 _BY_TAG = {f"{_CORE}{name}": convert for name, convert in _SCALAR_CONVERSIONS.items()}
 
 
-def _scalar(node) -> Any:
-    tag = _tag(node) or ""
+# The loader's own tag objects (they live as long as the process), by id: (tag, conversion).
+_CANONICAL_TAGS: dict[int, tuple[str, Any]] = {}
+
+
+def _conversion(tag: str) -> Any:
     if tag in _BY_TAG:
-        convert = _BY_TAG[tag]
-    else:  # short or unusual spellings of the same tags (`!!int`)
-        convert = next((c for name, c in _SCALAR_CONVERSIONS.items() if tag.endswith(f":{name}")), None)
+        return _BY_TAG[tag]
+    # Short or unusual spellings of the same tags (`!!int`).
+    return next((c for name, c in _SCALAR_CONVERSIONS.items() if tag.endswith(f":{name}")), None)
+
+
+def _tag_and_conversion(node) -> tuple[str, Any]:
+    known = _CANONICAL_TAGS.get(id(node.ctag))
+    if known is not None:
+        return known
+    tag = _tag(node) or ""
+    return tag, _conversion(tag)
+
+
+def _scalar(node) -> Any:
+    convert = _tag_and_conversion(node)[1]
     return node.value if convert is None else convert(node.value)
 
 
@@ -234,10 +251,11 @@ class _Converter:
                 raise YamlError(
                     "a mapping or list used as a key (a template marker such as `{{ ... }}`?)", *_mark(key_node)
                 )
-            if _tag(key_node) == MERGE_TAG:
+            key_tag, key_conversion = _tag_and_conversion(key_node)
+            if key_tag == MERGE_TAG:
                 merges.extend(value_node.value if value_node.id == "sequence" else [value_node])
                 continue
-            key = _scalar(key_node)
+            key = key_node.value if key_conversion is None else key_conversion(key_node.value)
             key_path = (*path, key)
             if key in result:
                 first = positions.key_marks.get(key_path) if positions is not None else None
@@ -246,7 +264,14 @@ class _Converter:
             if positions is not None and (explicit or key_path not in positions.key_marks):
                 mark = key_node.start_mark
                 positions.key_marks[key_path] = (mark.line + 1, mark.column + 1)
-            result[key] = self.convert(value_node, key_path, explicit)
+            if value_node.id == "scalar" and len(key_path) <= self.max_depth:
+                # Most values: what convert() does for a scalar, without the call.
+                if positions is not None and (explicit or key_path not in positions.marks):
+                    mark = value_node.start_mark
+                    positions.marks[key_path] = (mark.line + 1, mark.column + 1)
+                result[key] = _scalar(value_node)
+            else:
+                result[key] = self.convert(value_node, key_path, explicit)
         # Merge keys (`<<: *defaults`): explicit keys win, earlier merged mappings win over later ones.
         for source in merges:
             if source.id != "mapping":
