@@ -146,7 +146,7 @@ def _scan(
 
     # Workers start now, while the main process classifies files.
     with ParsePool(worker_count(jobs, len(discovery.files))) as pool:
-        project, problems = build_project(discovery, config.max_file_size, config.services, jobs, pool)
+        project, problems = build_project(discovery, config.max_file_size, config.services, pool)
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     severities = effective_severities(rules, config.severity)
 

@@ -66,7 +66,6 @@ def build_project(
     discovery: Discovery,
     max_file_size: int,
     services: dict[str, dict] | None = None,
-    jobs: int = 1,
     pool: ParsePool | None = None,
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
     """Parse every file once into the Project; problems become E001/E002 findings. `pool`, when
@@ -84,7 +83,7 @@ def build_project(
         if needs_parsing(source)
     ]
     objects: list[K8sObject] = []
-    parsed_files = pool.parse_all(tasks, max_file_size) if pool is not None else parse_all(tasks, max_file_size, jobs)
+    parsed_files = pool.parse_all(tasks, max_file_size) if pool is not None else parse_all(tasks, max_file_size)
     for parsed in parsed_files:
         problems.extend((parsed.path, problem) for problem in parsed.problems)
         if parsed.dockerfile is not None:
