@@ -110,6 +110,7 @@ def _names_rule(name: str, rule: RuleMeta) -> bool:
     return name.upper() == rule.code or name.lower() == rule.slug
 
 
+@long_lived_model()
 def scan(
     paths: Sequence[Path],
     config: Config,
@@ -122,21 +123,7 @@ def scan(
     ruleset: RuleSet | None = None,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
-    with long_lived_model():
-        return _scan(paths, config, select, ignore, today, stdin_text, baseline, jobs, ruleset or builtin())
-
-
-def _scan(
-    paths: Sequence[Path],
-    config: Config,
-    select: Sequence[str] | None,
-    ignore: Sequence[str],
-    today: _dt.date | None,
-    stdin_text: str | None,
-    baseline: set[str] | None,
-    jobs: int,
-    ruleset: RuleSet,
-) -> ScanResult:
+    ruleset = ruleset or builtin()
     rules = ruleset.rules
     by_code = {r.code: r for r in rules}
     discovery = discover(paths, config.exclude) if paths else Discovery(Path.cwd(), [], [])

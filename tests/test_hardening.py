@@ -256,3 +256,19 @@ def test_a_killed_write_leaves_the_previous_report_intact(tmp_path: Path) -> Non
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
     assert target.read_text() == '{"previous": true}\n'
+
+
+def test_a_scan_raises_the_collector_thresholds_and_restores_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from relcheck import engine
+    from relcheck.gcpause import SCAN_THRESHOLDS
+
+    seen = []
+    real_discover = engine.discover
+    monkeypatch.setattr(
+        engine, "discover", lambda *a, **k: (seen.append(gc.get_threshold()), real_discover(*a, **k))[1]
+    )
+    before = gc.get_threshold()
+    engine.scan([ROOT / "examples" / "legacy-service"], Config())
+    assert seen == [SCAN_THRESHOLDS] and gc.get_threshold() == before
