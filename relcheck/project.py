@@ -63,10 +63,7 @@ class Project:
 
 
 def build_project(
-    discovery: Discovery,
-    max_file_size: int,
-    services: dict[str, dict] | None = None,
-    pool: ParsePool | None = None,
+    discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None, pool: ParsePool | None = None
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
     """Parse every file once into the Project; problems become E001/E002 findings. `pool`, when
     given, is a set of workers already started for this scan (it is closed after parsing)."""

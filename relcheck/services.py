@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, merge_facts
@@ -46,16 +47,14 @@ class Service:
     app: AppFacts = field(default_factory=AppFacts)
     evidence_files: set[str] = field(default_factory=set)  # its own files and the shared ones
     repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
-    # The anchor, once asked for: many rules ask, and the service is complete by then.
-    _anchor: tuple[Location | None] | None = field(default=None, init=False, repr=False, compare=False)
 
     def anchor(self) -> Location | None:
         """The file that stands for the service in service-level findings."""
-        if self._anchor is None:
-            self._anchor = (self._find_anchor(),)
-        return self._anchor[0]
+        return self._anchor
 
-    def _find_anchor(self) -> Location | None:
+    @cached_property
+    def _anchor(self) -> Location | None:
+        # Many rules ask, and the service is complete by then.
         for candidates in (
             [d.path for d in self.dockerfiles],
             [w.obj.path for w in self.workloads if w.long_running],

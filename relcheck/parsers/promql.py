@@ -37,11 +37,11 @@ def skipped_message(expr: str) -> str:
 def analyse(expr: Any) -> Expression | None:
     """None for a value that is not an expression (a mapping, a list, a boolean) or one too long
     to parse (E002 reports it)."""
-    if not isinstance(expr, (str, int, float)) or isinstance(expr, bool) or too_large(expr):
+    if not isinstance(expr, (str, int, float)) or isinstance(expr, bool):
         return None
     tree, error = parse(expr)
     if tree is None:
-        return Expression(error=error)
+        return Expression(error=error) if error is not None else None
     return Expression(metric_names=_metric_names(tree))
 
 

@@ -50,6 +50,7 @@ METRIC_PROVIDERS = frozenset(
 )
 RETRY_NAME = re.compile(r"retry", re.I)
 BREAKER_NAME = re.compile(r"circuit[_-]?breaker", re.I)
+# Handled nodes (calls, imports, declarations...) per file, at most.
 MAX_NODES = 500_000
 
 
