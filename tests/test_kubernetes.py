@@ -217,3 +217,19 @@ def test_nesting_limit_is_the_same_with_and_without_aliases(alias: str) -> None:
     [problem] = documents(beyond)[1]
     line = alias.count("\n") + 1
     assert (problem.code, problem.line, problem.column) == ("E002", line, 3 + MAX_DEPTH + 1)
+
+
+def test_composed_nodes_are_ruamel_nodes_with_every_field() -> None:
+    """The composer's lighter node constructors keep what ruamel's own would give."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from ruamel.yaml.tag import Tag
+
+    from relcheck.parsers.yaml import compose_all
+
+    [root] = compose_all("a: !!int '3'\nb: [x, 'y']\nc: &d {e: 1}\nf: *d\n")
+    assert isinstance(root, MappingNode) and root.merge is None and root.flow_style is False
+    (a_key, a), (_, b), (_, c), (_, f) = root.value
+    assert isinstance(a_key, ScalarNode) and (a_key.tag, a_key.value, a_key.style) == ("tag:yaml.org,2002:str", "a", "")
+    assert isinstance(a.ctag, Tag) and (a.tag, a.value, a.style) == ("tag:yaml.org,2002:int", "3", "'")
+    assert isinstance(b, SequenceNode) and b.flow_style is True and [n.style for n in b.value] == ["", "'"]
+    assert f is c and (c.start_mark.line, c.end_mark.line) == (2, 2) and a.anchor is None and a.comment is None

@@ -7,6 +7,7 @@ milliseconds and ends in a clear error instead of filling memory.
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Any
 
 from relcheck.model import ParseProblem
@@ -41,9 +42,11 @@ def _loader_class():
         from ruamel.yaml.cyaml import CParser
     except ImportError:  # pragma: no cover - without the C extension
         return None
-    from ruamel.yaml.nodes import ScalarNode, SequenceNode
     from ruamel.yaml.resolver import implicit_resolvers
     from ruamel.yaml.tag import Tag
+
+    # The classes the composer passes to resolve() as the node kind.
+    ScalarNode, SequenceNode = _install_lean_nodes()
 
     by_first: dict[str | None, list] = {}
     for versions, tag, regexp, first in implicit_resolvers:
@@ -69,13 +72,76 @@ def _loader_class():
                 return plain_tag(value) if implicit[0] else str_tag
             return seq_tag if kind is SequenceNode else map_tag
 
-        def descend_resolver(self, *_):  # path resolvers are not used
-            pass
-
-        def ascend_resolver(self, *_):
-            pass
+        # Path resolvers are not used. The composer calls these hooks twice per node; C builtins
+        # that accept the same arguments and do nothing cost less than Python functions.
+        descend_resolver = operator.is_  # (parent, index) -> bool, ignored
+        ascend_resolver = tuple  # () -> (), ignored
 
     return Loader
+
+
+def _install_lean_nodes() -> tuple[type, type]:
+    """Have the C composer build nodes through constructors without keyword handling.
+
+    The composer looks its node classes up in its module each time; ruamel's own constructors
+    pass every argument on through two more Python calls, which was a fifth of composing a
+    manifest. The replacements are subclasses with the same slots and values, so any other
+    reader of these nodes sees no difference. Left alone if the module is not as expected.
+    """
+    try:
+        import _ruamel_yaml as composer
+    except ImportError:  # pragma: no cover - the C extension under another name
+        return
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from ruamel.yaml.tag import Tag
+
+    if (composer.ScalarNode, composer.SequenceNode, composer.MappingNode) != (ScalarNode, SequenceNode, MappingNode):
+        return
+
+    def as_tag(tag: Any) -> Any:
+        return tag if tag.__class__ is Tag else Tag(suffix=tag)
+
+    class LeanScalarNode(ScalarNode):
+        __slots__ = ()
+
+        def __init__(self, tag, value, start_mark, end_mark, style=None):
+            self.ctag = as_tag(tag)
+            self.value = value
+            self.start_mark = start_mark
+            self.end_mark = end_mark
+            self.style = style
+            self.comment = None
+            self.anchor = None
+
+    class LeanSequenceNode(SequenceNode):
+        __slots__ = ()
+
+        def __init__(self, tag, value, start_mark, end_mark, flow_style=None):
+            self.ctag = as_tag(tag)
+            self.value = value
+            self.start_mark = start_mark
+            self.end_mark = end_mark
+            self.flow_style = flow_style
+            self.comment = None
+            self.anchor = None
+
+    class LeanMappingNode(MappingNode):
+        __slots__ = ()
+
+        def __init__(self, tag, value, start_mark, end_mark, flow_style=None):
+            self.ctag = as_tag(tag)
+            self.value = value
+            self.start_mark = start_mark
+            self.end_mark = end_mark
+            self.flow_style = flow_style
+            self.comment = None
+            self.anchor = None
+            self.merge = None
+
+    composer.ScalarNode = LeanScalarNode
+    composer.SequenceNode = LeanSequenceNode
+    composer.MappingNode = LeanMappingNode
+    return LeanScalarNode, LeanSequenceNode
 
 
 def _compose(text: str) -> list[Any]:
