@@ -98,14 +98,11 @@ def _install_lean_nodes() -> tuple[type, type]:
     if (composer.ScalarNode, composer.SequenceNode, composer.MappingNode) != (ScalarNode, SequenceNode, MappingNode):
         return
 
-    def as_tag(tag: Any) -> Any:
-        return tag if tag.__class__ is Tag else Tag(suffix=tag)
-
     class LeanScalarNode(ScalarNode):
         __slots__ = ()
 
         def __init__(self, tag, value, start_mark, end_mark, style=None):
-            self.ctag = as_tag(tag)
+            self.ctag = tag if tag.__class__ is Tag else Tag(suffix=tag)
             self.value = value
             self.start_mark = start_mark
             self.end_mark = end_mark
@@ -117,7 +114,7 @@ def _install_lean_nodes() -> tuple[type, type]:
         __slots__ = ()
 
         def __init__(self, tag, value, start_mark, end_mark, flow_style=None):
-            self.ctag = as_tag(tag)
+            self.ctag = tag if tag.__class__ is Tag else Tag(suffix=tag)
             self.value = value
             self.start_mark = start_mark
             self.end_mark = end_mark
@@ -129,7 +126,7 @@ def _install_lean_nodes() -> tuple[type, type]:
         __slots__ = ()
 
         def __init__(self, tag, value, start_mark, end_mark, flow_style=None):
-            self.ctag = as_tag(tag)
+            self.ctag = tag if tag.__class__ is Tag else Tag(suffix=tag)
             self.value = value
             self.start_mark = start_mark
             self.end_mark = end_mark
@@ -311,31 +308,36 @@ class _Converter:
         result: dict = {}
         merges = []
         positions = self.positions
+        marks = positions.marks if positions is not None else None
+        key_marks = positions.key_marks if positions is not None else None
+        scalars_inline = len(path) < self.max_depth
+        canonical = _CANONICAL_TAGS
         for key_node, value_node in node.value:
             if key_node.id != "scalar":
                 # Never in real configuration: usually a template marker such as `{{ .Values.x }}`.
                 raise YamlError(
                     "a mapping or list used as a key (a template marker such as `{{ ... }}`?)", *_mark(key_node)
                 )
-            key_tag, key_conversion = _tag_and_conversion(key_node)
+            key_tag, key_conversion = canonical.get(id(key_node.ctag)) or _tag_and_conversion(key_node)
             if key_tag == MERGE_TAG:
                 merges.extend(value_node.value if value_node.id == "sequence" else [value_node])
                 continue
             key = key_node.value if key_conversion is None else key_conversion(key_node.value)
             key_path = (*path, key)
             if key in result:
-                first = positions.key_marks.get(key_path) if positions is not None else None
+                first = key_marks.get(key_path) if key_marks is not None else None
                 where = f" (first at line {first[0]})" if first else ""
                 raise YamlError(f"duplicate key '{key}'{where}", *_mark(key_node))
-            if positions is not None and (explicit or key_path not in positions.key_marks):
+            if key_marks is not None and (explicit or key_path not in key_marks):
                 mark = key_node.start_mark
-                positions.key_marks[key_path] = (mark.line + 1, mark.column + 1)
-            if value_node.id == "scalar" and len(key_path) <= self.max_depth:
+                key_marks[key_path] = (mark.line + 1, mark.column + 1)
+            if scalars_inline and value_node.id == "scalar":
                 # Most values: what convert() does for a scalar, without the call.
-                if positions is not None and (explicit or key_path not in positions.marks):
+                if marks is not None and (explicit or key_path not in marks):
                     mark = value_node.start_mark
-                    positions.marks[key_path] = (mark.line + 1, mark.column + 1)
-                result[key] = _scalar(value_node)
+                    marks[key_path] = (mark.line + 1, mark.column + 1)
+                convert = (canonical.get(id(value_node.ctag)) or _tag_and_conversion(value_node))[1]
+                result[key] = value_node.value if convert is None else convert(value_node.value)
             else:
                 result[key] = self.convert(value_node, key_path, explicit)
         # Merge keys (`<<: *defaults`): explicit keys win, earlier merged mappings win over later ones.
