@@ -179,6 +179,52 @@ def test_reading_bytes(tmp_path_factory, data: bytes) -> None:
     assert (text is None) == (problem is not None)
 
 
+# Every kind of PromQL node, nested in each other, with metric names in several places.
+PROMQL_PIECES = [
+    "a_total",
+    'b{job="x"}',
+    '{__name__="c_seconds", le="1"}',
+    "rate(d[5m])",
+    "sum by (job) (e)",
+    "topk(scalar(f), g)",
+    'count_values("v", h)',
+    "-i",
+    "(j)",
+    "k[1h:5m] offset 1m",
+    "l @ 100",
+    "histogram_quantile(0.9, sum(rate(m_bucket[5m])) by (le))",
+    "n / on(job) group_left o",
+    "absent_over_time(p[10m])",
+    "1",
+    '"s"',
+]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(PROMQL_PIECES), min_size=1, max_size=4), st.sampled_from([" + ", " or ", " > "]))
+def test_metric_names_match_promql_parsers_own_walk(pieces: list[str], operator: str) -> None:
+    import promql_parser
+
+    from relcheck.parsers.promql import _metric_names
+
+    expression = operator.join(f"({piece})" for piece in pieces)
+    try:
+        tree = promql_parser.parse(expression)
+    except ValueError:
+        return  # such as a string on one side of an arithmetic operator
+    walked: dict[str, None] = {}
+
+    def visit(node) -> bool:
+        if isinstance(node, promql_parser.VectorSelector):
+            name = node.name or next((m.value for m in node.matchers.matchers if m.name == "__name__"), None)
+            if name:
+                walked[name] = None
+        return True
+
+    promql_parser.walk(tree, visit)
+    assert _metric_names(tree) == tuple(walked)
+
+
 SHELL_ALPHABET = list(" \t\r\n\x0b\x0c\x1c\x1f\x85\xa0\u2003'\"\\#$&|;=-ab")
 
 
