@@ -213,6 +213,29 @@ def test_jobs_give_byte_identical_output(tmp_path: Path) -> None:
         assert one.stdout and one.stdout == two.stdout and two.stderr == ""
 
 
+def test_floor_benchmark_times_every_parser_library(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, 3)
+    shown = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "floor.py"), str(tree), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stderr
+    rows = dict(
+        (cell.strip() for cell in line.strip("|").split("|"))
+        for line in shown.stdout.splitlines()
+        if line.startswith("| ") and "---" not in line
+    )
+    counts = {name.split("(")[-1].rstrip(")") for name in rows if "(" in name}
+    assert counts == {"12 files", "3 files", "6 JS/TS files", "6 expressions"}  # 3 services: 9 manifests + 3 rule files
+    parts = [
+        float(value) for name, value in rows.items() if name not in ("part", "**floor before relcheck's own work**")
+    ]
+    assert len(parts) == 6 and all(value >= 0 for value in parts)
+    assert float(rows["**floor before relcheck's own work**"].strip("* ")) == pytest.approx(sum(parts), abs=0.011)
+
+
 class ExplodingSource(SourceFile):
     """A file whose reading raises (a parser bug) or kills its process (a native crash)."""
 
