@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -282,8 +282,13 @@ def scan_root(paths: Sequence[Path]) -> Path:
     return Path(os.path.commonpath([str(d) for d in dirs]))
 
 
-def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Discovery:
-    """Files under `paths` (already resolved and known to exist), classified by name."""
+def discover(
+    paths: Sequence[Path], exclude: Sequence[str] = (), milestone: tuple[int, Callable[[], None]] | None = None
+) -> Discovery:
+    """Files under `paths` (already resolved and known to exist), classified by name.
+
+    `milestone` is (a number of files, a function): the function is called once, as soon as the
+    walk has found that many files (a large scan can start its workers before the walk ends)."""
     root = scan_root(paths)
     rules = _IgnoreRules(root, exclude)
     files: dict[str, SourceFile] = {}
@@ -291,7 +296,7 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Discovery:
     for path in paths:
         if path.is_dir():
             rel_dir = path.relative_to(root).as_posix() if path != root else ""
-            _walk(path, rel_dir, root, rules, files, problems)
+            _walk(path, rel_dir, root, rules, files, problems, milestone)
         else:
             rel = path.relative_to(root).as_posix()
             files[rel] = SourceFile(rel, path, kind_by_name(rel) or Kind.OTHER)
@@ -305,6 +310,7 @@ def _walk(
     rules: _IgnoreRules,
     files: dict[str, SourceFile],
     problems: list[tuple[str, ParseProblem]],
+    milestone: tuple[int, Callable[[], None]] | None = None,
 ) -> None:
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -324,7 +330,7 @@ def _walk(
         if is_dir:
             if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
                 continue
-            _walk(abs_path, rel, root, rules, files, problems)
+            _walk(abs_path, rel, root, rules, files, problems, milestone)
             continue
         if rules.ignored(rel, False):
             continue
@@ -337,6 +343,8 @@ def _walk(
                     problems.append((rel, problem))
                 continue
         files[rel] = SourceFile(rel, abs_path, named_kind or Kind.OTHER)
+        if milestone is not None and len(files) == milestone[0]:
+            milestone[1]()
     rules.leave(layers)
 
 

@@ -126,14 +126,27 @@ def scan(
     ruleset = ruleset or builtin()
     rules = ruleset.rules
     by_code = {r.code: r for r in rules}
-    discovery = discover(paths, config.exclude) if paths else Discovery(Path.cwd(), [], [])
-    if stdin_text is not None:
-        discovery.files.append(stdin_file(stdin_text))
-    from relcheck.parallel import ParsePool, worker_count
+    from relcheck.parallel import MIN_FILES_PER_WORKER, ParsePool, worker_count
 
-    # Workers start now, while the main process classifies files.
-    with ParsePool(worker_count(jobs, len(discovery.files))) as pool:
-        project, problems = build_project(discovery, config.max_file_size, config.services, pool)
+    # Workers start while the main process still finds and classifies files: as soon as the walk
+    # has found enough files for all of them, else once it knows how many it found.
+    pools: list[ParsePool] = []
+
+    def start_all_workers() -> None:
+        if not pools:
+            pools.append(ParsePool(jobs, background=True))
+
+    milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 else None
+    try:
+        discovery = discover(paths, config.exclude, milestone) if paths else Discovery(Path.cwd(), [], [])
+        if stdin_text is not None:
+            discovery.files.append(stdin_file(stdin_text))
+        if not pools:
+            pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
+        project, problems = build_project(discovery, config.max_file_size, config.services, pools[0])
+    finally:
+        for pool in pools:
+            pool.close()
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     severities = effective_severities(rules, config.severity)
 

@@ -9,6 +9,7 @@ Go parser, tree-sitter, promql-parser) still run only in workers."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -73,18 +74,35 @@ def worker_count(jobs: int, files: int) -> int:
 
 class ParsePool:
     """Worker processes started as soon as the scan knows it is large enough, so that their start-up
-    (an interpreter, the parser libraries) overlaps classifying the files."""
+    (an interpreter, the parser libraries) overlaps finding and classifying the files.
 
-    def __init__(self, workers: int) -> None:
+    With `background=True` the start itself (launching the fork server, a tenth of a second of
+    waiting) happens in a thread, and the main process goes on meanwhile.
+    """
+
+    def __init__(self, workers: int, background: bool = False) -> None:
         self.workers = workers
         self.executor: ProcessPoolExecutor | None = None
+        self._starting: threading.Thread | None = None
         if workers > 1:
-            try:
-                self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
-                for _ in range(workers):
-                    self.executor.submit(_warm_up)
-            except (OSError, BrokenProcessPool):
-                self.close()
+            if background:
+                self._starting = threading.Thread(target=self._start, name="relcheck-pool-start", daemon=True)
+                self._starting.start()
+            else:
+                self._start()
+
+    def _start(self) -> None:
+        try:
+            self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            for _ in range(self.workers):
+                self.executor.submit(_warm_up)
+        except (OSError, BrokenProcessPool):
+            self._shutdown()
+
+    def _ready(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
 
     def __enter__(self) -> ParsePool:
         return self
@@ -93,11 +111,16 @@ class ParsePool:
         self.close()
 
     def close(self) -> None:
+        self._ready()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
 
     def parse_all(self, tasks: Sequence[Task], max_file_size: int) -> list[ParsedFile]:
+        self._ready()
         executor = self.executor
         if executor is None:
             return _parse_chunk(tasks, max_file_size)

@@ -133,3 +133,23 @@ def test_scan_of_a_single_file_uses_its_folder_as_root(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM node:latest\n")
     result = scan([tmp_path / "Dockerfile"], Config(), select=["D009"])
     assert [(f.location.path, f.code) for f in result.findings] == [("Dockerfile", "D009")]
+
+
+@pytest.mark.parametrize(("threshold", "calls"), [(3, 1), (5, 1), (6, 0)])
+def test_milestone_is_called_once_as_soon_as_the_walk_has_found_that_many_files(
+    tmp_path: Path, threshold: int, calls: int
+) -> None:
+    for name in ("1.yaml", "a/2.yaml", "a/3.yaml", "b/4.yaml", "b/c/5.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x: 1\n")
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "skipped.yaml").write_text("x: 1\n")
+    (tmp_path / "zz").mkdir()
+
+    def reached() -> None:
+        # Written into a folder the walk has not entered yet: found only if called mid-walk.
+        (tmp_path / "zz" / f"late{len(list((tmp_path / 'zz').iterdir()))}.yaml").write_text("x: 1\n")
+
+    result = discover([tmp_path], [], (threshold, reached))
+    late = [f.path for f in result.files if f.path.startswith("zz/")]
+    assert len(result.files) == 5 + calls and late == [f"zz/late{i}.yaml" for i in range(calls)]
