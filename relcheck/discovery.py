@@ -70,7 +70,7 @@ class SourceFile:
     """A file of the scan. `path` is relative to the scan root and `/`-separated."""
 
     path: str
-    abs_path: Path
+    abs_path: str | Path  # a plain string from the walk: cheaper to build and to send to workers
     kind: str = Kind.OTHER
     _text: str | None = field(default=None, repr=False)
     _problem: ParseProblem | None = field(default=None, repr=False)
@@ -95,7 +95,7 @@ class Discovery:
     problems: list[tuple[str, ParseProblem]]  # (relative path, problem) for entries not scanned
 
 
-def read_text(path: Path, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, ParseProblem | None]:
+def read_text(path: str | Path, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, ParseProblem | None]:
     """Bytes to text: UTF-8 (BOM allowed) or UTF-16 with a BOM; never raises."""
     try:
         info = os.stat(path)
@@ -121,7 +121,7 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str |
         return None, _decode_problem(data, exc.start, "UTF-8")
 
 
-def _read_bytes(path: Path, limit: int) -> bytes:
+def _read_bytes(path: str | Path, limit: int) -> bytes:
     """Up to `limit` bytes, through the OS directly: a buffered file object costs more than
     reading a small file (and a scan reads thousands)."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
@@ -321,7 +321,6 @@ def _walk(
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
     for entry in entries:
         rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-        abs_path = directory / entry.name
         try:
             is_link = entry.is_symlink()
             is_dir = entry.is_dir(follow_symlinks=False)
@@ -330,19 +329,19 @@ def _walk(
         if is_dir:
             if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
                 continue
-            _walk(abs_path, rel, root, rules, files, problems, milestone)
+            _walk(directory / entry.name, rel, root, rules, files, problems, milestone)
             continue
         if rules.ignored(rel, False):
             continue
         named_kind = kind_by_name(rel)
         relevant = named_kind is None or named_kind != Kind.OTHER
         if is_link:
-            problem = _symlink_problem(abs_path, root)
+            problem = _symlink_problem(Path(entry.path), root)
             if problem is not None:
                 if relevant:
                     problems.append((rel, problem))
                 continue
-        files[rel] = SourceFile(rel, abs_path, named_kind or Kind.OTHER)
+        files[rel] = SourceFile(rel, entry.path, named_kind or Kind.OTHER)
         if milestone is not None and len(files) == milestone[0]:
             milestone[1]()
     rules.leave(layers)
