@@ -93,6 +93,10 @@ class Discovery:
     root: Path
     files: list[SourceFile]
     problems: list[tuple[str, ParseProblem]]  # (relative path, problem) for entries not scanned
+    # Folders whose listing was read, and the files listed there but not scanned (ignored, or
+    # symlinks not followed): whether a file exists in such a folder needs no look at the disk.
+    listed_dirs: set[str] = field(default_factory=set)
+    unscanned: set[str] = field(default_factory=set)
 
 
 def read_text(path: str | Path, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, ParseProblem | None]:
@@ -293,14 +297,16 @@ def discover(
     rules = _IgnoreRules(root, exclude)
     files: dict[str, SourceFile] = {}
     problems: list[tuple[str, ParseProblem]] = []
+    found = Discovery(root=root, files=[], problems=problems)
     for path in paths:
         if path.is_dir():
             rel_dir = path.relative_to(root).as_posix() if path != root else ""
-            _walk(path, rel_dir, root, rules, files, problems, milestone)
+            _walk(path, rel_dir, root, rules, files, problems, found, milestone)
         else:
             rel = path.relative_to(root).as_posix()
             files[rel] = SourceFile(rel, path, kind_by_name(rel) or Kind.OTHER)
-    return Discovery(root=root, files=[files[key] for key in sorted(files)], problems=problems)
+    found.files = [files[key] for key in sorted(files)]
+    return found
 
 
 def _walk(
@@ -310,10 +316,12 @@ def _walk(
     rules: _IgnoreRules,
     files: dict[str, SourceFile],
     problems: list[tuple[str, ParseProblem]],
+    listing: Discovery,
     milestone: tuple[int, Callable[[], None]] | None = None,
 ) -> None:
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        listing.listed_dirs.add(rel_dir)
     except OSError as exc:
         problems.append((rel_dir or ".", ParseProblem("E001", f"cannot list directory: {exc.strerror or exc}")))
         entries = []
@@ -325,19 +333,22 @@ def _walk(
             is_link = entry.is_symlink()
             is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
+            listing.unscanned.add(rel)  # unknown: looked up on disk when asked
             continue
         if is_dir:
             if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
                 continue
-            _walk(directory / entry.name, rel, root, rules, files, problems, milestone)
+            _walk(directory / entry.name, rel, root, rules, files, problems, listing, milestone)
             continue
         if rules.ignored(rel, False):
+            listing.unscanned.add(rel)
             continue
         named_kind = kind_by_name(rel)
         relevant = named_kind is None or named_kind != Kind.OTHER
         if is_link:
             problem = _symlink_problem(Path(entry.path), root)
             if problem is not None:
+                listing.unscanned.add(rel)
                 if relevant:
                     problems.append((rel, problem))
                 continue

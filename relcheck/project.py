@@ -53,10 +53,23 @@ class Project:
     settings_positions: dict[str, Positions] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
+    # From the walk: folders it listed and the files it saw there but did not scan.
+    listed_dirs: set[str] = field(default_factory=set, repr=False)
+    unscanned: set[str] = field(default_factory=set, repr=False)
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._by_path = {f.path: f for f in self.files}
+
+    def exists(self, path: str) -> bool:
+        """Whether a regular file is at `path` (relative to the root), scanned or not. The disk is
+        asked only about files the walk did not list or did not scan."""
+        if path in self._by_path:
+            return True
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        if folder in self.listed_dirs and path not in self.unscanned:
+            return False
+        return (self.root / path).is_file()
 
     def file(self, path: str) -> SourceFile | None:
         return self._by_path.get(path)
@@ -72,7 +85,9 @@ def build_project(
 
     problems = list(discovery.problems)
     problems.extend(classify(discovery.files, max_file_size))
-    project = Project(root=discovery.root, files=discovery.files)
+    project = Project(
+        root=discovery.root, files=discovery.files, listed_dirs=discovery.listed_dirs, unscanned=discovery.unscanned
+    )
     charts = _chart_dirs(discovery.files)
     tasks = [
         (source, source.kind == Kind.KUBERNETES and _in_chart_templates(source.path, charts))

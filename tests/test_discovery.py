@@ -153,3 +153,42 @@ def test_milestone_is_called_once_as_soon_as_the_walk_has_found_that_many_files(
     result = discover([tmp_path], [], (threshold, reached))
     late = [f.path for f in result.files if f.path.startswith("zz/")]
     assert len(result.files) == 5 + calls and late == [f"zz/late{i}.yaml" for i in range(calls)]
+
+
+@pytest.mark.parametrize(
+    ("layout", "paths", "exclude", "expected"),
+    [
+        # Scanned: found among the files.
+        ({"svc/.dockerignore": "node_modules\n.git\n"}, ["."], [], []),
+        # Excluded by .gitignore or by config: the walk listed it, so it still counts.
+        (
+            {"svc/.dockerignore": "node_modules\n", ".gitignore": ".dockerignore\n"},
+            ["."],
+            [],
+            [("svc/.dockerignore", ".git")],
+        ),
+        (
+            {"svc/Dockerfile.dockerignore": ".git\n", "svc/.dockerignore": "node_modules\n.git\n"},
+            ["."],
+            ["*.dockerignore"],
+            [("svc/Dockerfile.dockerignore", "node_modules")],
+        ),
+        # Absent from a listed folder: missing, without asking the disk.
+        ({}, ["."], [], [("svc/Dockerfile", "missing")]),
+        # Only the Dockerfile given: its folder was not walked, so the disk is asked.
+        ({"svc/.dockerignore": ".git\n"}, ["svc/Dockerfile"], [], [("svc/.dockerignore", "node_modules")]),
+        ({}, ["svc/Dockerfile"], [], [("svc/Dockerfile", "missing")]),
+    ],
+)
+def test_dockerignore_is_found_whether_scanned_excluded_or_outside_the_walk(
+    tmp_path: Path, layout: dict[str, str], paths: list[str], exclude: list[str], expected: list[tuple[str, str]]
+) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text("FROM node:20-alpine\nUSER node\n")
+    for name, text in layout.items():
+        (tmp_path / name).write_text(text)
+    prefix = "" if paths == ["."] else "svc/"
+    result = scan([tmp_path / p if p != "." else tmp_path for p in paths], Config(exclude=exclude), select=["D012"])
+    assert [
+        (prefix + f.location.path, f.value.replace("node_modules,.git", "both")) for f in result.findings
+    ] == expected

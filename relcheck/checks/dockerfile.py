@@ -526,8 +526,8 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
         folder = posixpath.dirname(dockerfile.path)
         name = posixpath.basename(dockerfile.path)
         candidates = [posixpath.join(folder, f"{name}.dockerignore"), posixpath.join(folder, ".dockerignore")]
-        # Usually among the scanned files; an excluded one is still looked for on disk.
-        found = next((c for c in candidates if ctx.project.file(c) is not None or (root / c).is_file()), None)
+        # Usually among the scanned files; one the scan excludes still counts (the walk saw it).
+        found = next((c for c in candidates if ctx.project.exists(c)), None)
         if found is None:
             yield ctx.finding(
                 Location(dockerfile.path, 1, 1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,7 +33,9 @@ def parse_dockerignore(text: str) -> list[IgnorePattern]:
     return patterns
 
 
+@functools.lru_cache(maxsize=1024)
 def _translate(pattern: str) -> re.Pattern[str]:
+    # Cached: a monorepo's .dockerignore files mostly repeat the same few patterns.
     out = []
     i = 0
     while i < len(pattern):
