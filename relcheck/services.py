@@ -47,6 +47,8 @@ class Service:
     app: AppFacts = field(default_factory=AppFacts)
     evidence_files: set[str] = field(default_factory=set)  # its own files and the shared ones
     repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
+    # Facts that rules derive from the service and share (computed on first use, once per scan).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def anchor(self) -> Location | None:
         """The file that stands for the service in service-level findings."""

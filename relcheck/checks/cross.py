@@ -4,7 +4,7 @@ names the other file and line; JSON carries that place in `related`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,8 +55,20 @@ class Heap:
     source: str
 
 
-def _main_containers(service: Service) -> Iterator[Container]:
+def _derived(service: Service, name: str, compute: Callable[[Service], Any]) -> Any:
+    """A fact about the service that several X rules need, computed once per scan."""
+    if name not in service.derived:
+        service.derived[name] = compute(service)
+    return service.derived[name]
+
+
+def _main_containers(service: Service) -> tuple[Container, ...]:
     """Per long-running workload: the container running the service's image, else its first container."""
+    return _derived(service, "main_containers", _find_main_containers)
+
+
+def _find_main_containers(service: Service) -> tuple[Container, ...]:
+    chosen: list[Container] = []
     for workload in service.workloads:
         if not workload.long_running:
             continue
@@ -66,8 +78,8 @@ def _main_containers(service: Service) -> Iterator[Container]:
             for c in containers
             if isinstance(c.get("image"), str) and image_reference(c.get("image"))[0].rsplit("/", 1)[-1] == service.name
         ]
-        chosen = named[:1] or containers[:1]
-        yield from chosen
+        chosen.extend(named[:1] or containers[:1])
+    return tuple(chosen)
 
 
 def _memory_limit(container: Container) -> tuple[Any, Location] | None:
@@ -79,6 +91,11 @@ def _memory_limit(container: Container) -> tuple[Any, Location] | None:
 
 
 def _pm2_runs(service: Service) -> bool:
+    """Whether PM2 starts the service: it has PM2 apps and its image runs pm2 (or it has no image)."""
+    return _derived(service, "pm2_runs", _find_pm2_runs)
+
+
+def _find_pm2_runs(service: Service) -> bool:
     if not service.pm2_apps:
         return False
     if not service.dockerfiles:
