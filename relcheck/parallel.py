@@ -8,6 +8,7 @@ Go parser, tree-sitter, promql-parser) still run only in workers."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 from collections.abc import Sequence
@@ -96,8 +97,11 @@ class ParsePool:
             self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
             for _ in range(self.workers):
                 self.executor.submit(_warm_up)
-        except (OSError, BrokenProcessPool):
-            self._shutdown()
+        except Exception:  # workers could not start (in a thread, nothing else would see it): parse here
+            executor, self.executor = self.executor, None
+            if executor is not None:
+                with contextlib.suppress(Exception):
+                    executor.shutdown(wait=False, cancel_futures=True)
 
     def _ready(self) -> None:
         if self._starting is not None:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -295,3 +296,21 @@ def test_a_scan_raises_the_collector_thresholds_and_restores_them(monkeypatch: p
     before = gc.get_threshold()
     engine.scan([ROOT / "examples" / "legacy-service"], Config())
     assert seen == [SCAN_THRESHOLDS] and gc.get_threshold() == before
+
+
+def test_workers_that_cannot_start_leave_the_scan_to_the_main_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    tree = _tree(tmp_path, 3)
+    expected = [(f.code, f.location.path, f.location.line) for f in scan([tree], Config(), jobs=1).findings]
+
+    def refuse(*_: object, **__: object) -> None:
+        raise RuntimeError("no processes here")
+
+    escaped: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook_args: escaped.append(hook_args.exc_value))
+    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 5)  # the walk reaches 10 files early
+    monkeypatch.setattr("relcheck.parallel.ProcessPoolExecutor", refuse)
+    found = [(f.code, f.location.path, f.location.line) for f in scan([tree], Config(), jobs=2).findings]
+    assert found == expected and len(found) > 10
+    assert escaped == [] and capfd.readouterr().err == ""  # nothing escaped the thread that tried
