@@ -233,3 +233,17 @@ def test_composed_nodes_are_ruamel_nodes_with_every_field() -> None:
     assert isinstance(a.ctag, Tag) and (a.tag, a.value, a.style) == ("tag:yaml.org,2002:int", "3", "'")
     assert isinstance(b, SequenceNode) and b.flow_style is True and [n.style for n in b.value] == ["", "'"]
     assert f is c and (c.start_mark.line, c.end_mark.line) == (2, 2) and a.anchor is None and a.comment is None
+
+
+def test_a_second_loader_keeps_resolving_with_the_composers_node_classes() -> None:
+    """Building the loader again (a cleared cache) must not lose track of the lean node classes."""
+    from relcheck.parsers import yaml as yaml_parser
+
+    before = yaml_parser.compose_all("a: 1\nb: [x]\n")
+    yaml_parser._loader_class.cache_clear()
+    try:
+        [root] = yaml_parser.compose_all("a: 1\nb: [x]\n")
+    finally:
+        yaml_parser._loader_class.cache_clear()
+    assert [(k.value, v.tag) for k, v in root.value] == [(k.value, v.tag) for k, v in before[0].value]
+    assert [(k.value, v.tag) for k, v in root.value] == [("a", "tag:yaml.org,2002:int"), ("b", "tag:yaml.org,2002:seq")]

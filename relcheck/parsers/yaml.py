@@ -86,17 +86,18 @@ def _install_lean_nodes() -> tuple[type, type]:
     The composer looks its node classes up in its module each time; ruamel's own constructors
     pass every argument on through two more Python calls, which was a fifth of composing a
     manifest. The replacements are subclasses with the same slots and values, so any other
-    reader of these nodes sees no difference. Left alone if the module is not as expected.
+    reader of these nodes sees no difference. Left alone if the module is not as expected (or
+    already done). Returns the scalar and sequence classes the composer uses.
     """
-    try:
-        import _ruamel_yaml as composer
-    except ImportError:  # pragma: no cover - the C extension under another name
-        return
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
     from ruamel.yaml.tag import Tag
 
+    try:
+        import _ruamel_yaml as composer
+    except ImportError:  # pragma: no cover - the C extension under another name
+        return ScalarNode, SequenceNode
     if (composer.ScalarNode, composer.SequenceNode, composer.MappingNode) != (ScalarNode, SequenceNode, MappingNode):
-        return
+        return composer.ScalarNode, composer.SequenceNode
 
     class LeanScalarNode(ScalarNode):
         __slots__ = ()
