@@ -87,6 +87,16 @@ class SourceFile:
             self._read = True
         return self._text, self._problem
 
+    def reading(self) -> tuple[str | None, ParseProblem | None] | None:
+        """What read() gave, if it has been called (a worker process sends it back with its results)."""
+        return (self._text, self._problem) if self._read else None
+
+    def remember(self, reading: tuple[str | None, ParseProblem | None]) -> None:
+        """Keep what another process read, so that this one need not read the file again."""
+        if not self._read:
+            self._text, self._problem = reading
+            self._read = True
+
 
 @dataclass
 class Discovery:

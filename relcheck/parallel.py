@@ -44,6 +44,24 @@ def _parse_chunk(chunk: Sequence[Task], max_file_size: int) -> list[ParsedFile]:
         return [safe_parse(task, max_file_size) for task in chunk]
 
 
+Reading = tuple[str | None, ParseProblem | None]
+
+
+def _parse_chunk_in_worker(chunk: Sequence[Task], max_file_size: int) -> list[tuple[ParsedFile, Reading | None]]:
+    """Parse results with each file's text: the main process needs the texts again afterwards
+    (repository evidence, suppression comments, finding ends), and sending them costs less than
+    reading the files a second time."""
+    with long_lived_model():
+        return [(safe_parse(task, max_file_size), task[0].reading()) for task in chunk]
+
+
+def _adopt(chunk: Sequence[Task], shipped: list[tuple[ParsedFile, Reading | None]]) -> list[ParsedFile]:
+    for (source, _), (_, reading) in zip(chunk, shipped, strict=True):
+        if reading is not None:
+            source.remember(reading)
+    return [parsed for parsed, _ in shipped]
+
+
 def _warm_up() -> None:
     """Load the parser libraries in a worker while the main process is still finding files."""
     from relcheck.parsers import alerts, dockerfile, kubernetes, pm2, settings, source  # noqa: F401
@@ -133,7 +151,7 @@ class ParsePool:
         futures: list[Future | None] = [None] * len(chunks)
         try:
             for index, (_, chunk) in enumerate(chunks):
-                futures[index] = executor.submit(_parse_chunk, chunk, max_file_size)
+                futures[index] = executor.submit(_parse_chunk_in_worker, chunk, max_file_size)
             # YAML chunks were queued last: the main process takes them from the back, each one no
             # worker has started yet, while the workers work from the front.
             for index in reversed(range(len(chunks))):
@@ -144,7 +162,7 @@ class ParsePool:
             for index, future in enumerate(futures):
                 if results[index] is None and future is not None:
                     try:
-                        results[index] = future.result()
+                        results[index] = _adopt(chunks[index][1], future.result())
                     except BrokenProcessPool:
                         results[index] = None
         except (BrokenProcessPool, OSError):

@@ -314,3 +314,17 @@ def test_workers_that_cannot_start_leave_the_scan_to_the_main_process(
     found = [(f.code, f.location.path, f.location.line) for f in scan([tree], Config(), jobs=2).findings]
     assert found == expected and len(found) > 10
     assert escaped == [] and capfd.readouterr().err == ""  # nothing escaped the thread that tried
+
+
+def test_texts_read_by_workers_come_back_with_their_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 100)  # two workers for 240 files
+    tasks = []
+    for index in range(240):
+        path = tmp_path / f"{index}.Dockerfile"
+        path.write_text(f"FROM node:20-alpine\nUSER node\nLABEL n={index}\n")
+        tasks.append((SourceFile(path.name, str(path), Kind.DOCKERFILE), False))
+    results = parse_all(tasks, 5 * 2**20, jobs=2)
+    assert [r.dockerfile.stages[0].instructions[-1].args for r in results] == [("n", str(i)) for i in range(240)]
+    for source, _ in tasks:
+        source.abs_path = str(tmp_path / "gone")  # reading again now would fail
+        assert source.read() == ((tmp_path / source.path).read_text(), None)
