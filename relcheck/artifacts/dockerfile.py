@@ -112,12 +112,13 @@ def substitute(text: str, variables: dict[str, str | None]) -> str | None:
 
 def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
     """ENV/ARG key-value pairs. BuildKit hands ENV over as flat (key, value) pairs, ARG as `K=V` words."""
-    args = list(instruction.args)
-    if instruction.keyword == "ENV":
+    keyword = instruction.keyword
+    if keyword == "ENV":
+        args = instruction.args
         return [(key, _unquote(value)) for key, value in zip(args[0::2], args[1::2], strict=False)]
-    if instruction.keyword == "ARG":
+    if keyword == "ARG":
         pairs = []
-        for arg in args:
+        for arg in instruction.args:
             key, sep, value = arg.partition("=")
             pairs.append((key, _unquote(value) if sep else ""))
         return pairs

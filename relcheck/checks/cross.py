@@ -333,15 +333,18 @@ def _app_ports(ctx: CheckContext, service: Service, container: Container) -> dic
         add(service.app.env["PORT"], service.app.env_locations["PORT"])
     for dockerfile in service.dockerfiles:
         for instruction in dockerfile.final_instructions():
+            keyword = instruction.keyword
+            if keyword not in ("ENV", "EXPOSE", "HEALTHCHECK"):
+                continue
             where = Location(dockerfile.path, instruction.line, 1)
-            if instruction.keyword == "ENV":
+            if keyword == "ENV":
                 for key, value in env_pairs(instruction):
                     if key == "PORT":
                         add(value, where)
-            elif instruction.keyword == "EXPOSE":
+            elif keyword == "EXPOSE":
                 for arg in instruction.args:
                     add(arg, where)
-            elif instruction.keyword == "HEALTHCHECK":
+            else:
                 for match in LOCAL_PORT.finditer(instruction.original):
                     add(match.group(1), where)
     return ports

@@ -387,9 +387,9 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
         pending: list[tuple[Instruction, str]] = []
         for instruction in instructions:
             if instruction.keyword == "ENV":
-                variables = _variables_before(dockerfile, instruction)
                 for key, value in env_pairs(instruction):
                     if key == "NODE_ENV":
+                        variables = _variables_before(dockerfile, instruction)
                         node_env_production = substitute(value, variables) == "production"
             if instruction.keyword != "RUN":
                 continue

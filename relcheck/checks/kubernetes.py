@@ -788,9 +788,9 @@ def resource_quantity_valid(ctx: CheckContext) -> Iterator[Finding]:
                 if raw is None:
                     continue
                 value = parse_quantity(raw)
-                where = container.loc("resources", section, name)
                 what = f"resources.{section}.{name}"
                 if value is None:
+                    where = container.loc("resources", section, name)
                     yield _container_finding(
                         ctx, container, where, f"{what} {raw!r} is not a valid quantity", what, str(raw)
                     )
@@ -799,12 +799,13 @@ def resource_quantity_valid(ctx: CheckContext) -> Iterator[Finding]:
                         detail = f"{format_bytes(value)}: `m` means thousandths; did you mean {str(raw)[:-1]}Mi?"
                     else:
                         detail = f"{format_bytes(value)}, below the {ctx.params['min_memory']} floor (min_memory)"
+                    where = container.loc("resources", section, name)
                     yield _container_finding(ctx, container, where, f"{what} {raw} is {detail}", what, str(raw))
                 elif name == "cpu" and value > max_cores:
                     yield _container_finding(
                         ctx,
                         container,
-                        where,
+                        container.loc("resources", section, name),
                         f"{what} {raw} asks for {value.normalize():f} cores, more than {max_cores:f} "
                         f"(max_cpu_cores); did you mean {raw}m?",
                         what,
