@@ -167,15 +167,15 @@ def _collect(service: Service) -> Iterator[tuple[str, Location, str]]:
 def _dockerfile_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
     for dockerfile in service.dockerfiles:
         for instruction in dockerfile.final_instructions():
-            where = Location(dockerfile.path, instruction.line, 1)
-            if instruction.keyword == "USER":
-                yield "container-hardening", where, f"USER {instruction.text}"
-            elif instruction.keyword == "HEALTHCHECK" and instruction.text.upper() != "NONE":
-                yield "health-checks", where, "HEALTHCHECK"
-            elif instruction.keyword == "ENTRYPOINT" and any(
+            keyword = instruction.keyword
+            if keyword == "USER":
+                yield "container-hardening", Location(dockerfile.path, instruction.line, 1), f"USER {instruction.text}"
+            elif keyword == "HEALTHCHECK" and instruction.text.upper() != "NONE":
+                yield "health-checks", Location(dockerfile.path, instruction.line, 1), "HEALTHCHECK"
+            elif keyword == "ENTRYPOINT" and any(
                 init in instruction.text for init in ("dumb-init", "tini", "docker-init")
             ):
-                yield "graceful-shutdown", where, "init process"
+                yield "graceful-shutdown", Location(dockerfile.path, instruction.line, 1), "init process"
 
 
 def _kubernetes_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
