@@ -78,8 +78,9 @@ class _Walker:
 
     def visit(self, nodes: list) -> None:
         """Each node with a handler, in document order (the tree is searched in C)."""
+        handlers = {name: getattr(self, f"on_{name}") for name in _HANDLED_TYPES}
         for node in nodes[:MAX_NODES]:
-            getattr(self, f"on_{node.type}")(node)
+            handlers[node.type](node)
 
     # -- imports ------------------------------------------------------------------------------
     def on_import_statement(self, node) -> None:
@@ -91,17 +92,28 @@ class _Walker:
     # -- calls --------------------------------------------------------------------------------
     def on_call_expression(self, node) -> None:
         function = node.child_by_field_name("function")
-        arguments = _arguments(node)
         if function is None:
             return
         callee = "".join(text_of(function).split())
+        method = callee.rsplit(".", 1)[-1]
+        target = callee.rsplit(".", 1)[0] if "." in callee else ""
+        # Most calls are none of the ones below: their arguments are not looked at.
+        wanted = (
+            callee == "require"
+            or (target == "process" and method in LISTENER_METHODS)
+            or method == "enableShutdownHooks"
+            or (method in ROUTE_METHODS and target and "." not in target)
+            or callee in MONGO_CALLS
+            or callee in REDIS_CALLS
+            or callee in METRIC_PROVIDERS
+            or method in METRIC_PROVIDERS
+        )
+        arguments = _arguments(node) if wanted else []
         if callee == "require" and arguments:
             name = string_value(arguments[0])
             if name:
                 self.facts.modules.setdefault(name, []).append(self.evidence(node, f"require('{name}')"))
             return
-        method = callee.rsplit(".", 1)[-1]
-        target = callee.rsplit(".", 1)[0] if "." in callee else ""
         if target == "process" and method in LISTENER_METHODS and arguments:
             event = string_value(arguments[0])
             if event in PROCESS_EVENTS:
