@@ -99,6 +99,8 @@ def _install_lean_nodes() -> tuple[type, type]:
     if (composer.ScalarNode, composer.SequenceNode, composer.MappingNode) != (ScalarNode, SequenceNode, MappingNode):
         return composer.ScalarNode, composer.SequenceNode
 
+    # Written out rather than shared with collection_init: one more call per scalar would give
+    # back a good part of what this saves.
     class LeanScalarNode(ScalarNode):
         __slots__ = ()
 
@@ -111,29 +113,24 @@ def _install_lean_nodes() -> tuple[type, type]:
             self.comment = None
             self.anchor = None
 
+    def collection_init(node, tag, value, start_mark, end_mark, flow_style=None):
+        node.ctag = tag if tag.__class__ is Tag else Tag(suffix=tag)
+        node.value = value
+        node.start_mark = start_mark
+        node.end_mark = end_mark
+        node.flow_style = flow_style
+        node.comment = None
+        node.anchor = None
+
     class LeanSequenceNode(SequenceNode):
         __slots__ = ()
-
-        def __init__(self, tag, value, start_mark, end_mark, flow_style=None):
-            self.ctag = tag if tag.__class__ is Tag else Tag(suffix=tag)
-            self.value = value
-            self.start_mark = start_mark
-            self.end_mark = end_mark
-            self.flow_style = flow_style
-            self.comment = None
-            self.anchor = None
+        __init__ = collection_init
 
     class LeanMappingNode(MappingNode):
         __slots__ = ()
 
         def __init__(self, tag, value, start_mark, end_mark, flow_style=None):
-            self.ctag = tag if tag.__class__ is Tag else Tag(suffix=tag)
-            self.value = value
-            self.start_mark = start_mark
-            self.end_mark = end_mark
-            self.flow_style = flow_style
-            self.comment = None
-            self.anchor = None
+            collection_init(self, tag, value, start_mark, end_mark, flow_style)
             self.merge = None
 
     composer.ScalarNode = LeanScalarNode
