@@ -45,7 +45,9 @@ class Service:
     rule_sources: list[RuleSource] = field(default_factory=list)
     shared_rule_sources: list[RuleSource] = field(default_factory=list)
     app: AppFacts = field(default_factory=AppFacts)
-    evidence_files: set[str] = field(default_factory=set)  # its own files and the shared ones
+    # Files that count as its evidence: its own, and those no service owns (one set for all services).
+    own_files: frozenset[str] = frozenset()
+    shared_files: frozenset[str] = frozenset()
     repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
     # Facts that rules derive from the service and share (computed on first use, once per scan).
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -68,7 +70,10 @@ class Service:
         return None
 
     def owns(self, path: str) -> bool:
-        return path in self.evidence_files
+        return path in self.own_files or path in self.shared_files
+
+    def owns_any(self, paths: set[str]) -> bool:
+        return not (self.own_files.isdisjoint(paths) and self.shared_files.isdisjoint(paths))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,9 +165,10 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     shared_sources = [s for s in project.rule_sources if owner(s.path) is None]
 
     result = [s for s in services.values() if s.files or s.workloads]
+    shared_files = frozenset(shared)  # shared by every service, not copied into each
     for service in result:
-        own = set(service.files)
-        service.evidence_files = own | set(shared)
+        service.own_files = frozenset(service.files)
+        service.shared_files = shared_files
         service.shared_rule_sources = shared_sources
         service.repo = project.repo
         facts = [project.app_facts[path] for path in service.files if path in project.app_facts]

@@ -110,3 +110,22 @@ def test_config_names_services_explicitly(tmp_path: Path) -> None:
         ("src/billing/main.ts", "warning"),
         ("src/search/main.ts", "error"),
     ]
+
+
+def test_files_no_service_owns_are_shared_evidence_held_once(tmp_path: Path) -> None:
+    """Every service sees the shared files (a top-level runbook satisfies R001 for all), through one
+    set: copying it into each service made large monorepos quadratic in time and memory."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text("FROM node:20-alpine\nUSER node\n")
+    (tmp_path / "a" / "RUNBOOK.md").write_text("# a\n")
+    (tmp_path / "docs").mkdir()
+    for index in range(50):
+        (tmp_path / "docs" / f"page-{index}.md").write_text("x\n")
+    result = scan([tmp_path], Config(), select=["R001"])
+    a, b = result.services
+    assert a.shared_files is b.shared_files and "docs/page-7.md" in a.shared_files
+    assert a.owns("a/RUNBOOK.md") and not b.owns("a/RUNBOOK.md") and b.owns("docs/page-7.md")
+    assert [(f.code, f.location.path) for f in result.findings] == [("R001", "b/Dockerfile")]
+    (tmp_path / "RUNBOOK.md").write_text("# everyone\n")
+    assert [f.code for f in scan([tmp_path], Config(), select=["R001"]).findings] == []

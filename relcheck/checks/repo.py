@@ -17,7 +17,7 @@ def _missing(ctx: CheckContext, evidence: list[str], message: str, what: str) ->
     present = set(evidence)
     for service in ctx.project.services:
         anchor = service.anchor()
-        if anchor is None or not service.evidence_files.isdisjoint(present):
+        if anchor is None or service.owns_any(present):
             continue
         yield ctx.finding(anchor, message, identity=f"{service.name}/repo:{what}", value="missing")
 
