@@ -88,7 +88,7 @@ class ServiceChecklist:
 
 def build(result: ScanResult) -> list[ServiceChecklist]:
     """Findings go to the service that owns their file; those in files no service owns, to every service."""
-    owner = {path: service.name for service in result.services for path in service.files}
+    owner = _file_owners(result.services)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
     shared: dict[str | None, list[Finding]] = {}
@@ -97,6 +97,23 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
         grouped = by_service[name] if name is not None else shared
         grouped.setdefault(finding.checklist, []).append(finding)
     return [ServiceChecklist(service, _items(service, by_service[service.name], shared)) for service in result.services]
+
+
+def _file_owners(services: list[Service]) -> dict[str, str]:
+    """The service each file's findings count for: the one whose folder holds it, else the one
+    service whose workloads are defined in it (with their HPAs, PDBs and Services), as when all
+    manifests live in a shared deploy/ folder. A file that serves several services stays shared."""
+    owner = {path: service.name for service in services for path in service.files}
+    claims: dict[str, set[str]] = {}
+    for service in services:
+        for workload in service.workloads:
+            for obj in (workload.obj, *workload.hpas, *workload.pdbs, *workload.exposed_by):
+                if obj.path not in owner:
+                    claims.setdefault(obj.path, set()).add(service.name)
+    for path, names in claims.items():
+        if len(names) == 1:
+            owner[path] = next(iter(names))
+    return owner
 
 
 def _items(

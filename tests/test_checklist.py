@@ -129,3 +129,38 @@ def test_files_no_service_owns_are_shared_evidence_held_once(tmp_path: Path) -> 
     assert [(f.code, f.location.path) for f in result.findings] == [("R001", "b/Dockerfile")]
     (tmp_path / "RUNBOOK.md").write_text("# everyone\n")
     assert [f.code for f in scan([tmp_path], Config(), select=["R001"]).findings] == []
+
+
+def _deployment(name: str, image: str) -> str:
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n"
+        f"  selector: {{matchLabels: {{app: {name}}}}}\n"
+        f"  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n"
+        f"        - name: {name}\n          image: registry.example.com/{image}:1.0.0\n"
+    )
+
+
+def _k8s_service(name: str) -> str:
+    return (
+        f"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\n"
+        f"spec:\n  selector: {{app: {name}}}\n  ports: [{{port: 80, targetPort: http}}]\n"
+    )
+
+
+def test_manifests_in_a_shared_deploy_folder_count_for_the_service_they_deploy(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / "apps" / name).mkdir(parents=True)
+        (tmp_path / "apps" / name / "Dockerfile").write_text("FROM node:20-alpine\nUSER node\n")
+        (tmp_path / "deploy" / name).mkdir(parents=True)
+        (tmp_path / "deploy" / name / "deployment.yaml").write_text(_deployment(name, name))
+        (tmp_path / "deploy" / name / "service.yaml").write_text(_k8s_service(name))
+    # One file with workloads of both services: it stays shared.
+    (tmp_path / "deploy" / "workers.yaml").write_text(
+        _deployment("a-worker", "a") + "---\n" + _deployment("b-worker", "b")
+    )
+    result = scan([tmp_path], Config())
+    paths = {card.service.name: {f.location.path for i in card.items for f in i.findings} for card in build(result)}
+    assert {"deploy/a/deployment.yaml", "deploy/a/service.yaml", "deploy/workers.yaml"} <= paths["a"]
+    assert {"deploy/b/deployment.yaml", "deploy/b/service.yaml", "deploy/workers.yaml"} <= paths["b"]
+    assert not [p for p in paths["a"] if p.startswith("deploy/b/")]
+    assert not [p for p in paths["b"] if p.startswith("deploy/a/")]

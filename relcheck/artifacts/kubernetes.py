@@ -153,6 +153,7 @@ class Workload:
     template_keys: tuple
     hpas: list[K8sObject] = field(default_factory=list)
     pdbs: list[K8sObject] = field(default_factory=list)
+    exposed_by: list[K8sObject] = field(default_factory=list)  # Services that select its pods
 
     @property
     def kind(self) -> str:
@@ -348,6 +349,8 @@ class KubeIndex:
                     if w.template_labels and map_selector_matches(selector, w.template_labels)
                 ]
             index.service_targets[id(service)] = matched
+            for workload in matched:
+                workload.exposed_by.append(service)
             if (
                 not matched
                 and isinstance(selector, dict)
