@@ -96,7 +96,17 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
         name = owner.get(finding.location.path)
         grouped = by_service[name] if name is not None else shared
         grouped.setdefault(finding.checklist, []).append(finding)
-    return [ServiceChecklist(service, _items(service, by_service[service.name], shared)) for service in result.services]
+    # Evidence in files no service owns is the same for every service: gathered once, not per service
+    # (a monorepo's central alert folder would otherwise cost services x alerts).
+    shared_evidence: dict[tuple[int, int], dict[str, list[Evidence]]] = {}
+    cards = []
+    for service in result.services:
+        key = (id(service.shared_rule_sources), id(service.shared_files))
+        if key not in shared_evidence:
+            shared_evidence[key] = _top(_gather(_shared_evidence(service)))
+        evidence = _top(_gather(_collect(service)), shared_evidence[key])
+        cards.append(ServiceChecklist(service, _items(evidence, by_service[service.name], shared)))
+    return cards
 
 
 def _file_owners(services: list[Service]) -> dict[str, str]:
@@ -116,10 +126,13 @@ def _file_owners(services: list[Service]) -> dict[str, str]:
     return owner
 
 
+# Evidence shown per item, at most (the first places, by file and line).
+SHOWN_EVIDENCE = 5
+
+
 def _items(
-    service: Service, own: dict[str | None, list[Finding]], shared: dict[str | None, list[Finding]]
+    evidence: dict[str, list[Evidence]], own: dict[str | None, list[Finding]], shared: dict[str | None, list[Finding]]
 ) -> list[ItemResult]:
-    evidence = _evidence(service)
     results = []
     for item in CHECKLIST_ITEMS:
         item_findings = own.get(item, []) + shared.get(item, [])
@@ -132,20 +145,29 @@ def _items(
             status = "partial"
         else:
             status = "pass" if seen else "not-found"
-        results.append(ItemResult(item, status, seen[:5], item_findings))
+        results.append(ItemResult(item, status, seen, item_findings))
     return results
 
 
-def _evidence(service: Service) -> dict[str, list[Evidence]]:
+def _gather(places: Iterator[tuple[str, Location, str]]) -> dict[str, list[Evidence]]:
     found: dict[str, list[Evidence]] = {item: [] for item in CHECKLIST_ITEMS}
-    for item, location, detail in _collect(service):
+    for item, location, detail in places:
         found[item].append(Evidence(location, detail))
-    for item in found:
-        found[item].sort(key=lambda e: (e.location.path, e.location.line))
+    return found
+
+
+def _top(found: dict[str, list[Evidence]], more: dict[str, list[Evidence]] | None = None) -> dict[str, list[Evidence]]:
+    """Per item, the first evidence by file and line (with `more` merged in)."""
+    for item, evidence in found.items():
+        if more:
+            evidence.extend(more.get(item, ()))
+        evidence.sort(key=lambda e: (e.location.path, e.location.line))
+        del evidence[SHOWN_EVIDENCE:]
     return found
 
 
 def _collect(service: Service) -> Iterator[tuple[str, Location, str]]:
+    """The service's own evidence (its files and objects)."""
     app = service.app
     for seen in app.signals.get("SIGTERM", []):
         yield "graceful-shutdown", seen.location, seen.detail
@@ -174,11 +196,21 @@ def _collect(service: Service) -> Iterator[tuple[str, Location, str]]:
             yield "resource-limits", pm2.loc("max_memory_restart"), "PM2 max_memory_restart"
         if pm2.exec_mode() == "cluster":
             yield "zero-downtime-deploys", pm2.key_loc("exec_mode"), "PM2 cluster mode"
-    for source in [*service.rule_sources, *service.shared_rule_sources]:
+    yield from _alert_evidence(service.rule_sources)
+    yield from _file_evidence(service, service.own_files)
+
+
+def _shared_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
+    """Evidence in the files no service owns (every service counts it)."""
+    yield from _alert_evidence(service.shared_rule_sources)
+    yield from _file_evidence(service, service.shared_files)
+
+
+def _alert_evidence(sources: list) -> Iterator[tuple[str, Location, str]]:
+    for source in sources:
         for rule in source.rules:
             if rule.is_alert:
                 yield "alerts", rule.loc("alert"), f"alert {rule.name}"
-    yield from _file_evidence(service)
 
 
 def _dockerfile_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
@@ -226,7 +258,7 @@ def _kubernetes_evidence(service: Service) -> Iterator[tuple[str, Location, str]
             yield "zero-downtime-deploys", where, f"maxUnavailable {strategy}"
 
 
-def _file_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
+def _file_evidence(service: Service, among: frozenset[str]) -> Iterator[tuple[str, Location, str]]:
     repo = service.repo
     if repo is None:
         return
@@ -237,5 +269,5 @@ def _file_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
         ("load-tests", repo.load_tests),
     ):
         for path in paths:
-            if service.owns(path):
+            if path in among:
                 yield item, Location(path, 1, 1), path.rsplit("/", 1)[-1]

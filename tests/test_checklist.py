@@ -164,3 +164,26 @@ def test_manifests_in_a_shared_deploy_folder_count_for_the_service_they_deploy(t
     assert {"deploy/b/deployment.yaml", "deploy/b/service.yaml", "deploy/workers.yaml"} <= paths["b"]
     assert not [p for p in paths["a"] if p.startswith("deploy/b/")]
     assert not [p for p in paths["b"] if p.startswith("deploy/a/")]
+
+
+def test_alert_evidence_merges_own_and_shared_rules_and_shows_the_first_five(tmp_path: Path) -> None:
+    def rules(names: list[str]) -> str:
+        body = "".join(f"      - alert: {name}\n        expr: up == 0\n" for name in names)
+        return f"groups:\n  - name: g\n    rules:\n{body}"
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text("FROM node:20-alpine\nUSER node\n")
+    (tmp_path / "a" / "alerts.yaml").write_text(rules(["AOwn"]))
+    (tmp_path / "monitoring").mkdir()
+    (tmp_path / "monitoring" / "shared.yaml").write_text(rules([f"Shared{i}" for i in range(7)]))
+    cards = {card.service.name: card for card in build(scan([tmp_path], Config()))}
+    shown = {
+        name: [
+            (e.location.path, e.location.line, e.detail) for i in card.items if i.item == "alerts" for e in i.evidence
+        ]
+        for name, card in cards.items()
+    }
+    shared = [("monitoring/shared.yaml", 4 + 2 * i, f"alert Shared{i}") for i in range(7)]
+    assert shown["a"] == [("a/alerts.yaml", 4, "alert AOwn"), *shared[:4]]
+    assert shown["b"] == shared[:5]
