@@ -99,13 +99,14 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     # Evidence in files no service owns is the same for every service: gathered once, not per service
     # (a monorepo's central alert folder would otherwise cost services x alerts).
     shared_evidence: dict[tuple[int, int], dict[str, list[Evidence]]] = {}
+    shared_errors = {item: _has_error(findings) for item, findings in shared.items()}
     cards = []
     for service in result.services:
         key = (id(service.shared_rule_sources), id(service.shared_files))
         if key not in shared_evidence:
             shared_evidence[key] = _top(_gather(_shared_evidence(service)))
         evidence = _top(_gather(_collect(service)), shared_evidence[key])
-        cards.append(ServiceChecklist(service, _items(evidence, by_service[service.name], shared)))
+        cards.append(ServiceChecklist(service, _items(evidence, by_service[service.name], shared, shared_errors)))
     return cards
 
 
@@ -130,16 +131,24 @@ def _file_owners(services: list[Service]) -> dict[str, str]:
 SHOWN_EVIDENCE = 5
 
 
+def _has_error(findings: list[Finding]) -> bool:
+    return any(f.severity == Severity.ERROR for f in findings)
+
+
 def _items(
-    evidence: dict[str, list[Evidence]], own: dict[str | None, list[Finding]], shared: dict[str | None, list[Finding]]
+    evidence: dict[str, list[Evidence]],
+    own: dict[str | None, list[Finding]],
+    shared: dict[str | None, list[Finding]],
+    shared_errors: dict[str | None, bool],
 ) -> list[ItemResult]:
     results = []
     for item in CHECKLIST_ITEMS:
         item_findings = own.get(item, []) + shared.get(item, [])
         seen = evidence.get(item, [])
+        error = shared_errors.get(item, False) or _has_error(own.get(item, []))
         if item in MANUAL_ITEMS and seen and not item_findings:
             status = "manual"
-        elif any(f.severity == Severity.ERROR for f in item_findings) or (item_findings and not seen):
+        elif error or (item_findings and not seen):
             status = "fail"
         elif item_findings:
             status = "partial"
