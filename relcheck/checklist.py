@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from relcheck.artifacts.app import metric_bases
 from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Severity
 
 if TYPE_CHECKING:
@@ -112,8 +113,9 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
 
 def _file_owners(services: list[Service]) -> dict[str, str]:
     """The service each file's findings count for: the one whose folder holds it, else the one
-    service whose workloads are defined in it (with their HPAs, PDBs and Services), as when all
-    manifests live in a shared deploy/ folder. A file that serves several services stays shared."""
+    service it is about, as when manifests or alert rules live in a shared deploy/ or monitoring/
+    folder: the service whose workloads it defines (with their HPAs, PDBs and Services), or whose
+    metrics its alerts query. A file about several services, or none, stays shared."""
     owner = {path: service.name for service in services for path in service.files}
     claims: dict[str, set[str]] = {}
     for service in services:
@@ -121,10 +123,33 @@ def _file_owners(services: list[Service]) -> dict[str, str]:
             for obj in (workload.obj, *workload.hpas, *workload.pdbs, *workload.exposed_by):
                 if obj.path not in owner:
                     claims.setdefault(obj.path, set()).add(service.name)
+    for path, names in _alert_file_claims(services, owner).items():
+        claims.setdefault(path, set()).update(names)
     for path, names in claims.items():
         if len(names) == 1:
             owner[path] = next(iter(names))
     return owner
+
+
+def _alert_file_claims(services: list[Service], owner: dict[str, str]) -> dict[str, set[str]]:
+    """Rule files under no service folder: the services whose source defines a metric they alert on."""
+    defined_by: dict[str, set[str]] = {}
+    for service in services:
+        for metric in service.app.metric_names:
+            defined_by.setdefault(metric, set()).add(service.name)
+    shared_sources = {id(s.shared_rule_sources): s.shared_rule_sources for s in services}
+    claims: dict[str, set[str]] = {}
+    for sources in shared_sources.values():
+        for source in sources:
+            if source.path in owner:
+                continue
+            found = claims.setdefault(source.path, set())
+            for rule in source.rules:
+                if rule.is_alert and rule.expression is not None:
+                    for name in rule.expression.metric_names:
+                        for base in metric_bases(name):
+                            found |= defined_by.get(base, set())
+    return claims
 
 
 # Evidence shown per item, at most (the first places, by file and line).

@@ -187,3 +187,33 @@ def test_alert_evidence_merges_own_and_shared_rules_and_shows_the_first_five(tmp
     shared = [("monitoring/shared.yaml", 4 + 2 * i, f"alert Shared{i}") for i in range(7)]
     assert shown["a"] == [("a/alerts.yaml", 4, "alert AOwn"), *shared[:4]]
     assert shown["b"] == shared[:5]
+
+
+def test_alert_rules_in_a_shared_folder_count_for_the_service_whose_metrics_they_query(tmp_path: Path) -> None:
+    def source(metric: str) -> str:
+        return (
+            "import { Counter } from 'prom-client';\n"
+            f"export const requests = new Counter({{ name: '{metric}', help: 'requests' }});\n"
+        )
+
+    def rules(*expressions: str) -> str:
+        body = "".join(f"      - alert: A{i}\n        expr: {e}\n" for i, e in enumerate(expressions))
+        return f"groups:\n  - name: g\n    rules:\n{body}"
+
+    for name in ("a", "b"):
+        (tmp_path / name / "src").mkdir(parents=True)
+        (tmp_path / name / "Dockerfile").write_text("FROM node:20-alpine\nUSER node\n")
+        (tmp_path / name / "src" / "main.ts").write_text(source(f"{name}_latency_seconds"))
+    (tmp_path / "monitoring").mkdir()
+    (tmp_path / "monitoring" / "a.yaml").write_text(
+        rules("histogram_quantile(0.9, rate(a_latency_seconds_bucket[5m])) > 1")
+    )
+    (tmp_path / "monitoring" / "both.yaml").write_text(
+        rules("rate(a_latency_seconds_count[5m]) > 1", "b_latency_seconds > 1")
+    )
+    (tmp_path / "monitoring" / "none.yaml").write_text(rules("up == 0"))
+    result = scan([tmp_path], Config())
+    paths = {card.service.name: {f.location.path for i in card.items for f in i.findings} for card in build(result)}
+    assert "monitoring/a.yaml" in paths["a"] and "monitoring/a.yaml" not in paths["b"]
+    for shared in ("monitoring/both.yaml", "monitoring/none.yaml"):
+        assert shared in paths["a"] and shared in paths["b"]

@@ -170,3 +170,17 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
     entries = [path for path in merged.source_files if path.rsplit("/", 1)[-1] in ENTRY_NAMES]
     merged.entry = min(entries, key=entry_rank) if entries else None
     return merged
+
+
+# Series a histogram or summary adds to the metric its source defines.
+METRIC_SUFFIXES = ("_bucket", "_count", "_sum", "_created")
+
+
+def metric_bases(name: str) -> list[str]:
+    """The metric names a series may come from: itself, and the histogram or summary it belongs to."""
+    return [name, *(name[: -len(suffix)] for suffix in METRIC_SUFFIXES if name.endswith(suffix))]
+
+
+def defines_metric(defined: set[str] | dict[str, Any], name: str) -> bool:
+    """Whether the metric `name` (or the histogram or summary it is a series of) is among `defined`."""
+    return any(base in defined for base in metric_bases(name))

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from relcheck.artifacts.app import defines_metric
 from relcheck.artifacts.dockerfile import command_argv, env_pairs, shell_words
 from relcheck.artifacts.kubernetes import PROBES, Container
 from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_bytes
@@ -41,7 +42,6 @@ EXPORTER_PREFIXES = (
     "etcd_",
 )
 EXPORTER_NAMES = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE", "time", "absent"})
-METRIC_SUFFIXES = ("_bucket", "_count", "_sum", "_created")
 
 
 def _at(location: Location) -> str:
@@ -431,12 +431,6 @@ def probe_paths_served(ctx: CheckContext) -> Iterator[Finding]:
                 )
 
 
-def _defined(name: str, defined: set[str]) -> bool:
-    if name in defined:
-        return True
-    return any(name.endswith(suffix) and name[: -len(suffix)] in defined for suffix in METRIC_SUFFIXES)
-
-
 @check("X007")
 def alert_metrics_exposed(ctx: CheckContext) -> Iterator[Finding]:
     with_source = [s for s in ctx.project.services if s.app.has_source]
@@ -456,7 +450,7 @@ def alert_metrics_exposed(ctx: CheckContext) -> Iterator[Finding]:
             for name in rule.expression.metric_names if rule.expression is not None else ():
                 if name in EXPORTER_NAMES or name.startswith(EXPORTER_PREFIXES) or ":" in name or name in recorded:
                     continue
-                if not _defined(name, defined):
+                if not defines_metric(defined, name):
                     yield ctx.finding(
                         rule.loc("expr"),
                         f"alert '{rule.name}' uses metric '{name}', which the service's source never defines",
