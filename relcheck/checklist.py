@@ -16,6 +16,7 @@ from relcheck.artifacts.app import metric_bases
 from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Severity
 
 if TYPE_CHECKING:
+    from relcheck.artifacts.alerts import RuleSource
     from relcheck.engine import ScanResult
     from relcheck.services import Service
 
@@ -99,14 +100,21 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
         grouped.setdefault(finding.checklist, []).append(finding)
     # Evidence in files no service owns is the same for every service: gathered once, not per service
     # (a monorepo's central alert folder would otherwise cost services x alerts).
+    # A shared rule file that is about one service (see _file_owners) is evidence for that one only.
     shared_evidence: dict[tuple[int, int], dict[str, list[Evidence]]] = {}
     shared_errors = {item: _has_error(findings) for item, findings in shared.items()}
+    attributed: dict[str, list[RuleSource]] = {}
+    for sources in {id(s.shared_rule_sources): s.shared_rule_sources for s in result.services}.values():
+        for source in sources:
+            if source.path in owner:
+                attributed.setdefault(owner[source.path], []).append(source)
     cards = []
     for service in result.services:
         key = (id(service.shared_rule_sources), id(service.shared_files))
         if key not in shared_evidence:
-            shared_evidence[key] = _top(_gather(_shared_evidence(service)))
-        evidence = _top(_gather(_collect(service)), shared_evidence[key])
+            shared_evidence[key] = _top(_gather(_shared_evidence(service, owner)))
+        own = _gather(_collect(service, attributed.get(service.name, [])))
+        evidence = _top(own, shared_evidence[key])
         cards.append(ServiceChecklist(service, _items(evidence, by_service[service.name], shared, shared_errors)))
     return cards
 
@@ -200,8 +208,8 @@ def _top(found: dict[str, list[Evidence]], more: dict[str, list[Evidence]] | Non
     return found
 
 
-def _collect(service: Service) -> Iterator[tuple[str, Location, str]]:
-    """The service's own evidence (its files and objects)."""
+def _collect(service: Service, attributed: list[RuleSource]) -> Iterator[tuple[str, Location, str]]:
+    """The service's own evidence (its files and objects, and the shared rule files about it)."""
     app = service.app
     for seen in app.signals.get("SIGTERM", []):
         yield "graceful-shutdown", seen.location, seen.detail
@@ -231,16 +239,17 @@ def _collect(service: Service) -> Iterator[tuple[str, Location, str]]:
         if pm2.exec_mode() == "cluster":
             yield "zero-downtime-deploys", pm2.key_loc("exec_mode"), "PM2 cluster mode"
     yield from _alert_evidence(service.rule_sources)
+    yield from _alert_evidence(attributed)
     yield from _file_evidence(service, service.own_files)
 
 
-def _shared_evidence(service: Service) -> Iterator[tuple[str, Location, str]]:
-    """Evidence in the files no service owns (every service counts it)."""
-    yield from _alert_evidence(service.shared_rule_sources)
+def _shared_evidence(service: Service, owner: dict[str, str]) -> Iterator[tuple[str, Location, str]]:
+    """Evidence in the files no service owns and no single service is the subject of (every service counts it)."""
+    yield from _alert_evidence([source for source in service.shared_rule_sources if source.path not in owner])
     yield from _file_evidence(service, service.shared_files)
 
 
-def _alert_evidence(sources: list) -> Iterator[tuple[str, Location, str]]:
+def _alert_evidence(sources: list[RuleSource]) -> Iterator[tuple[str, Location, str]]:
     for source in sources:
         for rule in source.rules:
             if rule.is_alert:

@@ -217,3 +217,12 @@ def test_alert_rules_in_a_shared_folder_count_for_the_service_whose_metrics_they
     assert "monitoring/a.yaml" in paths["a"] and "monitoring/a.yaml" not in paths["b"]
     for shared in ("monitoring/both.yaml", "monitoring/none.yaml"):
         assert shared in paths["a"] and shared in paths["b"]
+    # The alerts of a file about one service are that service's evidence, not everyone's.
+    evidence = {
+        card.service.name: {e.location.path for i in card.items if i.item == "alerts" for e in i.evidence}
+        for card in build(result)
+    }
+    assert evidence == {
+        "a": {"monitoring/a.yaml", "monitoring/both.yaml", "monitoring/none.yaml"},
+        "b": {"monitoring/both.yaml", "monitoring/none.yaml"},
+    }
