@@ -89,7 +89,8 @@ class ServiceChecklist:
 
 
 def build(result: ScanResult) -> list[ServiceChecklist]:
-    """Findings go to the service that owns their file; those in files no service owns, to every service."""
+    """Findings and evidence go to the service that owns their file (see _file_owners); those in
+    files no service owns, to every service."""
     owner = _file_owners(result.services)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
@@ -104,10 +105,9 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     shared_evidence: dict[tuple[int, int], dict[str, list[Evidence]]] = {}
     shared_errors = {item: _has_error(findings) for item, findings in shared.items()}
     attributed: dict[str, list[RuleSource]] = {}
-    for sources in {id(s.shared_rule_sources): s.shared_rule_sources for s in result.services}.values():
-        for source in sources:
-            if source.path in owner:
-                attributed.setdefault(owner[source.path], []).append(source)
+    for source in _shared_rule_sources(result.services):
+        if source.path in owner:
+            attributed.setdefault(owner[source.path], []).append(source)
     cards = []
     for service in result.services:
         key = (id(service.shared_rule_sources), id(service.shared_files))
@@ -145,19 +145,23 @@ def _alert_file_claims(services: list[Service], owner: dict[str, str]) -> dict[s
     for service in services:
         for metric in service.app.metric_names:
             defined_by.setdefault(metric, set()).add(service.name)
-    shared_sources = {id(s.shared_rule_sources): s.shared_rule_sources for s in services}
     claims: dict[str, set[str]] = {}
-    for sources in shared_sources.values():
-        for source in sources:
-            if source.path in owner:
-                continue
-            found = claims.setdefault(source.path, set())
-            for rule in source.rules:
-                if rule.is_alert and rule.expression is not None:
-                    for name in rule.expression.metric_names:
-                        for base in metric_bases(name):
-                            found |= defined_by.get(base, set())
+    for source in _shared_rule_sources(services):
+        if source.path in owner:
+            continue
+        found = claims.setdefault(source.path, set())
+        for rule in source.rules:
+            if rule.is_alert and rule.expression is not None:
+                for name in rule.expression.metric_names:
+                    for base in metric_bases(name):
+                        found |= defined_by.get(base, set())
     return claims
+
+
+def _shared_rule_sources(services: list[Service]) -> list[RuleSource]:
+    """The rule sources under no service folder, each once (the services hold the same list)."""
+    distinct = {id(service.shared_rule_sources): service.shared_rule_sources for service in services}
+    return [source for sources in distinct.values() for source in sources]
 
 
 # Evidence shown per item, at most (the first places, by file and line).
