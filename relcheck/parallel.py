@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
 
 from relcheck.discovery import Kind, SourceFile
 from relcheck.fileparse import ParsedFile, parse_file
@@ -26,6 +27,7 @@ MIN_FILES_PER_WORKER = 1000
 # Small chunks keep both workers busy to the end and let results arrive while others are parsed.
 MAX_CHUNK = 200
 Task = tuple[SourceFile, bool]  # (file, is a Helm template)
+_Result = TypeVar("_Result")
 # Kinds the main process may parse itself: YAML (and .env) only, no other native parser.
 MAIN_PROCESS_KINDS = frozenset({Kind.KUBERNETES, Kind.APP_SETTINGS})
 
@@ -39,9 +41,24 @@ def safe_parse(task: Task, max_file_size: int) -> ParsedFile:
         return ParsedFile(source.path, [ParseProblem("E001", message)])
 
 
+def by_kind(tasks: Sequence[Task]) -> list[Task]:
+    """The tasks with files of one kind together. Each parser library's code and tables then stay
+    in the processor's caches: parsing a monorepo folder by folder, switching between BuildKit,
+    libyaml, tree-sitter and promql-parser at every file, took about half as long again."""
+    return sorted(tasks, key=lambda task: task[0].kind)
+
+
+def _in_kind_order(parse: Callable[[Task], _Result], chunk: Sequence[Task]) -> list[_Result]:
+    """parse() of every task, run kind by kind, returned in the chunk's order."""
+    results: list[Any] = [None] * len(chunk)
+    for index in sorted(range(len(chunk)), key=lambda i: chunk[i][0].kind):
+        results[index] = parse(chunk[index])
+    return results
+
+
 def _parse_chunk(chunk: Sequence[Task], max_file_size: int) -> list[ParsedFile]:
     with long_lived_model():
-        return [safe_parse(task, max_file_size) for task in chunk]
+        return _in_kind_order(lambda task: safe_parse(task, max_file_size), chunk)
 
 
 Reading = tuple[str | None, ParseProblem | None]
@@ -52,7 +69,7 @@ def _parse_chunk_in_worker(chunk: Sequence[Task], max_file_size: int) -> list[tu
     (repository evidence, suppression comments, finding ends), and sending them costs less than
     reading the files a second time."""
     with long_lived_model():
-        return [(safe_parse(task, max_file_size), task[0].reading()) for task in chunk]
+        return _in_kind_order(lambda task: (safe_parse(task, max_file_size), task[0].reading()), chunk)
 
 
 def _adopt(chunk: Sequence[Task], shipped: list[tuple[ParsedFile, Reading | None]]) -> list[ParsedFile]:
@@ -180,8 +197,9 @@ class ParsePool:
 
 def _chunks(tasks: Sequence[Task], workers: int) -> list[tuple[bool, list[Task]]]:
     """(may the main process parse it, tasks): files for workers only first, then YAML files."""
-    workers_only = [task for task in tasks if task[0].kind not in MAIN_PROCESS_KINDS]
-    shared = [task for task in tasks if task[0].kind in MAIN_PROCESS_KINDS]
+    ordered = by_kind(tasks)  # chunks of one kind each, mostly
+    workers_only = [task for task in ordered if task[0].kind not in MAIN_PROCESS_KINDS]
+    shared = [task for task in ordered if task[0].kind in MAIN_PROCESS_KINDS]
     size = max(1, min(MAX_CHUNK, -(-len(tasks) // (workers * 4))))
     return [(False, workers_only[i : i + size]) for i in range(0, len(workers_only), size)] + [
         (True, shared[i : i + size]) for i in range(0, len(shared), size)

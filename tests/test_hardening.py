@@ -328,3 +328,34 @@ def test_texts_read_by_workers_come_back_with_their_results(tmp_path: Path, monk
     for source, _ in tasks:
         source.abs_path = str(tmp_path / "gone")  # reading again now would fail
         assert source.read() == ((tmp_path / source.path).read_text(), None)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_files_parsed_kind_by_kind_come_back_in_the_order_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 50)  # two workers for 150 files
+    contents = {
+        Kind.DOCKERFILE: ("Dockerfile", "FROM node:20-alpine\nLABEL n={i}\n"),
+        Kind.KUBERNETES: ("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}}}\n"),
+        Kind.APP_SETTINGS: ("package.json", '{{"name": "app-{i}"}}\n'),
+    }
+    tasks = []
+    for index in range(150):  # a folder per service, so kinds alternate file by file
+        kind = list(contents)[index % 3]
+        name, text = contents[kind]
+        folder = tmp_path / f"svc-{index}"
+        folder.mkdir()
+        (folder / name).write_text(text.format(i=index))
+        tasks.append((SourceFile(f"svc-{index}/{name}", str(folder / name), kind), False))
+    results = parse_all(tasks, 5 * 2**20, jobs=jobs)
+    assert [r.path for r in results] == [task[0].path for task in tasks]
+    names = [
+        r.dockerfile.stages[0].instructions[-1].args[1]
+        if r.dockerfile
+        else r.objects[0].name
+        if r.objects
+        else r.settings["name"]
+        for r in results
+    ]
+    assert names == [f"{('', 'cm-', 'app-')[i % 3]}{i}" for i in range(150)]
