@@ -298,6 +298,36 @@ def test_a_scan_raises_the_collector_thresholds_and_restores_them(monkeypatch: p
     assert seen == [SCAN_THRESHOLDS] and gc.get_threshold() == before
 
 
+def test_a_command_keeps_the_thresholds_raised_from_the_scan_to_its_last_report(
+    run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from relcheck import engine
+    from relcheck.gcpause import SCAN_THRESHOLDS
+    from relcheck.reporters import text
+
+    seen: dict[str, tuple[int, ...]] = {}
+    real_scan, real_render = engine.scan, text.render
+
+    def scan(*args: object, **kwargs: object) -> engine.ScanResult:
+        result = real_scan(*args, **kwargs)
+        seen["after the scan"] = gc.get_threshold()  # the default here let a full collection start
+        return result
+
+    def render(*args: object, **kwargs: object) -> str:
+        seen["while reporting"] = gc.get_threshold()
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "scan", scan)
+    monkeypatch.setattr(text, "render", render)
+    before = gc.get_threshold()
+    code, _, _ = run_cli("scan", str(ROOT / "examples" / "legacy-service"), "--fail-on", "never")
+    assert code == 0
+    assert seen == {"after the scan": SCAN_THRESHOLDS, "while reporting": SCAN_THRESHOLDS}
+    assert gc.get_threshold() == before
+
+
 def test_workers_that_cannot_start_leave_the_scan_to_the_main_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
