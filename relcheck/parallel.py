@@ -41,17 +41,17 @@ def safe_parse(task: Task, max_file_size: int) -> ParsedFile:
         return ParsedFile(source.path, [ParseProblem("E001", message)])
 
 
-def by_kind(tasks: Sequence[Task]) -> list[Task]:
-    """The tasks with files of one kind together. Each parser library's code and tables then stay
-    in the processor's caches: parsing a monorepo folder by folder, switching between BuildKit,
-    libyaml, tree-sitter and promql-parser at every file, took about half as long again."""
-    return sorted(tasks, key=lambda task: task[0].kind)
+def _kind_order(tasks: Sequence[Task]) -> list[int]:
+    """Indexes of the tasks with files of one kind together. Each parser library's code and tables
+    then stay in the processor's caches: parsing a monorepo folder by folder, switching between
+    BuildKit, libyaml, tree-sitter and promql-parser at every file, took about half as long again."""
+    return sorted(range(len(tasks)), key=lambda index: tasks[index][0].kind)
 
 
 def _in_kind_order(parse: Callable[[Task], _Result], chunk: Sequence[Task]) -> list[_Result]:
     """parse() of every task, run kind by kind, returned in the chunk's order."""
     results: list[Any] = [None] * len(chunk)
-    for index in sorted(range(len(chunk)), key=lambda i: chunk[i][0].kind):
+    for index in _kind_order(chunk):
         results[index] = parse(chunk[index])
     return results
 
@@ -197,7 +197,7 @@ class ParsePool:
 
 def _chunks(tasks: Sequence[Task], workers: int) -> list[tuple[bool, list[Task]]]:
     """(may the main process parse it, tasks): files for workers only first, then YAML files."""
-    ordered = by_kind(tasks)  # chunks of one kind each, mostly
+    ordered = [tasks[index] for index in _kind_order(tasks)]  # chunks of one kind each, mostly
     workers_only = [task for task in ordered if task[0].kind not in MAIN_PROCESS_KINDS]
     shared = [task for task in ordered if task[0].kind in MAIN_PROCESS_KINDS]
     size = max(1, min(MAX_CHUNK, -(-len(tasks) // (workers * 4))))
