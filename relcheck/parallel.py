@@ -9,17 +9,20 @@ Go parser, tree-sitter, promql-parser) still run only in workers."""
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from relcheck.discovery import Kind, SourceFile
 from relcheck.fileparse import ParsedFile, parse_file
 from relcheck.gcpause import long_lived_model
 from relcheck.model import ParseProblem, raised_at
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+# The process machinery (multiprocessing, concurrent.futures) is imported only when workers start:
+# most scans are small and parse in the main process, and a pre-commit hook runs on every commit.
 
 # Below this many files per worker, starting workers (an interpreter each, and the parser
 # libraries) costs more than it saves: measured, 900 files took longer with two workers than without.
@@ -94,6 +97,8 @@ def _context():
     """Workers start from a process that has run no parser: BuildKit's parser is Go code, and a Go
     runtime does not survive fork(), so a plain fork after the parent parsed a Dockerfile hangs.
     The fork server loads only relcheck's own modules, which import parsers lazily."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
@@ -128,6 +133,8 @@ class ParsePool:
                 self._start()
 
     def _start(self) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
         try:
             self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
             for _ in range(self.workers):
@@ -163,6 +170,8 @@ class ParsePool:
         executor = self.executor
         if executor is None:
             return _parse_chunk(tasks, max_file_size)
+        from concurrent.futures.process import BrokenProcessPool
+
         chunks = _chunks(tasks, self.workers)
         results: list[list[ParsedFile] | None] = [None] * len(chunks)
         futures: list[Future | None] = [None] * len(chunks)
@@ -214,6 +223,9 @@ def parse_all(tasks: Sequence[Task], max_file_size: int, jobs: int = 1) -> list[
 def _isolated(chunk: Sequence[Task], max_file_size: int) -> list[ParsedFile]:
     """After a worker died: the chunk's files one at a time in a fresh worker, so only the file that
     kills a parser is lost (the worker is replaced after each crash)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     results: list[ParsedFile] = []
     pending = list(chunk)
     while pending:

@@ -340,7 +340,7 @@ def test_workers_that_cannot_start_leave_the_scan_to_the_main_process(
     escaped: list[BaseException | None] = []
     monkeypatch.setattr(threading, "excepthook", lambda hook_args: escaped.append(hook_args.exc_value))
     monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 5)  # the walk reaches 10 files early
-    monkeypatch.setattr("relcheck.parallel.ProcessPoolExecutor", refuse)
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", refuse)
     found = [(f.code, f.location.path, f.location.line) for f in scan([tree], Config(), jobs=2).findings]
     assert found == expected and len(found) > 10
     assert escaped == [] and capfd.readouterr().err == ""  # nothing escaped the thread that tried

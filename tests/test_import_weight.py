@@ -52,3 +52,12 @@ def test_a_scan_does_not_import_pydantic() -> None:
     modules = _modules("scan", str(legacy), "-q")
     assert _loaded(modules, "relcheck.checks") and _loaded(modules, "typer")
     assert not _loaded(modules, "pydantic")
+
+
+def test_a_small_scan_starts_no_process_machinery() -> None:
+    from pathlib import Path
+
+    legacy = Path(__file__).resolve().parent.parent / "examples" / "legacy-service"
+    modules = _modules("scan", str(legacy), "-q", "--jobs", "2")  # too few files for workers
+    assert _loaded(modules, "relcheck.parallel") and _loaded(modules, "relcheck.parsers")
+    assert not [m for m in ("multiprocessing", "concurrent.futures") if _loaded(modules, m)]
