@@ -234,16 +234,16 @@ class _IgnoreRules:
             if spec is not None:
                 self.layers.append((prefix, spec))
 
-    def _load(self, path: Path):
+    def _load(self, path: str | Path):
         text, problem = read_text(path, 1024 * 1024)
         if text is None or problem is not None:
             return None
         return self._pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
-    def enter(self, rel_dir: str, abs_dir: Path, has_gitignore: bool) -> int:
+    def enter(self, rel_dir: str, abs_dir: str, has_gitignore: bool) -> int:
         """Add the directory's own .gitignore; returns how many layers to drop on leaving."""
         if has_gitignore:
-            spec = self._load(abs_dir / ".gitignore")
+            spec = self._load(os.path.join(abs_dir, ".gitignore"))
             if spec is not None:
                 self.layers.append((f"{rel_dir}/" if rel_dir else "", spec))
                 return 1
@@ -311,7 +311,7 @@ def discover(
     for path in paths:
         if path.is_dir():
             rel_dir = path.relative_to(root).as_posix() if path != root else ""
-            _walk(path, rel_dir, root, rules, files, problems, found, milestone)
+            _walk(str(path), rel_dir, root, rules, files, problems, found, milestone)
         else:
             rel = path.relative_to(root).as_posix()
             files[rel] = SourceFile(rel, path, kind_by_name(rel) or Kind.OTHER)
@@ -320,7 +320,7 @@ def discover(
 
 
 def _walk(
-    directory: Path,
+    directory: str,  # absolute; a plain string, as DirEntry.path gives it (Path objects cost more)
     rel_dir: str,
     root: Path,
     rules: _IgnoreRules,
@@ -348,7 +348,7 @@ def _walk(
         if is_dir:
             if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
                 continue
-            _walk(directory / entry.name, rel, root, rules, files, problems, listing, milestone)
+            _walk(entry.path, rel, root, rules, files, problems, listing, milestone)
             continue
         if rules.ignored(rel, False):
             listing.unscanned.add(rel)
