@@ -133,9 +133,9 @@ class ParsePool:
                 self._start()
 
     def _start(self) -> None:
-        from concurrent.futures import ProcessPoolExecutor
-
         try:
+            from concurrent.futures import ProcessPoolExecutor
+
             self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
             for _ in range(self.workers):
                 self.executor.submit(_warm_up)
