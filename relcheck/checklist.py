@@ -17,6 +17,7 @@ from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Severity
 
 if TYPE_CHECKING:
     from relcheck.artifacts.alerts import RuleSource
+    from relcheck.artifacts.kubernetes import K8sObject
     from relcheck.engine import ScanResult
     from relcheck.services import Service
 
@@ -89,14 +90,17 @@ class ServiceChecklist:
 
 
 def build(result: ScanResult) -> list[ServiceChecklist]:
-    """Findings and evidence go to the service that owns their file (see _file_owners); those in
-    files no service owns, to every service."""
+    """Findings and evidence go to the service that owns their file (see _file_owners), or, in a
+    shared manifest about several services, to the service of the object they are on (see
+    _object_owners); the others, in files no service owns, to every service."""
     owner = _file_owners(result.services)
+    objects = _object_owners(result.services, owner)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
     shared: dict[str | None, list[Finding]] = {}
     for finding in result.active():
-        name = owner.get(finding.location.path)
+        location = finding.location
+        name = owner.get(location.path) or _owner_at(objects.get(location.path), location.line)
         grouped = by_service[name] if name is not None else shared
         grouped.setdefault(finding.checklist, []).append(finding)
     # Evidence in files no service owns is the same for every service: gathered once, not per service
@@ -127,16 +131,41 @@ def _file_owners(services: list[Service]) -> dict[str, str]:
     owner = {path: service.name for service in services for path in service.files}
     claims: dict[str, set[str]] = {}
     for service in services:
-        for workload in service.workloads:
-            for obj in (workload.obj, *workload.hpas, *workload.pdbs, *workload.exposed_by):
-                if obj.path not in owner:
-                    claims.setdefault(obj.path, set()).add(service.name)
+        for obj in _deployed_objects(service):
+            if obj.path not in owner:
+                claims.setdefault(obj.path, set()).add(service.name)
     for path, names in _alert_file_claims(services, owner).items():
         claims.setdefault(path, set()).update(names)
     for path, names in claims.items():
         if len(names) == 1:
             owner[path] = next(iter(names))
     return owner
+
+
+def _deployed_objects(service: Service) -> Iterator[K8sObject]:
+    """The objects that deploy a service: its workloads, with their HPAs, PDBs and Services."""
+    for workload in service.workloads:
+        yield from (workload.obj, *workload.hpas, *workload.pdbs, *workload.exposed_by)
+
+
+def _object_owners(services: list[Service], owner: dict[str, str]) -> dict[str, list[tuple[int, int, str]]]:
+    """Per shared manifest about several services (one file deploying a and b): the lines of each
+    object that deploys exactly one of them, with its service. A Service object in front of the
+    pods of two services belongs to neither."""
+    claims: dict[tuple[str, int, int], set[str]] = {}
+    for service in services:
+        for obj in _deployed_objects(service):
+            if obj.path not in owner:
+                claims.setdefault((obj.path, *obj.span), set()).add(service.name)
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for (path, first, last), names in sorted(claims.items()):
+        if len(names) == 1:
+            spans.setdefault(path, []).append((first, last, next(iter(names))))
+    return spans
+
+
+def _owner_at(spans: list[tuple[int, int, str]] | None, line: int) -> str | None:
+    return next((name for first, last, name in spans or () if first <= line <= last), None)
 
 
 def _alert_file_claims(services: list[Service], owner: dict[str, str]) -> dict[str, set[str]]:

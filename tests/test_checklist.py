@@ -154,7 +154,8 @@ def test_manifests_in_a_shared_deploy_folder_count_for_the_service_they_deploy(t
         (tmp_path / "deploy" / name).mkdir(parents=True)
         (tmp_path / "deploy" / name / "deployment.yaml").write_text(_deployment(name, name))
         (tmp_path / "deploy" / name / "service.yaml").write_text(_k8s_service(name))
-    # One file with workloads of both services: it stays shared.
+    # One file with workloads of both services (lines 1-11 and 13-23): each object counts for its
+    # service, so neither service is blamed for the other's worker.
     (tmp_path / "deploy" / "workers.yaml").write_text(
         _deployment("a-worker", "a") + "---\n" + _deployment("b-worker", "b")
     )
@@ -164,6 +165,15 @@ def test_manifests_in_a_shared_deploy_folder_count_for_the_service_they_deploy(t
     assert {"deploy/b/deployment.yaml", "deploy/b/service.yaml", "deploy/workers.yaml"} <= paths["b"]
     assert not [p for p in paths["a"] if p.startswith("deploy/b/")]
     assert not [p for p in paths["b"] if p.startswith("deploy/a/")]
+    lines = {
+        card.service.name: {
+            f.location.line for i in card.items for f in i.findings if f.location.path.endswith("workers.yaml")
+        }
+        for card in build(result)
+    }
+    in_file = {f.location.line for f in result.active() if f.location.path == "deploy/workers.yaml"}
+    assert lines["a"] and max(lines["a"]) <= 11 and lines["b"] and min(lines["b"]) >= 13
+    assert lines["a"] | lines["b"] == in_file
 
 
 def test_alert_evidence_merges_own_and_shared_rules_and_shows_the_first_five(tmp_path: Path) -> None:
