@@ -21,6 +21,7 @@ import pytest
 from relcheck.config import Config
 from relcheck.discovery import Kind, SourceFile
 from relcheck.engine import scan
+from relcheck.gcpause import long_lived_model
 from relcheck.parallel import parse_all
 
 from .conftest import ROOT, relcheck_command
@@ -326,6 +327,36 @@ def test_a_command_keeps_the_thresholds_raised_from_the_scan_to_its_last_report(
     assert code == 0
     assert seen == {"after the scan": SCAN_THRESHOLDS, "while reporting": SCAN_THRESHOLDS}
     assert gc.get_threshold() == before
+
+
+def test_the_relcheck_command_keeps_the_thresholds_raised_until_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from relcheck import __main__ as entry
+    from relcheck.gcpause import SCAN_THRESHOLDS
+
+    seen = []
+
+    class Exited(Exception):
+        pass
+
+    def exit_now(code: int) -> None:
+        seen.append(("exit", code, gc.get_threshold()))
+        raise Exited
+
+    def command() -> None:
+        with long_lived_model():  # as the CLI's own context does, restoring what it found
+            seen.append(("command", gc.get_threshold()))
+
+    monkeypatch.setattr(entry, "main", command)
+    monkeypatch.setattr(entry.os, "_exit", exit_now)
+    before = gc.get_threshold()
+    try:
+        with pytest.raises(Exited):
+            entry.run()
+    finally:
+        gc.set_threshold(*before)
+    assert seen == [("command", SCAN_THRESHOLDS), ("exit", 0, SCAN_THRESHOLDS)]
 
 
 def test_workers_that_cannot_start_leave_the_scan_to_the_main_process(
