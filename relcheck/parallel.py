@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +31,7 @@ MIN_FILES_PER_WORKER = 1000
 # Small chunks keep both workers busy to the end and let results arrive while others are parsed.
 MAX_CHUNK = 200
 Task = tuple[SourceFile, bool]  # (file, is a Helm template)
+Chunk = tuple[bool, list[Task]]  # (may the main process parse it, tasks)
 _Result = TypeVar("_Result")
 # Kinds the main process may parse itself: YAML (and .env) only, no other native parser.
 MAIN_PROCESS_KINDS = frozenset({Kind.KUBERNETES, Kind.APP_SETTINGS})
@@ -174,37 +176,53 @@ class ParsePool:
 
         chunks = _chunks(tasks, self.workers)
         results: list[list[ParsedFile] | None] = [None] * len(chunks)
-        futures: list[Future | None] = [None] * len(chunks)
+        futures: dict[int, Future] = {}
+        # The YAML chunks wait here: the main process takes them from the back, and the workers, once
+        # their own chunks run short, from the front. Nothing queued is ever cancelled: before 3.12,
+        # a worker dying with cancelled work in the queue made the pool's thread print a traceback.
+        shared = deque(index for index, (main_may_parse, _) in enumerate(chunks) if main_may_parse)
         try:
-            for index, (_, chunk) in enumerate(chunks):
-                futures[index] = executor.submit(_parse_chunk_in_worker, chunk, max_file_size)
-            # YAML chunks were queued last: the main process takes them from the back, each one no
-            # worker has started yet, while the workers work from the front.
-            for index in reversed(range(len(chunks))):
-                shared, chunk = chunks[index]
-                future = futures[index]
-                if shared and future is not None and future.cancel():
-                    results[index] = _parse_chunk(chunk, max_file_size)
-            for index, future in enumerate(futures):
-                if results[index] is None and future is not None:
-                    try:
-                        results[index] = _adopt(chunks[index][1], future.result())
-                    except BrokenProcessPool:
-                        results[index] = None
+            for index, (main_may_parse, chunk) in enumerate(chunks):
+                if not main_may_parse:
+                    futures[index] = executor.submit(_parse_chunk_in_worker, chunk, max_file_size)
+            while shared:
+                self._hand_out(shared, futures, chunks, max_file_size)
+                if shared:
+                    index = shared.pop()
+                    results[index] = _parse_chunk(chunks[index][1], max_file_size)
+            for index, future in sorted(futures.items()):
+                try:
+                    results[index] = _adopt(chunks[index][1], future.result())
+                except BrokenProcessPool:
+                    results[index] = None
         except (BrokenProcessPool, OSError):
             pass  # workers could not start or died early: what is missing is parsed below
         self.close()
         if all(result is None for result in results):
             return _parse_chunk(tasks, max_file_size)  # no worker ever worked: parse here
         parsed: list[ParsedFile] = []
-        for index, (_, chunk) in enumerate(chunks):
+        for index, (main_may_parse, chunk) in enumerate(chunks):
             found = results[index]
-            parsed.extend(found if found is not None else _isolated(chunk, max_file_size))
+            if found is None:  # lost with a worker, or never handed out
+                found = _parse_chunk(chunk, max_file_size) if main_may_parse else _isolated(chunk, max_file_size)
+            parsed.extend(found)
         by_path = {result.path: result for result in parsed}
         return [by_path[task[0].path] for task in tasks]
 
+    def _hand_out(
+        self, shared: deque[int], futures: dict[int, Future], chunks: list[Chunk], max_file_size: int
+    ) -> None:
+        """Queue YAML chunks for the workers while fewer than two chunks each are waiting for them."""
+        executor = self.executor
+        assert executor is not None
+        waiting = sum(1 for future in futures.values() if not future.done())
+        while shared and waiting < 2 * self.workers:
+            index = shared.popleft()
+            futures[index] = executor.submit(_parse_chunk_in_worker, chunks[index][1], max_file_size)
+            waiting += 1
 
-def _chunks(tasks: Sequence[Task], workers: int) -> list[tuple[bool, list[Task]]]:
+
+def _chunks(tasks: Sequence[Task], workers: int) -> list[Chunk]:
     """(may the main process parse it, tasks): files for workers only first, then YAML files."""
     ordered = [tasks[index] for index in _kind_order(tasks)]  # chunks of one kind each, mostly
     workers_only = [task for task in ordered if task[0].kind not in MAIN_PROCESS_KINDS]

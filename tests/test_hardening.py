@@ -266,6 +266,30 @@ def test_a_worker_crash_costs_one_file(tmp_path: Path, monkeypatch: pytest.Monke
     assert sum(1 for r in results if r.dockerfile is not None) == 238
 
 
+def test_a_worker_crash_while_the_main_process_parses_manifests_prints_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The main process shares the manifests with the workers; a worker dying meanwhile costs its
+    file, and nothing else: no traceback from the pool's thread (Python 3.10 and 3.11 printed one
+    when queued work had been cancelled), every manifest parsed once."""
+    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 100)
+    escaped: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook_args: escaped.append(hook_args.exc_value))
+    tasks = []
+    for index in range(400):
+        name = "crash.Dockerfile" if index == 390 else f"{index}.Dockerfile"
+        (tmp_path / name).write_text("FROM node:20-alpine\nUSER node\n")
+        tasks.append((ExplodingSource(name, tmp_path / name, Kind.DOCKERFILE), False))
+    for index in range(3000):
+        (tmp_path / f"{index}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{index}}}\n")
+        tasks.append((SourceFile(f"{index}.yaml", tmp_path / f"{index}.yaml", Kind.KUBERNETES), False))
+    results = parse_all(tasks, 5 * 2**20, jobs=2)
+    assert [r.path for r in results] == [task[0].path for task in tasks]
+    assert [r.path for r in results if r.problems] == ["crash.Dockerfile"]
+    assert [r.objects[0].name for r in results[400:]] == [f"cm-{index}" for index in range(3000)]
+    assert escaped == [] and capfd.readouterr().err == ""
+
+
 def test_a_killed_write_leaves_the_previous_report_intact(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     target.write_text('{"previous": true}\n')
