@@ -90,11 +90,10 @@ class ServiceChecklist:
 
 
 def build(result: ScanResult) -> list[ServiceChecklist]:
-    """Findings and evidence go to the service that owns their file (see _file_owners), or, in a
-    shared manifest about several services, to the service of the object they are on (see
-    _object_owners); the others, in files no service owns, to every service."""
-    owner = _file_owners(result.services)
-    objects = _object_owners(result.services, owner)
+    """Findings and evidence go to the service that owns their file, or, in a shared manifest about
+    several services, to the service of the object they are on (see _owners); the others, in files
+    no service owns, to every service."""
+    owner, objects = _owners(result.services)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
     shared: dict[str | None, list[Finding]] = {}
@@ -105,7 +104,7 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
         grouped.setdefault(finding.checklist, []).append(finding)
     # Evidence in files no service owns is the same for every service: gathered once, not per service
     # (a monorepo's central alert folder would otherwise cost services x alerts).
-    # A shared rule file that is about one service (see _file_owners) is evidence for that one only.
+    # A shared rule file that is about one service (see _owners) is evidence for that one only.
     shared_evidence: dict[tuple[int, int], dict[str, list[Evidence]]] = {}
     shared_errors = {item: _has_error(findings) for item, findings in shared.items()}
     attributed: dict[str, list[RuleSource]] = {}
@@ -123,45 +122,40 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     return cards
 
 
-def _file_owners(services: list[Service]) -> dict[str, str]:
+def _owners(services: list[Service]) -> tuple[dict[str, str], dict[str, list[tuple[int, int, str]]]]:
     """The service each file's findings count for: the one whose folder holds it, else the one
     service it is about, as when manifests or alert rules live in a shared deploy/ or monitoring/
     folder: the service whose workloads it defines (with their HPAs, PDBs and Services), or whose
-    metrics its alerts query. A file about several services, or none, stays shared."""
+    metrics its alerts query. A file about several services, or none, stays shared.
+
+    And per shared manifest about several services (one file deploying a and b): the lines of each
+    object that deploys exactly one of them, with its service. A Service object in front of the
+    pods of two services belongs to neither."""
     owner = {path: service.name for service in services for path in service.files}
-    claims: dict[str, set[str]] = {}
+    objects: dict[tuple[str, int, int], set[str]] = {}
     for service in services:
         for obj in _deployed_objects(service):
             if obj.path not in owner:
-                claims.setdefault(obj.path, set()).add(service.name)
+                objects.setdefault((obj.path, *obj.span), set()).add(service.name)
+    claims: dict[str, set[str]] = {}
+    for (path, _, _), names in objects.items():
+        claims.setdefault(path, set()).update(names)
     for path, names in _alert_file_claims(services, owner).items():
         claims.setdefault(path, set()).update(names)
     for path, names in claims.items():
         if len(names) == 1:
             owner[path] = next(iter(names))
-    return owner
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for (path, first, last), names in sorted(objects.items()):
+        if path not in owner and len(names) == 1:
+            spans.setdefault(path, []).append((first, last, next(iter(names))))
+    return owner, spans
 
 
 def _deployed_objects(service: Service) -> Iterator[K8sObject]:
     """The objects that deploy a service: its workloads, with their HPAs, PDBs and Services."""
     for workload in service.workloads:
         yield from (workload.obj, *workload.hpas, *workload.pdbs, *workload.exposed_by)
-
-
-def _object_owners(services: list[Service], owner: dict[str, str]) -> dict[str, list[tuple[int, int, str]]]:
-    """Per shared manifest about several services (one file deploying a and b): the lines of each
-    object that deploys exactly one of them, with its service. A Service object in front of the
-    pods of two services belongs to neither."""
-    claims: dict[tuple[str, int, int], set[str]] = {}
-    for service in services:
-        for obj in _deployed_objects(service):
-            if obj.path not in owner:
-                claims.setdefault((obj.path, *obj.span), set()).add(service.name)
-    spans: dict[str, list[tuple[int, int, str]]] = {}
-    for (path, first, last), names in sorted(claims.items()):
-        if len(names) == 1:
-            spans.setdefault(path, []).append((first, last, next(iter(names))))
-    return spans
 
 
 def _owner_at(spans: list[tuple[int, int, str]] | None, line: int) -> str | None:
