@@ -306,12 +306,11 @@ def discover(
     root = scan_root(paths)
     rules = _IgnoreRules(root, exclude)
     files: dict[str, SourceFile] = {}
-    problems: list[tuple[str, ParseProblem]] = []
-    found = Discovery(root=root, files=[], problems=problems)
+    found = Discovery(root=root, files=[], problems=[])
     for path in paths:
         if path.is_dir():
             rel_dir = path.relative_to(root).as_posix() if path != root else ""
-            _walk(str(path), rel_dir, root, rules, files, problems, found, milestone)
+            _walk(str(path), rel_dir, root, rules, files, found, milestone)
         else:
             rel = path.relative_to(root).as_posix()
             files[rel] = SourceFile(rel, path, kind_by_name(rel) or Kind.OTHER)
@@ -325,15 +324,14 @@ def _walk(
     root: Path,
     rules: _IgnoreRules,
     files: dict[str, SourceFile],
-    problems: list[tuple[str, ParseProblem]],
-    listing: Discovery,
+    listing: Discovery,  # its problems and what the walk listed are filled in here
     milestone: tuple[int, Callable[[], None]] | None = None,
 ) -> None:
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
         listing.listed_dirs.add(rel_dir)
     except OSError as exc:
-        problems.append((rel_dir or ".", ParseProblem("E001", f"cannot list directory: {exc.strerror or exc}")))
+        listing.problems.append((rel_dir or ".", ParseProblem("E001", f"cannot list directory: {exc.strerror or exc}")))
         entries = []
     gitignore = next((e for e in entries if e.name == ".gitignore"), None)
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
@@ -348,7 +346,7 @@ def _walk(
         if is_dir:
             if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
                 continue
-            _walk(entry.path, rel, root, rules, files, problems, listing, milestone)
+            _walk(entry.path, rel, root, rules, files, listing, milestone)
             continue
         if rules.ignored(rel, False):
             listing.unscanned.add(rel)
@@ -360,7 +358,7 @@ def _walk(
             if problem is not None:
                 listing.unscanned.add(rel)
                 if relevant:
-                    problems.append((rel, problem))
+                    listing.problems.append((rel, problem))
                 continue
         files[rel] = SourceFile(rel, entry.path, named_kind or Kind.OTHER)
         if milestone is not None and len(files) == milestone[0]:
