@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from relcheck import __version__
+from relcheck import __version__, jsonout
 from relcheck.engine import ScanResult
 
 BASELINE_VERSION = 1
@@ -27,7 +27,7 @@ def render(result: ScanResult) -> str:
         key=lambda e: (e["path"], e["code"], e["fingerprint"]),
     )
     document = {"version": BASELINE_VERSION, "tool": {"name": "relcheck", "version": __version__}, "findings": entries}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(document)
 
 
 def load(path: Path) -> set[str]:

@@ -308,3 +308,28 @@ def test_selector_index_matches_what_a_full_scan_matches(pod_labels: list, selec
             and map_selector_matches(selector, w.template_labels)
         ]
         assert [names[id(w)] for w in index.service_targets[id(service)]] == expected
+
+
+# Reports hold no floats (orjson writes 1e-08 as 1e-8, both valid JSON).
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),  # beyond 64 bits too: orjson refuses those, and the fallback takes them
+    # Control characters, U+2028, astral characters and lone surrogates (a path that is not UTF-8).
+    st.lists(st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=12).map("".join),
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@FUZZ
+@given(JSON_VALUES)
+def test_reports_json_text_is_the_standard_librarys(document) -> None:
+    import json
+
+    from relcheck import jsonout
+
+    assert jsonout.dumps(document) == json.dumps(document, indent=2, ensure_ascii=False) + "\n"

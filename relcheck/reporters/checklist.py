@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from typing import TextIO
 
-from relcheck import __version__
+from relcheck import __version__, jsonout
 from relcheck.checklist import ServiceChecklist
 
 _STYLE = {"pass": "green", "partial": "yellow", "fail": "bold red", "not-found": "dim", "manual": "cyan"}
@@ -59,7 +58,7 @@ def render_json(checklists: list[ServiceChecklist]) -> str:
             for c in checklists
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(data)
 
 
 def render_markdown(checklists: list[ServiceChecklist]) -> str:

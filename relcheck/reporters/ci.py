@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from xml.sax.saxutils import escape, quoteattr
 
+from relcheck import jsonout
 from relcheck.engine import ScanResult
 from relcheck.model import Severity
 from relcheck.pack import AREAS
@@ -106,4 +106,4 @@ def render_gitlab(result: ScanResult) -> str:
         }
         for finding in result.active()
     ]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(issues)

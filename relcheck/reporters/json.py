@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from relcheck import __version__
+from relcheck import __version__, jsonout
 from relcheck.engine import ScanResult
 from relcheck.model import Finding, Location, Suppression
 from relcheck.reporters import summary_counts
@@ -54,4 +53,4 @@ def render(result: ScanResult) -> str:
         "findings": [finding_to_dict(f) for f in result.findings],
         "files": [{"path": f.path, "kind": f.kind} for f in result.files],
     }
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(report)

@@ -8,10 +8,9 @@ external for config and baseline).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from relcheck import __version__
+from relcheck import __version__, jsonout
 from relcheck.engine import ScanResult
 from relcheck.model import Finding, Location, RuleMeta, Severity
 
@@ -111,4 +110,4 @@ def render(result: ScanResult, category: str | None = None, include_suppressed: 
     if category:
         run["automationDetails"] = {"id": category if category.endswith("/") else f"{category}/"}
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(document)
