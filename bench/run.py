@@ -1,4 +1,5 @@
-"""Benchmark `relcheck scan` on generated monorepos: `python bench/run.py [--sizes 10 100 1000] [--runs 3]`.
+"""Benchmark `relcheck scan` on generated monorepos: `python bench/run.py [--sizes 10 100 1000] [--runs 3]
+[--format sarif]`.
 
 Whole processes, as CI runs them: wall time (median of the runs), files per second, and the peak
 resident memory of the child (from wait4). When checkov is installed it runs on the same tree with
@@ -65,12 +66,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "relcheck-bench")
     parser.add_argument("--against", type=Path, help="another checkout of relcheck to time alongside this one")
+    parser.add_argument(
+        "--format", default="text", help="the report relcheck writes (to /dev/null): text, json, sarif..."
+    )
     options = parser.parse_args()
     if options.against is not None:
         compare(options)
         return
     checkov = shutil.which("checkov")
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; --format {options.format}")
     print("| services | files | jobs | relcheck wall (s) | files/s | peak RSS (MiB) | checkov (s) | ratio |")
     print("|---|---|---|---|---|---|---|---|")
     for size in options.sizes:
@@ -82,9 +86,7 @@ def main() -> None:
                 [checkov, "-d", str(tree), "--framework", "kubernetes", "dockerfile", "--quiet", "--compact"], 1
             )
         for jobs in options.jobs:
-            wall, peak = measure(
-                [*_relcheck(), "scan", str(tree), "--fail-on", "never", "--jobs", str(jobs)], options.runs
-            )
+            wall, peak = measure(_scan_command(tree, jobs, options.format), options.runs)
             ratio = f"{checkov_time / wall:.1f}×" if checkov_time else "–"
             shown = f"{checkov_time:.2f}" if checkov_time else "not installed"
             print(f"| {size} | {files} | {jobs} | {wall:.2f} | {files / wall:.0f} | {peak:.0f} | {shown} | {ratio} |")
@@ -92,7 +94,9 @@ def main() -> None:
 
 def compare(options: argparse.Namespace) -> None:
     against = options.against.resolve()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; runs interleaved")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; --format {options.format}; runs interleaved"
+    )
     print(
         f"| services | files | jobs | {against.name} (s) | this checkout (s) | speed-up | peak RSS before → now (MiB) |"
     )
@@ -100,12 +104,16 @@ def compare(options: argparse.Namespace) -> None:
     for size in options.sizes:
         tree = _tree(options.workdir, size)
         for jobs in options.jobs:
-            command = [*_relcheck(), "scan", str(tree), "--fail-on", "never", "--jobs", str(jobs)]
+            command = _scan_command(tree, jobs, options.format)
             (now, now_peak), (before, before_peak) = measure_pair(command, against, options.runs)
             print(
                 f"| {size} | {size * 9 + 2} | {jobs} | {before:.2f} | {now:.2f} | {before / now:.2f}× "
                 f"| {before_peak:.0f} → {now_peak:.0f} |"
             )
+
+
+def _scan_command(tree: Path, jobs: int, report_format: str) -> list[str]:
+    return [*_relcheck(), "scan", str(tree), "--fail-on", "never", "--jobs", str(jobs), "--format", report_format]
 
 
 def _tree(workdir: Path, size: int) -> Path:
