@@ -32,6 +32,10 @@ def run() -> None:
     # would let the last allocations start a collection over the whole model (a fifth of a second
     # on 1,000 services) just before the process throws it away.
     gc.set_threshold(*SCAN_THRESHOLDS)
+    # Reports name files by path; a name that is not UTF-8 is printed as its own bytes, as `ls`
+    # prints it, whatever error handler the locale chose for stdout.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         main()
         code = 0

@@ -154,7 +154,8 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable across line moves: rule, file, object identity and the offending value."""
         key = "\x1f".join((self.code, self.location.path, self.identity, self.value or self.message))
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+        # A path that is not UTF-8 holds its raw bytes as lone surrogates: hashed as those bytes.
+        return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.location.path, self.location.line, self.location.column, self.code, self.message)

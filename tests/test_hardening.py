@@ -160,6 +160,58 @@ def test_hostile_input(tmp_path: Path, name: str) -> None:
     assert not any("secret" in f["message"] for f in report["findings"])  # nothing outside the root was read
 
 
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    raw = os.fsencode(root) + b"/Dockerfile.\xff"
+    try:
+        with open(raw, "wb") as handle:  # some file systems (APFS) refuse names that are not UTF-8
+            handle.write(b"FROM node:latest\n")
+    except OSError:
+        pytest.skip("this file system refuses file names that are not UTF-8")
+    name = os.fsdecode(b"Dockerfile.\xff")
+    # A strict stdout, as a UTF-8 locale other than C gives: the name must not stop the report.
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+    for report_format in ("text", "json", "sarif", "markdown", "junit", "github", "gitlab"):
+        for output in (None, tmp_path / f"report.{report_format}"):
+            written = ["--output", str(output)] if output else []
+            result = subprocess.run(
+                [*relcheck_command(), "scan", str(root), "--format", report_format, *written],
+                capture_output=True,
+                env=env,
+                timeout=60,
+            )
+            assert (result.returncode, result.stderr) == (1, b""), (report_format, result.stderr.decode())
+            report = output.read_bytes() if output else result.stdout
+            if report_format == "text":
+                assert report.startswith(b"Dockerfile.\xff:1:1: ")  # the name's own bytes, as `ls` shows it
+            if report_format in ("json", "sarif"):
+                document = json.loads(report.decode("utf-8"))  # valid UTF-8 JSON that reads back as the name
+                paths = (
+                    {f["path"] for f in document["findings"]}
+                    if report_format == "json"
+                    else {
+                        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                        for r in document["runs"][0]["results"]
+                    }
+                )
+                assert paths == {name}
+    baseline = subprocess.run(
+        [*relcheck_command(), "baseline", "--output", str(tmp_path / "baseline.json"), str(root)],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert baseline.returncode == 0, baseline.stderr.decode()
+    again = subprocess.run(
+        [*relcheck_command(), "scan", str(root), "--baseline", str(tmp_path / "baseline.json")],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert again.returncode == 0 and b"No problems found" in again.stdout
+
+
 def test_a_config_that_is_a_yaml_bomb_exits_2_at_once(tmp_path: Path) -> None:
     (tmp_path / ".relcheck.yaml").write_text(_bomb())
     started = time.perf_counter()
