@@ -114,6 +114,15 @@ def _check_names(names: list[str], option: str, rules) -> None:
             raise fail(f"{option}: {exc}") from None
 
 
+# Shared by the commands that scan (scan, baseline, hook).
+Jobs = Annotated[
+    int,
+    typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes for parsing large scans (output is the same for any N)."
+    ),
+]
+
+
 @app.command()
 def scan(
     paths: Annotated[
@@ -152,12 +161,7 @@ def scan(
     sarif_suppressions: Annotated[
         bool, typer.Option("--sarif-suppressions", help="Write suppressed findings into SARIF with `suppressions`.")
     ] = False,
-    jobs: Annotated[
-        int,
-        typer.Option(
-            "--jobs", "-j", min=1, help="Worker processes for parsing large scans (output is the same for any N)."
-        ),
-    ] = 1,
+    jobs: Jobs = 1,
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
 ) -> None:
@@ -269,6 +273,7 @@ def baseline(
         ".relcheck-baseline.json"
     ),
     config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
+    jobs: Jobs = 1,
 ) -> None:
     """Record today's findings as accepted; `scan --baseline FILE` then reports only new ones."""
     from relcheck.baseline import render
@@ -277,7 +282,7 @@ def baseline(
 
     resolved = _resolve_paths(paths)
     settings = _load_config(config, scan_root(resolved))
-    result = run_scan(resolved, settings, ruleset=settings.ruleset)
+    result = run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset)
     _emit(render(result), output)
     sys.stdout.write(f"wrote {output}: {len({f.fingerprint for f in result.active()})} findings accepted\n")
 
@@ -287,6 +292,7 @@ def hook(
     files: Annotated[list[str] | None, typer.Argument(help="The files pre-commit passes.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
     fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help="Lowest severity that fails the hook.")] = None,
+    jobs: Jobs = 1,
 ) -> None:
     """For pre-commit: scan the whole repository (cross-file rules need the whole service) and report
     only the findings in the files given."""
@@ -296,7 +302,7 @@ def hook(
     root = Path.cwd().resolve()
     settings = _load_config(config, root)
     wanted = {Path(f).as_posix().removeprefix("./") for f in files or []}
-    result = run_scan([root], settings, ruleset=settings.ruleset)
+    result = run_scan([root], settings, jobs=jobs, ruleset=settings.ruleset)
     result.findings = [f for f in result.findings if f.location.path in wanted]
     if result.active():
         render_text(result, sys.stdout, color=sys.stdout.isatty())

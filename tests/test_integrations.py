@@ -233,6 +233,28 @@ def test_baseline_command_and_bad_file(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "not a relcheck baseline" in bad.stderr
 
 
+@pytest.mark.parametrize("command", ["scan", "baseline", "hook"])
+def test_every_scanning_command_takes_jobs(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import relcheck.engine
+    from relcheck.cli import app
+
+    asked: list[int] = []
+    real_scan = relcheck.engine.scan
+
+    def recording_scan(*args, **kwargs):
+        asked.append(kwargs.get("jobs", 1))
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(relcheck.engine, "scan", recording_scan)
+    monkeypatch.chdir(LEGACY)
+    arguments = {"scan": [str(LEGACY)], "baseline": [str(LEGACY), "--output", str(tmp_path / "b.json")], "hook": []}
+    result = CliRunner().invoke(app, [command, *arguments[command], "--jobs", "2"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert asked == [2]
+
+
 def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
