@@ -114,7 +114,7 @@ def _check_names(names: list[str], option: str, rules) -> None:
             raise fail(f"{option}: {exc}") from None
 
 
-# Shared by the commands that scan (scan, baseline, hook).
+# Shared by the commands that scan (scan, baseline, hook, checklist).
 Jobs = Annotated[
     int,
     typer.Option(
@@ -333,6 +333,7 @@ def checklist(
     format: Annotated[ChecklistFormat, typer.Option("--format", "-f", help="Output format.")] = ChecklistFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
+    jobs: Jobs = 1,
 ) -> None:
     """The standard's production-readiness checklist for each service, with evidence. Exits 1 when an
     item fails."""
@@ -343,7 +344,7 @@ def checklist(
 
     resolved = _resolve_paths(paths)
     settings = _load_config(config, scan_root(resolved))
-    cards = scorecard.build(run_scan(resolved, settings, ruleset=settings.ruleset))
+    cards = scorecard.build(run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset))
     if format is ChecklistFormat.json:
         _emit(report.render_json(cards), output)
     elif format is ChecklistFormat.markdown:

@@ -233,7 +233,7 @@ def test_baseline_command_and_bad_file(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "not a relcheck baseline" in bad.stderr
 
 
-@pytest.mark.parametrize("command", ["scan", "baseline", "hook"])
+@pytest.mark.parametrize("command", ["scan", "baseline", "hook", "checklist"])
 def test_every_scanning_command_takes_jobs(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
@@ -249,7 +249,12 @@ def test_every_scanning_command_takes_jobs(command: str, tmp_path: Path, monkeyp
 
     monkeypatch.setattr(relcheck.engine, "scan", recording_scan)
     monkeypatch.chdir(LEGACY)
-    arguments = {"scan": [str(LEGACY)], "baseline": [str(LEGACY), "--output", str(tmp_path / "b.json")], "hook": []}
+    arguments = {
+        "scan": [str(LEGACY)],
+        "baseline": [str(LEGACY), "--output", str(tmp_path / "b.json")],
+        "hook": [],
+        "checklist": [str(LEGACY)],
+    }
     result = CliRunner().invoke(app, [command, *arguments[command], "--jobs", "2"])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert asked == [2]
