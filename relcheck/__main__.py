@@ -41,6 +41,8 @@ def run() -> None:
         code = 0
     except SystemExit as stop:
         code = _exit_code(stop.code)
+    except KeyboardInterrupt:  # Ctrl-C before the CLI framework took over: the shell's usual code
+        code = 130
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from relcheck.discovery import Kind, SourceFile
@@ -95,6 +95,41 @@ def _warm_up() -> None:
         _parser(dialect)
 
 
+def _ignore_interrupts() -> None:
+    """A worker's first step: Ctrl-C is the main process's to handle (it stops the pool and exits
+    130); a worker that took it too would print a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """SIGINT blocked in this thread while it starts processes. The mask is inherited, so the fork
+    server, and the workers it forks, never take Ctrl-C, even before their first line of Python runs.
+    (Where there is no signal mask, the workers' initializer is all there is.)"""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    # Launching multiprocessing's resource tracker unblocks SIGINT afterwards: it is launched first.
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _executor(workers: int) -> ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_ignore_interrupts)
+
+
 def _context():
     """Workers start from a process that has run no parser: BuildKit's parser is Go code, and a Go
     runtime does not survive fork(), so a plain fork after the parent parsed a Dockerfile hangs.
@@ -136,11 +171,10 @@ class ParsePool:
 
     def _start(self) -> None:
         try:
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
-            for _ in range(self.workers):
-                self.executor.submit(_warm_up)
+            with _interrupts_held():  # the workers start here, with the first submissions
+                self.executor = _executor(self.workers)
+                for _ in range(self.workers):
+                    self.executor.submit(_warm_up)
         except Exception:  # workers could not start (in a thread, nothing else would see it): parse here
             executor, self.executor = self.executor, None
             if executor is not None:
@@ -241,16 +275,17 @@ def parse_all(tasks: Sequence[Task], max_file_size: int, jobs: int = 1) -> list[
 def _isolated(chunk: Sequence[Task], max_file_size: int) -> list[ParsedFile]:
     """After a worker died: the chunk's files one at a time in a fresh worker, so only the file that
     kills a parser is lost (the worker is replaced after each crash)."""
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     results: list[ParsedFile] = []
     pending = list(chunk)
     while pending:
-        with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+        with _executor(1) as pool:
             try:
                 while pending:
-                    results.append(pool.submit(safe_parse, pending[0], max_file_size).result(timeout=120))
+                    with _interrupts_held():  # the worker starts with the first submission
+                        future = pool.submit(safe_parse, pending[0], max_file_size)
+                    results.append(future.result(timeout=120))
                     pending.pop(0)
             except (BrokenProcessPool, TimeoutError):
                 message = (

@@ -301,6 +301,63 @@ class ExplodingSource(SourceFile):
         return super().read(max_bytes)
 
 
+@pytest.fixture(scope="module")
+def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _tree(tmp_path_factory.mktemp("big"), 450)  # 4,052 files: two workers, and a parse that lasts
+
+
+def _group(pgid: int) -> list[int]:
+    """The live processes in a process group (read from /proc)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append(int(entry))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.parametrize(
+    ("when", "processes", "then"),
+    [
+        ("fork-server-importing", 3, 0.05),  # its imports run before it ignores SIGINT itself
+        ("workers-starting", 5, 0.01),
+        ("workers-parsing", 5, 0.3),
+    ],
+)
+def test_ctrl_c_with_workers_exits_130_quietly_and_leaves_no_process(
+    big_tree: Path, when: str, processes: int, then: float
+) -> None:
+    tree = big_tree
+    # Ctrl-C in a terminal signals the whole foreground process group: the scan, the fork server and
+    # the workers alike. Only the scan should answer, and it stops the others.
+    process = subprocess.Popen(
+        [*relcheck_command(), "scan", str(tree), "-j", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    # The scan, multiprocessing's resource tracker, then the fork server, then two workers.
+    deadline = time.monotonic() + 60
+    while len(_group(process.pid)) < processes and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(then)
+    assert process.poll() is None, f"the scan ended before {when}"
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err, err.decode()
+    deadline = time.monotonic() + 10
+    while _group(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group(process.pid) == []
+
+
 def test_a_worker_crash_costs_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 100)  # two workers for 240 files
     tasks = []
@@ -433,6 +490,37 @@ def test_the_relcheck_command_keeps_the_thresholds_raised_until_it_exits(monkeyp
     finally:
         gc.set_threshold(*before)
     assert seen == [("command", SCAN_THRESHOLDS), ("exit", 0, SCAN_THRESHOLDS)]
+
+
+def test_ctrl_c_before_the_cli_takes_over_exits_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+
+    from relcheck import __main__ as entry
+
+    codes = []
+
+    class Exited(Exception):
+        pass
+
+    def exit_now(code: int) -> None:
+        codes.append(code)
+        raise Exited
+
+    def interrupted_while_importing() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry, "main", interrupted_while_importing)
+    monkeypatch.setattr(entry.os, "_exit", exit_now)
+    before = gc.get_threshold()
+    try:
+        with pytest.raises(Exited):
+            entry.run()
+    finally:
+        gc.set_threshold(*before)
+    assert codes == [130]
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_workers_that_cannot_start_leave_the_scan_to_the_main_process(
