@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
@@ -36,6 +37,9 @@ def run() -> None:
     # prints it, whatever error handler the locale chose for stdout.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="surrogateescape")
+    # A CI job cancelled sends SIGTERM: stop as Ctrl-C does (workers shut down, no temp files left),
+    # with the code a shell gives for it.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         main()
         code = 0
@@ -49,6 +53,10 @@ def run() -> None:
     except BrokenPipeError:  # the reader went away (`relcheck scan | head`)
         pass
     os._exit(code)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _exit_code(code: object) -> int:

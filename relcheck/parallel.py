@@ -95,12 +95,26 @@ def _warm_up() -> None:
         _parser(dialect)
 
 
-def _ignore_interrupts() -> None:
-    """A worker's first step: Ctrl-C is the main process's to handle (it stops the pool and exits
-    130); a worker that took it too would print a traceback of its own."""
+def _start_worker() -> None:
+    """A worker's first step. Ctrl-C is the main process's to handle (it stops the pool and exits
+    130): a worker that took it too would print a traceback of its own. And a worker whose scan is
+    gone (killed, out of memory) exits at once: it would otherwise wait for work for ever, holding
+    the scan's output pipes open, so that whatever reads them never sees their end."""
+    import multiprocessing
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    scan = multiprocessing.parent_process()
+    if scan is not None:
+        threading.Thread(target=_exit_with, args=(scan.sentinel,), name="relcheck-scan-watch", daemon=True).start()
+
+
+def _exit_with(sentinel: Any) -> None:
+    import os
+    from multiprocessing.connection import wait
+
+    wait([sentinel])  # ready once the scan's process has ended
+    os._exit(1)
 
 
 @contextlib.contextmanager
@@ -127,7 +141,7 @@ def _interrupts_held() -> Iterator[None]:
 def _executor(workers: int) -> ProcessPoolExecutor:
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_ignore_interrupts)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker)
 
 
 def _context():

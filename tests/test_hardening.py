@@ -358,6 +358,37 @@ def test_ctrl_c_with_workers_exits_130_quietly_and_leaves_no_process(
     assert _group(process.pid) == []
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGKILL, -signal.SIGKILL)])
+def test_a_scan_ended_by_a_signal_takes_its_workers_with_it(big_tree: Path, signum: int, code: int) -> None:
+    # A cancelled CI job, or the out-of-memory killer, signals the scan's process alone. Workers
+    # left behind would wait for work for ever and hold the scan's output pipes open.
+    process = subprocess.Popen(
+        [*relcheck_command(), "scan", str(big_tree), "-j", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(_group(process.pid)) < 5 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(0.3)
+    assert process.poll() is None, "the scan ended before its workers started"
+    os.kill(process.pid, signum)
+    try:
+        _, err = process.communicate(timeout=30)  # returns once every holder of the pipe has exited
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail("processes of the scan outlived it, holding its stderr open")
+    assert process.returncode == code
+    assert b"Traceback" not in err, err.decode()
+    deadline = time.monotonic() + 10
+    while _group(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group(process.pid) == []
+
+
 def test_a_worker_crash_costs_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 100)  # two workers for 240 files
     tasks = []
