@@ -126,8 +126,9 @@ def scan(
     ruleset = ruleset or builtin()
     rules = ruleset.rules
     by_code = {r.code: r for r in rules}
-    from relcheck.parallel import MIN_FILES_PER_WORKER, ParsePool, worker_count
+    from relcheck.parallel import MIN_FILES_PER_WORKER, ParsePool, capped_jobs, worker_count
 
+    jobs = capped_jobs(jobs)
     # Workers start while the main process still finds and classifies files: as soon as the walk
     # has found enough files for all of them, else once it knows how many it found.
     pools: list[ParsePool] = []

@@ -22,13 +22,27 @@ from relcheck.config import Config
 from relcheck.discovery import Kind, SourceFile
 from relcheck.engine import scan
 from relcheck.gcpause import long_lived_model
-from relcheck.parallel import parse_all
+from relcheck.parallel import parse_all, usable_cpus, worker_count
 
 from .conftest import ROOT, relcheck_command
 
+# Scans in a subprocess that need two workers: --jobs gives at most one per usable processor.
+needs_two_cpus = pytest.mark.skipif(usable_cpus() < 2, reason="workers need two usable processors")
 MAX_SECONDS = 10.0
 MAX_RSS_MIB = 300
 MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hostile}\n"
+
+
+@pytest.fixture(autouse=True)
+def _two_processors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scans in this process get their two workers on a one-processor machine too."""
+    monkeypatch.setattr("relcheck.parallel.usable_cpus", lambda: 2)
+
+
+def test_jobs_are_capped_at_the_usable_processors(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cpus, jobs, files, workers in [(2, 8, 9000, 2), (4, 8, 9000, 4), (4, 8, 2500, 2), (1, 2, 9000, 0)]:
+        monkeypatch.setattr("relcheck.parallel.usable_cpus", lambda cpus=cpus: cpus)
+        assert worker_count(jobs, files) == workers, (cpus, jobs, files)
 
 
 def _bomb() -> str:
@@ -249,6 +263,7 @@ def _tree(tmp_path: Path, services: int) -> Path:
     return generate(services, tmp_path / f"mono{services}")
 
 
+@needs_two_cpus
 def test_jobs_give_byte_identical_output(tmp_path: Path) -> None:
     tree = _tree(tmp_path, 230)  # 2,072 files: enough for two workers
     for target in (tree, ROOT / "examples" / "legacy-service", ROOT / "examples" / "enterprise-service"):
@@ -321,6 +336,7 @@ def _group(pgid: int) -> list[int]:
     return members
 
 
+@needs_two_cpus
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 @pytest.mark.parametrize(
     ("when", "processes", "then"),
@@ -358,6 +374,7 @@ def test_ctrl_c_with_workers_exits_130_quietly_and_leaves_no_process(
     assert _group(process.pid) == []
 
 
+@needs_two_cpus
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGKILL, -signal.SIGKILL)])
 def test_a_scan_ended_by_a_signal_takes_its_workers_with_it(big_tree: Path, signum: int, code: int) -> None:
