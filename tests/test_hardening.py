@@ -336,6 +336,24 @@ def _group(pgid: int) -> list[int]:
     return members
 
 
+def _scan_in_its_own_group(tree: Path, processes: int, then: float) -> subprocess.Popen:
+    """`relcheck scan -j 2` in a process group of its own, `then` seconds after the group has
+    `processes` members: the scan, multiprocessing's resource tracker, the fork server (3), and
+    then the two workers (5)."""
+    process = subprocess.Popen(
+        [*relcheck_command(), "scan", str(tree), "-j", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(_group(process.pid)) < processes and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(then)
+    assert process.poll() is None, f"the scan ended before its group had {processes} processes"
+    return process
+
+
 @needs_two_cpus
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 @pytest.mark.parametrize(
@@ -349,21 +367,9 @@ def _group(pgid: int) -> list[int]:
 def test_ctrl_c_with_workers_exits_130_quietly_and_leaves_no_process(
     big_tree: Path, when: str, processes: int, then: float
 ) -> None:
-    tree = big_tree
     # Ctrl-C in a terminal signals the whole foreground process group: the scan, the fork server and
     # the workers alike. Only the scan should answer, and it stops the others.
-    process = subprocess.Popen(
-        [*relcheck_command(), "scan", str(tree), "-j", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    # The scan, multiprocessing's resource tracker, then the fork server, then two workers.
-    deadline = time.monotonic() + 60
-    while len(_group(process.pid)) < processes and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    time.sleep(then)
-    assert process.poll() is None, f"the scan ended before {when}"
+    process = _scan_in_its_own_group(big_tree, processes, then)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err.decode()
@@ -380,17 +386,7 @@ def test_ctrl_c_with_workers_exits_130_quietly_and_leaves_no_process(
 def test_a_scan_ended_by_a_signal_takes_its_workers_with_it(big_tree: Path, signum: int, code: int) -> None:
     # A cancelled CI job, or the out-of-memory killer, signals the scan's process alone. Workers
     # left behind would wait for work for ever and hold the scan's output pipes open.
-    process = subprocess.Popen(
-        [*relcheck_command(), "scan", str(big_tree), "-j", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while len(_group(process.pid)) < 5 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    time.sleep(0.3)
-    assert process.poll() is None, "the scan ended before its workers started"
+    process = _scan_in_its_own_group(big_tree, 5, 0.3)
     os.kill(process.pid, signum)
     try:
         _, err = process.communicate(timeout=30)  # returns once every holder of the pipe has exited
@@ -510,64 +506,57 @@ def test_a_command_keeps_the_thresholds_raised_from_the_scan_to_its_last_report(
     assert gc.get_threshold() == before
 
 
-def test_the_relcheck_command_keeps_the_thresholds_raised_until_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+def _run_entry(monkeypatch: pytest.MonkeyPatch, command: Callable[[], None]) -> list[tuple[int, tuple]]:
+    """The `relcheck` executable's entry, run() around `command`, stopped at its final os._exit:
+    the codes it exited with, each with the collector's thresholds at that moment."""
     import gc
 
     from relcheck import __main__ as entry
-    from relcheck.gcpause import SCAN_THRESHOLDS
 
-    seen = []
+    exits: list[tuple[int, tuple]] = []
 
     class Exited(Exception):
         pass
 
     def exit_now(code: int) -> None:
-        seen.append(("exit", code, gc.get_threshold()))
+        exits.append((code, gc.get_threshold()))
         raise Exited
-
-    def command() -> None:
-        with long_lived_model():  # as the CLI's own context does, restoring what it found
-            seen.append(("command", gc.get_threshold()))
 
     monkeypatch.setattr(entry, "main", command)
     monkeypatch.setattr(entry.os, "_exit", exit_now)
     before = gc.get_threshold()
+    on_terminate = signal.getsignal(signal.SIGTERM)
     try:
         with pytest.raises(Exited):
             entry.run()
     finally:
         gc.set_threshold(*before)
-    assert seen == [("command", SCAN_THRESHOLDS), ("exit", 0, SCAN_THRESHOLDS)]
+        signal.signal(signal.SIGTERM, on_terminate)
+    return exits
+
+
+def test_the_relcheck_command_keeps_the_thresholds_raised_until_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from relcheck.gcpause import SCAN_THRESHOLDS
+
+    seen = []
+
+    def command() -> None:
+        with long_lived_model():  # as the CLI's own context does, restoring what it found
+            seen.append(gc.get_threshold())
+
+    assert _run_entry(monkeypatch, command) == [(0, SCAN_THRESHOLDS)]
+    assert seen == [SCAN_THRESHOLDS]
 
 
 def test_ctrl_c_before_the_cli_takes_over_exits_130_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    import gc
-
-    from relcheck import __main__ as entry
-
-    codes = []
-
-    class Exited(Exception):
-        pass
-
-    def exit_now(code: int) -> None:
-        codes.append(code)
-        raise Exited
-
     def interrupted_while_importing() -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(entry, "main", interrupted_while_importing)
-    monkeypatch.setattr(entry.os, "_exit", exit_now)
-    before = gc.get_threshold()
-    try:
-        with pytest.raises(Exited):
-            entry.run()
-    finally:
-        gc.set_threshold(*before)
-    assert codes == [130]
+    assert [code for code, _ in _run_entry(monkeypatch, interrupted_while_importing)] == [130]
     assert "Traceback" not in capfd.readouterr().err
 
 
