@@ -70,6 +70,35 @@ def test_sarif_meets_what_github_reads() -> None:
     assert x001["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("k8s/deployment.yaml")
 
 
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [
+        ("k8s/deployment.yaml", "k8s/deployment.yaml"),
+        ("my service/k8s/api.yaml", "my%20service/k8s/api.yaml"),
+        ("svc#2/Dockerfile", "svc%232/Dockerfile"),
+        ("100%/Dockerfile", "100%25/Dockerfile"),
+        ("c:d/Dockerfile", "c%3Ad/Dockerfile"),  # not read as a URI scheme
+        ("café/Dockerfile", "caf%C3%A9/Dockerfile"),
+        ("Dockerfile.\udcff", "Dockerfile.%FF"),  # a name that is not UTF-8, by its own byte
+    ],
+)
+def test_sarif_uris_are_percent_encoded_repository_paths(path: str, uri: str) -> None:
+    from urllib.parse import unquote
+
+    assert sarif.artifact_uri(path) == uri
+    assert unquote(uri, errors="surrogateescape") == path
+
+
+def test_sarif_names_a_folder_with_a_space_by_a_valid_uri(tmp_path: Path) -> None:
+    service = tmp_path / "my service"
+    service.mkdir()
+    (service / "Dockerfile").write_text("FROM node:latest\n")
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in _sarif(tmp_path)["runs"][0]["results"]
+    }
+    assert uris == {"my%20service/Dockerfile"}
+
+
 def test_sarif_clean_scan_has_empty_results() -> None:
     assert _sarif(ENTERPRISE)["runs"][0]["results"] == []
 

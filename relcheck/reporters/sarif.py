@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 for code scanning: full rule metadata, repository-relative URIs, 1-based regions,
+"""SARIF 2.1.0 for code scanning: full rule metadata, repository-relative URIs (percent-encoded), 1-based regions,
 relcheck's own line-independent fingerprint, and `"results": []` on a clean scan.
 
 Suppressed findings are left out by default: GitHub opens alerts for them anyway. With
@@ -8,7 +8,9 @@ external for config and baseline).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from relcheck import __version__, jsonout
 from relcheck.engine import ScanResult
@@ -47,10 +49,18 @@ def rule_descriptor(rule: RuleMeta) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=8192)
+def artifact_uri(path: str) -> str:
+    """A repository-relative path as the URI reference SARIF requires: every byte that may not stand
+    in a URI path is percent-encoded (space, `#`, `%`, `:`, non-ASCII as UTF-8, and the raw bytes of a
+    name that is not UTF-8); code scanning decodes them to match the file."""
+    return quote(path, safe="/", errors="surrogateescape")
+
+
 def _physical(result: ScanResult, location: Location) -> dict[str, Any]:
     start_line, start_column, end_line, end_column = location.region()
     return {
-        "artifactLocation": {"uri": result.repo_path(location.path), "uriBaseId": "%SRCROOT%"},
+        "artifactLocation": {"uri": artifact_uri(result.repo_path(location.path)), "uriBaseId": "%SRCROOT%"},
         "region": {
             "startLine": start_line,
             "startColumn": start_column,
