@@ -505,48 +505,50 @@ def test_a_command_keeps_the_thresholds_raised_from_the_scan_to_its_last_report(
     assert gc.get_threshold() == before
 
 
-def _run_entry(monkeypatch: pytest.MonkeyPatch, command: Callable[[], None]) -> list[tuple[int, tuple]]:
+def _run_entry(monkeypatch: pytest.MonkeyPatch, command: Callable[[], None]) -> list[tuple[int, bool]]:
     """The `relcheck` executable's entry, run() around `command`, stopped at its final os._exit:
-    the codes it exited with, each with the collector's thresholds at that moment."""
+    the codes it exited with, each with whether the cycle collector was on at that moment."""
     import gc
 
     from relcheck import __main__ as entry
 
-    exits: list[tuple[int, tuple]] = []
+    exits: list[tuple[int, bool]] = []
 
     class Exited(Exception):
         pass
 
     def exit_now(code: int) -> None:
-        exits.append((code, gc.get_threshold()))
+        exits.append((code, gc.isenabled()))
         raise Exited
 
     monkeypatch.setattr(entry, "main", command)
     monkeypatch.setattr(entry.os, "_exit", exit_now)
-    before = gc.get_threshold()
+    before = gc.get_threshold(), gc.isenabled()
     on_terminate = signal.getsignal(signal.SIGTERM)
     try:
         with pytest.raises(Exited):
             entry.run()
     finally:
-        gc.set_threshold(*before)
+        gc.set_threshold(*before[0])
+        if before[1]:
+            gc.enable()
         signal.signal(signal.SIGTERM, on_terminate)
     return exits
 
 
-def test_the_relcheck_command_keeps_the_thresholds_raised_until_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_relcheck_command_runs_without_the_cycle_collector_until_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
-
-    from relcheck.gcpause import SCAN_THRESHOLDS
 
     seen = []
 
     def command() -> None:
         with long_lived_model():  # as the CLI's own context does, restoring what it found
-            seen.append(gc.get_threshold())
+            seen.append(gc.isenabled())
+        seen.append(gc.isenabled())
 
-    assert _run_entry(monkeypatch, command) == [(0, SCAN_THRESHOLDS)]
-    assert seen == [SCAN_THRESHOLDS]
+    assert _run_entry(monkeypatch, command) == [(0, False)]
+    assert seen == [False, False]
+    assert gc.isenabled()  # the test process has it back
 
 
 def test_ctrl_c_before_the_cli_takes_over_exits_130_without_a_traceback(
