@@ -118,7 +118,10 @@ def _check_names(names: list[str], option: str, rules) -> None:
 Jobs = Annotated[
     int,
     typer.Option(
-        "--jobs", "-j", min=1, help="Worker processes for parsing large scans (output is the same for any N)."
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes for parsing large scans, at most one per processor (output is the same for any N).",
     ),
 ]
 
