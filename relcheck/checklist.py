@@ -93,7 +93,8 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     """Findings and evidence go to the service that owns their file, or, in a shared manifest about
     several services, to the service of the object they are on (see _owners); the others, in files
     no service owns, to every service."""
-    owner, objects = _owners(result.services)
+    shared_sources = _shared_rule_sources(result.services)
+    owner, objects = _owners(result.services, shared_sources)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
     shared: dict[str | None, list[Finding]] = {}
@@ -108,7 +109,7 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     shared_evidence: dict[tuple[int, int], dict[str, list[Evidence]]] = {}
     shared_errors = {item: _has_error(findings) for item, findings in shared.items()}
     attributed: dict[str, list[RuleSource]] = {}
-    for source in _shared_rule_sources(result.services):
+    for source in shared_sources:
         if source.path in owner:
             attributed.setdefault(owner[source.path], []).append(source)
     cards = []
@@ -122,7 +123,9 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     return cards
 
 
-def _owners(services: list[Service]) -> tuple[dict[str, str], dict[str, list[tuple[int, int, str]]]]:
+def _owners(
+    services: list[Service], shared_sources: list[RuleSource]
+) -> tuple[dict[str, str], dict[str, list[tuple[int, int, str]]]]:
     """The service each file's findings count for: the one whose folder holds it, else the one
     service it is about, as when manifests or alert rules live in a shared deploy/ or monitoring/
     folder: the service whose workloads it defines (with their HPAs, PDBs and Services), or whose
@@ -140,7 +143,7 @@ def _owners(services: list[Service]) -> tuple[dict[str, str], dict[str, list[tup
     claims: dict[str, set[str]] = {}
     for (path, _, _), names in objects.items():
         claims.setdefault(path, set()).update(names)
-    for path, names in _alert_file_claims(services, owner).items():
+    for path, names in _alert_file_claims(services, shared_sources, owner).items():
         claims.setdefault(path, set()).update(names)
     for path, names in claims.items():
         if len(names) == 1:
@@ -162,14 +165,16 @@ def _owner_at(spans: list[tuple[int, int, str]] | None, line: int) -> str | None
     return next((name for first, last, name in spans or () if first <= line <= last), None)
 
 
-def _alert_file_claims(services: list[Service], owner: dict[str, str]) -> dict[str, set[str]]:
+def _alert_file_claims(
+    services: list[Service], shared_sources: list[RuleSource], owner: dict[str, str]
+) -> dict[str, set[str]]:
     """Rule files under no service folder: the services whose source defines a metric they alert on."""
     defined_by: dict[str, set[str]] = {}
     for service in services:
         for metric in service.app.metric_names:
             defined_by.setdefault(metric, set()).add(service.name)
     claims: dict[str, set[str]] = {}
-    for source in _shared_rule_sources(services):
+    for source in shared_sources:
         if source.path in owner:
             continue
         found = claims.setdefault(source.path, set())
