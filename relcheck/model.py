@@ -22,7 +22,11 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _SEVERITY_LABELS[self]
+
+
+# Looked up rather than derived: an enum member's `name` is a descriptor, and reports ask per finding.
+_SEVERITY_LABELS = {severity: severity.name.lower() for severity in Severity}
 
 
 CHECKLIST_ITEMS = (
@@ -45,7 +49,7 @@ CHECKLIST_ITEMS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Location:
     """A 1-based region in a file; `path` is relative to the scan root and `/`-separated."""
 
@@ -54,6 +58,18 @@ class Location:
     column: int = 1
     end_line: int | None = None
     end_column: int | None = None
+
+    def __init__(
+        self, path: str, line: int = 1, column: int = 1, end_line: int | None = None, end_column: int | None = None
+    ) -> None:
+        # A frozen dataclass's own __init__ sets each field through object.__setattr__, three times
+        # the cost of this; a large scan makes a Location per finding, evidence and position asked.
+        fields = self.__dict__
+        fields["path"] = path
+        fields["line"] = line
+        fields["column"] = column
+        fields["end_line"] = end_line
+        fields["end_column"] = end_column
 
     def region(self) -> tuple[int, int, int, int]:
         end_line = self.end_line or self.line

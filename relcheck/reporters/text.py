@@ -69,7 +69,7 @@ def render(
         if not quiet and current is not None and finding.location.path != current:
             console.print()
         current = finding.location.path
-        console.print(_finding_line(finding, Text))
+        console.print(Text.assemble(*_finding_pieces(finding)))
         if not quiet:
             console.print(Text(f"    fix: {finding.fix}", style="dim"))
     if not quiet:
@@ -88,12 +88,12 @@ def _plain(result: ScanResult, show_suppressed: bool, quiet: bool) -> str:
     lines: list[str] = []
     current = None
     for finding in result.findings:
-        if finding.suppressed and not show_suppressed:
+        if finding.suppression is not None and not show_suppressed:
             continue
         if not quiet and current is not None and finding.location.path != current:
             lines.append("")
         current = finding.location.path
-        lines.append(str(_finding_line(finding, _PlainText)))
+        lines.append("".join([text for text, _ in _finding_pieces(finding)]))
         if not quiet:
             lines.append(f"    fix: {finding.fix}")
     if not quiet:
@@ -106,33 +106,23 @@ def _plain(result: ScanResult, show_suppressed: bool, quiet: bool) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
-class _PlainText:
-    """Collects appended pieces like rich's Text, styles ignored."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def append(self, text: str, style: str | None = None) -> None:
-        self.parts.append(text)
-
-    def __str__(self) -> str:
-        return "".join(self.parts)
-
-
-def _finding_line(finding: Finding, text_type) -> object:
+def _finding_pieces(finding: Finding) -> list[tuple[str, str]]:
+    """A finding's line as (text, rich style) pieces: the plain report joins the texts."""
     loc = finding.location
-    line = text_type()
-    line.append(f"{loc.path}:{loc.line}:{loc.column}: ")
-    line.append(f"{finding.severity.label:<7}", style=_STYLES[finding.severity])
-    line.append(f" {finding.code} ", style="bold")
-    line.append(f"{finding.slug}: ", style="dim")
-    line.append(finding.message)
+    severity = finding.severity
+    pieces = [
+        (f"{loc.path}:{loc.line}:{loc.column}: ", ""),
+        (f"{severity.label:<7}", _STYLES[severity]),
+        (f" {finding.code} ", "bold"),
+        (f"{finding.slug}: ", "dim"),
+        (finding.message, ""),
+    ]
     if finding.suppression is not None:
         reason = f": {finding.suppression.reason}" if finding.suppression.reason else ""
-        line.append(f" [suppressed ({finding.suppression.kind}){reason}]", style="dim")
+        pieces.append((f" [suppressed ({finding.suppression.kind}){reason}]", "dim"))
     elif finding.expired_suppression is not None:
-        line.append(f" [suppression expired {finding.expired_suppression.until}]", style="magenta")
+        pieces.append((f" [suppression expired {finding.expired_suppression.until}]", "magenta"))
     for related in finding.related:
         rloc = related.location
-        line.append(f"\n    see {rloc.path}:{rloc.line}: {related.message}", style="dim")
-    return line
+        pieces.append((f"\n    see {rloc.path}:{rloc.line}: {related.message}", "dim"))
+    return pieces
