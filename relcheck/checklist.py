@@ -106,7 +106,7 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     # Evidence in files no service owns is the same for every service: gathered once, not per service
     # (a monorepo's central alert folder would otherwise cost services x alerts).
     # A shared rule file that is about one service (see _owners) is evidence for that one only.
-    shared_evidence: dict[tuple[int, int], dict[str, list[Evidence]]] = {}
+    shared_evidence: dict[tuple[int, int], dict[str, list[Place]]] = {}
     shared_errors = {item: _has_error(findings) for item, findings in shared.items()}
     attributed: dict[str, list[RuleSource]] = {}
     for source in shared_sources:
@@ -116,7 +116,7 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     for service in result.services:
         key = (id(service.shared_rule_sources), id(service.shared_files))
         if key not in shared_evidence:
-            shared_evidence[key] = _top(_gather(_shared_evidence(service, owner)))
+            shared_evidence[key] = _first(_gather(_shared_evidence(service, owner)))
         own = _gather(_collect(service, attributed.get(service.name, [])))
         evidence = _top(own, shared_evidence[key])
         cards.append(ServiceChecklist(service, _items(evidence, by_service[service.name], shared, shared_errors)))
@@ -197,7 +197,7 @@ SHOWN_EVIDENCE = 5
 
 
 def _has_error(findings: list[Finding]) -> bool:
-    return any(f.severity == Severity.ERROR for f in findings)
+    return any(finding.severity is Severity.ERROR for finding in findings)
 
 
 def _items(
@@ -208,9 +208,10 @@ def _items(
 ) -> list[ItemResult]:
     results = []
     for item in CHECKLIST_ITEMS:
-        item_findings = own.get(item, []) + shared.get(item, [])
+        own_findings = own.get(item, ())
+        item_findings = [*own_findings, *shared.get(item, ())]
         seen = evidence.get(item, [])
-        error = shared_errors.get(item, False) or _has_error(own.get(item, []))
+        error = shared_errors.get(item, False) or _has_error(own_findings)
         if item in MANUAL_ITEMS and seen and not item_findings:
             status = "manual"
         elif error or (item_findings and not seen):
@@ -223,21 +224,38 @@ def _items(
     return results
 
 
-def _gather(places: Iterator[tuple[str, Location, str]]) -> dict[str, list[Evidence]]:
-    found: dict[str, list[Evidence]] = {item: [] for item in CHECKLIST_ITEMS}
+# Evidence before it is chosen to be shown: (where, what). Only the first few per item become Evidence.
+Place = tuple[Location, str]
+
+
+def _gather(places: Iterator[tuple[str, Location, str]]) -> dict[str, list[Place]]:
+    found: dict[str, list[Place]] = {item: [] for item in CHECKLIST_ITEMS}
     for item, location, detail in places:
-        found[item].append(Evidence(location, detail))
+        found[item].append((location, detail))
     return found
 
 
-def _top(found: dict[str, list[Evidence]], more: dict[str, list[Evidence]] | None = None) -> dict[str, list[Evidence]]:
-    """Per item, the first evidence by file and line (with `more` merged in)."""
-    for item, evidence in found.items():
+def _place_order(place: Place) -> tuple[str, int]:
+    return place[0].path, place[0].line
+
+
+def _first(found: dict[str, list[Place]], more: dict[str, list[Place]] | None = None) -> dict[str, list[Place]]:
+    """Per item, the first places by file and line (with `more` merged in)."""
+    for item, places in found.items():
         if more:
-            evidence.extend(more.get(item, ()))
-        evidence.sort(key=lambda e: (e.location.path, e.location.line))
-        del evidence[SHOWN_EVIDENCE:]
+            places.extend(more.get(item, ()))
+        if len(places) > 1:
+            places.sort(key=_place_order)
+            del places[SHOWN_EVIDENCE:]
     return found
+
+
+def _top(found: dict[str, list[Place]], more: dict[str, list[Place]] | None = None) -> dict[str, list[Evidence]]:
+    """Per item, the evidence shown: the first places by file and line (with `more` merged in)."""
+    return {
+        item: [Evidence(location, detail) for location, detail in places]
+        for item, places in _first(found, more).items()
+    }
 
 
 def _collect(service: Service, attributed: list[RuleSource]) -> Iterator[tuple[str, Location, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,6 +31,17 @@ MI = Decimal(2) ** 20
 
 def parse_quantity(value: Any) -> Decimal | None:
     """The quantity's value in base units (bytes or cores), or None when it does not parse."""
+    if value.__class__ in (str, int, float):  # hashable, and a monorepo repeats a handful of values
+        return _parse_cached(value)
+    return _parse(value)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 1 and 1.0 print differently
+def _parse_cached(value: str | int | float) -> Decimal | None:
+    return _parse(value)
+
+
+def _parse(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):

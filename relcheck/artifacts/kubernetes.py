@@ -33,7 +33,7 @@ PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 def dig(data: Any, keys: tuple) -> Any:
     for key in keys:
-        if isinstance(data, dict):
+        if data.__class__ is dict or isinstance(data, dict):  # the exact type first: rules dig a lot
             data = data.get(key)
         elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
             data = data[key]
@@ -50,11 +50,12 @@ class K8sObject(Positioned):
     base: tuple  # where the object sits in its document ((), or ("items", i) inside a List)
     span: tuple[int, int]  # first and last line, for suppression comments anywhere in the object
 
-    @property
+    # Read once: every rule asks an object its kind, and parsed objects do not change.
+    @cached_property
     def kind(self) -> str:
         return str(self.data.get("kind") or "")
 
-    @property
+    @cached_property
     def api_version(self) -> str:
         return str(self.data.get("apiVersion") or "")
 
@@ -63,11 +64,11 @@ class K8sObject(Positioned):
         metadata = self.data.get("metadata")
         return metadata if isinstance(metadata, dict) else {}
 
-    @property
+    @cached_property
     def name(self) -> str:
         return str(self.metadata.get("name") or self.metadata.get("generateName") or "")
 
-    @property
+    @cached_property
     def namespace(self) -> str:
         return str(self.metadata.get("namespace") or "default")
 
