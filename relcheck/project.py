@@ -152,7 +152,7 @@ def _collect_repo_facts(project: Project, max_file_size: int) -> None:
     for source in project.files:
         lower = source.path.lower()
         name = source.name.lower()
-        if _is_runbook(name, lower.split("/")):
+        if _is_runbook(name, lower):
             facts.runbooks.append(source.path)
         if source.kind == Kind.KUBERNETES or not _needs_text(lower):
             continue
@@ -178,7 +178,10 @@ def _needs_text(lower: str) -> bool:
     return lower.endswith((".yaml", ".yml", ".json", ".js", ".ts", ".mjs", ".cjs"))
 
 
-def _is_runbook(name: str, parts: list[str]) -> bool:
+def _is_runbook(name: str, lower_path: str) -> bool:
+    if "runbook" not in lower_path:  # most files: no need to split the path
+        return False
+    parts = lower_path.split("/")
     if any(part in ("runbook", "runbooks") for part in parts[:-1]):
         return True
     stem, dot, suffix = name.partition(".")

@@ -303,11 +303,14 @@ def _run_commands(instruction: Instruction) -> list[list[str]]:
     return shell_commands(text)
 
 
+_ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
 def _strip_env_prefix(words: list[str]) -> tuple[list[str], dict[str, str]]:
     """`NODE_ENV=production npm ci` -> (['npm', 'ci'], {'NODE_ENV': 'production'})."""
     env: dict[str, str] = {}
     index = 0
-    while index < len(words) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[index]):
+    while index < len(words) and _ENV_ASSIGNMENT.match(words[index]):
         key, _, value = words[index].partition("=")
         env[key] = value
         index += 1
