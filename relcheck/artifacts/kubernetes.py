@@ -50,12 +50,14 @@ class K8sObject(Positioned):
     base: tuple  # where the object sits in its document ((), or ("items", i) inside a List)
     span: tuple[int, int]  # first and last line, for suppression comments anywhere in the object
 
-    # Read once: every rule asks an object its kind, and parsed objects do not change.
-    @cached_property
-    def kind(self) -> str:
-        return str(self.data.get("kind") or "")
+    # Read once, at creation, so that each object's attributes stay in the order its class shares
+    # (attributes added later would give every object a dict of its own): rules ask the kind often.
+    kind: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
+    def __post_init__(self) -> None:
+        self.kind = str(self.data.get("kind") or "")
+
+    @property
     def api_version(self) -> str:
         return str(self.data.get("apiVersion") or "")
 
@@ -64,11 +66,11 @@ class K8sObject(Positioned):
         metadata = self.data.get("metadata")
         return metadata if isinstance(metadata, dict) else {}
 
-    @cached_property
+    @property
     def name(self) -> str:
         return str(self.metadata.get("name") or self.metadata.get("generateName") or "")
 
-    @cached_property
+    @property
     def namespace(self) -> str:
         return str(self.metadata.get("namespace") or "default")
 
