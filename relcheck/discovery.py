@@ -383,7 +383,8 @@ def classify(files: Iterable[SourceFile], max_bytes: int) -> list[tuple[str, Par
     """Settle kinds that depend on content (YAML, JSON, *.config.js); reading errors are returned."""
     problems: list[tuple[str, ParseProblem]] = []
     for source in files:
-        if kind_by_name(source.path) is not None:
+        # A kind other than OTHER was decided by the name during the walk: no need to ask it again.
+        if source.kind != Kind.OTHER or kind_by_name(source.path) is not None:
             continue
         text, problem = source.read(max_bytes)
         if text is None:
