@@ -169,6 +169,16 @@ def test_quantities(text, value) -> None:
     assert parse_quantity(text) == value
 
 
+def test_quantities_asked_again_keep_their_type() -> None:
+    # Parsed values are cached per distinct value: 1, 1.0 and True are equal keys to a plain cache,
+    # but 1.0 is written "1.0" in messages and True is no quantity at all.
+    for _ in range(2):
+        assert str(parse_quantity(1)) == "1"
+        assert str(parse_quantity(1.0)) == "1.0"
+        assert parse_quantity(True) is None
+        assert str(parse_quantity("1")) == "1"
+
+
 def test_selectors_and_rounding() -> None:
     labels = {"app": "api", "tier": "web"}
     assert selector_matches({}, labels)
