@@ -98,9 +98,8 @@ def main() -> None:
             wall, peak = _summary(samples[jobs])
             if checkov_samples:
                 checkov_wall, checkov_peak = _summary(checkov_samples)
-                theirs = (
-                    f"{checkov_wall:.2f} | {checkov_peak:.0f} | {checkov_wall / wall:.1f}× | {peak / checkov_peak:.2f}"
-                )
+                share = 100 * peak / checkov_peak
+                theirs = f"{checkov_wall:.2f} | {checkov_peak:.0f} | {checkov_wall / wall:.1f}× | {share:.0f} %"
             else:
                 theirs = "not installed | – | – | –"
             print(f"| {size} | {files} | {jobs} | {wall:.2f} | {files / wall:.0f} | {peak:.0f} | {theirs} |")
