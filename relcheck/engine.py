@@ -75,6 +75,8 @@ class ScanResult:
     # The scan root's folder inside its git repository ("" at the top, or outside any repository);
     # code scanning and CI annotations want paths relative to the repository.
     repo_prefix: str = ""
+    # Objects that run pods of kinds no rule models (OpenShift DeploymentConfig, Argo Rollout...), by kind.
+    unmodeled_workloads: dict[str, int] = field(default_factory=dict)
 
     def repo_path(self, path: str) -> str:
         return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
@@ -178,6 +180,7 @@ def scan(
         services=project.services,
         selected=frozenset(codes),
         repo_prefix=repo_prefix(project.root),
+        unmodeled_workloads=dict(sorted(project.kube.unmodeled.items())),
     )
 
 

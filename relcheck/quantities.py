@@ -7,7 +7,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$")
+# ASCII digits only (`\d` alone takes "٣"), as the API server's parser does.
+_QUANTITY = re.compile(
+    r"^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]{1,3})?$"
+)
 _SUFFIX = {
     "": Decimal(1),
     "n": Decimal("1e-9"),
@@ -55,7 +58,7 @@ def _parse(value: Any) -> Decimal | None:
         return None
     number, suffix = match.group(1), match.group(2) or ""
     try:
-        if suffix[:1] in ("e", "E") and len(suffix) > 1:
+        if suffix not in _SUFFIX:  # a decimal exponent: `1e3`
             return Decimal(number) * (Decimal(10) ** int(suffix[1:]))
         return Decimal(number) * _SUFFIX[suffix]
     except (InvalidOperation, KeyError, ValueError):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.artifacts.kubernetes import scaled_value, selector_matches
+from relcheck.artifacts.kubernetes import int_or_percent, scaled_value, selector_matches
 from relcheck.config import Config
 from relcheck.engine import scan
 from relcheck.parsers.kubernetes import parse_manifests
@@ -163,6 +163,10 @@ def test_helm_templates_are_skipped(tmp_path: Path) -> None:
         ("Gi", None),
         (True, None),
         ("12Kb", None),
+        ("1Ei", Decimal(2**60)),
+        ("2E", Decimal(2 * 10**18)),
+        ("٣Mi", None),  # int() takes Arabic-Indic digits; the API server does not
+        ("1e99999", None),
     ],
 )
 def test_quantities(text, value) -> None:
@@ -257,3 +261,92 @@ def test_a_second_loader_keeps_resolving_with_the_composers_node_classes() -> No
         yaml_parser._loader_class.cache_clear()
     assert [(k.value, v.tag) for k, v in root.value] == [(k.value, v.tag) for k, v in before[0].value]
     assert [(k.value, v.tag) for k, v in root.value] == [("a", "tag:yaml.org,2002:int"), ("b", "tag:yaml.org,2002:seq")]
+
+
+def test_int_or_percent_rounds_as_each_controller_does() -> None:
+    # The Deployment controller rounds maxUnavailable down and maxSurge up; the disruption controller up.
+    default = int_or_percent("25%")
+    assert default is not None
+    assert [default.of(n, round_up=False) for n in (1, 2, 3, 4, 8)] == [0, 0, 0, 1, 2]
+    assert [default.of(n, round_up=True) for n in (1, 2, 3, 4, 5)] == [1, 1, 1, 1, 2]
+    assert int_or_percent("1") is None  # the API rejects a digit string without %
+    assert int_or_percent("٣%") is None and int_or_percent(True) is None and int_or_percent(-1) is None
+    assert int_or_percent(" 0% ") is not None
+
+
+def _messages(tmp_path: Path, manifest: str, code: str) -> list[tuple[int, str, str]]:
+    (tmp_path / "d.yaml").write_text(manifest)
+    result = scan([tmp_path], Config(), select=[code])
+    return [(f.location.line, f.severity.label, f.message) for f in result.findings if f.code == code]
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: REPLICAS
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/api:1.0.0
+          ports: [{name: http, containerPort: 3000}]
+"""
+
+
+@pytest.mark.parametrize(("replicas", "reported"), [(1, False), (2, False), (3, False), (4, True), (8, True)])
+def test_k015_default_rollout_reports_only_counts_that_lose_a_pod(
+    tmp_path: Path, replicas: int, reported: bool
+) -> None:
+    found = _messages(tmp_path, DEPLOYMENT.replace("REPLICAS", str(replicas)), "K015")
+    assert bool(found) == reported
+    if reported:
+        pods = replicas // 4
+        assert f"25% of {replicas} replicas rounds down to {pods} pod{'s' if pods > 1 else ''}" in found[0][2]
+
+
+def test_k024_messages_name_the_replicas_with_the_right_number(tmp_path: Path) -> None:
+    pdb = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: api}\nspec:\n  minAvailable: 1\n"
+    pdb += "  selector: {matchLabels: {app: api}}\n"
+    (found,) = _messages(tmp_path, DEPLOYMENT.replace("REPLICAS", "1") + pdb, "K024")
+    assert "all of the 1 replica it protects" in found[2]
+    assert _messages(tmp_path, DEPLOYMENT.replace("REPLICAS", "2") + pdb, "K024") == []
+    (found,) = _messages(tmp_path, DEPLOYMENT.replace("REPLICAS", "3") + pdb, "K024")
+    assert "keeps only minAvailable 1 of the 3 replicas it protects" in found[2]
+
+
+def test_k027_numeric_target_port_is_an_info_and_a_named_one_a_warning(tmp_path: Path) -> None:
+    service = "---\napiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n  selector: {app: api}\n"
+    service += "  ports:\n    - {port: 80, targetPort: 8080}\n"
+    service += "    - {port: 81, targetPort: web}\n    - {port: 82, targetPort: http}\n"
+    found = _messages(tmp_path, DEPLOYMENT.replace("REPLICAS", "3") + service, "K027")
+    assert [(line, severity) for line, severity, _ in found] == [(21, "info"), (22, "warning")]
+    assert "declare only 3000" in found[0][2]
+
+
+def test_k003_message_shows_the_first_kill_arithmetic(tmp_path: Path) -> None:
+    probe = "          livenessProbe: {tcpSocket: {port: 3000}, periodSeconds: 5}\n"
+    (found,) = _messages(tmp_path, DEPLOYMENT.replace("REPLICAS", "3") + probe, "K003")
+    assert "after 15 s (initialDelaySeconds 0 + failureThreshold 3 × periodSeconds 5), under 30 s" in found[2]
+
+
+def test_unmodeled_workload_kinds_are_counted_and_named(tmp_path: Path) -> None:
+    (tmp_path / "dc.yaml").write_text(
+        "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: legacy}\nspec:\n"
+        "  template:\n    spec:\n      containers: [{name: app, image: 'app:1'}]\n---\n"
+        "apiVersion: apps.kruise.io/v1alpha1\nkind: CloneSet\nmetadata: {name: web}\nspec:\n"
+        "  template:\n    spec:\n      containers: [{name: web, image: 'web:1'}]\n"
+    )
+    done = subprocess.run(
+        [*relcheck_command(), "scan", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "Not checked: 1 CloneSet, 1 DeploymentConfig: workload kinds relcheck does not model" in done.stdout
+    report = json.loads(
+        subprocess.run(
+            [*relcheck_command(), "scan", str(tmp_path), "-f", "json"], capture_output=True, text=True, timeout=60
+        ).stdout
+    )
+    assert report["summary"]["unmodeled_workloads"] == {"CloneSet": 1, "DeploymentConfig": 1}

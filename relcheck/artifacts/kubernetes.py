@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,6 +28,12 @@ LONG_RUNNING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Repli
 # Replica, PDB and HPA rules: long-running workloads other than DaemonSets.
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+# Workload kinds of other APIs (OpenShift, Argo Rollouts, OpenKruise...) that run pods relcheck does
+# not model: counted and named in the summary rather than passed over in silence. Any other object
+# with a pod template (`spec.template.spec.containers`) is counted the same way.
+UNMODELED_WORKLOAD_KINDS = frozenset(
+    {"DeploymentConfig", "Rollout", "CloneSet", "AdvancedCronJob", "BroadcastJob", "UnitedDeployment", "SidecarSet"}
+)
 
 
 def dig(data: Any, keys: tuple) -> Any:
@@ -138,16 +143,20 @@ class Container:
         ports = self.spec.get("ports")
         return [p for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
 
-    def declares_port(self, port: Any) -> bool:
+    def declarations(self, port: Any) -> list[dict]:
+        """The `ports` entries a probe or Service refers to with `port`: by number, or by name."""
         if isinstance(port, bool):
-            return False
-        if isinstance(port, int):
-            return any(p.get("containerPort") == port for p in self.ports())
+            return []
+        if isinstance(port, str) and _WHOLE.match(port):
+            port = int(port)
+        if _is_int(port):
+            return [p for p in self.ports() if p.get("containerPort") == port]
         if isinstance(port, str):
-            if port.isdigit():
-                return self.declares_port(int(port))
-            return any(p.get("name") == port for p in self.ports())
-        return False
+            return [p for p in self.ports() if p.get("name") == port]
+        return []
+
+    def declares_port(self, port: Any) -> bool:
+        return bool(self.declarations(port))
 
 
 @dataclass
@@ -227,6 +236,19 @@ class Workload:
             return 1
         return replicas if _is_int(replicas) else None
 
+    def replica_range(self) -> tuple[int, int] | None:
+        """The fewest and most pods the workload can run: its HPA's minReplicas (default 1) to
+        maxReplicas, else spec.replicas (default 1) both ways; None when a count is not a number."""
+        if not self.scalable:
+            return None
+        if self.hpa is not None:
+            low, high = self.hpa.get("spec", "minReplicas"), self.hpa.get("spec", "maxReplicas")
+            low = 1 if low is None else low
+            return (low, high) if _is_int(low) and _is_int(high) and low <= high else None
+        replicas = self.replicas
+        replicas = 1 if replicas is None else replicas
+        return (replicas, replicas) if _is_int(replicas) else None
+
     def ignore_names(self) -> tuple[str, ...]:
         return self.obj.ignore_names() + _ignore_names(dig(self.template, ("metadata", "annotations")))
 
@@ -270,19 +292,49 @@ def map_selector_matches(selector: dict, labels: dict) -> bool:
     return all(str(labels.get(key)) == str(value) for key, value in selector.items())
 
 
-def scaled_value(value: Any, total: int) -> int | None:
-    """An int-or-percent resolved against `total`, rounded up as the disruption controller does."""
+_PERCENT = re.compile(r"^([0-9]{1,9})%$")  # ASCII digits only: int() takes "٣" too
+_WHOLE = re.compile(r"^[0-9]{1,9}$")
+
+
+@dataclass(frozen=True)
+class IntOrPercent:
+    """A Kubernetes IntOrString count: a whole number of pods, or a percentage of some total."""
+
+    number: int
+    percent: bool
+
+    def of(self, total: int, round_up: bool) -> int:
+        """The count for `total` pods, rounded as the controller that reads the field rounds it."""
+        if not self.percent:
+            return self.number
+        scaled = self.number * total
+        return -(-scaled // 100) if round_up else scaled // 100
+
+    def __str__(self) -> str:
+        return f"{self.number}%" if self.percent else str(self.number)
+
+
+def int_or_percent(value: Any) -> IntOrPercent | None:
+    """An IntOrString as the API server accepts it: a non-negative int or an "N%" string.
+    A digit string without `%` is rejected by the API ("must be an integer or percentage")."""
     if _is_int(value):
-        return value
+        return IntOrPercent(value, False) if 0 <= value < 2**31 else None
     if isinstance(value, str):
-        text = value.strip()
-        if text.endswith("%") and text[:-1].strip().isdigit():
-            return math.ceil(int(text[:-1]) * total / 100)
+        match = _PERCENT.match(value.strip())
+        if match:
+            return IntOrPercent(int(match.group(1)), True)
     return None
 
 
+def scaled_value(value: Any, total: int) -> int | None:
+    """An int-or-percent resolved against `total`, rounded up as the disruption controller does."""
+    parsed = int_or_percent(value)
+    return parsed.of(total, round_up=True) if parsed is not None else None
+
+
 def is_zero(value: Any) -> bool:
-    return value == 0 or (isinstance(value, str) and value.strip() in ("0", "0%"))
+    parsed = int_or_percent(value)
+    return parsed is not None and parsed.number == 0
 
 
 @dataclass
@@ -298,6 +350,8 @@ class KubeIndex:
     # Selectors that match no workload here but match a custom resource's labels: an operator
     # (Prometheus Operator, a database operator...) creates those pods from the resource.
     operator_managed: set[int] = field(default_factory=set)
+    # Objects that run pods of a kind no rule checks, by kind.
+    unmodeled: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, objects: list[K8sObject]) -> KubeIndex:
@@ -314,6 +368,8 @@ class KubeIndex:
                 index.workloads.append(workload)
                 by_ref.setdefault((obj.namespace, kind, obj.name), workload)
                 by_namespace.setdefault(obj.namespace, []).append(workload)
+            elif _runs_unmodeled_pods(obj):
+                index.unmodeled[kind] = index.unmodeled.get(kind, 0) + 1
             elif kind == "HorizontalPodAutoscaler":
                 index.hpas.append(obj)
             elif kind == "PodDisruptionBudget":
@@ -409,6 +465,13 @@ def _custom_pod_labels(obj: K8sObject) -> list[dict]:
         if isinstance(labels, dict) and labels:
             found.append(labels)
     return found
+
+
+def _runs_unmodeled_pods(obj: K8sObject) -> bool:
+    if obj.kind in UNMODELED_WORKLOAD_KINDS and obj.api_version:
+        return True
+    containers = obj.get("spec", "template", "spec", "containers")
+    return isinstance(containers, list) and bool(containers) and bool(obj.api_version)
 
 
 def _looks_core(obj: K8sObject) -> bool:

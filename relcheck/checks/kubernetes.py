@@ -6,9 +6,18 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from relcheck.artifacts.kubernetes import PROBES, Container, K8sObject, Workload, is_zero, scaled_value
+from relcheck.artifacts.kubernetes import (
+    PROBES,
+    Container,
+    IntOrPercent,
+    K8sObject,
+    Workload,
+    dig,
+    int_or_percent,
+    selector_matches,
+)
 from relcheck.images import unpinned_reason
-from relcheck.model import Finding, Location
+from relcheck.model import Finding, Location, Severity
 from relcheck.quantities import MI, format_bytes, parse_quantity
 from relcheck.registry import check
 
@@ -20,6 +29,7 @@ PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
 PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "failureThreshold": 3, "initialDelaySeconds": 0}
 ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 HOSTNAME_KEY = "kubernetes.io/hostname"
+LIVENESS_BUDGET_KEYS = ("initialDelaySeconds", "failureThreshold", "periodSeconds")
 REPLICA_KINDS = ("Deployment", "StatefulSet")  # K014, K020, K022, K023 name these two
 
 
@@ -35,11 +45,19 @@ def _about(
     identity: str,
     value: str = "",
     workload: Workload | None = None,
+    severity: Severity | None = None,
 ) -> Finding:
     """A finding about an object: its lines scope suppression comments, its annotation can ignore rules."""
     ignores = workload.ignore_names() if workload is not None else obj.ignore_names()
     return ctx.finding(
-        location, message, identity=identity, value=value, scope=obj.span, ignores=ignores, ignore_source=obj.display
+        location,
+        message,
+        identity=identity,
+        value=value,
+        severity=severity,
+        scope=obj.span,
+        ignores=ignores,
+        ignore_source=obj.display,
     )
 
 
@@ -113,7 +131,7 @@ def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("K003")
 def startup_probe(ctx: CheckContext) -> Iterator[Finding]:
-    min_delay = ctx.params["min_initial_delay_seconds"]
+    min_budget = ctx.params["min_first_kill_seconds"]
     max_startup = ctx.params["max_startup_seconds"]
     for container in _serving_containers(ctx):
         startup = _probe(container, "startupProbe")
@@ -131,16 +149,23 @@ def startup_probe(ctx: CheckContext) -> Iterator[Finding]:
                     str(threshold * period),
                 )
         elif liveness is not None:
-            delay = _setting(liveness, "initialDelaySeconds")
-            if _int(delay) and delay < min_delay:
+            # The kubelet kills after failureThreshold failed checks, the first one
+            # initialDelaySeconds in: a default probe (0 + 3 × 10 s) first kills at 30 s.
+            delay, threshold, period = (_setting(liveness, key) for key in LIVENESS_BUDGET_KEYS)
+            if not (_int(delay) and _int(threshold) and _int(period)):
+                continue
+            budget = delay + threshold * period
+            if budget < min_budget:
+                shown = [key for key in LIVENESS_BUDGET_KEYS if key in liveness]
                 yield _container_finding(
                     ctx,
                     container,
-                    container.key_loc("livenessProbe", "initialDelaySeconds"),
-                    f"no startupProbe and the livenessProbe starts after {delay} s (under {min_delay} s): a slow "
-                    "start is killed before it is ready",
+                    container.key_loc("livenessProbe", *shown[:1]),
+                    f"no startupProbe, and the livenessProbe first kills a container that has not answered after "
+                    f"{budget} s (initialDelaySeconds {delay} + failureThreshold {threshold} × periodSeconds "
+                    f"{period}), under {min_budget} s: a slow start is killed before it is ready",
                     "startupProbe",
-                    str(delay),
+                    str(budget),
                 )
 
 
@@ -370,15 +395,48 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+ROLLOUT_TYPES = ("RollingUpdate", "Recreate")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _pods_taken_down(workload: Workload, unavailable: IntOrPercent) -> str | None:
+    """How a rollout takes serving pods down, with the arithmetic, or None when it never does.
+    The Deployment controller rounds a percentage maxUnavailable down (25% of 3 replicas is 0);
+    the first replica count in the workload's range where it reaches one pod is the one shown."""
+    counts = workload.replica_range()
+    if unavailable.number == 0 or (counts is not None and counts[1] < 1):
+        return None
+    if not unavailable.percent:
+        of = f" of {counts[1]}" if counts is not None and counts[0] == counts[1] else ""
+        return f"{_plural(unavailable.number, 'pod')}{of} may be down at once"
+    if counts is None:
+        return None  # a percentage of an unknown count: no guess
+    low, high = counts
+    first = max(-(-100 // unavailable.number), low, 1)  # where the percentage reaches one pod
+    if first > high:
+        return None
+    pods = unavailable.of(first, round_up=False)
+    text = f"{unavailable} of {_plural(first, 'replica')} rounds down to {_plural(pods, 'pod')}"
+    if workload.hpa is not None:
+        text += f" once {workload.hpa.display} scales it to {first} (it scales from {low} to {high})"
+    return text
+
+
 @check("K015")
 def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
+    """Recreate, or a RollingUpdate that takes serving pods down: maxUnavailable resolves to at
+    least one pod at some count the workload runs (rounded down), or maxSurge is 0 (rounded up)."""
     for workload in ctx.project.kube.workloads:
         if workload.kind != "Deployment":
             continue
         obj = workload.obj
         strategy = obj.get("spec", "strategy")
         strategy = strategy if isinstance(strategy, dict) else {}
-        if strategy.get("type") == "Recreate":
+        kind = strategy.get("type", "RollingUpdate")
+        if kind == "Recreate":
             yield _about(
                 ctx,
                 obj,
@@ -389,29 +447,42 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 workload,
             )
             continue
+        if kind not in ROLLOUT_TYPES:
+            yield _about(
+                ctx,
+                obj,
+                obj.loc("spec", "strategy", "type"),
+                f"{obj.display} has strategy.type {kind!r}, which the API server rejects (it accepts "
+                "RollingUpdate or Recreate): the Deployment cannot be applied",
+                f"{obj.identity}/strategy",
+                str(kind),
+                workload,
+            )
+            continue
         rolling = strategy.get("rollingUpdate")
         rolling = rolling if isinstance(rolling, dict) else {}
-        unavailable = rolling.get("maxUnavailable", "25%")
-        surge = rolling.get("maxSurge", "25%")
-        if not is_zero(unavailable):
+        unavailable = int_or_percent(rolling.get("maxUnavailable", "25%"))
+        surge = int_or_percent(rolling.get("maxSurge", "25%"))
+        taken_down = _pods_taken_down(workload, unavailable) if unavailable is not None else None
+        if taken_down is not None:
             default = "" if "maxUnavailable" in rolling else " (the default)"
             yield _about(
                 ctx,
                 obj,
                 obj.key_loc("spec", "strategy", "rollingUpdate", "maxUnavailable"),
-                f"{obj.display} rolls out with maxUnavailable {unavailable}{default}: serving pods go "
-                "before their replacements are ready; set it to 0",
+                f"{obj.display} rolls out with maxUnavailable {unavailable}{default}: {taken_down}, so a "
+                "serving pod stops before its replacement is ready; set maxUnavailable: 0 with maxSurge: 1",
                 f"{obj.identity}/maxUnavailable",
                 str(unavailable),
                 workload,
             )
-        if is_zero(surge):
+        if surge is not None and surge.number == 0:
             yield _about(
                 ctx,
                 obj,
                 obj.key_loc("spec", "strategy", "rollingUpdate", "maxSurge"),
-                f"{obj.display} rolls out with maxSurge {surge}: with maxUnavailable 0 no pod can be "
-                "replaced; set maxSurge to 1",
+                f"{obj.display} rolls out with maxSurge {surge}: no pod is added before an old one goes (when "
+                "maxUnavailable also rounds to 0, the controller takes 1 pod down anyway); set maxSurge to 1",
                 f"{obj.identity}/maxSurge",
                 str(surge),
                 workload,
@@ -462,21 +533,43 @@ def _multi_replica(workload: Workload) -> bool:
     return expected is not None and expected >= 2
 
 
+def _selects_own_pods(selector: Any, workload: Workload, namespaces: Any = None) -> bool:
+    """Whether a term's labelSelector (and its `namespaces`, when listed) takes in the workload's
+    own pods: a term about other pods keeps this workload's replicas no further apart."""
+    if isinstance(namespaces, list) and namespaces and workload.obj.namespace not in [str(n) for n in namespaces]:
+        return False
+    return bool(workload.template_labels) and selector_matches(selector, workload.template_labels)
+
+
+def _anti_affinity_spreads(workload: Workload) -> bool:
+    affinity = workload.pod_spec.get("affinity")
+    anti = affinity.get("podAntiAffinity") if isinstance(affinity, dict) else None
+    if not isinstance(anti, dict):
+        return False
+    terms = []
+    required = anti.get("requiredDuringSchedulingIgnoredDuringExecution")
+    if isinstance(required, list):
+        terms += required
+    preferred = anti.get("preferredDuringSchedulingIgnoredDuringExecution")
+    if isinstance(preferred, list):
+        terms += [item.get("podAffinityTerm") for item in preferred if isinstance(item, dict)]
+    return any(
+        isinstance(term, dict) and _selects_own_pods(term.get("labelSelector"), workload, term.get("namespaces"))
+        for term in terms
+    )
+
+
 @check("K018")
 def topology_spread(ctx: CheckContext) -> Iterator[Finding]:
+    """Replicas kept apart by a spread constraint or an anti-affinity term that selects the
+    workload's own pods (a constraint without a matching labelSelector counts no pods)."""
     for workload in ctx.project.kube.workloads:
-        if not workload.scalable or not _multi_replica(workload):
+        if not workload.scalable or not _multi_replica(workload) or _anti_affinity_spreads(workload):
             continue
         obj = workload.obj
-        spec = workload.pod_spec
-        if isinstance(spec.get("affinity"), dict) and spec["affinity"].get("podAntiAffinity"):
-            continue
-        constraints = spec.get("topologySpreadConstraints")
-        keys = (
-            {c.get("topologyKey") for c in constraints if isinstance(c, dict)}
-            if isinstance(constraints, list)
-            else set()
-        )
+        constraints = workload.pod_spec.get("topologySpreadConstraints")
+        constraints = [c for c in constraints if isinstance(c, dict)] if isinstance(constraints, list) else []
+        keys = {c.get("topologyKey") for c in constraints if _selects_own_pods(c.get("labelSelector"), workload)}
         missing = []
         if not keys & set(ZONE_KEYS):
             missing.append("zones")
@@ -484,16 +577,32 @@ def topology_spread(ctx: CheckContext) -> Iterator[Finding]:
             missing.append("nodes")
         if not missing:
             continue
+        where = obj.key_loc(*workload.pod_spec_keys, "topologySpreadConstraints")
         if keys:
             message = f"{obj.display} spreads its replicas but not across {' and '.join(missing)}"
-            where = obj.key_loc(*workload.pod_spec_keys, "topologySpreadConstraints")
+        elif constraints:
+            message = (
+                f"{obj.display} has topologySpreadConstraints, but none has a labelSelector that matches its "
+                f"own pod labels, so they spread nothing; select {_labels_text(workload)}"
+            )
+        elif isinstance(dig(workload.pod_spec, ("affinity", "podAntiAffinity")), dict):
+            message = (
+                f"{obj.display} has pod anti-affinity, but no term's labelSelector (and namespaces) takes in its "
+                f"own pods, so it keeps its replicas no further apart; select {_labels_text(workload)}"
+            )
+            where = obj.key_loc(*workload.pod_spec_keys, "affinity")
         else:
             message = (
-                f"{obj.display} has neither topologySpreadConstraints nor pod anti-affinity: its replicas "
-                "may share one node or zone and fail together"
+                f"{obj.display} has neither topologySpreadConstraints nor pod anti-affinity that selects its "
+                "own pods: its replicas may share one node or zone and fail together"
             )
             where = obj.key_loc(*workload.pod_spec_keys)
         yield _about(ctx, obj, where, message, f"{obj.identity}/spread", ",".join(missing), workload)
+
+
+def _labels_text(workload: Workload) -> str:
+    labels = ", ".join(f"{key}: {value}" for key, value in list(workload.template_labels.items())[:3])
+    return f"{{{labels}}}" if labels else "the pod template's labels"
 
 
 @check("K019")
@@ -641,50 +750,106 @@ def _protected_pods(ctx: CheckContext, pdb: K8sObject) -> int | None:
     return sum(c for c in counts if c is not None)
 
 
+def _pdb_counts(pdb: K8sObject) -> tuple[Any, Any]:
+    """minAvailable and maxUnavailable as the API server stores them: policy/v1beta1 defaults a PDB
+    that sets neither to minAvailable 1; policy/v1 leaves both unset (it then protects nothing)."""
+    spec = pdb.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    minimum, maximum = spec.get("minAvailable"), spec.get("maxUnavailable")
+    if minimum is None and maximum is None and pdb.api_version.endswith("/v1beta1"):
+        return 1, None
+    return minimum, maximum
+
+
+def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tuple[str, str, Any]]:
+    """(key, message, value) for each way the PDB blocks drains or protects too little."""
+    replicas = f"the {_plural(pods, 'replica')} it protects" if pods is not None else ""
+    raw_min, raw_max = _pdb_counts(pdb)
+
+    if raw_min is None and raw_max is None:
+        yield (
+            "spec",
+            "sets neither minAvailable nor maxUnavailable: it protects nothing (policy/v1 allows "
+            "every eviction); set minAvailable",
+            "",
+        )
+        return
+    if raw_min is not None:
+        minimum = int_or_percent(raw_min)
+        if minimum is None:
+            return
+        if minimum.percent and minimum.number >= 100:
+            yield (
+                "minAvailable",
+                f"requires minAvailable {minimum}: no pod can ever be evicted, so node drains hang",
+                raw_min,
+            )
+            return
+        if pods is None:
+            if not minimum.percent and minimum.number < floor:
+                yield ("minAvailable", f"keeps only minAvailable {minimum} during disruptions (under {floor})", raw_min)
+            return
+        value = minimum.of(pods, round_up=True)
+        shown = str(minimum) if not minimum.percent else f"{minimum} (= {value} of {pods} pods, rounded up)"
+        if value >= pods:
+            yield (
+                "minAvailable",
+                f"requires minAvailable {shown}, all of {replicas}: no pod can ever be evicted, so node drains hang",
+                raw_min,
+            )
+        elif value < floor:
+            yield (
+                "minAvailable",
+                f"keeps only minAvailable {shown} of {replicas} during disruptions "
+                f"(under {floor}, the most that still lets a drain through)",
+                raw_min,
+            )
+    if raw_max is not None:
+        maximum = int_or_percent(raw_max)
+        if maximum is None:
+            return
+        if maximum.number == 0:
+            yield (
+                "maxUnavailable",
+                f"allows maxUnavailable {maximum}: no pod can ever be evicted, so node drains hang",
+                raw_max,
+            )
+            return
+        if maximum.percent and maximum.number >= 100:
+            yield (
+                "maxUnavailable",
+                f"allows maxUnavailable {maximum}: every pod may be evicted at once, so it protects nothing",
+                raw_max,
+            )
+            return
+        if pods is None:
+            return
+        value = maximum.of(pods, round_up=True)
+        shown = str(maximum) if not maximum.percent else f"{maximum} (= {value} of {pods} pods, rounded up)"
+        if value >= pods:
+            yield ("maxUnavailable", f"allows maxUnavailable {shown}, all of {replicas}: it protects nothing", raw_max)
+        elif pods - value < floor:
+            yield (
+                "maxUnavailable",
+                f"allows maxUnavailable {shown} of {replicas}, leaving "
+                f"{pods - value} during disruptions (under {floor})",
+                raw_max,
+            )
+
+
 @check("K024")
 def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
+    """A PDB that blocks every drain, or protects too little. The disruption controller rounds
+    percentages up; with N replicas the most a PDB can demand and still let a drain through is
+    N − 1, so the floor is min(min_available, N − 1)."""
     floor = ctx.params["min_available"]
     for pdb in ctx.project.kube.pdbs:
-        spec = pdb.get("spec")
-        spec = spec if isinstance(spec, dict) else {}
         pods = _protected_pods(ctx, pdb)
-        of_pods = f" of {pods}" if pods is not None else ""
-        if "minAvailable" in spec:
-            raw = spec["minAvailable"]
-            value = scaled_value(raw, pods) if pods is not None else (raw if _int(raw) else None)
-            where = pdb.loc("spec", "minAvailable")
-            shown = f"{raw}" if value == raw else f"{raw} (= {value}{of_pods} pods)"
-            if value is not None and pods is not None and value >= pods:
-                yield _about(
-                    ctx,
-                    pdb,
-                    where,
-                    f"{pdb.display} requires minAvailable {shown}, all of the {pods} replicas it protects: "
-                    "no pod can ever be evicted, so node drains hang",
-                    f"{pdb.identity}/minAvailable",
-                    str(raw),
-                )
-            elif value is not None and value < floor:
-                yield _about(
-                    ctx,
-                    pdb,
-                    where,
-                    f"{pdb.display} keeps only minAvailable {shown} during disruptions (under {floor})",
-                    f"{pdb.identity}/minAvailable",
-                    str(raw),
-                )
-        if "maxUnavailable" in spec:
-            raw = spec["maxUnavailable"]
-            value = scaled_value(raw, pods) if pods is not None else (0 if is_zero(raw) else None)
-            if value == 0 or is_zero(raw):
-                yield _about(
-                    ctx,
-                    pdb,
-                    pdb.loc("spec", "maxUnavailable"),
-                    f"{pdb.display} allows maxUnavailable {raw}: no pod can ever be evicted, so node drains hang",
-                    f"{pdb.identity}/maxUnavailable",
-                    str(raw),
-                )
+        if pods == 0:
+            continue  # scaled to zero: nothing to evict
+        for key, message, raw in _pdb_problems(pdb, pods, floor if pods is None else min(floor, pods - 1)):
+            where = pdb.loc("spec", key) if pdb.has("spec", key) else pdb.key_loc("spec")
+            yield _about(ctx, pdb, where, f"{pdb.display} {message}", f"{pdb.identity}/{key}", str(raw))
 
 
 @check("K025")
@@ -735,28 +900,51 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
                 f"{service.identity}/selector",
             )
             continue
+        containers = [c for w in targets for c in w.containers(include_init=False)]
         ports = service.get("spec", "ports")
         for index, port in enumerate(ports if isinstance(ports, list) else []):
             if not isinstance(port, dict):
                 continue
             target = port.get("targetPort", port.get("port"))
-            if target is None:
+            problem = _target_port_problem(target, containers)
+            if problem is None:
                 continue
-            if not any(c.declares_port(target) for w in targets for c in w.containers(include_init=False)):
-                key = "targetPort" if "targetPort" in port else "port"
-                yield _about(
-                    ctx,
-                    service,
-                    service.loc("spec", "ports", index, key),
-                    f"{service.display} sends port {port.get('port')} to targetPort {target!r}, which no "
-                    "container it selects declares",
-                    f"{service.identity}/targetPort",
-                    str(target),
-                )
+            key = "targetPort" if "targetPort" in port else "port"
+            message, severity = problem
+            yield _about(
+                ctx,
+                service,
+                service.loc("spec", "ports", index, key),
+                f"{service.display} sends port {port.get('port')} to targetPort {target!r}, {message}",
+                f"{service.identity}/targetPort",
+                str(target),
+                severity=severity,
+            )
+
+
+def _target_port_problem(target: Any, containers: list[Container]) -> tuple[str, Severity | None] | None:
+    """A named targetPort must be a port name of a selected container. A number needs no
+    declaration (traffic reaches any port the process listens on), so it is only worth an info
+    when the containers declare their ports and none is that number."""
+    if not isinstance(target, (int, str)) or isinstance(target, bool):
+        return None
+    named = isinstance(target, str) and not (target.isascii() and target.isdigit())
+    if any(c.declares_port(target) for c in containers):
+        return None
+    if named:
+        return "which no container it selects declares: the Service has no endpoints on it", None
+    declared = sorted({p.get("containerPort") for c in containers for p in c.ports()} - {None}, key=str)
+    if not declared:
+        return None
+    shown = ", ".join(str(number) for number in declared)
+    return f"but the containers it selects declare only {shown}; check that the process listens there", Severity.INFO
 
 
 @check("K028")
 def probe_port_declared(ctx: CheckContext) -> Iterator[Finding]:
+    """A named probe port must be declared by the container (the kubelet resolves the name in its
+    ports); a number needs no declaration. A port declared only for UDP cannot answer a TCP,
+    HTTP or gRPC probe."""
     for container in _serving_containers(ctx):
         for name in PROBES:
             probe = _probe(container, name)
@@ -764,22 +952,27 @@ def probe_port_declared(ctx: CheckContext) -> Iterator[Finding]:
             if handler is None or handler[0] == "exec" or not isinstance(handler[1], dict):
                 continue
             port = handler[1].get("port")
-            if port is None or container.declares_port(port):
+            if port is None or isinstance(port, bool):
                 continue
-            kind = "named port" if isinstance(port, str) and not port.isdigit() else "port"
+            declared = container.declarations(port)
+            named = isinstance(port, str) and not (port.isascii() and port.isdigit())
+            if named and not declared:
+                message = f"{name} checks named port {port!r}, which the container does not declare: the probe fails"
+            elif declared and all(str(p.get("protocol", "TCP")).upper() == "UDP" for p in declared):
+                message = (
+                    f"{name} sends a {handler[0]} check to port {port!r}, which the container declares only "
+                    "for UDP: the check never connects"
+                )
+            else:
+                continue
             yield _container_finding(
-                ctx,
-                container,
-                container.loc(name, handler[0], "port"),
-                f"{name} checks {kind} {port!r}, which the container does not declare",
-                f"{name}/port",
-                str(port),
+                ctx, container, container.loc(name, handler[0], "port"), message, f"{name}/port", str(port)
             )
 
 
 @check("K029")
 def resource_quantity_valid(ctx: CheckContext) -> Iterator[Finding]:
-    min_memory = parse_quantity(ctx.params["min_memory"]) or 32 * MI
+    min_memory = parse_quantity(ctx.params["min_memory"]) or MI
     max_cores = Decimal(str(ctx.params["max_cpu_cores"]))
     for container in _all_containers(ctx):
         for section in ("requests", "limits"):

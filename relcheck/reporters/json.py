@@ -48,7 +48,12 @@ def render(result: ScanResult) -> str:
     report = {
         "version": REPORT_VERSION,
         "tool": {"name": "relcheck", "version": __version__},
-        "summary": {**counts, "total": len(result.findings), "files": len(result.files)},
+        "summary": {
+            **counts,
+            "total": len(result.findings),
+            "files": len(result.files),
+            "unmodeled_workloads": result.unmodeled_workloads,
+        },
         "services": [service.to_dict() for service in result.services],
         "findings": [finding_to_dict(f) for f in result.findings],
         "files": [{"path": f.path, "kind": f.kind} for f in result.files],

@@ -31,6 +31,9 @@ def summary_line(result: ScanResult, show_suppressed: bool) -> str:
     if counts["suppressed"]:
         hint = "" if show_suppressed else " (--show-suppressed lists them)"
         line += f" {counts['suppressed']} suppressed{hint}."
+    if result.unmodeled_workloads:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in result.unmodeled_workloads.items())
+        line += f"\nNot checked: {kinds}: workload kinds relcheck does not model, so no rule checked them."
     return line
 
 
