@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,6 @@ from relcheck.artifacts.dockerfile import (
     command_argv,
     env_pairs,
     shell_commands,
-    shell_words,
     substitute,
 )
 from relcheck.durations import format_seconds, parse_go_duration
@@ -87,7 +87,7 @@ def _program(word: str) -> str:
 
 @check("D001")
 def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
-    for dockerfile, final in _final(ctx):
+    for dockerfile, final in _runtime_final(ctx):
         user_instruction = _last(dockerfile.final_instructions(), "USER")
         if user_instruction is None:
             base = final.base_image() or ""
@@ -118,7 +118,20 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _start_instruction(instructions: list[Instruction]) -> tuple[Instruction | None, Instruction | None]:
-    return _last(instructions, "ENTRYPOINT"), _last(instructions, "CMD")
+    """The ENTRYPOINT and CMD in force; `ENTRYPOINT []` / `CMD []` reset them, so count as none."""
+    entrypoint, cmd = _last(instructions, "ENTRYPOINT"), _last(instructions, "CMD")
+    return (entrypoint if entrypoint is None or entrypoint.args else None), (cmd if cmd is None or cmd.args else None)
+
+
+def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
+    """Final stages that run a process. An export stage (`FROM scratch`, no ENTRYPOINT or CMD, only
+    copied artifacts for `docker build --output`) runs nothing, so D001-D005 do not apply to it."""
+    for dockerfile, final in _final(ctx):
+        base = (final.base_image() or "").lower()
+        entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+        if base == "scratch" and entrypoint is None and cmd is None:
+            continue
+        yield dockerfile, final
 
 
 def _argv(instruction: Instruction) -> list[str]:
@@ -128,9 +141,55 @@ def _argv(instruction: Instruction) -> list[str]:
     return argv
 
 
+_STEP_SEPARATORS = frozenset({";", "&&", "||", "&", ";;"})
+
+
+def _exec_handoff(script: str) -> str | None:
+    """The program a shell script hands PID 1 to: its last step is `exec prog ...` (the shell
+    replaces itself), as in `envsubst < t > c && exec envoy -c c`. None when the shell stays."""
+    lexer = shlex.shlex(script.replace("\n", ";"), posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:  # unbalanced quotes: the shell would fail too
+        return None
+    last: list[str] = []
+    for token in tokens:
+        last = [] if token in _STEP_SEPARATORS else [*last, token]
+    if "|" in last:
+        return None  # the exec'd program is one end of a pipe, in a subshell: the shell stays
+    while last and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", last[0]):
+        last = last[1:]  # `FOO=1 exec prog` still execs
+    if len(last) >= 2 and last[0] == "exec":
+        return last[1]
+    return None
+
+
+def _shell_script(instruction: Instruction) -> str | None:
+    """The script a shell runs as PID 1: the shell form's line, or `["sh", "-c", script]`."""
+    if not instruction.json_form:
+        return instruction.text
+    argv = instruction.args
+    if len(argv) >= 3 and _program(argv[0]) in SHELLS and argv[1].startswith("-") and "c" in argv[1]:
+        return argv[2]
+    return None
+
+
+def _pid1(instruction: Instruction) -> tuple[str, bool]:
+    """The program that ends up as PID 1, and whether it is a shell that stays there."""
+    script = _shell_script(instruction)
+    if script is None:
+        return (_program(instruction.args[0]) if instruction.args else ""), False
+    handed = _exec_handoff(script)
+    if handed is not None:
+        return _program(handed), False
+    shell = _program(instruction.args[0]) if instruction.json_form else "sh"
+    return shell, True
+
+
 @check("D002")
 def init_process(ctx: CheckContext) -> Iterator[Finding]:
-    for dockerfile, final in _final(ctx):
+    for dockerfile, final in _runtime_final(ctx):
         entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
         starter = entrypoint or cmd
         if starter is None:
@@ -143,8 +202,7 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
                 scope=_scope(final.from_instruction),
             )
             continue
-        argv = _argv(starter)
-        first = _program(argv[0]) if argv else ""
+        first, _ = _pid1(starter)
         if first in INIT_PROGRAMS:
             continue
         yield ctx.finding(
@@ -159,47 +217,43 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("D003")
 def exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
-    for dockerfile, final in _final(ctx):
+    """A shell that stays PID 1: the shell form, or `sh -c` in exec form, unless the script's last
+    step is `exec prog` (the shell replaces itself with the program, which then gets SIGTERM)."""
+    for dockerfile, final in _runtime_final(ctx):
         entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
         for instruction in (entrypoint, cmd):
             if instruction is None:
                 continue
+            runs_first = instruction is entrypoint or entrypoint is None
+            if instruction.json_form and not runs_first:
+                continue  # exec-form arguments of an ENTRYPOINT: never run as a command themselves
+            script = _shell_script(instruction)
+            if script is None or _exec_handoff(script) is not None:
+                continue
             identity = _stage_identity(final, instruction.keyword)
             if not instruction.json_form:
-                words = shell_words(instruction.text)
-                if words and words[0] == "exec":
-                    continue  # the shell replaces itself with the service
                 hint = (
                     " (it looks like a JSON array but is not valid JSON, so Docker runs it as shell form)"
                     if instruction.text.lstrip().startswith("[")
                     else ""
                 )
-                yield ctx.finding(
-                    _location(dockerfile, instruction),
+                message = (
                     f"{instruction.keyword} uses the shell form{hint}: /bin/sh becomes PID 1 and does not "
-                    "forward SIGTERM to the service",
-                    identity=identity,
-                    value=instruction.text,
-                    scope=_scope(instruction),
+                    "forward SIGTERM to the service"
                 )
-                continue
-            argv = list(instruction.args)
-            runs_first = instruction is entrypoint or entrypoint is None
-            if (
-                runs_first
-                and len(argv) >= 2
-                and _program(argv[0]) in SHELLS
-                and argv[1].startswith("-")
-                and "c" in argv[1]
-            ):
-                yield ctx.finding(
-                    _location(dockerfile, instruction),
-                    f"{instruction.keyword} runs '{argv[0]} {argv[1]}' as PID 1: the shell does not forward "
-                    "SIGTERM to the service",
-                    identity=identity,
-                    value=" ".join(argv),
-                    scope=_scope(instruction),
+            else:
+                message = (
+                    f"{instruction.keyword} runs '{instruction.args[0]} {instruction.args[1]}' as PID 1: the shell "
+                    "runs the service as a child and does not forward SIGTERM to it; end the script with "
+                    "`exec <program>`"
                 )
+            yield ctx.finding(
+                _location(dockerfile, instruction),
+                message,
+                identity=identity,
+                value=instruction.text,
+                scope=_scope(instruction),
+            )
 
 
 def _package_manager_start(argv: list[str]) -> str | None:
@@ -215,7 +269,7 @@ def _package_manager_start(argv: list[str]) -> str | None:
 
 @check("D004")
 def no_package_manager_start(ctx: CheckContext) -> Iterator[Finding]:
-    for dockerfile, final in _final(ctx):
+    for dockerfile, final in _runtime_final(ctx):
         entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
         for instruction in (entrypoint, cmd):
             if instruction is None:
@@ -243,7 +297,7 @@ _HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start-period": "0
 
 @check("D005")
 def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
-    for dockerfile, final in _final(ctx):
+    for dockerfile, final in _runtime_final(ctx):
         instruction = _last(dockerfile.final_instructions(), "HEALTHCHECK")
         identity = _stage_identity(final, "HEALTHCHECK")
         if instruction is None:

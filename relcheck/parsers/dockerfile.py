@@ -147,7 +147,8 @@ def _validate(instructions: list[Instruction]) -> ParseProblem | None:
         if ins.keyword not in KNOWN_INSTRUCTIONS:
             word = ins.original.split(None, 1)[0] if ins.original.strip() else ins.keyword
             return ParseProblem("E001", f"unknown instruction '{word}'", ins.line)
-        if not ins.args and ins.keyword != "ONBUILD":
+        # `CMD []` and `ENTRYPOINT []` are valid: they reset what the base image set.
+        if not ins.args and ins.keyword != "ONBUILD" and not (ins.json_form and ins.keyword in ("CMD", "ENTRYPOINT")):
             return ParseProblem("E001", f"{ins.keyword} needs at least one argument", ins.line)
         if ins.keyword == "FROM":
             seen_from = True
