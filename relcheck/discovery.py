@@ -60,6 +60,7 @@ PM2_NAMES = frozenset(
 _K8S_API = re.compile(r"^[\"']?apiVersion[\"']?\s*:", re.MULTILINE)
 _K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)
 _RULE_GROUPS = re.compile(r"^[\"']?groups[\"']?\s*:", re.MULTILINE)
+_RULE_CONTENT = re.compile(r"rules|^\s*-?\s*[\"']?(?:alert|record|expr)[\"']?\s*:", re.MULTILINE)
 _EMPTY_GROUPS = re.compile(r"^[\"']?groups[\"']?\s*:\s*\[\s*\]", re.MULTILINE)
 _JSON_K8S = re.compile(r"\"apiVersion\"\s*:.*?\"kind\"\s*:|\"kind\"\s*:.*?\"apiVersion\"\s*:", re.DOTALL)
 _PM2_APPS = re.compile(r"\bapps\s*[:=]")
@@ -213,7 +214,8 @@ def kind_by_content(path: str, text: str) -> str:
         return Kind.APP_SETTINGS if in_config_dir else Kind.OTHER
     if _K8S_API.search(text) and _K8S_KIND.search(text):
         return Kind.KUBERNETES
-    if _RULE_GROUPS.search(text) and ("rules" in text or _EMPTY_GROUPS.search(text)):
+    # `groups:` whose entries hold rules (or alerts under a misspelt key: a broken rule file, not an unknown file)
+    if _RULE_GROUPS.search(text) and (_RULE_CONTENT.search(text) or _EMPTY_GROUPS.search(text)):
         return Kind.PROMETHEUS_RULES
     return Kind.APP_SETTINGS if in_config_dir else Kind.OTHER
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.alerts import Rule, RuleSource, normalise_name
-from relcheck.model import Finding, Location
+from relcheck.model import Finding, Location, Severity
 from relcheck.registry import check
 
 if TYPE_CHECKING:
@@ -30,9 +30,22 @@ def _alerts(ctx: CheckContext) -> Iterator[Rule]:
                 yield rule
 
 
-def _finding(ctx: CheckContext, rule: Rule, location: Location, message: str, what: str, value: str = "") -> Finding:
+def _finding(
+    ctx: CheckContext,
+    rule: Rule,
+    location: Location,
+    message: str,
+    what: str,
+    value: str = "",
+    severity: Severity | None = None,
+) -> Finding:
     return ctx.finding(
-        location, f"{rule.display}: {message}", identity=f"{rule.identity}/{what}", value=value, scope=rule.scope
+        location,
+        f"{rule.display}: {message}",
+        identity=f"{rule.identity}/{what}",
+        value=value,
+        severity=severity,
+        scope=rule.scope,
     )
 
 
@@ -59,25 +72,52 @@ def promql_valid(ctx: CheckContext) -> Iterator[Finding]:
                 yield _finding(ctx, rule, rule.loc("expr"), f"expr is not valid PromQL: {error}", "expr", expr)
 
 
+def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[RuleSource], set[str]]]:
+    """(who, the rule sources to report at, the alert names that count for them): one set per
+    service that has rule files of its own, and one for the rule files no service owns. Alerts in
+    unowned files count for every service; the unowned set counts every alert of the scan."""
+    with_alerts = [s for s in _sources(ctx) if any(r.is_alert for r in s.rules)]
+    owned: set[int] = set()
+    sets = []
+    shared = [s for s in with_alerts if not any(s in service.rule_sources for service in ctx.project.services)]
+    shared_names = {normalise_name(r.name) for s in shared for r in s.rules if r.is_alert}
+    for service in ctx.project.services:
+        own = [s for s in service.rule_sources if s in with_alerts]
+        if own:
+            owned.update(id(s) for s in own)
+            names = {normalise_name(r.name) for s in own for r in s.rules if r.is_alert} | shared_names
+            sets.append((f"the rule files of service '{service.name}'", own, names))
+    if shared:
+        everything = {normalise_name(r.name) for s in with_alerts for r in s.rules if r.is_alert}
+        sets.append(("the rule files", shared, everything))
+    return sets
+
+
 @check("A002")
 def required_alerts(ctx: CheckContext) -> Iterator[Finding]:
-    sources = sorted((s for s in _sources(ctx) if any(r.is_alert for r in s.rules)), key=lambda s: s.path)
-    if not sources:
-        return  # no alert rules at all: R003 reports that
-    present = {normalise_name(rule.name) for rule in _alerts(ctx)}
+    """One finding per service (or for the rule files no service owns) listing every required
+    alert it lacks. Only the first YAML document of a rule file is loaded, so only its alerts count."""
     aliases = ctx.params["aliases"] if isinstance(ctx.params["aliases"], dict) else {}
-    anchor = sources[0]
-    for severity in ("critical", "warning"):
-        for name in ctx.params[severity]:
-            accepted = {normalise_name(name)} | {normalise_name(a) for a in aliases.get(name, [])}
-            if not accepted & present:
-                also = f" (or {', '.join(aliases[name])})" if aliases.get(name) else ""
-                yield ctx.finding(
-                    anchor.key_loc("groups"),
-                    f"no {name}{also} alert: the standard requires it ({severity})",
-                    identity=f"required-alert/{name}",
-                    value=name,
-                )
+    for who, sources, present in _rule_file_sets(ctx):
+        missing: dict[str, list[str]] = {}
+        for severity in ("critical", "warning"):
+            for name in ctx.params[severity]:
+                accepted = {normalise_name(name)} | {normalise_name(a) for a in aliases.get(name, [])}
+                if not accepted & present:
+                    also = f" (or {', '.join(aliases[name])})" if aliases.get(name) else ""
+                    missing.setdefault(severity, []).append(f"{name}{also}")
+        if not missing:
+            continue
+        anchor = min(sources, key=lambda source: source.path)
+        listed = "; ".join(f"{severity}: {', '.join(names)}" for severity, names in missing.items())
+        count = sum(len(names) for names in missing.values())
+        yield ctx.finding(
+            anchor.key_loc("groups"),
+            f"{count} alert{'s the standard requires are' if count != 1 else ' the standard requires is'} "
+            f"missing from {who} ({listed})",
+            identity=f"required-alerts/{who}",
+            value=",".join(name for names in missing.values() for name in names),
+        )
 
 
 @check("A003")
@@ -155,6 +195,8 @@ def rule_file_structure(ctx: CheckContext) -> Iterator[Finding]:
     validator = None
     for source in _sources(ctx):
         yield from _duplicate_alerts(ctx, source)
+        yield from _group_problems(ctx, source)
+        yield from _rule_text_problems(ctx, source)
         if _plainly_valid(source.data):
             continue  # the schema would find nothing; it is slow on thousands of files (and slow to import)
         if validator is None:
@@ -173,6 +215,8 @@ def rule_file_structure(ctx: CheckContext) -> Iterator[Finding]:
                 problem = "a rule needs exactly one of `alert` or `record` (`for` and `annotations` go with `alert`)"
             else:
                 problem = schema_problem(error)
+            if len(path) == 3 and path[0] == "groups" and path[2] in ("alerts", "rule", "records"):
+                problem += "; a group's alerting and recording rules go under `rules:`"
             key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
             yield ctx.finding(
                 where, f"{source.label}: {key}: {problem}", identity=f"{source.label}/structure/{key}", value=problem
@@ -274,3 +318,78 @@ def _duplicate_alerts(ctx: CheckContext, source: RuleSource) -> Iterator[Finding
             )
         else:
             seen[key] = rule
+
+
+# Thanos Ruler's group field; it upper-cases the value before looking it up.
+PARTIAL_RESPONSE_STRATEGIES = ("WARN", "ABORT")
+
+
+def _group_problems(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
+    """What rulefmt (and Thanos) refuse in a group beyond its shape: a group name repeated in the
+    file, an unknown partial_response_strategy."""
+    first_line: dict[str, int] = {}
+    for index, group in enumerate(source.groups):
+        if not isinstance(group, dict):
+            continue
+        name = group.get("name")
+        if isinstance(name, str) and name:
+            if name in first_line:
+                yield ctx.finding(
+                    source.loc("groups", index, "name"),
+                    f"{source.label}: group name '{name}' is repeated in the same file (first at line "
+                    f"{first_line[name]}): Prometheus refuses the file",
+                    identity=f"{source.label}/group/{name}/repeated",
+                    value=name,
+                )
+            else:
+                first_line[name] = source.loc("groups", index, "name").line
+        strategy = group.get("partial_response_strategy")
+        if strategy is not None and str(strategy).upper() not in PARTIAL_RESPONSE_STRATEGIES:
+            yield ctx.finding(
+                source.loc("groups", index, "partial_response_strategy"),
+                f"{source.label}: partial_response_strategy {strategy!r} is not 'warn' or 'abort': Thanos Ruler "
+                "refuses the file",
+                identity=f"{source.label}/group/{name}/partial_response_strategy",
+                value=str(strategy),
+            )
+
+
+def _rule_text_problems(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
+    """Annotation names that are not label names, and label or annotation templates that do not
+    parse: rulefmt checks both before Prometheus loads the file."""
+    from relcheck.parsers.gotemplate import template_problem
+
+    for rule in source.rules:
+        annotations = rule.get("annotations")
+        if isinstance(annotations, dict):
+            for name in annotations:
+                if not _LABEL_NAME.match(str(name)):
+                    yield _finding(
+                        ctx,
+                        rule,
+                        rule.key_loc("annotations", name),
+                        f"annotation name {str(name)!r} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*): "
+                        "Prometheus 2 and Thanos refuse the file (Prometheus 3 accepts UTF-8 names); "
+                        f"write it as {re.sub(r'[^a-zA-Z0-9_]', '_', str(name))!r}",
+                        f"annotation-name/{name}",
+                        str(name),
+                        Severity.WARNING,  # an error only for Prometheus 2 and Thanos
+                    )
+        for section in ("labels", "annotations"):
+            values = rule.get(section)
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                if not isinstance(value, str):
+                    continue
+                problem = template_problem(value)
+                if problem is not None:
+                    yield _finding(
+                        ctx,
+                        rule,
+                        rule.loc(section, key),
+                        f"{section}.{key} is not a template Prometheus can parse: {problem}; Prometheus refuses "
+                        "the file",
+                        f"template/{section}/{key}",
+                        value[:80],
+                    )

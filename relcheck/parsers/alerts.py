@@ -10,9 +10,26 @@ from relcheck.parsers.yaml import documents
 
 
 def parse_rule_file(path: str, text: str) -> tuple[list[RuleSource], list[ParseProblem]]:
+    """The rule groups Prometheus loads: the first YAML document only (rulefmt decodes one
+    document), so every later one is an A007 problem and its alerts count for nothing."""
     parsed, problems = documents(text)
     sources = []
-    for _node, data, positions in parsed:
+    lines = text.splitlines()
+    for index, (node, data, positions) in enumerate(parsed):
+        if index > 0:
+            line = node.start_mark.line + 1
+            # Point at the document's `---` when it has one (the node starts at its first key).
+            line = next((n for n in range(line, 0, -1) if lines[n - 1].startswith("---")), line)
+            problems.append(
+                ParseProblem(
+                    "A007",
+                    f"YAML document {index + 1} (line {line}) is never loaded: Prometheus reads only the first "
+                    "document of a rule file; move its groups into the first document or into a file of their own",
+                    line,
+                    1,
+                )
+            )
+            continue
         if isinstance(data, dict) and "groups" in data:
             source = _with_rules(RuleSource(path, data, positions, (), "rule file"))
             sources.append(source)
