@@ -125,11 +125,11 @@ def _source(parsed: ParsedFile, source: SourceFile, text: str) -> None:
 
     if K6_IMPORT.search(text):
         return  # a load-test script, not the service
-    from relcheck.parsers.source import collect
+    from relcheck.parsers.source import collect, was_read
 
     facts = parsed.facts = AppFacts()
     problem = collect(source.path, text, facts)
-    if problem is None or problem.code == "E001":
+    if was_read(problem):
         facts.source_files.append(source.path)
     if problem is not None:
         parsed.problems.append(problem)

@@ -350,3 +350,12 @@ def test_unmodeled_workload_kinds_are_counted_and_named(tmp_path: Path) -> None:
         ).stdout
     )
     assert report["summary"]["unmodeled_workloads"] == {"CloneSet": 1, "DeploymentConfig": 1}
+
+
+def test_json_errors_are_described_as_json(tmp_path: Path) -> None:
+    (tmp_path / "service.json").write_text(
+        '{\n  "apiVersion": "v1",\n  "kind": "Service",\n  "metadata": {"name": [1}\n}\n'
+    )
+    (problem,) = [f for f in scan([tmp_path], Config()).findings if f.code == "E001"]
+    assert problem.message.startswith("invalid JSON: ") and "YAML" not in problem.message
+    assert (problem.location.line, problem.location.column) == (4, 26)

@@ -75,7 +75,8 @@ def test_bad_source_files_are_findings(tmp_path: Path) -> None:
     result = scan([tmp_path], Config(), select=["E", "S001"])
     assert time.perf_counter() - started < 3
     found = sorted((f.code, f.location.path, f.location.line) for f in result.findings)
-    assert found == [("E001", "src/main.ts", 4), ("E002", "src/vendor.js", 1), ("S001", "src/main.ts", 1)]
+    # A syntax error in source is read around (an info: the build, not relcheck, judges the syntax).
+    assert found == [("E002", "src/main.ts", 4), ("E002", "src/vendor.js", 1), ("S001", "src/main.ts", 1)]
 
 
 def test_shutdown_timeouts_from_source_env_and_config(tmp_path: Path) -> None:
@@ -102,3 +103,12 @@ def test_shutdown_timeouts_from_source_env_and_config(tmp_path: Path) -> None:
         ("src/main.ts", 1, 25000.0),
         ("src/main.ts", 2, 40000.0),
     ]
+
+
+def test_typescript_the_grammar_reads_in_part_is_an_info_not_a_parse_error() -> None:
+    case = Path(__file__).parent / "fixtures" / "rules" / "E002" / "fail" / "tsx-the-grammar-reads-in-part"
+    result = scan([case], Config())
+    problems = [(f.code, f.severity.label, f.location.line) for f in result.findings if f.code.startswith("E")]
+    assert problems == [("E002", "info", 3)]
+    (message,) = [f.message for f in result.findings if f.code == "E002"]
+    assert "could not read the code at line 3" in message and "missing" not in message

@@ -54,12 +54,33 @@ BREAKER_NAME = re.compile(r"circuit[_-]?breaker", re.I)
 MAX_NODES = 500_000
 
 
+PARTIAL = "parsed in part"
+
+
+def was_read(problem: ParseProblem | None) -> bool:
+    """Whether `collect` read the file (fully, or in part) despite the problem it returned."""
+    return problem is None or problem.message.startswith(PARTIAL)
+
+
 def collect(path: str, text: str, facts: AppFacts) -> ParseProblem | None:
     """Add what `path` shows to `facts`; returns the problem that stopped it, if any."""
     tree, problem = parse(path, text)
     if tree is None:
         return problem
     _Walker(path, tree.root_node, facts).visit(nodes_of_types(tree, dialect_for(path), _HANDLED_TYPES))
+    if problem is not None and problem.code == "E001":
+        # Code the compiler accepts can still be more than the tree-sitter grammar reads (generic
+        # arrow functions in .tsx, styled-components templates, some JSX entities): not the
+        # user's error. The rest of the file was read.
+        line_text = text.split("\n")[problem.line - 1].strip() if problem.line >= 1 else ""
+        shown = f" ('{line_text[:60]}')" if line_text else ""
+        return ParseProblem(
+            "E002",
+            f"{PARTIAL}: the JavaScript/TypeScript grammar could not read the code at line {problem.line}"
+            f"{shown}; the rest of the file was read, so S rules may miss what is written there",
+            problem.line,
+            problem.column,
+        )
     return problem
 
 

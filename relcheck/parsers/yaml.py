@@ -142,9 +142,7 @@ def _install_lean_nodes() -> tuple[type, type]:
 def _compose(text: str) -> list[Any]:
     loader_class = _loader_class()
     if loader_class is None:  # pragma: no cover - without the C extension
-        from ruamel.yaml import YAML
-
-        return list(YAML(typ="safe", pure=True).compose_all(text))
+        return _compose_pure(text)
     loader = loader_class(text)
     try:
         nodes = []
@@ -155,6 +153,12 @@ def _compose(text: str) -> list[Any]:
         loader.dispose()
 
 
+def _compose_pure(text: str) -> list[Any]:
+    from ruamel.yaml import YAML
+
+    return list(YAML(typ="safe", pure=True).compose_all(text))
+
+
 def compose_all(text: str) -> list[Any]:
     """Every document's root node (None for empty documents); raises YamlError with a position."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -162,6 +166,13 @@ def compose_all(text: str) -> list[Any]:
     try:
         return _compose(text)
     except MarkedYAMLError as exc:
+        # libyaml (the fast path) refuses some YAML that the spec, kubectl and ruamel's pure-Python
+        # composer accept, such as `{value: http://otel:4317}` (a colon inside a flow scalar).
+        # Only a file both refuse is invalid; its error is the fast path's.
+        try:
+            return _compose_pure(text)
+        except (YAMLError, ValueError, RecursionError):
+            pass
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if mark is not None:
@@ -372,7 +383,13 @@ def documents(text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParsePr
     try:
         nodes = compose_all(text)
     except YamlError as exc:
+        if exc.code == "E001" and text.lstrip().startswith(("{", "[")):
+            return _json_stream(text)
         return [], [ParseProblem(exc.code, exc.message, exc.line, exc.column)]
+    return _converted(nodes, text)
+
+
+def _converted(nodes: list[Any], text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParseProblem]]:
     found, problems = [], []
     for node in nodes:
         if node is None:
@@ -382,6 +399,40 @@ def documents(text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParsePr
             found.append((node, to_python(node, positions, aliases="*" in text), positions))
         except YamlError as exc:
             problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
+    return found, problems
+
+
+def _json_stream(text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParseProblem]]:
+    """JSON values one after another (`kubectl get -o json` output concatenated), as kubectl reads
+    them. Each value is composed on its own, padded to its line and column so positions stay
+    those of the file; an error is described as JSON, never as YAML."""
+    import json
+
+    decoder = json.JSONDecoder()
+    found: list[tuple[Any, Any, Positions]] = []
+    problems: list[ParseProblem] = []
+    position = 0
+    while True:
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+        if position >= len(text):
+            break
+        try:
+            _, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            problems.append(ParseProblem("E001", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno))
+            break
+        line = text.count("\n", 0, position)
+        column = position - (text.rfind("\n", 0, position) + 1)
+        try:
+            nodes = compose_all("\n" * line + " " * column + text[position:end])
+        except YamlError as exc:
+            problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
+        else:
+            more, trouble = _converted(nodes, text)
+            found.extend(more)
+            problems.extend(trouble)
+        position = end
     return found, problems
 
 
