@@ -841,13 +841,15 @@ def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tupl
 def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
     """A PDB that blocks every drain, or protects too little. The disruption controller rounds
     percentages up; with N replicas the most a PDB can demand and still let a drain through is
-    N − 1, so the floor is min(min_available, N − 1)."""
+    N − 1, so the floor is min(min_available, N − 1), and 1 when N is not known."""
     floor = ctx.params["min_available"]
     for pdb in ctx.project.kube.pdbs:
         pods = _protected_pods(ctx, pdb)
         if pods == 0:
             continue  # scaled to zero: nothing to evict
-        for key, message, raw in _pdb_problems(pdb, pods, floor if pods is None else min(floor, pods - 1)):
+        # Without the replica count (the target is not in the scan, or an operator runs it)
+        # minAvailable 1 may be exactly right (2 replicas): only protecting no pod is reported.
+        for key, message, raw in _pdb_problems(pdb, pods, min(floor, 1) if pods is None else min(floor, pods - 1)):
             where = pdb.loc("spec", key) if pdb.has("spec", key) else pdb.key_loc("spec")
             yield _about(ctx, pdb, where, f"{pdb.display} {message}", f"{pdb.identity}/{key}", str(raw))
 
