@@ -30,12 +30,20 @@ def render(result: ScanResult) -> str:
     return jsonout.dumps(document)
 
 
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
 def load(path: Path) -> set[str]:
+    from relcheck.discovery import read_text
+
+    # The same bounds as any file relcheck reads: a device or a 100,000-deep document is refused.
+    text, problem = read_text(path, MAX_BASELINE_BYTES, follow=True)
+    if text is None:
+        reason = problem.message if problem is not None else "cannot read"
+        raise BaselineError(f"cannot read baseline '{path}': {reason}")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"cannot read baseline '{path}': {exc.strerror or exc}") from None
-    except ValueError as exc:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise BaselineError(f"{path}: not a relcheck baseline (invalid JSON: {exc})") from None
     if (
         not isinstance(document, dict)

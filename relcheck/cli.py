@@ -92,11 +92,13 @@ def _load_config(config_file: Path | None, root: Path):
 
     if config_file is not None and not config_file.is_file():
         raise fail(f"config file '{config_file}' does not exist")
-    path = config_file or find_config(root)
     label = str(config_file) if config_file else None
     try:
+        path = config_file or find_config(root)
         settings = load_config(path, None, label)
-        ruleset = load_ruleset(root, settings.rule_dirs)
+        # A config the user names outside the repository is theirs: its folders may be anywhere.
+        trusted = config_file is not None and not config_file.resolve().is_relative_to(root.resolve())
+        ruleset = load_ruleset(root, settings.rule_dirs, confine=not trusted)
         validate_rule_names(settings, ruleset.rules)
     except (ConfigError, CustomRuleError) as exc:
         raise fail(str(exc)) from None

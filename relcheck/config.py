@@ -45,15 +45,44 @@ class Config:
     ruleset: Any = field(default=None, repr=False, compare=False)  # set once the scan's rules are loaded
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def find_config(root: Path) -> Path | None:
+    """The scan root's config file. The repository may be anyone's: a config that is a link out of
+    the root is a ConfigError, and pyproject.toml is read under the same size cap as a config."""
     for name in CONFIG_NAMES:
         candidate = root / name
         if candidate.is_file():
-            return candidate
+            return confined(root, candidate, name)
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and "[tool.relcheck" in pyproject.read_text(encoding="utf-8", errors="replace"):
-        return pyproject
+    if pyproject.is_file():
+        confined(root, pyproject, "pyproject.toml")
+        text, _ = _read_config_text(pyproject, "pyproject.toml")
+        if "[tool.relcheck" in text:
+            return pyproject
     return None
+
+
+def confined(root: Path, path: Path, label: str) -> Path:
+    """`path` when it (after links) stays inside `root`; otherwise a ConfigError that names the
+    path as written and never the target's content."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise ConfigError(label, "", "a broken or looping link; not read") from None
+    if not resolved.is_relative_to(root.resolve()):
+        raise ConfigError(label, "", "leads outside the repository (a link?); relcheck reads nothing outside it")
+    return resolved
+
+
+def _read_config_text(path: Path, source: str) -> tuple[str, None]:
+    from relcheck.discovery import read_text
+
+    text, problem = read_text(path, MAX_CONFIG_BYTES)
+    if text is None:
+        raise ConfigError(source, "", problem.message if problem else "cannot read")
+    return text, None
 
 
 def load_config(path: Path | None, rules: list[RuleMeta] | None, label: str | None = None) -> Config:
@@ -93,12 +122,9 @@ def validate_rule_names(config: Config, rules: list[RuleMeta]) -> None:
 
 
 def _load_yaml(path: Path, source: str):
-    from relcheck.discovery import read_text
     from relcheck.parsers.yaml import YamlError, load_one
 
-    text, problem = read_text(path, 1024 * 1024)
-    if text is None:
-        raise ConfigError(source, "", problem.message if problem else "cannot read")
+    text, _ = _read_config_text(path, source)
     try:
         data, positions = load_one(text)
     except YamlError as exc:
@@ -117,10 +143,10 @@ def _load_pyproject(path: Path, source: str):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
+    text, _ = _read_config_text(path, source)
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        document = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ConfigError(source, "", f"invalid TOML: {exc}") from None
     data = document.get("tool", {}).get("relcheck")
     if data is not None and not isinstance(data, dict):

@@ -186,14 +186,33 @@ def targets(ctx: CheckContext, spec: dict) -> Iterator[Target]:
                 )
 
 
-def load_custom_rules(directories: list[Path], root: Path) -> list[CustomRule]:
+def load_custom_rules(directories: list[Path], root: Path, confine: bool = True) -> list[CustomRule]:
+    """Custom rules of the folders named. With `confine` (folders named by the repository's own
+    config), a folder or rule file whose path leads outside the root, through `..` or a link, is an
+    error that names the path as written and reads nothing there."""
     rules: list[CustomRule] = []
     for directory in directories:
+        if confine:
+            _inside(directory, root)
         if not directory.is_dir():
             raise CustomRuleError(_label(directory, root), None, "rule directory does not exist")
         for path in sorted(directory.glob("*.y*ml")):
-            rules.extend(_load_file(path, _label(path, root)))
+            if confine:
+                _inside(path, root)
+            rules.extend(_load_file(path.resolve(), _label(path, root)))
     return rules
+
+
+def _inside(path: Path, root: Path) -> None:
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):
+        raise CustomRuleError(
+            str(path.relative_to(root)) if path.is_relative_to(root) else str(path), None, "a looping link; not read"
+        ) from None
+    if not resolved.is_relative_to(root.resolve()):
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        raise CustomRuleError(shown, None, "leads outside the repository; relcheck reads no rules from outside it")
 
 
 def _label(path: Path, root: Path) -> str:

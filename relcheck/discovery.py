@@ -73,6 +73,7 @@ class SourceFile:
     path: str
     abs_path: str | Path  # a plain string from the walk: cheaper to build and to send to workers
     kind: str = Kind.OTHER
+    inode: int | None = None  # as the walk saw it: a file replaced before it is read is not read
     _text: str | None = field(default=None, repr=False)
     _problem: ParseProblem | None = field(default=None, repr=False)
     _read: bool = field(default=False, repr=False)
@@ -84,7 +85,7 @@ class SourceFile:
     def read(self, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, ParseProblem | None]:
         """The decoded text, or the problem that stopped it; read once and kept."""
         if not self._read:
-            self._text, self._problem = read_text(self.abs_path, max_bytes)
+            self._text, self._problem = read_text(self.abs_path, max_bytes, self.inode)
             self._read = True
         return self._text, self._problem
 
@@ -110,24 +111,50 @@ class Discovery:
     unscanned: set[str] = field(default_factory=set)
 
 
-def read_text(path: str | Path, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, ParseProblem | None]:
-    """Bytes to text: UTF-8 (BOM allowed) or UTF-16 with a BOM; never raises."""
+# Opening never follows a link in the last component (a file swapped for a link after the walk is
+# not read through it) and never waits (a FIFO opens at once and is then refused by fstat).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def read_text(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_FILE_SIZE, inode: int | None = None, follow: bool = False
+) -> tuple[str | None, ParseProblem | None]:
+    """Bytes to text: UTF-8 (BOM allowed), UTF-16 or UTF-32 with a BOM; never raises.
+
+    What is checked is what was opened: the file's type and size come from the open descriptor,
+    and `inode`, when the walk recorded it, must still be the file's (a file replaced, or a folder
+    above it swapped for a link, between the walk and the read is not read). `follow` is for
+    paths the user gave (a baseline on the command line), never for files of the repository."""
+    import errno
+
     try:
-        info = os.stat(path)
+        descriptor = os.open(path, _OPEN_FLAGS | (0 if follow else _NO_FOLLOW))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, ParseProblem("E002", "a symlink (it was not one when the folder was listed); not followed")
+        return None, ParseProblem("E001", f"cannot read file: {exc.strerror or exc}")
+    try:
+        info = os.fstat(descriptor)
+        if inode is not None and info.st_ino != inode:
+            return None, ParseProblem("E002", "the file was replaced while the scan ran; not read")
         if not stat.S_ISREG(info.st_mode):
             return None, ParseProblem("E002", "not a regular file (FIFO, socket or device); skipped")
         if info.st_size > max_bytes:
             return None, ParseProblem("E002", f"file is {info.st_size} bytes, over the {max_bytes}-byte cap; skipped")
-        data = _read_bytes(path, max_bytes + 1)
+        data = _read_bytes(descriptor, max_bytes + 1)
     except OSError as exc:
         return None, ParseProblem("E001", f"cannot read file: {exc.strerror or exc}")
+    finally:
+        os.close(descriptor)
     if len(data) > max_bytes:
         return None, ParseProblem("E002", f"file is over the {max_bytes}-byte cap; skipped")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return _normalise(data.decode("utf-16")), None
-        except UnicodeDecodeError as exc:
-            return None, _decode_problem(data, exc.start, "UTF-16")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _normalise(data.decode(encoding)), None
+            except UnicodeDecodeError as exc:
+                return None, _decode_problem(data, exc.start, encoding.upper())
     if b"\x00" in data[:8192]:
         return None, ParseProblem("E002", "binary file (contains NUL bytes); skipped")
     try:
@@ -136,22 +163,27 @@ def read_text(path: str | Path, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> tuple
         return None, _decode_problem(data, exc.start, "UTF-8")
 
 
-def _read_bytes(path: str | Path, limit: int) -> bytes:
+# UTF-32's byte-order marks first: UTF-32-LE's begins with UTF-16-LE's.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _read_bytes(descriptor: int, limit: int) -> bytes:
     """Up to `limit` bytes, through the OS directly: a buffered file object costs more than
     reading a small file (and a scan reads thousands)."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        chunks = []
-        remaining = limit
-        while remaining > 0:
-            chunk = os.read(descriptor, remaining)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(descriptor)
+    chunks = []
+    remaining = limit
+    while remaining > 0:
+        chunk = os.read(descriptor, remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def _normalise(text: str) -> str:
@@ -362,7 +394,16 @@ def _walk(
                 if relevant:
                     listing.problems.append((rel, problem))
                 continue
-        files[rel] = SourceFile(rel, entry.path, named_kind or Kind.OTHER)
+            # Read the link's target itself, so that the read follows no link at all.
+            target = os.path.realpath(entry.path)
+            try:
+                inode = os.stat(target).st_ino
+            except OSError:
+                listing.unscanned.add(rel)
+                continue
+            files[rel] = SourceFile(rel, target, named_kind or Kind.OTHER, inode)
+        else:
+            files[rel] = SourceFile(rel, entry.path, named_kind or Kind.OTHER, entry.inode())
         if milestone is not None and len(files) == milestone[0]:
             milestone[1]()
     rules.leave(layers)

@@ -20,6 +20,7 @@ from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.discovery import Kind, SourceFile
 from relcheck.model import Location, ParseProblem
+from relcheck.numbers import ascii_int
 from relcheck.positions import Positions
 
 HELM_HINT = "Helm chart template; render it first and pipe it in: helm template <chart> | relcheck scan -"
@@ -90,9 +91,10 @@ def _settings(parsed: ParsedFile, source: SourceFile, text: str) -> None:
         for key, (value, location) in values.items():
             facts.env[key] = value
             facts.env_locations[key] = location
-            if SHUTDOWN_TIMEOUT_NAME.search(key) and value.strip().isdigit() and int(value) > 0:
+            number = ascii_int(value)
+            if SHUTDOWN_TIMEOUT_NAME.search(key) and number is not None and number > 0:
                 facts.shutdown_timeouts.append(
-                    ShutdownTimeout(timeout_ms(key, int(value)), Evidence(location, f"{key}={value}"))
+                    ShutdownTimeout(timeout_ms(key, number), Evidence(location, f"{key}={value}"))
                 )
         return
     data, positions, parsed.problems = settings.parse_data(source.path, text)

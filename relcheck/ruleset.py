@@ -32,8 +32,9 @@ def builtin() -> RuleSet:
     return RuleSet(list(load_pack()), dict(load_checks()))
 
 
-def load_ruleset(root: Path, rule_dirs: list[str] | None = None) -> RuleSet:
-    """The built-in pack plus plugins plus the custom rules of the scan root; raises CustomRuleError."""
+def load_ruleset(root: Path, rule_dirs: list[str] | None = None, confine: bool = True) -> RuleSet:
+    """The built-in pack plus plugins plus the custom rules of the scan root; raises CustomRuleError.
+    `confine`: the rule folders come from the repository's config, so they must stay inside it."""
     ruleset = builtin()
     seen = {key: "relcheck" for rule in ruleset.rules for key in (rule.code, rule.slug)}
 
@@ -52,7 +53,7 @@ def load_ruleset(root: Path, rule_dirs: list[str] | None = None) -> RuleSet:
     directories = [root / d for d in rule_dirs] if rule_dirs else []
     if not rule_dirs and (root / DEFAULT_RULE_DIR).is_dir():
         directories = [root / DEFAULT_RULE_DIR]
-    for custom in load_custom_rules(directories, root):
+    for custom in load_custom_rules(directories, root, confine):
         add(custom.meta, custom.check, custom.source)
     return ruleset
 

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from relcheck.model import Location
+from relcheck.numbers import ascii_int, finite_int
 from relcheck.positions import Positions
 from relcheck.values import UNKNOWN, JsObject
 
 # PM2's defaults when a key is absent (lib/API/schema.json and Common.determineExecMode).
 DEFAULT_KILL_TIMEOUT_MS = 1600
 ALL_CPUS = "all"
-_HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)(\d+)")
-_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)b?\s*$", re.IGNORECASE)
+_HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)([0-9]{1,9})(?![0-9])")
+_MEMORY = re.compile(r"^\s*([0-9]{1,15}(?:\.[0-9]{1,9})?)\s*([kmg]?)b?\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Pm2App:
     def instances(self) -> Any:
         """An int, ALL_CPUS for 'max'/0/-1, or UNKNOWN."""
         value = self.data.get("instances", 1)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and ascii_int(value.strip().removeprefix("-")) is not None:
             value = int(value)
         if isinstance(value, bool) or value is UNKNOWN:
             return UNKNOWN
@@ -112,7 +113,7 @@ def memory_bytes(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return int(value)
+        return finite_int(value)
     if not isinstance(value, str):
         return None
     match = _MEMORY.match(value)

@@ -14,6 +14,7 @@ from relcheck.artifacts.kubernetes import PROBES, Container
 from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_bytes
 from relcheck.images import image_reference
 from relcheck.model import Finding, Location, Related
+from relcheck.numbers import ascii_int
 from relcheck.quantities import MI, parse_quantity
 from relcheck.registry import check
 
@@ -21,9 +22,9 @@ if TYPE_CHECKING:
     from relcheck.engine import CheckContext
     from relcheck.services import Service
 
-HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)(\d+)")
-SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)")
-LOCAL_PORT = re.compile(r"(?:localhost|127\.0\.0\.1|0\.0\.0\.0):(\d{2,5})")
+HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)([0-9]{1,9})(?![0-9])")
+SLEEP = re.compile(r"\bsleep\s+([0-9]{1,9}(?:\.[0-9]{1,9})?)(?![0-9])")
+LOCAL_PORT = re.compile(r"(?:localhost|127\.0\.0\.1|0\.0\.0\.0):([0-9]{2,5})(?![0-9])")
 # Metrics of standard exporters and of Prometheus itself, which no service defines (X007).
 EXPORTER_PREFIXES = (
     "kube_",
@@ -316,9 +317,9 @@ def _app_ports(ctx: CheckContext, service: Service, container: Container) -> dic
     ports: dict[int, Location] = {}
 
     def add(value: Any, location: Location) -> None:
-        text = str(value).split("/", 1)[0].strip()
-        if text.isdigit():
-            ports.setdefault(int(text), location)
+        number = ascii_int(str(value).split("/", 1)[0])
+        if number is not None:
+            ports.setdefault(number, location)
 
     env = container.get("env")
     for index, item in enumerate(env if isinstance(env, list) else []):
@@ -354,8 +355,8 @@ def _resolve_port(container: Container, port: Any) -> int | None:
     if isinstance(port, int) and not isinstance(port, bool):
         return port
     if isinstance(port, str):
-        if port.isdigit():
-            return int(port)
+        if ascii_int(port) is not None:
+            return ascii_int(port)
         for declared in container.ports():
             if declared.get("name") == port and isinstance(declared.get("containerPort"), int):
                 return declared["containerPort"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from relcheck.artifacts.pm2 import DEFAULT_KILL_TIMEOUT_MS, Pm2App, memory_bytes
 from relcheck.model import Finding, Location
+from relcheck.numbers import ascii_int
 from relcheck.registry import check
 from relcheck.values import UNKNOWN
 
@@ -65,8 +66,8 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
     needed = ctx.params["shutdown_timeout_ms"]
     for app in _apps(ctx):
         value = app.get("kill_timeout", None if app.open else DEFAULT_KILL_TIMEOUT_MS)
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
+        if ascii_int(value) is not None:
+            value = ascii_int(value)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value >= needed:
             continue
         if "kill_timeout" in app.data:

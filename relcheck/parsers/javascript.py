@@ -163,7 +163,7 @@ def _unescape(escape: str) -> str:
             return chr(int(body[2:-1], 16))
         if body[:1] in ("x", "u") and len(body) in (3, 5):
             return chr(int(body[1:], 16))
-    except ValueError:
+    except (ValueError, OverflowError):  # not hex, or past the last code point
         return body
     return "" if body.startswith(("\n", "\r")) else body  # a line continuation, or `\\i` meaning `i`
 
