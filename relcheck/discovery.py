@@ -136,7 +136,7 @@ def read_text(
         return None, ParseProblem("E001", f"cannot read file: {exc.strerror or exc}")
     try:
         info = os.fstat(descriptor)
-        if inode is not None and info.st_ino != inode:
+        if inode is not None and (info.st_ino != inode or not _opened_as_walked(descriptor, path)):
             return None, ParseProblem("E002", "the file was replaced while the scan ran; not read")
         if not stat.S_ISREG(info.st_mode):
             return None, ParseProblem("E002", "not a regular file (FIFO, socket or device); skipped")
@@ -161,6 +161,17 @@ def read_text(
         return _normalise(data.decode("utf-8-sig")), None
     except UnicodeDecodeError as exc:
         return None, _decode_problem(data, exc.start, "UTF-8")
+
+
+def _opened_as_walked(descriptor: int, path: str | Path) -> bool:
+    """Whether the open file is the one at `path`, a path the walk built from real folders: a folder
+    above it swapped for a link would open another file (whose inode number may even be reused).
+    Where the system cannot say (no /proc), the inode comparison stands alone."""
+    try:
+        opened = os.readlink(f"/proc/self/fd/{descriptor}")
+    except OSError:
+        return True
+    return opened == os.path.abspath(path)
 
 
 # UTF-32's byte-order marks first: UTF-32-LE's begins with UTF-16-LE's.

@@ -1,0 +1,210 @@
+"""A repository under review is hostile: everything in the scanned tree, its config included, may be
+written by an attacker (a pull request from a fork). Each test runs relcheck as a real process over a
+generated tree and asserts the exit code, the time, the peak memory, that no marker from outside the
+tree appears in any output, and, where the scan goes on, that a neighbouring good file is still
+reported. The command line is the user's: paths given there may point anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from relcheck.discovery import read_text
+
+from .conftest import relcheck_command
+
+MAX_SECONDS = 20.0
+MAX_RSS_MIB = 300
+MARKER = "OUTSIDE-MARKER-7f3a"
+GOOD_DOCKERFILE = "FROM node:latest\n"  # D009: the neighbour that must still be reported
+
+
+def _relcheck(*args: str, cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run relcheck; its own peak RSS (MiB) comes from wait4, so other processes never count."""
+    folder = Path(os.environ.get("TMPDIR", "/tmp"))
+    with open(folder / f"rc-out-{os.getpid()}", "w+") as out, open(folder / f"rc-err-{os.getpid()}", "w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen([*relcheck_command(), *args], stdout=out, stderr=err, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(process.args, os.waitstatus_to_exitcode(status), out.read(), err.read())
+    return done, elapsed, usage.ru_maxrss / 1024
+
+
+def _bounded(done: subprocess.CompletedProcess, elapsed: float, rss: float) -> None:
+    assert elapsed < MAX_SECONDS, elapsed
+    assert rss < MAX_RSS_MIB, rss
+    assert "Traceback" not in done.stderr + done.stdout
+    assert MARKER not in done.stderr + done.stdout
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the repository holding files an attacker would like printed."""
+    folder = tmp_path / "outside"
+    (folder / "rules").mkdir(parents=True)
+    (folder / "secret.yaml").write_text(f"select: [{MARKER}]\n")
+    (folder / "rules" / "steal.yaml").write_text(f"code: {MARKER}\n")
+    return folder
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "ok").mkdir(parents=True)
+    (root / "ok" / "Dockerfile").write_text(GOOD_DOCKERFILE)
+    return root
+
+
+def _config_error(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("relcheck: error:"), done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "plant",
+    [
+        pytest.param(lambda repo, out: (repo / ".relcheck.yaml").symlink_to(out / "secret.yaml"), id="config-link"),
+        pytest.param(lambda repo, out: (repo / "pyproject.toml").symlink_to(out / "secret.yaml"), id="pyproject-link"),
+        pytest.param(
+            lambda repo, out: (repo / ".relcheck.yaml").write_text("rule-dirs: [../outside/rules]\n"),
+            id="rule-dir-dotdot",
+        ),
+        pytest.param(
+            lambda repo, out: (
+                (repo / "rules").symlink_to(out / "rules"),
+                (repo / ".relcheck.yaml").write_text("rule-dirs: [rules]\n"),
+            ),
+            id="rule-dir-link",
+        ),
+        pytest.param(
+            lambda repo, out: (
+                (repo / ".relcheck" / "rules").mkdir(parents=True),
+                (repo / ".relcheck" / "rules" / "steal.yaml").symlink_to(out / "rules" / "steal.yaml"),
+            ),
+            id="rule-file-link",
+        ),
+        pytest.param(
+            lambda repo, out: (repo / ".relcheck.yaml").write_text(f"rule-dirs: [{out / 'rules'}]\n"),
+            id="rule-dir-absolute",
+        ),
+    ],
+)
+def test_the_repository_cannot_make_relcheck_read_outside_it(repo: Path, outside: Path, plant) -> None:
+    plant(repo, outside)
+    done, *measured = _relcheck("scan", str(repo))
+    _bounded(done, *measured)
+    line = _config_error(done)
+    assert "outside the repository" in line or "link" in line
+
+
+def test_a_config_named_on_the_command_line_may_be_anywhere(repo: Path, outside: Path) -> None:
+    (outside / "relcheck.yaml").write_text(f"select: [D009]\nrule-dirs: [{outside / 'rules'}]\n")
+    (outside / "rules" / "steal.yaml").unlink()
+    done, *_ = _relcheck("scan", str(repo), "--config", str(outside / "relcheck.yaml"), "-f", "json")
+    assert done.returncode == 0, done.stderr  # D009 is a warning
+    assert [f["code"] for f in json.loads(done.stdout)["findings"]] == ["D009"]
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ("max-file-size: 1000000000000000000000000000000\n", "max-file-size"),
+        ("select: [D001]\n" + "# padding\n" * 200_000, "bytes"),
+    ],
+    ids=["max-file-size-10e30", "config-over-1-mib"],
+)
+def test_config_values_and_sizes_are_bounded(repo: Path, config: str, key: str) -> None:
+    (repo / ".relcheck.yaml").write_text(config)
+    done, *measured = _relcheck("scan", str(repo))
+    _bounded(done, *measured)
+    assert key in _config_error(done)
+
+
+def test_a_huge_pyproject_is_refused_without_reading_it(repo: Path) -> None:
+    with open(repo / "pyproject.toml", "wb") as handle:
+        handle.truncate(1024**3)  # 1 GiB, sparse: nothing to write, everything to read
+    done, *measured = _relcheck("scan", str(repo))
+    _bounded(done, *measured)
+    assert "over the" in _config_error(done)
+
+
+@pytest.mark.parametrize("baseline", ["/dev/zero", "deep"])
+def test_a_baseline_is_read_under_the_same_limits(repo: Path, tmp_path: Path, baseline: str) -> None:
+    if baseline == "deep":
+        path = tmp_path / "deep.json"
+        path.write_text("[" * 100_000 + "]" * 100_000)
+        baseline = str(path)
+    done, *measured = _relcheck("scan", str(repo), "--baseline", baseline)
+    _bounded(done, *measured)
+    assert "baseline" in _config_error(done)
+
+
+def test_unicode_digits_and_huge_numbers_are_values_not_crashes(repo: Path) -> None:
+    (repo / "k8s").mkdir()
+    (repo / "k8s" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n"
+        '  replicas: 1e400\n  strategy: {rollingUpdate: {maxUnavailable: "²%", maxSurge: "٣%"}}\n'
+        "  template:\n    metadata: {labels: {app: api}}\n    spec:\n"
+        '      containers:\n        - name: app\n          image: "app:1"\n'
+        '          ports: [{containerPort: "²", name: http}]\n'
+        '          env: [{name: PORT, value: "²"}, {name: NODE_OPTIONS, value: "--max-old-space-size='
+        + "9"
+        * 5000
+        + '"}]\n'
+        '          resources: {limits: {memory: "٣Gi", cpu: "' + "1" * 5000 + '"}}\n'
+        '          livenessProbe: {httpGet: {path: /, port: "²"}}\n'
+        "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: api}\n"
+        'spec: {minAvailable: "' + "9" * 5000 + '%", selector: {matchLabels: {app: api}}}\n'
+    )
+    (repo / ".env").write_text("SHUTDOWN_TIMEOUT_MS=²\nPORT=٣٠٠٠\n")
+    (repo / "ecosystem.config.js").write_text(
+        "module.exports = { apps: [{ name: 'api', script: 'dist/main.js', instances: '²',"
+        " max_memory_restart: 1e400, kill_timeout: '٣', node_args: '--max-old-space-size=" + "9" * 5000 + "' }] };\n"
+    )
+    (repo / "src").mkdir()
+    (repo / "src" / "main.ts").write_text("const s = '\\u{FFFFFFFFFFFFFFFFFFFF}';\nprocess.on('SIGTERM', () => {});\n")
+    done, *measured = _relcheck("scan", str(repo), "-f", "json")
+    _bounded(done, *measured)
+    assert done.returncode == 1, done.stderr
+    findings = json.loads(done.stdout)["findings"]
+    assert [f for f in findings if "internal error" in f["message"]] == []
+    assert ("ok/Dockerfile", "D009") in {(f["path"], f["code"]) for f in findings}
+
+
+def test_utf32_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_bytes("apiVersion: v1\nkind: Pod\n".encode("utf-32"))
+    assert read_text(path) == ("apiVersion: v1\nkind: Pod\n", None)
+
+
+def test_a_file_swapped_for_a_link_after_the_walk_is_not_read(tmp_path: Path) -> None:
+    tmp_path = tmp_path.resolve()  # the walk builds real paths
+    (tmp_path / "secret").write_text(MARKER)
+    real = tmp_path / "Dockerfile"
+    real.write_text("FROM node:20\n")
+    walked = os.stat(real).st_ino
+    real.unlink()
+    real.symlink_to(tmp_path / "secret")
+    text, problem = read_text(real, inode=walked)
+    assert text is None and problem is not None and problem.code == "E002"
+    # A folder above it swapped for a link: the file opened is not the file the walk saw.
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_text("walked")
+    walked = os.stat(tmp_path / "d" / "f").st_ino
+    (tmp_path / "d" / "f").unlink()
+    (tmp_path / "d").rmdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "f").write_text(MARKER)
+    (tmp_path / "d").symlink_to(tmp_path / "elsewhere")
+    text, problem = read_text(tmp_path / "d" / "f", inode=walked)
+    assert text is None and problem is not None and "replaced" in problem.message
