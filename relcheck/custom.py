@@ -4,6 +4,7 @@ instructions, PM2 apps, alert rules and .env settings."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -52,8 +53,8 @@ class CustomRule:
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         import jsonschema
 
-        condition = jsonschema.Draft202012Validator(self.condition)
-        when = jsonschema.Draft202012Validator(self.when) if self.when else None
+        condition = repository_validator(self.condition)
+        when = repository_validator(self.when) if self.when else None
         for target in targets(ctx, self.target):
             if when is not None and not when.is_valid(target.data):
                 continue
@@ -264,6 +265,9 @@ def _load_file(path: Path, label: str) -> list[CustomRule]:
                     raise CustomRuleError(
                         label, positions.of((*prefix, field))[0], f"{field} is not a valid JSON Schema: {exc.message}"
                     ) from None
+                problem = unsafe_schema(entry[field])
+                if problem is not None:
+                    raise CustomRuleError(label, positions.of((*prefix, field))[0], f"{field}: {problem}")
         meta = RuleMeta(
             code=entry["code"],
             slug=entry["slug"],
@@ -276,3 +280,116 @@ def _load_file(path: Path, label: str) -> list[CustomRule]:
         )
         found.append(CustomRule(meta, label, entry["target"], entry["condition"], entry.get("when"), entry["message"]))
     return found
+
+
+# A custom rule's schema is the repository's: bounded in size and depth, its references kept inside
+# the document, its regular expressions matched by RE2 (see relcheck.saferegex).
+MAX_SCHEMA_NODES = 10_000
+MAX_SCHEMA_DEPTH = 32
+MAX_ENUM = 1_000
+_REFERENCE_KEYS = ("$ref", "$dynamicRef")
+
+
+def unsafe_schema(schema: Any) -> str | None:
+    """Why a condition cannot be evaluated safely, or None."""
+    from relcheck.saferegex import UnsafePattern, compile_pattern
+
+    nodes = 0
+    has_pattern_properties = False
+    has_unevaluated = False
+    stack: list[tuple[Any, int, str]] = [(schema, 0, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        nodes += 1
+        if nodes > MAX_SCHEMA_NODES:
+            return f"the schema has more than {MAX_SCHEMA_NODES} nodes"
+        if depth > MAX_SCHEMA_DEPTH:
+            return f"the schema nests deeper than {MAX_SCHEMA_DEPTH} levels (at {where or 'the top'})"
+        if isinstance(node, list):
+            stack.extend((item, depth + 1, f"{where}[{index}]") for index, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key in _REFERENCE_KEYS:
+            reference = node.get(key)
+            if isinstance(reference, str) and not reference.startswith("#"):
+                return (
+                    f"{key} {reference!r} at {where or 'the top'} leaves the rule's own schema; only references "
+                    "inside it (`#/...`) are resolved: nothing is fetched or read"
+                )
+        if "$id" in node:
+            return f"$id at {where or 'the top'}: a custom rule's schema cannot name other documents"
+        for key in ("enum", "examples"):
+            if isinstance(node.get(key), list) and len(node[key]) > MAX_ENUM:
+                return f"{key} at {where or 'the top'} lists more than {MAX_ENUM} values"
+        patterns = []
+        if isinstance(node.get("pattern"), str):
+            patterns.append(node["pattern"])
+        if isinstance(node.get("patternProperties"), dict):
+            has_pattern_properties = True
+            patterns.extend(str(key) for key in node["patternProperties"])
+        has_unevaluated = has_unevaluated or "unevaluatedProperties" in node
+        for pattern in patterns:
+            try:
+                compile_pattern(pattern)
+            except UnsafePattern as exc:
+                return f"pattern {pattern!r} at {where or 'the top'}: {exc}"
+        stack.extend((value, depth + 1, f"{where}.{key}" if where else str(key)) for key, value in node.items())
+    if has_pattern_properties and has_unevaluated:
+        return "unevaluatedProperties together with patternProperties is not supported"
+    return None
+
+
+def repository_validator(schema: dict) -> Any:
+    """A Draft 2020-12 validator for a schema the repository wrote: references resolve only inside
+    it (the registry retrieves nothing: no URL, no file), and `pattern`, `patternProperties` and
+    the properties `additionalProperties` sees through them are matched by RE2."""
+    from referencing import Registry
+
+    return _validator_class()(schema, registry=Registry(retrieve=_retrieve_nothing))
+
+
+def _retrieve_nothing(uri: str) -> Any:
+    from referencing.exceptions import NoSuchResource
+
+    raise NoSuchResource(ref=uri)
+
+
+@functools.lru_cache(maxsize=1)
+def _validator_class() -> Any:
+    import jsonschema
+    from jsonschema import ValidationError, validators
+
+    from relcheck.saferegex import search
+
+    # jsonschema calls keyword functions as (validator, value of the keyword, instance, schema).
+    def pattern(validator, expected, instance, schema):
+        if validator.is_type(instance, "string") and not search(expected, instance):
+            yield ValidationError(f"{instance!r} does not match {expected!r}")
+
+    def pattern_properties(validator, expected, instance, schema):
+        if not validator.is_type(instance, "object"):
+            return
+        for regex, subschema in expected.items():
+            for key, value in instance.items():
+                if search(regex, key):
+                    yield from validator.descend(value, subschema, path=key, schema_path=regex)
+
+    def additional_properties(validator, extra_schema, instance, schema):
+        if not validator.is_type(instance, "object"):
+            return
+        known = schema.get("properties", {})
+        patterns = list(schema.get("patternProperties", {}))
+        extras = [key for key in instance if key not in known and not any(search(p, key) for p in patterns)]
+        if validator.is_type(extra_schema, "object"):
+            for key in extras:
+                yield from validator.descend(instance[key], extra_schema, path=key)
+        elif extra_schema is False and extras:
+            listed = ", ".join(repr(key) for key in sorted(extras, key=str))
+            verb = "was" if len(extras) == 1 else "were"
+            yield ValidationError(f"Additional properties are not allowed ({listed} {verb} unexpected)")
+
+    return validators.extend(
+        jsonschema.Draft202012Validator,
+        {"pattern": pattern, "patternProperties": pattern_properties, "additionalProperties": additional_properties},
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relcheck.model import ParseProblem
+from relcheck.saferegex import gitignore_spec
 
 
 class Kind:
@@ -267,11 +268,8 @@ class _IgnoreRules:
     """.gitignore files from the repository root down, plus config `exclude` globs."""
 
     def __init__(self, root: Path, exclude: Sequence[str]) -> None:
-        import pathspec
-
-        self._pathspec = pathspec
         self.root = root
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+        self.exclude = gitignore_spec(list(exclude)) if exclude else None
         # (directory relative to root as a prefix, spec); outer files first.
         self.layers: list[tuple[str, object]] = []
         for directory, prefix in _ancestor_gitignores(root):
@@ -283,7 +281,7 @@ class _IgnoreRules:
         text, problem = read_text(path, 1024 * 1024)
         if text is None or problem is not None:
             return None
-        return self._pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        return gitignore_spec(text.splitlines())
 
     def enter(self, rel_dir: str, abs_dir: str, has_gitignore: bool) -> int:
         """Add the directory's own .gitignore; returns how many layers to drop on leaving."""

@@ -292,10 +292,10 @@ def _names_code(names: tuple[str, ...], code: str, rules: list[RuleMeta]) -> boo
 def _per_file_ignores(config: Config, rules: list[RuleMeta]):
     if not config.per_file_ignores:
         return []
-    import pathspec
+    from relcheck.saferegex import gitignore_spec
 
     return [
-        (pathspec.GitIgnoreSpec.from_lines([pattern]), resolve_all(names, rules), pattern)
+        (gitignore_spec([pattern]), resolve_all(names, rules), pattern)
         for pattern, names in sorted(config.per_file_ignores.items())
     ]
 

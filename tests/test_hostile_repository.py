@@ -208,3 +208,61 @@ def test_a_file_swapped_for_a_link_after_the_walk_is_not_read(tmp_path: Path) ->
     (tmp_path / "d").symlink_to(tmp_path / "elsewhere")
     text, problem = read_text(tmp_path / "d" / "f", inode=walked)
     assert text is None and problem is not None and "replaced" in problem.message
+
+
+def _custom_rule(condition: str) -> str:
+    return (
+        "code: ORG900\nslug: hostile\nseverity: warning\ntitle: Hostile\n"
+        "target: {kind: kubernetes, kinds: [ConfigMap]}\n"
+        f"condition:\n{condition}\nmessage: 'no ({{error}})'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "reason"),
+    [
+        ("  $ref: http://127.0.0.1:9/schema.json", "leaves the rule's own schema"),
+        ("  $ref: file:///etc/passwd", "leaves the rule's own schema"),
+        ("  $ref: /dev/zero", "leaves the rule's own schema"),
+        ("  properties: {data: {$dynamicRef: 'https://example.invalid/x'}}", "leaves the rule's own schema"),
+        ("  $id: https://example.invalid/root\n  $ref: other.json", "leaves the rule's own schema"),
+        ("  properties: {data: {pattern: '(a)\\1'}}", "RE2"),
+        ("  enum: [" + ", ".join(str(n) for n in range(2000)) + "]", "more than 1000 values"),
+        ("  " + "properties: {a: {" * 40 + "type: object" + "}}" * 40, "nests deeper"),
+    ],
+    ids=["http-ref", "file-ref", "device-ref", "dynamic-ref", "id", "backreference", "huge-enum", "deep"],
+)
+def test_custom_rule_schemas_reach_nothing_and_stay_bounded(repo: Path, condition: str, reason: str) -> None:
+    (repo / ".relcheck" / "rules").mkdir(parents=True)
+    (repo / ".relcheck" / "rules" / "hostile.yaml").write_text(_custom_rule(condition))
+    done, *measured = _relcheck("scan", str(repo))
+    _bounded(done, *measured)
+    assert reason in _config_error(done)
+
+
+def test_repository_regular_expressions_match_in_linear_time(repo: Path) -> None:
+    """`(a+)+$` against a long value hangs a backtracking engine; custom rule patterns, .gitignore,
+    .dockerignore, exclude and per-file-ignores are all the repository's."""
+    long_value = "a" * 50_000 + "!"
+    (repo / ".relcheck" / "rules").mkdir(parents=True)
+    (repo / ".relcheck" / "rules" / "slow.yaml").write_text(
+        _custom_rule(
+            "  properties:\n    data:\n      patternProperties: {'^(a+)+$': {type: string}}\n"
+            "      additionalProperties: false\n      properties: {v: {pattern: '^(a+)+$'}}"
+        )
+    )
+    (repo / "cm.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  v: '{long_value}'\n"
+    )
+    (repo / ".gitignore").write_text("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\n")
+    (repo / ("a" * 200)).write_text("x")
+    (repo / "ok" / ".dockerignore").write_text("**/*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\nnode_modules\n.git\n")
+    (repo / "ok" / ("a" * 200)).write_text("x")
+    (repo / ".relcheck.yaml").write_text(
+        "exclude: ['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b']\nper-file-ignores: {'*a*a*a*a*a*a*a*a*a*a*a*a*b': [D009]}\n"
+    )
+    done, *measured = _relcheck("scan", str(repo), "-f", "json")
+    _bounded(done, *measured)
+    assert done.returncode == 1, done.stderr
+    findings = json.loads(done.stdout)["findings"]
+    assert {(f["path"], f["code"]) for f in findings} >= {("cm.yaml", "ORG900"), ("ok/Dockerfile", "D009")}

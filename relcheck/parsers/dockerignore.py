@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from relcheck.saferegex import UnsafePattern, compile_pattern
 
 
 @dataclass(frozen=True)
 class IgnorePattern:
-    regex: re.Pattern[str]
+    regex: Any  # an RE2 pattern: the repository writes it
     negated: bool
     text: str
 
@@ -66,10 +69,11 @@ def _translate(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(char))
         i += 1
+    # The repository writes these patterns: matched by RE2, in linear time.
     try:
-        return re.compile("^" + "".join(out) + "$")
-    except re.error:
-        return re.compile("^" + re.escape(pattern) + "$")  # a malformed class such as `[]`: match it literally
+        return compile_pattern("^" + "".join(out) + "$")
+    except UnsafePattern:
+        return compile_pattern("^" + re.escape(pattern) + "$")  # a malformed class such as `[]`: match it literally
 
 
 def is_excluded(patterns: list[IgnorePattern], path: str) -> bool:
