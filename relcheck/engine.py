@@ -160,11 +160,14 @@ def scan(
     checks = ruleset.checks
     for code in sorted(codes & set(checks)):
         rule = by_code[code]
-        context = CheckContext(project, rule, severities[code], effective_params(rule, config))
+        params = effective_params(rule, config)
+        produced: list[Finding] = []
         try:
-            findings.extend(checks[code](context))
+            produced.extend(checks[code](CheckContext(project, rule, severities[code], params)))
         except Exception as exc:  # a bug in one rule must not end the scan
-            findings.append(_internal_error(by_code["E001"], project, code, exc, ruleset.origin(code)))
+            produced.append(_internal_error(by_code["E001"], project, code, exc, ruleset.origin(code)))
+            produced += _file_by_file(checks[code], project, rule, severities[code], params, produced)
+        findings.extend(produced)
 
     _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
     for finding in findings:
@@ -226,6 +229,24 @@ def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: Par
         identity="file",
         value=problem.message,
     )
+
+
+def _file_by_file(
+    check: Any, project: Project, rule: RuleMeta, severity: Severity, params: dict[str, Any], found: list[Finding]
+) -> list[Finding]:
+    """A rule that raised, run again on each file alone: the files it can read keep their findings
+    (those that need several files are lost with the one that broke it)."""
+    seen = {finding.fingerprint for finding in found}
+    more: list[Finding] = []
+    for path in project.artifact_paths():
+        try:
+            for finding in check(CheckContext(project.only(path), rule, severity, params)):
+                if finding.fingerprint not in seen:
+                    seen.add(finding.fingerprint)
+                    more.append(finding)
+        except Exception:  # this file is the one (or one of those) it cannot read: E001 already says so
+            continue
+    return more
 
 
 def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str = "relcheck") -> Finding:

@@ -74,6 +74,30 @@ class Project:
     def file(self, path: str) -> SourceFile | None:
         return self._by_path.get(path)
 
+    def artifact_paths(self) -> list[str]:
+        """The files that hold something a rule reads, in order."""
+        paths = {d.path for d in self.dockerfiles} | {o.path for o in self.kube.objects}
+        paths |= {a.path for a in self.pm2_apps} | {s.path for s in self.rule_sources} | set(self.app_facts)
+        return sorted(paths)
+
+    def only(self, path: str) -> Project:
+        """The project as if `path` were its only file (no services): where a rule that failed is
+        run again file by file, so that one bad object costs only its own file's findings."""
+        return Project(
+            root=self.root,
+            files=[f for f in self.files if f.path == path],
+            dockerfiles=[d for d in self.dockerfiles if d.path == path],
+            kube=KubeIndex.build([o for o in self.kube.objects if o.path == path]),
+            pm2_apps=[a for a in self.pm2_apps if a.path == path],
+            rule_sources=[s for s in self.rule_sources if s.path == path],
+            app_facts={key: facts for key, facts in self.app_facts.items() if key == path},
+            settings={key: value for key, value in self.settings.items() if key == path},
+            settings_positions={key: value for key, value in self.settings_positions.items() if key == path},
+            repo=self.repo,
+            listed_dirs=self.listed_dirs,
+            unscanned=self.unscanned,
+        )
+
 
 def build_project(
     discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None, pool: ParsePool | None = None

@@ -266,3 +266,29 @@ def test_repository_regular_expressions_match_in_linear_time(repo: Path) -> None
     assert done.returncode == 1, done.stderr
     findings = json.loads(done.stdout)["findings"]
     assert {(f["path"], f["code"]) for f in findings} >= {("cm.yaml", "ORG900"), ("ok/Dockerfile", "D009")}
+
+
+def test_a_rule_that_fails_on_one_object_keeps_its_findings_on_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relcheck import images
+    from relcheck.checks import kubernetes
+    from relcheck.config import Config
+    from relcheck.engine import scan
+
+    def fragile(image: str) -> str | None:
+        if image.startswith("boom"):
+            raise ValueError("a value this rule never expected")
+        return images.unpinned_reason(image)
+
+    monkeypatch.setattr(kubernetes, "unpinned_reason", fragile)
+    for name, image in (("a.yaml", "boom:latest"), ("b.yaml", "web:latest"), ("c.yaml", "api:latest")):
+        (tmp_path / name).write_text(
+            f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name[0]}}}\n"
+            f"spec:\n  containers: [{{name: c, image: '{image}'}}]\n"
+        )
+    result = scan([tmp_path], Config(), select=["K019"])
+    found = sorted((f.code, f.location.path) for f in result.findings)
+    assert ("K019", "b.yaml") in found and ("K019", "c.yaml") in found
+    (internal,) = [f for f in result.findings if "internal error" in f.message]
+    assert "ValueError" in internal.message
