@@ -86,7 +86,9 @@ class ServiceChecklist:
             names = self.with_status(status)
             if names:
                 parts.append(f"{status}: {', '.join(names)}")
-        return f"Checklist ({self.service.name}): " + "; ".join(parts)
+        from relcheck.reporters.escape import visible
+
+        return f"Checklist ({visible(self.service.name)}): " + "; ".join(parts)
 
 
 def build(result: ScanResult) -> list[ServiceChecklist]:

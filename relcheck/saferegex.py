@@ -41,9 +41,7 @@ def compile_pattern(pattern: str) -> Any:
         return re2.compile(pattern, _options())
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-        raise UnsafePattern(
-            f"{reason} (patterns are matched by RE2: no backreferences or look-arounds)"
-        ) from None
+        raise UnsafePattern(f"{reason} (patterns are matched by RE2: no backreferences or look-arounds)") from None
 
 
 def search(pattern: str, text: str) -> bool:

@@ -292,3 +292,43 @@ def test_a_rule_that_fails_on_one_object_keeps_its_findings_on_the_others(
     assert ("K019", "b.yaml") in found and ("K019", "c.yaml") in found
     (internal,) = [f for f in result.findings if "internal error" in f.message]
     assert "ValueError" in internal.message
+
+
+FORGED = "x\n::add-mask::secret\r::stop-commands::tok\x1b[31m\u202e<img src=x onerror=alert(1)>`|*[a](javascript:x)"
+
+
+def _forging_tree(repo: Path) -> None:
+    (repo / "::error file=a::forged").mkdir()
+    (repo / "::error file=a::forged" / "Dockerfile").write_text("FROM node:latest\n")
+    bad = repo / ("evil\n::warning::forged\x1b[2J.yaml")
+    bad.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + json.dumps(FORGED) + "\n"
+        "spec:\n  containers:\n    - name: c\n      image: " + json.dumps("img:latest" + FORGED) + "\n"
+    )
+
+
+@pytest.mark.parametrize("form", ["text", "github", "markdown", "junit", "json", "sarif"])
+def test_no_report_line_is_a_workflow_command_or_a_terminal_escape(repo: Path, form: str) -> None:
+    _forging_tree(repo)
+    done, *measured = _relcheck("scan", str(repo), "-f", form, "--fail-on", "never")
+    _bounded(done, *measured)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) > 2
+    for line in lines:
+        if form == "github":
+            assert line.startswith(("::error ", "::warning ", "::notice ")), line
+            assert "::add-mask::" not in line.split("::", 2)[2] or "%0A" in line
+        else:
+            assert not line.lstrip().startswith("::"), line
+        assert "\x1b" not in line and "\r" not in line
+        if form not in ("json", "sarif"):  # JSON strings carry the text faithfully, control characters escaped
+            assert "\u202e" not in line
+    if form == "junit":
+        import xml.etree.ElementTree as ElementTree
+
+        ElementTree.fromstring(done.stdout)
+    if form == "markdown":
+        assert "<img" not in done.stdout and "](javascript" not in done.stdout
+    if form == "text":
+        assert "\\x1b[31m" in done.stdout and "\\n::add-mask::" in done.stdout  # shown, not acted on

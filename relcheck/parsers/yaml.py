@@ -332,6 +332,10 @@ class _Converter:
                 merges.extend(value_node.value if value_node.id == "sequence" else [value_node])
                 continue
             key = key_node.value if key_conversion is None else key_conversion(key_node.value)
+            if key.__class__ is not str:
+                # Kubernetes and JSON keys are text: `1`, `true` and `1.0` are three keys (Python
+                # would take 1 and True for one), each kept as written.
+                key = key_node.value
             key_path = (*path, key)
             if key in result:
                 first = key_marks.get(key_path) if key_marks is not None else None

@@ -8,6 +8,8 @@ from typing import TextIO
 
 from relcheck import __version__, jsonout
 from relcheck.checklist import ServiceChecklist
+from relcheck.reporters.escape import line_start, visible
+from relcheck.reporters.escape import markdown as escape_markdown
 
 _STYLE = {"pass": "green", "partial": "yellow", "fail": "bold red", "not-found": "dim", "manual": "cyan"}
 _MARK = {
@@ -66,13 +68,16 @@ def render_markdown(checklists: list[ServiceChecklist]) -> str:
     for checklist in checklists:
         score = f"{checklist.passed}/{checklist.applicable}"
         lines += [
-            f"### Production readiness: {checklist.service.name} ({score} items pass)",
+            f"### Production readiness: {escape_markdown(checklist.service.name)} ({score} items pass)",
             "",
             "| item | status | evidence | findings |",
             "|---|---|---|---|",
         ]
         for item in checklist.items:
-            evidence = "<br>".join(f"`{e.location.path}:{e.location.line}` {e.detail}" for e in item.evidence[:3])
+            evidence = "<br>".join(
+                f"{escape_markdown(e.location.path)}:{e.location.line} {escape_markdown(e.detail)}"
+                for e in item.evidence[:3]
+            )
             findings = ", ".join(item.codes)
             lines.append(f"| {item.title} | {_MARK[item.status]} | {evidence or '–'} | {findings or '–'} |")
         lines.append("")
@@ -85,14 +90,14 @@ _COLUMNS = ("item", "status", "evidence", "findings")
 def _title(checklist: ServiceChecklist) -> str:
     percent = _percent(checklist)
     shown = f" ({percent} %)" if percent is not None else ""
-    return f"{checklist.service.name}: {checklist.passed}/{checklist.applicable} items pass{shown}"
+    return f"{line_start(checklist.service.name)}: {checklist.passed}/{checklist.applicable} items pass{shown}"
 
 
 def _rows(checklist: ServiceChecklist) -> list[tuple[str, str, str, str]]:
     rows = []
     for item in checklist.items:
         first = item.evidence[0] if item.evidence else None
-        evidence = f"{first.location.path}:{first.location.line} {first.detail}" if first else ""
+        evidence = f"{visible(first.location.path)}:{first.location.line} {visible(first.detail)}" if first else ""
         if len(item.evidence) > 1:
             evidence += f" (+{len(item.evidence) - 1})"
         rows.append((item.title, item.status, evidence, ", ".join(item.codes)))
@@ -109,17 +114,19 @@ def render_text(checklists: list[ServiceChecklist], stream: TextIO | None = None
         return ""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     buffer = io.StringIO() if stream is None else None
     console = Console(file=stream or buffer, force_terminal=True, highlight=False, emoji=False)
     if not checklists:
         console.print("No service found.")
     for checklist in checklists:
-        table = Table(title=_title(checklist), title_justify="left", show_lines=False)
+        # Repository text goes in as Text, never as rich markup (a path may contain `[link=…]`).
+        table = Table(title=Text(_title(checklist)), title_justify="left", show_lines=False)
         for column in _COLUMNS:
             table.add_column(column)
         for title, status, evidence, codes in _rows(checklist):
-            table.add_row(title, f"[{_STYLE[status]}]{status}[/]", evidence, codes)
+            table.add_row(title, Text(status, style=_STYLE[status]), Text(evidence), codes)
         console.print(table)
     return buffer.getvalue() if buffer is not None else ""
 

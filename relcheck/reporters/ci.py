@@ -9,6 +9,7 @@ from relcheck import jsonout
 from relcheck.engine import ScanResult
 from relcheck.model import Severity
 from relcheck.pack import AREAS
+from relcheck.reporters.escape import visible
 
 GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 GITLAB_SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
@@ -31,12 +32,14 @@ def render_junit(result: ScanResult) -> str:
         cases = []
         for finding in findings:
             loc = finding.location
-            name = f"{result.repo_path(loc.path)}:{loc.line} {finding.code} {finding.slug}"
-            body = f"{loc.path}:{loc.line}:{loc.column}: {finding.message}\nfix: {finding.fix}"
+            path = visible(result.repo_path(loc.path))
+            name = f"{path}:{loc.line} {finding.code} {visible(finding.slug)}"
+            message = visible(finding.message)
+            body = f"{visible(loc.path)}:{loc.line}:{loc.column}: {message}\nfix: {visible(finding.fix)}"
             cases.append(
                 f"    <testcase classname={quoteattr('relcheck.' + finding.code)} name={quoteattr(name)} "
-                f'file={quoteattr(result.repo_path(loc.path))} line="{loc.line}">\n'
-                f"      <failure message={quoteattr(finding.message)} type={quoteattr(finding.severity.label)}>"
+                f'file={quoteattr(path)} line="{loc.line}">\n'
+                f"      <failure message={quoteattr(message)} type={quoteattr(finding.severity.label)}>"
                 f"{escape(body)}</failure>\n    </testcase>"
             )
         found = {f.code for f in findings}
@@ -76,15 +79,15 @@ def render_github(result: ScanResult) -> str:
         start_line, start_column, end_line, end_column = finding.location.region()
         properties = ",".join(
             [
-                f"file={_escape_property(result.repo_path(finding.location.path))}",
+                f"file={_escape_property(visible(result.repo_path(finding.location.path)))}",
                 f"line={start_line}",
                 f"col={start_column}",
                 f"endLine={end_line}",
                 f"endColumn={end_column}",
-                f"title={_escape_property(f'{finding.code} {finding.slug}')}",
+                f"title={_escape_property(visible(f'{finding.code} {finding.slug}'))}",
             ]
         )
-        message = _escape_data(f"{finding.message}\nfix: {finding.fix}")
+        message = _escape_data(f"{visible(finding.message)}\nfix: {visible(finding.fix)}")
         lines.append(f"::{GITHUB_LEVELS[finding.severity]} {properties}::{message}")
     return "\n".join(lines) + ("\n" if lines else "")
 

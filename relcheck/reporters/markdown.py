@@ -5,13 +5,14 @@ from __future__ import annotations
 from relcheck.engine import ScanResult
 from relcheck.reporters import summary_counts
 from relcheck.reporters.checklist import render_markdown as checklist_markdown
+from relcheck.reporters.escape import markdown as escape_markdown
 
 MAX_ROWS = 200
 ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return escape_markdown(text)
 
 
 def render(result: ScanResult) -> str:
@@ -36,7 +37,7 @@ def render(result: ScanResult) -> str:
             loc = finding.location
             lines.append(
                 f"| {ICONS[finding.severity.label]} | `{finding.code}` {finding.slug} | "
-                f"`{result.repo_path(loc.path)}:{loc.line}` | {_cell(finding.message)} |"
+                f"{_cell(result.repo_path(loc.path))}:{loc.line} | {_cell(finding.message)} |"
             )
         if len(active) > MAX_ROWS:
             lines.append(f"\n…and {len(active) - MAX_ROWS} more (see the full report).")

@@ -9,6 +9,7 @@ from typing import TextIO
 from relcheck.engine import ScanResult
 from relcheck.model import Finding, Severity
 from relcheck.reporters import summary_counts
+from relcheck.reporters.escape import line_start, visible
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -32,7 +33,7 @@ def summary_line(result: ScanResult, show_suppressed: bool) -> str:
         hint = "" if show_suppressed else " (--show-suppressed lists them)"
         line += f" {counts['suppressed']} suppressed{hint}."
     if result.unmodeled_workloads:
-        kinds = ", ".join(f"{count} {kind}" for kind, count in result.unmodeled_workloads.items())
+        kinds = ", ".join(f"{count} {visible(kind)}" for kind, count in result.unmodeled_workloads.items())
         line += f"\nNot checked: {kinds}: workload kinds relcheck does not model, so no rule checked them."
     return line
 
@@ -74,7 +75,7 @@ def render(
         current = finding.location.path
         console.print(Text.assemble(*_finding_pieces(finding)))
         if not quiet:
-            console.print(Text(f"    fix: {finding.fix}", style="dim"))
+            console.print(Text(f"    fix: {visible(finding.fix)}", style="dim"))
     if not quiet:
         if shown:
             console.print()
@@ -98,7 +99,7 @@ def _plain(result: ScanResult, show_suppressed: bool, quiet: bool) -> str:
         current = finding.location.path
         lines.append("".join([text for text, _ in _finding_pieces(finding)]))
         if not quiet:
-            lines.append(f"    fix: {finding.fix}")
+            lines.append(f"    fix: {visible(finding.fix)}")
     if not quiet:
         if current is not None:
             lines.append("")
@@ -114,18 +115,18 @@ def _finding_pieces(finding: Finding) -> list[tuple[str, str]]:
     loc = finding.location
     severity = finding.severity
     pieces = [
-        (f"{loc.path}:{loc.line}:{loc.column}: ", ""),
+        (f"{line_start(loc.path)}:{loc.line}:{loc.column}: ", ""),
         (f"{severity.label:<7}", _STYLES[severity]),
         (f" {finding.code} ", "bold"),
-        (f"{finding.slug}: ", "dim"),
-        (finding.message, ""),
+        (f"{visible(finding.slug)}: ", "dim"),
+        (visible(finding.message), ""),
     ]
     if finding.suppression is not None:
-        reason = f": {finding.suppression.reason}" if finding.suppression.reason else ""
+        reason = f": {visible(finding.suppression.reason)}" if finding.suppression.reason else ""
         pieces.append((f" [suppressed ({finding.suppression.kind}){reason}]", "dim"))
     elif finding.expired_suppression is not None:
         pieces.append((f" [suppression expired {finding.expired_suppression.until}]", "magenta"))
     for related in finding.related:
         rloc = related.location
-        pieces.append((f"\n    see {rloc.path}:{rloc.line}: {related.message}", "dim"))
+        pieces.append((f"\n    see {visible(rloc.path)}:{rloc.line}: {visible(related.message)}", "dim"))
     return pieces
