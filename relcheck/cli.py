@@ -168,6 +168,12 @@ def scan(
     ] = False,
     jobs: Jobs = 1,
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings too.")] = False,
+    report_unused_suppressions: Annotated[
+        bool,
+        typer.Option(
+            "--report-unused-suppressions", help="Report suppression comments that suppressed nothing (E004)."
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
 ) -> None:
     """Scan a service repository and report findings."""
@@ -194,6 +200,7 @@ def scan(
         baseline=accepted,
         jobs=jobs,
         ruleset=settings.ruleset,
+        report_unused_suppressions=report_unused_suppressions,
     )
     options = {
         "category": category,

@@ -123,6 +123,7 @@ def scan(
     baseline: set[str] | None = None,
     jobs: int = 1,
     ruleset: RuleSet | None = None,
+    report_unused_suppressions: bool = False,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
     ruleset = ruleset or builtin()
@@ -169,7 +170,8 @@ def scan(
             produced += _file_by_file(checks[code], project, rule, severities[code], params, produced)
         findings.extend(produced)
 
-    _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
+    directives = _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
+    findings += _directive_findings(directives, by_code, severities, codes, report_unused_suppressions)
     for finding in findings:
         if baseline and not finding.suppressed and finding.fingerprint in baseline:
             finding.suppression = Suppression("baseline", "accepted in the baseline")
@@ -266,11 +268,25 @@ def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception,
     )
 
 
+@dataclass
+class _Placed:
+    """A directive of a file, the codes it names, and what became of it."""
+
+    path: str
+    directive: Directive
+    codes: set[str]
+    unknown: list[str]
+    used: bool = False
+
+
 def _apply_suppressions(
     findings: list[Finding], project: Project, config: Config, rules: list[RuleMeta], today: _dt.date
-) -> None:
+) -> list[_Placed]:
     per_file = _per_file_ignores(config, rules)
-    directives: dict[str, list[tuple[Directive, set[str]]]] = {}
+    directives = _all_directives(project, rules, config.max_file_size, {f.location.path for f in findings})
+    by_path: dict[str, list[_Placed]] = {}
+    for placed in directives:
+        by_path.setdefault(placed.path, []).append(placed)
     for finding in findings:
         path = finding.location.path
         for spec, codes, pattern in per_file:
@@ -282,11 +298,13 @@ def _apply_suppressions(
         if finding.annotation_ignores and _names_code(finding.annotation_ignores, finding.code, rules):
             finding.suppression = Suppression("annotation", f"relcheck.dev/ignore on {finding.annotation_source}")
             continue
-        if path not in directives:
-            directives[path] = _file_directives(project.file(path), rules, config.max_file_size)
-        for directive, codes in directives[path]:
-            if finding.code not in codes or not applies(directive, finding.location.line, finding.scope):
+        for placed in by_path.get(path, ()):
+            directive = placed.directive
+            if directive.problem or finding.code not in placed.codes:
                 continue
+            if not applies(directive, finding.location.line, finding.scope):
+                continue
+            placed.used = True
             suppression = Suppression(
                 "file" if directive.file_wide else "inline",
                 directive.reason,
@@ -298,6 +316,56 @@ def _apply_suppressions(
                 continue
             finding.suppression = suppression
             break
+    return directives
+
+
+def _directive_findings(
+    directives: list[_Placed],
+    by_code: dict[str, RuleMeta],
+    severities: dict[str, Severity],
+    codes: set[str],
+    report_unused: bool,
+) -> list[Finding]:
+    """E003 for directives that are invalid or name no rule; E004, when asked, for those that
+    suppressed nothing although every rule they name ran."""
+    found = []
+    for placed in directives:
+        directive = placed.directive
+        problems = [directive.problem] if directive.problem else []
+        problems += [f"{UnknownRuleError(name)}" for name in placed.unknown]
+        if problems and "E003" in codes:
+            what = (
+                "invalid, so it suppresses nothing"
+                if directive.problem
+                else "names rules that do not exist (its other names still apply)"
+            )
+            found.append(
+                _directive_finding(
+                    by_code["E003"], severities["E003"], placed, f"suppression directive {what}: {'; '.join(problems)}"
+                )
+            )
+        elif report_unused and "E004" in codes and not placed.used and placed.codes and placed.codes <= codes:
+            names = " ".join(directive.names)
+            found.append(
+                _directive_finding(
+                    by_code["E004"], severities["E004"], placed, f"suppression of {names} suppressed nothing"
+                )
+            )
+    return found
+
+
+def _directive_finding(rule: RuleMeta, severity: Severity, placed: _Placed, message: str) -> Finding:
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        severity=severity,
+        message=message,
+        location=Location(placed.path, placed.directive.line, 1),
+        checklist=rule.checklist,
+        fix=rule.fix,
+        identity=f"directive:{placed.directive.line}",
+        value=" ".join(placed.directive.names),
+    )
 
 
 def _names_code(names: tuple[str, ...], code: str, rules: list[RuleMeta]) -> bool:
@@ -321,22 +389,23 @@ def _per_file_ignores(config: Config, rules: list[RuleMeta]):
     ]
 
 
-def _file_directives(
-    source: SourceFile | None, rules: list[RuleMeta], max_bytes: int
-) -> list[tuple[Directive, set[str]]]:
-    if source is None or source.kind not in COMMENTED_KINDS:
-        return []
-    text, _ = source.read(max_bytes)
-    if not text:
-        return []
-    result = []
-    for directive in parse_directives(text):
-        codes: set[str] = set()
-        for name in directive.names:
-            try:
-                codes.update(resolve(name, rules))
-            except UnknownRuleError:
-                continue
-        if codes:
-            result.append((directive, codes))
-    return result
+def _all_directives(project: Project, rules: list[RuleMeta], max_bytes: int, with_findings: set[str]) -> list[_Placed]:
+    """The suppression directives of the files relcheck parses, and of other files with findings
+    (a README a repository rule points at): any of them may be invalid or unused."""
+    found = []
+    for source in project.files:
+        if source.kind not in COMMENTED_KINDS or (source.kind == Kind.OTHER and source.path not in with_findings):
+            continue
+        text, _ = source.read(max_bytes)
+        if not text or "relcheck:" not in text:
+            continue
+        for directive in parse_directives(text):
+            codes: set[str] = set()
+            unknown = []
+            for name in directive.names:
+                try:
+                    codes.update(resolve(name, rules))
+                except UnknownRuleError:
+                    unknown.append(name)
+            found.append(_Placed(source.path, directive, codes, unknown))
+    return found

@@ -22,7 +22,7 @@ CHECK_MODULES = (
     "relcheck.checks.repo",
 )
 # Reported by the engine itself while reading and parsing files.
-ENGINE_CODES = frozenset({"E001", "E002"})
+ENGINE_CODES = frozenset({"E001", "E002", "E003", "E004"})
 
 _CHECKS: dict[str, CheckFunction] = {}
 

@@ -13,26 +13,33 @@ class UnknownRuleError(ValueError):
         self.name = name
         self.suggestion = suggestion
         hint = f" (did you mean {suggestion}?)" if suggestion else ""
-        super().__init__(f"unknown rule {name!r}{hint}")
+        shown = repr(name) if name.isascii() else ascii(name)  # a look-alike letter shows as \u212a
+        super().__init__(f"unknown rule {shown}{hint}")
+
+
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def resolve(name: str, rules: Iterable[RuleMeta]) -> list[str]:
-    """The codes a name stands for; raises UnknownRuleError when it names nothing."""
+    """The codes a name stands for; raises UnknownRuleError when it names nothing. Names compare
+    after ASCII case folding only: `str.upper()` turns the Kelvin sign into K and `ſ` into S, so a
+    directive could name a rule with letters that do not spell it."""
     rules = list(rules)
     token = name.strip()
     if not token:
         raise UnknownRuleError(name)
-    upper = token.upper()
+    upper = token.translate(_ASCII_UPPER)
     if upper == "ALL":
         return [r.code for r in rules]
     exact = [r.code for r in rules if r.code == upper]
     if exact:
         return exact
-    by_slug = [r.code for r in rules if r.slug == token.lower()]
+    by_slug = [r.code for r in rules if r.slug == token.translate(_ASCII_LOWER)]
     if by_slug:
         return by_slug
     # A prefix is letters and optionally digits: K, K01, ORG, ORG00.
-    if re.fullmatch(r"[A-Z]+[0-9]*", upper):
+    if re.fullmatch(r"[A-Z]+[0-9]*", upper, re.ASCII):
         by_code = [r.code for r in rules if r.code.startswith(upper)]
         if by_code:
             return by_code

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 _DIRECTIVE = re.compile(r"(?P<marker>#|//)\s*relcheck:\s*(?P<verb>ignore-file|ignore)\b(?P<rest>.*)$")
-_DATE = re.compile(r"^until=(\d{4}-\d{2}-\d{2})$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Directive:
     reason: str
     until: _dt.date | None
     file_wide: bool
+    problem: str = ""  # why the directive is invalid: it then suppresses nothing
 
 
 def _comment_only(line: str, marker: str) -> bool:
@@ -43,13 +44,12 @@ def parse_directives(text: str) -> list[Directive]:
         rest, _, reason = rest.partition("--")
         names: list[str] = []
         until = None
+        problem = ""
         for token in rest.replace(",", " ").split():
-            date = _DATE.match(token)
-            if date:
-                try:
-                    until = _dt.date.fromisoformat(date.group(1))
-                except ValueError:
-                    until = None
+            if token.lower().startswith("until="):
+                until = _date(token[6:])
+                if until is None:  # a date that does not exist must not make the directive permanent
+                    problem = f"{token!r} is not a date (YYYY-MM-DD)"
             else:
                 names.append(token)
         file_wide = match.group("verb") == "ignore-file"
@@ -57,8 +57,17 @@ def parse_directives(text: str) -> list[Directive]:
         target = 0 if file_wide else number
         if not file_wide and _comment_only(line, match.group("marker")):
             target = _next_code_line(lines, index, match.group("marker"))
-        found.append(Directive(number, target, tuple(names), reason.strip(), until, file_wide))
+        found.append(Directive(number, target, tuple(names), reason.strip(), until, file_wide, problem))
     return found
+
+
+def _date(text: str) -> _dt.date | None:
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:  # 2020-02-30, 9999-99-99
+        return None
 
 
 def _next_code_line(lines: list[str], index: int, marker: str) -> int:

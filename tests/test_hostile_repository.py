@@ -332,3 +332,17 @@ def test_no_report_line_is_a_workflow_command_or_a_terminal_escape(repo: Path, f
         assert "<img" not in done.stdout and "](javascript" not in done.stdout
     if form == "text":
         assert "\\x1b[31m" in done.stdout and "\\n::add-mask::" in done.stdout  # shown, not acted on
+
+
+def test_suppressions_cannot_be_made_permanent_or_matched_by_look_alikes(repo: Path) -> None:
+    (repo / "ok" / "Dockerfile").write_text("# relcheck: ignore D009 until=2020-02-30 -- forever?\nFROM node:latest\n")
+    (repo / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "    - name: c\n      image: 'app:latest'  # relcheck: ignore \u212a019 -- the Kelvin sign is not K\n"
+        "# relcheck: ignore K001 -- nothing here\n"
+    )
+    done, *measured = _relcheck("scan", str(repo), "-f", "json", "--report-unused-suppressions")
+    _bounded(done, *measured)
+    found = {(f["path"], f["code"], f["line"]) for f in json.loads(done.stdout)["findings"] if not f["suppressed"]}
+    assert {("ok/Dockerfile", "D009", 2), ("ok/Dockerfile", "E003", 1), ("pod.yaml", "K019", 7)} <= found
+    assert ("pod.yaml", "E003", 7) in found and ("pod.yaml", "E004", 8) in found
