@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -13,9 +14,24 @@ def main() -> None:
 
         sys.stdout.write(f"relcheck {__version__}\n")
         return
+    import typer
+
     from relcheck.cli import app
 
-    app(prog_name="relcheck")
+    # Click's UsageError, from click itself or the copy a newer typer carries.
+    usage_error = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
+    # The framework's own handling would print a usage box for a bad option; relcheck says what is
+    # wrong on one line and exits 2, as for a bad config.
+    try:
+        code = app(prog_name="relcheck", standalone_mode=False)
+    except usage_error as exc:
+        message = exc.format_message().strip()
+        if message:  # `relcheck` alone has shown its help already, with nothing to add
+            sys.stderr.write(f"relcheck: error: {message}\n")
+        raise SystemExit(2) from None
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 def run() -> None:
@@ -52,6 +68,10 @@ def run() -> None:
         sys.stderr.flush()
     except BrokenPipeError:  # the reader went away (`relcheck scan | head`)
         pass
+    except OSError as exc:  # the report could not be written (a full disk): say so, never exit 0 or 1
+        with contextlib.suppress(OSError):
+            os.write(2, f"relcheck: error: cannot write the report to stdout: {exc.strerror or exc}\n".encode())
+        code = 3
     os._exit(code)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -42,10 +43,56 @@ class FailOn(str, enum.Enum):
     never = "never"
 
 
-def fail(message: str) -> typer.Exit:
-    """Bad usage or bad config: one line on stderr, exit 2."""
-    sys.stderr.write(f"relcheck: error: {message}\n")
-    return typer.Exit(2)
+WRITE_FAILED = 3  # a report could not be written (disk full, I/O error): not 1, which means findings
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Bad usage or bad config: one line on stderr, exit 2 (or `code`)."""
+    from relcheck.reporters.escape import visible
+
+    sys.stderr.write(f"relcheck: error: {visible(message)}\n")
+    return typer.Exit(code)
+
+
+def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
+    """Refuse, before scanning, an --output that is not a regular file (a directory, device, FIFO
+    or symlink is never replaced) or that is one of the scan's own inputs (config, baseline)."""
+    import stat
+
+    for output in outputs:
+        try:
+            info = os.lstat(output)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise fail(f"cannot write '{output}': {exc.strerror or exc}") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise fail(f"--output '{output}' is a symlink; relcheck does not write through links")
+        if not stat.S_ISREG(info.st_mode):
+            raise fail(f"--output '{output}' is not a regular file (a directory, device or FIFO); not replaced")
+        for source in inputs:
+            if source.exists() and os.path.samefile(output, source):
+                raise fail(f"--output '{output}' is an input of this scan ({source}); choose another file")
+
+
+def _config_inputs(config: Path | None, root: Path) -> list[Path]:
+    from relcheck.config import find_config
+
+    found = config or find_config(root)
+    return [found] if found is not None else []
+
+
+def check_not_scanned(outputs: list[Path], result: object) -> None:
+    """An --output that is a file the scan read (a Dockerfile, a manifest...) is never overwritten."""
+    from relcheck.discovery import Kind
+
+    root = getattr(result, "root", None)
+    read = {
+        (root / f.path).resolve() for f in getattr(result, "files", []) if root is not None and f.kind != Kind.OTHER
+    }
+    for output in outputs:
+        if output.resolve() in read:
+            raise fail(f"--output '{output}' is a file this scan read; choose another file")
 
 
 def _version(value: bool) -> None:
@@ -182,10 +229,13 @@ def scan(
     from relcheck.selectors import split_names
 
     targets = _report_targets(formats, outputs)
+    files_out = [output for _, output in targets if output is not None]
+    check_outputs(files_out, [p for p in (config, baseline) if p is not None])
     resolved = _resolve_paths(paths)
     stdin_text = sys.stdin.read() if paths and "-" in paths else None
     root = scan_root(resolved) if resolved else Path.cwd()
     settings = _load_config(config, root)
+    check_outputs(files_out, _config_inputs(config, root))
     select_names = split_names(select)
     ignore_names = split_names(ignore)
     _check_names(select_names, "--select", settings.ruleset.rules)
@@ -208,11 +258,18 @@ def scan(
         "show_suppressed": show_suppressed,
         "quiet": quiet,
     }
+    check_not_scanned(files_out, result)
     for report_format, output in targets:
         if report_format is ReportFormat.text and output is None:
             from relcheck.reporters.text import render as render_text
 
-            render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed, quiet=quiet)
+            try:
+                render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed, quiet=quiet)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
         else:
             _emit(_render(result, report_format, options), output)
     _exit_for(result, fail_on, settings)
@@ -292,9 +349,11 @@ def baseline(
     from relcheck.discovery import scan_root
     from relcheck.engine import scan as run_scan
 
+    check_outputs([output], [p for p in (config,) if p is not None])
     resolved = _resolve_paths(paths)
     settings = _load_config(config, scan_root(resolved))
     result = run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset)
+    check_not_scanned([output], result)
     _emit(render(result), output)
     sys.stdout.write(f"wrote {output}: {len({f.fingerprint for f in result.active()})} findings accepted\n")
 
@@ -323,14 +382,20 @@ def hook(
 
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader went away (`relcheck scan | head`): not a failure
+            raise
+        except OSError as exc:
+            raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
         return
     from relcheck.atomic import write_atomic
 
     try:
         write_atomic(output, text)
     except OSError as exc:
-        raise fail(f"cannot write '{output}': {exc.strerror or exc}") from None
+        raise fail(f"cannot write '{output}': {exc.strerror or exc}", WRITE_FAILED) from None
 
 
 class ChecklistFormat(str, enum.Enum):

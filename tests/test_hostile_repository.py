@@ -346,3 +346,50 @@ def test_suppressions_cannot_be_made_permanent_or_matched_by_look_alikes(repo: P
     found = {(f["path"], f["code"], f["line"]) for f in json.loads(done.stdout)["findings"] if not f["suppressed"]}
     assert {("ok/Dockerfile", "D009", 2), ("ok/Dockerfile", "E003", 1), ("pod.yaml", "K019", 7)} <= found
     assert ("pod.yaml", "E003", 7) in found and ("pod.yaml", "E004", 8) in found
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("/dev/null", "not a regular file"),
+        ("folder", "not a regular file"),
+        ("fifo", "not a regular file"),
+        ("link.json", "symlink"),
+        ("ok/Dockerfile", "a file this scan read"),
+        (".relcheck.yaml", "an input of this scan"),
+    ],
+)
+def test_output_never_replaces_what_it_must_not(repo: Path, tmp_path: Path, target: str, why: str) -> None:
+    (repo / "folder").mkdir()
+    os.mkfifo(repo / "fifo")
+    (tmp_path / "elsewhere.json").write_text("keep")
+    (repo / "link.json").symlink_to(tmp_path / "elsewhere.json")
+    (repo / ".relcheck.yaml").write_text("select: [D]\n")
+    before = (repo / "ok" / "Dockerfile").read_text()
+    done, *measured = _relcheck("scan", str(repo), "-f", "json", "-o", target, cwd=repo)
+    _bounded(done, *measured)
+    assert why in _config_error(done)
+    assert (repo / "ok" / "Dockerfile").read_text() == before
+    assert (tmp_path / "elsewhere.json").read_text() == "keep" and (repo / "folder").is_dir()
+    assert (repo / ".relcheck.yaml").read_text() == "select: [D]\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_a_report_that_cannot_be_written_exits_3_with_one_line(repo: Path, form: str) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*relcheck_command(), "scan", str(repo), "-f", form], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert done.returncode == 3
+    assert done.stderr.splitlines() == ["relcheck: error: cannot write the report to stdout: No space left on device"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["scan", ".", "--jobs", "0"], ["scan", ".", "-f", "nope"], ["scan", ".", "--nope"], ["nope"], ["scan", "missing"]],
+)
+def test_usage_errors_are_one_line_and_exit_2(repo: Path, args: list[str]) -> None:
+    done, *measured = _relcheck(*args, cwd=repo)
+    _bounded(done, *measured)
+    _config_error(done)
