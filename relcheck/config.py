@@ -24,7 +24,7 @@ class ConfigError(Exception):
     def __init__(self, source: str, key: str, problem: str, line: int | None = None, column: int | None = None) -> None:
         where = source if line is None else f"{source}:{line}:{column or 1}"
         keypart = f" {key}:" if key else ""
-        super().__init__(f"{where}:{keypart} {problem}")
+        super().__init__(" ".join(f"{where}:{keypart} {problem}".split()))  # always one line
 
 
 @dataclass

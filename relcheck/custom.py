@@ -26,7 +26,7 @@ class CustomRuleError(Exception):
 
     def __init__(self, source: str, line: int | None, reason: str) -> None:
         where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {reason}")
+        super().__init__(" ".join(f"{where}: {reason}".split()))  # always one line
 
 
 @dataclass(frozen=True)
@@ -317,6 +317,8 @@ def unsafe_schema(schema: Any) -> str | None:
                     f"{key} {reference!r} at {where or 'the top'} leaves the rule's own schema; only references "
                     "inside it (`#/...`) are resolved: nothing is fetched or read"
                 )
+            if isinstance(reference, str) and not _resolves(schema, reference[1:]):
+                return f"{key} {reference!r} at {where or 'the top'} points at nothing in the schema"
         if "$id" in node:
             return f"$id at {where or 'the top'}: a custom rule's schema cannot name other documents"
         for key in ("enum", "examples"):
@@ -338,6 +340,37 @@ def unsafe_schema(schema: Any) -> str | None:
     if has_pattern_properties and has_unevaluated:
         return "unevaluatedProperties together with patternProperties is not supported"
     return None
+
+
+def _resolves(schema: Any, fragment: str) -> bool:
+    """Whether `#fragment` names something in `schema`: a JSON pointer, or an anchor it declares."""
+    from urllib.parse import unquote
+
+    if not fragment.startswith("/") and fragment:
+        return _declares_anchor(schema, fragment)
+    node = schema
+    for part in fragment.split("/")[1:] if fragment else []:
+        part = unquote(part).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return isinstance(node, (dict, bool))
+
+
+def _declares_anchor(schema: Any, name: str) -> bool:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if name in (node.get("$anchor"), node.get("$dynamicAnchor")):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def repository_validator(schema: dict) -> Any:

@@ -5,14 +5,18 @@ a longer local run (fuzz/README.md)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relcheck.artifacts.app import AppFacts
+from relcheck.config import ConfigError, load_config
+from relcheck.custom import CustomRuleError, load_custom_rules, repository_validator
 from relcheck.discovery import read_text
 from relcheck.model import ParseProblem
+from relcheck.pack import load_pack
 from relcheck.parsers import settings as app_settings
 from relcheck.parsers.alerts import parse_rule_file
 from relcheck.parsers.dockerfile import parse_dockerfile
@@ -33,6 +37,20 @@ SEEDS = {
     "rules": (ROOT / "examples" / "enterprise-service" / "monitoring" / "prometheus-alerts.yaml").read_text(),
     "source": (ROOT / "examples" / "enterprise-service" / "src" / "main.ts").read_text(),
     "env": "PORT=3000\nexport MONGODB_URI='mongodb://db/app?maxPoolSize=10'\n# comment\nSHUTDOWN_TIMEOUT_MS=30000\n",
+    "config": (
+        "select: [K, D001, readiness-probe]\nignore: [K013]\nseverity: {K: warning, K001: error}\n"
+        "params:\n  K014: {min_replicas: 2}\n  A002: {aliases: {ServiceDown: [TargetDown]}}\n"
+        "exclude: ['vendor/**', '*.generated.yaml']\nper-file-ignores: {'legacy/**': [D001]}\n"
+        "fail-on: warning\nmax-file-size: 1048576\nrule-dirs: [.relcheck/rules]\n"
+        "services: {api: {paths: ['services/api/**'], workloads: [api]}}\n"
+    ),
+    "pyproject": (
+        '[project]\nname = "svc"\n\n[tool.relcheck]\nselect = ["K", "D001"]\nfail-on = "warning"\n'
+        '[tool.relcheck.params.K014]\nmin_replicas = 2\n[tool.relcheck.per-file-ignores]\n"legacy/**" = ["D001"]\n'
+    ),
+    "custom_rule": (ROOT / "examples" / "custom-rules" / "team-label.yaml").read_text()
+    + "---\n"
+    + (ROOT / "examples" / "custom-rules" / "allowed-registry.yaml").read_text(),
 }
 TOKENS = [
     "\n",
@@ -91,7 +109,8 @@ def text_for(seed: str):
 
 def _problems_are_located(problems: list[ParseProblem]) -> None:
     for problem in problems:
-        assert problem.code in ("E001", "E002") and problem.line >= 1 and problem.column >= 1
+        # A007: a rule file's second YAML document, which Prometheus never loads.
+        assert problem.code in ("E001", "E002", "A007") and problem.line >= 1 and problem.column >= 1
 
 
 @FUZZ
@@ -346,3 +365,54 @@ def test_reports_json_text_is_the_standard_librarys(document) -> None:
     assert json.loads(text) == document
     if not _has_surrogates(document):
         assert text == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# The loaders of what the repository configures: its config and its custom rules. Each either
+# loads or raises its own one-line error (exit 2), whatever the text; a custom rule that loads is
+# evaluated on a real manifest without raising.
+LOADER_EXAMPLES = int(os.environ.get("RELCHECK_FUZZ_LOADER_EXAMPLES", str(EXAMPLES)))
+LOADERS = settings(max_examples=LOADER_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+PACK = list(load_pack())
+
+
+@LOADERS
+@given(
+    st.one_of(
+        st.tuples(text_for("config"), st.just(".relcheck.yaml")),
+        st.tuples(text_for("pyproject"), st.just("pyproject.toml")),
+    )
+)
+def test_config_loader(case: tuple[str, str]) -> None:
+    text, name = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_text(text, encoding="utf-8")
+        try:
+            config = load_config(path, PACK)
+        except ConfigError as exc:
+            assert "\n" not in str(exc).strip()
+            return
+        assert config.max_file_size <= 1024**3
+
+
+MANIFEST_DATA = [obj.data for obj in parse_manifests("k8s.yaml", SEEDS["manifest"])[0]]
+
+
+@LOADERS
+@given(text_for("custom_rule"))
+def test_custom_rule_loader(text: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "rules").mkdir()
+        (root / "rules" / "rule.yaml").write_text(text, encoding="utf-8")
+        try:
+            rules = load_custom_rules([root / "rules"], root)
+        except CustomRuleError as exc:
+            assert "\n" not in str(exc).strip()
+            return
+    for rule in rules:
+        for schema in (rule.condition, rule.when):
+            if isinstance(schema, dict):
+                validator = repository_validator(schema)
+                for data in MANIFEST_DATA:
+                    list(validator.iter_errors(data))

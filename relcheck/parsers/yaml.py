@@ -179,7 +179,8 @@ def compose_all(text: str) -> list[Any]:
             raise YamlError(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
         raise YamlError(f"invalid YAML: {problem}") from None
     except (YAMLError, ValueError, RecursionError) as exc:
-        raise YamlError(f"invalid YAML: {exc}") from None
+        first = str(exc).strip().split("\n", 1)[0] or type(exc).__name__  # ruamel adds `in "<unicode string>"` lines
+        raise YamlError(f"invalid YAML: {first}") from None
 
 
 _SATURATED = 10**12
