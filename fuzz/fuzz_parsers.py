@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import tempfile
+from pathlib import Path
 
 import atheris
 
 with atheris.instrument_imports():
     from relcheck.artifacts.app import AppFacts
+    from relcheck.config import ConfigError, load_config
+    from relcheck.custom import CustomRuleError, load_custom_rules, repository_validator
+    from relcheck.pack import load_pack
     from relcheck.parsers import settings
     from relcheck.parsers.alerts import parse_rule_file
     from relcheck.parsers.dockerfile import parse_dockerfile
@@ -26,10 +31,12 @@ with atheris.instrument_imports():
     from relcheck.parsers.source import collect
     from relcheck.parsers.yaml import YamlError, load_one
 
+PACK = list(load_pack())
+
 
 def test_one_input(data: bytes) -> None:
     provider = atheris.FuzzedDataProvider(data)
-    choice = provider.ConsumeIntInRange(0, 9)
+    choice = provider.ConsumeIntInRange(0, 12)
     text = provider.ConsumeUnicodeNoSurrogates(len(data))
     if choice == 0:
         parse_dockerfile("Dockerfile", text)
@@ -52,6 +59,24 @@ def test_one_input(data: bytes) -> None:
         parse_dockerignore(text)
     elif choice == 8:
         parse_promql(text)
+    elif choice in (10, 11):
+        # The repository's own config, as .relcheck.yaml or pyproject.toml: loads or says why in one line.
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / (".relcheck.yaml" if choice == 10 else "pyproject.toml")
+            path.write_text(text, encoding="utf-8")
+            with contextlib.suppress(ConfigError):
+                load_config(path, PACK)
+    elif choice == 12:
+        # A custom rule: loads (and evaluates) or says why in one line.
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "rules").mkdir()
+            (Path(folder) / "rules" / "rule.yaml").write_text(text, encoding="utf-8")
+            try:
+                rules = load_custom_rules([Path(folder) / "rules"], Path(folder))
+            except CustomRuleError:
+                return
+        for rule in rules:
+            list(repository_validator(rule.condition).iter_errors({"kind": "Deployment", "metadata": {}}))
     else:
         with contextlib.suppress(YamlError):
             load_one(text)

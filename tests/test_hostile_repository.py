@@ -393,3 +393,21 @@ def test_usage_errors_are_one_line_and_exit_2(repo: Path, args: list[str]) -> No
     done, *measured = _relcheck(*args, cwd=repo)
     _bounded(done, *measured)
     _config_error(done)
+
+
+def test_security_md_names_tests_that_exist() -> None:
+    """Each guarantee in SECURITY.md names the test that keeps it: the names must stay true."""
+    import re
+
+    from .conftest import ROOT
+
+    named = []
+    for line in (ROOT / "SECURITY.md").read_text(encoding="utf-8").splitlines():
+        # A bare `::name` is in the file last named on the same line, else in this file.
+        current = "tests/test_hostile_repository.py"
+        for match in re.finditer(r"`(tests/[\w/]+\.py)?::(\w+)(?:\[[^\]]*\])?`", line):
+            current = match.group(1) or current
+            named.append((current, match.group(2)))
+    assert len(named) >= 20
+    for path, name in named:
+        assert f"def {name}(" in (ROOT / path).read_text(encoding="utf-8"), (path, name)
