@@ -411,3 +411,14 @@ def test_security_md_names_tests_that_exist() -> None:
     assert len(named) >= 20
     for path, name in named:
         assert f"def {name}(" in (ROOT / path).read_text(encoding="utf-8"), (path, name)
+
+
+def test_yaml_keys_that_python_would_merge_are_distinct(repo: Path) -> None:
+    (repo / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  1: a\n  true: b\n  1.0: c\n  null: d\n"
+    )
+    done, *measured = _relcheck("scan", str(repo), "-f", "json")
+    _bounded(done, *measured)
+    findings = json.loads(done.stdout)["findings"]
+    assert [f for f in findings if f["code"] == "E001"] == []
+    assert ("ok/Dockerfile", "D009") in {(f["path"], f["code"]) for f in findings}
