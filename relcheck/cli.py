@@ -87,11 +87,12 @@ def check_not_scanned(outputs: list[Path], result: object) -> None:
     from relcheck.discovery import Kind
 
     root = getattr(result, "root", None)
-    read = {
-        (root / f.path).resolve() for f in getattr(result, "files", []) if root is not None and f.kind != Kind.OTHER
-    }
+    if root is None or not outputs:
+        return
+    read = {f.path for f in getattr(result, "files", []) if f.kind != Kind.OTHER}
     for output in outputs:
-        if output.resolve() in read:
+        target = output.resolve()
+        if target.is_relative_to(root) and target.relative_to(root).as_posix() in read:
             raise fail(f"--output '{output}' is a file this scan read; choose another file")
 
 

@@ -77,14 +77,16 @@ def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[RuleSource], set[
     service that has rule files of its own, and one for the rule files no service owns. Alerts in
     unowned files count for every service; the unowned set counts every alert of the scan."""
     with_alerts = [s for s in _sources(ctx) if any(r.is_alert for r in s.rules)]
-    owned: set[int] = set()
+    alerting = {id(s) for s in with_alerts}
+    # By identity: a monorepo has a rule file per service, and comparing dataclasses field by field
+    # for every pair is quadratic.
+    owned = {id(s) for service in ctx.project.services for s in service.rule_sources}
     sets = []
-    shared = [s for s in with_alerts if not any(s in service.rule_sources for service in ctx.project.services)]
+    shared = [s for s in with_alerts if id(s) not in owned]
     shared_names = {normalise_name(r.name) for s in shared for r in s.rules if r.is_alert}
     for service in ctx.project.services:
-        own = [s for s in service.rule_sources if s in with_alerts]
+        own = [s for s in service.rule_sources if id(s) in alerting]
         if own:
-            owned.update(id(s) for s in own)
             names = {normalise_name(r.name) for s in own for r in s.rules if r.is_alert} | shared_names
             sets.append((f"the rule files of service '{service.name}'", own, names))
     if shared:
