@@ -127,9 +127,10 @@ def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     """Final stages that run a process. An export stage (`FROM scratch`, no ENTRYPOINT or CMD, only
     copied artifacts for `docker build --output`) runs nothing, so D001-D005 do not apply to it."""
     for dockerfile, final in _final(ctx):
-        base = (final.base_image() or "").lower()
-        entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
-        if base == "scratch" and entrypoint is None and cmd is None:
+        if (final.base_image() or "").lower() == "scratch" and _start_instruction(dockerfile.final_instructions()) == (
+            None,
+            None,
+        ):
             continue
         yield dockerfile, final
 
