@@ -237,17 +237,26 @@ def _file_by_file(
     check: Any, project: Project, rule: RuleMeta, severity: Severity, params: dict[str, Any], found: list[Finding]
 ) -> list[Finding]:
     """A rule that raised, run again on each file alone: the files it can read keep their findings
-    (those that need several files are lost with the one that broke it)."""
+    (those that need several files are lost with the one that broke it); in a file it cannot read
+    it is run again on each of the file's objects."""
     seen = {finding.fingerprint for finding in found}
     more: list[Finding] = []
-    for path in project.artifact_paths():
+
+    def run(view: Project) -> bool:
         try:
-            for finding in check(CheckContext(project.only(path), rule, severity, params)):
-                if finding.fingerprint not in seen:
-                    seen.add(finding.fingerprint)
-                    more.append(finding)
-        except Exception:  # this file is the one (or one of those) it cannot read: E001 already says so
-            continue
+            produced = list(check(CheckContext(view, rule, severity, params)))
+        except Exception:  # the file (or object) it cannot read: the E001 already says so
+            return False
+        for finding in produced:
+            if finding.fingerprint not in seen:
+                seen.add(finding.fingerprint)
+                more.append(finding)
+        return True
+
+    for path in project.artifact_paths():
+        if not run(project.only(path)):
+            for one in project.objects_in(path):
+                run(project.only(path, one))
     return more
 
 

@@ -80,15 +80,20 @@ class Project:
         paths |= {a.path for a in self.pm2_apps} | {s.path for s in self.rule_sources} | set(self.app_facts)
         return sorted(paths)
 
-    def only(self, path: str) -> Project:
-        """The project as if `path` were its only file (no services): where a rule that failed is
-        run again file by file, so that one bad object costs only its own file's findings."""
+    def objects_in(self, path: str) -> list[object]:
+        """The Kubernetes objects and PM2 apps of one file: what a rule that fails on one is retried without."""
+        return [o for o in self.kube.objects if o.path == path] + [a for a in self.pm2_apps if a.path == path]
+
+    def only(self, path: str, one: object | None = None) -> Project:
+        """The project as if `path` were its only file (no services), or only `one` of its objects:
+        where a rule that failed is run again file by file, then object by object, so that one bad
+        object costs only its own findings."""
         return Project(
             root=self.root,
             files=[f for f in self.files if f.path == path],
-            dockerfiles=[d for d in self.dockerfiles if d.path == path],
-            kube=KubeIndex.build([o for o in self.kube.objects if o.path == path]),
-            pm2_apps=[a for a in self.pm2_apps if a.path == path],
+            dockerfiles=[d for d in self.dockerfiles if d.path == path and one is None],
+            kube=KubeIndex.build([o for o in self.kube.objects if o.path == path and (one is None or one is o)]),
+            pm2_apps=[a for a in self.pm2_apps if a.path == path and (one is None or one is a)],
             rule_sources=[s for s in self.rule_sources if s.path == path],
             app_facts={key: facts for key, facts in self.app_facts.items() if key == path},
             settings={key: value for key, value in self.settings.items() if key == path},

@@ -282,14 +282,19 @@ def test_a_rule_that_fails_on_one_object_keeps_its_findings_on_the_others(
         return images.unpinned_reason(image)
 
     monkeypatch.setattr(kubernetes, "unpinned_reason", fragile)
-    for name, image in (("a.yaml", "boom:latest"), ("b.yaml", "web:latest"), ("c.yaml", "api:latest")):
-        (tmp_path / name).write_text(
-            f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name[0]}}}\n"
-            f"spec:\n  containers: [{{name: c, image: '{image}'}}]\n"
-        )
+
+    def pod(name: str, image: str) -> str:
+        head = f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\n"
+        return head + f"spec:\n  containers: [{{name: c, image: '{image}'}}]\n"
+
+    # The bad object first, in a file that also holds a good one.
+    (tmp_path / "a.yaml").write_text(pod("a", "boom:latest") + "---\n" + pod("a2", "cache:latest"))
+    (tmp_path / "b.yaml").write_text(pod("b", "web:latest"))
+    (tmp_path / "c.yaml").write_text(pod("c", "api:latest"))
     result = scan([tmp_path], Config(), select=["K019"])
-    found = sorted((f.code, f.location.path) for f in result.findings)
-    assert ("K019", "b.yaml") in found and ("K019", "c.yaml") in found
+    found = sorted((f.code, f.location.path, f.location.line) for f in result.findings if f.code == "K019")
+    assert [where for _, where, _ in found] == ["a.yaml", "b.yaml", "c.yaml"]
+    assert found[0][2] == 11  # the good Pod (its image line) in the bad object's file
     (internal,) = [f for f in result.findings if "internal error" in f.message]
     assert "ValueError" in internal.message
 
