@@ -53,6 +53,7 @@ class Project:
     settings_positions: dict[str, Positions] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
+    kustomize_patches: set[str] = field(default_factory=set)  # files read as patches, not objects
     # From the walk: folders it listed and the files it saw there but did not scan.
     listed_dirs: set[str] = field(default_factory=set, repr=False)
     unscanned: set[str] = field(default_factory=set, repr=False)
@@ -104,6 +105,46 @@ class Project:
         )
 
 
+def _without_patches(project: Project, objects: list[K8sObject]) -> list[K8sObject]:
+    """The objects, less kustomize patches: fragments merged into resources, not resources."""
+    from relcheck.artifacts.kustomize import carries_patch_directive, patch_paths
+
+    patches = patch_paths(objects)
+    kept = []
+    for obj in objects:
+        if obj.path in patches or carries_patch_directive(obj):
+            project.kustomize_patches.add(obj.path)
+        else:
+            kept.append(obj)
+    return kept
+
+
+# Objects that deploy something relcheck does not see rendered: (API group, kind) → what they deploy.
+GITOPS_KINDS = {
+    ("helm.toolkit.fluxcd.io", "HelmRelease"): "a Helm chart",
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"): "a kustomize overlay",
+    ("argoproj.io", "Application"): "an application (Helm, kustomize or plain manifests)",
+    ("argoproj.io", "ApplicationSet"): "applications",
+}
+
+
+def _unrendered_deployers(objects: list[K8sObject]) -> list[tuple[str, ParseProblem]]:
+    """An info for each GitOps object (Flux HelmRelease/Kustomization, Argo CD Application): what
+    it deploys is not in the scan, so a repository of them must never read "No problems found"."""
+    found = []
+    for obj in objects:
+        group = obj.api_version.rsplit("/", 1)[0] if "/" in obj.api_version else ""
+        what = GITOPS_KINDS.get((group, obj.kind))
+        if what is not None:
+            location = obj.key_loc("kind")
+            message = (
+                f"{obj.display} deploys {what} that relcheck did not render, so nothing it deploys was checked; "
+                "render it (helm template, kustomize build) and pipe the result in: `... | relcheck scan -`"
+            )
+            found.append((obj.path, ParseProblem("E002", message, location.line, location.column)))
+    return found
+
+
 def build_project(
     discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None, pool: ParsePool | None = None
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
@@ -137,7 +178,8 @@ def build_project(
         if parsed.settings_positions is not None:
             project.settings[parsed.path] = parsed.settings
             project.settings_positions[parsed.path] = parsed.settings_positions
-    project.kube = KubeIndex.build(objects)
+    project.kube = KubeIndex.build(_without_patches(project, objects))
+    problems.extend(_unrendered_deployers(objects))
     if any(obj.kind == "PrometheusRule" for obj in objects):
         from relcheck.parsers.alerts import from_prometheus_rule, oversized_expressions
 

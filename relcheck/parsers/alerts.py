@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from relcheck.artifacts.alerts import Rule, RuleSource
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
@@ -30,11 +32,51 @@ def parse_rule_file(path: str, text: str) -> tuple[list[RuleSource], list[ParseP
                 )
             )
             continue
-        if isinstance(data, dict) and "groups" in data:
-            source = _with_rules(RuleSource(path, data, positions, (), "rule file"))
-            sources.append(source)
-            problems.extend(oversized_expressions(source))
+        if not isinstance(data, dict) or "groups" not in data:
+            continue
+        kind = look_alike(data)
+        if kind == "data":
+            continue  # YAML data that happens to have `groups:` (a static site's _data/, a team list)
+        if kind is not None:
+            problems.append(ParseProblem("E002", f"{kind}: not a Prometheus rule file; not checked"))
+            continue
+        source = _with_rules(RuleSource(path, data, positions, (), "rule file"))
+        sources.append(source)
+        problems.extend(oversized_expressions(source))
     return sources, problems
+
+
+# LogQL's line filters and parsers after a stream selector: `{app="api"} |= "error"`, `| json`.
+# (`{job="x"} != 0` is PromQL, so a filter needs its string.)
+_LOGQL = re.compile(
+    r"\}\s*(?:\|=|!=|\|~|!~)\s*[\"`]|\}\s*\|\s*(?:json|logfmt|pattern|regexp|unpack|line_format|label_format|unwrap|"
+    r"drop|keep|decolorize)\b"
+)
+
+
+def look_alike(data: dict) -> str | None:
+    """What a YAML document with `groups:` is when it is not a Prometheus rule file: Grafana's
+    alert provisioning (`apiVersion: 1`, groups with `orgId`/`folder`), a Loki or Mimir ruler file
+    (LogQL expressions), or plain data ("data": groups that hold no rules at all). None for a rule
+    file, broken or not."""
+    groups = data.get("groups")
+    groups = [g for g in groups if isinstance(g, dict)] if isinstance(groups, list) else []
+    if data.get("apiVersion") == 1 or any("orgId" in g or "folder" in g for g in groups):
+        return "Grafana alerting provisioning file"
+    entries = [
+        item
+        for group in groups
+        for value in group.values()
+        if isinstance(value, list)
+        for item in value
+        if isinstance(item, dict)
+    ]
+    rules = [item for item in entries if {"alert", "record", "expr"} & set(item)]
+    if groups and not rules and not any(isinstance(g.get("rules"), list) for g in groups):
+        return "data"
+    if any(isinstance(rule.get("expr"), str) and _LOGQL.search(rule["expr"]) for rule in rules):
+        return "Loki/Mimir ruler file (LogQL expressions)"
+    return None
 
 
 def oversized_expressions(source: RuleSource) -> list[ParseProblem]:

@@ -1,0 +1,38 @@
+"""Knowing what each file is: kustomize patches, Prometheus rule look-alikes, GitOps objects."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from relcheck.config import Config
+from relcheck.engine import scan
+
+PRECISION = Path(__file__).parent / "fixtures" / "precision"
+
+
+def test_kustomize_patches_are_not_objects() -> None:
+    result = scan([PRECISION / "kustomize"], Config(), select=["K"])
+    by_file = Counter(f.location.path for f in result.findings)
+    assert set(by_file) == {"base/deployment.yaml"}, by_file  # the base is still checked in full
+    assert by_file["base/deployment.yaml"] >= 10
+    assert [f for f in result.findings if f.code.startswith("E")] == []
+
+
+def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
+    result = scan([PRECISION / "look-alikes"], Config())
+    found = sorted((f.location.path, f.location.line, f.code) for f in result.findings if f.code != "R005")
+    assert [(p, c) for p, _, c in found if c.startswith("A")] == []
+    infos = {(p, line) for p, line, c in found if c == "E002"}
+    assert infos == {
+        ("grafana/provisioning/alerting/rules.yaml", 1),
+        ("loki/rules.yaml", 1),
+        ("gitops/podinfo.yaml", 2),
+        ("gitops/podinfo.yaml", 10),
+        ("gitops/podinfo.yaml", 15),
+    }
+    assert not any(path.startswith("site/") for path, _, _ in found)
+    messages = {f.message for f in result.findings if f.code == "E002"}
+    helm = "HelmRelease 'podinfo' deploys a Helm chart that relcheck did not render"
+    assert any(m.startswith(helm) for m in messages)
+    assert any("LogQL" in m for m in messages) and any("Grafana" in m for m in messages)
