@@ -23,7 +23,9 @@ from relcheck.model import Location, ParseProblem
 from relcheck.numbers import ascii_int
 from relcheck.positions import Positions
 
-HELM_HINT = "Helm chart template; render it first and pipe it in: helm template <chart> | relcheck scan -"
+# Per-file markers; the project folds them into one finding per chart or folder (see project.py).
+HELM_TEMPLATE = "Helm chart template"
+OTHER_TEMPLATE = "template (not Helm)"
 PARSED_KINDS = frozenset(
     {Kind.DOCKERFILE, Kind.KUBERNETES, Kind.PM2, Kind.PROMETHEUS_RULES, Kind.APP_SETTINGS, Kind.APP_SOURCE}
 )
@@ -49,7 +51,7 @@ def needs_parsing(source: SourceFile) -> bool:
 def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = False) -> ParsedFile:
     parsed = ParsedFile(source.path)
     if helm_template:
-        parsed.problems.append(ParseProblem("E002", HELM_HINT))
+        parsed.problems.append(ParseProblem("E002", HELM_TEMPLATE))
         return parsed
     text, problem = source.read(max_file_size)
     if text is None:
@@ -64,8 +66,8 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
         from relcheck.parsers.kubernetes import parse_manifests
 
         parsed.objects, problems = parse_manifests(source.path, text)
-        if "{{" in text and any(p.code == "E001" for p in problems):
-            problems = [ParseProblem("E002", HELM_HINT)]  # template markers, not broken YAML
+        if ("{{" in text or "{%" in text) and any(p.code == "E001" for p in problems):
+            problems = [ParseProblem("E002", OTHER_TEMPLATE)]  # template markers, not broken YAML
         parsed.problems = problems
     elif kind == Kind.PM2:
         from relcheck.parsers.pm2 import parse_pm2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +146,40 @@ def _unrendered_deployers(objects: list[K8sObject]) -> list[tuple[str, ParseProb
     return found
 
 
+def _fold_templates(problems: list[tuple[str, ParseProblem]], charts: set[str]) -> list[tuple[str, ParseProblem]]:
+    """One E002 per Helm chart and per folder of other templates (Go templates, Liquid, Hugo),
+    instead of one per file; only a chart's templates are called Helm's."""
+    from relcheck.fileparse import HELM_TEMPLATE, OTHER_TEMPLATE
+
+    kept: list[tuple[str, ParseProblem]] = []
+    groups: dict[tuple[str, str], list[str]] = {}
+    for path, problem in problems:
+        if problem.code == "E002" and problem.message in (HELM_TEMPLATE, OTHER_TEMPLATE):
+            folder = posixpath.dirname(path)
+            if problem.message == HELM_TEMPLATE:
+                folder = max((c for c in charts if path.startswith(f"{c}/" if c else "")), key=len, default=folder)
+            groups.setdefault((problem.message, folder), []).append(path)
+        else:
+            kept.append((path, problem))
+    for (marker, folder), paths in sorted(groups.items()):
+        shown = folder or "."
+        count = f"{len(paths)} template{'s' if len(paths) != 1 else ''}"
+        if marker == HELM_TEMPLATE:
+            where = posixpath.join(folder, "Chart.yaml") if folder else "Chart.yaml"
+            message = (
+                f"Helm chart {shown} ({count}) is not rendered, so none of it was checked: "
+                f"`helm template {shown} | relcheck scan -`"
+            )
+        else:
+            where = sorted(paths)[0]
+            message = (
+                f"{count} in {shown}/ ({{{{ … }}}} or {{% … %}}: Go templates, Liquid or Hugo, not plain YAML) "
+                "were not checked; render them and pipe the result in: `... | relcheck scan -`"
+            )
+        kept.append((where, ParseProblem("E002", message)))
+    return kept
+
+
 def build_project(
     discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None, pool: ParsePool | None = None
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
@@ -192,7 +227,7 @@ def build_project(
     from relcheck.services import find_services
 
     project.services = find_services(project, services)
-    return project, problems
+    return project, _fold_templates(problems, charts)
 
 
 def _chart_dirs(files: list[SourceFile]) -> set[str]:

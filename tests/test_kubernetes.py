@@ -140,11 +140,26 @@ def test_helm_templates_are_skipped(tmp_path: Path) -> None:
         "    - name: g\n      rules:\n        - alert: Down\n          expr: up == 0\n"
         '          annotations: {summary: "{{ $labels.instance }} is down"}\n'
     )
+    (chart / "templates" / "service.yaml").write_text("apiVersion: v1\nkind: Service\n")
+    (tmp_path / "site").mkdir()
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / "site" / name).write_text(
+            "apiVersion: v1\nkind: ConfigMap\n{% for x in y %}\n- {{ x }}\n{% endfor %}\n"
+        )
     result = scan([tmp_path], Config(), select=["E"])
-    assert sorted((f.code, f.location.path) for f in result.findings) == [
-        ("E002", "chart/templates/deployment.yaml"),
+    found = sorted((f.code, f.location.path, f.message) for f in result.findings)
+    # One finding per chart and per folder of other templates, not one per file.
+    assert [(code, path) for code, path, _ in found] == [
+        ("E002", "chart/Chart.yaml"),
         ("E002", "rendered.yaml"),
+        ("E002", "site/a.yaml"),
     ]
+    assert (
+        found[0][2].startswith("Helm chart chart (2 templates) is not rendered")
+        and "helm template chart |" in found[0][2]
+    )
+    assert "2 templates in site/" in found[2][2] and "Helm" not in found[2][2]
+    assert "Helm" not in found[1][2]
 
 
 @pytest.mark.parametrize(
