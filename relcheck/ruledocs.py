@@ -109,6 +109,12 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
         "(`--select`, `--ignore`, config, suppression comments). Rules marked *planned* are in the pack "
         "but not checked yet; they are never reported as passing.",
         "",
+        "Each service's runtime is read from what its Dockerfile runs (final command, base image, build "
+        "stages), its PM2 file, or its build files (go.mod, pom.xml, *.csproj, pyproject.toml, package.json...). "
+        "Rules about Node.js (S001-S008, the `node_modules` half of D012, X001, X007, the HighEventLoopLag "
+        "alert of A002) apply to Node services, and to services of unknown runtime with JavaScript/TypeScript "
+        "source; the JSON report names each service's runtime.",
+        "",
     ]
     for area in AREAS:
         area_rules = [r for r in rules if r.area == area]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from relcheck.artifacts.app import AppFacts, merge_facts
 from relcheck.images import image_reference
 from relcheck.model import Location
+from relcheck.runtime import service_runtime
 
 if TYPE_CHECKING:
     from relcheck.artifacts.alerts import RuleSource
@@ -49,6 +50,7 @@ class Service:
     own_files: frozenset[str] = frozenset()
     shared_files: frozenset[str] = frozenset()
     repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
+    runtime: str | None = None  # "node", "go", "java"... (relcheck.runtime); None when nothing tells
     # Facts that rules derive from the service and share (computed on first use, once per scan).
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -79,6 +81,7 @@ class Service:
         return {
             "name": self.name,
             "root": self.root or ".",
+            "runtime": self.runtime,
             "files": sorted(self.files),
             "objects": sorted(w.obj.identity for w in self.workloads),
             "pm2_apps": sorted(a.name for a in self.pm2_apps),
@@ -173,16 +176,17 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.repo = project.repo
         facts = [project.app_facts[path] for path in service.files if path in project.app_facts]
         service.app = merge_facts(facts)
+        service.runtime = service_runtime(service)
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
 
 def _explicit(config: dict[str, dict]) -> dict[str, tuple[Any, set[str]]]:
-    import pathspec
+    from relcheck.saferegex import gitignore_spec
 
     specs = {}
     for name, spec in config.items():
         paths = spec.get("paths") or []
-        matcher = pathspec.GitIgnoreSpec.from_lines(paths) if paths else None
+        matcher = gitignore_spec(list(paths)) if paths else None
         specs[name] = (matcher, set(spec.get("workloads") or []))
     return specs
 

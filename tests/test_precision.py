@@ -36,3 +36,26 @@ def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
     helm = "HelmRelease 'podinfo' deploys a Helm chart that relcheck did not render"
     assert any(m.startswith(helm) for m in messages)
     assert any("LogQL" in m for m in messages) and any("Grafana" in m for m in messages)
+
+
+def test_node_rules_stay_off_a_go_service() -> None:
+    """A Go service with a package.json for its front-end tooling and browser JavaScript: no S rules,
+    no metric-definition guesses (its metrics are defined in Go), no Node-only alert, no
+    node_modules demand in its .dockerignore."""
+    result = scan([PRECISION / "go-service"], Config())
+    (service,) = result.services
+    assert service.runtime == "go"
+    codes = {f.code for f in result.findings}
+    assert not {code for code in codes if code.startswith("S")} and "X007" not in codes and "D012" not in codes
+    (a002,) = [f for f in result.findings if f.code == "A002"]
+    assert "HighEventLoopLag" not in a002.message and "8 alerts" in a002.message
+
+
+def test_runtime_detection() -> None:
+    from relcheck.runtime import image_runtime
+
+    assert [
+        image_runtime(i) for i in ("node:20-alpine", "golang:1.22", "eclipse-temurin:21-jre", "python:3.12-slim")
+    ] == ["node", "go", "java", "python"]
+    assert image_runtime("mcr.microsoft.com/dotnet/aspnet:8.0") == "dotnet"
+    assert image_runtime("gcr.io/distroless/static:nonroot") is None and image_runtime("alpine:3.19") is None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from relcheck.artifacts.alerts import Rule, RuleSource, normalise_name
 from relcheck.model import Finding, Location, Severity
 from relcheck.registry import check
+from relcheck.runtime import speaks_node
 
 if TYPE_CHECKING:
     from relcheck.engine import CheckContext
@@ -72,8 +73,13 @@ def promql_valid(ctx: CheckContext) -> Iterator[Finding]:
                 yield _finding(ctx, rule, rule.loc("expr"), f"expr is not valid PromQL: {error}", "expr", expr)
 
 
-def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[RuleSource], set[str]]]:
-    """(who, the rule sources to report at, the alert names that count for them): one set per
+# Required alerts about Node.js internals: not asked of a service in another language.
+NODE_ONLY_ALERTS = frozenset({"higheventlooplag"})
+
+
+def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[RuleSource], set[str], bool]]:
+    """(who, the rule sources to report at, the alert names that count for them, whether Node
+    alerts apply): one set per
     service that has rule files of its own, and one for the rule files no service owns. Alerts in
     unowned files count for every service; the unowned set counts every alert of the scan."""
     with_alerts = [s for s in _sources(ctx) if any(r.is_alert for r in s.rules)]
@@ -88,10 +94,11 @@ def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[RuleSource], set[
         own = [s for s in service.rule_sources if id(s) in alerting]
         if own:
             names = {normalise_name(r.name) for s in own for r in s.rules if r.is_alert} | shared_names
-            sets.append((f"the rule files of service '{service.name}'", own, names))
+            sets.append((f"the rule files of service '{service.name}'", own, names, speaks_node(service)))
     if shared:
         everything = {normalise_name(r.name) for s in with_alerts for r in s.rules if r.is_alert}
-        sets.append(("the rule files", shared, everything))
+        node = not ctx.project.services or any(speaks_node(s) for s in ctx.project.services)
+        sets.append(("the rule files", shared, everything, node))
     return sets
 
 
@@ -100,10 +107,12 @@ def required_alerts(ctx: CheckContext) -> Iterator[Finding]:
     """One finding per service (or for the rule files no service owns) listing every required
     alert it lacks. Only the first YAML document of a rule file is loaded, so only its alerts count."""
     aliases = ctx.params["aliases"] if isinstance(ctx.params["aliases"], dict) else {}
-    for who, sources, present in _rule_file_sets(ctx):
+    for who, sources, present, node in _rule_file_sets(ctx):
         missing: dict[str, list[str]] = {}
         for severity in ("critical", "warning"):
             for name in ctx.params[severity]:
+                if not node and normalise_name(name) in NODE_ONLY_ALERTS:
+                    continue
                 accepted = {normalise_name(name)} | {normalise_name(a) for a in aliases.get(name, [])}
                 if not accepted & present:
                     also = f" (or {', '.join(aliases[name])})" if aliases.get(name) else ""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from relcheck.artifacts.app import AppFacts, Connection
 from relcheck.model import Finding, Severity
 from relcheck.registry import check
+from relcheck.runtime import speaks_node
 
 if TYPE_CHECKING:
     from relcheck.engine import CheckContext
@@ -30,9 +31,10 @@ BREAKER_LIBRARIES = ("opossum", "cockatiel", "brakes", "@nestjs/circuit-breaker"
 
 
 def _services(ctx: CheckContext) -> Iterator[tuple[str, AppFacts]]:
-    """Each service with source of its own; a scan without service source has nothing to judge."""
+    """Each Node service with source of its own; a scan without service source has nothing to
+    judge, and a Go or Java service's handlers are in code these rules do not read."""
     for service in ctx.project.services:
-        if service.app.has_source:
+        if service.app.has_source and speaks_node(service):
             yield service.name, service.app
 
 

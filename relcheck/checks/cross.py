@@ -17,6 +17,7 @@ from relcheck.model import Finding, Location, Related
 from relcheck.numbers import ascii_int
 from relcheck.quantities import MI, parse_quantity
 from relcheck.registry import check
+from relcheck.runtime import NODE, speaks_node
 
 if TYPE_CHECKING:
     from relcheck.engine import CheckContext
@@ -182,6 +183,8 @@ def _instances(service: Service) -> Any:
 def heap_fits_memory_limit(ctx: CheckContext) -> Iterator[Finding]:
     share = ctx.params["max_percent"]
     for service in ctx.project.services:
+        if service.runtime not in (NODE, None):
+            continue  # a V8 heap flag means nothing to a Go or Java process
         for container in _main_containers(service):
             limit = _memory_limit(container)
             heaps = _heaps(ctx, service, container)
@@ -434,16 +437,20 @@ def probe_paths_served(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("X007")
 def alert_metrics_exposed(ctx: CheckContext) -> Iterator[Finding]:
-    with_source = [s for s in ctx.project.services if s.app.has_source]
+    with_source = [s for s in ctx.project.services if s.app.has_source and speaks_node(s)]
     if not with_source:
         return
+    # A service in another language defines its metrics in source these rules do not read.
+    elsewhere = any(not speaks_node(s) for s in ctx.project.services)
     everything = {name for s in with_source for name in s.app.metric_names}
     recorded = {rule.name for source in ctx.project.rule_sources for rule in source.rules if not rule.is_alert}
     owner_of = {id(source): service for service in ctx.project.services for source in service.rule_sources}
     for rule_source in ctx.project.rule_sources:
         owner = owner_of.get(id(rule_source))
-        if owner is not None and not owner.app.has_source:
-            continue  # the rules of a service without source: nothing to compare with
+        if owner is not None and not (owner.app.has_source and speaks_node(owner)):
+            continue  # the rules of a service without (Node) source: nothing to compare with
+        if owner is None and elsewhere:
+            continue
         defined = set(owner.app.metric_names) if owner is not None else everything
         for rule in rule_source.rules:
             if not rule.is_alert:

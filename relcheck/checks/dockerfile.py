@@ -21,6 +21,7 @@ from relcheck.durations import format_seconds, parse_go_duration
 from relcheck.images import image_reference, unpinned_reason
 from relcheck.model import Finding, Location, Severity
 from relcheck.registry import check
+from relcheck.runtime import NODE, dockerfile_runtime
 
 if TYPE_CHECKING:
     from relcheck.engine import CheckContext
@@ -580,7 +581,12 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
     from relcheck.parsers.dockerignore import excludes_directory, parse_dockerignore
 
     root = ctx.project.root
+    node = {id(d) for s in ctx.project.services if s.runtime == NODE for d in s.dockerfiles}
     for dockerfile in ctx.project.dockerfiles:
+        # node_modules matters only where a Node build makes one.
+        wanted = (
+            ("node_modules", ".git") if id(dockerfile) in node or dockerfile_runtime(dockerfile) == NODE else (".git",)
+        )
         folder = posixpath.dirname(dockerfile.path)
         name = posixpath.basename(dockerfile.path)
         candidates = [posixpath.join(folder, f"{name}.dockerignore"), posixpath.join(folder, ".dockerignore")]
@@ -589,7 +595,7 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
         if found is None:
             yield ctx.finding(
                 Location(dockerfile.path, 1, 1),
-                "no .dockerignore beside the Dockerfile: node_modules and .git go into the build context",
+                f"no .dockerignore beside the Dockerfile: {' and '.join(wanted)} go into the build context",
                 identity="dockerignore",
                 value="missing",
             )
@@ -597,7 +603,7 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
         scanned = ctx.project.file(found)
         text, _ = scanned.read(1024 * 1024) if scanned is not None else read_text(root / found, 1024 * 1024)
         patterns = parse_dockerignore(text or "")
-        missing = [entry for entry in ("node_modules", ".git") if not excludes_directory(patterns, entry)]
+        missing = [entry for entry in wanted if not excludes_directory(patterns, entry)]
         if missing:
             yield ctx.finding(
                 Location(found, 1, 1),

@@ -1,0 +1,121 @@
+"""Which runtime a service speaks: Node rules (signal handlers in source, NODE_ENV, heap size, the
+event-loop alert) apply to Node services only, not to a Go, Java, Python or .NET service that
+happens to carry a package.json for its front-end tooling.
+
+Evidence, strongest first: what the service's Dockerfile runs as its final command, the final
+stage's base image, a build stage's toolchain image; a PM2 file; then the build files in the
+service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, pyproject.toml/requirements*.txt,
+package.json). None when nothing tells.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from relcheck.artifacts.dockerfile import Dockerfile
+    from relcheck.services import Service
+
+NODE = "node"
+GO = "go"
+JAVA = "java"
+PYTHON = "python"
+DOTNET = "dotnet"
+RUBY = "ruby"
+ELIXIR = "elixir"
+RUST = "rust"
+
+_PROGRAMS = {
+    NODE: ("node", "nodejs", "npm", "npx", "yarn", "pnpm", "pm2", "pm2-runtime", "pm2-docker", "bun", "deno"),
+    JAVA: ("java",),
+    PYTHON: ("python", "python3", "gunicorn", "uvicorn", "celery", "flask", "django-admin", "hypercorn", "daphne"),
+    DOTNET: ("dotnet",),
+    RUBY: ("ruby", "bundle", "rails", "puma", "rackup"),
+    ELIXIR: ("mix", "elixir", "iex"),
+}
+# An image's repository (last path segment, or a well-known full name) to a runtime.
+_IMAGES = (
+    (re.compile(r"(^|/)(node|bun|deno)$"), NODE),
+    (re.compile(r"(^|/)(golang|go)$"), GO),
+    (re.compile(r"(^|/)(python|pypy)$"), PYTHON),
+    (re.compile(r"(^|/)(eclipse-temurin|openjdk|amazoncorretto|ibmjava|maven|gradle|sapmachine|java)$|jre|jdk"), JAVA),
+    (re.compile(r"mcr\.microsoft\.com/dotnet/"), DOTNET),
+    (re.compile(r"(^|/)ruby$"), RUBY),
+    (re.compile(r"(^|/)elixir$"), ELIXIR),
+    (re.compile(r"(^|/)rust$"), RUST),
+)
+# Build files in the service's folder; package.json last, as a Go or Java service often has one
+# for its front-end tooling.
+_BUILD_FILES = (
+    (lambda name: name == "go.mod", GO),
+    (lambda name: name in ("pom.xml", "build.gradle", "build.gradle.kts"), JAVA),
+    (lambda name: name.endswith((".csproj", ".fsproj")), DOTNET),
+    (lambda name: name == "mix.exs", ELIXIR),
+    (lambda name: name == "Gemfile", RUBY),
+    (lambda name: name == "Cargo.toml", RUST),
+    (lambda name: name in ("pyproject.toml", "setup.py", "Pipfile") or name.startswith("requirements"), PYTHON),
+    (lambda name: name == "package.json", NODE),
+)
+
+
+def image_runtime(image: str | None) -> str | None:
+    if not image:
+        return None
+    from relcheck.images import image_reference
+
+    repository = image_reference(image)[0].lower()
+    for pattern, runtime in _IMAGES:
+        if pattern.search(repository):
+            return runtime
+    return None
+
+
+def dockerfile_runtime(dockerfile: Dockerfile) -> str | None:
+    """What the image runs: its final command's program, else its final base image, else the
+    toolchain of a stage it is built from (a Go binary copied into scratch or distroless)."""
+    from relcheck.artifacts.dockerfile import command_argv
+
+    final = dockerfile.final
+    if final is None:
+        return None
+    for instruction in reversed(dockerfile.final_instructions()):
+        if instruction.keyword in ("ENTRYPOINT", "CMD") and instruction.args:
+            for word in command_argv(instruction)[:4]:
+                program = posixpath.basename(word)
+                for runtime, programs in _PROGRAMS.items():
+                    if program in programs:
+                        return runtime
+            break
+    found = image_runtime(final.base_image())
+    if found is not None:
+        return found
+    for stage in reversed(dockerfile.stages[:-1]):
+        found = image_runtime(stage.resolved_image)
+        if found is not None:
+            return found
+    return None
+
+
+def service_runtime(service: Service) -> str | None:
+    for dockerfile in sorted(service.dockerfiles, key=lambda d: (d.path.count("/"), d.path)):
+        found = dockerfile_runtime(dockerfile)
+        if found is not None:
+            return found
+    if service.pm2_apps:
+        return NODE
+    root = service.root if not service.root.startswith("@") else ""
+    near = [p for p in service.files if posixpath.dirname(p) == root or posixpath.dirname(posixpath.dirname(p)) == root]
+    names = {posixpath.basename(p) for p in near}
+    for matches, runtime in _BUILD_FILES:
+        if any(matches(name) for name in names):
+            return runtime
+    return None
+
+
+def speaks_node(service: Service) -> bool:
+    """Node rules apply: the service runs Node, or nothing says which runtime it is and it has
+    JavaScript/TypeScript source."""
+    runtime = service.runtime
+    return runtime == NODE or (runtime is None and service.app.has_source)
