@@ -12,6 +12,7 @@ from relcheck.artifacts.app import (
     AppFacts,
     Evidence,
     ShutdownTimeout,
+    is_front_end,
     is_service_source,
     timeout_ms,
 )
@@ -133,6 +134,9 @@ def _source(parsed: ParsedFile, source: SourceFile, text: str) -> None:
 
     facts = parsed.facts = AppFacts()
     problem = collect(source.path, text, facts)
+    if is_front_end(facts):
+        parsed.facts = AppFacts()  # a React/Vue/Angular component: not the service's source
+        return
     if was_read(problem):
         facts.source_files.append(source.path)
     if problem is not None:

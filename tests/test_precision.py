@@ -59,3 +59,11 @@ def test_runtime_detection() -> None:
     ] == ["node", "go", "java", "python"]
     assert image_runtime("mcr.microsoft.com/dotnet/aspnet:8.0") == "dotnet"
     assert image_runtime("gcr.io/distroless/static:nonroot") is None and image_runtime("alpine:3.19") is None
+
+
+def test_only_the_server_is_service_source() -> None:
+    """A Node API beside a React front end (its own package.json), Vite and Renovate configs and a
+    browser bundle: S rules judge the API alone."""
+    result = scan([PRECISION / "node-and-react"], Config(), select=["S"])
+    assert {f.location.path for f in result.findings} == {"api/src/main.js"}
+    assert {f.code for f in result.findings} == {"S002", "S004", "S007", "S008"}  # S001 and S003 are met

@@ -33,8 +33,22 @@ NON_SERVICE_DIRS = frozenset(
         "chaos",
         "examples",
         "scripts",
+        # Browser bundles and repository tooling, not the server.
+        "public",
+        "static",
+        "assets",
+        ".github",
     }
 )
+# Tool configurations that are JavaScript (the PM2 ecosystem file is classified before this).
+TOOL_CONFIG_NAME = re.compile(
+    r"^(?:\.?(?:eslint|renovate|webpack|vite|vitest|next|nuxt|babel|metro|jest|rollup|tailwind|postcss|prettier|"
+    r"commitlint|lint-staged|svelte|astro|playwright|cypress|karma|stylelint|storybook|docusaurus|gatsby)"
+    r"(?:rc)?(?:\.[\w-]+)*|[\w.-]+\.config|gulpfile|gruntfile)\.[cm]?[jt]s$",
+    re.I,
+)
+# A file that imports one of these is front-end code (a component), not the service.
+FRONT_END_MODULES = ("react", "react-dom", "vue", "@angular/core", "svelte", "preact", "solid-js", "next/")
 NON_SERVICE_NAME = re.compile(r"\.(spec|test|e2e-spec|e2e|stories)\.[cm]?[jt]sx?$|\.min\.js$|\.d\.[cm]?ts$", re.I)
 SHUTDOWN_TIMEOUT_NAME = re.compile(r"shutdown[_-]?timeout|graceful[_-]?(shutdown[_-]?)?timeout|drain[_-]?timeout", re.I)
 ENTRY_NAMES = ("main.ts", "main.js", "server.ts", "server.js", "index.ts", "index.js", "app.ts", "app.js")
@@ -42,7 +56,18 @@ ENTRY_NAMES = ("main.ts", "main.js", "server.ts", "server.js", "index.ts", "inde
 
 def is_service_source(path: str) -> bool:
     parts = path.lower().split("/")
-    return not (set(parts[:-1]) & NON_SERVICE_DIRS) and not NON_SERVICE_NAME.search(parts[-1])
+    if set(parts[:-1]) & NON_SERVICE_DIRS or NON_SERVICE_NAME.search(parts[-1]):
+        return False
+    return not TOOL_CONFIG_NAME.search(parts[-1])
+
+
+def is_front_end(facts: AppFacts) -> bool:
+    """Source that imports a UI framework: a component of a front end, not the server."""
+    return any(
+        module == name or module.startswith(name if name.endswith("/") else f"{name}/")
+        for module in facts.modules
+        for name in FRONT_END_MODULES
+    )
 
 
 @dataclass(frozen=True)
