@@ -35,6 +35,11 @@ class Config:
     severity: dict[str, str] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
+    # The default excludes (discovery.DEFAULT_EXCLUDES) apply unless `exclude` is set in the config
+    # (it replaces them) or --no-default-excludes turns them off; `extend-exclude` adds to them.
+    exclude_set: bool = False
+    extend_exclude: list[str] = field(default_factory=list)
+    default_excludes: bool = True
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     fail_on: str | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
@@ -46,6 +51,13 @@ class Config:
 
 
 MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def default_excludes(config: Config) -> list[str]:
+    """The default excludes in force: none when the config's `exclude` replaces them or they are off."""
+    from relcheck.discovery import DEFAULT_EXCLUDES
+
+    return [] if config.exclude_set or not config.default_excludes else list(DEFAULT_EXCLUDES)
 
 
 def find_config(root: Path) -> Path | None:
@@ -103,6 +115,8 @@ def load_config(path: Path | None, rules: list[RuleMeta] | None, label: str | No
         severity=dict(data.get("severity", {})),
         params={k: dict(v) for k, v in data.get("params", {}).items()},
         exclude=list(data.get("exclude", [])),
+        exclude_set="exclude" in data,
+        extend_exclude=list(data.get("extend-exclude", [])),
         per_file_ignores={k: list(v) for k, v in data.get("per-file-ignores", {}).items()},
         fail_on=data.get("fail-on"),
         max_file_size=data.get("max-file-size", DEFAULT_MAX_FILE_SIZE),

@@ -23,6 +23,19 @@ class Kind:
     OTHER = "other"
 
 
+# Excluded unless the config's `exclude` replaces them or `--no-default-excludes` turns them off
+# (as ruff's default excludes): vendored third-party code and test data are not the user's service.
+DEFAULT_EXCLUDES = (
+    "vendor/",
+    "third_party/",
+    "third-party/",
+    "testdata/",
+    "**/__fixtures__/",
+    "**/fixtures/",
+    "**/__snapshots__/",
+    "**/__mocks__/",
+)
+
 # Never worth walking: VCS data, dependency trees, virtualenvs and tool caches.
 ALWAYS_SKIPPED_DIRS = frozenset(
     {
@@ -110,6 +123,7 @@ class Discovery:
     # symlinks not followed): whether a file exists in such a folder needs no look at the disk.
     listed_dirs: set[str] = field(default_factory=set)
     unscanned: set[str] = field(default_factory=set)
+    excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
 
 
 # Opening never follows a link in the last component (a file swapped for a link after the walk is
@@ -267,9 +281,10 @@ def kind_by_content(path: str, text: str) -> str:
 class _IgnoreRules:
     """.gitignore files from the repository root down, plus config `exclude` globs."""
 
-    def __init__(self, root: Path, exclude: Sequence[str]) -> None:
+    def __init__(self, root: Path, exclude: Sequence[str], defaults: Sequence[str] = ()) -> None:
         self.root = root
         self.exclude = gitignore_spec(list(exclude)) if exclude else None
+        self.defaults = gitignore_spec(list(defaults)) if defaults else None
         # (directory relative to root as a prefix, spec); outer files first.
         self.layers: list[tuple[str, object]] = []
         for directory, prefix in _ancestor_gitignores(root):
@@ -295,6 +310,9 @@ class _IgnoreRules:
     def leave(self, count: int) -> None:
         for _ in range(count):
             self.layers.pop()
+
+    def excluded_by_default(self, rel: str) -> bool:
+        return self.defaults is not None and self.defaults.match_file(f"{rel}/")
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         probe = f"{rel}/" if is_dir else rel
@@ -340,14 +358,17 @@ def scan_root(paths: Sequence[Path]) -> Path:
 
 
 def discover(
-    paths: Sequence[Path], exclude: Sequence[str] = (), milestone: tuple[int, Callable[[], None]] | None = None
+    paths: Sequence[Path],
+    exclude: Sequence[str] = (),
+    milestone: tuple[int, Callable[[], None]] | None = None,
+    defaults: Sequence[str] = (),
 ) -> Discovery:
     """Files under `paths` (already resolved and known to exist), classified by name.
 
     `milestone` is (a number of files, a function): the function is called once, as soon as the
     walk has found that many files (a large scan can start its workers before the walk ends)."""
     root = scan_root(paths)
-    rules = _IgnoreRules(root, exclude)
+    rules = _IgnoreRules(root, exclude, defaults)
     files: dict[str, SourceFile] = {}
     found = Discovery(root=root, files=[], problems=[])
     for path in paths:
@@ -388,6 +409,9 @@ def _walk(
             continue
         if is_dir:
             if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
+                continue
+            if rules.excluded_by_default(rel):
+                listing.excluded_by_default.append(rel)
                 continue
             _walk(entry.path, rel, root, rules, files, listing, milestone)
             continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relcheck.config import Config
+from relcheck.config import Config, default_excludes
 from relcheck.discovery import Discovery, Kind, SourceFile, discover, stdin_file
 from relcheck.gcpause import long_lived_model
 from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, Suppression, raised_at
@@ -142,7 +142,10 @@ def scan(
 
     milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 else None
     try:
-        discovery = discover(paths, config.exclude, milestone) if paths else Discovery(Path.cwd(), [], [])
+        excludes = [*config.exclude, *config.extend_exclude]
+        discovery = (
+            discover(paths, excludes, milestone, default_excludes(config)) if paths else Discovery(Path.cwd(), [], [])
+        )
         if stdin_text is not None:
             discovery.files.append(stdin_file(stdin_text))
         if not pools:

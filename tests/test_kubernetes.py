@@ -48,7 +48,7 @@ def test_stdin_reports_the_same_k_findings_as_the_folder() -> None:
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus (../shared/corpus) is not present")
 def test_corpus_parses_without_errors() -> None:
-    result = scan([CORPUS], Config())
+    result = scan([CORPUS], Config(default_excludes=False))  # every file, testdata folders included
     errors = [(f.location.path, f.message) for f in result.findings if f.code in ("E001", "E002")]
     assert errors == []
     assert len(result.files) >= 142
