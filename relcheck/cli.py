@@ -75,6 +75,30 @@ def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
                 raise fail(f"--output '{output}' is an input of this scan ({source}); choose another file")
 
 
+def _settings_text(settings, root: Path) -> str:
+    """What `--show-settings` prints: the settings in force after the config and the options."""
+    from relcheck.config import default_excludes
+
+    def listed(values) -> str:
+        return ", ".join(str(v) for v in values) if values else "(none)"
+
+    lines = [
+        f"scan root: {root}",
+        f"config: {settings.source or '(none)'}",
+        f"select: {listed(settings.select) if settings.select else '(all rules)'}",
+        f"ignore: {listed(settings.ignore)}",
+        f"default excludes: {listed(default_excludes(settings))}",
+        f"exclude: {listed(settings.exclude)}",
+        f"extend-exclude: {listed(settings.extend_exclude)}",
+        f"max-file-size: {settings.max_file_size}",
+        f"rule-dirs: {listed(settings.rule_dirs)}",
+        f"fail-on: {settings.fail_on or 'error'}",
+    ]
+    from relcheck.reporters.escape import visible
+
+    return "".join(f"{visible(line)}\n" for line in lines)
+
+
 def _config_inputs(config: Path | None, root: Path) -> list[Path]:
     from relcheck.config import find_config
 
@@ -222,6 +246,13 @@ def scan(
             "--report-unused-suppressions", help="Report suppression comments that suppressed nothing (E004)."
         ),
     ] = False,
+    no_default_excludes: Annotated[
+        bool,
+        typer.Option("--no-default-excludes", help="Scan vendor/, third_party/, testdata/ and fixtures folders too."),
+    ] = False,
+    show_settings: Annotated[
+        bool, typer.Option("--show-settings", help="Print the settings the scan would use, and exit.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
 ) -> None:
     """Scan a service repository and report findings."""
@@ -236,6 +267,10 @@ def scan(
     stdin_text = sys.stdin.read() if paths and "-" in paths else None
     root = scan_root(resolved) if resolved else Path.cwd()
     settings = _load_config(config, root)
+    settings.default_excludes = settings.default_excludes and not no_default_excludes
+    if show_settings:
+        sys.stdout.write(_settings_text(settings, root))
+        raise typer.Exit(0)
     check_outputs(files_out, _config_inputs(config, root))
     select_names = split_names(select)
     ignore_names = split_names(ignore)

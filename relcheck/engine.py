@@ -77,6 +77,9 @@ class ScanResult:
     repo_prefix: str = ""
     # Objects that run pods of kinds no rule models (OpenShift DeploymentConfig, Argo Rollout...), by kind.
     unmodeled_workloads: dict[str, int] = field(default_factory=dict)
+    objects: int = 0  # Kubernetes objects read (kustomize patches not counted)
+    kustomize_patches: int = 0  # files read as patches, not objects
+    excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
 
     def repo_path(self, path: str) -> str:
         return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
@@ -189,6 +192,9 @@ def scan(
         selected=frozenset(codes),
         repo_prefix=repo_prefix(project.root),
         unmodeled_workloads=dict(sorted(project.kube.unmodeled.items())),
+        objects=len(project.kube.objects),
+        kustomize_patches=len(project.kustomize_patches),
+        excluded_by_default=list(discovery.excluded_by_default),
     )
 
 

@@ -24,7 +24,13 @@ HEADER = """\
 # Lowest severity that makes `relcheck scan` exit 1: error, warning, info or never.
 # fail-on: error
 
-# Paths not to scan (.gitignore-style globs relative to the scan root; .gitignore is honoured too).
+# Paths not to scan, in addition to the default excludes (vendor/, third_party/, testdata/,
+# fixtures, snapshots and mocks folders); .gitignore-style globs relative to the scan root.
+# `relcheck scan --show-settings` lists what is in force.
+# extend-exclude:
+#   - "legacy/**"
+
+# Paths not to scan, replacing the default excludes.
 # exclude:
 #   - "legacy/**"
 #   - "**/testdata/**"

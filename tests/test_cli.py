@@ -118,9 +118,14 @@ def test_text_report_is_plain_when_not_a_tty() -> None:
     assert "\x1b[" not in result.stdout
     assert "Dockerfile:7:1: error   D003 exec-form-command:" in result.stdout
     assert "fix: Write the command as a JSON array" in result.stdout
-    last_two = result.stdout.rstrip().splitlines()[-2:]
-    assert last_two[0].endswith("in 10 files.")
-    assert last_two[1].startswith("Checklist (legacy-service): 0/16 items pass; fail: graceful-shutdown")
+    last_three = result.stdout.rstrip().splitlines()[-3:]
+    assert last_three[0].endswith("in 10 files.")
+    assert last_three[1].startswith("Checklist (legacy-service): 0/16 items pass; fail: graceful-shutdown")
+    # The report ends with what was read and what was not checked.
+    assert last_three[2] == (
+        "Read: 1 Dockerfile, 3 Kubernetes manifests, 1 rule file, 1 PM2 file, 1 settings file, 3 source files; "
+        "3 objects, 1 service."
+    )
 
 
 def test_select_and_ignore_take_codes_prefixes_and_slugs() -> None:

@@ -358,7 +358,10 @@ def test_unmodeled_workload_kinds_are_counted_and_named(tmp_path: Path) -> None:
     done = subprocess.run(
         [*relcheck_command(), "scan", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
     )
-    assert "Not checked: 1 CloneSet, 1 DeploymentConfig: workload kinds relcheck does not model" in done.stdout
+    assert (
+        "Not checked: 1 CloneSet (workload kind not modeled), 1 DeploymentConfig (workload kind not modeled)."
+        in done.stdout
+    )
     report = json.loads(
         subprocess.run(
             [*relcheck_command(), "scan", str(tmp_path), "-f", "json"], capture_output=True, text=True, timeout=60

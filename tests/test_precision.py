@@ -67,3 +67,41 @@ def test_only_the_server_is_service_source() -> None:
     result = scan([PRECISION / "node-and-react"], Config(), select=["S"])
     assert {f.location.path for f in result.findings} == {"api/src/main.js"}
     assert {f.code for f in result.findings} == {"S002", "S004", "S007", "S008"}  # S001 and S003 are met
+
+
+def test_default_excludes_and_the_inventory(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    from .conftest import relcheck_command
+
+    for folder in ("vendor/lib", "testdata", "src/__fixtures__", "app"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "Dockerfile").write_text("FROM node:latest\n")
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "Dockerfile").write_text("FROM node:latest\n")
+
+    def run(*args: str) -> dict:
+        done = subprocess.run(
+            [*relcheck_command(), "scan", str(tmp_path), "-f", "json", "--fail-on", "never", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    report = run()
+    assert {f["path"] for f in report["findings"] if f["code"] == "D009"} == {"app/Dockerfile", "extra/Dockerfile"}
+    assert report["summary"]["inventory"]["not_checked"] == {"folder excluded by default": 3}
+    assert report["summary"]["inventory"]["read"] == {"dockerfile": 2}
+    everything = run("--no-default-excludes")
+    assert len({f["path"] for f in everything["findings"] if f["code"] == "D009"}) == 5
+    (tmp_path / ".relcheck.yaml").write_text("extend-exclude: [extra/]\n")
+    assert {f["path"] for f in run()["findings"] if f["code"] == "D009"} == {"app/Dockerfile"}
+    (tmp_path / ".relcheck.yaml").write_text("exclude: [extra/]\n")  # replaces the defaults
+    assert len({f["path"] for f in run()["findings"] if f["code"] == "D009"}) == 4
+    shown = subprocess.run(
+        [*relcheck_command(), "scan", str(tmp_path), "--show-settings"], capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0 and "default excludes: (none)" in shown.stdout and "exclude: extra/" in shown.stdout

@@ -6,6 +6,7 @@ from typing import Any
 
 from relcheck import __version__, jsonout
 from relcheck.engine import ScanResult
+from relcheck.inventory import inventory
 from relcheck.model import Finding, Location, Suppression
 from relcheck.reporters import summary_counts
 
@@ -53,6 +54,7 @@ def render(result: ScanResult) -> str:
             "total": len(result.findings),
             "files": len(result.files),
             "unmodeled_workloads": result.unmodeled_workloads,
+            "inventory": inventory(result),
         },
         "services": [service.to_dict() for service in result.services],
         "findings": [finding_to_dict(f) for f in result.findings],

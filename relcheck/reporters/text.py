@@ -7,6 +7,7 @@ import os
 from typing import TextIO
 
 from relcheck.engine import ScanResult
+from relcheck.inventory import inventory_line
 from relcheck.model import Finding, Severity
 from relcheck.reporters import summary_counts
 from relcheck.reporters.escape import line_start, visible
@@ -32,9 +33,6 @@ def summary_line(result: ScanResult, show_suppressed: bool) -> str:
     if counts["suppressed"]:
         hint = "" if show_suppressed else " (--show-suppressed lists them)"
         line += f" {counts['suppressed']} suppressed{hint}."
-    if result.unmodeled_workloads:
-        kinds = ", ".join(f"{count} {visible(kind)}" for kind, count in result.unmodeled_workloads.items())
-        line += f"\nNot checked: {kinds}: workload kinds relcheck does not model, so no rule checked them."
     return line
 
 
@@ -84,6 +82,7 @@ def render(
 
         for card in build(result):
             console.print(Text(card.summary()))
+        console.print(Text(inventory_line(result), style="dim"))
     return buffer.getvalue() if buffer is not None else ""
 
 
@@ -107,6 +106,7 @@ def _plain(result: ScanResult, show_suppressed: bool, quiet: bool) -> str:
         from relcheck.checklist import build
 
         lines.extend(card.summary() for card in build(result))
+        lines.append(inventory_line(result))
     return "\n".join(lines) + "\n" if lines else ""
 
 

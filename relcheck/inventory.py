@@ -1,0 +1,85 @@
+"""What a scan read and what it left out, in one line: so that a report is never "No problems found"
+about a tree relcheck did not check (a repository of HelmReleases, of templates, of vendored code)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relcheck.engine import ScanResult
+
+KIND_NAMES = {
+    "dockerfile": "Dockerfile",
+    "kubernetes": "Kubernetes manifest",
+    "prometheus-rules": "rule file",
+    "pm2": "PM2 file",
+    "app-settings": "settings file",
+    "app-source": "source file",
+}
+_CHART = re.compile(r"^Helm chart (\S+) \((\d+) templates?\)")
+_TEMPLATES = re.compile(r"^(\d+) templates? in ")
+_DEPLOYER = re.compile(r"^(\w+) '.*' deploys ")
+
+
+def inventory(result: ScanResult) -> dict[str, Any]:
+    """Counts of what was read (files by kind, objects, services) and of what was not checked, by reason."""
+    read = Counter(f.kind for f in result.files if f.kind in KIND_NAMES)
+    skipped: Counter[str] = Counter()
+    for finding in result.findings:
+        if finding.code != "E002":
+            continue
+        message = finding.message
+        if chart := _CHART.match(message):
+            skipped["Helm chart not rendered"] += 1
+            skipped["Helm template"] += int(chart.group(2))
+        elif templates := _TEMPLATES.match(message):
+            skipped["template (not Helm)"] += int(templates.group(1))
+        elif deployer := _DEPLOYER.match(message):
+            skipped[f"{deployer.group(1)} not rendered"] += 1
+        elif "not a Prometheus rule file" in message:
+            skipped["rule file look-alike (Grafana, Loki)"] += 1
+        elif message.startswith("parsed in part"):
+            skipped["source file read in part"] += 1
+        else:
+            skipped["file skipped (size, binary, special)"] += 1
+    for kind, count in result.unmodeled_workloads.items():
+        skipped[f"{kind} (workload kind not modeled)"] += count
+    if result.kustomize_patches:
+        skipped["kustomize patch"] += result.kustomize_patches
+    if result.excluded_by_default:
+        skipped["folder excluded by default"] += len(result.excluded_by_default)
+    return {
+        "read": {kind: read[kind] for kind in KIND_NAMES if read[kind]},
+        "objects": result.objects,
+        "services": len(result.services),
+        "not_checked": dict(sorted(skipped.items())),
+    }
+
+
+def _plural(count: int, noun: str) -> str:
+    if count == 1:
+        return f"1 {noun}"
+    head, _, tail = noun.partition(" (")
+    plural = head + ("es" if head.endswith("h") else "s")
+    return f"{count} {plural}" + (f" ({tail}" if tail else "")
+
+
+def inventory_line(result: ScanResult) -> str:
+    """`Read: 3 Dockerfiles, 12 Kubernetes manifests; 40 objects, 3 services. Not checked: …`"""
+    from relcheck.reporters.escape import visible
+
+    counts = inventory(result)
+    read = ", ".join(_plural(n, KIND_NAMES[kind]) for kind, n in counts["read"].items()) or "no file relcheck reads"
+    line = f"Read: {read}; {_plural(counts['objects'], 'object')}, {_plural(counts['services'], 'service')}."
+    if counts["not_checked"]:
+        parts = []
+        for reason, n in counts["not_checked"].items():
+            part = _plural(n, reason)
+            if reason == "folder excluded by default":
+                folders = result.excluded_by_default
+                part += f" ({', '.join(folders[:3])}{', …' if len(folders) > 3 else ''})"
+            parts.append(part)
+        line += f" Not checked: {', '.join(parts)}."
+    return visible(line)
