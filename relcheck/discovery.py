@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
@@ -283,6 +284,7 @@ class _IgnoreRules:
 
     def __init__(self, root: Path, exclude: Sequence[str], defaults: Sequence[str] = ()) -> None:
         self.root = root
+        self._tracked: tuple[frozenset[str], frozenset[str]] | None = None  # files, folders; read on demand
         self.exclude = gitignore_spec(list(exclude)) if exclude else None
         self.defaults = gitignore_spec(list(defaults)) if defaults else None
         # (directory relative to root as a prefix, spec); outer files first.
@@ -329,7 +331,78 @@ class _IgnoreRules:
             result = spec.check_file(local)
             if result.include is not None:
                 verdict = result.include
-        return bool(verdict)
+        # git never ignores a file it tracks, nor a folder that holds one.
+        return bool(verdict) and not self._is_tracked(rel, is_dir)
+
+    def _is_tracked(self, rel: str, is_dir: bool) -> bool:
+        if self._tracked is None:
+            self._tracked = tracked_paths(self.root)
+        files, folders = self._tracked
+        return rel in (folders if is_dir else files)
+
+    def gitignored(self, rel_dir: str) -> bool:
+        """Whether .gitignore files (not the config) leave this folder out."""
+        exclude, self.exclude = self.exclude, None
+        try:
+            return self.ignored(rel_dir, True)
+        finally:
+            self.exclude = exclude
+
+
+MAX_INDEX_BYTES = 256 * 1024 * 1024
+
+
+def tracked_paths(root: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """The files git tracks under `root` (relative to it), and the folders that hold them, read
+    from the repository's index as data (dulwich's parser): no git command runs, so nothing the
+    repository configures (hooks, fsmonitor) can. Empty outside a repository or on any doubt."""
+    import io
+
+    current = root
+    while not (current / ".git").is_dir():
+        if (current / ".git").exists() or current.parent == current:
+            return frozenset(), frozenset()  # no repository, or a worktree's .git file: not followed
+        current = current.parent
+    prefix = root.relative_to(current).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    try:
+        descriptor = os.open(current / ".git" / "index", os.O_RDONLY | _NO_FOLLOW | getattr(os, "O_NONBLOCK", 0))
+        try:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INDEX_BYTES:
+                return frozenset(), frozenset()
+            data = _read_bytes(descriptor, MAX_INDEX_BYTES)
+        finally:
+            os.close(descriptor)
+        from dulwich.index import read_index
+
+        names = [entry.name.decode("utf-8", "surrogateescape") for entry in read_index(io.BytesIO(data))]
+    except Exception:  # a missing or malformed index tells nothing: .gitignore alone decides
+        return frozenset(), frozenset()
+    files = frozenset(name[len(prefix) :] for name in names if name.startswith(prefix))
+    folders = frozenset(_parents(files))
+    return files, folders
+
+
+def _root_gitignored(rules: _IgnoreRules) -> bool:
+    """Whether a .gitignore above the scan root leaves the root itself out (`relcheck scan build/`)."""
+    verdict = None
+    for prefix, spec in rules.layers:
+        if prefix.startswith("../") and prefix != "../":
+            result = spec.check_file(prefix[3:])
+            if result.include is not None:
+                verdict = result.include
+    return bool(verdict)
+
+
+def _parents(files: frozenset[str]) -> set[str]:
+    found: set[str] = set()
+    for name in files:
+        folder = posixpath.dirname(name)
+        while folder and folder not in found:
+            found.add(folder)
+            folder = posixpath.dirname(folder)
+    return found
 
 
 def _ancestor_gitignores(root: Path) -> list[tuple[Path, str]]:
@@ -374,7 +447,13 @@ def discover(
     for path in paths:
         if path.is_dir():
             rel_dir = path.relative_to(root).as_posix() if path != root else ""
+            # A folder named on the command line is scanned even where .gitignore leaves it out
+            # (as ruff and ripgrep do with explicit paths); .gitignore files inside it still apply.
+            outer = rules.layers  # here, only the .gitignore files above the scan root
+            if rules.gitignored(rel_dir) if rel_dir else _root_gitignored(rules):
+                rules.layers = []
             _walk(str(path), rel_dir, root, rules, files, found, milestone)
+            rules.layers = outer
         else:
             rel = path.relative_to(root).as_posix()
             files[rel] = SourceFile(rel, path, kind_by_name(rel) or Kind.OTHER)

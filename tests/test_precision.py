@@ -105,3 +105,31 @@ def test_default_excludes_and_the_inventory(tmp_path: Path) -> None:
         [*relcheck_command(), "scan", str(tmp_path), "--show-settings"], capture_output=True, text=True, timeout=60
     )
     assert shown.returncode == 0 and "default excludes: (none)" in shown.stdout and "exclude: extra/" in shown.stdout
+
+
+def test_git_semantics_for_ignored_paths(tmp_path: Path) -> None:
+    """A file git tracks is scanned though a .gitignore pattern matches it; a folder named on the
+    command line is scanned though .gitignore leaves it out."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    (repo / "deploy").mkdir(parents=True)
+    (repo / "build").mkdir()
+    (repo / ".gitignore").write_text("deploy/\nbuild/\n")
+    (repo / "deploy" / "Dockerfile").write_text("FROM node:latest\n")  # tracked, although ignored
+    (repo / "deploy" / "local.Dockerfile").write_text("FROM node:latest\n")  # ignored and untracked
+    (repo / "build" / "Dockerfile").write_text("FROM node:latest\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-f", ".gitignore", "deploy/Dockerfile"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
+
+    found = {f.location.path for f in scan([repo], Config(), select=["D009"]).findings}
+    assert found == {"deploy/Dockerfile"}
+    named = scan([repo / "build"], Config(), select=["D009"])
+    assert {f.location.path for f in named.findings} == {"Dockerfile"}
