@@ -99,6 +99,31 @@ def _settings_text(settings, root: Path) -> str:
     return "".join(f"{visible(line)}\n" for line in lines)
 
 
+def _say_what_was_not_read(named: list[str], resolved: list[Path], result: object, piped: bool) -> None:
+    """An empty scan is never silent: a named file relcheck does not read is a usage error; a named
+    folder with nothing relcheck reads, and piped input without an object, get a note on stderr."""
+    from relcheck.discovery import STDIN_PATH, Kind
+    from relcheck.reporters.escape import visible
+
+    root = getattr(result, "root", Path.cwd())
+    files = getattr(result, "files", [])
+    read = [f for f in files if f.kind != Kind.OTHER]
+    for raw, path in zip([n for n in named if n != "-"], resolved, strict=False):
+        rel = path.relative_to(root).as_posix() if path != root else ""
+        if path.is_file():
+            if not any(f.path == rel for f in read):
+                raise fail(
+                    f"'{raw}' is not a file relcheck reads (Dockerfile, Kubernetes YAML or JSON, PM2 file, "
+                    "Prometheus rules, app settings or source)"
+                )
+        elif not any(f.path.startswith(f"{rel}/") or not rel for f in read if f.path != STDIN_PATH):
+            sys.stderr.write(f"relcheck: note: no file relcheck reads under '{visible(raw)}'\n")
+    if piped and getattr(result, "objects", 0) == 0 and not any(f.path != STDIN_PATH and f in read for f in files):
+        stdin = [f for f in read if f.path == STDIN_PATH]
+        if stdin:
+            sys.stderr.write("relcheck: note: the input read from stdin holds no Kubernetes object\n")
+
+
 def _config_inputs(config: Path | None, root: Path) -> list[Path]:
     from relcheck.config import find_config
 
@@ -253,6 +278,12 @@ def scan(
     show_settings: Annotated[
         bool, typer.Option("--show-settings", help="Print the settings the scan would use, and exit.")
     ] = False,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option(
+            "--stdin-filename", help="With -, the path the piped file is read and reported as (a Dockerfile, rules...)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
 ) -> None:
     """Scan a service repository and report findings."""
@@ -283,6 +314,7 @@ def scan(
         select_names or None,
         ignore_names,
         stdin_text=stdin_text,
+        stdin_filename=stdin_filename,
         baseline=accepted,
         jobs=jobs,
         ruleset=settings.ruleset,
@@ -295,6 +327,7 @@ def scan(
         "quiet": quiet,
     }
     check_not_scanned(files_out, result)
+    _say_what_was_not_read(paths or ["."], resolved, result, stdin_text is not None)
     for report_format, output in targets:
         if report_format is ReportFormat.text and output is None:
             from relcheck.reporters.text import render as render_text

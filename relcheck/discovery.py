@@ -227,8 +227,15 @@ def _decode_problem(data: bytes, offset: int, encoding: str) -> ParseProblem:
 STDIN_PATH = "<stdin>"
 
 
-def stdin_file(text: str) -> SourceFile:
-    """Manifests piped in (`helm template ... | relcheck scan -`), read as Kubernetes YAML."""
+def stdin_file(text: str, name: str | None = None) -> SourceFile:
+    """Manifests piped in (`helm template ... | relcheck scan -`), read as Kubernetes YAML; with
+    `name` (--stdin-filename), a file of the kind that name and content say, reported under it."""
+    if name:
+        path = name.replace("\\", "/").removeprefix("./")
+        kind = kind_by_name(path) or kind_by_content(path, _normalise(text))
+        source = SourceFile(path, Path(path), kind)
+        source._text, source._problem, source._read = _normalise(text), None, True
+        return source
     source = SourceFile(STDIN_PATH, Path(STDIN_PATH), Kind.KUBERNETES)
     source._text, source._problem, source._read = _normalise(text), None, True
     return source

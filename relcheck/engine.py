@@ -123,6 +123,7 @@ def scan(
     ignore: Sequence[str] = (),
     today: _dt.date | None = None,
     stdin_text: str | None = None,
+    stdin_filename: str | None = None,
     baseline: set[str] | None = None,
     jobs: int = 1,
     ruleset: RuleSet | None = None,
@@ -150,7 +151,7 @@ def scan(
             discover(paths, excludes, milestone, default_excludes(config)) if paths else Discovery(Path.cwd(), [], [])
         )
         if stdin_text is not None:
-            discovery.files.append(stdin_file(stdin_text))
+            discovery.files.append(stdin_file(stdin_text, stdin_filename))
         if not pools:
             pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
         project, problems = build_project(discovery, config.max_file_size, config.services, pools[0])

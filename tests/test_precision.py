@@ -133,3 +133,29 @@ def test_git_semantics_for_ignored_paths(tmp_path: Path) -> None:
     assert found == {"deploy/Dockerfile"}
     named = scan([repo / "build"], Config(), select=["D009"])
     assert {f.location.path for f in named.findings} == {"Dockerfile"}
+
+
+def test_an_empty_scan_is_never_silent(tmp_path: Path) -> None:
+    import subprocess
+
+    from .conftest import relcheck_command
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*relcheck_command(), "scan", *args], input=stdin, capture_output=True, text=True, timeout=60
+        )
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "README.md").write_text("# notes\n")
+    done = run(str(tmp_path / "docs"))
+    assert done.returncode == 0 and done.stderr.startswith("relcheck: note: no file relcheck reads under")
+    done = run(str(tmp_path / "docs" / "README.md"))
+    assert done.returncode == 2 and "is not a file relcheck reads" in done.stderr
+    done = run("-", stdin="hello: world\n")
+    assert done.stderr == "relcheck: note: the input read from stdin holds no Kubernetes object\n"
+    # A piped Dockerfile reported under its real path.
+    done = run("-", "--stdin-filename", "services/api/Dockerfile", "-f", "json", stdin="FROM node:latest\n")
+    import json
+
+    paths = {f["path"] for f in json.loads(done.stdout)["findings"] if f["code"].startswith("D")}
+    assert paths == {"services/api/Dockerfile"}
