@@ -177,6 +177,9 @@ def scan(
             produced += _file_by_file(checks[code], project, rule, severities[code], params, produced)
         findings.extend(produced)
 
+    from relcheck.checks.dockerfile import neutral_fixes
+
+    neutral_fixes(findings, project.dockerfiles)
     directives = _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
     findings += _directive_findings(directives, by_code, severities, codes, report_unused_suppressions)
     for finding in findings:

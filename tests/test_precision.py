@@ -159,3 +159,10 @@ def test_an_empty_scan_is_never_silent(tmp_path: Path) -> None:
 
     paths = {f["path"] for f in json.loads(done.stdout)["findings"] if f["code"].startswith("D")}
     assert paths == {"services/api/Dockerfile"}
+
+
+def test_fix_hints_never_recommend_node_to_a_go_service() -> None:
+    result = scan([PRECISION / "go-service"], Config(), select=["D"])
+    assert result.findings
+    for finding in result.findings:
+        assert "node" not in finding.fix.lower() and "npm" not in finding.fix.lower(), (finding.code, finding.fix)

@@ -41,6 +41,36 @@ _BUILD_STEP = re.compile(
 )
 
 
+# The pack's fix hints show Node.js (the standard's runtime); a Dockerfile that runs Go, Java,
+# Python... gets these instead, so that no hint recommends a Node image or npm to it.
+RUNTIME_NEUTRAL_FIXES = {
+    "D001": "Add `USER <uid>` (a numeric UID such as `USER 10001`, or the image's non-root user) to the final stage, "
+    "after the steps that need root.",
+    "D002": 'Start through a small init: `ENTRYPOINT ["tini", "--"]` (or dumb-init) before the service\'s command.',
+    "D003": 'Write the command as a JSON array (`ENTRYPOINT ["/server"]`), or end a shell script with '
+    "`exec <program>`.",
+    "D006": "Split the Dockerfile: a build stage with the toolchain, and a small final stage that copies only the "
+    "built artifact (`COPY --from=build`).",
+    "D009": "Pin the image to a version tag, or better a digest (`image:1.2.3@sha256:<digest>`).",
+    "D010": "Base the final stage on a small image: a slim or alpine variant, distroless, or scratch for a "
+    "static binary.",
+    "D012": "Add a `.dockerignore` beside the Dockerfile with at least `.git`.",
+}
+
+
+def neutral_fixes(findings: list[Finding], dockerfiles: list[Dockerfile]) -> None:
+    """Give findings on a Dockerfile that runs another runtime than Node fix hints without Node."""
+    other = set()
+    for dockerfile in dockerfiles:
+        runtime = dockerfile_runtime(dockerfile)
+        if runtime not in (NODE, None):
+            other.add(dockerfile.path)
+            other.add(posixpath.join(posixpath.dirname(dockerfile.path), ".dockerignore"))
+    for finding in findings:
+        if finding.location.path in other and finding.code in RUNTIME_NEUTRAL_FIXES:
+            finding.fix = RUNTIME_NEUTRAL_FIXES[finding.code]
+
+
 def _location(dockerfile: Dockerfile, instruction: Instruction) -> Location:
     end_line = instruction.end_line
     last = dockerfile.lines[end_line - 1] if 0 < end_line <= len(dockerfile.lines) else ""
