@@ -174,10 +174,38 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.shared_files = shared_files
         service.shared_rule_sources = shared_sources
         service.repo = project.repo
-        facts = [project.app_facts[path] for path in service.files if path in project.app_facts]
-        service.app = merge_facts(facts)
+        facts = {path: project.app_facts[path] for path in service.files if path in project.app_facts}
+        server = _server_files(project, service, facts)
+        service.app = merge_facts(
+            [f for path, f in facts.items() if server is None or path in server or not f.source_files]
+        )
         service.runtime = service_runtime(service)
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
+
+
+def _server_files(project: Project, service: Service, facts: dict[str, AppFacts]) -> set[str] | None:
+    """The service's source files that are its server (relcheck.artifacts.reach), from the entry
+    points its Dockerfile, PM2 file and package.json name; None when none is known."""
+    from relcheck.artifacts.dockerfile import command_argv
+    from relcheck.artifacts.reach import entry_candidates, server_files
+
+    sources = {path: [m for m in f.modules if m.startswith(".")] for path, f in facts.items() if f.source_files}
+    if not sources:
+        return None
+    commands: list[str] = [str(app.data.get("script")) for app in service.pm2_apps if app.data.get("script")]
+    for dockerfile in service.dockerfiles:
+        for instruction in dockerfile.final_instructions():
+            if instruction.keyword in ("CMD", "ENTRYPOINT"):
+                commands.append(" ".join(command_argv(instruction)))
+    manifest = project.settings.get(posixpath.join(service.root, "package.json") if service.root else "package.json")
+    if isinstance(manifest, dict):
+        scripts = manifest.get("scripts")
+        if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):
+            commands.append(scripts["start"])
+        if isinstance(manifest.get("main"), str):
+            commands.append(manifest["main"])
+    root = service.root if not service.root.startswith("@") else ""
+    return server_files(root, sources, entry_candidates(commands))
 
 
 def _explicit(config: dict[str, dict]) -> dict[str, tuple[Any, set[str]]]:

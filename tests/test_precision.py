@@ -166,3 +166,25 @@ def test_fix_hints_never_recommend_node_to_a_go_service() -> None:
     assert result.findings
     for finding in result.findings:
         assert "node" not in finding.fix.lower() and "npm" not in finding.fix.lower(), (finding.code, finding.fix)
+
+
+def test_the_server_is_what_its_entry_point_reaches() -> None:
+    from relcheck.artifacts.reach import entry_candidates, server_files
+
+    sources = {
+        "api/src/main.ts": ["./app.module"],
+        "api/src/app.module.ts": ["../shared/health"],
+        "api/src/users/users.service.ts": [],  # reached by DI, not by an import: kept (entry's folder)
+        "api/shared/health.ts": [],
+        "api/web/jquery-widgets.js": [],
+        "api/seed/load-fixtures.js": [],
+    }
+    entries = entry_candidates(["node dist/main.js", "dist/main.js"])
+    assert entries == ["dist/main.js", "dist/main.js"]
+    assert server_files("api", sources, entries) == {
+        "api/src/main.ts",
+        "api/src/app.module.ts",
+        "api/src/users/users.service.ts",
+        "api/shared/health.ts",
+    }
+    assert server_files("api", sources, ["server.js"]) is None  # no such entry: every file counts

@@ -1,0 +1,71 @@
+"""Which JavaScript/TypeScript files are the server: the folder of its entry point, and whatever the
+entry reaches through relative imports. A browser script, a tool config or a second app elsewhere
+in the service's folder is not the server, so its code (or its lack of a SIGTERM handler) does not
+count. Files inside the entry's own folder always count: path aliases and dependency injection
+reach them in ways the import graph does not show, and dropping one would make S rules report
+what the service does have."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+
+SOURCE_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+# Build output folders whose files come from src/ (dist/main.js is built from src/main.ts).
+_BUILT = re.compile(r"^(?:dist|build|out|lib)/")
+_SCRIPT = re.compile(r"[\w./@-]+\.(?:[cm]?[jt]sx?)\b")
+
+
+def entry_candidates(commands: Iterable[str]) -> list[str]:
+    """Script paths named in commands (`node dist/main.js`, a PM2 `script`, package.json `main`)."""
+    found = []
+    for command in commands:
+        found += [match.group().removeprefix("./") for match in _SCRIPT.finditer(command)]
+    return found
+
+
+def _variants(path: str) -> list[str]:
+    stem, extension = posixpath.splitext(path)
+    stems = [stem]
+    if _BUILT.match(stem):
+        stems.append(_BUILT.sub("src/", stem))
+    return [candidate for s in stems for candidate in [s + extension, *(s + e for e in SOURCE_EXTENSIONS)]]
+
+
+def server_files(root: str, sources: dict[str, list[str]], entries: list[str]) -> set[str] | None:
+    """The source files of a service that are its server, or None when no entry point is known
+    (then all of them count). `sources` maps each source file to the relative specifiers it
+    imports; `entries` are script paths relative to the service's root."""
+    entry = None
+    for candidate in entries:
+        for variant in _variants(posixpath.normpath(candidate)):
+            full = posixpath.normpath(posixpath.join(root, variant)) if root else variant
+            if full in sources:
+                entry = full
+                break
+        if entry is not None:
+            break
+    if entry is None:
+        return None
+    home = posixpath.dirname(entry)
+    if home == root:
+        return None  # an entry at the service's root: its folder is the whole service
+    reached = {entry}
+    queue = [entry]
+    while queue:
+        current = queue.pop()
+        folder = posixpath.dirname(current)
+        for specifier in sources.get(current, ()):
+            target = _resolve(posixpath.normpath(posixpath.join(folder, specifier)), sources)
+            if target is not None and target not in reached:
+                reached.add(target)
+                queue.append(target)
+    return {path for path in sources if path.startswith(f"{home}/") or path in reached}
+
+
+def _resolve(base: str, sources: dict[str, list[str]]) -> str | None:
+    for candidate in (base, *(base + e for e in SOURCE_EXTENSIONS), *(f"{base}/index{e}" for e in SOURCE_EXTENSIONS)):
+        if candidate in sources:
+            return candidate
+    return None
