@@ -122,15 +122,18 @@ def test_git_semantics_for_ignored_paths(tmp_path: Path) -> None:
     (repo / "build").mkdir()
     (repo / ".gitignore").write_text("deploy/\nbuild/\n")
     (repo / "deploy" / "Dockerfile").write_text("FROM node:latest\n")  # tracked, although ignored
+    (repo / "deploy" / "pod.yaml").write_text(  # a tracked manifest, although ignored
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: 'app:latest'}]\n"
+    )
     (repo / "deploy" / "local.Dockerfile").write_text("FROM node:latest\n")  # ignored and untracked
     (repo / "build" / "Dockerfile").write_text("FROM node:latest\n")
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-f", ".gitignore", "deploy/Dockerfile"], check=True)
+    subprocess.run([*git, "add", "-f", ".gitignore", "deploy/Dockerfile", "deploy/pod.yaml"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
 
-    found = {f.location.path for f in scan([repo], Config(), select=["D009"]).findings}
-    assert found == {"deploy/Dockerfile"}
+    found = {(f.location.path, f.code) for f in scan([repo], Config(), select=["D009", "K019"]).findings}
+    assert found == {("deploy/Dockerfile", "D009"), ("deploy/pod.yaml", "K019")}
     named = scan([repo / "build"], Config(), select=["D009"])
     assert {f.location.path for f in named.findings} == {"Dockerfile"}
 
