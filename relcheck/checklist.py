@@ -91,18 +91,32 @@ class ServiceChecklist:
         return f"Checklist ({visible(self.service.name)}): " + "; ".join(parts)
 
 
+UNOWNED = "(unowned)"
+
+
 def build(result: ScanResult) -> list[ServiceChecklist]:
     """Findings and evidence go to the service that owns their file, or, in a shared manifest about
     several services, to the service of the object they are on (see _owners); the others, in files
     no service owns, to every service."""
     shared_sources = _shared_rule_sources(result.services)
-    owner, objects = _owners(result.services, shared_sources)
+    owner, objects, several = _owners(result.services, shared_sources)
+    several_spans = _object_spans(result.services, owner)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
     shared: dict[str | None, list[Finding]] = {}
     for finding in result.active():
         location = finding.location
         name = owner.get(location.path) or _owner_at(objects.get(location.path), location.line)
+        if name is None and location.path in several:
+            # An object of several services counts for each; a rule file about several services too.
+            # In a shared manifest, a line on an object no service deploys is no service's.
+            about_all = _names_at(several_spans.get(location.path), location.line)
+            if location.path in several_spans and not about_all:
+                shared.setdefault(finding.checklist, []).append(finding)
+                continue
+            for about in sorted(about_all or several[location.path]):
+                by_service[about].setdefault(finding.checklist, []).append(finding)
+            continue
         grouped = by_service[name] if name is not None else shared
         grouped.setdefault(finding.checklist, []).append(finding)
     # Evidence in files no service owns is the same for every service: gathered once, not per service
@@ -121,13 +135,20 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
             shared_evidence[key] = _first(_gather(_shared_evidence(service, owner)))
         own = _gather(_collect(service, attributed.get(service.name, [])))
         evidence = _top(own, shared_evidence[key])
-        cards.append(ServiceChecklist(service, _items(evidence, by_service[service.name], shared, shared_errors)))
+        cards.append(ServiceChecklist(service, _items(evidence, by_service[service.name], {}, {})))
+    if any(shared.values()):
+        # Findings on what no service owns (a Deployment of a database in a shared deploy/ folder, a
+        # rule file about no service's metrics) are their own group, never spread over every service.
+        from relcheck.services import Service
+
+        unowned = Service(UNOWNED, "")
+        cards.append(ServiceChecklist(unowned, _items({}, shared, {}, shared_errors)))
     return cards
 
 
 def _owners(
     services: list[Service], shared_sources: list[RuleSource]
-) -> tuple[dict[str, str], dict[str, list[tuple[int, int, str]]]]:
+) -> tuple[dict[str, str], dict[str, list[tuple[int, int, str]]], dict[str, set[str]]]:
     """The service each file's findings count for: the one whose folder holds it, else the one
     service it is about, as when manifests or alert rules live in a shared deploy/ or monitoring/
     folder: the service whose workloads it defines (with their HPAs, PDBs and Services), or whose
@@ -154,7 +175,25 @@ def _owners(
     for (path, first, last), names in sorted(objects.items()):
         if path not in owner and len(names) == 1:
             spans.setdefault(path, []).append((first, last, next(iter(names))))
-    return owner, spans
+    several = {path: names for path, names in claims.items() if len(names) > 1 and path not in owner}
+    return owner, spans, several
+
+
+def _object_spans(services: list[Service], owner: dict[str, str]) -> dict[str, list[tuple[int, int, set[str]]]]:
+    """Per shared manifest, the lines of each object some service deploys, with those services."""
+    spans: dict[tuple[str, int, int], set[str]] = {}
+    for service in services:
+        for obj in _deployed_objects(service):
+            if obj.path not in owner:
+                spans.setdefault((obj.path, *obj.span), set()).add(service.name)
+    found: dict[str, list[tuple[int, int, set[str]]]] = {}
+    for (path, first, last), names in sorted(spans.items()):
+        found.setdefault(path, []).append((first, last, names))
+    return found
+
+
+def _names_at(spans: list[tuple[int, int, set[str]]] | None, line: int) -> set[str]:
+    return next((names for first, last, names in spans or () if first <= line <= last), set())
 
 
 def _deployed_objects(service: Service) -> Iterator[K8sObject]:

@@ -80,6 +80,7 @@ class ScanResult:
     objects: int = 0  # Kubernetes objects read (kustomize patches not counted)
     kustomize_patches: int = 0  # files read as patches, not objects
     excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
+    unowned_objects: list[str] = field(default_factory=list)  # workloads no service owns (kind/namespace/name)
 
     def repo_path(self, path: str) -> str:
         return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
@@ -199,7 +200,13 @@ def scan(
         objects=len(project.kube.objects),
         kustomize_patches=len(project.kustomize_patches),
         excluded_by_default=list(discovery.excluded_by_default),
+        unowned_objects=_unowned_objects(project),
     )
+
+
+def _unowned_objects(project: Project) -> list[str]:
+    owned = {id(w) for service in project.services for w in service.workloads}
+    return sorted(w.obj.identity for w in project.kube.workloads if id(w) not in owned)
 
 
 def repo_prefix(root: Path) -> str:

@@ -99,11 +99,73 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
     return any(project.file(posixpath.join(directory, name) if directory else name) for name in WORKSPACE_FILES)
 
 
-def _service_name(project: Project, directory: str) -> str:
+# Folder names that say nothing about which service lives there.
+GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source"})
+# Folders of code generation and tool images: a Dockerfile there builds nothing that is deployed.
+BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "codegen", "generated", "hack"})
+
+
+def _folder_name(project: Project, directory: str) -> str:
+    """The nearest folder name above `directory` that is not generic (`src/cartservice/src` →
+    cartservice), else the scan root's name."""
+    folder = directory
+    while folder:
+        name = posixpath.basename(folder)
+        if name.lower() not in GENERIC_FOLDERS:
+            return name
+        folder = _dir(folder)
+    name = project.root.name
+    return name if name.lower() not in GENERIC_FOLDERS else (posixpath.basename(directory) or name)
+
+
+def _initial_name(project: Project, directory: str) -> str:
+    """A folder name that is not generic, else the package name, else the generic folder's."""
+    folder = directory
+    while folder:
+        name = posixpath.basename(folder)
+        if name.lower() not in GENERIC_FOLDERS:
+            return name
+        folder = _dir(folder)
+    return _package_name(project, directory) or _folder_name(project, directory)
+
+
+def _package_name(project: Project, directory: str) -> str | None:
     manifest = project.settings.get(posixpath.join(directory, "package.json") if directory else "package.json")
     if isinstance(manifest, dict) and isinstance(manifest.get("name"), str) and manifest["name"]:
         return manifest["name"].rsplit("/", 1)[-1]
-    return posixpath.basename(directory) if directory else project.root.name
+    return None
+
+
+def _built_images(project: Project) -> dict[str, set[str]]:
+    """Image names a build config builds from each folder (skaffold `build.artifacts`)."""
+    found: dict[str, set[str]] = {}
+    for obj in project.kube.objects:
+        if obj.kind != "Config" or not obj.api_version.startswith("skaffold/"):
+            continue
+        artifacts = obj.get("build", "artifacts")
+        base = _dir(obj.path)
+        for artifact in artifacts if isinstance(artifacts, list) else []:
+            if isinstance(artifact, dict) and isinstance(artifact.get("image"), str):
+                context = str(artifact.get("context") or ".")
+                folder = posixpath.normpath(posixpath.join(base, context)) if base else posixpath.normpath(context)
+                folder = "" if folder == "." else folder
+                found.setdefault(folder, set()).add(image_reference(artifact["image"])[0].rsplit("/", 1)[-1])
+    return found
+
+
+def _aliases(project: Project, directory: str, built: dict[str, set[str]]) -> set[str]:
+    """Every name the service of a folder may go by in image and workload names."""
+    names = {_folder_name(project, directory)} | built.get(directory, set())
+    package = _package_name(project, directory)
+    if package:
+        names.add(package)
+    if directory:
+        names.add(posixpath.basename(directory))
+    return {name for name in names if name.lower() not in GENERIC_FOLDERS}
+
+
+def _is_build_only(project: Project, directory: str) -> bool:
+    return bool(directory) and posixpath.basename(directory).lower() in BUILD_ONLY_FOLDERS
 
 
 def find_services(project: Project, explicit: dict[str, dict] | None = None) -> list[Service]:
@@ -118,10 +180,13 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             or (source.name == "package.json" and not _is_workspace_root(project, directory))
         ):
             roots.add(directory)
+    roots = {root for root in roots if not _is_build_only(project, root)}
     has_source = any(facts.source_files for facts in project.app_facts.values())
     if not roots and not explicit and (project.kube.workloads or project.pm2_apps or has_source):
         roots.add("")
-    services = {root: Service(_service_name(project, root), root) for root in sorted(roots)}
+    built = _built_images(project)
+    aliases = {root: _aliases(project, root, built) for root in roots}
+    services = {root: Service(_initial_name(project, root), root) for root in sorted(roots)}
 
     explicit_specs = _explicit(explicit or {})
     for name in explicit_specs:
@@ -149,10 +214,14 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             service.files.append(source.path)
 
     by_name = {s.name: s for s in services.values()}
+    for root, names in aliases.items():
+        for name in sorted(names):
+            by_name.setdefault(name, services[root])
     for workload in project.kube.workloads:
         service = _workload_owner(workload, explicit_specs, services, by_name, owner)
         if service is not None:
             service.workloads.append(workload)
+    _name_after_deployments(services, aliases)
     for dockerfile in project.dockerfiles:
         service = owner(dockerfile.path)
         if service is not None:
@@ -206,6 +275,33 @@ def _server_files(project: Project, service: Service, facts: dict[str, AppFacts]
             commands.append(manifest["main"])
     root = service.root if not service.root.startswith("@") else ""
     return server_files(root, sources, entry_candidates(commands))
+
+
+def _name_after_deployments(services: dict[str, Service], aliases: dict[str, set[str]]) -> None:
+    """A service is named after what deploys it: the workload whose image it builds, else its
+    folder (generic folders skipped), else its package name; two services never share a name."""
+    for root, service in services.items():
+        if root.startswith("@"):
+            continue  # named in the config
+        deployed = sorted(
+            w.obj.name
+            for w in service.workloads
+            if w.long_running
+            and any(
+                isinstance(c.get("image"), str)
+                and image_reference(c.get("image"))[0].rsplit("/", 1)[-1] in aliases.get(root, ())
+                for c in w.containers(include_init=False)
+            )
+        )
+        if deployed:
+            service.name = deployed[0]
+    counts: dict[str, int] = {}
+    for service in services.values():
+        counts[service.name] = counts.get(service.name, 0) + 1
+    for root, service in services.items():
+        if counts[service.name] > 1 and root and not root.startswith("@"):
+            parent = posixpath.basename(_dir(root))
+            service.name = f"{parent}/{service.name}" if parent else f"{root}"
 
 
 def _explicit(config: dict[str, dict]) -> dict[str, tuple[Any, set[str]]]:

@@ -250,12 +250,15 @@ def test_alert_rules_in_a_shared_folder_count_for_the_service_whose_metrics_they
     result = scan([tmp_path], Config())
     paths = {card.service.name: {f.location.path for i in card.items for f in i.findings} for card in build(result)}
     assert "monitoring/a.yaml" in paths["a"] and "monitoring/a.yaml" not in paths["b"]
-    for shared in ("monitoring/both.yaml", "monitoring/none.yaml"):
-        assert shared in paths["a"] and shared in paths["b"]
+    assert "monitoring/both.yaml" in paths["a"] and "monitoring/both.yaml" in paths["b"]
+    # A file about no service is the unowned group's, not every service's.
+    assert "monitoring/none.yaml" not in paths["a"] | paths["b"]
+    assert paths["(unowned)"] == {"monitoring/none.yaml"}
     # The alerts of a file about one service are that service's evidence, not everyone's.
     evidence = {
         card.service.name: {e.location.path for i in card.items if i.item == "alerts" for e in i.evidence}
         for card in build(result)
+        if card.service.name != "(unowned)"
     }
     assert evidence == {
         "a": {"monitoring/a.yaml", "monitoring/both.yaml", "monitoring/none.yaml"},

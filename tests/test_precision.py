@@ -191,3 +191,32 @@ def test_the_server_is_what_its_entry_point_reaches() -> None:
         "api/shared/health.ts",
     }
     assert server_files("api", sources, ["server.js"]) is None  # no such entry: every file counts
+
+
+def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_unowned() -> None:
+    """Dockerfiles in src/<svc>/src/, a package named unlike its folder, a proto tool image, and a
+    shared deploy/ folder with a Deployment of no service (redis-cart)."""
+    from relcheck.checklist import build
+
+    result = scan([PRECISION / "shop"], Config())
+    assert [(s.name, s.root, s.runtime) for s in result.services] == [
+        ("cartservice", "src/cartservice/src", "dotnet"),
+        ("currencyservice", "src/currencyservice", "node"),
+        ("frontend", "src/frontend", "go"),
+    ]
+    assert result.unowned_objects == ["Deployment/default/redis-cart"]
+    cards = {card.service.name: card for card in build(result)}
+    assert list(cards) == ["cartservice", "currencyservice", "frontend", "(unowned)"]
+    unowned = [f for item in cards["(unowned)"].items for f in item.findings]
+    assert {f.location.path for f in unowned} == {"deploy/kubernetes-manifests.yaml", "protos/Dockerfile"}
+    unowned_lines = {f.location.line for f in unowned if f.location.path.startswith("deploy/")}
+    redis_start = (
+        (PRECISION / "shop" / "deploy" / "kubernetes-manifests.yaml")
+        .read_text()
+        .splitlines()
+        .index("metadata: {name: redis-cart}")
+    )
+    assert unowned_lines and min(unowned_lines) >= redis_start
+    for name in ("cartservice", "currencyservice", "frontend"):
+        lines = {f.location.line for item in cards[name].items for f in item.findings if "deploy/" in f.location.path}
+        assert all(line < redis_start for line in lines), name

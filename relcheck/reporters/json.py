@@ -57,6 +57,7 @@ def render(result: ScanResult) -> str:
             "inventory": inventory(result),
         },
         "services": [service.to_dict() for service in result.services],
+        "unowned": {"objects": result.unowned_objects},
         "findings": [finding_to_dict(f) for f in result.findings],
         "files": [{"path": f.path, "kind": f.kind} for f in result.files],
     }
