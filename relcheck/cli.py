@@ -435,18 +435,37 @@ def hook(
     jobs: Jobs = 1,
 ) -> None:
     """For pre-commit: scan the whole repository (cross-file rules need the whole service) and report
-    only the findings in the files given."""
+    the findings the given files cause: located in one of them, or pointing at one as a related
+    location (lowering a memory limit in a manifest breaks the heap rule of the PM2 file)."""
     from relcheck.engine import scan as run_scan
     from relcheck.reporters.text import render as render_text
 
-    root = Path.cwd().resolve()
+    cwd = Path.cwd().resolve()
+    root = _repository_root(cwd)
     settings = _load_config(config, root)
-    wanted = {Path(f).as_posix().removeprefix("./") for f in files or []}
+    wanted = set()
+    for name in files or []:
+        path = (cwd / name).resolve()  # relative to where the hook runs, which may be a subfolder
+        if path.is_relative_to(root):
+            wanted.add(path.relative_to(root).as_posix())
     result = run_scan([root], settings, jobs=jobs, ruleset=settings.ruleset)
-    result.findings = [f for f in result.findings if f.location.path in wanted]
+    result.findings = [
+        f
+        for f in result.findings
+        if result.rules[f.code].area != "repo"  # repository rules judge the tree, not a change
+        and (f.location.path in wanted or any(r.location.path in wanted for r in f.related))
+    ]
     if result.active():
-        render_text(result, sys.stdout, color=sys.stdout.isatty())
+        render_text(result, sys.stdout, color=sys.stdout.isatty(), checklist=False)
     _exit_for(result, fail_on, settings)
+
+
+def _repository_root(start: Path) -> Path:
+    """The git repository's root above `start` (pre-commit's paths are relative to it), else `start`."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
 
 
 def _emit(text: str, output: Path | None) -> None:

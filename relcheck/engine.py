@@ -160,6 +160,9 @@ def scan(
         for pool in pools:
             pool.close()
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
+    if not any(path.is_dir() for path in paths):
+        # Repository rules judge a whole tree: not piped input, nor a scan of single files.
+        codes = {code for code in codes if by_code[code].area != "repo"}
     severities = effective_severities(rules, config.severity)
 
     findings: list[Finding] = []

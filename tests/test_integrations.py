@@ -316,3 +316,71 @@ def test_pre_commit_hook_fails_then_passes(tmp_path: Path) -> None:
     _git(repo, "add", "-A")
     passed = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, timeout=900)
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+ECOSYSTEM = (
+    "module.exports = { apps: [{ name: 'api', script: 'dist/main.js', exec_mode: 'cluster', instances: 2,"
+    " max_memory_restart: '400M', kill_timeout: 30000 }] };\n"
+)
+PM2_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:1.0.0
+          resources:
+            limits: {memory: MEMORY, cpu: "1"}
+"""
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pre_commit_hook_reports_what_a_staged_file_breaks_elsewhere(tmp_path: Path) -> None:
+    """Lowering a memory limit in a manifest fails the commit through the PM2 rule reported at
+    ecosystem.config.js; the hook prints no checklist and no repository rule; file names match
+    whatever their case."""
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
+    if not Path(pre_commit).exists():
+        pytest.skip("pre-commit is not installed")
+    repo = tmp_path / "repo"
+    (repo / "k8s").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (repo / "ecosystem.config.js").write_text(ECOSYSTEM)
+    (repo / "Dockerfile").write_text('FROM node:20.11-alpine\nUSER node\nCMD ["pm2-runtime", "ecosystem.config.js"]\n')
+    (repo / "k8s" / "api.yaml").write_text(PM2_DEPLOYMENT.replace("MEMORY", "2Gi"))
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init")
+    (repo / "k8s" / "api.yaml").write_text(PM2_DEPLOYMENT.replace("MEMORY", "512Mi"))
+    (repo / "worker.DOCKERFILE").write_text("FROM node:latest\n")
+    _git(repo, "add", "-A")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    done = subprocess.run(
+        [pre_commit, "try-repo", str(ROOT), "relcheck"], cwd=repo, capture_output=True, text=True, env=env, timeout=900
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ecosystem.config.js:1:" in done.stdout and "X003 pm2-restart-below-limit" in done.stdout
+    assert "worker.DOCKERFILE:1:1: warning D009" in done.stdout  # the files pattern ignores case
+    assert "Checklist (" not in done.stdout and " R00" not in done.stdout
+
+
+def test_hook_works_from_a_subfolder(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "services" / "api").mkdir(parents=True)
+    (repo / ".git").mkdir()
+    (repo / "Dockerfile").write_text("FROM node:latest\n")
+    (repo / "services" / "api" / "Dockerfile").write_text("FROM node:latest\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "relcheck", "hook", "../../Dockerfile", "Dockerfile"],
+        cwd=repo / "services" / "api",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [line for line in done.stdout.splitlines() if " D009 " in line]
+    assert [line.split(":", 1)[0] for line in lines] == ["Dockerfile", "services/api/Dockerfile"]

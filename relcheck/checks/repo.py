@@ -5,21 +5,37 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from relcheck.model import Finding
+from relcheck.model import Finding, Location
 from relcheck.registry import check
 
 if TYPE_CHECKING:
     from relcheck.engine import CheckContext
+    from relcheck.services import Service
+
+
+README_NAMES = ("README.md", "README", "README.rst", "README.adoc", "readme.md")
 
 
 def _missing(ctx: CheckContext, evidence: list[str], message: str, what: str) -> Iterator[Finding]:
-    """Per service: evidence in its own folder, or shared at the top of the scan, satisfies it."""
+    """Per service: evidence in its own folder, or shared at the top of the scan, satisfies it.
+    Located at the file that best stands for the service: its README, else its Dockerfile."""
     present = set(evidence)
     for service in ctx.project.services:
-        anchor = service.anchor()
+        anchor = _readme(ctx, service) or service.anchor()
         if anchor is None or service.owns_any(present):
             continue
-        yield ctx.finding(anchor, message, identity=f"{service.name}/repo:{what}", value="missing")
+        yield ctx.finding(
+            anchor, f"service '{service.name}': {message}", identity=f"{service.name}/repo:{what}", value="missing"
+        )
+
+
+def _readme(ctx: CheckContext, service: Service) -> Location | None:
+    root = service.root if not service.root.startswith("@") else ""
+    for name in README_NAMES:
+        path = f"{root}/{name}" if root else name
+        if path in service.own_files and ctx.project.file(path) is not None:
+            return Location(path, 1, 1)
+    return None
 
 
 @check("R001")

@@ -43,10 +43,12 @@ def render(
     color: bool | None = None,
     show_suppressed: bool = False,
     quiet: bool = False,
+    checklist: bool = True,
 ) -> str:
-    """Writes the report to `stream` (or returns it as plain text when stream is None)."""
+    """Writes the report to `stream` (or returns it as plain text when stream is None); `checklist`
+    False leaves out the per-service checklist lines (the pre-commit hook reports a change)."""
     if not color or "NO_COLOR" in os.environ or stream is None:
-        text = _plain(result, show_suppressed, quiet)
+        text = _plain(result, show_suppressed, quiet, checklist)
         if stream is None:
             return text
         stream.write(text)
@@ -80,13 +82,13 @@ def render(
         console.print(Text(summary_line(result, show_suppressed), style="bold"))
         from relcheck.checklist import build
 
-        for card in build(result):
+        for card in build(result) if checklist else ():
             console.print(Text(card.summary()))
         console.print(Text(inventory_line(result), style="dim"))
     return buffer.getvalue() if buffer is not None else ""
 
 
-def _plain(result: ScanResult, show_suppressed: bool, quiet: bool) -> str:
+def _plain(result: ScanResult, show_suppressed: bool, quiet: bool, checklist: bool = True) -> str:
     """The same report without rich: what pipes, files and CI logs get (and much faster)."""
     lines: list[str] = []
     current = None
@@ -105,7 +107,8 @@ def _plain(result: ScanResult, show_suppressed: bool, quiet: bool) -> str:
         lines.append(summary_line(result, show_suppressed))
         from relcheck.checklist import build
 
-        lines.extend(card.summary() for card in build(result))
+        if checklist:
+            lines.extend(card.summary() for card in build(result))
         lines.append(inventory_line(result))
     return "\n".join(lines) + "\n" if lines else ""
 
