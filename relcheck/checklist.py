@@ -40,6 +40,11 @@ TITLES = {
     "zero-downtime-deploys": "Zero-downtime deploys",
 }
 MANUAL_ITEMS = frozenset({"chaos-tests", "load-tests"})
+# Items only Node rules check: for a service in another language they do not apply.
+NODE_ITEMS = frozenset({"metrics", "circuit-breakers", "retries", "connection-pooling"})
+# Suppressions that are a decision about the finding, so it no longer counts against the item. A
+# baseline hides known debt in CI but does not pay it; a bare inline comment gives no reason.
+DELIBERATE = frozenset({"annotation", "config"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class ItemResult:
     status: str
     evidence: list[Evidence] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0  # findings suppressed with a reason, which no longer count against the item
 
     @property
     def title(self) -> str:
@@ -82,7 +88,7 @@ class ServiceChecklist:
 
     def summary(self) -> str:
         parts = [f"{self.passed}/{self.applicable} items pass"]
-        for status in ("fail", "partial", "manual", "not-found"):
+        for status in ("fail", "partial", "manual", "not-found", "not-checked", "not-applicable"):
             names = self.with_status(status)
             if names:
                 parts.append(f"{status}: {', '.join(names)}")
@@ -100,11 +106,12 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     no service owns, to every service."""
     shared_sources = _shared_rule_sources(result.services)
     owner, objects, several = _owners(result.services, shared_sources)
+    suppressed = _deliberately_suppressed(result, owner)
     several_spans = _object_spans(result.services, owner)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
     shared: dict[str | None, list[Finding]] = {}
-    for finding in result.active():
+    for finding in _counted(result):
         location = finding.location
         name = owner.get(location.path) or _owner_at(objects.get(location.path), location.line)
         if name is None and location.path in several:
@@ -135,7 +142,8 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
             shared_evidence[key] = _first(_gather(_shared_evidence(service, owner)))
         own = _gather(_collect(service, attributed.get(service.name, [])))
         evidence = _top(own, shared_evidence[key])
-        cards.append(ServiceChecklist(service, _items(evidence, by_service[service.name], {}, {})))
+        items = _items(evidence, by_service[service.name], {}, {})
+        cards.append(ServiceChecklist(service, _truthful(items, result, service, suppressed)))
     if any(shared.values()):
         # Findings on what no service owns (a Deployment of a database in a shared deploy/ folder, a
         # rule file about no service's metrics) are their own group, never spread over every service.
@@ -177,6 +185,51 @@ def _owners(
             spans.setdefault(path, []).append((first, last, next(iter(names))))
     several = {path: names for path, names in claims.items() if len(names) > 1 and path not in owner}
     return owner, spans, several
+
+
+def _counted(result: ScanResult) -> list[Finding]:
+    """The findings that count against the checklist: active ones, baselined ones, and those
+    suppressed inline without a reason."""
+    return [
+        f
+        for f in result.findings
+        if f.suppression is None
+        or f.suppression.kind == "baseline"
+        or (f.suppression.kind not in DELIBERATE and not f.suppression.reason)
+    ]
+
+
+def _deliberately_suppressed(result: ScanResult, owner: dict[str, str]) -> dict[tuple[str | None, str], int]:
+    """(service, item) → how many findings a suppression with a reason took off it."""
+    counted = {id(f) for f in _counted(result)}
+    found: dict[tuple[str | None, str], int] = {}
+    for finding in result.findings:
+        if finding.suppression is not None and id(finding) not in counted and finding.checklist:
+            key = (owner.get(finding.location.path), finding.checklist)
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+def _truthful(
+    items: list[ItemResult], result: ScanResult, service: Service, suppressed: dict[tuple[str | None, str], int]
+) -> list[ItemResult]:
+    """An item none of whose rules ran (deselected, ignored) is not-checked; an item only Node rules
+    check is not-applicable to a service in another language; neither is ever a pass."""
+    from relcheck.runtime import NODE
+
+    ran: dict[str, bool] = {}
+    for code, rule in result.rules.items():
+        if rule.checklist:
+            ran[rule.checklist] = ran.get(rule.checklist, False) or code in result.selected
+    for item in items:
+        item.suppressed = suppressed.get((service.name, item.item), 0)
+        if item.findings:
+            continue
+        if not ran.get(item.item, False):
+            item.status = "not-checked"
+        elif item.item in NODE_ITEMS and service.runtime not in (NODE, None):
+            item.status = "not-applicable"
+    return items
 
 
 def _object_spans(services: list[Service], owner: dict[str, str]) -> dict[str, list[tuple[int, int, set[str]]]]:

@@ -264,3 +264,48 @@ def test_alert_rules_in_a_shared_folder_count_for_the_service_whose_metrics_they
         "a": {"monitoring/a.yaml", "monitoring/both.yaml", "monitoring/none.yaml"},
         "b": {"monitoring/both.yaml", "monitoring/none.yaml"},
     }
+
+
+def test_the_checklist_never_passes_what_it_did_not_check(tmp_path: Path) -> None:
+    """Items whose rules did not run are not-checked; Node-only items of a Go service are
+    not-applicable; baselined findings still count; a suppression with a reason does not."""
+    from relcheck.engine import scan
+
+    enterprise = EXAMPLES / "enterprise-service"
+    (card,) = build(scan([enterprise], Config(), select=["D"]))
+    statuses = {item.item: item.status for item in card.items}
+    assert statuses["hpa"] == statuses["pdb"] == statuses["alerts"] == "not-checked"
+    assert statuses["container-hardening"] == "pass"
+
+    go = Path(__file__).parent / "fixtures" / "precision" / "go-service"
+    (card,) = build(scan([go], Config()))
+    statuses = {item.item: item.status for item in card.items}
+    assert {statuses[item] for item in ("metrics", "circuit-breakers", "retries", "connection-pooling")} == {
+        "not-applicable"
+    }
+
+    legacy = EXAMPLES / "legacy-service"
+    everything = {f.fingerprint for f in scan([legacy], Config()).findings}
+    (card,) = build(scan([legacy], Config(), baseline=everything))
+    assert card.passed == 0 and all(item.status != "pass" for item in card.items)  # a baseline pays no debt
+
+    (tmp_path / "d.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n"
+        "  annotations: {relcheck.dev/ignore: K014}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n"
+        "    spec: {containers: [{name: a, image: 'a:1'}]}\n"
+    )
+    (card,) = build(scan([tmp_path], Config(), select=["K014"]))
+    zero = next(item for item in card.items if item.item == "zero-downtime-deploys")
+    assert zero.findings == [] and zero.suppressed == 1
+
+
+def test_many_services_fold_into_one_checklist_line(tmp_path: Path) -> None:
+    from relcheck.engine import scan
+    from relcheck.reporters.text import checklist_lines
+
+    for index in range(7):
+        (tmp_path / f"svc{index}").mkdir()
+        (tmp_path / f"svc{index}" / "Dockerfile").write_text("FROM node:20.11-alpine\nUSER node\n")
+    (line,) = checklist_lines(scan([tmp_path], Config()))
+    assert line.startswith("Checklist: 7 services, 0 pass every applicable item; worst: ")

@@ -11,13 +11,23 @@ from relcheck.checklist import ServiceChecklist
 from relcheck.reporters.escape import line_start, visible
 from relcheck.reporters.escape import markdown as escape_markdown
 
-_STYLE = {"pass": "green", "partial": "yellow", "fail": "bold red", "not-found": "dim", "manual": "cyan"}
+_STYLE = {
+    "pass": "green",
+    "partial": "yellow",
+    "fail": "bold red",
+    "not-found": "dim",
+    "manual": "cyan",
+    "not-checked": "dim",
+    "not-applicable": "dim",
+}
 _MARK = {
     "pass": "✅ pass",
     "partial": "🟡 partial",
     "fail": "❌ fail",
     "not-found": "➖ not found",
     "manual": "🔍 manual",
+    "not-checked": "⏭ not checked",
+    "not-applicable": "➖ not applicable",
 }
 
 
@@ -39,6 +49,7 @@ def render_json(checklists: list[ServiceChecklist]) -> str:
                         "item": item.item,
                         "title": item.title,
                         "status": item.status,
+                        "suppressed": item.suppressed,
                         "evidence": [
                             {"path": e.location.path, "line": e.location.line, "detail": e.detail}
                             for e in item.evidence

@@ -80,10 +80,9 @@ def render(
         if shown:
             console.print()
         console.print(Text(summary_line(result, show_suppressed), style="bold"))
-        from relcheck.checklist import build
 
-        for card in build(result) if checklist else ():
-            console.print(Text(card.summary()))
+        for line in checklist_lines(result) if checklist else ():
+            console.print(Text(line))
         console.print(Text(inventory_line(result), style="dim"))
     return buffer.getvalue() if buffer is not None else ""
 
@@ -105,12 +104,33 @@ def _plain(result: ScanResult, show_suppressed: bool, quiet: bool, checklist: bo
         if current is not None:
             lines.append("")
         lines.append(summary_line(result, show_suppressed))
-        from relcheck.checklist import build
 
         if checklist:
-            lines.extend(card.summary() for card in build(result))
+            lines.extend(checklist_lines(result))
         lines.append(inventory_line(result))
     return "\n".join(lines) + "\n" if lines else ""
+
+
+# Up to this many services, a checklist line each; beyond, one summary line.
+MAX_CHECKLIST_LINES = 5
+
+
+def checklist_lines(result: ScanResult) -> list[str]:
+    """One checklist line per service for a few services; for more, one line that says how many
+    pass every item and which do worst (`relcheck checklist` shows them all)."""
+    from relcheck.checklist import UNOWNED, build
+    from relcheck.reporters.escape import visible
+
+    cards = [card for card in build(result) if card.service.name != UNOWNED]
+    if len(cards) <= MAX_CHECKLIST_LINES:
+        return [card.summary() for card in cards]
+    complete = sum(1 for card in cards if card.applicable and card.passed == card.applicable)
+    worst = sorted(cards, key=lambda c: (c.passed / c.applicable if c.applicable else 1.0, c.service.name))[:3]
+    shown = ", ".join(f"{visible(c.service.name)} {c.passed}/{c.applicable}" for c in worst)
+    return [
+        f"Checklist: {len(cards)} services, {complete} pass every applicable item; worst: {shown} "
+        "(`relcheck checklist` shows each)"
+    ]
 
 
 def _finding_pieces(finding: Finding) -> list[tuple[str, str]]:
