@@ -437,9 +437,6 @@ def hook(
     """For pre-commit: scan the whole repository (cross-file rules need the whole service) and report
     the findings the given files cause: located in one of them, or pointing at one as a related
     location (lowering a memory limit in a manifest breaks the heap rule of the PM2 file)."""
-    from relcheck.engine import scan as run_scan
-    from relcheck.reporters.text import render as render_text
-
     cwd = Path.cwd().resolve()
     root = _repository_root(cwd)
     settings = _load_config(config, root)
@@ -448,16 +445,71 @@ def hook(
         path = (cwd / name).resolve()  # relative to where the hook runs, which may be a subfolder
         if path.is_relative_to(root):
             wanted.add(path.relative_to(root).as_posix())
-    result = run_scan([root], settings, jobs=jobs, ruleset=settings.ruleset)
-    result.findings = [
-        f
-        for f in result.findings
-        if result.rules[f.code].area != "repo"  # repository rules judge the tree, not a change
-        and (f.location.path in wanted or any(r.location.path in wanted for r in f.related))
+    entries = _hook_findings(root, settings, config, jobs)
+    chosen = [
+        entry
+        for entry in entries
+        if not entry["repo"]  # repository rules judge the tree, not a change
+        and any(path in wanted for path in entry["paths"])
     ]
-    if result.active():
-        render_text(result, sys.stdout, color=sys.stdout.isatty(), checklist=False)
-    _exit_for(result, fail_on, settings)
+    _print_hook_report(chosen)
+    threshold = (fail_on.value if fail_on else None) or settings.fail_on or "error"
+    if threshold != "never":
+        from relcheck.model import Severity
+
+        if any(entry["severity"] >= Severity.parse(threshold) for entry in chosen):
+            raise typer.Exit(1)
+
+
+def _hook_findings(root: Path, settings, config: Path | None, jobs: int) -> list[dict]:
+    """Every active finding of the repository, as the hook needs it: its lines of text, severity,
+    the files it is located in or points at. A run of pre-commit that starts the hook once per
+    batch scans once: the next batches find the first one's findings (relcheck.hookcache)."""
+    from relcheck import hookcache
+    from relcheck.config import default_excludes
+    from relcheck.discovery import discover
+    from relcheck.engine import scan as run_scan
+    from relcheck.reporters.text import finding_lines
+
+    inputs = _config_inputs(config, root)
+    config_text = inputs[0].read_text(encoding="utf-8", errors="replace")[: 1 << 20] if inputs else ""
+    listing = discover([root], [*settings.exclude, *settings.extend_exclude], None, default_excludes(settings))
+    key = hookcache.tree_key(root, config_text, ((f.path, str(f.abs_path)) for f in listing.files))
+    entries = hookcache.load(key)
+    if entries is not None:
+        return entries
+    result = run_scan([root], settings, jobs=jobs, ruleset=settings.ruleset)
+    entries = [
+        {
+            "severity": int(finding.severity),
+            "repo": result.rules[finding.code].area == "repo",
+            "paths": [finding.location.path, *(r.location.path for r in finding.related)],
+            "lines": finding_lines(finding),
+        }
+        for finding in result.active()
+    ]
+    hookcache.store(key, entries)
+    return entries
+
+
+def _print_hook_report(entries: list[dict]) -> None:
+    """The findings of the change, grouped by file as the scan's text report has them."""
+    if not entries:
+        return
+    from relcheck.model import Severity
+
+    lines: list[str] = []
+    current = None
+    for entry in entries:
+        path = entry["paths"][0]
+        if current is not None and path != current:
+            lines.append("")
+        current = path
+        lines.extend(entry["lines"])
+    counts = {s: sum(1 for e in entries if e["severity"] == s) for s in (3, 2, 1)}
+    parts = ", ".join(f"{n} {Severity(s).label}{'s' if n != 1 and s != 1 else ''}" for s, n in counts.items() if n)
+    lines += ["", f"Found {len(entries)} problem{'s' if len(entries) != 1 else ''} ({parts}) in the files given."]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _repository_root(start: Path) -> Path:

@@ -31,3 +31,9 @@ def run_cli(monkeypatch):
 
 def relcheck_command() -> list[str]:
     return [sys.executable, "-m", "relcheck"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty user cache (the hook keeps its last scan there)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

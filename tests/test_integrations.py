@@ -384,3 +384,33 @@ def test_hook_works_from_a_subfolder(tmp_path: Path) -> None:
     )
     lines = [line for line in done.stdout.splitlines() if " D009 " in line]
     assert [line.split(":", 1)[0] for line in lines] == ["Dockerfile", "services/api/Dockerfile"]
+
+
+def test_hook_batches_of_one_run_scan_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit starts the hook once per batch of files; only the first start scans."""
+    from typer.testing import CliRunner
+
+    import relcheck.engine
+    from relcheck.cli import app
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    for name in ("a", "b", "c"):
+        (repo / name).mkdir()
+        (repo / name / "Dockerfile").write_text("FROM node:latest\n")
+    scans: list[int] = []
+    real_scan = relcheck.engine.scan
+
+    def counting_scan(*args, **kwargs):
+        scans.append(1)
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(relcheck.engine, "scan", counting_scan)
+    monkeypatch.chdir(repo)
+    outputs = [CliRunner().invoke(app, ["hook", f"{name}/Dockerfile"]).stdout for name in ("a", "b", "c")]
+    assert len(scans) == 1
+    for name, output in zip(("a", "b", "c"), outputs, strict=True):
+        assert f"{name}/Dockerfile:1:1: warning D009" in output and output.count(" D009 ") == 1
+    (repo / "b" / "Dockerfile").write_text("FROM node:20.11-alpine\n")  # the tree changed: scan again
+    again = CliRunner().invoke(app, ["hook", "b/Dockerfile"]).stdout
+    assert len(scans) == 2 and " D009 " not in again

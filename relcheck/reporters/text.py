@@ -133,6 +133,12 @@ def checklist_lines(result: ScanResult) -> list[str]:
     ]
 
 
+def finding_lines(finding: Finding) -> list[str]:
+    """A finding as the plain report prints it: its line (and related lines), then its fix hint."""
+    text = "".join(piece for piece, _ in _finding_pieces(finding))
+    return [*text.split("\n"), f"    fix: {visible(finding.fix)}"]
+
+
 def _finding_pieces(finding: Finding) -> list[tuple[str, str]]:
     """A finding's line as (text, rich style) pieces: the plain report joins the texts."""
     loc = finding.location
