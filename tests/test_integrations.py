@@ -360,8 +360,14 @@ def test_pre_commit_hook_reports_what_a_staged_file_breaks_elsewhere(tmp_path: P
     (repo / "worker.DOCKERFILE").write_text("FROM node:latest\n")
     _git(repo, "add", "-A")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    # From a subfolder: pre-commit passes paths relative to the repository's root.
     done = subprocess.run(
-        [pre_commit, "try-repo", str(ROOT), "relcheck"], cwd=repo, capture_output=True, text=True, env=env, timeout=900
+        [pre_commit, "try-repo", str(ROOT), "relcheck"],
+        cwd=repo / "k8s",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ecosystem.config.js:1:" in done.stdout and "X003 pm2-restart-below-limit" in done.stdout
