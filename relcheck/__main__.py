@@ -9,7 +9,7 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:
+    if sys.argv[1:] in (["--version"], ["-V"]):
         from relcheck import __version__
 
         sys.stdout.write(f"relcheck {__version__}\n")

@@ -155,7 +155,7 @@ def _version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """relcheck reads Dockerfiles, Kubernetes manifests, PM2 files, alert rules and app source,

@@ -26,6 +26,21 @@ def test_version() -> None:
     result = run("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("relcheck ")
+    assert run("-V").stdout == result.stdout
+
+
+def test_reports_are_written_into_new_folders_with_the_usual_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "reports" / "ci" / "relcheck.sarif"
+    old = os.umask(0o022)
+    try:
+        done = run("scan", str(LEGACY), "-f", "sarif", "-o", str(target), "--fail-on", "never")
+    finally:
+        os.umask(old)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644  # not mkstemp's 0600
 
 
 def test_rules_lists_every_code_with_its_status() -> None:

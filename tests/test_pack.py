@@ -77,3 +77,8 @@ def test_rule_docs_are_current() -> None:
     assert docs.read_text(encoding="utf-8") == expected, (
         "docs/rules.md is stale: run `python -m relcheck.ruledocs docs/rules.md`"
     )
+
+
+def test_the_distribution_carries_its_license_and_typing_marker() -> None:
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert (ROOT / "relcheck" / "py.typed").exists()
