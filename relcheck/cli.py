@@ -46,6 +46,16 @@ class FailOn(str, enum.Enum):
 WRITE_FAILED = 3  # a report could not be written (disk full, I/O error): not 1, which means findings
 
 
+def use_color() -> bool:
+    """Colour on a terminal; NO_COLOR (set and not empty) turns it off and FORCE_COLOR (set and not
+    empty) on, as no-color.org and force-color.org say."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Bad usage or bad config: one line on stderr, exit 2 (or `code`)."""
     from relcheck.reporters.escape import visible
@@ -278,6 +288,9 @@ def scan(
     show_settings: Annotated[
         bool, typer.Option("--show-settings", help="Print the settings the scan would use, and exit.")
     ] = False,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Print how many findings each rule has, instead of the findings.")
+    ] = False,
     stdin_filename: Annotated[
         str | None,
         typer.Option(
@@ -329,11 +342,13 @@ def scan(
     check_not_scanned(files_out, result)
     _say_what_was_not_read(paths or ["."], resolved, result, stdin_text is not None)
     for report_format, output in targets:
-        if report_format is ReportFormat.text and output is None:
+        if report_format is ReportFormat.text and output is None and statistics:
+            _emit(_statistics(result), None)
+        elif report_format is ReportFormat.text and output is None:
             from relcheck.reporters.text import render as render_text
 
             try:
-                render_text(result, sys.stdout, color=sys.stdout.isatty(), show_suppressed=show_suppressed, quiet=quiet)
+                render_text(result, sys.stdout, color=use_color(), show_suppressed=show_suppressed, quiet=quiet)
                 sys.stdout.flush()
             except BrokenPipeError:
                 raise
@@ -342,6 +357,23 @@ def scan(
         else:
             _emit(_render(result, report_format, options), output)
     _exit_for(result, fail_on, settings)
+
+
+def _statistics(result) -> str:
+    """`--statistics`: findings counted by rule, most first, as ruff prints them."""
+    from collections import Counter
+
+    counts = Counter((f.code, f.slug, f.severity.label) for f in result.active())
+    width = len(str(max(counts.values(), default=0)))
+    lines = [
+        f"{count:>{width}}  {code:<6} {severity:<7} {slug}"
+        for (code, slug, severity), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    total = sum(counts.values())
+    lines.append(
+        f"{total} finding{'s' if total != 1 else ''} from {len(counts)} rule{'s' if len(counts) != 1 else ''}."
+    )
+    return "\n".join(lines) + "\n"
 
 
 def _report_targets(formats, outputs) -> list[tuple[ReportFormat, Path | None]]:
@@ -569,7 +601,7 @@ def checklist(
     elif output is not None:
         _emit(report.render_text(cards), output)
     else:
-        report.render_text(cards, sys.stdout, color=sys.stdout.isatty())
+        report.render_text(cards, sys.stdout, color=use_color())
     if any(card.with_status("fail") for card in cards):
         raise typer.Exit(1)
 

@@ -226,3 +226,17 @@ def test_explain_p003_explains_pm2_default() -> None:
     assert "1600 ms" in out and "SIGKILL" in out
     assert "kill_timeout: 30000" in out
     assert "shutdown_timeout_ms = 30000" in out
+
+
+def test_statistics_and_color_conventions() -> None:
+    import os
+
+    stats = run("scan", str(LEGACY), "--statistics")
+    assert stats.returncode == 1
+    lines = stats.stdout.splitlines()
+    assert lines[0].split() == ["4", "K005", "warning", "probe-timing"]
+    assert lines[-1] == "65 findings from 57 rules." and "fix:" not in stats.stdout
+    forced = run("scan", str(LEGACY), env={**os.environ, "FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert "\x1b[" in forced.stdout
+    both = run("scan", str(LEGACY), env={**os.environ, "FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert "\x1b[" not in both.stdout

@@ -47,7 +47,7 @@ def render(
 ) -> str:
     """Writes the report to `stream` (or returns it as plain text when stream is None); `checklist`
     False leaves out the per-service checklist lines (the pre-commit hook reports a change)."""
-    if not color or "NO_COLOR" in os.environ or stream is None:
+    if not color or os.environ.get("NO_COLOR") or stream is None:
         text = _plain(result, show_suppressed, quiet, checklist)
         if stream is None:
             return text
@@ -57,7 +57,7 @@ def render(
     from rich.text import Text
 
     buffer = io.StringIO() if stream is None else None
-    use_color = bool(color) and stream is not None and "NO_COLOR" not in os.environ
+    use_color = bool(color) and stream is not None and not os.environ.get("NO_COLOR")
     console = Console(
         file=stream or buffer,
         force_terminal=use_color,
