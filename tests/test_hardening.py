@@ -209,6 +209,11 @@ def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(tmp_path: Path
                     for r in document["runs"][0]["results"]
                 }
                 assert uris == {"Dockerfile.%FF"}  # a URI: the name's byte, percent-encoded
+            if report_format == "junit":
+                import xml.etree.ElementTree as ElementTree
+
+                document = ElementTree.fromstring(report.decode("utf-8"))  # well-formed UTF-8 XML
+                assert any("Dockerfile.\\xff" in (case.get("name") or "") for case in document.iter("testcase"))
     baseline = subprocess.run(
         [*relcheck_command(), "baseline", "--output", str(tmp_path / "baseline.json"), str(root)],
         capture_output=True,

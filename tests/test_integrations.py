@@ -145,6 +145,19 @@ def test_junit_has_one_failure_per_finding() -> None:
     assert {"relcheck.dockerfile", "relcheck.kubernetes", "relcheck.cross"} <= suites
     passing = [c for c in tree.iter("testcase") if c.find("failure") is None]
     assert passing and all(c.get("classname").startswith("relcheck.") for c in passing)
+    # Names are unique and do not carry line numbers (a moved line keeps the test's identity).
+    names = [c.get("name") for c in tree.iter("testcase")]
+    assert len(names) == len(set(names))
+    assert not any(":" in name.split(" ", 2)[-1].split(" #")[0].rsplit("/", 1)[-1] for name in names)
+    # Only attributes junit-10.xsd knows.
+    allowed = {
+        "testsuites": {"name", "tests", "failures", "errors", "time", "disabled"},
+        "testsuite": {"name", "tests", "failures", "errors", "skipped", "time", "disabled", "hostname", "id"},
+        "testcase": {"name", "classname", "time", "assertions", "status"},
+        "failure": {"message", "type"},
+    }
+    for element in tree.iter():
+        assert set(element.attrib) <= allowed[element.tag], element.tag
 
 
 def test_gitlab_code_quality_validates() -> None:

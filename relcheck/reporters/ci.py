@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from xml.sax.saxutils import escape, quoteattr
 
 from relcheck import jsonout
 from relcheck.engine import ScanResult
 from relcheck.model import Severity
 from relcheck.pack import AREAS
-from relcheck.reporters.escape import visible
+from relcheck.reporters.escape import visible, xml_text
 
 GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 GITLAB_SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
 
 
 def render_junit(result: ScanResult) -> str:
-    """A testsuite per rule area; a failing testcase per finding, a passing one per rule that found nothing."""
+    """A testsuite per rule area; a failing testcase per finding, a passing one per rule that found
+    nothing. Built with ElementTree, in the shape Jenkins' junit-10.xsd describes (no attributes
+    outside it); testcase names are unique and do not change when a line moves (the finding's
+    fingerprint names it); repository text is escaped, so the XML is well-formed whatever it holds."""
+    from xml.etree import ElementTree
+
     active = result.active()
     by_area: dict[str, list] = defaultdict(list)
     for finding in active:
         by_area[result.rules[finding.code].area].append(finding)
-    suites = []
+    root = ElementTree.Element("testsuites", name="relcheck")
     total = failures = 0
     areas = list(AREAS) + sorted({rule.area for rule in result.rules.values()} - set(AREAS))
     for area in areas:
@@ -29,39 +33,38 @@ def render_junit(result: ScanResult) -> str:
         findings = by_area.get(area, [])
         if not rules and not findings:
             continue
-        cases = []
+        suite = ElementTree.SubElement(root, "testsuite", name=f"relcheck.{area}")
         for finding in findings:
             loc = finding.location
-            path = visible(result.repo_path(loc.path))
-            name = f"{path}:{loc.line} {finding.code} {visible(finding.slug)}"
-            message = visible(finding.message)
-            body = f"{visible(loc.path)}:{loc.line}:{loc.column}: {message}\nfix: {visible(finding.fix)}"
-            cases.append(
-                f"    <testcase classname={quoteattr('relcheck.' + finding.code)} name={quoteattr(name)} "
-                f'file={quoteattr(path)} line="{loc.line}">\n'
-                f"      <failure message={quoteattr(message)} type={quoteattr(finding.severity.label)}>"
-                f"{escape(body)}</failure>\n    </testcase>"
+            path = xml_text(result.repo_path(loc.path))
+            case = ElementTree.SubElement(
+                suite,
+                "testcase",
+                classname=f"relcheck.{finding.code}",
+                name=f"{finding.code} {xml_text(finding.slug)} {path} #{finding.fingerprint[:12]}",
             )
+            failure = ElementTree.SubElement(
+                case, "failure", message=xml_text(finding.message), type=finding.severity.label
+            )
+            failure.text = f"{path}:{loc.line}:{loc.column}: {xml_text(finding.message)}\nfix: {xml_text(finding.fix)}"
         found = {f.code for f in findings}
         for code in rules:
             if code not in found:
-                rule = result.rules[code]
-                cases.append(
-                    f"    <testcase classname={quoteattr('relcheck.' + code)} name={quoteattr(f'{code} {rule.slug}')}/>"
+                ElementTree.SubElement(
+                    suite, "testcase", classname=f"relcheck.{code}", name=f"{code} {xml_text(result.rules[code].slug)}"
                 )
-        total += len(cases)
+        cases = len(suite)
+        suite.set("tests", str(cases))
+        suite.set("failures", str(len(findings)))
+        suite.set("errors", "0")
+        suite.set("skipped", "0")
+        total += cases
         failures += len(findings)
-        suites.append(
-            f'  <testsuite name={quoteattr("relcheck." + area)} tests="{len(cases)}" '
-            f'failures="{len(findings)}" errors="0" skipped="0">\n' + "\n".join(cases) + "\n  </testsuite>"
-        )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuites name="relcheck" tests="{total}" failures="{failures}" errors="0">\n'
-        + "\n".join(suites)
-        + ("\n" if suites else "")
-        + "</testsuites>\n"
-    )
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    ElementTree.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
 
 
 def _escape_data(text: str) -> str:

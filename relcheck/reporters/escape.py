@@ -43,3 +43,12 @@ def markdown(text: str) -> str:
     """Repository text inside Markdown: one line, no HTML (entities), no emphasis, links or code spans."""
     shown = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN.sub(r"\\\1", shown)
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def xml_text(text: str) -> str:
+    """Repository text for XML: visible, and a file name's bytes that are not UTF-8 (kept as
+    surrogates) written as `\\xff`, so the document stays well-formed UTF-8."""
+    return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", visible(text))
