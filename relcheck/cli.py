@@ -18,6 +18,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Help texts are plain text: `[tool.relcheck]` and `[default: error]` must not be read as markup.
+    rich_markup_mode=None,
 )
 
 

@@ -240,3 +240,8 @@ def test_statistics_and_color_conventions() -> None:
     assert "\x1b[" in forced.stdout
     both = run("scan", str(LEGACY), env={**os.environ, "FORCE_COLOR": "1", "NO_COLOR": "1"})
     assert "\x1b[" not in both.stdout
+
+
+def test_help_keeps_bracketed_text() -> None:
+    shown = " ".join(run("scan", "--help").stdout.split())
+    assert "[tool.relcheck] in pyproject.toml" in shown and "[default: error]" in shown
