@@ -81,6 +81,7 @@ class ScanResult:
     kustomize_patches: int = 0  # files read as patches, not objects
     excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
     unowned_objects: list[str] = field(default_factory=list)  # workloads no service owns (kind/namespace/name)
+    severities: dict[str, Severity] = field(default_factory=dict)  # each rule's severity after the config
 
     def repo_path(self, path: str) -> str:
         return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
@@ -204,6 +205,7 @@ def scan(
         kustomize_patches=len(project.kustomize_patches),
         excluded_by_default=list(discovery.excluded_by_default),
         unowned_objects=_unowned_objects(project),
+        severities=severities,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from relcheck.config import Config
+from relcheck.config import Config, load_config
 from relcheck.engine import scan
 from relcheck.pack import load_pack
 from relcheck.reporters import ci, sarif
@@ -433,3 +433,22 @@ def test_hook_batches_of_one_run_scan_once(tmp_path: Path, monkeypatch: pytest.M
     (repo / "b" / "Dockerfile").write_text("FROM node:20.11-alpine\n")  # the tree changed: scan again
     again = CliRunner().invoke(app, ["hook", "b/Dockerfile"]).stdout
     assert len(scans) == 2 and " D009 " not in again
+
+
+def test_sarif_follows_the_config_links_related_locations_and_keeps_within_github_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / ".relcheck.yaml").write_text("severity: {D009: error}\n")
+    result = scan([LEGACY], load_config(tmp_path / ".relcheck.yaml", list(load_pack())))
+    document = json.loads(sarif.render(result))
+    driver = document["runs"][0]["tool"]["driver"]
+    d009 = next(rule for rule in driver["rules"] if rule["id"] == "D009")
+    assert d009["defaultConfiguration"]["level"] == "error"
+    with_related = [r for r in document["runs"][0]["results"] if "relatedLocations" in r]
+    assert with_related and all("](1)" in r["message"]["text"] for r in with_related)
+
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 3)
+    cut = json.loads(sarif.render(result))["runs"][0]
+    assert len(cut["results"]) == 3 and {r["level"] for r in cut["results"]} == {"error"}
+    assert cut["properties"]["relcheck"]["omittedResults"] == len(result.active()) - 3
+    assert "most severe" in capsys.readouterr().err

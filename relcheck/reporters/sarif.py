@@ -30,7 +30,13 @@ def _clip(text: str, limit: int = 1024) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def rule_descriptor(rule: RuleMeta) -> dict[str, Any]:
+# GitHub code scanning shows at most 5,000 results of a run and rejects a run of more than 25,000.
+MAX_RESULTS = 5000
+
+
+def rule_descriptor(rule: RuleMeta, severity: Severity | None = None) -> dict[str, Any]:
+    """A rule's metadata; its default level is the severity the config gives it, if any."""
+    severity = severity or rule.severity
     uri = f"{DOCS_URI}#{rule.code.lower()}"
     markdown = f"{rule.rationale}\n\n**How to fix:** {rule.fix}"
     if rule.example:
@@ -44,8 +50,8 @@ def rule_descriptor(rule: RuleMeta) -> dict[str, Any]:
         "fullDescription": {"text": _clip(rule.rationale)},
         "help": {"text": f"{rule.fix}\n\nDocs: {uri}", "markdown": markdown},
         "helpUri": uri,
-        "defaultConfiguration": {"level": LEVELS[rule.severity]},
-        "properties": {"tags": tags, "precision": "high", "problem.severity": PROBLEM_SEVERITY[rule.severity]},
+        "defaultConfiguration": {"level": LEVELS[severity]},
+        "properties": {"tags": tags, "precision": "high", "problem.severity": PROBLEM_SEVERITY[severity]},
     }
 
 
@@ -75,7 +81,7 @@ def _result(result: ScanResult, finding: Finding, index: dict[str, int], with_su
         "ruleId": finding.code,
         "ruleIndex": index[finding.code],
         "level": LEVELS[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": _message(finding)},
         "locations": [{"physicalLocation": _physical(result, finding.location)}],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
     }
@@ -100,23 +106,48 @@ def _result(result: ScanResult, finding: Finding, index: dict[str, int], with_su
     return entry
 
 
+def _message(finding: Finding) -> str:
+    """The message, with each related location linked as code scanning links them: `[text](id)`."""
+    if not finding.related:
+        return finding.message
+    links = "; ".join(f"[{_link_text(r.message)}]({n})" for n, r in enumerate(finding.related, start=1))
+    return f"{finding.message} (see {links})"
+
+
+def _link_text(text: str) -> str:
+    return text.replace("[", "(").replace("]", ")")
+
+
 def render(result: ScanResult, category: str | None = None, include_suppressed: bool = False) -> str:
     rules = sorted(result.rules.values(), key=lambda r: r.code)
     index = {rule.code: number for number, rule in enumerate(rules)}
     findings = [f for f in result.findings if include_suppressed or not f.suppressed]
+    omitted = max(0, len(findings) - MAX_RESULTS)
+    if omitted:
+        # The most severe are kept, in report order; code scanning would show no more anyway.
+        kept = {id(f) for f in sorted(findings, key=lambda f: -f.severity)[:MAX_RESULTS]}
+        findings = [f for f in findings if id(f) in kept]
+        import sys
+
+        sys.stderr.write(
+            f"relcheck: warning: SARIF holds the {MAX_RESULTS:,} most severe of {MAX_RESULTS + omitted:,} results "
+            "(code scanning shows no more per run); the other reports hold them all\n"
+        )
     run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "relcheck",
                 "semanticVersion": __version__,
                 "informationUri": INFORMATION_URI,
-                "rules": [rule_descriptor(rule) for rule in rules],
+                "rules": [rule_descriptor(rule, result.severities.get(rule.code)) for rule in rules],
             }
         },
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The root of the scanned repository."}}},
         "columnKind": "unicodeCodePoints",
         "results": [_result(result, f, index, include_suppressed) for f in findings],
     }
+    if omitted:
+        run["properties"] = {"relcheck": {"omittedResults": omitted, "maxResults": MAX_RESULTS}}
     if category:
         run["automationDetails"] = {"id": category if category.endswith("/") else f"{category}/"}
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
