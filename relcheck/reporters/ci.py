@@ -75,10 +75,24 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+# GitHub Actions shows at most 10 annotations of each level per step (50 per job); more are dropped.
+MAX_ANNOTATIONS_PER_LEVEL = 10
+
+
 def render_github(result: ScanResult) -> str:
-    """Workflow commands: GitHub Actions turns each line into an annotation on the file and line."""
+    """Workflow commands: GitHub Actions turns each line into an annotation on the file and line.
+    The most severe first, at most as many of each level as a step shows, and one notice that says
+    how many more there are."""
     lines = []
-    for finding in result.active():
+    shown = dict.fromkeys(GITHUB_LEVELS.values(), 0)
+    left_out = 0
+    for finding in sorted(result.active(), key=lambda f: -f.severity):
+        level = GITHUB_LEVELS[finding.severity]
+        limit = MAX_ANNOTATIONS_PER_LEVEL - (1 if level == "notice" else 0)  # room for the count
+        if shown[level] >= limit:
+            left_out += 1
+            continue
+        shown[level] += 1
         start_line, start_column, end_line, end_column = finding.location.region()
         properties = ",".join(
             [
@@ -91,7 +105,12 @@ def render_github(result: ScanResult) -> str:
             ]
         )
         message = _escape_data(f"{visible(finding.message)}\nfix: {visible(finding.fix)}")
-        lines.append(f"::{GITHUB_LEVELS[finding.severity]} {properties}::{message}")
+        lines.append(f"::{level} {properties}::{message}")
+    if left_out:
+        lines.append(
+            f"::notice title=relcheck::{left_out} more finding{'s' if left_out != 1 else ''} than GitHub annotates "
+            "in one step: see code scanning (SARIF) or the job summary"
+        )
     return "\n".join(lines) + ("\n" if lines else "")
 
 
