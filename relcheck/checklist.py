@@ -103,29 +103,27 @@ UNOWNED = "(unowned)"
 def build(result: ScanResult) -> list[ServiceChecklist]:
     """Findings and evidence go to the service that owns their file, or, in a shared manifest about
     several services, to the service of the object they are on (see _owners); the others, in files
-    no service owns, to every service."""
+    no service owns, to the (unowned) group."""
     shared_sources = _shared_rule_sources(result.services)
     owner, objects, several = _owners(result.services, shared_sources)
     suppressed = _deliberately_suppressed(result, owner)
-    several_spans = _object_spans(result.services, owner)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
     shared: dict[str | None, list[Finding]] = {}
     for finding in _counted(result):
         location = finding.location
-        name = owner.get(location.path) or _owner_at(objects.get(location.path), location.line)
-        if name is None and location.path in several:
-            # An object of several services counts for each; a rule file about several services too.
-            # In a shared manifest, a line on an object no service deploys is no service's.
-            about_all = _names_at(several_spans.get(location.path), location.line)
-            if location.path in several_spans and not about_all:
-                shared.setdefault(finding.checklist, []).append(finding)
-                continue
-            for about in sorted(about_all or several[location.path]):
-                by_service[about].setdefault(finding.checklist, []).append(finding)
-            continue
-        grouped = by_service[name] if name is not None else shared
-        grouped.setdefault(finding.checklist, []).append(finding)
+        name = owner.get(location.path)
+        if name is not None:
+            about = {name}
+        elif location.path in objects:
+            # A shared manifest: the services of the object the line is on (one, several, or none
+            # for an object no service deploys).
+            about = _names_at(objects[location.path], location.line)
+        else:
+            about = several.get(location.path, set())  # a rule file about several services, or none
+        for service_name in sorted(about) or [None]:
+            grouped = by_service[service_name] if service_name is not None else shared
+            grouped.setdefault(finding.checklist, []).append(finding)
     # Evidence in files no service owns is the same for every service: gathered once, not per service
     # (a monorepo's central alert folder would otherwise cost services x alerts).
     # A shared rule file that is about one service (see _owners) is evidence for that one only.
@@ -156,15 +154,15 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
 
 def _owners(
     services: list[Service], shared_sources: list[RuleSource]
-) -> tuple[dict[str, str], dict[str, list[tuple[int, int, str]]], dict[str, set[str]]]:
+) -> tuple[dict[str, str], dict[str, list[tuple[int, int, set[str]]]], dict[str, set[str]]]:
     """The service each file's findings count for: the one whose folder holds it, else the one
     service it is about, as when manifests or alert rules live in a shared deploy/ or monitoring/
     folder: the service whose workloads it defines (with their HPAs, PDBs and Services), or whose
     metrics its alerts query. A file about several services, or none, stays shared.
 
     And per shared manifest about several services (one file deploying a and b): the lines of each
-    object that deploys exactly one of them, with its service. A Service object in front of the
-    pods of two services belongs to neither."""
+    object some service deploys, with those services (a Service object in front of the pods of two
+    services counts for both)."""
     owner = {path: service.name for service in services for path in service.files}
     objects: dict[tuple[str, int, int], set[str]] = {}
     for service in services:
@@ -179,10 +177,10 @@ def _owners(
     for path, names in claims.items():
         if len(names) == 1:
             owner[path] = next(iter(names))
-    spans: dict[str, list[tuple[int, int, str]]] = {}
+    spans: dict[str, list[tuple[int, int, set[str]]]] = {}
     for (path, first, last), names in sorted(objects.items()):
-        if path not in owner and len(names) == 1:
-            spans.setdefault(path, []).append((first, last, next(iter(names))))
+        if path not in owner:
+            spans.setdefault(path, []).append((first, last, names))
     several = {path: names for path, names in claims.items() if len(names) > 1 and path not in owner}
     return owner, spans, several
 
@@ -232,19 +230,6 @@ def _truthful(
     return items
 
 
-def _object_spans(services: list[Service], owner: dict[str, str]) -> dict[str, list[tuple[int, int, set[str]]]]:
-    """Per shared manifest, the lines of each object some service deploys, with those services."""
-    spans: dict[tuple[str, int, int], set[str]] = {}
-    for service in services:
-        for obj in _deployed_objects(service):
-            if obj.path not in owner:
-                spans.setdefault((obj.path, *obj.span), set()).add(service.name)
-    found: dict[str, list[tuple[int, int, set[str]]]] = {}
-    for (path, first, last), names in sorted(spans.items()):
-        found.setdefault(path, []).append((first, last, names))
-    return found
-
-
 def _names_at(spans: list[tuple[int, int, set[str]]] | None, line: int) -> set[str]:
     return next((names for first, last, names in spans or () if first <= line <= last), set())
 
@@ -253,10 +238,6 @@ def _deployed_objects(service: Service) -> Iterator[K8sObject]:
     """The objects that deploy a service: its workloads, with their HPAs, PDBs and Services."""
     for workload in service.workloads:
         yield from (workload.obj, *workload.hpas, *workload.pdbs, *workload.exposed_by)
-
-
-def _owner_at(spans: list[tuple[int, int, str]] | None, line: int) -> str | None:
-    return next((name for first, last, name in spans or () if first <= line <= last), None)
 
 
 def _alert_file_claims(

@@ -6,11 +6,14 @@ import enum
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from relcheck import __version__
+
+if TYPE_CHECKING:
+    from relcheck.engine import ScanResult
 
 app = typer.Typer(
     name="relcheck",
@@ -111,29 +114,26 @@ def _settings_text(settings, root: Path) -> str:
     return "".join(f"{visible(line)}\n" for line in lines)
 
 
-def _say_what_was_not_read(named: list[str], resolved: list[Path], result: object, piped: bool) -> None:
+def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanResult, piped: bool) -> None:
     """An empty scan is never silent: a named file relcheck does not read is a usage error; a named
     folder with nothing relcheck reads, and piped input without an object, get a note on stderr."""
     from relcheck.discovery import STDIN_PATH, Kind
     from relcheck.reporters.escape import visible
 
-    root = getattr(result, "root", Path.cwd())
-    files = getattr(result, "files", [])
-    read = [f for f in files if f.kind != Kind.OTHER]
+    read = {f.path for f in result.files if f.kind != Kind.OTHER} - {STDIN_PATH}
     for raw, path in zip([n for n in named if n != "-"], resolved, strict=False):
-        rel = path.relative_to(root).as_posix() if path != root else ""
+        rel = path.relative_to(result.root).as_posix() if path != result.root else ""
         if path.is_file():
-            if not any(f.path == rel for f in read):
+            if rel not in read:
                 raise fail(
                     f"'{raw}' is not a file relcheck reads (Dockerfile, Kubernetes YAML or JSON, PM2 file, "
                     "Prometheus rules, app settings or source)"
                 )
-        elif not any(f.path.startswith(f"{rel}/") or not rel for f in read if f.path != STDIN_PATH):
+        elif not (read if not rel else any(p.startswith(f"{rel}/") for p in read)):
             sys.stderr.write(f"relcheck: note: no file relcheck reads under '{visible(raw)}'\n")
-    if piped and getattr(result, "objects", 0) == 0 and not any(f.path != STDIN_PATH and f in read for f in files):
-        stdin = [f for f in read if f.path == STDIN_PATH]
-        if stdin:
-            sys.stderr.write("relcheck: note: the input read from stdin holds no Kubernetes object\n")
+    piped_manifests = any(f.path == STDIN_PATH for f in result.files)
+    if piped and piped_manifests and result.objects == 0 and not read:
+        sys.stderr.write("relcheck: note: the input read from stdin holds no Kubernetes object\n")
 
 
 def _config_inputs(config: Path | None, root: Path) -> list[Path]:
@@ -143,17 +143,14 @@ def _config_inputs(config: Path | None, root: Path) -> list[Path]:
     return [found] if found is not None else []
 
 
-def check_not_scanned(outputs: list[Path], result: object) -> None:
+def check_not_scanned(outputs: list[Path], result: ScanResult) -> None:
     """An --output that is a file the scan read (a Dockerfile, a manifest...) is never overwritten."""
     from relcheck.discovery import Kind
 
-    root = getattr(result, "root", None)
-    if root is None or not outputs:
-        return
-    read = {f.path for f in getattr(result, "files", []) if f.kind != Kind.OTHER}
+    read = {f.path for f in result.files if f.kind != Kind.OTHER}
     for output in outputs:
         target = output.resolve()
-        if target.is_relative_to(root) and target.relative_to(root).as_posix() in read:
+        if target.is_relative_to(result.root) and target.relative_to(result.root).as_posix() in read:
             raise fail(f"--output '{output}' is a file this scan read; choose another file")
 
 
@@ -512,7 +509,7 @@ def _hook_findings(root: Path, settings, config: Path | None, jobs: int) -> list
     entries = hookcache.load(key)
     if entries is not None:
         return entries
-    result = run_scan([root], settings, jobs=jobs, ruleset=settings.ruleset)
+    result = run_scan([root], settings, jobs=jobs, ruleset=settings.ruleset, discovery=listing)
     entries = [
         {
             "severity": int(finding.severity),

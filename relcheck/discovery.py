@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import re
@@ -142,8 +143,6 @@ def read_text(
     and `inode`, when the walk recorded it, must still be the file's (a file replaced, or a folder
     above it swapped for a link, between the walk and the read is not read). `follow` is for
     paths the user gave (a baseline on the command line), never for files of the repository."""
-    import errno
-
     try:
         descriptor = os.open(path, _OPEN_FLAGS | (0 if follow else _NO_FOLLOW))
     except OSError as exc:

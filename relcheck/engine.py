@@ -130,6 +130,7 @@ def scan(
     jobs: int = 1,
     ruleset: RuleSet | None = None,
     report_unused_suppressions: bool = False,
+    discovery: Discovery | None = None,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
     ruleset = ruleset or builtin()
@@ -148,10 +149,13 @@ def scan(
 
     milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 else None
     try:
-        excludes = [*config.exclude, *config.extend_exclude]
-        discovery = (
-            discover(paths, excludes, milestone, default_excludes(config)) if paths else Discovery(Path.cwd(), [], [])
-        )
+        if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
+            excludes = [*config.exclude, *config.extend_exclude]
+            discovery = (
+                discover(paths, excludes, milestone, default_excludes(config))
+                if paths
+                else Discovery(Path.cwd(), [], [])
+            )
         if stdin_text is not None:
             discovery.files.append(stdin_file(stdin_text, stdin_filename))
         if not pools:

@@ -105,28 +105,28 @@ GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build",
 BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "codegen", "generated", "hack"})
 
 
-def _folder_name(project: Project, directory: str) -> str:
-    """The nearest folder name above `directory` that is not generic (`src/cartservice/src` →
-    cartservice), else the scan root's name."""
+def _named_folder(directory: str) -> str | None:
+    """The nearest folder name at or above `directory` that is not generic (`src/cartservice/src`
+    → cartservice)."""
     folder = directory
     while folder:
         name = posixpath.basename(folder)
         if name.lower() not in GENERIC_FOLDERS:
             return name
         folder = _dir(folder)
-    name = project.root.name
-    return name if name.lower() not in GENERIC_FOLDERS else (posixpath.basename(directory) or name)
+    return None
+
+
+def _folder_name(project: Project, directory: str) -> str:
+    """A non-generic folder name, else the scan root's name (else the generic folder's)."""
+    root = project.root.name
+    fallback = root if root.lower() not in GENERIC_FOLDERS else (posixpath.basename(directory) or root)
+    return _named_folder(directory) or fallback
 
 
 def _initial_name(project: Project, directory: str) -> str:
     """A folder name that is not generic, else the package name, else the generic folder's."""
-    folder = directory
-    while folder:
-        name = posixpath.basename(folder)
-        if name.lower() not in GENERIC_FOLDERS:
-            return name
-        folder = _dir(folder)
-    return _package_name(project, directory) or _folder_name(project, directory)
+    return _named_folder(directory) or _package_name(project, directory) or _folder_name(project, directory)
 
 
 def _package_name(project: Project, directory: str) -> str | None:
