@@ -283,7 +283,7 @@ def _load_file(path: Path, label: str) -> list[CustomRule]:
 
 
 # A custom rule's schema is the repository's: bounded in size and depth, its references kept inside
-# the document, its regular expressions matched by RE2 (see relcheck.saferegex).
+# the document, its regular expressions matched within a time limit (see relcheck.saferegex).
 MAX_SCHEMA_NODES = 10_000
 MAX_SCHEMA_DEPTH = 32
 MAX_ENUM = 1_000
@@ -376,7 +376,7 @@ def _declares_anchor(schema: Any, name: str) -> bool:
 def repository_validator(schema: dict) -> Any:
     """A Draft 2020-12 validator for a schema the repository wrote: references resolve only inside
     it (the registry retrieves nothing: no URL, no file), and `pattern`, `patternProperties` and
-    the properties `additionalProperties` sees through them are matched by RE2."""
+    the properties `additionalProperties` sees through them are matched within a time limit."""
     from referencing import Registry
 
     return _validator_class()(schema, registry=Registry(retrieve=_retrieve_nothing))

@@ -15,6 +15,7 @@ from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, S
 from relcheck.project import Project, build_project
 from relcheck.registry import ENGINE_CODES
 from relcheck.ruleset import RuleSet, builtin
+from relcheck.saferegex import PatternTimeout
 from relcheck.selectors import UnknownRuleError, resolve, resolve_all
 from relcheck.services import Service
 from relcheck.suppression import Directive, applies, parse_directives
@@ -181,6 +182,8 @@ def scan(
         produced: list[Finding] = []
         try:
             produced.extend(checks[code](CheckContext(project, rule, severities[code], params)))
+        except PatternTimeout as exc:  # the repository's own pattern hangs: its rule stops, others run
+            produced.append(_pattern_timeout(by_code["E002"], project, code, exc, ruleset.origin(code)))
         except Exception as exc:  # a bug in one rule must not end the scan
             produced.append(_internal_error(by_code["E001"], project, code, exc, ruleset.origin(code)))
             produced += _file_by_file(checks[code], project, rule, severities[code], params, produced)
@@ -289,17 +292,35 @@ def _file_by_file(
     return more
 
 
+def _scan_anchor(project: Project) -> Location:
+    """Where a finding about the scan as a whole goes: the first service's anchor file."""
+    anchors = [a for service in project.services if (a := service.anchor()) is not None]
+    return anchors[0] if anchors else Location(".")
+
+
+def _pattern_timeout(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str) -> Finding:
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        severity=Severity.ERROR,
+        message=f"rule {code} of {origin} not checked: {exc}. Write the pattern so that it cannot backtrack "
+        "without end (no nested or overlapping repeats).",
+        location=_scan_anchor(project),
+        checklist=None,
+        fix=rule.fix,
+        identity=f"pattern-timeout:{code}",
+    )
+
+
 def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str = "relcheck") -> Finding:
     where = raised_at(exc)
-    anchors = [a for service in project.services if (a := service.anchor()) is not None]
-    anchor = anchors[0] if anchors else Location(".")
     return Finding(
         code=rule.code,
         slug=rule.slug,
         severity=Severity.ERROR,
         message=f"internal error in rule {code} of {origin} ({type(exc).__name__}: {exc}{where}); other rules "
         "ran. Please report this.",
-        location=anchor,
+        location=_scan_anchor(project),
         checklist=None,
         fix=rule.fix,
         identity=f"internal:{code}",

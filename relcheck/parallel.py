@@ -3,8 +3,8 @@ byte-identical whatever N is. A parser that raises, or a worker that dies, costs
 finding, never the scan.
 
 The main process helps with files read only by the YAML parser (Kubernetes manifests, settings):
-their parse results are the largest to send back, and the parsers most likely to crash (BuildKit's
-Go parser, tree-sitter, promql-parser) still run only in workers."""
+their parse results are the largest to send back, and the parsers most likely to crash (tree-sitter,
+promql-parser, compiled code) still run only in workers."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def safe_parse(task: Task, max_file_size: int) -> ParsedFile:
 def _kind_order(tasks: Sequence[Task]) -> list[int]:
     """Indexes of the tasks with files of one kind together. Each parser library's code and tables
     then stay in the processor's caches: parsing a monorepo folder by folder, switching between
-    BuildKit, libyaml, tree-sitter and promql-parser at every file, took about half as long again."""
+    the Dockerfile reader, libyaml, tree-sitter and promql-parser at every file, took about half as long again."""
     return sorted(range(len(tasks)), key=lambda index: tasks[index][0].kind)
 
 
@@ -145,9 +145,10 @@ def _executor(workers: int) -> ProcessPoolExecutor:
 
 
 def _context():
-    """Workers start from a process that has run no parser: BuildKit's parser is Go code, and a Go
-    runtime does not survive fork(), so a plain fork after the parent parsed a Dockerfile hangs.
-    The fork server loads only relcheck's own modules, which import parsers lazily."""
+    """Workers start from a process that has run no parser: a fork of a process whose compiled
+    parsers (libyaml, tree-sitter, promql-parser's Rust) hold threads or locks is not safe, and
+    a Go runtime, which Dockerfiles were once parsed with, hangs after one. The fork server loads
+    only relcheck's own modules, which import parsers lazily."""
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()

@@ -1,4 +1,4 @@
-"""Dockerfiles, parsed by BuildKit's own parser (the `dockerfile` package) into stages."""
+"""Dockerfiles, read as BuildKit reads them (`dockerfile_syntax`), into stages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 
 from relcheck.artifacts.dockerfile import Dockerfile, Instruction, Stage, env_pairs, substitute
 from relcheck.model import ParseProblem
+from relcheck.parsers import dockerfile_syntax
+from relcheck.parsers.dockerfile_syntax import Command, DockerfileSyntaxError
 
 KNOWN_INSTRUCTIONS = frozenset(
     [
@@ -33,8 +35,6 @@ KNOWN_INSTRUCTIONS = frozenset(
 _TRAILING_DIRECTIVE = re.compile(r"(?<=\S)([ \t]+#[ \t]*relcheck:.*)$", re.MULTILINE)
 MAX_DOCKERFILE_BYTES = 1024 * 1024
 MAX_CONTINUED_LINES = 5_000
-# Bisecting for an error line re-parses prefixes; beyond this size the error stays at line 1.
-_MAX_BISECT_LINES = 20_000
 
 
 def _strip_trailing_directives(text: str) -> str:
@@ -43,44 +43,9 @@ def _strip_trailing_directives(text: str) -> str:
     return _TRAILING_DIRECTIVE.sub(lambda m: " " * len(m.group(1)), text)
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def _parse(text: str):
-    import dockerfile as buildkit
-
-    try:
-        return buildkit.parse_string(text)
-    except UnicodeDecodeError:
-        # The binding cuts some 4-byte characters in half when it hands strings back (found by the
-        # property tests: one right after HEALTHCHECK); with them replaced, every line stays where it is.
-        return buildkit.parse_string(_ASTRAL.sub("\ufffd", text))
-
-
-def _error_line(lines: list[str], message: str) -> int:
-    """The first line whose prefix fails to parse with the same message (BuildKit gives none)."""
-    if len(lines) > _MAX_BISECT_LINES:
-        return 1
-    import dockerfile as buildkit
-
-    low, high = 1, len(lines)
-    while low < high:
-        mid = (low + high) // 2
-        try:
-            _parse("".join(lines[:mid]))
-            failed = False
-        except buildkit.GoParseError as exc:
-            failed = str(exc) == message
-        if failed:
-            high = mid
-        else:
-            low = mid + 1
-    return low
-
-
 def _too_long(text: str) -> ParseProblem | None:
-    """BuildKit's parser is quadratic in the length of a continued instruction (100,000 lines took
-    28 s here): refuse the outliers before handing them over."""
+    """Refuse outliers before reading them: Docker's own parser is quadratic in the length of a
+    continued instruction (100,000 lines took BuildKit 28 s), and no real Dockerfile comes near."""
     if len(text) > MAX_DOCKERFILE_BYTES:
         return ParseProblem("E002", f"Dockerfile of {len(text):,} characters is unusually large; not checked")
     run = start = 0
@@ -98,23 +63,22 @@ def _too_long(text: str) -> ParseProblem | None:
     return None
 
 
-def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[ParseProblem]]:
-    import dockerfile as buildkit
+def read_commands(text: str) -> list[Command]:
+    """The file's instructions, or DockerfileSyntaxError: the one door to Dockerfile syntax."""
+    return dockerfile_syntax.parse(text)
 
+
+def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[ParseProblem]]:
     refused = _too_long(text)
     if refused is not None:
         return None, [refused]
     cleaned = _strip_trailing_directives(text)
     try:
-        commands = _parse(cleaned)
-    except buildkit.GoParseError as exc:
-        message = str(exc)
-        if message == "file with no instructions":
+        commands = read_commands(cleaned)
+    except DockerfileSyntaxError as exc:
+        if exc.message == "file with no instructions":
             return None, [ParseProblem("E001", "Dockerfile has no instructions (Docker refuses to build it)")]
-        line = _error_line(cleaned.splitlines(keepends=True), message)
-        return None, [ParseProblem("E001", f"Dockerfile syntax error: {message}", line)]
-    except (UnicodeError, ValueError, RuntimeError) as exc:  # the binding itself failed
-        return None, [ParseProblem("E001", f"the Dockerfile parser failed: {type(exc).__name__}: {exc}")]
+        return None, [ParseProblem("E001", f"Dockerfile syntax error: {exc.message}", exc.line)]
 
     instructions = [_instruction(command) for command in commands]
     problem = _validate(instructions)
@@ -125,17 +89,17 @@ def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[Pars
     return dockerfile, []
 
 
-def _instruction(command) -> Instruction:
+def _instruction(command: Command) -> Instruction:
     return Instruction(
-        keyword=(command.cmd or "").upper(),
-        args=tuple(command.value),
-        flags=tuple(command.flags),
-        json_form=bool(command.json),
+        keyword=command.keyword.upper(),
+        args=command.value,
+        flags=command.flags,
+        json_form=command.json,
         original=command.original,
         line=command.start_line,
         end_line=command.end_line,
-        sub_keyword=command.sub_cmd.upper() if command.sub_cmd else None,
-        heredocs=tuple(h.content for h in command.heredocs),
+        sub_keyword=command.sub_keyword.upper() if command.sub_keyword else None,
+        heredocs=command.heredocs,
     )
 
 

@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from relcheck.saferegex import UnsafePattern, compile_pattern
+from relcheck.saferegex import PatternTimeout, UnsafePattern, compile_pattern
 
 
 @dataclass(frozen=True)
 class IgnorePattern:
-    regex: Any  # an RE2 pattern: the repository writes it
+    regex: Any  # matched within a time limit: the repository writes it
     negated: bool
     text: str
 
@@ -69,11 +69,18 @@ def _translate(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(char))
         i += 1
-    # The repository writes these patterns: matched by RE2, in linear time.
+    # The repository writes these patterns: matched within a time limit (relcheck.saferegex).
     try:
         return compile_pattern("^" + "".join(out) + "$")
     except UnsafePattern:
         return compile_pattern("^" + re.escape(pattern) + "$")  # a malformed class such as `[]`: match it literally
+
+
+def _matches(pattern: IgnorePattern, path: str) -> bool:
+    try:
+        return pattern.regex.match(path) is not None
+    except PatternTimeout:  # a pattern that backtracks without end leaves nothing out: the file counts
+        return False
 
 
 def is_excluded(patterns: list[IgnorePattern], path: str) -> bool:
@@ -82,7 +89,7 @@ def is_excluded(patterns: list[IgnorePattern], path: str) -> bool:
     parts = path.split("/")
     for pattern in patterns:
         # A pattern that matches a parent directory covers everything below it.
-        hit = any(pattern.regex.match("/".join(parts[: n + 1])) for n in range(len(parts)))
+        hit = any(_matches(pattern, "/".join(parts[: n + 1])) for n in range(len(parts)))
         if hit:
             excluded = not pattern.negated
     return excluded
