@@ -65,8 +65,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Bad usage or bad config: one line on stderr, exit 2 (or `code`)."""
     from relcheck.reporters.escape import visible
 
-    sys.stderr.write(f"relcheck: error: {visible(message)}\n")
+    say(f"relcheck: error: {visible(message)}")
     return typer.Exit(code)
+
+
+def say(line: str) -> None:
+    """One line on stderr, flushed at once: it must not wait in a buffer past the exit (or past the
+    report on stdout), whatever stream the caller or a test runner put there."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
@@ -130,10 +137,10 @@ def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanR
                     "Prometheus rules, app settings or source)"
                 )
         elif not (read if not rel else any(p.startswith(f"{rel}/") for p in read)):
-            sys.stderr.write(f"relcheck: note: no file relcheck reads under '{visible(raw)}'\n")
+            say(f"relcheck: note: no file relcheck reads under '{visible(raw)}'")
     piped_manifests = any(f.path == STDIN_PATH for f in result.files)
     if piped and piped_manifests and result.objects == 0 and not read:
-        sys.stderr.write("relcheck: note: the input read from stdin holds no Kubernetes object\n")
+        say("relcheck: note: the input read from stdin holds no Kubernetes object")
 
 
 def _config_inputs(config: Path | None, root: Path) -> list[Path]:

@@ -14,14 +14,13 @@ SHARED = Path(os.environ.get("RELCHECK_SHARED", ROOT.parent / "shared"))
 @pytest.fixture
 def run_cli(monkeypatch):
     """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    from typer.testing import CliRunner
-
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
     def run(*args: str, cwd: Path | None = None):
         if cwd is not None:
             monkeypatch.chdir(cwd)
-        result = CliRunner().invoke(app, list(args))
+        result = cli_runner().invoke(app, list(args))
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return result.exit_code, result.stdout, result.stderr

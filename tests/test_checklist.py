@@ -94,11 +94,10 @@ def test_monorepo_checklist_is_per_service() -> None:
 
 
 def test_checklist_command(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
-    runner = CliRunner()
+    runner = cli_runner()
     good = runner.invoke(app, ["checklist", str(EXAMPLES / "enterprise-service"), "--format", "json"])
     assert good.exit_code == 0 and json.loads(good.stdout)["services"][0]["name"] == "enterprise-service"
     target = tmp_path / "checklist.md"

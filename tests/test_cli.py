@@ -60,11 +60,10 @@ def test_rules_json() -> None:
 
 
 def _cli(*args: str):
-    from typer.testing import CliRunner
-
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
-    result = CliRunner().invoke(app, list(args))
+    result = cli_runner().invoke(app, list(args))
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr

@@ -11,11 +11,10 @@ DOCKERFILE = "FROM node:20-alpine\nUSER node\nHEALTHCHECK --interval=10s --timeo
 
 
 def _cli(*args: str):
-    from typer.testing import CliRunner
-
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
-    result = CliRunner().invoke(app, list(args))
+    result = cli_runner().invoke(app, list(args))
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr

@@ -183,11 +183,10 @@ def test_github_workflow_commands() -> None:
 
 
 def test_several_reports_in_one_run(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
-    result = CliRunner().invoke(
+    result = cli_runner().invoke(
         app,
         [
             "scan",
@@ -213,7 +212,7 @@ def test_several_reports_in_one_run(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
     assert (tmp_path / "r.md").read_text().startswith("## relcheck")
     ElementTree.parse(tmp_path / "r.xml")
-    clash = CliRunner().invoke(app, ["scan", str(LEGACY), "-f", "json", "-f", "sarif"])
+    clash = cli_runner().invoke(app, ["scan", str(LEGACY), "-f", "json", "-f", "sarif"])
     assert clash.exit_code == 2 and "several formats would go to stdout" in clash.stderr
 
 
@@ -267,11 +266,10 @@ def test_baseline_keeps_moved_objects_and_reports_changes(tmp_path: Path) -> Non
 
 
 def test_baseline_command_and_bad_file(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
-    runner = CliRunner()
+    runner = cli_runner()
     target = tmp_path / "b.json"
     written = runner.invoke(app, ["baseline", str(LEGACY), "--output", str(target)])
     assert written.exit_code == 0 and "findings accepted" in written.stdout
@@ -284,10 +282,9 @@ def test_baseline_command_and_bad_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["scan", "baseline", "hook", "checklist"])
 def test_every_scanning_command_takes_jobs(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner
-
     import relcheck.engine
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
     asked: list[int] = []
     real_scan = relcheck.engine.scan
@@ -304,7 +301,7 @@ def test_every_scanning_command_takes_jobs(command: str, tmp_path: Path, monkeyp
         "hook": [],
         "checklist": [str(LEGACY)],
     }
-    result = CliRunner().invoke(app, [command, *arguments[command], "--jobs", "2"])
+    result = cli_runner().invoke(app, [command, *arguments[command], "--jobs", "2"])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert asked == [2]
 
@@ -416,10 +413,9 @@ def test_hook_works_from_a_subfolder(tmp_path: Path) -> None:
 
 def test_hook_batches_of_one_run_scan_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """pre-commit starts the hook once per batch of files; only the first start scans."""
-    from typer.testing import CliRunner
-
     import relcheck.engine
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
@@ -435,12 +431,12 @@ def test_hook_batches_of_one_run_scan_once(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(relcheck.engine, "scan", counting_scan)
     monkeypatch.chdir(repo)
-    outputs = [CliRunner().invoke(app, ["hook", f"{name}/Dockerfile"]).stdout for name in ("a", "b", "c")]
+    outputs = [cli_runner().invoke(app, ["hook", f"{name}/Dockerfile"]).stdout for name in ("a", "b", "c")]
     assert len(scans) == 1
     for name, output in zip(("a", "b", "c"), outputs, strict=True):
         assert f"{name}/Dockerfile:1:1: warning D009" in output and output.count(" D009 ") == 1
     (repo / "b" / "Dockerfile").write_text("FROM node:20.11-alpine\n")  # the tree changed: scan again
-    again = CliRunner().invoke(app, ["hook", "b/Dockerfile"]).stdout
+    again = cli_runner().invoke(app, ["hook", "b/Dockerfile"]).stdout
     assert len(scans) == 2 and " D009 " not in again
 
 

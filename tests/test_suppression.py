@@ -56,12 +56,11 @@ def test_expired_suppression_returns_the_finding(tmp_path: Path) -> None:
 
 
 def test_suppressed_findings_are_counted_and_shown_on_request(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from relcheck.cli import app
+    from tests.clirunner import cli_runner
 
     (tmp_path / "Dockerfile").write_text("# relcheck: ignore D009\nFROM node:latest\n")
-    runner = CliRunner()
+    runner = cli_runner()
     hidden = runner.invoke(app, ["scan", str(tmp_path), "--select", "D009"])
     assert hidden.exit_code == 0
     assert "D009" not in hidden.stdout

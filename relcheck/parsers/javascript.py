@@ -55,9 +55,14 @@ def node_query(dialect: str, node_types: tuple[str, ...]):
 
 def nodes_of_types(tree, dialect: str, node_types: tuple[str, ...]) -> list:
     """The tree's nodes of these types, in document order (outer before inner)."""
-    from tree_sitter import QueryCursor
-
-    found = QueryCursor(node_query(dialect, node_types)).captures(tree.root_node).get("node", [])
+    query = node_query(dialect, node_types)
+    try:
+        from tree_sitter import QueryCursor
+    except ImportError:  # tree-sitter 0.23 and 0.24 (the last with wheels for musl on aarch64)
+        captures = query.captures(tree.root_node)
+    else:
+        captures = QueryCursor(query).captures(tree.root_node)
+    found = captures.get("node", [])
     return sorted(found, key=lambda node: (node.start_byte, -node.end_byte))
 
 

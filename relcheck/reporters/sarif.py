@@ -133,6 +133,7 @@ def render(result: ScanResult, category: str | None = None, include_suppressed: 
             f"relcheck: warning: SARIF holds the {MAX_RESULTS:,} most severe of {MAX_RESULTS + omitted:,} results "
             "(code scanning shows no more per run); the other reports hold them all\n"
         )
+        sys.stderr.flush()
     run: dict[str, Any] = {
         "tool": {
             "driver": {
