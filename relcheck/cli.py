@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="relcheck",
     help="Production-readiness linter for containerised services on Kubernetes.",
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Help texts are plain text: `[tool.relcheck]` and `[default: error]` must not be read as markup.
@@ -196,6 +196,21 @@ def _resolve_paths(paths: list[str] | None) -> list[Path]:
     return resolved
 
 
+def _settings_for(config_file: Path | None, resolved: list[Path]):
+    """The scan's root and settings: without --config, the nearest config from the scanned folder up
+    to the repository's root applies, and paths are reported relative to its folder."""
+    from relcheck.config import ConfigError, config_root
+    from relcheck.discovery import scan_root
+
+    root = scan_root(resolved) if resolved else Path.cwd()
+    if config_file is None:
+        try:
+            root = config_root(root)
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+    return root, _load_config(config_file, root)
+
+
 def _load_config(config_file: Path | None, root: Path):
     """Settings and the rule set of a scan: config first (it may name rule folders), then rules, then
     the rule names the config uses (custom rules are valid names)."""
@@ -306,7 +321,6 @@ def scan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
 ) -> None:
     """Scan a service repository and report findings."""
-    from relcheck.discovery import scan_root
     from relcheck.engine import scan as run_scan
     from relcheck.selectors import split_names
 
@@ -314,9 +328,12 @@ def scan(
     files_out = [output for _, output in targets if output is not None]
     check_outputs(files_out, [p for p in (config, baseline) if p is not None])
     resolved = _resolve_paths(paths)
-    stdin_text = sys.stdin.read() if paths and "-" in paths else None
-    root = scan_root(resolved) if resolved else Path.cwd()
-    settings = _load_config(config, root)
+    piped = bool(paths and "-" in paths)
+    if piped and stdin_filename is None and any(f is ReportFormat.sarif for f, _ in targets):
+        # Code scanning places every result in a file of the repository: `<stdin>` is none.
+        raise fail("SARIF places findings in the repository's files: with -, give --stdin-filename PATH")
+    stdin_text = sys.stdin.read() if piped else None
+    root, settings = _settings_for(config, resolved)
     settings.default_excludes = settings.default_excludes and not no_default_excludes
     if show_settings:
         sys.stdout.write(_settings_text(settings, root))
@@ -338,6 +355,7 @@ def scan(
         jobs=jobs,
         ruleset=settings.ruleset,
         report_unused_suppressions=report_unused_suppressions,
+        root=root,
     )
     options = {
         "category": category,
@@ -351,10 +369,15 @@ def scan(
         if report_format is ReportFormat.text and output is None and statistics:
             _emit(_statistics(result), None)
         elif report_format is ReportFormat.text and output is None:
+            from relcheck.reporters.sarif import cut_note
             from relcheck.reporters.text import render as render_text
 
+            sarif = any(f is ReportFormat.sarif for f, _ in targets)
+            notes = [note] if sarif and (note := cut_note(result, sarif_suppressions)) else []
             try:
-                render_text(result, sys.stdout, color=use_color(), show_suppressed=show_suppressed, quiet=quiet)
+                render_text(
+                    result, sys.stdout, color=use_color(), show_suppressed=show_suppressed, quiet=quiet, notes=notes
+                )
                 sys.stdout.flush()
             except BrokenPipeError:
                 raise
@@ -453,13 +476,12 @@ def baseline(
 ) -> None:
     """Record today's findings as accepted; `scan --baseline FILE` then reports only new ones."""
     from relcheck.baseline import render
-    from relcheck.discovery import scan_root
     from relcheck.engine import scan as run_scan
 
     check_outputs([output], [p for p in (config,) if p is not None])
     resolved = _resolve_paths(paths)
-    settings = _load_config(config, scan_root(resolved))
-    result = run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset)
+    root, settings = _settings_for(config, resolved)
+    result = run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset, root=root)
     check_not_scanned([output], result)
     _emit(render(result), output)
     sys.stdout.write(f"wrote {output}: {len({f.fingerprint for f in result.active()})} findings accepted\n")
@@ -593,13 +615,12 @@ def checklist(
     """The standard's production-readiness checklist for each service, with evidence. Exits 1 when an
     item fails."""
     from relcheck import checklist as scorecard
-    from relcheck.discovery import scan_root
     from relcheck.engine import scan as run_scan
     from relcheck.reporters import checklist as report
 
     resolved = _resolve_paths(paths)
-    settings = _load_config(config, scan_root(resolved))
-    cards = scorecard.build(run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset))
+    root, settings = _settings_for(config, resolved)
+    cards = scorecard.build(run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset, root=root))
     if format is ChecklistFormat.json:
         _emit(report.render_json(cards), output)
     elif format is ChecklistFormat.markdown:

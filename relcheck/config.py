@@ -76,6 +76,22 @@ def find_config(root: Path) -> Path | None:
     return None
 
 
+def config_root(start: Path) -> Path:
+    """The folder a scan of `start` takes its settings from, as ruff finds its own: the nearest
+    folder from `start` up to the repository's root (the one holding `.git`) with a relcheck config.
+    Paths in that config, and in the report, are relative to it. Outside a repository, or with no
+    config on the way, `start` itself."""
+    start = start.resolve()
+    if not any((folder / ".git").exists() for folder in (start, *start.parents)):
+        return start
+    for folder in (start, *start.parents):
+        if find_config(folder) is not None:
+            return folder
+        if (folder / ".git").exists():
+            break
+    return start
+
+
 def confined(root: Path, path: Path, label: str) -> Path:
     """`path` when it (after links) stays inside `root`; otherwise a ConfigError that names the
     path as written and never the target's content."""

@@ -441,12 +441,14 @@ def discover(
     exclude: Sequence[str] = (),
     milestone: tuple[int, Callable[[], None]] | None = None,
     defaults: Sequence[str] = (),
+    root: Path | None = None,
 ) -> Discovery:
-    """Files under `paths` (already resolved and known to exist), classified by name.
+    """Files under `paths` (already resolved and known to exist), classified by name, with paths
+    relative to `root` (by default the deepest folder holding them all).
 
     `milestone` is (a number of files, a function): the function is called once, as soon as the
     walk has found that many files (a large scan can start its workers before the walk ends)."""
-    root = scan_root(paths)
+    root = root or scan_root(paths)
     rules = _IgnoreRules(root, exclude, defaults)
     files: dict[str, SourceFile] = {}
     found = Discovery(root=root, files=[], problems=[])

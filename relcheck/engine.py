@@ -132,8 +132,10 @@ def scan(
     ruleset: RuleSet | None = None,
     report_unused_suppressions: bool = False,
     discovery: Discovery | None = None,
+    root: Path | None = None,
 ) -> ScanResult:
-    """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings."""
+    """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings;
+    reported paths are relative to `root` (by default the deepest folder holding every path)."""
     ruleset = ruleset or builtin()
     rules = ruleset.rules
     by_code = {r.code: r for r in rules}
@@ -153,9 +155,9 @@ def scan(
         if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
             excludes = [*config.exclude, *config.extend_exclude]
             discovery = (
-                discover(paths, excludes, milestone, default_excludes(config))
+                discover(paths, excludes, milestone, default_excludes(config), root)
                 if paths
-                else Discovery(Path.cwd(), [], [])
+                else Discovery(root or Path.cwd(), [], [])
             )
         if stdin_text is not None:
             discovery.files.append(stdin_file(stdin_text, stdin_filename))

@@ -244,3 +244,16 @@ def test_statistics_and_color_conventions() -> None:
 def test_help_keeps_bracketed_text() -> None:
     shown = " ".join(run("scan", "--help").stdout.split())
     assert "[tool.relcheck] in pyproject.toml" in shown and "[default: error]" in shown
+
+
+def test_shell_completion() -> None:
+    import os
+    import subprocess
+
+    from .conftest import relcheck_command
+
+    shown = subprocess.run([*relcheck_command(), "--show-completion", "bash"], capture_output=True, text=True)
+    assert shown.returncode == 0 and "_RELCHECK_COMPLETE=complete_bash" in shown.stdout
+    env = {**os.environ, "_RELCHECK_COMPLETE": "complete_bash", "COMP_WORDS": "relcheck scan --fo", "COMP_CWORD": "2"}
+    completed = subprocess.run(relcheck_command(), env=env, capture_output=True, text=True)
+    assert completed.stdout.split() == ["--format"]

@@ -123,3 +123,31 @@ def test_exclude_and_per_file_ignores(tmp_path: Path) -> None:
     ]
     assert code == 0
     assert "legacy/Dockerfile" not in {f["path"] for f in report["files"]}
+
+
+def test_a_subfolder_scan_uses_the_repositorys_config(tmp_path: Path) -> None:
+    """`relcheck scan services/api` reads the config at the repository's root, as ruff does; its
+    paths, and the report's, are relative to the folder it is in."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    api = repo / "services" / "api"
+    (api / "old").mkdir(parents=True)
+    (api / "Dockerfile").write_text("FROM node:latest\nCMD node main.js\n")
+    (api / "old" / "Dockerfile").write_text("FROM node:latest\n")
+    (repo / ".relcheck.yaml").write_text("ignore: [D002]\nexclude: ['services/api/old']\n")
+    code, out, _ = _cli("scan", str(api), "-f", "json", "--select", "D")
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    assert {f["path"] for f in findings} == {"services/api/Dockerfile"}
+    assert "D009" in {f["code"] for f in findings} and "D002" not in {f["code"] for f in findings}
+    _, shown, _ = _cli("scan", str(api), "--show-settings")
+    assert f"scan root: {repo.resolve()}\nconfig: .relcheck.yaml\n" in shown
+    # The nearest config wins; without a repository nothing above the scanned folder is read.
+    (api / ".relcheck.yaml").write_text("ignore: [D009]\n")
+    _, out, _ = _cli("scan", str(api), "-f", "json", "--select", "D")
+    codes = {(f["path"], f["code"]) for f in json.loads(out)["findings"]}
+    assert ("Dockerfile", "D002") in codes and not any(code == "D009" for _, code in codes)
+    (api / ".relcheck.yaml").unlink()
+    (repo / ".git").rmdir()
+    _, out, _ = _cli("scan", str(api), "-f", "json", "--select", "D")
+    assert "D002" in {f["code"] for f in json.loads(out)["findings"]}

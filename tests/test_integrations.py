@@ -457,3 +457,46 @@ def test_sarif_follows_the_config_links_related_locations_and_keeps_within_githu
     assert len(cut["results"]) == 3 and {r["level"] for r in cut["results"]} == {"error"}
     assert cut["properties"]["relcheck"]["omittedResults"] == len(result.active()) - 3
     assert "most severe" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("report_format", ["text", "json", "sarif", "junit", "github", "gitlab", "markdown"])
+def test_piped_findings_carry_the_stdin_filename_in_every_format(report_format: str) -> None:
+    from .conftest import relcheck_command
+
+    done = subprocess.run(
+        [*relcheck_command(), "scan", "-", "--stdin-filename", "svc/Dockerfile", "-f", report_format],
+        input="FROM node:latest\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "svc/Dockerfile" in done.stdout and "stdin" not in done.stdout.lower()
+
+
+def test_sarif_of_piped_input_needs_a_path() -> None:
+    from .conftest import relcheck_command
+
+    done = subprocess.run(
+        [*relcheck_command(), "scan", "-", "-f", "sarif"], input="FROM node:latest\n", capture_output=True, text=True
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        "relcheck: error: SARIF places findings in the repository's files: with -, give --stdin-filename PATH\n"
+    )
+
+
+def test_the_text_summary_says_what_the_sarif_report_left_out(
+    run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relcheck.reporters import sarif
+
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 3)
+    total = len(scan([LEGACY], Config()).active())
+    code, out, _ = run_cli("scan", str(LEGACY), "-f", "sarif", "-o", str(tmp_path / "r.sarif"), "-f", "text")
+    assert code == 1
+    note = f"The SARIF report holds the 3 most severe of {total:,} results (code scanning shows no more per run)."
+    summary = next(line for line in out.splitlines() if line.startswith("Found "))
+    assert out.splitlines()[out.splitlines().index(summary) + 1] == note
+    code, out, _ = run_cli("scan", str(LEGACY), "-f", "text")
+    assert "SARIF" not in out

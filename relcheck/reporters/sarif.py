@@ -118,6 +118,17 @@ def _link_text(text: str) -> str:
     return text.replace("[", "(").replace("]", ")")
 
 
+def cut_note(result: ScanResult, include_suppressed: bool = False) -> str | None:
+    """What the text summary says when SARIF cannot hold every result, or None."""
+    total = sum(1 for f in result.findings if include_suppressed or not f.suppressed)
+    if total <= MAX_RESULTS:
+        return None
+    return (
+        f"The SARIF report holds the {MAX_RESULTS:,} most severe of {total:,} results "
+        "(code scanning shows no more per run)."
+    )
+
+
 def render(result: ScanResult, category: str | None = None, include_suppressed: bool = False) -> str:
     rules = sorted(result.rules.values(), key=lambda r: r.code)
     index = {rule.code: number for number, rule in enumerate(rules)}

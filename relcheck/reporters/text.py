@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from typing import TextIO
 
 from relcheck.engine import ScanResult
@@ -44,11 +45,13 @@ def render(
     show_suppressed: bool = False,
     quiet: bool = False,
     checklist: bool = True,
+    notes: Sequence[str] = (),
 ) -> str:
     """Writes the report to `stream` (or returns it as plain text when stream is None); `checklist`
-    False leaves out the per-service checklist lines (the pre-commit hook reports a change)."""
+    False leaves out the per-service checklist lines (the pre-commit hook reports a change); `notes`
+    follow the summary line (what another report of the same run left out)."""
     if not color or os.environ.get("NO_COLOR") or stream is None:
-        text = _plain(result, show_suppressed, quiet, checklist)
+        text = _plain(result, show_suppressed, quiet, checklist, notes)
         if stream is None:
             return text
         stream.write(text)
@@ -80,6 +83,8 @@ def render(
         if shown:
             console.print()
         console.print(Text(summary_line(result, show_suppressed), style="bold"))
+        for note in notes:
+            console.print(Text(note))
 
         for line in checklist_lines(result) if checklist else ():
             console.print(Text(line))
@@ -87,7 +92,9 @@ def render(
     return buffer.getvalue() if buffer is not None else ""
 
 
-def _plain(result: ScanResult, show_suppressed: bool, quiet: bool, checklist: bool = True) -> str:
+def _plain(
+    result: ScanResult, show_suppressed: bool, quiet: bool, checklist: bool = True, notes: Sequence[str] = ()
+) -> str:
     """The same report without rich: what pipes, files and CI logs get (and much faster)."""
     lines: list[str] = []
     current = None
@@ -104,6 +111,7 @@ def _plain(result: ScanResult, show_suppressed: bool, quiet: bool, checklist: bo
         if current is not None:
             lines.append("")
         lines.append(summary_line(result, show_suppressed))
+        lines.extend(notes)
 
         if checklist:
             lines.extend(checklist_lines(result))
