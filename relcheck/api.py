@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from relcheck.engine import CheckContext
+from relcheck.context import CheckContext
 from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Param, Related, RuleMeta, Severity
 
 __all__ = ["CHECKLIST_ITEMS", "CheckContext", "Finding", "Location", "Related", "Rule", "Severity"]

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from relcheck import __version__, jsonout
-from relcheck.engine import ScanResult
+from relcheck.result import ScanResult
 
 BASELINE_VERSION = 1
 DEFAULT_BASELINE = ".relcheck-baseline.json"

@@ -18,7 +18,7 @@ from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Severity
 if TYPE_CHECKING:
     from relcheck.artifacts.alerts import RuleSource
     from relcheck.artifacts.kubernetes import K8sObject
-    from relcheck.engine import ScanResult
+    from relcheck.result import ScanResult
     from relcheck.services import Service
 
 TITLES = {

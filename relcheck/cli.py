@@ -13,7 +13,7 @@ import typer
 from relcheck import __version__
 
 if TYPE_CHECKING:
-    from relcheck.engine import ScanResult
+    from relcheck.result import ScanResult
 
 app = typer.Typer(
     name="relcheck",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from relcheck.model import Finding, Location, RuleMeta, Severity
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "custom-rule.schema.json"
 _FIELD = re.compile(r"\{([\w.\-/]+)\}")

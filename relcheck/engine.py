@@ -1,121 +1,24 @@
-"""Runs the selected checks over the Project and applies overrides and suppressions."""
+"""Runs the selected checks over the Project and applies overrides and suppressions.
+
+`CheckContext` (relcheck.context) and `ScanResult` (relcheck.result) are importable from here too."""
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from relcheck import suppression
 from relcheck.config import Config, default_excludes
-from relcheck.discovery import Discovery, Kind, SourceFile, discover, stdin_file
+from relcheck.context import CheckContext
+from relcheck.discovery import Discovery, discover, stdin_file
 from relcheck.gcpause import long_lived_model
-from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, Suppression, raised_at
+from relcheck.model import Finding, Location, ParseProblem, RuleMeta, Severity, raised_at
 from relcheck.project import Project, build_project
-from relcheck.registry import ENGINE_CODES
-from relcheck.ruleset import RuleSet, builtin
+from relcheck.result import ScanResult
+from relcheck.ruleset import RuleSet, builtin, effective_params, effective_severities, selected_codes
 from relcheck.saferegex import PatternTimeout
-from relcheck.selectors import UnknownRuleError, resolve, resolve_all
-from relcheck.services import Service
-from relcheck.suppression import Directive, applies, parse_directives
-
-# Kinds whose comments relcheck reads for suppression directives.
-COMMENTED_KINDS = frozenset(
-    {Kind.DOCKERFILE, Kind.KUBERNETES, Kind.PROMETHEUS_RULES, Kind.PM2, Kind.APP_SETTINGS, Kind.APP_SOURCE, Kind.OTHER}
-)
-
-
-class CheckContext:
-    """What a check gets: the project, its rule, effective params and a finding factory."""
-
-    def __init__(self, project: Project, rule: RuleMeta, severity: Severity, params: dict[str, Any]) -> None:
-        self.project = project
-        self.rule = rule
-        self.severity = severity
-        self.params = params
-
-    def finding(
-        self,
-        location: Location,
-        message: str,
-        *,
-        identity: str = "",
-        value: str = "",
-        severity: Severity | None = None,
-        related: Iterable[Related] = (),
-        scope: tuple[int, int] | None = None,
-        ignores: tuple[str, ...] = (),
-        ignore_source: str = "",
-    ) -> Finding:
-        return Finding(
-            code=self.rule.code,
-            slug=self.rule.slug,
-            severity=severity if severity is not None else self.severity,
-            message=message,
-            location=location,
-            checklist=self.rule.checklist,
-            fix=self.rule.fix,
-            identity=identity,
-            value=value,
-            related=tuple(related),
-            scope=scope,
-            annotation_ignores=ignores,
-            annotation_source=ignore_source,
-        )
-
-
-@dataclass
-class ScanResult:
-    root: Path
-    files: list[SourceFile]
-    findings: list[Finding]
-    rules: dict[str, RuleMeta]
-    services: list[Service] = field(default_factory=list)
-    selected: frozenset[str] = frozenset()  # the rules that ran
-    # The scan root's folder inside its git repository ("" at the top, or outside any repository);
-    # code scanning and CI annotations want paths relative to the repository.
-    repo_prefix: str = ""
-    # Objects that run pods of kinds no rule models (OpenShift DeploymentConfig, Argo Rollout...), by kind.
-    unmodeled_workloads: dict[str, int] = field(default_factory=dict)
-    objects: int = 0  # Kubernetes objects read (kustomize patches not counted)
-    kustomize_patches: int = 0  # files read as patches, not objects
-    excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
-    unowned_objects: list[str] = field(default_factory=list)  # workloads no service owns (kind/namespace/name)
-    severities: dict[str, Severity] = field(default_factory=dict)  # each rule's severity after the config
-
-    def repo_path(self, path: str) -> str:
-        return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
-
-    def active(self) -> list[Finding]:
-        return [f for f in self.findings if not f.suppressed]
-
-
-def selected_codes(rules: Sequence[RuleMeta], select: Sequence[str] | None, ignore: Sequence[str]) -> set[str]:
-    """Codes to run. E codes run unless ignored by name, whatever `select` says."""
-    codes = {r.code for r in rules} if not select else resolve_all(select, rules) | set(ENGINE_CODES)
-    return codes - resolve_all(ignore, rules)
-
-
-def effective_severities(rules: Sequence[RuleMeta], overrides: dict[str, str]) -> dict[str, Severity]:
-    severities = {r.code: r.severity for r in rules}
-    # Broader names first, so that `K: warning` with `K001: error` gives K001 error.
-    for name in sorted(overrides, key=lambda n: len(resolve(n, rules)), reverse=True):
-        for code in resolve(name, rules):
-            severities[code] = Severity.parse(overrides[name])
-    return severities
-
-
-def effective_params(rule: RuleMeta, config: Config) -> dict[str, Any]:
-    params = rule.param_defaults()
-    for name, values in config.params.items():
-        if _names_rule(name, rule):
-            params.update(values)
-    return params
-
-
-def _names_rule(name: str, rule: RuleMeta) -> bool:
-    return name.upper() == rule.code or name.lower() == rule.slug
 
 
 @long_lived_model()
@@ -194,11 +97,17 @@ def scan(
     from relcheck.checks.dockerfile import neutral_fixes
 
     neutral_fixes(findings, project.dockerfiles)
-    directives = _apply_suppressions(findings, project, config, rules, today or _dt.date.today())
-    findings += _directive_findings(directives, by_code, severities, codes, report_unused_suppressions)
-    for finding in findings:
-        if baseline and not finding.suppressed and finding.fingerprint in baseline:
-            finding.suppression = Suppression("baseline", "accepted in the baseline")
+    suppression.apply(
+        findings,
+        project,
+        config,
+        rules,
+        today or _dt.date.today(),
+        severities=severities,
+        codes=codes,
+        report_unused=report_unused_suppressions,
+        baseline=baseline,
+    )
     _complete_regions(findings, project, config.max_file_size)
     findings.sort(key=Finding.sort_key)
     return ScanResult(
@@ -327,146 +236,3 @@ def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception,
         fix=rule.fix,
         identity=f"internal:{code}",
     )
-
-
-@dataclass
-class _Placed:
-    """A directive of a file, the codes it names, and what became of it."""
-
-    path: str
-    directive: Directive
-    codes: set[str]
-    unknown: list[str]
-    used: bool = False
-
-
-def _apply_suppressions(
-    findings: list[Finding], project: Project, config: Config, rules: list[RuleMeta], today: _dt.date
-) -> list[_Placed]:
-    per_file = _per_file_ignores(config, rules)
-    directives = _all_directives(project, rules, config.max_file_size, {f.location.path for f in findings})
-    by_path: dict[str, list[_Placed]] = {}
-    for placed in directives:
-        by_path.setdefault(placed.path, []).append(placed)
-    for finding in findings:
-        path = finding.location.path
-        for spec, codes, pattern in per_file:
-            if finding.code in codes and spec.match_file(path):
-                finding.suppression = Suppression("config", f"per-file-ignores: {pattern}")
-                break
-        if finding.suppressed:
-            continue
-        if finding.annotation_ignores and _names_code(finding.annotation_ignores, finding.code, rules):
-            finding.suppression = Suppression("annotation", f"relcheck.dev/ignore on {finding.annotation_source}")
-            continue
-        for placed in by_path.get(path, ()):
-            directive = placed.directive
-            if directive.problem or finding.code not in placed.codes:
-                continue
-            if not applies(directive, finding.location.line, finding.scope):
-                continue
-            placed.used = True
-            suppression = Suppression(
-                "file" if directive.file_wide else "inline",
-                directive.reason,
-                directive.until.isoformat() if directive.until else None,
-                Location(path, directive.line, 1),
-            )
-            if directive.until is not None and directive.until < today:
-                finding.expired_suppression = suppression
-                continue
-            finding.suppression = suppression
-            break
-    return directives
-
-
-def _directive_findings(
-    directives: list[_Placed],
-    by_code: dict[str, RuleMeta],
-    severities: dict[str, Severity],
-    codes: set[str],
-    report_unused: bool,
-) -> list[Finding]:
-    """E003 for directives that are invalid or name no rule; E004, when asked, for those that
-    suppressed nothing although every rule they name ran."""
-    found = []
-    for placed in directives:
-        directive = placed.directive
-        problems = [directive.problem] if directive.problem else []
-        problems += [f"{UnknownRuleError(name)}" for name in placed.unknown]
-        if problems and "E003" in codes:
-            what = (
-                "invalid, so it suppresses nothing"
-                if directive.problem
-                else "names rules that do not exist (its other names still apply)"
-            )
-            found.append(
-                _directive_finding(
-                    by_code["E003"], severities["E003"], placed, f"suppression directive {what}: {'; '.join(problems)}"
-                )
-            )
-        elif report_unused and "E004" in codes and not placed.used and placed.codes and placed.codes <= codes:
-            names = " ".join(directive.names)
-            found.append(
-                _directive_finding(
-                    by_code["E004"], severities["E004"], placed, f"suppression of {names} suppressed nothing"
-                )
-            )
-    return found
-
-
-def _directive_finding(rule: RuleMeta, severity: Severity, placed: _Placed, message: str) -> Finding:
-    return Finding(
-        code=rule.code,
-        slug=rule.slug,
-        severity=severity,
-        message=message,
-        location=Location(placed.path, placed.directive.line, 1),
-        checklist=rule.checklist,
-        fix=rule.fix,
-        identity=f"directive:{placed.directive.line}",
-        value=" ".join(placed.directive.names),
-    )
-
-
-def _names_code(names: tuple[str, ...], code: str, rules: list[RuleMeta]) -> bool:
-    for name in names:
-        try:
-            if code in resolve(name, rules):
-                return True
-        except UnknownRuleError:
-            continue
-    return False
-
-
-def _per_file_ignores(config: Config, rules: list[RuleMeta]):
-    if not config.per_file_ignores:
-        return []
-    from relcheck.saferegex import gitignore_spec
-
-    return [
-        (gitignore_spec([pattern]), resolve_all(names, rules), pattern)
-        for pattern, names in sorted(config.per_file_ignores.items())
-    ]
-
-
-def _all_directives(project: Project, rules: list[RuleMeta], max_bytes: int, with_findings: set[str]) -> list[_Placed]:
-    """The suppression directives of the files relcheck parses, and of other files with findings
-    (a README a repository rule points at): any of them may be invalid or unused."""
-    found = []
-    for source in project.files:
-        if source.kind not in COMMENTED_KINDS or (source.kind == Kind.OTHER and source.path not in with_findings):
-            continue
-        text, _ = source.read(max_bytes)
-        if not text or "relcheck:" not in text:
-            continue
-        for directive in parse_directives(text):
-            codes: set[str] = set()
-            unknown = []
-            for name in directive.names:
-                try:
-                    codes.update(resolve(name, rules))
-                except UnknownRuleError:
-                    unknown.append(name)
-            found.append(_Placed(source.path, directive, codes, unknown))
-    return found

@@ -126,7 +126,7 @@ def _timeout_settings(data: Any, keys: tuple = (), depth: int = 0):
 
 
 def _source(parsed: ParsedFile, source: SourceFile, text: str) -> None:
-    from relcheck.project import K6_IMPORT
+    from relcheck.artifacts.repo import K6_IMPORT
 
     if K6_IMPORT.search(text):
         return  # a load-test script, not the service

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
     from relcheck.model import Finding
 
 CheckFunction = Callable[["CheckContext"], Iterable["Finding"]]

@@ -4,13 +4,19 @@ A code or slug may be defined once: a clash is a configuration error naming both
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from relcheck.custom import CustomRuleError, load_custom_rules
-from relcheck.model import RuleMeta
+from relcheck.model import RuleMeta, Severity
 from relcheck.pack import load_pack
+from relcheck.registry import ENGINE_CODES
+from relcheck.selectors import resolve, resolve_all
+
+if TYPE_CHECKING:
+    from relcheck.config import Config
 
 DEFAULT_RULE_DIR = Path(".relcheck") / "rules"
 ENTRY_POINT_GROUP = "relcheck.rules"
@@ -72,3 +78,33 @@ def _plugins() -> list[tuple[str, list]]:
             ) from None
         found.append((entry.name, rules))
     return found
+
+
+# What a scan runs, and how: the rules selected, their severities and parameters after the config.
+
+
+def selected_codes(rules: Sequence[RuleMeta], select: Sequence[str] | None, ignore: Sequence[str]) -> set[str]:
+    """Codes to run. E codes run unless ignored by name, whatever `select` says."""
+    codes = {r.code for r in rules} if not select else resolve_all(select, rules) | set(ENGINE_CODES)
+    return codes - resolve_all(ignore, rules)
+
+
+def effective_severities(rules: Sequence[RuleMeta], overrides: dict[str, str]) -> dict[str, Severity]:
+    severities = {r.code: r.severity for r in rules}
+    # Broader names first, so that `K: warning` with `K001: error` gives K001 error.
+    for name in sorted(overrides, key=lambda n: len(resolve(n, rules)), reverse=True):
+        for code in resolve(name, rules):
+            severities[code] = Severity.parse(overrides[name])
+    return severities
+
+
+def effective_params(rule: RuleMeta, config: Config) -> dict[str, Any]:
+    params = rule.param_defaults()
+    for name, values in config.params.items():
+        if _names_rule(name, rule):
+            params.update(values)
+    return params
+
+
+def _names_rule(name: str, rule: RuleMeta) -> bool:
+    return name.upper() == rule.code or name.lower() == rule.slug

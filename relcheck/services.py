@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from relcheck.artifacts.dockerfile import Dockerfile
     from relcheck.artifacts.kubernetes import Workload
     from relcheck.artifacts.pm2 import Pm2App
-    from relcheck.project import Project, RepoFacts
+    from relcheck.artifacts.repo import RepoFacts
+    from relcheck.project import Project
 
 WORKSPACE_FILES = ("pnpm-workspace.yaml", "lerna.json", "nx.json", "turbo.json")
 

@@ -14,7 +14,7 @@ from relcheck.registry import check
 from relcheck.runtime import speaks_node
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "prometheus-rules.schema.json"
 MAX_STRUCTURE_FINDINGS = 20  # per source: enough to fix a broken file, not a wall of text

@@ -11,7 +11,7 @@ from relcheck.registry import check
 from relcheck.runtime import speaks_node
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
 
 MONGO_OPTIONS = ("maxPoolSize", "minPoolSize", "serverSelectionTimeoutMS", "socketTimeoutMS")
 REDIS_OPTIONS = ("maxRetriesPerRequest", "retryStrategy")

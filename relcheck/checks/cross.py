@@ -20,7 +20,7 @@ from relcheck.registry import check
 from relcheck.runtime import NODE, speaks_node
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
     from relcheck.services import Service
 
 HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)([0-9]{1,9})(?![0-9])")

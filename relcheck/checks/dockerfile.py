@@ -24,7 +24,7 @@ from relcheck.registry import check
 from relcheck.runtime import NODE, dockerfile_runtime
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
 
 INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})

@@ -22,7 +22,7 @@ from relcheck.quantities import MI, format_bytes, parse_quantity
 from relcheck.registry import check
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
 
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
 # Kubernetes' defaults for probe fields that are absent.

@@ -12,7 +12,7 @@ from relcheck.registry import check
 from relcheck.values import UNKNOWN
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
 
 
 def _apps(ctx: CheckContext) -> Iterator[Pm2App]:

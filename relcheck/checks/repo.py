@@ -9,7 +9,7 @@ from relcheck.model import Finding, Location
 from relcheck.registry import check
 
 if TYPE_CHECKING:
-    from relcheck.engine import CheckContext
+    from relcheck.context import CheckContext
     from relcheck.services import Service
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from relcheck import jsonout
-from relcheck.engine import ScanResult
 from relcheck.model import Severity
 from relcheck.pack import AREAS
 from relcheck.reporters.escape import visible, xml_text
+from relcheck.result import ScanResult
 
 GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 GITLAB_SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from relcheck import __version__, jsonout
-from relcheck.engine import ScanResult
 from relcheck.inventory import inventory
 from relcheck.model import Finding, Location, Suppression
 from relcheck.reporters import summary_counts
+from relcheck.result import ScanResult
 
 REPORT_VERSION = 1
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from relcheck.engine import ScanResult
 from relcheck.reporters import summary_counts
 from relcheck.reporters.checklist import render_markdown as checklist_markdown
 from relcheck.reporters.escape import markdown as escape_markdown
+from relcheck.result import ScanResult
 
 MAX_ROWS = 200
 ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}

@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from relcheck import __version__, jsonout
-from relcheck.engine import ScanResult
 from relcheck.model import Finding, Location, RuleMeta, Severity
+from relcheck.result import ScanResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS_URI = "https://github.com/relcheck/relcheck/blob/main/docs/rules.md"

@@ -7,11 +7,11 @@ import os
 from collections.abc import Sequence
 from typing import TextIO
 
-from relcheck.engine import ScanResult
 from relcheck.inventory import inventory_line
 from relcheck.model import Finding, Severity
 from relcheck.reporters import summary_counts
 from relcheck.reporters.escape import line_start, visible
+from relcheck.result import ScanResult
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
