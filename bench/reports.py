@@ -30,7 +30,8 @@ def main() -> None:
         for report_format in FORMATS:
             digest = _digest([*relcheck, "scan", ".", "--format", report_format], tree)
             print(f"{tree.name} scan --format {report_format}: {digest}")
-        print(f"{tree.name} checklist --format json: {_digest([*relcheck, 'checklist', '.', '--format', 'json'], tree)}")
+        checklist = _digest([*relcheck, "checklist", ".", "--format", "json"], tree)
+        print(f"{tree.name} checklist --format json: {checklist}")
 
 
 if __name__ == "__main__":

@@ -161,6 +161,7 @@ def test_the_docs_show_the_example_files_verbatim() -> None:
     assert shown == line
 
 
+@pytest.mark.slow  # installs into a fresh virtualenv
 def test_the_plugin_example_installs_in_a_fresh_venv_and_its_rule_fires(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)

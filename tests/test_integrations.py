@@ -321,6 +321,7 @@ def _try_repo(command: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.slow  # installs into a fresh virtualenv
 def test_pre_commit_hook_fails_then_passes(tmp_path: Path) -> None:
     pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
     if not Path(pre_commit).exists():
@@ -367,6 +368,7 @@ spec:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.slow  # installs into a fresh virtualenv
 def test_pre_commit_hook_reports_what_a_staged_file_breaks_elsewhere(tmp_path: Path) -> None:
     """Lowering a memory limit in a manifest fails the commit through the PM2 rule reported at
     ecosystem.config.js; the hook prints no checklist and no repository rule; file names match
