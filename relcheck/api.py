@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from relcheck.context import CheckContext
-from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Param, Related, RuleMeta, Severity
+from relcheck.model import Finding, Location, Param, Related, RuleMeta, Severity
+from relcheck.pack import checklist_ids
+
+CHECKLIST_ITEMS = checklist_ids()  # the items a rule may name in `checklist=` (rules/checklist.toml)
 
 __all__ = ["CHECKLIST_ITEMS", "CheckContext", "Finding", "Location", "Related", "Rule", "Severity"]
 

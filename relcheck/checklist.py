@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relcheck.artifacts.app import metric_bases
-from relcheck.model import CHECKLIST_ITEMS, Finding, Location, Severity
+from relcheck.model import Finding, Location, Severity
+from relcheck.pack import load_checklist
 
 if TYPE_CHECKING:
     from relcheck.artifacts.alerts import RuleSource
@@ -21,25 +22,10 @@ if TYPE_CHECKING:
     from relcheck.result import ScanResult
     from relcheck.services import Service
 
-TITLES = {
-    "graceful-shutdown": "Graceful shutdown implemented",
-    "health-checks": "Health checks configured",
-    "metrics": "Metrics exposed",
-    "circuit-breakers": "Circuit breakers in place",
-    "retries": "Retry logic implemented",
-    "connection-pooling": "Connection pooling configured",
-    "resource-limits": "Resource limits set",
-    "hpa": "HPA configured",
-    "pdb": "PDB configured",
-    "dashboard": "Monitoring dashboard created",
-    "alerts": "Alerts configured",
-    "runbook": "Runbook documented",
-    "chaos-tests": "Chaos tests passed",
-    "load-tests": "Load tests passed",
-    "container-hardening": "Container hardened",
-    "zero-downtime-deploys": "Zero-downtime deploys",
-}
-MANUAL_ITEMS = frozenset({"chaos-tests", "load-tests"})
+# Titles and which items are manual come from the pack's one table of them (rules/checklist.toml).
+TITLES = {item.id: item.title for item in load_checklist()}
+MANUAL_ITEMS = frozenset(item.id for item in load_checklist() if item.manual)
+CHECKLIST_ITEMS = tuple(TITLES)
 # Items only Node rules check: for a service in another language they do not apply.
 NODE_ITEMS = frozenset({"metrics", "circuit-breakers", "retries", "connection-pooling"})
 # Suppressions that are a decision about the finding, so it no longer counts against the item. A

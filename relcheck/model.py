@@ -29,26 +29,6 @@ class Severity(enum.IntEnum):
 _SEVERITY_LABELS = {severity: severity.name.lower() for severity in Severity}
 
 
-CHECKLIST_ITEMS = (
-    "graceful-shutdown",
-    "health-checks",
-    "metrics",
-    "circuit-breakers",
-    "retries",
-    "connection-pooling",
-    "resource-limits",
-    "hpa",
-    "pdb",
-    "dashboard",
-    "alerts",
-    "runbook",
-    "chaos-tests",
-    "load-tests",
-    "container-hardening",
-    "zero-downtime-deploys",
-)
-
-
 @dataclass(frozen=True, init=False)
 class Location:
     """A 1-based region in a file; `path` is relative to the scan root and `/`-separated."""

@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import functools
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from relcheck.model import CHECKLIST_ITEMS, Param, RuleMeta, Severity
+from relcheck.model import Param, RuleMeta, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
-
-# Area files in the order the catalog presents them.
-AREAS = {
-    "dockerfile": "D",
-    "kubernetes": "K",
-    "pm2": "P",
-    "alerts": "A",
-    "app": "S",
-    "cross": "X",
-    "repo": "R",
-    "errors": "E",
-}
 
 REQUIRED_KEYS = ("code", "slug", "title", "severity", "rationale", "fix")
 
@@ -44,12 +33,74 @@ def pack_dir() -> Path:
     return here.parent / "rules"
 
 
+@dataclass(frozen=True)
+class Area:
+    """A rule area: one `rules/<name>.toml`, its `[area]` table saying how it is presented."""
+
+    name: str  # the file's stem: dockerfile, kubernetes...
+    letter: str  # the codes' prefix: D, K...
+    title: str
+    order: int
+    checks: bool  # its rules are checked by relcheck/checks/<name>.py (E rules: by the engine)
+
+    @property
+    def heading(self) -> str:
+        return f"{self.letter} — {self.title}"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """An item of the standard's production-readiness checklist (`rules/checklist.toml`)."""
+
+    id: str
+    title: str
+    manual: bool  # a test that must be run: evidence shows it exists, not that it passed
+
+
+def _read(path: Path) -> dict:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@functools.lru_cache(maxsize=1)
+def load_areas() -> tuple[Area, ...]:
+    """Every area of the pack, in the catalog's order: the one list of areas."""
+    areas = []
+    for path in sorted(pack_dir().glob("*.toml")):
+        table = _read(path).get("area")
+        if table is None:
+            continue
+        try:
+            areas.append(
+                Area(path.stem, table["letter"], table["title"], int(table["order"]), bool(table.get("checks", True)))
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PackError(f"{path.name}: [area] lacks or misstates {exc}") from None
+    return tuple(sorted(areas, key=lambda area: area.order))
+
+
+@functools.lru_cache(maxsize=1)
+def load_checklist() -> tuple[ChecklistItem, ...]:
+    """The checklist's items in the standard's order: the one list of them."""
+    items = _read(pack_dir() / "checklist.toml").get("item", [])
+    return tuple(ChecklistItem(item["id"], item["title"], bool(item.get("manual", False))) for item in items)
+
+
+def checklist_ids() -> tuple[str, ...]:
+    return tuple(item.id for item in load_checklist())
+
+
+def area_letters() -> dict[str, str]:
+    """Area name -> code prefix, in the catalog's order."""
+    return {area.name: area.letter for area in load_areas()}
+
+
 def _rule_from_table(area: str, table: dict, source: str) -> RuleMeta:
     missing = [k for k in REQUIRED_KEYS if k not in table]
     if missing:
         raise PackError(f"{source}: rule {table.get('code', '?')} lacks {', '.join(missing)}")
     checklist = table.get("checklist") or None
-    if checklist is not None and checklist not in CHECKLIST_ITEMS:
+    if checklist is not None and checklist not in checklist_ids():
         raise PackError(f"{source}: rule {table['code']} names unknown checklist item {checklist!r}")
     params = tuple(
         Param(name=name, default=spec["default"], description=spec.get("description", ""))
@@ -76,12 +127,10 @@ def load_pack() -> tuple[RuleMeta, ...]:
     directory = pack_dir()
     rules: list[RuleMeta] = []
     seen: dict[str, str] = {}
-    for area in AREAS:
-        path = directory / f"{area}.toml"
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-        for table in data.get("rule", []):
-            rule = _rule_from_table(area, table, path.name)
+    for area in load_areas():
+        path = directory / f"{area.name}.toml"
+        for table in _read(path).get("rule", []):
+            rule = _rule_from_table(area.name, table, path.name)
             for key in (rule.code, rule.slug):
                 if key in seen:
                     raise PackError(f"{path.name}: {key} is defined twice (also in {seen[key]})")

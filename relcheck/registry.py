@@ -12,15 +12,6 @@ if TYPE_CHECKING:
 
 CheckFunction = Callable[["CheckContext"], Iterable["Finding"]]
 
-CHECK_MODULES = (
-    "relcheck.checks.alerts",
-    "relcheck.checks.app",
-    "relcheck.checks.cross",
-    "relcheck.checks.dockerfile",
-    "relcheck.checks.kubernetes",
-    "relcheck.checks.pm2",
-    "relcheck.checks.repo",
-)
 # Reported by the engine itself while reading and parsing files.
 ENGINE_CODES = frozenset({"E001", "E002", "E003", "E004"})
 
@@ -40,8 +31,12 @@ def check(code: str) -> Callable[[CheckFunction], CheckFunction]:
 
 
 def load_checks() -> dict[str, CheckFunction]:
-    for module in CHECK_MODULES:
-        importlib.import_module(module)
+    from relcheck.pack import load_areas
+
+    # One module of checks per area of the pack (E rules are the engine's own).
+    for area in load_areas():
+        if area.checks:
+            importlib.import_module(f"relcheck.checks.{area.name}")
     return dict(_CHECKS)
 
 

@@ -6,18 +6,7 @@ import json
 import textwrap
 
 from relcheck.model import RuleMeta
-from relcheck.pack import AREAS
-
-AREA_TITLES = {
-    "dockerfile": "D — Dockerfile",
-    "kubernetes": "K — Kubernetes manifests",
-    "pm2": "P — PM2 ecosystem files",
-    "alerts": "A — Prometheus alerting rules",
-    "app": "S — Application settings and source",
-    "cross": "X — Cross-artifact rules",
-    "repo": "R — Repository",
-    "errors": "E — Parse failures and skipped files",
-}
+from relcheck.pack import load_areas
 
 
 def status(rule: RuleMeta, implemented: frozenset[str]) -> str:
@@ -116,12 +105,12 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
         "source; the JSON report names each service's runtime.",
         "",
     ]
-    for area in AREAS:
-        area_rules = [r for r in rules if r.area == area]
+    for area in load_areas():
+        area_rules = [r for r in rules if r.area == area.name]
         if not area_rules:
             continue
         lines += [
-            f"## {AREA_TITLES[area]}",
+            f"## {area.heading}",
             "",
             "| code | slug | severity | checklist | status |",
             "|---|---|---|---|---|",

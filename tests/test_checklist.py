@@ -7,10 +7,10 @@ from pathlib import Path
 
 import jsonschema
 
+from relcheck.api import CHECKLIST_ITEMS
 from relcheck.checklist import build
 from relcheck.config import Config
 from relcheck.engine import scan
-from relcheck.model import CHECKLIST_ITEMS
 from relcheck.reporters.checklist import render_json, render_markdown, render_text
 
 from .conftest import FIXTURES, ROOT

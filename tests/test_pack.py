@@ -6,16 +6,14 @@ import re
 
 import pytest
 
-from relcheck.model import CHECKLIST_ITEMS
-from relcheck.pack import load_pack
+from relcheck.api import CHECKLIST_ITEMS
+from relcheck.pack import checklist_ids, load_areas, load_pack
 from relcheck.registry import ENGINE_CODES, implemented_codes, load_checks
 from relcheck.ruledocs import markdown
 
 from .conftest import FIXTURES, ROOT, SHARED
 
 RULE_FIXTURES = FIXTURES / "rules"
-# Areas whose checks have landed (all of them); a rule of any other area must be listed as planned.
-IMPLEMENTED_AREAS = {"alerts", "app", "cross", "dockerfile", "kubernetes", "pm2", "repo", "errors"}
 
 
 def test_codes_and_slugs_are_unique_and_well_formed() -> None:
@@ -45,14 +43,45 @@ def test_pack_matches_the_catalog() -> None:
     assert pack == expected
 
 
-def test_every_check_has_a_pack_entry_and_planned_rules_are_exactly_the_unimplemented() -> None:
-    pack = {r.code: r for r in load_pack()}
-    checks = load_checks()
-    assert set(checks) <= set(pack)
-    implemented = implemented_codes()
-    for code, rule in pack.items():
-        assert (code in implemented) == (rule.area in IMPLEMENTED_AREAS), code
-    assert implemented >= ENGINE_CODES
+def test_every_check_has_a_pack_entry_and_every_rule_a_check() -> None:
+    pack = {r.code for r in load_pack()}
+    assert set(load_checks()) <= pack
+    assert implemented_codes() == pack and pack >= ENGINE_CODES
+
+
+def test_the_area_table_is_the_one_list_of_areas() -> None:
+    areas = load_areas()
+    assert [a.order for a in areas] == sorted({a.order for a in areas})  # one order each
+    assert [a.name for a in areas] == ["dockerfile", "kubernetes", "pm2", "alerts", "app", "cross", "repo", "errors"]
+    for area in areas:
+        codes = [r.code for r in load_pack() if r.area == area.name]
+        assert codes and all(code.startswith(area.letter) for code in codes), area.name
+        module = ROOT / "relcheck" / "checks" / f"{area.name}.py"
+        assert module.is_file() == area.checks, area.name
+    assert sorted(p.stem for p in (ROOT / "relcheck" / "checks").glob("[!_]*.py")) == sorted(
+        a.name for a in areas if a.checks
+    )
+
+
+def test_schemas_list_exactly_the_checklist_items() -> None:
+    import json
+
+    ids = list(checklist_ids())
+    assert len(ids) == 16 and len(set(ids)) == 16
+    found = 0
+    for path in (ROOT / "relcheck" / "schemas").glob("*.json"):
+        pending = [json.loads(path.read_text(encoding="utf-8"))]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, dict):
+                enum = node.get("enum")
+                if isinstance(enum, list) and "graceful-shutdown" in enum:
+                    assert [e for e in enum if e is not None] == ids, path.name
+                    found += 1
+                pending.extend(node.values())
+            elif isinstance(node, list):
+                pending.extend(node)
+    assert found == 3  # the custom rule, report and checklist schemas
 
 
 def test_every_implemented_rule_has_failing_and_passing_fixtures() -> None:

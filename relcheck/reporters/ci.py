@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from relcheck import jsonout
 from relcheck.model import Severity
-from relcheck.pack import AREAS
+from relcheck.pack import area_letters
 from relcheck.reporters.escape import visible, xml_text
 from relcheck.result import ScanResult
 
@@ -27,7 +27,8 @@ def render_junit(result: ScanResult) -> str:
         by_area[result.rules[finding.code].area].append(finding)
     root = ElementTree.Element("testsuites", name="relcheck")
     total = failures = 0
-    areas = list(AREAS) + sorted({rule.area for rule in result.rules.values()} - set(AREAS))
+    known = list(area_letters())
+    areas = known + sorted({rule.area for rule in result.rules.values()} - set(known))
     for area in areas:
         rules = sorted(code for code in result.selected if result.rules[code].area == area)
         findings = by_area.get(area, [])
