@@ -204,6 +204,7 @@ def build_project(
                 project.rule_sources.append(source)
                 problems.extend((source.path, problem) for problem in oversized_expressions(source))
     collect_repo_facts(project.repo, project.kube.objects, project.files, max_file_size)
+    _attach_dockerignores(project)
     from relcheck.services import find_services
 
     project.services = find_services(project, services)
@@ -216,3 +217,28 @@ def _chart_dirs(files: list[SourceFile]) -> set[str]:
 
 def _in_chart_templates(path: str, charts: set[str]) -> bool:
     return any(path.startswith(f"{chart}/templates/" if chart else "templates/") for chart in charts)
+
+
+# A .dockerignore is read whole up to this size; past it, the patterns read so far apply.
+DOCKERIGNORE_LIMIT = 1024 * 1024
+
+
+def _attach_dockerignores(project: Project) -> None:
+    """Each Dockerfile's .dockerignore, read and parsed here so that no check reads a file. One the
+    scan excludes still counts: the walk saw it, and Docker reads it."""
+    from relcheck.discovery import read_text
+    from relcheck.parsers.dockerignore import parse_dockerignore
+
+    for dockerfile in project.dockerfiles:
+        folder, name = posixpath.split(dockerfile.path)
+        candidates = [posixpath.join(folder, f"{name}.dockerignore"), posixpath.join(folder, ".dockerignore")]
+        found = next((c for c in candidates if project.exists(c)), None)
+        if found is None:
+            continue
+        scanned = project.file(found)
+        if scanned is not None:
+            text, _ = scanned.read(DOCKERIGNORE_LIMIT)
+        else:
+            text, _ = read_text(project.root / found, DOCKERIGNORE_LIMIT)
+        dockerfile.ignore_file = found
+        dockerfile.ignore_patterns = parse_dockerignore(text or "")

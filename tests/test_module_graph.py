@@ -92,3 +92,41 @@ def test_checks_and_reporters_do_not_import_the_engine() -> None:
     for name, targets in module_graph().items():
         if name.startswith(below_the_engine):
             assert "relcheck.engine" not in targets, name
+
+
+def test_no_check_reads_a_file(monkeypatch) -> None:
+    """Everything a check needs is parsed before checks run (the parse stage reads; checks look)."""
+    from relcheck import discovery
+    from relcheck.config import Config
+    from relcheck.engine import scan
+    from relcheck.ruleset import builtin
+
+    checking = [False]
+    real_read, real_read_text = discovery.SourceFile.read, discovery.read_text
+
+    def guarded(real):
+        def read(*args, **kwargs):
+            assert not checking[0], "a check read a file"
+            return real(*args, **kwargs)
+
+        return read
+
+    monkeypatch.setattr(discovery.SourceFile, "read", guarded(real_read))
+    monkeypatch.setattr(discovery, "read_text", guarded(real_read_text))
+
+    def watched(check):
+        def run(ctx):
+            checking[0] = True
+            try:
+                return list(check(ctx))
+            finally:
+                checking[0] = False
+
+        return run
+
+    ruleset = builtin()
+    ruleset.checks = {code: watched(check) for code, check in ruleset.checks.items()}
+    root = PACKAGE.parent / "examples"
+    result = scan([root / "legacy-service", root / "enterprise-service"], Config(), ruleset=ruleset)
+    assert not [f for f in result.findings if "internal error" in f.message]
+    assert {f.code for f in result.findings} >= {"D001", "D012", "K003", "P003", "R001", "S001", "X001"}

@@ -607,21 +607,15 @@ def node_env_production(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("D012")
 def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
-    from relcheck.discovery import read_text
-    from relcheck.parsers.dockerignore import excludes_directory, parse_dockerignore
+    from relcheck.parsers.dockerignore import excludes_directory
 
-    root = ctx.project.root
     node = {id(d) for s in ctx.project.services if s.runtime == NODE for d in s.dockerfiles}
     for dockerfile in ctx.project.dockerfiles:
         # node_modules matters only where a Node build makes one.
         wanted = (
             ("node_modules", ".git") if id(dockerfile) in node or dockerfile_runtime(dockerfile) == NODE else (".git",)
         )
-        folder = posixpath.dirname(dockerfile.path)
-        name = posixpath.basename(dockerfile.path)
-        candidates = [posixpath.join(folder, f"{name}.dockerignore"), posixpath.join(folder, ".dockerignore")]
-        # Usually among the scanned files; one the scan excludes still counts (the walk saw it).
-        found = next((c for c in candidates if ctx.project.exists(c)), None)
+        found = dockerfile.ignore_file  # found and parsed when the project was built
         if found is None:
             yield ctx.finding(
                 Location(dockerfile.path, 1, 1),
@@ -630,10 +624,7 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
                 value="missing",
             )
             continue
-        scanned = ctx.project.file(found)
-        text, _ = scanned.read(1024 * 1024) if scanned is not None else read_text(root / found, 1024 * 1024)
-        patterns = parse_dockerignore(text or "")
-        missing = [entry for entry in wanted if not excludes_directory(patterns, entry)]
+        missing = [entry for entry in wanted if not excludes_directory(dockerfile.ignore_patterns, entry)]
         if missing:
             yield ctx.finding(
                 Location(found, 1, 1),
