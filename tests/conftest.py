@@ -36,3 +36,11 @@ def relcheck_command() -> list[str]:
 def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test gets an empty user cache (the hook keeps its last scan there)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-fixtures",
+        action="store_true",
+        help="Rewrite each failing rule fixture's expect.txt with what the scan reports (review the diff).",
+    )

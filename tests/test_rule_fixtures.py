@@ -1,10 +1,10 @@
-"""Every rule's fixtures. A failing case lists what it expects: `path:line CODE` lines in
-`fail/<case>/expect.txt`, and/or `# expect: CODE [CODE...]` trailing the lines of its YAML files.
+"""Every rule's fixtures. A failing case lists what it expects in `fail/<case>/expect.txt`, one
+finding a line, in report order: `path:line:column CODE message`. `pytest --update-fixtures`
+rewrites those files from what the scan reports; review the diff as you would a snapshot.
 `pass/<case>` must give no finding of the rule. Adding a case is adding a folder."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -25,22 +25,19 @@ def _cases(kind: str) -> list[tuple[str, Path]]:
     ]
 
 
-MARKER = re.compile(r"#\s*expect:\s*(.+)$")
-
-
 def _expected(case: Path) -> list[str]:
-    expected = []
     listing = case / "expect.txt"
-    if listing.is_file():
-        lines = listing.read_text(encoding="utf-8").splitlines()
-        expected += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    for path in sorted(case.rglob("*.y*ml")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            marker = MARKER.search(line)
-            if marker:
-                rel = path.relative_to(case).as_posix()
-                expected += [f"{rel}:{number} {code}" for code in marker.group(1).split()]
-    return sorted(expected)
+    if not listing.is_file():
+        return []
+    lines = listing.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _write_expected(case: Path, got: list[str]) -> None:
+    listing = case / "expect.txt"
+    old = listing.read_text(encoding="utf-8").splitlines() if listing.is_file() else []
+    comments = [line for line in old if line.startswith("#")]
+    listing.write_text("\n".join([*comments, *got]) + "\n", encoding="utf-8")
 
 
 def _scan(case: Path, code: str):
@@ -52,9 +49,16 @@ def _scan(case: Path, code: str):
 
 
 @pytest.mark.parametrize(("code", "case"), _cases("fail"), ids=lambda v: v if isinstance(v, str) else v.name)
-def test_failing_fixture(code: str, case: Path) -> None:
+def test_failing_fixture(code: str, case: Path, request: pytest.FixtureRequest) -> None:
     result = _scan(case, code)
-    got = sorted(f"{f.location.path}:{f.location.line} {f.code}" for f in result.findings if f.code == code)
+    got = [
+        f"{f.location.path}:{f.location.line}:{f.location.column} {f.code} {f.message}"
+        for f in result.findings
+        if f.code == code
+    ]
+    if request.config.getoption("--update-fixtures"):
+        _write_expected(case, got)
+    assert got, "a failing fixture must fail"
     assert got == _expected(case)
     if not code.startswith("E"):
         assert [f for f in result.findings if f.code.startswith("E")] == []
