@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate
 
-from relcheck.discovery import Kind, classify, discover
+from relcheck.discovery import FileKind, classify, discover
 from relcheck.fileparse import needs_parsing, parse_file
 
 
@@ -67,20 +67,20 @@ def main() -> None:
         by_kind.setdefault(source.kind, []).append(source.path)
     expressions = [
         str(rule.data["expr"])
-        for source in by_kind.get(Kind.PROMETHEUS_RULES, [])
+        for source in by_kind.get(FileKind.PROMETHEUS_RULES, [])
         for rules in parse_file(next(s for s in parsed if s.path == source), 10**7).rule_sources
         for rule in rules.rules
         if isinstance(rule.data.get("expr"), str)
     ]
-    yaml_kinds = (Kind.KUBERNETES, Kind.PROMETHEUS_RULES, Kind.APP_SETTINGS)
+    yaml_kinds = (FileKind.KUBERNETES, FileKind.PROMETHEUS_RULES, FileKind.APP_SETTINGS)
     yaml_texts = [texts[p] for kind in yaml_kinds for p in by_kind.get(kind, []) if not p.endswith((".json", ".env"))]
-    scripts = [(p, texts[p].encode()) for kind in (Kind.PM2, Kind.APP_SOURCE) for p in by_kind.get(kind, [])]
+    scripts = [(p, texts[p].encode()) for kind in (FileKind.PM2, FileKind.APP_SOURCE) for p in by_kind.get(kind, [])]
 
     def parse_yaml() -> None:
         for text in yaml_texts:
             compose_all(text)
 
-    dockerfiles = [texts[path] for path in by_kind.get(Kind.DOCKERFILE, [])]
+    dockerfiles = [texts[path] for path in by_kind.get(FileKind.DOCKERFILE, [])]
 
     def parse_dockerfiles() -> None:
         for text in dockerfiles:

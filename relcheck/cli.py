@@ -124,10 +124,10 @@ def _settings_text(settings, root: Path) -> str:
 def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanResult, piped: bool) -> None:
     """An empty scan is never silent: a named file relcheck does not read is a usage error; a named
     folder with nothing relcheck reads, and piped input without an object, get a note on stderr."""
-    from relcheck.discovery import STDIN_PATH, Kind
+    from relcheck.discovery import STDIN_PATH, FileKind
     from relcheck.reporters.escape import visible
 
-    read = {f.path for f in result.files if f.kind != Kind.OTHER} - {STDIN_PATH}
+    read = {f.path for f in result.files if f.kind != FileKind.OTHER} - {STDIN_PATH}
     for raw, path in zip([n for n in named if n != "-"], resolved, strict=False):
         rel = path.relative_to(result.root).as_posix() if path != result.root else ""
         if path.is_file():
@@ -152,9 +152,9 @@ def _config_inputs(config: Path | None, root: Path) -> list[Path]:
 
 def check_not_scanned(outputs: list[Path], result: ScanResult) -> None:
     """An --output that is a file the scan read (a Dockerfile, a manifest...) is never overwritten."""
-    from relcheck.discovery import Kind
+    from relcheck.discovery import FileKind
 
-    read = {f.path for f in result.files if f.kind != Kind.OTHER}
+    read = {f.path for f in result.files if f.kind != FileKind.OTHER}
     for output in outputs:
         target = output.resolve()
         if target.is_relative_to(result.root) and target.relative_to(result.root).as_posix() in read:

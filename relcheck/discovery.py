@@ -15,7 +15,9 @@ from relcheck.model import ParseProblem
 from relcheck.saferegex import gitignore_spec
 
 
-class Kind:
+class FileKind:
+    """What a file is to relcheck, from its name or content ("kind" alone means a Kubernetes kind)."""
+
     DOCKERFILE = "dockerfile"
     KUBERNETES = "kubernetes"
     PM2 = "pm2"
@@ -88,7 +90,7 @@ class SourceFile:
 
     path: str
     abs_path: str | Path  # a plain string from the walk: cheaper to build and to send to workers
-    kind: str = Kind.OTHER
+    kind: str = FileKind.OTHER
     inode: int | None = None  # as the walk saw it: a file replaced before it is read is not read
     _text: str | None = field(default=None, repr=False)
     _problem: ParseProblem | None = field(default=None, repr=False)
@@ -235,7 +237,7 @@ def stdin_file(text: str, name: str | None = None) -> SourceFile:
         source = SourceFile(path, Path(path), kind)
         source._text, source._problem, source._read = _normalise(text), None, True
         return source
-    source = SourceFile(STDIN_PATH, Path(STDIN_PATH), Kind.KUBERNETES)
+    source = SourceFile(STDIN_PATH, Path(STDIN_PATH), FileKind.KUBERNETES)
     source._text, source._problem, source._read = _normalise(text), None, True
     return source
 
@@ -245,24 +247,24 @@ def kind_by_name(path: str) -> str | None:
     name = path.rsplit("/", 1)[-1]
     lower = name.lower()
     if lower.endswith(".dockerignore"):
-        return Kind.OTHER
+        return FileKind.OTHER
     if (
         lower in ("dockerfile", "containerfile")
         or lower.endswith(".dockerfile")
         or lower.startswith(("dockerfile.", "containerfile."))
     ):
-        return Kind.DOCKERFILE
+        return FileKind.DOCKERFILE
     if lower in PM2_NAMES:
-        return Kind.PM2
+        return FileKind.PM2
     if lower == "package.json" or lower == ".env" or lower.startswith(".env."):
-        return Kind.APP_SETTINGS
+        return FileKind.APP_SETTINGS
     if lower.endswith(YAML_SUFFIXES) or lower.endswith(".json"):
         return None
     if lower.endswith(".config.js"):
         return None
     if lower.endswith(SOURCE_SUFFIXES) and not lower.endswith(".d.ts"):
-        return Kind.APP_SOURCE
-    return Kind.OTHER
+        return FileKind.APP_SOURCE
+    return FileKind.OTHER
 
 
 def kind_by_content(path: str, text: str) -> str:
@@ -271,18 +273,18 @@ def kind_by_content(path: str, text: str) -> str:
     in_config_dir = lower.startswith("config/") or "/config/" in lower
     if lower.endswith(".config.js"):
         exports = "module.exports" in text or "export default" in text
-        return Kind.PM2 if exports and _PM2_APPS.search(text) else Kind.APP_SOURCE
+        return FileKind.PM2 if exports and _PM2_APPS.search(text) else FileKind.APP_SOURCE
     if lower.endswith(".json"):
         head = text[:4096]
         if _JSON_K8S.search(head):
-            return Kind.KUBERNETES
-        return Kind.APP_SETTINGS if in_config_dir else Kind.OTHER
+            return FileKind.KUBERNETES
+        return FileKind.APP_SETTINGS if in_config_dir else FileKind.OTHER
     if _K8S_API.search(text) and _K8S_KIND.search(text):
-        return Kind.KUBERNETES
+        return FileKind.KUBERNETES
     # `groups:` whose entries hold rules (or alerts under a misspelt key: a broken rule file, not an unknown file)
     if _RULE_GROUPS.search(text) and (_RULE_CONTENT.search(text) or _EMPTY_GROUPS.search(text)):
-        return Kind.PROMETHEUS_RULES
-    return Kind.APP_SETTINGS if in_config_dir else Kind.OTHER
+        return FileKind.PROMETHEUS_RULES
+    return FileKind.APP_SETTINGS if in_config_dir else FileKind.OTHER
 
 
 class _IgnoreRules:
@@ -464,7 +466,7 @@ def discover(
             rules.layers = outer
         else:
             rel = path.relative_to(root).as_posix()
-            files[rel] = SourceFile(rel, path, kind_by_name(rel) or Kind.OTHER)
+            files[rel] = SourceFile(rel, path, kind_by_name(rel) or FileKind.OTHER)
     found.files = [files[key] for key in sorted(files)]
     return found
 
@@ -506,7 +508,7 @@ def _walk(
             listing.unscanned.add(rel)
             continue
         named_kind = kind_by_name(rel)
-        relevant = named_kind is None or named_kind != Kind.OTHER
+        relevant = named_kind is None or named_kind != FileKind.OTHER
         if is_link:
             problem = _symlink_problem(Path(entry.path), root)
             if problem is not None:
@@ -521,9 +523,9 @@ def _walk(
             except OSError:
                 listing.unscanned.add(rel)
                 continue
-            files[rel] = SourceFile(rel, target, named_kind or Kind.OTHER, inode)
+            files[rel] = SourceFile(rel, target, named_kind or FileKind.OTHER, inode)
         else:
-            files[rel] = SourceFile(rel, entry.path, named_kind or Kind.OTHER, entry.inode())
+            files[rel] = SourceFile(rel, entry.path, named_kind or FileKind.OTHER, entry.inode())
         if milestone is not None and len(files) == milestone[0]:
             milestone[1]()
     rules.leave(layers)
@@ -547,11 +549,11 @@ def classify(files: Iterable[SourceFile], max_bytes: int) -> list[tuple[str, Par
     problems: list[tuple[str, ParseProblem]] = []
     for source in files:
         # A kind other than OTHER was decided by the name during the walk: no need to ask it again.
-        if source.kind != Kind.OTHER or kind_by_name(source.path) is not None:
+        if source.kind != FileKind.OTHER or kind_by_name(source.path) is not None:
             continue
         text, problem = source.read(max_bytes)
         if text is None:
-            source.kind = Kind.OTHER
+            source.kind = FileKind.OTHER
             lower = source.path.lower()
             if problem is not None and lower.endswith((*YAML_SUFFIXES, ".json", ".js")):
                 problems.append((source.path, problem))

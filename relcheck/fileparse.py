@@ -19,7 +19,7 @@ from relcheck.artifacts.app import (
 from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.artifacts.pm2 import Pm2App
-from relcheck.discovery import Kind, SourceFile
+from relcheck.discovery import FileKind, SourceFile
 from relcheck.model import Location, ParseProblem
 from relcheck.numbers import ascii_int
 from relcheck.positions import Positions
@@ -28,7 +28,14 @@ from relcheck.positions import Positions
 HELM_TEMPLATE = "Helm chart template"
 OTHER_TEMPLATE = "template (not Helm)"
 PARSED_KINDS = frozenset(
-    {Kind.DOCKERFILE, Kind.KUBERNETES, Kind.PM2, Kind.PROMETHEUS_RULES, Kind.APP_SETTINGS, Kind.APP_SOURCE}
+    {
+        FileKind.DOCKERFILE,
+        FileKind.KUBERNETES,
+        FileKind.PM2,
+        FileKind.PROMETHEUS_RULES,
+        FileKind.APP_SETTINGS,
+        FileKind.APP_SOURCE,
+    }
 )
 
 
@@ -46,7 +53,7 @@ class ParsedFile:
 
 
 def needs_parsing(source: SourceFile) -> bool:
-    return source.kind in PARSED_KINDS and (source.kind != Kind.APP_SOURCE or is_service_source(source.path))
+    return source.kind in PARSED_KINDS and (source.kind != FileKind.APP_SOURCE or is_service_source(source.path))
 
 
 def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = False) -> ParsedFile:
@@ -59,28 +66,28 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
         parsed.problems.append(problem or ParseProblem("E001", "cannot read file"))
         return parsed
     kind = source.kind
-    if kind == Kind.DOCKERFILE:
+    if kind == FileKind.DOCKERFILE:
         from relcheck.parsers.dockerfile import parse_dockerfile
 
         parsed.dockerfile, parsed.problems = parse_dockerfile(source.path, text)
-    elif kind == Kind.KUBERNETES:
+    elif kind == FileKind.KUBERNETES:
         from relcheck.parsers.kubernetes import parse_manifests
 
         parsed.objects, problems = parse_manifests(source.path, text)
         if ("{{" in text or "{%" in text) and any(p.code == "E001" for p in problems):
             problems = [ParseProblem("E002", OTHER_TEMPLATE)]  # template markers, not broken YAML
         parsed.problems = problems
-    elif kind == Kind.PM2:
+    elif kind == FileKind.PM2:
         from relcheck.parsers.pm2 import parse_pm2
 
         parsed.pm2_apps, parsed.problems = parse_pm2(source.path, text)
-    elif kind == Kind.PROMETHEUS_RULES:
+    elif kind == FileKind.PROMETHEUS_RULES:
         from relcheck.parsers.alerts import parse_rule_file
 
         parsed.rule_sources, parsed.problems = parse_rule_file(source.path, text)
-    elif kind == Kind.APP_SETTINGS:
+    elif kind == FileKind.APP_SETTINGS:
         _settings(parsed, source, text)
-    elif kind == Kind.APP_SOURCE:
+    elif kind == FileKind.APP_SOURCE:
         _source(parsed, source, text)
     return parsed
 

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from relcheck.discovery import Kind, SourceFile
+from relcheck.discovery import FileKind, SourceFile
 from relcheck.fileparse import ParsedFile, parse_file
 from relcheck.gcpause import long_lived_model
 from relcheck.model import ParseProblem, raised_at
@@ -34,7 +34,7 @@ Task = tuple[SourceFile, bool]  # (file, is a Helm template)
 Chunk = tuple[bool, list[Task]]  # (may the main process parse it, tasks)
 _Result = TypeVar("_Result")
 # Kinds the main process may parse itself: YAML (and .env) only, no other native parser.
-MAIN_PROCESS_KINDS = frozenset({Kind.KUBERNETES, Kind.APP_SETTINGS})
+MAIN_PROCESS_KINDS = frozenset({FileKind.KUBERNETES, FileKind.APP_SETTINGS})
 
 
 def safe_parse(task: Task, max_file_size: int) -> ParsedFile:

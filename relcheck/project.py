@@ -13,7 +13,7 @@ from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.artifacts.repo import RepoFacts, collect_repo_facts
-from relcheck.discovery import Discovery, Kind, SourceFile, classify
+from relcheck.discovery import Discovery, FileKind, SourceFile, classify
 from relcheck.model import ParseProblem
 from relcheck.positions import Positions
 from relcheck.services import Service
@@ -175,7 +175,7 @@ def build_project(
     )
     charts = _chart_dirs(discovery.files)
     tasks = [
-        (source, source.kind == Kind.KUBERNETES and _in_chart_templates(source.path, charts))
+        (source, source.kind == FileKind.KUBERNETES and _in_chart_templates(source.path, charts))
         for source in discovery.files
         if needs_parsing(source)
     ]

@@ -170,14 +170,14 @@ def _is_build_only(project: Project, directory: str) -> bool:
 
 
 def find_services(project: Project, explicit: dict[str, dict] | None = None) -> list[Service]:
-    from relcheck.discovery import Kind
+    from relcheck.discovery import FileKind
 
     roots: set[str] = set()
     for source in project.files:
         directory = _dir(source.path)
         if (
-            source.kind == Kind.DOCKERFILE
-            or source.kind == Kind.PM2
+            source.kind == FileKind.DOCKERFILE
+            or source.kind == FileKind.PM2
             or (source.name == "package.json" and not _is_workspace_root(project, directory))
         ):
             roots.add(directory)

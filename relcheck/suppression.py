@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relcheck.discovery import Kind
+from relcheck.discovery import FileKind
 from relcheck.model import Finding, Location, RuleMeta, Severity, Suppression
 from relcheck.selectors import UnknownRuleError, resolve, resolve_all
 
@@ -102,7 +102,15 @@ def applies(directive: Directive, line: int, scope: tuple[int, int] | None) -> b
 
 # Kinds whose comments relcheck reads for suppression directives.
 COMMENTED_KINDS = frozenset(
-    {Kind.DOCKERFILE, Kind.KUBERNETES, Kind.PROMETHEUS_RULES, Kind.PM2, Kind.APP_SETTINGS, Kind.APP_SOURCE, Kind.OTHER}
+    {
+        FileKind.DOCKERFILE,
+        FileKind.KUBERNETES,
+        FileKind.PROMETHEUS_RULES,
+        FileKind.PM2,
+        FileKind.APP_SETTINGS,
+        FileKind.APP_SOURCE,
+        FileKind.OTHER,
+    }
 )
 
 
@@ -254,7 +262,7 @@ def _all_directives(project: Project, rules: list[RuleMeta], max_bytes: int, wit
     (a README a repository rule points at): any of them may be invalid or unused."""
     found = []
     for source in project.files:
-        if source.kind not in COMMENTED_KINDS or (source.kind == Kind.OTHER and source.path not in with_findings):
+        if source.kind not in COMMENTED_KINDS or (source.kind == FileKind.OTHER and source.path not in with_findings):
             continue
         text, _ = source.read(max_bytes)
         if not text or "relcheck:" not in text:

@@ -8,25 +8,25 @@ from pathlib import Path
 import pytest
 
 from relcheck.config import Config
-from relcheck.discovery import Kind, discover, kind_by_content, kind_by_name, read_text
+from relcheck.discovery import FileKind, discover, kind_by_content, kind_by_name, read_text
 from relcheck.engine import scan
 
 
 @pytest.mark.parametrize(
     ("path", "kind"),
     [
-        ("Dockerfile", Kind.DOCKERFILE),
-        ("Containerfile", Kind.DOCKERFILE),
-        ("docker/api.Dockerfile", Kind.DOCKERFILE),
-        ("Dockerfile.prod", Kind.DOCKERFILE),
-        ("Dockerfile.dockerignore", Kind.OTHER),
-        ("ecosystem.config.js", Kind.PM2),
-        ("process.yml", Kind.PM2),
-        ("package.json", Kind.APP_SETTINGS),
-        (".env.production", Kind.APP_SETTINGS),
-        ("src/main.ts", Kind.APP_SOURCE),
-        ("src/types.d.ts", Kind.OTHER),
-        ("README.md", Kind.OTHER),
+        ("Dockerfile", FileKind.DOCKERFILE),
+        ("Containerfile", FileKind.DOCKERFILE),
+        ("docker/api.Dockerfile", FileKind.DOCKERFILE),
+        ("Dockerfile.prod", FileKind.DOCKERFILE),
+        ("Dockerfile.dockerignore", FileKind.OTHER),
+        ("ecosystem.config.js", FileKind.PM2),
+        ("process.yml", FileKind.PM2),
+        ("package.json", FileKind.APP_SETTINGS),
+        (".env.production", FileKind.APP_SETTINGS),
+        ("src/main.ts", FileKind.APP_SOURCE),
+        ("src/types.d.ts", FileKind.OTHER),
+        ("README.md", FileKind.OTHER),
         ("k8s/deployment.yaml", None),
         ("jest.config.js", None),
     ],
@@ -38,15 +38,15 @@ def test_kind_by_name(path: str, kind: str | None) -> None:
 @pytest.mark.parametrize(
     ("path", "text", "kind"),
     [
-        ("k8s/app.yaml", "apiVersion: apps/v1\nkind: Deployment\n", Kind.KUBERNETES),
-        ("alerts.yml", "groups:\n  - name: x\n    rules: []\n", Kind.PROMETHEUS_RULES),
-        ("quoted.yaml", '"groups": []\n', Kind.PROMETHEUS_RULES),
-        ("rule.yaml", "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\n", Kind.KUBERNETES),
-        ("config/default.yaml", "port: 3000\n", Kind.APP_SETTINGS),
-        (".github/workflows/ci.yml", "on: push\njobs: {}\n", Kind.OTHER),
-        ("manifest.json", '{"apiVersion": "v1", "kind": "Service"}', Kind.KUBERNETES),
-        ("pm2.config.js", "module.exports = { apps: [] }", Kind.PM2),
-        ("jest.config.js", "module.exports = { testEnvironment: 'node' }", Kind.APP_SOURCE),
+        ("k8s/app.yaml", "apiVersion: apps/v1\nkind: Deployment\n", FileKind.KUBERNETES),
+        ("alerts.yml", "groups:\n  - name: x\n    rules: []\n", FileKind.PROMETHEUS_RULES),
+        ("quoted.yaml", '"groups": []\n', FileKind.PROMETHEUS_RULES),
+        ("rule.yaml", "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\n", FileKind.KUBERNETES),
+        ("config/default.yaml", "port: 3000\n", FileKind.APP_SETTINGS),
+        (".github/workflows/ci.yml", "on: push\njobs: {}\n", FileKind.OTHER),
+        ("manifest.json", '{"apiVersion": "v1", "kind": "Service"}', FileKind.KUBERNETES),
+        ("pm2.config.js", "module.exports = { apps: [] }", FileKind.PM2),
+        ("jest.config.js", "module.exports = { testEnvironment: 'node' }", FileKind.APP_SOURCE),
     ],
 )
 def test_kind_by_content(path: str, text: str, kind: str) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from relcheck.config import Config
-from relcheck.discovery import Kind, SourceFile
+from relcheck.discovery import FileKind, SourceFile
 from relcheck.engine import scan
 from relcheck.gcpause import long_lived_model
 from relcheck.parallel import parse_all, usable_cpus, worker_count
@@ -413,7 +413,7 @@ def test_a_worker_crash_costs_one_file(tmp_path: Path, monkeypatch: pytest.Monke
         name = {7: "raise.Dockerfile", 150: "crash.Dockerfile"}.get(index, f"{index}.Dockerfile")
         path = tmp_path / name
         path.write_text("FROM node:20-alpine\nUSER node\n")
-        tasks.append((ExplodingSource(name, path, Kind.DOCKERFILE), False))
+        tasks.append((ExplodingSource(name, path, FileKind.DOCKERFILE), False))
     results = parse_all(tasks, 5 * 2**20, jobs=2)
     assert [r.path for r in results] == [task[0].path for task in tasks]  # file order, whatever happened
     problems = {r.path: [p.message for p in r.problems] for r in results if r.problems}
@@ -436,10 +436,10 @@ def test_a_worker_crash_while_the_main_process_parses_manifests_prints_no_traceb
     for index in range(400):
         name = "crash.Dockerfile" if index == 390 else f"{index}.Dockerfile"
         (tmp_path / name).write_text("FROM node:20-alpine\nUSER node\n")
-        tasks.append((ExplodingSource(name, tmp_path / name, Kind.DOCKERFILE), False))
+        tasks.append((ExplodingSource(name, tmp_path / name, FileKind.DOCKERFILE), False))
     for index in range(3000):
         (tmp_path / f"{index}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{index}}}\n")
-        tasks.append((SourceFile(f"{index}.yaml", tmp_path / f"{index}.yaml", Kind.KUBERNETES), False))
+        tasks.append((SourceFile(f"{index}.yaml", tmp_path / f"{index}.yaml", FileKind.KUBERNETES), False))
     results = parse_all(tasks, 5 * 2**20, jobs=2)
     assert [r.path for r in results] == [task[0].path for task in tasks]
     assert [r.path for r in results if r.problems] == ["crash.Dockerfile"]
@@ -590,7 +590,7 @@ def test_texts_read_by_workers_come_back_with_their_results(tmp_path: Path, monk
     for index in range(240):
         path = tmp_path / f"{index}.Dockerfile"
         path.write_text(f"FROM node:20-alpine\nUSER node\nLABEL n={index}\n")
-        tasks.append((SourceFile(path.name, str(path), Kind.DOCKERFILE), False))
+        tasks.append((SourceFile(path.name, str(path), FileKind.DOCKERFILE), False))
     results = parse_all(tasks, 5 * 2**20, jobs=2)
     assert [r.dockerfile.stages[0].instructions[-1].args for r in results] == [("n", str(i)) for i in range(240)]
     for source, _ in tasks:
@@ -604,9 +604,9 @@ def test_files_parsed_kind_by_kind_come_back_in_the_order_given(
 ) -> None:
     monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 50)  # two workers for 150 files
     contents = {
-        Kind.DOCKERFILE: ("Dockerfile", "FROM node:20-alpine\nLABEL n={i}\n"),
-        Kind.KUBERNETES: ("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}}}\n"),
-        Kind.APP_SETTINGS: ("package.json", '{{"name": "app-{i}"}}\n'),
+        FileKind.DOCKERFILE: ("Dockerfile", "FROM node:20-alpine\nLABEL n={i}\n"),
+        FileKind.KUBERNETES: ("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}}}\n"),
+        FileKind.APP_SETTINGS: ("package.json", '{{"name": "app-{i}"}}\n'),
     }
     tasks = []
     for index in range(150):  # a folder per service, so kinds alternate file by file

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from relcheck.discovery import Kind
+from relcheck.discovery import FileKind
 
 if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import K8sObject
@@ -56,18 +56,18 @@ def collect_repo_facts(facts: RepoFacts, objects: list[K8sObject], files: list[S
         name = source.name.lower()
         if _is_runbook(name, lower):
             facts.runbooks.append(source.path)
-        if source.kind == Kind.KUBERNETES or not _needs_text(lower):
+        if source.kind == FileKind.KUBERNETES or not _needs_text(lower):
             continue
         text, _ = source.read(max_file_size)
         if text is None:
             continue
-        if source.kind == Kind.PROMETHEUS_RULES:
+        if source.kind == FileKind.PROMETHEUS_RULES:
             if _ALERT_KEY.search(text):
                 facts.alert_files.append(source.path)
         elif lower.endswith(".json"):
             if name != "package.json" and _is_dashboard(text):
                 facts.dashboards.append(source.path)
-        elif source.kind == Kind.APP_SOURCE:
+        elif source.kind == FileKind.APP_SOURCE:
             if K6_IMPORT.search(text):
                 facts.load_tests.append(source.path)
         elif lower.endswith((".yaml", ".yml")) and _ARTILLERY.search(text) and _ARTILLERY_TARGET.search(text):
