@@ -1,6 +1,7 @@
 """The public API for rule packs (plugins). A package registers an entry point in the group
 `relcheck.rules` whose object is a callable returning a list of `Rule`; each rule's `check` gets a
-CheckContext, as built-in checks do, and yields findings made with `ctx.finding(...)`.
+CheckContext, as built-in checks do, and yields findings made with `ctx.report(subject, ...)`
+(or `ctx.finding(...)` for a finding about no subject).
 
 See docs/writing-rules.md for a worked example.
 """
@@ -11,13 +12,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from relcheck.context import CheckContext
+from relcheck.context import CheckContext, Subject
 from relcheck.model import Finding, Location, Param, Related, RuleMeta, Severity
 from relcheck.pack import checklist_ids
 
 CHECKLIST_ITEMS = checklist_ids()  # the items a rule may name in `checklist=` (rules/checklist.toml)
 
-__all__ = ["CHECKLIST_ITEMS", "CheckContext", "Finding", "Location", "Related", "Rule", "Severity"]
+__all__ = ["CHECKLIST_ITEMS", "CheckContext", "Finding", "Location", "Related", "Rule", "Severity", "Subject"]
 
 
 @dataclass

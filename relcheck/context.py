@@ -4,12 +4,31 @@ way to make a finding."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from relcheck.model import Finding, Location, Related, RuleMeta, Severity
 
 if TYPE_CHECKING:
     from relcheck.project import Project
+
+
+class Subject(Protocol):
+    """What a finding is about: a Kubernetes object or workload, a container, a PM2 app, an alerting
+    rule. Each names itself for fingerprints, spans the lines a suppression comment may cover, and
+    says which rules its annotations (`relcheck.dev/ignore`) ignore and where those annotations are."""
+
+    @property
+    def identity(self) -> str: ...
+
+    @property
+    def scope(self) -> tuple[int, int] | None: ...
+
+    @property
+    def ignore_source(self) -> str: ...
+
+    def ignore_names(self) -> tuple[str, ...]: ...
+
+    def key_loc(self, *keys: Any) -> Location: ...
 
 
 class CheckContext:
@@ -20,6 +39,32 @@ class CheckContext:
         self.rule = rule
         self.severity = severity
         self.params = params
+
+    def report(
+        self,
+        subject: Subject,
+        message: str,
+        *,
+        what: str = "",
+        at: Location | None = None,
+        value: str = "",
+        severity: Severity | None = None,
+        related: Iterable[Related] = (),
+    ) -> Finding:
+        """A finding about `subject`: at `at` (by default the subject itself), fingerprinted as the
+        subject's identity plus `what` and the offending `value`; suppression comments anywhere in the
+        subject and its ignore annotations apply, so a check cannot forget them."""
+        return self.finding(
+            at if at is not None else subject.key_loc(),
+            message,
+            identity=f"{subject.identity}/{what}" if what else subject.identity,
+            value=value,
+            severity=severity,
+            related=related,
+            scope=subject.scope,
+            ignores=subject.ignore_names(),
+            ignore_source=subject.ignore_source,
+        )
 
     def finding(
         self,

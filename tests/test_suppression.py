@@ -98,3 +98,28 @@ def test_kubernetes_comment_and_annotation_suppressions() -> None:
     assert all(f.suppressed for f in result.findings if f.code == "K001")
     k002 = {f.location.line: f.suppressed for f in result.findings if f.code == "K002"}
     assert sorted(k002.values()) == [False, False, True]  # the annotation names K002 for 'two' only
+
+
+def test_a_comment_inside_a_pm2_app_covers_the_app(tmp_path: Path) -> None:
+    """A finding about a subject (here a PM2 app) is scoped to the subject's lines, whatever check
+    reports it: ctx.report carries the scope."""
+    from relcheck.config import Config
+    from relcheck.engine import scan
+
+    (tmp_path / "ecosystem.config.js").write_text(
+        "module.exports = {\n"
+        "  apps: [\n"
+        "    {\n"
+        "      name: 'api',\n"
+        "      script: 'main.js',\n"
+        "      // relcheck: ignore P002 -- recycled by the orchestrator instead\n"
+        "      exec_mode: 'cluster',\n"
+        "      instances: 2,\n"
+        "    },\n"
+        "    { name: 'worker', script: 'worker.js', exec_mode: 'cluster', instances: 2 },\n"
+        "  ],\n"
+        "};\n"
+    )
+    result = scan([tmp_path], Config(), select=["P002"])
+    by_app = {f.location.line: f.suppressed for f in result.findings}
+    assert by_app == {4: True, 10: False}

@@ -59,9 +59,17 @@ class Rule:
     def display(self) -> str:
         return f"alert '{self.name}'" if self.is_alert else f"recording rule '{self.name}'"
 
+    # As a finding's subject (relcheck.context.Subject): the rule's lines; rules have no annotations.
     @property
     def scope(self) -> tuple[int, int] | None:
         return self.source.positions.span((*self.source.base, *self.keys))
+
+    @property
+    def ignore_source(self) -> str:
+        return self.display
+
+    def ignore_names(self) -> tuple[str, ...]:
+        return ()
 
     def get(self, *keys: Any) -> Any:
         value: Any = self.data

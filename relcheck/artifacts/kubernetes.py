@@ -102,6 +102,15 @@ class K8sObject(Positioned):
     def ignore_names(self) -> tuple[str, ...]:
         return _ignore_names(self.metadata.get("annotations"))
 
+    # As a finding's subject (relcheck.context.Subject): its lines, its own annotations.
+    @property
+    def scope(self) -> tuple[int, int]:
+        return self.span
+
+    @property
+    def ignore_source(self) -> str:
+        return self.display
+
 
 def _ignore_names(annotations: Any) -> tuple[str, ...]:
     if not isinstance(annotations, dict):
@@ -126,6 +135,18 @@ class Container:
     @property
     def identity(self) -> str:
         return f"{self.workload.obj.identity}/container:{self.name}"
+
+    # As a finding's subject: the object's lines, and the annotations of the object and pod template.
+    @property
+    def scope(self) -> tuple[int, int]:
+        return self.workload.obj.span
+
+    @property
+    def ignore_source(self) -> str:
+        return self.workload.obj.display
+
+    def ignore_names(self) -> tuple[str, ...]:
+        return self.workload.ignore_names()
 
     def get(self, *keys: Any) -> Any:
         return dig(self.spec, keys)
@@ -251,6 +272,22 @@ class Workload:
 
     def ignore_names(self) -> tuple[str, ...]:
         return self.obj.ignore_names() + _ignore_names(dig(self.template, ("metadata", "annotations")))
+
+    # As a finding's subject: the object, with its pod template's annotations too.
+    @property
+    def identity(self) -> str:
+        return self.obj.identity
+
+    @property
+    def scope(self) -> tuple[int, int]:
+        return self.obj.span
+
+    @property
+    def ignore_source(self) -> str:
+        return self.obj.display
+
+    def key_loc(self, *keys: Any) -> Location:
+        return self.obj.key_loc(*keys)
 
 
 def _is_int(value: Any) -> bool:

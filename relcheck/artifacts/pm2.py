@@ -39,6 +39,18 @@ class Pm2App:
     def display(self) -> str:
         return f"PM2 app '{self.name}'"
 
+    # As a finding's subject (relcheck.context.Subject): the app's lines; PM2 has no annotations.
+    @property
+    def scope(self) -> tuple[int, int] | None:
+        return self.positions.span(self.keys)
+
+    @property
+    def ignore_source(self) -> str:
+        return self.display
+
+    def ignore_names(self) -> tuple[str, ...]:
+        return ()
+
     @property
     def open(self) -> bool:
         """A spread or computed key may set keys we cannot see: absence proves nothing."""

@@ -40,14 +40,7 @@ def _finding(
     value: str = "",
     severity: Severity | None = None,
 ) -> Finding:
-    return ctx.finding(
-        location,
-        f"{rule.display}: {message}",
-        identity=f"{rule.identity}/{what}",
-        value=value,
-        severity=severity,
-        scope=rule.scope,
-    )
+    return ctx.report(rule, f"{rule.display}: {message}", what=what, at=location, value=value, severity=severity)
 
 
 def duration_seconds(text: Any) -> float | None:

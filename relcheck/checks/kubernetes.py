@@ -37,44 +37,12 @@ def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _about(
-    ctx: CheckContext,
-    obj: K8sObject,
-    location: Location,
-    message: str,
-    identity: str,
-    value: str = "",
-    workload: Workload | None = None,
-    severity: Severity | None = None,
-) -> Finding:
-    """A finding about an object: its lines scope suppression comments, its annotation can ignore rules."""
-    ignores = workload.ignore_names() if workload is not None else obj.ignore_names()
-    return ctx.finding(
-        location,
-        message,
-        identity=identity,
-        value=value,
-        severity=severity,
-        scope=obj.span,
-        ignores=ignores,
-        ignore_source=obj.display,
-    )
-
-
 def _container_finding(
     ctx: CheckContext, container: Container, location: Location, message: str, what: str, value: str = ""
 ) -> Finding:
-    workload = container.workload
     kind = "init container" if container.init else "container"
-    return _about(
-        ctx,
-        workload.obj,
-        location,
-        f"{kind} '{container.name}' of {workload.obj.display}: {message}",
-        f"{container.identity}/{what}",
-        value,
-        workload,
-    )
+    message = f"{kind} '{container.name}' of {container.workload.obj.display}: {message}"
+    return ctx.report(container, message, what=what, at=location, value=value)
 
 
 def _workloads(ctx: CheckContext, long_running: bool = False) -> Iterator[Workload]:
@@ -383,15 +351,13 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
         if _int(count) and count < minimum:
             why = "spec.replicas is absent, which means 1" if replicas is None else f"replicas: {count}"
             obj = workload.obj
-            yield _about(
-                ctx,
-                obj,
-                obj.key_loc("spec", "replicas"),
+            yield ctx.report(
+                workload,
                 f"{obj.display} runs {count} replica{'s' if count != 1 else ''} ({why}); a drain, a rollout "
                 f"or a crash can take it down. Run at least {minimum} or scale it with an HPA",
-                f"{obj.identity}/replicas",
-                str(count),
-                workload,
+                what="replicas",
+                at=obj.key_loc("spec", "replicas"),
+                value=str(count),
             )
 
 
@@ -437,26 +403,22 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
         strategy = strategy if isinstance(strategy, dict) else {}
         kind = strategy.get("type", "RollingUpdate")
         if kind == "Recreate":
-            yield _about(
-                ctx,
-                obj,
-                obj.loc("spec", "strategy", "type"),
-                f"{obj.display} uses the Recreate strategy: every pod stops before new ones start",
-                f"{obj.identity}/strategy",
-                "Recreate",
+            yield ctx.report(
                 workload,
+                f"{obj.display} uses the Recreate strategy: every pod stops before new ones start",
+                what="strategy",
+                at=obj.loc("spec", "strategy", "type"),
+                value="Recreate",
             )
             continue
         if kind not in ROLLOUT_TYPES:
-            yield _about(
-                ctx,
-                obj,
-                obj.loc("spec", "strategy", "type"),
+            yield ctx.report(
+                workload,
                 f"{obj.display} has strategy.type {kind!r}, which the API server rejects (it accepts "
                 "RollingUpdate or Recreate): the Deployment cannot be applied",
-                f"{obj.identity}/strategy",
-                str(kind),
-                workload,
+                what="strategy",
+                at=obj.loc("spec", "strategy", "type"),
+                value=str(kind),
             )
             continue
         rolling = strategy.get("rollingUpdate")
@@ -466,26 +428,22 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
         taken_down = _pods_taken_down(workload, unavailable) if unavailable is not None else None
         if taken_down is not None:
             default = "" if "maxUnavailable" in rolling else " (the default)"
-            yield _about(
-                ctx,
-                obj,
-                obj.key_loc("spec", "strategy", "rollingUpdate", "maxUnavailable"),
+            yield ctx.report(
+                workload,
                 f"{obj.display} rolls out with maxUnavailable {unavailable}{default}: {taken_down}, so a "
                 "serving pod stops before its replacement is ready; set maxUnavailable: 0 with maxSurge: 1",
-                f"{obj.identity}/maxUnavailable",
-                str(unavailable),
-                workload,
+                what="maxUnavailable",
+                at=obj.key_loc("spec", "strategy", "rollingUpdate", "maxUnavailable"),
+                value=str(unavailable),
             )
         if surge is not None and surge.number == 0:
-            yield _about(
-                ctx,
-                obj,
-                obj.key_loc("spec", "strategy", "rollingUpdate", "maxSurge"),
+            yield ctx.report(
+                workload,
                 f"{obj.display} rolls out with maxSurge {surge}: no pod is added before an old one goes (when "
                 "maxUnavailable also rounds to 0, the controller takes 1 pod down anyway); set maxSurge to 1",
-                f"{obj.identity}/maxSurge",
-                str(surge),
-                workload,
+                what="maxSurge",
+                at=obj.key_loc("spec", "strategy", "rollingUpdate", "maxSurge"),
+                value=str(surge),
             )
 
 
@@ -498,15 +456,13 @@ def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
         seconds = 30 if value is None else value
         if _int(seconds) and seconds < minimum:
             why = " (the default)" if value is None else ""
-            yield _about(
-                ctx,
-                obj,
-                obj.key_loc(*workload.pod_spec_keys, "terminationGracePeriodSeconds"),
+            yield ctx.report(
+                workload,
                 f"{obj.display} has terminationGracePeriodSeconds {seconds}{why}, under {minimum}: the "
                 "kubelet kills pods in the middle of their graceful shutdown",
-                f"{obj.identity}/terminationGracePeriodSeconds",
-                str(seconds),
-                workload,
+                what="terminationGracePeriodSeconds",
+                at=obj.key_loc(*workload.pod_spec_keys, "terminationGracePeriodSeconds"),
+                value=str(seconds),
             )
 
 
@@ -597,7 +553,13 @@ def topology_spread(ctx: CheckContext) -> Iterator[Finding]:
                 "own pods: its replicas may share one node or zone and fail together"
             )
             where = obj.key_loc(*workload.pod_spec_keys)
-        yield _about(ctx, obj, where, message, f"{obj.identity}/spread", ",".join(missing), workload)
+        yield ctx.report(
+            workload,
+            message,
+            what="spread",
+            at=where,
+            value=",".join(missing),
+        )
 
 
 def _labels_text(workload: Workload) -> str:
@@ -628,13 +590,11 @@ def hpa_present(ctx: CheckContext) -> Iterator[Finding]:
     for workload in _replica_workloads(ctx):
         if workload.hpa is None:
             obj = workload.obj
-            yield _about(
-                ctx,
-                obj,
-                obj.key_loc("metadata", "name"),
+            yield ctx.report(
+                workload,
                 f"{obj.display} is not scaled by any HorizontalPodAutoscaler",
-                f"{obj.identity}/hpa",
-                workload=workload,
+                what="hpa",
+                at=obj.key_loc("metadata", "name"),
             )
 
 
@@ -678,34 +638,31 @@ def hpa_bounds(ctx: CheckContext) -> Iterator[Finding]:
         minimum = 1 if minimum is None else minimum
         maximum = hpa.get("spec", "maxReplicas")
         if _int(minimum) and minimum < min_floor:
-            yield _about(
-                ctx,
+            yield ctx.report(
                 hpa,
-                hpa.key_loc("spec", "minReplicas"),
                 f"{hpa.display} may scale down to {minimum} replica{'s' if minimum != 1 else ''} "
                 f"(minReplicas under {min_floor})",
-                f"{hpa.identity}/minReplicas",
-                str(minimum),
+                what="minReplicas",
+                at=hpa.key_loc("spec", "minReplicas"),
+                value=str(minimum),
             )
         if _int(maximum) and (maximum < max_floor or (_int(minimum) and maximum <= minimum)):
             why = f"not above minReplicas {minimum}" if _int(minimum) and maximum <= minimum else f"under {max_floor}"
-            yield _about(
-                ctx,
+            yield ctx.report(
                 hpa,
-                hpa.key_loc("spec", "maxReplicas"),
                 f"{hpa.display} has maxReplicas {maximum} ({why}), too little room for a peak",
-                f"{hpa.identity}/maxReplicas",
-                str(maximum),
+                what="maxReplicas",
+                at=hpa.key_loc("spec", "maxReplicas"),
+                value=str(maximum),
             )
         target = _cpu_target(hpa)
         if target is not None and _int(target[0]) and target[0] > max_cpu:
-            yield _about(
-                ctx,
+            yield ctx.report(
                 hpa,
-                hpa.key_loc(*target[1]),
                 f"{hpa.display} targets {target[0]} % CPU (above {max_cpu} %): no headroom while new pods start",
-                f"{hpa.identity}/cpu",
-                str(target[0]),
+                what="cpu",
+                at=hpa.key_loc(*target[1]),
+                value=str(target[0]),
             )
 
 
@@ -714,14 +671,12 @@ def hpa_replicas_conflict(ctx: CheckContext) -> Iterator[Finding]:
     for workload in _replica_workloads(ctx):
         obj = workload.obj
         if workload.hpa is not None and obj.has("spec", "replicas"):
-            yield _about(
-                ctx,
-                obj,
-                obj.key_loc("spec", "replicas"),
-                f"{obj.display} sets replicas although {workload.hpa.display} scales it: every apply resets the scale",
-                f"{obj.identity}/replicas-with-hpa",
-                str(workload.replicas),
+            yield ctx.report(
                 workload,
+                f"{obj.display} sets replicas although {workload.hpa.display} scales it: every apply resets the scale",
+                what="replicas-with-hpa",
+                at=obj.key_loc("spec", "replicas"),
+                value=str(workload.replicas),
             )
 
 
@@ -731,14 +686,12 @@ def pdb_present(ctx: CheckContext) -> Iterator[Finding]:
         if workload.pdbs or not _multi_replica(workload):
             continue
         obj = workload.obj
-        yield _about(
-            ctx,
-            obj,
-            obj.key_loc("metadata", "name"),
+        yield ctx.report(
+            workload,
             f"{obj.display} runs several replicas but no PodDisruptionBudget selects its pods: a drain may "
             "evict them all at once",
-            f"{obj.identity}/pdb",
-            workload=workload,
+            what="pdb",
+            at=obj.key_loc("metadata", "name"),
         )
 
 
@@ -851,19 +804,24 @@ def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
         # minAvailable 1 may be exactly right (2 replicas): only protecting no pod is reported.
         for key, message, raw in _pdb_problems(pdb, pods, min(floor, 1) if pods is None else min(floor, pods - 1)):
             where = pdb.loc("spec", key) if pdb.has("spec", key) else pdb.key_loc("spec")
-            yield _about(ctx, pdb, where, f"{pdb.display} {message}", f"{pdb.identity}/{key}", str(raw))
+            yield ctx.report(
+                pdb,
+                f"{pdb.display} {message}",
+                what=f"{key}",
+                at=where,
+                value=str(raw),
+            )
 
 
 @check("K025")
 def pdb_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
     for pdb in ctx.project.kube.pdbs:
         if not ctx.project.kube.pdb_targets.get(id(pdb)) and id(pdb) not in ctx.project.kube.operator_managed:
-            yield _about(
-                ctx,
+            yield ctx.report(
                 pdb,
-                pdb.key_loc("spec", "selector"),
                 f"{pdb.display} selects no workload's pods in namespace '{pdb.namespace}' in this scan",
-                f"{pdb.identity}/selector",
+                what="selector",
+                at=pdb.key_loc("spec", "selector"),
             )
 
 
@@ -873,13 +831,12 @@ def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
         if ctx.project.kube.hpa_targets.get(id(hpa)) is None:
             ref = hpa.get("spec", "scaleTargetRef")
             ref = ref if isinstance(ref, dict) else {}
-            yield _about(
-                ctx,
+            yield ctx.report(
                 hpa,
-                hpa.key_loc("spec", "scaleTargetRef"),
                 f"{hpa.display} scales {ref.get('kind', '?')} '{ref.get('name', '?')}', which is not in "
                 f"namespace '{hpa.namespace}' in this scan",
-                f"{hpa.identity}/scaleTargetRef",
+                what="scaleTargetRef",
+                at=hpa.key_loc("spec", "scaleTargetRef"),
             )
 
 
@@ -893,13 +850,12 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
         if not targets and id(service) in ctx.project.kube.operator_managed:
             continue
         if not targets:
-            yield _about(
-                ctx,
+            yield ctx.report(
                 service,
-                service.key_loc("spec", "selector"),
                 f"{service.display} selects no pod template in namespace '{service.namespace}' in this "
                 "scan: it has no endpoints",
-                f"{service.identity}/selector",
+                what="selector",
+                at=service.key_loc("spec", "selector"),
             )
             continue
         containers = [c for w in targets for c in w.containers(include_init=False)]
@@ -913,13 +869,12 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             key = "targetPort" if "targetPort" in port else "port"
             message, severity = problem
-            yield _about(
-                ctx,
+            yield ctx.report(
                 service,
-                service.loc("spec", "ports", index, key),
                 f"{service.display} sends port {port.get('port')} to targetPort {target!r}, {message}",
-                f"{service.identity}/targetPort",
-                str(target),
+                what="targetPort",
+                at=service.loc("spec", "ports", index, key),
+                value=str(target),
                 severity=severity,
             )
 

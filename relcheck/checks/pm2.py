@@ -20,7 +20,7 @@ def _apps(ctx: CheckContext) -> Iterator[Pm2App]:
 
 
 def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, what: str, value: str = "") -> Finding:
-    return ctx.finding(location, f"{app.display}: {message}", identity=f"{app.identity}/{what}", value=value)
+    return ctx.report(app, f"{app.display}: {message}", what=what, at=location, value=value)
 
 
 @check("P001")

@@ -231,6 +231,8 @@ class Converter:
             return UNKNOWN
         self.positions.marks.setdefault(path, point(node))
         kind = node.type
+        if kind in ("object", "array"):  # its last line: suppression comments inside it apply to it
+            self.positions.ends.setdefault(path, node.end_point.row + 1)
         if kind in ("parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"):
             inner = node.named_children[0] if node.named_children else None
             return self.convert(inner, path, depth + 1) if inner is not None else UNKNOWN

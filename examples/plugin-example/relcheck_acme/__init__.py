@@ -13,14 +13,12 @@ def revision_history_limit(ctx: CheckContext):
         kept = obj.get("spec", "revisionHistoryLimit")
         if kept is None or kept > limit:
             shown = "the default of 10" if kept is None else str(kept)
-            yield ctx.finding(
-                obj.key_loc("spec", "revisionHistoryLimit"),
+            yield ctx.report(
+                workload,
                 f"{obj.display} keeps {shown} old ReplicaSets; ACME keeps at most {limit}",
-                identity=f"{obj.identity}/revisionHistoryLimit",
+                what="revisionHistoryLimit",
+                at=obj.key_loc("spec", "revisionHistoryLimit"),
                 value=str(kept),
-                scope=obj.span,
-                ignores=obj.ignore_names(),
-                ignore_source=obj.display,
             )
 
 
