@@ -94,9 +94,20 @@ class RuleMeta:
     checklist: str | None
     rationale: str
     fix: str
-    example: str = ""
+    example: str = ""  # the right way (ruff's "Use instead")
     params: tuple[Param, ...] = ()
     references: tuple[str, ...] = ()
+    example_file: str = ""  # the file the example shows, as a repository path
+    bad_example: str = ""  # the same file the wrong way ("" with a file: the file is missing)
+    example_context: tuple[tuple[str, str], ...] = ()  # other files both need, as they are
+
+    def example_files(self, good: bool) -> dict[str, str]:
+        """The example as files to scan: the wrong way or the right way."""
+        files = dict(self.example_context)
+        text = self.example if good else self.bad_example
+        if text:
+            files[self.example_file] = text
+        return files
 
     def param_defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}

@@ -115,10 +115,27 @@ def _rule_from_table(area: str, table: dict, source: str) -> RuleMeta:
         checklist=checklist,
         rationale=table["rationale"].strip(),
         fix=table["fix"].strip(),
-        example=table.get("example", "").strip("\n"),
         params=params,
         references=tuple(table.get("references", ())),
+        **_example(table.get("example"), source, table["code"]),
     )
+
+
+def _example(example: object, source: str, code: str) -> dict:
+    """`example` is the right way as text, or a table: `file`, `bad`, `good` and `context` files."""
+    if example is None:
+        return {}
+    if isinstance(example, str):
+        return {"example": example.strip("\n")}
+    if not isinstance(example, dict) or not isinstance(example.get("file"), str) or "good" not in example:
+        raise PackError(f"{source}: rule {code}: [rule.example] needs `file`, `bad` and `good`")
+    context = example.get("context", {})
+    return {
+        "example": example["good"],
+        "example_file": example["file"],
+        "bad_example": example.get("bad", ""),
+        "example_context": tuple(sorted(context.items())),
+    }
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,6 +9,32 @@ from relcheck.model import RuleMeta
 from relcheck.pack import load_areas
 
 
+def example_markdown(rule: RuleMeta) -> str:
+    """ruff's "Example / Use instead", from the pack (tests run both as fixtures)."""
+    if not rule.example:
+        return ""
+    if not rule.example_file:
+        return f"```\n{rule.example.rstrip()}\n```"
+    context = ", ".join(f"`{path}`" for path, _ in rule.example_context)
+    beside = f" (beside {context})" if context else ""
+    bad = (
+        f"**Example** — `{rule.example_file}`{beside}:\n\n```\n{rule.bad_example.rstrip()}\n```"
+        if rule.bad_example
+        else f"**Example** — no `{rule.example_file}`{beside}."
+    )
+    return f"{bad}\n\n**Use instead:**\n\n```\n{rule.example.rstrip()}\n```"
+
+
+def _example_text(rule: RuleMeta) -> list[str]:
+    if not rule.example_file:
+        return ["", "Example", textwrap.indent(rule.example.rstrip(), "  ")]
+    context = ", ".join(path for path, _ in rule.example_context)
+    beside = f" (beside {context})" if context else ""
+    lines = ["", f"Example: {rule.example_file}{beside}"]
+    lines += [textwrap.indent(rule.bad_example.rstrip(), "  ")] if rule.bad_example else ["  (the file is missing)"]
+    return [*lines, "", "Use instead", textwrap.indent(rule.example.rstrip(), "  ")]
+
+
 def status(rule: RuleMeta, implemented: frozenset[str]) -> str:
     return "implemented" if rule.code in implemented else "planned"
 
@@ -43,6 +69,8 @@ def rule_to_dict(rule: RuleMeta, implemented: frozenset[str]) -> dict:
         "rationale": rule.rationale,
         "fix": rule.fix,
         "example": rule.example,
+        "example_file": rule.example_file or None,
+        "bad_example": rule.bad_example,
     }
 
 
@@ -74,7 +102,7 @@ def explain_text(rule: RuleMeta, implemented: frozenset[str]) -> str:
         _wrap(rule.fix),
     ]
     if rule.example:
-        parts += ["", "Example", textwrap.indent(rule.example, "  ")]
+        parts += _example_text(rule)
     if rule.params:
         parts += ["", "Parameters (set under `params:` in .relcheck.yaml)"]
         for param in rule.params:
@@ -136,7 +164,7 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
                 "",
             ]
             if rule.example:
-                lines += ["```", rule.example, "```", ""]
+                lines += [example_markdown(rule), ""]
             if rule.params:
                 lines += ["| parameter | default | meaning |", "|---|---|---|"]
                 for param in rule.params:

@@ -80,3 +80,30 @@ def test_a_standard_service_passes_every_rule_of_its_area(area: str) -> None:
     """One compliant service per area, shared by all its rules (each rule has its own pass cases too)."""
     result = scan([SERVICES / area], Config(), select=[AREA_PREFIX[area]])
     assert [(f.code, f.location.path, f.location.line) for f in result.findings] == []
+
+
+def _example_scan(tmp_path: Path, code: str, files: dict[str, str]):
+    for path, text in files.items():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return scan([tmp_path], Config(), select=[code])
+
+
+EXAMPLES = [rule for rule in load_pack() if rule.example_file]
+
+
+@pytest.mark.parametrize("rule", EXAMPLES, ids=lambda rule: rule.code)
+def test_the_docs_example_fails_and_its_fix_passes(rule, tmp_path: Path) -> None:
+    """Each rule's "Example / Use instead" (in the pack, shown by `explain`, docs/rules.md and SARIF)
+    is a fail and a pass fixture: the docs cannot lie."""
+    bad = _example_scan(tmp_path / "bad", rule.code, rule.example_files(good=False))
+    assert [f.code for f in bad.active() if f.code == rule.code], "the example must raise its rule"
+    good = _example_scan(tmp_path / "good", rule.code, rule.example_files(good=True))
+    assert [f.message for f in good.active() if f.code == rule.code] == []
+    assert [f.message for f in [*bad.findings, *good.findings] if f.code.startswith("E")] == []
+
+
+def test_every_rule_has_an_example() -> None:
+    without = [rule.code for rule in load_pack() if not rule.code.startswith("E") and not rule.example_file]
+    assert without == []

@@ -40,7 +40,9 @@ def rule_descriptor(rule: RuleMeta, severity: Severity | None = None) -> dict[st
     uri = f"{DOCS_URI}#{rule.code.lower()}"
     markdown = f"{rule.rationale}\n\n**How to fix:** {rule.fix}"
     if rule.example:
-        markdown += f"\n\n```\n{rule.example}\n```"
+        from relcheck.ruledocs import example_markdown
+
+        markdown += f"\n\n{example_markdown(rule)}"
     markdown += f"\n\n[{rule.code} {rule.slug} in the relcheck docs]({uri})"
     tags = list(dict.fromkeys(["reliability", rule.area, *([rule.checklist] if rule.checklist else [])]))
     return {
