@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate
 
-from relcheck.discovery import FileKind, classify, discover
-from relcheck.fileparse import needs_parsing, parse_file
+from relcheck.scan.discovery import FileKind, classify, discover
+from relcheck.scan.parse_one import needs_parsing, parse_file
 
 
 def _best(work: Callable[[], None], runs: int) -> float:
@@ -36,7 +36,7 @@ def _best(work: Callable[[], None], runs: int) -> float:
 
 
 def _startup(runs: int) -> float:
-    code = "import relcheck.cli, relcheck.engine, relcheck.parsers.yaml, tree_sitter, promql_parser"
+    code = "import relcheck.cli, relcheck.scan.engine, relcheck.syntax.yaml, tree_sitter, promql_parser"
     return _best(lambda: subprocess.run([sys.executable, "-c", code], check=True), runs)
 
 
@@ -53,10 +53,10 @@ def main() -> None:
 
     import promql_parser
 
-    from relcheck.discovery import read_text
-    from relcheck.parsers.dockerfile_syntax import parse as read_dockerfile
-    from relcheck.parsers.javascript import _parser, dialect_for
-    from relcheck.parsers.yaml import compose_all
+    from relcheck.scan.discovery import read_text
+    from relcheck.syntax.dockerfile import parse as read_dockerfile
+    from relcheck.syntax.javascript import _parser, dialect_for
+    from relcheck.syntax.yaml import compose_all
 
     files = discover([tree], []).files
     classify(files, 10**7)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,10 @@ FORMATS = ["text", "json", "sarif", "junit", "github", "gitlab", "markdown"]
 
 
 def _digest(command: list[str], cwd: Path) -> str:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, env={"NO_COLOR": "1", "PATH": ""})
+    env = {"NO_COLOR": "1", "PATH": ""}
+    if "PYTHONPATH" in os.environ:  # another checkout's relcheck: PYTHONPATH=../old python bench/reports.py ...
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    done = subprocess.run(command, cwd=cwd, capture_output=True, env=env)
     return f"exit {done.returncode} {hashlib.sha256(done.stdout).hexdigest()[:16]}"
 
 

@@ -18,18 +18,18 @@ import atheris
 
 with atheris.instrument_imports():
     from relcheck.artifacts.app import AppFacts
-    from relcheck.config import ConfigError, load_config
-    from relcheck.custom import CustomRuleError, load_custom_rules, repository_validator
-    from relcheck.pack import load_pack
+    from relcheck.config.loader import ConfigError, load_config
     from relcheck.parsers import settings
     from relcheck.parsers.alerts import parse_rule_file
     from relcheck.parsers.dockerfile import parse_dockerfile
-    from relcheck.parsers.dockerignore import parse_dockerignore
     from relcheck.parsers.kubernetes import parse_manifests
     from relcheck.parsers.pm2 import parse_pm2
-    from relcheck.parsers.promql import parse as parse_promql
     from relcheck.parsers.source import collect
-    from relcheck.parsers.yaml import YamlError, load_one
+    from relcheck.ruleset.custom import CustomRuleError, load_custom_rules, repository_validator
+    from relcheck.ruleset.pack import load_pack
+    from relcheck.syntax.dockerignore import parse_dockerignore
+    from relcheck.syntax.promql import parse as parse_promql
+    from relcheck.syntax.yaml import YamlError, load_one
 
 PACK = list(load_pack())
 

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from relcheck.context import CheckContext, Subject
 from relcheck.model import Finding, Location, Param, Related, RuleMeta, Severity
-from relcheck.pack import checklist_ids
+from relcheck.ruleset.pack import checklist_ids
+from relcheck.scan.context import CheckContext, Subject
 
 CHECKLIST_ITEMS = checklist_ids()  # the items a rule may name in `checklist=` (rules/checklist.toml)
 

@@ -13,7 +13,7 @@ import typer
 from relcheck import __version__
 
 if TYPE_CHECKING:
-    from relcheck.result import ScanResult
+    from relcheck.scan.result import ScanResult
 
 app = typer.Typer(
     name="relcheck",
@@ -99,7 +99,7 @@ def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
 
 def _settings_text(settings, root: Path) -> str:
     """What `--show-settings` prints: the settings in force after the config and the options."""
-    from relcheck.config import default_excludes
+    from relcheck.config.loader import default_excludes
 
     def listed(values) -> str:
         return ", ".join(str(v) for v in values) if values else "(none)"
@@ -124,8 +124,8 @@ def _settings_text(settings, root: Path) -> str:
 def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanResult, piped: bool) -> None:
     """An empty scan is never silent: a named file relcheck does not read is a usage error; a named
     folder with nothing relcheck reads, and piped input without an object, get a note on stderr."""
-    from relcheck.discovery import STDIN_PATH, FileKind
     from relcheck.reporters.escape import visible
+    from relcheck.scan.discovery import STDIN_PATH, FileKind
 
     read = {f.path for f in result.files if f.kind != FileKind.OTHER} - {STDIN_PATH}
     for raw, path in zip([n for n in named if n != "-"], resolved, strict=False):
@@ -144,7 +144,7 @@ def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanR
 
 
 def _config_inputs(config: Path | None, root: Path) -> list[Path]:
-    from relcheck.config import find_config
+    from relcheck.config.loader import find_config
 
     found = config or find_config(root)
     return [found] if found is not None else []
@@ -152,7 +152,7 @@ def _config_inputs(config: Path | None, root: Path) -> list[Path]:
 
 def check_not_scanned(outputs: list[Path], result: ScanResult) -> None:
     """An --output that is a file the scan read (a Dockerfile, a manifest...) is never overwritten."""
-    from relcheck.discovery import FileKind
+    from relcheck.scan.discovery import FileKind
 
     read = {f.path for f in result.files if f.kind != FileKind.OTHER}
     for output in outputs:
@@ -176,7 +176,7 @@ def main(
 ) -> None:
     """relcheck reads Dockerfiles, Kubernetes manifests, PM2 files, alert rules and app source,
     and checks them against the reliability standard."""
-    from relcheck.gcpause import long_lived_model
+    from relcheck.scan.gcpause import long_lived_model
 
     # A command's model lives until the command ends, so the collector's thresholds stay raised from
     # the scan to the last report: restored in between, the first allocation after the scan could
@@ -199,8 +199,8 @@ def _resolve_paths(paths: list[str] | None) -> list[Path]:
 def _settings_for(config_file: Path | None, resolved: list[Path]):
     """The scan's root and settings: without --config, the nearest config from the scanned folder up
     to the repository's root applies, and paths are reported relative to its folder."""
-    from relcheck.config import ConfigError, config_root
-    from relcheck.discovery import scan_root
+    from relcheck.config.loader import ConfigError, config_root
+    from relcheck.scan.discovery import scan_root
 
     root = scan_root(resolved) if resolved else Path.cwd()
     if config_file is None:
@@ -214,9 +214,9 @@ def _settings_for(config_file: Path | None, resolved: list[Path]):
 def _load_config(config_file: Path | None, root: Path):
     """Settings and the rule set of a scan: config first (it may name rule folders), then rules, then
     the rule names the config uses (custom rules are valid names)."""
-    from relcheck.config import ConfigError, find_config, load_config, validate_rule_names
-    from relcheck.custom import CustomRuleError
-    from relcheck.ruleset import load_ruleset
+    from relcheck.config.loader import ConfigError, find_config, load_config, validate_rule_names
+    from relcheck.ruleset.custom import CustomRuleError
+    from relcheck.ruleset.load import load_ruleset
 
     if config_file is not None and not config_file.is_file():
         raise fail(f"config file '{config_file}' does not exist")
@@ -235,7 +235,7 @@ def _load_config(config_file: Path | None, root: Path):
 
 
 def _check_names(names: list[str], option: str, rules) -> None:
-    from relcheck.selectors import UnknownRuleError, resolve
+    from relcheck.ruleset.selectors import UnknownRuleError, resolve
 
     for name in names:
         try:
@@ -321,8 +321,8 @@ def scan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
 ) -> None:
     """Scan a service repository and report findings."""
-    from relcheck.engine import scan as run_scan
-    from relcheck.selectors import split_names
+    from relcheck.ruleset.selectors import split_names
+    from relcheck.scan.engine import scan as run_scan
 
     targets = _report_targets(formats, outputs)
     files_out = [output for _, output in targets if output is not None]
@@ -447,7 +447,7 @@ def _render(result, report_format: ReportFormat, options: dict) -> str:
 def _load_baseline(path: Path | None) -> set[str] | None:
     if path is None:
         return None
-    from relcheck.baseline import BaselineError, load
+    from relcheck.scan.baseline import BaselineError, load
 
     try:
         return load(path)
@@ -475,8 +475,8 @@ def baseline(
     jobs: Jobs = 1,
 ) -> None:
     """Record today's findings as accepted; `scan --baseline FILE` then reports only new ones."""
-    from relcheck.baseline import render
-    from relcheck.engine import scan as run_scan
+    from relcheck.scan.baseline import render
+    from relcheck.scan.engine import scan as run_scan
 
     check_outputs([output], [p for p in (config,) if p is not None])
     resolved = _resolve_paths(paths)
@@ -524,12 +524,12 @@ def hook(
 def _hook_findings(root: Path, settings, config: Path | None, jobs: int) -> list[dict]:
     """Every active finding of the repository, as the hook needs it: its lines of text, severity,
     the files it is located in or points at. A run of pre-commit that starts the hook once per
-    batch scans once: the next batches find the first one's findings (relcheck.hookcache)."""
-    from relcheck import hookcache
-    from relcheck.config import default_excludes
-    from relcheck.discovery import discover
-    from relcheck.engine import scan as run_scan
+    batch scans once: the next batches find the first one's findings (relcheck.scan.hookcache)."""
+    from relcheck.config.loader import default_excludes
     from relcheck.reporters.text import finding_lines
+    from relcheck.scan import hookcache
+    from relcheck.scan.discovery import discover
+    from relcheck.scan.engine import scan as run_scan
 
     inputs = _config_inputs(config, root)
     config_text = inputs[0].read_text(encoding="utf-8", errors="replace")[: 1 << 20] if inputs else ""
@@ -590,7 +590,7 @@ def _emit(text: str, output: Path | None) -> None:
         except OSError as exc:
             raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
         return
-    from relcheck.atomic import write_atomic
+    from relcheck.reporters.atomic import write_atomic
 
     try:
         write_atomic(output, text)
@@ -614,9 +614,9 @@ def checklist(
 ) -> None:
     """The standard's production-readiness checklist for each service, with evidence. Exits 1 when an
     item fails."""
-    from relcheck import checklist as scorecard
-    from relcheck.engine import scan as run_scan
-    from relcheck.reporters import checklist as report
+    from relcheck.checklist import render as report
+    from relcheck.checklist import score as scorecard
+    from relcheck.scan.engine import scan as run_scan
 
     resolved = _resolve_paths(paths)
     root, settings = _settings_for(config, resolved)
@@ -639,7 +639,7 @@ def rules(
 ) -> None:
     """List every rule (built-in, plugins, custom rules of this folder) with its severity, checklist item
     and status."""
-    from relcheck.ruledocs import rules_json, rules_text
+    from relcheck.ruleset.docs import rules_json, rules_text
 
     ruleset = _load_config(None, Path.cwd()).ruleset
     pack = ruleset.rules
@@ -650,8 +650,8 @@ def rules(
 @app.command()
 def explain(name: Annotated[str, typer.Argument(help="A rule code (D003) or slug (exec-form-command).")]) -> None:
     """Explain a rule: why it matters, how to fix it, its parameters."""
-    from relcheck.ruledocs import explain_text
-    from relcheck.selectors import UnknownRuleError, resolve
+    from relcheck.ruleset.docs import explain_text
+    from relcheck.ruleset.selectors import UnknownRuleError, resolve
 
     ruleset = _load_config(None, Path.cwd()).ruleset
     pack = ruleset.rules
@@ -666,7 +666,7 @@ def explain(name: Annotated[str, typer.Argument(help="A rule code (D003) or slug
 
 
 def _engine_codes() -> frozenset[str]:
-    from relcheck.registry import ENGINE_CODES
+    from relcheck.ruleset.registry import ENGINE_CODES
 
     return ENGINE_CODES
 
@@ -677,9 +677,9 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing .relcheck.yaml.")] = False,
 ) -> None:
     """Write a commented .relcheck.yaml with every setting and rule parameter."""
-    from relcheck.atomic import write_atomic
-    from relcheck.initconfig import template
-    from relcheck.pack import load_pack
+    from relcheck.config.template import template
+    from relcheck.reporters.atomic import write_atomic
+    from relcheck.ruleset.pack import load_pack
 
     if not directory.is_dir():
         raise fail(f"'{directory}' is not a directory")

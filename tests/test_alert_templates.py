@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.config import Config
-from relcheck.engine import scan
-from relcheck.parsers.gotemplate import template_problem
+from relcheck.config.loader import Config
+from relcheck.scan.engine import scan
+from relcheck.syntax.gotemplate import template_problem
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from pathlib import Path
 import jsonschema
 
 from relcheck.api import CHECKLIST_ITEMS
-from relcheck.checklist import build
-from relcheck.config import Config
-from relcheck.engine import scan
-from relcheck.reporters.checklist import render_json, render_markdown, render_text
+from relcheck.checklist.render import render_json, render_markdown, render_text
+from relcheck.checklist.score import build
+from relcheck.config.loader import Config
+from relcheck.scan.engine import scan
 
 from .conftest import FIXTURES, ROOT
 
@@ -68,7 +68,7 @@ def test_plain_tables_are_the_tables_rich_draws() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from relcheck.reporters.checklist import _COLUMNS, _rows, _title
+    from relcheck.checklist.render import _COLUMNS, _rows, _title
 
     cards = _cards(FIXTURES / "rules" / "X001" / "fail" / "monorepo-only-api") + _cards(EXAMPLES / "legacy-service")
     drawn = io.StringIO()
@@ -117,8 +117,8 @@ def test_json_report_lists_services_with_files_and_objects() -> None:
 
 
 def test_config_names_services_explicitly(tmp_path: Path) -> None:
-    from relcheck.config import load_config
-    from relcheck.pack import load_pack
+    from relcheck.config.loader import load_config
+    from relcheck.ruleset.pack import load_pack
 
     (tmp_path / "src" / "billing").mkdir(parents=True)
     (tmp_path / "src" / "search").mkdir(parents=True)
@@ -268,7 +268,7 @@ def test_alert_rules_in_a_shared_folder_count_for_the_service_whose_metrics_they
 def test_the_checklist_never_passes_what_it_did_not_check(tmp_path: Path) -> None:
     """Items whose rules did not run are not-checked; Node-only items of a Go service are
     not-applicable; baselined findings still count; a suppression with a reason does not."""
-    from relcheck.engine import scan
+    from relcheck.scan.engine import scan
 
     enterprise = EXAMPLES / "enterprise-service"
     (card,) = build(scan([enterprise], Config(), select=["D"]))
@@ -300,8 +300,8 @@ def test_the_checklist_never_passes_what_it_did_not_check(tmp_path: Path) -> Non
 
 
 def test_many_services_fold_into_one_checklist_line(tmp_path: Path) -> None:
-    from relcheck.engine import scan
     from relcheck.reporters.text import checklist_lines
+    from relcheck.scan.engine import scan
 
     for index in range(7):
         (tmp_path / f"svc{index}").mkdir()

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from relcheck.pack import load_pack
+from relcheck.ruleset.pack import load_pack
 
 from .conftest import ROOT, relcheck_command
 

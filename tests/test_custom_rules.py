@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from relcheck.api import Rule
-from relcheck.config import Config
-from relcheck.custom import CustomRuleError
-from relcheck.engine import scan
-from relcheck.ruleset import load_ruleset
+from relcheck.config.loader import Config
+from relcheck.ruleset.custom import CustomRuleError
+from relcheck.ruleset.load import load_ruleset
+from relcheck.scan.engine import scan
 
 from .conftest import FIXTURES, ROOT
 

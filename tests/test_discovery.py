@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.config import Config
-from relcheck.discovery import FileKind, discover, kind_by_content, kind_by_name, read_text
-from relcheck.engine import scan
+from relcheck.config.loader import Config
+from relcheck.scan.discovery import FileKind, discover, kind_by_content, kind_by_name, read_text
+from relcheck.scan.engine import scan
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""relcheck reads Dockerfiles in pure Python (`relcheck.parsers.dockerfile_syntax`); BuildKit's own
+"""relcheck reads Dockerfiles in pure Python (`relcheck.syntax.dockerfile`); BuildKit's own
 parser, where its Go binding installs (`pip install dockerfile`, Linux x86_64 and Windows), must
 read every fixture, example and corpus Dockerfile the same way: the same instructions, arguments,
 flags, lines and heredocs, the same errors, and the same findings. Without the binding these skip."""
@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relcheck.config import Config
-from relcheck.discovery import read_text
-from relcheck.engine import scan
+from relcheck.config.loader import Config
 from relcheck.parsers import dockerfile as dockerfile_parser
-from relcheck.parsers.dockerfile_syntax import Command, DockerfileSyntaxError, parse
+from relcheck.scan.discovery import read_text
+from relcheck.scan.engine import scan
+from relcheck.syntax.dockerfile import Command, DockerfileSyntaxError, parse
 
 buildkit = pytest.importorskip("dockerfile", reason="BuildKit's Go binding is not installed here")
 

@@ -61,7 +61,7 @@ def test_a_lone_continuation_is_e001_not_a_crash() -> None:
 
 
 def test_malformed_dockerignore_class_is_literal() -> None:
-    from relcheck.parsers.dockerignore import excludes_directory, parse_dockerignore
+    from relcheck.syntax.dockerignore import excludes_directory, parse_dockerignore
 
     assert excludes_directory(parse_dockerignore("[]\nnode_modules\n"), "node_modules")
     assert not excludes_directory(parse_dockerignore("[]\n"), ".git")

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.config import Config
-from relcheck.discovery import FileKind, SourceFile
-from relcheck.engine import scan
-from relcheck.gcpause import long_lived_model
-from relcheck.parallel import parse_all, usable_cpus, worker_count
+from relcheck.config.loader import Config
+from relcheck.scan.discovery import FileKind, SourceFile
+from relcheck.scan.engine import scan
+from relcheck.scan.gcpause import long_lived_model
+from relcheck.scan.parsepool import parse_all, usable_cpus, worker_count
 
 from .conftest import ROOT, relcheck_command
 
@@ -36,12 +36,12 @@ MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hostile}\n"
 @pytest.fixture(autouse=True)
 def _two_processors(monkeypatch: pytest.MonkeyPatch) -> None:
     """Scans in this process get their two workers on a one-processor machine too."""
-    monkeypatch.setattr("relcheck.parallel.usable_cpus", lambda: 2)
+    monkeypatch.setattr("relcheck.scan.parsepool.usable_cpus", lambda: 2)
 
 
 def test_jobs_are_capped_at_the_usable_processors(monkeypatch: pytest.MonkeyPatch) -> None:
     for cpus, jobs, files, workers in [(2, 8, 9000, 2), (4, 8, 9000, 4), (4, 8, 2500, 2), (1, 2, 9000, 0)]:
-        monkeypatch.setattr("relcheck.parallel.usable_cpus", lambda cpus=cpus: cpus)
+        monkeypatch.setattr("relcheck.scan.parsepool.usable_cpus", lambda cpus=cpus: cpus)
         assert worker_count(jobs, files) == workers, (cpus, jobs, files)
 
 
@@ -407,7 +407,7 @@ def test_a_scan_ended_by_a_signal_takes_its_workers_with_it(big_tree: Path, sign
 
 
 def test_a_worker_crash_costs_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 100)  # two workers for 240 files
+    monkeypatch.setattr("relcheck.scan.parsepool.MIN_FILES_PER_WORKER", 100)  # two workers for 240 files
     tasks = []
     for index in range(240):
         name = {7: "raise.Dockerfile", 150: "crash.Dockerfile"}.get(index, f"{index}.Dockerfile")
@@ -429,7 +429,7 @@ def test_a_worker_crash_while_the_main_process_parses_manifests_prints_no_traceb
     """The main process shares the manifests with the workers; a worker dying meanwhile costs its
     file, and nothing else: no traceback from the pool's thread (Python 3.10 and 3.11 printed one
     when queued work had been cancelled), every manifest parsed once."""
-    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 100)
+    monkeypatch.setattr("relcheck.scan.parsepool.MIN_FILES_PER_WORKER", 100)
     escaped: list[BaseException | None] = []
     monkeypatch.setattr(threading, "excepthook", lambda hook_args: escaped.append(hook_args.exc_value))
     tasks = []
@@ -451,7 +451,7 @@ def test_a_killed_write_leaves_the_previous_report_intact(tmp_path: Path) -> Non
     target = tmp_path / "report.json"
     target.write_text('{"previous": true}\n')
     writer = (
-        f"from relcheck.atomic import write_atomic; from pathlib import Path; "
+        f"from relcheck.reporters.atomic import write_atomic; from pathlib import Path; "
         f"write_atomic(Path({str(target)!r}), 'x' * (200 * 1024 * 1024))"
     )
     process = subprocess.Popen([sys.executable, "-c", writer])
@@ -467,8 +467,8 @@ def test_a_killed_write_leaves_the_previous_report_intact(tmp_path: Path) -> Non
 def test_a_scan_raises_the_collector_thresholds_and_restores_them(monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
 
-    from relcheck import engine
-    from relcheck.gcpause import SCAN_THRESHOLDS
+    from relcheck.scan import engine
+    from relcheck.scan.gcpause import SCAN_THRESHOLDS
 
     seen = []
     real_discover = engine.discover
@@ -485,9 +485,9 @@ def test_a_command_keeps_the_thresholds_raised_from_the_scan_to_its_last_report(
 ) -> None:
     import gc
 
-    from relcheck import engine
-    from relcheck.gcpause import SCAN_THRESHOLDS
     from relcheck.reporters import text
+    from relcheck.scan import engine
+    from relcheck.scan.gcpause import SCAN_THRESHOLDS
 
     seen: dict[str, tuple[int, ...]] = {}
     real_scan, real_render = engine.scan, text.render
@@ -577,7 +577,7 @@ def test_workers_that_cannot_start_leave_the_scan_to_the_main_process(
 
     escaped: list[BaseException | None] = []
     monkeypatch.setattr(threading, "excepthook", lambda hook_args: escaped.append(hook_args.exc_value))
-    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 5)  # the walk reaches 10 files early
+    monkeypatch.setattr("relcheck.scan.parsepool.MIN_FILES_PER_WORKER", 5)  # the walk reaches 10 files early
     monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", refuse)
     found = [(f.code, f.location.path, f.location.line) for f in scan([tree], Config(), jobs=2).findings]
     assert found == expected and len(found) > 10
@@ -585,7 +585,7 @@ def test_workers_that_cannot_start_leave_the_scan_to_the_main_process(
 
 
 def test_texts_read_by_workers_come_back_with_their_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 100)  # two workers for 240 files
+    monkeypatch.setattr("relcheck.scan.parsepool.MIN_FILES_PER_WORKER", 100)  # two workers for 240 files
     tasks = []
     for index in range(240):
         path = tmp_path / f"{index}.Dockerfile"
@@ -602,7 +602,7 @@ def test_texts_read_by_workers_come_back_with_their_results(tmp_path: Path, monk
 def test_files_parsed_kind_by_kind_come_back_in_the_order_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
-    monkeypatch.setattr("relcheck.parallel.MIN_FILES_PER_WORKER", 50)  # two workers for 150 files
+    monkeypatch.setattr("relcheck.scan.parsepool.MIN_FILES_PER_WORKER", 50)  # two workers for 150 files
     contents = {
         FileKind.DOCKERFILE: ("Dockerfile", "FROM node:20-alpine\nLABEL n={i}\n"),
         FileKind.KUBERNETES: ("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}}}\n"),

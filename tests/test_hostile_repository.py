@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.discovery import read_text
+from relcheck.scan.discovery import read_text
 
 from .conftest import relcheck_command
 
@@ -274,10 +274,10 @@ def test_repository_regular_expressions_match_within_a_time_limit(repo: Path) ->
 def test_a_rule_that_fails_on_one_object_keeps_its_findings_on_the_others(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from relcheck import images
     from relcheck.checks import kubernetes
-    from relcheck.config import Config
-    from relcheck.engine import scan
+    from relcheck.config.loader import Config
+    from relcheck.scan.engine import scan
+    from relcheck.units import images
 
     def fragile(image: str) -> str | None:
         if image.startswith("boom"):

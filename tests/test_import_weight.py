@@ -6,7 +6,20 @@ import json
 import subprocess
 import sys
 
-PARSERS = ["dockerfile", "ruamel", "tree_sitter", "promql_parser", "relcheck.parsers", "jsonschema", "pathspec"]
+PARSERS = [
+    "dockerfile",
+    "ruamel",
+    "tree_sitter",
+    "promql_parser",
+    "relcheck.parsers",
+    "relcheck.syntax.yaml",
+    "relcheck.syntax.javascript",
+    "relcheck.syntax.promql",
+    "relcheck.syntax.dockerfile",
+    "relcheck.syntax.dockerignore",
+    "jsonschema",
+    "pathspec",
+]
 
 PROBE = """
 import io, json, sys, contextlib
@@ -59,5 +72,5 @@ def test_a_small_scan_starts_no_process_machinery() -> None:
 
     legacy = Path(__file__).resolve().parent.parent / "examples" / "legacy-service"
     modules = _modules("scan", str(legacy), "-q", "--jobs", "2")  # too few files for workers
-    assert _loaded(modules, "relcheck.parallel") and _loaded(modules, "relcheck.parsers")
+    assert _loaded(modules, "relcheck.scan.parsepool") and _loaded(modules, "relcheck.parsers")
     assert not [m for m in ("multiprocessing", "concurrent.futures") if _loaded(modules, m)]

@@ -13,10 +13,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from relcheck.config import Config, load_config
-from relcheck.engine import scan
-from relcheck.pack import load_pack
+from relcheck.config.loader import Config, load_config
 from relcheck.reporters import ci, sarif
+from relcheck.ruleset.pack import load_pack
+from relcheck.scan.engine import scan
 
 from .conftest import ROOT, SHARED
 
@@ -124,8 +124,8 @@ def test_sarif_fingerprints_survive_line_moves(tmp_path: Path) -> None:
 def test_sarif_suppressions_only_when_asked(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("# relcheck: ignore D009 -- rebuilt nightly\nFROM node:latest\n")
     (tmp_path / ".relcheck.yaml").write_text("per-file-ignores:\n  Dockerfile: [D010]\n")
-    from relcheck.config import load_config
-    from relcheck.pack import load_pack
+    from relcheck.config.loader import load_config
+    from relcheck.ruleset.pack import load_pack
 
     result = scan([tmp_path], load_config(tmp_path / ".relcheck.yaml", list(load_pack())))
     default = json.loads(sarif.render(result))["runs"][0]["results"]
@@ -236,14 +236,14 @@ spec:
 
 
 def _baseline_run(root: Path, baseline: Path) -> list[tuple[str, str]]:
-    from relcheck.baseline import load
+    from relcheck.scan.baseline import load
 
     result = scan([root], Config(), select=["K"], baseline=load(baseline))
     return sorted((f.code, f.message) for f in result.active())
 
 
 def test_baseline_keeps_moved_objects_and_reports_changes(tmp_path: Path) -> None:
-    from relcheck.baseline import render
+    from relcheck.scan.baseline import render
 
     root = tmp_path / "svc"
     root.mkdir()
@@ -282,18 +282,18 @@ def test_baseline_command_and_bad_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["scan", "baseline", "hook", "checklist"])
 def test_every_scanning_command_takes_jobs(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import relcheck.engine
+    import relcheck.scan.engine
     from relcheck.cli import app
     from tests.clirunner import cli_runner
 
     asked: list[int] = []
-    real_scan = relcheck.engine.scan
+    real_scan = relcheck.scan.engine.scan
 
     def recording_scan(*args, **kwargs):
         asked.append(kwargs.get("jobs", 1))
         return real_scan(*args, **kwargs)
 
-    monkeypatch.setattr(relcheck.engine, "scan", recording_scan)
+    monkeypatch.setattr(relcheck.scan.engine, "scan", recording_scan)
     monkeypatch.chdir(LEGACY)
     arguments = {
         "scan": [str(LEGACY)],
@@ -415,7 +415,7 @@ def test_hook_works_from_a_subfolder(tmp_path: Path) -> None:
 
 def test_hook_batches_of_one_run_scan_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """pre-commit starts the hook once per batch of files; only the first start scans."""
-    import relcheck.engine
+    import relcheck.scan.engine
     from relcheck.cli import app
     from tests.clirunner import cli_runner
 
@@ -425,13 +425,13 @@ def test_hook_batches_of_one_run_scan_once(tmp_path: Path, monkeypatch: pytest.M
         (repo / name).mkdir()
         (repo / name / "Dockerfile").write_text("FROM node:latest\n")
     scans: list[int] = []
-    real_scan = relcheck.engine.scan
+    real_scan = relcheck.scan.engine.scan
 
     def counting_scan(*args, **kwargs):
         scans.append(1)
         return real_scan(*args, **kwargs)
 
-    monkeypatch.setattr(relcheck.engine, "scan", counting_scan)
+    monkeypatch.setattr(relcheck.scan.engine, "scan", counting_scan)
     monkeypatch.chdir(repo)
     outputs = [cli_runner().invoke(app, ["hook", f"{name}/Dockerfile"]).stdout for name in ("a", "b", "c")]
     assert len(scans) == 1

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from relcheck.artifacts.kubernetes import int_or_percent, scaled_value, selector_matches
-from relcheck.config import Config
-from relcheck.engine import scan
+from relcheck.config.loader import Config
 from relcheck.parsers.kubernetes import parse_manifests
-from relcheck.quantities import parse_quantity
+from relcheck.scan.engine import scan
+from relcheck.units.quantities import parse_quantity
 
 from .conftest import ROOT, SHARED, relcheck_command
 
@@ -238,7 +238,7 @@ def test_positions_through_anchors_merge_keys_and_lists() -> None:
 
 @pytest.mark.parametrize("alias", ["", "b: &x 1\nc: *x\n"])
 def test_nesting_limit_is_the_same_with_and_without_aliases(alias: str) -> None:
-    from relcheck.parsers.yaml import MAX_DEPTH, documents
+    from relcheck.syntax.yaml import MAX_DEPTH, documents
 
     within = alias + "a: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1) + "\n"
     beyond = alias + "a: " + "[" * MAX_DEPTH + "1" + "]" * MAX_DEPTH + "\n"
@@ -253,7 +253,7 @@ def test_composed_nodes_are_ruamel_nodes_with_every_field() -> None:
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
     from ruamel.yaml.tag import Tag
 
-    from relcheck.parsers.yaml import compose_all
+    from relcheck.syntax.yaml import compose_all
 
     [root] = compose_all("a: !!int '3'\nb: [x, 'y']\nc: &d {e: 1}\nf: *d\n")
     assert isinstance(root, MappingNode) and root.merge is None and root.flow_style is False
@@ -266,7 +266,7 @@ def test_composed_nodes_are_ruamel_nodes_with_every_field() -> None:
 
 def test_a_second_loader_keeps_resolving_with_the_composers_node_classes() -> None:
     """Building the loader again (a cleared cache) must not lose track of the lean node classes."""
-    from relcheck.parsers import yaml as yaml_parser
+    from relcheck.syntax import yaml as yaml_parser
 
     before = yaml_parser.compose_all("a: 1\nb: [x]\n")
     yaml_parser._loader_class.cache_clear()

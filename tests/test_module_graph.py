@@ -88,18 +88,18 @@ def test_the_cycle_finder_finds_one() -> None:
 
 
 def test_checks_and_reporters_do_not_import_the_engine() -> None:
-    below_the_engine = ("relcheck.checks", "relcheck.reporters", "relcheck.registry", "relcheck.custom")
+    below_the_engine = ("relcheck.checks", "relcheck.reporters", "relcheck.ruleset.registry", "relcheck.ruleset.custom")
     for name, targets in module_graph().items():
         if name.startswith(below_the_engine):
-            assert "relcheck.engine" not in targets, name
+            assert "relcheck.scan.engine" not in targets, name
 
 
 def test_no_check_reads_a_file(monkeypatch) -> None:
     """Everything a check needs is parsed before checks run (the parse stage reads; checks look)."""
-    from relcheck import discovery
-    from relcheck.config import Config
-    from relcheck.engine import scan
-    from relcheck.ruleset import builtin
+    from relcheck.config.loader import Config
+    from relcheck.ruleset.load import builtin
+    from relcheck.scan import discovery
+    from relcheck.scan.engine import scan
 
     checking = [False]
     real_read, real_read_text = discovery.SourceFile.read, discovery.read_text

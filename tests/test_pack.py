@@ -7,9 +7,9 @@ import re
 import pytest
 
 from relcheck.api import CHECKLIST_ITEMS
-from relcheck.pack import checklist_ids, load_areas, load_pack
-from relcheck.registry import ENGINE_CODES, implemented_codes, load_checks
-from relcheck.ruledocs import markdown
+from relcheck.ruleset.docs import markdown
+from relcheck.ruleset.pack import checklist_ids, load_areas, load_pack
+from relcheck.ruleset.registry import ENGINE_CODES, implemented_codes, load_checks
 
 from .conftest import FIXTURES, ROOT, SHARED
 
@@ -103,7 +103,7 @@ def test_rule_docs_are_current() -> None:
     docs = ROOT / "docs" / "rules.md"
     expected = markdown(list(load_pack()), implemented_codes())
     assert docs.read_text(encoding="utf-8") == expected, (
-        "docs/rules.md is stale: run `python -m relcheck.ruledocs docs/rules.md`"
+        "docs/rules.md is stale: run `python -m relcheck.ruleset.docs docs/rules.md`"
     )
 
 

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 from relcheck.artifacts.pm2 import ALL_CPUS, memory_bytes
-from relcheck.config import Config
-from relcheck.engine import scan
+from relcheck.config.loader import Config
 from relcheck.parsers.pm2 import parse_pm2
-from relcheck.values import UNKNOWN
+from relcheck.scan.engine import scan
+from relcheck.syntax.jsvalues import UNKNOWN
 
 
 def test_a_config_that_would_run_code_is_only_parsed(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from relcheck.config import Config
-from relcheck.engine import scan
+from relcheck.config.loader import Config
+from relcheck.scan.engine import scan
 
 PRECISION = Path(__file__).parent / "fixtures" / "precision"
 
@@ -52,7 +52,7 @@ def test_node_rules_stay_off_a_go_service() -> None:
 
 
 def test_runtime_detection() -> None:
-    from relcheck.runtime import image_runtime
+    from relcheck.scan.runtime import image_runtime
 
     assert [
         image_runtime(i) for i in ("node:20-alpine", "golang:1.22", "eclipse-temurin:21-jre", "python:3.12-slim")
@@ -196,7 +196,7 @@ def test_the_server_is_what_its_entry_point_reaches() -> None:
 def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_unowned() -> None:
     """Dockerfiles in src/<svc>/src/, a package named unlike its folder, a proto tool image, and a
     shared deploy/ folder with a Deployment of no service (redis-cart)."""
-    from relcheck.checklist import build
+    from relcheck.checklist.score import build
 
     result = scan([PRECISION / "shop"], Config())
     assert [(s.name, s.root, s.runtime) for s in result.services] == [

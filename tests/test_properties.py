@@ -13,20 +13,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relcheck.artifacts.app import AppFacts
-from relcheck.config import ConfigError, load_config
-from relcheck.custom import CustomRuleError, load_custom_rules, repository_validator
-from relcheck.discovery import read_text
+from relcheck.config.loader import ConfigError, load_config
 from relcheck.model import ParseProblem
-from relcheck.pack import load_pack
 from relcheck.parsers import settings as app_settings
 from relcheck.parsers.alerts import parse_rule_file
 from relcheck.parsers.dockerfile import parse_dockerfile
-from relcheck.parsers.dockerignore import excludes_directory, parse_dockerignore
 from relcheck.parsers.kubernetes import parse_manifests
 from relcheck.parsers.pm2 import parse_pm2
-from relcheck.parsers.promql import parse as parse_promql
 from relcheck.parsers.source import collect
-from relcheck.parsers.yaml import YamlError, load_one
+from relcheck.ruleset.custom import CustomRuleError, load_custom_rules, repository_validator
+from relcheck.ruleset.pack import load_pack
+from relcheck.scan.discovery import read_text
+from relcheck.syntax.dockerignore import excludes_directory, parse_dockerignore
+from relcheck.syntax.promql import parse as parse_promql
+from relcheck.syntax.yaml import YamlError, load_one
 
 EXAMPLES = int(os.environ.get("RELCHECK_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -225,7 +225,7 @@ PROMQL_PIECES = [
 def test_metric_names_match_promql_parsers_own_walk(pieces: list[str], operator: str) -> None:
     import promql_parser
 
-    from relcheck.parsers.promql import _metric_names
+    from relcheck.syntax.promql import _metric_names
 
     if not hasattr(promql_parser, "walk"):
         pytest.skip("promql-parser before 0.9 has no walk() to compare with")
@@ -281,7 +281,7 @@ def test_selector_index_matches_what_a_full_scan_matches(pod_labels: list, selec
     # KubeIndex tries selectors on the workloads that carry their first label; the result must be
     # the full scan's, in the same order, for PDB selectors and Service selectors alike.
     from relcheck.artifacts.kubernetes import K8sObject, KubeIndex, map_selector_matches, selector_matches
-    from relcheck.positions import Positions
+    from relcheck.syntax.positions import Positions
 
     def obj(data: dict) -> K8sObject:
         return K8sObject("k.yaml", data, Positions({}, {}), (), (1, 1))
@@ -361,7 +361,7 @@ def _has_surrogates(value) -> bool:
 def test_reports_json_text_is_the_standard_librarys(document) -> None:
     import json
 
-    from relcheck import jsonout
+    from relcheck.reporters import jsonout
 
     text = jsonout.dumps(document)
     text.encode("utf-8")  # writable as UTF-8 whatever the document holds

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.config import Config, find_config, load_config
-from relcheck.engine import scan
-from relcheck.pack import load_pack
+from relcheck.config.loader import Config, find_config, load_config
+from relcheck.ruleset.pack import load_pack
+from relcheck.scan.engine import scan
 
 RULE_FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 

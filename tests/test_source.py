@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 from relcheck.artifacts.app import AppFacts, is_service_source
-from relcheck.config import Config
-from relcheck.engine import scan
+from relcheck.config.loader import Config
 from relcheck.parsers.source import collect
+from relcheck.scan.engine import scan
 
 ENTERPRISE = Path(__file__).resolve().parent.parent / "examples" / "enterprise-service"
 
@@ -80,8 +80,8 @@ def test_bad_source_files_are_findings(tmp_path: Path) -> None:
 
 
 def test_shutdown_timeouts_from_source_env_and_config(tmp_path: Path) -> None:
-    from relcheck.discovery import discover
-    from relcheck.project import build_project
+    from relcheck.scan.discovery import discover
+    from relcheck.scan.project import build_project
 
     (tmp_path / "src").mkdir()
     (tmp_path / "config").mkdir()

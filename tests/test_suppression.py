@@ -6,9 +6,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from relcheck.config import Config
-from relcheck.engine import scan
-from relcheck.suppression import parse_directives
+from relcheck.config.loader import Config
+from relcheck.scan.engine import scan
+from relcheck.scan.suppression import parse_directives
 
 
 def _scan(tmp_path: Path, dockerfile: str, today: dt.date | None = None, select=("D001", "D003", "D009")):
@@ -103,8 +103,8 @@ def test_kubernetes_comment_and_annotation_suppressions() -> None:
 def test_a_comment_inside_a_pm2_app_covers_the_app(tmp_path: Path) -> None:
     """A finding about a subject (here a PM2 app) is scoped to the subject's lines, whatever check
     reports it: ctx.report carries the scope."""
-    from relcheck.config import Config
-    from relcheck.engine import scan
+    from relcheck.config.loader import Config
+    from relcheck.scan.engine import scan
 
     (tmp_path / "ecosystem.config.js").write_text(
         "module.exports = {\n"

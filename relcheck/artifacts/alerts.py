@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from relcheck.model import Location
-from relcheck.positions import Positioned, Positions
+from relcheck.syntax.positions import Positioned, Positions
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Rule:
     def display(self) -> str:
         return f"alert '{self.name}'" if self.is_alert else f"recording rule '{self.name}'"
 
-    # As a finding's subject (relcheck.context.Subject): the rule's lines; rules have no annotations.
+    # As a finding's subject (relcheck.scan.context.Subject): the rule's lines; rules have no annotations.
     @property
     def scope(self) -> tuple[int, int] | None:
         return self.source.positions.span((*self.source.base, *self.keys))

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from relcheck.model import Location
-from relcheck.positions import Positioned, Positions
+from relcheck.syntax.positions import Positioned, Positions
 
 IGNORE_ANNOTATION = "relcheck.dev/ignore"
 
@@ -102,7 +102,7 @@ class K8sObject(Positioned):
     def ignore_names(self) -> tuple[str, ...]:
         return _ignore_names(self.metadata.get("annotations"))
 
-    # As a finding's subject (relcheck.context.Subject): its lines, its own annotations.
+    # As a finding's subject (relcheck.scan.context.Subject): its lines, its own annotations.
     @property
     def scope(self) -> tuple[int, int]:
         return self.span

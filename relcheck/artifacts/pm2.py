@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from relcheck.model import Location
-from relcheck.numbers import ascii_int, finite_int
-from relcheck.positions import Positions
-from relcheck.values import UNKNOWN, JsObject
+from relcheck.syntax.jsvalues import UNKNOWN, JsObject
+from relcheck.syntax.positions import Positions
+from relcheck.units.numbers import ascii_int, finite_int
 
 # PM2's defaults when a key is absent (lib/API/schema.json and Common.determineExecMode).
 DEFAULT_KILL_TIMEOUT_MS = 1600
@@ -39,7 +39,7 @@ class Pm2App:
     def display(self) -> str:
         return f"PM2 app '{self.name}'"
 
-    # As a finding's subject (relcheck.context.Subject): the app's lines; PM2 has no annotations.
+    # As a finding's subject (relcheck.scan.context.Subject): the app's lines; PM2 has no annotations.
     @property
     def scope(self) -> tuple[int, int] | None:
         return self.positions.span(self.keys)

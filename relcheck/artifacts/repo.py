@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from relcheck.discovery import FileKind
+from relcheck.scan.discovery import FileKind
 
 if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import K8sObject
-    from relcheck.discovery import SourceFile
+    from relcheck.scan.discovery import SourceFile
 
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
 _CHAOS_GROUPS = ("chaos-mesh.org", "litmuschaos.io")

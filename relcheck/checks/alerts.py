@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.alerts import Rule, RuleSource, normalise_name
 from relcheck.model import Finding, Location, Severity
-from relcheck.registry import check
-from relcheck.runtime import speaks_node
+from relcheck.ruleset.registry import check
+from relcheck.scan.runtime import speaks_node
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
+    from relcheck.scan.context import CheckContext
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "prometheus-rules.schema.json"
 MAX_STRUCTURE_FINDINGS = 20  # per source: enough to fix a broken file, not a wall of text
@@ -194,7 +194,7 @@ def runbook_url(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("A007")
 def rule_file_structure(ctx: CheckContext) -> Iterator[Finding]:
-    from relcheck.schema_errors import schema_problem
+    from relcheck.config.errors import schema_problem
 
     validator = None
     for source in _sources(ctx):
@@ -361,7 +361,7 @@ def _group_problems(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
 def _rule_text_problems(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
     """Annotation names that are not label names, and label or annotation templates that do not
     parse: rulefmt checks both before Prometheus loads the file."""
-    from relcheck.parsers.gotemplate import template_problem
+    from relcheck.syntax.gotemplate import template_problem
 
     for rule in source.rules:
         annotations = rule.get("annotations")

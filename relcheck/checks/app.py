@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from relcheck.artifacts.app import AppFacts, Connection
 from relcheck.model import Finding, Severity
-from relcheck.registry import check
-from relcheck.runtime import speaks_node
+from relcheck.ruleset.registry import check
+from relcheck.scan.runtime import speaks_node
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
+    from relcheck.scan.context import CheckContext
 
 MONGO_OPTIONS = ("maxPoolSize", "minPoolSize", "serverSelectionTimeoutMS", "socketTimeoutMS")
 REDIS_OPTIONS = ("maxRetriesPerRequest", "retryStrategy")

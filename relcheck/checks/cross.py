@@ -12,16 +12,16 @@ from relcheck.artifacts.app import defines_metric
 from relcheck.artifacts.dockerfile import command_argv, env_pairs, shell_words
 from relcheck.artifacts.kubernetes import PROBES, Container
 from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_bytes
-from relcheck.images import image_reference
 from relcheck.model import Finding, Location, Related
-from relcheck.numbers import ascii_int
-from relcheck.quantities import MI, parse_quantity
-from relcheck.registry import check
-from relcheck.runtime import NODE, speaks_node
+from relcheck.ruleset.registry import check
+from relcheck.scan.runtime import NODE, speaks_node
+from relcheck.units.images import image_reference
+from relcheck.units.numbers import ascii_int
+from relcheck.units.quantities import MI, parse_quantity
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
-    from relcheck.services import Service
+    from relcheck.scan.context import CheckContext
+    from relcheck.scan.services import Service
 
 HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)([0-9]{1,9})(?![0-9])")
 SLEEP = re.compile(r"\bsleep\s+([0-9]{1,9}(?:\.[0-9]{1,9})?)(?![0-9])")

@@ -17,14 +17,14 @@ from relcheck.artifacts.dockerfile import (
     shell_commands,
     substitute,
 )
-from relcheck.durations import format_seconds, parse_go_duration
-from relcheck.images import image_reference, unpinned_reason
 from relcheck.model import Finding, Location, Severity
-from relcheck.registry import check
-from relcheck.runtime import NODE, dockerfile_runtime
+from relcheck.ruleset.registry import check
+from relcheck.scan.runtime import NODE, dockerfile_runtime
+from relcheck.units.durations import format_seconds, parse_go_duration
+from relcheck.units.images import image_reference, unpinned_reason
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
+    from relcheck.scan.context import CheckContext
 
 INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
@@ -607,7 +607,7 @@ def node_env_production(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("D012")
 def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
-    from relcheck.parsers.dockerignore import excludes_directory
+    from relcheck.syntax.dockerignore import excludes_directory
 
     node = {id(d) for s in ctx.project.services if s.runtime == NODE for d in s.dockerfiles}
     for dockerfile in ctx.project.dockerfiles:

@@ -16,13 +16,13 @@ from relcheck.artifacts.kubernetes import (
     int_or_percent,
     selector_matches,
 )
-from relcheck.images import unpinned_reason
 from relcheck.model import Finding, Location, Severity
-from relcheck.quantities import MI, format_bytes, parse_quantity
-from relcheck.registry import check
+from relcheck.ruleset.registry import check
+from relcheck.units.images import unpinned_reason
+from relcheck.units.quantities import MI, format_bytes, parse_quantity
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
+    from relcheck.scan.context import CheckContext
 
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
 # Kubernetes' defaults for probe fields that are absent.

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from relcheck.artifacts.pm2 import DEFAULT_KILL_TIMEOUT_MS, Pm2App, memory_bytes
 from relcheck.model import Finding, Location
-from relcheck.numbers import ascii_int
-from relcheck.registry import check
-from relcheck.values import UNKNOWN
+from relcheck.ruleset.registry import check
+from relcheck.syntax.jsvalues import UNKNOWN
+from relcheck.units.numbers import ascii_int
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
+    from relcheck.scan.context import CheckContext
 
 
 def _apps(ctx: CheckContext) -> Iterator[Pm2App]:

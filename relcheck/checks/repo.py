@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from relcheck.model import Finding, Location
-from relcheck.registry import check
+from relcheck.ruleset.registry import check
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
-    from relcheck.services import Service
+    from relcheck.scan.context import CheckContext
+    from relcheck.scan.services import Service
 
 
 README_NAMES = ("README.md", "README", "README.rst", "README.adoc", "readme.md")

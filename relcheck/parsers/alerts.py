@@ -7,8 +7,8 @@ import re
 from relcheck.artifacts.alerts import Rule, RuleSource
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
-from relcheck.parsers.promql import analyse, skipped_message, too_large
-from relcheck.parsers.yaml import documents
+from relcheck.syntax.promql import analyse, skipped_message, too_large
+from relcheck.syntax.yaml import documents
 
 
 def parse_rule_file(path: str, text: str) -> tuple[list[RuleSource], list[ParseProblem]]:

@@ -6,8 +6,8 @@ import re
 
 from relcheck.artifacts.dockerfile import Dockerfile, Instruction, Stage, env_pairs, substitute
 from relcheck.model import ParseProblem
-from relcheck.parsers import dockerfile_syntax
-from relcheck.parsers.dockerfile_syntax import Command, DockerfileSyntaxError
+from relcheck.syntax import dockerfile as dockerfile_syntax
+from relcheck.syntax.dockerfile import Command, DockerfileSyntaxError
 
 KNOWN_INSTRUCTIONS = frozenset(
     [

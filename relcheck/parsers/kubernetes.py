@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
-from relcheck.parsers.yaml import documents
+from relcheck.syntax.yaml import documents
 
 
 def _span(node) -> tuple[int, int]:

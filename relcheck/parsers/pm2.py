@@ -6,9 +6,9 @@ from typing import Any
 
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.model import ParseProblem
-from relcheck.parsers.javascript import Converter, parse, text_of, top_level_consts
-from relcheck.positions import Positions
-from relcheck.values import JsObject
+from relcheck.syntax.javascript import Converter, parse, text_of, top_level_consts
+from relcheck.syntax.jsvalues import JsObject
+from relcheck.syntax.positions import Positions
 
 
 def parse_pm2(path: str, text: str) -> tuple[list[Pm2App], list[ParseProblem]]:
@@ -30,7 +30,7 @@ def parse_pm2(path: str, text: str) -> tuple[list[Pm2App], list[ParseProblem]]:
 
 
 def _data_file(text: str) -> tuple[Any, Positions, ParseProblem | None]:
-    from relcheck.parsers.yaml import YamlError, compose_all, to_python
+    from relcheck.syntax.yaml import YamlError, compose_all, to_python
 
     positions = Positions({}, {})
     try:

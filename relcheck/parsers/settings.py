@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from relcheck.model import Location, ParseProblem
-from relcheck.positions import Positions
+from relcheck.syntax.positions import Positions
 
 
 def parse_env(path: str, text: str) -> tuple[dict[str, tuple[str, Location]], list[ParseProblem]]:
@@ -27,7 +27,7 @@ def parse_env(path: str, text: str) -> tuple[dict[str, tuple[str, Location]], li
 
 def parse_data(path: str, text: str) -> tuple[Any, Positions, list[ParseProblem]]:
     """JSON or YAML settings as plain values with positions."""
-    from relcheck.parsers.yaml import YamlError, compose_all, to_python
+    from relcheck.syntax.yaml import YamlError, compose_all, to_python
 
     positions = Positions({}, {})
     try:

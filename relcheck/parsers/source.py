@@ -16,7 +16,7 @@ from relcheck.artifacts.app import (
     timeout_ms,
 )
 from relcheck.model import Location, ParseProblem
-from relcheck.parsers.javascript import (
+from relcheck.syntax.javascript import (
     Converter,
     dialect_for,
     nodes_of_types,
@@ -26,7 +26,7 @@ from relcheck.parsers.javascript import (
     text_of,
     top_level_consts,
 )
-from relcheck.values import UNKNOWN, JsObject
+from relcheck.syntax.jsvalues import UNKNOWN, JsObject
 
 PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection")
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from relcheck import jsonout
 from relcheck.model import Severity
-from relcheck.pack import area_letters
+from relcheck.reporters import jsonout
 from relcheck.reporters.escape import visible, xml_text
-from relcheck.result import ScanResult
+from relcheck.ruleset.pack import area_letters
+from relcheck.scan.result import ScanResult
 
 GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 GITLAB_SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}

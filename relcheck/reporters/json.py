@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from relcheck import __version__, jsonout
-from relcheck.inventory import inventory
+from relcheck import __version__
 from relcheck.model import Finding, Location, Suppression
-from relcheck.reporters import summary_counts
-from relcheck.result import ScanResult
+from relcheck.reporters import jsonout, summary_counts
+from relcheck.reporters.inventory import inventory
+from relcheck.scan.result import ScanResult
 
 REPORT_VERSION = 1
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from relcheck.checklist.render import render_markdown as checklist_markdown
 from relcheck.reporters import summary_counts
-from relcheck.reporters.checklist import render_markdown as checklist_markdown
 from relcheck.reporters.escape import markdown as escape_markdown
-from relcheck.result import ScanResult
+from relcheck.scan.result import ScanResult
 
 MAX_ROWS = 200
 ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}
@@ -16,7 +16,7 @@ def _cell(text: str) -> str:
 
 
 def render(result: ScanResult) -> str:
-    from relcheck.checklist import build
+    from relcheck.checklist.score import build
 
     counts = summary_counts(result.findings)
     active = result.active()

@@ -12,9 +12,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from relcheck import __version__, jsonout
+from relcheck import __version__
 from relcheck.model import Finding, Location, RuleMeta, Severity
-from relcheck.result import ScanResult
+from relcheck.reporters import jsonout
+from relcheck.scan.result import ScanResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS_URI = "https://github.com/relcheck/relcheck/blob/main/docs/rules.md"
@@ -40,7 +41,7 @@ def rule_descriptor(rule: RuleMeta, severity: Severity | None = None) -> dict[st
     uri = f"{DOCS_URI}#{rule.code.lower()}"
     markdown = f"{rule.rationale}\n\n**How to fix:** {rule.fix}"
     if rule.example:
-        from relcheck.ruledocs import example_markdown
+        from relcheck.ruleset.docs import example_markdown
 
         markdown += f"\n\n{example_markdown(rule)}"
     markdown += f"\n\n[{rule.code} {rule.slug} in the relcheck docs]({uri})"

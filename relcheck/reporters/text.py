@@ -7,11 +7,11 @@ import os
 from collections.abc import Sequence
 from typing import TextIO
 
-from relcheck.inventory import inventory_line
 from relcheck.model import Finding, Severity
 from relcheck.reporters import summary_counts
 from relcheck.reporters.escape import line_start, visible
-from relcheck.result import ScanResult
+from relcheck.reporters.inventory import inventory_line
+from relcheck.scan.result import ScanResult
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -126,7 +126,7 @@ MAX_CHECKLIST_LINES = 5
 def checklist_lines(result: ScanResult) -> list[str]:
     """One checklist line per service for a few services; for more, one line that says how many
     pass every item and which do worst (`relcheck checklist` shows them all)."""
-    from relcheck.checklist import UNOWNED, build
+    from relcheck.checklist.score import UNOWNED, build
     from relcheck.reporters.escape import visible
 
     cards = [card for card in build(result) if card.service.name != UNOWNED]

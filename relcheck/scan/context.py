@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from relcheck.model import Finding, Location, Related, RuleMeta, Severity
 
 if TYPE_CHECKING:
-    from relcheck.project import Project
+    from relcheck.scan.project import Project
 
 
 class Subject(Protocol):

@@ -6,7 +6,7 @@ import json
 import textwrap
 
 from relcheck.model import RuleMeta
-from relcheck.pack import load_areas
+from relcheck.ruleset.pack import load_areas
 
 
 def example_markdown(rule: RuleMeta) -> str:
@@ -120,7 +120,7 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
     lines = [
         "# relcheck rules",
         "",
-        "<!-- Generated from rules/*.toml by `python -m relcheck.ruledocs`. Do not edit by hand. -->",
+        "<!-- Generated from rules/*.toml by `python -m relcheck.ruleset.docs`. Do not edit by hand. -->",
         "",
         "Every rule has a stable code and a slug; both are accepted wherever a rule is named "
         "(`--select`, `--ignore`, config, suppression comments). Rules marked *planned* are in the pack "
@@ -177,8 +177,8 @@ if __name__ == "__main__":  # regenerate docs/rules.md
     import sys
     from pathlib import Path
 
-    from relcheck.pack import load_pack
-    from relcheck.registry import implemented_codes
+    from relcheck.ruleset.pack import load_pack
+    from relcheck.ruleset.registry import implemented_codes
 
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/rules.md")
     target.write_text(markdown(list(load_pack()), implemented_codes()), encoding="utf-8")

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from relcheck import __version__, jsonout
-from relcheck.result import ScanResult
+from relcheck import __version__
+from relcheck.reporters import jsonout
+from relcheck.scan.result import ScanResult
 
 BASELINE_VERSION = 1
 DEFAULT_BASELINE = ".relcheck-baseline.json"
@@ -34,7 +35,7 @@ MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
 def load(path: Path) -> set[str]:
-    from relcheck.discovery import read_text
+    from relcheck.scan.discovery import read_text
 
     # The same bounds as any file relcheck reads: a device or a 100,000-deep document is refused.
     text, problem = read_text(path, MAX_BASELINE_BYTES, follow=True)

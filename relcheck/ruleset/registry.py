@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
     from relcheck.model import Finding
+    from relcheck.scan.context import CheckContext
 
 CheckFunction = Callable[["CheckContext"], Iterable["Finding"]]
 
@@ -31,7 +31,7 @@ def check(code: str) -> Callable[[CheckFunction], CheckFunction]:
 
 
 def load_checks() -> dict[str, CheckFunction]:
-    from relcheck.pack import load_areas
+    from relcheck.ruleset.pack import load_areas
 
     # One module of checks per area of the pack (E rules are the engine's own).
     for area in load_areas():

@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relcheck.discovery import FileKind
 from relcheck.model import Finding, Location, RuleMeta, Severity, Suppression
-from relcheck.selectors import UnknownRuleError, resolve, resolve_all
+from relcheck.ruleset.selectors import UnknownRuleError, resolve, resolve_all
+from relcheck.scan.discovery import FileKind
 
 if TYPE_CHECKING:
-    from relcheck.config import Config
-    from relcheck.project import Project
+    from relcheck.config.loader import Config
+    from relcheck.scan.project import Project
 
 _DIRECTIVE = re.compile(r"(?P<marker>#|//)\s*relcheck:\s*(?P<verb>ignore-file|ignore)\b(?P<rest>.*)$")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -249,7 +249,7 @@ def _names_code(names: tuple[str, ...], code: str, rules: list[RuleMeta]) -> boo
 def _per_file_ignores(config: Config, rules: list[RuleMeta]):
     if not config.per_file_ignores:
         return []
-    from relcheck.saferegex import gitignore_spec
+    from relcheck.syntax.saferegex import gitignore_spec
 
     return [
         (gitignore_spec([pattern]), resolve_all(names, rules), pattern)

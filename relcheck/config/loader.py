@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relcheck.discovery import DEFAULT_MAX_FILE_SIZE
+from relcheck.config.errors import json_type as _json_type
+from relcheck.config.errors import schema_problem as _schema_problem
 from relcheck.model import RuleMeta
-from relcheck.schema_errors import json_type as _json_type
-from relcheck.schema_errors import schema_problem as _schema_problem
-from relcheck.selectors import UnknownRuleError, resolve
+from relcheck.ruleset.selectors import UnknownRuleError, resolve
+from relcheck.scan.discovery import DEFAULT_MAX_FILE_SIZE
 
 CONFIG_NAMES = (".relcheck.yaml", ".relcheck.yml")
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.json"
 
 
 class ConfigError(Exception):
@@ -55,7 +55,7 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 def default_excludes(config: Config) -> list[str]:
     """The default excludes in force: none when the config's `exclude` replaces them or they are off."""
-    from relcheck.discovery import DEFAULT_EXCLUDES
+    from relcheck.scan.discovery import DEFAULT_EXCLUDES
 
     return [] if config.exclude_set or not config.default_excludes else list(DEFAULT_EXCLUDES)
 
@@ -105,7 +105,7 @@ def confined(root: Path, path: Path, label: str) -> Path:
 
 
 def _read_config_text(path: Path, source: str) -> tuple[str, None]:
-    from relcheck.discovery import read_text
+    from relcheck.scan.discovery import read_text
 
     text, problem = read_text(path, MAX_CONFIG_BYTES)
     if text is None:
@@ -152,7 +152,7 @@ def validate_rule_names(config: Config, rules: list[RuleMeta]) -> None:
 
 
 def _load_yaml(path: Path, source: str):
-    from relcheck.parsers.yaml import YamlError, load_one
+    from relcheck.syntax.yaml import YamlError, load_one
 
     text, _ = _read_config_text(path, source)
     try:

@@ -11,8 +11,8 @@ import functools
 from typing import Any
 
 from relcheck.model import ParseProblem
-from relcheck.positions import Positions
-from relcheck.values import UNKNOWN, JsArray, JsObject, _Unknown
+from relcheck.syntax.jsvalues import UNKNOWN, JsArray, JsObject, _Unknown
+from relcheck.syntax.positions import Positions
 
 # A line longer than this means minified or generated code: not worth a syntax tree.
 MAX_LINE_LENGTH = 5_000

@@ -26,11 +26,11 @@ class PackError(Exception):
 
 
 def pack_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    installed = here / "_pack"
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "_pack"
     if installed.is_dir():
         return installed
-    return here.parent / "rules"
+    return package.parent / "rules"
 
 
 @dataclass(frozen=True)

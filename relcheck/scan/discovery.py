@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relcheck.model import ParseProblem
-from relcheck.saferegex import gitignore_spec
+from relcheck.syntax.saferegex import gitignore_spec
 
 
 class FileKind:

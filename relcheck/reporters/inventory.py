@@ -8,7 +8,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from relcheck.result import ScanResult
+    from relcheck.scan.result import ScanResult
 
 KIND_NAMES = {
     "dockerfile": "Dockerfile",

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from relcheck.model import Finding, RuleMeta, Severity
 
 if TYPE_CHECKING:
-    from relcheck.discovery import SourceFile
-    from relcheck.services import Service
+    from relcheck.scan.discovery import SourceFile
+    from relcheck.scan.services import Service
 
 
 @dataclass

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from relcheck.saferegex import PatternTimeout, UnsafePattern, compile_pattern
+from relcheck.syntax.saferegex import PatternTimeout, UnsafePattern, compile_pattern
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _translate(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(char))
         i += 1
-    # The repository writes these patterns: matched within a time limit (relcheck.saferegex).
+    # The repository writes these patterns: matched within a time limit (relcheck.syntax.saferegex).
     try:
         return compile_pattern("^" + "".join(out) + "$")
     except UnsafePattern:

@@ -11,7 +11,7 @@ import operator
 from typing import Any
 
 from relcheck.model import ParseProblem
-from relcheck.positions import Positions
+from relcheck.syntax.positions import Positions
 
 MAX_DEPTH = 200
 

@@ -72,7 +72,7 @@ def store(key: str, entries: list[dict[str, Any]]) -> None:
     directory = _directory()
     if directory is None:
         return
-    from relcheck.atomic import write_atomic
+    from relcheck.reporters.atomic import write_atomic
 
     with contextlib.suppress(OSError):
         for old in directory.glob("*.json"):  # one run's entry is all that is ever reused

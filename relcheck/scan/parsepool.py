@@ -14,10 +14,10 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from relcheck.discovery import FileKind, SourceFile
-from relcheck.fileparse import ParsedFile, parse_file
-from relcheck.gcpause import long_lived_model
 from relcheck.model import ParseProblem, raised_at
+from relcheck.scan.discovery import FileKind, SourceFile
+from relcheck.scan.gcpause import long_lived_model
+from relcheck.scan.parse_one import ParsedFile, parse_file
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -87,8 +87,8 @@ def _adopt(chunk: Sequence[Task], shipped: list[tuple[ParsedFile, Reading | None
 def _warm_up() -> None:
     """Load the parser libraries in a worker while the main process is still finding files."""
     from relcheck.parsers import alerts, dockerfile, kubernetes, pm2, settings, source  # noqa: F401
-    from relcheck.parsers.javascript import _parser
-    from relcheck.parsers.yaml import compose_all
+    from relcheck.syntax.javascript import _parser
+    from relcheck.syntax.yaml import compose_all
 
     compose_all("warm: up\n")
     for dialect in ("javascript", "typescript"):
@@ -154,7 +154,7 @@ def _context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["relcheck.fileparse"])
+        context.set_forkserver_preload(["relcheck.scan.parse_one"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from relcheck.artifacts.dockerfile import Dockerfile
-    from relcheck.services import Service
+    from relcheck.scan.services import Service
 
 NODE = "node"
 GO = "go"
@@ -63,7 +63,7 @@ _BUILD_FILES = (
 def image_runtime(image: str | None) -> str | None:
     if not image:
         return None
-    from relcheck.images import image_reference
+    from relcheck.units.images import image_reference
 
     repository = image_reference(image)[0].lower()
     for pattern, runtime in _IMAGES:

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from relcheck.artifacts.app import metric_bases
 from relcheck.model import Finding, Location, Severity
-from relcheck.pack import load_checklist
+from relcheck.ruleset.pack import load_checklist
 
 if TYPE_CHECKING:
     from relcheck.artifacts.alerts import RuleSource
     from relcheck.artifacts.kubernetes import K8sObject
-    from relcheck.result import ScanResult
-    from relcheck.services import Service
+    from relcheck.scan.result import ScanResult
+    from relcheck.scan.services import Service
 
 # Titles and which items are manual come from the pack's one table of them (rules/checklist.toml).
 TITLES = {item.id: item.title for item in load_checklist()}
@@ -131,7 +131,7 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     if any(shared.values()):
         # Findings on what no service owns (a Deployment of a database in a shared deploy/ folder, a
         # rule file about no service's metrics) are their own group, never spread over every service.
-        from relcheck.services import Service
+        from relcheck.scan.services import Service
 
         unowned = Service(UNOWNED, "")
         cards.append(ServiceChecklist(unowned, _items({}, shared, {}, shared_errors)))
@@ -199,7 +199,7 @@ def _truthful(
 ) -> list[ItemResult]:
     """An item none of whose rules ran (deselected, ignored) is not-checked; an item only Node rules
     check is not-applicable to a service in another language; neither is ever a pass."""
-    from relcheck.runtime import NODE
+    from relcheck.scan.runtime import NODE
 
     ran: dict[str, bool] = {}
     for code, rule in result.rules.items():

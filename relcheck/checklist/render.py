@@ -6,8 +6,9 @@ import io
 from collections.abc import Iterator
 from typing import TextIO
 
-from relcheck import __version__, jsonout
-from relcheck.checklist import ServiceChecklist
+from relcheck import __version__
+from relcheck.checklist.score import ServiceChecklist
+from relcheck.reporters import jsonout
 from relcheck.reporters.escape import line_start, visible
 from relcheck.reporters.escape import markdown as escape_markdown
 

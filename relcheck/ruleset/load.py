@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relcheck.custom import CustomRuleError, load_custom_rules
 from relcheck.model import RuleMeta, Severity
-from relcheck.pack import load_pack
-from relcheck.registry import ENGINE_CODES
-from relcheck.selectors import resolve, resolve_all
+from relcheck.ruleset.custom import CustomRuleError, load_custom_rules
+from relcheck.ruleset.pack import load_pack
+from relcheck.ruleset.registry import ENGINE_CODES
+from relcheck.ruleset.selectors import resolve, resolve_all
 
 if TYPE_CHECKING:
-    from relcheck.config import Config
+    from relcheck.config.loader import Config
 
 DEFAULT_RULE_DIR = Path(".relcheck") / "rules"
 ENTRY_POINT_GROUP = "relcheck.rules"
@@ -33,7 +33,7 @@ class RuleSet:
 
 
 def builtin() -> RuleSet:
-    from relcheck.registry import load_checks
+    from relcheck.ruleset.registry import load_checks
 
     return RuleSet(list(load_pack()), dict(load_checks()))
 

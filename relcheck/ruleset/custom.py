@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from relcheck.model import Finding, Location, RuleMeta, Severity
 
 if TYPE_CHECKING:
-    from relcheck.context import CheckContext
+    from relcheck.scan.context import CheckContext
 
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "custom-rule.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "custom-rule.schema.json"
 _FIELD = re.compile(r"\{([\w.\-/]+)\}")
 
 
@@ -226,10 +226,10 @@ def _label(path: Path, root: Path) -> str:
 def _load_file(path: Path, label: str) -> list[CustomRule]:
     import jsonschema
 
-    from relcheck.discovery import read_text
-    from relcheck.parsers.yaml import YamlError, compose_all, to_python
-    from relcheck.positions import Positions
-    from relcheck.schema_errors import schema_problem
+    from relcheck.config.errors import schema_problem
+    from relcheck.scan.discovery import read_text
+    from relcheck.syntax.positions import Positions
+    from relcheck.syntax.yaml import YamlError, compose_all, to_python
 
     text, problem = read_text(path, 1024 * 1024)
     if text is None:
@@ -283,7 +283,7 @@ def _load_file(path: Path, label: str) -> list[CustomRule]:
 
 
 # A custom rule's schema is the repository's: bounded in size and depth, its references kept inside
-# the document, its regular expressions matched within a time limit (see relcheck.saferegex).
+# the document, its regular expressions matched within a time limit (see relcheck.syntax.saferegex).
 MAX_SCHEMA_NODES = 10_000
 MAX_SCHEMA_DEPTH = 32
 MAX_ENUM = 1_000
@@ -292,7 +292,7 @@ _REFERENCE_KEYS = ("$ref", "$dynamicRef")
 
 def unsafe_schema(schema: Any) -> str | None:
     """Why a condition cannot be evaluated safely, or None."""
-    from relcheck.saferegex import UnsafePattern, compile_pattern
+    from relcheck.syntax.saferegex import UnsafePattern, compile_pattern
 
     nodes = 0
     has_pattern_properties = False
@@ -393,7 +393,7 @@ def _validator_class() -> Any:
     import jsonschema
     from jsonschema import ValidationError, validators
 
-    from relcheck.saferegex import search
+    from relcheck.syntax.saferegex import search
 
     # jsonschema calls keyword functions as (validator, value of the keyword, instance, schema).
     def pattern(validator, expected, instance, schema):

@@ -21,9 +21,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, merge_facts
-from relcheck.images import image_reference
 from relcheck.model import Location
-from relcheck.runtime import service_runtime
+from relcheck.scan.runtime import service_runtime
+from relcheck.units.images import image_reference
 
 if TYPE_CHECKING:
     from relcheck.artifacts.alerts import RuleSource
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import Workload
     from relcheck.artifacts.pm2 import Pm2App
     from relcheck.artifacts.repo import RepoFacts
-    from relcheck.project import Project
+    from relcheck.scan.project import Project
 
 WORKSPACE_FILES = ("pnpm-workspace.yaml", "lerna.json", "nx.json", "turbo.json")
 
@@ -51,7 +51,7 @@ class Service:
     own_files: frozenset[str] = frozenset()
     shared_files: frozenset[str] = frozenset()
     repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
-    runtime: str | None = None  # "node", "go", "java"... (relcheck.runtime); None when nothing tells
+    runtime: str | None = None  # "node", "go", "java"... (relcheck.scan.runtime); None when nothing tells
     # Facts that rules derive from the service and share (computed on first use, once per scan).
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -170,7 +170,7 @@ def _is_build_only(project: Project, directory: str) -> bool:
 
 
 def find_services(project: Project, explicit: dict[str, dict] | None = None) -> list[Service]:
-    from relcheck.discovery import FileKind
+    from relcheck.scan.discovery import FileKind
 
     roots: set[str] = set()
     for source in project.files:
@@ -306,7 +306,7 @@ def _name_after_deployments(services: dict[str, Service], aliases: dict[str, set
 
 
 def _explicit(config: dict[str, dict]) -> dict[str, tuple[Any, set[str]]]:
-    from relcheck.saferegex import gitignore_spec
+    from relcheck.syntax.saferegex import gitignore_spec
 
     specs = {}
     for name, spec in config.items():

@@ -13,13 +13,13 @@ from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.artifacts.repo import RepoFacts, collect_repo_facts
-from relcheck.discovery import Discovery, FileKind, SourceFile, classify
 from relcheck.model import ParseProblem
-from relcheck.positions import Positions
-from relcheck.services import Service
+from relcheck.scan.discovery import Discovery, FileKind, SourceFile, classify
+from relcheck.scan.services import Service
+from relcheck.syntax.positions import Positions
 
 if TYPE_CHECKING:
-    from relcheck.parallel import ParsePool
+    from relcheck.scan.parsepool import ParsePool
 
 @dataclass
 class Project:
@@ -129,7 +129,7 @@ def _unrendered_deployers(objects: list[K8sObject]) -> list[tuple[str, ParseProb
 def _fold_templates(problems: list[tuple[str, ParseProblem]], charts: set[str]) -> list[tuple[str, ParseProblem]]:
     """One E002 per Helm chart and per folder of other templates (Go templates, Liquid, Hugo),
     instead of one per file; only a chart's templates are called Helm's."""
-    from relcheck.fileparse import HELM_TEMPLATE, OTHER_TEMPLATE
+    from relcheck.scan.parse_one import HELM_TEMPLATE, OTHER_TEMPLATE
 
     kept: list[tuple[str, ParseProblem]] = []
     groups: dict[tuple[str, str], list[str]] = {}
@@ -165,8 +165,8 @@ def build_project(
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
     """Parse every file once into the Project; problems become E001/E002 findings. `pool`, when
     given, is a set of workers already started for this scan (it is closed after parsing)."""
-    from relcheck.fileparse import needs_parsing
-    from relcheck.parallel import parse_all
+    from relcheck.scan.parse_one import needs_parsing
+    from relcheck.scan.parsepool import parse_all
 
     problems = list(discovery.problems)
     problems.extend(classify(discovery.files, max_file_size))
@@ -205,7 +205,7 @@ def build_project(
                 problems.extend((source.path, problem) for problem in oversized_expressions(source))
     collect_repo_facts(project.repo, project.kube.objects, project.files, max_file_size)
     _attach_dockerignores(project)
-    from relcheck.services import find_services
+    from relcheck.scan.services import find_services
 
     project.services = find_services(project, services)
     return project, _fold_templates(problems, charts)
@@ -226,8 +226,8 @@ DOCKERIGNORE_LIMIT = 1024 * 1024
 def _attach_dockerignores(project: Project) -> None:
     """Each Dockerfile's .dockerignore, read and parsed here so that no check reads a file. One the
     scan excludes still counts: the walk saw it, and Docker reads it."""
-    from relcheck.discovery import read_text
-    from relcheck.parsers.dockerignore import parse_dockerignore
+    from relcheck.scan.discovery import read_text
+    from relcheck.syntax.dockerignore import parse_dockerignore
 
     for dockerfile in project.dockerfiles:
         folder, name = posixpath.split(dockerfile.path)

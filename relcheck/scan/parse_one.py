@@ -19,10 +19,10 @@ from relcheck.artifacts.app import (
 from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.artifacts.pm2 import Pm2App
-from relcheck.discovery import FileKind, SourceFile
 from relcheck.model import Location, ParseProblem
-from relcheck.numbers import ascii_int
-from relcheck.positions import Positions
+from relcheck.scan.discovery import FileKind, SourceFile
+from relcheck.syntax.positions import Positions
+from relcheck.units.numbers import ascii_int
 
 # Per-file markers; the project folds them into one finding per chart or folder (see project.py).
 HELM_TEMPLATE = "Helm chart template"

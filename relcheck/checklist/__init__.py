@@ -1,0 +1,1 @@
+"""The standard's production-readiness checklist: scored per service, then rendered."""

@@ -1,0 +1,1 @@
+"""The rules: the pack as data, plugins and custom rules, selection, and their docs."""

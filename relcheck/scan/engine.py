@@ -1,0 +1,238 @@
+"""Runs the selected checks over the Project and applies overrides and suppressions.
+
+`CheckContext` (relcheck.scan.context) and `ScanResult` (relcheck.scan.result) are importable from here too."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from relcheck.config.loader import Config, default_excludes
+from relcheck.model import Finding, Location, ParseProblem, RuleMeta, Severity, raised_at
+from relcheck.ruleset.load import RuleSet, builtin, effective_params, effective_severities, selected_codes
+from relcheck.scan import suppression
+from relcheck.scan.context import CheckContext
+from relcheck.scan.discovery import Discovery, discover, stdin_file
+from relcheck.scan.gcpause import long_lived_model
+from relcheck.scan.project import Project, build_project
+from relcheck.scan.result import ScanResult
+from relcheck.syntax.saferegex import PatternTimeout
+
+
+@long_lived_model()
+def scan(
+    paths: Sequence[Path],
+    config: Config,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] = (),
+    today: _dt.date | None = None,
+    stdin_text: str | None = None,
+    stdin_filename: str | None = None,
+    baseline: set[str] | None = None,
+    jobs: int = 1,
+    ruleset: RuleSet | None = None,
+    report_unused_suppressions: bool = False,
+    discovery: Discovery | None = None,
+    root: Path | None = None,
+) -> ScanResult:
+    """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings;
+    reported paths are relative to `root` (by default the deepest folder holding every path)."""
+    ruleset = ruleset or builtin()
+    rules = ruleset.rules
+    by_code = {r.code: r for r in rules}
+    from relcheck.scan.parsepool import MIN_FILES_PER_WORKER, ParsePool, capped_jobs, worker_count
+
+    jobs = capped_jobs(jobs)
+    # Workers start while the main process still finds and classifies files: as soon as the walk
+    # has found enough files for all of them, else once it knows how many it found.
+    pools: list[ParsePool] = []
+
+    def start_all_workers() -> None:
+        if not pools:
+            pools.append(ParsePool(jobs, background=True))
+
+    milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 else None
+    try:
+        if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
+            excludes = [*config.exclude, *config.extend_exclude]
+            discovery = (
+                discover(paths, excludes, milestone, default_excludes(config), root)
+                if paths
+                else Discovery(root or Path.cwd(), [], [])
+            )
+        if stdin_text is not None:
+            discovery.files.append(stdin_file(stdin_text, stdin_filename))
+        if not pools:
+            pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
+        project, problems = build_project(discovery, config.max_file_size, config.services, pools[0])
+    finally:
+        for pool in pools:
+            pool.close()
+    codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
+    if not any(path.is_dir() for path in paths):
+        # Repository rules judge a whole tree: not piped input, nor a scan of single files.
+        codes = {code for code in codes if by_code[code].area != "repo"}
+    severities = effective_severities(rules, config.severity)
+
+    findings: list[Finding] = []
+    for path, problem in problems:
+        if problem.code in codes:
+            findings.append(_problem_finding(by_code[problem.code], severities[problem.code], path, problem))
+    checks = ruleset.checks
+    for code in sorted(codes & set(checks)):
+        rule = by_code[code]
+        params = effective_params(rule, config)
+        produced: list[Finding] = []
+        try:
+            produced.extend(checks[code](CheckContext(project, rule, severities[code], params)))
+        except PatternTimeout as exc:  # the repository's own pattern hangs: its rule stops, others run
+            produced.append(_pattern_timeout(by_code["E002"], project, code, exc, ruleset.origin(code)))
+        except Exception as exc:  # a bug in one rule must not end the scan
+            produced.append(_internal_error(by_code["E001"], project, code, exc, ruleset.origin(code)))
+            produced += _file_by_file(checks[code], project, rule, severities[code], params, produced)
+        findings.extend(produced)
+
+    from relcheck.checks.dockerfile import neutral_fixes
+
+    neutral_fixes(findings, project.dockerfiles)
+    suppression.apply(
+        findings,
+        project,
+        config,
+        rules,
+        today or _dt.date.today(),
+        severities=severities,
+        codes=codes,
+        report_unused=report_unused_suppressions,
+        baseline=baseline,
+    )
+    _complete_regions(findings, project, config.max_file_size)
+    findings.sort(key=Finding.sort_key)
+    return ScanResult(
+        root=project.root,
+        files=project.files,
+        findings=findings,
+        rules=by_code,
+        services=project.services,
+        selected=frozenset(codes),
+        repo_prefix=repo_prefix(project.root),
+        unmodeled_workloads=dict(sorted(project.kube.unmodeled.items())),
+        objects=len(project.kube.objects),
+        kustomize_patches=len(project.kustomize_patches),
+        excluded_by_default=list(discovery.excluded_by_default),
+        unowned_objects=_unowned_objects(project),
+        severities=severities,
+    )
+
+
+def _unowned_objects(project: Project) -> list[str]:
+    owned = {id(w) for service in project.services for w in service.workloads}
+    return sorted(w.obj.identity for w in project.kube.workloads if id(w) not in owned)
+
+
+def repo_prefix(root: Path) -> str:
+    """The scan root relative to the enclosing git repository's root, '/'-separated."""
+    current = root
+    while True:
+        if (current / ".git").exists():
+            return root.relative_to(current).as_posix() if current != root else ""
+        if current.parent == current:
+            return ""
+        current = current.parent
+
+
+def _complete_regions(findings: list[Finding], project: Project, max_bytes: int) -> None:
+    """Findings that know only where they start end at the end of that line (SARIF wants all four)."""
+    lines: dict[str, list[str]] = {}
+    for finding in findings:
+        location = finding.location
+        if location.end_line is not None and location.end_column is not None:
+            continue
+        source = project.file(location.path)
+        if source is None:
+            continue
+        if location.path not in lines:
+            text, _ = source.read(max_bytes)
+            lines[location.path] = text.split("\n") if text else []
+        file_lines = lines[location.path]
+        if 0 < location.line <= len(file_lines):
+            end = max(len(file_lines[location.line - 1]) + 1, location.column)
+            finding.location = Location(location.path, location.line, location.column, location.line, end)
+
+
+def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: ParseProblem) -> Finding:
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        severity=severity,
+        message=problem.message,
+        location=Location(path, problem.line, problem.column),
+        checklist=rule.checklist,
+        fix=rule.fix,
+        identity="file",
+        value=problem.message,
+    )
+
+
+def _file_by_file(
+    check: Any, project: Project, rule: RuleMeta, severity: Severity, params: dict[str, Any], found: list[Finding]
+) -> list[Finding]:
+    """A rule that raised, run again on each file alone: the files it can read keep their findings
+    (those that need several files are lost with the one that broke it); in a file it cannot read
+    it is run again on each of the file's objects."""
+    seen = {finding.fingerprint for finding in found}
+    more: list[Finding] = []
+
+    def run(view: Project) -> bool:
+        try:
+            produced = list(check(CheckContext(view, rule, severity, params)))
+        except Exception:  # the file (or object) it cannot read: the E001 already says so
+            return False
+        for finding in produced:
+            if finding.fingerprint not in seen:
+                seen.add(finding.fingerprint)
+                more.append(finding)
+        return True
+
+    for path in project.artifact_paths():
+        if not run(project.only(path)):
+            for one in project.objects_in(path):
+                run(project.only(path, one))
+    return more
+
+
+def _scan_anchor(project: Project) -> Location:
+    """Where a finding about the scan as a whole goes: the first service's anchor file."""
+    anchors = [a for service in project.services if (a := service.anchor()) is not None]
+    return anchors[0] if anchors else Location(".")
+
+
+def _pattern_timeout(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str) -> Finding:
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        severity=Severity.ERROR,
+        message=f"rule {code} of {origin} not checked: {exc}. Write the pattern so that it cannot backtrack "
+        "without end (no nested or overlapping repeats).",
+        location=_scan_anchor(project),
+        checklist=None,
+        fix=rule.fix,
+        identity=f"pattern-timeout:{code}",
+    )
+
+
+def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str = "relcheck") -> Finding:
+    where = raised_at(exc)
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        severity=Severity.ERROR,
+        message=f"internal error in rule {code} of {origin} ({type(exc).__name__}: {exc}{where}); other rules "
+        "ran. Please report this.",
+        location=_scan_anchor(project),
+        checklist=None,
+        fix=rule.fix,
+        identity=f"internal:{code}",
+    )

@@ -1,0 +1,1 @@
+"""Text to syntax: YAML, JavaScript/TypeScript, PromQL, Dockerfile, .dockerignore, positions."""

@@ -1,0 +1,1 @@
+"""Values with units: Kubernetes quantities, durations, image references, ASCII numbers."""
