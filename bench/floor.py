@@ -68,7 +68,7 @@ def main() -> None:
     expressions = [
         str(rule.data["expr"])
         for source in by_kind.get(FileKind.PROMETHEUS_RULES, [])
-        for rules in parse_file(next(s for s in parsed if s.path == source), 10**7).rule_sources
+        for rules in parse_file(next(s for s in parsed if s.path == source), 10**7).prom_rule_files
         for rule in rules.rules
         if isinstance(rule.data.get("expr"), str)
     ]

@@ -20,7 +20,7 @@ with atheris.instrument_imports():
     from relcheck.artifacts.app import AppFacts
     from relcheck.config.loader import ConfigError, load_config
     from relcheck.parsers import settings
-    from relcheck.parsers.alerts import parse_rule_file
+    from relcheck.parsers.alerts import parse_prom_rule_file
     from relcheck.parsers.dockerfile import parse_dockerfile
     from relcheck.parsers.kubernetes import parse_manifests
     from relcheck.parsers.pm2 import parse_pm2
@@ -47,7 +47,7 @@ def test_one_input(data: bytes) -> None:
     elif choice == 3:
         parse_pm2("process.json", text)
     elif choice == 4:
-        for source in parse_rule_file("alerts.yaml", text)[0]:
+        for source in parse_prom_rule_file("alerts.yaml", text)[0]:
             for rule in source.rules:
                 parse_promql(rule.get("expr"))
     elif choice == 5:

@@ -16,7 +16,7 @@ from relcheck.artifacts.app import AppFacts
 from relcheck.config.loader import ConfigError, load_config
 from relcheck.model import ParseProblem
 from relcheck.parsers import settings as app_settings
-from relcheck.parsers.alerts import parse_rule_file
+from relcheck.parsers.alerts import parse_prom_rule_file
 from relcheck.parsers.dockerfile import parse_dockerfile
 from relcheck.parsers.kubernetes import parse_manifests
 from relcheck.parsers.pm2 import parse_pm2
@@ -143,7 +143,7 @@ def test_pm2_parser(text: str, name: str) -> None:
 @FUZZ
 @given(text_for("rules"))
 def test_rule_file_parser(text: str) -> None:
-    sources, problems = parse_rule_file("alerts.yaml", text)
+    sources, problems = parse_prom_rule_file("alerts.yaml", text)
     _problems_are_located(problems)
     for source in sources:
         for rule in source.rules:

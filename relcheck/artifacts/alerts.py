@@ -19,15 +19,16 @@ class Expression:
 
 
 @dataclass
-class RuleSource(Positioned):
-    """One set of rule groups: a rule file, or the spec of a PrometheusRule object."""
+class PromRuleFile(Positioned):
+    """One set of Prometheus rule groups: a rule file, or the spec of a PrometheusRule object.
+    ("Rule" alone is a relcheck rule; Prometheus's are alerting and recording rules.)"""
 
     path: str
     data: dict  # the mapping that holds `groups`
     positions: Positions
     base: tuple  # key path of `data` in its document
     label: str  # "rule file" or "PrometheusRule 'name'"
-    rules: list[Rule] = field(default_factory=list)
+    rules: list[PromRule] = field(default_factory=list)
 
     @property
     def groups(self) -> list:
@@ -36,8 +37,10 @@ class RuleSource(Positioned):
 
 
 @dataclass
-class Rule:
-    source: RuleSource
+class PromRule:
+    """A Prometheus alerting or recording rule."""
+
+    source: PromRuleFile
     group: str
     keys: tuple  # ("groups", g, "rules", r)
     data: dict

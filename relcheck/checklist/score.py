@@ -17,7 +17,7 @@ from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.pack import load_checklist
 
 if TYPE_CHECKING:
-    from relcheck.artifacts.alerts import RuleSource
+    from relcheck.artifacts.alerts import PromRuleFile
     from relcheck.artifacts.kubernetes import K8sObject
     from relcheck.scan.result import ScanResult
     from relcheck.scan.services import Service
@@ -115,7 +115,7 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
     # A shared rule file that is about one service (see _owners) is evidence for that one only.
     shared_evidence: dict[tuple[int, int], dict[str, list[Place]]] = {}
     shared_errors = {item: _has_error(findings) for item, findings in shared.items()}
-    attributed: dict[str, list[RuleSource]] = {}
+    attributed: dict[str, list[PromRuleFile]] = {}
     for source in shared_sources:
         if source.path in owner:
             attributed.setdefault(owner[source.path], []).append(source)
@@ -139,7 +139,7 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
 
 
 def _owners(
-    services: list[Service], shared_sources: list[RuleSource]
+    services: list[Service], shared_sources: list[PromRuleFile]
 ) -> tuple[dict[str, str], dict[str, list[tuple[int, int, set[str]]]], dict[str, set[str]]]:
     """The service each file's findings count for: the one whose folder holds it, else the one
     service it is about, as when manifests or alert rules live in a shared deploy/ or monitoring/
@@ -227,7 +227,7 @@ def _deployed_objects(service: Service) -> Iterator[K8sObject]:
 
 
 def _alert_file_claims(
-    services: list[Service], shared_sources: list[RuleSource], owner: dict[str, str]
+    services: list[Service], shared_sources: list[PromRuleFile], owner: dict[str, str]
 ) -> dict[str, set[str]]:
     """Rule files under no service folder: the services whose source defines a metric they alert on."""
     defined_by: dict[str, set[str]] = {}
@@ -247,7 +247,7 @@ def _alert_file_claims(
     return claims
 
 
-def _shared_rule_sources(services: list[Service]) -> list[RuleSource]:
+def _shared_rule_sources(services: list[Service]) -> list[PromRuleFile]:
     """The rule sources under no service folder, each once (the services hold the same list)."""
     distinct = {id(service.shared_rule_sources): service.shared_rule_sources for service in services}
     return [source for sources in distinct.values() for source in sources]
@@ -319,7 +319,7 @@ def _top(found: dict[str, list[Place]], more: dict[str, list[Place]] | None = No
     }
 
 
-def _collect(service: Service, attributed: list[RuleSource]) -> Iterator[tuple[str, Location, str]]:
+def _collect(service: Service, attributed: list[PromRuleFile]) -> Iterator[tuple[str, Location, str]]:
     """The service's own evidence (its files and objects, and the shared rule files about it)."""
     app = service.app
     for seen in app.signals.get("SIGTERM", []):
@@ -349,7 +349,7 @@ def _collect(service: Service, attributed: list[RuleSource]) -> Iterator[tuple[s
             yield "resource-limits", pm2.loc("max_memory_restart"), "PM2 max_memory_restart"
         if pm2.exec_mode() == "cluster":
             yield "zero-downtime-deploys", pm2.key_loc("exec_mode"), "PM2 cluster mode"
-    yield from _alert_evidence(service.rule_sources)
+    yield from _alert_evidence(service.prom_rule_files)
     yield from _alert_evidence(attributed)
     yield from _file_evidence(service, service.own_files)
 
@@ -360,7 +360,7 @@ def _shared_evidence(service: Service, owner: dict[str, str]) -> Iterator[tuple[
     yield from _file_evidence(service, service.shared_files)
 
 
-def _alert_evidence(sources: list[RuleSource]) -> Iterator[tuple[str, Location, str]]:
+def _alert_evidence(sources: list[PromRuleFile]) -> Iterator[tuple[str, Location, str]]:
     for source in sources:
         for rule in source.rules:
             if rule.is_alert:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relcheck.artifacts.alerts import Rule, RuleSource, normalise_name
+from relcheck.artifacts.alerts import PromRule, PromRuleFile, normalise_name
 from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import speaks_node
@@ -20,11 +20,11 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "prometheus-r
 MAX_STRUCTURE_FINDINGS = 20  # per source: enough to fix a broken file, not a wall of text
 
 
-def _sources(ctx: CheckContext) -> list[RuleSource]:
-    return ctx.project.rule_sources
+def _sources(ctx: CheckContext) -> list[PromRuleFile]:
+    return ctx.project.prom_rule_files
 
 
-def _alerts(ctx: CheckContext) -> Iterator[Rule]:
+def _alerts(ctx: CheckContext) -> Iterator[PromRule]:
     for source in _sources(ctx):
         for rule in source.rules:
             if rule.is_alert:
@@ -33,7 +33,7 @@ def _alerts(ctx: CheckContext) -> Iterator[Rule]:
 
 def _finding(
     ctx: CheckContext,
-    rule: Rule,
+    rule: PromRule,
     location: Location,
     message: str,
     what: str,
@@ -70,7 +70,7 @@ def promql_valid(ctx: CheckContext) -> Iterator[Finding]:
 NODE_ONLY_ALERTS = frozenset({"higheventlooplag"})
 
 
-def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[RuleSource], set[str], bool]]:
+def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[PromRuleFile], set[str], bool]]:
     """(who, the rule sources to report at, the alert names that count for them, whether Node
     alerts apply): one set per
     service that has rule files of its own, and one for the rule files no service owns. Alerts in
@@ -79,12 +79,12 @@ def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[RuleSource], set[
     alerting = {id(s) for s in with_alerts}
     # By identity: a monorepo has a rule file per service, and comparing dataclasses field by field
     # for every pair is quadratic.
-    owned = {id(s) for service in ctx.project.services for s in service.rule_sources}
+    owned = {id(s) for service in ctx.project.services for s in service.prom_rule_files}
     sets = []
     shared = [s for s in with_alerts if id(s) not in owned]
     shared_names = {normalise_name(r.name) for s in shared for r in s.rules if r.is_alert}
     for service in ctx.project.services:
-        own = [s for s in service.rule_sources if id(s) in alerting]
+        own = [s for s in service.prom_rule_files if id(s) in alerting]
         if own:
             names = {normalise_name(r.name) for s in own for r in s.rules if r.is_alert} | shared_names
             sets.append((f"the rule files of service '{service.name}'", own, names, speaks_node(service)))
@@ -302,10 +302,10 @@ def _plain_rule(rule: Any) -> bool:
     return True
 
 
-def _duplicate_alerts(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
+def _duplicate_alerts(ctx: CheckContext, source: PromRuleFile) -> Iterator[Finding]:
     """The same alert name with the same labels twice in a group is a copy-paste. One name at several
     severities or windows (distinct labels) is a common, valid pattern and is not reported."""
-    seen: dict[tuple[str, str, str], Rule] = {}
+    seen: dict[tuple[str, str, str], PromRule] = {}
     for rule in source.rules:
         if not rule.is_alert:
             continue
@@ -328,7 +328,7 @@ def _duplicate_alerts(ctx: CheckContext, source: RuleSource) -> Iterator[Finding
 PARTIAL_RESPONSE_STRATEGIES = ("WARN", "ABORT")
 
 
-def _group_problems(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
+def _group_problems(ctx: CheckContext, source: PromRuleFile) -> Iterator[Finding]:
     """What rulefmt (and Thanos) refuse in a group beyond its shape: a group name repeated in the
     file, an unknown partial_response_strategy."""
     first_line: dict[str, int] = {}
@@ -358,7 +358,7 @@ def _group_problems(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
             )
 
 
-def _rule_text_problems(ctx: CheckContext, source: RuleSource) -> Iterator[Finding]:
+def _rule_text_problems(ctx: CheckContext, source: PromRuleFile) -> Iterator[Finding]:
     """Annotation names that are not label names, and label or annotation templates that do not
     parse: rulefmt checks both before Prometheus loads the file."""
     from relcheck.syntax.gotemplate import template_problem

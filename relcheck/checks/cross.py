@@ -443,9 +443,9 @@ def alert_metrics_exposed(ctx: CheckContext) -> Iterator[Finding]:
     # A service in another language defines its metrics in source these rules do not read.
     elsewhere = any(not speaks_node(s) for s in ctx.project.services)
     everything = {name for s in with_source for name in s.app.metric_names}
-    recorded = {rule.name for source in ctx.project.rule_sources for rule in source.rules if not rule.is_alert}
-    owner_of = {id(source): service for service in ctx.project.services for source in service.rule_sources}
-    for rule_source in ctx.project.rule_sources:
+    recorded = {rule.name for source in ctx.project.prom_rule_files for rule in source.rules if not rule.is_alert}
+    owner_of = {id(source): service for service in ctx.project.services for source in service.prom_rule_files}
+    for rule_source in ctx.project.prom_rule_files:
         owner = owner_of.get(id(rule_source))
         if owner is not None and not (owner.app.has_source and speaks_node(owner)):
             continue  # the rules of a service without (Node) source: nothing to compare with

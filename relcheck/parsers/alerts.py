@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from relcheck.artifacts.alerts import Rule, RuleSource
+from relcheck.artifacts.alerts import PromRule, PromRuleFile
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
 from relcheck.syntax.promql import analyse, skipped_message, too_large
 from relcheck.syntax.yaml import documents
 
 
-def parse_rule_file(path: str, text: str) -> tuple[list[RuleSource], list[ParseProblem]]:
+def parse_prom_rule_file(path: str, text: str) -> tuple[list[PromRuleFile], list[ParseProblem]]:
     """The rule groups Prometheus loads: the first YAML document only (rulefmt decodes one
     document), so every later one is an A007 problem and its alerts count for nothing."""
     parsed, problems = documents(text)
@@ -40,7 +40,7 @@ def parse_rule_file(path: str, text: str) -> tuple[list[RuleSource], list[ParseP
         if kind is not None:
             problems.append(ParseProblem("E002", f"{kind}: not a Prometheus rule file; not checked"))
             continue
-        source = _with_rules(RuleSource(path, data, positions, (), "rule file"))
+        source = _with_rules(PromRuleFile(path, data, positions, (), "rule file"))
         sources.append(source)
         problems.extend(oversized_expressions(source))
     return sources, problems
@@ -79,7 +79,7 @@ def look_alike(data: dict) -> str | None:
     return None
 
 
-def oversized_expressions(source: RuleSource) -> list[ParseProblem]:
+def oversized_expressions(source: PromRuleFile) -> list[ParseProblem]:
     """Expressions too long to give the PromQL parser: E002 at each, so they are not mistaken for checked."""
     found = []
     for rule in source.rules:
@@ -90,19 +90,19 @@ def oversized_expressions(source: RuleSource) -> list[ParseProblem]:
     return found
 
 
-def from_prometheus_rule(obj: K8sObject) -> RuleSource | None:
+def from_prometheus_rule(obj: K8sObject) -> PromRuleFile | None:
     spec = obj.get("spec")
     if obj.kind != "PrometheusRule" or not isinstance(spec, dict):
         return None
-    return _with_rules(RuleSource(obj.path, spec, obj.positions, (*obj.base, "spec"), f"PrometheusRule '{obj.name}'"))
+    return _with_rules(PromRuleFile(obj.path, spec, obj.positions, (*obj.base, "spec"), f"PrometheusRule '{obj.name}'"))
 
 
-def _with_rules(source: RuleSource) -> RuleSource:
+def _with_rules(source: PromRuleFile) -> PromRuleFile:
     for g, group in enumerate(source.groups):
         if not isinstance(group, dict) or not isinstance(group.get("rules"), list):
             continue
         name = str(group.get("name") or f"#{g + 1}")
         for r, rule in enumerate(group["rules"]):
             if isinstance(rule, dict):
-                source.rules.append(Rule(source, name, ("groups", g, "rules", r), rule, analyse(rule.get("expr"))))
+                source.rules.append(PromRule(source, name, ("groups", g, "rules", r), rule, analyse(rule.get("expr"))))
     return source

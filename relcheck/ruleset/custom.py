@@ -167,7 +167,7 @@ def targets(ctx: CheckContext, spec: dict) -> Iterator[Target]:
         for app in project.pm2_apps:
             yield Target(app.data, lambda path, a=app: a.key_loc(*path), app.identity)
     elif kind == "alert-rule":
-        for source in project.rule_sources:
+        for source in project.prom_rule_files:
             for rule in source.rules:
                 if rule.is_alert:
                     yield Target(

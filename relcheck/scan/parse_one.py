@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from relcheck.artifacts.alerts import RuleSource
+from relcheck.artifacts.alerts import PromRuleFile
 from relcheck.artifacts.app import (
     SHUTDOWN_TIMEOUT_NAME,
     AppFacts,
@@ -46,7 +46,7 @@ class ParsedFile:
     dockerfile: Dockerfile | None = None
     objects: list[K8sObject] = field(default_factory=list)
     pm2_apps: list[Pm2App] = field(default_factory=list)
-    rule_sources: list[RuleSource] = field(default_factory=list)
+    prom_rule_files: list[PromRuleFile] = field(default_factory=list)
     facts: AppFacts | None = None
     settings: Any = None
     settings_positions: Positions | None = None
@@ -82,9 +82,9 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
 
         parsed.pm2_apps, parsed.problems = parse_pm2(source.path, text)
     elif kind == FileKind.PROMETHEUS_RULES:
-        from relcheck.parsers.alerts import parse_rule_file
+        from relcheck.parsers.alerts import parse_prom_rule_file
 
-        parsed.rule_sources, parsed.problems = parse_rule_file(source.path, text)
+        parsed.prom_rule_files, parsed.problems = parse_prom_rule_file(source.path, text)
     elif kind == FileKind.APP_SETTINGS:
         _settings(parsed, source, text)
     elif kind == FileKind.APP_SOURCE:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from relcheck.artifacts.alerts import RuleSource
+from relcheck.artifacts.alerts import PromRuleFile
 from relcheck.artifacts.app import AppFacts
 from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
@@ -28,7 +28,7 @@ class Project:
     dockerfiles: list[Dockerfile] = field(default_factory=list)
     kube: KubeIndex = field(default_factory=KubeIndex)
     pm2_apps: list[Pm2App] = field(default_factory=list)
-    rule_sources: list[RuleSource] = field(default_factory=list)
+    prom_rule_files: list[PromRuleFile] = field(default_factory=list)
     app_facts: dict[str, AppFacts] = field(default_factory=dict)  # per source or settings file
     settings: dict[str, object] = field(default_factory=dict)  # package.json and config files, parsed
     settings_positions: dict[str, Positions] = field(default_factory=dict)
@@ -42,6 +42,11 @@ class Project:
 
     def __post_init__(self) -> None:
         self._by_path = {f.path: f for f in self.files}
+
+    @property
+    def rule_sources(self) -> list[PromRuleFile]:
+        """The former name of prom_rule_files, kept for plugins."""
+        return self.prom_rule_files
 
     def exists(self, path: str) -> bool:
         """Whether a regular file is at `path` (relative to the root), scanned or not. The disk is
@@ -59,7 +64,7 @@ class Project:
     def artifact_paths(self) -> list[str]:
         """The files that hold something a rule reads, in order."""
         paths = {d.path for d in self.dockerfiles} | {o.path for o in self.kube.objects}
-        paths |= {a.path for a in self.pm2_apps} | {s.path for s in self.rule_sources} | set(self.app_facts)
+        paths |= {a.path for a in self.pm2_apps} | {s.path for s in self.prom_rule_files} | set(self.app_facts)
         return sorted(paths)
 
     def objects_in(self, path: str) -> list[object]:
@@ -76,7 +81,7 @@ class Project:
             dockerfiles=[d for d in self.dockerfiles if d.path == path and one is None],
             kube=KubeIndex.build([o for o in self.kube.objects if o.path == path and (one is None or one is o)]),
             pm2_apps=[a for a in self.pm2_apps if a.path == path and (one is None or one is a)],
-            rule_sources=[s for s in self.rule_sources if s.path == path],
+            prom_rule_files=[s for s in self.prom_rule_files if s.path == path],
             app_facts={key: facts for key, facts in self.app_facts.items() if key == path},
             settings={key: value for key, value in self.settings.items() if key == path},
             settings_positions={key: value for key, value in self.settings_positions.items() if key == path},
@@ -187,7 +192,7 @@ def build_project(
             project.dockerfiles.append(parsed.dockerfile)
         objects.extend(parsed.objects)
         project.pm2_apps.extend(parsed.pm2_apps)
-        project.rule_sources.extend(parsed.rule_sources)
+        project.prom_rule_files.extend(parsed.prom_rule_files)
         if parsed.facts is not None:
             project.app_facts[parsed.path] = parsed.facts
         if parsed.settings_positions is not None:
@@ -201,7 +206,7 @@ def build_project(
         for obj in objects:
             source = from_prometheus_rule(obj)
             if source is not None:
-                project.rule_sources.append(source)
+                project.prom_rule_files.append(source)
                 problems.extend((source.path, problem) for problem in oversized_expressions(source))
     collect_repo_facts(project.repo, project.kube.objects, project.files, max_file_size)
     _attach_dockerignores(project)

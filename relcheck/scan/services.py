@@ -26,7 +26,7 @@ from relcheck.scan.runtime import service_runtime
 from relcheck.units.images import image_reference
 
 if TYPE_CHECKING:
-    from relcheck.artifacts.alerts import RuleSource
+    from relcheck.artifacts.alerts import PromRuleFile
     from relcheck.artifacts.dockerfile import Dockerfile
     from relcheck.artifacts.kubernetes import Workload
     from relcheck.artifacts.pm2 import Pm2App
@@ -44,8 +44,8 @@ class Service:
     dockerfiles: list[Dockerfile] = field(default_factory=list)
     workloads: list[Workload] = field(default_factory=list)
     pm2_apps: list[Pm2App] = field(default_factory=list)
-    rule_sources: list[RuleSource] = field(default_factory=list)
-    shared_rule_sources: list[RuleSource] = field(default_factory=list)
+    prom_rule_files: list[PromRuleFile] = field(default_factory=list)
+    shared_rule_sources: list[PromRuleFile] = field(default_factory=list)
     app: AppFacts = field(default_factory=AppFacts)
     # Files that count as its evidence: its own, and those no service owns (one set for all services).
     own_files: frozenset[str] = frozenset()
@@ -231,11 +231,11 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service = owner(app.path)
         if service is not None:
             service.pm2_apps.append(app)
-    for rule_source in project.rule_sources:
+    for rule_source in project.prom_rule_files:
         service = owner(rule_source.path)
         if service is not None:
-            service.rule_sources.append(rule_source)
-    shared_sources = [s for s in project.rule_sources if owner(s.path) is None]
+            service.prom_rule_files.append(rule_source)
+    shared_sources = [s for s in project.prom_rule_files if owner(s.path) is None]
 
     result = [s for s in services.values() if s.files or s.workloads]
     shared_files = frozenset(shared)  # shared by every service, not copied into each
