@@ -8,6 +8,8 @@ import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from relcheck.model import Location
+
 SHELL_SPLIT = re.compile(r"&&|\|\||;|\||\n")
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
@@ -80,6 +82,10 @@ class Dockerfile:
     def final(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
 
+    def spot(self, stage: Stage, instruction: Instruction) -> DockerfileSpot:
+        """An instruction of a stage as a finding's subject."""
+        return DockerfileSpot(self, stage, instruction)
+
     def final_instructions(self) -> list[Instruction]:
         """Instructions that build the final image, through the stages it is based on."""
         return list(self._final_instructions)
@@ -91,6 +97,45 @@ class Dockerfile:
         if final is None:
             return ()
         return tuple(ins for stage in final.chain() for ins in stage.instructions)
+
+
+@dataclass(frozen=True)
+class DockerfileSpot:
+    """A finding's subject in a Dockerfile (relcheck.context.Subject): an instruction of a stage.
+    Fingerprints name the stage, not the line; a suppression comment on the instruction's lines, or
+    on the line above, applies; Dockerfiles have no annotations."""
+
+    dockerfile: Dockerfile
+    stage: Stage
+    instruction: Instruction
+
+    @property
+    def identity(self) -> str:
+        return f"stage:{self.stage.name}"
+
+    @property
+    def display(self) -> str:
+        return f"stage '{self.stage.name}'"
+
+    @property
+    def scope(self) -> tuple[int, int]:
+        return self.instruction.line, self.instruction.end_line
+
+    @property
+    def ignore_source(self) -> str:
+        return self.display
+
+    def ignore_names(self) -> tuple[str, ...]:
+        return ()
+
+    def key_loc(self, *keys: object) -> Location:
+        """The whole instruction, continuation lines included."""
+        return self.loc()
+
+    def loc(self, *keys: object) -> Location:
+        instruction, lines = self.instruction, self.dockerfile.lines
+        last = lines[instruction.end_line - 1] if 0 < instruction.end_line <= len(lines) else ""
+        return Location(self.dockerfile.path, instruction.line, 1, instruction.end_line, max(len(last), 1) + 1)
 
 
 def substitute(text: str, variables: dict[str, str | None]) -> str | None:

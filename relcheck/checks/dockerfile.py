@@ -71,16 +71,6 @@ def neutral_fixes(findings: list[Finding], dockerfiles: list[Dockerfile]) -> Non
             finding.fix = RUNTIME_NEUTRAL_FIXES[finding.code]
 
 
-def _location(dockerfile: Dockerfile, instruction: Instruction) -> Location:
-    end_line = instruction.end_line
-    last = dockerfile.lines[end_line - 1] if 0 < end_line <= len(dockerfile.lines) else ""
-    return Location(dockerfile.path, instruction.line, 1, end_line, max(len(last), 1) + 1)
-
-
-def _scope(instruction: Instruction) -> tuple[int, int]:
-    return instruction.line, instruction.end_line
-
-
 def _last(instructions: list[Instruction], keyword: str) -> Instruction | None:
     for instruction in reversed(instructions):
         if instruction.keyword == keyword:
@@ -102,10 +92,6 @@ def _variables_before(dockerfile: Dockerfile, target: Instruction | None) -> dic
     return variables
 
 
-def _stage_identity(stage: Stage, what: str) -> str:
-    return f"stage:{stage.name}/{what}"
-
-
 def _final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     for dockerfile in ctx.project.dockerfiles:
         if dockerfile.final is not None:
@@ -125,13 +111,13 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             if "nonroot" in base.lower():
                 continue
             root_from = final.chain()[0].from_instruction
-            yield ctx.finding(
-                _location(dockerfile, final.from_instruction),
+            yield ctx.report(
+                dockerfile.spot(final, root_from),
                 f"final stage sets no USER, so the container runs as the base image's user "
                 f"({base or 'unknown'}, root unless the image says otherwise)",
-                identity=_stage_identity(final, "USER"),
+                what="USER",
+                at=dockerfile.spot(final, final.from_instruction).loc(),
                 value="no USER",
-                scope=_scope(root_from),
             )
             continue
         user = substitute(user_instruction.args[0], _variables_before(dockerfile, user_instruction))
@@ -139,12 +125,11 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             continue  # a variable we cannot resolve: do not guess
         name = user.split(":", 1)[0]
         if name in ("root", "0"):
-            yield ctx.finding(
-                _location(dockerfile, user_instruction),
+            yield ctx.report(
+                dockerfile.spot(final, user_instruction),
                 f"final stage runs as root (USER {user})",
-                identity=_stage_identity(final, "USER"),
+                what="USER",
                 value=user,
-                scope=_scope(user_instruction),
             )
 
 
@@ -225,25 +210,23 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
         entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
         starter = entrypoint or cmd
         if starter is None:
-            yield ctx.finding(
-                _location(dockerfile, final.from_instruction),
+            yield ctx.report(
+                dockerfile.spot(final, final.from_instruction),
                 "no ENTRYPOINT or CMD: the base image's command runs as PID 1 without an init "
                 "(dumb-init or tini) to forward signals",
-                identity=_stage_identity(final, "init"),
+                what="init",
                 value="no command",
-                scope=_scope(final.from_instruction),
             )
             continue
         first, _ = _pid1(starter)
         if first in INIT_PROGRAMS:
             continue
-        yield ctx.finding(
-            _location(dockerfile, starter),
+        yield ctx.report(
+            dockerfile.spot(final, starter),
             f"{starter.keyword} starts '{first or starter.text}' as PID 1 without an init "
             "(dumb-init or tini), so signals may not reach the service and zombies are not reaped",
-            identity=_stage_identity(final, "init"),
+            what="init",
             value=first,
-            scope=_scope(starter),
         )
 
 
@@ -262,7 +245,6 @@ def exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
             script = _shell_script(instruction)
             if script is None or _exec_handoff(script) is not None:
                 continue
-            identity = _stage_identity(final, instruction.keyword)
             if not instruction.json_form:
                 hint = (
                     " (it looks like a JSON array but is not valid JSON, so Docker runs it as shell form)"
@@ -279,12 +261,8 @@ def exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
                     "runs the service as a child and does not forward SIGTERM to it; end the script with "
                     "`exec <program>`"
                 )
-            yield ctx.finding(
-                _location(dockerfile, instruction),
-                message,
-                identity=identity,
-                value=instruction.text,
-                scope=_scope(instruction),
+            yield ctx.report(
+                dockerfile.spot(final, instruction), message, what=instruction.keyword, value=instruction.text
             )
 
 
@@ -313,13 +291,12 @@ def no_package_manager_start(ctx: CheckContext) -> Iterator[Finding]:
             )
             found = _package_manager_start(words)
             if found:
-                yield ctx.finding(
-                    _location(dockerfile, instruction),
+                yield ctx.report(
+                    dockerfile.spot(final, instruction),
                     f"{instruction.keyword} starts the service through '{found}', which does not reliably "
                     "forward SIGTERM; start node directly",
-                    identity=_stage_identity(final, instruction.keyword),
+                    what=instruction.keyword,
                     value=found,
-                    scope=_scope(instruction),
                 )
 
 
@@ -331,34 +308,30 @@ _HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start-period": "0
 def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
         instruction = _last(dockerfile.final_instructions(), "HEALTHCHECK")
-        identity = _stage_identity(final, "HEALTHCHECK")
         if instruction is None:
-            yield ctx.finding(
-                _location(dockerfile, final.from_instruction),
+            yield ctx.report(
+                dockerfile.spot(final, final.from_instruction),
                 "final stage has no HEALTHCHECK, so runtimes outside Kubernetes never notice a hung process",
-                identity=identity,
+                what="HEALTHCHECK",
                 value="none",
-                scope=_scope(final.from_instruction),
             )
             continue
         if instruction.args and instruction.args[0].upper() == "NONE":
-            yield ctx.finding(
-                _location(dockerfile, instruction),
+            yield ctx.report(
+                dockerfile.spot(final, instruction),
                 "HEALTHCHECK NONE disables the health check",
-                identity=identity,
+                what="HEALTHCHECK",
                 value="NONE",
-                scope=_scope(instruction),
             )
             continue
         differences = list(_healthcheck_differences(instruction, ctx.params))
         if differences:
-            yield ctx.finding(
-                _location(dockerfile, instruction),
+            yield ctx.report(
+                dockerfile.spot(final, instruction),
                 "HEALTHCHECK options differ from the standard: " + "; ".join(differences),
-                identity=identity,
+                what="HEALTHCHECK",
                 value="; ".join(differences),
                 severity=Severity.INFO,
-                scope=_scope(instruction),
             )
 
 
@@ -416,12 +389,11 @@ def multi_stage_build(ctx: CheckContext) -> Iterator[Finding]:
                 words, _ = _strip_env_prefix(words)
                 command = " ".join(words)
                 if _BUILD_STEP.match(command):
-                    yield ctx.finding(
-                        _location(dockerfile, instruction),
+                    yield ctx.report(
+                        dockerfile.spot(stage, instruction),
                         f"the only stage both builds ('{command}') and runs the service; build in a separate stage",
-                        identity=_stage_identity(stage, "build"),
+                        what="build",
                         value=command,
-                        scope=_scope(instruction),
                     )
                     break
             else:
@@ -490,13 +462,12 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
                 if install and not install[1] and not node_env_production:
                     pending.append((instruction, install[0]))
         for instruction, command in pending:
-            yield ctx.finding(
-                _location(dockerfile, instruction),
+            yield ctx.report(
+                dockerfile.spot(final, instruction),
                 f"'{command}' in the final image installs dev dependencies; add --omit=dev "
                 "(or set NODE_ENV=production first)",
-                identity=_stage_identity(final, "install"),
+                what="install",
                 value=command,
-                scope=_scope(instruction),
             )
 
 
@@ -518,13 +489,12 @@ def dependency_layer_caching(ctx: CheckContext) -> Iterator[Finding]:
                 elif copy_all is not None and instruction.keyword == "RUN":
                     install = next((i for w in _run_commands(instruction) if (i := _dependency_install(w))), None)
                     if install:
-                        yield ctx.finding(
-                            _location(dockerfile, copy_all),
+                        yield ctx.report(
+                            dockerfile.spot(stage, copy_all),
                             f"'{copy_all.keyword} {copy_all.text}' comes before '{install[0]}' (line "
                             f"{instruction.line}), so every source change reinstalls all dependencies",
-                            identity=_stage_identity(stage, "copy-before-install"),
+                            what="copy-before-install",
                             value=install[0],
-                            scope=_scope(copy_all),
                         )
                         break
 
@@ -539,12 +509,11 @@ def pinned_base_image(ctx: CheckContext) -> Iterator[Finding]:
                 what = unpinned_reason(resolved)
                 if what is not None:
                     shown = resolved if resolved == stage.image else f"{stage.image} = {resolved}"
-                    yield ctx.finding(
-                        _location(dockerfile, stage.from_instruction),
+                    yield ctx.report(
+                        dockerfile.spot(stage, stage.from_instruction),
                         f"base image '{shown}' has {what}; pin a version tag or a digest",
-                        identity=_stage_identity(stage, "FROM"),
+                        what="FROM",
                         value=resolved,
-                        scope=_scope(stage.from_instruction),
                     )
             if stage.alias:
                 aliases.add(stage.alias.lower())
@@ -560,12 +529,11 @@ def small_base_image(ctx: CheckContext) -> Iterator[Finding]:
         lower = image.lower()
         if lower == "scratch" or "chainguard" in lower or any(marker in lower for marker in SMALL_BASE_MARKERS):
             continue
-        yield ctx.finding(
-            _location(dockerfile, root.from_instruction),
+        yield ctx.report(
+            dockerfile.spot(final, root.from_instruction),
             f"final image is based on '{image}', a full distribution image; use a slim, alpine or distroless variant",
-            identity=_stage_identity(final, "base"),
+            what="base",
             value=image,
-            scope=_scope(root.from_instruction),
         )
 
 
@@ -596,12 +564,11 @@ def node_env_production(ctx: CheckContext) -> Iterator[Finding]:
         if value is None or value == "production":
             continue  # unknown (a build argument) or set
         detail = f"sets NODE_ENV={value}" if value else "never sets NODE_ENV"
-        yield ctx.finding(
-            _location(dockerfile, final.from_instruction),
+        yield ctx.report(
+            dockerfile.spot(final, final.from_instruction),
             f"Node.js final stage {detail}; set ENV NODE_ENV=production",
-            identity=_stage_identity(final, "NODE_ENV"),
+            what="NODE_ENV",
             value=value or "unset",
-            scope=_scope(final.from_instruction),
         )
 
 
