@@ -97,7 +97,7 @@ def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
                 raise fail(f"--output '{output}' is an input of this scan ({source}); choose another file")
 
 
-def _settings_text(settings, root: Path) -> str:
+def _settings_text(scan_config, root: Path) -> str:
     """What `--show-settings` prints: the settings in force after the config and the options."""
     from relcheck.config.loader import default_excludes
 
@@ -106,15 +106,15 @@ def _settings_text(settings, root: Path) -> str:
 
     lines = [
         f"scan root: {root}",
-        f"config: {settings.source or '(none)'}",
-        f"select: {listed(settings.select) if settings.select else '(all rules)'}",
-        f"ignore: {listed(settings.ignore)}",
-        f"default excludes: {listed(default_excludes(settings))}",
-        f"exclude: {listed(settings.exclude)}",
-        f"extend-exclude: {listed(settings.extend_exclude)}",
-        f"max-file-size: {settings.max_file_size}",
-        f"rule-dirs: {listed(settings.rule_dirs)}",
-        f"fail-on: {settings.fail_on or 'error'}",
+        f"config: {scan_config.source or '(none)'}",
+        f"select: {listed(scan_config.select) if scan_config.select else '(all rules)'}",
+        f"ignore: {listed(scan_config.ignore)}",
+        f"default excludes: {listed(default_excludes(scan_config))}",
+        f"exclude: {listed(scan_config.exclude)}",
+        f"extend-exclude: {listed(scan_config.extend_exclude)}",
+        f"max-file-size: {scan_config.max_file_size}",
+        f"rule-dirs: {listed(scan_config.rule_dirs)}",
+        f"fail-on: {scan_config.fail_on or 'error'}",
     ]
     from relcheck.reporters.escape import visible
 
@@ -197,7 +197,7 @@ def _resolve_paths(paths: list[str] | None) -> list[Path]:
 
 
 def _settings_for(config_file: Path | None, resolved: list[Path]):
-    """The scan's root and settings: without --config, the nearest config from the scanned folder up
+    """The scan's root and config: without --config, the nearest config from the scanned folder up
     to the repository's root applies, and paths are reported relative to its folder."""
     from relcheck.config.loader import ConfigError, config_root
     from relcheck.scan.discovery import scan_root
@@ -223,15 +223,15 @@ def _load_config(config_file: Path | None, root: Path):
     label = str(config_file) if config_file else None
     try:
         path = config_file or find_config(root)
-        settings = load_config(path, None, label)
+        scan_config = load_config(path, None, label)
         # A config the user names outside the repository is theirs: its folders may be anywhere.
         trusted = config_file is not None and not config_file.resolve().is_relative_to(root.resolve())
-        ruleset = load_ruleset(root, settings.rule_dirs, confine=not trusted)
-        validate_rule_names(settings, ruleset.rules)
+        ruleset = load_ruleset(root, scan_config.rule_dirs, confine=not trusted)
+        validate_rule_names(scan_config, ruleset.rules)
     except (ConfigError, CustomRuleError) as exc:
         raise fail(str(exc)) from None
-    settings.ruleset = ruleset
-    return settings
+    scan_config.ruleset = ruleset
+    return scan_config
 
 
 def _check_names(names: list[str], option: str, rules) -> None:
@@ -333,27 +333,27 @@ def scan(
         # Code scanning places every result in a file of the repository: `<stdin>` is none.
         raise fail("SARIF places findings in the repository's files: with -, give --stdin-filename PATH")
     stdin_text = sys.stdin.read() if piped else None
-    root, settings = _settings_for(config, resolved)
-    settings.default_excludes = settings.default_excludes and not no_default_excludes
+    root, scan_config = _settings_for(config, resolved)
+    scan_config.default_excludes = scan_config.default_excludes and not no_default_excludes
     if show_settings:
-        sys.stdout.write(_settings_text(settings, root))
+        sys.stdout.write(_settings_text(scan_config, root))
         raise typer.Exit(0)
     check_outputs(files_out, _config_inputs(config, root))
     select_names = split_names(select)
     ignore_names = split_names(ignore)
-    _check_names(select_names, "--select", settings.ruleset.rules)
-    _check_names(ignore_names, "--ignore", settings.ruleset.rules)
+    _check_names(select_names, "--select", scan_config.ruleset.rules)
+    _check_names(ignore_names, "--ignore", scan_config.ruleset.rules)
     accepted = _load_baseline(baseline)
     result = run_scan(
         resolved,
-        settings,
+        scan_config,
         select_names or None,
         ignore_names,
         stdin_text=stdin_text,
         stdin_filename=stdin_filename,
         baseline=accepted,
         jobs=jobs,
-        ruleset=settings.ruleset,
+        ruleset=scan_config.ruleset,
         report_unused_suppressions=report_unused_suppressions,
         root=root,
     )
@@ -385,7 +385,7 @@ def scan(
                 raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
         else:
             _emit(_render(result, report_format, options), output)
-    _exit_for(result, fail_on, settings)
+    _exit_for(result, fail_on, scan_config)
 
 
 def _statistics(result) -> str:
@@ -455,10 +455,10 @@ def _load_baseline(path: Path | None) -> set[str] | None:
         raise fail(str(exc)) from None
 
 
-def _exit_for(result, fail_on: FailOn | None, settings) -> None:
+def _exit_for(result, fail_on: FailOn | None, scan_config) -> None:
     from relcheck.model import Severity
 
-    threshold = (fail_on.value if fail_on else None) or settings.fail_on or "error"
+    threshold = (fail_on.value if fail_on else None) or scan_config.fail_on or "error"
     if threshold != "never":
         level = Severity.parse(threshold)
         if any(f.severity >= level for f in result.active()):
@@ -480,8 +480,8 @@ def baseline(
 
     check_outputs([output], [p for p in (config,) if p is not None])
     resolved = _resolve_paths(paths)
-    root, settings = _settings_for(config, resolved)
-    result = run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset, root=root)
+    root, scan_config = _settings_for(config, resolved)
+    result = run_scan(resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root)
     check_not_scanned([output], result)
     _emit(render(result), output)
     sys.stdout.write(f"wrote {output}: {len({f.fingerprint for f in result.active()})} findings accepted\n")
@@ -499,13 +499,13 @@ def hook(
     location (lowering a memory limit in a manifest breaks the heap rule of the PM2 file)."""
     cwd = Path.cwd().resolve()
     root = _repository_root(cwd)
-    settings = _load_config(config, root)
+    scan_config = _load_config(config, root)
     wanted = set()
     for name in files or []:
         path = (cwd / name).resolve()  # relative to where the hook runs, which may be a subfolder
         if path.is_relative_to(root):
             wanted.add(path.relative_to(root).as_posix())
-    entries = _hook_findings(root, settings, config, jobs)
+    entries = _hook_findings(root, scan_config, config, jobs)
     chosen = [
         entry
         for entry in entries
@@ -513,7 +513,7 @@ def hook(
         and any(path in wanted for path in entry["paths"])
     ]
     _print_hook_report(chosen)
-    threshold = (fail_on.value if fail_on else None) or settings.fail_on or "error"
+    threshold = (fail_on.value if fail_on else None) or scan_config.fail_on or "error"
     if threshold != "never":
         from relcheck.model import Severity
 
@@ -521,7 +521,7 @@ def hook(
             raise typer.Exit(1)
 
 
-def _hook_findings(root: Path, settings, config: Path | None, jobs: int) -> list[dict]:
+def _hook_findings(root: Path, scan_config, config: Path | None, jobs: int) -> list[dict]:
     """Every active finding of the repository, as the hook needs it: its lines of text, severity,
     the files it is located in or points at. A run of pre-commit that starts the hook once per
     batch scans once: the next batches find the first one's findings (relcheck.scan.hookcache)."""
@@ -533,12 +533,12 @@ def _hook_findings(root: Path, settings, config: Path | None, jobs: int) -> list
 
     inputs = _config_inputs(config, root)
     config_text = inputs[0].read_text(encoding="utf-8", errors="replace")[: 1 << 20] if inputs else ""
-    listing = discover([root], [*settings.exclude, *settings.extend_exclude], None, default_excludes(settings))
+    listing = discover([root], [*scan_config.exclude, *scan_config.extend_exclude], None, default_excludes(scan_config))
     key = hookcache.tree_key(root, config_text, ((f.path, str(f.abs_path)) for f in listing.files))
     entries = hookcache.load(key)
     if entries is not None:
         return entries
-    result = run_scan([root], settings, jobs=jobs, ruleset=settings.ruleset, discovery=listing)
+    result = run_scan([root], scan_config, jobs=jobs, ruleset=scan_config.ruleset, discovery=listing)
     entries = [
         {
             "severity": int(finding.severity),
@@ -619,8 +619,8 @@ def checklist(
     from relcheck.scan.engine import scan as run_scan
 
     resolved = _resolve_paths(paths)
-    root, settings = _settings_for(config, resolved)
-    cards = scorecard.build(run_scan(resolved, settings, jobs=jobs, ruleset=settings.ruleset, root=root))
+    root, scan_config = _settings_for(config, resolved)
+    cards = scorecard.build(run_scan(resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root))
     if format is ChecklistFormat.json:
         _emit(report.render_json(cards), output)
     elif format is ChecklistFormat.markdown:

@@ -59,7 +59,7 @@ def _codes(root: Path, *args: str) -> list[str]:
             '.relcheck.yaml:1:10: fail-on: "sometimes" is not one of: error, warning, info, never',
         ),
         ("select: [D001\n", ".relcheck.yaml:2:1: invalid YAML:"),
-        ("- D001\n", ".relcheck.yaml:1:1: expected a mapping of settings at the top level"),
+        ("- D001\n", ".relcheck.yaml:1:1: expected a mapping of options at the top level"),
     ],
 )
 def test_bad_config_is_one_line_naming_file_and_key(project: Path, config: str, message: str) -> None:

@@ -77,7 +77,7 @@ def find_config(root: Path) -> Path | None:
 
 
 def config_root(start: Path) -> Path:
-    """The folder a scan of `start` takes its settings from, as ruff finds its own: the nearest
+    """The folder a scan of `start` takes its config from, as ruff finds its own: the nearest
     folder from `start` up to the repository's root (the one holding `.git`) with a relcheck config.
     Paths in that config, and in the report, are relative to it. Outside a repository, or with no
     config on the way, `start` itself."""
@@ -160,7 +160,7 @@ def _load_yaml(path: Path, source: str):
     except YamlError as exc:
         raise ConfigError(source, "", exc.message, exc.line, exc.column) from None
     if data is not None and not isinstance(data, dict):
-        raise ConfigError(source, "", "expected a mapping of settings at the top level", 1, 1)
+        raise ConfigError(source, "", "expected a mapping of options at the top level", 1, 1)
 
     def locate(key_path: tuple, key: bool = False) -> tuple[int | None, int | None]:
         return positions.of(key_path, key=key)

@@ -37,7 +37,7 @@ def scan(
     discovery: Discovery | None = None,
     root: Path | None = None,
 ) -> ScanResult:
-    """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given settings;
+    """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given config;
     reported paths are relative to `root` (by default the deepest folder holding every path)."""
     ruleset = ruleset or builtin()
     rules = ruleset.rules
