@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from relcheck.artifacts.alerts import PromRule, PromRuleFile, normalise_name
 from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
+from relcheck.scan import targets
 from relcheck.scan.runtime import speaks_node
 
 if TYPE_CHECKING:
@@ -25,10 +26,7 @@ def _sources(ctx: CheckContext) -> list[PromRuleFile]:
 
 
 def _alerts(ctx: CheckContext) -> Iterator[PromRule]:
-    for source in _sources(ctx):
-        for rule in source.rules:
-            if rule.is_alert:
-                yield rule
+    return targets.prom_rules(ctx.project, alerts_only=True)
 
 
 def _finding(

@@ -18,6 +18,7 @@ from relcheck.artifacts.kubernetes import (
 )
 from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
+from relcheck.scan import targets
 from relcheck.units.images import unpinned_reason
 from relcheck.units.quantities import MI, format_bytes, parse_quantity
 
@@ -46,9 +47,7 @@ def _container_finding(
 
 
 def _workloads(ctx: CheckContext, long_running: bool = False) -> Iterator[Workload]:
-    for workload in ctx.project.kube.workloads:
-        if not long_running or workload.long_running:
-            yield workload
+    return targets.workloads(ctx.project, long_running=long_running)
 
 
 def _serving_containers(ctx: CheckContext) -> Iterator[Container]:
@@ -335,9 +334,7 @@ def read_only_root_filesystem(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
-    for workload in ctx.project.kube.workloads:
-        if workload.kind in REPLICA_KINDS:
-            yield workload
+    return targets.workloads(ctx.project, REPLICA_KINDS)
 
 
 @check("K014")

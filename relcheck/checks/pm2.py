@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from relcheck.artifacts.pm2 import DEFAULT_KILL_TIMEOUT_MS, Pm2App, memory_bytes
 from relcheck.model import Finding, Location
 from relcheck.ruleset.registry import check
+from relcheck.scan import targets
 from relcheck.syntax.jsvalues import UNKNOWN
 from relcheck.units.numbers import ascii_int
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _apps(ctx: CheckContext) -> Iterator[Pm2App]:
-    yield from ctx.project.pm2_apps
+    return targets.pm2_apps(ctx.project)
 
 
 def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, what: str, value: str = "") -> Finding:

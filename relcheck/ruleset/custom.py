@@ -86,96 +86,84 @@ def render(template: str, data: Any, error: str) -> str:
 
 
 def targets(ctx: CheckContext, spec: dict) -> Iterator[Target]:
+    """A custom rule's targets, walked by the same iterators as the built-in checks'."""
+    from relcheck.scan import targets as walk
+
     kind = spec["kind"]
     kinds = set(spec.get("kinds") or [])
     project = ctx.project
+    final_only = bool(spec.get("final-stage-only"))
     if kind == "kubernetes":
-        for obj in project.kube.objects:
-            if not kinds or obj.kind in kinds:
-                yield Target(
-                    obj.data,
-                    lambda path, o=obj: o.key_loc(*path) if path else o.loc(),
-                    obj.identity,
-                    obj.span,
-                    obj.ignore_names(),
-                    obj.display,
-                )
-    elif kind in ("container", "pod-spec"):
-        for workload in project.kube.workloads:
-            if kinds and workload.kind not in kinds:
-                continue
-            obj = workload.obj
-            if kind == "pod-spec":
-                keys = workload.pod_spec_keys
-                yield Target(
-                    workload.pod_spec,
-                    lambda path, o=obj, k=keys: o.key_loc(*k, *path),
-                    obj.identity,
-                    obj.span,
-                    workload.ignore_names(),
-                    obj.display,
-                )
-                continue
-            for container in workload.containers():
-                yield Target(
-                    container.spec,
-                    lambda path, c=container: c.key_loc(*path) if path else c.key_loc(),
-                    container.identity,
-                    obj.span,
-                    workload.ignore_names(),
-                    obj.display,
-                )
+        for obj in walk.objects(project, kinds):
+            yield Target(
+                obj.data,
+                lambda path, o=obj: o.key_loc(*path) if path else o.loc(),
+                obj.identity,
+                obj.span,
+                obj.ignore_names(),
+                obj.display,
+            )
+    elif kind == "pod-spec":
+        for workload in walk.workloads(project, kinds):
+            obj, keys = workload.obj, workload.pod_spec_keys
+            yield Target(
+                workload.pod_spec,
+                lambda path, o=obj, k=keys: o.key_loc(*k, *path),
+                obj.identity,
+                obj.span,
+                workload.ignore_names(),
+                obj.display,
+            )
+    elif kind == "container":
+        for container in walk.containers(project, kinds):
+            yield Target(
+                container.spec,
+                lambda path, c=container: c.key_loc(*path) if path else c.key_loc(),
+                container.identity,
+                container.scope,
+                container.ignore_names(),
+                container.ignore_source,
+            )
     elif kind == "dockerfile-stage":
-        for dockerfile in project.dockerfiles:
-            for stage in dockerfile.stages:
-                if spec.get("final-stage-only") and stage is not dockerfile.final:
-                    continue
-                data = {
-                    "name": stage.name,
-                    "image": stage.resolved_image or stage.image,
-                    "final": stage is dockerfile.final,
-                    "instructions": [i.keyword for s in stage.chain() for i in s.instructions],
-                }
-                where = Location(dockerfile.path, stage.from_instruction.line, 1)
-                yield Target(data, lambda path, w=where: w, f"{dockerfile.path}/stage:{stage.name}")
+        for dockerfile, stage in walk.stages(project, final_only):
+            data = {
+                "name": stage.name,
+                "image": stage.resolved_image or stage.image,
+                "final": stage is dockerfile.final,
+                "instructions": [i.keyword for s in stage.chain() for i in s.instructions],
+            }
+            where = Location(dockerfile.path, stage.from_instruction.line, 1)
+            yield Target(data, lambda path, w=where: w, f"{dockerfile.path}/stage:{stage.name}")
     elif kind == "dockerfile-instruction":
         wanted = {k.upper() for k in spec.get("instructions") or []}
-        for dockerfile in project.dockerfiles:
-            for stage in dockerfile.stages:
-                if spec.get("final-stage-only") and stage is not dockerfile.final:
-                    continue
-                for ins in [stage.from_instruction, *stage.instructions]:
-                    if wanted and ins.keyword not in wanted:
-                        continue
-                    data = {
-                        "keyword": ins.keyword,
-                        "args": list(ins.args),
-                        "text": ins.text,
-                        "flags": list(ins.flags),
-                        "json": ins.json_form,
-                        "stage": stage.name,
-                        "final": stage is dockerfile.final,
-                    }
-                    where = Location(dockerfile.path, ins.line, 1)
-                    yield Target(
-                        data,
-                        lambda path, w=where: w,
-                        f"{dockerfile.path}/{stage.name}/{ins.keyword}",
-                        (ins.line, ins.end_line),
-                    )
+        for dockerfile, stage, ins in walk.instructions(project, wanted, final_only):
+            data = {
+                "keyword": ins.keyword,
+                "args": list(ins.args),
+                "text": ins.text,
+                "flags": list(ins.flags),
+                "json": ins.json_form,
+                "stage": stage.name,
+                "final": stage is dockerfile.final,
+            }
+            where = Location(dockerfile.path, ins.line, 1)
+            yield Target(
+                data,
+                lambda path, w=where: w,
+                f"{dockerfile.path}/{stage.name}/{ins.keyword}",
+                (ins.line, ins.end_line),
+            )
     elif kind == "pm2-app":
-        for app in project.pm2_apps:
+        for app in walk.pm2_apps(project):
             yield Target(app.data, lambda path, a=app: a.key_loc(*path), app.identity)
     elif kind == "alert-rule":
-        for source in project.prom_rule_files:
-            for rule in source.rules:
-                if rule.is_alert:
-                    yield Target(
-                        rule.data,
-                        lambda path, r=rule: r.key_loc(*path) if path else r.key_loc("alert"),
-                        rule.identity,
-                        rule.scope,
-                    )
+        for rule in walk.prom_rules(project, alerts_only=True):
+            yield Target(
+                rule.data,
+                lambda path, r=rule: r.key_loc(*path) if path else r.key_loc("alert"),
+                rule.identity,
+                rule.scope,
+            )
     elif kind == "env":
         for path, facts in sorted(project.app_facts.items()):
             if facts.env_locations:
