@@ -41,7 +41,55 @@ def scan(
     reported paths are relative to `root` (by default the deepest folder holding every path)."""
     ruleset = ruleset or builtin()
     rules = ruleset.rules
-    by_code = {r.code: r for r in rules}
+    if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
+        discovery = Discovery(root or Path.cwd(), [], []) if not paths else None
+    project, problems, discovery = _build(paths, config, discovery, stdin_text, stdin_filename, jobs, root)
+    codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
+    if not any(path.is_dir() for path in paths):
+        # Repository rules judge a whole tree: not piped input, nor a scan of single files.
+        codes = codes - {rule.code for rule in rules if rule.area == "repo"}
+    severities = effective_severities(rules, config.severity)
+    findings = _run_checks(project, problems, ruleset, config, codes, severities)
+    suppression.apply(
+        findings,
+        project,
+        config,
+        rules,
+        today or _dt.date.today(),
+        severities=severities,
+        codes=codes,
+        report_unused=report_unused_suppressions,
+        baseline=baseline,
+    )
+    _complete_regions(findings, project, config.max_file_size)
+    findings.sort(key=Finding.sort_key)
+    return ScanResult(
+        root=project.root,
+        files=project.files,
+        findings=findings,
+        rules={r.code: r for r in rules},
+        services=project.services,
+        selected=frozenset(codes),
+        repo_prefix=repo_prefix(project.root),
+        unmodeled_workloads=dict(sorted(project.kube.unmodeled.items())),
+        objects=len(project.kube.objects),
+        kustomize_patches=len(project.kustomize_patches),
+        excluded_by_default=list(discovery.excluded_by_default),
+        unowned_objects=_unowned_objects(project),
+        severities=severities,
+    )
+
+
+def _build(
+    paths: Sequence[Path],
+    config: Config,
+    discovery: Discovery | None,
+    stdin_text: str | None,
+    stdin_filename: str | None,
+    jobs: int,
+    root: Path | None,
+) -> tuple[Project, list[tuple[str, ParseProblem]], Discovery]:
+    """Walk (unless the walk is given), then parse every file once into the Project."""
     from relcheck.scan.parsepool import MIN_FILES_PER_WORKER, ParsePool, capped_jobs, worker_count
 
     jobs = capped_jobs(jobs)
@@ -55,13 +103,9 @@ def scan(
 
     milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 else None
     try:
-        if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
+        if discovery is None:
             excludes = [*config.exclude, *config.extend_exclude]
-            discovery = (
-                discover(paths, excludes, milestone, default_excludes(config), root)
-                if paths
-                else Discovery(root or Path.cwd(), [], [])
-            )
+            discovery = discover(paths, excludes, milestone, default_excludes(config), root)
         if stdin_text is not None:
             discovery.files.append(stdin_file(stdin_text, stdin_filename))
         if not pools:
@@ -70,12 +114,20 @@ def scan(
     finally:
         for pool in pools:
             pool.close()
-    codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
-    if not any(path.is_dir() for path in paths):
-        # Repository rules judge a whole tree: not piped input, nor a scan of single files.
-        codes = {code for code in codes if by_code[code].area != "repo"}
-    severities = effective_severities(rules, config.severity)
+    return project, problems, discovery
 
+
+def _run_checks(
+    project: Project,
+    problems: list[tuple[str, ParseProblem]],
+    ruleset: RuleSet,
+    config: Config,
+    codes: set[str],
+    severities: dict[str, Severity],
+) -> list[Finding]:
+    """The parse problems as E001/E002, then every selected rule's check; a check that fails costs
+    its own rule (an E001 naming it, then a file-by-file rerun), never the scan."""
+    by_code = {r.code: r for r in ruleset.rules}
     findings: list[Finding] = []
     for path, problem in problems:
         if problem.code in codes:
@@ -97,34 +149,7 @@ def scan(
     from relcheck.checks.dockerfile import neutral_fixes
 
     neutral_fixes(findings, project.dockerfiles)
-    suppression.apply(
-        findings,
-        project,
-        config,
-        rules,
-        today or _dt.date.today(),
-        severities=severities,
-        codes=codes,
-        report_unused=report_unused_suppressions,
-        baseline=baseline,
-    )
-    _complete_regions(findings, project, config.max_file_size)
-    findings.sort(key=Finding.sort_key)
-    return ScanResult(
-        root=project.root,
-        files=project.files,
-        findings=findings,
-        rules=by_code,
-        services=project.services,
-        selected=frozenset(codes),
-        repo_prefix=repo_prefix(project.root),
-        unmodeled_workloads=dict(sorted(project.kube.unmodeled.items())),
-        objects=len(project.kube.objects),
-        kustomize_patches=len(project.kustomize_patches),
-        excluded_by_default=list(discovery.excluded_by_default),
-        unowned_objects=_unowned_objects(project),
-        severities=severities,
-    )
+    return findings
 
 
 def _unowned_objects(project: Project) -> list[str]:
