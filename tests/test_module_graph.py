@@ -130,3 +130,15 @@ def test_no_check_reads_a_file(monkeypatch) -> None:
     result = scan([root / "legacy-service", root / "enterprise-service"], Config(), ruleset=ruleset)
     assert not [f for f in result.findings if "internal error" in f.message]
     assert {f.code for f in result.findings} >= {"D001", "D012", "K003", "P003", "R001", "S001", "X001"}
+
+
+def test_every_subject_speaks_the_subject_vocabulary() -> None:
+    """Whatever a finding is about offers the same members (relcheck.api.Subject)."""
+    from relcheck.artifacts.alerts import PromRule
+    from relcheck.artifacts.dockerfile import DockerfileSpot
+    from relcheck.artifacts.kubernetes import Container, K8sObject, Workload
+    from relcheck.artifacts.pm2 import Pm2App
+
+    members = ("identity", "display", "scope", "ignore_source", "ignore_names", "key_loc", "loc")
+    for subject in (K8sObject, Workload, Container, Pm2App, PromRule, DockerfileSpot):
+        assert all(hasattr(subject, member) for member in members), subject.__name__

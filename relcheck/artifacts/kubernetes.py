@@ -138,6 +138,11 @@ class Container:
 
     # As a finding's subject: the object's lines, and the annotations of the object and pod template.
     @property
+    def display(self) -> str:
+        kind = "init container" if self.init else "container"
+        return f"{kind} '{self.name}' of {self.workload.obj.display}"
+
+    @property
     def scope(self) -> tuple[int, int]:
         return self.workload.obj.span
 
@@ -277,6 +282,13 @@ class Workload:
     @property
     def identity(self) -> str:
         return self.obj.identity
+
+    @property
+    def display(self) -> str:
+        return self.obj.display
+
+    def loc(self, *keys: Any) -> Location:
+        return self.obj.loc(*keys)
 
     @property
     def scope(self) -> tuple[int, int]:

@@ -41,9 +41,7 @@ def _int(value: Any) -> bool:
 def _container_finding(
     ctx: CheckContext, container: Container, location: Location, message: str, what: str, value: str = ""
 ) -> Finding:
-    kind = "init container" if container.init else "container"
-    message = f"{kind} '{container.name}' of {container.workload.obj.display}: {message}"
-    return ctx.report(container, message, what=what, at=location, value=value)
+    return ctx.report(container, f"{container.display}: {message}", what=what, at=location, value=value)
 
 
 def _workloads(ctx: CheckContext, long_running: bool = False) -> Iterator[Workload]:
