@@ -228,36 +228,33 @@ def _file_by_file(
     return more
 
 
-def _scan_anchor(project: Project) -> Location:
-    """Where a finding about the scan as a whole goes: the first service's anchor file."""
+def _rule_stopped(rule: RuleMeta, project: Project, message: str, identity: str) -> Finding:
+    """A finding about a rule that could not run to the end, placed at the first service's anchor file
+    (it is about the scan, not a file)."""
     anchors = [a for service in project.services if (a := service.anchor()) is not None]
-    return anchors[0] if anchors else Location(".")
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        severity=Severity.ERROR,
+        message=message,
+        location=anchors[0] if anchors else Location("."),
+        checklist=None,
+        fix=rule.fix,
+        identity=identity,
+    )
 
 
 def _pattern_timeout(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str) -> Finding:
-    return Finding(
-        code=rule.code,
-        slug=rule.slug,
-        severity=Severity.ERROR,
-        message=f"rule {code} of {origin} not checked: {exc}. Write the pattern so that it cannot backtrack "
-        "without end (no nested or overlapping repeats).",
-        location=_scan_anchor(project),
-        checklist=None,
-        fix=rule.fix,
-        identity=f"pattern-timeout:{code}",
+    message = (
+        f"rule {code} of {origin} not checked: {exc}. Write the pattern so that it cannot backtrack "
+        "without end (no nested or overlapping repeats)."
     )
+    return _rule_stopped(rule, project, message, f"pattern-timeout:{code}")
 
 
 def _internal_error(rule: RuleMeta, project: Project, code: str, exc: Exception, origin: str = "relcheck") -> Finding:
-    where = raised_at(exc)
-    return Finding(
-        code=rule.code,
-        slug=rule.slug,
-        severity=Severity.ERROR,
-        message=f"internal error in rule {code} of {origin} ({type(exc).__name__}: {exc}{where}); other rules "
-        "ran. Please report this.",
-        location=_scan_anchor(project),
-        checklist=None,
-        fix=rule.fix,
-        identity=f"internal:{code}",
+    message = (
+        f"internal error in rule {code} of {origin} ({type(exc).__name__}: {exc}{raised_at(exc)}); other rules "
+        "ran. Please report this."
     )
+    return _rule_stopped(rule, project, message, f"internal:{code}")
