@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -211,9 +210,3 @@ def shell_commands(text: str) -> list[list[str]]:
             commands.append(words)
     return commands
 
-
-def is_json_array(text: str) -> bool:
-    try:
-        return isinstance(json.loads(text), list)
-    except ValueError:
-        return False

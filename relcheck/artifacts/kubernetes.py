@@ -381,11 +381,6 @@ def scaled_value(value: Any, total: int) -> int | None:
     return parsed.of(total, round_up=True) if parsed is not None else None
 
 
-def is_zero(value: Any) -> bool:
-    parsed = int_or_percent(value)
-    return parsed is not None and parsed.number == 0
-
-
 @dataclass
 class KubeIndex:
     objects: list[K8sObject] = field(default_factory=list)

@@ -155,7 +155,3 @@ def load_pack() -> tuple[RuleMeta, ...]:
             rules.append(rule)
     return tuple(rules)
 
-
-@functools.lru_cache(maxsize=1)
-def rules_by_code() -> dict[str, RuleMeta]:
-    return {rule.code: rule for rule in load_pack()}
