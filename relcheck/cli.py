@@ -113,6 +113,7 @@ def _settings_text(scan_config, root: Path) -> str:
         f"exclude: {listed(scan_config.exclude)}",
         f"extend-exclude: {listed(scan_config.extend_exclude)}",
         f"max-file-size: {scan_config.max_file_size}",
+        f"render: {str(scan_config.render).lower()}",
         f"rule-dirs: {listed(scan_config.rule_dirs)}",
         f"fail-on: {scan_config.fail_on or 'error'}",
     ]
@@ -306,6 +307,10 @@ def scan(
         bool,
         typer.Option("--no-default-excludes", help="Scan vendor/, third_party/, testdata/ and fixtures folders too."),
     ] = False,
+    no_render: Annotated[
+        bool,
+        typer.Option("--no-render", help="Lint Helm charts and kustomize overlays as written, without rendering them."),
+    ] = False,
     show_settings: Annotated[
         bool, typer.Option("--show-settings", help="Print the settings the scan would use, and exit.")
     ] = False,
@@ -335,6 +340,7 @@ def scan(
     stdin_text = sys.stdin.read() if piped else None
     root, scan_config = _settings_for(config, resolved)
     scan_config.default_excludes = scan_config.default_excludes and not no_default_excludes
+    scan_config.render = scan_config.render and not no_render
     if show_settings:
         sys.stdout.write(_settings_text(scan_config, root))
         raise typer.Exit(0)

@@ -152,6 +152,10 @@ class Finding:
     # Rules named by a `relcheck.dev/ignore` annotation on the object the finding is about.
     annotation_ignores: tuple[str, ...] = ()
     annotation_source: str = ""
+    # A finding on a values-file key of a rendered chart: the template line that printed the value
+    # and that object's lines there, where a suppression comment applies too.
+    template_at: Location | None = None
+    template_scope: tuple[int, int] | None = None
 
     @property
     def suppressed(self) -> bool:

@@ -58,6 +58,9 @@ class K8sObject(Positioned):
     # Read once, at creation, so that each object's attributes stay in the order its class shares
     # (attributes added later would give every object a dict of its own): rules ask the kind often.
     kind: str = field(init=False, repr=False, compare=False)
+    # Which render the object came from ("" for a file as written): objects of different renders
+    # (a chart with two values files, two overlays of one base) never select one another.
+    render = ""
 
     def __post_init__(self) -> None:
         self.kind = str(self.data.get("kind") or "")
@@ -94,6 +97,11 @@ class K8sObject(Positioned):
 
     def get(self, *keys: Any) -> Any:
         return dig(self.data, keys)
+
+    def missing_loc(self, *keys: Any, fallback: Location) -> Location:
+        """Where a key that is not there is reported: `fallback` (what should hold it). A rendered
+        object answers with the values key or patch that left it out, where one did."""
+        return fallback
 
     def has(self, *keys: Any) -> bool:
         parent = dig(self.data, keys[:-1])
@@ -164,6 +172,11 @@ class Container:
             # A container is best shown at its `name:` (or its first key).
             return self.workload.obj.key_loc(*self.keys, "name") if "name" in self.spec else self.loc()
         return self.workload.obj.key_loc(*self.keys, *keys)
+
+    def missing_loc(self, key: str) -> Location:
+        """Where a key the container lacks is reported: the container, or in a rendered object the
+        values key or patch that left it out."""
+        return self.workload.obj.missing_loc(*self.keys, key, fallback=self.key_loc())
 
     def ports(self) -> list[dict]:
         ports = self.spec.get("ports")
@@ -400,18 +413,18 @@ class KubeIndex:
     @classmethod
     def build(cls, objects: list[K8sObject]) -> KubeIndex:
         index = cls(objects=objects)
-        by_ref: dict[tuple[str, str, str], Workload] = {}
-        by_namespace: dict[str, list[Workload]] = {}
-        custom_labels: dict[str, list[dict]] = {}
+        by_ref: dict[tuple[str, str, str, str], Workload] = {}
+        by_namespace: dict[tuple[str, str], list[Workload]] = {}
+        custom_labels: dict[tuple[str, str], list[dict]] = {}
         for obj in objects:
             if _is_custom(obj):
-                custom_labels.setdefault(obj.namespace, []).extend(_custom_pod_labels(obj))
+                custom_labels.setdefault((obj.render, obj.namespace), []).extend(_custom_pod_labels(obj))
             kind = obj.kind
             if kind in POD_TEMPLATE_KEYS and obj.api_version and _looks_core(obj):
                 workload = Workload(obj, POD_TEMPLATE_KEYS[kind])
                 index.workloads.append(workload)
-                by_ref.setdefault((obj.namespace, kind, obj.name), workload)
-                by_namespace.setdefault(obj.namespace, []).append(workload)
+                by_ref.setdefault((obj.render, obj.namespace, kind, obj.name), workload)
+                by_namespace.setdefault((obj.render, obj.namespace), []).append(workload)
             elif _runs_unmodeled_pods(obj):
                 index.unmodeled[kind] = index.unmodeled.get(kind, 0) + 1
             elif kind == "HorizontalPodAutoscaler":
@@ -424,7 +437,7 @@ class KubeIndex:
             ref = hpa.get("spec", "scaleTargetRef")
             target = None
             if isinstance(ref, dict):
-                target = by_ref.get((hpa.namespace, str(ref.get("kind")), str(ref.get("name"))))
+                target = by_ref.get((hpa.render, hpa.namespace, str(ref.get("kind")), str(ref.get("name"))))
             index.hpa_targets[id(hpa)] = target
             if target is not None:
                 target.hpas.append(hpa)
@@ -433,13 +446,13 @@ class KubeIndex:
         for pdb in index.pdbs:
             selector = pdb.get("spec", "selector")
             match_labels = selector.get("matchLabels") if isinstance(selector, dict) else None
-            candidates = by_label.get(pdb.namespace, no_workloads).candidates(match_labels)
+            candidates = by_label.get((pdb.render, pdb.namespace), no_workloads).candidates(match_labels)
             matched = [w for w in candidates if selector_matches(selector, w.template_labels)]
             index.pdb_targets[id(pdb)] = matched
             for workload in matched:
                 workload.pdbs.append(pdb)
             if not matched and any(
-                selector_matches(selector, labels) for labels in custom_labels.get(pdb.namespace, [])
+                selector_matches(selector, labels) for labels in custom_labels.get((pdb.render, pdb.namespace), [])
             ):
                 index.operator_managed.add(id(pdb))
         for service in index.services:
@@ -448,7 +461,7 @@ class KubeIndex:
             if isinstance(selector, dict) and selector:
                 matched = [
                     w
-                    for w in by_label.get(service.namespace, no_workloads).candidates(selector)
+                    for w in by_label.get((service.render, service.namespace), no_workloads).candidates(selector)
                     if w.template_labels and map_selector_matches(selector, w.template_labels)
                 ]
             index.service_targets[id(service)] = matched
@@ -458,7 +471,10 @@ class KubeIndex:
                 not matched
                 and isinstance(selector, dict)
                 and selector
-                and any(map_selector_matches(selector, labels) for labels in custom_labels.get(service.namespace, []))
+                and any(
+                    map_selector_matches(selector, labels)
+                    for labels in custom_labels.get((service.render, service.namespace), [])
+                )
             ):
                 index.operator_managed.add(id(service))
         return index

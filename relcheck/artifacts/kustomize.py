@@ -4,7 +4,8 @@ A file a `kustomization.yaml` lists under `patches`, `patchesStrategicMerge` or 
 holds a fragment that kustomize merges into a resource: a Deployment patch with only a replica
 count or one container's image is not a Deployment, and linting it as one reports everything it
 leaves out. Such files, and any object carrying a `$patch` directive, are kept out of the model.
-(Rendering overlays with kustomize is another step.)
+With kustomize on PATH, overlays are rendered instead (relcheck.render.kustomize); these files are then
+read through the build.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def liveness_probe(ctx: CheckContext) -> Iterator[Finding]:
             yield _container_finding(
                 ctx,
                 container,
-                container.key_loc(),
+                container.missing_loc("livenessProbe"),
                 "no livenessProbe, so a wedged process is never restarted",
                 "livenessProbe",
             )
@@ -88,7 +88,7 @@ def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
             yield _container_finding(
                 ctx,
                 container,
-                container.key_loc(),
+                container.missing_loc("readinessProbe"),
                 "no readinessProbe, so it gets traffic before it is ready and while it fails",
                 "readinessProbe",
             )

@@ -45,6 +45,8 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     services: dict[str, dict] = field(default_factory=dict)
     rule_dirs: list[str] = field(default_factory=list)
+    render: bool = True  # render Helm charts and kustomize overlays (`render`, `--no-render`)
+    helm: dict[str, Any] = field(default_factory=dict)  # the `helm` table: timeout, charts
     # Where keys are, for messages about rule names checked once custom rules are known.
     locate: Any = field(default=None, repr=False, compare=False)
     ruleset: Any = field(default=None, repr=False, compare=False)  # set once the scan's rules are loaded
@@ -138,6 +140,8 @@ def load_config(path: Path | None, rules: list[RuleMeta] | None, label: str | No
         max_file_size=data.get("max-file-size", DEFAULT_MAX_FILE_SIZE),
         services={k: dict(v) for k, v in data.get("services", {}).items()},
         rule_dirs=list(data.get("rule-dirs", [])),
+        render=data.get("render", True),
+        helm=dict(data.get("helm", {})),
         locate=locate,
     )
     if rules is not None:

@@ -32,12 +32,12 @@ def inventory(result: ScanResult) -> dict[str, Any]:
             continue
         message = finding.message
         if chart := _CHART.match(message):
-            skipped["Helm chart not rendered"] += 1
+            skipped["Helm chart (not rendered)"] += 1
             skipped["Helm template"] += int(chart.group(2))
         elif templates := _TEMPLATES.match(message):
             skipped["template (not Helm)"] += int(templates.group(1))
         elif deployer := _DEPLOYER.match(message):
-            skipped[f"{deployer.group(1)} not rendered"] += 1
+            skipped[f"{deployer.group(1)} (not rendered)"] += 1
         elif "not a Prometheus rule file" in message:
             skipped["rule file look-alike (Grafana, Loki)"] += 1
         elif message.startswith("parsed in part"):
@@ -53,6 +53,7 @@ def inventory(result: ScanResult) -> dict[str, Any]:
     return {
         "read": {kind: read[kind] for kind in KIND_NAMES if read[kind]},
         "objects": result.objects,
+        "renders": len(result.renders),
         "services": len(result.services),
         "not_checked": dict(sorted(skipped.items())),
     }
@@ -72,7 +73,10 @@ def inventory_line(result: ScanResult) -> str:
 
     counts = inventory(result)
     read = ", ".join(_plural(n, KIND_NAMES[kind]) for kind, n in counts["read"].items()) or "no file relcheck reads"
-    line = f"Read: {read}; {_plural(counts['objects'], 'object')}, {_plural(counts['services'], 'service')}."
+    objects = _plural(counts["objects"], "object")
+    if counts["renders"]:
+        objects += f" (with {_plural(counts['renders'], 'render')} of charts and overlays)"
+    line = f"Read: {read}; {objects}, {_plural(counts['services'], 'service')}."
     if counts["not_checked"]:
         parts = []
         for reason, n in counts["not_checked"].items():

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relcheck.config.loader import Config, default_excludes
-from relcheck.model import Finding, Location, ParseProblem, RuleMeta, Severity, raised_at
+from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, Severity, raised_at
 from relcheck.ruleset.load import RuleSet, builtin, effective_params, effective_severities, selected_codes
 from relcheck.scan import suppression
 from relcheck.scan.context import CheckContext
@@ -19,6 +19,9 @@ from relcheck.scan.gcpause import long_lived_model
 from relcheck.scan.project import Project, build_project
 from relcheck.scan.result import ScanResult
 from relcheck.syntax.saferegex import PatternTimeout
+
+if TYPE_CHECKING:
+    from relcheck.render.run import RenderSettings
 
 
 @long_lived_model()
@@ -49,7 +52,7 @@ def scan(
         # Repository rules judge a whole tree: not piped input, nor a scan of single files.
         codes = codes - {rule.code for rule in rules if rule.area == "repo"}
     severities = effective_severities(rules, config.severity)
-    findings = _run_checks(project, problems, ruleset, config, codes, severities)
+    findings = _place_rendered(_run_checks(project, problems, ruleset, config, codes, severities))
     suppression.apply(
         findings,
         project,
@@ -74,6 +77,7 @@ def scan(
         unmodeled_workloads=dict(sorted(project.kube.unmodeled.items())),
         objects=len(project.kube.objects),
         kustomize_patches=len(project.kustomize_patches),
+        renders=dict(project.render_seconds),
         excluded_by_default=list(discovery.excluded_by_default),
         unowned_objects=_unowned_objects(project),
         severities=severities,
@@ -110,11 +114,55 @@ def _build(
             discovery.files.append(stdin_file(stdin_text, stdin_filename))
         if not pools:
             pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
-        project, problems = build_project(discovery, config.max_file_size, config.services, pools[0])
+        project, problems = build_project(
+            discovery, config.max_file_size, config.services, pools[0], render_settings(config)
+        )
     finally:
         for pool in pools:
             pool.close()
     return project, problems, discovery
+
+
+def _place_rendered(findings: list[Finding]) -> list[Finding]:
+    """Findings on values a chart's values file set are shown at that key, with the template line
+    as a related location (where suppression comments apply too). The same finding from two renders
+    (a chart with `ci/` values, two overlays of one base) is kept once."""
+    from relcheck.artifacts.rendered import ValueLocation
+
+    kept: list[Finding] = []
+    seen: set[tuple] = set()
+    for finding in findings:
+        location = finding.location
+        if isinstance(location, ValueLocation) and location.template is not None:
+            finding.location = Location(location.path, location.line, location.column)
+            template = Related(location.template, location.note)
+            finding.related = (template, *finding.related)
+            finding.template_at, finding.template_scope = location.template, finding.scope
+            finding.scope = None
+        if any(isinstance(r.location, ValueLocation) for r in finding.related):
+            finding.related = tuple(
+                Related(Location(r.location.path, r.location.line, r.location.column), r.message)
+                if isinstance(r.location, ValueLocation)
+                else r
+                for r in finding.related
+            )
+        key = (finding.code, finding.location.path, finding.location.line, finding.location.column, finding.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
+
+
+def render_settings(config: Config) -> RenderSettings:
+    from relcheck.render.engines import DEFAULT_TIMEOUT
+    from relcheck.render.run import RenderSettings
+
+    return RenderSettings(
+        enabled=config.render,
+        charts=dict(config.helm.get("charts", {})),
+        timeout=float(config.helm.get("timeout", DEFAULT_TIMEOUT)),
+        config_source=config.source,
+    )
 
 
 def _run_checks(

@@ -19,6 +19,7 @@ from relcheck.scan.services import Service
 from relcheck.syntax.positions import Positions
 
 if TYPE_CHECKING:
+    from relcheck.render.run import RenderSettings
     from relcheck.scan.parsepool import ParsePool
 
 @dataclass
@@ -35,6 +36,7 @@ class Project:
     services: list[Service] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
     kustomize_patches: set[str] = field(default_factory=set)  # files read as patches, not objects
+    render_seconds: dict[str, float] = field(default_factory=dict)  # each render (chart, overlay): its time
     # From the walk: folders it listed and the files it saw there but did not scan.
     listed_dirs: set[str] = field(default_factory=set, repr=False)
     unscanned: set[str] = field(default_factory=set, repr=False)
@@ -91,11 +93,12 @@ class Project:
         )
 
 
-def _without_patches(project: Project, objects: list[K8sObject]) -> list[K8sObject]:
-    """The objects, less kustomize patches: fragments merged into resources, not resources."""
+def _without_patches(project: Project, objects: list[K8sObject], named: set[str] = frozenset()) -> list[K8sObject]:
+    """The objects, less kustomize patches: fragments merged into resources, not resources. `named`:
+    the files kustomization files name as patches (read by name, with or without apiVersion and kind)."""
     from relcheck.artifacts.kustomize import carries_patch_directive, patch_paths
 
-    patches = patch_paths(objects)
+    patches = patch_paths(objects) | named
     kept = []
     for obj in objects:
         if obj.path in patches or carries_patch_directive(obj):
@@ -114,26 +117,39 @@ GITOPS_KINDS = {
 }
 
 
-def _unrendered_deployers(objects: list[K8sObject]) -> list[tuple[str, ParseProblem]]:
-    """An info for each GitOps object (Flux HelmRelease/Kustomization, Argo CD Application): what
-    it deploys is not in the scan, so a repository of them must never read "No problems found"."""
+def _unrendered_deployers(
+    objects: list[K8sObject], rendered: set[int], rendering: bool
+) -> list[tuple[str, ParseProblem]]:
+    """An info for each GitOps object (Flux HelmRelease/Kustomization, Argo CD Application) whose
+    target was not rendered: what it deploys is not in the scan, so a repository of them must never
+    read "No problems found"."""
     found = []
     for obj in objects:
         group = obj.api_version.rsplit("/", 1)[0] if "/" in obj.api_version else ""
         what = GITOPS_KINDS.get((group, obj.kind))
-        if what is not None:
+        if what is not None and id(obj) not in rendered:
             location = obj.key_loc("kind")
+            why = (
+                "its chart or path is not a folder of this repository (or could not be rendered)"
+                if rendering
+                else "rendering is off"
+            )
             message = (
-                f"{obj.display} deploys {what} that relcheck did not render, so nothing it deploys was checked; "
-                "render it (helm template, kustomize build) and pipe the result in: `... | relcheck scan -`"
+                f"{obj.display} deploys {what} that relcheck did not render ({why}), so nothing it deploys "
+                "was checked; render it (helm template, kustomize build) and pipe the result in: "
+                "`... | relcheck scan -`"
             )
             found.append((obj.path, ParseProblem("E002", message, location.line, location.column)))
     return found
 
 
-def _fold_templates(problems: list[tuple[str, ParseProblem]], charts: set[str]) -> list[tuple[str, ParseProblem]]:
+def _fold_templates(
+    problems: list[tuple[str, ParseProblem]], charts: set[str], rendered: set[str] = frozenset(), rendering: bool = True
+) -> list[tuple[str, ParseProblem]]:
     """One E002 per Helm chart and per folder of other templates (Go templates, Liquid, Hugo),
-    instead of one per file; only a chart's templates are called Helm's."""
+    instead of one per file; only a chart's templates are called Helm's. The templates of a chart
+    that was rendered (or whose render failed with a finding of its own) get none."""
+    from relcheck.render.helm import ENABLE_HINT
     from relcheck.scan.parse_one import HELM_TEMPLATE, OTHER_TEMPLATE
 
     kept: list[tuple[str, ParseProblem]] = []
@@ -142,6 +158,8 @@ def _fold_templates(problems: list[tuple[str, ParseProblem]], charts: set[str]) 
         if problem.code == "E002" and problem.message in (HELM_TEMPLATE, OTHER_TEMPLATE):
             folder = posixpath.dirname(path)
             if problem.message == HELM_TEMPLATE:
+                if any(path.startswith(f"{chart}/" if chart else "") for chart in rendered):
+                    continue
                 folder = max((c for c in charts if path.startswith(f"{c}/" if c else "")), key=len, default=folder)
             groups.setdefault((problem.message, folder), []).append(path)
         else:
@@ -151,9 +169,10 @@ def _fold_templates(problems: list[tuple[str, ParseProblem]], charts: set[str]) 
         count = f"{len(paths)} template{'s' if len(paths) != 1 else ''}"
         if marker == HELM_TEMPLATE:
             where = posixpath.join(folder, "Chart.yaml") if folder else "Chart.yaml"
+            enable = ENABLE_HINT if rendering else "rendering is off (`--no-render`, or `render: false` in the config)"
             message = (
-                f"Helm chart {shown} ({count}) is not rendered, so none of it was checked: "
-                f"`helm template {shown} | relcheck scan -`"
+                f"Helm chart {shown} ({count}) is not rendered, so none of it was checked: {enable}, "
+                f"or pipe it in: `helm template {shown} | relcheck scan -`"
             )
         else:
             where = sorted(paths)[0]
@@ -166,10 +185,17 @@ def _fold_templates(problems: list[tuple[str, ParseProblem]], charts: set[str]) 
 
 
 def build_project(
-    discovery: Discovery, max_file_size: int, services: dict[str, dict] | None = None, pool: ParsePool | None = None
+    discovery: Discovery,
+    max_file_size: int,
+    services: dict[str, dict] | None = None,
+    pool: ParsePool | None = None,
+    render: RenderSettings | None = None,
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
     """Parse every file once into the Project; problems become E001/E002 findings. `pool`, when
-    given, is a set of workers already started for this scan (it is closed after parsing)."""
+    given, is a set of workers already started for this scan (it is closed after parsing). With
+    `render`, Helm charts and kustomize overlays are rendered and their objects linted."""
+    from relcheck.render.helm import Renders
+    from relcheck.render.run import render_all
     from relcheck.scan.parse_one import needs_parsing
     from relcheck.scan.parsepool import parse_all
 
@@ -198,12 +224,18 @@ def build_project(
         if parsed.settings_positions is not None:
             project.settings[parsed.path] = parsed.settings
             project.settings_positions[parsed.path] = parsed.settings_positions
-    project.kube = KubeIndex.build(_without_patches(project, objects))
-    problems.extend(_unrendered_deployers(objects))
-    if any(obj.kind == "PrometheusRule" for obj in objects):
+    renders = render_all(project.root, discovery.files, objects, render, max_file_size) if render else Renders()
+    project.render_seconds = renders.seconds
+    problems.extend(renders.problems)
+    # Files a kustomize build read are linted as what the build made of them, not as written.
+    written = [obj for obj in objects if obj.path not in renders.consumed]
+    modeled = _without_patches(project, written, renders.patch_files) + renders.objects
+    project.kube = KubeIndex.build(modeled)
+    problems.extend(_unrendered_deployers(objects, renders.deployers, render is not None and render.enabled))
+    if any(obj.kind == "PrometheusRule" for obj in modeled):
         from relcheck.parsers.alerts import from_prometheus_rule, oversized_expressions
 
-        for obj in objects:
+        for obj in modeled:
             source = from_prometheus_rule(obj)
             if source is not None:
                 project.prom_rule_files.append(source)
@@ -213,7 +245,7 @@ def build_project(
     from relcheck.scan.services import find_services
 
     project.services = find_services(project, services)
-    return project, _fold_templates(problems, charts)
+    return project, _fold_templates(problems, charts, renders.handled, render is None or render.enabled)
 
 
 def _chart_dirs(files: list[SourceFile]) -> set[str]:

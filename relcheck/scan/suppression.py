@@ -151,7 +151,8 @@ def _apply_suppressions(
     findings: list[Finding], project: Project, config: Config, rules: list[RuleMeta], today: _dt.date
 ) -> list[_Placed]:
     per_file = _per_file_ignores(config, rules)
-    directives = _all_directives(project, rules, config.max_file_size, {f.location.path for f in findings})
+    with_findings = {f.location.path for f in findings} | {f.template_at.path for f in findings if f.template_at}
+    directives = _all_directives(project, rules, config.max_file_size, with_findings)
     by_path: dict[str, list[_Placed]] = {}
     for placed in directives:
         by_path.setdefault(placed.path, []).append(placed)
@@ -166,18 +167,21 @@ def _apply_suppressions(
         if finding.annotation_ignores and _names_code(finding.annotation_ignores, finding.code, rules):
             finding.suppression = Suppression("annotation", f"relcheck.dev/ignore on {finding.annotation_source}")
             continue
-        for placed in by_path.get(path, ()):
+        places = [(path, finding.location.line, finding.scope)]
+        if finding.template_at is not None:
+            places.append((finding.template_at.path, finding.template_at.line, finding.template_scope))
+        for where, placed in ((place, p) for place in places for p in by_path.get(place[0], ())):
             directive = placed.directive
             if directive.problem or finding.code not in placed.codes:
                 continue
-            if not applies(directive, finding.location.line, finding.scope):
+            if not applies(directive, where[1], where[2]):
                 continue
             placed.used = True
             suppression = Suppression(
                 "file" if directive.file_wide else "inline",
                 directive.reason,
                 directive.until.isoformat() if directive.until else None,
-                Location(path, directive.line, 1),
+                Location(placed.path, directive.line, 1),
             )
             if directive.until is not None and directive.until < today:
                 finding.expired_suppression = suppression

@@ -1,0 +1,324 @@
+"""Helm charts of the repository, rendered by Helm's own engine with each set of values they ship
+or the config names, and their objects positioned at the template and values lines."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relcheck.artifacts.kubernetes import K8sObject, dig
+from relcheck.artifacts.rendered import RenderedObject
+from relcheck.model import Location, ParseProblem
+from relcheck.render.engines import HelmEngine, RenderOutput
+from relcheck.render.template_index import TemplateSegment, align_segments, index_template, locate
+from relcheck.syntax.positions import Positions
+
+ENABLE_HINT = "install the Helm extra (`pip install 'relcheck-lint[helm]'`) or put `helm` on PATH"
+# Where Helm names a template line in an error: `demo/templates/x.yaml:9:22` or `(demo/templates/x.yaml:4)`.
+_ERROR_AT = re.compile(r"(?P<path>[\w.@+-]+(?:/[\w.@+-]+)*\.(?:ya?ml|tpl|txt|json)):(?P<line>\d+)(?::(?P<column>\d+))?")
+
+
+@dataclass
+class ChartSettings:
+    """How to render one chart: from the config (`helm: {charts: {path: {...}}}`) or from a GitOps
+    object (a Flux HelmRelease, an Argo CD Application) that deploys it."""
+
+    values: list[str] = field(default_factory=list)  # repository paths, in order
+    release: str | None = None
+    namespace: str = "default"
+    inline: ValuesFile | None = None  # values written in the object that deploys the chart
+    label: str = ""  # what the render is called in messages ("" for the chart's own)
+    with_ci: bool = True  # also render each `ci/*-values.yaml`
+    where: tuple[str, int, int] | None = None  # the object that asked, for problems about it
+
+
+@dataclass
+class ValuesFile:
+    path: str  # repository path
+    data: Any
+    positions: Positions
+    base: tuple = ()  # where the values sit in that file (inline values of a HelmRelease)
+
+
+@dataclass
+class Renders:
+    """What rendering added to the scan."""
+
+    objects: list[K8sObject] = field(default_factory=list)
+    problems: list[tuple[str, ParseProblem]] = field(default_factory=list)
+    handled: set[str] = field(default_factory=set)  # chart folders rendered or reported on
+    consumed: set[str] = field(default_factory=set)  # files whose own objects the renders stand for
+    seconds: dict[str, float] = field(default_factory=dict)  # render label -> time taken
+    deployers: set[int] = field(default_factory=set)  # ids of GitOps objects whose target was rendered
+    patch_files: set[str] = field(default_factory=set)  # files kustomizations name as patches
+
+
+class HelmValuesOrigin:
+    """Maps a rendered key path to the values file key that set it (the last file that sets it)."""
+
+    note = "the template line that prints this value"
+
+    def __init__(self, template: str, segment: TemplateSegment, chain: list[ValuesFile]) -> None:
+        self.template = template
+        self.segment = segment
+        self.chain = chain
+
+    def holds(self, wanted: tuple) -> bool:
+        """Whether a values file of the render sets the value path."""
+        return any(_sets(values, wanted) for values in self.chain)
+
+    def place(self, path: tuple, key: bool) -> tuple[Location | None, Location | None]:
+        spot = locate(self.segment, path, key, self.holds)
+        template = Location(self.template, spot.line, spot.column)
+        if spot.values is None:
+            return None, template
+        for size in range(len(spot.values), 0, -1):
+            wanted = spot.values[:size]
+            for values in reversed(self.chain):
+                if _sets(values, wanted):
+                    at = (*values.base, *wanted)
+                    exact = size == len(spot.values) and not key
+                    line, column = values.positions.of(at) if exact else values.positions.key_of(at)
+                    return Location(values.path, line, column), template
+        return None, template
+
+
+def _sets(values: ValuesFile, wanted: tuple) -> bool:
+    parent = dig(values.data, wanted[:-1])
+    if isinstance(parent, dict):
+        return wanted[-1] in parent
+    return isinstance(parent, list) and isinstance(wanted[-1], int) and 0 <= wanted[-1] < len(parent)
+
+
+def mapped_positions(rendered: Positions, segment: TemplateSegment, holds: Any = None) -> Positions:
+    """The rendered document's key paths, each at the template line that wrote it."""
+    marks = {}
+    for path in rendered.marks:
+        spot = locate(segment, path, False, holds)
+        marks[path] = (spot.line, spot.column)
+    key_marks = {}
+    for path in rendered.key_marks:
+        spot = locate(segment, path, True, holds)
+        key_marks[path] = (spot.line, spot.column)
+    marks.setdefault((), (segment.first_line, 1))
+    return Positions(marks, key_marks)
+
+
+def is_test_hook(obj: K8sObject) -> bool:
+    """`helm.sh/hook: test` objects run only under `helm test`, never on install."""
+    annotations = obj.metadata.get("annotations")
+    hooks = annotations.get("helm.sh/hook") if isinstance(annotations, dict) else None
+    return isinstance(hooks, str) and any(
+        h.strip() in ("test", "test-success", "test-failure") for h in hooks.split(",")
+    )
+
+
+def error_location(message: str, chart_dir: str, chart_name: str) -> tuple[str, int, int] | None:
+    """The repository file, line and column a Helm error names, if it names one of this chart."""
+    match = _ERROR_AT.search(message)
+    if match is None:
+        return None
+    path = match.group("path")
+    first, _, rest = path.partition("/")
+    if first != chart_name or not rest:
+        return None
+    return (
+        posixpath.join(chart_dir, rest) if chart_dir else rest,
+        int(match.group("line")),
+        int(match.group("column") or 1),
+    )
+
+
+class ChartRenderer:
+    """Renders one chart with each of its value sets through `engine`."""
+
+    def __init__(self, root: Path, engine: HelmEngine, read: Any, exists: Any) -> None:
+        self.root = root
+        self.engine = engine
+        self.read = read  # repository path -> text or None
+        self.exists = exists  # repository path -> bool
+        self._segments: dict[str, list[TemplateSegment]] = {}
+        self._values: dict[str, ValuesFile | None] = {}
+
+    def render_chart(self, chart_dir: str, settings: ChartSettings, out: Renders) -> None:
+        import time
+
+        from relcheck.syntax.yaml import YamlError, load_one
+
+        chart_yaml = _join(chart_dir, "Chart.yaml")
+        try:
+            meta, _ = load_one(self.read(chart_yaml) or "")
+        except YamlError as exc:
+            out.problems.append((chart_yaml, ParseProblem("E001", f"Chart.yaml: {exc.message}", exc.line, exc.column)))
+            out.handled.add(chart_dir)
+            return
+        meta = meta if isinstance(meta, dict) else {}
+        out.handled.add(chart_dir)
+        if meta.get("type") == "library":
+            return  # named templates for other charts: nothing to deploy
+        name = str(meta.get("name") or posixpath.basename(chart_dir) or "chart")
+        escape = self._escaping_link(chart_dir)
+        if escape is not None:
+            message = f"Helm chart {chart_dir or '.'} not rendered: {escape} is a link out of the repository"
+            out.problems.append((chart_yaml, ParseProblem("E002", message)))
+            return
+        defaults = self._values_file(_join(chart_dir, "values.yaml"), out)
+        for label, files in self._value_sets(chart_dir, settings):
+            inline = settings.inline if label == settings.label else None
+            chain = [v for v in [defaults, *(self._values_file(f, out) for f in files), inline] if v is not None]
+            started = time.perf_counter()
+            output = self.engine.render(
+                str(self.root / chart_dir) if chart_dir else str(self.root),
+                [str(self.root / f) for f in files],
+                settings.release or name,
+                settings.namespace,
+                inline.data if inline is not None else None,
+            )
+            render = f"{chart_dir or '.'}@{label}" if label else chart_dir or "."
+            out.seconds[render] = time.perf_counter() - started
+            if output.error is not None:
+                out.problems.append(self._failure(chart_dir, name, label, output, files, settings))
+                if output.kind in ("dependencies", "timeout", "size", "engine"):
+                    return  # the other value sets would fail the same way
+                continue
+            self._objects(chart_dir, name, render, label, output.manifests, chain, out)
+
+    def _value_sets(self, chart_dir: str, settings: ChartSettings) -> list[tuple[str, list[str]]]:
+        """The chart's own values plus the named files, then each `ci/*-values.yaml` alone."""
+        sets = [(settings.label, list(settings.values))]
+        if settings.with_ci:
+            ci_dir = _join(chart_dir, "ci")
+            ci_files = sorted(p for p in self._listing(ci_dir) if p.endswith(("-values.yaml", "-values.yml")))
+            sets.extend((posixpath.relpath(p, chart_dir or "."), [p]) for p in ci_files)
+        return sets
+
+    def _listing(self, folder: str) -> list[str]:
+        try:
+            names = os.listdir(self.root / folder)
+        except OSError:
+            return []
+        return [
+            _join(folder, n)
+            for n in names
+            if not (self.root / folder / n).is_symlink() and (self.root / folder / n).is_file()
+        ]
+
+    def _values_file(self, path: str, out: Renders) -> ValuesFile | None:
+        from relcheck.parsers.settings import parse_data
+
+        if path in self._values:
+            return self._values[path]
+        text = self.read(path)
+        if text is None:
+            self._values[path] = None
+            return None
+        data, positions, problems = parse_data(path, text)
+        out.problems.extend((path, p) for p in problems)
+        self._values[path] = ValuesFile(path, data if isinstance(data, dict) else {}, positions)
+        return self._values[path]
+
+    def _escaping_link(self, chart_dir: str) -> str | None:
+        """A link in the chart that leads out of the repository (Helm would read through it)."""
+        root = os.path.realpath(self.root)
+        for folder, dirs, files in os.walk(self.root / chart_dir):
+            for name in [*dirs, *files]:
+                full = os.path.join(folder, name)
+                if os.path.islink(full):
+                    target = os.path.realpath(full)
+                    if os.path.commonpath([root, target]) != root:
+                        return Path(full).relative_to(self.root).as_posix()
+        return None
+
+    def _failure(
+        self, chart_dir: str, name: str, label: str, output: RenderOutput, files: list[str], settings: ChartSettings
+    ) -> tuple[str, ParseProblem]:
+        chart_yaml = _join(chart_dir, "Chart.yaml")
+        if settings.where is not None and label == settings.label:  # a HelmRelease's render: at the object
+            path, line, column = settings.where
+            problem = self._failure(chart_dir, name, label, output, files, ChartSettings())
+            return path, ParseProblem(problem[1].code, problem[1].message, line, column)
+        shown = chart_dir or "."
+        using = f" with {label}" if label else ""
+        error = " ".join((output.error or "").split())
+        if output.kind == "dependencies":
+            message = (
+                f"Helm chart {shown} not rendered: {error}; relcheck downloads nothing, vendor them with "
+                f"`helm dependency build {shown}`"
+            )
+            return chart_yaml, ParseProblem("E002", message)
+        if output.kind == "values":
+            return (files[0] if files else chart_yaml), ParseProblem("E001", f"values file is not valid YAML: {error}")
+        if output.kind in ("timeout", "size", "engine", "internal"):
+            return chart_yaml, ParseProblem("E002", f"Helm chart {shown} not rendered{using}: {error}")
+        where = error_location(error, chart_dir, name)
+        if where is not None:
+            path, line, column = where
+            # `template: x.yaml:9:22: executing ...`: the location is the finding's, not its message's.
+            said = re.sub(rf"^(?:template: )?{_ERROR_AT.pattern}:?\s*", "", error)
+            return path, ParseProblem("E001", f"Helm cannot render chart {shown}{using}: {said}", line, column)
+        return chart_yaml, ParseProblem("E001", f"Helm cannot render chart {shown}{using}: {error}")
+
+    def _objects(
+        self,
+        chart_dir: str,
+        name: str,
+        render: str,
+        label: str,
+        manifests: dict[str, str],
+        chain: list[ValuesFile],
+        out: Renders,
+    ) -> None:
+        from relcheck.parsers.kubernetes import parse_manifests
+
+        for key in sorted(manifests):
+            text = manifests[key]
+            if key.endswith("NOTES.txt") or not text.strip():
+                continue
+            _, _, inside = key.partition("/")
+            path = _join(chart_dir, inside)
+            template = self.read(path) if self.exists(path) else None
+            if template is None:  # a packaged subchart: its objects are shown at the chart's Chart.yaml
+                path, template = _join(chart_dir, "Chart.yaml"), ""
+            objects, problems = parse_manifests(path, text)
+            for problem in problems:
+                using = f" with {label}" if label else ""
+                message = f"what this template renders{using} is not valid YAML: {problem.message}"
+                out.problems.append((path, ParseProblem("E001", message)))
+            if path not in self._segments:
+                self._segments[path] = index_template(template)
+            aligned = align_segments(self._segments[path], [obj.kind for obj in objects])
+            for obj, segment in zip(objects, aligned, strict=True):
+                if is_test_hook(obj):
+                    continue
+                origin = HelmValuesOrigin(path, segment, chain)
+                out.objects.append(
+                    RenderedObject(
+                        path=path,
+                        data=obj.data,
+                        positions=mapped_positions(obj.positions, segment, origin.holds),
+                        base=obj.base,
+                        span=(segment.first_line, segment.last_line),
+                        render=render,
+                        origin=origin,
+                        rendered_by=f"Helm chart {chart_dir or '.'}" + (f" with {label}" if label else ""),
+                    )
+                )
+
+
+def _join(folder: str, name: str) -> str:
+    return posixpath.join(folder, name) if folder else name
+
+
+def chart_folders(paths: list[str]) -> list[str]:
+    """Folders with a Chart.yaml, less subcharts (a chart's `charts/` is rendered with it)."""
+    charts = sorted({p.rsplit("/", 1)[0] if "/" in p else "" for p in paths if p.rsplit("/", 1)[-1] == "Chart.yaml"})
+    top = []
+    for chart in charts:
+        if any(chart.startswith(_join(parent, "charts/")) for parent in charts if parent != chart):
+            continue
+        top.append(chart)
+    return top

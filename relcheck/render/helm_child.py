@@ -1,0 +1,72 @@
+"""The Helm SDK in a process of its own: one JSON request a line in, one JSON answer a line out.
+
+The parent bounds each render in time by killing this process; Go code cannot be interrupted from
+Python in the same process. Nothing here touches the network: the SDK renders offline and
+`lookup` returns nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def merge_values(base: dict, override: dict) -> dict:
+    """`-f a.yaml -f b.yaml` as Helm merges them: maps deep, everything else replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
+    chart_dir = request["chart"]
+    missing = [d for d in helm.dependency_list(chart_dir) if d.get("status") not in ("ok", "unpacked")]
+    if missing:
+        names = ", ".join(f"{d.get('name')} ({d.get('status')})" for d in missing)
+        return {"error": f"dependencies not in charts/: {names}", "kind": "dependencies"}
+    values: dict = {}
+    for path in request["values_files"]:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        try:
+            values = merge_values(values, helm.values_from_yaml(text) or {})
+        except helm.HelmError as exc:
+            return {"error": f"{path}: {exc}", "kind": "values", "file": path}
+    values = merge_values(values, request.get("inline") or {})
+    with helm.Chart.load(chart_dir) as chart:
+        manifests = chart.render(
+            values=values, name=request["release"], namespace=request["namespace"], is_install=True
+        )
+    size = sum(len(text) for text in manifests.values())
+    if size > request["max_bytes"]:
+        return {"error": f"rendered output of {size} bytes is over the limit of {request['max_bytes']}", "kind": "size"}
+    return {"manifests": manifests}
+
+
+def main() -> None:
+    try:
+        import helm_python as helm
+    except Exception as exc:  # reported once, for every request
+        helm = None
+        failure = f"{type(exc).__name__}: {exc}"
+    for line in sys.stdin:
+        request = json.loads(line)
+        if helm is None:
+            reply: dict[str, Any] = {"error": f"the Helm SDK cannot be loaded ({failure})", "kind": "engine"}
+        else:
+            try:
+                reply = answer(request, helm)
+            except helm.HelmError as exc:
+                reply = {"error": str(exc), "kind": type(exc).__name__}
+            except Exception as exc:  # a bad chart must cost its own render only
+                reply = {"error": f"{type(exc).__name__}: {exc}", "kind": "internal"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,318 @@
+"""Kustomize overlays rendered by kustomize itself, each object positioned at the resource file and
+line it came from (kustomize's origin annotations) or at the patch that set the key.
+
+An entry point is a kustomization that no other kustomization of the scan uses. It is built through
+a wrapper kustomization in a temporary folder that only adds `buildMetadata: [originAnnotations]`;
+the repository is never written to. Remote bases and Helm inflation are not fetched or run: such
+an overlay is reported and its files are linted one by one, as without kustomize."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relcheck.artifacts.kubernetes import K8sObject
+from relcheck.artifacts.rendered import RenderedObject
+from relcheck.model import Location, ParseProblem
+from relcheck.render.engines import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT, run_kustomize
+from relcheck.render.helm import Renders
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+# Fields whose entries are other kustomizations or resource files.
+_RESOURCE_FIELDS = ("resources", "bases", "components")
+# Fields whose entries (or their `path`) are files the build reads.
+_FILE_FIELDS = ("patches", "patchesStrategicMerge", "patchesJson6902", "crds", "configurations", "openapi")
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|[?&]ref=", re.I)
+ENABLE_HINT = "put `kustomize` or `kubectl` on PATH"
+# Keys a strategic-merge patch writes to find what it patches (the object, a container by name).
+_IDENTITY_KEYS = frozenset({"apiVersion", "kind", "name"})
+
+
+@dataclass
+class Kustomization:
+    folder: str
+    path: str
+    data: dict
+    uses: list[str] = field(default_factory=list)  # folders of other kustomizations it builds on
+    files: list[str] = field(default_factory=list)  # resource and patch files it reads
+    remote: list[str] = field(default_factory=list)
+    helm_charts: bool = False
+    component: bool = False
+
+
+def read_kustomizations(paths: list[str], read: Any) -> dict[str, Kustomization]:
+    """Every kustomization file of the scan, by folder."""
+    from relcheck.syntax.yaml import YamlError, load_one
+
+    found: dict[str, Kustomization] = {}
+    for path in sorted(paths):
+        folder, _, name = path.rpartition("/")
+        if name not in KUSTOMIZATION_NAMES or folder in found:
+            continue
+        try:
+            data, _ = load_one(read(path) or "")
+        except YamlError:
+            continue  # the file is linted (and reported) as YAML anyway
+        if not isinstance(data, dict):
+            continue
+        found[folder] = _describe(folder, path, data)
+    return found
+
+
+def _describe(folder: str, path: str, data: dict) -> Kustomization:
+    kustomization = Kustomization(folder, path, data, component=data.get("kind") == "Component")
+    kustomization.helm_charts = bool(data.get("helmCharts")) or bool(data.get("helmChartInflationGenerator"))
+    for name in (*_RESOURCE_FIELDS, *_FILE_FIELDS):
+        entries = data.get(name)
+        for entry in entries if isinstance(entries, list) else []:
+            target = entry.get("path") if isinstance(entry, dict) else entry
+            if not isinstance(target, str) or "\n" in target or not target.strip():
+                continue
+            if _REMOTE.search(target.strip()):
+                kustomization.remote.append(target.strip())
+                continue
+            joined = (
+                posixpath.normpath(posixpath.join(folder, target.strip())) if folder else posixpath.normpath(target)
+            )
+            if name in _RESOURCE_FIELDS:
+                kustomization.uses.append(joined)
+            kustomization.files.append(joined)
+    return kustomization
+
+
+def patch_files(kustomizations: dict[str, Kustomization]) -> set[str]:
+    """Files the kustomizations name as patches (with or without apiVersion and kind of their own)."""
+    return {f for k in kustomizations.values() for name in _FILE_FIELDS[:3] for f in _entries(k, name)}
+
+
+def entry_points(kustomizations: dict[str, Kustomization]) -> list[str]:
+    """Kustomizations no other one uses, less components (they are only ever included)."""
+    used = {folder for k in kustomizations.values() for folder in k.uses}
+    return sorted(f for f, k in kustomizations.items() if f not in used and not k.component)
+
+
+def closure(entry: str, kustomizations: dict[str, Kustomization]) -> list[Kustomization]:
+    seen: dict[str, Kustomization] = {}
+    pending = [entry]
+    while pending:
+        folder = pending.pop()
+        if folder in seen or folder not in kustomizations:
+            continue
+        seen[folder] = kustomizations[folder]
+        pending.extend(kustomizations[folder].uses)
+    return list(seen.values())
+
+
+class KustomizeOrigin:
+    """A rendered object's keys at the patch that set them, where a patch of the build sets them."""
+
+    note = "the resource as written, before the overlay's patches"
+
+    def __init__(self, data: dict, patches: list[K8sObject]) -> None:
+        self.data = data
+        self.patches = patches
+
+    def place(self, path: tuple, key: bool) -> tuple[Location | None, Location | None]:
+        return self._patch_at(path, key), None
+
+    def _patch_at(self, path: tuple, key: bool) -> Location | None:
+        if not path or isinstance(path[-1], int) or path[-1] in _IDENTITY_KEYS or path == ("metadata",):
+            return None  # what a patch names to find its target, not what it changes
+        for patch in reversed(self.patches):
+            translated = _translate(self.data, patch.data, path)
+            if translated is not None and _sets_values(patch.get(*translated)):
+                found = patch.key_loc(*translated) if key else patch.loc(*translated)
+                return Location(found.path, found.line, found.column)
+        return None
+
+
+def _sets_values(value: Any) -> bool:
+    """A patch sets a scalar, or a mapping of scalars (`limits: {memory: 512Mi}`); a mapping that
+    only leads deeper (`spec: {template: ...}`) merely passes through."""
+    if isinstance(value, dict):
+        return all(not isinstance(v, (dict, list)) for v in value.values())
+    return not isinstance(value, list)
+
+
+def _translate(rendered: Any, patch: Any, path: tuple) -> tuple | None:
+    """The rendered key path as the patch writes it (list items matched by `name`, as a strategic
+    merge matches containers), or None when the patch does not set it."""
+    out: list = []
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(rendered, list) or not isinstance(patch, list) or part >= len(rendered):
+                return None
+            item = rendered[part]
+            name = item.get("name") if isinstance(item, dict) else None
+            index = next(
+                (i for i, p in enumerate(patch) if isinstance(p, dict) and name is not None and p.get("name") == name),
+                None,
+            )
+            if index is None:
+                return None
+            rendered, patch = item, patch[index]
+            out.append(index)
+        else:
+            if not isinstance(patch, dict) or part not in patch:
+                return None
+            rendered = rendered.get(part) if isinstance(rendered, dict) else None
+            patch = patch[part]
+            out.append(part)
+    return tuple(out)
+
+
+class KustomizeRenderer:
+    def __init__(
+        self,
+        root: Path,
+        command: list[str],
+        objects: list[K8sObject],
+        timeout: float = DEFAULT_TIMEOUT,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+    ) -> None:
+        self.root = root
+        self.command = command
+        self.timeout = timeout
+        self.max_output = max_output
+        self.by_path: dict[str, list[K8sObject]] = {}
+        for obj in objects:
+            self.by_path.setdefault(obj.path, []).append(obj)
+
+    def render(self, entry: str, kustomizations: dict[str, Kustomization], out: Renders) -> None:
+        import time
+
+        members = closure(entry, kustomizations)
+        where = kustomizations[entry].path
+        shown = entry or "."
+        remote = [r for k in members for r in k.remote]
+        if remote:
+            message = (
+                f"kustomize overlay {shown} not rendered: it builds on {remote[0]}, and relcheck downloads nothing; "
+                "its local files are linted one by one"
+            )
+            out.problems.append((where, ParseProblem("E002", message)))
+            return
+        if any(k.helm_charts for k in members):
+            message = (
+                f"kustomize overlay {shown} not rendered: it inflates Helm charts (helmCharts), which needs "
+                "`--enable-helm` and downloads charts; its local files are linted one by one"
+            )
+            out.problems.append((where, ParseProblem("E002", message)))
+            return
+        wrapper = tempfile.mkdtemp(prefix="relcheck-kustomize-")
+        try:
+            target = os.path.relpath(self.root / entry, wrapper)
+            Path(wrapper, "kustomization.yaml").write_text(
+                f"resources:\n  - {_quoted(target)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
+            )
+            started = time.perf_counter()
+            output = run_kustomize(self.command, wrapper, self.timeout, self.max_output)
+            out.seconds[f"kustomize {shown}"] = time.perf_counter() - started
+            if output.error is not None:
+                error = output.error.replace(wrapper, "<wrapper>")
+                message = f"kustomize cannot build overlay {shown}: {error}; its files are linted one by one"
+                out.problems.append((where, ParseProblem("E001", message)))
+                return
+            rendered = self._objects(output.text, wrapper, entry, members)
+        finally:
+            shutil.rmtree(wrapper, ignore_errors=True)
+        out.objects.extend(rendered)
+        for member in members:
+            out.consumed.add(member.path)
+            out.consumed.update(member.files)
+
+    def _objects(self, text: str, wrapper: str, entry: str, members: list[Kustomization]) -> list[K8sObject]:
+        from relcheck.parsers.kubernetes import parse_manifests
+        from relcheck.syntax.yaml import YamlError, load_one
+
+        named = {f for k in members for name in _FILE_FIELDS[:3] for f in _entries(k, name)}
+        patches = [p for f in sorted(named) for p in self.by_path.get(f, [])]
+        objects, _ = parse_manifests("<kustomize>", text)
+        found: list[K8sObject] = []
+        root = os.path.realpath(self.root)
+        for obj in objects:
+            annotations = obj.metadata.get("annotations")
+            origin_text = annotations.pop(ORIGIN_ANNOTATION, None) if isinstance(annotations, dict) else None
+            if isinstance(annotations, dict) and not annotations:
+                obj.metadata.pop("annotations", None)
+            try:
+                origin, _ = load_one(origin_text) if isinstance(origin_text, str) else (None, None)
+            except YamlError:
+                origin = None
+            source = origin.get("path") or origin.get("configuredIn") if isinstance(origin, dict) else None
+            repo_path = None
+            if isinstance(source, str) and not _REMOTE.search(source):
+                full = os.path.realpath(os.path.join(wrapper, source))
+                if os.path.commonpath([root, full]) == root:
+                    repo_path = Path(os.path.relpath(full, root)).as_posix()
+            original = self._original(repo_path, obj) if repo_path is not None else None
+            own_patches = [
+                p for p in patches if p.kind == obj.kind and original is not None and p.name == original.name
+            ]
+            if original is None:  # generated, or from a file the scan did not parse: at the kustomization
+                path = repo_path or posixpath.join(entry, "kustomization.yaml") if entry else "kustomization.yaml"
+                found.append(
+                    RenderedObject(
+                        path=path,
+                        data=obj.data,
+                        positions=_first_line(),
+                        base=(),
+                        span=(1, 1),
+                        render=f"kustomize:{entry}",
+                        origin=KustomizeOrigin(obj.data, own_patches),
+                        rendered_by=f"kustomize overlay {entry or '.'}",
+                    )
+                )
+                continue
+            found.append(
+                RenderedObject(
+                    path=original.path,
+                    data=obj.data,
+                    positions=original.positions,
+                    base=original.base,
+                    span=original.span,
+                    render=f"kustomize:{entry}",
+                    origin=KustomizeOrigin(obj.data, own_patches),
+                    rendered_by=f"kustomize overlay {entry or '.'}",
+                )
+            )
+        return found
+
+    def _original(self, path: str, rendered: K8sObject) -> K8sObject | None:
+        """The object of `path` that kustomize turned into `rendered` (prefixes and suffixes added)."""
+        candidates = [o for o in self.by_path.get(path, []) if o.kind == rendered.kind]
+        for obj in candidates:
+            if obj.name == rendered.name:
+                return obj
+        for obj in candidates:
+            if obj.name and obj.name in rendered.name:
+                return obj
+        return candidates[0] if len(candidates) == 1 else None
+
+
+def _entries(kustomization: Kustomization, name: str) -> list[str]:
+    entries = kustomization.data.get(name)
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        target = entry.get("path") if isinstance(entry, dict) else entry
+        if isinstance(target, str) and "\n" not in target and target.strip() and not _REMOTE.search(target):
+            folder = kustomization.folder
+            found.append(posixpath.normpath(posixpath.join(folder, target.strip())) if folder else target.strip())
+    return found
+
+
+def _first_line():
+    from relcheck.syntax.positions import Positions
+
+    return Positions({(): (1, 1)}, {})
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

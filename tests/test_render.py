@@ -1,0 +1,387 @@
+"""Helm charts and kustomize overlays rendered by their own engines, findings on the lines that set them.
+
+Tests that render need Helm (the `helm` extra, or `helm` on PATH) or kustomize (`kustomize` or
+`kubectl` on PATH) and skip without them; CI installs the extra."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from relcheck.config.loader import Config
+from relcheck.render import run as render_run
+from relcheck.render.engines import ExecutableEngine, SdkEngine, kustomize_command, split_sources
+from relcheck.render.template_index import index_template, locate
+from relcheck.scan.engine import scan
+
+RENDER = Path(__file__).parent / "fixtures" / "render"
+HAS_HELM = importlib.util.find_spec("helm_python") is not None or shutil.which("helm") is not None
+needs_helm = pytest.mark.skipif(not HAS_HELM, reason="no Helm engine: pip install '.[helm]' or helm on PATH")
+needs_sdk = pytest.mark.skipif(
+    importlib.util.find_spec("helm_python") is None, reason="the helm extra is not installed"
+)
+needs_kustomize = pytest.mark.skipif(kustomize_command() is None, reason="neither kustomize nor kubectl on PATH")
+
+
+def placed(result, *codes: str) -> list[tuple[str, str, int, int]]:
+    return sorted(
+        (f.code, f.location.path, f.location.line, f.location.column)
+        for f in result.findings
+        if not codes or f.code in codes
+    )
+
+
+def make_chart(folder: Path, templates: dict[str, str], chart_yaml: str = "") -> Path:
+    """A chart named after its folder, with these templates."""
+    (folder / "templates").mkdir(parents=True)
+    (folder / "Chart.yaml").write_text(f"apiVersion: v2\nname: {folder.name}\nversion: 1.0.0\n{chart_yaml}")
+    for name, text in templates.items():
+        (folder / "templates" / name).write_text(text)
+    return folder
+
+
+LOOP = "{{- range $i := until 100000000 }}{{- range $j := until 100000000 }}{{ end }}{{ end }}\n"
+
+
+def copy(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copytree(RENDER / name, target)
+    return target
+
+
+# --- Helm ---------------------------------------------------------------------------------------
+
+
+@needs_helm
+def test_values_key_is_where_a_bad_value_is_reported_with_the_template_line_beside_it() -> None:
+    result = scan([RENDER / "helm"], Config(), select=["K014", "K002", "K006"])
+    api = [f for f in result.findings if f.location.path.startswith("charts/api/")]
+    assert placed_of(api) == [
+        ("K002", "charts/api/templates/deployment.yaml", 36, 11),  # the probe the template leaves out
+        ("K006", "charts/api/values.yaml", 114, 1),  # `resources: {}`
+        ("K014", "charts/api/values.yaml", 6, 1),  # `replicaCount: 1`
+    ]
+    replicas = next(f for f in api if f.code == "K014")
+    assert [(r.location.path, r.location.line, r.message) for r in replicas.related] == [
+        ("charts/api/templates/deployment.yaml", 9, "the template line that prints this value")
+    ]
+    memory = next(f for f in api if f.code == "K006")
+    assert [(r.location.path, r.location.line) for r in memory.related] == [
+        ("charts/api/templates/deployment.yaml", 52)
+    ]
+
+
+def placed_of(findings) -> list[tuple[str, str, int, int]]:
+    return sorted((f.code, f.location.path, f.location.line, f.location.column) for f in findings)
+
+
+@needs_helm
+def test_each_ci_values_file_is_a_render_of_its_own() -> None:
+    result = scan([RENDER / "helm"], Config(), select=["K006", "K014", "K023"])
+    worker = placed_of(f for f in result.findings if f.location.path.startswith("charts/worker/"))
+    assert worker == [
+        ("K006", "charts/worker/ci/prod-values.yaml", 3, 1),  # the ci render: requests, no limits
+        ("K006", "charts/worker/values.yaml", 114, 1),  # the default render: `resources: {}`
+        ("K014", "charts/worker/values.yaml", 6, 1),  # only the default render runs one replica
+        ("K023", "charts/worker/templates/deployment.yaml", 4, 3),  # three replicas and no PDB: the ci render
+    ]
+    assert {"charts/worker", "charts/worker@ci/prod-values.yaml"} <= set(result.renders)
+
+
+@needs_helm
+def test_a_template_error_is_an_e001_at_the_line_helm_names_and_other_charts_still_render() -> None:
+    result = scan([RENDER / "helm"], Config(), select=["E"])
+    assert placed(result) == [("E001", "charts/broken/templates/deployment.yaml", 9, 22)]
+    message = result.findings[0].message
+    assert message.startswith("Helm cannot render chart charts/broken: executing")
+    assert "can't evaluate field perZone" in message
+
+
+@needs_helm
+def test_rendered_charts_are_not_reported_as_unrendered_and_test_hooks_are_left_out() -> None:
+    result = scan([RENDER / "helm"], Config())
+    assert not [f for f in result.findings if f.code == "E002"]
+    # `helm create`'s test-connection Pod runs only under `helm test`.
+    assert not [f for f in result.findings if "test-connection" in f.location.path]
+
+
+@needs_helm
+def test_suppression_beside_the_values_key_or_in_the_template_applies(tmp_path: Path) -> None:
+    chart = copy("helm", tmp_path) / "charts" / "api"
+    values = chart / "values.yaml"
+    values.write_text(
+        values.read_text().replace("replicaCount: 1\n", "replicaCount: 1  # relcheck: ignore K014 -- staging only\n")
+    )
+    template = chart / "templates" / "deployment.yaml"
+    template.write_text(
+        template.read_text().replace("kind: Deployment\n", "kind: Deployment  # relcheck: ignore K006\n")
+    )
+    result = scan([tmp_path / "helm" / "charts" / "api"], Config(), select=["K014", "K006", "K002"])
+    states = sorted((f.code, f.location.path, f.suppressed) for f in result.findings)
+    assert states == [
+        ("K002", "templates/deployment.yaml", False),
+        ("K006", "values.yaml", True),  # the comment in the template's object covers the value it prints
+        ("K014", "values.yaml", True),
+    ]
+
+
+@needs_helm
+def test_config_names_values_files_release_and_namespace(tmp_path: Path) -> None:
+    root = copy("helm", tmp_path)
+    chart = root / "charts" / "api"
+    (chart / "values-prod.yaml").write_text("replicaCount: 3\nresources:\n  requests: {cpu: 250m}\n")
+    config = Config(
+        helm={"charts": {"charts/api": {"values": ["values-prod.yaml"], "release": "api", "namespace": "prod"}}}
+    )
+    result = scan([root], config, select=["K014", "K006"])
+    api = placed_of(f for f in result.findings if f.location.path.startswith("charts/api/"))
+    assert api == [("K006", "charts/api/values-prod.yaml", 2, 1)]
+
+
+@needs_helm
+def test_a_values_file_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    root = copy("helm", tmp_path)
+    (tmp_path / "secret.yaml").write_text("replicaCount: 3\n")
+    config = Config(helm={"charts": {"charts/api": {"values": ["../../../secret.yaml"]}}})
+    result = scan([root], config, select=["E002", "K014"])
+    assert ("E002", "charts/api/Chart.yaml", 1, 1) in placed(result)
+    assert ("K014", "charts/api/values.yaml", 6, 1) in placed(result)  # rendered without it
+
+
+@needs_helm
+def test_dependencies_not_vendored_are_reported_and_nothing_is_downloaded(tmp_path: Path) -> None:
+    dependency = "dependencies:\n  - name: redis\n    version: 19.0.0\n    repository: https://charts.example.com\n"
+    make_chart(tmp_path / "app", {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"}, dependency)
+    result = scan([tmp_path], Config(), select=["E"])
+    assert placed(result) == [("E002", "app/Chart.yaml", 1, 1)]
+    assert "redis" in result.findings[0].message and "helm dependency build app" in result.findings[0].message
+
+
+@needs_helm
+def test_a_link_out_of_the_repository_stops_the_render(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n")
+    root = tmp_path / "repo"
+    leak = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {x: {{ .Files.Get "leak.txt" | quote }}}\n'
+    chart = make_chart(root / "app", {"cm.yaml": leak})
+    (chart / "leak.txt").symlink_to(outside)
+    result = scan([root], Config(), select=["E"])
+    assert [(f.code, f.location.path) for f in result.findings if "link out of the repository" in f.message] == [
+        ("E002", "app/Chart.yaml")
+    ]
+
+
+@needs_sdk
+def test_a_render_that_runs_too_long_is_stopped(tmp_path: Path) -> None:
+    make_chart(tmp_path / "app", {"loop.yaml": LOOP})
+    result = scan([tmp_path], Config(helm={"timeout": 1}), select=["E"])
+    assert placed(result) == [("E002", "app/Chart.yaml", 1, 1)]
+    assert "took longer than 1 s and was stopped" in result.findings[0].message
+
+
+def test_without_an_engine_each_chart_is_one_e002_saying_how_to_render(monkeypatch) -> None:
+    monkeypatch.setattr(render_run, "helm_engine", lambda *args: None)
+    result = scan([RENDER / "helm"], Config(), select=["E"])
+    assert placed(result) == [
+        ("E002", "charts/api/Chart.yaml", 1, 1),
+        ("E002", "charts/broken/Chart.yaml", 1, 1),
+        ("E002", "charts/worker/Chart.yaml", 1, 1),
+    ]
+    assert all("pip install 'relcheck-lint[helm]'" in f.message for f in result.findings)
+
+
+@needs_helm
+def test_sarif_carries_the_template_line_as_a_related_location(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "report.sarif"
+    run_cli(
+        "scan", str(RENDER / "helm" / "charts" / "api"), "--select", "K014", "--format", "sarif", "--output", str(out)
+    )
+    results = json.loads(out.read_text())["runs"][0]["results"]
+    assert len(results) == 1
+    where = results[0]["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"].endswith("/charts/api/values.yaml") and where["region"]["startLine"] == 6
+    related = results[0]["relatedLocations"][0]["physicalLocation"]
+    assert related["artifactLocation"]["uri"].endswith("/charts/api/templates/deployment.yaml")
+    assert related["region"]["startLine"] == 9
+
+
+# --- GitOps -------------------------------------------------------------------------------------
+
+
+@needs_helm
+def test_a_helmrelease_of_a_local_chart_is_rendered_with_its_values() -> None:
+    result = scan([RENDER / "gitops"], Config(), select=["K014", "E002"])
+    assert placed(result) == [("K014", "clusters/prod/web.yaml", 15, 5)]  # `replicaCount: 1` in the HelmRelease
+    related = result.findings[0].related[0].location
+    assert (related.path, related.line) == ("charts/web/templates/deployment.yaml", 6)
+
+
+# --- kustomize ----------------------------------------------------------------------------------
+
+
+@needs_kustomize
+def test_an_overlay_is_built_and_its_patches_are_where_they_break_things() -> None:
+    result = scan([RENDER / "kustomize"], Config(), select=["K001", "K002", "K014", "K006", "E"])
+    assert placed(result) == [
+        ("K002", "overlays/prod/no-readiness.yaml", 12, 11),  # `readinessProbe: null`
+        ("K014", "overlays/prod/no-readiness.yaml", 7, 3),  # `replicas: 1`
+    ]
+    probe = next(f for f in result.findings if f.code == "K002")
+    assert [(r.location.path, r.location.line) for r in probe.related] == [("base/deployment.yaml", 19)]
+    assert set(result.renders) == {"kustomize overlays/prod"}
+
+
+@needs_kustomize
+def test_remote_bases_are_not_fetched(tmp_path: Path) -> None:
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\n  - https://github.com/example/deploy//base?ref=v1\n"
+        "patches:\n  - path: no-readiness.yaml\n"
+    )
+    result = scan([root], Config(), select=["E", "K002"])
+    assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
+    assert "downloads nothing" in result.findings[0].message
+    assert result.renders == {}
+
+
+@needs_kustomize
+def test_a_broken_overlay_is_an_e001_and_its_files_are_linted_as_written(tmp_path: Path) -> None:
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../missing\npatches:\n  - path: no-readiness.yaml\n"
+    )
+    result = scan([root], Config(), select=["E", "K002"])
+    assert [(c, p) for c, p, _, _ in placed(result)] == [("E001", "overlays/prod/kustomization.yaml")]
+    assert "<wrapper>" in result.findings[0].message or "missing" in result.findings[0].message
+
+
+def test_no_render_lints_the_overlay_files_one_by_one() -> None:
+    result = scan([RENDER / "kustomize"], Config(render=False), select=["K002", "K014"])
+    assert placed(result) == []  # the base has both probes and 3 replicas; the patch is not an object
+
+
+# --- engines and the template index --------------------------------------------------------------
+
+
+def test_helm_template_output_is_split_by_source() -> None:
+    stream = (
+        "---\n# Source: app/templates/a.yaml\napiVersion: v1\nkind: A\n"
+        "---\n# Source: app/templates/b.yaml\napiVersion: v1\nkind: B\n"
+        "---\n# Source: app/templates/a.yaml\napiVersion: v1\nkind: C\n"
+    )
+    assert split_sources(stream) == {
+        "app/templates/a.yaml": "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: C\n",
+        "app/templates/b.yaml": "apiVersion: v1\nkind: B\n",
+    }
+
+
+def test_the_helm_executable_runs_without_the_callers_helm_settings(tmp_path: Path, monkeypatch) -> None:
+    fake = tmp_path / "helm"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'echo "---"; echo "# Source: app/templates/cm.yaml"; echo "apiVersion: v1"; echo "kind: ConfigMap"\n'
+        'echo "metadata: {name: \\"$HELM_PLUGINS|$KUBECONFIG|$*\\"}"\n'
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("HELM_PLUGINS", "/home/user/.helm/plugins")
+    engine = ExecutableEngine(str(fake))
+    try:
+        output = engine.render(str(tmp_path), [str(tmp_path / "v.yaml")], "rel", "ns", {"a": 1})
+    finally:
+        engine.close()
+    text = output.manifests["app/templates/cm.yaml"]
+    assert "/home/user/.helm/plugins" not in text and "no-kubeconfig" in text
+    assert "template rel " in text and "--namespace ns --values " in text and "inline-values.yaml" in text
+
+
+def test_a_failing_helm_executable_is_a_located_error(tmp_path: Path) -> None:
+    fake = tmp_path / "helm"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "echo 'Error: template: app/templates/cm.yaml:3:7: executing \"x\" at <.Values.a.b>: nil' >&2\nexit 1\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    engine = ExecutableEngine(str(fake))
+    try:
+        output = engine.render(str(tmp_path), [], "rel", "default")
+    finally:
+        engine.close()
+    assert output.error is not None and output.error.startswith("template: app/templates/cm.yaml:3:7:")
+
+
+@needs_sdk
+def test_the_sdk_process_survives_a_stopped_render(tmp_path: Path) -> None:
+    slow = make_chart(tmp_path / "slow", {"x.yaml": LOOP})
+    engine = SdkEngine(timeout=1)
+    try:
+        assert engine.render(str(slow), [], "slow", "default").kind == "timeout"
+        fine = engine.render(str(RENDER / "gitops" / "charts" / "web"), [], "web", "default")
+    finally:
+        engine.close()
+    assert fine.error is None and "web/templates/deployment.yaml" in fine.manifests
+
+
+TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  replicas: {{ .Values.replicas }}
+  template:
+    spec:
+      containers:
+        - name: app
+          {{- with .Values.probe }}
+          readinessProbe:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          resources:
+            {{- toYaml .Values.resources | nindent 12 }}
+        - name: sidecar
+          image: {{ .Values.sidecar.image }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: svc
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "expected"),
+    [
+        (("spec", "replicas"), False, (6, 13, ("replicas",))),
+        (("spec", "replicas"), True, (6, 3, ("replicas",))),
+        # Inside `with .Values.probe`: the key prints that value, and what is under it too.
+        (("spec", "template", "spec", "containers", 0, "readinessProbe"), True, (12, 11, ("probe",))),
+        (
+            ("spec", "template", "spec", "containers", 0, "readinessProbe", "httpGet", "port"),
+            True,
+            (13, 13, ("probe", "httpGet", "port")),
+        ),
+        # Inserted by `toYaml .Values.resources`: list indexes of the value kept.
+        (
+            ("spec", "template", "spec", "containers", 0, "resources", "limits", "memory"),
+            True,
+            (16, 13, ("resources", "limits", "memory")),
+        ),
+        # The second item of the list is the template's second item.
+        (("spec", "template", "spec", "containers", 1, "image"), False, (18, 18, ("sidecar", "image"))),
+        (("spec", "template", "spec", "containers", 1), True, (17, 9, None)),
+        # A key the template does not write: its nearest enclosing key.
+        (("spec", "template", "spec", "containers", 0, "ports"), True, (10, 9, None)),
+        (("metadata", "name"), True, (4, 3, None)),
+    ],
+)
+def test_template_positions(path: tuple, key: bool, expected: tuple) -> None:
+    segments = index_template(TEMPLATE)
+    assert [s.kind for s in segments] == ["Deployment", "Service"]
+    spot = locate(segments[0], path, key)
+    assert (spot.line, spot.column, spot.values) == expected
+    assert (segments[1].first_line, segments[1].keys[("metadata", "name")][0]) == (19, 23)
