@@ -113,13 +113,29 @@ def _settings_text(scan_config, root: Path) -> str:
         f"exclude: {listed(scan_config.exclude)}",
         f"extend-exclude: {listed(scan_config.extend_exclude)}",
         f"max-file-size: {scan_config.max_file_size}",
-        f"render: {str(scan_config.render).lower()}",
+        f"render: {_render_engines() if scan_config.render else 'off'}",
         f"rule-dirs: {listed(scan_config.rule_dirs)}",
         f"fail-on: {scan_config.fail_on or 'error'}",
     ]
     from relcheck.reporters.escape import visible
 
     return "".join(f"{visible(line)}\n" for line in lines)
+
+
+def _render_engines() -> str:
+    """Which engines a scan would render with, as `--show-settings` prints them."""
+    import importlib.util
+    import shutil
+
+    from relcheck.render.engines import kustomize_command
+
+    if importlib.util.find_spec("helm_python") is not None:
+        helm = "Helm SDK (the helm extra)"
+    else:
+        helm = shutil.which("helm") or "none (pip install 'relcheck-lint[helm]' or helm on PATH)"
+    command = kustomize_command()
+    kustomize = " ".join(command) if command else "none (kustomize or kubectl on PATH)"
+    return f"Helm: {helm}; kustomize: {kustomize}"
 
 
 def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanResult, piped: bool) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import stat
 from pathlib import Path
@@ -20,11 +21,13 @@ from relcheck.render.template_index import index_template, locate
 from relcheck.scan.engine import scan
 
 RENDER = Path(__file__).parent / "fixtures" / "render"
-HAS_HELM = importlib.util.find_spec("helm_python") is not None or shutil.which("helm") is not None
-needs_helm = pytest.mark.skipif(not HAS_HELM, reason="no Helm engine: pip install '.[helm]' or helm on PATH")
-needs_sdk = pytest.mark.skipif(
-    importlib.util.find_spec("helm_python") is None, reason="the helm extra is not installed"
+HAS_SDK = importlib.util.find_spec("helm_python") is not None
+# CI installs the extra and sets this: there, a missing engine fails the tests instead of skipping them.
+REQUIRED = bool(os.environ.get("RELCHECK_REQUIRE_HELM"))
+needs_helm = pytest.mark.skipif(
+    not (HAS_SDK or shutil.which("helm") or REQUIRED), reason="no Helm engine: pip install '.[helm]' or helm on PATH"
 )
+needs_sdk = pytest.mark.skipif(not (HAS_SDK or REQUIRED), reason="the helm extra is not installed")
 needs_kustomize = pytest.mark.skipif(kustomize_command() is None, reason="neither kustomize nor kubectl on PATH")
 
 
@@ -250,6 +253,20 @@ def test_remote_bases_are_not_fetched(tmp_path: Path) -> None:
 
 
 @needs_kustomize
+def test_an_overlay_that_reads_outside_the_repository_is_not_built(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "kustomization.yaml").write_text("resources: []\n")
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\n  - ../../../elsewhere\npatches:\n  - path: no-readiness.yaml\n"
+    )
+    result = scan([root], Config(), select=["E", "K002"])
+    assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
+    assert "../elsewhere, which is outside the repository" in result.findings[0].message
+
+
+@needs_kustomize
 def test_a_broken_overlay_is_an_e001_and_its_files_are_linted_as_written(tmp_path: Path) -> None:
     root = copy("kustomize", tmp_path)
     (root / "overlays" / "prod" / "kustomization.yaml").write_text(
@@ -385,3 +402,11 @@ def test_template_positions(path: tuple, key: bool, expected: tuple) -> None:
     spot = locate(segments[0], path, key)
     assert (spot.line, spot.column, spot.values) == expected
     assert (segments[1].first_line, segments[1].keys[("metadata", "name")][0]) == (19, 23)
+
+
+def test_show_settings_names_the_engines(run_cli) -> None:
+    code, out, _ = run_cli("scan", str(RENDER / "helm"), "--show-settings")
+    line = next(line for line in out.splitlines() if line.startswith("render: "))
+    assert code == 0 and "Helm: " in line and "kustomize: " in line
+    code, out, _ = run_cli("scan", str(RENDER / "helm"), "--show-settings", "--no-render")
+    assert "render: off" in out.splitlines()

@@ -42,6 +42,16 @@ HEADER = """\
 # Skip files larger than this many bytes (E002).
 # max-file-size: 5242880
 
+# Render Helm charts and kustomize overlays with their own engines (default true).
+# render: true
+
+# Helm rendering: seconds per render, and per chart folder the values files (relative to the
+# chart), release name and namespace to render it with.
+# helm:
+#   timeout: 20
+#   charts:
+#     charts/api: {values: [values-prod.yaml], release: api, namespace: prod}
+
 # Folders of custom rules (YAML; see docs/writing-rules.md). Default: .relcheck/rules if it exists.
 # rule-dirs: [.relcheck/rules]
 

@@ -174,11 +174,13 @@ class KustomizeRenderer:
         root: Path,
         command: list[str],
         objects: list[K8sObject],
+        inside: Any,
         timeout: float = DEFAULT_TIMEOUT,
         max_output: int = DEFAULT_MAX_OUTPUT,
     ) -> None:
         self.root = root
         self.command = command
+        self.inside = inside  # repository path -> whether it resolves inside the repository
         self.timeout = timeout
         self.max_output = max_output
         self.by_path: dict[str, list[K8sObject]] = {}
@@ -196,6 +198,14 @@ class KustomizeRenderer:
             message = (
                 f"kustomize overlay {shown} not rendered: it builds on {remote[0]}, and relcheck downloads nothing; "
                 "its local files are linted one by one"
+            )
+            out.problems.append((where, ParseProblem("E002", message)))
+            return
+        outside = [f for k in members for f in k.files if not self.inside(f)]
+        if outside:
+            message = (
+                f"kustomize overlay {shown} not rendered: it reads {outside[0]}, which is outside the repository; "
+                "its files are linted one by one"
             )
             out.problems.append((where, ParseProblem("E002", message)))
             return

@@ -37,6 +37,8 @@ class RepoFiles:
         self.max_bytes = max_bytes
 
     def inside(self, path: str) -> bool:
+        if os.path.isabs(path) or path == ".." or path.startswith("../"):
+            return False
         full = os.path.realpath(self.root / path)
         return os.path.commonpath([self.real_root, full]) == self.real_root
 
@@ -82,7 +84,7 @@ def render_all(
                 engine.close()
     command = kustomize_command() if kustomizations else None
     if command is not None:
-        renderer = KustomizeRenderer(root, command, objects, settings.timeout)
+        renderer = KustomizeRenderer(root, command, objects, repo.inside, settings.timeout)
         rendered = set()
         for entry in entry_points(kustomizations):
             before = len(out.problems)
