@@ -218,10 +218,53 @@ def test_sarif_carries_the_template_line_as_a_related_location(run_cli, tmp_path
 
 @needs_helm
 def test_a_helmrelease_of_a_local_chart_is_rendered_with_its_values() -> None:
-    result = scan([RENDER / "gitops"], Config(), select=["K014", "E002"])
-    assert placed(result) == [("K014", "clusters/prod/web.yaml", 15, 5)]  # `replicaCount: 1` in the HelmRelease
-    related = result.findings[0].related[0].location
-    assert (related.path, related.line) == ("charts/web/templates/deployment.yaml", 6)
+    result = scan([RENDER / "gitops"], Config(), select=["K014", "K029", "E002"])
+    assert placed(result) == [
+        ("E002", "flux/remote.yaml", 2, 1),  # a chart of a Helm repository: not rendered
+        ("K014", "clusters/prod/web.yaml", 15, 5),  # `replicaCount: 1` in the HelmRelease
+        ("K029", "apps/web.yaml", 14, 22),  # `memoryLimit: 64` in the Application's valuesObject
+    ]
+    replicas = next(f for f in result.findings if f.code == "K014")
+    assert [(r.location.path, r.location.line) for r in replicas.related] == [
+        ("charts/web/templates/deployment.yaml", 6)
+    ]
+    memory = next(f for f in result.findings if f.code == "K029")
+    assert "Deployment 'web-staging'" in memory.message  # the Application's release name
+    assert set(result.renders) == {"charts/web", "charts/web@HelmRelease 'web'", "charts/web@Application 'web-staging'"}
+
+
+def test_without_kustomize_the_overlay_files_are_linted_one_by_one(monkeypatch) -> None:
+    monkeypatch.setattr(render_run, "kustomize_command", lambda: None)
+    result = scan([RENDER / "kustomize"], Config(), select=["K002", "K014", "E"])
+    assert placed(result) == [] and result.renders == {}
+
+
+@needs_kustomize
+def test_a_flux_kustomization_of_a_built_overlay_counts_as_rendered(tmp_path: Path) -> None:
+    root = copy("kustomize", tmp_path)
+    (root / "clusters").mkdir()
+    (root / "clusters" / "prod.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: api, namespace: flux}\n"
+        "spec:\n  path: ./overlays/prod\n  sourceRef: {kind: GitRepository, name: flux-system}\n"
+        "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+        "metadata: {name: other, namespace: flux}\n"
+        "spec:\n  path: ./elsewhere\n  sourceRef: {kind: GitRepository, name: flux-system}\n"
+    )
+    result = scan([root], Config(), select=["E"])
+    assert placed(result) == [("E002", "clusters/prod.yaml", 9, 1)]
+    assert result.findings[0].message.startswith("Kustomization 'other' deploys")
+
+
+@needs_helm
+def test_a_baseline_accepts_findings_on_values_keys(run_cli, tmp_path: Path) -> None:
+    chart = RENDER / "helm" / "charts" / "api"
+    baseline = tmp_path / "baseline.json"
+    code, _, _ = run_cli("baseline", str(chart), "--output", str(baseline))
+    assert code == 0
+    code, out, _ = run_cli("scan", str(chart), "--baseline", str(baseline), "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["summary"]["error"] == 0
+    assert any(f["path"] == "values.yaml" for f in report["findings"] if f["suppressed"])
 
 
 # --- kustomize ----------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def _unrendered_deployers(
         if what is not None and id(obj) not in rendered:
             location = obj.key_loc("kind")
             why = (
-                "its chart or path is not a folder of this repository (or could not be rendered)"
+                "its chart or path is not a folder of this repository, or it could not be rendered"
                 if rendering
                 else "rendering is off"
             )
