@@ -229,7 +229,7 @@ class ChartRenderer:
                 full = os.path.join(folder, name)
                 if os.path.islink(full):
                     target = os.path.realpath(full)
-                    if os.path.commonpath([root, target]) != root:
+                    if not Path(target).is_relative_to(root):
                         return Path(full).relative_to(self.root).as_posix()
         return None
 

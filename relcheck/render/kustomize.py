@@ -260,7 +260,7 @@ class KustomizeRenderer:
             repo_path = None
             if isinstance(source, str) and not _REMOTE.search(source):
                 full = os.path.realpath(os.path.join(wrapper, source))
-                if os.path.commonpath([root, full]) == root:
+                if Path(full).is_relative_to(root):
                     repo_path = Path(os.path.relpath(full, root)).as_posix()
             original = self._original(repo_path, obj) if repo_path is not None else None
             own_patches = [

@@ -40,7 +40,7 @@ class RepoFiles:
         if os.path.isabs(path) or path == ".." or path.startswith("../"):
             return False
         full = os.path.realpath(self.root / path)
-        return os.path.commonpath([self.real_root, full]) == self.real_root
+        return Path(full).is_relative_to(self.real_root)
 
     def exists(self, path: str) -> bool:
         if path in self.by_path:
