@@ -453,3 +453,21 @@ def test_show_settings_names_the_engines(run_cli) -> None:
     assert code == 0 and "Helm: " in line and "kustomize: " in line
     code, out, _ = run_cli("scan", str(RENDER / "helm"), "--show-settings", "--no-render")
     assert "render: off" in out.splitlines()
+
+
+@needs_helm
+def test_an_app_of_apps_counts_its_applications_by_what_they_deploy(tmp_path: Path) -> None:
+    application = (
+        "{{- range .Values.apps }}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata: {name: {{ .name }}}\nspec:\n  source: {path: {{ .path }}}\n{{- end }}\n"
+    )
+    make_chart(tmp_path / "apps", {"apps.yaml": application})
+    (tmp_path / "apps" / "values.yaml").write_text("apps:\n  - {name: plain, path: plain}\n  - {name: lib, path: lib}")
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "main.jsonnet").write_text("{}\n")
+    result = scan([tmp_path], Config(), select=["E"])
+    # The folder of plain manifests is checked as written; the Jsonnet one is not.
+    assert placed(result) == [("E002", "apps/templates/apps.yaml", 4, 1)]
+    assert result.findings[0].message.startswith("Application 'lib' deploys")

@@ -55,6 +55,7 @@ class Renders:
     seconds: dict[str, float] = field(default_factory=dict)  # render label -> time taken
     deployers: set[int] = field(default_factory=set)  # ids of GitOps objects whose target was rendered
     patch_files: set[str] = field(default_factory=set)  # files kustomizations name as patches
+    rendered: set[str] = field(default_factory=set)  # chart folders and overlays rendered at least once
 
 
 class HelmValuesOrigin:
@@ -186,6 +187,7 @@ class ChartRenderer:
                     return  # the other value sets would fail the same way
                 continue
             self._objects(chart_dir, name, render, label, output.manifests, chain, out)
+            out.rendered.add(chart_dir)
 
     def _value_sets(self, chart_dir: str, settings: ChartSettings) -> list[tuple[str, list[str]]]:
         """The chart's own values plus the named files, then each `ci/*-values.yaml` alone."""

@@ -226,7 +226,9 @@ class KustomizeRenderer:
             output = run_kustomize(self.command, wrapper, self.timeout, self.max_output)
             out.seconds[f"kustomize {shown}"] = time.perf_counter() - started
             if output.error is not None:
-                error = output.error.replace(wrapper, "<wrapper>")
+                # Paths as the repository knows them: not the wrapper's view, nor this machine's.
+                error = output.error.replace(target, entry or ".").replace(wrapper, "<wrapper>")
+                error = error.replace(os.path.realpath(self.root) + os.sep, "").replace(str(self.root) + os.sep, "")
                 message = f"kustomize cannot build overlay {shown}: {error}; its files are linted one by one"
                 out.problems.append((where, ParseProblem("E001", message)))
                 return

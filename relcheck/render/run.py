@@ -85,16 +85,21 @@ def render_all(
     command = kustomize_command() if kustomizations else None
     if command is not None:
         renderer = KustomizeRenderer(root, command, objects, repo.inside, settings.timeout)
-        rendered = set()
-        for entry in entry_points(kustomizations):
+        # Entry points, and overlays a GitOps object deploys though another overlay builds on them.
+        entries = entry_points(kustomizations)
+        wanted = {f for obj in [*objects, *out.objects] for f in _deployed_folders(obj) if f in kustomizations}
+        for entry in [*entries, *sorted(wanted - set(entries))]:
             before = len(out.problems)
             renderer.render(entry, kustomizations, out)
             if len(out.problems) == before:
-                rendered.add(entry)
-        for obj in objects:
-            folder = _kustomize_deployer_path(obj)
-            if folder is not None and folder in rendered:
-                out.deployers.add(id(obj))
+                out.rendered.add(entry)
+    # A GitOps object (written, or made by a chart: an app of apps) whose chart or overlay was
+    # rendered on its own, or whose folder holds plain manifests, counts as checked; the others are
+    # reported as not rendered.
+    checked = out.rendered | {posixpath.dirname(obj.path) for obj in objects if obj.path not in out.consumed}
+    for obj in [*objects, *out.objects]:
+        if id(obj) not in out.deployers and any(folder in checked for folder in _deployed_folders(obj)):
+            out.deployers.add(id(obj))
     return out
 
 
@@ -218,16 +223,22 @@ def _gitops_settings(
     )
 
 
-def _kustomize_deployer_path(obj: K8sObject) -> str | None:
-    """The repository folder a Flux Kustomization or Argo CD Application builds with kustomize."""
+def _deployed_folders(obj: K8sObject) -> list[str]:
+    """The repository folders a Flux HelmRelease or Kustomization, or an Argo CD Application, deploys."""
     group = _group(obj)
     if obj.kind == "Kustomization" and group == "kustomize.toolkit.fluxcd.io":
-        path = obj.get("spec", "path")
+        paths = [obj.get("spec", "path")]
+    elif obj.kind == "HelmRelease" and group == "helm.toolkit.fluxcd.io":
+        paths = [obj.get("spec", "chart", "spec", "chart")]
     elif obj.kind == "Application" and group == "argoproj.io":
-        path = obj.get("spec", "source", "path")
+        sources = obj.get("spec", "sources")
+        paths = [obj.get("spec", "source", "path")]
+        paths += [s.get("path") for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
     else:
-        return None
-    if not isinstance(path, str) or "://" in path:
-        return None
-    folder = posixpath.normpath(path.strip().lstrip("/"))
-    return "" if folder == "." else folder
+        return []
+    folders = []
+    for path in paths:
+        if isinstance(path, str) and path.strip() and "://" not in path:
+            folder = posixpath.normpath(path.strip().lstrip("/"))
+            folders.append("" if folder == "." else folder)
+    return folders

@@ -34,6 +34,10 @@ def inventory(result: ScanResult) -> dict[str, Any]:
         if chart := _CHART.match(message):
             skipped["Helm chart (not rendered)"] += 1
             skipped["Helm template"] += int(chart.group(2))
+        elif message.startswith("Helm chart ") and " not rendered" in message:
+            skipped["Helm chart (not rendered)"] += 1
+        elif message.startswith("kustomize overlay ") and " not rendered" in message:
+            skipped["kustomize overlay (not rendered)"] += 1
         elif templates := _TEMPLATES.match(message):
             skipped["template (not Helm)"] += int(templates.group(1))
         elif deployer := _DEPLOYER.match(message):
@@ -43,7 +47,7 @@ def inventory(result: ScanResult) -> dict[str, Any]:
         elif message.startswith("parsed in part"):
             skipped["source file read in part"] += 1
         else:
-            skipped["file skipped (size, binary, special)"] += 1
+            skipped["skipped file (size, binary, special)"] += 1
     for kind, count in result.unmodeled_workloads.items():
         skipped[f"{kind} (workload kind not modeled)"] += count
     if result.kustomize_patches:

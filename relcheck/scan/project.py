@@ -231,7 +231,8 @@ def build_project(
     written = [obj for obj in objects if obj.path not in renders.consumed]
     modeled = _without_patches(project, written, renders.patch_files) + renders.objects
     project.kube = KubeIndex.build(modeled)
-    problems.extend(_unrendered_deployers(objects, renders.deployers, render is not None and render.enabled))
+    rendering = render is not None and render.enabled
+    problems.extend(_unrendered_deployers([*objects, *renders.objects], renders.deployers, rendering))
     if any(obj.kind == "PrometheusRule" for obj in modeled):
         from relcheck.parsers.alerts import from_prometheus_rule, oversized_expressions
 
