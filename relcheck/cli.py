@@ -340,6 +340,15 @@ def scan(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings: no hints, no summary.")] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply safe fixes to the files, then report what remains.")
+    ] = False,
+    unsafe_fixes: Annotated[
+        bool, typer.Option("--unsafe-fixes", help="With --fix or --diff, apply unsafe fixes too (review them).")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
+    ] = False,
 ) -> None:
     """Scan a service repository and report findings."""
     from relcheck.ruleset.selectors import split_names
@@ -366,6 +375,12 @@ def scan(
     _check_names(select_names, "--select", scan_config.ruleset.rules)
     _check_names(ignore_names, "--ignore", scan_config.ruleset.rules)
     accepted = _load_baseline(baseline)
+    if fix or diff:
+        if stdin_text is not None:
+            raise fail("--fix and --diff edit files: they cannot fix piped input")
+        changed = _fix_files(resolved, scan_config, select_names, ignore_names, root, unsafe_fixes, diff)
+        if diff:
+            raise typer.Exit(1 if changed else 0)
     result = run_scan(
         resolved,
         scan_config,
@@ -378,6 +393,7 @@ def scan(
         ruleset=scan_config.ruleset,
         report_unused_suppressions=report_unused_suppressions,
         root=root,
+        fixes=True,
     )
     options = {
         "category": category,
@@ -408,6 +424,79 @@ def scan(
         else:
             _emit(_render(result, report_format, options), output)
     _exit_for(result, fail_on, scan_config)
+
+
+def _fix_files(
+    resolved: list[Path], scan_config, select: list[str], ignore: list[str], root: Path, unsafe: bool, diff: bool
+) -> bool:
+    """Fix in memory, pass after pass; print the diff (`--diff`) or write the files. Says on stderr
+    what was fixed and what was not. Returns whether anything would change."""
+    from relcheck.fixes import apply
+    from relcheck.reporters.escape import visible
+    from relcheck.scan.engine import scan as run_scan
+
+    def rescan(overrides: dict[str, str]):
+        return run_scan(
+            resolved,
+            scan_config,
+            select or None,
+            ignore,
+            ruleset=scan_config.ruleset,
+            root=root,
+            fixes=True,
+            overrides=overrides,
+        )
+
+    outcome = apply.fix(rescan, lambda finding: finding.autofix.safe or unsafe)
+    changed = outcome.changed
+    if diff:
+        sys.stdout.write(outcome.diff())
+        sys.stdout.flush()
+        verb = "Would fix"
+    else:
+        for path, reason in apply.write(root, outcome):
+            outcome.applied = [item for item in outcome.applied if item[0] != path]
+            _say(f"relcheck: not written: {visible(path)}: {reason}")
+        verb = "Fixed"
+    files = sorted({path for path, _, _ in outcome.applied})
+    if outcome.applied:
+        _say(f"{verb} {len(outcome.applied)} problem{'s' if len(outcome.applied) != 1 else ''} in {len(files)} "
+             f"file{'s' if len(files) != 1 else ''}: {', '.join(visible(f) for f in files)}.")
+    else:
+        _say("Nothing to fix." + ("" if unsafe else " (--unsafe-fixes adds fixes that need review)"))
+    for path, code, reason in outcome.dropped:
+        _say(f"relcheck: not fixed: {visible(path)}: {code}: {visible(reason)}")
+    return bool(changed)
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+@app.command("fix")
+def fix_command(
+    paths: Annotated[list[str] | None, typer.Argument(help="Files or folders to fix (default: .).")] = None,
+    unsafe_fixes: Annotated[
+        bool, typer.Option("--unsafe-fixes", help="Apply unsafe fixes too (they change behaviour: review them).")
+    ] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff and write nothing.")] = False,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only these rules fix.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="These rules do not fix.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the findings that remain.")] = False,
+) -> None:
+    """Apply fixes (`relcheck scan --fix`): safe ones, and with --unsafe-fixes those to review."""
+    scan(
+        paths=paths,
+        select=select,
+        ignore=ignore,
+        config=config,
+        quiet=quiet,
+        fix=not diff,
+        diff=diff,
+        unsafe_fixes=unsafe_fixes,
+    )
 
 
 def _statistics(result) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -100,6 +100,7 @@ class RuleMeta:
     example_file: str = ""  # the file the example shows, as a repository path
     bad_example: str = ""  # the same file the wrong way ("" with a file: the file is missing)
     example_context: tuple[tuple[str, str], ...] = ()  # other files both need, as they are
+    autofix: str = ""  # "safe" or "unsafe" when `relcheck fix` can fix its findings, else ""
 
     def example_files(self, good: bool) -> dict[str, str]:
         """The example as files to scan: the wrong way or the right way."""
@@ -156,6 +157,9 @@ class Finding:
     # and that object's lines there, where a suppression comment applies too.
     template_at: Location | None = None
     template_scope: tuple[int, int] | None = None
+    # The object, container, app or rule the finding is about (for fixers; not part of the report).
+    subject: Any = field(default=None, compare=False, repr=False)
+    autofix: Any = None  # relcheck.fixes.model.Fix, where the rule has a fix for this finding
 
     @property
     def suppressed(self) -> bool:

@@ -130,10 +130,10 @@ def test_identical_runs_give_identical_output(tmp_path: Path) -> None:
 def test_text_report_is_plain_when_not_a_tty() -> None:
     result = run("scan", str(LEGACY))
     assert "\x1b[" not in result.stdout
-    assert "Dockerfile:7:1: error   D003 exec-form-command:" in result.stdout
+    assert "Dockerfile:7:1: error   D003 [*] exec-form-command:" in result.stdout
     assert "fix: Write the command as a JSON array" in result.stdout
     last_three = result.stdout.rstrip().splitlines()[-3:]
-    assert last_three[0].endswith("in 10 files.")
+    assert last_three[0].endswith("in 10 files. [*] 6 fixable with `relcheck fix` (6 more with --unsafe-fixes).")
     assert last_three[1].startswith("Checklist (legacy-service): 0/16 items pass; fail: graceful-shutdown")
     # The report ends with what was read and what was not checked.
     assert last_three[2] == (
@@ -182,7 +182,7 @@ def test_output_file_and_quiet(tmp_path: Path) -> None:
     assert json.loads(target.read_text())["version"] == 1
     _, quiet, _ = _cli("scan", str(LEGACY), "--select", "D003", "--quiet")
     assert quiet.strip().splitlines() == [
-        "Dockerfile:7:1: error   D003 exec-form-command: CMD uses the shell form: /bin/sh becomes PID 1 and "
+        "Dockerfile:7:1: error   D003 [*] exec-form-command: CMD uses the shell form: /bin/sh becomes PID 1 and "
         "does not forward SIGTERM to the service"
     ]
 

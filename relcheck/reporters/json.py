@@ -41,6 +41,27 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "suppression": _suppression(finding.suppression),
         "expired_suppression": _suppression(finding.expired_suppression),
         "related": [{**_location(r.location), "message": r.message} for r in finding.related],
+        "autofix": _autofix(finding),
+    }
+
+
+def _autofix(finding: Finding) -> dict[str, Any] | None:
+    """The fix `relcheck fix` would make (`fix` holds the hint text, as it has since 0.1.0)."""
+    fix = finding.autofix
+    if fix is None:
+        return None
+    return {
+        "applicability": fix.applicability,
+        "message": fix.message,
+        "edits": [
+            {
+                "path": edit.path,
+                "start": {"line": region[0], "column": region[1]},
+                "end": {"line": region[2], "column": region[3]},
+                "content": edit.new,
+            }
+            for edit, region in zip(fix.edits, fix.regions, strict=True)
+        ],
     }
 
 

@@ -97,6 +97,8 @@ def _result(result: ScanResult, finding: Finding, index: dict[str, int], with_su
             }
             for number, related in enumerate(finding.related, start=1)
         ]
+    if finding.autofix is not None:
+        entry["fixes"] = [_fix(result, finding.autofix)]
     if with_suppressions and finding.suppression is not None:
         suppression = finding.suppression
         entry["suppressions"] = [
@@ -107,6 +109,33 @@ def _result(result: ScanResult, finding: Finding, index: dict[str, int], with_su
             }
         ]
     return entry
+
+
+def _fix(result: ScanResult, fix: Any) -> dict[str, Any]:
+    """A fix as SARIF's artifactChanges: each edit a replacement of a region (empty for an insertion)."""
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for edit, (start_line, start_column, end_line, end_column) in zip(fix.edits, fix.regions, strict=True):
+        changes.setdefault(edit.path, []).append(
+            {
+                "deletedRegion": {
+                    "startLine": start_line,
+                    "startColumn": start_column,
+                    "endLine": end_line,
+                    "endColumn": end_column,
+                },
+                "insertedContent": {"text": edit.new},
+            }
+        )
+    return {
+        "description": {"text": f"{fix.message} ({fix.applicability} fix)"},
+        "artifactChanges": [
+            {
+                "artifactLocation": {"uri": artifact_uri(result.repo_path(path)), "uriBaseId": "%SRCROOT%"},
+                "replacements": replacements,
+            }
+            for path, replacements in changes.items()
+        ],
+    }
 
 
 def _message(finding: Finding) -> str:

@@ -34,7 +34,19 @@ def summary_line(result: ScanResult, show_suppressed: bool) -> str:
     if counts["suppressed"]:
         hint = "" if show_suppressed else " (--show-suppressed lists them)"
         line += f" {counts['suppressed']} suppressed{hint}."
-    return line
+    return line + fixable_note(result.active())
+
+
+def fixable_note(findings: Sequence[Finding]) -> str:
+    """` [*] 3 fixable with `relcheck fix` (2 more with --unsafe-fixes).`, or nothing."""
+    safe = sum(1 for f in findings if f.autofix is not None and f.autofix.safe)
+    unsafe = sum(1 for f in findings if f.autofix is not None and not f.autofix.safe)
+    if not safe and not unsafe:
+        return ""
+    more = f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""
+    if not safe:
+        return f" {unsafe} fixable with `relcheck fix --unsafe-fixes`."
+    return f" [*] {safe} fixable with `relcheck fix`{more}."
 
 
 def render(
@@ -155,6 +167,7 @@ def _finding_pieces(finding: Finding) -> list[tuple[str, str]]:
         (f"{line_start(loc.path)}:{loc.line}:{loc.column}: ", ""),
         (f"{severity.label:<7}", _STYLES[severity]),
         (f" {finding.code} ", "bold"),
+        *([("[*] ", "cyan")] if finding.autofix is not None and finding.autofix.safe else []),
         (f"{visible(finding.slug)}: ", "dim"),
         (visible(finding.message), ""),
     ]

@@ -39,14 +39,21 @@ def status(rule: RuleMeta, implemented: frozenset[str]) -> str:
     return "implemented" if rule.code in implemented else "planned"
 
 
+def fix_label(rule: RuleMeta) -> str:
+    """`relcheck fix` applies safe fixes; unsafe ones need `--unsafe-fixes`."""
+    return {"safe": "safe", "unsafe": "unsafe"}.get(rule.autofix, "-")
+
+
 def rules_text(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
-    rows = [(r.code, r.slug, r.severity.label, r.checklist or "-", status(r, implemented), r.title) for r in rules]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    header = ("CODE", "SLUG", "SEVERITY", "CHECKLIST", "STATUS", "TITLE")
-    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=False)]
+    rows = [
+        (r.code, r.slug, r.severity.label, r.checklist or "-", status(r, implemented), fix_label(r), r.title)
+        for r in rules
+    ]
+    header = ("CODE", "SLUG", "SEVERITY", "CHECKLIST", "STATUS", "FIX", "TITLE")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(6)]
     lines = []
     for row in [header, *rows]:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
     planned = sum(1 for r in rules if r.code not in implemented)
     lines.append("")
     lines.append(
@@ -68,6 +75,7 @@ def rule_to_dict(rule: RuleMeta, implemented: frozenset[str]) -> dict:
         "params": {p.name: {"default": p.default, "description": p.description} for p in rule.params},
         "rationale": rule.rationale,
         "fix": rule.fix,
+        "autofix": rule.autofix or None,
         "example": rule.example,
         "example_file": rule.example_file or None,
         "bad_example": rule.bad_example,
@@ -101,6 +109,9 @@ def explain_text(rule: RuleMeta, implemented: frozenset[str]) -> str:
         "How to fix",
         _wrap(rule.fix),
     ]
+    if rule.autofix:
+        how = "`relcheck fix`" if rule.autofix == "safe" else "`relcheck fix --unsafe-fixes` (review the change)"
+        parts += ["", f"Automatic fix: {rule.autofix}, with {how}."]
     if rule.example:
         parts += _example_text(rule)
     if rule.params:
@@ -140,13 +151,13 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
         lines += [
             f"## {area.heading}",
             "",
-            "| code | slug | severity | checklist | status |",
-            "|---|---|---|---|---|",
+            "| code | slug | severity | checklist | status | fix |",
+            "|---|---|---|---|---|---|",
         ]
         for rule in area_rules:
             lines.append(
                 f"| [{rule.code}](#{rule.code.lower()}) | `{rule.slug}` | {rule.severity.label} | "
-                f"{rule.checklist or '-'} | {status(rule, implemented)} |"
+                f"{rule.checklist or '-'} | {status(rule, implemented)} | {fix_label(rule)} |"
             )
         lines.append("")
         for rule in area_rules:
@@ -163,6 +174,9 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
                 f"**Fix:** {rule.fix}",
                 "",
             ]
+            if rule.autofix:
+                flag = "" if rule.autofix == "safe" else " --unsafe-fixes"
+                lines += [f"**Automatic fix:** {rule.autofix} (`relcheck fix{flag}`).", ""]
             if rule.example:
                 lines += [example_markdown(rule), ""]
             if rule.params:

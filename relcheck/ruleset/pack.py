@@ -106,7 +106,11 @@ def _rule_from_table(area: str, table: dict, source: str) -> RuleMeta:
         Param(name=name, default=spec["default"], description=spec.get("description", ""))
         for name, spec in table.get("params", {}).items()
     )
+    autofix = table.get("autofix", "")
+    if autofix not in ("", "safe", "unsafe"):
+        raise PackError(f"{source}: rule {table['code']}: autofix must be \"safe\" or \"unsafe\", not {autofix!r}")
     return RuleMeta(
+        autofix=autofix,
         code=table["code"],
         slug=table["slug"],
         title=table["title"],

@@ -59,7 +59,7 @@ class CheckContext:
         """A finding about `subject`: at `at` (by default the subject itself), fingerprinted as the
         subject's identity plus `what` and the offending `value`; suppression comments anywhere in the
         subject and its ignore annotations apply, so a check cannot forget them."""
-        return self.finding(
+        finding = self.finding(
             at if at is not None else subject.key_loc(),
             message,
             identity=f"{subject.identity}/{what}" if what else subject.identity,
@@ -70,6 +70,8 @@ class CheckContext:
             ignores=subject.ignore_names(),
             ignore_source=subject.ignore_source,
         )
+        finding.subject = subject
+        return finding
 
     def finding(
         self,

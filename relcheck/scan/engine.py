@@ -39,6 +39,8 @@ def scan(
     report_unused_suppressions: bool = False,
     discovery: Discovery | None = None,
     root: Path | None = None,
+    fixes: bool = False,
+    overrides: dict[str, str] | None = None,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given config;
     reported paths are relative to `root` (by default the deepest folder holding every path)."""
@@ -46,7 +48,9 @@ def scan(
     rules = ruleset.rules
     if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
         discovery = Discovery(root or Path.cwd(), [], []) if not paths else None
-    project, problems, discovery = _build(paths, config, discovery, stdin_text, stdin_filename, jobs, root)
+    project, problems, discovery = _build(
+        paths, config, discovery, stdin_text, stdin_filename, jobs, root, overrides or {}
+    )
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     if not any(path.is_dir() for path in paths):
         # Repository rules judge a whole tree: not piped input, nor a scan of single files.
@@ -64,6 +68,10 @@ def scan(
         report_unused=report_unused_suppressions,
         baseline=baseline,
     )
+    if fixes:
+        from relcheck.fixes.attach import attach_fixes
+
+        attach_fixes(findings, project, rules, config)
     _complete_regions(findings, project, config.max_file_size)
     findings.sort(key=Finding.sort_key)
     return ScanResult(
@@ -92,8 +100,10 @@ def _build(
     stdin_filename: str | None,
     jobs: int,
     root: Path | None,
+    overrides: dict[str, str],
 ) -> tuple[Project, list[tuple[str, ParseProblem]], Discovery]:
-    """Walk (unless the walk is given), then parse every file once into the Project."""
+    """Walk (unless the walk is given), then parse every file once into the Project; `overrides`
+    are texts to read instead of what files hold (the fixes being tried)."""
     from relcheck.scan.parsepool import MIN_FILES_PER_WORKER, ParsePool, capped_jobs, worker_count
 
     jobs = capped_jobs(jobs)
@@ -112,6 +122,9 @@ def _build(
             discovery = discover(paths, excludes, milestone, default_excludes(config), root)
         if stdin_text is not None:
             discovery.files.append(stdin_file(stdin_text, stdin_filename))
+        for source in discovery.files:
+            if source.path in overrides:
+                source.remember((overrides[source.path], None))
         if not pools:
             pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
         project, problems = build_project(

@@ -1,0 +1,37 @@
+"""Fixes to Dockerfiles, by instruction: a shell-form CMD or ENTRYPOINT of plain words becomes the
+exec form (the same program and arguments, now PID 1 itself)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from relcheck.artifacts.dockerfile import DockerfileSpot
+from relcheck.fixes.model import SAFE, Edit, Fix, line_starts
+from relcheck.fixes.registry import FixContext, fixer
+from relcheck.model import Finding
+
+# Words the shell would pass on unchanged: no quotes, variables, globs, redirections or operators.
+_PLAIN_WORDS = re.compile(r"[A-Za-z0-9_./:=@%+,-]+(?:[ \t]+[A-Za-z0-9_./:=@%+,-]+)*")
+
+
+@fixer("D003")
+def exec_form_command(finding: Finding, ctx: FixContext) -> Fix | None:
+    spot = finding.subject
+    if not isinstance(spot, DockerfileSpot):
+        return None
+    instruction = spot.instruction
+    if instruction.json_form or instruction.flags or instruction.heredocs or instruction.line != instruction.end_line:
+        return None
+    text = ctx.text(spot.dockerfile.path)
+    if text is None:
+        return None
+    line = text.split("\n")[instruction.line - 1]
+    match = re.match(rf"(\s*{instruction.keyword}\s+)(.*?)\s*$", line, re.IGNORECASE)
+    if match is None or not _PLAIN_WORDS.fullmatch(match.group(2)):
+        return None
+    words = match.group(2).split()
+    start = line_starts(text)[instruction.line - 1] + len(match.group(1))
+    exec_form = json.dumps(words)
+    edit = Edit(spot.dockerfile.path, start, start + len(match.group(2)), exec_form)
+    return Fix(f"Use the exec form: {instruction.keyword} {exec_form}", (edit,), SAFE)

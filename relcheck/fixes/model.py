@@ -1,0 +1,81 @@
+"""Fixes as data: text edits at known offsets, how safe they are, and what they promise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace `text[start:end]` of the file at `path` (offsets in characters) with `new`."""
+
+    path: str
+    start: int
+    end: int
+    new: str
+
+
+@dataclass(frozen=True)
+class YamlChange:
+    """What a YAML edit promises, checked by parsing the edited file: the value at `path` of the
+    file's `index`-th object, or a new object (`document`) appended to the file."""
+
+    index: int
+    path: tuple = ()
+    value: Any = None
+    document: dict | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    message: str  # what the fix does, as a reviewer reads it: "Set allowPrivilegeEscalation: false"
+    edits: tuple[Edit, ...]
+    applicability: str = SAFE  # SAFE, or UNSAFE: it changes behaviour a reviewer should see
+    changes: tuple[YamlChange, ...] = field(default=(), compare=False)
+    # Each edit's region as 1-based (start line, start column, end line, end column), for reports.
+    regions: tuple[tuple[int, int, int, int], ...] = field(default=(), compare=False)
+
+    @property
+    def safe(self) -> bool:
+        return self.applicability == SAFE
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    for index, character in enumerate(text):
+        if character == "\n":
+            starts.append(index + 1)
+    return starts
+
+
+def offset_of(starts: list[int], line: int, column: int) -> int:
+    """1-based line and column to a character offset."""
+    return starts[line - 1] + column - 1
+
+
+def position_of(starts: list[int], offset: int) -> tuple[int, int]:
+    """A character offset to a 1-based line and column."""
+    import bisect
+
+    line = bisect.bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """The text with non-overlapping edits applied (callers drop overlapping ones first)."""
+    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        text = text[: edit.start] + edit.new + text[edit.end :]
+    return text
+
+
+def conflicts(edit: Edit, taken: list[Edit]) -> bool:
+    """Whether `edit` touches text another edit changes (two insertions at one offset included:
+    their order would be a guess)."""
+    return any(
+        edit.path == other.path and ((edit.start < other.end and other.start < edit.end) or edit.start == other.start)
+        for other in taken
+    )
