@@ -433,21 +433,8 @@ def _fix_files(
     what was fixed and what was not. Returns whether anything would change."""
     from relcheck.fixes import apply
     from relcheck.reporters.escape import visible
-    from relcheck.scan.engine import scan as run_scan
 
-    def rescan(overrides: dict[str, str]):
-        return run_scan(
-            resolved,
-            scan_config,
-            select or None,
-            ignore,
-            ruleset=scan_config.ruleset,
-            root=root,
-            fixes=True,
-            overrides=overrides,
-        )
-
-    outcome = apply.fix(rescan, lambda finding: finding.autofix.safe or unsafe)
+    outcome = apply.fix_paths(resolved, scan_config, select or None, ignore, unsafe, root)
     changed = outcome.changed
     if diff:
         sys.stdout.write(outcome.diff())

@@ -15,7 +15,7 @@ from typing import Any
 from relcheck.fixes.model import Edit, Fix, apply_edits, conflicts
 from relcheck.model import Finding
 
-MAX_PASSES = 5
+MAX_ROUNDS = 4
 
 
 @dataclass
@@ -41,98 +41,141 @@ class Outcome:
 Scan = Callable[[dict[str, str]], Any]  # texts by path -> ScanResult of the tree with those texts
 
 
+def fix_paths(
+    paths: list[Path],
+    config: Any,
+    select: list[str] | None = None,
+    ignore: list[str] | tuple[str, ...] = (),
+    unsafe: bool = False,
+    root: Path | None = None,
+) -> Outcome:
+    """The fixes a scan of `paths` offers (safe ones, and unsafe ones with `unsafe`), applied in
+    memory; `write` puts them on disk."""
+    from relcheck.scan.engine import scan
+
+    def rescan(overrides: dict[str, str]) -> Any:
+        return scan(
+            paths, config, select, list(ignore), ruleset=config.ruleset, root=root, fixes=True, overrides=overrides
+        )
+
+    return fix(rescan, lambda finding: finding.autofix.safe or unsafe)
+
+
 def fix(run_scan: Scan, wanted: Callable[[Finding], bool]) -> Outcome:
-    """Apply the fixes `wanted` accepts, pass after pass, until none is left or MAX_PASSES."""
+    """Apply the fixes `wanted` accepts, one rule at a time, round after round, until none is left
+    or MAX_ROUNDS. Each rule's fixes are checked by a scan of the edited text: a fix whose object
+    (or file) then has a finding it did not have before any fix is dropped."""
     outcome = Outcome()
-    refused: set[tuple[str, str, str]] = set()
-    first = run_scan({})
-    before = _finding_keys(first)
-    result = first
-    for _ in range(MAX_PASSES):
-        fixes = [
-            f
-            for f in result.active()
-            if f.autofix is not None and wanted(f) and (f.location.path, f.code, f.identity) not in refused
-        ]
-        if not fixes:
-            break
-        taken: list[Edit] = []
-        by_file: dict[str, list[tuple[Finding, Fix]]] = {}
-        for finding in fixes:
-            edits = finding.autofix.edits
-            if any(conflicts(edit, taken) for edit in edits):
-                continue  # the next pass, on the edited text
-            taken.extend(edits)
-            for path in {edit.path for edit in edits}:
-                by_file.setdefault(path, []).append((finding, finding.autofix))
+    refused: set[tuple[str, str, str, str]] = set()
+    result = run_scan({})
+    before = _finding_keys(result)
+    for _ in range(MAX_ROUNDS):
         progress = False
-        edited: dict[str, str] = {}
-        kept_by_file: dict[str, list[tuple[Finding, Fix]]] = {}
-        for path, chosen in by_file.items():
-            text = outcome.texts.get(path)
-            if text is None:
-                text = result_file_text(result, path)
-                if text is None:
-                    continue
-                outcome.originals[path] = outcome.texts[path] = text
-            kept = _verified(path, text, chosen, outcome, refused)
-            if kept:
-                kept_by_file[path] = kept
-                edited[path] = _applied(text, path, kept)
-        # A fix that adds a finding (to any file) is dropped: found by trying the file's fixes one by one.
-        trial = run_scan({**outcome.changed, **edited})
-        for path in _worse_files(trial, before, edited):
-            kept_by_file[path] = _without_new_findings(
-                run_scan, outcome, path, kept_by_file[path], before, edited, refused
-            )
-            edited[path] = _applied(outcome.texts[path], path, kept_by_file[path])
-        for path, kept in kept_by_file.items():
-            if kept:
-                outcome.texts[path] = edited[path]
-                outcome.applied.extend((path, finding.code, f.message) for finding, f in kept)
-                progress = True
+        codes = sorted({f.code for f in result.active() if f.autofix is not None and wanted(f)})
+        for code in codes:
+            fixes = [
+                f
+                for f in result.active()
+                if f.code == code
+                and f.autofix is not None
+                and wanted(f)
+                and _key(f) not in refused
+            ]
+            kept = _choose(fixes, result, outcome, refused)
+            if not kept:
+                continue
+            trial = run_scan({**outcome.changed, **_edited(outcome, kept)})
+            added = _added(trial, before)
+            if added:
+                blamed = _blame(kept, added)
+                for finding, one in blamed:
+                    refused.add(_key(finding))
+                    mine = _object_of(finding.identity)
+                    own = sorted(a for a in added if _same_thing(_object_of(a[2]), mine)) or sorted(added)
+                    outcome.dropped.append(
+                        (finding.location.path, code, f"{one.message}: it would add {own[0][1]} ({own[0][2]})")
+                    )
+                kept = [item for item in kept if item not in blamed]
+                trial = run_scan({**outcome.changed, **_edited(outcome, kept)}) if kept else result
+                if kept and _added(trial, before):  # still worse: none of this rule's fixes this round
+                    for finding, _one in kept:
+                        refused.add(_key(finding))
+                    kept, trial = [], result
+            if not kept:
+                continue
+            for path, text in _edited(outcome, kept).items():
+                outcome.texts[path] = text
+            outcome.applied.extend((finding.location.path, finding.code, one.message) for finding, one in kept)
+            result = trial
+            progress = True
         if not progress:
             break
-        result = run_scan(outcome.changed)
     return outcome
+
+
+def _key(finding: Finding) -> tuple[str, str, str, str]:
+    """A refused fix, by what it would do: after other fixes, the same finding may get another fix."""
+    return (finding.location.path, finding.code, finding.identity, finding.autofix.message)
+
+
+def _choose(fixes: list[Finding], result: Any, outcome: Outcome, refused: set) -> list[tuple[Finding, Fix]]:
+    """Fixes that do not overlap, each file's read back (relcheck.fixes.verify) one by one."""
+    taken: list[Edit] = []
+    by_file: dict[str, list[tuple[Finding, Fix]]] = {}
+    for finding in fixes:
+        edits = finding.autofix.edits
+        if any(conflicts(edit, taken) for edit in edits) or len({e.path for e in edits}) != 1:
+            continue  # the next round, on the edited text
+        taken.extend(edits)
+        by_file.setdefault(edits[0].path, []).append((finding, finding.autofix))
+    kept: list[tuple[Finding, Fix]] = []
+    for path, chosen in by_file.items():
+        text = outcome.texts.get(path)
+        if text is None:
+            text = result_file_text(result, path)
+            if text is None:
+                continue
+            outcome.originals[path] = outcome.texts[path] = text
+        kept.extend(_verified(path, text, chosen, outcome, refused))
+    return kept
+
+
+def _edited(outcome: Outcome, kept: list[tuple[Finding, Fix]]) -> dict[str, str]:
+    paths = {e.path for _, f in kept for e in f.edits}
+    return {path: _applied(outcome.texts[path], path, kept) for path in paths}
 
 
 def _applied(text: str, path: str, fixes: list[tuple[Finding, Fix]]) -> str:
     return apply_edits(text, [e for _, f in fixes for e in f.edits if e.path == path])
 
 
-def _worse_files(result: Any, before: dict[str, set[tuple[str, str]]], edited: dict[str, str]) -> list[str]:
-    """Edited files with a finding they did not have before any fix (an E001 included); a finding
-    in another file is laid to every edited file (the rule that found it reads across files)."""
+def _added(result: Any, before: dict[str, set[tuple[str, str]]]) -> set[tuple[str, str, str]]:
     after = _finding_keys(result)
-    worse = {path for path in edited if after.get(path, set()) - before.get(path, set())}
-    if any(after.get(path, set()) - before.get(path, set()) for path in after if path not in edited):
-        worse |= set(edited)
-    return sorted(worse)
+    return {(path, code, identity) for path, keys in after.items() for code, identity in keys - before.get(path, set())}
 
 
-def _without_new_findings(
-    run_scan: Scan,
-    outcome: Outcome,
-    path: str,
-    fixes: list[tuple[Finding, Fix]],
-    before: dict[str, set[tuple[str, str]]],
-    edited: dict[str, str],
-    refused: set,
-) -> list[tuple[Finding, Fix]]:
-    """The file's fixes, added one at a time, each kept only when the scan finds nothing new."""
-    kept: list[tuple[Finding, Fix]] = []
-    text = outcome.texts[path]
-    for finding, one in fixes:
-        trial = {**outcome.changed, **edited, path: _applied(text, path, [*kept, (finding, one)])}
-        after = _finding_keys(run_scan(trial))
-        added = sorted(key for file in after for key in after[file] - before.get(file, set()))
-        if added:
-            refused.add((finding.location.path, finding.code, finding.identity))
-            outcome.dropped.append((path, finding.code, f"{one.message}: it would add {added[0][0]} ({added[0][1]})"))
-        else:
-            kept.append((finding, one))
-    return kept
+def _object_of(identity: str) -> str:
+    """What a finding is about: `Deployment/default/api` or, for a container,
+    `Deployment/default/api/container:app`."""
+    parts = identity.split("/")
+    return "/".join(parts[:4] if len(parts) > 3 and parts[3].startswith("container:") else parts[:3])
+
+
+def _same_thing(a: str, b: str) -> bool:
+    """A workload and its containers are one thing to blame; two containers are not."""
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _blame(kept: list[tuple[Finding, Fix]], added: set[tuple[str, str, str]]) -> list[tuple[Finding, Fix]]:
+    """The fixes to drop for new findings: those on the objects the new findings are about, else
+    those in their files, else all of them (a finding across files)."""
+    objects = {_object_of(identity) for _, _, identity in added}
+    by_object = [item for item in kept if any(_same_thing(_object_of(item[0].identity), o) for o in objects)]
+    if by_object:
+        return by_object
+    files = {path for path, _, _ in added}
+    by_file = [item for item in kept if item[1].edits[0].path in files]
+    return by_file or list(kept)
 
 
 def result_file_text(result: Any, path: str) -> str | None:
@@ -146,19 +189,16 @@ def result_file_text(result: Any, path: str) -> str | None:
 def _verified(
     path: str, text: str, chosen: list[tuple[Finding, Fix]], outcome: Outcome, refused: set
 ) -> list[tuple[Finding, Fix]]:
-    """The fixes of one file whose edited text reads back as they promise: together if they do,
-    else each alone."""
-    if _reads_back(path, text, [f for _, f in chosen]):
-        return chosen
-    kept = []
+    """The fixes of one file that read back as they promise, taken one by one: a fix that reads back
+    alone but not with those taken before it waits for the next pass; one that does not read back
+    even alone is dropped."""
+    kept: list[tuple[Finding, Fix]] = []
     for finding, one in chosen:
-        if _reads_back(path, text, [one]):
+        if _reads_back(path, text, [f for _, f in kept] + [one]):
             kept.append((finding, one))
-        else:
-            refused.add((finding.location.path, finding.code, finding.identity))
+        elif not _reads_back(path, text, [one]):
+            refused.add(_key(finding))
             outcome.dropped.append((path, finding.code, f"{one.message}: the edited file would not read as intended"))
-    if len(kept) > 1 and not _reads_back(path, text, [f for _, f in kept]):
-        kept = kept[:1]
     return kept
 
 

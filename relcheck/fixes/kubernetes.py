@@ -215,11 +215,22 @@ def _resource_fix(finding: Finding, ctx: FixContext) -> Fix | None:
     if container.get("resources", *keys) is not None:
         return None  # a value that is there but wrong: only its author knows the right one
     other = parse_quantity(container.get("resources", *other_keys))
+    if keys[0] == "limits" and other is not None and other > 0:
+        value = _twice(other, keys[-1])  # within K010's ratio of the request that is there
     wanted = parse_quantity(value)
     if other is not None and wanted is not None and (other > wanted if keys[0] == "limits" else other < wanted):
         return None  # the standard's value would put the limit under the request
     message = f"Set resources.{'.'.join(keys)}: {value} (the standard's value: size it for the app)"
     return _set(ctx, container.workload.obj, message, UNSAFE, ((*container.keys, "resources", *keys), value))
+
+
+def _twice(request: Any, resource: str) -> str:
+    """Twice a request, written as Kubernetes writes quantities: millicores, or Mi of memory."""
+    doubled = request * 2
+    if resource == "cpu":
+        return f"{int(doubled * 1000)}m"
+    mebibytes = doubled / (1024 * 1024)
+    return f"{int(mebibytes)}Mi" if mebibytes == int(mebibytes) else str(int(doubled))
 
 
 for _code in STANDARD_RESOURCES:

@@ -66,16 +66,32 @@ def position_of(starts: list[int], offset: int) -> tuple[int, int]:
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
-    """The text with non-overlapping edits applied (callers drop overlapping ones first)."""
-    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+    """The text with non-overlapping edits applied. Lines inserted at one offset (the end of a
+    nested mapping is the end of its parent too) go deepest first, so each joins its own mapping;
+    at one depth, in the order given."""
+    ordered = sorted(
+        enumerate(edits), key=lambda item: (item[1].start, item[1].end, -_depth(item[1].new), item[0]), reverse=True
+    )
+    for _, edit in ordered:
         text = text[: edit.start] + edit.new + text[edit.end :]
     return text
 
 
+def _depth(inserted: str) -> int:
+    first = inserted.lstrip("\n")
+    return len(first) - len(first.lstrip(" ")) if inserted.startswith("\n") else 0
+
+
 def conflicts(edit: Edit, taken: list[Edit]) -> bool:
-    """Whether `edit` touches text another edit changes (two insertions at one offset included:
-    their order would be a guess)."""
-    return any(
-        edit.path == other.path and ((edit.start < other.end and other.start < edit.end) or edit.start == other.start)
-        for other in taken
-    )
+    """Whether `edit` changes text another edit changes. Two insertions at one offset do not
+    conflict (they go in the order taken); the edited file is read back before it is kept."""
+    for other in taken:
+        if edit.path != other.path:
+            continue
+        if edit.start == edit.end == other.start == other.end:
+            continue
+        if edit.start < other.end and other.start < edit.end:
+            return True
+        if edit.start == other.start or (edit.start == edit.end and other.start < edit.start < other.end):
+            return True
+    return False

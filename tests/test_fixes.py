@@ -1,0 +1,122 @@
+"""`relcheck fix`: every fixable rule's fixtures fixed to the byte (`fixed/<case>` beside
+`fail/<case>`), and properties every fix keeps on real files: it is idempotent, the file parses,
+only what is reported is fixed, and the lines a fix does not touch stay as they were.
+
+`pytest --update-fixtures` rewrites the `fixed/` folders from what `relcheck fix` does; review the
+diff as you would a snapshot."""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from relcheck.config.loader import Config, find_config, load_config
+from relcheck.fixes.apply import fix_paths, write
+from relcheck.fixes.catalog import load_fixers
+from relcheck.ruleset.pack import load_pack
+from relcheck.scan.engine import scan
+
+ROOT = Path(__file__).resolve().parent.parent
+RULE_FIXTURES = ROOT / "tests" / "fixtures" / "rules"
+FIXABLE = {rule.code: rule.autofix for rule in load_pack() if rule.autofix}
+
+
+def _config(case: Path) -> Config:
+    found = find_config(case)
+    return load_config(found, list(load_pack())) if found else Config()
+
+
+def _fixed_cases() -> list[tuple[str, Path]]:
+    return [
+        (code, case)
+        for code in sorted(FIXABLE)
+        for case in sorted((RULE_FIXTURES / code / "fail").iterdir())
+        if (RULE_FIXTURES / code / "fixed" / case.name).is_dir() or case.is_dir()
+    ]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "expect.txt"
+    }
+
+
+def test_the_pack_and_the_fixers_agree() -> None:
+    assert set(FIXABLE) == set(load_fixers())
+    assert FIXABLE["K012"] == "safe" and FIXABLE["K023"] == "unsafe"
+
+
+@pytest.mark.parametrize(("code", "case"), _fixed_cases(), ids=lambda v: v if isinstance(v, str) else v.name)
+def test_fixture_is_fixed_to_the_byte(code: str, case: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    work = tmp_path / case.name
+    shutil.copytree(case, work)
+    outcome = fix_paths([work], _config(work), select=[code], unsafe=True)
+    write(work, outcome)
+    expected_dir = RULE_FIXTURES / code / "fixed" / case.name
+    if request.config.getoption("--update-fixtures"):
+        if expected_dir.exists():
+            shutil.rmtree(expected_dir)
+        if outcome.changed:
+            shutil.copytree(work, expected_dir, ignore=shutil.ignore_patterns("expect.txt"))
+    if not expected_dir.is_dir():
+        assert not outcome.changed, f"{case} is fixed: add {expected_dir} (pytest --update-fixtures)"
+        return
+    assert _files(work) == _files(expected_dir)
+    # Fixing again changes nothing, and no finding of the rule that a fix could address remains.
+    assert not fix_paths([work], _config(work), select=[code], unsafe=True).changed
+    again = scan([work], _config(work), select=[code], fixes=True)
+    assert [f for f in again.active() if f.autofix is not None] == []
+
+
+def test_every_fixable_rule_has_a_fixed_fixture() -> None:
+    fixed = {code for code in FIXABLE if any((RULE_FIXTURES / code / "fixed").glob("*"))}
+    assert fixed == set(FIXABLE)
+
+
+# --- properties on real files ---------------------------------------------------------------------
+
+SHARED = ROOT.parent / "shared"
+TREES = [
+    ROOT / "examples" / "legacy-service",
+    ROOT / "tests" / "fixtures" / "precision",
+    *[p for code in sorted(FIXABLE) for p in sorted((RULE_FIXTURES / code / "fail").iterdir()) if p.is_dir()],
+]
+
+
+def _trees() -> list[Path]:
+    found = list(TREES)
+    if (SHARED / "corpus").is_dir():
+        found.append(SHARED / "corpus")
+    return found
+
+
+@pytest.mark.parametrize("tree", _trees(), ids=lambda p: "/".join(p.parts[-3:]))
+def test_fixes_keep_their_promises(tree: Path, tmp_path: Path) -> None:
+    """Idempotent; the fixed files parse (no new E001); only what was reported with a fix is fixed
+    (each fixed finding is gone, no other finding appears); lines no edit touches are unchanged."""
+    work = tmp_path / "tree"
+    shutil.copytree(tree, work)
+    config = _config(work)
+    before = scan([work], config, fixes=True)
+    outcome = fix_paths([work], config, unsafe=True)
+    write(work, outcome)
+    after = scan([work], config, fixes=True)
+    old = {(f.location.path, f.code, f.identity) for f in before.findings}
+    new = {(f.location.path, f.code, f.identity) for f in after.findings}
+    assert new - old == set(), "a fix added a finding"
+    assert not [f for f in after.findings if f.code == "E001" and f.location.path in outcome.changed]
+    fixed_codes = {(path, code) for path, code, _ in outcome.applied}
+    assert all(code in FIXABLE for _, code in fixed_codes)
+    for path, text in outcome.changed.items():
+        original = outcome.originals[path].split("\n")
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, original, text.split("\n")).get_opcodes():
+            # Fixes add lines and rewrite values in place; they never delete or reorder other lines.
+            assert tag in ("equal", "insert", "replace"), (path, tag, original[i1:i2])
+            if tag == "replace":
+                assert j2 - j1 >= i2 - i1, (path, original[i1:i2])
+    assert not fix_paths([work], config, unsafe=True).changed, "fixing twice changes more"
