@@ -8,7 +8,9 @@ diff as you would a snapshot."""
 from __future__ import annotations
 
 import difflib
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,79 @@ def test_fixes_keep_their_promises(tree: Path, tmp_path: Path) -> None:
             if tag == "replace":
                 assert j2 - j1 >= i2 - i1, (path, original[i1:i2])
     assert not fix_paths([work], config, unsafe=True).changed, "fixing twice changes more"
+
+
+# --- properties on generated manifests -----------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FIX_EXAMPLES = int(os.environ.get("RELCHECK_FUZZ_EXAMPLES", "25"))
+
+SECURITY = [
+    "",
+    "{pad}securityContext: {{}}\n",
+    "{pad}securityContext:\n",
+    "{pad}securityContext:\n{pad}  runAsNonRoot: true  # kept\n",
+    "{pad}securityContext: {{runAsNonRoot: true}}\n",
+    "{pad}securityContext:\n{pad}  allowPrivilegeEscalation: true\n",
+]
+RESOURCES = [
+    "",
+    "{pad}resources: {{}}\n",
+    "{pad}resources:\n{pad}  requests:\n{pad}    cpu: 100m\n",
+    "{pad}resources:\n{pad}  requests: {{cpu: 100m, memory: 128Mi}}\n",
+    "{pad}resources:\n{pad}  limits:\n{pad}    memory: 512mi\n",
+]
+STRATEGIES = ["", "  strategy:\n    type: RollingUpdate\n", "  strategy:\n    rollingUpdate:\n      maxSurge: 0\n"]
+EXTRAS = ["", "{pad}ports:\n{pad}  - containerPort: 8080\n", "{pad}ports: [{{name: http, containerPort: 80}}]\n"]
+
+
+@st.composite
+def deployments(draw: st.DrawFn) -> str:
+    dash = draw(st.sampled_from([0, 2]))  # `- name:` at the key's column, or indented
+    pad = " " * (8 + dash + 2)
+    container = f"{' ' * (8 + dash)}- name: app\n{pad}image: app:1\n"
+    parts = [draw(st.sampled_from(SECURITY)), draw(st.sampled_from(RESOURCES)), draw(st.sampled_from(EXTRAS))]
+    container += "".join(draw(st.permutations(parts))).format(pad=pad)
+    lines = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n"
+        + draw(st.sampled_from(["", "  replicas: 1\n", "  replicas: 3\n"]))
+        + "  selector:\n    matchLabels: {app: api}\n"
+        + draw(st.sampled_from(STRATEGIES))
+        + "  template:\n    metadata:\n      labels: {app: api}\n    spec:\n"
+        + draw(st.sampled_from(["", "      terminationGracePeriodSeconds: 10\n"]))
+        + "      containers:\n"
+        + container
+    ).split("\n")
+    # Comments and blank lines anywhere between lines: they must survive every fix.
+    out = []
+    for line in lines:
+        out.append(line)
+        extra = draw(st.sampled_from(["", "", "", "# a comment", "", "      # indented comment"]))
+        if extra and line:
+            out.append(extra)
+    prefix = draw(st.sampled_from(["", "---\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n"]))
+    return prefix + "\n".join(out)
+
+
+@settings(max_examples=FIX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(deployments())
+def test_generated_manifests_fix_cleanly(text: str) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        (root / "d.yaml").write_text(text)
+        before = scan([root], Config(), fixes=True)
+        outcome = fix_paths([root], Config(), unsafe=True)
+        write(root, outcome)
+        fixed = (root / "d.yaml").read_text()
+        after = scan([root], Config(), fixes=True)
+        assert not [f for f in after.findings if f.code == "E001"], fixed
+        assert {(f.code, f.identity) for f in after.findings} <= {(f.code, f.identity) for f in before.findings}
+        # Every line of the original is still there, in order (fixes insert, or rewrite a value).
+        kept = iter(fixed.split("\n"))
+        for line in text.split("\n"):
+            if ": " in line and not line.strip().startswith("#"):
+                continue  # a value a fix may rewrite
+            assert any(line == other for other in kept), (line, fixed)
+        assert not fix_paths([root], Config(), unsafe=True).changed, fixed

@@ -84,8 +84,11 @@ class YamlText:
                 edits.append(self._replace_scalar(path, value))
                 continue
             size = len(path) - 1
-            while size > 0 and not isinstance(dig(data, path[:size]), dict):
-                if _has(data, path[:size]) and dig(data, path[:size]) is not None:
+            while size > 0:
+                node = dig(data, path[:size])
+                if isinstance(node, dict) or (node is None and _has(data, path[:size])):
+                    break  # a mapping to add to, or a null (`key:`) to fill
+                if _has(data, path[:size]):
                     raise Refused(f"{'.'.join(map(str, path[:size]))} is not a mapping")
                 size -= 1
             _merge(additions.setdefault(path[:size], {}), nest(path[size:], value))
