@@ -6,6 +6,6 @@ from relcheck.fixes.registry import FIXERS, Fixer
 
 
 def load_fixers() -> dict[str, Fixer]:
-    from relcheck.fixes import alerts, dockerfile, kubernetes  # noqa: F401
+    from relcheck.fixes import alerts, dockerfile, kubernetes, pm2  # noqa: F401
 
     return FIXERS

@@ -67,6 +67,14 @@ class YamlText:
         self.lines = text.split("\n")
         self.starts = starts if starts is not None else line_starts(text)
         self.obj = obj
+        # A JSON file stays JSON: new values are written as JSON, on lines like their siblings'.
+        self.json = obj.path.lower().endswith(".json")
+
+    def _value(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False) if self.json else flow(value)
+
+    def _entry(self, key: Any, value: Any) -> str:
+        return f"{self._value(key) if self.json else flow(key)}: {self._value(value)}"
 
     def set(self, *pairs: tuple[tuple, Any]) -> list[Edit]:
         """Edits that make each `(path, value)` hold: a value replaced where one is written, else the
@@ -131,15 +139,17 @@ class YamlText:
             length = len(re.split(r"\s#", rest, maxsplit=1)[0].rstrip())
             if rest[:1] in ("{", "["):
                 raise Refused("a flow collection")
-        return Edit(self.obj.path, start, start + length, flow(value))
+        return Edit(self.obj.path, start, start + length, self._value(value))
 
     def _add_keys(self, parent: tuple, entries: dict) -> Edit:
         mapping = dig(self.obj.data, parent) if parent else self.obj.data
         if not isinstance(mapping, dict):
             raise Refused("not a mapping")
         value_mark = self.obj.positions.marks.get(self._full(parent))
-        if parent and value_mark is not None and self._char(value_mark) == "{":
+        if value_mark is not None and self._char(value_mark) == "{":
             return self._add_to_flow(value_mark, entries)
+        if self.json:
+            raise Refused("a JSON mapping without its opening brace")
         if not mapping:
             raise Refused("an empty mapping that is not written as {}")
         marks = [self.obj.positions.key_marks.get(self._full((*parent, child))) for child in mapping]
@@ -165,6 +175,9 @@ class YamlText:
             raise Refused("a null written in a form this edit does not handle")
         rest = after[1].split(" #", 1)[0]
         start = self.starts[mark[0] - 1] + (mark[1] - 1) + len(after[0]) + 1
+        if self.json or rest.strip():  # `"key": null` or `key: ~`: the value in place
+            token = rest.rstrip().rstrip(",")
+            return Edit(self.obj.path, start, start + len(token), " " + self._value(value))
         lines = [line for key, child in value.items() for line in block(key, child, mark[1] + 1)]
         return Edit(self.obj.path, start, start + len(rest), "\n" + "\n".join(lines))
 
@@ -174,11 +187,16 @@ class YamlText:
         if close is None:
             raise Refused("a flow mapping this edit cannot read")
         inside = self.text[start + 1 : close]
-        entry = ", ".join(f"{flow(key)}: {flow(value)}" for key, value in entries.items())
-        if inside.strip():  # after the last entry
-            at = start + 1 + len(inside.rstrip())
-            return Edit(self.obj.path, at, at, f", {entry}")
-        return Edit(self.obj.path, start + 1, close, entry)  # `{}` becomes `{key: value}`
+        entries_text = [self._entry(key, value) for key, value in entries.items()]
+        if not inside.strip():  # `{}` becomes `{key: value}`
+            return Edit(self.obj.path, start + 1, close, ", ".join(entries_text))
+        at = start + 1 + len(inside.rstrip())
+        written = inside.rstrip()
+        if "\n" in written:  # one entry a line: a new line, indented like the last entry
+            last = written.rsplit("\n", 1)[1]
+            indent = last[: len(last) - len(last.lstrip())]
+            return Edit(self.obj.path, at, at, "".join(f",\n{indent}{entry}" for entry in entries_text))
+        return Edit(self.obj.path, at, at, "".join(f", {entry}" for entry in entries_text))
 
     def _char(self, mark: tuple[int, int]) -> str:
         line = self.lines[mark[0] - 1]
