@@ -26,7 +26,7 @@ SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 
 
 def _sarif(path: Path, **options) -> dict:
-    return json.loads(sarif.render(scan([path], Config()), **options))
+    return json.loads(sarif.render(scan([path], Config(), fixes=True), **options))
 
 
 @pytest.mark.skipif(not SARIF_SCHEMA.is_file(), reason="the SARIF schema (../shared/schemas) is not present")
@@ -40,6 +40,16 @@ def test_sarif_validates_against_the_official_schema() -> None:
     ):
         errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
         assert [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]] == []
+    fixes = [r["fixes"][0] for r in _sarif(LEGACY)["runs"][0]["results"] if "fixes" in r]
+    assert len(fixes) == 14
+    (change,) = next(f for f in fixes if f["description"]["text"].startswith("Use the exec form"))["artifactChanges"]
+    assert change["artifactLocation"]["uri"].endswith("legacy-service/Dockerfile")
+    assert change["replacements"] == [
+        {
+            "deletedRegion": {"startLine": 7, "startColumn": 5, "endLine": 7, "endColumn": 14},
+            "insertedContent": {"text": '["npm", "start"]'},
+        }
+    ]
 
 
 def test_sarif_meets_what_github_reads() -> None:

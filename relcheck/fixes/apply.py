@@ -219,6 +219,11 @@ def _reads_back(path: str, text: str, fixes: list[Fix]) -> bool:
     for change in sorted(changes, key=lambda c: c.document is not None):
         if change.document is not None:
             expected.insert(change.index + 1, change.document)
+        elif 0 <= change.index < len(expected) and change.delete:
+            parent = expected[change.index]
+            for key in change.path[:-1]:
+                parent = parent[key]
+            parent.pop(change.path[-1], None)
         elif 0 <= change.index < len(expected):
             _put(expected[change.index], change.path, change.value)
         else:
@@ -254,7 +259,7 @@ def write(root: Path, outcome: Outcome) -> list[tuple[str, str]]:
             skipped.append((path, reason))
             continue
         mode = os.stat(target).st_mode & 0o7777
-        if "\r\n" in outcome.originals[path]:  # the file's own line endings, for the lines fixes add
+        if b"\r\n" in target.read_bytes():  # the file's own line endings, for the lines fixes add
             text = text.replace("\r\n", "\n").replace("\n", "\r\n")
         write_atomic(target, text)
         os.chmod(target, mode)
@@ -271,6 +276,6 @@ def _unwritable(target: Path, original: str) -> str | None:
         current = raw.decode("utf-8")
     except UnicodeDecodeError:
         return "not UTF-8"
-    if current != original:
+    if current.replace("\r\n", "\n") != original.replace("\r\n", "\n"):
         return "it changed while relcheck was fixing it"
     return None

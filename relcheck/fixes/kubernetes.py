@@ -25,9 +25,7 @@ def _editable(obj: K8sObject) -> bool:
     return not isinstance(obj, RenderedObject) and obj.path != "<stdin>"
 
 
-def _set(
-    ctx: FixContext, obj: K8sObject, message: str, applicability: str, *pairs: tuple[tuple, Any]
-) -> Fix | None:
+def _set(ctx: FixContext, obj: K8sObject, message: str, applicability: str, *pairs: tuple[tuple, Any]) -> Fix | None:
     """A fix that sets each (path from the object's root, value) of one object."""
     if not _editable(obj):
         return None
@@ -159,6 +157,77 @@ def readiness_probe(finding: Finding, ctx: FixContext) -> Fix | None:
     return _probe_fix(finding, ctx, "readinessProbe", "/health/readiness", 5)
 
 
+def _new_document(ctx: FixContext, obj: K8sObject, document: dict) -> Edit | None:
+    """An edit that writes `document` as the next document after the object's."""
+    text = ctx.text(obj.path)
+    if text is None:
+        return None
+    lines = [line for key, value in document.items() for line in block(key, value, 0)]
+    starts = text.split("\n")
+    last = obj.span[1]
+    while last > obj.span[0] and not starts[last - 1].strip():
+        last -= 1
+    at = sum(len(line) + 1 for line in starts[: last - 1]) + len(starts[last - 1])
+    return Edit(obj.path, at, at, "\n---\n" + "\n".join(lines))
+
+
+@fixer("K020")
+def hpa_present(finding: Finding, ctx: FixContext) -> Fix | None:
+    """A HorizontalPodAutoscaler after the workload, with the standard's bounds and CPU target; the
+    workload's own `replicas:` line goes (the HPA sets the count, K022)."""
+    workload = _workload(finding)
+    if workload is None or not _editable(workload.obj) or workload.obj.base or workload.obj.path.endswith(".json"):
+        return None
+    obj = workload.obj
+    metadata: dict[str, Any] = {"name": obj.name}
+    if "namespace" in obj.metadata:
+        metadata["namespace"] = obj.namespace
+    document = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": metadata,
+        "spec": {
+            "scaleTargetRef": {"apiVersion": obj.api_version, "kind": obj.kind, "name": obj.name},
+            "minReplicas": 3,
+            "maxReplicas": 10,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+        },
+    }
+    added = _new_document(ctx, obj, document)
+    if added is None:
+        return None
+    edits = [added]
+    index = _index(ctx, obj)
+    changes = [YamlChange(index, document=document)]
+    if obj.has("spec", "replicas"):
+        removed = _remove_line(ctx, obj, ("spec", "replicas"))
+        if removed is None:
+            return None
+        edits.append(removed)
+        changes.append(YamlChange(index, ("spec", "replicas"), delete=True))
+    message = "Add a HorizontalPodAutoscaler (3 to 10 replicas on 70 % CPU) and drop spec.replicas"
+    return Fix(message, tuple(edits), UNSAFE, tuple(changes))
+
+
+def _remove_line(ctx: FixContext, obj: K8sObject, path: tuple) -> Edit | None:
+    """The line of a `key: scalar` in block style, removed whole."""
+    mark = obj.positions.key_marks.get((*obj.base, *path))
+    text = ctx.text(obj.path)
+    if mark is None or text is None:
+        return None
+    starts = ctx.starts(obj.path)
+    line = text.split("\n")[mark[0] - 1]
+    if not re.fullmatch(r"\s*" + re.escape(str(path[-1])) + r":\s*[0-9]+\s*(#.*)?", line):
+        return None
+    end = starts[mark[0]] if mark[0] < len(starts) else len(text)
+    return Edit(obj.path, starts[mark[0] - 1], end, "")
+
+
 @fixer("K023")
 def pdb_present(finding: Finding, ctx: FixContext) -> Fix | None:
     """A PodDisruptionBudget, as a new document after the workload's, selecting its pods."""
@@ -172,9 +241,6 @@ def pdb_present(finding: Finding, ctx: FixContext) -> Fix | None:
     pods = workload.expected_pods()
     if pods is None or pods < 2:
         return None
-    text = ctx.text(workload.obj.path)
-    if text is None:
-        return None
     metadata: dict[str, Any] = {"name": workload.obj.name}
     if "namespace" in workload.obj.metadata:
         metadata["namespace"] = workload.obj.namespace
@@ -184,13 +250,9 @@ def pdb_present(finding: Finding, ctx: FixContext) -> Fix | None:
         "metadata": metadata,
         "spec": {"minAvailable": pods - 1, "selector": {"matchLabels": dict(labels)}},
     }
-    lines = [line for key, value in document.items() for line in block(key, value, 0)]
-    starts = text.split("\n")
-    last = workload.obj.span[1]
-    while last > workload.obj.span[0] and not starts[last - 1].strip():
-        last -= 1
-    at = sum(len(line) + 1 for line in starts[: last - 1]) + len(starts[last - 1])
-    edit = Edit(workload.obj.path, at, at, "\n---\n" + "\n".join(lines))
+    edit = _new_document(ctx, workload.obj, document)
+    if edit is None:
+        return None
     message = f"Add a PodDisruptionBudget with minAvailable: {pods - 1} after the {workload.obj.kind}"
     return Fix(message, (edit,), UNSAFE, (YamlChange(_index(ctx, workload.obj), document=document),))
 

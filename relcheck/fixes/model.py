@@ -22,12 +22,13 @@ class Edit:
 @dataclass(frozen=True)
 class YamlChange:
     """What a YAML edit promises, checked by parsing the edited file: the value at `path` of the
-    file's `index`-th object, or a new object (`document`) appended to the file."""
+    file's `index`-th object (or, with `delete`, no such key), or a new object (`document`) after it."""
 
     index: int
     path: tuple = ()
     value: Any = None
     document: dict | None = None
+    delete: bool = False
 
 
 @dataclass(frozen=True)
