@@ -133,7 +133,7 @@ def test_text_report_is_plain_when_not_a_tty() -> None:
     assert "Dockerfile:7:1: error   D003 [*] exec-form-command:" in result.stdout
     assert "fix: Write the command as a JSON array" in result.stdout
     last_three = result.stdout.rstrip().splitlines()[-3:]
-    assert last_three[0].endswith("in 10 files. [*] 7 fixable with `relcheck fix` (7 more with --unsafe-fixes).")
+    assert last_three[0].endswith("in 10 files. [*] 7 fixable with `relcheck fix` (8 more with --unsafe-fixes).")
     assert last_three[1].startswith("Checklist (legacy-service): 0/16 items pass; fail: graceful-shutdown")
     # The report ends with what was read and what was not checked.
     assert last_three[2] == (

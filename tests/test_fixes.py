@@ -255,3 +255,13 @@ def test_rules_and_explain_say_which_rules_fix(run_cli) -> None:
     assert any(row.startswith("K012") and " safe " in row for row in rows)
     _, out, _ = run_cli("explain", "K023")
     assert "Automatic fix: unsafe, with `relcheck fix --unsafe-fixes`" in out
+
+
+def test_the_legacy_example_keeps_only_findings_no_fix_addresses(tmp_path: Path) -> None:
+    work = tmp_path / "svc"
+    shutil.copytree(LEGACY, work)
+    before = scan([work], Config(), fixes=True)
+    write(work, fix_paths([work], Config(), unsafe=True))
+    after = scan([work], Config(), fixes=True)
+    assert (len(before.findings), len(after.findings)) == (65, 49)
+    assert [f for f in after.findings if f.autofix is not None] == []

@@ -41,7 +41,7 @@ def test_sarif_validates_against_the_official_schema() -> None:
         errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
         assert [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]] == []
     fixes = [r["fixes"][0] for r in _sarif(LEGACY)["runs"][0]["results"] if "fixes" in r]
-    assert len(fixes) == 14
+    assert len(fixes) == 15
     (change,) = next(f for f in fixes if f["description"]["text"].startswith("Use the exec form"))["artifactChanges"]
     assert change["artifactLocation"]["uri"].endswith("legacy-service/Dockerfile")
     assert change["replacements"] == [

@@ -1,5 +1,6 @@
 """Fixes to Dockerfiles, by instruction: a shell-form CMD or ENTRYPOINT of plain words becomes the
-exec form (the same program and arguments, now PID 1 itself)."""
+exec form (the same program and arguments, now PID 1 itself); a final stage without USER gets one
+(unsafe)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import re
 
 from relcheck.artifacts.dockerfile import DockerfileSpot
-from relcheck.fixes.model import SAFE, Edit, Fix, line_starts
+from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix, line_starts
 from relcheck.fixes.registry import FixContext, fixer
 from relcheck.model import Finding
 
@@ -35,3 +36,30 @@ def exec_form_command(finding: Finding, ctx: FixContext) -> Fix | None:
     exec_form = json.dumps(words)
     edit = Edit(spot.dockerfile.path, start, start + len(match.group(2)), exec_form)
     return Fix(f"Use the exec form: {instruction.keyword} {exec_form}", (edit,), SAFE)
+
+
+@fixer("D001")
+def non_root_user(finding: Finding, ctx: FixContext) -> Fix | None:
+    """`USER node` (official Node images have that user) or `USER 10001` before the final stage's
+    CMD or ENTRYPOINT (unsafe: files the image writes as root may no longer be writable)."""
+    spot = finding.subject
+    if not isinstance(spot, DockerfileSpot) or finding.value != "no USER":
+        return None  # `USER root` on purpose: only its author knows which user to run as
+    text = ctx.text(spot.dockerfile.path)
+    if text is None:
+        return None
+    instructions = spot.dockerfile.final_instructions()
+    starts = [i for i in instructions if i.keyword in ("CMD", "ENTRYPOINT")]
+    base = (spot.stage.base_image() or "").lower()
+    user = "node" if base.rsplit("/", 1)[-1].startswith("node:") or base == "node" else "10001"
+    lines = text.split("\n")
+    if starts:
+        line = min(i.line for i in starts)
+        indent = lines[line - 1][: len(lines[line - 1]) - len(lines[line - 1].lstrip())]
+        at = line_starts(text)[line - 1]
+        edit = Edit(spot.dockerfile.path, at, at, f"{indent}USER {user}\n")
+    else:
+        last = max(i.end_line for i in instructions)
+        at = line_starts(text)[last - 1] + len(lines[last - 1])
+        edit = Edit(spot.dockerfile.path, at, at, f"\nUSER {user}")
+    return Fix(f"Add USER {user} to the final stage (check what it must write)", (edit,), UNSAFE)
