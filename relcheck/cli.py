@@ -34,6 +34,7 @@ class ReportFormat(str, enum.Enum):
     github = "github"
     gitlab = "gitlab"
     markdown = "markdown"
+    html = "html"
 
 
 class ListFormat(str, enum.Enum):
@@ -531,6 +532,11 @@ def _render(result, report_format: ReportFormat, options: dict) -> str:
         from relcheck.reporters.markdown import render
 
         return render(result)
+    if report_format is ReportFormat.html:
+        from relcheck.checklist.score import build
+        from relcheck.reporters.html import render_html
+
+        return render_html(result, build(result))
     if report_format in (ReportFormat.junit, ReportFormat.github, ReportFormat.gitlab):
         from relcheck.reporters import ci
 
@@ -700,6 +706,8 @@ class ChecklistFormat(str, enum.Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    html = "html"
+    svg = "svg"
 
 
 @app.command()
@@ -718,9 +726,14 @@ def checklist(
 
     resolved = _resolve_paths(paths)
     root, scan_config = _settings_for(config, resolved)
-    cards = scorecard.build(run_scan(resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root))
+    result = run_scan(resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root, fixes=True)
+    cards = scorecard.build(result)
     if format is ChecklistFormat.json:
         _emit(report.render_json(cards), output)
+    elif format in (ChecklistFormat.html, ChecklistFormat.svg):
+        from relcheck.reporters.html import render_badge, render_html
+
+        _emit(render_html(result, cards) if format is ChecklistFormat.html else render_badge(cards), output)
     elif format is ChecklistFormat.markdown:
         _emit(report.render_markdown(cards), output)
     elif output is not None:

@@ -75,6 +75,35 @@ def render_json(checklists: list[ServiceChecklist]) -> str:
     return jsonout.dumps(data)
 
 
+_SHORT = {
+    "pass": "✅",
+    "partial": "🟡",
+    "fail": "❌",
+    "not-found": "➖",
+    "manual": "🔍",
+    "not-checked": "⏭",
+    "not-applicable": "·",
+}
+
+
+def render_matrix_markdown(checklists: list[ServiceChecklist]) -> str:
+    """Services × items in one compact table, worst first (the HTML report's matrix, for a job summary)."""
+    from relcheck.checklist.score import TITLES, UNOWNED
+
+    cards = [c for c in checklists if c.service.name != UNOWNED]
+    if not cards:
+        return ""
+    cards.sort(key=lambda c: (c.passed / c.applicable if c.applicable else 1.0, c.service.name))
+    header = "| service | score | " + " | ".join(TITLES.values()) + " |"
+    lines = [header, "|---|---|" + "---|" * len(TITLES)]
+    for card in cards:
+        by_item = {item.item: item.status for item in card.items}
+        marks = " | ".join(_SHORT[by_item[item]] if item in by_item else "" for item in TITLES)
+        lines.append(f"| {escape_markdown(card.service.name)} | {card.passed}/{card.applicable} | {marks} |")
+    legend = ", ".join(f"{mark} {status}" for status, mark in _SHORT.items())
+    return "\n".join([*lines, "", legend, ""])
+
+
 def render_markdown(checklists: list[ServiceChecklist]) -> str:
     lines = []
     for checklist in checklists:

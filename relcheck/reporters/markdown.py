@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from relcheck.checklist.render import render_markdown as checklist_markdown
+from relcheck.checklist.render import render_matrix_markdown
 from relcheck.reporters import summary_counts
 from relcheck.reporters.escape import markdown as escape_markdown
 from relcheck.scan.result import ScanResult
@@ -30,7 +31,11 @@ def render(result: ScanResult) -> str:
     else:
         lines.append(f"**No problems** in {len(result.files)} files.")
     lines.append("")
-    lines.append(checklist_markdown(build(result)).rstrip())
+    cards = build(result)
+    matrix = render_matrix_markdown(cards)
+    if len([c for c in cards if c.applicable]) > 1 and matrix:
+        lines += ["### Checklist by service", "", matrix.rstrip(), ""]
+    lines.append(checklist_markdown(cards).rstrip())
     if active:
         lines += ["", "### Findings", "", "| | rule | location | message |", "|---|---|---|---|"]
         for finding in active[:MAX_ROWS]:
