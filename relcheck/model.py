@@ -160,6 +160,7 @@ class Finding:
     # The object, container, app or rule the finding is about (for fixers; not part of the report).
     subject: Any = field(default=None, compare=False, repr=False)
     autofix: Any = None  # relcheck.fixes.model.Fix, where the rule has a fix for this finding
+    autofix_refused: str = ""  # why the rule's fix cannot be made here (an alias, a block scalar...)
 
     @property
     def suppressed(self) -> bool:

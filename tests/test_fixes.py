@@ -265,3 +265,15 @@ def test_the_legacy_example_keeps_only_findings_no_fix_addresses(tmp_path: Path)
     after = scan([work], Config(), fixes=True)
     assert (len(before.findings), len(after.findings)) == (65, 49)
     assert [f for f in after.findings if f.autofix is not None] == []
+
+
+def test_an_object_with_an_alias_is_left_alone_with_a_reason(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "d.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n"
+        "    spec:\n      containers:\n        - &main\n          name: app\n          image: app:1\n"
+    )
+    before = (tmp_path / "d.yaml").read_bytes()
+    code, _, err = run_cli("fix", str(tmp_path), "--select", "K012")
+    assert "relcheck: not fixed: d.yaml: K012: the object uses an anchor, alias or merge key" in err
+    assert (tmp_path / "d.yaml").read_bytes() == before and code == 0  # K012 is a warning

@@ -10,7 +10,7 @@ from typing import Any
 from relcheck.artifacts.alerts import PromRule
 from relcheck.fixes.model import SAFE, UNSAFE, Fix
 from relcheck.fixes.registry import FixContext, fixer
-from relcheck.fixes.yamledit import Refused, YamlText
+from relcheck.fixes.yamledit import YamlText
 from relcheck.model import Finding
 from relcheck.syntax.positions import Positions
 
@@ -33,10 +33,7 @@ def _set(ctx: FixContext, rule: PromRule, message: str, applicability: str, *pai
         return None
     span = rule.scope or (1, text.count("\n") + 1)
     target = _RuleInFile(source.path, rule.data, source.positions, (*source.base, *rule.keys), span)
-    try:
-        edits = YamlText(text, target).set(*pairs)  # type: ignore[arg-type]
-    except Refused:
-        return None
+    edits = YamlText(text, target).set(*pairs)  # type: ignore[arg-type]  # Refused: attach_fixes says why
     return Fix(message, tuple(edits), applicability)
 
 

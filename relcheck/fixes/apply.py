@@ -69,6 +69,9 @@ def fix(run_scan: Scan, wanted: Callable[[Finding], bool]) -> Outcome:
     refused: set[tuple[str, str, str, str]] = set()
     result = run_scan({})
     before = _finding_keys(result)
+    for finding in result.active():
+        if finding.autofix_refused:
+            outcome.dropped.append((finding.location.path, finding.code, finding.autofix_refused))
     for _ in range(MAX_ROUNDS):
         progress = False
         codes = sorted({f.code for f in result.active() if f.autofix is not None and wanted(f)})

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from relcheck.fixes.catalog import load_fixers
 from relcheck.fixes.model import Fix, position_of
 from relcheck.fixes.registry import FixContext
+from relcheck.fixes.yamledit import Refused
 from relcheck.ruleset.load import effective_params
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ def attach_fixes(findings: list[Finding], project: Project, rules: list[RuleMeta
             continue
         try:
             fix = fixer(finding, context)
+        except Refused as exc:  # a fix this file cannot take safely: `relcheck fix` says why
+            finding.autofix_refused = str(exc)
+            continue
         except Exception:  # a fixer's bug: no fix offered
             continue
         if fix is not None:

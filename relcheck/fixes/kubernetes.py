@@ -15,7 +15,7 @@ from typing import Any
 from relcheck.artifacts.kubernetes import Container, K8sObject, Workload
 from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix, YamlChange
 from relcheck.fixes.registry import FixContext, fixer
-from relcheck.fixes.yamledit import Refused, YamlText, block
+from relcheck.fixes.yamledit import YamlText, block
 from relcheck.model import Finding
 
 
@@ -32,10 +32,7 @@ def _set(ctx: FixContext, obj: K8sObject, message: str, applicability: str, *pai
     text = ctx.text(obj.path)
     if text is None:
         return None
-    try:
-        edits = YamlText(text, obj, ctx.starts(obj.path)).set(*pairs)
-    except Refused:
-        return None
+    edits = YamlText(text, obj, ctx.starts(obj.path)).set(*pairs)  # Refused: attach_fixes says why
     index = _index(ctx, obj)
     changes = tuple(YamlChange(index, path, value) for path, value in pairs)
     return Fix(message, tuple(edits), applicability, changes)

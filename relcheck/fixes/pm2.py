@@ -11,7 +11,7 @@ from typing import Any
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.fixes.model import SAFE, Edit, Fix
 from relcheck.fixes.registry import FixContext, fixer
-from relcheck.fixes.yamledit import Refused, YamlText
+from relcheck.fixes.yamledit import YamlText
 from relcheck.model import Finding
 from relcheck.syntax.positions import Positions
 
@@ -45,10 +45,7 @@ def _set(ctx: FixContext, app: Pm2App, key: str, value: int, message: str) -> Fi
         return Fix(message, (edit,), SAFE) if edit is not None else None
     span = app.scope or (1, text.count("\n") + 1)
     target = _AppInFile(app.path, app.data, app.positions, app.keys, span)
-    try:
-        edits = YamlText(text, target, ctx.starts(app.path)).set(((key,), value))  # type: ignore[arg-type]
-    except Refused:
-        return None
+    edits = YamlText(text, target, ctx.starts(app.path)).set(((key,), value))  # type: ignore[arg-type]
     return Fix(message, tuple(edits), SAFE)
 
 
