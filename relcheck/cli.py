@@ -717,6 +717,9 @@ def checklist(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
     jobs: Jobs = 1,
+    service: Annotated[
+        str | None, typer.Option("--service", help="Only this service (a badge of its own score, for example).")
+    ] = None,
 ) -> None:
     """The standard's production-readiness checklist for each service, with evidence. Exits 1 when an
     item fails."""
@@ -728,6 +731,11 @@ def checklist(
     root, scan_config = _settings_for(config, resolved)
     result = run_scan(resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root, fixes=True)
     cards = scorecard.build(result)
+    if service is not None:
+        cards = [card for card in cards if card.service.name == service]
+        if not cards:
+            known = ", ".join(sorted(c.service.name for c in scorecard.build(result))) or "none"
+            raise fail(f"no service named '{service}' in this scan (services: {known})")
     if format is ChecklistFormat.json:
         _emit(report.render_json(cards), output)
     elif format in (ChecklistFormat.html, ChecklistFormat.svg):

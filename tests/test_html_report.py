@@ -97,6 +97,10 @@ def test_checklist_and_scan_write_html_and_svg(run_cli, tmp_path: Path) -> None:
     assert code == 1 and page.read_text().startswith("<!DOCTYPE html>")
     run_cli("checklist", str(EXAMPLES), "--format", "svg", "--output", str(badge))
     assert badge.read_text().startswith("<svg")
+    run_cli("checklist", str(EXAMPLES), "--format", "svg", "--service", "enterprise-service", "--output", str(badge))
+    assert 'aria-label="readiness: 14/14"' in badge.read_text()
+    code, _, err = run_cli("checklist", str(EXAMPLES), "--format", "svg", "--service", "nope")
+    assert code == 2 and "no service named 'nope'" in err and "enterprise-service" in err
     code, out, _ = run_cli("scan", str(EXAMPLES), "--format", "html")
     assert code == 1 and "Production readiness" in out
 
