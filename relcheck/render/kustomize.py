@@ -20,7 +20,7 @@ from typing import Any
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
-from relcheck.render.engines import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT, run_kustomize
+from relcheck.render.engines import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT, CommandOutput, run_kustomize
 from relcheck.render.helm import Renders
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -187,58 +187,69 @@ class KustomizeRenderer:
         for obj in objects:
             self.by_path.setdefault(obj.path, []).append(obj)
 
-    def render(self, entry: str, kustomizations: dict[str, Kustomization], out: Renders) -> None:
-        import time
+    def render_all(self, entries: list[str], kustomizations: dict[str, Kustomization], out: Renders) -> set[str]:
+        """Build every overlay that can be built, several at once (each build is a kustomize process,
+        which spends most of its time on its own: a second one runs on another core), then read the
+        results in the entries' order. Returns the overlays built."""
+        from concurrent.futures import ThreadPoolExecutor
 
+        plans = [(entry, self._plan(entry, kustomizations, out)) for entry in entries]
+        buildable = [(entry, members) for entry, members in plans if members is not None]
+        workers = max(1, min(len(buildable), os.cpu_count() or 1, 8))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            builds = list(pool.map(lambda plan: self._build(plan[0]), buildable))
+        built = set()
+        for (entry, members), (output, wrapper, target, seconds) in zip(buildable, builds, strict=True):
+            try:
+                shown = entry or "."
+                out.seconds[f"kustomize {shown}"] = seconds
+                if output.error is not None:
+                    # Paths as the repository knows them: not the wrapper's view, nor this machine's.
+                    error = output.error.replace(target, entry or ".").replace(wrapper, "<wrapper>")
+                    error = error.replace(os.path.realpath(self.root) + os.sep, "").replace(str(self.root) + os.sep, "")
+                    message = f"kustomize cannot build overlay {shown}: {error}; its files are linted one by one"
+                    out.problems.append((kustomizations[entry].path, ParseProblem("E001", message)))
+                    continue
+                out.objects.extend(self._objects(output.text, wrapper, entry, members))
+            finally:
+                shutil.rmtree(wrapper, ignore_errors=True)
+            built.add(entry)
+            for member in members:
+                out.consumed.add(member.path)
+                out.consumed.update(member.files)
+        return built
+
+    def _plan(self, entry: str, kustomizations: dict[str, Kustomization], out: Renders) -> list[Kustomization] | None:
+        """The kustomizations the overlay builds on, or None (and why, as an E002) when it is not built."""
         members = closure(entry, kustomizations)
         where = kustomizations[entry].path
         shown = entry or "."
         remote = [r for k in members for r in k.remote]
-        if remote:
-            message = (
-                f"kustomize overlay {shown} not rendered: it builds on {remote[0]}, and relcheck downloads nothing; "
-                "its local files are linted one by one"
-            )
-            out.problems.append((where, ParseProblem("E002", message)))
-            return
         outside = [f for k in members for f in k.files if not self.inside(f)]
-        if outside:
-            message = (
-                f"kustomize overlay {shown} not rendered: it reads {outside[0]}, which is outside the repository; "
-                "its files are linted one by one"
-            )
-            out.problems.append((where, ParseProblem("E002", message)))
-            return
-        if any(k.helm_charts for k in members):
-            message = (
-                f"kustomize overlay {shown} not rendered: it inflates Helm charts (helmCharts), which needs "
-                "`--enable-helm` and downloads charts; its local files are linted one by one"
-            )
-            out.problems.append((where, ParseProblem("E002", message)))
-            return
+        if remote:
+            why = f"it builds on {remote[0]}, and relcheck downloads nothing"
+        elif outside:
+            why = f"it reads {outside[0]}, which is outside the repository"
+        elif any(k.helm_charts for k in members):
+            why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"
+        else:
+            return members
+        message = f"kustomize overlay {shown} not rendered: {why}; its local files are linted one by one"
+        out.problems.append((where, ParseProblem("E002", message)))
+        return None
+
+    def _build(self, entry: str) -> tuple[CommandOutput, str, str, float]:
+        """One `kustomize build` through a wrapper folder (removed by the caller once read)."""
+        import time
+
         wrapper = tempfile.mkdtemp(prefix="relcheck-kustomize-")
-        try:
-            target = os.path.relpath(self.root / entry, wrapper)
-            Path(wrapper, "kustomization.yaml").write_text(
-                f"resources:\n  - {_quoted(target)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
-            )
-            started = time.perf_counter()
-            output = run_kustomize(self.command, wrapper, self.timeout, self.max_output)
-            out.seconds[f"kustomize {shown}"] = time.perf_counter() - started
-            if output.error is not None:
-                # Paths as the repository knows them: not the wrapper's view, nor this machine's.
-                error = output.error.replace(target, entry or ".").replace(wrapper, "<wrapper>")
-                error = error.replace(os.path.realpath(self.root) + os.sep, "").replace(str(self.root) + os.sep, "")
-                message = f"kustomize cannot build overlay {shown}: {error}; its files are linted one by one"
-                out.problems.append((where, ParseProblem("E001", message)))
-                return
-            rendered = self._objects(output.text, wrapper, entry, members)
-        finally:
-            shutil.rmtree(wrapper, ignore_errors=True)
-        out.objects.extend(rendered)
-        for member in members:
-            out.consumed.add(member.path)
-            out.consumed.update(member.files)
+        target = os.path.relpath(self.root / entry, wrapper)
+        Path(wrapper, "kustomization.yaml").write_text(
+            f"resources:\n  - {_quoted(target)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
+        )
+        started = time.perf_counter()
+        output = run_kustomize(self.command, wrapper, self.timeout, self.max_output)
+        return output, wrapper, target, time.perf_counter() - started
 
     def _objects(self, text: str, wrapper: str, entry: str, members: list[Kustomization]) -> list[K8sObject]:
         from relcheck.parsers.kubernetes import parse_manifests
@@ -246,7 +257,7 @@ class KustomizeRenderer:
 
         named = {f for k in members for name in _FILE_FIELDS[:3] for f in _entries(k, name)}
         patches = [p for f in sorted(named) for p in self.by_path.get(f, [])]
-        objects, _ = parse_manifests("<kustomize>", text)
+        objects, _ = parse_manifests("<kustomize>", _without_crds(text))
         found: list[K8sObject] = []
         root = os.path.realpath(self.root)
         for obj in objects:
@@ -307,6 +318,18 @@ class KustomizeRenderer:
             if obj.name and obj.name in rendered.name:
                 return obj
         return candidates[0] if len(candidates) == 1 else None
+
+
+_CRD = re.compile(r"^kind:\s*CustomResourceDefinition\s*$", re.MULTILINE)
+
+
+def _without_crds(text: str) -> str:
+    """The build's output less CustomResourceDefinitions: schemas, often most of an install's bytes,
+    that no rule reads (the custom resources themselves are kept)."""
+    if not _CRD.search(text):
+        return text
+    documents = re.split(r"^---[ \t]*$", text, flags=re.MULTILINE)
+    return "---".join(d for d in documents if not _CRD.search(d))
 
 
 def _entries(kustomization: Kustomization, name: str) -> list[str]:

@@ -88,11 +88,7 @@ def render_all(
         # Entry points, and overlays a GitOps object deploys though another overlay builds on them.
         entries = entry_points(kustomizations)
         wanted = {f for obj in [*objects, *out.objects] for f in _deployed_folders(obj) if f in kustomizations}
-        for entry in [*entries, *sorted(wanted - set(entries))]:
-            before = len(out.problems)
-            renderer.render(entry, kustomizations, out)
-            if len(out.problems) == before:
-                out.rendered.add(entry)
+        out.rendered |= renderer.render_all([*entries, *sorted(wanted - set(entries))], kustomizations, out)
     # A GitOps object (written, or made by a chart: an app of apps) whose chart or overlay was
     # rendered on its own, or whose folder holds plain manifests, counts as checked; the others are
     # reported as not rendered.
