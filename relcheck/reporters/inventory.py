@@ -86,6 +86,7 @@ def inventory_line(result: ScanResult) -> str:
         for reason, n in counts["not_checked"].items():
             part = _plural(n, reason)
             if reason == "folder excluded by default":
+                part = f"{n} folder{'s' if n != 1 else ''} excluded by default"
                 folders = result.excluded_by_default
                 part += f" ({', '.join(folders[:3])}{', …' if len(folders) > 3 else ''})"
             parts.append(part)
