@@ -471,3 +471,24 @@ def test_an_app_of_apps_counts_its_applications_by_what_they_deploy(tmp_path: Pa
     # The folder of plain manifests is checked as written; the Jsonnet one is not.
     assert placed(result) == [("E002", "apps/templates/apps.yaml", 4, 1)]
     assert result.findings[0].message.startswith("Application 'lib' deploys")
+
+
+@needs_kustomize
+def test_a_root_overlay_and_its_generated_objects_are_placed_in_the_repository(tmp_path: Path) -> None:
+    from relcheck.scan.engine import _build
+
+    (tmp_path / "kustomization.yml").write_text(
+        "resources:\n  - deploy.yaml\nconfigMapGenerator:\n  - name: settings\n    literals: [A=1]\n"
+    )
+    (tmp_path / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n"
+        "    spec:\n      containers:\n        - name: app\n          image: app:1\n"
+    )
+    project, _, _ = _build([tmp_path], Config(), None, None, None, 1, None, {})
+    assert sorted((o.kind, o.path) for o in project.kube.objects) == [
+        ("ConfigMap", "kustomization.yml"),  # made by the generator the kustomization names
+        ("Deployment", "deploy.yaml"),
+    ]
+    result = scan([tmp_path], Config(), select=["K012"])
+    assert placed(result) == [("K012", "deploy.yaml", 11, 11)]

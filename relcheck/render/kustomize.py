@@ -280,7 +280,7 @@ class KustomizeRenderer:
                 p for p in patches if p.kind == obj.kind and original is not None and p.name == original.name
             ]
             if original is None:  # generated, or from a file the scan did not parse: at the kustomization
-                path = repo_path or posixpath.join(entry, "kustomization.yaml") if entry else "kustomization.yaml"
+                path = repo_path or next(k.path for k in members if k.folder == entry)
                 found.append(
                     RenderedObject(
                         path=path,
