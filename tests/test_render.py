@@ -492,3 +492,12 @@ def test_a_root_overlay_and_its_generated_objects_are_placed_in_the_repository(t
     ]
     result = scan([tmp_path], Config(), select=["K012"])
     assert placed(result) == [("K012", "deploy.yaml", 11, 11)]
+
+
+@needs_helm
+def test_a_values_file_that_is_not_yaml_is_one_e001_at_that_file(tmp_path: Path) -> None:
+    root = copy("gitops", tmp_path)
+    (root / "charts" / "web" / "values-bad.yaml").write_text("replicaCount: [\n")
+    config = Config(helm={"charts": {"charts/web": {"values": ["values-bad.yaml"]}}})
+    result = scan([root], config, select=["E001"])
+    assert placed(result, "E001") == [("E001", "charts/web/values-bad.yaml", 2, 1)]

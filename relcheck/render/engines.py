@@ -28,6 +28,7 @@ class RenderOutput:
     manifests: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     kind: str = ""  # of the error: "timeout", "dependencies", "values", "engine", or the engine's own
+    file_index: int = 0  # which values file a "values" error is about
 
 
 class HelmEngine(Protocol):
@@ -105,7 +106,9 @@ class SdkEngine:
             return RenderOutput(error="the Helm SDK process stopped", kind="engine")
         reply = json.loads(line)
         if "error" in reply:
-            return RenderOutput(error=str(reply["error"]), kind=str(reply.get("kind", "")))
+            return RenderOutput(
+                error=str(reply["error"]), kind=str(reply.get("kind", "")), file_index=int(reply.get("file_index", 0))
+            )
         return RenderOutput(manifests={str(k): str(v) for k, v in reply["manifests"].items()})
 
     def _stop(self) -> None:

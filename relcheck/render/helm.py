@@ -3,6 +3,7 @@ or the config names, and their objects positioned at the template and values lin
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 import re
@@ -144,6 +145,7 @@ class ChartRenderer:
         self.exists = exists  # repository path -> bool
         self._segments: dict[str, list[TemplateSegment]] = {}
         self._values: dict[str, ValuesFile | None] = {}
+        self._broken: set[str] = set()  # values files that are not YAML (an E001 of their own)
 
     def render_chart(self, chart_dir: str, settings: ChartSettings, out: Renders) -> None:
         import time
@@ -171,6 +173,8 @@ class ChartRenderer:
         for label, files in self._value_sets(chart_dir, settings):
             inline = settings.inline if label == settings.label else None
             chain = [v for v in [defaults, *(self._values_file(f, out) for f in files), inline] if v is not None]
+            if any(f in self._broken for f in files):
+                continue  # its E001 says why; Helm would refuse it too
             started = time.perf_counter()
             output = self.engine.render(
                 str(self.root / chart_dir) if chart_dir else str(self.root),
@@ -220,6 +224,8 @@ class ChartRenderer:
             return None
         data, positions, problems = parse_data(path, text)
         out.problems.extend((path, p) for p in problems)
+        if any(p.code == "E001" for p in problems):
+            self._broken.add(path)
         self._values[path] = ValuesFile(path, data if isinstance(data, dict) else {}, positions)
         return self._values[path]
 
@@ -241,7 +247,7 @@ class ChartRenderer:
         chart_yaml = _join(chart_dir, "Chart.yaml")
         if settings.where is not None and label == settings.label:  # a HelmRelease's render: at the object
             path, line, column = settings.where
-            problem = self._failure(chart_dir, name, label, output, files, ChartSettings())
+            problem = self._failure(chart_dir, name, label, output, files, dataclasses.replace(settings, where=None))
             return path, ParseProblem(problem[1].code, problem[1].message, line, column)
         shown = chart_dir or "."
         using = f" with {label}" if label else ""
@@ -253,7 +259,8 @@ class ChartRenderer:
             )
             return chart_yaml, ParseProblem("E002", message)
         if output.kind == "values":
-            return (files[0] if files else chart_yaml), ParseProblem("E001", f"values file is not valid YAML: {error}")
+            where = files[output.file_index] if 0 <= output.file_index < len(files) else chart_yaml
+            return where, ParseProblem("E001", f"values file is not valid YAML for Helm: {error}")
         if output.kind in ("timeout", "size", "engine", "internal"):
             return chart_yaml, ParseProblem("E002", f"Helm chart {shown} not rendered{using}: {error}")
         where = error_location(error, chart_dir, name)

@@ -29,13 +29,13 @@ def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
         names = ", ".join(f"{d.get('name')} ({d.get('status')})" for d in missing)
         return {"error": f"dependencies not in charts/: {names}", "kind": "dependencies"}
     values: dict = {}
-    for path in request["values_files"]:
+    for index, path in enumerate(request["values_files"]):
         with open(path, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
         try:
             values = merge_values(values, helm.values_from_yaml(text) or {})
-        except helm.HelmError as exc:
-            return {"error": f"{path}: {exc}", "kind": "values", "file": path}
+        except helm.HelmError as exc:  # named by its place in the list: no machine path in a message
+            return {"error": str(exc), "kind": "values", "file_index": index}
     values = merge_values(values, request.get("inline") or {})
     with helm.Chart.load(chart_dir) as chart:
         manifests = chart.render(
