@@ -501,3 +501,10 @@ def test_a_values_file_that_is_not_yaml_is_one_e001_at_that_file(tmp_path: Path)
     config = Config(helm={"charts": {"charts/web": {"values": ["values-bad.yaml"]}}})
     result = scan([root], config, select=["E001"])
     assert placed(result, "E001") == [("E001", "charts/web/values-bad.yaml", 2, 1)]
+
+
+def test_a_configured_chart_that_is_not_there_is_named(run_cli, tmp_path: Path) -> None:
+    shutil.copytree(RENDER / "gitops" / "charts", tmp_path / "charts")
+    (tmp_path / ".relcheck.yaml").write_text("helm:\n  charts:\n    charts/wbe: {release: web}\n")
+    _, out, _ = run_cli("scan", str(tmp_path), "--select", "E002", "--quiet")
+    assert ".relcheck.yaml:3:5: info    E002 skipped: helm.charts names charts/wbe, which is not a chart folder" in out

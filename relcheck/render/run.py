@@ -25,6 +25,7 @@ class RenderSettings:
     charts: dict[str, dict] = field(default_factory=dict)  # chart folder -> values, release, namespace
     timeout: float = DEFAULT_TIMEOUT
     config_source: str | None = None  # for problems about the config's own entries
+    locate: Any = None  # the config's key path -> (line, column), where it knows
 
 
 class RepoFiles:
@@ -70,6 +71,12 @@ def render_all(
         return out
     charts = chart_folders(paths)
     deployers = _helm_deployers(objects, repo)
+    for key in sorted(settings.charts):
+        folder = "" if key in (".", "") else posixpath.normpath(key)
+        if folder not in charts and settings.config_source and not os.path.isabs(settings.config_source):
+            message = f"helm.charts names {key}, which is not a chart folder of this scan (no Chart.yaml there)"
+            line, column = settings.locate(("helm", "charts", key), True) if settings.locate else (None, None)
+            out.problems.append((settings.config_source, ParseProblem("E002", message, line or 1, column or 1)))
     if charts or deployers:
         engine = helm_engine(settings.timeout)
         if engine is not None:

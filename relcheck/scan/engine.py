@@ -175,6 +175,7 @@ def render_settings(config: Config) -> RenderSettings:
         charts=dict(config.helm.get("charts", {})),
         timeout=float(config.helm.get("timeout", DEFAULT_TIMEOUT)),
         config_source=config.source,
+        locate=config.locate,
     )
 
 
