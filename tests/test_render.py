@@ -508,3 +508,14 @@ def test_a_configured_chart_that_is_not_there_is_named(run_cli, tmp_path: Path) 
     (tmp_path / ".relcheck.yaml").write_text("helm:\n  charts:\n    charts/wbe: {release: web}\n")
     _, out, _ = run_cli("scan", str(tmp_path), "--select", "E002", "--quiet")
     assert ".relcheck.yaml:3:5: info    E002 skipped: helm.charts names charts/wbe, which is not a chart folder" in out
+
+
+@needs_helm
+def test_values_that_break_the_charts_schema_are_an_e001_as_helm_template_says(tmp_path: Path) -> None:
+    root = copy("gitops", tmp_path)
+    (root / "charts" / "web" / "values.schema.json").write_text(
+        '{"type": "object", "properties": {"replicaCount": {"type": "integer", "minimum": 5}}}'
+    )
+    result = scan([root / "charts"], Config(), select=["E001"])
+    assert placed(result) == [("E001", "web/values.schema.json", 1, 1)]
+    assert "minimum" in result.findings[0].message

@@ -171,6 +171,8 @@ class ExecutableEngine:
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip().removeprefix("Error: ")
             kind = "dependencies" if "missing in charts/ directory" in message else "render"
+            if "meet the specifications of the schema" in message:
+                kind = "schema"
             return RenderOutput(error=message.splitlines()[0] if message else "helm template failed", kind=kind)
         if len(done.stdout) > self.max_output:
             return RenderOutput(

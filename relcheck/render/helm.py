@@ -261,6 +261,9 @@ class ChartRenderer:
         if output.kind == "values":
             where = files[output.file_index] if 0 <= output.file_index < len(files) else chart_yaml
             return where, ParseProblem("E001", f"values file is not valid YAML for Helm: {error}")
+        if output.kind == "schema":
+            where = _join(chart_dir, "values.schema.json")
+            return where, ParseProblem("E001", f"the values{using} do not match values.schema.json: {error}")
         if output.kind in ("timeout", "size", "engine", "internal"):
             return chart_yaml, ParseProblem("E002", f"Helm chart {shown} not rendered{using}: {error}")
         where = error_location(error, chart_dir, name)

@@ -38,6 +38,10 @@ def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
             return {"error": str(exc), "kind": "values", "file_index": index}
     values = merge_values(values, request.get("inline") or {})
     with helm.Chart.load(chart_dir) as chart:
+        try:  # as `helm template` does: the values, with the chart's defaults, against values.schema.json
+            chart.validate_schema(chart.merge_values(values))
+        except helm.HelmValuesError as exc:
+            return {"error": str(exc), "kind": "schema"}
         manifests = chart.render(
             values=values, name=request["release"], namespace=request["namespace"], is_install=True
         )
