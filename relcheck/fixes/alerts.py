@@ -33,7 +33,7 @@ def _set(ctx: FixContext, rule: PromRule, message: str, applicability: str, *pai
         return None
     span = rule.scope or (1, text.count("\n") + 1)
     target = _RuleInFile(source.path, rule.data, source.positions, (*source.base, *rule.keys), span)
-    edits = YamlText(text, target).set(*pairs)  # type: ignore[arg-type]  # Refused: attach_fixes says why
+    edits = YamlText(text, target, ctx.starts(source.path), ctx.lines(source.path)).set(*pairs)  # type: ignore[arg-type]  # Refused: attach_fixes says why
     return Fix(message, tuple(edits), applicability)
 
 

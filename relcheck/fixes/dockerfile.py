@@ -8,7 +8,7 @@ import json
 import re
 
 from relcheck.artifacts.dockerfile import DockerfileSpot
-from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix, line_starts
+from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix
 from relcheck.fixes.registry import FixContext, fixer
 from relcheck.model import Finding
 
@@ -27,12 +27,12 @@ def exec_form_command(finding: Finding, ctx: FixContext) -> Fix | None:
     text = ctx.text(spot.dockerfile.path)
     if text is None:
         return None
-    line = text.split("\n")[instruction.line - 1]
+    line = ctx.lines(spot.dockerfile.path)[instruction.line - 1]
     match = re.match(rf"(\s*{instruction.keyword}\s+)(.*?)\s*$", line, re.IGNORECASE)
     if match is None or not _PLAIN_WORDS.fullmatch(match.group(2)):
         return None
     words = match.group(2).split()
-    start = line_starts(text)[instruction.line - 1] + len(match.group(1))
+    start = ctx.starts(spot.dockerfile.path)[instruction.line - 1] + len(match.group(1))
     exec_form = json.dumps(words)
     edit = Edit(spot.dockerfile.path, start, start + len(match.group(2)), exec_form)
     return Fix(f"Use the exec form: {instruction.keyword} {exec_form}", (edit,), SAFE)
@@ -52,14 +52,14 @@ def non_root_user(finding: Finding, ctx: FixContext) -> Fix | None:
     starts = [i for i in instructions if i.keyword in ("CMD", "ENTRYPOINT")]
     base = (spot.stage.base_image() or "").lower()
     user = "node" if base.rsplit("/", 1)[-1].startswith("node:") or base == "node" else "10001"
-    lines = text.split("\n")
+    lines = ctx.lines(spot.dockerfile.path)
     if starts:
         line = min(i.line for i in starts)
         indent = lines[line - 1][: len(lines[line - 1]) - len(lines[line - 1].lstrip())]
-        at = line_starts(text)[line - 1]
+        at = ctx.starts(spot.dockerfile.path)[line - 1]
         edit = Edit(spot.dockerfile.path, at, at, f"{indent}USER {user}\n")
     else:
         last = max(i.end_line for i in instructions)
-        at = line_starts(text)[last - 1] + len(lines[last - 1])
+        at = ctx.starts(spot.dockerfile.path)[last - 1] + len(lines[last - 1])
         edit = Edit(spot.dockerfile.path, at, at, f"\nUSER {user}")
     return Fix(f"Add USER {user} to the final stage (check what it must write)", (edit,), UNSAFE)

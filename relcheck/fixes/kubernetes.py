@@ -32,7 +32,7 @@ def _set(ctx: FixContext, obj: K8sObject, message: str, applicability: str, *pai
     text = ctx.text(obj.path)
     if text is None:
         return None
-    edits = YamlText(text, obj, ctx.starts(obj.path)).set(*pairs)  # Refused: attach_fixes says why
+    edits = YamlText(text, obj, ctx.starts(obj.path), ctx.lines(obj.path)).set(*pairs)  # Refused: attach_fixes says why
     index = _index(ctx, obj)
     changes = tuple(YamlChange(index, path, value) for path, value in pairs)
     return Fix(message, tuple(edits), applicability, changes)
@@ -160,11 +160,11 @@ def _new_document(ctx: FixContext, obj: K8sObject, document: dict) -> Edit | Non
     if text is None:
         return None
     lines = [line for key, value in document.items() for line in block(key, value, 0)]
-    starts = text.split("\n")
+    written = ctx.lines(obj.path)
     last = obj.span[1]
-    while last > obj.span[0] and not starts[last - 1].strip():
+    while last > obj.span[0] and not written[last - 1].strip():
         last -= 1
-    at = sum(len(line) + 1 for line in starts[: last - 1]) + len(starts[last - 1])
+    at = ctx.starts(obj.path)[last - 1] + len(written[last - 1])
     return Edit(obj.path, at, at, "\n---\n" + "\n".join(lines))
 
 
@@ -218,7 +218,7 @@ def _remove_line(ctx: FixContext, obj: K8sObject, path: tuple) -> Edit | None:
     if mark is None or text is None:
         return None
     starts = ctx.starts(obj.path)
-    line = text.split("\n")[mark[0] - 1]
+    line = ctx.lines(obj.path)[mark[0] - 1]
     if not re.fullmatch(r"\s*" + re.escape(str(path[-1])) + r":\s*[0-9]+\s*(#.*)?", line):
         return None
     end = starts[mark[0]] if mark[0] < len(starts) else len(text)

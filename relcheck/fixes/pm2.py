@@ -45,7 +45,7 @@ def _set(ctx: FixContext, app: Pm2App, key: str, value: int, message: str) -> Fi
         return Fix(message, (edit,), SAFE) if edit is not None else None
     span = app.scope or (1, text.count("\n") + 1)
     target = _AppInFile(app.path, app.data, app.positions, app.keys, span)
-    edits = YamlText(text, target, ctx.starts(app.path)).set(((key,), value))  # type: ignore[arg-type]
+    edits = YamlText(text, target, ctx.starts(app.path), ctx.lines(app.path)).set(((key,), value))  # type: ignore[arg-type]
     return Fix(message, tuple(edits), SAFE)
 
 

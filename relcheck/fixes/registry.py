@@ -22,6 +22,7 @@ class FixContext:
 
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _objects: dict[str, list] = field(default_factory=dict)
+    _lines: dict[str, list[str]] = field(default_factory=dict)
 
     def text(self, path: str) -> str | None:
         source = self.project.file(path)
@@ -35,6 +36,12 @@ class FixContext:
         if path not in self._starts:
             self._starts[path] = line_starts(self.text(path) or "")
         return self._starts[path]
+
+    def lines(self, path: str) -> list[str]:
+        """The file's lines, split once a file."""
+        if path not in self._lines:
+            self._lines[path] = (self.text(path) or "").split("\n")
+        return self._lines[path]
 
     def objects(self, path: str) -> list:
         """Every object the file parses into (kustomize patches included), parsed once a file."""

@@ -62,9 +62,11 @@ def nest(keys: tuple, value: Any) -> Any:
 class YamlText:
     """One YAML file's text with the positions of one of its objects."""
 
-    def __init__(self, text: str, obj: K8sObject, starts: list[int] | None = None) -> None:
+    def __init__(
+        self, text: str, obj: K8sObject, starts: list[int] | None = None, lines: list[str] | None = None
+    ) -> None:
         self.text = text
-        self.lines = text.split("\n")
+        self.lines = lines if lines is not None else text.split("\n")
         self.starts = starts if starts is not None else line_starts(text)
         self.obj = obj
         # A JSON file stays JSON: new values are written as JSON, on lines like their siblings'.

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relcheck.artifacts.kubernetes import K8sObject
+from relcheck.artifacts.kustomize import PATCH_FIELDS
 from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT, CommandOutput, run_kustomize
@@ -28,7 +29,7 @@ ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 # Fields whose entries are other kustomizations or resource files.
 _RESOURCE_FIELDS = ("resources", "bases", "components")
 # Fields whose entries (or their `path`) are files the build reads.
-_FILE_FIELDS = ("patches", "patchesStrategicMerge", "patchesJson6902", "crds", "configurations", "openapi")
+_FILE_FIELDS = (*PATCH_FIELDS, "crds", "configurations", "openapi")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|[?&]ref=", re.I)
 ENABLE_HINT = "put `kustomize` or `kubectl` on PATH"
 # Keys a strategic-merge patch writes to find what it patches (the object, a container by name).
@@ -89,7 +90,7 @@ def _describe(folder: str, path: str, data: dict) -> Kustomization:
 
 def patch_files(kustomizations: dict[str, Kustomization]) -> set[str]:
     """Files the kustomizations name as patches (with or without apiVersion and kind of their own)."""
-    return {f for k in kustomizations.values() for name in _FILE_FIELDS[:3] for f in _entries(k, name)}
+    return {f for k in kustomizations.values() for name in PATCH_FIELDS for f in _entries(k, name)}
 
 
 def entry_points(kustomizations: dict[str, Kustomization]) -> list[str]:
@@ -255,7 +256,7 @@ class KustomizeRenderer:
         from relcheck.parsers.kubernetes import parse_manifests
         from relcheck.syntax.yaml import YamlError, load_one
 
-        named = {f for k in members for name in _FILE_FIELDS[:3] for f in _entries(k, name)}
+        named = patch_files({k.folder: k for k in members})
         patches = [p for f in sorted(named) for p in self.by_path.get(f, [])]
         objects, _ = parse_manifests("<kustomize>", _without_crds(text))
         found: list[K8sObject] = []

@@ -93,12 +93,11 @@ class Project:
         )
 
 
-def _without_patches(project: Project, objects: list[K8sObject], named: set[str] = frozenset()) -> list[K8sObject]:
-    """The objects, less kustomize patches: fragments merged into resources, not resources. `named`:
-    the files kustomization files name as patches (read by name, with or without apiVersion and kind)."""
-    from relcheck.artifacts.kustomize import carries_patch_directive, patch_paths
+def _without_patches(project: Project, objects: list[K8sObject], patches: set[str]) -> list[K8sObject]:
+    """The objects, less kustomize patches: fragments merged into resources, not resources. `patches`:
+    the files kustomization files name as patches (relcheck.render.kustomize.patch_files)."""
+    from relcheck.artifacts.kustomize import carries_patch_directive
 
-    patches = patch_paths(objects) | named
     kept = []
     for obj in objects:
         if obj.path in patches or carries_patch_directive(obj):
