@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from relcheck.model import Finding, Location, Param, Related, RuleMeta, Severity
+from relcheck.model import SCOPES, Finding, Location, Param, Related, RuleMeta, Severity
 from relcheck.ruleset.pack import checklist_ids
 from relcheck.scan.context import CheckContext, Subject
 
@@ -33,6 +33,10 @@ class Rule:
     checklist: str | None = None
     example: str = ""
     params: dict[str, Any] = field(default_factory=dict)  # name -> default
+    # What the check looks at (relcheck.model.SCOPES): "object", "file", "service" or "repository".
+    # Anything narrower than the repository lets scans run it per service and from the cache; the
+    # default is the safe one.
+    scope: str = "repository"
 
     def meta(self, area: str) -> RuleMeta:
         return RuleMeta(
@@ -46,4 +50,5 @@ class Rule:
             fix=self.fix,
             example=self.example,
             params=tuple(Param(name, default, "") for name, default in self.params.items()),
+            scope=self.scope if self.scope in SCOPES else "repository",
         )

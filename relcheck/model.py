@@ -101,6 +101,9 @@ class RuleMeta:
     bad_example: str = ""  # the same file the wrong way ("" with a file: the file is missing)
     example_context: tuple[tuple[str, str], ...] = ()  # other files both need, as they are
     autofix: str = ""  # "safe" or "unsafe" when `relcheck fix` can fix its findings, else ""
+    # What the check may look at (SCOPES): the scan runs it on that much of the tree and caches its
+    # findings by it. A plugin that says nothing is judged on the whole repository.
+    scope: str = "repository"
 
     def example_files(self, good: bool) -> dict[str, str]:
         """The example as files to scan: the wrong way or the right way."""
@@ -112,6 +115,12 @@ class RuleMeta:
 
     def param_defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+
+# From narrowest to widest. `object`: one Kubernetes object, PM2 app or alerting rule; `file`: one
+# file; `service`: everything of one service (its files, its workloads and the objects about them, the
+# evidence no service owns); `repository`: anything in the scan.
+SCOPES = ("object", "file", "service", "repository")
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,11 @@ def render(template: str, data: Any, error: str) -> str:
     return _FIELD.sub(lookup, template)
 
 
+# Target kinds read one file whole (a Dockerfile's stages, a settings file's variables); the others
+# one object, container, app or rule: the scope a custom rule gets.
+FILE_TARGETS = frozenset({"dockerfile-stage", "dockerfile-instruction", "env"})
+
+
 def targets(ctx: CheckContext, spec: dict) -> Iterator[Target]:
     """A custom rule's targets, walked by the same iterators as the built-in checks'."""
     from relcheck.scan import targets as walk
@@ -265,6 +270,7 @@ def _load_file(path: Path, label: str) -> list[CustomRule]:
             checklist=entry.get("checklist"),
             rationale=entry.get("rationale", entry["title"]),
             fix=entry.get("fix", ""),
+            scope="file" if entry["target"]["kind"] in FILE_TARGETS else "object",
         )
         found.append(CustomRule(meta, label, entry["target"], entry["condition"], entry.get("when"), entry["message"]))
     return found

@@ -76,6 +76,7 @@ def rule_to_dict(rule: RuleMeta, implemented: frozenset[str]) -> dict:
         "rationale": rule.rationale,
         "fix": rule.fix,
         "autofix": rule.autofix or None,
+        "scope": rule.scope,
         "example": rule.example,
         "example_file": rule.example_file or None,
         "bad_example": rule.bad_example,
@@ -101,7 +102,7 @@ def explain_text(rule: RuleMeta, implemented: frozenset[str]) -> str:
     parts = [
         f"{rule.code} {rule.slug}: {rule.title}",
         f"severity: {rule.severity.label}   checklist: {rule.checklist or '-'}   area: {rule.area}   "
-        f"status: {status(rule, implemented)}",
+        f"status: {status(rule, implemented)}   scope: {rule.scope}",
         "",
         "Why",
         _wrap(rule.rationale),
@@ -143,6 +144,11 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
         "alert of A002) apply to Node services, and to services of unknown runtime with JavaScript/TypeScript "
         "source; the JSON report names each service's runtime.",
         "",
+        "Each rule's scope says what its check may look at: `object` (one Kubernetes object, PM2 app or "
+        "alerting rule), `file`, `service` (the service's files, its workloads with the objects about them, "
+        "and the evidence no service owns) or `repository`. Rules are run, in parallel and from the cache, "
+        "on that much of the tree: a change to one service re-checks that service and the repository rules.",
+        "",
     ]
     for area in load_areas():
         area_rules = [r for r in rules if r.area == area.name]
@@ -167,7 +173,7 @@ def markdown(rules: list[RuleMeta], implemented: frozenset[str]) -> str:
                 f"**{rule.slug}** — {rule.title}",
                 "",
                 f"Severity: {rule.severity.label}. Checklist: {rule.checklist or '-'}. "
-                f"Status: {status(rule, implemented)}.",
+                f"Status: {status(rule, implemented)}. Scope: {rule.scope}.",
                 "",
                 _paragraphs(rule.rationale),
                 "",

@@ -11,14 +11,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from relcheck.model import Param, RuleMeta, Severity
+from relcheck.model import SCOPES, Param, RuleMeta, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-REQUIRED_KEYS = ("code", "slug", "title", "severity", "rationale", "fix")
+REQUIRED_KEYS = ("code", "slug", "title", "severity", "scope", "rationale", "fix")
 
 
 class PackError(Exception):
@@ -109,8 +109,11 @@ def _rule_from_table(area: str, table: dict, source: str) -> RuleMeta:
     autofix = table.get("autofix", "")
     if autofix not in ("", "safe", "unsafe"):
         raise PackError(f"{source}: rule {table['code']}: autofix must be \"safe\" or \"unsafe\", not {autofix!r}")
+    if table["scope"] not in SCOPES:
+        raise PackError(f"{source}: rule {table['code']}: scope must be one of {', '.join(SCOPES)}, not {table['scope']!r}")
     return RuleMeta(
         autofix=autofix,
+        scope=table["scope"],
         code=table["code"],
         slug=table["slug"],
         title=table["title"],
