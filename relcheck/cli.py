@@ -117,10 +117,21 @@ def _settings_text(scan_config, root: Path) -> str:
         f"render: {_render_engines() if scan_config.render else 'off'}",
         f"rule-dirs: {listed(scan_config.rule_dirs)}",
         f"fail-on: {scan_config.fail_on or 'error'}",
+        f"cache: {_cache_setting(root)}",
     ]
     from relcheck.reporters.escape import visible
 
     return "".join(f"{visible(line)}\n" for line in lines)
+
+
+def _cache_setting(root: Path) -> str:
+    import os
+
+    from relcheck.scan.cache import cache_folder
+
+    if os.environ.get("RELCHECK_NO_CACHE", "") not in ("", "0"):
+        return "off (RELCHECK_NO_CACHE)"
+    return str(cache_folder(root))
 
 
 def _render_engines() -> str:
@@ -268,10 +279,32 @@ Jobs = Annotated[
     typer.Option(
         "--jobs",
         "-j",
-        min=1,
-        help="Worker processes for parsing large scans, at most one per processor (output is the same for any N).",
+        min=0,
+        help="Worker processes for parsing large scans, at most one per processor; 0: one per processor "
+        "(small scans stay in one process). Output is the same for any N.",
     ),
 ]
+NoCache = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Neither read nor write the scan cache (also RELCHECK_NO_CACHE=1)."),
+]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="The scan cache's folder [default: RELCHECK_CACHE_DIR, else .relcheck_cache at the scan root].",
+    ),
+]
+
+
+def _cache_for(root: Path, no_cache: bool, cache_dir: Path | None):
+    """The scan cache (relcheck.scan.cache), or None when it is off or cannot be used here."""
+    import os
+
+    from relcheck.scan.cache import open_cache
+
+    off = no_cache or os.environ.get("RELCHECK_NO_CACHE", "") not in ("", "0")
+    return open_cache(root, cache_dir, not off)
 
 
 @app.command()
@@ -312,7 +345,9 @@ def scan(
     sarif_suppressions: Annotated[
         bool, typer.Option("--sarif-suppressions", help="Write suppressed findings into SARIF with `suppressions`.")
     ] = False,
-    jobs: Jobs = 1,
+    jobs: Jobs = 0,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings too.")] = False,
     report_unused_suppressions: Annotated[
         bool,
@@ -395,6 +430,7 @@ def scan(
         report_unused_suppressions=report_unused_suppressions,
         root=root,
         fixes=True,
+        cache=_cache_for(root, no_cache, cache_dir),
     )
     options = {
         "category": category,
@@ -576,7 +612,9 @@ def baseline(
         ".relcheck-baseline.json"
     ),
     config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
-    jobs: Jobs = 1,
+    jobs: Jobs = 0,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
 ) -> None:
     """Record today's findings as accepted; `scan --baseline FILE` then reports only new ones."""
     from relcheck.scan.baseline import render
@@ -585,7 +623,8 @@ def baseline(
     check_outputs([output], [p for p in (config,) if p is not None])
     resolved = _resolve_paths(paths)
     root, scan_config = _settings_for(config, resolved)
-    result = run_scan(resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root)
+    cache = _cache_for(root, no_cache, cache_dir)
+    result = run_scan(resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root, cache=cache)
     check_not_scanned([output], result)
     _emit(render(result), output)
     sys.stdout.write(f"wrote {output}: {len({f.fingerprint for f in result.active()})} findings accepted\n")
@@ -596,7 +635,9 @@ def hook(
     files: Annotated[list[str] | None, typer.Argument(help="The files pre-commit passes.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
     fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help="Lowest severity that fails the hook.")] = None,
-    jobs: Jobs = 1,
+    jobs: Jobs = 0,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
 ) -> None:
     """For pre-commit: scan the whole repository (cross-file rules need the whole service) and report
     the findings the given files cause: located in one of them, or pointing at one as a related
@@ -609,7 +650,7 @@ def hook(
         path = (cwd / name).resolve()  # relative to where the hook runs, which may be a subfolder
         if path.is_relative_to(root):
             wanted.add(path.relative_to(root).as_posix())
-    entries = _hook_findings(root, scan_config, config, jobs)
+    entries = _hook_findings(root, scan_config, config, jobs, _cache_for(root, no_cache, cache_dir))
     chosen = [
         entry
         for entry in entries
@@ -625,7 +666,7 @@ def hook(
             raise typer.Exit(1)
 
 
-def _hook_findings(root: Path, scan_config, config: Path | None, jobs: int) -> list[dict]:
+def _hook_findings(root: Path, scan_config, config: Path | None, jobs: int, cache=None) -> list[dict]:
     """Every active finding of the repository, as the hook needs it: its lines of text, severity,
     the files it is located in or points at. A run of pre-commit that starts the hook once per
     batch scans once: the next batches find the first one's findings (relcheck.scan.hookcache)."""
@@ -642,7 +683,7 @@ def _hook_findings(root: Path, scan_config, config: Path | None, jobs: int) -> l
     entries = hookcache.load(key)
     if entries is not None:
         return entries
-    result = run_scan([root], scan_config, jobs=jobs, ruleset=scan_config.ruleset, discovery=listing)
+    result = run_scan([root], scan_config, jobs=jobs, ruleset=scan_config.ruleset, discovery=listing, cache=cache)
     entries = [
         {
             "severity": int(finding.severity),
@@ -716,7 +757,9 @@ def checklist(
     format: Annotated[ChecklistFormat, typer.Option("--format", "-f", help="Output format.")] = ChecklistFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
-    jobs: Jobs = 1,
+    jobs: Jobs = 0,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
     service: Annotated[
         str | None, typer.Option("--service", help="Only this service (a badge of its own score, for example).")
     ] = None,
@@ -729,7 +772,10 @@ def checklist(
 
     resolved = _resolve_paths(paths)
     root, scan_config = _settings_for(config, resolved)
-    result = run_scan(resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root, fixes=True)
+    cache = _cache_for(root, no_cache, cache_dir)
+    result = run_scan(
+        resolved, scan_config, jobs=jobs, ruleset=scan_config.ruleset, root=root, fixes=True, cache=cache
+    )
     cards = scorecard.build(result)
     if service is not None:
         cards = [card for card in cards if card.service.name == service]

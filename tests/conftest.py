@@ -34,8 +34,10 @@ def relcheck_command() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test gets an empty user cache (the hook keeps its last scan there)."""
+    """Each test gets an empty user cache (the hook keeps its last scan there, and the scan cache's
+    signing key) and a scan cache of its own, outside the fixtures it scans."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path_factory.mktemp("scan-cache")))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -395,7 +395,13 @@ def test_a_report_that_cannot_be_written_exits_3_with_one_line(repo: Path, form:
 
 @pytest.mark.parametrize(
     "args",
-    [["scan", ".", "--jobs", "0"], ["scan", ".", "-f", "nope"], ["scan", ".", "--nope"], ["nope"], ["scan", "missing"]],
+    [
+        ["scan", ".", "--jobs", "-1"],
+        ["scan", ".", "-f", "nope"],
+        ["scan", ".", "--nope"],
+        ["nope"],
+        ["scan", "missing"],
+    ],
 )
 def test_usage_errors_are_one_line_and_exit_2(repo: Path, args: list[str]) -> None:
     done, *measured = _relcheck(*args, cwd=repo)

@@ -110,7 +110,8 @@ def _rule_from_table(area: str, table: dict, source: str) -> RuleMeta:
     if autofix not in ("", "safe", "unsafe"):
         raise PackError(f"{source}: rule {table['code']}: autofix must be \"safe\" or \"unsafe\", not {autofix!r}")
     if table["scope"] not in SCOPES:
-        raise PackError(f"{source}: rule {table['code']}: scope must be one of {', '.join(SCOPES)}, not {table['scope']!r}")
+        choices = ", ".join(SCOPES)
+        raise PackError(f"{source}: rule {table['code']}: scope must be one of {choices}, not {table['scope']!r}")
     return RuleMeta(
         autofix=autofix,
         scope=table["scope"],

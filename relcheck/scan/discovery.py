@@ -56,6 +56,7 @@ ALWAYS_SKIPPED_DIRS = frozenset(
         ".pytest_cache",
         ".ruff_cache",
         ".hypothesis",
+        ".relcheck_cache",
         ".idea",
         ".vscode",
     }

@@ -22,6 +22,7 @@ from relcheck.syntax.saferegex import PatternTimeout
 
 if TYPE_CHECKING:
     from relcheck.render.run import RenderSettings
+    from relcheck.scan.cache import Cache
 
 
 @long_lived_model()
@@ -41,22 +42,26 @@ def scan(
     root: Path | None = None,
     fixes: bool = False,
     overrides: dict[str, str] | None = None,
+    cache: Cache | None = None,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given config;
-    reported paths are relative to `root` (by default the deepest folder holding every path)."""
+    reported paths are relative to `root` (by default the deepest folder holding every path).
+    With a `cache` (relcheck.scan.cache), files parse and units are checked only when they changed."""
     ruleset = ruleset or builtin()
     rules = ruleset.rules
     if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
         discovery = Discovery(root or Path.cwd(), [], []) if not paths else None
+    if overrides or stdin_text is not None:
+        cache = None  # texts that are not the files' (fixes being tried, piped input)
     project, problems, discovery = _build(
-        paths, config, discovery, stdin_text, stdin_filename, jobs, root, overrides or {}
+        paths, config, discovery, stdin_text, stdin_filename, jobs, root, overrides or {}, cache
     )
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     if not any(path.is_dir() for path in paths):
         # Repository rules judge a whole tree: not piped input, nor a scan of single files.
         codes = codes - {rule.code for rule in rules if rule.area == "repo"}
     severities = effective_severities(rules, config.severity)
-    findings = _place_rendered(_run_checks(project, problems, ruleset, config, codes, severities))
+    findings = _place_rendered(_run_checks(project, problems, ruleset, config, codes, severities, fixes, cache))
     suppression.apply(
         findings,
         project,
@@ -68,10 +73,9 @@ def scan(
         report_unused=report_unused_suppressions,
         baseline=baseline,
     )
-    if fixes:
-        from relcheck.fixes.attach import attach_fixes
-
-        attach_fixes(findings, project, rules, config)
+    for finding in findings:
+        if finding.suppressed:  # fixes were attached before suppression (and cached with the findings)
+            finding.autofix, finding.autofix_refused = None, ""
     _complete_regions(findings, project, config.max_file_size)
     findings.sort(key=Finding.sort_key)
     return ScanResult(
@@ -101,6 +105,7 @@ def _build(
     jobs: int,
     root: Path | None,
     overrides: dict[str, str],
+    cache: Cache | None = None,
 ) -> tuple[Project, list[tuple[str, ParseProblem]], Discovery]:
     """Walk (unless the walk is given), then parse every file once into the Project; `overrides`
     are texts to read instead of what files hold (the fixes being tried)."""
@@ -115,7 +120,8 @@ def _build(
         if not pools:
             pools.append(ParsePool(jobs, background=True))
 
-    milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 else None
+    # With a cache, workers start only for the files it lacks.
+    milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 and cache is None else None
     try:
         if discovery is None:
             excludes = [*config.exclude, *config.extend_exclude]
@@ -125,11 +131,16 @@ def _build(
         for source in discovery.files:
             if source.path in overrides:
                 source.remember((overrides[source.path], None))
-        if not pools:
-            pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
-        project, problems = build_project(
-            discovery, config.max_file_size, config.services, pools[0], render_settings(config)
-        )
+        if cache is not None:
+            project, problems = build_project(
+                discovery, config.max_file_size, config.services, None, render_settings(config), cache, jobs
+            )
+        else:
+            if not pools:
+                pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
+            project, problems = build_project(
+                discovery, config.max_file_size, config.services, pools[0], render_settings(config)
+            )
     finally:
         for pool in pools:
             pool.close()
@@ -186,16 +197,55 @@ def _run_checks(
     config: Config,
     codes: set[str],
     severities: dict[str, Severity],
+    fixes: bool = False,
+    cache: Cache | None = None,
 ) -> list[Finding]:
-    """The parse problems as E001/E002, then every selected rule's check; a check that fails costs
-    its own rule (an E001 naming it, then a file-by-file rerun), never the scan."""
+    """The parse problems as E001/E002, then every selected rule's check: the rules narrower than
+    the repository unit by unit through the cache (relcheck.scan.incremental), the repository's on
+    the whole project. With `fixes`, each finding gets its fix (suppressed ones lose it later)."""
+    from relcheck.scan.incremental import rules_key, unit_findings
+
     by_code = {r.code: r for r in ruleset.rules}
     findings: list[Finding] = []
     for path, problem in problems:
         if problem.code in codes:
             findings.append(_problem_finding(by_code[problem.code], severities[problem.code], path, problem))
+    checked = sorted(codes & set(ruleset.checks))
+    narrow = [code for code in checked if by_code[code].scope != "repository"]
+    whole = [code for code in checked if by_code[code].scope == "repository"]
+
+    def run(codes: list[str]):
+        def on(view: Project) -> list[Finding]:
+            produced = _run_rules(view, ruleset, config, codes, severities)
+            if fixes:
+                from relcheck.fixes.attach import attach_fixes
+
+                attach_fixes(produced, view, ruleset.rules, config)
+            return produced
+
+        return on
+
+    base_key = rules_key(ruleset, narrow, severities, config) + str(fixes) if cache is not None else ""
+    findings += unit_findings(project, run(narrow), cache, base_key, config.max_file_size)
+    findings += run(whole)(project)
+    # One order, however the findings were made (unit by unit, cached, whole), before duplicates go.
+    findings.sort(key=lambda f: (*f.sort_key(), f.identity, f.value))
+
+    from relcheck.checks.dockerfile import neutral_fixes
+
+    neutral_fixes(findings, project.dockerfiles)
+    return findings
+
+
+def _run_rules(
+    project: Project, ruleset: RuleSet, config: Config, codes: list[str], severities: dict[str, Severity]
+) -> list[Finding]:
+    """The rules' checks on the project; a check that fails costs its own rule (an E001 naming it,
+    then a file-by-file rerun), never the scan."""
+    by_code = {r.code: r for r in ruleset.rules}
     checks = ruleset.checks
-    for code in sorted(codes & set(checks)):
+    findings: list[Finding] = []
+    for code in codes:
         rule = by_code[code]
         params = effective_params(rule, config)
         produced: list[Finding] = []
@@ -207,10 +257,6 @@ def _run_checks(
             produced.append(_internal_error(by_code["E001"], project, code, exc, ruleset.origin(code)))
             produced += _file_by_file(checks[code], project, rule, severities[code], params, produced)
         findings.extend(produced)
-
-    from relcheck.checks.dockerfile import neutral_fixes
-
-    neutral_fixes(findings, project.dockerfiles)
     return findings
 
 

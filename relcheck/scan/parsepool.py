@@ -171,8 +171,10 @@ def usable_cpus() -> int:
 
 def capped_jobs(jobs: int) -> int:
     """`--jobs`, at most one worker per usable processor: more only take turns on the same ones,
-    each with its own interpreter and parsers to start (-j 8 on two processors was a tenth slower)."""
-    return max(1, min(jobs, usable_cpus()))
+    each with its own interpreter and parsers to start (-j 8 on two processors was a tenth slower).
+    0 means one per usable processor."""
+    cpus = usable_cpus()
+    return max(1, min(jobs if jobs > 0 else cpus, cpus))
 
 
 def worker_count(jobs: int, files: int) -> int:

@@ -20,6 +20,7 @@ from relcheck.syntax.positions import Positions
 
 if TYPE_CHECKING:
     from relcheck.render.run import RenderSettings
+    from relcheck.scan.cache import Cache
     from relcheck.scan.parsepool import ParsePool
 
 @dataclass
@@ -189,10 +190,13 @@ def build_project(
     services: dict[str, dict] | None = None,
     pool: ParsePool | None = None,
     render: RenderSettings | None = None,
+    cache: Cache | None = None,
+    jobs: int = 1,
 ) -> tuple[Project, list[tuple[str, ParseProblem]]]:
     """Parse every file once into the Project; problems become E001/E002 findings. `pool`, when
     given, is a set of workers already started for this scan (it is closed after parsing). With
-    `render`, Helm charts and kustomize overlays are rendered and their objects linted."""
+    `render`, Helm charts and kustomize overlays are rendered and their objects linted. With a
+    `cache`, only the files it has no parse of are parsed (by up to `jobs` workers)."""
     from relcheck.render.helm import Renders
     from relcheck.render.run import render_all
     from relcheck.scan.parse_one import needs_parsing
@@ -210,7 +214,14 @@ def build_project(
         if needs_parsing(source)
     ]
     objects: list[K8sObject] = []
-    parsed_files = pool.parse_all(tasks, max_file_size) if pool is not None else parse_all(tasks, max_file_size)
+    if cache is not None:
+        from relcheck.scan.parsecache import parse_cached
+
+        parsed_files = parse_cached(tasks, max_file_size, cache, jobs)
+    elif pool is not None:
+        parsed_files = pool.parse_all(tasks, max_file_size)
+    else:
+        parsed_files = parse_all(tasks, max_file_size)
     for parsed in parsed_files:
         problems.extend((parsed.path, problem) for problem in parsed.problems)
         if parsed.dockerfile is not None:

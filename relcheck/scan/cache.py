@@ -1,0 +1,242 @@
+"""The scan cache (`.relcheck_cache/` at the scan root, ruff's habit): what parsing each file gave,
+keyed by its content, and each unit's findings, keyed by everything the unit's rules read
+(relcheck.scan.units). A warm scan reads, hashes and looks up; it parses and checks only what changed.
+
+The folder is in the repository, so its content is the repository's, never trusted: every entry is
+signed with a key kept in the user's own cache folder (0600), and an entry whose signature does not
+verify (corrupt, truncated, written by another user or shipped in a clone) is ignored and rewritten.
+Writes are atomic (a temporary file renamed over the entry), so concurrent scans never see half an
+entry; the folder is bounded in size, oldest entries pruned first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from relcheck import __version__
+
+CACHE_DIR_NAME = ".relcheck_cache"
+ENV_CACHE_DIR = "RELCHECK_CACHE_DIR"
+# A folder of entries that outgrows this is pruned, oldest first, down to three quarters of it.
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+_MAC_SIZE = 32
+# Entries are grouped by the first byte of their key: a warm scan of 9,000 files opens 256 files,
+# and a change rewrites one.
+SHARDS = 256
+_LAYOUT = "v1"
+
+
+def digest(*parts: str | bytes) -> str:
+    """A stable hash of the parts (separated, so that ("ab", "c") and ("a", "bc") differ)."""
+    hasher = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass")
+        hasher.update(len(data).to_bytes(8, "little"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def _user_key() -> bytes | None:
+    """The signing key: 32 random bytes in the user's cache folder (made on first use, 0600), or
+    None where it cannot be had safely (then nothing is cached)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "relcheck"
+    path = base / "cache-key"
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(os.urandom(32))
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or (
+                hasattr(os, "getuid") and info.st_uid != os.getuid()
+            ):
+                return None
+            key = handle.read(64)
+    except OSError:
+        return None
+    return key if len(key) == 32 else None
+
+
+def cache_folder(root: Path, given: Path | None = None) -> Path:
+    """`--cache-dir`, else RELCHECK_CACHE_DIR, else `.relcheck_cache` at the scan root."""
+    if given is not None:
+        return given
+    from_env = os.environ.get(ENV_CACHE_DIR)
+    return Path(from_env) if from_env else root / CACHE_DIR_NAME
+
+
+class Cache:
+    """Signed entries in one folder. Every method fails quietly: a cache that cannot be read or
+    written is a slower scan, never a failed one."""
+
+    def __init__(self, folder: Path, key: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.folder = folder
+        self.base = folder / _LAYOUT
+        self._key = key
+        self.max_bytes = max_bytes
+        self.written = 0  # entries written by this scan (tests and `--show-settings` read it)
+        self._shards: dict[str, dict[str, bytes]] = {}
+        self._dirty: set[str] = set()
+
+    @classmethod
+    def open(cls, folder: Path) -> Cache | None:
+        key = _user_key()
+        if key is None:
+            return None
+        cache = cls(folder, key)
+        return cache if cache._prepare() else None
+
+    def _prepare(self) -> bool:
+        try:
+            self.base.mkdir(parents=True, exist_ok=True)
+            marker = self.folder / ".gitignore"
+            if not marker.exists():
+                # Never committed: the folder's own .gitignore ignores everything in it, itself too.
+                self._write_file(marker, b"# Made by relcheck: its scan cache, never committed.\n*\n")
+                self._write_file(
+                    self.folder / "CACHEDIR.TAG",
+                    b"Signature: 8a477f597d28d172789f06886806bc55\n# relcheck's scan cache (bford.info/cachedir)\n",
+                )
+        except OSError:
+            return False
+        return self.base.is_dir() and not self.base.is_symlink()
+
+    # Signed blobs.
+
+    def _sign(self, name: str, payload: bytes) -> bytes:
+        # The entry's name is signed with it: an entry copied under another key does not verify.
+        return hmac.new(self._key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
+
+    def _read_signed(self, name: str) -> bytes | None:
+        path = self.base / name
+        try:
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None
+        try:
+            with os.fdopen(descriptor, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_bytes:
+                    return None
+                data = handle.read()
+        except OSError:
+            return None
+        mac, payload = data[:_MAC_SIZE], data[_MAC_SIZE:]
+        if len(mac) != _MAC_SIZE or not hmac.compare_digest(mac, self._sign(name, payload)):
+            return None
+        return payload
+
+    def _write_signed(self, name: str, payload: bytes) -> None:
+        with contextlib.suppress(OSError):
+            self._write_file(self.base / name, self._sign(name, payload) + payload)
+            self.written += 1
+
+    def _write_file(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    def load_object(self, name: str) -> Any:
+        payload = self._read_signed(name)
+        if payload is None:
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:  # signed by us, yet unreadable (another Python, a class since renamed)
+            return None
+
+    def store_object(self, name: str, value: Any) -> None:
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # something that does not pickle: not cached
+            return
+        self._write_signed(name, payload)
+
+    # Sharded maps of small entries (parse results): key -> (the file's path, pickled bytes).
+
+    def _shard(self, key: str) -> dict[str, tuple[str, bytes]]:
+        shard = key[:2]
+        if shard not in self._shards:
+            loaded = self.load_object(f"parse/{shard}")
+            self._shards[shard] = loaded if isinstance(loaded, dict) else {}
+        return self._shards[shard]
+
+    def get(self, key: str) -> Any:
+        entry = self._shard(key).get(key)
+        if not isinstance(entry, tuple) or len(entry) != 2 or not isinstance(entry[1], bytes):
+            return None
+        try:
+            return pickle.loads(entry[1])
+        except Exception:
+            return None
+
+    def put(self, key: str, path: str, blob: bytes) -> None:
+        self._shard(key)[key] = (path, blob)
+        self._dirty.add(key[:2])
+
+    def flush(self, used: set[str], paths: set[str]) -> None:
+        """Write the shards this scan changed. A file of this scan keeps only the entry it used now
+        (a shard holds each file's latest parse, not its history); other files' entries stay."""
+        for shard in sorted(self._dirty):
+            entries = {
+                key: entry
+                for key, entry in self._shards[shard].items()
+                if key in used or (isinstance(entry, tuple) and entry[0] not in paths)
+            }
+            self.store_object(f"parse/{shard}", entries)
+        self._dirty.clear()
+        self.prune()
+
+    def prune(self) -> None:
+        """Oldest entries first, until the folder is under three quarters of its bound."""
+        try:
+            entries = []
+            total = 0
+            for folder, _, names in os.walk(self.base):
+                for name in names:
+                    path = os.path.join(folder, name)
+                    info = os.lstat(path)
+                    entries.append((info.st_mtime, info.st_size, path))
+                    total += info.st_size
+            if total <= self.max_bytes:
+                return
+            for _, size, path in sorted(entries):
+                os.unlink(path)
+                total -= size
+                if total <= self.max_bytes * 3 // 4:
+                    break
+        except OSError:
+            pass
+
+
+def open_cache(root: Path, given: Path | None, enabled: bool) -> Cache | None:
+    if not enabled:
+        return None
+    return Cache.open(cache_folder(root, given))
+
+
+def python_tag() -> str:
+    """Pickles are read by the Python that wrote them (and the relcheck version)."""
+    return f"{__version__}/{sys.implementation.cache_tag}"
