@@ -1,0 +1,202 @@
+"""The scan cache: reports are byte-identical whether a scan is cold, warm or incremental, and
+whatever `--jobs`; the cache's entries are signed, bounded, and never trusted blindly."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from relcheck.config.loader import Config
+from relcheck.scan.cache import Cache, open_cache
+from relcheck.scan.engine import scan
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _reports(tree: Path, cache: Cache | None, jobs: int = 1) -> dict[str, str]:
+    from relcheck.checklist import render as checklist
+    from relcheck.checklist import score
+    from relcheck.reporters.json import render as render_json
+    from relcheck.reporters.sarif import render as render_sarif
+    from relcheck.reporters.text import render as render_text
+
+    result = scan([tree], Config(), jobs=jobs, root=tree, fixes=True, cache=cache)
+    text = io.StringIO()
+    render_text(result, text, color=False)
+    return {
+        "json": render_json(result),
+        "sarif": render_sarif(result, None, True),
+        "text": text.getvalue(),
+        "checklist": checklist.render_json(score.build(result)),
+    }
+
+
+def _same(left: dict[str, str], right: dict[str, str], when: str) -> None:
+    for name in left:
+        assert left[name] == right[name], f"{name} report differs {when}"
+
+
+@pytest.mark.parametrize("example", ["legacy-service", "enterprise-service"])
+def test_examples_report_the_same_cold_warm_and_without_cache(example: str, tmp_path: Path) -> None:
+    tree = tmp_path / example
+    shutil.copytree(ROOT / "examples" / example, tree)
+    plain = _reports(tree, None)
+    cache = open_cache(tree, tmp_path / "cache", True)
+    assert cache is not None
+    _same(plain, _reports(tree, cache), "on a cold cache")
+    assert cache.written > 0
+    warm = open_cache(tree, tmp_path / "cache", True)
+    _same(plain, _reports(tree, warm), "from a warm cache")
+    assert warm.written == 0  # nothing changed: nothing parsed, nothing checked, nothing written
+
+
+def _edit(tree: Path, rng: random.Random) -> str:
+    """One random change a developer might make between two scans."""
+    services = sorted(p for p in (tree / "services").iterdir() if p.is_dir())
+    service = rng.choice(services)
+    deployment = service / "k8s" / "deployment.yaml"
+    choice = rng.randrange(9)
+    if choice == 0 and deployment.exists():
+        text = deployment.read_text()
+        deployment.write_text(text.replace("replicas: 3", "replicas: 1") if "replicas: 3" in text else text + "\n")
+    elif choice == 1 and deployment.exists():
+        lines = deployment.read_text().splitlines(keepends=True)
+        deployment.write_text("".join(line for line in lines if "readinessProbe" not in line))
+    elif choice == 2:
+        (service / "k8s" / "pdb.yaml").write_text(
+            f"apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {service.name}\n  namespace: shop\n"
+            f"spec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {{app: {service.name}}}\n"
+        )
+    elif choice == 3:
+        shutil.rmtree(service)
+    elif choice == 4:
+        (service / "Dockerfile").write_text("FROM node:latest\nCMD npm start\n")
+    elif choice == 5:
+        (tree / "RUNBOOK.md").write_text(f"# Runbook\n\n{rng.random()}\n")
+    elif choice == 6:
+        manifest = service / "package.json"
+        if manifest.exists():
+            data = json.loads(manifest.read_text())
+            data["name"] = rng.choice(["svc-00001", "renamed", data["name"]])
+            manifest.write_text(json.dumps(data))
+    elif choice == 7:
+        shared = tree / "deploy"
+        shared.mkdir(exist_ok=True)
+        target = rng.choice(services).name
+        (shared / f"hpa-{target}.yaml").write_text(
+            f"apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {target}\n"
+            f"  namespace: shop\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {target}}}\n"
+            "  minReplicas: 1\n  maxReplicas: 2\n"
+        )
+    else:
+        alerts = service / "alerts.yaml"
+        if alerts.exists():
+            alerts.write_text(alerts.read_text().replace("for: 5m", "for: 30s"))
+    return f"edit {choice} in {service.name}"
+
+
+def test_a_monorepo_edited_at_random_reports_as_a_fresh_scan_would(tmp_path: Path) -> None:
+    from generate import generate
+
+    tree = generate(24, tmp_path / "mono")
+    rng = random.Random(20261203)
+    folder = tmp_path / "cache"
+    previous = None
+    for step in range(8):
+        done = [_edit(tree, rng) for _ in range(rng.randrange(1, 3))] if step else ["cold"]
+        expected = _reports(tree, None)
+        cache = open_cache(tree, folder, True)
+        assert cache is not None
+        found = _reports(tree, cache)
+        _same(expected, found, f"after {done}")
+        if previous is not None and expected == previous:
+            assert cache.written == 0
+        previous = expected
+
+
+def test_workers_and_the_cache_give_the_same_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generate import generate
+
+    monkeypatch.setattr("relcheck.scan.parsepool.MIN_FILES_PER_WORKER", 40)  # two workers for 90 files
+    tree = generate(10, tmp_path / "mono")
+    expected = _reports(tree, None, jobs=1)
+    _same(expected, _reports(tree, None, jobs=2), "with two workers")
+    _same(expected, _reports(tree, open_cache(tree, tmp_path / "cache", True), jobs=2), "with workers, cold cache")
+    (tree / "services" / "svc-00003" / "Dockerfile").write_text("FROM node:latest\nCMD npm start\n")
+    expected = _reports(tree, None, jobs=1)
+    _same(expected, _reports(tree, open_cache(tree, tmp_path / "cache", True), jobs=2), "with workers, one change")
+
+
+def test_entries_that_do_not_verify_are_ignored_and_rewritten(tmp_path: Path) -> None:
+    tree = tmp_path / "svc"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    folder = tmp_path / "cache"
+    expected = _reports(tree, open_cache(tree, folder, True))
+    entries = [p for p in (folder / "v1").rglob("*") if p.is_file()]
+    assert entries
+    for number, entry in enumerate(entries):
+        data = entry.read_bytes()
+        # Truncated, flipped, or replaced by a pickle that would run code when loaded.
+        if number % 3 == 0:
+            entry.write_bytes(data[: len(data) // 2])
+        elif number % 3 == 1:
+            entry.write_bytes(data[:40] + bytes([data[40] ^ 1]) + data[41:])
+        else:
+            entry.write_bytes(b"\0" * 32 + b"cos\nsystem\n(S'touch pwned'\ntR.")
+    cache = open_cache(tree, folder, True)
+    _same(expected, _reports(tree, cache), "after the entries were spoiled")
+    assert cache.written >= len(entries) and not (tree / "pwned").exists()
+    again = open_cache(tree, folder, True)
+    _same(expected, _reports(tree, again), "from the rewritten entries")
+    assert again.written == 0
+
+
+def test_another_users_key_makes_the_cache_foreign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = tmp_path / "svc"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _reports(tree, open_cache(tree, tmp_path / "cache", True))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-user"))
+    cache = open_cache(tree, tmp_path / "cache", True)
+    _reports(tree, cache)
+    assert cache.written > 0  # nothing the first key signed was used
+
+
+def test_the_cache_folder_ignores_itself_and_is_not_scanned(tmp_path: Path, run_cli, monkeypatch) -> None:
+    monkeypatch.delenv("RELCHECK_CACHE_DIR")
+    tree = tmp_path / "svc"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    code, first, _ = run_cli("scan", str(tree), "-f", "json")
+    folder = tree / ".relcheck_cache"
+    assert folder.is_dir() and (folder / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (folder / "CACHEDIR.TAG").is_file()
+    code_again, second, _ = run_cli("scan", str(tree), "-f", "json")
+    assert (code, first) == (code_again, second)
+    assert ".relcheck_cache" not in second
+    shutil.rmtree(folder)
+    run_cli("scan", str(tree), "--no-cache")
+    assert not folder.exists()
+    run_cli("scan", str(tree), "--cache-dir", str(tmp_path / "elsewhere"))
+    assert (tmp_path / "elsewhere" / "v1").is_dir() and not folder.exists()
+    monkeypatch.setenv("RELCHECK_NO_CACHE", "1")
+    run_cli("scan", str(tree))
+    assert not folder.exists()
+
+
+def test_the_cache_is_pruned_to_its_bound(tmp_path: Path) -> None:
+    tree = tmp_path / "svc"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    cache = open_cache(tree, tmp_path / "cache", True)
+    assert cache is not None
+    for number in range(40):
+        cache.store_object(f"units/zz/{number}", b"x" * 10_000)
+    cache.max_bytes = 100_000
+    cache.prune()
+    total = sum(p.stat().st_size for p in (tmp_path / "cache" / "v1").rglob("*") if p.is_file())
+    assert total <= 75_000
