@@ -385,6 +385,15 @@ def scan(
     diff: Annotated[
         bool, typer.Option("--diff", help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
     ] = False,
+    diff_base: Annotated[
+        str | None,
+        typer.Option(
+            "--diff-base",
+            metavar="REF",
+            help="Report only findings in files changed since this git revision (or pointing at one), "
+            "for pull requests.",
+        ),
+    ] = None,
 ) -> None:
     """Scan a service repository and report findings."""
     from relcheck.ruleset.selectors import split_names
@@ -411,6 +420,7 @@ def scan(
     _check_names(select_names, "--select", scan_config.ruleset.rules)
     _check_names(ignore_names, "--ignore", scan_config.ruleset.rules)
     accepted = _load_baseline(baseline)
+    changed = _changed_files(root, diff_base) if diff_base is not None else None
     if fix or diff:
         if stdin_text is not None:
             raise fail("--fix and --diff edit files: they cannot fix piped input")
@@ -432,6 +442,8 @@ def scan(
         fixes=True,
         cache=_cache_for(root, no_cache, cache_dir),
     )
+    if changed is not None:
+        _keep_changed(result, changed, diff_base or "")
     options = {
         "category": category,
         "sarif_suppressions": sarif_suppressions,
@@ -444,14 +456,26 @@ def scan(
         if report_format is ReportFormat.text and output is None and statistics:
             _emit(_statistics(result), None)
         elif report_format is ReportFormat.text and output is None:
+            from relcheck.reporters.escape import visible
             from relcheck.reporters.sarif import cut_note
             from relcheck.reporters.text import render as render_text
 
             sarif = any(f is ReportFormat.sarif for f, _ in targets)
             notes = [note] if sarif and (note := cut_note(result, sarif_suppressions)) else []
+            if changed is not None:
+                notes.append(
+                    f"Only findings in files changed since {visible(diff_base or '')}, or pointing at them; "
+                    "the checklist needs the whole scan (`relcheck checklist`)."
+                )
             try:
                 render_text(
-                    result, sys.stdout, color=use_color(), show_suppressed=show_suppressed, quiet=quiet, notes=notes
+                    result,
+                    sys.stdout,
+                    color=use_color(),
+                    show_suppressed=show_suppressed,
+                    quiet=quiet,
+                    notes=notes,
+                    checklist=changed is None,
                 )
                 sys.stdout.flush()
             except BrokenPipeError:
@@ -461,6 +485,32 @@ def scan(
         else:
             _emit(_render(result, report_format, options), output)
     _exit_for(result, fail_on, scan_config)
+
+
+def _changed_files(root: Path, ref: str) -> set[str]:
+    from relcheck.scan.gitdiff import DiffBaseError, changed_since
+
+    try:
+        return changed_since(root, ref)
+    except DiffBaseError as exc:
+        raise fail(str(exc)) from None
+
+
+def _keep_changed(result, changed: set[str], ref: str) -> None:
+    """`--diff-base`: only the findings in files changed since REF, or whose related locations are
+    there (lowering a memory limit breaks the heap rule of the PM2 file). The scan itself was whole."""
+    from relcheck.reporters.escape import visible
+
+    result.findings = [
+        f
+        for f in result.findings
+        if f.location.path in changed or any(r.location.path in changed for r in f.related)
+    ]
+    count = len(changed)
+    _say(
+        f"relcheck: --diff-base {visible(ref)}: {count} file{'s' if count != 1 else ''} changed; "
+        "findings elsewhere are not reported."
+    )
 
 
 def _fix_files(

@@ -200,3 +200,38 @@ def test_the_cache_is_pruned_to_its_bound(tmp_path: Path) -> None:
     cache.prune()
     total = sum(p.stat().st_size for p in (tmp_path / "cache" / "v1").rglob("*") if p.is_file())
     assert total <= 75_000
+
+
+def _git(tree: Path, *args: str) -> None:
+    import subprocess
+
+    identity = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run(["git", *identity, *args], cwd=tree, check=True, capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not on PATH")
+def test_diff_base_reports_the_findings_of_the_changed_files(tmp_path: Path, run_cli) -> None:
+    tree = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree / "svc")
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-qm", "start")
+    _, whole, _ = run_cli("scan", str(tree), "-f", "json", "--fail-on", "never")
+    everything = json.loads(whole)["findings"]
+    deployment = tree / "svc" / "k8s" / "deployment.yaml"
+    deployment.write_text(deployment.read_text() + "\n")
+    (tree / "svc" / "Dockerfile.new").write_text("FROM node:latest\nCMD npm start\n")  # new, not yet added
+    code, out, err = run_cli("scan", str(tree), "-f", "json", "--diff-base", "HEAD")
+    found = json.loads(out)["findings"]
+    changed = {"svc/k8s/deployment.yaml", "svc/Dockerfile.new"}
+    assert found and len(found) < len(everything) + 10
+    assert {f["path"] for f in found} >= changed
+    for finding in found:
+        assert finding["path"] in changed or any(r["path"] in changed for r in finding["related"])
+    # A finding elsewhere that points at the changed manifest (the heap rule) is kept.
+    assert any(f["path"] not in changed for f in found)
+    assert code == 1 and "2 files changed" in err
+    code, out, err = run_cli("scan", str(tree), "--diff-base", "no-such-ref")
+    assert code == 2 and err.count("\n") == 1 and "not a commit" in err
+    code, _, err = run_cli("scan", str(tree), "--diff-base", "--upload-pack=x")
+    assert code == 2 and "not a git revision" in err
