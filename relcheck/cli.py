@@ -397,7 +397,6 @@ def scan(
 ) -> None:
     """Scan a service repository and report findings."""
     from relcheck.ruleset.selectors import split_names
-    from relcheck.scan.engine import scan as run_scan
 
     targets = _report_targets(formats, outputs)
     files_out = [output for _, output in targets if output is not None]
@@ -420,13 +419,119 @@ def scan(
     _check_names(select_names, "--select", scan_config.ruleset.rules)
     _check_names(ignore_names, "--ignore", scan_config.ruleset.rules)
     accepted = _load_baseline(baseline)
-    changed = _changed_files(root, diff_base) if diff_base is not None else None
+    changed_files = _changed_files(root, diff_base) if diff_base is not None else None
     if fix or diff:
         if stdin_text is not None:
             raise fail("--fix and --diff edit files: they cannot fix piped input")
         changed = _fix_files(resolved, scan_config, select_names, ignore_names, root, unsafe_fixes, diff)
         if diff:
             raise typer.Exit(1 if changed else 0)
+    cache = _cache_for(root, no_cache, cache_dir)
+    listing = None
+    recording = None
+    if cache is not None and stdin_text is None and not fix and changed_files is None and not files_out:
+        # Every input as the last scan found it: print its report (relcheck.scan.reportcache).
+        from relcheck.scan.reportcache import replay, report_key
+
+        listing = _walk(resolved, scan_config, root)
+        command = repr(sorted({k: str(v) for k, v in locals().items() if k in _REPORT_OPTIONS}.items()))
+        inputs = [*(_text_of(p) for p in [*_config_inputs(config, root), *([baseline] if baseline else [])])]
+        keyed = report_key([command], root, listing, [*inputs, _ruleset_digest(scan_config)], _today())
+        if keyed is not None:
+            code = replay(cache, keyed[0])
+            if code is not None:
+                raise typer.Exit(code)
+            recording = _record(keyed)
+    try:
+        _scan_and_report(
+            resolved, scan_config, select_names, ignore_names, stdin_text, stdin_filename, accepted, jobs,
+            report_unused_suppressions, root, cache, listing, changed_files, diff_base, targets, files_out,
+            paths, category, sarif_suppressions, show_suppressed, quiet, statistics, fail_on,
+        )
+    except typer.Exit as done:
+        if recording is not None:
+            recording.finish(cache, done.exit_code)
+        raise
+    except BaseException:
+        if recording is not None:
+            recording.finish(None, None)
+        raise
+    if recording is not None:
+        recording.finish(cache, 0)
+
+
+# The scan options a stored report depends on (paths, formats, rules, severity threshold...).
+_REPORT_OPTIONS = frozenset(
+    {
+        "paths", "formats", "fail_on", "select", "ignore", "config", "baseline", "category", "sarif_suppressions",
+        "show_suppressed", "report_unused_suppressions", "no_default_excludes", "no_render", "statistics",
+        "stdin_filename", "quiet", "unsafe_fixes",
+    }
+)
+
+
+def _walk(resolved: list[Path], scan_config, root: Path):
+    from relcheck.config.loader import default_excludes
+    from relcheck.scan.discovery import discover
+
+    excludes = [*scan_config.exclude, *scan_config.extend_exclude]
+    return discover(resolved, excludes, None, default_excludes(scan_config), root)
+
+
+def _text_of(path: Path) -> str:
+    from relcheck.scan.discovery import read_text
+
+    text, problem = read_text(path, 64 * 1024 * 1024, follow=True)
+    return text if text is not None else repr(problem)
+
+
+def _ruleset_digest(scan_config) -> str:
+    from relcheck.ruleset.load import effective_severities
+    from relcheck.scan.incremental import rules_key
+
+    ruleset = scan_config.ruleset
+    codes = sorted(rule.code for rule in ruleset.rules)
+    return rules_key(ruleset, codes, effective_severities(ruleset.rules, {}), scan_config)
+
+
+def _today():
+    import datetime
+
+    return datetime.date.today()
+
+
+class _Recording:
+    """stdout and stderr kept while a scan runs, stored with its exit code when it ends."""
+
+    def __init__(self, key: str, newest: int) -> None:
+        from relcheck.scan.reportcache import Recorder
+
+        self.key, self.newest = key, newest
+        self.out, self.err = Recorder(sys.stdout), Recorder(sys.stderr)
+        self.saved = (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = self.out, self.err  # type: ignore[assignment]
+
+    def finish(self, cache, code: int | None) -> None:
+        """Streams back; the report stored (unless the scan failed: no cache, or another code)."""
+        from relcheck.scan.reportcache import remember
+
+        sys.stdout, sys.stderr = self.saved
+        if cache is not None and code in (0, 1):
+            remember(cache, self.key, self.newest, self.out.text(), self.err.text(), code)
+
+
+def _record(keyed: tuple[str, int]) -> _Recording:
+    return _Recording(*keyed)
+
+
+def _scan_and_report(
+    resolved, scan_config, select_names, ignore_names, stdin_text, stdin_filename, accepted, jobs,
+    report_unused_suppressions, root, cache, listing, changed_files, diff_base, targets, files_out,
+    paths, category, sarif_suppressions, show_suppressed, quiet, statistics, fail_on,
+) -> None:
+    """The scan, its reports and its exit code (typer.Exit(1) when findings reach --fail-on)."""
+    from relcheck.scan.engine import scan as run_scan
+
     result = run_scan(
         resolved,
         scan_config,
@@ -440,10 +545,11 @@ def scan(
         report_unused_suppressions=report_unused_suppressions,
         root=root,
         fixes=True,
-        cache=_cache_for(root, no_cache, cache_dir),
+        cache=cache,
+        discovery=listing,
     )
-    if changed is not None:
-        _keep_changed(result, changed, diff_base or "")
+    if changed_files is not None:
+        _keep_changed(result, changed_files, diff_base or "")
     options = {
         "category": category,
         "sarif_suppressions": sarif_suppressions,
@@ -462,7 +568,7 @@ def scan(
 
             sarif = any(f is ReportFormat.sarif for f, _ in targets)
             notes = [note] if sarif and (note := cut_note(result, sarif_suppressions)) else []
-            if changed is not None:
+            if changed_files is not None:
                 notes.append(
                     f"Only findings in files changed since {visible(diff_base or '')}, or pointing at them; "
                     "the checklist needs the whole scan (`relcheck checklist`)."
@@ -475,7 +581,7 @@ def scan(
                     show_suppressed=show_suppressed,
                     quiet=quiet,
                     notes=notes,
-                    checklist=changed is None,
+                    checklist=changed_files is None,
                 )
                 sys.stdout.flush()
             except BrokenPipeError:

@@ -235,3 +235,38 @@ def test_diff_base_reports_the_findings_of_the_changed_files(tmp_path: Path, run
     assert code == 2 and err.count("\n") == 1 and "not a commit" in err
     code, _, err = run_cli("scan", str(tree), "--diff-base", "--upload-pack=x")
     assert code == 2 and "not a git revision" in err
+
+
+def test_an_unchanged_tree_replays_the_stored_report(tmp_path: Path, run_cli, monkeypatch) -> None:
+    tree = tmp_path / "svc"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    monkeypatch.setattr("relcheck.scan.reportcache.RACY_SECONDS", 0)  # the files were written just now
+    reports = tmp_path / "scan-cache" / "v1" / "reports"
+    monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path / "scan-cache"))
+    first = run_cli("scan", str(tree), "--fail-on", "warning")
+    assert first[0] == 1 and len(list(reports.rglob("*"))) == 2  # a shard folder and the report
+    with monkeypatch.context() as patched:
+        patched.setattr("relcheck.scan.engine.scan", lambda *a, **k: pytest.fail("scanned again"))
+        assert run_cli("scan", str(tree), "--fail-on", "warning") == first
+    # Another option, another report.
+    quiet = run_cli("scan", str(tree), "--fail-on", "warning", "-q")
+    assert quiet != first and len(list(reports.rglob("*"))) >= 3
+    # A change of the same size with the old modification time still counts (its change time moved).
+    dockerfile = tree / "Dockerfile"
+    stat = dockerfile.stat()
+    text = dockerfile.read_text()
+    dockerfile.write_text(text.replace("FROM node:", "FROM nodf:", 1))
+    import os
+
+    os.utime(dockerfile, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert dockerfile.stat().st_size == stat.st_size
+    changed = run_cli("scan", str(tree), "--fail-on", "warning")
+    assert changed != first and "nodf" in changed[1]
+
+
+def test_reports_of_a_tree_just_written_are_not_stored(tmp_path: Path, run_cli, monkeypatch) -> None:
+    tree = tmp_path / "svc"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path / "scan-cache"))
+    run_cli("scan", str(tree))
+    assert not (tmp_path / "scan-cache" / "v1" / "reports").exists()

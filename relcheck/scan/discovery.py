@@ -40,6 +40,18 @@ DEFAULT_EXCLUDES = (
     "**/__mocks__/",
 )
 
+def _folder_names(patterns) -> frozenset[str] | None:
+    """The folder names that `name/` and `**/name/` patterns exclude wherever they are, or None
+    when a pattern is anything else (then gitignore matching decides)."""
+    names = set()
+    for pattern in patterns:
+        name = pattern[3:] if pattern.startswith("**/") else pattern
+        if not name.endswith("/") or any(c in name[:-1] for c in "*?[]\\/!#") or not name[:-1].strip():
+            return None
+        names.add(name[:-1])
+    return frozenset(names)
+
+
 # Never worth walking: VCS data, dependency trees, virtualenvs and tool caches.
 ALWAYS_SKIPPED_DIRS = frozenset(
     {
@@ -296,6 +308,7 @@ class _IgnoreRules:
         self._tracked: tuple[frozenset[str], frozenset[str]] | None = None  # files, folders; read on demand
         self.exclude = gitignore_spec(list(exclude)) if exclude else None
         self.defaults = gitignore_spec(list(defaults)) if defaults else None
+        self._default_names = _folder_names(defaults) if defaults else None
         # (directory relative to root as a prefix, spec); outer files first.
         self.layers: list[tuple[str, object]] = []
         for directory, prefix in _ancestor_gitignores(root):
@@ -323,6 +336,8 @@ class _IgnoreRules:
             self.layers.pop()
 
     def excluded_by_default(self, rel: str) -> bool:
+        if self._default_names is not None:  # folder names only (the defaults): no pattern matching
+            return rel.rsplit("/", 1)[-1] in self._default_names
         return self.defaults is not None and self.defaults.match_file(f"{rel}/")
 
     def ignored(self, rel: str, is_dir: bool) -> bool:

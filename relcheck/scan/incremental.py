@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from relcheck.scan.cache import Cache, digest, python_tag
+from relcheck.scan.cache import Cache, digest, no_collection, python_tag
 from relcheck.scan.units import Unit, partition, service_signature, view
 
 if TYPE_CHECKING:
@@ -82,10 +82,11 @@ def unit_findings(
             *signatures,
         )
     found: dict[int, list[Finding]] = {}
-    for index, unit in enumerate(units):
-        cached = cache.load_object(f"units/{unit.key[:2]}/{unit.key}")
-        if isinstance(cached, list):
-            found[index] = cached
+    with no_collection():
+        for index, unit in enumerate(units):
+            cached = cache.load_object(f"units/{unit.key[:2]}/{unit.key}")
+            if isinstance(cached, list):
+                found[index] = cached
     missing = [index for index in range(len(units)) if index not in found]
     if not missing:
         return [finding for index in range(len(units)) for finding in found[index]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 
-from relcheck.scan.cache import Cache, digest, python_tag
+from relcheck.scan.cache import Cache, digest, no_collection, python_tag
 from relcheck.scan.parse_one import ParsedFile
 from relcheck.scan.parsepool import Task, parse_all
 
@@ -23,9 +23,10 @@ def parse_key(task: Task, max_file_size: int) -> str:
 def parse_cached(tasks: Sequence[Task], max_file_size: int, cache: Cache, jobs: int = 1) -> list[ParsedFile]:
     keys = [parse_key(task, max_file_size) for task in tasks]
     results: list[ParsedFile | None] = []
-    for key, (source, _) in zip(keys, tasks, strict=True):
-        found = cache.get(key)
-        results.append(found if isinstance(found, ParsedFile) and found.path == source.path else None)
+    with no_collection():
+        for key, (source, _) in zip(keys, tasks, strict=True):
+            found = cache.get(key)
+            results.append(found if isinstance(found, ParsedFile) and found.path == source.path else None)
     missing = [index for index, result in enumerate(results) if result is None]
     if missing:
         parsed = parse_all([tasks[index] for index in missing], max_file_size, jobs)

@@ -1,0 +1,109 @@
+"""A scan whose every input is as it was prints what that scan printed, without parsing or checking.
+
+The inputs: relcheck's version and Python, the command line and working folder, the environment
+variables and terminal that shape the report, today's date (suppressions expire), the config,
+baseline and rule set, and the state of every file the walk found (path, size, modification and
+change times, inode), with the files it saw and did not scan. A tree with Helm charts or kustomize
+overlays is not replayed: other programs render them. A report is not stored while a file is
+changed less than two seconds ago (a file written twice within the clock's resolution would look
+unchanged).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import os
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from relcheck.scan.cache import Cache, digest, python_tag
+
+if TYPE_CHECKING:
+    from relcheck.scan.discovery import Discovery
+
+# What else shapes a report: colour, width, CI annotations, relcheck's own settings.
+ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "CI", "GITHUB_ACTIONS", "TZ")
+RENDERED_NAMES = frozenset({"Chart.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization"})
+RACY_SECONDS = 2
+
+
+def _state(path: str | Path) -> str:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return "-"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_mode}"
+
+
+def report_key(
+    argv: Iterable[str], root: Path, listing: Discovery, fixed: Iterable[str], today: _dt.date
+) -> tuple[str, int] | None:
+    """(the key, the newest modification time seen) of a scan; None for a tree that is rendered."""
+    if any(source.name in RENDERED_NAMES for source in listing.files):
+        return None
+    parts = [python_tag(), "report", *argv, "\0", str(Path.cwd()), str(root), today.isoformat(), *fixed]
+    parts += [f"{name}={os.environ.get(name, '')}" for name in ENVIRONMENT]
+    parts += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("RELCHECK_"))
+    parts.append(f"tty={sys.stdout.isatty()}:{sys.stderr.isatty()}")
+    newest = 0
+    for source in listing.files:
+        state = _state(source.abs_path)
+        parts.append(f"{source.path}\0{state}")
+        if state != "-":  # the change time too: copies and `touch -d` set old modification times
+            newest = max(newest, *(int(part) for part in state.split(":")[1:3]))
+    parts += sorted(f"{path}\0{_state(root / path)}" for path in listing.unscanned)
+    parts += [f"{path}\0{problem!r}" for path, problem in listing.problems]
+    return digest(*parts), newest
+
+
+class Recorder(io.TextIOBase):
+    """A text stream that keeps what is written to it and passes it on."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", "utf-8")
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def replay(cache: Cache, key: str) -> int | None:
+    """Print the stored report of `key`; its exit code, or None when there is none."""
+    stored: Any = cache.load_object(f"reports/{key[:2]}/{key}")
+    if not (isinstance(stored, tuple) and len(stored) == 3 and isinstance(stored[2], int)):
+        return None
+    out, err, code = stored
+    if not (isinstance(out, str) and isinstance(err, str)):
+        return None
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    sys.stderr.write(err)
+    sys.stderr.flush()
+    return code
+
+
+def remember(cache: Cache, key: str, newest_ns: int, out: str, err: str, code: int) -> None:
+    if time.time_ns() - newest_ns < RACY_SECONDS * 1_000_000_000:
+        return
+    cache.store_object(f"reports/{key[:2]}/{key}", (out, err, code))
