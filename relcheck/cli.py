@@ -806,7 +806,7 @@ def hook(
         path = (cwd / name).resolve()  # relative to where the hook runs, which may be a subfolder
         if path.is_relative_to(root):
             wanted.add(path.relative_to(root).as_posix())
-    entries = _hook_findings(root, scan_config, config, jobs, _cache_for(root, no_cache, cache_dir))
+    entries = _hook_findings(root, scan_config, config, jobs, _cache_for(root, no_cache, cache_dir), wanted)
     chosen = [
         entry
         for entry in entries
@@ -822,9 +822,12 @@ def hook(
             raise typer.Exit(1)
 
 
-def _hook_findings(root: Path, scan_config, config: Path | None, jobs: int, cache=None) -> list[dict]:
-    """Every active finding of the repository, as the hook needs it: its lines of text, severity,
-    the files it is located in or points at. A run of pre-commit that starts the hook once per
+def _hook_findings(
+    root: Path, scan_config, config: Path | None, jobs: int, cache=None, wanted: set[str] | None = None
+) -> list[dict]:
+    """The active findings of the units that hold the given files (every finding of the repository
+    when the scan cache cannot vouch for the units), as the hook needs them: lines of text, severity,
+    the files each is located in or points at. A run of pre-commit that starts the hook once per
     batch scans once: the next batches find the first one's findings (relcheck.scan.hookcache)."""
     from relcheck.config.loader import default_excludes
     from relcheck.reporters.text import finding_lines
@@ -835,21 +838,28 @@ def _hook_findings(root: Path, scan_config, config: Path | None, jobs: int, cach
     inputs = _config_inputs(config, root)
     config_text = inputs[0].read_text(encoding="utf-8", errors="replace")[: 1 << 20] if inputs else ""
     listing = discover([root], [*scan_config.exclude, *scan_config.extend_exclude], None, default_excludes(scan_config))
-    key = hookcache.tree_key(root, config_text, ((f.path, str(f.abs_path)) for f in listing.files))
-    entries = hookcache.load(key)
-    if entries is not None:
-        return entries
-    result = run_scan([root], scan_config, jobs=jobs, ruleset=scan_config.ruleset, discovery=listing, cache=cache)
+    states = [(f.path, str(f.abs_path)) for f in listing.files]
+    key = hookcache.tree_key(root, config_text, states)
+    # A focused scan's findings are those of its files' units: reused only for the same files.
+    focus_key = hookcache.tree_key(root, "\0".join([config_text, *sorted(wanted or ())]), states)
+    for known in (key, focus_key):
+        entries = hookcache.load(known)
+        if entries is not None:
+            return entries
+    result = run_scan(
+        [root], scan_config, jobs=jobs, ruleset=scan_config.ruleset, discovery=listing, cache=cache, focus=wanted
+    )
     entries = [
         {
             "severity": int(finding.severity),
-            "repo": result.rules[finding.code].area == "repo",
+            # Repository rules judge the tree, not a change; nor do the R rules (what a service lacks).
+            "repo": result.rules[finding.code].area == "repo" or result.rules[finding.code].scope == "repository",
             "paths": [finding.location.path, *(r.location.path for r in finding.related)],
             "lines": finding_lines(finding),
         }
         for finding in result.active()
     ]
-    hookcache.store(key, entries)
+    hookcache.store(focus_key if result.focused else key, entries)
     return entries
 
 

@@ -270,3 +270,41 @@ def test_reports_of_a_tree_just_written_are_not_stored(tmp_path: Path, run_cli, 
     monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path / "scan-cache"))
     run_cli("scan", str(tree))
     assert not (tmp_path / "scan-cache" / "v1" / "reports").exists()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not on PATH")
+def test_the_hook_checks_the_units_of_the_staged_files_as_a_whole_scan_would(
+    tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generate import generate
+
+    tree = generate(12, tmp_path / "mono")
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-qm", "start")
+    run_cli("scan", str(tree), "--fail-on", "never")  # the whole scan leaves its snapshot in the cache
+    focused = []
+    import relcheck.scan.incremental as incremental
+
+    original = incremental.plan_holds
+    monkeypatch.setattr(incremental, "plan_holds", lambda *a: focused.append(original(*a)) or focused[-1])
+    deployment = "services/svc-00004/k8s/deployment.yaml"
+    edits = [
+        # Inside one unit: the focused run holds.
+        (deployment, lambda t: t.replace("memory: 1Gi", "memory: 3Gi"), True),
+        ("services/svc-00004/Dockerfile", lambda t: t.replace("USER node", "USER root"), True),
+        # Names and labels decide units and services: only the whole scan can tell.
+        (deployment, lambda t: t.replace("name: svc-00004", "name: renamed", 1), False),
+        ("services/svc-00005/k8s/service.yaml", lambda t: t.replace("app: svc-00005", "app: svc-00006"), False),
+    ]
+    for path, change, holds in edits:
+        target = tree / path
+        target.write_text(change(target.read_text()))
+        _git(tree, "add", "-A")
+        found = run_cli("hook", path, cwd=tree)
+        with monkeypatch.context() as whole:
+            whole.setenv("RELCHECK_NO_CACHE", "1")
+            expected = run_cli("hook", path, cwd=tree)
+        assert found == expected, path
+        assert focused.pop() is holds, path
+        assert not focused

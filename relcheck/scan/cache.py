@@ -160,6 +160,9 @@ class Cache:
                 os.unlink(temporary)
             raise
 
+    def has(self, name: str) -> bool:
+        return (self.base / name).is_file()
+
     def load_object(self, name: str) -> Any:
         payload = self._read_signed(name)
         if payload is None:

@@ -23,6 +23,7 @@ from relcheck.syntax.saferegex import PatternTimeout
 if TYPE_CHECKING:
     from relcheck.render.run import RenderSettings
     from relcheck.scan.cache import Cache
+    from relcheck.scan.incremental import FocusPlan
 
 
 @long_lived_model()
@@ -43,25 +44,44 @@ def scan(
     fixes: bool = False,
     overrides: dict[str, str] | None = None,
     cache: Cache | None = None,
+    focus: set[str] | None = None,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given config;
     reported paths are relative to `root` (by default the deepest folder holding every path).
-    With a `cache` (relcheck.scan.cache), files parse and units are checked only when they changed."""
+    With a `cache` (relcheck.scan.cache), files parse and units are checked only when they changed.
+    With `focus` (the hook's files) as well, only the units that hold those files may be checked,
+    without the repository's rules: the findings in other units are then not in the result."""
     ruleset = ruleset or builtin()
     rules = ruleset.rules
     if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
         discovery = Discovery(root or Path.cwd(), [], []) if not paths else None
     if overrides or stdin_text is not None:
         cache = None  # texts that are not the files' (fixes being tried, piped input)
-    project, problems, discovery = _build(
-        paths, config, discovery, stdin_text, stdin_filename, jobs, root, overrides or {}, cache
-    )
     codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
     if not any(path.is_dir() for path in paths):
         # Repository rules judge a whole tree: not piped input, nor a scan of single files.
         codes = codes - {rule.code for rule in rules if rule.area == "repo"}
     severities = effective_severities(rules, config.severity)
-    findings = _place_rendered(_run_checks(project, problems, ruleset, config, codes, severities, fixes, cache))
+    plan = None
+    whole = discovery
+    if focus is not None and cache is not None and discovery is not None:
+        from relcheck.scan.incremental import focus_plan, snapshot_name
+
+        name = snapshot_name(whole.root, _narrow_key(ruleset, codes, severities, config))
+        plan = focus_plan(whole, cache, name, focus, config.max_file_size)
+        discovery = plan.discovery if plan is not None else whole
+    project, problems, discovery = _build(
+        paths, config, discovery, stdin_text, stdin_filename, jobs, root, overrides or {}, cache
+    )
+    try:
+        if plan is not None and not _holds(plan, project):
+            raise _focus_lost()
+        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, plan)
+    except _focus_lost():  # the snapshot does not vouch for these units: the whole scan
+        plan = None
+        project, problems, discovery = _build(paths, config, whole, None, None, jobs, root, {}, cache)
+        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache)
+    findings = _place_rendered(checked)
     suppression.apply(
         findings,
         project,
@@ -74,7 +94,7 @@ def scan(
         baseline=baseline,
     )
     for finding in findings:
-        if finding.suppressed:  # fixes were attached before suppression (and cached with the findings)
+        if finding.suppressed or not fixes:  # fixes were attached before suppression (and cached with them)
             finding.autofix, finding.autofix_refused = None, ""
     _complete_regions(findings, project, config.max_file_size)
     findings.sort(key=Finding.sort_key)
@@ -93,7 +113,29 @@ def scan(
         excluded_by_default=list(discovery.excluded_by_default),
         unowned_objects=_unowned_objects(project),
         severities=severities,
+        focused=plan is not None,
     )
+
+
+def _focus_lost() -> type[Exception]:
+    from relcheck.scan.incremental import FocusLost
+
+    return FocusLost
+
+
+def _holds(plan, project: Project) -> bool:
+    from relcheck.scan.incremental import plan_holds
+
+    return plan_holds(plan, project)
+
+
+def _narrow_key(ruleset: RuleSet, codes: set[str], severities: dict[str, Severity], config: Config) -> str:
+    """The key of the rules narrower than the repository, as they run in this scan."""
+    from relcheck.scan.incremental import rules_key
+
+    by_code = {r.code: r for r in ruleset.rules}
+    narrow = [code for code in sorted(codes & set(ruleset.checks)) if by_code[code].scope != "repository"]
+    return rules_key(ruleset, narrow, severities, config)
 
 
 def _build(
@@ -199,11 +241,13 @@ def _run_checks(
     severities: dict[str, Severity],
     fixes: bool = False,
     cache: Cache | None = None,
+    focus: FocusPlan | None = None,
 ) -> list[Finding]:
     """The parse problems as E001/E002, then every selected rule's check: the rules narrower than
     the repository unit by unit through the cache (relcheck.scan.incremental), the repository's on
-    the whole project. With `fixes`, each finding gets its fix (suppressed ones lose it later)."""
-    from relcheck.scan.incremental import rules_key, unit_findings
+    the whole project (not in a `focus` run). Fixes are attached to every finding when `fixes` is
+    asked or a cache keeps them (suppressed ones lose them later)."""
+    from relcheck.scan.incremental import unit_findings
 
     by_code = {r.code: r for r in ruleset.rules}
     findings: list[Finding] = []
@@ -213,11 +257,12 @@ def _run_checks(
     checked = sorted(codes & set(ruleset.checks))
     narrow = [code for code in checked if by_code[code].scope != "repository"]
     whole = [code for code in checked if by_code[code].scope == "repository"]
+    with_fixes = fixes or cache is not None
 
     def run(codes: list[str]):
         def on(view: Project) -> list[Finding]:
             produced = _run_rules(view, ruleset, config, codes, severities)
-            if fixes:
+            if with_fixes:
                 from relcheck.fixes.attach import attach_fixes
 
                 attach_fixes(produced, view, ruleset.rules, config)
@@ -225,9 +270,10 @@ def _run_checks(
 
         return on
 
-    base_key = rules_key(ruleset, narrow, severities, config) + str(fixes) if cache is not None else ""
-    findings += unit_findings(project, run(narrow), cache, base_key, config.max_file_size)
-    findings += run(whole)(project)
+    base_key = _narrow_key(ruleset, codes, severities, config) if cache is not None else ""
+    findings += unit_findings(project, run(narrow), cache, base_key, config.max_file_size, focus)
+    if focus is None:
+        findings += run(whole)(project)
     # One order, however the findings were made (unit by unit, cached, whole), before duplicates go.
     findings.sort(key=lambda f: (*f.sort_key(), f.identity, f.value))
 

@@ -13,10 +13,15 @@ it is and cached for no unit.
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from relcheck.scan.cache import Cache, digest, no_collection, python_tag
+from relcheck.scan.discovery import Discovery
 from relcheck.scan.units import Unit, partition, service_signature, view
 
 if TYPE_CHECKING:
@@ -63,14 +68,19 @@ def unit_findings(
     cache: Cache | None,
     base_key: str,
     max_file_size: int,
+    focus: FocusPlan | None = None,
 ) -> list[Finding]:
     """The findings of the unit-scoped rules: from the cache where a unit's key is there, else by
-    running them (on the unit alone, or on the whole project when most units must run)."""
+    running them (on the unit alone, or on the whole project when most units must run). With a
+    `focus`, only for the units it names (the project holds those and the shared files)."""
     units = partition(project) if cache is not None else None
     if units is None or cache is None:
         return run(project)
     contents = content_digests(project, max_file_size)
-    paths_key = digest(base_key, *sorted(contents))
+    if focus is not None:
+        wanted = {tuple(files) for files in focus.unit_files}
+        units = [unit for unit in units if tuple(unit.files) in wanted]
+    paths_key = digest(base_key, *(focus.all_paths if focus is not None else sorted(contents)))
     shared = sorted(project.services[0].shared_files) if project.services else []
     shared_key = digest(*(f"{path}\0{contents.get(path, '')}" for path in shared))
     for unit in units:
@@ -88,9 +98,12 @@ def unit_findings(
             if isinstance(cached, list):
                 found[index] = cached
     missing = [index for index in range(len(units)) if index not in found]
+    name = snapshot_name(project, base_key)
+    if focus is None and (missing or not cache.has(name)):  # a scan that changed nothing keeps the last one
+        store_snapshot(cache, name, project, units, contents)
     if not missing:
         return [finding for index in range(len(units)) for finding in found[index]]
-    if len(missing) > WHOLE_RUN_SHARE * len(units):
+    if len(missing) > WHOLE_RUN_SHARE * len(units) and focus is None:
         fresh = _split(run(project), units)
         if fresh is None:
             return run_again_whole(run, project)
@@ -100,12 +113,18 @@ def unit_findings(
             produced = run(view(project, units[index]))
             inside = set(units[index].files)
             if any(f.location.path not in inside or _stopped(f) for f in produced):
+                if focus is not None:
+                    raise FocusLost
                 return run_again_whole(run, project)
             fresh[index] = produced
     for index in missing:
         found[index] = fresh.get(index, [])
         cache.store_object(f"units/{units[index].key[:2]}/{units[index].key}", [_storable(f) for f in found[index]])
     return [finding for index in range(len(units)) for finding in found[index]]
+
+
+class FocusLost(Exception):
+    """A focused run found what only the whole scan can place: the caller scans it all."""
 
 
 def run_again_whole(run: Run, project: Project) -> list[Finding]:
@@ -134,3 +153,138 @@ def _storable(finding: Finding) -> Finding:
     """The finding without what it is about (the parsed object stays out of the cache; fixes were
     attached before it was stored)."""
     return dataclasses.replace(finding, subject=None)
+
+
+# The pre-commit hook's shortcut: the units that hold the staged files, checked in a project of
+# their files and the shared ones, when the last whole scan's snapshot vouches that nothing else
+# bears on them.
+
+
+def snapshot_name(project_or_root: Project | Path, base_key: str) -> str:
+    root = project_or_root if isinstance(project_or_root, Path) else project_or_root.root
+    return f"trees/{digest(str(root), base_key)}"
+
+
+def _state(path: str | Path) -> str:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return "-"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+
+
+def structure_digests(project: Project) -> dict[str, str]:
+    """Per file, what of it decides which service owns what and which objects belong together:
+    its kind; its objects' names, labels, selectors, targets and images; a package.json's name and
+    workspaces. An edit that leaves these alone changes no unit and no service but its own."""
+    from relcheck.artifacts.kubernetes import _custom_pod_labels, _is_custom
+
+    parts: dict[str, list[str]] = {source.path: [str(source.kind)] for source in project.files}
+    for obj in project.kube.objects:
+        facts = [obj.api_version, obj.kind, obj.namespace, obj.name, obj.labels]
+        facts += [obj.get("spec", "selector"), obj.get("spec", "scaleTargetRef"), obj.get("build", "artifacts")]
+        if _is_custom(obj):
+            facts.append(_custom_pod_labels(obj))
+        parts.setdefault(obj.path, []).append(repr(facts))
+    for workload in project.kube.workloads:
+        images = [c.get("image") for c in workload.containers()]
+        parts.setdefault(workload.obj.path, []).append(repr((workload.template_labels, images)))
+    for path, settings in project.settings.items():
+        if isinstance(settings, dict) and path.rsplit("/", 1)[-1] == "package.json":
+            parts.setdefault(path, []).append(repr((settings.get("name"), settings.get("workspaces"))))
+    for path in project.kustomize_patches:
+        parts.setdefault(path, []).append("patch")
+    return {path: digest(*facts) for path, facts in parts.items()}
+
+
+def _services_of(unit: Unit) -> list[tuple[str, str, tuple[str, ...]]]:
+    return sorted((s.root, service_signature(s), tuple(sorted(s.files))) for s in unit.services)
+
+
+def store_snapshot(cache: Cache, name: str, project: Project, units: list[Unit], contents: dict[str, str]) -> None:
+    """What the hook's shortcut needs of this whole scan: each file's state and digests, the units
+    and their services, the shared files."""
+    structures = structure_digests(project)
+    files = {
+        source.path: (_state(source.abs_path), contents[source.path], structures.get(source.path, ""))
+        for source in project.files
+    }
+    shared = sorted(project.services[0].shared_files) if project.services else []
+    cache.store_object(
+        name,
+        {
+            "taken": time.time_ns(),
+            "files": files,
+            "shared": shared,
+            "units": [(unit.files, _services_of(unit)) for unit in units],
+        },
+    )
+
+
+@dataclass
+class FocusPlan:
+    discovery: Discovery  # the walk, narrowed to the units' files and the shared files
+    all_paths: list[str]  # every file of the walk, sorted (in the units' keys)
+    unit_files: list[list[str]]  # the units to check
+    services: list[list[tuple[str, str, tuple[str, ...]]]]  # their services, as the whole scan found them
+    structures: dict[str, str]  # the structure digests of the files that changed since it
+
+
+def focus_plan(discovery: Discovery, cache: Cache, name: str, focus: set[str], max_file_size: int) -> FocusPlan | None:
+    """The units holding `focus` or a changed file, when the last whole scan's snapshot covers the
+    same files; None when only a whole scan can tell (no snapshot, files added or removed)."""
+    snapshot: Any = cache.load_object(name)
+    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("files"), dict):
+        return None
+    known: dict[str, tuple[str, str, str]] = snapshot["files"]
+    paths = sorted(source.path for source in discovery.files)
+    if len(paths) != len(known) or any(path not in known for path in paths):
+        return None
+    racy = snapshot["taken"] - 2_000_000_000
+    changed: dict[str, str] = {}
+    for source in discovery.files:
+        state, content, structure = known[source.path]
+        fresh = _state(source.abs_path)
+        if fresh == state and fresh != "-" and all(int(t) < racy for t in fresh.split(":")[1:3]):
+            continue
+        text, problem = source.read(max_file_size)
+        if digest(text if text is not None else f"\0{problem!r}") != content:
+            changed[source.path] = structure
+    unit_of = {path: index for index, (files, _) in enumerate(snapshot["units"]) for path in files}
+    chosen = sorted({unit_of[path] for path in (*focus, *changed) if path in unit_of})
+    keep = set(snapshot["shared"])
+    for index in chosen:
+        keep.update(snapshot["units"][index][0])
+    narrowed = Discovery(
+        discovery.root,
+        [source for source in discovery.files if source.path in keep],
+        [(path, problem) for path, problem in discovery.problems if path in keep],
+        listed_dirs=discovery.listed_dirs,
+        unscanned=discovery.unscanned,
+        excluded_by_default=discovery.excluded_by_default,
+    )
+    return FocusPlan(
+        narrowed,
+        paths,
+        [snapshot["units"][index][0] for index in chosen],
+        [snapshot["units"][index][1] for index in chosen],
+        changed,
+    )
+
+
+def plan_holds(plan: FocusPlan, project: Project) -> bool:
+    """Whether the narrowed project has the plan's units, with the same services, and the changed
+    files still say what they said about units and services."""
+    if any(digest_ != plan.structures[path] for path, digest_ in _changed_structures(plan, project).items()):
+        return False
+    units = partition(project)
+    if units is None:
+        return False
+    found = {tuple(unit.files): _services_of(unit) for unit in units}
+    pairs = zip(plan.unit_files, plan.services, strict=True)
+    return all(found.get(tuple(files)) == services for files, services in pairs)
+
+
+def _changed_structures(plan: FocusPlan, project: Project) -> dict[str, str]:
+    structures = structure_digests(project)
+    return {path: structures.get(path, "") for path in plan.structures}

@@ -32,6 +32,7 @@ class ScanResult:
     unowned_objects: list[str] = field(default_factory=list)  # workloads no service owns (kind/namespace/name)
     severities: dict[str, Severity] = field(default_factory=dict)  # each rule's severity after the config
     renders: dict[str, float] = field(default_factory=dict)  # each Helm render or kustomize build: seconds
+    focused: bool = False  # only the units of the hook's files were checked (engine.scan's `focus`)
 
     def repo_path(self, path: str) -> str:
         return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
