@@ -12,7 +12,6 @@ entry; the folder is bounded in size, oldest entries pruned first.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import hmac
 import os
@@ -20,11 +19,13 @@ import pickle
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relcheck import __version__
+
+if TYPE_CHECKING:
+    from relcheck.scan.discovery import SourceFile
 
 CACHE_DIR_NAME = ".relcheck_cache"
 ENV_CACHE_DIR = "RELCHECK_CACHE_DIR"
@@ -45,6 +46,16 @@ def digest(*parts: str | bytes) -> str:
         hasher.update(len(data).to_bytes(8, "little"))
         hasher.update(data)
     return hasher.hexdigest()
+
+
+def content_digest(source: SourceFile, max_file_size: int) -> str:
+    """A file's content hashed (what could not be read: the reason), once a scan."""
+    known = source.__dict__.get("_digest")
+    if known is None:
+        text, problem = source.read(max_file_size)
+        known = digest(text if text is not None else f"\0{problem!r}")
+        source.__dict__["_digest"] = known
+    return known
 
 
 def _user_key() -> bytes | None:
@@ -160,6 +171,11 @@ class Cache:
                 os.unlink(temporary)
             raise
 
+    def has_parses(self) -> bool:
+        """Whether any parse is stored (else the scan is cold: its workers may start early)."""
+        folder = self.base / "parse"
+        return folder.is_dir() and any(folder.iterdir())
+
     def has(self, name: str) -> bool:
         return (self.base / name).is_file()
 
@@ -197,6 +213,10 @@ class Cache:
         except Exception:
             return None
 
+    def release(self) -> None:
+        """Forget the shards read (a scan that wrote none is done with them too)."""
+        self._shards.clear()
+
     def put(self, key: str, path: str, blob: bytes) -> None:
         self._shard(key)[key] = (path, blob)
         self._dirty.add(key[:2])
@@ -212,6 +232,7 @@ class Cache:
             }
             self.store_object(f"parse/{shard}", entries)
         self._dirty.clear()
+        self._shards.clear()  # the pickled parses are not needed again by this scan
         self.prune()
 
     def prune(self) -> None:
@@ -234,19 +255,6 @@ class Cache:
                     break
         except OSError:
             pass
-
-
-@contextlib.contextmanager
-def no_collection() -> Iterator[None]:
-    """The collector off while entries are unpickled: they only add objects that live as long as
-    the scan, and collections found nothing to free but cost a third of the loading."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def open_cache(root: Path, given: Path | None, enabled: bool) -> Cache | None:

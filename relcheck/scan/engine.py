@@ -76,11 +76,13 @@ def scan(
     try:
         if plan is not None and not _holds(plan, project):
             raise _focus_lost()
-        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, plan)
+        checked = _run_checks(
+            project, problems, ruleset, config, codes, severities, fixes, cache, plan, snapshot=focus is not None
+        )
     except _focus_lost():  # the snapshot does not vouch for these units: the whole scan
         plan = None
         project, problems, discovery = _build(paths, config, whole, None, None, jobs, root, {}, cache)
-        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache)
+        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, snapshot=True)
     findings = _place_rendered(checked)
     suppression.apply(
         findings,
@@ -162,8 +164,9 @@ def _build(
         if not pools:
             pools.append(ParsePool(jobs, background=True))
 
-    # With a cache, workers start only for the files it lacks.
-    milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 and cache is None else None
+    # With a cache that has parses already, workers start only for the files it lacks.
+    early = cache is None or not cache.has_parses()
+    milestone = (jobs * MIN_FILES_PER_WORKER, start_all_workers) if jobs > 1 and early else None
     try:
         if discovery is None:
             excludes = [*config.exclude, *config.extend_exclude]
@@ -174,8 +177,11 @@ def _build(
             if source.path in overrides:
                 source.remember((overrides[source.path], None))
         if cache is not None:
+            if early and not pools and worker_count(jobs, len(discovery.files)) > 1:
+                pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
             project, problems = build_project(
-                discovery, config.max_file_size, config.services, None, render_settings(config), cache, jobs
+                discovery, config.max_file_size, config.services, pools[0] if pools else None,
+                render_settings(config), cache, jobs,
             )
         else:
             if not pools:
@@ -242,11 +248,13 @@ def _run_checks(
     fixes: bool = False,
     cache: Cache | None = None,
     focus: FocusPlan | None = None,
+    snapshot: bool = False,
 ) -> list[Finding]:
     """The parse problems as E001/E002, then every selected rule's check: the rules narrower than
     the repository unit by unit through the cache (relcheck.scan.incremental), the repository's on
     the whole project (not in a `focus` run). Fixes are attached to every finding when `fixes` is
-    asked or a cache keeps them (suppressed ones lose them later)."""
+    asked or a cache keeps them (suppressed ones lose them later). `snapshot`: leave the hook's
+    snapshot of the units in the cache (relcheck.scan.incremental)."""
     from relcheck.scan.incremental import unit_findings
 
     by_code = {r.code: r for r in ruleset.rules}
@@ -271,7 +279,7 @@ def _run_checks(
         return on
 
     base_key = _narrow_key(ruleset, codes, severities, config) if cache is not None else ""
-    findings += unit_findings(project, run(narrow), cache, base_key, config.max_file_size, focus)
+    findings += unit_findings(project, run(narrow), cache, base_key, config.max_file_size, focus, snapshot)
     if focus is None:
         findings += run(whole)(project)
     # One order, however the findings were made (unit by unit, cached, whole), before duplicates go.

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relcheck.scan.cache import Cache, digest, no_collection, python_tag
+from relcheck.scan.cache import Cache, content_digest, digest, python_tag
 from relcheck.scan.discovery import Discovery
 from relcheck.scan.units import Unit, partition, service_signature, view
 
@@ -55,11 +56,7 @@ def rules_key(ruleset: RuleSet, codes: Sequence[str], severities: dict[str, Seve
 
 def content_digests(project: Project, max_file_size: int) -> dict[str, str]:
     """Each file's content, hashed (what could not be read: the reason it could not)."""
-    found = {}
-    for source in project.files:
-        text, problem = source.read(max_file_size)
-        found[source.path] = digest(text if text is not None else f"\0{problem!r}")
-    return found
+    return {source.path: content_digest(source, max_file_size) for source in project.files}
 
 
 def unit_findings(
@@ -69,10 +66,12 @@ def unit_findings(
     base_key: str,
     max_file_size: int,
     focus: FocusPlan | None = None,
+    snapshot: bool = False,
 ) -> list[Finding]:
     """The findings of the unit-scoped rules: from the cache where a unit's key is there, else by
     running them (on the unit alone, or on the whole project when most units must run). With a
-    `focus`, only for the units it names (the project holds those and the shared files)."""
+    `focus`, only for the units it names (the project holds those and the shared files). With
+    `snapshot`, a whole scan leaves the hook's snapshot of its units."""
     units = partition(project) if cache is not None else None
     if units is None or cache is None:
         return run(project)
@@ -91,15 +90,20 @@ def unit_findings(
             *(f"{path}\0{contents[path]}" for path in unit.files),
             *signatures,
         )
+    # One entry per scan root and rule set: each unit's findings, pickled (read and written whole).
+    index_name = f"findings/{digest(str(project.root), base_key)}"
+    stored: Any = cache.load_object(index_name)
+    stored = stored if isinstance(stored, dict) else {}
     found: dict[int, list[Finding]] = {}
-    with no_collection():
-        for index, unit in enumerate(units):
-            cached = cache.load_object(f"units/{unit.key[:2]}/{unit.key}")
-            if isinstance(cached, list):
-                found[index] = cached
+    for index, unit in enumerate(units):
+        blob = stored.get(unit.key)
+        if isinstance(blob, bytes):
+            loaded = _loads(blob)
+            if isinstance(loaded, list):
+                found[index] = loaded
     missing = [index for index in range(len(units)) if index not in found]
     name = snapshot_name(project, base_key)
-    if focus is None and (missing or not cache.has(name)):  # a scan that changed nothing keeps the last one
+    if snapshot and focus is None and (missing or not cache.has(name)):  # nothing changed: the last one holds
         store_snapshot(cache, name, project, units, contents)
     if not missing:
         return [finding for index in range(len(units)) for finding in found[index]]
@@ -117,9 +121,12 @@ def unit_findings(
                     raise FocusLost
                 return run_again_whole(run, project)
             fresh[index] = produced
+    # A whole scan keeps its units' entries only; a focused one adds its units' to the others.
+    entries = dict(stored) if focus is not None else {u.key: stored[u.key] for u in units if u.key in stored}
     for index in missing:
         found[index] = fresh.get(index, [])
-        cache.store_object(f"units/{units[index].key[:2]}/{units[index].key}", [_storable(f) for f in found[index]])
+        entries[units[index].key] = pickle.dumps([_storable(f) for f in found[index]], pickle.HIGHEST_PROTOCOL)
+    cache.store_object(index_name, entries)
     return [finding for index in range(len(units)) for finding in found[index]]
 
 
@@ -142,6 +149,13 @@ def _split(findings: list[Finding], units: list[Unit]) -> dict[int, list[Finding
             return None
         split.setdefault(index, []).append(finding)
     return split
+
+
+def _loads(blob: bytes) -> Any:
+    try:
+        return pickle.loads(blob)
+    except Exception:  # signed, yet unreadable: checked again
+        return None
 
 
 def _stopped(finding: Finding) -> bool:
@@ -173,27 +187,36 @@ def _state(path: str | Path) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
 
 
-def structure_digests(project: Project) -> dict[str, str]:
+def structure_digests(project: Project, only: set[str] | None = None) -> dict[str, str]:
     """Per file, what of it decides which service owns what and which objects belong together:
     its kind; its objects' names, labels, selectors, targets and images; a package.json's name and
-    workspaces. An edit that leaves these alone changes no unit and no service but its own."""
+    workspaces. An edit that leaves these alone changes no unit and no service but its own.
+    `only`: these files' digests (all by default)."""
     from relcheck.artifacts.kubernetes import _custom_pod_labels, _is_custom
 
-    parts: dict[str, list[str]] = {source.path: [str(source.kind)] for source in project.files}
+    def wanted(path: str) -> bool:
+        return only is None or path in only
+
+    parts: dict[str, list[str]] = {source.path: [str(source.kind)] for source in project.files if wanted(source.path)}
     for obj in project.kube.objects:
+        if not wanted(obj.path):
+            continue
         facts = [obj.api_version, obj.kind, obj.namespace, obj.name, obj.labels]
         facts += [obj.get("spec", "selector"), obj.get("spec", "scaleTargetRef"), obj.get("build", "artifacts")]
         if _is_custom(obj):
             facts.append(_custom_pod_labels(obj))
         parts.setdefault(obj.path, []).append(repr(facts))
     for workload in project.kube.workloads:
+        if not wanted(workload.obj.path):
+            continue
         images = [c.get("image") for c in workload.containers()]
         parts.setdefault(workload.obj.path, []).append(repr((workload.template_labels, images)))
     for path, settings in project.settings.items():
-        if isinstance(settings, dict) and path.rsplit("/", 1)[-1] == "package.json":
+        if wanted(path) and isinstance(settings, dict) and path.rsplit("/", 1)[-1] == "package.json":
             parts.setdefault(path, []).append(repr((settings.get("name"), settings.get("workspaces"))))
     for path in project.kustomize_patches:
-        parts.setdefault(path, []).append("patch")
+        if wanted(path):
+            parts.setdefault(path, []).append("patch")
     return {path: digest(*facts) for path, facts in parts.items()}
 
 
@@ -203,17 +226,25 @@ def _services_of(unit: Unit) -> list[tuple[str, str, tuple[str, ...]]]:
 
 def store_snapshot(cache: Cache, name: str, project: Project, units: list[Unit], contents: dict[str, str]) -> None:
     """What the hook's shortcut needs of this whole scan: each file's state and digests, the units
-    and their services, the shared files."""
-    structures = structure_digests(project)
-    files = {
-        source.path: (_state(source.abs_path), contents[source.path], structures.get(source.path, ""))
-        for source in project.files
-    }
+    and their services, the shared files. Over the last snapshot of the same files, only the files
+    whose content changed are looked at again (a file's state left stale costs the hook a read)."""
+    last: Any = cache.load_object(name)
+    known = last.get("files") if isinstance(last, dict) else None
+    if isinstance(known, dict) and len(known) == len(contents) and all(path in known for path in contents):
+        changed = {path for path, content in contents.items() if known[path][1] != content}
+        files = dict(known)
+    else:
+        changed, files = set(contents), {}
+    structures = structure_digests(project, changed)
+    for source in project.files:
+        if source.path in changed:
+            files[source.path] = (_state(source.abs_path), contents[source.path], structures.get(source.path, ""))
     shared = sorted(project.services[0].shared_files) if project.services else []
     cache.store_object(
         name,
         {
-            "taken": time.time_ns(),
+            # The states are trusted for files unchanged since before the scan read them.
+            "taken": project.started_ns or time.time_ns(),
             "files": files,
             "shared": shared,
             "units": [(unit.files, _services_of(unit)) for unit in units],
@@ -247,8 +278,7 @@ def focus_plan(discovery: Discovery, cache: Cache, name: str, focus: set[str], m
         fresh = _state(source.abs_path)
         if fresh == state and fresh != "-" and all(int(t) < racy for t in fresh.split(":")[1:3]):
             continue
-        text, problem = source.read(max_file_size)
-        if digest(text if text is not None else f"\0{problem!r}") != content:
+        if content_digest(source, max_file_size) != content:
             changed[source.path] = structure
     unit_of = {path: index for index, (files, _) in enumerate(snapshot["units"]) for path in files}
     chosen = sorted({unit_of[path] for path in (*focus, *changed) if path in unit_of})

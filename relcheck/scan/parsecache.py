@@ -7,34 +7,38 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 
-from relcheck.scan.cache import Cache, digest, no_collection, python_tag
+from relcheck.scan.cache import Cache, content_digest, digest, python_tag
 from relcheck.scan.parse_one import ParsedFile
 from relcheck.scan.parsepool import ParsePool, Task, worker_count
 
 
 def parse_key(task: Task, max_file_size: int) -> str:
     source, helm = task
-    text, problem = source.read(max_file_size)
-    content = text if text is not None else f"\0{problem!r}"
+    content = content_digest(source, max_file_size)
     kind = str(source.kind)
     return digest(python_tag(), "parse", source.path, kind, "helm" if helm else "", str(max_file_size), content)
 
 
-def parse_cached(tasks: Sequence[Task], max_file_size: int, cache: Cache, jobs: int = 1) -> list[ParsedFile]:
+def parse_cached(
+    tasks: Sequence[Task], max_file_size: int, cache: Cache, jobs: int = 1, pool: ParsePool | None = None
+) -> list[ParsedFile]:
+    """Each file's parse from the cache, or parsed (by `pool`, workers already started, or by
+    workers started for the files the cache lacks) and stored."""
     keys = [parse_key(task, max_file_size) for task in tasks]
     results: list[ParsedFile | None] = []
-    with no_collection():
-        for key, (source, _) in zip(keys, tasks, strict=True):
-            found = cache.get(key)
-            results.append(found if isinstance(found, ParsedFile) and found.path == source.path else None)
+    for key, (source, _) in zip(keys, tasks, strict=True):
+        found = cache.get(key)
+        results.append(found if isinstance(found, ParsedFile) and found.path == source.path else None)
     missing = [index for index, result in enumerate(results) if result is None]
     if missing:
-        parsed = _parse([tasks[index] for index in missing], max_file_size, jobs)
+        lacking = [tasks[index] for index in missing]
+        parsed = pool.parse_all(lacking, max_file_size) if pool is not None else _parse(lacking, max_file_size, jobs)
         for index, result in zip(missing, parsed, strict=True):
             results[index] = result
             if not any("internal error" in problem.message for problem in result.problems):
                 cache.put(keys[index], result.path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         cache.flush(set(keys), {source.path for source, _ in tasks})
+    cache.release()
     return [result for result in results if result is not None]
 
 

@@ -38,6 +38,7 @@ class Project:
     repo: RepoFacts = field(default_factory=RepoFacts)
     kustomize_patches: set[str] = field(default_factory=set)  # files read as patches, not objects
     render_seconds: dict[str, float] = field(default_factory=dict)  # each render (chart, overlay): its time
+    started_ns: int = 0  # when the build began reading files (a snapshot of their states is older)
     # From the walk: folders it listed and the files it saw there but did not scan.
     listed_dirs: set[str] = field(default_factory=set, repr=False)
     unscanned: set[str] = field(default_factory=set, repr=False)
@@ -197,15 +198,22 @@ def build_project(
     given, is a set of workers already started for this scan (it is closed after parsing). With
     `render`, Helm charts and kustomize overlays are rendered and their objects linted. With a
     `cache`, only the files it has no parse of are parsed (by up to `jobs` workers)."""
+    import time
+
     from relcheck.render.helm import Renders
     from relcheck.render.run import render_all
     from relcheck.scan.parse_one import needs_parsing
     from relcheck.scan.parsepool import parse_all
 
+    started = time.time_ns()
     problems = list(discovery.problems)
     problems.extend(classify(discovery.files, max_file_size))
     project = Project(
-        root=discovery.root, files=discovery.files, listed_dirs=discovery.listed_dirs, unscanned=discovery.unscanned
+        root=discovery.root,
+        files=discovery.files,
+        listed_dirs=discovery.listed_dirs,
+        unscanned=discovery.unscanned,
+        started_ns=started,
     )
     charts = _chart_dirs(discovery.files)
     tasks = [
@@ -217,7 +225,7 @@ def build_project(
     if cache is not None:
         from relcheck.scan.parsecache import parse_cached
 
-        parsed_files = parse_cached(tasks, max_file_size, cache, jobs)
+        parsed_files = parse_cached(tasks, max_file_size, cache, jobs, pool)
     elif pool is not None:
         parsed_files = pool.parse_all(tasks, max_file_size)
     else:
