@@ -436,7 +436,8 @@ def scan(
         listing = _walk(resolved, scan_config, root)
         command = repr(sorted({k: str(v) for k, v in locals().items() if k in _REPORT_OPTIONS}.items()))
         inputs = [*(_text_of(p) for p in [*_config_inputs(config, root), *([baseline] if baseline else [])])]
-        keyed = report_key([command], root, listing, [*inputs, _ruleset_digest(scan_config)], _today())
+        fixed = [*inputs, _ruleset_digest(scan_config)]
+        keyed = report_key([command], root, listing, fixed, _today(), scan_config.render)
         if keyed is not None:
             code = replay(cache, keyed[0])
             if code is not None:

@@ -131,11 +131,13 @@ class Cache:
 
     # Signed blobs.
 
-    def _sign(self, name: str, payload: bytes) -> bytes:
+    def _sign(self, name: str, payload: bytes | memoryview) -> bytes:
         # The entry's name is signed with it: an entry copied under another key does not verify.
-        return hmac.new(self._key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
+        mac = hmac.new(self._key, name.encode() + b"\0", hashlib.sha256)
+        mac.update(payload)  # no copy of a payload of megabytes
+        return mac.digest()
 
-    def _read_signed(self, name: str) -> bytes | None:
+    def _read_signed(self, name: str) -> memoryview | None:
         path = self.base / name
         try:
             descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -149,22 +151,23 @@ class Cache:
                 data = handle.read()
         except OSError:
             return None
-        mac, payload = data[:_MAC_SIZE], data[_MAC_SIZE:]
+        mac, payload = data[:_MAC_SIZE], memoryview(data)[_MAC_SIZE:]
         if len(mac) != _MAC_SIZE or not hmac.compare_digest(mac, self._sign(name, payload)):
             return None
         return payload
 
     def _write_signed(self, name: str, payload: bytes) -> None:
         with contextlib.suppress(OSError):
-            self._write_file(self.base / name, self._sign(name, payload) + payload)
+            self._write_file(self.base / name, self._sign(name, payload), payload)
             self.written += 1
 
-    def _write_file(self, path: Path, data: bytes) -> None:
+    def _write_file(self, path: Path, *parts: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
+                for part in parts:
+                    handle.write(part)
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):

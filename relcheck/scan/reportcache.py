@@ -4,7 +4,7 @@ The inputs: relcheck's version and Python, the command line and working folder, 
 variables and terminal that shape the report, today's date (suppressions expire), the config,
 baseline and rule set, and the state of every file the walk found (path, size, modification and
 change times, inode), with the files it saw and did not scan. A tree with Helm charts or kustomize
-overlays is not replayed: other programs render them. A report is not stored while a file is
+overlays is not replayed unless rendering is off: other programs render them. A report is not stored while a file is
 changed less than two seconds ago (a file written twice within the clock's resolution would look
 unchanged).
 """
@@ -40,10 +40,10 @@ def _state(path: str | Path) -> str:
 
 
 def report_key(
-    argv: Iterable[str], root: Path, listing: Discovery, fixed: Iterable[str], today: _dt.date
+    argv: Iterable[str], root: Path, listing: Discovery, fixed: Iterable[str], today: _dt.date, rendering: bool = True
 ) -> tuple[str, int] | None:
     """(the key, the newest modification time seen) of a scan; None for a tree that is rendered."""
-    if any(source.name in RENDERED_NAMES for source in listing.files):
+    if rendering and any(source.name in RENDERED_NAMES for source in listing.files):
         return None
     parts = [python_tag(), "report", *argv, "\0", str(Path.cwd()), str(root), today.isoformat(), *fixed]
     parts += [f"{name}={os.environ.get(name, '')}" for name in ENVIRONMENT]

@@ -33,6 +33,7 @@ def rules() -> list[Rule]:
             rationale="Old ReplicaSets are kept for rollbacks; hundreds of them slow `kubectl rollout` and fill etcd.",
             fix="Set `spec.revisionHistoryLimit` (ACME uses 5).",
             params={"max_revisions": 5},
+            scope="object",  # one Deployment: checked per service and kept in the cache
             check=revision_history_limit,
         )
     ]
