@@ -309,3 +309,24 @@ def test_the_hook_checks_the_units_of_the_staged_files_as_a_whole_scan_would(
         assert found == expected, path
         assert focused.pop() is holds, path
         assert not focused
+
+
+def test_links_planted_in_the_cache_folder_are_never_written_through(tmp_path: Path) -> None:
+    """The cache folder is the repository's: a clone may bring links in it."""
+    import os
+
+    tree = tmp_path / "svc"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, tree / ".relcheck_cache")
+    assert open_cache(tree, tree / ".relcheck_cache", True) is None
+    os.unlink(tree / ".relcheck_cache")
+    (tree / ".relcheck_cache" / "v1").mkdir(parents=True)
+    os.symlink(elsewhere, tree / ".relcheck_cache" / "v1" / "findings")
+    os.symlink(elsewhere, tree / ".relcheck_cache" / "v1" / "parse")
+    expected = _reports(tree, None)
+    cache = open_cache(tree, tree / ".relcheck_cache", True)
+    assert cache is not None
+    _same(expected, _reports(tree, cache), "with links in the cache")
+    assert list(elsewhere.iterdir()) == []

@@ -103,7 +103,7 @@ class Cache:
         self._key = key
         self.max_bytes = max_bytes
         self.written = 0  # entries written by this scan (tests and `--show-settings` read it)
-        self._shards: dict[str, dict[str, bytes]] = {}
+        self._shards: dict[str, dict[str, tuple[str, bytes]]] = {}
         self._dirty: set[str] = set()
 
     @classmethod
@@ -116,6 +116,8 @@ class Cache:
 
     def _prepare(self) -> bool:
         try:
+            if self.folder.is_symlink() or self.base.is_symlink():
+                return False  # a link the repository planted would have the cache written elsewhere
             self.base.mkdir(parents=True, exist_ok=True)
             marker = self.folder / ".gitignore"
             if not marker.exists():
@@ -162,7 +164,7 @@ class Cache:
             self.written += 1
 
     def _write_file(self, path: Path, *parts: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make_folders(path.parent)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(descriptor, "wb") as handle:
@@ -181,6 +183,22 @@ class Cache:
 
     def has(self, name: str) -> bool:
         return (self.base / name).is_file()
+
+    def _make_folders(self, folder: Path) -> None:
+        """The folders down to `folder`, made one by one, none of them a link (a link the repository
+        planted in its cache would have entries written elsewhere)."""
+        if folder == self.folder:
+            if folder.is_symlink():
+                raise OSError(f"{folder} is a link")
+            return
+        current = self.base
+        if current.is_symlink():
+            raise OSError(f"{current} is a link")
+        for part in folder.relative_to(self.base).parts:
+            current = current / part
+            if current.is_symlink():
+                raise OSError(f"{current} is a link")
+            current.mkdir(exist_ok=True)
 
     def load_object(self, name: str) -> Any:
         payload = self._read_signed(name)
