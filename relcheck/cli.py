@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -443,12 +444,9 @@ def scan(
             if code is not None:
                 raise typer.Exit(code)
             recording = _record(keyed)
+    known = locals()
     try:
-        _scan_and_report(
-            resolved, scan_config, select_names, ignore_names, stdin_text, stdin_filename, accepted, jobs,
-            report_unused_suppressions, root, cache, listing, changed_files, diff_base, targets, files_out,
-            paths, category, sarif_suppressions, show_suppressed, quiet, statistics, fail_on,
-        )
+        _scan_and_report(_ScanRun(**{name: known[name] for name in _ScanRun.__dataclass_fields__}))
     except typer.Exit as done:
         if recording is not None:
             recording.finish(cache, done.exit_code)
@@ -525,53 +523,78 @@ def _record(keyed: tuple[str, int]) -> _Recording:
     return _Recording(*keyed)
 
 
-def _scan_and_report(
-    resolved, scan_config, select_names, ignore_names, stdin_text, stdin_filename, accepted, jobs,
-    report_unused_suppressions, root, cache, listing, changed_files, diff_base, targets, files_out,
-    paths, category, sarif_suppressions, show_suppressed, quiet, statistics, fail_on,
-) -> None:
+@dataclasses.dataclass
+class _ScanRun:
+    """What `scan` settled before scanning: the inputs of the scan and of its reports."""
+
+    resolved: list[Path]
+    scan_config: Any
+    select_names: list[str]
+    ignore_names: list[str]
+    stdin_text: str | None
+    stdin_filename: str | None
+    accepted: set[str] | None
+    jobs: int
+    report_unused_suppressions: bool
+    root: Path
+    cache: Any
+    listing: Any
+    changed_files: set[str] | None
+    diff_base: str | None
+    targets: list
+    files_out: list[Path]
+    paths: list[str] | None
+    category: str | None
+    sarif_suppressions: bool
+    show_suppressed: bool
+    quiet: bool
+    statistics: bool
+    fail_on: Any
+
+
+def _scan_and_report(run: _ScanRun) -> None:
     """The scan, its reports and its exit code (typer.Exit(1) when findings reach --fail-on)."""
     from relcheck.scan.engine import scan as run_scan
 
     result = run_scan(
-        resolved,
-        scan_config,
-        select_names or None,
-        ignore_names,
-        stdin_text=stdin_text,
-        stdin_filename=stdin_filename,
-        baseline=accepted,
-        jobs=jobs,
-        ruleset=scan_config.ruleset,
-        report_unused_suppressions=report_unused_suppressions,
-        root=root,
+        run.resolved,
+        run.scan_config,
+        run.select_names or None,
+        run.ignore_names,
+        stdin_text=run.stdin_text,
+        stdin_filename=run.stdin_filename,
+        baseline=run.accepted,
+        jobs=run.jobs,
+        ruleset=run.scan_config.ruleset,
+        report_unused_suppressions=run.report_unused_suppressions,
+        root=run.root,
         fixes=True,
-        cache=cache,
-        discovery=listing,
+        cache=run.cache,
+        discovery=run.listing,
     )
-    if changed_files is not None:
-        _keep_changed(result, changed_files, diff_base or "")
+    if run.changed_files is not None:
+        _keep_changed(result, run.changed_files, run.diff_base or "")
     options = {
-        "category": category,
-        "sarif_suppressions": sarif_suppressions,
-        "show_suppressed": show_suppressed,
-        "quiet": quiet,
+        "category": run.category,
+        "sarif_suppressions": run.sarif_suppressions,
+        "show_suppressed": run.show_suppressed,
+        "quiet": run.quiet,
     }
-    check_not_scanned(files_out, result)
-    _say_what_was_not_read(paths or ["."], resolved, result, stdin_text is not None)
-    for report_format, output in targets:
-        if report_format is ReportFormat.text and output is None and statistics:
+    check_not_scanned(run.files_out, result)
+    _say_what_was_not_read(run.paths or ["."], run.resolved, result, run.stdin_text is not None)
+    for report_format, output in run.targets:
+        if report_format is ReportFormat.text and output is None and run.statistics:
             _emit(_statistics(result), None)
         elif report_format is ReportFormat.text and output is None:
             from relcheck.reporters.escape import visible
             from relcheck.reporters.sarif import cut_note
             from relcheck.reporters.text import render as render_text
 
-            sarif = any(f is ReportFormat.sarif for f, _ in targets)
-            notes = [note] if sarif and (note := cut_note(result, sarif_suppressions)) else []
-            if changed_files is not None:
+            sarif = any(f is ReportFormat.sarif for f, _ in run.targets)
+            notes = [note] if sarif and (note := cut_note(result, run.sarif_suppressions)) else []
+            if run.changed_files is not None:
                 notes.append(
-                    f"Only findings in files changed since {visible(diff_base or '')}, or pointing at them; "
+                    f"Only findings in files changed since {visible(run.diff_base or '')}, or pointing at them; "
                     "the checklist needs the whole scan (`relcheck checklist`)."
                 )
             try:
@@ -579,10 +602,10 @@ def _scan_and_report(
                     result,
                     sys.stdout,
                     color=use_color(),
-                    show_suppressed=show_suppressed,
-                    quiet=quiet,
+                    show_suppressed=run.show_suppressed,
+                    quiet=run.quiet,
                     notes=notes,
-                    checklist=changed_files is None,
+                    checklist=run.changed_files is None,
                 )
                 sys.stdout.flush()
             except BrokenPipeError:
@@ -591,7 +614,7 @@ def _scan_and_report(
                 raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
         else:
             _emit(_render(result, report_format, options), output)
-    _exit_for(result, fail_on, scan_config)
+    _exit_for(result, run.fail_on, run.scan_config)
 
 
 def _changed_files(root: Path, ref: str) -> set[str]:
