@@ -99,7 +99,7 @@ def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
                 raise fail(f"--output '{output}' is an input of this scan ({source}); choose another file")
 
 
-def _settings_text(scan_config, root: Path) -> str:
+def _settings_text(scan_config, root: Path, cache: str = "") -> str:
     """What `--show-settings` prints: the settings in force after the config and the options."""
     from relcheck.config.loader import default_excludes
 
@@ -118,21 +118,23 @@ def _settings_text(scan_config, root: Path) -> str:
         f"render: {_render_engines() if scan_config.render else 'off'}",
         f"rule-dirs: {listed(scan_config.rule_dirs)}",
         f"fail-on: {scan_config.fail_on or 'error'}",
-        f"cache: {_cache_setting(root)}",
+        f"cache: {cache or _cache_setting(root)}",
     ]
     from relcheck.reporters.escape import visible
 
     return "".join(f"{visible(line)}\n" for line in lines)
 
 
-def _cache_setting(root: Path) -> str:
+def _cache_setting(root: Path, no_cache: bool = False, cache_dir: Path | None = None) -> str:
     import os
 
     from relcheck.scan.cache import cache_folder
 
+    if no_cache:
+        return "off (--no-cache)"
     if os.environ.get("RELCHECK_NO_CACHE", "") not in ("", "0"):
         return "off (RELCHECK_NO_CACHE)"
-    return str(cache_folder(root))
+    return str(cache_folder(root, cache_dir))
 
 
 def _render_engines() -> str:
@@ -412,7 +414,7 @@ def scan(
     scan_config.default_excludes = scan_config.default_excludes and not no_default_excludes
     scan_config.render = scan_config.render and not no_render
     if show_settings:
-        sys.stdout.write(_settings_text(scan_config, root))
+        sys.stdout.write(_settings_text(scan_config, root, _cache_setting(root, no_cache, cache_dir)))
         raise typer.Exit(0)
     check_outputs(files_out, _config_inputs(config, root))
     select_names = split_names(select)
