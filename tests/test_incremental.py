@@ -330,3 +330,16 @@ def test_links_planted_in_the_cache_folder_are_never_written_through(tmp_path: P
     assert cache is not None
     _same(expected, _reports(tree, cache), "with links in the cache")
     assert list(elsewhere.iterdir()) == []
+
+
+def test_only_the_last_reports_are_kept(tmp_path: Path, run_cli, monkeypatch) -> None:
+    from relcheck.scan.reportcache import MAX_REPORTS
+
+    tree = tmp_path / "svc"
+    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path / "scan-cache"))
+    monkeypatch.setattr("relcheck.scan.reportcache.RACY_SECONDS", 0)
+    for number in range(MAX_REPORTS + 3):
+        assert run_cli("scan", str(tree), "--fail-on", "never", "--category", str(number))[0] == 0
+    stored = list((tmp_path / "scan-cache" / "v1" / "reports").glob("*/*"))
+    assert len(stored) == MAX_REPORTS

@@ -256,6 +256,18 @@ class Cache:
         self._shards.clear()  # the pickled parses are not needed again by this scan
         self.prune()
 
+    def keep_newest(self, folder: str, count: int) -> None:
+        """Only the `count` newest entries under `folder`."""
+        try:
+            entries = sorted(
+                ((os.lstat(path).st_mtime_ns, path) for path in (self.base / folder).glob("*/*")),
+                reverse=True,
+            )
+            for _, path in entries[count:]:
+                os.unlink(path)
+        except OSError:
+            pass
+
     def prune(self) -> None:
         """Oldest entries first, until the folder is under three quarters of its bound."""
         try:

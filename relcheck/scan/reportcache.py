@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "CI", "GITHUB_ACTIONS", "TZ")
 RENDERED_NAMES = frozenset({"Chart.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization"})
 RACY_SECONDS = 2
+# Reports kept: the last few (options, trees); each edit of the tree makes the last one useless.
+MAX_REPORTS = 8
 
 
 def _state(path: str | Path) -> str:
@@ -107,3 +109,4 @@ def remember(cache: Cache, key: str, newest_ns: int, out: str, err: str, code: i
     if time.time_ns() - newest_ns < RACY_SECONDS * 1_000_000_000:
         return
     cache.store_object(f"reports/{key[:2]}/{key}", (out, err, code))
+    cache.keep_newest("reports", MAX_REPORTS)
