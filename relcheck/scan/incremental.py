@@ -125,7 +125,10 @@ def unit_findings(
     entries = dict(stored) if focus is not None else {u.key: stored[u.key] for u in units if u.key in stored}
     for index in missing:
         found[index] = fresh.get(index, [])
-        entries[units[index].key] = pickle.dumps([_storable(f) for f in found[index]], pickle.HIGHEST_PROTOCOL)
+        try:
+            entries[units[index].key] = pickle.dumps([_storable(f) for f in found[index]], pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a plugin's finding that does not pickle: that unit is checked every time
+            continue
     cache.store_object(index_name, entries)
     return [finding for index in range(len(units)) for finding in found[index]]
 
