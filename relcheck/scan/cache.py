@@ -48,6 +48,17 @@ def digest(*parts: str | bytes) -> str:
     return hasher.hexdigest()
 
 
+class _Signing:
+    """A file that signs what is written to it."""
+
+    def __init__(self, handle: Any, mac: Any) -> None:
+        self.handle, self.mac = handle, mac
+
+    def write(self, data: bytes) -> int:
+        self.mac.update(data)
+        return self.handle.write(data)
+
+
 def content_digest(source: SourceFile, max_file_size: int) -> str:
     """A file's content hashed (what could not be read: the reason), once a scan."""
     known = source.__dict__.get("_digest")
@@ -158,11 +169,6 @@ class Cache:
             return None
         return payload
 
-    def _write_signed(self, name: str, payload: bytes) -> None:
-        with contextlib.suppress(OSError):
-            self._write_file(self.base / name, self._sign(name, payload), payload)
-            self.written += 1
-
     def _write_file(self, path: Path, *parts: bytes) -> None:
         self._make_folders(path.parent)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -210,11 +216,26 @@ class Cache:
             return None
 
     def store_object(self, name: str, value: Any) -> None:
-        try:
-            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # something that does not pickle: not cached
-            return
-        self._write_signed(name, payload)
+        """Pickled straight into the entry's file, signed on the way: no copy of a large payload."""
+        path = self.base / name
+        with contextlib.suppress(OSError):
+            self._make_folders(path.parent)
+            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(descriptor, "wb") as handle:
+                    handle.write(b"\0" * _MAC_SIZE)  # the signature, once the payload is written
+                    mac = hmac.new(self._key, name.encode() + b"\0", hashlib.sha256)
+                    pickle.dump(value, _Signing(handle, mac), protocol=pickle.HIGHEST_PROTOCOL)
+                    handle.seek(0)
+                    handle.write(mac.digest())
+                os.replace(temporary, path)
+                self.written += 1
+            except BaseException as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                if not isinstance(exc, Exception):
+                    raise  # Ctrl-C: not a cache matter
+                # Anything else (a value that does not pickle, a full disk): not cached.
 
     # Sharded maps of small entries (parse results): key -> (the file's path, pickled bytes).
 
@@ -238,19 +259,26 @@ class Cache:
         """Forget the shards read (a scan that wrote none is done with them too)."""
         self._shards.clear()
 
-    def put(self, key: str, path: str, blob: bytes) -> None:
-        self._shard(key)[key] = (path, blob)
+    def put(self, key: str, path: str, value: Any) -> None:
+        """Add a parse; it is pickled when its shard is written (the scan's peak memory then never
+        holds every file's pickle at once)."""
+        self._shard(key)[key] = (path, value)
         self._dirty.add(key[:2])
 
     def flush(self, used: set[str], paths: set[str]) -> None:
         """Write the shards this scan changed. A file of this scan keeps only the entry it used now
         (a shard holds each file's latest parse, not its history); other files' entries stay."""
         for shard in sorted(self._dirty):
-            entries = {
-                key: entry
-                for key, entry in self._shards[shard].items()
-                if key in used or (isinstance(entry, tuple) and entry[0] not in paths)
-            }
+            entries = {}
+            for key, entry in self._shards[shard].items():
+                if not isinstance(entry, tuple) or (key not in used and entry[0] in paths):
+                    continue
+                if not isinstance(entry[1], bytes):
+                    try:
+                        entry = (entry[0], pickle.dumps(entry[1], protocol=pickle.HIGHEST_PROTOCOL))
+                    except Exception:  # does not pickle: not cached
+                        continue
+                entries[key] = entry
             self.store_object(f"parse/{shard}", entries)
         self._dirty.clear()
         self._shards.clear()  # the pickled parses are not needed again by this scan

@@ -4,7 +4,6 @@ stored as parsed, before the project builds on them."""
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 
 from relcheck.scan.cache import Cache, content_digest, digest, python_tag
@@ -36,7 +35,7 @@ def parse_cached(
         for index, result in zip(missing, parsed, strict=True):
             results[index] = result
             if not any("internal error" in problem.message for problem in result.problems):
-                cache.put(keys[index], result.path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+                cache.put(keys[index], result.path, result)
         cache.flush(set(keys), {source.path for source, _ in tasks})
     cache.release()
     return [result for result in results if result is not None]
