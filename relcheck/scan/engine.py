@@ -62,27 +62,16 @@ def scan(
         # Repository rules judge a whole tree: not piped input, nor a scan of single files.
         codes = codes - {rule.code for rule in rules if rule.area == "repo"}
     severities = effective_severities(rules, config.severity)
-    plan = None
-    whole = discovery
     if focus is not None and cache is not None and discovery is not None:
-        from relcheck.scan.incremental import focus_plan, snapshot_name
-
-        name = snapshot_name(whole.root, _narrow_key(ruleset, codes, severities, config))
-        plan = focus_plan(whole, cache, name, focus, config.max_file_size)
-        discovery = plan.discovery if plan is not None else whole
-    project, problems, discovery = _build(
-        paths, config, discovery, stdin_text, stdin_filename, jobs, root, overrides or {}, cache
-    )
-    try:
-        if plan is not None and not _holds(plan, project):
-            raise _focus_lost()
-        checked = _run_checks(
-            project, problems, ruleset, config, codes, severities, fixes, cache, plan, snapshot=focus is not None
+        project, problems, checked, discovery, focused = _focused(
+            paths, config, discovery, jobs, root, cache, focus, ruleset, codes, severities, fixes
         )
-    except _focus_lost():  # the snapshot does not vouch for these units: the whole scan
-        plan = None
-        project, problems, discovery = _build(paths, config, whole, None, None, jobs, root, {}, cache)
-        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, snapshot=True)
+    else:
+        project, problems, discovery = _build(
+            paths, config, discovery, stdin_text, stdin_filename, jobs, root, overrides or {}, cache
+        )
+        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache)
+        focused = False
     findings = _place_rendered(checked)
     suppression.apply(
         findings,
@@ -115,20 +104,41 @@ def scan(
         excluded_by_default=list(discovery.excluded_by_default),
         unowned_objects=_unowned_objects(project),
         severities=severities,
-        focused=plan is not None,
+        focused=focused,
     )
 
 
-def _focus_lost() -> type[Exception]:
-    from relcheck.scan.incremental import FocusLost
+def _focused(
+    paths: Sequence[Path],
+    config: Config,
+    whole: Discovery,
+    jobs: int,
+    root: Path | None,
+    cache: Cache,
+    focus: set[str],
+    ruleset: RuleSet,
+    codes: set[str],
+    severities: dict[str, Severity],
+    fixes: bool,
+) -> tuple[Project, list[tuple[str, ParseProblem]], list[Finding], Discovery, bool]:
+    """The hook's scan: the units that hold `focus`, in a project of their files and the shared
+    ones, when the last whole scan's snapshot vouches for them; else the whole scan, which leaves a
+    snapshot. The last item says which it was."""
+    from relcheck.scan.incremental import FocusLost, focus_plan, plan_holds, snapshot_name
 
-    return FocusLost
-
-
-def _holds(plan, project: Project) -> bool:
-    from relcheck.scan.incremental import plan_holds
-
-    return plan_holds(plan, project)
+    name = snapshot_name(whole.root, _narrow_key(ruleset, codes, severities, config))
+    plan = focus_plan(whole, cache, name, focus, config.max_file_size)
+    if plan is not None:
+        project, problems, narrowed = _build(paths, config, plan.discovery, None, None, jobs, root, {}, cache)
+        try:
+            if plan_holds(plan, project):
+                checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, plan)
+                return project, problems, checked, narrowed, True
+        except FocusLost:
+            pass
+    project, problems, discovery = _build(paths, config, whole, None, None, jobs, root, {}, cache)
+    checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, snapshot=True)
+    return project, problems, checked, discovery, False
 
 
 def _narrow_key(ruleset: RuleSet, codes: set[str], severities: dict[str, Severity], config: Config) -> str:
@@ -176,19 +186,12 @@ def _build(
         for source in discovery.files:
             if source.path in overrides:
                 source.remember((overrides[source.path], None))
-        if cache is not None:
-            if early and not pools and worker_count(jobs, len(discovery.files)) > 1:
-                pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
-            project, problems = build_project(
-                discovery, config.max_file_size, config.services, pools[0] if pools else None,
-                render_settings(config), cache, jobs,
-            )
-        else:
-            if not pools:
-                pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
-            project, problems = build_project(
-                discovery, config.max_file_size, config.services, pools[0], render_settings(config)
-            )
+        if early and not pools:
+            pools.append(ParsePool(worker_count(jobs, len(discovery.files)), background=True))
+        project, problems = build_project(
+            discovery, config.max_file_size, config.services, pools[0] if pools else None,
+            render_settings(config), cache, jobs,
+        )
     finally:
         for pool in pools:
             pool.close()
