@@ -46,12 +46,20 @@ def rules_key(ruleset: RuleSet, codes: Sequence[str], severities: dict[str, Seve
         if owner is not None and dataclasses.is_dataclass(owner):  # a custom rule: its definition
             parts.append(repr(owner))
         else:
-            body = getattr(getattr(check, "__code__", None), "co_code", b"")
-            parts.append(f"{getattr(check, '__module__', '')}.{getattr(check, '__qualname__', '')}")
-            parts.append(body.hex() if ruleset.origin(code) != "relcheck" else "")
+            module = getattr(check, "__module__", "") or ""
+            parts.append(f"{module}.{getattr(check, '__qualname__', '')}")
+            if ruleset.origin(code) != "relcheck":  # a plugin's check: its module file as it is now
+                parts.append(_module_state(module))
         parts.append(repr(by_code.get(code)))
         parts.append(ruleset.origin(code))
     return digest(*parts)
+
+
+def _module_state(module: str) -> str:
+    import sys
+
+    path = getattr(sys.modules.get(module), "__file__", None)
+    return f"{path}:{_state(path)}" if path else "-"
 
 
 def content_digests(project: Project, max_file_size: int) -> dict[str, str]:
