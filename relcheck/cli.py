@@ -518,7 +518,7 @@ class _Recording:
 
         sys.stdout, sys.stderr = self.saved
         if cache is not None and code in (0, 1):
-            remember(cache, self.key, self.newest, self.out.text(), self.err.text(), code)
+            remember(cache, self.key, self.newest, self.out, self.err, code)
 
 
 def _record(keyed: tuple[str, int]) -> _Recording:

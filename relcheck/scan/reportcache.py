@@ -86,8 +86,6 @@ class Recorder(io.TextIOBase):
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self.stream, "encoding", "utf-8")
 
-    def text(self) -> str:
-        return "".join(self.parts)
 
 
 def replay(cache: Cache, key: str) -> int | None:
@@ -96,17 +94,18 @@ def replay(cache: Cache, key: str) -> int | None:
     if not (isinstance(stored, tuple) and len(stored) == 3 and isinstance(stored[2], int)):
         return None
     out, err, code = stored
-    if not (isinstance(out, str) and isinstance(err, str)):
+    if not all(isinstance(parts, list) and all(isinstance(p, str) for p in parts) for parts in (out, err)):
         return None
-    sys.stdout.write(out)
-    sys.stdout.flush()
-    sys.stderr.write(err)
-    sys.stderr.flush()
+    for stream, parts in ((sys.stdout, out), (sys.stderr, err)):
+        for part in parts:
+            stream.write(part)
+        stream.flush()
     return code
 
 
-def remember(cache: Cache, key: str, newest_ns: int, out: str, err: str, code: int) -> None:
+def remember(cache: Cache, key: str, newest_ns: int, out: Recorder, err: Recorder, code: int) -> None:
+    """Store what the scan printed (as it was written: no copy of a large report joined)."""
     if time.time_ns() - newest_ns < RACY_SECONDS * 1_000_000_000:
         return
-    cache.store_object(f"reports/{key[:2]}/{key}", (out, err, code))
+    cache.store_object(f"reports/{key[:2]}/{key}", (out.parts, err.parts, code))
     cache.keep_newest("reports", MAX_REPORTS)
