@@ -12,6 +12,7 @@ entry; the folder is bounded in size, oldest entries pruned first.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -324,6 +325,19 @@ def open_cache(root: Path, given: Path | None, enabled: bool) -> Cache | None:
     return Cache.open(cache_folder(root, given))
 
 
+@functools.lru_cache(maxsize=1)
 def python_tag() -> str:
-    """Pickles are read by the Python that wrote them (and the relcheck version)."""
-    return f"{__version__}/{sys.implementation.cache_tag}"
+    """What wrote an entry: the Python, relcheck's version, and the state of relcheck's own files
+    (its modules and rule pack), so that a changed checkout never reads what older code cached."""
+    from relcheck.ruleset.pack import pack_dir
+
+    package = Path(__file__).resolve().parent.parent
+    states = []
+    for folder, pattern in ((package, "*.py"), (package, "*/*.py"), (package, "*/*/*.py"), (pack_dir(), "*.toml")):
+        for path in sorted(folder.glob(pattern)):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            states.append(f"{path.relative_to(folder).as_posix()}:{info.st_size}:{info.st_mtime_ns}")
+    return f"{__version__}/{sys.implementation.cache_tag}/{digest(*states)}"

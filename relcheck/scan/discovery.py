@@ -576,3 +576,14 @@ def classify(files: Iterable[SourceFile], max_bytes: int) -> list[tuple[str, Par
             continue
         source.kind = kind_by_content(source.path, text)
     return problems
+
+
+def repo_prefix(root: Path) -> str:
+    """The scan root relative to the enclosing git repository's root, '/'-separated."""
+    current = root
+    while True:
+        if (current / ".git").exists():
+            return root.relative_to(current).as_posix() if current != root else ""
+        if current.parent == current:
+            return ""
+        current = current.parent

@@ -14,7 +14,7 @@ from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, S
 from relcheck.ruleset.load import RuleSet, builtin, effective_params, effective_severities, selected_codes
 from relcheck.scan import suppression
 from relcheck.scan.context import CheckContext
-from relcheck.scan.discovery import Discovery, discover, stdin_file
+from relcheck.scan.discovery import Discovery, discover, repo_prefix, stdin_file
 from relcheck.scan.gcpause import long_lived_model
 from relcheck.scan.project import Project, build_project
 from relcheck.scan.result import ScanResult
@@ -320,17 +320,6 @@ def _run_rules(
 def _unowned_objects(project: Project) -> list[str]:
     owned = {id(w) for service in project.services for w in service.workloads}
     return sorted(w.obj.identity for w in project.kube.workloads if id(w) not in owned)
-
-
-def repo_prefix(root: Path) -> str:
-    """The scan root relative to the enclosing git repository's root, '/'-separated."""
-    current = root
-    while True:
-        if (current / ".git").exists():
-            return root.relative_to(current).as_posix() if current != root else ""
-        if current.parent == current:
-            return ""
-        current = current.parent
 
 
 def _complete_regions(findings: list[Finding], project: Project, max_bytes: int) -> None:

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from relcheck.scan.discovery import Discovery
 
 # What else shapes a report: colour, width, CI annotations, relcheck's own settings.
-ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "CI", "GITHUB_ACTIONS", "TZ")
+ENVIRONMENT = (
+    "NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "CI", "GITHUB_ACTIONS", "TZ", "PYTHONIOENCODING",
+)
 RENDERED_NAMES = frozenset({"Chart.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization"})
 RACY_SECONDS = 2
 # Reports kept: the last few (options, trees); each edit of the tree makes the last one useless.
@@ -47,7 +49,11 @@ def report_key(
     """(the key, the newest modification time seen) of a scan; None for a tree that is rendered."""
     if rendering and any(source.name in RENDERED_NAMES for source in listing.files):
         return None
-    parts = [python_tag(), "report", *argv, "\0", str(Path.cwd()), str(root), today.isoformat(), *fixed]
+    from relcheck.scan.discovery import repo_prefix
+
+    # The scan root's place in its git repository sets the paths code scanning reads.
+    parts = [python_tag(), "report", *argv, "\0", str(Path.cwd()), str(root), repo_prefix(root), today.isoformat()]
+    parts += fixed
     parts += [f"{name}={os.environ.get(name, '')}" for name in ENVIRONMENT]
     parts += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("RELCHECK_"))
     parts.append(f"tty={sys.stdout.isatty()}:{sys.stderr.isatty()}")
