@@ -296,6 +296,8 @@ def test_the_hook_checks_the_units_of_the_staged_files_as_a_whole_scan_would(
         ("services/svc-00004/Dockerfile", lambda t: t.replace("USER node", "USER root"), True),
         # Names and labels decide units and services: only the whole scan can tell.
         (deployment, lambda t: t.replace("name: svc-00004", "name: renamed", 1), False),
+        # What no service owns is every service's evidence.
+        ("RUNBOOK.md", lambda t: t + "\nMore.\n", None),
         ("services/svc-00005/k8s/service.yaml", lambda t: t.replace("app: svc-00005", "app: svc-00006"), False),
     ]
     for path, change, holds in edits:
@@ -307,7 +309,7 @@ def test_the_hook_checks_the_units_of_the_staged_files_as_a_whole_scan_would(
             whole.setenv("RELCHECK_NO_CACHE", "1")
             expected = run_cli("hook", path, cwd=tree)
         assert found == expected, path
-        assert focused.pop() is holds, path
+        assert (focused.pop() if focused else None) is holds, path
         assert not focused
 
 
@@ -343,3 +345,25 @@ def test_only_the_last_reports_are_kept(tmp_path: Path, run_cli, monkeypatch) ->
         assert run_cli("scan", str(tree), "--fail-on", "never", "--category", str(number))[0] == 0
     stored = list((tmp_path / "scan-cache" / "v1" / "reports").glob("*/*"))
     assert len(stored) == MAX_REPORTS
+
+
+def test_concurrent_scans_share_a_cache_without_spoiling_it(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from generate import generate
+
+    from tests.conftest import relcheck_command
+
+    tree = generate(20, tmp_path / "mono")
+    env = {**os.environ, "RELCHECK_CACHE_DIR": str(tmp_path / "cache")}
+    command = [*relcheck_command(), "scan", str(tree), "-f", "json", "--fail-on", "never"]
+    expected = subprocess.run([*command, "--no-cache"], capture_output=True, text=True, env=env, check=True).stdout
+    running = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)
+    ]
+    outputs = [process.communicate(timeout=300)[0] for process in running]
+    assert all(output == expected for output in outputs)
+    assert not list((tmp_path / "cache").rglob(".tmp-*"))  # every write finished or was undone
+    again = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    assert again == expected

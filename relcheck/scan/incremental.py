@@ -291,6 +291,8 @@ def focus_plan(discovery: Discovery, cache: Cache, name: str, focus: set[str], m
             continue
         if content_digest(source, max_file_size) != content:
             changed[source.path] = structure
+    if not set(changed).isdisjoint(snapshot["shared"]):
+        return None  # every service counts what no service owns as its evidence: all are checked
     unit_of = {path: index for index, (files, _) in enumerate(snapshot["units"]) for path in files}
     chosen = sorted({unit_of[path] for path in (*focus, *changed) if path in unit_of})
     keep = set(snapshot["shared"])
