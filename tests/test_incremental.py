@@ -367,3 +367,13 @@ def test_concurrent_scans_share_a_cache_without_spoiling_it(tmp_path: Path) -> N
     assert not list((tmp_path / "cache").rglob(".tmp-*"))  # every write finished or was undone
     again = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
     assert again == expected
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_a_signing_key_others_may_read_signs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user"))
+    assert open_cache(tmp_path, tmp_path / "cache", True) is not None
+    os.chmod(tmp_path / "user" / "relcheck" / "cache-key", 0o644)
+    assert open_cache(tmp_path, tmp_path / "cache", True) is None

@@ -87,8 +87,9 @@ def _user_key() -> bytes | None:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(descriptor, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or (
-                hasattr(os, "getuid") and info.st_uid != os.getuid()
+            # Another user's key, or one others may read, signs nothing (POSIX modes; Windows has ACLs).
+            if not stat.S_ISREG(info.st_mode) or (
+                os.name == "posix" and (info.st_mode & 0o077 or info.st_uid != os.getuid())
             ):
                 return None
             key = handle.read(64)
