@@ -20,6 +20,11 @@ from tests.conftest import ROOT
 sys.path.insert(0, str(ROOT / "bench"))
 
 
+def _copy_example(name: str, to: Path) -> None:
+    """An example, without the cache a scan of it may have left there."""
+    shutil.copytree(ROOT / "examples" / name, to, ignore=shutil.ignore_patterns(".relcheck_cache"))
+
+
 def _reports(tree: Path, cache: Cache | None, jobs: int = 1) -> dict[str, str]:
     from relcheck.checklist import render as checklist
     from relcheck.checklist import score
@@ -46,7 +51,7 @@ def _same(left: dict[str, str], right: dict[str, str], when: str) -> None:
 @pytest.mark.parametrize("example", ["legacy-service", "enterprise-service"])
 def test_examples_report_the_same_cold_warm_and_without_cache(example: str, tmp_path: Path) -> None:
     tree = tmp_path / example
-    shutil.copytree(ROOT / "examples" / example, tree)
+    _copy_example(example, tree)
     plain = _reports(tree, None)
     cache = open_cache(tree, tmp_path / "cache", True)
     assert cache is not None
@@ -136,7 +141,7 @@ def test_workers_and_the_cache_give_the_same_reports(tmp_path: Path, monkeypatch
 
 def test_entries_that_do_not_verify_are_ignored_and_rewritten(tmp_path: Path) -> None:
     tree = tmp_path / "svc"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _copy_example("legacy-service", tree)
     folder = tmp_path / "cache"
     expected = _reports(tree, open_cache(tree, folder, True))
     entries = [p for p in (folder / "v1").rglob("*") if p.is_file()]
@@ -160,7 +165,7 @@ def test_entries_that_do_not_verify_are_ignored_and_rewritten(tmp_path: Path) ->
 
 def test_another_users_key_makes_the_cache_foreign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tree = tmp_path / "svc"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _copy_example("legacy-service", tree)
     _reports(tree, open_cache(tree, tmp_path / "cache", True))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-user"))
     cache = open_cache(tree, tmp_path / "cache", True)
@@ -171,7 +176,7 @@ def test_another_users_key_makes_the_cache_foreign(tmp_path: Path, monkeypatch: 
 def test_the_cache_folder_ignores_itself_and_is_not_scanned(tmp_path: Path, run_cli, monkeypatch) -> None:
     monkeypatch.delenv("RELCHECK_CACHE_DIR")
     tree = tmp_path / "svc"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _copy_example("legacy-service", tree)
     code, first, _ = run_cli("scan", str(tree), "-f", "json")
     folder = tree / ".relcheck_cache"
     assert folder.is_dir() and (folder / ".gitignore").read_text().splitlines()[-1] == "*"
@@ -191,7 +196,7 @@ def test_the_cache_folder_ignores_itself_and_is_not_scanned(tmp_path: Path, run_
 
 def test_the_cache_is_pruned_to_its_bound(tmp_path: Path) -> None:
     tree = tmp_path / "svc"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _copy_example("legacy-service", tree)
     cache = open_cache(tree, tmp_path / "cache", True)
     assert cache is not None
     for number in range(40):
@@ -212,7 +217,7 @@ def _git(tree: Path, *args: str) -> None:
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not on PATH")
 def test_diff_base_reports_the_findings_of_the_changed_files(tmp_path: Path, run_cli) -> None:
     tree = tmp_path / "repo"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree / "svc")
+    _copy_example("legacy-service", tree / "svc")
     _git(tree, "init", "-q")
     _git(tree, "add", "-A")
     _git(tree, "commit", "-qm", "start")
@@ -239,7 +244,7 @@ def test_diff_base_reports_the_findings_of_the_changed_files(tmp_path: Path, run
 
 def test_an_unchanged_tree_replays_the_stored_report(tmp_path: Path, run_cli, monkeypatch) -> None:
     tree = tmp_path / "svc"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _copy_example("legacy-service", tree)
     monkeypatch.setattr("relcheck.scan.reportcache.RACY_SECONDS", 0)  # the files were written just now
     reports = tmp_path / "scan-cache" / "v1" / "reports"
     monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path / "scan-cache"))
@@ -266,7 +271,7 @@ def test_an_unchanged_tree_replays_the_stored_report(tmp_path: Path, run_cli, mo
 
 def test_reports_of_a_tree_just_written_are_not_stored(tmp_path: Path, run_cli, monkeypatch) -> None:
     tree = tmp_path / "svc"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _copy_example("legacy-service", tree)
     monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path / "scan-cache"))
     run_cli("scan", str(tree))
     assert not (tmp_path / "scan-cache" / "v1" / "reports").exists()
@@ -318,7 +323,7 @@ def test_links_planted_in_the_cache_folder_are_never_written_through(tmp_path: P
     import os
 
     tree = tmp_path / "svc"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _copy_example("legacy-service", tree)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     os.symlink(elsewhere, tree / ".relcheck_cache")
@@ -338,7 +343,7 @@ def test_only_the_last_reports_are_kept(tmp_path: Path, run_cli, monkeypatch) ->
     from relcheck.scan.reportcache import MAX_REPORTS
 
     tree = tmp_path / "svc"
-    shutil.copytree(ROOT / "examples" / "legacy-service", tree)
+    _copy_example("legacy-service", tree)
     monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path / "scan-cache"))
     monkeypatch.setattr("relcheck.scan.reportcache.RACY_SECONDS", 0)
     for number in range(MAX_REPORTS + 3):
