@@ -382,3 +382,30 @@ def test_a_signing_key_others_may_read_signs_nothing(tmp_path: Path, monkeypatch
     assert open_cache(tmp_path, tmp_path / "cache", True) is not None
     os.chmod(tmp_path / "user" / "relcheck" / "cache-key", 0o644)
     assert open_cache(tmp_path, tmp_path / "cache", True) is None
+
+
+def test_a_rule_that_fails_is_reported_alike_and_its_run_not_cached(tmp_path: Path) -> None:
+    """A check that raises costs its rule an E001 (placed at the first service), never the scan:
+    such a run is used as it is and no unit keeps it."""
+    import dataclasses
+
+    from relcheck.ruleset.load import builtin
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    ruleset = builtin()
+    ruleset.checks["K004"] = broken
+    ruleset.rules = [dataclasses.replace(r, scope="object") if r.code == "K004" else r for r in ruleset.rules]
+    tree = tmp_path / "svc"
+    _copy_example("legacy-service", tree)
+
+    def codes(cache):
+        result = scan([tree], Config(), root=tree, ruleset=ruleset, cache=cache)
+        return [(f.code, f.location.path, f.message) for f in result.findings]
+
+    expected = codes(None)
+    assert any("internal error in rule K004" in message for _, _, message in expected)
+    for _ in range(2):
+        cache = open_cache(tree, tmp_path / "cache", True)
+        assert codes(cache) == expected

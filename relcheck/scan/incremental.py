@@ -116,9 +116,10 @@ def unit_findings(
     if not missing:
         return [finding for index in range(len(units)) for finding in found[index]]
     if len(missing) > WHOLE_RUN_SHARE * len(units) and focus is None:
-        fresh = _split(run(project), units)
+        whole = run(project)
+        fresh = _split(whole, units)
         if fresh is None:
-            return run_again_whole(run, project)
+            return whole  # used as it is, cached for no unit
     else:
         fresh = {}
         for index in missing:
@@ -127,7 +128,7 @@ def unit_findings(
             if any(f.location.path not in inside or _stopped(f) for f in produced):
                 if focus is not None:
                     raise FocusLost
-                return run_again_whole(run, project)
+                return run(project)  # a unit's run found something outside it: the whole, cached for none
             fresh[index] = produced
     # A whole scan keeps its units' entries only; a focused one adds its units' to the others.
     entries = dict(stored) if focus is not None else {u.key: stored[u.key] for u in units if u.key in stored}
@@ -143,11 +144,6 @@ def unit_findings(
 
 class FocusLost(Exception):
     """A focused run found what only the whole scan can place: the caller scans it all."""
-
-
-def run_again_whole(run: Run, project: Project) -> list[Finding]:
-    """A run per unit that found something outside its unit: the whole project, cached for none."""
-    return run(project)
 
 
 def _split(findings: list[Finding], units: list[Unit]) -> dict[int, list[Finding]] | None:
