@@ -1,6 +1,9 @@
 """The scan cache (`.relcheck_cache/` at the scan root, ruff's habit): what parsing each file gave,
-keyed by its content, and each unit's findings, keyed by everything the unit's rules read
-(relcheck.scan.units). A warm scan reads, hashes and looks up; it parses and checks only what changed.
+keyed by its content (`parse/`, shards by the key's first byte: a warm scan of 9,000 files opens 256,
+a change rewrites one); each unit's findings, keyed by everything the unit's rules read
+(`findings/`, relcheck.scan.incremental); the hook's snapshot of the units (`trees/`); the reports
+of unchanged trees (`reports/`, relcheck.scan.reportcache). A warm scan reads, hashes and looks up;
+it parses and checks only what changed.
 
 The folder is in the repository, so its content is the repository's, never trusted: every entry is
 signed with a key kept in the user's own cache folder (0600), and an entry whose signature does not
@@ -33,9 +36,6 @@ ENV_CACHE_DIR = "RELCHECK_CACHE_DIR"
 # A folder of entries that outgrows this is pruned, oldest first, down to three quarters of it.
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _MAC_SIZE = 32
-# Entries are grouped by the first byte of their key: a warm scan of 9,000 files opens 256 files,
-# and a change rewrites one.
-SHARDS = 256
 _LAYOUT = "v1"
 
 
