@@ -1029,6 +1029,26 @@ def _engine_codes() -> frozenset[str]:
 
 
 @app.command()
+def clean(
+    paths: Annotated[list[str] | None, typer.Argument(help="The scan roots whose cache goes (default: .).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file.")] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Remove the scan cache (`.relcheck_cache/` at the scan root, or --cache-dir / RELCHECK_CACHE_DIR)."""
+    from relcheck.scan.cache import cache_folder, remove_cache
+
+    root, _ = _settings_for(config, _resolve_paths(paths))
+    folder = cache_folder(root, cache_dir)
+    if not folder.exists() and not folder.is_symlink():
+        sys.stdout.write(f"no cache at {folder}\n")
+        return
+    problem = remove_cache(folder)
+    if problem is not None:
+        raise fail(problem)
+    sys.stdout.write(f"removed {folder}\n")
+
+
+@app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to write .relcheck.yaml.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing .relcheck.yaml.")] = False,

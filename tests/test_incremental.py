@@ -409,3 +409,20 @@ def test_a_rule_that_fails_is_reported_alike_and_its_run_not_cached(tmp_path: Pa
     for _ in range(2):
         cache = open_cache(tree, tmp_path / "cache", True)
         assert codes(cache) == expected
+
+
+def test_clean_removes_the_cache_and_nothing_else(tmp_path: Path, run_cli, monkeypatch) -> None:
+    monkeypatch.delenv("RELCHECK_CACHE_DIR")
+    tree = tmp_path / "svc"
+    _copy_example("legacy-service", tree)
+    run_cli("scan", str(tree))
+    assert (tree / ".relcheck_cache").is_dir()
+    assert run_cli("clean", str(tree))[0] == 0
+    assert not (tree / ".relcheck_cache").exists() and (tree / "Dockerfile").is_file()
+    code, out, _ = run_cli("clean", str(tree))
+    assert code == 0 and "no cache" in out
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    code, _, err = run_cli("clean", str(tree), "--cache-dir", str(other))
+    assert code == 2 and "not a relcheck cache folder" in err and (other / "keep.txt").is_file()

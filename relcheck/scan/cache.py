@@ -320,6 +320,27 @@ class Cache:
             pass
 
 
+def remove_cache(folder: Path) -> str | None:
+    """Remove a cache folder; why not, when it is not one relcheck made (no CACHEDIR.TAG of its own,
+    or a link): nothing else is ever deleted."""
+    import shutil
+
+    if not folder.exists() and not folder.is_symlink():
+        return None
+    tag = folder / "CACHEDIR.TAG"
+    try:
+        made_here = not folder.is_symlink() and folder.is_dir() and b"relcheck" in tag.read_bytes()[:200]
+    except OSError:
+        made_here = False
+    if not made_here:
+        return f"{folder} is not a relcheck cache folder (no CACHEDIR.TAG of relcheck's); not removed"
+    try:
+        shutil.rmtree(folder)
+    except OSError as exc:
+        return f"cannot remove {folder}: {exc.strerror or exc}"
+    return None
+
+
 def open_cache(root: Path, given: Path | None, enabled: bool) -> Cache | None:
     if not enabled:
         return None
