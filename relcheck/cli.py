@@ -441,11 +441,10 @@ def scan(
         inputs = [*(_text_of(p) for p in [*_config_inputs(config, root), *([baseline] if baseline else [])])]
         fixed = [*inputs, _ruleset_digest(scan_config)]
         keyed = report_key([command], root, listing, fixed, _today(), scan_config.render)
-        if keyed is not None:
-            code = replay(cache, keyed[0])
-            if code is not None:
-                raise typer.Exit(code)
-            recording = _record(keyed)
+        code = replay(cache, keyed[0])
+        if code is not None:
+            raise typer.Exit(code)
+        recording = _record(keyed)
     known = locals()
     try:
         _scan_and_report(_ScanRun(**{name: known[name] for name in _ScanRun.__dataclass_fields__}))

@@ -426,3 +426,20 @@ def test_clean_removes_the_cache_and_nothing_else(tmp_path: Path, run_cli, monke
     (other / "keep.txt").write_text("mine")
     code, _, err = run_cli("clean", str(tree), "--cache-dir", str(other))
     assert code == 2 and "not a relcheck cache folder" in err and (other / "keep.txt").is_file()
+
+
+def test_a_rendered_tree_replays_only_for_the_same_engines(tmp_path: Path, run_cli, monkeypatch) -> None:
+    tree = tmp_path / "repo"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "render" / "kustomize", tree)
+    monkeypatch.setenv("RELCHECK_CACHE_DIR", str(tmp_path / "scan-cache"))
+    monkeypatch.setattr("relcheck.scan.reportcache.RACY_SECONDS", 0)
+    first = run_cli("scan", str(tree), "--fail-on", "never")
+    with monkeypatch.context() as patched:
+        patched.setattr("relcheck.scan.engine.scan", lambda *a, **k: pytest.fail("scanned again"))
+        assert run_cli("scan", str(tree), "--fail-on", "never") == first
+    scans = []
+    real = __import__("relcheck.scan.engine", fromlist=["scan"]).scan
+    monkeypatch.setattr("relcheck.scan.engine.scan", lambda *a, **k: scans.append(1) or real(*a, **k))
+    monkeypatch.setattr("relcheck.render.engines.engines_fingerprint", lambda: "another kubectl")
+    assert run_cli("scan", str(tree), "--fail-on", "never") == first
+    assert scans == [1]

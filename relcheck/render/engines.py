@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Protocol
 
 DEFAULT_TIMEOUT = 20.0  # seconds per render
@@ -204,6 +205,28 @@ def helm_engine(timeout: float = DEFAULT_TIMEOUT, max_output: int = DEFAULT_MAX_
     if executable is not None:
         return ExecutableEngine(executable, timeout, max_output)
     return None
+
+
+def engines_fingerprint() -> str:
+    """Which engines would render, and their files' state (path, size, times): a stored result of a
+    render is for the same engines only. Nothing is run to tell."""
+    parts = []
+    spec = importlib.util.find_spec("helm_python")
+    if spec is not None and spec.origin:
+        folder = Path(spec.origin).parent
+        parts.append("sdk:" + ",".join(f"{p.name}:{_file_state(p)}" for p in sorted(folder.glob("*")) if p.is_file()))
+    for name in ("helm", "kustomize", "kubectl"):
+        executable = shutil.which(name)
+        parts.append(f"{name}:{executable}:{_file_state(Path(executable)) if executable else '-'}")
+    return "\n".join(parts)
+
+
+def _file_state(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return "-"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
 def kustomize_command() -> list[str] | None:

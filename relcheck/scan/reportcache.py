@@ -3,8 +3,8 @@
 The inputs: relcheck's version and Python, the command line and working folder, the environment
 variables and terminal that shape the report, today's date (suppressions expire), the config,
 baseline and rule set, and the state of every file the walk found (path, size, modification and
-change times, inode), with the files it saw and did not scan. A tree with Helm charts or kustomize
-overlays is not replayed unless rendering is off: other programs render them. A report is not stored while a file is
+change times, inode), with the files it saw and did not scan; for a tree with Helm charts or
+kustomize overlays, the engines that render them (their files' state). A report is not stored while a file is
 changed less than two seconds ago (a file written twice within the clock's resolution would look
 unchanged).
 """
@@ -45,15 +45,17 @@ def _state(path: str | Path) -> str:
 
 def report_key(
     argv: Iterable[str], root: Path, listing: Discovery, fixed: Iterable[str], today: _dt.date, rendering: bool = True
-) -> tuple[str, int] | None:
-    """(the key, the newest modification time seen) of a scan; None for a tree that is rendered."""
-    if rendering and any(source.name in RENDERED_NAMES for source in listing.files):
-        return None
+) -> tuple[str, int]:
+    """(the key, the newest modification time seen) of a scan."""
     from relcheck.scan.discovery import repo_prefix
 
     # The scan root's place in its git repository sets the paths code scanning reads.
     parts = [python_tag(), "report", *argv, "\0", str(Path.cwd()), str(root), repo_prefix(root), today.isoformat()]
     parts += fixed
+    if rendering and any(source.name in RENDERED_NAMES for source in listing.files):
+        from relcheck.render.engines import engines_fingerprint
+
+        parts.append(engines_fingerprint())  # charts and overlays: rendered by these engines
     parts += [f"{name}={os.environ.get(name, '')}" for name in ENVIRONMENT]
     parts += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("RELCHECK_"))
     parts.append(f"tty={sys.stdout.isatty()}:{sys.stderr.isatty()}")
