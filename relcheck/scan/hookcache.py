@@ -39,15 +39,23 @@ def _directory() -> Path | None:
     return base
 
 
-def tree_key(root: Path, config_text: str, files: Iterable[tuple[str, str]]) -> str:
-    """What the scan depends on: relcheck's version, the root, the config and each file's state."""
-    digest = hashlib.sha256(f"{__version__}\0{root}\0{config_text}\0".encode("utf-8", "surrogateescape"))
+def tree_state(files: Iterable[tuple[str, str]]) -> str:
+    """Each file's path, size and modification time, hashed."""
+    digest = hashlib.sha256()
     for path, absolute in sorted(files):
         try:
             info = os.stat(absolute, follow_symlinks=False)
         except OSError:
             continue
         digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def tree_key(root: Path, config_text: str, files: Iterable[tuple[str, str]] | str) -> str:
+    """What the scan depends on: relcheck's version, the root, the config and each file's state
+    (`files`, or their `tree_state` when it is already known)."""
+    state = files if isinstance(files, str) else tree_state(files)
+    digest = hashlib.sha256(f"{__version__}\0{root}\0{config_text}\0{state}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
