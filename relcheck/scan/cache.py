@@ -60,6 +60,16 @@ class _Signing:
         return self.handle.write(data)
 
 
+def file_state(path: str | Path) -> str:
+    """A file's size, modification and change times, inode and mode, as the file system has them
+    now ("-" when it is gone): what says, without reading it, that it is as it was."""
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return "-"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_mode}"
+
+
 def content_digest(source: SourceFile, max_file_size: int) -> str:
     """A file's content hashed (what could not be read: the reason), once a scan."""
     known = source.__dict__.get("_digest")

@@ -13,7 +13,6 @@ it is and cached for no unit.
 from __future__ import annotations
 
 import dataclasses
-import os
 import pickle
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relcheck.scan.cache import Cache, content_digest, digest, python_tag
+from relcheck.scan.cache import Cache, content_digest, digest, file_state, python_tag
 from relcheck.scan.discovery import Discovery
 from relcheck.scan.units import Unit, partition, service_signature, view
 
@@ -59,7 +58,7 @@ def _module_state(module: str) -> str:
     import sys
 
     path = getattr(sys.modules.get(module), "__file__", None)
-    return f"{path}:{_state(path)}" if path else "-"
+    return f"{path}:{file_state(path)}" if path else "-"
 
 
 def content_digests(project: Project, max_file_size: int) -> dict[str, str]:
@@ -186,14 +185,6 @@ def snapshot_name(project_or_root: Project | Path, base_key: str) -> str:
     return f"trees/{digest(str(root), base_key)}"
 
 
-def _state(path: str | Path) -> str:
-    try:
-        info = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return "-"
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
-
-
 def structure_digests(project: Project, only: set[str] | None = None) -> dict[str, str]:
     """Per file, what of it decides which service owns what and which objects belong together:
     its kind; its objects' names, labels, selectors, targets and images; a package.json's name and
@@ -245,7 +236,7 @@ def store_snapshot(cache: Cache, name: str, project: Project, units: list[Unit],
     structures = structure_digests(project, changed)
     for source in project.files:
         if source.path in changed:
-            files[source.path] = (_state(source.abs_path), contents[source.path], structures.get(source.path, ""))
+            files[source.path] = (file_state(source.abs_path), contents[source.path], structures.get(source.path, ""))
     shared = sorted(project.services[0].shared_files) if project.services else []
     cache.store_object(
         name,
@@ -282,7 +273,7 @@ def focus_plan(discovery: Discovery, cache: Cache, name: str, focus: set[str], m
     changed: dict[str, str] = {}
     for source in discovery.files:
         state, content, structure = known[source.path]
-        fresh = _state(source.abs_path)
+        fresh = file_state(source.abs_path)
         if fresh == state and fresh != "-" and all(int(t) < racy for t in fresh.split(":")[1:3]):
             continue
         if content_digest(source, max_file_size) != content:

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from relcheck.scan.cache import Cache, digest, python_tag
+from relcheck.scan.cache import Cache, digest, file_state, python_tag
 
 if TYPE_CHECKING:
     from relcheck.scan.discovery import Discovery
@@ -33,14 +33,6 @@ RENDERED_NAMES = frozenset({"Chart.yaml", "kustomization.yaml", "kustomization.y
 RACY_SECONDS = 2
 # Reports kept: the last few (options, trees); each edit of the tree makes the last one useless.
 MAX_REPORTS = 8
-
-
-def _state(path: str | Path) -> str:
-    try:
-        info = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return "-"
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_mode}"
 
 
 def report_key(
@@ -61,11 +53,11 @@ def report_key(
     parts.append(f"tty={sys.stdout.isatty()}:{sys.stderr.isatty()}")
     newest = 0
     for source in listing.files:
-        state = _state(source.abs_path)
+        state = file_state(source.abs_path)
         parts.append(f"{source.path}\0{state}")
         if state != "-":  # the change time too: copies and `touch -d` set old modification times
             newest = max(newest, *(int(part) for part in state.split(":")[1:3]))
-    parts += sorted(f"{path}\0{_state(root / path)}" for path in listing.unscanned)
+    parts += sorted(f"{path}\0{file_state(root / path)}" for path in listing.unscanned)
     parts += [f"{path}\0{problem!r}" for path, problem in listing.problems]
     return digest(*parts), newest
 
