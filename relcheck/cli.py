@@ -820,9 +820,9 @@ def hook(
     no_cache: NoCache = False,
     cache_dir: CacheDir = None,
 ) -> None:
-    """For pre-commit: scan the whole repository (cross-file rules need the whole service) and report
-    the findings the given files cause: located in one of them, or pointing at one as a related
-    location (lowering a memory limit in a manifest breaks the heap rule of the PM2 file)."""
+    """For pre-commit: check the services of the given files, whole (cross-file rules need the whole
+    service), and report the findings those files cause: located in one of them, or pointing at one as
+    a related location (lowering a memory limit in a manifest breaks the heap rule of the PM2 file)."""
     cwd = Path.cwd().resolve()
     root = _repository_root(cwd)
     scan_config = _load_config(config, root)
