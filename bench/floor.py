@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate
+from generate import default_tree
 
 from relcheck.scan.discovery import FileKind, classify, discover
 from relcheck.scan.parse_one import needs_parsing, parse_file
@@ -45,11 +44,7 @@ def main() -> None:
     parser.add_argument("path", type=Path, nargs="?")
     parser.add_argument("--runs", type=int, default=3)
     options = parser.parse_args()
-    tree = options.path
-    if tree is None:
-        tree = Path(tempfile.gettempdir()) / "relcheck-bench" / "mono1000"
-        if not (tree / "services").is_dir():
-            generate(1000, tree)
+    tree = options.path or default_tree()
 
     import promql_parser
 

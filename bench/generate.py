@@ -216,6 +216,16 @@ def generate(count: int, root: Path) -> Path:
     return root
 
 
+def default_tree() -> Path:
+    """The 1,000-service tree the benchmarks share, generated on first use."""
+    import tempfile
+
+    tree = Path(tempfile.gettempdir()) / "relcheck-bench" / "mono1000"
+    if not (tree / "services").is_dir():
+        generate(1000, tree)
+    return tree
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("count", type=int)

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate
+from generate import default_tree
 
 CHECKOV_OPTIONS = ["--framework", "kubernetes", "dockerfile", "--quiet", "--compact"]
 
@@ -80,11 +80,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--checkov", help="checkov's executable (default: on PATH)")
     options = parser.parse_args()
-    source = options.tree
-    if source is None:
-        source = Path(tempfile.gettempdir()) / "relcheck-bench" / "mono1000"
-        if not (source / "services").is_dir():
-            generate(1000, source)
+    source = options.tree or default_tree()
     work = Path(tempfile.mkdtemp(prefix="relcheck-incremental-"))
     tree = work / "repo"
     shutil.copytree(source, tree, ignore=shutil.ignore_patterns(".relcheck_cache", ".git"))
