@@ -156,12 +156,20 @@ def _render_engines() -> str:
 def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanResult, piped: bool) -> None:
     """An empty scan is never silent: a named file relcheck does not read is a usage error; a named
     folder with nothing relcheck reads, and piped input without an object, get a note on stderr."""
-    from relcheck.reporters.escape import visible
-    from relcheck.scan.discovery import STDIN_PATH, FileKind
+    from relcheck.scan.discovery import STDIN_PATH, read_paths
 
-    read = {f.path for f in result.files if f.kind != FileKind.OTHER} - {STDIN_PATH}
+    read = set(read_paths(result.files)) - {STDIN_PATH}
+    _say_what_is_not_read(named, resolved, result.root, read)
+    piped_manifests = any(f.path == STDIN_PATH for f in result.files)
+    if piped and piped_manifests and result.objects == 0 and not read:
+        say("relcheck: note: the input read from stdin holds no Kubernetes object")
+
+
+def _say_what_is_not_read(named: list[str], resolved: list[Path], root: Path, read: set[str]) -> None:
+    from relcheck.reporters.escape import visible
+
     for raw, path in zip([n for n in named if n != "-"], resolved, strict=False):
-        rel = path.relative_to(result.root).as_posix() if path != result.root else ""
+        rel = path.relative_to(root).as_posix() if path != root else ""
         if path.is_file():
             if rel not in read:
                 raise fail(
@@ -170,9 +178,6 @@ def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanR
                 )
         elif not (read if not rel else any(p.startswith(f"{rel}/") for p in read)):
             say(f"relcheck: note: no file relcheck reads under '{visible(raw)}'")
-    piped_manifests = any(f.path == STDIN_PATH for f in result.files)
-    if piped and piped_manifests and result.objects == 0 and not read:
-        say("relcheck: note: the input read from stdin holds no Kubernetes object")
 
 
 def _config_inputs(config: Path | None, root: Path) -> list[Path]:
@@ -432,6 +437,7 @@ def scan(
     cache = _cache_for(root, no_cache, cache_dir)
     listing = None
     recording = None
+    patch_key = None
     if cache is not None and stdin_text is None and not fix and changed_files is None and not files_out:
         # Every input as the last scan found it: print its report (relcheck.scan.reportcache).
         from relcheck.scan.reportcache import replay, report_key
@@ -445,6 +451,10 @@ def scan(
         if code is not None:
             raise typer.Exit(code)
         recording = _record(keyed)
+        if targets == [(ReportFormat.text, None)] and not statistics and not quiet and not use_color():
+            from relcheck.scan.reportcache import patch_key as patch_key_of
+
+            patch_key = patch_key_of([command], root, listing, fixed, _today(), scan_config.render)
     known = locals()
     try:
         _scan_and_report(_ScanRun(**{name: known[name] for name in _ScanRun.__dataclass_fields__}))
@@ -551,28 +561,32 @@ class _ScanRun:
     quiet: bool
     statistics: bool
     fail_on: Any
+    patch_key: str | None  # the plain report may be patched (relcheck.reporters.patch) and kept under this key
 
 
 def _scan_and_report(run: _ScanRun) -> None:
     """The scan, its reports and its exit code (typer.Exit(1) when findings reach --fail-on)."""
     from relcheck.scan.engine import scan as run_scan
 
-    result = run_scan(
-        run.resolved,
-        run.scan_config,
-        run.select_names or None,
-        run.ignore_names,
-        stdin_text=run.stdin_text,
-        stdin_filename=run.stdin_filename,
-        baseline=run.accepted,
-        jobs=run.jobs,
-        ruleset=run.scan_config.ruleset,
-        report_unused_suppressions=run.report_unused_suppressions,
-        root=run.root,
-        fixes=True,
-        cache=run.cache,
-        discovery=run.listing,
-    )
+    result = _patched(run) if run.patch_key is not None else None
+    if result is None:
+        result = run_scan(
+            run.resolved,
+            run.scan_config,
+            run.select_names or None,
+            run.ignore_names,
+            stdin_text=run.stdin_text,
+            stdin_filename=run.stdin_filename,
+            baseline=run.accepted,
+            jobs=run.jobs,
+            ruleset=run.scan_config.ruleset,
+            report_unused_suppressions=run.report_unused_suppressions,
+            root=run.root,
+            fixes=True,
+            cache=run.cache,
+            discovery=run.listing,
+            snapshot=run.patch_key is not None,
+        )
     if run.changed_files is not None:
         _keep_changed(result, run.changed_files, run.diff_base or "")
     options = {
@@ -598,6 +612,7 @@ def _scan_and_report(run: _ScanRun) -> None:
                     f"Only findings in files changed since {visible(run.diff_base or '')}, or pointing at them; "
                     "the checklist needs the whole scan (`relcheck checklist`)."
                 )
+            sections: dict[str, str] | None = {} if run.patch_key is not None else None
             try:
                 render_text(
                     result,
@@ -607,15 +622,72 @@ def _scan_and_report(run: _ScanRun) -> None:
                     quiet=run.quiet,
                     notes=notes,
                     checklist=run.changed_files is None,
+                    sections=sections,
                 )
                 sys.stdout.flush()
             except BrokenPipeError:
                 raise
             except OSError as exc:
                 raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
+            if sections is not None and run.patch_key is not None:
+                from relcheck.reporters.patch import keep
+
+                keep(run.cache, run.patch_key, result, sections, run.scan_config.ruleset)
         else:
             _emit(_render(result, report_format, options), output)
     _exit_for(result, run.fail_on, run.scan_config)
+
+
+def _patched(run: _ScanRun):
+    """The kept plain report patched for the units changed since (relcheck.reporters.patch):
+    printed, and the exit code raised. Else None, or the whole scan made on the way."""
+    from relcheck.reporters import patch
+    from relcheck.scan.engine import changes_plan
+    from relcheck.scan.engine import scan as run_scan
+
+    kept = patch.load(run.cache, run.patch_key)
+    if kept is None:
+        return None
+    config, ruleset = run.scan_config, run.scan_config.ruleset
+    if not patch.patchable(ruleset):
+        return None
+    select = run.select_names or None
+    plan = changes_plan(run.resolved, config, select, run.ignore_names, ruleset, run.listing, run.cache)
+    if not patch.applies(kept, plan):
+        return None
+    result = run_scan(
+        run.resolved,
+        config,
+        run.select_names or None,
+        run.ignore_names,
+        baseline=run.accepted,
+        jobs=run.jobs,
+        ruleset=ruleset,
+        report_unused_suppressions=run.report_unused_suppressions,
+        root=run.root,
+        fixes=True,
+        cache=run.cache,
+        discovery=run.listing,
+        focus=set(),
+        plan=plan,
+        carried=patch.carrier(kept),
+    )
+    if not result.focused:
+        return result  # a whole scan after all: reported as such
+    patched = patch.patch(kept, result, run.show_suppressed)
+    if patched is None:
+        return None
+    _say_what_is_not_read(run.paths or ["."], run.resolved, run.root, patched.read)
+    try:
+        sys.stdout.write(patched.text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
+    level = _fail_level(run.fail_on, config)
+    raise typer.Exit(1 if level is not None and any(n for s, n in patched.active.items() if s >= level) else 0)
+
 
 
 def _changed_files(root: Path, ref: str) -> set[str]:
@@ -777,13 +849,17 @@ def _load_baseline(path: Path | None) -> set[str] | None:
 
 
 def _exit_for(result, fail_on: FailOn | None, scan_config) -> None:
+    level = _fail_level(fail_on, scan_config)
+    if level is not None and any(f.severity >= level for f in result.active()):
+        raise typer.Exit(1)
+
+
+def _fail_level(fail_on: FailOn | None, scan_config):
+    """The lowest severity that fails the scan; None for `never`."""
     from relcheck.model import Severity
 
     threshold = (fail_on.value if fail_on else None) or scan_config.fail_on or "error"
-    if threshold != "never":
-        level = Severity.parse(threshold)
-        if any(f.severity >= level for f in result.active()):
-            raise typer.Exit(1)
+    return None if threshold == "never" else Severity.parse(threshold)
 
 
 @app.command()

@@ -3,6 +3,7 @@ whatever `--jobs`; the cache's entries are signed, bounded, and never trusted bl
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import random
@@ -443,3 +444,134 @@ def test_a_rendered_tree_replays_only_for_the_same_engines(tmp_path: Path, run_c
     monkeypatch.setattr("relcheck.render.engines.engines_fingerprint", lambda: "another kubectl")
     assert run_cli("scan", str(tree), "--fail-on", "never") == first
     assert scans == [1]
+
+
+SHARED_ALERTS = """groups:
+  - name: shared
+    rules:
+      - alert: BothErrors
+        expr: sum(rate(svc_00001_http_requests_total[5m])) + sum(rate(svc_00002_http_requests_total[5m])) > 1
+        labels: {severity: warning}
+      - alert: NobodysMetric
+        expr: rate(made_up_total[5m]) > 1
+        for: 5m
+        labels: {severity: critical}
+        annotations: {summary: s, description: d}
+"""
+SHARED_MANIFEST = """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: svc-00002
+  namespace: shop
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels: {app: svc-00002}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+data: {LOG_LEVEL: info}
+"""
+
+
+@pytest.mark.parametrize("named", [[""], ["deploy", "monitoring", "services"]])
+def test_a_report_patched_for_edited_manifests_is_the_one_a_whole_scan_prints(
+    named: list[str], tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Manifest edits that keep names, labels and selectors patch the kept report (relcheck.reporters.patch);
+    other edits scan the whole tree. Either way the report, the notes and the exit code are a whole
+    scan's (a folder of manifests alone is one relcheck reads)."""
+    from generate import generate
+
+    import relcheck.reporters.patch as patch
+
+    tree = generate(9, tmp_path / "mono")
+    (tree / "monitoring").mkdir()
+    (tree / "monitoring" / "alerts.yaml").write_text(SHARED_ALERTS)
+    (tree / "deploy").mkdir()
+    (tree / "deploy" / "shared.yaml").write_text(SHARED_MANIFEST)
+    patched: list[bool] = []
+    original = patch.patch
+    monkeypatch.setattr(patch, "patch", lambda *a: patched.append(True) or original(*a))
+    command = ["scan", *(str(tree / name) for name in named), "--fail-on", "warning"]
+    assert run_cli(*command)[0] == 1  # a whole scan: the report is kept
+    assert not patched
+
+    def deployment(index: int) -> Path:
+        return tree / "services" / f"svc-0000{index}" / "k8s" / "deployment.yaml"
+
+    def edit(path: Path, old: str, new: str) -> None:
+        text = path.read_text()
+        assert old in text, (path, old)
+        path.write_text(text.replace(old, new, 1))
+
+    steps = [
+        # A manifest's body: patched.
+        (lambda: edit(deployment(3), "memory: 1Gi}", "memory: 2Gi}"), True),
+        (lambda: edit(deployment(3), "10, timeoutSeconds: 3}", "10, timeoutSeconds: 9}"), True),
+        (lambda: edit(deployment(3), "          readinessProbe:", "          # readinessProbe:"), True),
+        # Another service too (both changed since the kept report), and a suppression comment.
+        (lambda: edit(deployment(4), "  strategy:", "  # relcheck: ignore K015 -- rolled by hand\n  strategy:"), True),
+        # Names and labels decide units and services; alert rules feed the repository rules; what no
+        # service owns (a shared manifest, even one about a single service) is every service's
+        # evidence: a whole scan each.
+        (lambda: edit(deployment(5), "name: svc-00005", "name: renamed"), False),
+        (lambda: edit(tree / "services" / "svc-00006" / "alerts.yaml", "for: 2m", "for: 30s"), False),
+        (lambda: edit(tree / "deploy" / "shared.yaml", "minAvailable: 1", "minAvailable: 2"), False),
+        # After the whole scan, patched again; then a manifest made unreadable.
+        (lambda: edit(deployment(7), "memory: 1Gi}", "memory: 3Gi}"), True),
+        (lambda: edit(deployment(8), "  strategy:", "  strategy: [\n"), None),
+    ]
+    for number, (change, expected_patch) in enumerate(steps):
+        change()
+        found = run_cli(*command)
+        with monkeypatch.context() as whole:
+            whole.setenv("RELCHECK_NO_CACHE", "1")
+            expected = run_cli(*command)
+        assert found == expected, f"step {number}"
+        if expected_patch is not None:
+            assert bool(patched) is expected_patch, f"step {number}"
+        patched.clear()
+
+
+def test_only_repository_rules_that_never_read_a_manifest_body_allow_patching() -> None:
+    from relcheck.reporters.patch import MANIFEST_BLIND, patchable
+    from relcheck.ruleset.load import builtin
+
+    ruleset = builtin()
+    by_code = {rule.code: rule for rule in ruleset.rules}
+    assert all(by_code[code].scope == "repository" for code in MANIFEST_BLIND)
+    assert patchable(ruleset)
+    plugin = dataclasses.replace(by_code["A002"], code="ACME1", slug="acme-repository-rule")
+    assert not patchable(dataclasses.replace(ruleset, rules=[*ruleset.rules, plugin]))
+
+
+def test_a_monorepo_edited_at_random_prints_a_whole_scans_report(tmp_path: Path, run_cli, monkeypatch) -> None:
+    """Random edits, and a manifest body edited at every step: the printed report (patched, replayed
+    or made again) is the one a scan without cache prints."""
+    from generate import generate
+
+    import relcheck.reporters.patch as patch
+
+    tree = generate(16, tmp_path / "mono")
+    rng = random.Random(3122026)
+    command = ["scan", str(tree), "--fail-on", "info", "--show-suppressed"]
+    patched: list[bool] = []
+    original = patch.patch
+    monkeypatch.setattr(patch, "patch", lambda *a: patched.append(True) or original(*a))
+    for step in range(10):
+        if step:
+            if rng.random() < 0.4:
+                _edit(tree, rng)
+            deployments = sorted(tree.glob("services/*/k8s/deployment.yaml"))
+            target = rng.choice(deployments)
+            text = target.read_text()
+            target.write_text(text.replace("cpu: 500m", f"cpu: {rng.randrange(100, 900)}m", 1))
+        found = run_cli(*command)
+        with monkeypatch.context() as whole:
+            whole.setenv("RELCHECK_NO_CACHE", "1")
+            assert found == run_cli(*command), f"step {step}"
+    assert 3 <= len(patched) < 9  # some steps patched the kept report, others scanned the whole tree

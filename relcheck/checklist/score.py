@@ -86,12 +86,28 @@ class ServiceChecklist:
 UNOWNED = "(unowned)"
 
 
-def build(result: ScanResult) -> list[ServiceChecklist]:
+def build_once(result: ScanResult) -> list[ServiceChecklist]:
+    """build(result), made once per result (the report and what is kept of it share it)."""
+    if result.checklist_cards is None:
+        result.checklist_cards = build(result)
+    return result.checklist_cards
+
+
+Owners = tuple[dict[str, str], dict[str, list[tuple[int, int, set[str]]]], dict[str, set[str]]]
+
+
+def owners(result: ScanResult) -> Owners:
+    """Which service each file's findings count for (see _owners)."""
+    return _owners(result.services, _shared_rule_sources(result.services))
+
+
+def build(result: ScanResult, known_owners: Owners | None = None) -> list[ServiceChecklist]:
     """Findings and evidence go to the service that owns their file, or, in a shared manifest about
     several services, to the service of the object they are on (see _owners); the others, in files
-    no service owns, to the (unowned) group."""
+    no service owns, to the (unowned) group. `known_owners`: those of the whole scan, for a result
+    that holds only some of its services (relcheck.reporters.patch)."""
     shared_sources = _shared_rule_sources(result.services)
-    owner, objects, several = _owners(result.services, shared_sources)
+    owner, objects, several = known_owners or _owners(result.services, shared_sources)
     suppressed = _deliberately_suppressed(result, owner)
     # Per service, then per checklist item, in report order.
     by_service: dict[str, dict[str | None, list[Finding]]] = {service.name: {} for service in result.services}
@@ -108,7 +124,9 @@ def build(result: ScanResult) -> list[ServiceChecklist]:
         else:
             about = several.get(location.path, set())  # a rule file about several services, or none
         for service_name in sorted(about) or [None]:
-            grouped = by_service[service_name] if service_name is not None else shared
+            grouped = by_service.get(service_name) if service_name is not None else shared
+            if grouped is None:
+                continue  # a service of the whole scan that this result does not hold (known_owners)
             grouped.setdefault(finding.checklist, []).append(finding)
     # Evidence in files no service owns is the same for every service: gathered once, not per service
     # (a monorepo's central alert folder would otherwise cost services x alerts).

@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from relcheck.model import Finding, Severity
 from relcheck.reporters import summary_counts
 from relcheck.reporters.escape import line_start, visible
 from relcheck.reporters.inventory import inventory_line
 from relcheck.scan.result import ScanResult
+
+if TYPE_CHECKING:
+    from relcheck.checklist.score import ServiceChecklist
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -24,7 +27,12 @@ def _plural(count: int, word: str) -> str:
 
 def summary_line(result: ScanResult, show_suppressed: bool) -> str:
     counts = summary_counts(result.findings)
-    files = _plural(len(result.files), "file")
+    return summary_text(counts, len(result.files), show_suppressed, fix_counts(result.active()))
+
+
+def summary_text(counts: dict[str, int], file_count: int, show_suppressed: bool, fixable: tuple[int, int]) -> str:
+    """The summary line from the counts of summary_counts, the files and fix_counts."""
+    files = _plural(file_count, "file")
     shown = counts["error"] + counts["warning"] + counts["info"]
     if shown == 0:
         line = f"No problems found in {files}."
@@ -34,13 +42,22 @@ def summary_line(result: ScanResult, show_suppressed: bool) -> str:
     if counts["suppressed"]:
         hint = "" if show_suppressed else " (--show-suppressed lists them)"
         line += f" {counts['suppressed']} suppressed{hint}."
-    return line + fixable_note(result.active())
+    return line + _fixable_text(*fixable)
+
+
+def fix_counts(findings: Sequence[Finding]) -> tuple[int, int]:
+    """(safe, unsafe): how many findings have a fix of each kind."""
+    safe = sum(1 for f in findings if f.autofix is not None and f.autofix.safe)
+    unsafe = sum(1 for f in findings if f.autofix is not None and not f.autofix.safe)
+    return safe, unsafe
 
 
 def fixable_note(findings: Sequence[Finding]) -> str:
     """` [*] 3 fixable with `relcheck fix` (2 more with --unsafe-fixes).`, or nothing."""
-    safe = sum(1 for f in findings if f.autofix is not None and f.autofix.safe)
-    unsafe = sum(1 for f in findings if f.autofix is not None and not f.autofix.safe)
+    return _fixable_text(*fix_counts(findings))
+
+
+def _fixable_text(safe: int, unsafe: int) -> str:
     if not safe and not unsafe:
         return ""
     more = f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""
@@ -58,14 +75,16 @@ def render(
     quiet: bool = False,
     checklist: bool = True,
     notes: Sequence[str] = (),
+    sections: dict[str, str] | None = None,
 ) -> str:
     """Writes the report to `stream` (or returns it as plain text when stream is None); `checklist`
     False leaves out the per-service checklist lines (the pre-commit hook reports a change); `notes`
-    follow the summary line (what another report of the same run left out)."""
+    follow the summary line (what another report of the same run left out). A plain report fills
+    `sections` with each file's lines (relcheck.reporters.patch keeps them)."""
     if not color or os.environ.get("NO_COLOR") or stream is None:
         if stream is None:
             return _plain(result, show_suppressed, quiet, checklist, notes)
-        for chunk in _plain_chunks(result, show_suppressed, quiet, checklist, notes):
+        for chunk in _plain_chunks(result, show_suppressed, quiet, checklist, notes, sections):
             stream.write(chunk)
         return ""
     from rich.console import Console
@@ -117,19 +136,22 @@ CHUNK_LINES = 2000
 
 
 def _plain_chunks(
-    result: ScanResult, show_suppressed: bool, quiet: bool, checklist: bool = True, notes: Sequence[str] = ()
+    result: ScanResult,
+    show_suppressed: bool,
+    quiet: bool,
+    checklist: bool = True,
+    notes: Sequence[str] = (),
+    sections: dict[str, str] | None = None,
 ) -> Iterator[str]:
     lines: list[str] = []
     current = None
-    for finding in result.findings:
-        if finding.suppression is not None and not show_suppressed:
-            continue
-        if not quiet and current is not None and finding.location.path != current:
+    for path, section in file_sections(result.findings, show_suppressed, quiet):
+        if not quiet and current is not None:
             lines.append("")
-        current = finding.location.path
-        lines.append("".join([text for text, _ in _finding_pieces(finding)]))
-        if not quiet:
-            lines.append(f"    fix: {visible(finding.fix)}")
+        current = path
+        lines.extend(section)
+        if sections is not None:
+            sections[path] = "\n".join(section)
         if len(lines) >= CHUNK_LINES:
             yield "\n".join(lines) + "\n"
             lines = []
@@ -146,6 +168,26 @@ def _plain_chunks(
         yield "\n".join(lines) + "\n"
 
 
+def file_sections(
+    findings: Sequence[Finding], show_suppressed: bool, quiet: bool
+) -> Iterator[tuple[str, list[str]]]:
+    """(path, its lines) per file with findings shown, in the findings' order (sorted, so each
+    file's findings are together); the plain report puts a blank line between files."""
+    path, lines = None, []
+    for finding in findings:
+        if finding.suppression is not None and not show_suppressed:
+            continue
+        if finding.location.path != path:
+            if path is not None:
+                yield path, lines
+            path, lines = finding.location.path, []
+        lines.append("".join([text for text, _ in _finding_pieces(finding)]))
+        if not quiet:
+            lines.append(f"    fix: {visible(finding.fix)}")
+    if path is not None:
+        yield path, lines
+
+
 # Up to this many services, a checklist line each; beyond, one summary line.
 MAX_CHECKLIST_LINES = 5
 
@@ -153,17 +195,32 @@ MAX_CHECKLIST_LINES = 5
 def checklist_lines(result: ScanResult) -> list[str]:
     """One checklist line per service for a few services; for more, one line that says how many
     pass every item and which do worst (`relcheck checklist` shows them all)."""
-    from relcheck.checklist.score import UNOWNED, build
+    from relcheck.checklist.score import build_once
+
+    return checklist_text(card_scores(build_once(result)))
+
+
+# A service's checklist in the report: (name, items passed, items applicable, its summary line).
+Score = tuple[str, int, int, str]
+
+
+def card_scores(cards: Sequence[ServiceChecklist]) -> list[Score]:
+    from relcheck.checklist.score import UNOWNED
+
+    return [(c.service.name, c.passed, c.applicable, c.summary()) for c in cards if c.service.name != UNOWNED]
+
+
+def checklist_text(scores: Sequence[Score]) -> list[str]:
+    """checklist_lines from each service's score, in the services' order."""
     from relcheck.reporters.escape import visible
 
-    cards = [card for card in build(result) if card.service.name != UNOWNED]
-    if len(cards) <= MAX_CHECKLIST_LINES:
-        return [card.summary() for card in cards]
-    complete = sum(1 for card in cards if card.applicable and card.passed == card.applicable)
-    worst = sorted(cards, key=lambda c: (c.passed / c.applicable if c.applicable else 1.0, c.service.name))[:3]
-    shown = ", ".join(f"{visible(c.service.name)} {c.passed}/{c.applicable}" for c in worst)
+    if len(scores) <= MAX_CHECKLIST_LINES:
+        return [summary for _, _, _, summary in scores]
+    complete = sum(1 for _, passed, applicable, _ in scores if applicable and passed == applicable)
+    worst = sorted(scores, key=lambda s: (s[1] / s[2] if s[2] else 1.0, s[0]))[:3]
+    shown = ", ".join(f"{visible(name)} {passed}/{applicable}" for name, passed, applicable, _ in worst)
     return [
-        f"Checklist: {len(cards)} services, {complete} pass every applicable item; worst: {shown} "
+        f"Checklist: {len(scores)} services, {complete} pass every applicable item; worst: {shown} "
         "(`relcheck checklist` shows each)"
     ]
 

@@ -70,6 +70,15 @@ def file_state(path: str | Path) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_mode}"
 
 
+def source_state(source: SourceFile) -> str:
+    """file_state of a walked file, taken once a scan (the stored report's key and the snapshot's
+    comparison look at the same states)."""
+    known = source.__dict__.get("_state")
+    if known is None:
+        known = source.__dict__["_state"] = file_state(source.abs_path)
+    return known
+
+
 def content_digest(source: SourceFile, max_file_size: int) -> str:
     """A file's content hashed (what could not be read: the reason), once a scan."""
     known = source.__dict__.get("_digest")

@@ -587,3 +587,8 @@ def repo_prefix(root: Path) -> str:
         if current.parent == current:
             return ""
         current = current.parent
+
+
+def read_paths(files: Iterable[SourceFile]) -> list[str]:
+    """The paths of the files relcheck reads as what they are (not as other files)."""
+    return [f.path for f in files if f.kind != FileKind.OTHER]

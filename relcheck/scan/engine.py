@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from relcheck.render.run import RenderSettings
     from relcheck.scan.cache import Cache
     from relcheck.scan.incremental import FocusPlan
+
+# Findings a focused scan keeps from an earlier whole one: given the plan that held and its project.
+Carried = Callable[["FocusPlan", Project], list[Finding]]
 
 
 @long_lived_model()
@@ -45,33 +48,37 @@ def scan(
     overrides: dict[str, str] | None = None,
     cache: Cache | None = None,
     focus: set[str] | None = None,
+    plan: FocusPlan | None = None,
+    carried: Carried | None = None,
+    snapshot: bool = False,
 ) -> ScanResult:
     """Scan `paths` (and manifests read from stdin, shown as `<stdin>`) with the given config;
     reported paths are relative to `root` (by default the deepest folder holding every path).
     With a `cache` (relcheck.scan.cache), files parse and units are checked only when they changed.
-    With `focus` (the hook's files) as well, only the units that hold those files may be checked,
-    without the repository's rules: the findings in other units are then not in the result."""
+    With `focus` (the hook's files) as well, only the units that hold those files (or those of a
+    `plan` made already) may be checked, without the repository's rules: the findings in other
+    units are then not in the result, and `carried(plan, project)` adds findings kept from before
+    (it may raise FocusLost for the whole scan). `snapshot`: a whole scan with a cache leaves the
+    snapshot of its units (its time in the result's snapshot_taken)."""
     ruleset = ruleset or builtin()
     rules = ruleset.rules
     if discovery is None:  # a caller that walked the tree already (the hook) hands its walk over
         discovery = Discovery(root or Path.cwd(), [], []) if not paths else None
     if overrides or stdin_text is not None:
         cache = None  # texts that are not the files' (fixes being tried, piped input)
-    codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
-    if not any(path.is_dir() for path in paths):
-        # Repository rules judge a whole tree: not piped input, nor a scan of single files.
-        codes = codes - {rule.code for rule in rules if rule.area == "repo"}
+    codes = _codes(paths, rules, config, select, ignore)
     severities = effective_severities(rules, config.severity)
     if focus is not None and cache is not None and discovery is not None:
-        project, problems, checked, discovery, focused = _focused(
-            paths, config, discovery, jobs, root, cache, focus, ruleset, codes, severities, fixes
+        project, problems, checked, discovery, focused, taken = _focused(
+            paths, config, discovery, jobs, root, cache, focus, ruleset, codes, severities, fixes, plan, carried
         )
     else:
         project, problems, discovery = _build(
             paths, config, discovery, stdin_text, stdin_filename, jobs, root, overrides or {}, cache
         )
-        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache)
-        focused = False
+        noted: dict[str, int] | None = {} if snapshot and cache is not None else None
+        checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, snapshot=noted)
+        focused, taken = None, (noted or {}).get("taken")
     findings = _place_rendered(checked)
     suppression.apply(
         findings,
@@ -104,8 +111,39 @@ def scan(
         excluded_by_default=list(discovery.excluded_by_default),
         unowned_objects=_unowned_objects(project),
         severities=severities,
-        focused=focused,
+        focused=focused is not None,
+        plan=focused,
+        snapshot_taken=taken,
     )
+
+
+def _codes(
+    paths: Sequence[Path], rules: list[RuleMeta], config: Config, select: Sequence[str] | None, ignore: Sequence[str]
+) -> set[str]:
+    codes = selected_codes(rules, select if select else config.select, [*config.ignore, *ignore])
+    if not any(path.is_dir() for path in paths):
+        # Repository rules judge a whole tree: not piped input, nor a scan of single files.
+        codes = codes - {rule.code for rule in rules if rule.area == "repo"}
+    return codes
+
+
+def changes_plan(
+    paths: Sequence[Path],
+    config: Config,
+    select: Sequence[str] | None,
+    ignore: Sequence[str],
+    ruleset: RuleSet,
+    discovery: Discovery,
+    cache: Cache,
+) -> FocusPlan | None:
+    """The units whose files changed since the last whole scan with the same rules left its
+    snapshot (relcheck.scan.incremental.focus_plan); None when only a whole scan can tell."""
+    from relcheck.scan.incremental import focus_plan, snapshot_name
+
+    codes = _codes(paths, ruleset.rules, config, select, ignore)
+    severities = effective_severities(ruleset.rules, config.severity)
+    name = snapshot_name(discovery.root, _narrow_key(ruleset, codes, severities, config))
+    return focus_plan(discovery, cache, name, set(), config.max_file_size)
 
 
 def _focused(
@@ -120,25 +158,32 @@ def _focused(
     codes: set[str],
     severities: dict[str, Severity],
     fixes: bool,
-) -> tuple[Project, list[tuple[str, ParseProblem]], list[Finding], Discovery, bool]:
+    plan: FocusPlan | None = None,
+    carried: Carried | None = None,
+) -> tuple[Project, list[tuple[str, ParseProblem]], list[Finding], Discovery, FocusPlan | None, int | None]:
     """The hook's scan: the units that hold `focus`, in a project of their files and the shared
     ones, when the last whole scan's snapshot vouches for them; else the whole scan, which leaves a
-    snapshot. The last item says which it was."""
+    snapshot. The last items: the plan that held (None for the whole scan), the snapshot's time."""
     from relcheck.scan.incremental import FocusLost, focus_plan, plan_holds, snapshot_name
 
-    name = snapshot_name(whole.root, _narrow_key(ruleset, codes, severities, config))
-    plan = focus_plan(whole, cache, name, focus, config.max_file_size)
+    if plan is None:
+        name = snapshot_name(whole.root, _narrow_key(ruleset, codes, severities, config))
+        plan = focus_plan(whole, cache, name, focus, config.max_file_size)
     if plan is not None:
         project, problems, narrowed = _build(paths, config, plan.discovery, None, None, jobs, root, {}, cache)
         try:
             if plan_holds(plan, project):
-                checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, plan)
-                return project, problems, checked, narrowed, True
+                kept = carried(plan, project) if carried is not None else []
+                checked = _run_checks(
+                    project, problems, ruleset, config, codes, severities, fixes, cache, plan, carried=kept
+                )
+                return project, problems, checked, narrowed, plan, plan.taken
         except FocusLost:
             pass
     project, problems, discovery = _build(paths, config, whole, None, None, jobs, root, {}, cache)
-    checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, snapshot=True)
-    return project, problems, checked, discovery, False
+    noted: dict[str, int] = {}
+    checked = _run_checks(project, problems, ruleset, config, codes, severities, fixes, cache, snapshot=noted)
+    return project, problems, checked, discovery, None, noted.get("taken")
 
 
 def _narrow_key(ruleset: RuleSet, codes: set[str], severities: dict[str, Severity], config: Config) -> str:
@@ -251,13 +296,15 @@ def _run_checks(
     fixes: bool = False,
     cache: Cache | None = None,
     focus: FocusPlan | None = None,
-    snapshot: bool = False,
+    snapshot: dict[str, int] | None = None,
+    carried: Sequence[Finding] = (),
 ) -> list[Finding]:
     """The parse problems as E001/E002, then every selected rule's check: the rules narrower than
     the repository unit by unit through the cache (relcheck.scan.incremental), the repository's on
     the whole project (not in a `focus` run). Fixes are attached to every finding when `fixes` is
-    asked or a cache keeps them (suppressed ones lose them later). `snapshot`: leave the hook's
-    snapshot of the units in the cache (relcheck.scan.incremental)."""
+    asked or a cache keeps them (suppressed ones lose them later). `snapshot`: leave the snapshot of
+    the units in the cache (relcheck.scan.incremental) and note its time there. `carried`: findings
+    kept from before, joined before the order is set."""
     from relcheck.scan.incremental import unit_findings
 
     by_code = {r.code: r for r in ruleset.rules}
@@ -285,6 +332,7 @@ def _run_checks(
     findings += unit_findings(project, run(narrow), cache, base_key, config.max_file_size, focus, snapshot)
     if focus is None:
         findings += run(whole)(project)
+    findings += carried
     # One order, however the findings were made (unit by unit, cached, whole), before duplicates go.
     findings.sort(key=lambda f: (*f.sort_key(), f.identity, f.value))
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relcheck.scan.cache import Cache, content_digest, digest, file_state, python_tag
+from relcheck.scan.cache import Cache, content_digest, digest, file_state, python_tag, source_state
 from relcheck.scan.discovery import Discovery
 from relcheck.scan.units import Unit, partition, service_signature, view
 
@@ -73,12 +73,12 @@ def unit_findings(
     base_key: str,
     max_file_size: int,
     focus: FocusPlan | None = None,
-    snapshot: bool = False,
+    snapshot: dict[str, int] | None = None,
 ) -> list[Finding]:
     """The findings of the unit-scoped rules: from the cache where a unit's key is there, else by
     running them (on the unit alone, or on the whole project when most units must run). With a
     `focus`, only for the units it names (the project holds those and the shared files). With
-    `snapshot`, a whole scan leaves the hook's snapshot of its units."""
+    `snapshot` (a dict), a whole scan leaves the snapshot of its units and notes its `taken` there."""
     units = partition(project) if cache is not None else None
     if units is None or cache is None:
         return run(project)
@@ -109,9 +109,8 @@ def unit_findings(
             if isinstance(loaded, list):
                 found[index] = loaded
     missing = [index for index in range(len(units)) if index not in found]
-    name = snapshot_name(project, base_key)
-    if snapshot and focus is None and (missing or not cache.has(name)):  # nothing changed: the last one holds
-        store_snapshot(cache, name, project, units, contents)
+    if snapshot is not None and focus is None:
+        snapshot["taken"] = _leave_snapshot(cache, snapshot_name(project, base_key), project, units, contents, missing)
     if not missing:
         return [finding for index in range(len(units)) for finding in found[index]]
     if len(missing) > WHOLE_RUN_SHARE * len(units) and focus is None:
@@ -218,11 +217,22 @@ def structure_digests(project: Project, only: set[str] | None = None) -> dict[st
     return {path: digest(*facts) for path, facts in parts.items()}
 
 
+def _leave_snapshot(
+    cache: Cache, name: str, project: Project, units: list[Unit], contents: dict[str, str], missing: list[int]
+) -> int:
+    """The snapshot of this whole scan's units (the last one when no unit changed); its `taken`."""
+    if not missing:  # nothing changed: the last one holds
+        last: Any = cache.load_object(name)
+        if isinstance(last, dict) and isinstance(last.get("taken"), int):
+            return last["taken"]
+    return store_snapshot(cache, name, project, units, contents)
+
+
 def _services_of(unit: Unit) -> list[tuple[str, str, tuple[str, ...]]]:
     return sorted((s.root, service_signature(s), tuple(sorted(s.files))) for s in unit.services)
 
 
-def store_snapshot(cache: Cache, name: str, project: Project, units: list[Unit], contents: dict[str, str]) -> None:
+def store_snapshot(cache: Cache, name: str, project: Project, units: list[Unit], contents: dict[str, str]) -> int:
     """What the hook's shortcut needs of this whole scan: each file's state and digests, the units
     and their services, the shared files. Over the last snapshot of the same files, only the files
     whose content changed are looked at again (a file's state left stale costs the hook a read)."""
@@ -238,16 +248,11 @@ def store_snapshot(cache: Cache, name: str, project: Project, units: list[Unit],
         if source.path in changed:
             files[source.path] = (file_state(source.abs_path), contents[source.path], structures.get(source.path, ""))
     shared = sorted(project.services[0].shared_files) if project.services else []
-    cache.store_object(
-        name,
-        {
-            # The states are trusted for files unchanged since before the scan read them.
-            "taken": project.started_ns or time.time_ns(),
-            "files": files,
-            "shared": shared,
-            "units": [(unit.files, _services_of(unit)) for unit in units],
-        },
-    )
+    # The states are trusted for files unchanged since before the scan read them.
+    taken = project.started_ns or time.time_ns()
+    units_seen = [(unit.files, _services_of(unit)) for unit in units]
+    cache.store_object(name, {"taken": taken, "files": files, "shared": shared, "units": units_seen})
+    return taken
 
 
 @dataclass
@@ -257,6 +262,8 @@ class FocusPlan:
     unit_files: list[list[str]]  # the units to check
     services: list[list[tuple[str, str, tuple[str, ...]]]]  # their services, as the whole scan found them
     structures: dict[str, str]  # the structure digests of the files that changed since it
+    taken: int = 0  # when the snapshot it comes from was taken
+    shared: tuple[str, ...] = ()  # the files no service owns
 
 
 def focus_plan(discovery: Discovery, cache: Cache, name: str, focus: set[str], max_file_size: int) -> FocusPlan | None:
@@ -273,7 +280,7 @@ def focus_plan(discovery: Discovery, cache: Cache, name: str, focus: set[str], m
     changed: dict[str, str] = {}
     for source in discovery.files:
         state, content, structure = known[source.path]
-        fresh = file_state(source.abs_path)
+        fresh = source_state(source)
         if fresh == state and fresh != "-" and all(int(t) < racy for t in fresh.split(":")[1:3]):
             continue
         if content_digest(source, max_file_size) != content:
@@ -299,6 +306,8 @@ def focus_plan(discovery: Discovery, cache: Cache, name: str, focus: set[str], m
         [snapshot["units"][index][0] for index in chosen],
         [snapshot["units"][index][1] for index in chosen],
         changed,
+        snapshot["taken"],
+        tuple(snapshot["shared"]),
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from relcheck.scan.cache import Cache, digest, file_state, python_tag
+from relcheck.scan.cache import Cache, digest, file_state, python_tag, source_state
 
 if TYPE_CHECKING:
     from relcheck.scan.discovery import Discovery
@@ -39,6 +39,30 @@ def report_key(
     argv: Iterable[str], root: Path, listing: Discovery, fixed: Iterable[str], today: _dt.date, rendering: bool = True
 ) -> tuple[str, int]:
     """(the key, the newest modification time seen) of a scan."""
+    parts = _context(argv, root, listing, fixed, today, rendering)
+    newest = 0
+    for source in listing.files:
+        state = source_state(source)
+        parts.append(f"{source.path}\0{state}")
+        if state != "-":  # the change time too: copies and `touch -d` set old modification times
+            newest = max(newest, *(int(part) for part in state.split(":")[1:3]))
+    parts += _unread(root, listing)
+    return digest(*parts), newest
+
+
+def patch_key(
+    argv: Iterable[str], root: Path, listing: Discovery, fixed: Iterable[str], today: _dt.date, rendering: bool = True
+) -> str:
+    """What a report patched file by file (relcheck.reporters.patch) depends on besides the files'
+    contents: the report_key without the files' states, but with their paths."""
+    parts = _context(argv, root, listing, fixed, today, rendering)
+    parts += ["patch", *sorted(source.path for source in listing.files)]
+    return digest(*parts, *_unread(root, listing))
+
+
+def _context(
+    argv: Iterable[str], root: Path, listing: Discovery, fixed: Iterable[str], today: _dt.date, rendering: bool
+) -> list[str]:
     from relcheck.scan.discovery import repo_prefix
 
     # The scan root's place in its git repository sets the paths code scanning reads.
@@ -51,15 +75,13 @@ def report_key(
     parts += [f"{name}={os.environ.get(name, '')}" for name in ENVIRONMENT]
     parts += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("RELCHECK_"))
     parts.append(f"tty={sys.stdout.isatty()}:{sys.stderr.isatty()}")
-    newest = 0
-    for source in listing.files:
-        state = file_state(source.abs_path)
-        parts.append(f"{source.path}\0{state}")
-        if state != "-":  # the change time too: copies and `touch -d` set old modification times
-            newest = max(newest, *(int(part) for part in state.split(":")[1:3]))
-    parts += sorted(f"{path}\0{file_state(root / path)}" for path in listing.unscanned)
-    parts += [f"{path}\0{problem!r}" for path, problem in listing.problems]
-    return digest(*parts), newest
+    return parts
+
+
+def _unread(root: Path, listing: Discovery) -> list[str]:
+    """The files the walk saw and did not scan, and what it could not read."""
+    parts = sorted(f"{path}\0{file_state(root / path)}" for path in listing.unscanned)
+    return parts + [f"{path}\0{problem!r}" for path, problem in listing.problems]
 
 
 class Recorder(io.TextIOBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from relcheck.model import Finding, RuleMeta, Severity
 
@@ -33,6 +33,9 @@ class ScanResult:
     severities: dict[str, Severity] = field(default_factory=dict)  # each rule's severity after the config
     renders: dict[str, float] = field(default_factory=dict)  # each Helm render or kustomize build: seconds
     focused: bool = False  # only the units of the hook's files were checked (engine.scan's `focus`)
+    plan: Any = None  # the FocusPlan of a focused scan: which files it checked
+    snapshot_taken: int | None = None  # when the snapshot of the units this scan left or used was taken
+    checklist_cards: Any = field(default=None, repr=False)  # the checklist, once made (checklist.score.build_once)
 
     def repo_path(self, path: str) -> str:
         return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
