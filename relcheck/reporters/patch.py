@@ -65,6 +65,7 @@ def keep(cache: Cache, key: str, result: ScanResult, sections: dict[str, str], r
     from relcheck.checklist.score import build_once, owners
     from relcheck.reporters.inventory import inventory_line
     from relcheck.scan.discovery import read_paths
+    from relcheck.scan.incremental import storable
 
     if result.snapshot_taken is None or not patchable(ruleset) or result.renders:
         return
@@ -83,7 +84,7 @@ def keep(cache: Cache, key: str, result: ScanResult, sections: dict[str, str], r
         counts[path] = _counts(findings)
         problems[path] = _not_checked(findings)
         kept = [
-            _storable(f)
+            storable(f)
             for f in findings
             if not f.identity.startswith(REMADE_IDENTITIES) and (path in shared or scopes.get(f.code) == "repository")
         ]
@@ -224,9 +225,3 @@ def _counts(findings: Sequence[Finding]) -> tuple[int, ...]:
 def _not_checked(findings: Sequence[Finding]) -> list[str]:
     """What the report's last line counts of a file: its E002 findings."""
     return sorted(f.message for f in findings if f.code == "E002")
-
-
-def _storable(finding: Finding) -> Finding:
-    import dataclasses
-
-    return dataclasses.replace(finding, subject=None)

@@ -133,7 +133,7 @@ def unit_findings(
     for index in missing:
         found[index] = fresh.get(index, [])
         try:
-            entries[units[index].key] = pickle.dumps([_storable(f) for f in found[index]], pickle.HIGHEST_PROTOCOL)
+            entries[units[index].key] = pickle.dumps([storable(f) for f in found[index]], pickle.HIGHEST_PROTOCOL)
         except Exception:  # a plugin's finding that does not pickle: that unit is checked every time
             continue
     cache.store_object(index_name, entries)
@@ -168,7 +168,7 @@ def _stopped(finding: Finding) -> bool:
     return finding.identity.startswith(("internal:", "pattern-timeout:"))
 
 
-def _storable(finding: Finding) -> Finding:
+def storable(finding: Finding) -> Finding:
     """The finding without what it is about (the parsed object stays out of the cache; fixes were
     attached before it was stored)."""
     return dataclasses.replace(finding, subject=None)
