@@ -40,8 +40,6 @@ MAX_KEPT = 4
 MAX_UNITS = 16
 # Repository rules that read alert rules, source and the services' shape, never a manifest's body.
 MANIFEST_BLIND = frozenset({"A002", "X007"})
-# Findings every scan makes again from the files it reads: parse problems, suppression directives.
-REMADE_IDENTITIES = ("file", "directive:")
 # Per file: active errors, warnings, infos; suppressed; safe and unsafe fixes (of active findings).
 COUNTS = ("error", "warning", "info", "suppressed")
 
@@ -65,10 +63,12 @@ def keep(cache: Cache, key: str, result: ScanResult, sections: dict[str, str], r
     from relcheck.checklist.score import build_once, owners
     from relcheck.reporters.inventory import inventory_line
     from relcheck.scan.discovery import read_paths
-    from relcheck.scan.incremental import storable
+    from relcheck.scan.incremental import stopped, storable
 
     if result.snapshot_taken is None or not patchable(ruleset) or result.renders:
         return
+    if any(stopped(f) for f in result.findings):
+        return  # a rule failed: its next run may not
     cards = build_once(result)
     if len({card.service.name for card in cards}) != len(cards):
         return  # scores are kept by name
@@ -82,11 +82,12 @@ def keep(cache: Cache, key: str, result: ScanResult, sections: dict[str, str], r
         by_path.setdefault(finding.location.path, []).append(finding)
     for path, findings in by_path.items():
         counts[path] = _counts(findings)
-        problems[path] = _not_checked(findings)
+        if not_checked := _not_checked(findings):
+            problems[path] = not_checked
         kept = [
             storable(f)
             for f in findings
-            if not f.identity.startswith(REMADE_IDENTITIES) and (path in shared or scopes.get(f.code) == "repository")
+            if not _remade(f) and (path in shared or scopes.get(f.code) == "repository")
         ]
         if kept:
             carried[path] = kept
@@ -207,6 +208,14 @@ def patch(kept: Kept, result: ScanResult, show_suppressed: bool) -> Patched | No
     text = body + ("\n\n" if body else "") + "\n".join(tail) + "\n"
     active = {Severity.ERROR: totals[0], Severity.WARNING: totals[1], Severity.INFO: totals[2]}
     return Patched(text, active, set(entry["read"]))
+
+
+def _remade(finding: Finding) -> bool:
+    """A finding every scan makes again from the files it reads: a parse problem (E001, E002), a
+    suppression directive's (E003, E004)."""
+    if finding.code in ("E001", "E002"):
+        return finding.identity == "file"
+    return finding.code in ("E003", "E004") and finding.identity.startswith("directive:")
 
 
 def _counts(findings: Sequence[Finding]) -> tuple[int, ...]:

@@ -123,7 +123,7 @@ def unit_findings(
         for index in missing:
             produced = run(view(project, units[index]))
             inside = set(units[index].files)
-            if any(f.location.path not in inside or _stopped(f) for f in produced):
+            if any(f.location.path not in inside or stopped(f) for f in produced):
                 if focus is not None:
                     raise FocusLost
                 return run(project)  # a unit's run found something outside it: the whole, cached for none
@@ -150,7 +150,7 @@ def _split(findings: list[Finding], units: list[Unit]) -> dict[int, list[Finding
     split: dict[int, list[Finding]] = {}
     for finding in findings:
         index = unit_of.get(finding.location.path)
-        if index is None or _stopped(finding):
+        if index is None or stopped(finding):
             return None
         split.setdefault(index, []).append(finding)
     return split
@@ -163,7 +163,7 @@ def _loads(blob: bytes) -> Any:
         return None
 
 
-def _stopped(finding: Finding) -> bool:
+def stopped(finding: Finding) -> bool:
     """A finding saying a rule failed or stopped: not a result to keep."""
     return finding.identity.startswith(("internal:", "pattern-timeout:"))
 
