@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -564,28 +566,33 @@ class _ScanRun:
     patch_key: str | None  # the plain report may be patched (relcheck.reporters.patch) and kept under this key
 
 
-def _scan_and_report(run: _ScanRun) -> None:
-    """The scan, its reports and its exit code (typer.Exit(1) when findings reach --fail-on)."""
+def _run_scan(run: _ScanRun, **more: Any):
+    """engine.scan with the run's inputs (and `more` of its parameters)."""
     from relcheck.scan.engine import scan as run_scan
 
+    return run_scan(
+        run.resolved,
+        run.scan_config,
+        run.select_names or None,
+        run.ignore_names,
+        baseline=run.accepted,
+        jobs=run.jobs,
+        ruleset=run.scan_config.ruleset,
+        report_unused_suppressions=run.report_unused_suppressions,
+        root=run.root,
+        fixes=True,
+        cache=run.cache,
+        discovery=run.listing,
+        **more,
+    )
+
+
+def _scan_and_report(run: _ScanRun) -> None:
+    """The scan, its reports and its exit code (typer.Exit(1) when findings reach --fail-on)."""
     result = _patched(run) if run.patch_key is not None else None
     if result is None:
-        result = run_scan(
-            run.resolved,
-            run.scan_config,
-            run.select_names or None,
-            run.ignore_names,
-            stdin_text=run.stdin_text,
-            stdin_filename=run.stdin_filename,
-            baseline=run.accepted,
-            jobs=run.jobs,
-            ruleset=run.scan_config.ruleset,
-            report_unused_suppressions=run.report_unused_suppressions,
-            root=run.root,
-            fixes=True,
-            cache=run.cache,
-            discovery=run.listing,
-            snapshot=run.patch_key is not None,
+        result = _run_scan(
+            run, stdin_text=run.stdin_text, stdin_filename=run.stdin_filename, snapshot=run.patch_key is not None
         )
     if run.changed_files is not None:
         _keep_changed(result, run.changed_files, run.diff_base or "")
@@ -613,7 +620,7 @@ def _scan_and_report(run: _ScanRun) -> None:
                     "the checklist needs the whole scan (`relcheck checklist`)."
                 )
             sections: dict[str, str] | None = {} if run.patch_key is not None else None
-            try:
+            with _writing_stdout():
                 render_text(
                     result,
                     sys.stdout,
@@ -625,10 +632,6 @@ def _scan_and_report(run: _ScanRun) -> None:
                     sections=sections,
                 )
                 sys.stdout.flush()
-            except BrokenPipeError:
-                raise
-            except OSError as exc:
-                raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
             if sections is not None and run.patch_key is not None:
                 from relcheck.reporters.patch import keep
 
@@ -643,7 +646,6 @@ def _patched(run: _ScanRun):
     printed, and the exit code raised. Else None, or the whole scan made on the way."""
     from relcheck.reporters import patch
     from relcheck.scan.engine import changes_plan
-    from relcheck.scan.engine import scan as run_scan
 
     kept = patch.load(run.cache, run.patch_key)
     if kept is None:
@@ -655,39 +657,27 @@ def _patched(run: _ScanRun):
     plan = changes_plan(run.resolved, config, select, run.ignore_names, ruleset, run.listing, run.cache)
     if not patch.applies(kept, plan):
         return None
-    result = run_scan(
-        run.resolved,
-        config,
-        run.select_names or None,
-        run.ignore_names,
-        baseline=run.accepted,
-        jobs=run.jobs,
-        ruleset=ruleset,
-        report_unused_suppressions=run.report_unused_suppressions,
-        root=run.root,
-        fixes=True,
-        cache=run.cache,
-        discovery=run.listing,
-        focus=set(),
-        plan=plan,
-        carried=patch.carrier(kept),
-    )
+    result = _run_scan(run, focus=set(), plan=plan, carried=patch.carrier(kept))
     if not result.focused:
         return result  # a whole scan after all: reported as such
     patched = patch.patch(kept, result, run.show_suppressed)
     if patched is None:
         return None
     _say_what_is_not_read(run.paths or ["."], run.resolved, run.root, patched.read)
-    try:
-        sys.stdout.write(patched.text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
+    _emit(patched.text, None)
     level = _fail_level(run.fail_on, config)
     raise typer.Exit(1 if level is not None and any(n for s, n in patched.active.items() if s >= level) else 0)
 
+
+@contextlib.contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """A report that cannot be written is one line and exit code WRITE_FAILED."""
+    try:
+        yield
+    except BrokenPipeError:  # the reader went away (`relcheck scan | head`): not a failure
+        raise
+    except OSError as exc:
+        raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
 
 
 def _changed_files(root: Path, ref: str) -> set[str]:
@@ -994,13 +984,9 @@ def _repository_root(start: Path) -> Path:
 
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
-        try:
+        with _writing_stdout():
             sys.stdout.write(text)
             sys.stdout.flush()
-        except BrokenPipeError:  # the reader went away (`relcheck scan | head`): not a failure
-            raise
-        except OSError as exc:
-            raise fail(f"cannot write the report to stdout: {exc.strerror or exc}", WRITE_FAILED) from None
         return
     from relcheck.reporters.atomic import write_atomic
 
