@@ -111,7 +111,6 @@ def scan(
         excluded_by_default=list(discovery.excluded_by_default),
         unowned_objects=_unowned_objects(project),
         severities=severities,
-        focused=focused is not None,
         plan=focused,
         snapshot_taken=taken,
     )

@@ -32,10 +32,14 @@ class ScanResult:
     unowned_objects: list[str] = field(default_factory=list)  # workloads no service owns (kind/namespace/name)
     severities: dict[str, Severity] = field(default_factory=dict)  # each rule's severity after the config
     renders: dict[str, float] = field(default_factory=dict)  # each Helm render or kustomize build: seconds
-    focused: bool = False  # only the units of the hook's files were checked (engine.scan's `focus`)
-    plan: Any = None  # the FocusPlan of a focused scan: which files it checked
+    plan: Any = None  # a focused scan's FocusPlan (engine.scan's `focus`): the units it checked
     snapshot_taken: int | None = None  # when the snapshot of the units this scan left or used was taken
     checklist_cards: Any = field(default=None, repr=False)  # the checklist, once made (checklist.score.build_once)
+
+    @property
+    def focused(self) -> bool:
+        """Only the units of the hook's files (or of the files changed) were checked."""
+        return self.plan is not None
 
     def repo_path(self, path: str) -> str:
         return f"{self.repo_prefix}/{path}" if self.repo_prefix and path != "<stdin>" else path
