@@ -40,7 +40,7 @@ MAX_KEPT = 4
 MAX_UNITS = 16
 # Repository rules that read alert rules, source and the services' shape, never a manifest's body.
 MANIFEST_BLIND = frozenset({"A002", "X007"})
-# Per file: active errors, warnings, infos; suppressed; safe and unsafe fixes (of active findings).
+# A file's counts (_counts) are these four, then the safe and unsafe fixes of its active findings.
 COUNTS = ("error", "warning", "info", "suppressed")
 
 
