@@ -80,6 +80,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--checkov", help="checkov's executable (default: on PATH)")
     options = parser.parse_args()
+    # As an installed relcheck runs: its modules' bytecode compiled (a shell with
+    # PYTHONDONTWRITEBYTECODE=1 would otherwise compile every edited module on every run).
+    import compileall
+
+    import relcheck
+
+    compileall.compile_dir(str(Path(relcheck.__file__).parent), quiet=1)
     source = options.tree or default_tree()
     work = Path(tempfile.mkdtemp(prefix="relcheck-incremental-"))
     tree = work / "repo"
