@@ -57,7 +57,7 @@ class ChecklistItem:
     manual: bool  # a test that must be run: evidence shows it exists, not that it passed
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read(path: Path) -> dict:
     """A pack file's tables, parsed once (the areas and the rules come from the same files; not
     to be changed by callers)."""
