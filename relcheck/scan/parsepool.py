@@ -74,7 +74,15 @@ def _parse_chunk_in_worker(chunk: Sequence[Task], max_file_size: int) -> list[tu
     (repository evidence, suppression comments, finding ends), and sending them costs less than
     reading the files a second time."""
     with long_lived_model():
-        return _in_kind_order(lambda task: (safe_parse(task, max_file_size), task[0].reading()), chunk)
+        return _in_kind_order(lambda task: _parsed_with_text(task, max_file_size), chunk)
+
+
+def _parsed_with_text(task: Task, max_file_size: int) -> tuple[ParsedFile, Reading | None]:
+    # A text the main process read already (to hash it for the cache) came with the task: not sent
+    # back, so that the main process keeps one copy of it.
+    known = task[0].reading() is not None
+    parsed = safe_parse(task, max_file_size)
+    return parsed, None if known else task[0].reading()
 
 
 def _adopt(chunk: Sequence[Task], shipped: list[tuple[ParsedFile, Reading | None]]) -> list[ParsedFile]:
