@@ -73,20 +73,17 @@ def file_state(path: str | Path) -> str:
 def source_state(source: SourceFile) -> str:
     """file_state of a walked file, taken once a scan (the stored report's key and the snapshot's
     comparison look at the same states)."""
-    known = source.__dict__.get("_state")
-    if known is None:
-        known = source.__dict__["_state"] = file_state(source.abs_path)
-    return known
+    if source._state is None:
+        source._state = file_state(source.abs_path)
+    return source._state
 
 
 def content_digest(source: SourceFile, max_file_size: int) -> str:
     """A file's content hashed (what could not be read: the reason), once a scan."""
-    known = source.__dict__.get("_digest")
-    if known is None:
+    if source._digest is None:
         text, problem = source.read(max_file_size)
-        known = digest(text if text is not None else f"\0{problem!r}")
-        source.__dict__["_digest"] = known
-    return known
+        source._digest = digest(text if text is not None else f"\0{problem!r}")
+    return source._digest
 
 
 def _user_key() -> bytes | None:

@@ -108,6 +108,10 @@ class SourceFile:
     _text: str | None = field(default=None, repr=False)
     _problem: ParseProblem | None = field(default=None, repr=False)
     _read: bool = field(default=False, repr=False)
+    # What the cache notes once a scan (relcheck.scan.cache: source_state, content_digest). Fields,
+    # not attributes added later: 9,000 files' instance dicts stay shared-key and small.
+    _state: str | None = field(default=None, repr=False, compare=False)
+    _digest: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
