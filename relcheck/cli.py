@@ -128,15 +128,19 @@ def _settings_text(scan_config, root: Path, cache: str = "") -> str:
 
 
 def _cache_setting(root: Path, no_cache: bool = False, cache_dir: Path | None = None) -> str:
-    import os
-
     from relcheck.scan.cache import cache_folder
 
+    off = _cache_off(no_cache)
+    return f"off ({off})" if off else str(cache_folder(root, cache_dir))
+
+
+def _cache_off(no_cache: bool) -> str | None:
+    """What turns the scan cache off, if anything does."""
     if no_cache:
-        return "off (--no-cache)"
+        return "--no-cache"
     if os.environ.get("RELCHECK_NO_CACHE", "") not in ("", "0"):
-        return "off (RELCHECK_NO_CACHE)"
-    return str(cache_folder(root, cache_dir))
+        return "RELCHECK_NO_CACHE"
+    return None
 
 
 def _render_engines() -> str:
@@ -309,12 +313,9 @@ CacheDir = Annotated[
 
 def _cache_for(root: Path, no_cache: bool, cache_dir: Path | None):
     """The scan cache (relcheck.scan.cache), or None when it is off or cannot be used here."""
-    import os
-
     from relcheck.scan.cache import open_cache
 
-    off = no_cache or os.environ.get("RELCHECK_NO_CACHE", "") not in ("", "0")
-    return open_cache(root, cache_dir, not off)
+    return open_cache(root, cache_dir, _cache_off(no_cache) is None)
 
 
 @app.command()
@@ -452,7 +453,7 @@ def scan(
         code = replay(cache, keyed[0])
         if code is not None:
             raise typer.Exit(code)
-        recording = _record(keyed)
+        recording = _Recording(*keyed)
         if targets == [(ReportFormat.text, None)] and not statistics and not quiet and not use_color():
             from relcheck.scan.reportcache import patch_key as patch_key_of
 
@@ -530,10 +531,6 @@ class _Recording:
         sys.stdout, sys.stderr = self.saved
         if cache is not None and code in (0, 1):
             remember(cache, self.key, self.newest, self.out, self.err, code)
-
-
-def _record(keyed: tuple[str, int]) -> _Recording:
-    return _Recording(*keyed)
 
 
 @dataclasses.dataclass
@@ -632,7 +629,7 @@ def _scan_and_report(run: _ScanRun) -> None:
                     sections=sections,
                 )
                 sys.stdout.flush()
-            if sections is not None and run.patch_key is not None:
+            if sections is not None:
                 from relcheck.reporters.patch import keep
 
                 keep(run.cache, run.patch_key, result, sections, run.scan_config.ruleset)

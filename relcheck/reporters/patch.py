@@ -64,6 +64,7 @@ def keep(cache: Cache, key: str, result: ScanResult, sections: dict[str, str], r
     from relcheck.reporters.inventory import inventory_line
     from relcheck.scan.discovery import read_paths
     from relcheck.scan.incremental import stopped, storable
+    from relcheck.scan.services import shared_files
 
     if result.snapshot_taken is None or not patchable(ruleset) or result.renders:
         return
@@ -73,7 +74,7 @@ def keep(cache: Cache, key: str, result: ScanResult, sections: dict[str, str], r
     if len({card.service.name for card in cards}) != len(cards):
         return  # scores are kept by name
     scopes = {code: rule.scope for code, rule in result.rules.items()}
-    shared = set(result.services[0].shared_files) if result.services else set()
+    shared = shared_files(result.services)
     counts: dict[str, tuple[int, ...]] = {}
     carried: dict[str, list[Finding]] = {}
     problems: dict[str, list[str]] = {}
@@ -149,7 +150,7 @@ def carrier(kept: Kept) -> Carried:
             raise FocusLost  # not a manifest: the repository rules may read it
         if any(obj.kind == "PrometheusRule" and obj.path in plan.structures for obj in project.kube.objects):
             raise FocusLost  # alert rules in a changed manifest: the repository rules read them
-        in_units = {path for files in plan.unit_files for path in files}
+        in_units = plan.unit_paths
         found: list[Finding] = []
         for source in plan.discovery.files:
             blob = kept.entry["carried"].get(source.path)
@@ -195,7 +196,7 @@ def patch(kept: Kept, result: ScanResult, show_suppressed: bool) -> Patched | No
     counts.update((path, _counts(findings)) for path, findings in by_path.items())
     scores = list(entry["scores"])
     index = {score[0]: position for position, score in enumerate(scores)}
-    in_units = {path for files in plan.unit_files for path in files}
+    in_units = plan.unit_paths
     for score in card_scores([c for c in build(result, entry["owners"]) if in_units.intersection(c.service.files)]):
         if score[0] not in index:
             return None

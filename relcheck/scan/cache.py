@@ -1,8 +1,9 @@
 """The scan cache (`.relcheck_cache/` at the scan root, ruff's habit): what parsing each file gave,
 keyed by its content (`parse/`, shards by the key's first byte: a warm scan of 9,000 files opens 256,
 a change rewrites one); each unit's findings, keyed by everything the unit's rules read
-(`findings/`, relcheck.scan.incremental); the hook's snapshot of the units (`trees/`); the reports
-of unchanged trees (`reports/`, relcheck.scan.reportcache). A warm scan reads, hashes and looks up;
+(`findings/`, relcheck.scan.incremental); the last whole scan's snapshot of the units (`trees/`); the
+reports of unchanged trees (`reports/`, relcheck.scan.reportcache); the plain reports kept for
+patching (`patches/`, relcheck.reporters.patch). A warm scan reads, hashes and looks up;
 it parses and checks only what changed.
 
 The folder is in the repository, so its content is the repository's, never trusted: every entry is
@@ -23,8 +24,9 @@ import pickle
 import stat
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from relcheck import __version__
 
@@ -188,12 +190,19 @@ class Cache:
         return payload
 
     def _write_file(self, path: Path, *parts: bytes) -> None:
+        with self._replacing(path) as handle:
+            for part in parts:
+                handle.write(part)
+
+    @contextlib.contextmanager
+    def _replacing(self, path: Path) -> Iterator[BinaryIO]:
+        """A file written beside `path` and renamed over it when the block ends (removed if it fails):
+        a reader sees the old entry or the new one, never half of one."""
         self._make_folders(path.parent)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                for part in parts:
-                    handle.write(part)
+                yield handle
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -235,25 +244,16 @@ class Cache:
 
     def store_object(self, name: str, value: Any) -> None:
         """Pickled straight into the entry's file, signed on the way: no copy of a large payload."""
-        path = self.base / name
-        with contextlib.suppress(OSError):
-            self._make_folders(path.parent)
-            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(descriptor, "wb") as handle:
-                    handle.write(b"\0" * _MAC_SIZE)  # the signature, once the payload is written
-                    mac = hmac.new(self._key, name.encode() + b"\0", hashlib.sha256)
-                    pickle.dump(value, _Signing(handle, mac), protocol=pickle.HIGHEST_PROTOCOL)
-                    handle.seek(0)
-                    handle.write(mac.digest())
-                os.replace(temporary, path)
-                self.written += 1
-            except BaseException as exc:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                if not isinstance(exc, Exception):
-                    raise  # Ctrl-C: not a cache matter
-                # Anything else (a value that does not pickle, a full disk): not cached.
+        try:
+            with self._replacing(self.base / name) as handle:
+                handle.write(b"\0" * _MAC_SIZE)  # the signature, once the payload is written
+                mac = hmac.new(self._key, name.encode() + b"\0", hashlib.sha256)
+                pickle.dump(value, _Signing(handle, mac), protocol=pickle.HIGHEST_PROTOCOL)
+                handle.seek(0)
+                handle.write(mac.digest())
+            self.written += 1
+        except Exception:  # a value that does not pickle, a full disk, a planted link: not cached
+            pass  # (Ctrl-C is no Exception: it stops the scan)
 
     # Sharded maps of small entries (parse results): key -> (the file's path, pickled bytes).
 

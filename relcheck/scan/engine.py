@@ -137,12 +137,25 @@ def changes_plan(
 ) -> FocusPlan | None:
     """The units whose files changed since the last whole scan with the same rules left its
     snapshot (relcheck.scan.incremental.focus_plan); None when only a whole scan can tell."""
-    from relcheck.scan.incremental import focus_plan, snapshot_name
-
     codes = _codes(paths, ruleset.rules, config, select, ignore)
     severities = effective_severities(ruleset.rules, config.severity)
+    return _plan(discovery, cache, set(), ruleset, codes, severities, config)
+
+
+def _plan(
+    discovery: Discovery,
+    cache: Cache,
+    focus: set[str],
+    ruleset: RuleSet,
+    codes: set[str],
+    severities: dict[str, Severity],
+    config: Config,
+) -> FocusPlan | None:
+    """focus_plan against the snapshot the last whole scan with these rules left."""
+    from relcheck.scan.incremental import focus_plan, snapshot_name
+
     name = snapshot_name(discovery.root, _narrow_key(ruleset, codes, severities, config))
-    return focus_plan(discovery, cache, name, set(), config.max_file_size)
+    return focus_plan(discovery, cache, name, focus, config.max_file_size)
 
 
 def _focused(
@@ -163,11 +176,10 @@ def _focused(
     """The hook's scan: the units that hold `focus`, in a project of their files and the shared
     ones, when the last whole scan's snapshot vouches for them; else the whole scan, which leaves a
     snapshot. The last items: the plan that held (None for the whole scan), the snapshot's time."""
-    from relcheck.scan.incremental import FocusLost, focus_plan, plan_holds, snapshot_name
+    from relcheck.scan.incremental import FocusLost, plan_holds
 
     if plan is None:
-        name = snapshot_name(whole.root, _narrow_key(ruleset, codes, severities, config))
-        plan = focus_plan(whole, cache, name, focus, config.max_file_size)
+        plan = _plan(whole, cache, focus, ruleset, codes, severities, config)
     if plan is not None:
         project, problems, narrowed = _build(paths, config, plan.discovery, None, None, jobs, root, {}, cache)
         try:

@@ -87,7 +87,9 @@ def unit_findings(
         wanted = {tuple(files) for files in focus.unit_files}
         units = [unit for unit in units if tuple(unit.files) in wanted]
     paths_key = digest(base_key, *(focus.all_paths if focus is not None else sorted(contents)))
-    shared = sorted(project.services[0].shared_files) if project.services else []
+    from relcheck.scan.services import shared_files
+
+    shared = sorted(shared_files(project.services))
     shared_key = digest(*(f"{path}\0{contents.get(path, '')}" for path in shared))
     for unit in units:
         signatures = [service_signature(service) for service in unit.services]
@@ -247,7 +249,9 @@ def store_snapshot(cache: Cache, name: str, project: Project, units: list[Unit],
     for source in project.files:
         if source.path in changed:
             files[source.path] = (file_state(source.abs_path), contents[source.path], structures.get(source.path, ""))
-    shared = sorted(project.services[0].shared_files) if project.services else []
+    from relcheck.scan.services import shared_files
+
+    shared = sorted(shared_files(project.services))
     # The states are trusted for files unchanged since before the scan read them.
     taken = project.started_ns or time.time_ns()
     units_seen = [(unit.files, _services_of(unit)) for unit in units]
@@ -264,6 +268,11 @@ class FocusPlan:
     structures: dict[str, str]  # the structure digests of the files that changed since it
     taken: int = 0  # when the snapshot it comes from was taken
     shared: tuple[str, ...] = ()  # the files no service owns
+
+    @property
+    def unit_paths(self) -> frozenset[str]:
+        """The files of the units to check."""
+        return frozenset(path for files in self.unit_files for path in files)
 
 
 def focus_plan(discovery: Discovery, cache: Cache, name: str, focus: set[str], max_file_size: int) -> FocusPlan | None:

@@ -89,6 +89,11 @@ class Service:
         }
 
 
+def shared_files(services: list[Service]) -> frozenset[str]:
+    """The files no service owns (every service holds the same set; none without services)."""
+    return services[0].shared_files if services else frozenset()
+
+
 def _dir(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else ""
 
