@@ -13,6 +13,8 @@ from __future__ import annotations
 from relcheck.artifacts.kubernetes import K8sObject
 
 PATCH_FIELDS = ("patches", "patchesStrategicMerge", "patchesJson6902")
+# The names kustomize reads a folder's kustomization from.
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 def carries_patch_directive(obj: K8sObject) -> bool:

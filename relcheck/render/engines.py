@@ -210,6 +210,11 @@ def helm_engine(timeout: float = DEFAULT_TIMEOUT, max_output: int = DEFAULT_MAX_
 def engines_fingerprint() -> str:
     """Which engines would render, and their files' state (path, size, times): a stored result of a
     render is for the same engines only. Nothing is run to tell."""
+    from relcheck.scan.cache import file_state
+
+    def _file_state(path: Path) -> str:
+        return file_state(path.resolve())  # the file a link on PATH leads to: an upgrade changes it
+
     parts = []
     spec = importlib.util.find_spec("helm_python")
     if spec is not None and spec.origin:
@@ -219,14 +224,6 @@ def engines_fingerprint() -> str:
         executable = shutil.which(name)
         parts.append(f"{name}:{executable}:{_file_state(Path(executable)) if executable else '-'}")
     return "\n".join(parts)
-
-
-def _file_state(path: Path) -> str:
-    try:
-        info = path.stat()
-    except OSError:
-        return "-"
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
 def kustomize_command() -> list[str] | None:

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from relcheck.artifacts.kubernetes import K8sObject
-from relcheck.artifacts.kustomize import PATCH_FIELDS
+from relcheck.artifacts.kustomize import KUSTOMIZATION_NAMES, PATCH_FIELDS
 from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT, CommandOutput, run_kustomize
 from relcheck.render.helm import Renders
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 # Fields whose entries are other kustomizations or resource files.
 _RESOURCE_FIELDS = ("resources", "bases", "components")

@@ -40,7 +40,8 @@ DEFAULT_EXCLUDES = (
     "**/__mocks__/",
 )
 
-def _folder_names(patterns) -> frozenset[str] | None:
+
+def _folder_names(patterns: Iterable[str]) -> frozenset[str] | None:
     """The folder names that `name/` and `**/name/` patterns exclude wherever they are, or None
     when a pattern is anything else (then gitignore matching decides)."""
     names = set()

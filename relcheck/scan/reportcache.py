@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from relcheck.artifacts.kustomize import KUSTOMIZATION_NAMES
 from relcheck.scan.cache import Cache, digest, file_state, python_tag, source_state
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 ENVIRONMENT = (
     "NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "CI", "GITHUB_ACTIONS", "TZ", "PYTHONIOENCODING",
 )
-RENDERED_NAMES = frozenset({"Chart.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization"})
+RENDERED_NAMES = frozenset({"Chart.yaml", *KUSTOMIZATION_NAMES})
 RACY_SECONDS = 2
 # Reports kept: the last few (options, trees); each edit of the tree makes the last one useless.
 MAX_REPORTS = 8

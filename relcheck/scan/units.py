@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relcheck.artifacts.kubernetes import KubeIndex
+from relcheck.artifacts.kustomize import KUSTOMIZATION_NAMES
 
 if TYPE_CHECKING:
     from relcheck.scan.project import Project
     from relcheck.scan.services import Service
-
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 @dataclass
