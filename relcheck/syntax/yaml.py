@@ -11,7 +11,7 @@ import operator
 from typing import Any
 
 from relcheck.model import ParseProblem
-from relcheck.syntax.positions import Positions
+from relcheck.syntax.positions import END, KEY, VALUE, WIDTH, Positions
 
 MAX_DEPTH = 200
 
@@ -297,29 +297,47 @@ class _Converter:
         self.max_depth = max_depth
 
     def convert(self, node, path: tuple, explicit: bool = True) -> Any:
-        positions = self.positions
-        if positions is not None and (explicit or path not in positions.marks):
-            mark = node.start_mark
-            positions.marks[path] = (mark.line + 1, mark.column + 1)
+        kind = node.id
+        if self.positions is not None:
+            self._place(node, path, explicit, kind != "scalar")
         if len(path) > self.max_depth:
             line, column = _mark(node)
             raise YamlError(f"YAML nested deeper than {self.max_depth} levels; not checked", line, column, "E002")
-        kind = node.id
         if kind == "scalar":
             return _scalar(node)
-        if positions is not None and explicit:
-            end = node.end_mark
-            positions.ends[path] = max(end.line + (1 if end.column > 0 else 0), node.start_mark.line + 1)
         if kind == "mapping":
             return self._mapping(node, path, explicit)
         return [self.convert(item, (*path, i), explicit) for i, item in enumerate(node.value)]
+
+    def _place(self, node, path: tuple, explicit: bool, collection: bool) -> None:
+        """The node's mark (kept when merged in and the path has one), and a collection's last line
+        (explicit ones only): written into the table directly, as this runs for every value."""
+        positions = self.positions
+        assert positions is not None
+        mark = node.start_mark
+        line = mark.line + 1
+        end = 0
+        if collection and explicit:
+            end_mark = node.end_mark
+            end = max(end_mark.line + (1 if end_mark.column > 0 else 0), line)
+        rows = positions.rows
+        new = len(rows)
+        row = rows.setdefault(path, new)
+        if row == new:
+            positions.table.extend((line, mark.column + 1, 0, 0, end))
+            return
+        table, at = positions.table, row * WIDTH
+        if explicit or not table[at]:
+            table[at], table[at + 1] = line, mark.column + 1
+        if end:
+            table[at + END] = end
 
     def _mapping(self, node, path: tuple, explicit: bool) -> dict:
         result: dict = {}
         merges = []
         positions = self.positions
-        marks = positions.marks if positions is not None else None
-        key_marks = positions.key_marks if positions is not None else None
+        if positions is not None:
+            rows, table_extend = positions.rows, positions.table.extend
         scalars_inline = len(path) < self.max_depth
         canonical = _CANONICAL_TAGS
         for key_node, value_node in node.value:
@@ -339,17 +357,28 @@ class _Converter:
                 key = key_node.value
             key_path = (*path, key)
             if key in result:
-                first = key_marks.get(key_path) if key_marks is not None else None
+                first = positions.get(key_path, KEY) if positions is not None else None
                 where = f" (first at line {first[0]})" if first else ""
                 raise YamlError(f"duplicate key '{key}'{where}", *_mark(key_node))
-            if key_marks is not None and (explicit or key_path not in key_marks):
-                mark = key_node.start_mark
-                key_marks[key_path] = (mark.line + 1, mark.column + 1)
-            if scalars_inline and value_node.id == "scalar":
-                # Most values: what convert() does for a scalar, without the call.
-                if marks is not None and (explicit or key_path not in marks):
+            inline = scalars_inline and value_node.id == "scalar"
+            if positions is not None:
+                key_mark = key_node.start_mark
+                if inline:
+                    # Most values: a new row with both marks, what convert() does for a scalar, without the call.
                     mark = value_node.start_mark
-                    marks[key_path] = (mark.line + 1, mark.column + 1)
+                    if key_path not in rows:
+                        rows[key_path] = len(rows)
+                        table_extend((mark.line + 1, mark.column + 1, key_mark.line + 1, key_mark.column + 1, 0))
+                    else:
+                        positions.set(key_path, KEY, key_mark.line + 1, key_mark.column + 1, not explicit)
+                        positions.set(key_path, VALUE, mark.line + 1, mark.column + 1, not explicit)
+                else:  # a row with the key's mark, for convert() to add the value's
+                    if key_path not in rows:
+                        rows[key_path] = len(rows)
+                        table_extend((0, 0, key_mark.line + 1, key_mark.column + 1, 0))
+                    else:
+                        positions.set(key_path, KEY, key_mark.line + 1, key_mark.column + 1, not explicit)
+            if inline:
                 convert = (canonical.get(id(value_node.ctag)) or _tag_and_conversion(value_node))[1]
                 result[key] = value_node.value if convert is None else convert(value_node.value)
             else:
