@@ -277,3 +277,39 @@ def test_an_object_with_an_alias_is_left_alone_with_a_reason(run_cli, tmp_path: 
     code, _, err = run_cli("fix", str(tmp_path), "--select", "K012")
     assert "relcheck: not fixed: d.yaml: K012: the object uses an anchor, alias or merge key" in err
     assert (tmp_path / "d.yaml").read_bytes() == before and code == 0  # K012 is a warning
+
+
+def test_a_fix_names_its_object_by_its_place_among_the_files_objects(tmp_path: Path) -> None:
+    """The place noted at parse time (List items and patches count) is the one parsing the file
+    again gives, which the fix's promise is checked against; an object without one is looked up."""
+    from relcheck.fixes.kubernetes import _index
+    from relcheck.fixes.registry import FixContext
+    from relcheck.parsers.kubernetes import parse_manifests
+
+    listed = "apiVersion: v1\nkind: List\nitems:\n" + "".join(
+        f"  - {{apiVersion: v1, kind: ConfigMap, metadata: {{name: {name}}}}}\n" for name in "ab"
+    )
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n"
+        "    spec:\n      containers:\n        - {name: api, image: api:1}\n"
+    )
+    text = f"{listed}---\n{deployment}"
+    (tmp_path / "all.yaml").write_text(text)
+    result = scan([tmp_path], Config(), fixes=True)
+    changes = [change for f in result.findings if f.autofix is not None for change in f.autofix.changes]
+    assert len(changes) >= 3 and {change.index for change in changes} == {2}
+    objects, _ = parse_manifests("all.yaml", text)
+    assert [obj.ordinal for obj in objects] == [0, 1, 2] and objects[2].kind == "Deployment"
+    context = FixContext(_project(tmp_path), {}, 10**6)
+    unnoted = objects[2]
+    unnoted.ordinal = -1
+    assert _index(context, unnoted) == 2
+
+
+def _project(root: Path):
+    from relcheck.scan.discovery import discover
+    from relcheck.scan.project import build_project
+
+    discovery = discover([root], [])
+    return build_project(discovery, 10**6)[0]

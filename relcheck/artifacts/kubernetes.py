@@ -54,6 +54,9 @@ class K8sObject(Positioned):
     positions: Positions
     base: tuple  # where the object sits in its document ((), or ("items", i) inside a List)
     span: tuple[int, int]  # first and last line, for suppression comments anywhere in the object
+    # Its place among the objects its file parses into (kustomize patches included), -1 when it was
+    # not read from a file as written: what a fix names it by.
+    ordinal: int = -1
 
     # Read once, at creation, so that each object's attributes stay in the order its class shares
     # (attributes added later would give every object a dict of its own): rules ask the kind often.

@@ -39,7 +39,10 @@ def _set(ctx: FixContext, obj: K8sObject, message: str, applicability: str, *pai
 
 
 def _index(ctx: FixContext, obj: K8sObject) -> int:
-    """The object's place among the objects its file parses into (patches included)."""
+    """The object's place among the objects its file parses into (patches included): noted when it
+    was parsed, else found by parsing the file again."""
+    if obj.ordinal >= 0:
+        return obj.ordinal
     objects = ctx.objects(obj.path)
     return next((i for i, other in enumerate(objects) if other.span == obj.span and other.base == obj.base), -1)
 

@@ -39,7 +39,7 @@ def parse_manifests(path: str, text: str) -> tuple[list[K8sObject], list[ParsePr
             for index, item in enumerate(items):
                 if isinstance(item, dict) and item.get("kind"):
                     node = item_nodes.value[index] if item_nodes is not None else document
-                    objects.append(K8sObject(path, item, positions, ("items", index), _span(node)))
+                    objects.append(K8sObject(path, item, positions, ("items", index), _span(node), len(objects)))
             continue
-        objects.append(K8sObject(path, data, positions, (), _span(document)))
+        objects.append(K8sObject(path, data, positions, (), _span(document), len(objects)))
     return objects, problems
