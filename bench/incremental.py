@@ -81,12 +81,14 @@ def main() -> None:
     parser.add_argument("--checkov", help="checkov's executable (default: on PATH)")
     options = parser.parse_args()
     # As an installed relcheck runs: its modules' bytecode compiled (a shell with
-    # PYTHONDONTWRITEBYTECODE=1 would otherwise compile every edited module on every run).
+    # PYTHONDONTWRITEBYTECODE=1 would otherwise compile every edited module on every run). Forced:
+    # compileall takes a module edited within the second it was last compiled in for up to date,
+    # which the import, comparing sizes too, does not.
     import compileall
 
     import relcheck
 
-    compileall.compile_dir(str(Path(relcheck.__file__).parent), quiet=1)
+    compileall.compile_dir(str(Path(relcheck.__file__).parent), quiet=1, force=True)
     source = options.tree or default_tree()
     work = Path(tempfile.mkdtemp(prefix="relcheck-incremental-"))
     tree = work / "repo"

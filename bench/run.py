@@ -1,10 +1,11 @@
 """Benchmark `relcheck scan` on generated monorepos: `python bench/run.py [--sizes 10 100 1000] [--runs 3]
 [--format sarif]`.
 
-Whole processes, as CI runs them: wall time (median of the runs), files per second, and the peak
-resident memory of the child (from wait4). When checkov is on PATH it runs on the same tree with
-`--framework kubernetes dockerfile` (`--checkov-runs` times, between relcheck's runs), and the table
-shows how many times faster relcheck was and its peak memory as a share of checkov's.
+Whole processes, as CI runs them, without the cache (cold scans): wall time (median of the runs),
+files per second, and the peak resident memory of the child (from wait4). When checkov is on PATH it
+runs on the same tree with `--framework kubernetes dockerfile` (`--checkov-runs` times, between
+relcheck's runs), and the table shows how many times faster relcheck was and its peak memory as a
+share of checkov's.
 
 `--against DIR` also times another checkout of relcheck (say `git worktree add /tmp/before HEAD~5`)
 on the same trees, its runs interleaved with this one's, and shows the ratio: on a shared machine,
@@ -126,7 +127,20 @@ def compare(options: argparse.Namespace) -> None:
 
 
 def _scan_command(tree: Path, jobs: int, report_format: str) -> list[str]:
-    return [*_relcheck(), "scan", str(tree), "--fail-on", "never", "--jobs", str(jobs), "--format", report_format]
+    # Cold scans: with the cache (on by default) every run after the first would print the stored
+    # report. bench/incremental.py times scans with the cache.
+    return [
+        *_relcheck(),
+        "scan",
+        str(tree),
+        "--no-cache",
+        "--fail-on",
+        "never",
+        "--jobs",
+        str(jobs),
+        "--format",
+        report_format,
+    ]
 
 
 def _tree(workdir: Path, size: int) -> Path:
