@@ -65,6 +65,7 @@ class Positions:
     # -- the readers' side ------------------------------------------------------------------------
 
     def get(self, path: tuple, field: int) -> tuple[int, int] | None:
+        """The value's (`VALUE`) or the key's (`KEY`) mark at `path`, if recorded."""
         row = self.rows.get(path)
         if row is None:
             return None

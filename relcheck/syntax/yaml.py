@@ -362,22 +362,22 @@ class _Converter:
                 raise YamlError(f"duplicate key '{key}'{where}", *_mark(key_node))
             inline = scalars_inline and value_node.id == "scalar"
             if positions is not None:
+                # The key's row, written here for most keys (a new path): with a scalar's mark, what
+                # convert() does for a scalar without the call; else convert() adds the value's.
                 key_mark = key_node.start_mark
+                key_line, key_column = key_mark.line + 1, key_mark.column + 1
                 if inline:
-                    # Most values: a new row with both marks, what convert() does for a scalar, without the call.
                     mark = value_node.start_mark
-                    if key_path not in rows:
-                        rows[key_path] = len(rows)
-                        table_extend((mark.line + 1, mark.column + 1, key_mark.line + 1, key_mark.column + 1, 0))
-                    else:
-                        positions.set(key_path, KEY, key_mark.line + 1, key_mark.column + 1, not explicit)
-                        positions.set(key_path, VALUE, mark.line + 1, mark.column + 1, not explicit)
-                else:  # a row with the key's mark, for convert() to add the value's
-                    if key_path not in rows:
-                        rows[key_path] = len(rows)
-                        table_extend((0, 0, key_mark.line + 1, key_mark.column + 1, 0))
-                    else:
-                        positions.set(key_path, KEY, key_mark.line + 1, key_mark.column + 1, not explicit)
+                    line, column = mark.line + 1, mark.column + 1
+                else:
+                    line = column = 0
+                if key_path not in rows:
+                    rows[key_path] = len(rows)
+                    table_extend((line, column, key_line, key_column, 0))
+                else:
+                    positions.set(key_path, KEY, key_line, key_column, not explicit)
+                    if inline:
+                        positions.set(key_path, VALUE, line, column, not explicit)
             if inline:
                 convert = (canonical.get(id(value_node.ctag)) or _tag_and_conversion(value_node))[1]
                 result[key] = value_node.value if convert is None else convert(value_node.value)
