@@ -12,7 +12,7 @@ from typing import Any
 
 from relcheck.model import ParseProblem
 from relcheck.syntax.jsvalues import UNKNOWN, JsArray, JsObject, _Unknown
-from relcheck.syntax.positions import Positions
+from relcheck.syntax.positions import END, KEY, VALUE, Positions
 
 # A line longer than this means minified or generated code: not worth a syntax tree.
 MAX_LINE_LENGTH = 5_000
@@ -229,10 +229,10 @@ class Converter:
     def convert(self, node, path: tuple = (), depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             return UNKNOWN
-        self.positions.marks.setdefault(path, point(node))
+        self.positions.set(path, VALUE, *point(node), only_new=True)
         kind = node.type
         if kind in ("object", "array"):  # its last line: suppression comments inside it apply to it
-            self.positions.ends.setdefault(path, node.end_point.row + 1)
+            self.positions.set(path, END, node.end_point.row + 1, only_new=True)
         if kind in ("parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"):
             inner = node.named_children[0] if node.named_children else None
             return self.convert(inner, path, depth + 1) if inner is not None else UNKNOWN
@@ -287,11 +287,11 @@ class Converter:
                 if key is None or value_node is None:
                     result.open = True
                     continue
-                self.positions.key_marks[(*path, key)] = point(key_node)
+                self.positions.set((*path, key), KEY, *point(key_node))
                 result[key] = self.convert(value_node, (*path, key), depth + 1)
             elif child.type == "shorthand_property_identifier":
                 key = text_of(child)
-                self.positions.key_marks[(*path, key)] = point(child)
+                self.positions.set((*path, key), KEY, *point(child))
                 result[key] = self.resolve(key, (*path, key), depth)
             elif child.type == "method_definition":
                 name = child.child_by_field_name("name")
@@ -299,7 +299,7 @@ class Converter:
                 if key is None:
                     result.open = True
                 else:
-                    self.positions.key_marks[(*path, key)] = point(name)
+                    self.positions.set((*path, key), KEY, *point(name))
                     result[key] = UNKNOWN
             elif child.type in ("spread_element", "ERROR"):
                 result.open = True
