@@ -63,7 +63,10 @@ def test_collections_have_ends_and_spans() -> None:
     [(_, _, positions)] = documents(MANIFEST)[0]
     containers = ("spec", "template", "spec", "containers")
     assert positions.ends[containers] == 20
+    assert positions.span((*containers, 0)) == (11, 16)  # up to the next item's `- `, not onto it
     assert positions.span((*containers, 1)) == (17, 20)
+    assert positions.span((*containers, 0, "ports", 0)) == (14, 15)
+    assert positions.span((*containers, 0, "args")) == (16, 16)  # a flow list ends at its `]`
     assert positions.span((*containers, 0, "name")) is None  # a scalar has no end
     assert ("kind",) not in positions.ends
 

@@ -123,3 +123,40 @@ def test_a_comment_inside_a_pm2_app_covers_the_app(tmp_path: Path) -> None:
     result = scan([tmp_path], Config(), select=["P002"])
     by_app = {f.location.line: f.suppressed for f in result.findings}
     assert by_app == {4: True, 10: False}
+
+
+def test_a_comment_on_a_list_items_first_line_is_that_items_alone(tmp_path: Path) -> None:
+    """A block list item ends on the line before the next item's `- `: a comment there belongs to
+    the next item (alerting rules, List items), while one on the item's own last line is its own."""
+    (tmp_path / "alerts.yaml").write_text(
+        "groups:\n"
+        "  - name: g\n"
+        "    rules:\n"
+        "      - alert: A\n"
+        "        expr: up == 0\n"
+        "      - alert: B  # relcheck: ignore A003\n"
+        "        expr: up == 0  # relcheck: ignore A004\n"
+        "      - alert: C\n"
+        "        expr: up == 0\n"
+    )
+    deployment = (
+        "kind: Deployment\n    metadata: {{name: {0}}}\n    spec: {{selector: {{matchLabels: {{app: {0}}}}}, "
+        "template: {{metadata: {{labels: {{app: {0}}}}}, spec: {{containers: [{{name: {0}, image: {0}:1}}]}}}}}}\n"
+    )
+    (tmp_path / "list.yaml").write_text(
+        "apiVersion: v1\nkind: List\nitems:\n"
+        f"  - apiVersion: apps/v1\n    {deployment.format('a')}"
+        f"  - apiVersion: apps/v1  # relcheck: ignore K001\n    {deployment.format('b')}"
+    )
+    result = scan([tmp_path], Config(), select=["A003", "A004", "K001"])
+    suppressed = {(f.code, f.location.path, f.location.line): f.suppressed for f in result.findings}
+    assert suppressed == {
+        ("A003", "alerts.yaml", 4): False,
+        ("A003", "alerts.yaml", 6): True,
+        ("A003", "alerts.yaml", 8): False,
+        ("A004", "alerts.yaml", 4): False,
+        ("A004", "alerts.yaml", 6): True,
+        ("A004", "alerts.yaml", 8): False,
+        ("K001", "list.yaml", 7): False,
+        ("K001", "list.yaml", 11): True,
+    }

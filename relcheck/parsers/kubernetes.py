@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
-from relcheck.syntax.yaml import documents
+from relcheck.syntax.yaml import documents, last_line
 
 
 def _span(node) -> tuple[int, int]:
-    start = node.start_mark.line + 1
-    end_mark = node.end_mark
-    end = end_mark.line + (1 if end_mark.column > 0 else 0)
-    return start, max(start, end)
+    return node.start_mark.line + 1, last_line(node)
 
 
 def _items_node(document):

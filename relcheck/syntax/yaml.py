@@ -289,6 +289,16 @@ def _scalar(node) -> Any:
     return node.value if convert is None else convert(node.value)
 
 
+def last_line(node) -> int:
+    """The 1-based line a node's text ends on. A scalar's or a flow collection's end mark is just
+    past its text; a block collection's is where the next token starts (the next list item's `- `,
+    a dedented key, `---`, the end of the stream), so it ends on the line before that: a list item
+    never reaches into the next one (whose comments are that item's)."""
+    end = node.end_mark
+    past_text = node.id == "scalar" or node.flow_style
+    return max(end.line + (1 if past_text and end.column > 0 else 0), node.start_mark.line + 1)
+
+
 class _Converter:
     """Nodes to plain values, recording where each key path's value (and key) was written."""
 
@@ -318,8 +328,7 @@ class _Converter:
         line = mark.line + 1
         end = 0
         if collection and explicit:
-            end_mark = node.end_mark
-            end = max(end_mark.line + (1 if end_mark.column > 0 else 0), line)
+            end = last_line(node)
         rows = positions.rows
         new = len(rows)
         row = rows.setdefault(path, new)
