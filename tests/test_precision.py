@@ -20,6 +20,34 @@ def test_kustomize_patches_are_not_objects() -> None:
     assert [f for f in result.findings if f.code.startswith("E")] == []
 
 
+def test_a_workload_without_an_image_is_a_patch_not_an_object(tmp_path: Path) -> None:
+    """The API server refuses a container without an image: a file with one is a fragment that
+    another tool completes (here a kubeadm patch of a static pod, then a strategic-merge patch),
+    not a workload to lint. Written whole, the same workloads are checked."""
+    from relcheck.reporters.inventory import inventory
+
+    kubeadm = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-controller-manager, namespace: kube-system}\n"
+        "spec:\n  containers:\n    - name: kube-controller-manager\n"
+        "      resources: {requests: {cpu: 1m}}\n"
+    )
+    merge = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n"
+        "      initContainers: [{name: wait, image: busybox:1.36}]\n"
+        "      containers: [{name: api, image: ''}]\n"
+    )
+    (tmp_path / "patches").mkdir()
+    (tmp_path / "patches" / "kube-controller-manager.yaml").write_text(kubeadm)
+    (tmp_path / "patches" / "api.yaml").write_text(merge)
+    result = scan([tmp_path], Config(), select=["K"])
+    assert result.findings == [] and result.objects == 0 and result.kustomize_patches == 2
+    assert inventory(result)["not_checked"] == {"patch (not a whole object)": 2}
+    whole = kubeadm.replace("cpu: 1m}}", "cpu: 1m}}\n      image: k8s:1")
+    (tmp_path / "patches" / "kube-controller-manager.yaml").write_text(whole)
+    result = scan([tmp_path], Config(), select=["K006"])
+    assert [(f.code, f.location.path) for f in result.findings] == [("K006", "patches/kube-controller-manager.yaml")]
+
+
 def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
     result = scan([PRECISION / "look-alikes"], Config())
     found = sorted((f.location.path, f.location.line, f.code) for f in result.findings if f.code != "R005")

@@ -47,6 +47,23 @@ def dig(data: Any, keys: tuple) -> Any:
     return data
 
 
+def lacks_images(obj: K8sObject) -> bool:
+    """A workload, as written, with a container or init container without an image. The API server
+    refuses it (`image: Required value`), so it is a fragment another tool completes (a kustomize
+    or kubeadm patch), not an object that runs. (One with no containers at all is left as it is:
+    rules about replicas, PDBs and services still apply to a workload written only in part.)"""
+    keys = POD_TEMPLATE_KEYS.get(obj.kind)
+    if keys is None or obj.render:
+        return False
+    spec = dig(obj.data, (*keys, "spec"))
+    containers = spec.get("containers") if isinstance(spec, dict) else None
+    if not isinstance(containers, list) or not containers:
+        return False
+    init = spec.get("initContainers")
+    every = [*containers, *(init if isinstance(init, list) else [])]
+    return any(not isinstance(item, dict) or item.get("image") in (None, "") for item in every)
+
+
 @dataclass
 class K8sObject(Positioned):
     path: str

@@ -51,7 +51,7 @@ def inventory(result: ScanResult) -> dict[str, Any]:
     for kind, count in result.unmodeled_workloads.items():
         skipped[f"{kind} (workload kind not modeled)"] += count
     if result.kustomize_patches:
-        skipped["kustomize patch"] += result.kustomize_patches
+        skipped["patch (not a whole object)"] += result.kustomize_patches
     if result.excluded_by_default:
         skipped["folder excluded by default"] += len(result.excluded_by_default)
     return {

@@ -96,13 +96,15 @@ class Project:
 
 
 def _without_patches(project: Project, objects: list[K8sObject], patches: set[str]) -> list[K8sObject]:
-    """The objects, less kustomize patches: fragments merged into resources, not resources. `patches`:
-    the files kustomization files name as patches (relcheck.render.kustomize.patch_files)."""
+    """The objects, less patches: fragments merged into resources, not resources. `patches`: the files
+    kustomization files name as patches (relcheck.render.kustomize.patch_files); besides, objects
+    with a `$patch` directive and workloads the API server would refuse for want of an image."""
+    from relcheck.artifacts.kubernetes import lacks_images
     from relcheck.artifacts.kustomize import carries_patch_directive
 
     kept = []
     for obj in objects:
-        if obj.path in patches or carries_patch_directive(obj):
+        if obj.path in patches or carries_patch_directive(obj) or lacks_images(obj):
             project.kustomize_patches.add(obj.path)
         else:
             kept.append(obj)

@@ -26,7 +26,7 @@ class ScanResult:
     repo_prefix: str = ""
     # Objects that run pods of kinds no rule models (OpenShift DeploymentConfig, Argo Rollout...), by kind.
     unmodeled_workloads: dict[str, int] = field(default_factory=dict)
-    objects: int = 0  # Kubernetes objects read (kustomize patches not counted)
+    objects: int = 0  # Kubernetes objects read (patches not counted)
     kustomize_patches: int = 0  # files read as patches, not objects
     excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
     unowned_objects: list[str] = field(default_factory=list)  # workloads no service owns (kind/namespace/name)
