@@ -222,10 +222,10 @@ PROMQL_PIECES = [
 
 @FUZZ
 @given(st.lists(st.sampled_from(PROMQL_PIECES), min_size=1, max_size=4), st.sampled_from([" + ", " or ", " > "]))
-def test_metric_names_match_promql_parsers_own_walk(pieces: list[str], operator: str) -> None:
+def test_metric_names_and_selectors_match_promql_parsers_own_walk(pieces: list[str], operator: str) -> None:
     import promql_parser
 
-    from relcheck.syntax.promql import _metric_names
+    from relcheck.syntax.promql import _selected
 
     if not hasattr(promql_parser, "walk"):
         pytest.skip("promql-parser before 0.9 has no walk() to compare with")
@@ -235,16 +235,18 @@ def test_metric_names_match_promql_parsers_own_walk(pieces: list[str], operator:
     except ValueError:
         return  # such as a string on one side of an arithmetic operator
     walked: dict[str, None] = {}
+    selectors = []
 
     def visit(node) -> bool:
         if isinstance(node, promql_parser.VectorSelector):
+            selectors.append(node)
             name = node.name or next((m.value for m in node.matchers.matchers if m.name == "__name__"), None)
             if name:
                 walked[name] = None
         return True
 
     promql_parser.walk(tree, visit)
-    assert _metric_names(tree) == tuple(walked)
+    assert _selected(tree) == (tuple(walked), len(selectors))
 
 
 SHELL_ALPHABET = list(" \t\r\n\x0b\x0c\x1c\x1f\x85\xa0\u2003'\"\\#$&|;=-ab")

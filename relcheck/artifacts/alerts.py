@@ -16,6 +16,8 @@ class Expression:
 
     error: str | None = None  # the parser's message when it is not valid PromQL
     metric_names: tuple[str, ...] = ()  # the metrics it selects, in order, each once
+    # Whether it selects any series at all: `vector(1)` reads none, so it holds on every evaluation.
+    reads_series: bool = True
 
 
 @dataclass

@@ -127,6 +127,8 @@ def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
     minimum = duration_seconds(ctx.params["min_for"]) or 60.0
     shown = ctx.params["min_for"]
     for rule in _alerts(ctx):
+        if rule.expression is not None and not rule.expression.reads_series:
+            continue  # `vector(1)`: fires on every evaluation by design (a dead man's switch); `for` only delays it
         if "for" not in rule.data:
             yield _finding(
                 ctx,

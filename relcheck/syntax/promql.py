@@ -42,11 +42,13 @@ def analyse(expr: Any) -> Expression | None:
     tree, error = parse(expr)
     if tree is None:
         return Expression(error=error) if error is not None else None
-    return Expression(metric_names=_metric_names(tree))
+    names, selectors = _selected(tree)
+    return Expression(metric_names=names, reads_series=selectors > 0)
 
 
-def _metric_names(tree: Any) -> tuple[str, ...]:
-    """The metric names the expression selects, in the order they are written.
+def _selected(tree: Any) -> tuple[tuple[str, ...], int]:
+    """The metric names the expression selects, in the order they are written, and how many
+    selectors it has (a selector may name no metric: `{job="api"}`).
 
     The tree is walked here rather than with promql_parser.walk(), which rebuilds every node it
     hands to its callback (a twentieth of the cost for a typical alert expression).
@@ -54,11 +56,13 @@ def _metric_names(tree: Any) -> tuple[str, ...]:
     import promql_parser as promql
 
     names: dict[str, None] = {}
+    selectors = 0
     pending = [tree]
     while pending:
         node = pending.pop()
         kind = type(node)
         if kind is promql.VectorSelector:
+            selectors += 1
             name = node.name
             if not name:
                 matchers = getattr(node.matchers, "matchers", [])
@@ -75,4 +79,4 @@ def _metric_names(tree: Any) -> tuple[str, ...]:
             pending.append(node.vector_selector)
         elif kind is promql.ParenExpr or kind is promql.UnaryExpr or kind is promql.SubqueryExpr:
             pending.append(node.expr)
-    return tuple(names)
+    return tuple(names), selectors
