@@ -21,7 +21,7 @@ from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime
 from relcheck.units.durations import format_seconds, parse_go_duration
-from relcheck.units.images import image_reference, unpinned_reason
+from relcheck.units.images import image_reference, image_shell, unpinned_reason
 
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
@@ -159,27 +159,69 @@ def _argv(instruction: Instruction) -> list[str]:
 
 
 _STEP_SEPARATORS = frozenset({";", "&&", "||", "&", ";;"})
+# Words that make a step more than a plain simple command: the shell runs those itself.
+_COMPOUND_WORDS = frozenset(
+    {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "select",
+     "function", "{", "}", "!", "[[", "]]", "time", "coproc"}
+)
+# Builtins a shell runs in itself (`exec` is read on its own): never the program PID 1 is handed to.
+_BUILTINS = frozenset(
+    {"wait", "eval", ".", "source", ":", "true", "false", "set", "export", "cd", "trap", "read", "shift",
+     "ulimit", "umask", "unset", "return", "exit", "break", "continue", "command", "builtin"}
+)
 
 
-def _exec_handoff(script: str) -> str | None:
-    """The program a shell script hands PID 1 to: its last step is `exec prog ...` (the shell
-    replaces itself), as in `envsubst < t > c && exec envoy -c c`. None when the shell stays."""
-    lexer = shlex.shlex(script.replace("\n", ";"), posix=True, punctuation_chars=True)
+def _script_steps(script: str) -> list[tuple[list[str], str]] | None:
+    """The script's steps, each with the separator after it (`;` at the end); None when it does
+    not split (unbalanced quotes: the shell would fail too)."""
+    lexer = shlex.shlex(script.replace("\n", " ; "), posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     try:
         tokens = list(lexer)
-    except ValueError:  # unbalanced quotes: the shell would fail too
+    except ValueError:
         return None
-    last: list[str] = []
+    steps: list[tuple[list[str], str]] = []
+    words: list[str] = []
     for token in tokens:
-        last = [] if token in _STEP_SEPARATORS else [*last, token]
-    if "|" in last:
-        return None  # the exec'd program is one end of a pipe, in a subshell: the shell stays
+        if token in _STEP_SEPARATORS:
+            steps.append((words, token))
+            words = []
+        else:
+            words.append(token)
+    steps.append((words, ";"))
+    return [(words, end) for words, end in steps if words]
+
+
+def _is_punctuation(token: str) -> bool:
+    return bool(token) and all(char in "();<>|&" for char in token)
+
+
+def _handoff(script: str, shell: str | None) -> str | None:
+    """The program a shell script hands PID 1 to, or None when the shell stays PID 1 and runs it as
+    a child. Every shell replaces itself with `exec prog`, its last step (`envsubst < t > c && exec
+    envoy -c c`). BusyBox ash (`shell` 'busybox') and bash ('bash') also exec a last step that is a
+    plain simple command in place of forking it: `node dist/main.js`, or `cd /app && node main.js`
+    (bash only without a redirection, and for a list of steps only from bash 5.1). Debian's dash
+    (`shell` None, like a shell the image's name does not tell) never does."""
+    steps = _script_steps(script)
+    if not steps:
+        return None
+    last, separator = steps[-1]
+    if separator == "&" or "|" in last:
+        return None  # backgrounded, or one end of a pipe (a subshell): the shell stays
     while last and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", last[0]):
-        last = last[1:]  # `FOO=1 exec prog` still execs
-    if len(last) >= 2 and last[0] == "exec":
+        last = last[1:]  # `FOO=1 prog` runs prog with FOO set
+    if len(last) >= 2 and last[0] == "exec" and not _is_punctuation(last[1]):
         return last[1]
-    return None
+    if shell not in ("busybox", "bash") or not last or last[0] in _BUILTINS or last[0] == "exec":
+        return None
+    if any(_is_punctuation(word) for words, _ in steps for word in words if "(" in word or ")" in word):
+        return None  # a subshell or a function of the script's own: not a plain command
+    if any(word in _COMPOUND_WORDS for word in last):
+        return None
+    if shell == "bash" and any(_is_punctuation(word) for word in last):
+        return None  # bash forks a command with a redirection
+    return last[0]
 
 
 def _shell_script(instruction: Instruction) -> str | None:
@@ -192,12 +234,38 @@ def _shell_script(instruction: Instruction) -> str | None:
     return None
 
 
-def _pid1(instruction: Instruction) -> tuple[str, bool]:
+def _shell_kind(program: str, image: str | None) -> str | None:
+    """'busybox', 'bash' or None (dash, zsh, unknown) for a shell program in an image."""
+    if program == "bash":
+        return "bash"
+    if program == "ash":
+        return "busybox"
+    if program == "sh":
+        return image_shell(image)
+    return None
+
+
+def _script_shell(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> str | None:
+    """Which shell runs the instruction's script: the exec form's program, else the SHELL in force
+    where the instruction stands (`/bin/sh` by default), told apart by the final image's name."""
+    image = final.base_image()
+    if instruction.json_form:
+        return _shell_kind(_program(instruction.args[0]), image) if instruction.args else None
+    shell = "sh"
+    for earlier in dockerfile.final_instructions():
+        if earlier is instruction:
+            break
+        if earlier.keyword == "SHELL" and earlier.json_form and earlier.args:
+            shell = _program(earlier.args[0])
+    return _shell_kind(shell, image)
+
+
+def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tuple[str, bool]:
     """The program that ends up as PID 1, and whether it is a shell that stays there."""
     script = _shell_script(instruction)
     if script is None:
         return (_program(instruction.args[0]) if instruction.args else ""), False
-    handed = _exec_handoff(script)
+    handed = _handoff(script, _script_shell(dockerfile, final, instruction))
     if handed is not None:
         return _program(handed), False
     shell = _program(instruction.args[0]) if instruction.json_form else "sh"
@@ -218,12 +286,17 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
                 value="no command",
             )
             continue
-        first, _ = _pid1(starter)
+        first, _ = _pid1(dockerfile, final, starter)
         if first in INIT_PROGRAMS:
             continue
+        if starter is cmd and starter.json_form and starter.args[0].startswith("-"):
+            # Options, not a program: they go to the base image's ENTRYPOINT (distroless's node).
+            what_runs = f"passes '{starter.args[0]}' to the base image's ENTRYPOINT, which runs"
+        else:
+            what_runs = f"starts '{first or starter.text}'"
         yield ctx.report(
             dockerfile.spot(final, starter),
-            f"{starter.keyword} starts '{first or starter.text}' as PID 1 without an init "
+            f"{starter.keyword} {what_runs} as PID 1 without an init "
             "(dumb-init or tini), so signals may not reach the service and zombies are not reaped",
             what="init",
             value=first,
@@ -242,13 +315,28 @@ def exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
             runs_first = instruction is entrypoint or entrypoint is None
             if instruction.json_form and not runs_first:
                 continue  # exec-form arguments of an ENTRYPOINT: never run as a command themselves
+            if instruction is cmd and entrypoint is not None and not entrypoint.json_form:
+                continue  # a shell-form ENTRYPOINT ignores CMD: it is reported, not CMD
             script = _shell_script(instruction)
-            if script is None or _exec_handoff(script) is not None:
+            if script is None:
+                continue
+            if not instruction.json_form and instruction is entrypoint and cmd is not None:
+                yield ctx.report(
+                    dockerfile.spot(final, instruction),
+                    "ENTRYPOINT uses the shell form: Docker then ignores CMD (and the arguments of `docker run`), "
+                    "so the image never runs its CMD",
+                    what=instruction.keyword,
+                    value=instruction.text,
+                )
+                continue
+            # A broken JSON array runs as a shell line whatever the shell does with it: always reported.
+            broken_json = not instruction.json_form and instruction.text.lstrip().startswith("[")
+            if not broken_json and _handoff(script, _script_shell(dockerfile, final, instruction)) is not None:
                 continue
             if not instruction.json_form:
                 hint = (
                     " (it looks like a JSON array but is not valid JSON, so Docker runs it as shell form)"
-                    if instruction.text.lstrip().startswith("[")
+                    if broken_json
                     else ""
                 )
                 message = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def image_reference(image: str) -> tuple[str, str | None, str | None]:
     """(repository, tag, digest); a registry port (`host:5000/app`) is not a tag."""
@@ -22,4 +24,28 @@ def unpinned_reason(image: str) -> str | None:
         return "no tag"
     if tag == "latest":
         return "the 'latest' tag"
+    return None
+
+
+# What `/bin/sh` is in an image, told by its name. BusyBox ash (Alpine, BusyBox) and bash (the
+# RHEL family's /bin/sh) replace themselves with the last simple command of a `-c` script; Debian's
+# and Ubuntu's dash does not, not even for a single command (so the official images built on them
+# keep `sh` as PID 1).
+_BUSYBOX_REPOSITORIES = frozenset({"alpine", "busybox"})
+_BASH_REPOSITORIES = frozenset(
+    {"centos", "fedora", "rockylinux", "almalinux", "amazonlinux", "oraclelinux", "ubi", "ubi-minimal", "ubi-init"}
+)
+
+
+def image_shell(image: str | None) -> str | None:
+    """'busybox' or 'bash' when the image's name says which shell `/bin/sh` is; None otherwise
+    (Debian- and Ubuntu-based images, whose sh is dash, and images the name does not tell)."""
+    if not image:
+        return None
+    repository, tag, _ = image_reference(image.lower())
+    name = repository.rsplit("/", 1)[-1]
+    if name in _BUSYBOX_REPOSITORIES or (tag is not None and "alpine" in tag):
+        return "busybox"
+    if name in _BASH_REPOSITORIES or re.search(r"(?:^|/)ubi\d+(?:/|$)", repository):
+        return "bash"
     return None
