@@ -141,12 +141,16 @@ class AppFacts:
     shutdown_timeouts: list[ShutdownTimeout] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # from .env* files (never exported)
     env_locations: dict[str, Location] = field(default_factory=dict)
+    # Where service-level findings go when the server is a framework's, not a file of the repository.
+    anchor_at: Location | None = None
 
     @property
     def has_source(self) -> bool:
         return bool(self.source_files)
 
     def anchor(self) -> Location | None:
+        if self.anchor_at is not None:
+            return self.anchor_at
         if self.entry:
             return Location(self.entry, 1, 1)
         return Location(sorted(self.source_files)[0], 1, 1) if self.source_files else None

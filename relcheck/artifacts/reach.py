@@ -33,19 +33,22 @@ def _variants(path: str) -> list[str]:
     return [candidate for s in stems for candidate in [s + extension, *(s + e for e in SOURCE_EXTENSIONS)]]
 
 
-def server_files(root: str, sources: dict[str, list[str]], entries: list[str]) -> set[str] | None:
-    """The source files of a service that are its server, or None when no entry point is known
-    (then all of them count). `sources` maps each source file to the relative specifiers it
-    imports; `entries` are script paths relative to the service's root."""
-    entry = None
+def find_entry(root: str, sources: Iterable[str], entries: list[str]) -> str | None:
+    """The first of `entries` (script paths relative to the service's root, built ones mapped back
+    to their source) that is a source file of the repository."""
     for candidate in entries:
         for variant in _variants(posixpath.normpath(candidate)):
             full = posixpath.normpath(posixpath.join(root, variant)) if root else variant
             if full in sources:
-                entry = full
-                break
-        if entry is not None:
-            break
+                return full
+    return None
+
+
+def server_files(root: str, sources: dict[str, list[str]], entries: list[str]) -> set[str] | None:
+    """The source files of a service that are its server, or None when no entry point is known
+    (then all of them count). `sources` maps each source file to the relative specifiers it
+    imports; `entries` are script paths relative to the service's root."""
+    entry = find_entry(root, sources, entries)
     if entry is None:
         return None
     home = posixpath.dirname(entry)

@@ -250,23 +250,27 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.shared_rule_sources = shared_sources
         service.repo = project.repo
         facts = {path: project.app_facts[path] for path in service.files if path in project.app_facts}
-        server = _server_files(project, service, facts)
+        server, entry = _server_files(project, service, facts)
         service.app = merge_facts(
             [f for path, f in facts.items() if server is None or path in server or not f.source_files]
         )
+        _framework_server(project, service, entry is not None)
         service.runtime = service_runtime(service)
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
 
-def _server_files(project: Project, service: Service, facts: dict[str, AppFacts]) -> set[str] | None:
+def _server_files(
+    project: Project, service: Service, facts: dict[str, AppFacts]
+) -> tuple[set[str] | None, str | None]:
     """The service's source files that are its server (relcheck.artifacts.reach), from the entry
-    points its Dockerfile, PM2 file and package.json name; None when none is known."""
+    points its Dockerfile, PM2 file and package.json name (None when none is known), and the
+    entry point found among them."""
     from relcheck.artifacts.dockerfile import command_argv
-    from relcheck.artifacts.reach import entry_candidates, server_files
+    from relcheck.artifacts.reach import entry_candidates, find_entry, server_files
 
     sources = {path: [m for m in f.modules if m.startswith(".")] for path, f in facts.items() if f.source_files}
     if not sources:
-        return None
+        return None, None
     commands: list[str] = [str(app.data.get("script")) for app in service.pm2_apps if app.data.get("script")]
     for dockerfile in service.dockerfiles:
         for instruction in dockerfile.final_instructions():
@@ -280,7 +284,44 @@ def _server_files(project: Project, service: Service, facts: dict[str, AppFacts]
         if isinstance(manifest.get("main"), str):
             commands.append(manifest["main"])
     root = service.root if not service.root.startswith("@") else ""
-    return server_files(root, sources, entry_candidates(commands))
+    candidates = entry_candidates(commands)
+    return server_files(root, sources, candidates), find_entry(root, sources, candidates)
+
+
+def _framework_server(project: Project, service: Service, entry_in_repository: bool) -> None:
+    """A service that Next.js serves with its own server gets what that server does as facts
+    (relcheck.artifacts.nextjs)."""
+    from relcheck.artifacts import nextjs
+
+    if not service.app.has_source:
+        return
+    path = posixpath.join(service.root, "package.json") if service.root else "package.json"
+    manifest = project.settings.get(path)
+    if not nextjs.serves_itself(manifest, entry_in_repository):
+        return
+    positions = project.settings_positions.get(path)
+    line, column = positions.key_of(("dependencies", "next")) if positions is not None else (1, 1)
+    manual = _sets_variable(service, nextjs.MANUAL_SIGNALS)
+    root = service.root if not service.root.startswith("@") else ""
+    routes = nextjs.file_routes(root, service.app.source_files)
+    nextjs.add_framework_facts(service.app, Location(path, line, column), manual, routes)
+
+
+def _sets_variable(service: Service, name: str) -> bool:
+    """Whether the service's Dockerfiles, workloads or .env files set an environment variable."""
+    from relcheck.artifacts.dockerfile import env_pairs
+
+    if name in service.app.env:
+        return True
+    for dockerfile in service.dockerfiles:
+        if any(key == name for instruction in dockerfile.final_instructions() for key, _ in env_pairs(instruction)):
+            return True
+    return any(
+        isinstance(variable, dict) and variable.get("name") == name
+        for workload in service.workloads
+        for container in workload.containers(include_init=False)
+        for variable in (container.get("env") or [])
+    )
 
 
 def _name_after_deployments(services: dict[str, Service], aliases: dict[str, set[str]]) -> None:
