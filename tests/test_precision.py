@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from relcheck.config.loader import Config
 from relcheck.scan.engine import scan
 
@@ -249,3 +251,23 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
     for name in ("cartservice", "currencyservice", "frontend"):
         lines = {f.location.line for item in cards[name].items for f in item.findings if "deploy/" in f.location.path}
         assert all(line < redis_start for line in lines), name
+
+
+@pytest.mark.parametrize(
+    ("path", "tool"),
+    [
+        ("src/checkout/genproto/Dockerfile", True),
+        ("test/telemetry/Dockerfile", True),
+        ("src/frontend/Dockerfile.cypress", True),
+        ("e2e.Dockerfile", True),
+        ("services/api/Dockerfile.test", True),
+        ("src/attestation/Dockerfile", False),
+        ("src/latest/Dockerfile", False),
+        ("Dockerfile.prod", False),
+        ("contest/Dockerfile", False),
+    ],
+)
+def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:
+    from relcheck.artifacts.dockerfile import is_tool_image
+
+    assert is_tool_image(path) is tool

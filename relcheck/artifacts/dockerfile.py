@@ -10,6 +10,11 @@ from functools import cached_property
 from relcheck.model import Location
 
 SHELL_SPLIT = re.compile(r"&&|\|\||;|\||\n")
+# Folders of code generation and tool images: a Dockerfile there builds nothing that is deployed.
+BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "codegen", "generated", "hack"})
+# Images that run a test suite: built and run by CI, never deployed.
+_TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "e2e", "integration-tests", "cypress", "playwright"})
+_TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(?:[.-]|$)", re.I)
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -210,3 +215,11 @@ def shell_commands(text: str) -> list[list[str]]:
             commands.append(words)
     return commands
 
+
+
+def is_tool_image(path: str) -> bool:
+    """A Dockerfile of an image that runs a tool or a test suite, not a service: in a code
+    generation folder (`genproto/Dockerfile`) or a test folder (`test/telemetry/Dockerfile`), or
+    named for tests (`Dockerfile.cypress`, `e2e.Dockerfile`)."""
+    *folders, name = path.lower().split("/")
+    return bool(set(folders) & (BUILD_ONLY_FOLDERS | _TEST_FOLDERS)) or bool(_TEST_IMAGE_NAME.search(name))

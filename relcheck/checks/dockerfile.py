@@ -14,6 +14,7 @@ from relcheck.artifacts.dockerfile import (
     Stage,
     command_argv,
     env_pairs,
+    is_tool_image,
     shell_commands,
     substitute,
 )
@@ -140,9 +141,13 @@ def _start_instruction(instructions: list[Instruction]) -> tuple[Instruction | N
 
 
 def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
-    """Final stages that run a process. An export stage (`FROM scratch`, no ENTRYPOINT or CMD, only
-    copied artifacts for `docker build --output`) runs nothing, so D001-D005 do not apply to it."""
+    """Final stages that run a service. An export stage (`FROM scratch`, no ENTRYPOINT or CMD, only
+    copied artifacts for `docker build --output`) runs nothing, and an image of a code generator or
+    a test suite (relcheck.artifacts.dockerfile.is_tool_image) is run by a build, never deployed:
+    D001-D005 do not apply to them."""
     for dockerfile, final in _final(ctx):
+        if is_tool_image(dockerfile.path):
+            continue
         if (final.base_image() or "").lower() == "scratch" and _start_instruction(dockerfile.final_instructions()) == (
             None,
             None,

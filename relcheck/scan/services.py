@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, merge_facts
+from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS
 from relcheck.model import Location
 from relcheck.scan.runtime import service_runtime
 from relcheck.units.images import image_reference
@@ -107,8 +108,6 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
 
 # Folder names that say nothing about which service lives there.
 GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source"})
-# Folders of code generation and tool images: a Dockerfile there builds nothing that is deployed.
-BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "codegen", "generated", "hack"})
 
 
 def _named_folder(directory: str) -> str | None:
