@@ -271,3 +271,27 @@ def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool:
     from relcheck.artifacts.dockerfile import is_tool_image
 
     assert is_tool_image(path) is tool
+
+
+@pytest.mark.parametrize(
+    ("base", "severity"),
+    [
+        ("node:20-slim", "error"),  # Docker's official images run as root
+        ("docker.io/library/python:3.12-slim", "error"),
+        ("scratch", "error"),
+        ("grafana/k6:0.52.0", "warning"),  # another publisher's image may set its own user
+        ("docker.io/bitnami/nginx:1.27", "warning"),
+        ("registry.example:5000/base:1.0", "warning"),
+        ("${BASE_IMAGE}", "warning"),
+    ],
+)
+def test_d001_is_an_error_only_where_root_is_known(tmp_path: Path, base: str, severity: str) -> None:
+    (tmp_path / "Dockerfile").write_text(f"ARG BASE_IMAGE\nFROM {base}\nCOPY app /app\nENTRYPOINT [\"/app\"]\n")
+    found = [f for f in scan([tmp_path], Config(), select=["D001"]).findings if f.code == "D001"]
+    assert [f.severity.label for f in found] == [severity]
+
+
+def test_a_softer_d001_never_raises_a_configured_severity(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM grafana/k6:0.52.0\nENTRYPOINT [\"k6\"]\n")
+    found = scan([tmp_path], Config(severity={"D001": "info"}), select=["D001"]).findings
+    assert [f.severity.label for f in found if f.code == "D001"] == ["info"]

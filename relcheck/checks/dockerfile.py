@@ -22,7 +22,7 @@ from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime
 from relcheck.units.durations import format_seconds, parse_go_duration
-from relcheck.units.images import image_reference, image_shell, unpinned_reason
+from relcheck.units.images import image_reference, image_shell, is_official_image, unpinned_reason
 
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
@@ -112,13 +112,25 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             if "nonroot" in base.lower():
                 continue
             root_from = final.chain()[0].from_instruction
+            if base.lower() == "scratch" or is_official_image(base):
+                message, severity = (
+                    f"final stage sets no USER, so the container runs as the base image's user "
+                    f"({base}, root unless the image says otherwise)"
+                ), None
+            else:
+                # Another publisher's image (or one a variable names) may set a user of its own.
+                message = (
+                    f"final stage sets no USER, so the container runs as whatever user the base image sets "
+                    f"({base or 'unknown'}; root unless that image sets USER), which this Dockerfile does not show"
+                )
+                severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
             yield ctx.report(
                 dockerfile.spot(final, root_from),
-                f"final stage sets no USER, so the container runs as the base image's user "
-                f"({base or 'unknown'}, root unless the image says otherwise)",
+                message,
                 what="USER",
                 at=dockerfile.spot(final, final.from_instruction).loc(),
                 value="no USER",
+                severity=severity,
             )
             continue
         user = substitute(user_instruction.args[0], _variables_before(dockerfile, user_instruction))

@@ -49,3 +49,19 @@ def image_shell(image: str | None) -> str | None:
     if name in _BASH_REPOSITORIES or re.search(r"(?:^|/)ubi\d+(?:/|$)", repository):
         return "bash"
     return None
+
+
+_DOCKER_HUB_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/", "library/")
+
+
+def is_official_image(image: str | None) -> bool:
+    """An image of Docker Hub's official library (`node`, `docker.io/library/alpine`): they run as
+    root unless told otherwise. Images of other publishers set their own user, which the
+    Dockerfile that builds on them does not show (`grafana/k6` runs as k6, Bitnami's as 1001)."""
+    if not image or "$" in image:
+        return False
+    repository = image_reference(image.lower())[0]
+    for prefix in _DOCKER_HUB_PREFIXES:
+        if repository.startswith(prefix):
+            return "/" not in repository[len(prefix) :]
+    return "/" not in repository
