@@ -175,3 +175,34 @@ def test_the_repository_rules_need_the_whole_tree(tmp_path: Path) -> None:
 @pytest.mark.skipif(not (SHARED / "corpus").is_dir(), reason="the shared corpus is not beside this clone")
 def test_rules_find_the_same_on_each_unit_of_the_corpus() -> None:
     assert _isolation_problems(SHARED / "corpus") == []
+
+
+def test_a_skaffold_config_joins_the_workloads_whose_images_it_builds(tmp_path: Path) -> None:
+    """K019 leaves an image Skaffold builds alone: the config and the manifest that names its
+    artifact are one unit, wherever each lies, so that a unit alone sees the same."""
+    for name in ("cart", "shop"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text('FROM node:20-alpine\nUSER node\nCMD ["node", "index.js"]\n')
+    (tmp_path / "cart" / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n    - image: cart\n"
+    )
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    for name, image in (("cart", "cart"), ("shop", "registry.example.com/shop")):
+        (deploy / f"{name}.yaml").write_text(
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 3\n"
+            f"  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n"
+            f"      labels: {{app: {name}}}\n    spec:\n      containers:\n        - name: app\n"
+            f"          image: {image}\n"
+        )
+    project = _project(tmp_path)
+    units = partition(project)
+    assert units is not None
+    by_file = {path: unit for unit in units for path in unit.files}
+    assert by_file["cart/skaffold.yaml"] is by_file["deploy/cart.yaml"]
+    assert by_file["deploy/shop.yaml"] is by_file["shop/Dockerfile"] is not by_file["deploy/cart.yaml"]
+    assert _isolation_problems(tmp_path) == []
+    ruleset = builtin()
+    rule = next(r for r in ruleset.rules if r.code == "K019")
+    found = ruleset.checks["K019"](CheckContext(project, rule, rule.severity, effective_params(rule, Config())))
+    assert [(f.location.path, f.location.line) for f in found] == [("deploy/shop.yaml", 15)]

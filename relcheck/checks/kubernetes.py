@@ -16,6 +16,7 @@ from relcheck.artifacts.kubernetes import (
     int_or_percent,
     selector_matches,
 )
+from relcheck.artifacts.skaffold import built_images, placeholder
 from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan import targets
@@ -564,12 +565,14 @@ def _labels_text(workload: Workload) -> str:
 
 @check("K019")
 def image_tag_pinned(ctx: CheckContext) -> Iterator[Finding]:
+    built = built_images(ctx.project.kube.objects)
     for container in _all_containers(ctx):
         image = container.get("image")
         if not isinstance(image, str) or not image:
             continue
         reason = unpinned_reason(image)
-        if reason is not None:
+        # Skaffold deploys the images it builds by tag and digest, whatever the manifest says.
+        if reason is not None and placeholder(image, built) is None:
             yield _container_finding(
                 ctx,
                 container,

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, merge_facts
 from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS
+from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
 from relcheck.scan.runtime import service_runtime
 from relcheck.units.images import image_reference
@@ -143,19 +144,7 @@ def _package_name(project: Project, directory: str) -> str | None:
 
 def _built_images(project: Project) -> dict[str, set[str]]:
     """Image names a build config builds from each folder (skaffold `build.artifacts`)."""
-    found: dict[str, set[str]] = {}
-    for obj in project.kube.objects:
-        if obj.kind != "Config" or not obj.api_version.startswith("skaffold/"):
-            continue
-        artifacts = obj.get("build", "artifacts")
-        base = _dir(obj.path)
-        for artifact in artifacts if isinstance(artifacts, list) else []:
-            if isinstance(artifact, dict) and isinstance(artifact.get("image"), str):
-                context = str(artifact.get("context") or ".")
-                folder = posixpath.normpath(posixpath.join(base, context)) if base else posixpath.normpath(context)
-                folder = "" if folder == "." else folder
-                found.setdefault(folder, set()).add(image_reference(artifact["image"])[0].rsplit("/", 1)[-1])
-    return found
+    return built_from_folders(project.kube.objects)
 
 
 def _aliases(project: Project, directory: str, built: dict[str, set[str]]) -> set[str]:

@@ -3,10 +3,11 @@ service) can check alone, so that they are checked per unit, in parallel, and fr
 
 A unit holds whole services: each service's own files, the files of its workloads, and the files of
 the objects about those workloads (HPAs, PDBs, Services). Files that belong together for other
-reasons join too: a Dockerfile and its .dockerignore, kustomization files and their patches, the
-PDBs, Services and HPAs that select nothing with the custom resources of their namespace. Files of
-no service form one more unit. The evidence no service owns (a shared runbook, shared alert files)
-is not in a unit; it is in every unit's key.
+reasons join too: a Dockerfile and its .dockerignore, a Skaffold config and the workloads whose
+images it builds, kustomization files and their patches, the PDBs, Services and HPAs that select
+nothing with the custom resources of their namespace. Files of no service form one more unit. The
+evidence no service owns (a shared runbook, shared alert files) is not in a unit; it is in every
+unit's key.
 
 A Project whose objects come from renders (Helm, kustomize) is one unit: its files are tied
 together by templates and values in ways the objects do not show.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from relcheck.artifacts.kubernetes import KubeIndex
 from relcheck.artifacts.kustomize import KUSTOMIZATION_NAMES
+from relcheck.artifacts.skaffold import built_images, placeholder
 
 if TYPE_CHECKING:
     from relcheck.scan.project import Project
@@ -93,6 +95,15 @@ def partition(project: Project) -> list[Unit] | None:
                 strays[obj.namespace].append(obj.path)
     for paths in strays.values():
         groups.join(paths)
+    # A Skaffold config decides what a workload's image reference deploys (relcheck.artifacts.skaffold).
+    built = built_images(kube.objects)
+    if built:
+        for workload in kube.workloads:
+            for container in workload.containers():
+                image = container.get("image")
+                config = placeholder(image, built) if isinstance(image, str) else None
+                if config is not None:
+                    groups.join([workload.obj.path, config.path])
     for dockerfile in project.dockerfiles:
         if dockerfile.ignore_file:
             groups.join([dockerfile.path, dockerfile.ignore_file])
