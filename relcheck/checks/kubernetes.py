@@ -85,7 +85,7 @@ def liveness_probe(ctx: CheckContext) -> Iterator[Finding]:
 @check("K002")
 def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
     for container in _serving_containers(ctx):
-        if _probe(container, "readinessProbe") is None:
+        if _probe(container, "readinessProbe") is None and _takes_traffic(container.workload):
             yield _container_finding(
                 ctx,
                 container,
@@ -93,6 +93,23 @@ def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
                 "no readinessProbe, so it gets traffic before it is ready and while it fails",
                 "readinessProbe",
             )
+
+
+def _takes_traffic(workload: Workload) -> bool:
+    """Whether readiness decides anything for the pods: a Service of the scan selects them, or a
+    container listens (it declares a port, or a probe calls one: a Service elsewhere may reach it).
+    A pod with neither (a load generator, a queue consumer) is sent no traffic readiness could hold back."""
+    return bool(workload.exposed_by) or any(_listens(container) for container in workload.containers())
+
+
+def _listens(container: Container) -> bool:
+    if isinstance(container.get("ports"), list) and container.get("ports"):
+        return True
+    for name in PROBES:
+        probe = _probe(container, name)
+        if probe is not None and any(isinstance(probe.get(way), dict) for way in ("httpGet", "tcpSocket", "grpc")):
+            return True
+    return False
 
 
 @check("K003")
