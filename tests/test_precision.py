@@ -295,3 +295,28 @@ def test_a_softer_d001_never_raises_a_configured_severity(tmp_path: Path) -> Non
     (tmp_path / "Dockerfile").write_text("FROM grafana/k6:0.52.0\nENTRYPOINT [\"k6\"]\n")
     found = scan([tmp_path], Config(severity={"D001": "info"}), select=["D001"]).findings
     assert [f.severity.label for f in found if f.code == "D001"] == ["info"]
+
+
+@pytest.mark.parametrize(
+    ("security", "severity"),
+    [
+        ("      securityContext: {runAsUser: 1000}\n", "info"),  # the pod's UID replaces the image's user
+        ("      securityContext: {runAsNonRoot: true}\n", "error"),  # the kubelet refuses a root image
+        ("      securityContext: {runAsUser: 0}\n", "error"),
+        ("", "error"),
+    ],
+)
+def test_d001_weighs_the_user_kubernetes_runs_the_image_as(tmp_path: Path, security: str, severity: str) -> None:
+    service = tmp_path / "cart"
+    service.mkdir()
+    (service / "Dockerfile").write_text('FROM node:20-alpine\nCMD ["node", "server.js"]\n')
+    (service / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  replicas: 3\n"
+        "  selector:\n    matchLabels: {app: cart}\n  template:\n    metadata:\n      labels: {app: cart}\n"
+        f"    spec:\n{security}      containers:\n        - name: server\n"
+        "          image: registry.example.com/cart:1.0\n"
+    )
+    found = [f for f in scan([tmp_path], Config(), select=["D001"]).findings if f.code == "D001"]
+    assert [f.severity.label for f in found] == [severity]
+    related = [r.location.path for f in found for r in f.related]
+    assert related == (["cart/deployment.yaml"] if severity == "info" else [])

@@ -76,11 +76,12 @@ def _isolation_problems(tree: Path, render: bool = False, also: tuple[str, ...] 
 def test_every_rule_of_the_pack_declares_a_scope() -> None:
     scopes = {rule.code: rule.scope for rule in load_pack()}
     assert set(scopes.values()) <= set(SCOPES)
-    # Spot checks of the data each check reads: one container; a Dockerfile; the PDBs of a
-    # workload's pods; every alert of the scan.
-    assert (scopes["K001"], scopes["D001"], scopes["K023"], scopes["A002"]) == (
+    # Spot checks of the data each check reads: one container; a Dockerfile; a Dockerfile and the
+    # workloads that run its image; the PDBs of a workload's pods; every alert of the scan.
+    assert (scopes["K001"], scopes["D004"], scopes["D001"], scopes["K023"], scopes["A002"]) == (
         "object",
         "file",
+        "service",
         "service",
         "repository",
     )

@@ -18,7 +18,7 @@ from relcheck.artifacts.dockerfile import (
     shell_commands,
     substitute,
 )
-from relcheck.model import Finding, Location, Severity
+from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime
 from relcheck.units.durations import format_seconds, parse_go_duration
@@ -124,6 +124,14 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                     f"({base or 'unknown'}; root unless that image sets USER), which this Dockerfile does not show"
                 )
                 severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
+            related: tuple[Related, ...] = ()
+            deployed_as = _deployed_user(ctx, dockerfile)
+            if deployed_as is not None:
+                # Kubernetes' runAsUser replaces the image's user: root only where the image runs elsewhere.
+                uid, where = deployed_as
+                message += f"; its workloads run it with runAsUser: {uid}, so in Kubernetes it does not run as root"
+                severity = Severity.INFO
+                related = (Related(where, f"runAsUser: {uid}"),)
             yield ctx.report(
                 dockerfile.spot(final, root_from),
                 message,
@@ -131,6 +139,7 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                 at=dockerfile.spot(final, final.from_instruction).loc(),
                 value="no USER",
                 severity=severity,
+                related=related,
             )
             continue
         user = substitute(user_instruction.args[0], _variables_before(dockerfile, user_instruction))
@@ -144,6 +153,42 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                 what="USER",
                 value=user,
             )
+
+
+def _deployed_user(ctx: CheckContext, dockerfile: Dockerfile) -> tuple[int, Location] | None:
+    """The UID above 0 that every container running this Dockerfile's image is given by its
+    securityContext (the container's runAsUser, else the pod's), with where the first sets it; None
+    when the service has no workload, or a container that may run the image sets no such UID."""
+    services = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
+    if len(services) != 1 or not services[0].workloads:
+        return None
+    service = services[0]
+    found: tuple[int, Location] | None = None
+    for workload in service.workloads:
+        containers = workload.containers(include_init=False)
+        named = [c for c in containers if _image_name(c.get("image")) == service.name]
+        for container in named or (containers if len(containers) == 1 else []):
+            own = container.get("securityContext")
+            pod = workload.pod_spec.get("securityContext")
+            own = own if isinstance(own, dict) else {}
+            pod = pod if isinstance(pod, dict) else {}
+            uid = own.get("runAsUser", pod.get("runAsUser"))
+            if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
+                return None
+            if found is None:
+                where = (
+                    container.key_loc("securityContext", "runAsUser")
+                    if "runAsUser" in own
+                    else workload.obj.key_loc(*workload.pod_spec_keys, "securityContext", "runAsUser")
+                )
+                found = (uid, where)
+        if not named and len(containers) != 1:
+            return None  # which container runs the image is not known
+    return found
+
+
+def _image_name(image: object) -> str | None:
+    return image_reference(image)[0].rsplit("/", 1)[-1] if isinstance(image, str) else None
 
 
 def _start_instruction(instructions: list[Instruction]) -> tuple[Instruction | None, Instruction | None]:
