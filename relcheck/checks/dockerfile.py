@@ -26,6 +26,7 @@ from relcheck.units.images import image_reference, image_shell, is_official_imag
 
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
+    from relcheck.scan.services import Service
 
 INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
@@ -105,6 +106,10 @@ def _program(word: str) -> str:
 
 @check("D001")
 def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
+    owners: dict[int, list[Service]] = {}
+    for service in ctx.project.services:
+        for owned in service.dockerfiles:
+            owners.setdefault(id(owned), []).append(service)
     for dockerfile, final in _runtime_final(ctx):
         user_instruction = _last(dockerfile.final_instructions(), "USER")
         if user_instruction is None:
@@ -125,7 +130,7 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                 )
                 severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
             related: tuple[Related, ...] = ()
-            deployed_as = _deployed_user(ctx, dockerfile)
+            deployed_as = _deployed_user(owners.get(id(dockerfile), []), dockerfile)
             if deployed_as is not None:
                 # Kubernetes' runAsUser replaces the image's user: root only where the image runs elsewhere.
                 uid, where = deployed_as
@@ -155,11 +160,10 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-def _deployed_user(ctx: CheckContext, dockerfile: Dockerfile) -> tuple[int, Location] | None:
-    """The UID above 0 that every container running this Dockerfile's image is given by its
-    securityContext (the container's runAsUser, else the pod's), with where the first sets it; None
-    when the service has no workload, or a container that may run the image sets no such UID."""
-    services = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
+def _deployed_user(services: list[Service], dockerfile: Dockerfile) -> tuple[int, Location] | None:
+    """The UID above 0 that every container running this Dockerfile's image (built for `services`)
+    is given by its securityContext (the container's runAsUser, else the pod's), with where the first
+    sets it; None when the service has no workload, or a container that may run the image sets no such UID."""
     if len(services) != 1 or not services[0].workloads:
         return None
     service = services[0]
