@@ -202,19 +202,33 @@ def _start_instruction(instructions: list[Instruction]) -> tuple[Instruction | N
 
 
 def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
-    """Final stages that run a service. An export stage (`FROM scratch`, no ENTRYPOINT or CMD, only
-    copied artifacts for `docker build --output`) runs nothing, and an image of a code generator or
-    a test suite (relcheck.artifacts.dockerfile.is_tool_image) is run by a build, never deployed:
-    D001-D005 do not apply to them."""
+    """Final stages that run a service. An export stage (`FROM scratch` holding only copied artifacts
+    for `docker build --output`) runs nothing, and an image of a code generator or a test suite
+    (relcheck.artifacts.dockerfile.is_tool_image) is run by a build, never deployed: D001-D005 do
+    not apply to them."""
     for dockerfile, final in _final(ctx):
         if is_tool_image(dockerfile.path):
             continue
-        if (final.base_image() or "").lower() == "scratch" and _start_instruction(dockerfile.final_instructions()) == (
-            None,
-            None,
-        ):
+        if (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile):
             continue
         yield dockerfile, final
+
+
+# Packages and archives: no kernel runs one, and `scratch` has no program that could.
+_ARCHIVE_SUFFIXES = (
+    ".apk", ".aab", ".ipa", ".zip", ".jar", ".war", ".ear", ".tar", ".tgz", ".gz", ".xz", ".deb", ".rpm", ".whl",
+)
+
+
+def _exports_only(dockerfile: Dockerfile) -> bool:
+    """A scratch image that runs nothing: no ENTRYPOINT or CMD, or one that names an archive (an
+    `.apk` or `.jar` left as the command of an image built only to be exported)."""
+    entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+    start = entrypoint or cmd
+    if start is None:
+        return True
+    argv = command_argv(start) if start.json_form else []
+    return bool(argv) and argv[0].lower().endswith(_ARCHIVE_SUFFIXES)
 
 
 def _argv(instruction: Instruction) -> list[str]:
