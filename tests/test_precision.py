@@ -90,6 +90,18 @@ def test_runtime_detection() -> None:
     ] == ["node", "go", "java", "python"]
     assert image_runtime("mcr.microsoft.com/dotnet/aspnet:8.0") == "dotnet"
     assert image_runtime("gcr.io/distroless/static:nonroot") is None and image_runtime("alpine:3.19") is None
+    served = ("php:8.3-fpm", "nginx:1.27", "nginxinc/nginx-unprivileged:1.27", "httpd:2.4")
+    assert [image_runtime(i) for i in served] == ["php", "web-server", "web-server", "web-server"]
+
+
+def test_node_rules_stay_off_php_and_a_bundle_nginx_serves() -> None:
+    """JavaScript that a PHP app or nginx serves to browsers is not the service: the PHP image and
+    the nginx final stage (after a Node build stage) name the runtime, and no S rule runs."""
+    result = scan([PRECISION / "php-service", PRECISION / "spa-on-nginx"], Config())
+    assert {s.name: s.runtime for s in result.services} == {"php-service": "php", "spa-on-nginx": "web-server"}
+    assert not [f for f in result.findings if f.code.startswith("S")]
+    with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])
+    assert with_node.findings  # the same rules do run on a Node service
 
 
 def test_only_the_server_is_service_source() -> None:

@@ -352,12 +352,32 @@ def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tup
     return shell, True
 
 
+# Servers whose main process is a supervisor: it handles SIGTERM (or the STOPSIGNAL its official
+# image sets) and waits on any child, so as PID 1 it forwards shutdown and reaps without an init.
+SUPERVISING_SERVERS = frozenset(
+    {"nginx", "openresty", "httpd", "apache2", "apache2-foreground", "php-fpm", "haproxy", "redis-server", "postgres"}
+)
+# Official images whose own command starts one of those servers (php's only in its apache and fpm variants).
+_SUPERVISING_IMAGES = re.compile(r"^(nginx|nginx-unprivileged|openresty|httpd|haproxy|redis|postgres)$")
+
+
+def _serves_as_pid1(base: str | None) -> bool:
+    """Whether the base image's own command is a supervising server (FROM nginx with no CMD)."""
+    if not base:
+        return False
+    repository, tag = image_reference(base)[:2]
+    name = repository.rsplit("/", 1)[-1].lower()
+    return bool(_SUPERVISING_IMAGES.match(name)) or (name == "php" and any(v in (tag or "") for v in ("apache", "fpm")))
+
+
 @check("D002")
 def init_process(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
         entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
         starter = entrypoint or cmd
         if starter is None:
+            if _serves_as_pid1(final.base_image()):
+                continue
             yield ctx.report(
                 dockerfile.spot(final, final.from_instruction),
                 "no ENTRYPOINT or CMD: the base image's command runs as PID 1 without an init "
@@ -367,7 +387,7 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
             )
             continue
         first, _ = _pid1(dockerfile, final, starter)
-        if first in INIT_PROGRAMS:
+        if first in INIT_PROGRAMS or first in SUPERVISING_SERVERS:
             continue
         if starter is cmd and starter.json_form and starter.args[0].startswith("-"):
             # Options, not a program: they go to the base image's ENTRYPOINT (distroless's node).

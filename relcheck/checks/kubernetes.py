@@ -85,7 +85,7 @@ def liveness_probe(ctx: CheckContext) -> Iterator[Finding]:
 @check("K002")
 def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
     for container in _serving_containers(ctx):
-        if _probe(container, "readinessProbe") is None and _takes_traffic(container.workload):
+        if _probe(container, "readinessProbe") is None and _gates_traffic(container):
             yield _container_finding(
                 ctx,
                 container,
@@ -100,6 +100,17 @@ def _takes_traffic(workload: Workload) -> bool:
     container listens (it declares a port, or a probe calls one: a Service elsewhere may reach it).
     A pod with neither (a load generator, a queue consumer) is sent no traffic readiness could hold back."""
     return bool(workload.exposed_by) or any(_listens(container) for container in workload.containers())
+
+
+def _gates_traffic(container: Container) -> bool:
+    """Whether this container's readiness decides whether its pod gets traffic: the pod takes traffic,
+    and the container listens, or no container of the pod shows that it does (a Service may target
+    an undeclared port). A sidecar that declares no port beside one that does (a config reloader)
+    receives nothing itself: a readiness probe there would only hold the pod back for it."""
+    workload = container.workload
+    if not _takes_traffic(workload):
+        return False
+    return _listens(container) or not any(_listens(other) for other in workload.containers())
 
 
 def _listens(container: Container) -> bool:

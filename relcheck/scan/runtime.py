@@ -4,8 +4,10 @@ happens to carry a package.json for its front-end tooling.
 
 Evidence, strongest first: what the service's Dockerfile runs as its final command, the final
 stage's base image, a build stage's toolchain image; a PM2 file; then the build files in the
-service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, pyproject.toml/requirements*.txt,
-package.json). None when nothing tells.
+service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
+pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
+server's image (nginx, httpd, Caddy) serves files: its JavaScript runs in browsers, so it is
+`web-server`, even when an earlier stage builds the bundle with Node.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ DOTNET = "dotnet"
 RUBY = "ruby"
 ELIXIR = "elixir"
 RUST = "rust"
+PHP = "php"
+# A web server that serves files (a browser bundle built in an earlier stage): no application runtime.
+WEB_SERVER = "web-server"
 
 _PROGRAMS = {
     NODE: ("node", "nodejs", "npm", "npx", "yarn", "pnpm", "pm2", "pm2-runtime", "pm2-docker", "bun", "deno"),
@@ -34,6 +39,8 @@ _PROGRAMS = {
     DOTNET: ("dotnet",),
     RUBY: ("ruby", "bundle", "rails", "puma", "rackup"),
     ELIXIR: ("mix", "elixir", "iex"),
+    PHP: ("php", "php-fpm", "apache2-foreground", "frankenphp"),
+    WEB_SERVER: ("nginx", "httpd", "caddy", "openresty", "lighttpd"),
 }
 # An image's repository (last path segment, or a well-known full name) to a runtime.
 _IMAGES = (
@@ -45,6 +52,8 @@ _IMAGES = (
     (re.compile(r"(^|/)ruby$"), RUBY),
     (re.compile(r"(^|/)elixir$"), ELIXIR),
     (re.compile(r"(^|/)rust$"), RUST),
+    (re.compile(r"(^|/)(php|composer|frankenphp)$"), PHP),
+    (re.compile(r"(^|/)(nginx|nginx-unprivileged|httpd|caddy|openresty|lighttpd)$"), WEB_SERVER),
 )
 # Build files in the service's folder; package.json last, as a Go or Java service often has one
 # for its front-end tooling.
@@ -55,6 +64,7 @@ _BUILD_FILES = (
     (lambda name: name == "mix.exs", ELIXIR),
     (lambda name: name == "Gemfile", RUBY),
     (lambda name: name == "Cargo.toml", RUST),
+    (lambda name: name == "composer.json", PHP),
     (lambda name: name in ("pyproject.toml", "setup.py", "Pipfile") or name.startswith("requirements"), PYTHON),
     (lambda name: name == "package.json", NODE),
 )
