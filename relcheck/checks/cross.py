@@ -65,22 +65,28 @@ def _derived(service: Service, name: str, compute: Callable[[Service], Any]) -> 
 
 
 def _main_containers(service: Service) -> tuple[Container, ...]:
-    """Per long-running workload: the container running the service's image, else its first container."""
+    """The containers that run the service's own image, which the rules comparing them with its
+    Dockerfile, PM2 file and source may judge: per long-running workload, the container whose image
+    is named after the service; where none is, the first container of the service's only workload.
+    A folder that deploys its app beside a database (three workloads, images `guestbook`, `redis`,
+    `redis-slave`) gets no guess: which of them runs the app is not known."""
     return _derived(service, "main_containers", _find_main_containers)
 
 
 def _find_main_containers(service: Service) -> tuple[Container, ...]:
     chosen: list[Container] = []
-    for workload in service.workloads:
-        if not workload.long_running:
-            continue
+    running = [w for w in service.workloads if w.long_running]
+    for workload in running:
         containers = workload.containers(include_init=False)
         named = [
             c
             for c in containers
             if isinstance(c.get("image"), str) and image_reference(c.get("image"))[0].rsplit("/", 1)[-1] == service.name
         ]
-        chosen.extend(named[:1] or containers[:1])
+        if named:
+            chosen.append(named[0])
+        elif len(running) == 1:
+            chosen.extend(containers[:1])
     return tuple(chosen)
 
 
