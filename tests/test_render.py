@@ -519,3 +519,40 @@ def test_values_that_break_the_charts_schema_are_an_e001_as_helm_template_says(t
     result = scan([root / "charts"], Config(), select=["E001"])
     assert placed(result) == [("E001", "web/values.schema.json", 1, 1)]
     assert "minimum" in result.findings[0].message
+
+
+@needs_kustomize
+def test_a_container_a_patch_puts_first_moves_no_finding_onto_another(tmp_path: Path) -> None:
+    """A strategic-merge patch puts a new container before the others, a JSON patch can insert one
+    at index 0: the rendered indexes are not those of the resource as written. Each finding stays
+    on its own container: the base's `- name: api`, the patch that adds `log-shipper`, and for a
+    JSON patch (whose ops are not placed) the base's `containers:` list it extends."""
+    for folder, text in {
+        "base/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "base/deployment.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 3\n"
+            "  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n"
+            "    spec:\n      containers:\n        - name: api\n          image: registry.example.com/api:1.0.0\n"
+        ),
+        "overlays/json/kustomization.yaml": (
+            "resources: [../../base]\npatches:\n  - path: add-proxy.yaml\n    target: {kind: Deployment}\n"
+        ),
+        "overlays/json/add-proxy.yaml": (
+            "- op: add\n  path: /spec/template/spec/containers/0\n"
+            "  value: {name: proxy, image: registry.example.com/proxy:2.0.0}\n"
+        ),
+        "overlays/sidecar/kustomization.yaml": "resources: [../../base]\npatches:\n  - path: sidecar.yaml\n",
+        "overlays/sidecar/sidecar.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n"
+            "      containers:\n        - name: log-shipper\n          image: registry.example.com/shipper:3.1.0\n"
+        ),
+    }.items():
+        (tmp_path / folder).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder).write_text(text)
+    result = scan([tmp_path], Config(), select=["K001"])
+    found = sorted((f.message.split("'")[1], f.location.path, f.location.line) for f in result.findings)
+    assert found == [
+        ("api", "base/deployment.yaml", 14),
+        ("log-shipper", "overlays/sidecar/sidecar.yaml", 9),
+        ("proxy", "base/deployment.yaml", 13),
+    ]

@@ -115,12 +115,59 @@ class KustomizeOrigin:
 
     note = "the resource as written, before the overlay's patches"
 
-    def __init__(self, data: dict, patches: list[K8sObject]) -> None:
+    def __init__(self, data: dict, patches: list[K8sObject], original: K8sObject | None = None) -> None:
         self.data = data
         self.patches = patches
+        self.original = original
 
     def place(self, path: tuple, key: bool) -> tuple[Location | None, Location | None]:
-        return self._patch_at(path, key), None
+        return self._patch_at(path, key), self._as_written(path, key)
+
+    def _as_written(self, path: tuple, key: bool) -> Location | None:
+        """Where the resource as written (or the patch that added it) holds a list item the rendered
+        object has at another index: a patch that adds a container before the others moves them,
+        and the rendered index would point at another container. None where indexes agree."""
+        original = self.original
+        if original is None:
+            return None
+        keys = path[len(original.base) :]
+        if not any(isinstance(part, int) for part in keys):
+            return None
+        rendered: Any = self.data
+        written: Any = original.data
+        out: list = []
+        for depth, part in enumerate(keys):
+            if not isinstance(part, int):
+                rendered = rendered.get(part) if isinstance(rendered, dict) else None
+                written = written.get(part) if isinstance(written, dict) else None
+                out.append(part)
+                continue
+            item = rendered[part] if isinstance(rendered, list) and 0 <= part < len(rendered) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            if name is None or not isinstance(written, list):
+                out.extend(keys[depth:])  # items without names: their index is all there is
+                break
+            index = next((i for i, w in enumerate(written) if isinstance(w, dict) and w.get("name") == name), None)
+            if index is None:  # not in the resource as written: a patch added it
+                added = self._added_by_patch(path[: len(original.base) + depth + 1], path)
+                return added or original.key_loc(*out)
+            rendered, written = item, written[index]
+            out.append(index)
+        if tuple(out) == keys:
+            return None
+        return original.key_loc(*out) if key else original.loc(*out)
+
+    def _added_by_patch(self, item: tuple, path: tuple) -> Location | None:
+        """Where a patch of the build writes the list item at `item` (a component that adds a
+        sidecar), at the deepest key of `path` it writes; None when no patch has it."""
+        for patch in reversed(self.patches):
+            translated = _translate(self.data, patch.data, item)
+            if translated is None:
+                continue
+            deeper = _translate(self.data, patch.data, path)
+            found = patch.key_loc(*(deeper or translated))
+            return Location(found.path, found.line, found.column)
+        return None
 
     def _patch_at(self, path: tuple, key: bool) -> Location | None:
         if not path or isinstance(path[-1], int) or path[-1] in _IDENTITY_KEYS or path == ("metadata",):
@@ -302,7 +349,7 @@ class KustomizeRenderer:
                     base=original.base,
                     span=original.span,
                     render=f"kustomize:{entry}",
-                    origin=KustomizeOrigin(obj.data, own_patches),
+                    origin=KustomizeOrigin(obj.data, own_patches, original),
                     rendered_by=f"kustomize overlay {entry or '.'}",
                 )
             )
