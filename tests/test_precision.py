@@ -236,6 +236,22 @@ def test_the_server_is_what_its_entry_point_reaches() -> None:
     assert server_files("api", sources, ["server.js"]) is None  # no such entry: every file counts
 
 
+def test_a_service_deployed_by_several_workloads_is_named_after_the_one_named_like_its_image(tmp_path: Path) -> None:
+    """A demo runs its one image as `backend`, `frontend` and `podinfo`: the service is `podinfo`,
+    not the first name in the alphabet."""
+    root = tmp_path / "podinfo"
+    (root / "deploy").mkdir(parents=True)
+    (root / "Dockerfile").write_text("FROM golang:1.22\nUSER 1000\nCMD [\"/podinfo\"]\n")
+    for name in ("backend", "frontend", "podinfo"):
+        (root / "deploy" / f"{name}.yaml").write_text(
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n"
+            f"  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n"
+            "    spec:\n      containers: [{name: app, image: 'ghcr.io/example/podinfo:6.7.0'}]\n"
+        )
+    (service,) = scan([root], Config()).services
+    assert service.name == "podinfo"
+
+
 def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_unowned() -> None:
     """Dockerfiles in src/<svc>/src/, a package named unlike its folder, a proto tool image, and a
     shared deploy/ folder with a Deployment of no service (redis-cart)."""

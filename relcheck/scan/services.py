@@ -329,7 +329,9 @@ def _name_after_deployments(services: dict[str, Service], aliases: dict[str, set
             )
         )
         if deployed:
-            service.name = deployed[0]
+            # Several workloads run the image (a demo's frontend and backend): the one named like it.
+            own = [name for name in deployed if name in aliases.get(root, ())]
+            service.name = (own or deployed)[0]
     counts: dict[str, int] = {}
     for service in services.values():
         counts[service.name] = counts.get(service.name, 0) + 1
