@@ -312,12 +312,30 @@ def test_an_overlay_that_reads_outside_the_repository_is_not_built(tmp_path: Pat
 @needs_kustomize
 def test_a_broken_overlay_is_an_e001_and_its_files_are_linted_as_written(tmp_path: Path) -> None:
     root = copy("kustomize", tmp_path)
+    # kustomize 5 takes `patches` entries as objects only: a bare path is a broken kustomization.
     (root / "overlays" / "prod" / "kustomization.yaml").write_text(
-        "resources:\n  - ../../missing\npatches:\n  - path: no-readiness.yaml\n"
+        "resources:\n  - ../../base\npatches:\n  - no-readiness.yaml\n"
     )
     result = scan([root], Config(), select=["E", "K002"])
     assert [(c, p) for c, p, _, _ in placed(result)] == [("E001", "overlays/prod/kustomization.yaml")]
-    assert "<wrapper>" in result.findings[0].message or "missing" in result.findings[0].message
+    assert "cannot build overlay overlays/prod" in result.findings[0].message
+    assert str(tmp_path) not in result.findings[0].message
+
+
+@needs_kustomize
+def test_an_overlay_naming_a_file_a_build_step_writes_is_skipped_not_broken(tmp_path: Path) -> None:
+    """`resources: [all.yaml]` where all.yaml is written before the build (`helm template >
+    all.yaml` in an Argo CD plugin): not in the repository, so not rendered, and said so as an info."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\n  - all.yaml\npatches:\n  - path: no-readiness.yaml\n"
+    )
+    result = scan([root], Config(), select=["E"])
+    (finding,) = result.findings
+    assert (finding.code, finding.location.path, finding.severity.label) == (
+        "E002", "overlays/prod/kustomization.yaml", "info"
+    )
+    assert "it names overlays/prod/all.yaml, which is not in the repository" in finding.message
 
 
 def test_no_render_lints_the_overlay_files_one_by_one() -> None:

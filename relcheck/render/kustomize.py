@@ -277,6 +277,9 @@ class KustomizeRenderer:
             why = f"it builds on {remote[0]}, and relcheck downloads nothing"
         elif outside:
             why = f"it reads {outside[0]}, which is outside the repository"
+        elif missing := [f for k in members for f in k.files if not os.path.lexists(self.root / f)]:
+            # A file a build step or a GitOps plugin writes first (`helm template > all.yaml`).
+            why = f"it names {missing[0]}, which is not in the repository (written by a build step?)"
         elif any(k.helm_charts for k in members):
             why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"
         else:
