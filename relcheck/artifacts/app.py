@@ -61,13 +61,18 @@ def is_service_source(path: str) -> bool:
     return not TOOL_CONFIG_NAME.search(parts[-1])
 
 
+# Single-file components: only a front end's bundler imports these.
+FRONT_END_FILES = (".svelte", ".vue", ".astro")
+
+
 def is_front_end(facts: AppFacts) -> bool:
-    """Source that imports a UI framework: a component of a front end, not the server."""
+    """Source that imports a UI framework or a single-file component (`import App from
+    './App.svelte'`): a front end's code, not the server."""
     return any(
         module == name or module.startswith(name if name.endswith("/") else f"{name}/")
         for module in facts.modules
         for name in FRONT_END_MODULES
-    )
+    ) or any(module.lower().endswith(FRONT_END_FILES) for module in facts.modules)
 
 
 @dataclass(frozen=True)

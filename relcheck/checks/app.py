@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from relcheck.artifacts.app import AppFacts, Connection
 from relcheck.model import Finding, Severity
 from relcheck.ruleset.registry import check
-from relcheck.scan.runtime import speaks_node
+from relcheck.scan.runtime import pm2_stop_signals, speaks_node
 
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
@@ -40,7 +40,34 @@ def _services(ctx: CheckContext) -> Iterator[tuple[str, AppFacts]]:
 
 @check("S001")
 def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
-    for name, facts in _services(ctx):
+    for service in ctx.project.services:
+        if not (service.app.has_source and speaks_node(service)):
+            continue
+        name, facts = service.name, service.app
+        pm2 = sorted(pm2_stop_signals(service))
+        if pm2 and facts.handles(pm2[0]) and all(facts.handles(signal) for signal in pm2):
+            # PM2 stops its apps with its kill_signal (SIGINT unless set), pm2-runtime too when
+            # Kubernetes sends it SIGTERM: the handler that matters is there.
+            if not facts.handles("SIGTERM"):
+                handled = facts.signals.get(pm2[0]) or facts.shutdown_hooks
+                yield ctx.finding(
+                    handled[0].location if handled else facts.anchor(),
+                    f"SIGTERM is not handled: PM2 stops the app with {pm2[0]}, which is handled, but started "
+                    "without PM2 (node as the container's command) it exits without draining requests",
+                    identity=f"{name}/signals/SIGTERM",
+                    value="SIGTERM",
+                    severity=Severity.WARNING,
+                )
+            continue
+        if pm2 and not facts.handles(pm2[0]):
+            yield ctx.finding(
+                facts.anchor(),
+                f"no {pm2[0]} handler: PM2 stops the app with {pm2[0]} (its kill_signal), so the service exits "
+                "without draining requests",
+                identity=f"{name}/signals/SIGTERM",
+                value=pm2[0],
+            )
+            continue
         if not facts.handles("SIGTERM"):
             yield ctx.finding(
                 facts.anchor(),

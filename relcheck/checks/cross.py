@@ -14,7 +14,7 @@ from relcheck.artifacts.kubernetes import PROBES, Container
 from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_bytes
 from relcheck.model import Finding, Location, Related
 from relcheck.ruleset.registry import check
-from relcheck.scan.runtime import NODE, speaks_node
+from relcheck.scan.runtime import NODE, runs_under_pm2, speaks_node
 from relcheck.units.images import image_reference
 from relcheck.units.numbers import ascii_int
 from relcheck.units.quantities import MI, parse_quantity
@@ -104,17 +104,7 @@ def _pm2_runs(service: Service) -> bool:
 
 
 def _find_pm2_runs(service: Service) -> bool:
-    if not service.pm2_apps:
-        return False
-    if not service.dockerfiles:
-        return True
-    for dockerfile in service.dockerfiles:
-        for instruction in dockerfile.final_instructions():
-            if instruction.keyword in ("CMD", "ENTRYPOINT") and any(
-                w.rsplit("/", 1)[-1] in ("pm2", "pm2-runtime", "pm2-docker") for w in command_argv(instruction)
-            ):
-                return True
-    return False
+    return runs_under_pm2(service)
 
 
 def _npm_script(service: Service) -> str | None:

@@ -78,8 +78,8 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
         else:
             message = (
                 f"no kill_timeout, so PM2's default of {DEFAULT_KILL_TIMEOUT_MS} ms applies: every stop or "
-                f"reload kills the app {DEFAULT_KILL_TIMEOUT_MS / 1000:g} s after SIGINT, long before its "
-                f"{needed / 1000:g} s shutdown finishes"
+                f"reload kills the app {DEFAULT_KILL_TIMEOUT_MS / 1000:g} s after SIGINT, long before a "
+                f"{needed / 1000:g} s graceful shutdown finishes"
             )
         yield _finding(ctx, app, app.key_loc("kill_timeout"), message, "kill_timeout", str(value))
 

@@ -129,3 +129,37 @@ def speaks_node(service: Service) -> bool:
     JavaScript/TypeScript source."""
     runtime = service.runtime
     return runtime == NODE or (runtime is None and service.app.has_source)
+
+
+PM2_PROGRAMS = ("pm2", "pm2-runtime", "pm2-docker")
+
+
+def runs_under_pm2(service: Service) -> bool:
+    """Whether PM2 starts the service: it has PM2 apps and its image runs pm2 (or it has no image,
+    so it is started the way its ecosystem file says)."""
+    from relcheck.artifacts.dockerfile import command_argv
+
+    if not service.pm2_apps:
+        return False
+    if not service.dockerfiles:
+        return True
+    return any(
+        instruction.keyword in ("CMD", "ENTRYPOINT")
+        and any(word.rsplit("/", 1)[-1] in PM2_PROGRAMS for word in command_argv(instruction))
+        for dockerfile in service.dockerfiles
+        for instruction in dockerfile.final_instructions()
+    )
+
+
+def pm2_stop_signals(service: Service) -> set[str]:
+    """The signals PM2 stops the service's apps with (`kill_signal`, SIGINT by default); empty when
+    PM2 does not run the service, or an app's signal is not a literal."""
+    if not runs_under_pm2(service):
+        return set()
+    signals = set()
+    for app in service.pm2_apps:
+        signal = app.get("kill_signal", None if app.open else "SIGINT")
+        if not isinstance(signal, str):
+            return set()
+        signals.add(signal.upper())
+    return signals
