@@ -58,6 +58,7 @@ def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
     assert infos == {
         ("grafana/provisioning/alerting/rules.yaml", 1),
         ("loki/rules.yaml", 1),
+        ("generator/template.yml", 1),  # a Liquid template of a rule file: not broken YAML (E001)
         ("gitops/podinfo.yaml", 2),
         ("gitops/podinfo.yaml", 10),
         ("gitops/podinfo.yaml", 15),
@@ -67,6 +68,8 @@ def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
     helm = "HelmRelease 'podinfo' deploys a Helm chart that relcheck did not render"
     assert any(m.startswith(helm) for m in messages)
     assert any("LogQL" in m for m in messages) and any("Grafana" in m for m in messages)
+    assert any(m.startswith("1 template in generator/") and " was not checked" in m for m in messages)
+    assert "E001" not in {c for _, _, c in found}
 
 
 def test_node_rules_stay_off_a_go_service() -> None:
@@ -94,11 +97,16 @@ def test_runtime_detection() -> None:
     assert [image_runtime(i) for i in served] == ["php", "web-server", "web-server", "web-server"]
 
 
-def test_node_rules_stay_off_php_and_a_bundle_nginx_serves() -> None:
-    """JavaScript that a PHP app or nginx serves to browsers is not the service: the PHP image and
-    the nginx final stage (after a Node build stage) name the runtime, and no S rule runs."""
-    result = scan([PRECISION / "php-service", PRECISION / "spa-on-nginx"], Config())
-    assert {s.name: s.runtime for s in result.services} == {"php-service": "php", "spa-on-nginx": "web-server"}
+def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> None:
+    """JavaScript that a PHP app or nginx serves to browsers, or that a static site generator runs
+    at build time, is not a server: the PHP image, the nginx final stage (after a Node build stage)
+    and the generator's package.json name the runtime, and no S rule runs."""
+    result = scan([PRECISION / "php-service", PRECISION / "spa-on-nginx", PRECISION / "astro-site"], Config())
+    assert {s.name: s.runtime for s in result.services} == {
+        "php-service": "php",
+        "spa-on-nginx": "web-server",
+        "astro-site": "static-site",  # Astro without a server adapter writes files
+    }
     assert not [f for f in result.findings if f.code.startswith("S")]
     with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])
     assert with_node.findings  # the same rules do run on a Node service

@@ -56,6 +56,12 @@ def needs_parsing(source: SourceFile) -> bool:
     return source.kind in PARSED_KINDS and (source.kind != FileKind.APP_SOURCE or is_service_source(source.path))
 
 
+def _templated_line(text: str, line: int) -> bool:
+    lines = text.splitlines()
+    shown = lines[line - 1] if 0 < line <= len(lines) else ""
+    return "{%" in shown or shown.lstrip().startswith("{{")
+
+
 def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = False) -> ParsedFile:
     parsed = ParsedFile(source.path)
     if helm_template:
@@ -85,6 +91,10 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
         from relcheck.parsers.alerts import parse_prom_rule_file
 
         parsed.prom_rule_files, parsed.problems = parse_prom_rule_file(source.path, text)
+        if any(p.code == "E001" and _templated_line(text, p.line) for p in parsed.problems):
+            # `{{ $labels.x }}` is how annotations are written; a YAML error on a line of template
+            # markers is a Liquid or Jinja template of a rule file (`{% for %}`), not a broken one.
+            parsed.problems = [ParseProblem("E002", OTHER_TEMPLATE)]
     elif kind == FileKind.APP_SETTINGS:
         _settings(parsed, source, text)
     elif kind == FileKind.APP_SOURCE:

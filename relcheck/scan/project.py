@@ -181,7 +181,8 @@ def _fold_templates(
             where = sorted(paths)[0]
             message = (
                 f"{count} in {shown}/ ({{{{ … }}}} or {{% … %}}: Go templates, Liquid or Hugo, not plain YAML) "
-                "were not checked; render them and pipe the result in: `... | relcheck scan -`"
+                f"{'were' if len(paths) != 1 else 'was'} not checked; render them and pipe the result in: "
+                "`... | relcheck scan -`"
             )
         kept.append((where, ParseProblem("E002", message)))
     return kept

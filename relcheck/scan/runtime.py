@@ -5,7 +5,9 @@ happens to carry a package.json for its front-end tooling.
 Evidence, strongest first: what the service's Dockerfile runs as its final command, the final
 stage's base image, a build stage's toolchain image; a PM2 file; then the build files in the
 service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
-pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
+pyproject.toml/requirements*.txt, package.json). None when nothing tells. A package.json of a static
+site generator (Astro without a server adapter, Gatsby, Docusaurus...) with no image or PM2 file
+to say otherwise is `static-site`. A final stage on a web
 server's image (nginx, httpd, Caddy) serves files: its JavaScript runs in browsers, so it is
 `web-server`, even when an earlier stage builds the bundle with Node.
 """
@@ -31,6 +33,11 @@ RUST = "rust"
 PHP = "php"
 # A web server that serves files (a browser bundle built in an earlier stage): no application runtime.
 WEB_SERVER = "web-server"
+# A static site generator's project: its JavaScript runs at build time and in browsers.
+STATIC_SITE = "static-site"
+# Generators whose output is files, unless a server adapter is installed beside them.
+STATIC_GENERATORS = ("astro", "gatsby", "@docusaurus/core", "vitepress", "vuepress", "@11ty/eleventy", "hexo")
+SERVER_ADAPTERS = ("@astrojs/node",)
 
 _PROGRAMS = {
     NODE: ("node", "nodejs", "npm", "npx", "yarn", "pnpm", "pm2", "pm2-runtime", "pm2-docker", "bun", "deno"),
@@ -122,6 +129,19 @@ def service_runtime(service: Service) -> str | None:
         if any(matches(name) for name in names):
             return runtime
     return None
+
+
+def builds_static_site(manifest: object) -> bool:
+    """Whether a package.json is a static site generator's project: it depends on one (astro,
+    gatsby, Docusaurus, VitePress...) and on no adapter that would make it a server."""
+    if not isinstance(manifest, dict):
+        return False
+    names: set[str] = set()
+    for field_name in ("dependencies", "devDependencies"):
+        block = manifest.get(field_name)
+        if isinstance(block, dict):
+            names.update(str(name) for name in block)
+    return bool(names & set(STATIC_GENERATORS)) and not names & set(SERVER_ADAPTERS)
 
 
 def speaks_node(service: Service) -> bool:

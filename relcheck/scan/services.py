@@ -24,7 +24,7 @@ from relcheck.artifacts.app import AppFacts, merge_facts
 from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
-from relcheck.scan.runtime import service_runtime
+from relcheck.scan.runtime import NODE, STATIC_SITE, builds_static_site, service_runtime
 from relcheck.units.images import image_reference
 
 if TYPE_CHECKING:
@@ -246,6 +246,10 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             service.app.entry = entry  # what the service starts, before any other main.js of its folder
         _framework_server(project, service, entry is not None)
         service.runtime = service_runtime(service)
+        if service.runtime in (NODE, None) and not service.dockerfiles and not service.pm2_apps:
+            manifest_path = posixpath.join(service.root, "package.json") if service.root else "package.json"
+            if builds_static_site(project.settings.get(manifest_path)):
+                service.runtime = STATIC_SITE  # its source runs at build time and in browsers
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
 
