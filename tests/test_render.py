@@ -574,3 +574,33 @@ def test_a_container_a_patch_puts_first_moves_no_finding_onto_another(tmp_path: 
         ("log-shipper", "overlays/sidecar/sidecar.yaml", 9),
         ("proxy", "base/deployment.yaml", 13),
     ]
+
+
+@needs_helm
+def test_a_value_the_chart_requires_of_every_install_skips_its_default_render(tmp_path: Path) -> None:
+    """`required` (or `fail`) refusing the chart's own values.yaml is the chart's design (a password
+    each install gives): an info, not an E001; its ci/ values files still render and are checked.
+    With values the config names, the same refusal is an error in those values."""
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+        'stringData:\n  password: {{ required "db.password is required" .Values.db.password }}\n'
+    )
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: exporter}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: exporter}}\n  template:\n    metadata: {labels: {app: exporter}}\n"
+        "    spec:\n      containers: [{name: exporter, image: 'quay.io/example/exporter:0.15.0'}]\n"
+    )
+    chart = make_chart(tmp_path / "exporter", {"secret.yaml": secret, "deployment.yaml": deployment})
+    (chart / "values.yaml").write_text("db: {}\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "password-values.yaml").write_text("db: {password: example}\n")
+    result = scan([tmp_path], Config(), select=["E", "K014"])
+    assert placed(result) == [
+        ("E002", "exporter/templates/secret.yaml", 5, 15),
+        ("K014", "exporter/templates/deployment.yaml", 5, 3),
+    ]
+    skipped = next(f for f in result.findings if f.code == "E002")
+    assert skipped.severity.label == "info" and "db.password is required" in skipped.message
+    (chart / "values-prod.yaml").write_text("db: {user: exporter}\n")
+    configured = scan([tmp_path], Config(helm={"charts": {"exporter": {"values": ["values-prod.yaml"]}}}), select=["E"])
+    assert [(f.code, f.location.path) for f in configured.findings] == [("E001", "exporter/templates/secret.yaml")]

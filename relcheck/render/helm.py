@@ -271,6 +271,14 @@ class ChartRenderer:
             path, line, column = where
             # `template: x.yaml:9:22: executing ...`: the location is the finding's, not its message's.
             said = re.sub(rf"^(?:template: )?{_ERROR_AT.pattern}:?\s*", "", error)
+            if "execution error at" in error and not label and not files and settings.inline is None:
+                # The chart's `required` or `fail` refusing its own defaults: a value every install
+                # must give (a password), not a broken chart.
+                message = (
+                    f"Helm chart {shown} is not rendered with its own values.yaml alone, which it refuses by design: "
+                    f"{said}; name the values it is deployed with in the config (helm.charts) to check that render"
+                )
+                return path, ParseProblem("E002", message, line, column)
             return path, ParseProblem("E001", f"Helm cannot render chart {shown}{using}: {said}", line, column)
         return chart_yaml, ParseProblem("E001", f"Helm cannot render chart {shown}{using}: {error}")
 
