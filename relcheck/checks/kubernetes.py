@@ -184,8 +184,8 @@ def distinct_probes(ctx: CheckContext) -> Iterator[Finding]:
                 ctx,
                 container,
                 container.key_loc("livenessProbe"),
-                f"livenessProbe and readinessProbe check the same thing{target}: a failing dependency restarts "
-                "every pod",
+                f"livenessProbe and readinessProbe check the same thing{target}: if it checks a dependency, "
+                "that dependency failing restarts every pod",
                 "distinct-probes",
                 handler[0],
             )
