@@ -204,8 +204,8 @@ def _start_instruction(instructions: list[Instruction]) -> tuple[Instruction | N
 def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     """Final stages that run a service. An export stage (`FROM scratch` holding only copied artifacts
     for `docker build --output`) runs nothing, and an image of a code generator or a test suite
-    (relcheck.artifacts.dockerfile.is_tool_image) is run by a build, never deployed: D001-D005 do
-    not apply to them."""
+    (relcheck.artifacts.dockerfile.is_tool_image) is run by a build, never deployed: the rules about
+    the image that runs (D001-D007, D010, D011) do not apply to them."""
     for dockerfile, final in _final(ctx):
         if is_tool_image(dockerfile.path):
             continue
@@ -567,7 +567,7 @@ def _strip_env_prefix(words: list[str]) -> tuple[list[str], dict[str, str]]:
 @check("D006")
 def multi_stage_build(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile in ctx.project.dockerfiles:
-        if len(dockerfile.stages) != 1:
+        if len(dockerfile.stages) != 1 or is_tool_image(dockerfile.path):
             continue
         stage = dockerfile.stages[0]
         for instruction in stage.instructions:
@@ -630,7 +630,7 @@ def _is_prune(words: list[str]) -> bool:
 
 @check("D007")
 def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
-    for dockerfile, final in _final(ctx):
+    for dockerfile, final in _runtime_final(ctx):
         instructions = dockerfile.final_instructions()
         node_env_production = False
         pending: list[tuple[Instruction, str]] = []
@@ -709,7 +709,7 @@ def pinned_base_image(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("D010")
 def small_base_image(ctx: CheckContext) -> Iterator[Finding]:
-    for dockerfile, final in _final(ctx):
+    for dockerfile, final in _runtime_final(ctx):
         root = final.chain()[0]
         image = root.resolved_image
         if image is None:
@@ -739,7 +739,7 @@ def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:
 
 @check("D011")
 def node_env_production(ctx: CheckContext) -> Iterator[Finding]:
-    for dockerfile, final in _final(ctx):
+    for dockerfile, final in _runtime_final(ctx):
         if not _is_node_stage(dockerfile, final):
             continue
         value: str | None = ""
