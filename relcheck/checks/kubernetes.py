@@ -21,7 +21,7 @@ from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan import targets
 from relcheck.units.images import unpinned_reason
-from relcheck.units.quantities import MI, format_bytes, parse_quantity
+from relcheck.units.quantities import GI, MI, format_bytes, parse_quantity
 
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
@@ -953,6 +953,17 @@ def probe_port_declared(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+def _large_machine(container: Container, section: str, cores: Decimal) -> bool:
+    """Whether many cores are what the container is sized for, not `1000` meant as `1000m`: it asks
+    for accelerators (`nvidia.com/gpu`, `google.com/tpu`: their nodes have 100 and more vCPUs), or
+    for at least 1 GiB of memory per core beside them (a model server's `cpu: 157`, `memory: 2067Gi`)."""
+    resources = container.get("resources", section)
+    if isinstance(resources, dict) and any("/" in str(key) for key in resources):
+        return True
+    memory = parse_quantity(_resource(container, section, "memory"))
+    return memory is not None and memory >= cores * GI
+
+
 @check("K029")
 def resource_quantity_valid(ctx: CheckContext) -> Iterator[Finding]:
     min_memory = parse_quantity(ctx.params["min_memory"]) or MI
@@ -977,7 +988,7 @@ def resource_quantity_valid(ctx: CheckContext) -> Iterator[Finding]:
                         detail = f"{format_bytes(value)}, below the {ctx.params['min_memory']} floor (min_memory)"
                     where = container.loc("resources", section, name)
                     yield _container_finding(ctx, container, where, f"{what} {raw} is {detail}", what, str(raw))
-                elif name == "cpu" and value > max_cores:
+                elif name == "cpu" and value > max_cores and not _large_machine(container, section, value):
                     yield _container_finding(
                         ctx,
                         container,

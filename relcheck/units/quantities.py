@@ -30,6 +30,7 @@ _SUFFIX = {
     "Ei": Decimal(2) ** 60,
 }
 MI = Decimal(2) ** 20
+GI = Decimal(2) ** 30
 
 
 def parse_quantity(value: Any) -> Decimal | None:
