@@ -905,11 +905,17 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+def _placeholder(port: Any) -> bool:
+    """`${HEALTH_PORT:-9003}`, `{{ .port }}`: a value envsubst or a pipeline fills in before the
+    manifest is applied (no valid port name has `$` or braces), so nothing to compare yet."""
+    return isinstance(port, str) and ("$" in port or "{" in port)
+
+
 def _target_port_problem(target: Any, containers: list[Container]) -> tuple[str, Severity | None] | None:
     """A named targetPort must be a port name of a selected container. A number needs no
     declaration (traffic reaches any port the process listens on), so it is only worth an info
     when the containers declare their ports and none is that number."""
-    if not isinstance(target, (int, str)) or isinstance(target, bool):
+    if not isinstance(target, (int, str)) or isinstance(target, bool) or _placeholder(target):
         return None
     named = isinstance(target, str) and not (target.isascii() and target.isdigit())
     if any(c.declares_port(target) for c in containers):
@@ -936,6 +942,8 @@ def probe_port_declared(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             port = handler[1].get("port")
             if port is None or isinstance(port, bool):
+                continue
+            if _placeholder(port):
                 continue
             declared = container.declarations(port)
             named = isinstance(port, str) and not (port.isascii() and port.isdigit())
