@@ -101,11 +101,13 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
     """JavaScript that a PHP app or nginx serves to browsers, or that a static site generator runs
     at build time, is not a server: the PHP image, the nginx final stage (after a Node build stage)
     and the generator's package.json name the runtime, and no S rule runs."""
-    result = scan([PRECISION / "php-service", PRECISION / "spa-on-nginx", PRECISION / "astro-site"], Config())
+    folders = ("php-service", "spa-on-nginx", "astro-site", "react-client")
+    result = scan([PRECISION / folder for folder in folders], Config())
     assert {s.name: s.runtime for s in result.services} == {
         "php-service": "php",
         "spa-on-nginx": "web-server",
         "astro-site": "static-site",  # Astro without a server adapter writes files
+        "react-client": "static-site",  # Create React App: a browser app, its API client included
     }
     assert not [f for f in result.findings if f.code.startswith("S")]
     with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])

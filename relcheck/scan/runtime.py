@@ -35,9 +35,19 @@ PHP = "php"
 WEB_SERVER = "web-server"
 # A static site generator's project: its JavaScript runs at build time and in browsers.
 STATIC_SITE = "static-site"
-# Generators whose output is files, unless a server adapter is installed beside them.
-STATIC_GENERATORS = ("astro", "gatsby", "@docusaurus/core", "vitepress", "vuepress", "@11ty/eleventy", "hexo")
+# Generators whose output is files, unless a server adapter is installed beside them; and the
+# toolchains of browser apps (Create React App, Vue CLI, Angular).
+STATIC_GENERATORS = (
+    "astro", "gatsby", "@docusaurus/core", "vitepress", "vuepress", "@11ty/eleventy", "hexo",
+    "react-scripts", "@vue/cli-service", "@angular/core",
+)
 SERVER_ADAPTERS = ("@astrojs/node",)
+# UI frameworks, and the servers that would make a package that uses one more than a browser app.
+UI_FRAMEWORKS = ("react", "vue", "svelte", "preact", "solid-js")
+SERVER_FRAMEWORKS = (
+    "express", "fastify", "koa", "@nestjs/core", "@hapi/hapi", "hapi", "restify", "next", "nuxt",
+    "@sveltejs/kit", "@remix-run/node", "@remix-run/serve", "socket.io", "@astrojs/node", "polka", "h3",
+)
 
 _PROGRAMS = {
     NODE: ("node", "nodejs", "npm", "npx", "yarn", "pnpm", "pm2", "pm2-runtime", "pm2-docker", "bun", "deno"),
@@ -132,8 +142,9 @@ def service_runtime(service: Service) -> str | None:
 
 
 def builds_static_site(manifest: object) -> bool:
-    """Whether a package.json is a static site generator's project: it depends on one (astro,
-    gatsby, Docusaurus, VitePress...) and on no adapter that would make it a server."""
+    """Whether a package.json is a static site's or a browser app's project: it depends on a static
+    site generator or a browser app's toolchain (Astro, Gatsby, Docusaurus, Create React App...),
+    or on a UI framework (React, Vue, Svelte...), and on no server framework or adapter."""
     if not isinstance(manifest, dict):
         return False
     names: set[str] = set()
@@ -141,7 +152,9 @@ def builds_static_site(manifest: object) -> bool:
         block = manifest.get(field_name)
         if isinstance(block, dict):
             names.update(str(name) for name in block)
-    return bool(names & set(STATIC_GENERATORS)) and not names & set(SERVER_ADAPTERS)
+    if names & set(SERVER_FRAMEWORKS):
+        return False
+    return bool(names & {*STATIC_GENERATORS, *UI_FRAMEWORKS})
 
 
 def speaks_node(service: Service) -> bool:
