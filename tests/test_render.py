@@ -543,8 +543,8 @@ def test_values_that_break_the_charts_schema_are_an_e001_as_helm_template_says(t
 def test_a_container_a_patch_puts_first_moves_no_finding_onto_another(tmp_path: Path) -> None:
     """A strategic-merge patch puts a new container before the others, a JSON patch can insert one
     at index 0: the rendered indexes are not those of the resource as written. Each finding stays
-    on its own container: the base's `- name: api`, the patch that adds `log-shipper`, and for a
-    JSON patch (whose ops are not placed) the base's `containers:` list it extends."""
+    on its own container: the base's `- name: api`, and the `name:` of the container in the patch
+    that adds it (`log-shipper` by a strategic merge, `proxy` by a JSON patch's `add` op)."""
     for folder, text in {
         "base/kustomization.yaml": "resources: [deployment.yaml]\n",
         "base/deployment.yaml": (
@@ -572,7 +572,7 @@ def test_a_container_a_patch_puts_first_moves_no_finding_onto_another(tmp_path: 
     assert found == [
         ("api", "base/deployment.yaml", 14),
         ("log-shipper", "overlays/sidecar/sidecar.yaml", 9),
-        ("proxy", "base/deployment.yaml", 13),
+        ("proxy", "overlays/json/add-proxy.yaml", 3),
     ]
 
 

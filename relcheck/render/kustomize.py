@@ -23,6 +23,7 @@ from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT, CommandOutput, run_kustomize
 from relcheck.render.helm import Renders
+from relcheck.syntax.positions import Positions
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 # Fields whose entries are other kustomizations or resource files.
@@ -110,15 +111,89 @@ def closure(entry: str, kustomizations: dict[str, Kustomization]) -> list[Kustom
     return list(seen.values())
 
 
+@dataclass
+class JsonPatch:
+    """A JSON 6902 patch file of an overlay (a list of `op`s), with where each key is written."""
+
+    path: str
+    ops: list
+    positions: Positions
+
+    def adds(self, rendered: dict, item: tuple, path: tuple) -> Location | None:
+        """Where an `add`/`replace` op writes the rendered list item at `item` (matched by the list's
+        pointer and the item's `name`), at the deepest key of `path` its value writes."""
+        parent, item_name = item[:-1], _item_name(rendered, item)
+        if item_name is None:
+            return None
+        for index, op in enumerate(self.ops):
+            if not isinstance(op, dict) or op.get("op") not in ("add", "replace"):
+                continue
+            pointer, value = op.get("path"), op.get("value")
+            if not isinstance(pointer, str) or not isinstance(value, dict) or value.get("name") != item_name:
+                continue
+            parts = [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]
+            if tuple(parts[:-1]) != tuple(str(key) for key in parent):
+                continue
+            rest = path[len(item) :]
+            # The deepest key the op's value writes, else the item's `name:` (as a container is shown).
+            written = ((index, "value", *rest[:cut]) for cut in range(len(rest), 0, -1))
+            keys: tuple = next((k for k in written if k in self.positions.rows), (index, "value", "name"))
+            line, column = self.positions.key_of(keys)
+            return Location(self.path, line, column)
+        return None
+
+
+def _item_name(rendered: Any, item: tuple) -> str | None:
+    for part in item:
+        if isinstance(part, int):
+            rendered = rendered[part] if isinstance(rendered, list) and 0 <= part < len(rendered) else None
+        else:
+            rendered = rendered.get(part) if isinstance(rendered, dict) else None
+    name = rendered.get("name") if isinstance(rendered, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def json_patches(root: Path, paths: list[str], parsed: dict[str, list[K8sObject]]) -> list[JsonPatch]:
+    """The patch files among `paths` that are JSON 6902 patches (no object of their own), read with
+    their positions; a file that is too large or not YAML is left out (findings then stay at the
+    resource as written)."""
+    from relcheck.syntax.yaml import YamlError, load_one
+
+    found = []
+    for path in paths:
+        if parsed.get(path):
+            continue
+        full = root / path
+        try:
+            if full.is_symlink() or not full.is_file() or full.stat().st_size > _MAX_PATCH_BYTES:
+                continue
+            ops, positions = load_one(full.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, YamlError, ValueError):
+            continue
+        if isinstance(ops, list) and ops and all(isinstance(op, dict) and "op" in op for op in ops):
+            found.append(JsonPatch(path, ops, positions))
+    return found
+
+
+_MAX_PATCH_BYTES = 1 << 20
+
+
 class KustomizeOrigin:
     """A rendered object's keys at the patch that set them, where a patch of the build sets them."""
 
     note = "the resource as written, before the overlay's patches"
 
-    def __init__(self, data: dict, patches: list[K8sObject], original: K8sObject | None = None) -> None:
+    def __init__(
+        self,
+        data: dict,
+        patches: list[K8sObject],
+        original: K8sObject | None = None,
+        json_patches: list[JsonPatch] | None = None,
+    ) -> None:
         self.data = data
         self.patches = patches
         self.original = original
+        self.json_patches = json_patches or []
 
     def place(self, path: tuple, key: bool) -> tuple[Location | None, Location | None]:
         return self._patch_at(path, key), self._as_written(path, key)
@@ -167,6 +242,10 @@ class KustomizeOrigin:
             deeper = _translate(self.data, patch.data, path)
             found = patch.key_loc(*(deeper or translated))
             return Location(found.path, found.line, found.column)
+        for json_patch in reversed(self.json_patches):
+            found = json_patch.adds(self.data, item, path)
+            if found is not None:
+                return found
         return None
 
     def _patch_at(self, path: tuple, key: bool) -> Location | None:
@@ -307,6 +386,7 @@ class KustomizeRenderer:
 
         named = patch_files({k.folder: k for k in members})
         patches = [p for f in sorted(named) for p in self.by_path.get(f, [])]
+        operations = json_patches(self.root, sorted(named), self.by_path)
         objects, _ = parse_manifests("<kustomize>", _without_crds(text))
         found: list[K8sObject] = []
         root = os.path.realpath(self.root)
@@ -352,7 +432,7 @@ class KustomizeRenderer:
                     base=original.base,
                     span=original.span,
                     render=f"kustomize:{entry}",
-                    origin=KustomizeOrigin(obj.data, own_patches, original),
+                    origin=KustomizeOrigin(obj.data, own_patches, original, operations),
                     rendered_by=f"kustomize overlay {entry or '.'}",
                 )
             )
