@@ -483,7 +483,7 @@ def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.report(
                 workload,
                 f"{obj.display} has terminationGracePeriodSeconds {seconds}{why}, under {minimum}: the "
-                "kubelet kills pods in the middle of their graceful shutdown",
+                "kubelet kills a pod whose shutdown (preStop sleep, then draining requests) takes longer",
                 what="terminationGracePeriodSeconds",
                 at=obj.key_loc(*workload.pod_spec_keys, "terminationGracePeriodSeconds"),
                 value=str(seconds),
