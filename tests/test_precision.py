@@ -358,3 +358,21 @@ def test_d001_weighs_the_user_kubernetes_runs_the_image_as(tmp_path: Path, secur
     assert [f.severity.label for f in found] == [severity]
     related = [r.location.path for f in found for r in f.related]
     assert related == (["cart/deployment.yaml"] if severity == "info" else [])
+
+
+def test_a_document_with_template_markers_is_skipped_where_it_is_and_the_others_are_checked(tmp_path: Path) -> None:
+    """A Deployment, then a Secret with a `{{HF_TOKEN}}` placeholder (not YAML): the Deployment is
+    checked, and the skip is an info at the Secret's line, not a whole file 'not checked'."""
+    (tmp_path / "llama.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: llama}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: llama}}\n  template:\n    metadata: {labels: {app: llama}}\n"
+        "    spec:\n      containers: [{name: server, image: 'vllm/vllm-openai:v0.10.0'}]\n"
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: hf-secret}\nstringData:\n"
+        "  hf_api_token: {{HF_TOKEN}}\n"
+    )
+    from relcheck.reporters.inventory import inventory
+
+    result = scan([tmp_path], Config(), select=["E", "K014"])
+    assert sorted((f.code, f.location.line) for f in result.findings) == [("E002", 16), ("K014", 5)]
+    assert "the file's other documents were" in next(f.message for f in result.findings if f.code == "E002")
+    assert "template (not Helm)" not in inventory(result)["not_checked"]

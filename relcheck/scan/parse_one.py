@@ -27,6 +27,10 @@ from relcheck.units.numbers import ascii_int
 # Per-file markers; the project folds them into one finding per chart or folder (see project.py).
 HELM_TEMPLATE = "Helm chart template"
 OTHER_TEMPLATE = "template (not Helm)"
+TEMPLATE_DOCUMENT = (
+    "this document has template markers ({{ … }} or {% … %}) and is not plain YAML, so it was not checked; "
+    "the file's other documents were"
+)
 PARSED_KINDS = frozenset(
     {
         FileKind.DOCKERFILE,
@@ -81,7 +85,17 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
 
         parsed.objects, problems = parse_manifests(source.path, text)
         if ("{{" in text or "{%" in text) and any(p.code == "E001" for p in problems):
-            problems = [ParseProblem("E002", OTHER_TEMPLATE)]  # template markers, not broken YAML
+            # Template markers, not broken YAML: the whole file is a template, or (when other
+            # documents were read) one document of it is, which is said where it is.
+            problems = (
+                [
+                    ParseProblem("E002", TEMPLATE_DOCUMENT, p.line, p.column)
+                    for p in problems
+                    if p.code == "E001"
+                ]
+                if parsed.objects
+                else [ParseProblem("E002", OTHER_TEMPLATE)]
+            )
         parsed.problems = problems
     elif kind == FileKind.PM2:
         from relcheck.parsers.pm2 import parse_pm2
