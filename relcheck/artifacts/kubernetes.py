@@ -22,17 +22,22 @@ POD_TEMPLATE_KEYS: dict[str, tuple] = {
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
     "Pod": (),
+    "Rollout": ("spec", "template"),  # Argo Rollouts: a Deployment that rolls out in canary or blue-green steps
 }
+# Workload kinds of other API groups that relcheck models like the built-in ones.
+CUSTOM_WORKLOAD_GROUPS = {"Rollout": "argoproj.io"}
 # Long-running workloads get probe, grace-period and preStop rules; Jobs, CronJobs and bare Pods do not.
-LONG_RUNNING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"})
+LONG_RUNNING_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Rollout"}
+)
 # Replica, PDB and HPA rules: long-running workloads other than DaemonSets.
-SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout"})
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
-# Workload kinds of other APIs (OpenShift, Argo Rollouts, OpenKruise...) that run pods relcheck does
-# not model: counted and named in the summary rather than passed over in silence. Any other object
-# with a pod template (`spec.template.spec.containers`) is counted the same way.
+# Workload kinds of other APIs (OpenShift, OpenKruise...) that run pods relcheck does not model:
+# counted and named in the summary rather than passed over in silence. Any other object with a pod
+# template (`spec.template.spec.containers`) is counted the same way.
 UNMODELED_WORKLOAD_KINDS = frozenset(
-    {"DeploymentConfig", "Rollout", "CloneSet", "AdvancedCronJob", "BroadcastJob", "UnitedDeployment", "SidecarSet"}
+    {"DeploymentConfig", "CloneSet", "AdvancedCronJob", "BroadcastJob", "UnitedDeployment", "SidecarSet"}
 )
 
 
@@ -429,6 +434,9 @@ class KubeIndex:
     operator_managed: set[int] = field(default_factory=set)
     # Objects that run pods of a kind no rule checks, by kind.
     unmodeled: dict[str, int] = field(default_factory=dict)
+    # Deployments an Argo Rollout runs through `workloadRef`: the Rollout owns their scale (it
+    # scales them down), their template still makes the pods.
+    scaled_by_rollout: dict[int, K8sObject] = field(default_factory=dict)  # id(workload) -> the Rollout
 
     @classmethod
     def build(cls, objects: list[K8sObject]) -> KubeIndex:
@@ -436,10 +444,14 @@ class KubeIndex:
         by_ref: dict[tuple[str, str, str, str], Workload] = {}
         by_namespace: dict[tuple[str, str], list[Workload]] = {}
         custom_labels: dict[tuple[str, str], list[dict]] = {}
+        rollout_refs: list[K8sObject] = []
         for obj in objects:
             if _is_custom(obj):
                 custom_labels.setdefault((obj.render, obj.namespace), []).extend(_custom_pod_labels(obj))
             kind = obj.kind
+            if kind == "Rollout" and _looks_core(obj) and not isinstance(obj.get("spec", "template"), dict):
+                rollout_refs.append(obj)  # `workloadRef`: the pods are a Deployment's
+                continue
             if kind in POD_TEMPLATE_KEYS and obj.api_version and _looks_core(obj):
                 workload = Workload(obj, POD_TEMPLATE_KEYS[kind])
                 index.workloads.append(workload)
@@ -453,6 +465,13 @@ class KubeIndex:
                 index.pdbs.append(obj)
             elif kind == "Service":
                 index.services.append(obj)
+        for rollout in rollout_refs:
+            index.unmodeled["Rollout"] = index.unmodeled.get("Rollout", 0) + 1
+            ref = rollout.get("spec", "workloadRef")
+            if isinstance(ref, dict):
+                target = by_ref.get((rollout.render, rollout.namespace, str(ref.get("kind")), str(ref.get("name"))))
+                if target is not None:
+                    index.scaled_by_rollout[id(target)] = rollout
         for hpa in index.hpas:
             ref = hpa.get("spec", "scaleTargetRef")
             target = None
@@ -555,6 +574,9 @@ def _runs_unmodeled_pods(obj: K8sObject) -> bool:
 
 
 def _looks_core(obj: K8sObject) -> bool:
-    """Built-in workload kinds only (a CRD may reuse the name Deployment in its own group)."""
+    """Built-in workload kinds (a CRD may reuse the name Deployment in its own group), and the
+    custom ones modeled in their own group (Argo Rollouts' Rollout)."""
     group = obj.api_version.rsplit("/", 1)[0] if "/" in obj.api_version else ""
+    if obj.kind in CUSTOM_WORKLOAD_GROUPS:
+        return group == CUSTOM_WORKLOAD_GROUPS[obj.kind]
     return group in ("", "apps", "batch", "extensions")

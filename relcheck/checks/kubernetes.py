@@ -32,7 +32,7 @@ PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "failureThreshold": 
 ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 HOSTNAME_KEY = "kubernetes.io/hostname"
 LIVENESS_BUDGET_KEYS = ("initialDelaySeconds", "failureThreshold", "periodSeconds")
-REPLICA_KINDS = ("Deployment", "StatefulSet")  # K014, K020, K022, K023 name these two
+REPLICA_KINDS = ("Deployment", "StatefulSet", "Rollout")  # K014, K020, K022, K023 name these
 
 
 def _int(value: Any) -> bool:
@@ -361,7 +361,10 @@ def read_only_root_filesystem(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
-    return targets.workloads(ctx.project, REPLICA_KINDS)
+    """Deployments, StatefulSets and Rollouts, less the Deployments a Rollout runs through
+    `workloadRef` (the Rollout owns their scale and scales them down)."""
+    scaled_elsewhere = ctx.project.kube.scaled_by_rollout
+    return (w for w in targets.workloads(ctx.project, REPLICA_KINDS) if id(w) not in scaled_elsewhere)
 
 
 @check("K014")
@@ -420,8 +423,8 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
     """Recreate, or a RollingUpdate that takes serving pods down: maxUnavailable resolves to at
     least one pod at some count the workload runs (rounded down), or maxSurge is 0 (rounded up)."""
     for workload in ctx.project.kube.workloads:
-        if workload.kind != "Deployment":
-            continue
+        if workload.kind != "Deployment" or id(workload) in ctx.project.kube.scaled_by_rollout:
+            continue  # a Rollout's canary or blue-green steps are its own: not a Deployment's strategy
         obj = workload.obj
         strategy = obj.get("spec", "strategy")
         strategy = strategy if isinstance(strategy, dict) else {}

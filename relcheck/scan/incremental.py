@@ -202,6 +202,7 @@ def structure_digests(project: Project, only: set[str] | None = None) -> dict[st
             continue
         facts = [obj.api_version, obj.kind, obj.namespace, obj.name, obj.labels]
         facts += [obj.get("spec", "selector"), obj.get("spec", "scaleTargetRef"), obj.get("build", "artifacts")]
+        facts.append(obj.get("spec", "workloadRef"))  # an Argo Rollout owning a Deployment's scale
         if _is_custom(obj):
             facts.append(_custom_pod_labels(obj))
         parts.setdefault(obj.path, []).append(repr(facts))

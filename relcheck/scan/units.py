@@ -73,6 +73,9 @@ def partition(project: Project) -> list[Unit] | None:
         groups.join(_service_paths(service))
     for workload in kube.workloads:
         related = (*workload.hpas, *workload.pdbs, *workload.exposed_by)
+        rollout = kube.scaled_by_rollout.get(id(workload))
+        if rollout is not None:
+            related = (*related, rollout)  # the Rollout that owns its scale (workloadRef)
         if related:
             groups.join([workload.obj.path, *(obj.path for obj in related)])
     # What selects or targets nothing here may select a custom resource's pods (or the rule says it
@@ -156,6 +159,7 @@ def view(project: Project, unit: Unit) -> Project:
         service_targets={k: v for k, v in kube.service_targets.items() if k in kept},
         operator_managed={k for k in kube.operator_managed if k in kept},
         unmodeled=dict(kube.unmodeled),
+        scaled_by_rollout={k: r for k, r in kube.scaled_by_rollout.items() if id(r) in kept},
     )
     seen = Project(
         root=project.root,
