@@ -469,9 +469,11 @@ class KubeIndex:
             index.unmodeled["Rollout"] = index.unmodeled.get("Rollout", 0) + 1
             ref = rollout.get("spec", "workloadRef")
             if isinstance(ref, dict):
-                target = by_ref.get((rollout.render, rollout.namespace, str(ref.get("kind")), str(ref.get("name"))))
-                if target is not None:
-                    index.scaled_by_rollout[id(target)] = rollout
+                # Every Deployment of that name: a repository of examples may hold several.
+                named = (rollout.render, rollout.namespace, str(ref.get("kind")), str(ref.get("name")))
+                for workload in index.workloads:
+                    if (workload.obj.render, workload.obj.namespace, workload.kind, workload.obj.name) == named:
+                        index.scaled_by_rollout[id(workload)] = rollout
         for hpa in index.hpas:
             ref = hpa.get("spec", "scaleTargetRef")
             target = None
