@@ -879,12 +879,20 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
         if not targets and id(service) in ctx.project.kube.operator_managed:
             continue
         if not targets:
+            cluster_run = service.namespace == "kube-system"
             yield ctx.report(
                 service,
                 f"{service.display} selects no pod template in namespace '{service.namespace}' in this "
-                "scan: it has no endpoints",
+                + (
+                    "scan: kube-system's static pods and add-ons run without manifests here; check its "
+                    "selector against them"
+                    if cluster_run
+                    else "scan: unless pods created elsewhere carry those labels, it has no endpoints"
+                ),
                 what="selector",
                 at=service.key_loc("spec", "selector"),
+                # The control plane's static pods and the cluster's add-ons live in kube-system.
+                severity=Severity.INFO if cluster_run else None,
             )
             continue
         containers = [c for w in targets for c in w.containers(include_init=False)]
