@@ -376,3 +376,14 @@ def test_a_document_with_template_markers_is_skipped_where_it_is_and_the_others_
     assert sorted((f.code, f.location.line) for f in result.findings) == [("E002", 16), ("K014", 5)]
     assert "the file's other documents were" in next(f.message for f in result.findings if f.code == "E002")
     assert "template (not Helm)" not in inventory(result)["not_checked"]
+
+
+def test_a_test_suite_image_is_no_service_of_its_own(tmp_path: Path) -> None:
+    """`result/tests/Dockerfile` builds the result service's test runner: it belongs to `result`,
+    and no service named `tests` is asked for a runbook or alerts."""
+    (tmp_path / "result" / "tests").mkdir(parents=True)
+    (tmp_path / "result" / "Dockerfile").write_text('FROM node:20-slim\nUSER node\nCMD ["node", "server.js"]\n')
+    (tmp_path / "result" / "tests" / "Dockerfile").write_text('FROM node:20-slim\nCMD ["npm", "test"]\n')
+    result = scan([tmp_path], Config())
+    assert [(s.name, s.root) for s in result.services] == [("result", "result")]
+    assert not [f for f in result.findings if "'tests'" in f.message]

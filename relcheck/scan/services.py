@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, merge_facts
-from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS
+from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, is_tool_image
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
 from relcheck.scan.runtime import NODE, STATIC_SITE, builds_static_site, service_runtime
@@ -169,7 +169,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     for source in project.files:
         directory = _dir(source.path)
         if (
-            source.kind == FileKind.DOCKERFILE
+            (source.kind == FileKind.DOCKERFILE and not is_tool_image(source.path))
             or source.kind == FileKind.PM2
             or (source.name == "package.json" and not _is_workspace_root(project, directory))
         ):
