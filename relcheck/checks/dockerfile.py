@@ -355,7 +355,10 @@ def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tup
 # Servers whose main process is a supervisor: it handles SIGTERM (or the STOPSIGNAL its official
 # image sets) and waits on any child, so as PID 1 it forwards shutdown and reaps without an init.
 SUPERVISING_SERVERS = frozenset(
-    {"nginx", "openresty", "httpd", "apache2", "apache2-foreground", "php-fpm", "haproxy", "redis-server", "postgres"}
+    {
+        "nginx", "openresty", "httpd", "apache2", "apache2-foreground", "php-fpm", "haproxy", "redis-server",
+        "postgres", "gunicorn",
+    }
 )
 # Official images whose own command starts one of those servers (php's only in its apache and fpm variants).
 _SUPERVISING_IMAGES = re.compile(r"^(nginx|nginx-unprivileged|openresty|httpd|haproxy|redis|postgres)$")
