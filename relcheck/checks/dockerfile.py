@@ -634,6 +634,8 @@ def _is_prune(words: list[str]) -> bool:
 @check("D007")
 def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
+        if not _declares_dev_dependencies(ctx, dockerfile):
+            continue  # the package.json beside it has none: an install adds nothing the service does not use
         instructions = dockerfile.final_instructions()
         node_env_production = False
         pending: list[tuple[Instruction, str]] = []
@@ -660,6 +662,19 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
                 what="install",
                 value=command,
             )
+
+
+def _declares_dev_dependencies(ctx: CheckContext, dockerfile: Dockerfile) -> bool:
+    """Whether the package.json beside the Dockerfile (its usual build context) lists
+    devDependencies; True when there is none to read (nothing says the install is harmless)."""
+    folder = posixpath.dirname(dockerfile.path)
+    manifest = ctx.project.settings.get(posixpath.join(folder, "package.json") if folder else "package.json")
+    if not isinstance(manifest, dict):
+        return True
+    if "devDependencies" not in manifest:
+        return False
+    dev = manifest["devDependencies"]
+    return bool(dev) or not isinstance(dev, dict)  # a value that is no mapping: not known to be empty
 
 
 def _copies_whole_context(instruction: Instruction) -> bool:
