@@ -856,10 +856,13 @@ def pdb_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("K026")
 def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
+    present = {(o.render, o.namespace, o.kind, o.name) for o in ctx.project.kube.objects}
     for hpa in ctx.project.kube.hpas:
         if ctx.project.kube.hpa_targets.get(id(hpa)) is None:
             ref = hpa.get("spec", "scaleTargetRef")
             ref = ref if isinstance(ref, dict) else {}
+            if (hpa.render, hpa.namespace, str(ref.get("kind")), str(ref.get("name"))) in present:
+                continue  # a kind relcheck does not model (a LeaderWorkerSet, a custom resource): it is there
             yield ctx.report(
                 hpa,
                 f"{hpa.display} scales {ref.get('kind', '?')} '{ref.get('name', '?')}', which is not in "
