@@ -100,11 +100,7 @@ def _memory_limit(container: Container) -> tuple[Any, Location] | None:
 
 def _pm2_runs(service: Service) -> bool:
     """Whether PM2 starts the service: it has PM2 apps and its image runs pm2 (or it has no image)."""
-    return _derived(service, "pm2_runs", _find_pm2_runs)
-
-
-def _find_pm2_runs(service: Service) -> bool:
-    return runs_under_pm2(service)
+    return _derived(service, "pm2_runs", runs_under_pm2)
 
 
 def _npm_script(service: Service) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relcheck.artifacts.kubernetes import K8sObject
+from relcheck.artifacts.kubernetes import K8sObject, dig
 from relcheck.artifacts.kustomize import KUSTOMIZATION_NAMES, PATCH_FIELDS
 from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
@@ -122,9 +122,11 @@ class JsonPatch:
     def adds(self, rendered: dict, item: tuple, path: tuple) -> Location | None:
         """Where an `add`/`replace` op writes the rendered list item at `item` (matched by the list's
         pointer and the item's `name`), at the deepest key of `path` its value writes."""
-        parent, item_name = item[:-1], _item_name(rendered, item)
-        if item_name is None:
+        found = dig(rendered, item)
+        item_name = found.get("name") if isinstance(found, dict) else None
+        if not isinstance(item_name, str):
             return None
+        parent = item[:-1]
         for index, op in enumerate(self.ops):
             if not isinstance(op, dict) or op.get("op") not in ("add", "replace"):
                 continue
@@ -143,36 +145,22 @@ class JsonPatch:
         return None
 
 
-def _item_name(rendered: Any, item: tuple) -> str | None:
-    for part in item:
-        if isinstance(part, int):
-            rendered = rendered[part] if isinstance(rendered, list) and 0 <= part < len(rendered) else None
-        else:
-            rendered = rendered.get(part) if isinstance(rendered, dict) else None
-    name = rendered.get("name") if isinstance(rendered, dict) else None
-    return name if isinstance(name, str) else None
-
-
-def json_patches(root: Path, paths: list[str], parsed: dict[str, list[K8sObject]]) -> list[JsonPatch]:
-    """The patch files among `paths` that are JSON 6902 patches (no object of their own), read with
-    their positions; a file that is too large or not YAML is left out (findings then stay at the
-    resource as written)."""
+def read_json_patch(root: Path, path: str) -> JsonPatch | None:
+    """The patch file at `path` if it is a JSON 6902 patch (a list of `op`s), read with its
+    positions; None for a file that is too large, not YAML, or something else (findings then stay
+    at the resource as written)."""
     from relcheck.syntax.yaml import YamlError, load_one
 
-    found = []
-    for path in paths:
-        if parsed.get(path):
-            continue
-        full = root / path
-        try:
-            if full.is_symlink() or not full.is_file() or full.stat().st_size > _MAX_PATCH_BYTES:
-                continue
-            ops, positions = load_one(full.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, YamlError, ValueError):
-            continue
-        if isinstance(ops, list) and ops and all(isinstance(op, dict) and "op" in op for op in ops):
-            found.append(JsonPatch(path, ops, positions))
-    return found
+    full = root / path
+    try:
+        if full.is_symlink() or not full.is_file() or full.stat().st_size > _MAX_PATCH_BYTES:
+            return None
+        ops, positions = load_one(full.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YamlError, ValueError):
+        return None
+    if isinstance(ops, list) and ops and all(isinstance(op, dict) and "op" in op for op in ops):
+        return JsonPatch(path, ops, positions)
+    return None
 
 
 _MAX_PATCH_BYTES = 1 << 20
@@ -312,6 +300,12 @@ class KustomizeRenderer:
         self.by_path: dict[str, list[K8sObject]] = {}
         for obj in objects:
             self.by_path.setdefault(obj.path, []).append(obj)
+        self._json_patches: dict[str, JsonPatch | None] = {}  # a component's patches serve several overlays
+
+    def _json_patch(self, path: str) -> JsonPatch | None:
+        if path not in self._json_patches:
+            self._json_patches[path] = read_json_patch(self.root, path)
+        return self._json_patches[path]
 
     def render_all(self, entries: list[str], kustomizations: dict[str, Kustomization], out: Renders) -> set[str]:
         """Build every overlay that can be built, several at once (each build is a kustomize process,
@@ -386,7 +380,7 @@ class KustomizeRenderer:
 
         named = patch_files({k.folder: k for k in members})
         patches = [p for f in sorted(named) for p in self.by_path.get(f, [])]
-        operations = json_patches(self.root, sorted(named), self.by_path)
+        operations = [p for f in sorted(named) if not self.by_path.get(f) and (p := self._json_patch(f)) is not None]
         objects, _ = parse_manifests("<kustomize>", _without_crds(text))
         found: list[K8sObject] = []
         root = os.path.realpath(self.root)

@@ -5,11 +5,11 @@ happens to carry a package.json for its front-end tooling.
 Evidence, strongest first: what the service's Dockerfile runs as its final command, the final
 stage's base image, a build stage's toolchain image; a PM2 file; then the build files in the
 service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
-pyproject.toml/requirements*.txt, package.json). None when nothing tells. A package.json of a static
-site generator (Astro without a server adapter, Gatsby, Docusaurus...) with no image or PM2 file
-to say otherwise is `static-site`. A final stage on a web
+pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
 server's image (nginx, httpd, Caddy) serves files: its JavaScript runs in browsers, so it is
-`web-server`, even when an earlier stage builds the bundle with Node.
+`web-server`, even when an earlier stage builds the bundle with Node. A package.json of a static
+site generator or a browser app (Astro without a server adapter, Gatsby, Create React App, React
+without a server framework...) with no image or PM2 file to say otherwise is `static-site`.
 """
 
 from __future__ import annotations
@@ -35,13 +35,12 @@ PHP = "php"
 WEB_SERVER = "web-server"
 # A static site generator's project: its JavaScript runs at build time and in browsers.
 STATIC_SITE = "static-site"
-# Generators whose output is files, unless a server adapter is installed beside them; and the
-# toolchains of browser apps (Create React App, Vue CLI, Angular).
+# Generators whose output is files, and the toolchains of browser apps (Create React App, Vue CLI,
+# Angular): static unless a server framework or adapter is a dependency too.
 STATIC_GENERATORS = (
     "astro", "gatsby", "@docusaurus/core", "vitepress", "vuepress", "@11ty/eleventy", "hexo",
     "react-scripts", "@vue/cli-service", "@angular/core",
 )
-SERVER_ADAPTERS = ("@astrojs/node",)
 # UI frameworks, and the servers that would make a package that uses one more than a browser app.
 UI_FRAMEWORKS = ("react", "vue", "svelte", "preact", "solid-js")
 SERVER_FRAMEWORKS = (
