@@ -604,3 +604,26 @@ def test_a_value_the_chart_requires_of_every_install_skips_its_default_render(tm
     (chart / "values-prod.yaml").write_text("db: {user: exporter}\n")
     configured = scan([tmp_path], Config(helm={"charts": {"exporter": {"values": ["values-prod.yaml"]}}}), select=["E"])
     assert [(f.code, f.location.path) for f in configured.findings] == [("E001", "exporter/templates/secret.yaml")]
+
+
+@needs_helm
+def test_a_values_file_with_a_repeated_key_still_renders_as_helm_does(tmp_path: Path) -> None:
+    """Helm keeps the last of two equal keys in a values file (kustomize's inflation and Flux refuse
+    the file): an E001 that says so, and the render with that file still runs and is checked."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        "  replicas: {{ .Values.replicaCount }}\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers: [{name: web, image: 'registry.example.com/web:1.0.0'}]\n"
+    )
+    chart = make_chart(tmp_path / "web", {"deployment.yaml": deployment})
+    (chart / "values.yaml").write_text("replicaCount: 3\n")
+    (chart / "values-prod.yaml").write_text("replicaCount: 3\nreplicaCount: 1\n")
+    config = Config(helm={"charts": {"web": {"values": ["values-prod.yaml"]}}})
+    result = scan([tmp_path], config, select=["E", "K014"])
+    assert sorted((f.code, f.location.path, f.location.line) for f in result.findings) == [
+        ("E001", "web/values-prod.yaml", 2),
+        # The last value, 1, as Helm renders it; at the template line, as which key set it is not known.
+        ("K014", "web/templates/deployment.yaml", 5),
+    ]
+    assert "Helm keeps the last value" in next(f.message for f in result.findings if f.code == "E001")

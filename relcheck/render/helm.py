@@ -17,6 +17,7 @@ from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import HelmEngine, RenderOutput
 from relcheck.render.template_index import TemplateSegment, align_segments, index_template, locate
 from relcheck.syntax.positions import Positions
+from relcheck.syntax.yaml import DUPLICATE_KEY
 
 ENABLE_HINT = "install the Helm extra (`pip install 'relcheck-lint[helm]'`) or put `helm` on PATH"
 # Where Helm names a template line in an error: `demo/templates/x.yaml:9:22` or `(demo/templates/x.yaml:4)`.
@@ -146,6 +147,9 @@ class ChartRenderer:
         self._segments: dict[str, list[TemplateSegment]] = {}
         self._values: dict[str, ValuesFile | None] = {}
         self._broken: set[str] = set()  # values files that are not YAML (an E001 of their own)
+        # Values files Helm reads but relcheck could not (a repeated key): where their values came
+        # from is not known, so a render with one places findings at the template lines.
+        self._unplaced: set[str] = set()
 
     def render_chart(self, chart_dir: str, settings: ChartSettings, out: Renders) -> None:
         import time
@@ -175,6 +179,8 @@ class ChartRenderer:
             chain = [v for v in [defaults, *(self._values_file(f, out) for f in files), inline] if v is not None]
             if any(f in self._broken for f in files):
                 continue  # its E001 says why; Helm would refuse it too
+            if any(f in self._unplaced for f in files):
+                chain = []
             started = time.perf_counter()
             output = self.engine.render(
                 str(self.root / chart_dir) if chart_dir else str(self.root),
@@ -223,9 +229,21 @@ class ChartRenderer:
             self._values[path] = None
             return None
         data, positions, problems = parse_data(path, text)
-        out.problems.extend((path, p) for p in problems)
-        if any(p.code == "E001" for p in problems):
+        broken = [p for p in problems if p.code == "E001"]
+        if broken and all(p.message.startswith(DUPLICATE_KEY) for p in broken):
+            # Helm reads such a file (the last value wins), so its render still runs; the tools that
+            # read values strictly refuse it, so it stays an error.
+            problems = [
+                dataclasses.replace(p, message=f"{p.message}: Helm keeps the last value, while kustomize's Helm "
+                "inflation and Flux's post-render refuse the file")
+                if p in broken
+                else p
+                for p in problems
+            ]
+            self._unplaced.add(path)
+        elif broken:
             self._broken.add(path)
+        out.problems.extend((path, p) for p in problems)
         self._values[path] = ValuesFile(path, data if isinstance(data, dict) else {}, positions)
         return self._values[path]
 

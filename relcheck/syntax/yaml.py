@@ -18,6 +18,10 @@ MAX_DEPTH = 200
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+# How a repeated mapping key is reported: Kubernetes refuses one, Helm's values files tolerate it.
+DUPLICATE_KEY = "duplicate key"
+
+
 class YamlError(Exception):
     """Invalid YAML (E001) or YAML refused on purpose, such as an alias bomb (E002)."""
 
@@ -368,7 +372,7 @@ class _Converter:
             if key in result:
                 first = positions.get(key_path, KEY) if positions is not None else None
                 where = f" (first at line {first[0]})" if first else ""
-                raise YamlError(f"duplicate key '{key}'{where}", *_mark(key_node))
+                raise YamlError(f"{DUPLICATE_KEY} '{key}'{where}", *_mark(key_node))
             inline = scalars_inline and value_node.id == "scalar"
             if positions is not None:
                 # The key's row, written here for most keys (a new path): with a scalar's mark, what
