@@ -470,9 +470,9 @@ class KubeIndex:
             ref = rollout.get("spec", "workloadRef")
             if isinstance(ref, dict):
                 # Every Deployment of that name: a repository of examples may hold several.
-                named = (rollout.render, rollout.namespace, str(ref.get("kind")), str(ref.get("name")))
-                for workload in index.workloads:
-                    if (workload.obj.render, workload.obj.namespace, workload.kind, workload.obj.name) == named:
+                kind, name = str(ref.get("kind")), str(ref.get("name"))
+                for workload in by_namespace.get((rollout.render, rollout.namespace), []):
+                    if workload.kind == kind and workload.obj.name == name:
                         index.scaled_by_rollout[id(workload)] = rollout
         for hpa in index.hpas:
             ref = hpa.get("spec", "scaleTargetRef")

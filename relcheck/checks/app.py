@@ -45,7 +45,7 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
             continue
         name, facts = service.name, service.app
         pm2 = sorted(pm2_stop_signals(service))
-        if pm2 and facts.handles(pm2[0]) and all(facts.handles(signal) for signal in pm2):
+        if pm2 and all(facts.handles(signal) for signal in pm2):
             # PM2 stops its apps with its kill_signal (SIGINT unless set), pm2-runtime too when
             # Kubernetes sends it SIGTERM: the handler that matters is there.
             if not facts.handles("SIGTERM"):

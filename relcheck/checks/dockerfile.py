@@ -667,8 +667,7 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
 def _declares_dev_dependencies(ctx: CheckContext, dockerfile: Dockerfile) -> bool:
     """Whether the package.json beside the Dockerfile (its usual build context) lists
     devDependencies; True when there is none to read (nothing says the install is harmless)."""
-    folder = posixpath.dirname(dockerfile.path)
-    manifest = ctx.project.settings.get(posixpath.join(folder, "package.json") if folder else "package.json")
+    manifest = ctx.project.package_json(posixpath.dirname(dockerfile.path))
     if not isinstance(manifest, dict):
         return True
     if "devDependencies" not in manifest:

@@ -65,6 +65,10 @@ class Project:
     def file(self, path: str) -> SourceFile | None:
         return self._by_path.get(path)
 
+    def package_json(self, folder: str) -> object:
+        """The parsed package.json of a folder ("" for the root), or None when there is none."""
+        return self.settings.get(posixpath.join(folder, "package.json") if folder else "package.json")
+
     def artifact_paths(self) -> list[str]:
         """The files that hold something a rule reads, in order."""
         paths = {d.path for d in self.dockerfiles} | {o.path for o in self.kube.objects}

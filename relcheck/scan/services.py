@@ -101,7 +101,7 @@ def _dir(path: str) -> str:
 
 
 def _is_workspace_root(project: Project, directory: str) -> bool:
-    manifest = project.settings.get(posixpath.join(directory, "package.json") if directory else "package.json")
+    manifest = project.package_json(directory)
     if isinstance(manifest, dict) and "workspaces" in manifest:
         return True
     return any(project.file(posixpath.join(directory, name) if directory else name) for name in WORKSPACE_FILES)
@@ -136,7 +136,7 @@ def _initial_name(project: Project, directory: str) -> str:
 
 
 def _package_name(project: Project, directory: str) -> str | None:
-    manifest = project.settings.get(posixpath.join(directory, "package.json") if directory else "package.json")
+    manifest = project.package_json(directory)
     if isinstance(manifest, dict) and isinstance(manifest.get("name"), str) and manifest["name"]:
         return manifest["name"].rsplit("/", 1)[-1]
     return None
@@ -246,10 +246,9 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             service.app.entry = entry  # what the service starts, before any other main.js of its folder
         _framework_server(project, service, entry is not None)
         service.runtime = service_runtime(service)
-        if service.runtime in (NODE, None) and not service.dockerfiles and not service.pm2_apps:
-            manifest_path = posixpath.join(service.root, "package.json") if service.root else "package.json"
-            if builds_static_site(project.settings.get(manifest_path)):
-                service.runtime = STATIC_SITE  # its source runs at build time and in browsers
+        unclaimed = service.runtime in (NODE, None) and not service.dockerfiles and not service.pm2_apps
+        if unclaimed and builds_static_site(project.package_json(service.root)):
+            service.runtime = STATIC_SITE  # its source runs at build time and in browsers
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
 
@@ -270,7 +269,7 @@ def _server_files(
         for instruction in dockerfile.final_instructions():
             if instruction.keyword in ("CMD", "ENTRYPOINT"):
                 commands.append(" ".join(command_argv(instruction)))
-    manifest = project.settings.get(posixpath.join(service.root, "package.json") if service.root else "package.json")
+    manifest = project.package_json(service.root)
     if isinstance(manifest, dict):
         scripts = manifest.get("scripts")
         if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):
