@@ -627,3 +627,27 @@ def test_a_values_file_with_a_repeated_key_still_renders_as_helm_does(tmp_path: 
         ("K014", "web/templates/deployment.yaml", 5),
     ]
     assert "Helm keeps the last value" in next(f.message for f in result.findings if f.code == "E001")
+
+
+@needs_kustomize
+def test_an_overlay_whose_generator_reads_a_file_the_deploy_tool_writes_is_skipped_not_broken(tmp_path: Path) -> None:
+    """`configMapGenerator: [{envs: [.env]}]` where `.env` is written by the deploy tool (azd) and
+    ignored by git: kustomize cannot build it here, which is no fault of the overlay."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\npatches:\n  - path: no-readiness.yaml\n"
+        "configMapGenerator:\n  - name: app\n    envs:\n      - .env\n"
+        "secretGenerator:\n  - name: keys\n    files:\n      - tls.key=certs/tls.key\n"
+    )
+    result = scan([root], Config(), select=["E"])
+    (finding,) = result.findings
+    assert (finding.code, finding.location.path, finding.severity.label) == (
+        "E002", "overlays/prod/kustomization.yaml", "info"
+    )
+    assert "it names overlays/prod/.env, which is not in the repository" in finding.message
+    (root / "overlays" / "prod" / ".env").write_text("LOG_LEVEL=info\n")
+    result = scan([root], Config(), select=["E"])
+    assert "it names overlays/prod/certs/tls.key" in result.findings[0].message
+    (root / "overlays" / "prod" / "certs").mkdir()
+    (root / "overlays" / "prod" / "certs" / "tls.key").write_text("key\n")
+    assert scan([root], Config(), select=["E"]).findings == []

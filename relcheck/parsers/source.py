@@ -30,6 +30,13 @@ from relcheck.syntax.jsvalues import UNKNOWN, JsObject
 
 PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection")
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
+# Libraries that register process handlers themselves once called (their import is the evidence):
+# close-with-grace closes on SIGTERM, SIGINT and the crash events (fastify-cli's `start` uses it);
+# @godaddy/terminus on SIGTERM unless told other signals.
+SIGNAL_LIBRARIES = {
+    "close-with-grace": ("SIGTERM", "SIGINT", "uncaughtException", "unhandledRejection"),
+    "@godaddy/terminus": ("SIGTERM",),
+}
 ROUTE_METHODS = frozenset({"get", "all", "head"})
 NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
 MONGO_CALLS = frozenset(
@@ -108,7 +115,12 @@ class _Walker:
         source = node.child_by_field_name("source")
         name = string_value(source) if source is not None else None
         if name:
-            self.facts.modules.setdefault(name, []).append(self.evidence(node, f"import '{name}'"))
+            self._module(node, name, f"import '{name}'")
+
+    def _module(self, node, name: str, detail: str) -> None:
+        self.facts.modules.setdefault(name, []).append(self.evidence(node, detail))
+        for event in SIGNAL_LIBRARIES.get(name, ()):
+            self.facts.signals.setdefault(event, []).append(self.evidence(node, f"{name} handles {event}"))
 
     # -- calls --------------------------------------------------------------------------------
     def on_call_expression(self, node) -> None:
@@ -133,7 +145,7 @@ class _Walker:
         if callee == "require" and arguments:
             name = string_value(arguments[0])
             if name:
-                self.facts.modules.setdefault(name, []).append(self.evidence(node, f"require('{name}')"))
+                self._module(node, name, f"require('{name}')")
             return
         if target == "process" and method in LISTENER_METHODS and arguments:
             event = string_value(arguments[0])

@@ -43,6 +43,7 @@ class Kustomization:
     data: dict
     uses: list[str] = field(default_factory=list)  # folders of other kustomizations it builds on
     files: list[str] = field(default_factory=list)  # resource and patch files it reads
+    inputs: list[str] = field(default_factory=list)  # files its generators read (`.env`, `files:`)
     remote: list[str] = field(default_factory=list)
     helm_charts: bool = False
     component: bool = False
@@ -79,13 +80,33 @@ def _describe(folder: str, path: str, data: dict) -> Kustomization:
             if _REMOTE.search(target.strip()):
                 kustomization.remote.append(target.strip())
                 continue
-            joined = (
-                posixpath.normpath(posixpath.join(folder, target.strip())) if folder else posixpath.normpath(target)
-            )
+            joined = _joined(folder, target.strip())
             if name in _RESOURCE_FIELDS:
                 kustomization.uses.append(joined)
             kustomization.files.append(joined)
+    kustomization.inputs = [_joined(folder, target) for target in _generator_inputs(data)]
     return kustomization
+
+
+def _joined(folder: str, target: str) -> str:
+    return posixpath.normpath(posixpath.join(folder, target) if folder else target)
+
+
+def _generator_inputs(data: dict) -> list[str]:
+    """The local files configMapGenerator and secretGenerator entries read: `envs` and the older
+    `env`, and `files` (`path` or `key=path`)."""
+    found: list[str] = []
+    for name in ("configMapGenerator", "secretGenerator"):
+        generators = data.get(name)
+        for generator in generators if isinstance(generators, list) else []:
+            if not isinstance(generator, dict):
+                continue
+            envs, files = generator.get("envs"), generator.get("files")
+            named = [*(envs if isinstance(envs, list) else []), generator.get("env")]
+            for entry in files if isinstance(files, list) else []:
+                named.append(entry.partition("=")[2] or entry if isinstance(entry, str) else None)
+            found += [n.strip() for n in named if isinstance(n, str) and n.strip() and "\n" not in n]
+    return [n for n in found if not _REMOTE.search(n)]
 
 
 def patch_files(kustomizations: dict[str, Kustomization]) -> set[str]:
@@ -345,13 +366,15 @@ class KustomizeRenderer:
         where = kustomizations[entry].path
         shown = entry or "."
         remote = [r for k in members for r in k.remote]
-        outside = [f for k in members for f in k.files if not self.inside(f)]
+        read = [f for k in members for f in (*k.files, *k.inputs)]
+        outside = [f for f in read if not self.inside(f)]
         if remote:
             why = f"it builds on {remote[0]}, and relcheck downloads nothing"
         elif outside:
             why = f"it reads {outside[0]}, which is outside the repository"
-        elif missing := [f for k in members for f in k.files if not os.path.lexists(self.root / f)]:
-            # A file a build step or a GitOps plugin writes first (`helm template > all.yaml`).
+        elif missing := [f for f in read if not os.path.lexists(self.root / f)]:
+            # A file a build step or a GitOps plugin writes first (`helm template > all.yaml`, a
+            # generator's `.env` that the deploy tool fills in).
             why = f"it names {missing[0]}, which is not in the repository (written by a build step?)"
         elif any(k.helm_charts for k in members):
             why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"

@@ -16,11 +16,12 @@ they count as evidence for every service.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from relcheck.artifacts.app import AppFacts, merge_facts
+from relcheck.artifacts.app import AppFacts, Evidence, merge_facts
 from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, is_tool_image
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
@@ -245,6 +246,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         if entry is not None and entry in service.app.source_files:
             service.app.entry = entry  # what the service starts, before any other main.js of its folder
         _framework_server(project, service, entry is not None)
+        _fastify_cli(project, service)
         service.runtime = service_runtime(service)
         unclaimed = service.runtime in (NODE, None) and not service.dockerfiles and not service.pm2_apps
         if unclaimed and builds_static_site(project.package_json(service.root)):
@@ -298,6 +300,36 @@ def _framework_server(project: Project, service: Service, entry_in_repository: b
     root = service.root if not service.root.startswith("@") else ""
     routes = nextjs.file_routes(root, service.app.source_files)
     nextjs.add_framework_facts(service.app, Location(path, line, column), manual, routes)
+
+
+_FASTIFY_START = re.compile(r"(?:^|[\s;&|/])fastify\s+start\b")
+
+
+def _fastify_cli(project: Project, service: Service) -> None:
+    """fastify-cli's `fastify start` runs the app (a plugin) in a server of its own, which closes on
+    SIGTERM and SIGINT and logs crash events (close-with-grace): evidence at the command that says so."""
+    from relcheck.artifacts.dockerfile import command_argv
+    from relcheck.parsers.source import SIGNAL_LIBRARIES
+
+    if not service.app.has_source:
+        return
+    where: Location | None = None
+    path = posixpath.join(service.root, "package.json") if service.root else "package.json"
+    manifest = project.settings.get(path)
+    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
+    start = scripts.get("start") if isinstance(scripts, dict) else None
+    if isinstance(start, str) and _FASTIFY_START.search(start):
+        positions = project.settings_positions.get(path)
+        where = Location(path, *(positions.of(("scripts", "start")) if positions is not None else (1, 1)))
+    for dockerfile in service.dockerfiles:
+        for instruction in dockerfile.final_instructions():
+            command = " ".join(command_argv(instruction)) if instruction.keyword in ("CMD", "ENTRYPOINT") else ""
+            if where is None and _FASTIFY_START.search(command):
+                where = Location(dockerfile.path, instruction.line, 1)
+    if where is None:
+        return
+    for event in SIGNAL_LIBRARIES["close-with-grace"]:
+        service.app.signals.setdefault(event, []).append(Evidence(where, f"`fastify start` handles {event}"))
 
 
 def _sets_variable(service: Service, name: str) -> bool:
