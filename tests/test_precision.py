@@ -303,6 +303,10 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("src/latest/Dockerfile", False),
         ("Dockerfile.prod", False),
         ("contest/Dockerfile", False),
+        (".github/actions/mkdocs/Dockerfile", True),  # a container action of CI
+        ("images/e2e-test-echo/rootfs/Dockerfile", True),
+        ("images/test-runner/rootfs/Dockerfile", True),
+        ("images/latest-news/Dockerfile", False),
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:
@@ -387,3 +391,17 @@ def test_a_test_suite_image_is_no_service_of_its_own(tmp_path: Path) -> None:
     result = scan([tmp_path], Config())
     assert [(s.name, s.root) for s in result.services] == [("result", "result")]
     assert not [f for f in result.findings if "'tests'" in f.message]
+
+
+def test_images_built_from_rootfs_folders_and_ci_actions(tmp_path: Path) -> None:
+    """`images/<name>/rootfs/Dockerfile` (the Kubernetes projects' layout) is named after <name>;
+    a container action or JavaScript action under .github/ is no service."""
+    for folder in ("images/nginx/rootfs", "images/test-runner/rootfs", ".github/actions/docs", ".github/actions/label"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "images/nginx/rootfs/Dockerfile").write_text('FROM nginx:1.27\nCMD ["nginx"]\n')
+    (tmp_path / "images/test-runner/rootfs/Dockerfile").write_text('FROM golang:1.23\nCMD ["go", "test"]\n')
+    (tmp_path / ".github/actions/docs/Dockerfile").write_text('FROM python:3.12\nCMD ["mkdocs", "build"]\n')
+    (tmp_path / ".github/actions/label/package.json").write_text('{"name": "label", "main": "index.js"}\n')
+    (tmp_path / ".github/actions/label/index.js").write_text("console.log('labelled');\n")
+    result = scan([tmp_path], Config())
+    assert [(s.name, s.root) for s in result.services] == [("nginx", "images/nginx/rootfs")]

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, Evidence, merge_facts
-from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, is_tool_image
+from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, CI_FOLDERS, is_tool_image
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
 from relcheck.scan.runtime import NODE, STATIC_SITE, builds_static_site, service_runtime
@@ -108,8 +108,9 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
     return any(project.file(posixpath.join(directory, name) if directory else name) for name in WORKSPACE_FILES)
 
 
-# Folder names that say nothing about which service lives there.
-GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source"})
+# Folder names that say nothing about which service lives there (`rootfs`: the files of an image,
+# `images/nginx/rootfs/Dockerfile`).
+GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source", "rootfs"})
 
 
 def _named_folder(directory: str) -> str | None:
@@ -160,7 +161,12 @@ def _aliases(project: Project, directory: str, built: dict[str, set[str]]) -> se
 
 
 def _is_build_only(project: Project, directory: str) -> bool:
-    return bool(directory) and posixpath.basename(directory).lower() in BUILD_ONLY_FOLDERS
+    """A code generation folder, or anywhere in CI configuration (a JavaScript action's package.json)."""
+    if not directory:
+        return False
+    return posixpath.basename(directory).lower() in BUILD_ONLY_FOLDERS or bool(
+        set(directory.lower().split("/")) & CI_FOLDERS
+    )
 
 
 def find_services(project: Project, explicit: dict[str, dict] | None = None) -> list[Service]:
