@@ -405,3 +405,42 @@ def test_images_built_from_rootfs_folders_and_ci_actions(tmp_path: Path) -> None
     (tmp_path / ".github/actions/label/index.js").write_text("console.log('labelled');\n")
     result = scan([tmp_path], Config())
     assert [(s.name, s.root) for s in result.services] == [("nginx", "images/nginx/rootfs")]
+
+
+def test_source_files_read_in_part_are_counted_in_plain_words(tmp_path: Path) -> None:
+    from relcheck.reporters.inventory import inventory_line
+
+    (tmp_path / "package.json").write_text('{"name": "web", "dependencies": {"express": "4"}}\n')
+    (tmp_path / "server.js").write_text("const f = (a) => a ++ ++ 1;\nrequire('express')().listen(3000);\n")
+    (tmp_path / "other.js").write_text("const g = (\nexport default g;\n")
+    line = inventory_line(scan([tmp_path], Config()))
+    assert line.endswith("Not checked: 2 source files (read in part).")
+
+
+def test_a_monorepos_libraries_and_development_images_make_no_services(tmp_path: Path) -> None:
+    """novu's layout: apps with Dockerfiles, libraries that publish types or plug into a framework
+    (`types`, `exports`, `peerDependencies`), a dev container and Gitpod's image. Only the apps are
+    services; the libraries are not asked for probes, runbooks and alerts."""
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['apps/*', 'libs/*', 'packages/*']\n")
+    (tmp_path / "package.json").write_text('{"name": "root", "private": true}\n')
+    (tmp_path / ".gitpod.Dockerfile").write_text("FROM gitpod/workspace-full\n")
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer" / "Dockerfile").write_text("FROM mcr.microsoft.com/devcontainers/typescript-node\n")
+    libraries = {
+        "libs/dal": '{"name": "@acme/dal", "main": "dist/index.js", "types": "dist/index.d.ts"}',
+        "packages/react": '{"name": "@acme/react", "exports": {".": "./dist/index.js"}}',
+        "packages/nest": '{"name": "@acme/nest", "main": "index.js", "peerDependencies": {"@nestjs/core": "10"}}',
+        "apps/api": '{"name": "@acme/api", "main": "dist/main.js", "scripts": {"start": "node dist/main.js"}}',
+        "apps/worker": '{"name": "@acme/worker", "types": "dist/index.d.ts"}',
+    }
+    for folder, manifest in libraries.items():
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "package.json").write_text(manifest + "\n")
+        (tmp_path / folder / "index.js").write_text("module.exports = {};\n")
+    (tmp_path / "apps" / "worker" / "Dockerfile").write_text('FROM node:22-slim\nUSER node\nCMD ["node", "index.js"]\n')
+    result = scan([tmp_path], Config())
+    assert [(s.name, s.root) for s in result.services] == [("api", "apps/api"), ("worker", "apps/worker")]
+    assert not [f for f in result.findings if f.location.path.startswith(("libs/", "packages/"))]
+    # Hygiene rules still read development images (a pinned base image, .dockerignore); service rules do not.
+    development = {f.code for f in result.findings if f.location.path.startswith((".devcontainer", ".gitpod"))}
+    assert development <= {"D009", "D012"}

@@ -14,9 +14,9 @@ SHELL_SPLIT = re.compile(r"&&|\|\||;|\||\n")
 BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "codegen", "generated", "hack"})
 # Images that run a test suite: built and run by CI, never deployed.
 _TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "e2e", "integration-tests", "cypress", "playwright"})
-# CI configuration: a Dockerfile or package.json there is a container or JavaScript action of the
-# CI system, run by its jobs, never deployed.
-CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite"})
+# CI configuration and development containers: a Dockerfile or package.json there is an action of
+# the CI system or a developer's environment, never deployed.
+CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer"})
 _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(?:[.-]|$)", re.I)
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
@@ -223,9 +223,10 @@ def shell_commands(text: str) -> list[list[str]]:
 def is_tool_image(path: str) -> bool:
     """A Dockerfile of an image that runs a tool or a test suite, not a service: in a code
     generation folder (`genproto/Dockerfile`), a test folder (`test/telemetry/Dockerfile`) or a CI
-    folder (`.github/actions/docs/Dockerfile`), or named for tests (`Dockerfile.cypress`,
+    folder (`.github/actions/docs/Dockerfile`, `.devcontainer/Dockerfile`), Gitpod's
+    `.gitpod.Dockerfile`, or named for tests (`Dockerfile.cypress`,
     `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`)."""
     *folders, name = path.lower().split("/")
-    if set(folders) & (BUILD_ONLY_FOLDERS | _TEST_FOLDERS | CI_FOLDERS):
-        return True
+    if set(folders) & (BUILD_ONLY_FOLDERS | _TEST_FOLDERS | CI_FOLDERS) or name.startswith(".gitpod."):
+        return True  # `.gitpod.Dockerfile`: a cloud development environment's image
     return any(_TEST_IMAGE_NAME.search(part) for part in (*folders, name))

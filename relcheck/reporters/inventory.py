@@ -45,7 +45,7 @@ def inventory(result: ScanResult) -> dict[str, Any]:
         elif "not a Prometheus rule file" in message:
             skipped["rule file look-alike (Grafana, Loki)"] += 1
         elif message.startswith("parsed in part"):
-            skipped["source file read in part"] += 1
+            skipped["source file (read in part)"] += 1
         else:
             skipped["skipped file (size, binary, special)"] += 1
     for kind, count in result.unmodeled_workloads.items():

@@ -108,6 +108,19 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
     return any(project.file(posixpath.join(directory, name) if directory else name) for name in WORKSPACE_FILES)
 
 
+# package.json fields that publish a package for others to import (or declare what it plugs into).
+LIBRARY_FIELDS = ("exports", "module", "types", "typings", "files", "peerDependencies")
+
+
+def _is_library(project: Project, directory: str) -> bool:
+    """A package made to be imported, not run: its package.json says what it exports (`types`,
+    `module`, `exports`), what it publishes (`files`) or what it plugs into (`peerDependencies`).
+    It makes no service of its own: a monorepo's libraries are not asked for probes, runbooks and
+    alerts (a Dockerfile or PM2 file beside it still makes it one)."""
+    manifest = project.package_json(directory)
+    return isinstance(manifest, dict) and any(field in manifest for field in LIBRARY_FIELDS)
+
+
 # Folder names that say nothing about which service lives there (`rootfs`: the files of an image,
 # `images/nginx/rootfs/Dockerfile`).
 GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source", "rootfs"})
@@ -178,7 +191,11 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         if (
             (source.kind == FileKind.DOCKERFILE and not is_tool_image(source.path))
             or source.kind == FileKind.PM2
-            or (source.name == "package.json" and not _is_workspace_root(project, directory))
+            or (
+                source.name == "package.json"
+                and not _is_workspace_root(project, directory)
+                and not _is_library(project, directory)
+            )
         ):
             roots.add(directory)
     roots = {root for root in roots if not _is_build_only(project, root)}
