@@ -444,3 +444,17 @@ def test_a_monorepos_libraries_and_development_images_make_no_services(tmp_path:
     # Hygiene rules still read development images (a pinned base image, .dockerignore); service rules do not.
     development = {f.code for f in result.findings if f.location.path.startswith((".devcontainer", ".gitpod"))}
     assert development <= {"D009", "D012"}
+
+
+def test_an_alert_copied_whole_is_a_warning_and_one_name_over_two_expressions_is_fine(tmp_path: Path) -> None:
+    """Prometheus loads a group with one alert name twice (rulefmt checks group names only): the
+    Cortex mixin's RolloutStuck has an expression for StatefulSets and one for Deployments. A copy
+    with the same expression and labels is only a leftover, so a warning, not "a file Prometheus
+    does not load"."""
+    rule = "      - alert: Stuck\n        expr: {expr}\n        for: 15m\n        labels: {{severity: warning}}\n"
+    head = "groups:\n  - name: rollouts\n    rules:\n"
+    (tmp_path / "alerts.yaml").write_text(head + rule.format(expr="a != b") + rule.format(expr="c != d"))
+    assert scan([tmp_path], Config(), select=["A007"]).findings == []
+    (tmp_path / "alerts.yaml").write_text(head + rule.format(expr="a != b") + rule.format(expr="a  !=  b"))
+    (finding,) = scan([tmp_path], Config(), select=["A007"]).findings
+    assert (finding.location.line, finding.severity.label) == (8, "warning")

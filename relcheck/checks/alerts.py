@@ -175,14 +175,26 @@ def alert_annotations(ctx: CheckContext) -> Iterator[Finding]:
     for rule in _alerts(ctx):
         missing = [key for key in ("summary", "description") if not rule.get("annotations", key)]
         if missing:
-            yield _finding(
-                ctx,
-                rule,
-                rule.key_loc("annotations"),
-                f"no {' and no '.join(missing)} annotation: the page does not say what is wrong",
-                "annotations",
-                ",".join(missing),
-            )
+            message = _annotations_message(rule, missing)
+            yield _finding(ctx, rule, rule.key_loc("annotations"), message, "annotations", ",".join(missing))
+
+
+def _annotations_message(rule: PromRule, missing: list[str]) -> str:
+    if missing == ["summary"]:
+        return "no summary annotation: the notification has no headline (its description is set)"
+    if missing == ["description"]:
+        return "no description annotation: the page has a headline (summary) but no detail of what to check"
+    annotations = rule.get("annotations")
+    others = sorted(str(k) for k, v in annotations.items() if v) if isinstance(annotations, dict) else []
+    texts = [name for name in others if name not in ("runbook_url", "dashboard_url")]
+    if texts:
+        # `message` was the kubernetes-mixin's convention until 2020: notification templates read
+        # summary and description.
+        return (
+            f"no summary and no description annotation (only {', '.join(f'`{t}`' for t in texts[:3])}): "
+            "notification templates that read summary and description show nothing"
+        )
+    return "no summary and no description annotation: the page does not say what is wrong"
 
 
 @check("A006")
@@ -303,22 +315,26 @@ def _plain_rule(rule: Any) -> bool:
 
 
 def _duplicate_alerts(ctx: CheckContext, source: PromRuleFile) -> Iterator[Finding]:
-    """The same alert name with the same labels twice in a group is a copy-paste. One name at several
-    severities or windows (distinct labels) is a common, valid pattern and is not reported."""
-    seen: dict[tuple[str, str, str], PromRule] = {}
+    """An alert written twice in a group, same name, labels and expression: a copy-paste (a warning:
+    Prometheus loads it, and evaluates both). One name over several expressions (a mixin's rollout
+    alert for StatefulSets and for Deployments) or at several severities is a common, valid pattern."""
+    seen: dict[tuple[str, str, str, str], PromRule] = {}
     for rule in source.rules:
         if not rule.is_alert:
             continue
         labels = rule.get("labels")
-        key = (rule.group, rule.name, json.dumps(labels if isinstance(labels, dict) else {}, sort_keys=True))
+        expr = rule.get("expr")
+        written = " ".join(expr.split()) if isinstance(expr, str) else json.dumps(expr, sort_keys=True, default=str)
+        key = (rule.group, rule.name, json.dumps(labels if isinstance(labels, dict) else {}, sort_keys=True), written)
         if key in seen:
             first = seen[key].loc("alert").line
             yield ctx.finding(
                 rule.loc("alert"),
-                f"{source.label}: alert '{rule.name}' is defined twice in group '{rule.group}' with the same "
-                f"labels (first at line {first})",
+                f"{source.label}: alert '{rule.name}' is written twice in group '{rule.group}', with the same "
+                f"expression and labels (first at line {first}): a copy left behind",
                 identity=f"{rule.identity}/duplicate",
                 value=rule.name,
+                severity=Severity.WARNING,
             )
         else:
             seen[key] = rule
