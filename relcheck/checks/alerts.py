@@ -88,7 +88,9 @@ def _rule_file_sets(ctx: CheckContext) -> list[tuple[str, list[PromRuleFile], se
             sets.append((f"the rule files of service '{service.name}'", own, names, speaks_node(service)))
     if shared:
         everything = {normalise_name(r.name) for s in with_alerts for r in s.rules if r.is_alert}
-        node = not ctx.project.services or any(speaks_node(s) for s in ctx.project.services)
+        # The event-loop alert is asked for where the scan shows a Node service, not of a repository
+        # of rule files alone (a mixin collection, a monitoring repository of other runtimes).
+        node = any(speaks_node(s) for s in ctx.project.services)
         sets.append(("the rule files", shared, everything, node))
     return sets
 
