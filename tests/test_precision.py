@@ -458,3 +458,19 @@ def test_an_alert_copied_whole_is_a_warning_and_one_name_over_two_expressions_is
     (tmp_path / "alerts.yaml").write_text(head + rule.format(expr="a != b") + rule.format(expr="a  !=  b"))
     (finding,) = scan([tmp_path], Config(), select=["A007"]).findings
     assert (finding.location.line, finding.severity.label) == (8, "warning")
+
+
+def test_deployments_in_languages_relcheck_does_not_read_are_said_to_be_unchecked(tmp_path: Path) -> None:
+    """A repository that deploys with Compose, Jsonnet or Terraform must not read as checked."""
+    from relcheck.reporters.inventory import inventory_line
+
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "docker-compose.yml").write_text("services:\n  api:\n    image: node:20\n")
+    (tmp_path / "compose.override.yaml").write_text("services: {}\n")
+    (tmp_path / "deploy" / "main.jsonnet").write_text("{}\n")
+    (tmp_path / "deploy" / "main.tf").write_text('resource "kubernetes_deployment" "api" {}\n')
+    (tmp_path / "notes.yaml").write_text("compose: false\n")
+    line = inventory_line(scan([tmp_path], Config()))
+    assert line.endswith(
+        "Not checked: 2 Compose files (not read), 1 Jsonnet file (not read), 1 Terraform file (not read)."
+    )

@@ -21,6 +21,14 @@ KIND_NAMES = {
 _CHART = re.compile(r"^Helm chart (\S+) \((\d+) templates?\)")
 _TEMPLATES = re.compile(r"^(\d+) templates? in ")
 _DEPLOYER = re.compile(r"^(\w+) '.*' deploys ")
+# Descriptions of deployments in languages relcheck does not read: counted, so that a repository of
+# them is not reported as checked.
+_UNREAD_DEPLOYMENTS = (
+    (re.compile(r"(?:^|/)(?:docker-)?compose(?:\.[\w-]+)*\.ya?ml$", re.I), "Compose file (not read)"),
+    (re.compile(r"\.(?:jsonnet|libsonnet)$", re.I), "Jsonnet file (not read)"),
+    (re.compile(r"\.tf$", re.I), "Terraform file (not read)"),
+    (re.compile(r"\.nomad(?:\.hcl)?$", re.I), "Nomad job (not read)"),
+)
 
 
 def inventory(result: ScanResult) -> dict[str, Any]:
@@ -48,6 +56,11 @@ def inventory(result: ScanResult) -> dict[str, Any]:
             skipped["source file (read in part)"] += 1
         else:
             skipped["skipped file (size, binary, special)"] += 1
+    for source in result.files:
+        if source.kind == "other":
+            reason = next((r for pattern, r in _UNREAD_DEPLOYMENTS if pattern.search(source.path)), None)
+            if reason is not None:
+                skipped[reason] += 1
     for kind, count in result.unmodeled_workloads.items():
         skipped[f"{kind} (workload kind not modeled)"] += count
     if result.kustomize_patches:
