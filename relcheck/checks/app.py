@@ -8,7 +8,21 @@ from typing import TYPE_CHECKING
 from relcheck.artifacts.app import AppFacts, Connection
 from relcheck.model import Finding, Severity
 from relcheck.ruleset.registry import check
-from relcheck.scan.runtime import pm2_stop_signals, speaks_node
+from relcheck.scan.runtime import SERVER_FRAMEWORKS, pm2_stop_signals, speaks_node
+
+# Modules that serve requests (the frameworks, and Node's own servers).
+_SERVING_MODULES = (*SERVER_FRAMEWORKS, "http", "https", "http2", "node:http", "node:https", "node:http2", "@dapr/dapr")
+
+
+def _what_is_lost(facts: AppFacts, manifest: object) -> str:
+    """What exiting at once costs: a server drops requests; a process with no sign of serving any
+    (no route, no server module imported or depended on: a job, a queue consumer, a client script)
+    drops the work it is doing."""
+    dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
+    depends = isinstance(dependencies, dict) and any(name in dependencies for name in SERVER_FRAMEWORKS)
+    if facts.routes or depends or facts.uses_module(*_SERVING_MODULES):
+        return "the service exits without draining requests"
+    return "the process exits at once, in the middle of the work it is doing"
 
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
@@ -44,6 +58,7 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
         if not (service.app.has_source and speaks_node(service)):
             continue
         name, facts = service.name, service.app
+        lost = _what_is_lost(facts, ctx.project.package_json(service.root))
         pm2 = sorted(pm2_stop_signals(service))
         if pm2 and all(facts.handles(signal) for signal in pm2):
             # PM2 stops its apps with its kill_signal (SIGINT unless set), pm2-runtime too when
@@ -62,8 +77,7 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
         if pm2 and not facts.handles(pm2[0]):
             yield ctx.finding(
                 facts.anchor(),
-                f"no {pm2[0]} handler: PM2 stops the app with {pm2[0]} (its kill_signal), so the service exits "
-                "without draining requests",
+                f"no {pm2[0]} handler: PM2 stops the app with {pm2[0]} (its kill_signal), so {lost}",
                 identity=f"{name}/signals/SIGTERM",
                 value=pm2[0],
             )
@@ -71,8 +85,7 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
         if not facts.handles("SIGTERM"):
             yield ctx.finding(
                 facts.anchor(),
-                "no SIGTERM handler (process.on('SIGTERM', …) or app.enableShutdownHooks()): the service exits "
-                "without draining requests",
+                f"no SIGTERM handler (process.on('SIGTERM', …) or app.enableShutdownHooks()): {lost}",
                 identity=f"{name}/signals/SIGTERM",
                 value="SIGTERM",
             )
