@@ -29,7 +29,20 @@ if TYPE_CHECKING:
 
 MONGO_OPTIONS = ("maxPoolSize", "minPoolSize", "serverSelectionTimeoutMS", "socketTimeoutMS")
 REDIS_OPTIONS = ("maxRetriesPerRequest", "retryStrategy")
-METRIC_LIBRARIES = ("prom-client", "@willsoto/nestjs-prometheus", "express-prom-bundle", "prometheus-api-metrics")
+# prom-client, and the middlewares and exporters that serve /metrics with it (or on their own).
+METRIC_LIBRARIES = (
+    "prom-client",
+    "@willsoto/nestjs-prometheus",
+    "express-prom-bundle",
+    "prometheus-api-metrics",
+    "express-prometheus-middleware",
+    "fastify-metrics",
+    "@promster/express",
+    "@promster/fastify",
+    "@promster/hapi",
+    "@promster/server",
+    "@opentelemetry/exporter-prometheus",
+)
 RETRY_LIBRARIES = (
     "p-retry",
     "async-retry",
@@ -136,8 +149,9 @@ def metrics_endpoint(ctx: CheckContext) -> Iterator[Finding]:
             continue
         yield ctx.finding(
             facts.anchor(),
-            "no Prometheus metrics: neither prom-client nor @willsoto/nestjs-prometheus is used and no /metrics "
-            "route is defined",
+            "no Prometheus metrics: no prom-client, no middleware or exporter that serves /metrics "
+            "(@willsoto/nestjs-prometheus, express-prom-bundle, fastify-metrics, OpenTelemetry's Prometheus "
+            "exporter...) and no /metrics route",
             identity=f"{name}/metrics",
         )
 
