@@ -32,10 +32,11 @@ PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandled
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
 # Libraries that register process handlers themselves once called (their import is the evidence):
 # close-with-grace closes on SIGTERM, SIGINT and the crash events (fastify-cli's `start` uses it);
-# @godaddy/terminus on SIGTERM unless told other signals.
+# @godaddy/terminus on SIGTERM unless told other signals; lightship on SIGTERM, SIGHUP and SIGINT.
 SIGNAL_LIBRARIES = {
     "close-with-grace": ("SIGTERM", "SIGINT", "uncaughtException", "unhandledRejection"),
     "@godaddy/terminus": ("SIGTERM",),
+    "lightship": ("SIGTERM", "SIGINT"),
 }
 ROUTE_METHODS = frozenset({"get", "all", "head"})
 NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
