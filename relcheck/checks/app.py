@@ -167,10 +167,12 @@ def _missing_options(connection: Connection, wanted: tuple[str, ...], facts: App
     return [key for key in wanted if key not in seen]
 
 
-def _connection_findings(ctx: CheckContext, kind: str, wanted: tuple[str, ...], what: str) -> Iterator[Finding]:
+def _connection_findings(
+    ctx: CheckContext, kind: str, wanted: tuple[str, ...], what: str, skip: frozenset[str] = frozenset()
+) -> Iterator[Finding]:
     for name, facts in _services(ctx):
         for connection in facts.connections:
-            if connection.kind != kind:
+            if connection.kind != kind or connection.call in skip:
                 continue
             missing = _missing_options(connection, wanted, facts)
             if not missing:
@@ -193,11 +195,32 @@ def db_pool_settings(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
+# node-redis (`createClient` from 'redis') names them otherwise: its reconnect backoff, and a bound
+# on the commands it queues while disconnected (ioredis's maxRetriesPerRequest).
+NODE_REDIS_CALLS = frozenset({"createClient", "redis.createClient"})
+NODE_REDIS_OPTIONS = {
+    "socket.reconnectStrategy": ("reconnectStrategy",),
+    "disableOfflineQueue (or commandsQueueMaxLength)": ("disableOfflineQueue", "commandsQueueMaxLength"),
+}
+
+
 @check("S006")
 def redis_retry_settings(ctx: CheckContext) -> Iterator[Finding]:
-    yield from _connection_findings(
-        ctx, "redis", REDIS_OPTIONS, "during a Redis outage commands queue up and requests hang"
-    )
+    what = "during a Redis outage commands queue up and requests hang"
+    yield from _connection_findings(ctx, "redis", REDIS_OPTIONS, what, skip=NODE_REDIS_CALLS)
+    for name, facts in _services(ctx):
+        for connection in facts.connections:
+            if connection.kind != "redis" or connection.call not in NODE_REDIS_CALLS or connection.options_unknown:
+                continue
+            seen = connection.option_keys
+            missing = [shown for shown, keys in NODE_REDIS_OPTIONS.items() if not seen & set(keys)]
+            if missing:
+                yield ctx.finding(
+                    connection.location,
+                    f"{connection.call} (node-redis) sets no {', '.join(missing)}: {what}",
+                    identity=f"{name}/redis/{connection.call}",
+                    value=",".join(missing),
+                )
 
 
 @check("S007")

@@ -76,6 +76,7 @@ def collect(path: str, text: str, facts: AppFacts) -> ParseProblem | None:
     if tree is None:
         return problem
     _Walker(path, tree.root_node, facts).visit(nodes_of_types(tree, dialect_for(path), _HANDLED_TYPES))
+    _keep_known_clients(facts)
     if problem is not None and problem.code == "E001":
         # Code the compiler accepts can still be more than the tree-sitter grammar reads (generic
         # arrow functions in .tsx, styled-components templates, some JSX entities): not the
@@ -90,6 +91,22 @@ def collect(path: str, text: str, facts: AppFacts) -> ParseProblem | None:
             problem.column,
         )
     return problem
+
+
+# Calls and constructors whose names other libraries use too: a Redis client only where the file
+# imports the Redis library they come from (Supabase's `createClient` is no Redis client).
+_AMBIGUOUS_REDIS = {
+    "createClient": ("redis", "@redis/client"),
+    "new Cluster": ("ioredis",),
+}
+
+
+def _keep_known_clients(facts: AppFacts) -> None:
+    facts.connections = [
+        c
+        for c in facts.connections
+        if c.call not in _AMBIGUOUS_REDIS or any(m in facts.modules for m in _AMBIGUOUS_REDIS[c.call])
+    ]
 
 
 class _Walker:
