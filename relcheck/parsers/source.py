@@ -154,6 +154,7 @@ class _Walker:
             or (target == "process" and method in LISTENER_METHODS)
             or method == "enableShutdownHooks"
             or (method in ROUTE_METHODS and target and "." not in target)
+            or (method == "route" and target and "." not in target)
             or callee in MONGO_CALLS
             or callee in REDIS_CALLS
             or callee in METRIC_PROVIDERS
@@ -169,6 +170,8 @@ class _Walker:
             event = string_value(arguments[0])
             if event in PROCESS_EVENTS:
                 self.facts.signals.setdefault(event, []).append(self.evidence(node, f"process.{method}('{event}')"))
+        elif method == "route" and target and "." not in target and arguments:
+            self._declared_routes(node, arguments[0])
         elif method == "enableShutdownHooks":
             signals = self._string_list(arguments[0]) if arguments else None
             detail = ",".join(signals) if signals else "SIGTERM,SIGINT,SIGHUP,all"
@@ -211,6 +214,43 @@ class _Walker:
         name = options.get("name") if isinstance(options, dict) else None
         if isinstance(name, str) and name:
             self.facts.metric_names.setdefault(name, self.evidence(node, name))
+
+    def _declared_routes(self, node, argument) -> None:
+        """Routes declared as objects, `fastify.route({method: 'GET', url})` and Hapi's
+        `server.route({method, path})` (or a list of them), and Express's chained
+        `app.route('/health').get(handler)`."""
+        value = self.converter.convert(argument)
+        if isinstance(value, str):
+            if value.startswith("/") and self._chained_method(node) is not None:
+                self.facts.routes.append(Route(self._chained_method(node), join_route("", value), self.location(node)))
+            return
+        for declared in value if isinstance(value, list) else [value]:
+            if not isinstance(declared, dict):
+                continue
+            path = declared.get("url", declared.get("path"))
+            methods = declared.get("method")
+            methods = methods if isinstance(methods, list) else [methods]
+            verbs = {m.upper() for m in methods if isinstance(m, str)}
+            if isinstance(path, str) and path.startswith("/") and verbs & {"GET", "HEAD", "*"}:
+                verb = "GET" if "GET" in verbs else "ALL" if "*" in verbs else "HEAD"
+                self.facts.routes.append(Route(verb, join_route("", path), self.location(node)))
+
+    @staticmethod
+    def _chained_method(node) -> str | None:
+        """The first GET, HEAD or ALL handler chained on `app.route(path)`, as Express chains them."""
+        current = node
+        for _ in range(8):
+            member = current.parent
+            if member is None or member.type != "member_expression":
+                return None
+            name = member.child_by_field_name("property")
+            call = member.parent
+            if name is None or call is None or call.type != "call_expression":
+                return None
+            if text_of(name) in ROUTE_METHODS:
+                return text_of(name).upper()
+            current = call
+        return None
 
     def _connection(self, kind: str, call: str, node, arguments) -> None:
         connection = Connection(kind, call, self.location(node))
