@@ -65,9 +65,23 @@ def is_service_source(path: str) -> bool:
 FRONT_END_FILES = (".svelte", ".vue", ".astro")
 
 
+# Imports that make a file a server's even beside a UI framework: server-side rendering
+# (`react-dom/server` in an Express server) is the server's code.
+SERVER_SIDE_MODULES = (
+    "react-dom/server", "vue/server-renderer", "@vue/server-renderer", "http", "https", "node:http", "node:https",
+)
+
+
 def is_front_end(facts: AppFacts) -> bool:
     """Source that imports a UI framework or a single-file component (`import App from
-    './App.svelte'`): a front end's code, not the server."""
+    './App.svelte'`): a front end's code, not the server. Unless it shows itself a server: it
+    handles process signals or imports a server framework, Node's http or a server renderer."""
+    from relcheck.scan.runtime import SERVER_FRAMEWORKS
+
+    if facts.signals or facts.shutdown_hooks or any(
+        module in facts.modules for module in (*SERVER_FRAMEWORKS, *SERVER_SIDE_MODULES) if module != "next"
+    ):
+        return False
     return any(
         module == name or module.startswith(name if name.endswith("/") else f"{name}/")
         for module in facts.modules

@@ -39,6 +39,8 @@ SIGNAL_LIBRARIES = {
     "lightship": ("SIGTERM", "SIGINT"),
 }
 ROUTE_METHODS = frozenset({"get", "all", "head"})
+# `axios.get('/health')` requests a path; it serves none.
+HTTP_CLIENTS = frozenset({"axios", "http", "https", "got", "superagent", "ky", "needle", "request", "undici", "fetch"})
 NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
 MONGO_CALLS = frozenset(
     {
@@ -153,7 +155,7 @@ class _Walker:
             callee == "require"
             or (target == "process" and method in LISTENER_METHODS)
             or method == "enableShutdownHooks"
-            or (method in ROUTE_METHODS and target and "." not in target)
+            or (method in ROUTE_METHODS and target and "." not in target and target not in HTTP_CLIENTS)
             or (method == "route" and target and "." not in target)
             or callee in MONGO_CALLS
             or callee in REDIS_CALLS
@@ -176,7 +178,7 @@ class _Walker:
             signals = self._string_list(arguments[0]) if arguments else None
             detail = ",".join(signals) if signals else "SIGTERM,SIGINT,SIGHUP,all"
             self.facts.shutdown_hooks.append(self.evidence(node, detail))
-        elif method in ROUTE_METHODS and target and "." not in target and arguments:
+        elif method in ROUTE_METHODS and target and "." not in target and target not in HTTP_CLIENTS and arguments:
             route = string_value(arguments[0])
             if route and route.startswith("/"):
                 self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
