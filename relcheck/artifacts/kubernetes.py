@@ -289,11 +289,11 @@ class Workload:
         return self.hpas[0] if self.hpas else None
 
     def expected_pods(self) -> int | None:
-        """Pods the workload is meant to run: the HPA's minReplicas, else spec.replicas (default 1)."""
+        """Pods the workload is meant to run: its autoscaler's minimum, else spec.replicas (default 1)."""
         if not self.scalable:
             return None
         if self.hpa is not None:
-            minimum = self.hpa.get("spec", "minReplicas")
+            minimum = scaler_bounds(self.hpa)[0]
             return minimum if _is_int(minimum) else 1
         replicas = self.replicas
         if replicas is None:
@@ -306,8 +306,7 @@ class Workload:
         if not self.scalable:
             return None
         if self.hpa is not None:
-            low, high = self.hpa.get("spec", "minReplicas"), self.hpa.get("spec", "maxReplicas")
-            low = 1 if low is None else low
+            low, high = scaler_bounds(self.hpa)
             return (low, high) if _is_int(low) and _is_int(high) and low <= high else None
         replicas = self.replicas
         replicas = 1 if replicas is None else replicas
@@ -459,7 +458,7 @@ class KubeIndex:
                 by_namespace.setdefault((obj.render, obj.namespace), []).append(workload)
             elif _runs_unmodeled_pods(obj):
                 index.unmodeled[kind] = index.unmodeled.get(kind, 0) + 1
-            elif kind == "HorizontalPodAutoscaler":
+            elif kind == "HorizontalPodAutoscaler" or is_keda_scaler(obj):
                 index.hpas.append(obj)
             elif kind == "PodDisruptionBudget":
                 index.pdbs.append(obj)
@@ -478,7 +477,9 @@ class KubeIndex:
             ref = hpa.get("spec", "scaleTargetRef")
             target = None
             if isinstance(ref, dict):
-                target = by_ref.get((hpa.render, hpa.namespace, str(ref.get("kind")), str(ref.get("name"))))
+                # A ScaledObject's scaleTargetRef names a Deployment unless it says another kind.
+                kind = ref.get("kind") or ("Deployment" if is_keda_scaler(hpa) else None)
+                target = by_ref.get((hpa.render, hpa.namespace, str(kind), str(ref.get("name"))))
             index.hpa_targets[id(hpa)] = target
             if target is not None:
                 target.hpas.append(hpa)
@@ -573,6 +574,24 @@ def _runs_unmodeled_pods(obj: K8sObject) -> bool:
         return True
     containers = obj.get("spec", "template", "spec", "containers")
     return isinstance(containers, list) and bool(containers) and bool(obj.api_version)
+
+
+def is_keda_scaler(obj: K8sObject) -> bool:
+    """A KEDA ScaledObject: KEDA scales its target through an HPA of its own (`keda-hpa-<name>`)."""
+    return obj.kind == "ScaledObject" and obj.api_version.startswith("keda.sh/")
+
+
+def scaler_bounds(scaler: K8sObject) -> tuple[Any, Any]:
+    """(fewest, most) replicas an autoscaler keeps its target at while it runs: an HPA's
+    minReplicas (default 1) and maxReplicas; a KEDA ScaledObject's minReplicaCount (default 0, and
+    at least 1 while the workload runs: KEDA activates it from zero) and maxReplicaCount (default 100)."""
+    if is_keda_scaler(scaler):
+        low, high = scaler.get("spec", "minReplicaCount"), scaler.get("spec", "maxReplicaCount")
+        low = 0 if low is None else low
+        low = max(low, 1) if _is_int(low) else low
+        return low, 100 if high is None else high
+    low = scaler.get("spec", "minReplicas")
+    return 1 if low is None else low, scaler.get("spec", "maxReplicas")
 
 
 def _looks_core(obj: K8sObject) -> bool:

@@ -14,6 +14,8 @@ from relcheck.artifacts.kubernetes import (
     Workload,
     dig,
     int_or_percent,
+    is_keda_scaler,
+    scaler_bounds,
     selector_matches,
 )
 from relcheck.artifacts.skaffold import built_images, placeholder
@@ -510,7 +512,7 @@ def prestop_hook(ctx: CheckContext) -> Iterator[Finding]:
 
 def _multi_replica(workload: Workload) -> bool:
     if workload.hpa is not None:
-        maximum = workload.hpa.get("spec", "maxReplicas")
+        maximum = scaler_bounds(workload.hpa)[1]
         return not _int(maximum) or maximum >= 2
     expected = workload.expected_pods()
     return expected is not None and expected >= 2
@@ -621,7 +623,7 @@ def hpa_present(ctx: CheckContext) -> Iterator[Finding]:
             obj = workload.obj
             yield ctx.report(
                 workload,
-                f"{obj.display} is not scaled by any HorizontalPodAutoscaler",
+                f"{obj.display} is not scaled by any HorizontalPodAutoscaler (or KEDA ScaledObject)",
                 what="hpa",
                 at=obj.key_loc("metadata", "name"),
             )
@@ -663,6 +665,8 @@ def hpa_bounds(ctx: CheckContext) -> Iterator[Finding]:
     min_floor, max_floor = ctx.params["min_replicas"], ctx.params["max_replicas"]
     max_cpu = ctx.params["max_cpu_utilization"]
     for hpa in ctx.project.kube.hpas:
+        if is_keda_scaler(hpa):
+            continue  # KEDA's bounds go with its triggers (scale to zero on an empty queue): not judged here
         minimum = hpa.get("spec", "minReplicas")
         minimum = 1 if minimum is None else minimum
         maximum = hpa.get("spec", "maxReplicas")
@@ -860,7 +864,9 @@ def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
     for hpa in ctx.project.kube.hpas:
         if ctx.project.kube.hpa_targets.get(id(hpa)) is None:
             ref = hpa.get("spec", "scaleTargetRef")
-            ref = ref if isinstance(ref, dict) else {}
+            ref = dict(ref) if isinstance(ref, dict) else {}
+            if is_keda_scaler(hpa) and not ref.get("kind"):
+                ref["kind"] = "Deployment"  # a ScaledObject's default target kind
             if (hpa.render, hpa.namespace, str(ref.get("kind")), str(ref.get("name"))) in present:
                 continue  # a kind relcheck does not model (a LeaderWorkerSet, a custom resource): it is there
             yield ctx.report(
