@@ -719,10 +719,12 @@ def pdb_present(ctx: CheckContext) -> Iterator[Finding]:
         if workload.pdbs or not _multi_replica(workload):
             continue
         obj = workload.obj
+        runs = "runs several replicas"
+        if workload.hpa is not None and _int(scaler_bounds(workload.hpa)[1]):
+            runs = f"may run up to {scaler_bounds(workload.hpa)[1]} replicas ({workload.hpa.display} scales it)"
         yield ctx.report(
             workload,
-            f"{obj.display} runs several replicas but no PodDisruptionBudget selects its pods: a drain may "
-            "evict them all at once",
+            f"{obj.display} {runs} but no PodDisruptionBudget selects its pods: a drain may evict them all at once",
             what="pdb",
             at=obj.key_loc("metadata", "name"),
         )
