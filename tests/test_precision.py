@@ -474,3 +474,23 @@ def test_deployments_in_languages_relcheck_does_not_read_are_said_to_be_unchecke
     assert line.endswith(
         "Not checked: 2 Compose files (not read), 1 Jsonnet file (not read), 1 Terraform file (not read)."
     )
+
+
+def test_packaging_folders_belong_to_the_app_above_them(tmp_path: Path) -> None:
+    """`api/docker/Dockerfile` and `api/deploy/pm2.config.js` package the app in `api/`: one
+    service, not three (`docker` and `deploy` named after their parent, `api/api`)."""
+    for folder in ("api/docker", "api/deploy", "docker/worker"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "api" / "package.json").write_text('{"name": "api", "scripts": {"start": "node main.js"}}\n')
+    (tmp_path / "api" / "main.js").write_text("require('http').createServer().listen(3000);\n")
+    (tmp_path / "api" / "docker" / "Dockerfile").write_text('FROM node:22-slim\nUSER node\nCMD ["node", "main.js"]\n')
+    (tmp_path / "api" / "deploy" / "pm2.config.js").write_text(
+        "module.exports = { apps: [{ name: 'api', script: 'main.js' }] };\n"
+    )
+    # A folder of Dockerfiles with no app above it is still a service of its own.
+    (tmp_path / "docker" / "worker" / "Dockerfile").write_text('FROM node:22-slim\nUSER node\nCMD ["node", "w.js"]\n')
+    result = scan([tmp_path], Config())
+    assert [(s.name, s.root) for s in result.services] == [("api", "api"), ("worker", "docker/worker")]
+    (api,) = [s for s in result.services if s.name == "api"]
+    assert [d.path for d in api.dockerfiles] == ["api/docker/Dockerfile"]
+    assert [a.path for a in api.pm2_apps] == ["api/deploy/pm2.config.js"]

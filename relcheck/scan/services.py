@@ -182,6 +182,25 @@ def _is_build_only(project: Project, directory: str) -> bool:
     )
 
 
+# Folders that hold how an app is packaged or deployed (`api/docker/Dockerfile`,
+# `api/deploy/pm2.config.js`): with an app in a folder above, they are that app's.
+PACKAGING_FOLDERS = frozenset(
+    {"docker", ".docker", "deploy", "deployment", "deployments", "build", "ops", "pm2", "container", "containers"}
+)
+
+
+def _packages_an_app_above(root: str, roots: set[str]) -> bool:
+    if posixpath.basename(root).lower() not in PACKAGING_FOLDERS:
+        return False
+    folder = _dir(root)
+    while True:
+        if folder in roots:
+            return True
+        if not folder:
+            return False
+        folder = _dir(folder)
+
+
 def find_services(project: Project, explicit: dict[str, dict] | None = None) -> list[Service]:
     from relcheck.scan.discovery import FileKind
 
@@ -199,6 +218,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         ):
             roots.add(directory)
     roots = {root for root in roots if not _is_build_only(project, root)}
+    roots = {root for root in roots if not _packages_an_app_above(root, roots)}
     has_source = any(facts.source_files for facts in project.app_facts.values())
     if not roots and not explicit and (project.kube.workloads or project.pm2_apps or has_source):
         roots.add("")
