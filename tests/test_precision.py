@@ -494,3 +494,39 @@ def test_packaging_folders_belong_to_the_app_above_them(tmp_path: Path) -> None:
     (api,) = [s for s in result.services if s.name == "api"]
     assert [d.path for d in api.dockerfiles] == ["api/docker/Dockerfile"]
     assert [a.path for a in api.pm2_apps] == ["api/deploy/pm2.config.js"]
+
+
+@pytest.mark.parametrize(
+    ("start", "base"),
+    [
+        ('ENTRYPOINT ["docker-entrypoint.sh"]\nCMD [ "node" ]', True),  # the official Node image
+        ('CMD ["python3"]', True),
+        ("CMD bash", True),
+        ('ENTRYPOINT ["tini", "--"]\nCMD ["node"]', True),
+        ('CMD ["node", "server.js"]', False),
+        ('ENTRYPOINT ["python3"]\nCMD ["app.py"]', False),
+        ('ENTRYPOINT ["/app/entrypoint.sh"]', False),  # the script starts the application
+        ("", False),  # no command of its own: the base image's, which D002 judges
+    ],
+)
+def test_images_whose_command_is_a_bare_interpreter_are_base_images(tmp_path: Path, start: str, base: bool) -> None:
+    """A base image (built FROM, its command a REPL) is not a service, and the rules about the image
+    that runs (D001-D007, D010, D011) leave it alone."""
+    (tmp_path / "node").mkdir()
+    (tmp_path / "node" / "Dockerfile").write_text(f"FROM debian:bookworm-slim\nRUN apt-get update\n{start}\n")
+    result = scan([tmp_path], Config())
+    assert (not result.services) is base
+    assert any(f.code == "D001" for f in result.findings) is not base
+
+
+def test_a_package_json_of_tooling_alone_is_no_service(tmp_path: Path) -> None:
+    """docker-node's root package.json: lint and format scripts, devDependencies, nothing that runs."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "images", "private": true, "scripts": {"lint": "eslint ."}, "devDependencies": {"eslint": "9"}}\n'
+    )
+    (tmp_path / "build-matrix.js").write_text("console.log(JSON.stringify({include: []}));\n")
+    result = scan([tmp_path], Config())
+    assert result.services == []
+    assert not [f for f in result.findings if f.code.startswith(("S", "R"))]
+    (tmp_path / "package.json").write_text('{"name": "api", "scripts": {"start": "node build-matrix.js"}}\n')
+    assert [s.name for s in scan([tmp_path], Config()).services] == ["api"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -218,6 +219,30 @@ def shell_commands(text: str) -> list[list[str]]:
             commands.append(words)
     return commands
 
+
+
+# Programs that, started with no argument, run no application: a REPL or an interactive shell.
+_BARE_PROGRAMS = frozenset(
+    {"node", "nodejs", "python", "python3", "ruby", "irb", "php", "bun", "deno", "iex", "erl", "bash", "sh", "ash",
+     "zsh", "pwsh", "jshell"}
+)
+# What runs before the command and hands over to it: init processes and entrypoint scripts.
+_HANDS_OVER = frozenset({"tini", "dumb-init", "--", "-g", "-s"})
+
+
+def is_base_image(dockerfile: Dockerfile) -> bool:
+    """An image made to be built FROM, not run: its command is a bare interpreter or shell
+    (`ENTRYPOINT ["docker-entrypoint.sh"]` + `CMD ["node"]`, `CMD ["python3"]`), which starts a
+    REPL, not an application. The image built from it sets the command that runs."""
+    instructions = dockerfile.final_instructions()
+    entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
+    cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
+    words = [*(command_argv(entrypoint) if entrypoint else []), *(command_argv(cmd) if cmd else [])]
+    while words and (
+        posixpath.basename(words[0]) in _HANDS_OVER or words[0].endswith(".sh") or "entrypoint" in words[0].lower()
+    ):
+        words = words[1:]
+    return len(words) == 1 and posixpath.basename(words[0]) in _BARE_PROGRAMS
 
 
 def is_tool_image(path: str) -> bool:

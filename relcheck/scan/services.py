@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, Evidence, merge_facts
-from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, CI_FOLDERS, is_tool_image
+from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, CI_FOLDERS, is_base_image, is_tool_image
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
 from relcheck.scan.runtime import NODE, STATIC_SITE, builds_static_site, service_runtime
@@ -121,6 +121,23 @@ def _is_library(project: Project, directory: str) -> bool:
     return isinstance(manifest, dict) and any(field in manifest for field in LIBRARY_FIELDS)
 
 
+def _is_tooling(project: Project, directory: str) -> bool:
+    """A package.json that only holds a repository's tooling: development dependencies or scripts
+    (linters, formatters, release scripts), and no dependencies, no `start` script, no `main` or
+    `bin`. It runs nothing in production."""
+    manifest = project.package_json(directory)
+    if not isinstance(manifest, dict):
+        return False
+    scripts = manifest.get("scripts")
+    return (
+        bool(manifest.get("devDependencies") or scripts)
+        and not manifest.get("dependencies")
+        and not (isinstance(scripts, dict) and scripts.get("start"))
+        and not manifest.get("main")
+        and not manifest.get("bin")
+    )
+
+
 # Folder names that say nothing about which service lives there (`rootfs`: the files of an image,
 # `images/nginx/rootfs/Dockerfile`).
 GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source", "rootfs"})
@@ -205,21 +222,26 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     from relcheck.scan.discovery import FileKind
 
     roots: set[str] = set()
+    base_images = {d.path for d in project.dockerfiles if is_base_image(d)}
     for source in project.files:
         directory = _dir(source.path)
         if (
-            (source.kind == FileKind.DOCKERFILE and not is_tool_image(source.path))
+            (source.kind == FileKind.DOCKERFILE and not is_tool_image(source.path) and source.path not in base_images)
             or source.kind == FileKind.PM2
             or (
                 source.name == "package.json"
                 and not _is_workspace_root(project, directory)
                 and not _is_library(project, directory)
+                and not _is_tooling(project, directory)
             )
         ):
             roots.add(directory)
     roots = {root for root in roots if not _is_build_only(project, root)}
     roots = {root for root in roots if not _packages_an_app_above(root, roots)}
-    has_source = any(facts.source_files for facts in project.app_facts.values())
+    # Source under a root package.json of tooling or a library is no service either.
+    has_source = any(facts.source_files for facts in project.app_facts.values()) and not (
+        _is_tooling(project, "") or _is_library(project, "")
+    )
     if not roots and not explicit and (project.kube.workloads or project.pm2_apps or has_source):
         roots.add("")
     built = _built_images(project)
