@@ -313,3 +313,20 @@ def _project(root: Path):
 
     discovery = discover([root], [])
     return build_project(discovery, 10**6)[0]
+
+
+def test_no_rollout_fix_for_a_pod_that_mounts_a_claim(tmp_path: Path) -> None:
+    """maxUnavailable: 0 with maxSurge: 1 starts a new pod beside the old one: with a ReadWriteOnce
+    claim it may wait on the old pod's volume for ever. Without the claim the fix is offered."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db}\nspec:\n  replicas: 1\n"
+        "  strategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1, maxSurge: 0}}\n"
+        "  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n"
+        "      containers: [{name: db, image: 'postgres:16.4'}]\n"
+    )
+    claim = "      volumes: [{name: d, persistentVolumeClaim: {claimName: d}}]\n"
+    (tmp_path / "db.yaml").write_text(deployment + claim)
+    found = scan([tmp_path], Config(), select=["K015"], fixes=True).findings
+    assert found and all(f.autofix is None for f in found)
+    (tmp_path / "db.yaml").write_text(deployment)
+    assert all(f.autofix is not None for f in scan([tmp_path], Config(), select=["K015"], fixes=True).findings)

@@ -530,3 +530,24 @@ def test_a_package_json_of_tooling_alone_is_no_service(tmp_path: Path) -> None:
     assert not [f for f in result.findings if f.code.startswith(("S", "R"))]
     (tmp_path / "package.json").write_text('{"name": "api", "scripts": {"start": "node build-matrix.js"}}\n')
     assert [s.name for s in scan([tmp_path], Config()).services] == ["api"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "severity"),
+    [
+        ("  accessModes: [ReadWriteOnce]\n", "info"),  # Recreate is what the volume needs
+        ("  accessModes: [ReadWriteOncePod]\n", "info"),
+        ("  accessModes: [ReadWriteMany]\n", "error"),  # shared: a rolling update could run
+        (None, "warning"),  # the claim is not in the scan
+    ],
+)
+def test_k015_weighs_recreate_against_the_volume_it_mounts(tmp_path: Path, claim: str | None, severity: str) -> None:
+    pvc = f"apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data}}\nspec:\n{claim}---\n" if claim else ""
+    (tmp_path / "db.yaml").write_text(
+        pvc + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db}\nspec:\n  strategy: {type: Recreate}\n"
+        "  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n"
+        "      containers: [{name: db, image: 'postgres:16.4'}]\n"
+        "      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]\n"
+    )
+    (finding,) = scan([tmp_path], Config(), select=["K015"]).findings
+    assert finding.severity.label == severity

@@ -420,6 +420,37 @@ def _pods_taken_down(workload: Workload, unavailable: IntOrPercent) -> str | Non
     return text
 
 
+_SINGLE_ATTACH_MODES = ("ReadWriteOnce", "ReadWriteOncePod")
+
+
+def _single_attach_claim(ctx: CheckContext, workload: Workload) -> tuple[str | None, list[str] | None]:
+    """The first PersistentVolumeClaim the pod mounts, and its single-node access modes: a list when
+    the claim is in the scan and every mode it asks for attaches to one node only, None when unknown
+    (not in the scan). (None, None) when the pod mounts no claim, or a claim shared across nodes."""
+    volumes = workload.pod_spec.get("volumes")
+    claims = [
+        str(v["persistentVolumeClaim"].get("claimName"))
+        for v in (volumes if isinstance(volumes, list) else [])
+        if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)
+    ]
+    if not claims:
+        return None, None
+    known = {
+        o.name: o
+        for o in ctx.project.kube.objects
+        if o.kind == "PersistentVolumeClaim" and o.namespace == workload.obj.namespace
+    }
+    for claim in claims:
+        pvc = known.get(claim)
+        if pvc is None:
+            return claim, None
+        modes = pvc.get("spec", "accessModes")
+        modes = [str(m) for m in modes] if isinstance(modes, list) else []
+        if modes and all(m in _SINGLE_ATTACH_MODES for m in modes):
+            return claim, modes
+    return None, None
+
+
 @check("K015")
 def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
     """Recreate, or a RollingUpdate that takes serving pods down: maxUnavailable resolves to at
@@ -432,12 +463,31 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
         strategy = strategy if isinstance(strategy, dict) else {}
         kind = strategy.get("type", "RollingUpdate")
         if kind == "Recreate":
+            claim, modes = _single_attach_claim(ctx, workload)
+            message = f"{obj.display} uses the Recreate strategy: every pod stops before new ones start"
+            severity = None
+            if claim is not None and modes is not None:
+                # The new pod could not mount the volume while the old one holds it (Multi-Attach):
+                # Recreate is what the volume needs, and zero downtime needs another shape.
+                message += (
+                    f", as its {'/'.join(modes)} volume (PersistentVolumeClaim '{claim}') requires: a rolling "
+                    "update would wait on a volume the old pod holds. For zero downtime, run it as a "
+                    "StatefulSet or on a ReadWriteMany volume"
+                )
+                severity = Severity.INFO
+            elif claim is not None:
+                message += (
+                    f"; if its PersistentVolumeClaim '{claim}' (not in this scan) is ReadWriteOnce, Recreate is "
+                    "what it needs, and zero downtime needs a StatefulSet or a ReadWriteMany volume"
+                )
+                severity = Severity.WARNING
             yield ctx.report(
                 workload,
-                f"{obj.display} uses the Recreate strategy: every pod stops before new ones start",
+                message,
                 what="strategy",
                 at=obj.loc("spec", "strategy", "type"),
                 value="Recreate",
+                severity=severity,
             )
             continue
         if kind not in ROLLOUT_TYPES:

@@ -79,6 +79,9 @@ def zero_unavailable_rollout(finding: Finding, ctx: FixContext) -> Fix | None:
     workload = _workload(finding)
     if workload is None or finding.value == "Recreate" or finding.identity.endswith("/strategy"):
         return None  # Recreate may be on purpose (a volume only one pod may mount)
+    volumes = workload.pod_spec.get("volumes")
+    if isinstance(volumes, list) and any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in volumes):
+        return None  # a surge pod may not mount a ReadWriteOnce claim the old pod holds: not a safe edit
     rolling = workload.obj.get("spec", "strategy", "rollingUpdate")
     rolling = rolling if isinstance(rolling, dict) else {}
     base = ("spec", "strategy", "rollingUpdate")
