@@ -10,8 +10,13 @@ from relcheck.model import Finding, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import SERVER_FRAMEWORKS, pm2_stop_signals, speaks_node
 
-# Modules that serve requests (the frameworks, and Node's own servers).
-_SERVING_MODULES = (*SERVER_FRAMEWORKS, "http", "https", "http2", "node:http", "node:https", "node:http2", "@dapr/dapr")
+# Modules that serve requests: the web frameworks, Node's own servers, gRPC, GraphQL and WebSocket servers.
+_SERVING_MODULES = (
+    *SERVER_FRAMEWORKS,
+    *("http", "https", "http2", "net", "node:http", "node:https", "node:http2", "node:net"),
+    *("@grpc/grpc-js", "grpc", "@connectrpc/connect-node", "@apollo/server", "apollo-server", "graphql-yoga"),
+    *("ws", "@trpc/server", "@hono/node-server", "uWebSockets.js", "@dapr/dapr"),
+)
 
 
 def _what_is_lost(facts: AppFacts, manifest: object) -> str:
@@ -19,7 +24,7 @@ def _what_is_lost(facts: AppFacts, manifest: object) -> str:
     (no route, no server module imported or depended on: a job, a queue consumer, a client script)
     drops the work it is doing."""
     dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
-    depends = isinstance(dependencies, dict) and any(name in dependencies for name in SERVER_FRAMEWORKS)
+    depends = isinstance(dependencies, dict) and any(name in dependencies for name in _SERVING_MODULES)
     if facts.routes or depends or facts.uses_module(*_SERVING_MODULES):
         return "the service exits without draining requests"
     return "the process exits at once, in the middle of the work it is doing"
