@@ -168,8 +168,8 @@ def test_unknown_select_exits_2() -> None:
 
 
 def test_fail_on_thresholds() -> None:
-    assert _cli("scan", str(LEGACY), "--select", "D005")[0] == 0  # a warning does not fail by default
-    assert _cli("scan", str(LEGACY), "--select", "D005", "--fail-on", "warning")[0] == 1
+    assert _cli("scan", str(LEGACY), "--select", "D004")[0] == 0  # a warning does not fail by default
+    assert _cli("scan", str(LEGACY), "--select", "D004", "--fail-on", "warning")[0] == 1
     assert _cli("scan", str(LEGACY), "--select", "D010", "--fail-on", "warning")[0] == 0
     assert _cli("scan", str(LEGACY), "--select", "D010", "--fail-on", "info")[0] == 1
     assert _cli("scan", str(LEGACY), "--fail-on", "never")[0] == 0

@@ -26,6 +26,7 @@ from relcheck.units.durations import format_seconds, parse_go_duration
 from relcheck.units.images import image_reference, image_shell, is_official_image, unpinned_reason
 
 if TYPE_CHECKING:
+    from relcheck.artifacts.kubernetes import Container, Workload
     from relcheck.scan.context import CheckContext
     from relcheck.scan.services import Service
 
@@ -105,12 +106,18 @@ def _program(word: str) -> str:
     return posixpath.basename(word)
 
 
-@check("D001")
-def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
+def _owners(ctx: CheckContext) -> dict[int, list[Service]]:
+    """The services each Dockerfile (by identity) is built for."""
     owners: dict[int, list[Service]] = {}
     for service in ctx.project.services:
         for owned in service.dockerfiles:
             owners.setdefault(id(owned), []).append(service)
+    return owners
+
+
+@check("D001")
+def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
+    owners = _owners(ctx)
     for dockerfile, final in _runtime_final(ctx):
         user_instruction = _last(dockerfile.final_instructions(), "USER")
         if user_instruction is None:
@@ -161,35 +168,56 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-def _deployed_user(services: list[Service], dockerfile: Dockerfile) -> tuple[int, Location] | None:
-    """The UID above 0 that every container running this Dockerfile's image (built for `services`)
-    is given by its securityContext (the container's runAsUser, else the pod's), with where the first
-    sets it; None when the service has no workload, or a container that may run the image sets no such UID."""
+def _running_containers(services: list[Service], dockerfile: Dockerfile) -> list[tuple[Workload, Container]] | None:
+    """The containers of the service's workloads that run this Dockerfile's image (built for
+    `services`): those whose image is named after the service, else a workload's only container.
+    None when the service has no workload, or which container runs the image is not known."""
     if len(services) != 1 or not services[0].workloads:
         return None
     service = services[0]
-    found: tuple[int, Location] | None = None
+    found: list[tuple[Workload, Container]] = []
     for workload in service.workloads:
         containers = workload.containers(include_init=False)
         named = [c for c in containers if _image_name(c.get("image")) == service.name]
-        for container in named or (containers if len(containers) == 1 else []):
-            own = container.get("securityContext")
-            pod = workload.pod_spec.get("securityContext")
-            own = own if isinstance(own, dict) else {}
-            pod = pod if isinstance(pod, dict) else {}
-            uid = own.get("runAsUser", pod.get("runAsUser"))
-            if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
-                return None
-            if found is None:
-                where = (
-                    container.key_loc("securityContext", "runAsUser")
-                    if "runAsUser" in own
-                    else workload.obj.key_loc(*workload.pod_spec_keys, "securityContext", "runAsUser")
-                )
-                found = (uid, where)
         if not named and len(containers) != 1:
-            return None  # which container runs the image is not known
+            return None
+        found += [(workload, c) for c in named or containers]
+    return found or None
+
+
+def _deployed_user(services: list[Service], dockerfile: Dockerfile) -> tuple[int, Location] | None:
+    """The UID above 0 that every container running this Dockerfile's image is given by its
+    securityContext (the container's runAsUser, else the pod's), with where the first sets it; None
+    when the image runs in no known container, or one that may run it sets no such UID."""
+    running = _running_containers(services, dockerfile)
+    if running is None:
+        return None
+    found: tuple[int, Location] | None = None
+    for workload, container in running:
+        own = container.get("securityContext")
+        pod = workload.pod_spec.get("securityContext")
+        own = own if isinstance(own, dict) else {}
+        pod = pod if isinstance(pod, dict) else {}
+        uid = own.get("runAsUser", pod.get("runAsUser"))
+        if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
+            return None
+        if found is None:
+            where = (
+                container.key_loc("securityContext", "runAsUser")
+                if "runAsUser" in own
+                else workload.obj.key_loc(*workload.pod_spec_keys, "securityContext", "runAsUser")
+            )
+            found = (uid, where)
     return found
+
+
+def _deployed_liveness(services: list[Service], dockerfile: Dockerfile) -> Location | None:
+    """Where the first of the containers running this image sets its livenessProbe, when every one
+    does (Kubernetes runs that probe and ignores the image's HEALTHCHECK); else None."""
+    running = _running_containers(services, dockerfile)
+    if running is None or not all(isinstance(c.get("livenessProbe"), dict) for _, c in running):
+        return None
+    return running[0][1].key_loc("livenessProbe")
 
 
 def _image_name(image: object) -> str | None:
@@ -499,14 +527,24 @@ _HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start-period": "0
 
 @check("D005")
 def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
+    owners = _owners(ctx)
     for dockerfile, final in _runtime_final(ctx):
         instruction = _last(dockerfile.final_instructions(), "HEALTHCHECK")
         if instruction is None:
+            message = "final stage has no HEALTHCHECK, so runtimes outside Kubernetes never notice a hung process"
+            severity, related = None, ()
+            probe = _deployed_liveness(owners.get(id(dockerfile), []), dockerfile)
+            if probe is not None:
+                # The kubelet ignores HEALTHCHECK: in Kubernetes the livenessProbe is the check.
+                message += "; in Kubernetes its workloads' livenessProbe does this (the kubelet ignores HEALTHCHECK)"
+                severity, related = Severity.INFO, (Related(probe, "livenessProbe"),)
             yield ctx.report(
                 dockerfile.spot(final, final.from_instruction),
-                "final stage has no HEALTHCHECK, so runtimes outside Kubernetes never notice a hung process",
+                message,
                 what="HEALTHCHECK",
                 value="none",
+                severity=severity,
+                related=related,
             )
             continue
         if instruction.args and instruction.args[0].upper() == "NONE":
