@@ -551,3 +551,24 @@ def test_k015_weighs_recreate_against_the_volume_it_mounts(tmp_path: Path, claim
     )
     (finding,) = scan([tmp_path], Config(), select=["K015"]).findings
     assert finding.severity.label == severity
+
+
+@pytest.mark.parametrize(
+    ("command", "severity"),
+    [
+        ('["node", "dist/main.js"]', "info"),  # Kubernetes runs this, not the shell-form CMD
+        ('["sh", "-c", "node dist/main.js"]', "error"),  # the same shell as PID 1
+        (None, "error"),
+    ],
+)
+def test_d003_weighs_the_command_kubernetes_runs(tmp_path: Path, command: str | None, severity: str) -> None:
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "Dockerfile").write_text("FROM node:22-slim\nUSER node\nCMD node dist/main.js\n")
+    (tmp_path / "orders" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: orders}\nspec:\n"
+        "  selector: {matchLabels: {app: orders}}\n  template:\n    metadata: {labels: {app: orders}}\n"
+        "    spec:\n      containers:\n        - name: server\n          image: registry.example.com/orders:2.0.1\n"
+        + (f"          command: {command}\n" if command else "")
+    )
+    (finding,) = scan([tmp_path], Config(), select=["D003"]).findings
+    assert finding.severity.label == severity

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from relcheck.artifacts.dockerfile import (
@@ -211,6 +211,57 @@ def _deployed_user(services: list[Service], dockerfile: Dockerfile) -> tuple[int
     return found
 
 
+def _unless_replaced(
+    ctx: CheckContext, findings: Iterator[Finding], sound: Callable[[list[str]], bool]
+) -> Iterator[Finding]:
+    """Findings about how an image starts, as infos where every container of the service's workloads
+    that runs the image sets a `command` that is `sound` for the rule: Kubernetes then runs that,
+    not the image's ENTRYPOINT or CMD (the image still starts that way under `docker run` or Compose)."""
+    owners = _owners(ctx)
+    by_path = {d.path: d for d in ctx.project.dockerfiles}
+    replaced: dict[str, Location | None] = {}
+    for finding in findings:
+        dockerfile = by_path.get(finding.location.path)
+        if dockerfile is not None and dockerfile.path not in replaced:
+            replaced[dockerfile.path] = _deployed_command(owners.get(id(dockerfile), []), dockerfile, sound)
+        where = replaced.get(finding.location.path)
+        if where is not None:
+            finding.message += "; in Kubernetes its workloads' `command` replaces the image's ENTRYPOINT and CMD"
+            finding.severity = Severity.INFO
+            finding.related = (*finding.related, Related(where, "command"))
+        yield finding
+
+
+def _deployed_command(
+    services: list[Service], dockerfile: Dockerfile, sound: Callable[[list[str]], bool]
+) -> Location | None:
+    """Where the first of the containers running this image sets `command`, when every one sets a
+    command of literal words that `sound` accepts."""
+    running = _running_containers(services, dockerfile)
+    if running is None:
+        return None
+    for _, container in running:
+        command = container.get("command")
+        if not isinstance(command, list) or not command or not all(isinstance(w, str) for w in command):
+            return None
+        if not sound(command):
+            return None
+    return running[0][1].key_loc("command")
+
+
+def _starts_with_init(command: list[str]) -> bool:
+    program = posixpath.basename(command[0])
+    return program in INIT_PROGRAMS or program in SUPERVISING_SERVERS
+
+
+def _starts_without_shell(command: list[str]) -> bool:
+    return posixpath.basename(command[0]) not in SHELLS
+
+
+def _starts_without_package_manager(command: list[str]) -> bool:
+    return not _package_manager_start(command)
+
+
 def _deployed_liveness(services: list[Service], dockerfile: Dockerfile) -> Location | None:
     """Where the first of the containers running this image sets its livenessProbe, when every one
     does (Kubernetes runs that probe and ignores the image's HEALTHCHECK); else None."""
@@ -405,6 +456,10 @@ def _serves_as_pid1(base: str | None) -> bool:
 
 @check("D002")
 def init_process(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _unless_replaced(ctx, _init_process(ctx), _starts_with_init)
+
+
+def _init_process(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
         entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
         starter = entrypoint or cmd
@@ -438,6 +493,10 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("D003")
 def exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _unless_replaced(ctx, _exec_form_command(ctx), _starts_without_shell)
+
+
+def _exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
     """A shell that stays PID 1: the shell form, or `sh -c` in exec form, unless the script's last
     step is `exec prog` (the shell replaces itself with the program, which then gets SIGTERM)."""
     for dockerfile, final in _runtime_final(ctx):
@@ -500,6 +559,10 @@ def _package_manager_start(argv: list[str]) -> str | None:
 
 @check("D004")
 def no_package_manager_start(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _unless_replaced(ctx, _no_package_manager_start(ctx), _starts_without_package_manager)
+
+
+def _no_package_manager_start(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
         entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
         for instruction in (entrypoint, cmd):
