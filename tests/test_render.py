@@ -179,6 +179,18 @@ def test_a_link_out_of_the_repository_stops_the_render(tmp_path: Path) -> None:
     ]
 
 
+@needs_helm
+def test_a_link_to_nothing_stops_the_render_without_naming_this_machine(tmp_path: Path) -> None:
+    """Argo CD's test data: a chart with a link to a file that is not there. Helm refuses the chart;
+    that is said as a skip naming the link, and no message carries the scan's own path."""
+    chart = make_chart(tmp_path / "app", {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"})
+    (chart / "link").symlink_to("../missing/file")
+    result = scan([tmp_path], Config(), select=["E"])
+    assert placed(result) == [("E002", "app/Chart.yaml", 1, 1)]
+    assert "app/link is a link to ../missing/file, which is not in the repository" in result.findings[0].message
+    assert str(tmp_path) not in result.findings[0].message
+
+
 @needs_sdk
 def test_a_render_that_runs_too_long_is_stopped(tmp_path: Path) -> None:
     make_chart(tmp_path / "app", {"loop.yaml": LOOP})

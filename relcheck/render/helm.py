@@ -170,7 +170,8 @@ class ChartRenderer:
         name = str(meta.get("name") or posixpath.basename(chart_dir) or "chart")
         escape = self._escaping_link(chart_dir)
         if escape is not None:
-            message = f"Helm chart {chart_dir or '.'} not rendered: {escape} is a link out of the repository"
+            link, why = escape
+            message = f"Helm chart {chart_dir or '.'} not rendered: {link} {why}"
             out.problems.append((chart_yaml, ParseProblem("E002", message)))
             return
         defaults = self._values_file(_join(chart_dir, "values.yaml"), out)
@@ -247,16 +248,21 @@ class ChartRenderer:
         self._values[path] = ValuesFile(path, data if isinstance(data, dict) else {}, positions)
         return self._values[path]
 
-    def _escaping_link(self, chart_dir: str) -> str | None:
-        """A link in the chart that leads out of the repository (Helm would read through it)."""
+    def _escaping_link(self, chart_dir: str) -> tuple[str, str] | None:
+        """A link in the chart that Helm cannot load as the repository has it: one that leads out of
+        the repository (Helm would read through it), or one to nothing (Helm refuses the chart).
+        The link's path, and why."""
         root = os.path.realpath(self.root)
         for folder, dirs, files in os.walk(self.root / chart_dir):
             for name in [*dirs, *files]:
                 full = os.path.join(folder, name)
                 if os.path.islink(full):
                     target = os.path.realpath(full)
+                    shown = Path(full).relative_to(self.root).as_posix()
                     if not Path(target).is_relative_to(root):
-                        return Path(full).relative_to(self.root).as_posix()
+                        return shown, "is a link out of the repository"
+                    if not os.path.exists(full):
+                        return shown, f"is a link to {os.readlink(full)}, which is not in the repository"
         return None
 
     def _failure(
@@ -270,6 +276,8 @@ class ChartRenderer:
         shown = chart_dir or "."
         using = f" with {label}" if label else ""
         error = " ".join((output.error or "").split())
+        for root in {os.path.realpath(self.root), str(self.root)}:  # paths as the repository names them
+            error = error.replace(root + os.sep, "")
         if output.kind == "dependencies":
             message = (
                 f"Helm chart {shown} not rendered: {error}; relcheck downloads nothing, vendor them with "
