@@ -19,7 +19,9 @@ def parse_prom_rule_file(path: str, text: str) -> tuple[list[PromRuleFile], list
     lines = text.splitlines()
     for index, (node, data, positions) in enumerate(parsed):
         if index > 0:
-            line = node.start_mark.line + 1
+            if data is None:
+                continue  # an empty document (a trailing `---`): nothing in it goes unloaded
+            line = min(node.start_mark.line + 1, max(len(lines), 1))
             # Point at the document's `---` when it has one (the node starts at its first key).
             line = next((n for n in range(line, 0, -1) if lines[n - 1].startswith("---")), line)
             problems.append(
