@@ -501,11 +501,23 @@ class KubeIndex:
             selector = service.get("spec", "selector")
             matched = []
             if isinstance(selector, dict) and selector:
+                labels = by_label.get((service.render, service.namespace), no_workloads)
                 matched = [
                     w
-                    for w in by_label.get((service.render, service.namespace), no_workloads).candidates(selector)
+                    for w in labels.candidates(selector)
                     if w.template_labels and map_selector_matches(selector, w.template_labels)
                 ]
+                if not matched and any(key in CONTROLLER_LABELS for key in selector):
+                    # A Service for one StatefulSet pod (`statefulset.kubernetes.io/pod-name`): the
+                    # controller gives each pod that label, the template does not carry it.
+                    plain = {k: v for k, v in selector.items() if k not in CONTROLLER_LABELS}
+                    matched = [
+                        w
+                        for w in labels.candidates(plain)
+                        if w.template_labels
+                        and _controller_labels_fit(selector, w)
+                        and map_selector_matches(plain, w.template_labels)
+                    ]
             index.service_targets[id(service)] = matched
             for workload in matched:
                 workload.exposed_by.append(service)
@@ -520,6 +532,34 @@ class KubeIndex:
             ):
                 index.operator_managed.add(id(service))
         return index
+
+
+# Labels a controller gives each pod it creates, beside the template's (by the workload kind that adds them).
+CONTROLLER_LABELS = {
+    "statefulset.kubernetes.io/pod-name": ("StatefulSet",),
+    "apps.kubernetes.io/pod-index": ("StatefulSet",),
+    "controller-revision-hash": ("StatefulSet", "DaemonSet"),
+    "pod-template-hash": ("Deployment",),
+}
+
+
+def _controller_labels_fit(selector: dict, workload: Workload) -> bool:
+    """Whether the controller-given labels a selector asks for can be those of the workload's pods:
+    its kind adds them, and a pod name is the StatefulSet's name and an ordinal."""
+    for key, value in selector.items():
+        kinds = CONTROLLER_LABELS.get(key)
+        if kinds is None:
+            continue
+        if workload.kind not in kinds:
+            return False
+        text = str(value)
+        if key == "statefulset.kubernetes.io/pod-name":
+            prefix = f"{workload.obj.name}-"
+            if not (text.startswith(prefix) and text[len(prefix):].isdigit()):
+                return False
+        if key == "apps.kubernetes.io/pod-index" and not text.isdigit():
+            return False
+    return True
 
 
 class _LabelIndex:
