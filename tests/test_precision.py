@@ -572,3 +572,31 @@ def test_d003_weighs_the_command_kubernetes_runs(tmp_path: Path, command: str | 
     )
     (finding,) = scan([tmp_path], Config(), select=["D003"]).findings
     assert finding.severity.label == severity
+
+
+@pytest.mark.parametrize(
+    ("manifest", "service"),
+    [
+        ('{"name": "tsconfig", "private": true, "publishConfig": {"access": "public"}}', False),
+        ('{"name": "eslint-config-docs", "main": "base.js", "dependencies": {"eslint-config-next": "14"}}', False),
+        ('{"name": "@acme/toolbox", "bin": "./bin/toolbox.js", "dependencies": {"commander": "11"}}', False),
+        ('{"name": "api", "bin": "./bin/api.js", "scripts": {"start": "node server.js"}}', True),
+        ('{"name": "api", "main": "server.js", "dependencies": {"express": "4"}}', True),
+    ],
+)
+def test_config_packages_and_command_line_tools_are_no_services(tmp_path: Path, manifest: str, service: bool) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "package.json").write_text(manifest + "\n")
+    (tmp_path / "pkg" / "index.js").write_text("module.exports = {};\n")
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['*']\n")
+    assert bool(scan([tmp_path], Config()).services) is service
+
+
+def test_a_test_suites_packages_are_no_services(tmp_path: Path) -> None:
+    """medusa's integration-tests/api, integration-tests/http: test suites with package.json files."""
+    for folder in ("integration-tests/api", "integration-tests/http", "apps/api"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "package.json").write_text('{"name": "x", "dependencies": {"express": "4"}}\n')
+        (tmp_path / folder / "index.js").write_text("require('express')().listen(3000);\n")
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['*/*']\n")
+    assert [s.root for s in scan([tmp_path], Config()).services] == ["apps/api"]

@@ -14,7 +14,7 @@ SHELL_SPLIT = re.compile(r"&&|\|\||;|\||\n")
 # Folders of code generation and tool images: a Dockerfile there builds nothing that is deployed.
 BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "codegen", "generated", "hack"})
 # Images that run a test suite: built and run by CI, never deployed.
-_TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "e2e", "integration-tests", "cypress", "playwright"})
+TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "e2e", "integration-tests", "cypress", "playwright"})
 # CI configuration and development containers: a Dockerfile or package.json there is an action of
 # the CI system or a developer's environment, never deployed.
 CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer"})
@@ -252,6 +252,6 @@ def is_tool_image(path: str) -> bool:
     `.gitpod.Dockerfile`, or named for tests (`Dockerfile.cypress`,
     `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`)."""
     *folders, name = path.lower().split("/")
-    if set(folders) & (BUILD_ONLY_FOLDERS | _TEST_FOLDERS | CI_FOLDERS) or name.startswith(".gitpod."):
+    if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS) or name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image
     return any(_TEST_IMAGE_NAME.search(part) for part in (*folders, name))

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, Evidence, merge_facts
-from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, CI_FOLDERS, is_base_image, is_tool_image
+from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, CI_FOLDERS, TEST_FOLDERS, is_base_image, is_tool_image
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
 from relcheck.scan.runtime import NODE, STATIC_SITE, builds_static_site, service_runtime
@@ -109,16 +109,32 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
 
 
 # package.json fields that publish a package for others to import (or declare what it plugs into).
-LIBRARY_FIELDS = ("exports", "module", "types", "typings", "files", "peerDependencies")
+LIBRARY_FIELDS = ("exports", "module", "types", "typings", "files", "peerDependencies", "publishConfig")
+# Shared configuration packages, by name: imported by tools, never run.
+CONFIG_PACKAGE = re.compile(
+    r"^(?:eslint-config|eslint-plugin|prettier-config|stylelint-config|commitlint-config|babel-preset|tsconfig)\b"
+)
 
 
 def _is_library(project: Project, directory: str) -> bool:
-    """A package made to be imported, not run: its package.json says what it exports (`types`,
-    `module`, `exports`), what it publishes (`files`) or what it plugs into (`peerDependencies`).
-    It makes no service of its own: a monorepo's libraries are not asked for probes, runbooks and
-    alerts (a Dockerfile or PM2 file beside it still makes it one)."""
+    """A package made to be imported or run as a command, not served: its package.json says what it
+    exports (`types`, `module`, `exports`), publishes (`files`, `publishConfig`) or plugs into
+    (`peerDependencies`); it is a shared configuration (`eslint-config-*`, `tsconfig`); or it is a
+    command-line tool (`bin` and no `start` script). It makes no service of its own: a monorepo's
+    libraries are not asked for probes, runbooks and alerts (a Dockerfile or PM2 file beside it
+    still makes it one), nor is a package of a test suite (`integration-tests/api`)."""
     manifest = project.package_json(directory)
-    return isinstance(manifest, dict) and any(field in manifest for field in LIBRARY_FIELDS)
+    if not isinstance(manifest, dict):
+        return False
+    if any(field in manifest for field in LIBRARY_FIELDS):
+        return True
+    name = manifest.get("name")
+    if isinstance(name, str) and CONFIG_PACKAGE.match(name.rsplit("/", 1)[-1]):
+        return True
+    scripts = manifest.get("scripts")
+    if manifest.get("bin") and not (isinstance(scripts, dict) and scripts.get("start")):
+        return True
+    return bool(set(directory.lower().split("/")) & TEST_FOLDERS)
 
 
 def _is_tooling(project: Project, directory: str) -> bool:
@@ -218,29 +234,40 @@ def _packages_an_app_above(root: str, roots: set[str]) -> bool:
         folder = _dir(folder)
 
 
+def _under_any(path: str, folders: set[str]) -> bool:
+    folder = _dir(path)
+    while True:
+        if folder in folders:
+            return True
+        if not folder:
+            return False
+        folder = _dir(folder)
+
+
 def find_services(project: Project, explicit: dict[str, dict] | None = None) -> list[Service]:
     from relcheck.scan.discovery import FileKind
 
     roots: set[str] = set()
+    packages_not_run: set[str] = set()  # folders of libraries, tooling and test suites
     base_images = {d.path for d in project.dockerfiles if is_base_image(d)}
     for source in project.files:
         directory = _dir(source.path)
-        if (
-            (source.kind == FileKind.DOCKERFILE and not is_tool_image(source.path) and source.path not in base_images)
-            or source.kind == FileKind.PM2
-            or (
-                source.name == "package.json"
-                and not _is_workspace_root(project, directory)
-                and not _is_library(project, directory)
-                and not _is_tooling(project, directory)
-            )
-        ):
+        if source.name == "package.json" and not _is_workspace_root(project, directory):
+            if _is_library(project, directory) or _is_tooling(project, directory):
+                packages_not_run.add(directory)
+            else:
+                roots.add(directory)
+        elif (
+            source.kind == FileKind.DOCKERFILE and not is_tool_image(source.path) and source.path not in base_images
+        ) or source.kind == FileKind.PM2:
             roots.add(directory)
     roots = {root for root in roots if not _is_build_only(project, root)}
     roots = {root for root in roots if not _packages_an_app_above(root, roots)}
-    # Source under a root package.json of tooling or a library is no service either.
-    has_source = any(facts.source_files for facts in project.app_facts.values()) and not (
-        _is_tooling(project, "") or _is_library(project, "")
+    # Source that belongs to a library, tooling or a test suite makes no service either.
+    has_source = any(
+        not _under_any(path, packages_not_run)
+        for facts in project.app_facts.values()
+        for path in facts.source_files
     )
     if not roots and not explicit and (project.kube.workloads or project.pm2_apps or has_source):
         roots.add("")
