@@ -191,12 +191,12 @@ class ChartRenderer:
                 inline.data if inline is not None else None,
             )
             render = f"{chart_dir or '.'}@{label}" if label else chart_dir or "."
-            out.seconds[render] = time.perf_counter() - started
             if output.error is not None:
                 out.problems.append(self._failure(chart_dir, name, label, output, files, settings))
                 if output.kind in ("dependencies", "timeout", "size", "engine"):
                     return  # the other value sets would fail the same way
                 continue
+            out.seconds[render] = time.perf_counter() - started  # the renders made, as the inventory counts them
             self._objects(chart_dir, name, render, label, output.manifests, chain, out)
             out.rendered.add(chart_dir)
 

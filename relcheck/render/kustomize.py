@@ -343,7 +343,8 @@ class KustomizeRenderer:
         for (entry, members), (output, wrapper, target, seconds) in zip(buildable, builds, strict=True):
             try:
                 shown = entry or "."
-                out.seconds[f"kustomize {shown}"] = seconds
+                if output.error is None:
+                    out.seconds[f"kustomize {shown}"] = seconds  # the renders made, as the inventory counts them
                 if output.error is not None:
                     # Paths as the repository knows them: not the wrapper's view, nor this machine's.
                     error = output.error.replace(target, entry or ".").replace(wrapper, "<wrapper>")
