@@ -58,6 +58,7 @@ def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
     assert infos == {
         ("grafana/provisioning/alerting/rules.yaml", 1),
         ("loki/rules.yaml", 1),
+        ("loki/prometheusrule.yaml", 3),  # a PrometheusRule of LogQL rules: the Loki ruler's
         ("generator/template.yml", 1),  # a Liquid template of a rule file: not broken YAML (E001)
         ("gitops/podinfo.yaml", 2),
         ("gitops/podinfo.yaml", 10),

@@ -92,6 +92,23 @@ def oversized_expressions(source: PromRuleFile) -> list[ParseProblem]:
     return found
 
 
+def loki_rules(obj: K8sObject) -> ParseProblem | None:
+    """An E002 for a PrometheusRule whose rules are LogQL: a Loki ruler loads it (Grafana Alloy's
+    `loki.rules.kubernetes` and Loki operators read PrometheusRule objects), Prometheus never does,
+    so the A rules do not judge it; None for a PrometheusRule of Prometheus."""
+    spec = obj.get("spec")
+    if obj.kind != "PrometheusRule" or not isinstance(spec, dict) or look_alike(spec) is None:
+        return None
+    if not look_alike(spec).startswith("Loki"):
+        return None
+    where = obj.key_loc("kind")
+    message = (
+        f"{obj.display} holds LogQL expressions: its rules are a Loki ruler's (Alloy's loki.rules.kubernetes "
+        "reads PrometheusRule objects), not Prometheus's; not checked"
+    )
+    return ParseProblem("E002", message, where.line, where.column)
+
+
 def from_prometheus_rule(obj: K8sObject) -> PromRuleFile | None:
     spec = obj.get("spec")
     if obj.kind != "PrometheusRule" or not isinstance(spec, dict):

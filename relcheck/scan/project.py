@@ -259,9 +259,13 @@ def build_project(
     rendering = render is not None and render.enabled
     problems.extend(_unrendered_deployers([*objects, *renders.objects], renders.deployers, rendering))
     if any(obj.kind == "PrometheusRule" for obj in modeled):
-        from relcheck.parsers.alerts import from_prometheus_rule, oversized_expressions
+        from relcheck.parsers.alerts import from_prometheus_rule, loki_rules, oversized_expressions
 
         for obj in modeled:
+            loki = loki_rules(obj)
+            if loki is not None:
+                problems.append((obj.path, loki))
+                continue
             source = from_prometheus_rule(obj)
             if source is not None:
                 project.prom_rule_files.append(source)
