@@ -151,3 +151,14 @@ def test_a_subfolder_scan_uses_the_repositorys_config(tmp_path: Path) -> None:
     (repo / ".git").rmdir()
     _, out, _ = _cli("scan", str(api), "-f", "json", "--select", "D")
     assert "D002" in {f["code"] for f in json.loads(out)["findings"]}
+
+
+def test_a_null_value_is_named_once_in_a_schema_message() -> None:
+    from jsonschema import Draft202012Validator
+
+    from relcheck.config.errors import schema_problem
+
+    (error,) = Draft202012Validator({"type": ["string", "boolean"]}).iter_errors(None)
+    assert schema_problem(error) == "expected a string or a boolean, got nothing (null)"
+    (error,) = Draft202012Validator({"type": "string"}).iter_errors(3)
+    assert schema_problem(error) == "expected a string, got integer 3"

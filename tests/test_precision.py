@@ -601,3 +601,18 @@ def test_a_test_suites_packages_are_no_services(tmp_path: Path) -> None:
         (tmp_path / folder / "index.js").write_text("require('express')().listen(3000);\n")
     (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['*/*']\n")
     assert [s.root for s in scan([tmp_path], Config()).services] == ["apps/api"]
+
+
+def test_an_empty_label_value_is_loaded_by_prometheus(tmp_path: Path) -> None:
+    """`installation: {{ .Values.name }}` rendered with an empty value is `installation:` (null):
+    Prometheus decodes it as an empty label (no label), the API server prunes it from a
+    PrometheusRule. Neither refuses it, so it is no A007. A list there still is."""
+    rule = (
+        "groups:\n  - name: g\n    rules:\n      - alert: Up\n        expr: up == 0\n        for: 5m\n"
+        "        labels:\n          severity: warning\n          installation: {value}\n"
+    )
+    (tmp_path / "alerts.yaml").write_text(rule.format(value=""))
+    assert scan([tmp_path], Config(), select=["A007"]).findings == []
+    (tmp_path / "alerts.yaml").write_text(rule.format(value="[a, b]"))
+    (finding,) = scan([tmp_path], Config(), select=["A007"]).findings
+    assert "expected a string or a number or a boolean, got" in finding.message and "null" not in finding.message

@@ -309,7 +309,7 @@ def _plain_rule(rule: Any) -> bool:
             continue
         if not isinstance(value, dict):
             return False
-        if any(not isinstance(v, (str, int, float, bool)) for v in value.values()):
+        if any(v is not None and not isinstance(v, (str, int, float, bool)) for v in value.values()):
             return False
         if key == "labels" and any(not _LABEL_NAME.match(str(k)) for k in value):
             return False

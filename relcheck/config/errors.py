@@ -12,7 +12,9 @@ def schema_problem(error) -> str:
     if expected:
         kinds = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(article(kind) for kind in kinds if kind != "null")
-        return f"expected {wanted}, got {json_type(error.instance)} {json.dumps(error.instance)}"
+        instance = error.instance
+        got = "nothing (null)" if instance is None else f"{json_type(instance)} {json.dumps(instance)}"
+        return f"expected {wanted}, got {got}"
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
         extra = sorted(str(k) for k in error.instance if k not in allowed)
