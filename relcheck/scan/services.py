@@ -223,18 +223,11 @@ PACKAGING_FOLDERS = frozenset(
 
 
 def _packages_an_app_above(root: str, roots: set[str]) -> bool:
-    if posixpath.basename(root).lower() not in PACKAGING_FOLDERS:
-        return False
-    folder = _dir(root)
-    while True:
-        if folder in roots:
-            return True
-        if not folder:
-            return False
-        folder = _dir(folder)
+    return posixpath.basename(root).lower() in PACKAGING_FOLDERS and _under_any(root, roots)
 
 
 def _under_any(path: str, folders: set[str]) -> bool:
+    """Whether a folder above `path` (the repository root "" included) is one of `folders`."""
     folder = _dir(path)
     while True:
         if folder in folders:
