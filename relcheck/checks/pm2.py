@@ -34,7 +34,8 @@ def cluster_mode(ctx: CheckContext) -> Iterator[Finding]:
                 ctx,
                 app,
                 app.key_loc("exec_mode"),
-                f"{why}: one process, and a reload or crash leaves nothing serving",
+                f"{why}: one process, so a reload or crash leaves the app (in Kubernetes, its pod) serving nothing "
+                "until PM2 has restarted it",
                 "exec_mode",
                 "fork",
             )
@@ -43,7 +44,8 @@ def cluster_mode(ctx: CheckContext) -> Iterator[Finding]:
                 ctx,
                 app,
                 app.key_loc("instances"),
-                "runs a single cluster instance: a reload or crash leaves nothing serving",
+                "runs a single cluster instance: a reload or crash leaves the app (in Kubernetes, its pod) serving "
+                "nothing until PM2 has restarted it",
                 "instances",
                 "1",
             )
