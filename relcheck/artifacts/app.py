@@ -38,6 +38,10 @@ NON_SERVICE_DIRS = frozenset(
         "static",
         "assets",
         ".github",
+        # Configuration of UI and browser-test tools (`.storybook/main.js`, `cypress/plugins/index.ts`).
+        ".storybook",
+        "cypress",
+        "playwright",
     }
 )
 # Tool configurations that are JavaScript (the PM2 ecosystem file is classified before this).
