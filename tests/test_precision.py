@@ -616,3 +616,20 @@ def test_an_empty_label_value_is_loaded_by_prometheus(tmp_path: Path) -> None:
     (tmp_path / "alerts.yaml").write_text(rule.format(value="[a, b]"))
     (finding,) = scan([tmp_path], Config(), select=["A007"]).findings
     assert "expected a string or a number or a boolean, got" in finding.message and "null" not in finding.message
+
+
+def test_a_browser_app_an_image_serves_as_files_gets_no_node_rules(tmp_path: Path) -> None:
+    """novu's web app: a Create React App build that its image serves with `http-server`. The image
+    runs pnpm, but none of the app's JavaScript runs on the server."""
+    (tmp_path / "web" / "src").mkdir(parents=True)
+    (tmp_path / "web" / "package.json").write_text(
+        '{"name": "web", "scripts": {"start:static:build": "http-server build -p 4200"},'
+        ' "dependencies": {"react": "18", "react-scripts": "5", "http-server": "14"}}\n'
+    )
+    (tmp_path / "web" / "src" / "api.ts").write_text("import axios from 'axios';\nexport const api = axios.create();\n")
+    (tmp_path / "web" / "Dockerfile").write_text('FROM node:22-slim\nUSER node\nCMD ["pnpm", "start:static:build"]\n')
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [s.runtime for s in result.services] == ["static-site"] and result.findings == []
+    without_server = '{"name": "web", "dependencies": {"react": "18", "react-scripts": "5"}}\n'
+    (tmp_path / "web" / "package.json").write_text(without_server)
+    assert [f.code for f in scan([tmp_path], Config(), select=["S001"]).findings] == ["S001"]

@@ -156,6 +156,21 @@ def builds_static_site(manifest: object) -> bool:
     return bool(names & {*STATIC_GENERATORS, *UI_FRAMEWORKS})
 
 
+# Static file servers: an image that starts one over a browser app's build serves files, it runs
+# none of the app's JavaScript on the server.
+STATIC_FILE_SERVERS = ("http-server", "serve", "sirv-cli", "live-server")
+
+
+def serves_files(manifest: object) -> bool:
+    """Whether a package.json depends on a static file server (`http-server build -p 4200`)."""
+    if not isinstance(manifest, dict):
+        return False
+    return any(
+        isinstance(block, dict) and any(name in block for name in STATIC_FILE_SERVERS)
+        for block in (manifest.get("dependencies"), manifest.get("devDependencies"))
+    )
+
+
 def speaks_node(service: Service) -> bool:
     """Node rules apply: the service runs Node, or nothing says which runtime it is and it has
     JavaScript/TypeScript source."""

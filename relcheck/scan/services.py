@@ -25,7 +25,7 @@ from relcheck.artifacts.app import AppFacts, Evidence, merge_facts
 from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, CI_FOLDERS, TEST_FOLDERS, is_base_image, is_tool_image
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
-from relcheck.scan.runtime import NODE, STATIC_SITE, builds_static_site, service_runtime
+from relcheck.scan.runtime import NODE, STATIC_SITE, builds_static_site, serves_files, service_runtime
 from relcheck.units.images import image_reference
 
 if TYPE_CHECKING:
@@ -333,8 +333,9 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         _framework_server(project, service, entry is not None)
         _fastify_cli(project, service)
         service.runtime = service_runtime(service)
-        unclaimed = service.runtime in (NODE, None) and not service.dockerfiles and not service.pm2_apps
-        if unclaimed and builds_static_site(project.package_json(service.root)):
+        manifest = project.package_json(service.root)
+        unclaimed = not service.dockerfiles and not service.pm2_apps
+        if service.runtime in (NODE, None) and builds_static_site(manifest) and (unclaimed or serves_files(manifest)):
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
