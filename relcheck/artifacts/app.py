@@ -69,22 +69,25 @@ def is_service_source(path: str) -> bool:
 FRONT_END_FILES = (".svelte", ".vue", ".astro")
 
 
+# Server frameworks and adapters: a package that uses one is more than a browser app.
+SERVER_FRAMEWORKS = (
+    "express", "fastify", "koa", "@nestjs/core", "@hapi/hapi", "hapi", "restify", "next", "nuxt",
+    "@sveltejs/kit", "@remix-run/node", "@remix-run/serve", "socket.io", "@astrojs/node", "polka", "h3",
+)
 # Imports that make a file a server's even beside a UI framework: server-side rendering
 # (`react-dom/server` in an Express server) is the server's code.
 SERVER_SIDE_MODULES = (
     "react-dom/server", "vue/server-renderer", "@vue/server-renderer", "http", "https", "node:http", "node:https",
 )
+# What a file's imports show of a server (a page importing `next` for its types is no server).
+_SERVER_EVIDENCE = frozenset((*SERVER_FRAMEWORKS, *SERVER_SIDE_MODULES)) - {"next"}
 
 
 def is_front_end(facts: AppFacts) -> bool:
     """Source that imports a UI framework or a single-file component (`import App from
     './App.svelte'`): a front end's code, not the server. Unless it shows itself a server: it
     handles process signals or imports a server framework, Node's http or a server renderer."""
-    from relcheck.scan.runtime import SERVER_FRAMEWORKS
-
-    if facts.signals or facts.shutdown_hooks or any(
-        module in facts.modules for module in (*SERVER_FRAMEWORKS, *SERVER_SIDE_MODULES) if module != "next"
-    ):
+    if facts.signals or facts.shutdown_hooks or not _SERVER_EVIDENCE.isdisjoint(facts.modules):
         return False
     return any(
         module == name or module.startswith(name if name.endswith("/") else f"{name}/")

@@ -237,16 +237,23 @@ def _deployed_command(
 ) -> Location | None:
     """Where the first of the containers running this image sets `command`, when every one sets a
     command of literal words that `sound` accepts."""
+
+    def literal_and_sound(command: object) -> bool:
+        words = command if isinstance(command, list) else []
+        return bool(words) and all(isinstance(w, str) for w in words) and sound(words)
+
+    return _set_by_every_container(services, dockerfile, "command", literal_and_sound)
+
+
+def _set_by_every_container(
+    services: list[Service], dockerfile: Dockerfile, key: str, accepted: Callable[[object], bool]
+) -> Location | None:
+    """Where the first of the containers running this image sets `key`, when every one sets a value
+    `accepted` takes; else None."""
     running = _running_containers(services, dockerfile)
-    if running is None:
+    if running is None or not all(accepted(container.get(key)) for _, container in running):
         return None
-    for _, container in running:
-        command = container.get("command")
-        if not isinstance(command, list) or not command or not all(isinstance(w, str) for w in command):
-            return None
-        if not sound(command):
-            return None
-    return running[0][1].key_loc("command")
+    return running[0][1].key_loc(key)
 
 
 def _starts_with_init(command: list[str]) -> bool:
@@ -265,10 +272,7 @@ def _starts_without_package_manager(command: list[str]) -> bool:
 def _deployed_liveness(services: list[Service], dockerfile: Dockerfile) -> Location | None:
     """Where the first of the containers running this image sets its livenessProbe, when every one
     does (Kubernetes runs that probe and ignores the image's HEALTHCHECK); else None."""
-    running = _running_containers(services, dockerfile)
-    if running is None or not all(isinstance(c.get("livenessProbe"), dict) for _, c in running):
-        return None
-    return running[0][1].key_loc("livenessProbe")
+    return _set_by_every_container(services, dockerfile, "livenessProbe", lambda probe: isinstance(probe, dict))
 
 
 def _image_name(image: object) -> str | None:

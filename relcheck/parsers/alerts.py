@@ -97,9 +97,7 @@ def loki_rules(obj: K8sObject) -> ParseProblem | None:
     `loki.rules.kubernetes` and Loki operators read PrometheusRule objects), Prometheus never does,
     so the A rules do not judge it; None for a PrometheusRule of Prometheus."""
     spec = obj.get("spec")
-    if obj.kind != "PrometheusRule" or not isinstance(spec, dict) or look_alike(spec) is None:
-        return None
-    if not look_alike(spec).startswith("Loki"):
+    if obj.kind != "PrometheusRule" or not isinstance(spec, dict) or not (look_alike(spec) or "").startswith("Loki"):
         return None
     where = obj.key_loc("kind")
     message = (

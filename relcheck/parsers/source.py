@@ -223,8 +223,9 @@ class _Walker:
         `app.route('/health').get(handler)`."""
         value = self.converter.convert(argument)
         if isinstance(value, str):
-            if value.startswith("/") and self._chained_method(node) is not None:
-                self.facts.routes.append(Route(self._chained_method(node), join_route("", value), self.location(node)))
+            method = self._chained_method(node) if value.startswith("/") else None
+            if method is not None:
+                self.facts.routes.append(Route(method, join_route("", value), self.location(node)))
             return
         for declared in value if isinstance(value, list) else [value]:
             if not isinstance(declared, dict):

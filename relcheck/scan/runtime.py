@@ -18,6 +18,8 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
+from relcheck.artifacts.app import SERVER_FRAMEWORKS
+
 if TYPE_CHECKING:
     from relcheck.artifacts.dockerfile import Dockerfile
     from relcheck.scan.services import Service
@@ -43,10 +45,6 @@ STATIC_GENERATORS = (
 )
 # UI frameworks, and the servers that would make a package that uses one more than a browser app.
 UI_FRAMEWORKS = ("react", "vue", "svelte", "preact", "solid-js")
-SERVER_FRAMEWORKS = (
-    "express", "fastify", "koa", "@nestjs/core", "@hapi/hapi", "hapi", "restify", "next", "nuxt",
-    "@sveltejs/kit", "@remix-run/node", "@remix-run/serve", "socket.io", "@astrojs/node", "polka", "h3",
-)
 
 _PROGRAMS = {
     NODE: ("node", "nodejs", "npm", "npx", "yarn", "pnpm", "pm2", "pm2-runtime", "pm2-docker", "bun", "deno"),
