@@ -93,9 +93,12 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
                 )
             continue
         if pm2 and not facts.handles(pm2[0]):
+            others = sorted(s for s in facts.signals if s.startswith("SIG") and s != pm2[0])
+            where = facts.signals[others[0]][0].location if others else facts.anchor()
+            only = f", but the app handles only {' and '.join(others)}" if others else ""
             yield ctx.finding(
-                facts.anchor(),
-                f"no {pm2[0]} handler: PM2 stops the app with {pm2[0]} (its kill_signal), so {lost}",
+                where,
+                f"no {pm2[0]} handler: PM2 stops the app with {pm2[0]} (its kill_signal){only}, so {lost}",
                 identity=f"{name}/signals/SIGTERM",
                 value=pm2[0],
             )

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import defines_metric
-from relcheck.artifacts.dockerfile import command_argv, env_pairs, shell_words
+from relcheck.artifacts.dockerfile import command_argv, env_pairs
 from relcheck.artifacts.kubernetes import PROBES, Container
 from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_bytes
 from relcheck.model import Finding, Location, Related
 from relcheck.ruleset.registry import check
-from relcheck.scan.runtime import NODE, runs_under_pm2, speaks_node
+from relcheck.scan.runtime import NODE, npm_script, runs_under_pm2, speaks_node
 from relcheck.units.images import image_reference
 from relcheck.units.numbers import ascii_int
 from relcheck.units.quantities import MI, parse_quantity
@@ -107,17 +107,8 @@ def _npm_script(service: Service) -> str | None:
     """The package.json script the image starts (`npm start`, `npm run start:prod`), if any."""
     for dockerfile in service.dockerfiles:
         for instruction in reversed(dockerfile.final_instructions()):
-            if instruction.keyword not in ("CMD", "ENTRYPOINT"):
-                continue
-            words = command_argv(instruction) if instruction.json_form else shell_words(instruction.text)
-            for index, word in enumerate(words):
-                following = words[index + 1 : index + 3]
-                if word.rsplit("/", 1)[-1] in ("npm", "yarn", "pnpm") and following:
-                    if following[0] in ("start", "restart"):
-                        return "start"
-                    if following[0] in ("run", "run-script") and len(following) > 1:
-                        return following[1]
-            break
+            if instruction.keyword in ("CMD", "ENTRYPOINT"):
+                return npm_script(command_argv(instruction))
     return None
 
 

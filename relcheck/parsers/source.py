@@ -257,12 +257,16 @@ class _Walker:
 
     def _connection(self, kind: str, call: str, node, arguments) -> None:
         connection = Connection(kind, call, self.location(node))
-        for argument in arguments:
+        first: Any = None
+        for index, argument in enumerate(arguments):
             options = self._options_object(argument)
             if options is None:
                 value = self.converter.convert(argument)
+                first = value if index == 0 else first
                 if isinstance(value, str):
                     connection.uri = value
+                elif index and _options_position(kind, index, first):
+                    connection.options_unknown = True  # `mongoose.connect(config.url, config.options)`
                 elif connection.uri is None:
                     connection.uri = UNKNOWN
                     connection.uri_source = "".join(text_of(argument).split())
@@ -466,3 +470,12 @@ def _deep_keys(options: dict, depth: int = 0) -> set[str]:
             if isinstance(value, dict):
                 keys |= _deep_keys(value, depth + 1)
     return keys
+
+
+def _options_position(kind: str, index: int, first: Any) -> bool:
+    """Whether a value we cannot read, at this argument position, may be the client's options: after
+    the URI of a MongoDB client; for ioredis, anything after the first argument but the host after a
+    literal port (`new Redis(6379, process.env.REDIS_HOST)`)."""
+    if kind == "mongodb":
+        return index >= 1
+    return index >= 2 or not isinstance(first, int)

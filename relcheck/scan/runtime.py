@@ -180,20 +180,43 @@ PM2_PROGRAMS = ("pm2", "pm2-runtime", "pm2-docker")
 
 
 def runs_under_pm2(service: Service) -> bool:
-    """Whether PM2 starts the service: it has PM2 apps and its image runs pm2 (or it has no image,
-    so it is started the way its ecosystem file says)."""
-    from relcheck.artifacts.dockerfile import command_argv
+    """Whether PM2 starts the service: it has PM2 apps, and its image runs pm2, or runs the
+    package.json `start` script that does (`yarn start` → `pm2 start ecosystem.config.json`), or
+    sets no command of its own while that script does (the command then comes from whoever runs
+    the image, and the project says it is started with PM2). With no image, the ecosystem file is
+    how it is started."""
+    from relcheck.artifacts.dockerfile import command_argv, shell_words
 
     if not service.pm2_apps:
         return False
     if not service.dockerfiles:
         return True
-    return any(
-        instruction.keyword in ("CMD", "ENTRYPOINT")
-        and any(word.rsplit("/", 1)[-1] in PM2_PROGRAMS for word in command_argv(instruction))
-        for dockerfile in service.dockerfiles
-        for instruction in dockerfile.final_instructions()
-    )
+    start_runs_pm2 = _names_pm2(shell_words(service.start_script))
+    for dockerfile in service.dockerfiles:
+        commands = [i for i in dockerfile.final_instructions() if i.keyword in ("CMD", "ENTRYPOINT")]
+        if not commands and start_runs_pm2:
+            return True
+        for instruction in commands:
+            words = command_argv(instruction)
+            if _names_pm2(words) or (start_runs_pm2 and npm_script(words) == "start"):
+                return True
+    return False
+
+
+def _names_pm2(words: list[str]) -> bool:
+    return any(word.rsplit("/", 1)[-1] in PM2_PROGRAMS for word in words)
+
+
+def npm_script(words: list[str]) -> str | None:
+    """The package.json script a command runs (`npm start`, `yarn run start:prod`), if any."""
+    for index, word in enumerate(words):
+        following = words[index + 1 : index + 3]
+        if word.rsplit("/", 1)[-1] in ("npm", "yarn", "pnpm") and following:
+            if following[0] in ("start", "restart"):
+                return "start"
+            if following[0] in ("run", "run-script") and len(following) > 1:
+                return following[1]
+    return None
 
 
 def pm2_stop_signals(service: Service) -> set[str]:

@@ -55,6 +55,7 @@ class Service:
     shared_files: frozenset[str] = frozenset()
     repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
     runtime: str | None = None  # "node", "go", "java"... (relcheck.scan.runtime); None when nothing tells
+    start_script: str = ""  # what `npm start` runs, from the package.json in its root
     # Facts that rules derive from the service and share (computed on first use, once per scan).
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -334,6 +335,9 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         _fastify_cli(project, service)
         service.runtime = service_runtime(service)
         manifest = project.package_json(service.root)
+        scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
+        if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):
+            service.start_script = scripts["start"]
         unclaimed = not service.dockerfiles and not service.pm2_apps
         if service.runtime in (NODE, None) and builds_static_site(manifest) and (unclaimed or serves_files(manifest)):
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
