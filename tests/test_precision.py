@@ -555,6 +555,32 @@ def test_k015_weighs_recreate_against_the_volume_it_mounts(tmp_path: Path, claim
 
 
 @pytest.mark.parametrize(
+    ("affinity", "severity", "safe"),
+    [
+        (None, "error", True),
+        # One pod per node: maxUnavailable: 0 needs a spare node, which the scan cannot see.
+        ("requiredDuringSchedulingIgnoredDuringExecution", "warning", False),
+        ("preferredDuringSchedulingIgnoredDuringExecution", "error", True),  # a preference never blocks
+    ],
+)
+def test_k015_weighs_one_pod_per_node(tmp_path: Path, affinity: str | None, severity: str, safe: bool) -> None:
+    term = "{labelSelector: {matchLabels: {app: api}}, topologyKey: kubernetes.io/hostname}"
+    if affinity == "preferredDuringSchedulingIgnoredDuringExecution":
+        term = f"{{weight: 100, podAffinityTerm: {term}}}"
+    spread = f"      affinity: {{podAntiAffinity: {{{affinity}: [{term}]}}}}\n" if affinity else ""
+    (tmp_path / "api.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 3\n"
+        "  strategy: {rollingUpdate: {maxUnavailable: 1}}\n"
+        "  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n"
+        + spread
+        + "      containers: [{name: api, image: 'api:1.0.0'}]\n"
+    )
+    (finding,) = scan([tmp_path], Config(), select=["K015"], fixes=True).findings
+    assert finding.severity.label == severity
+    assert finding.autofix is not None and finding.autofix.safe is safe
+
+
+@pytest.mark.parametrize(
     ("command", "severity"),
     [
         ('["node", "dist/main.js"]', "info"),  # Kubernetes runs this, not the shell-form CMD

@@ -284,6 +284,23 @@ class Workload:
     def replicas(self) -> Any:
         return self.obj.get("spec", "replicas")
 
+    @cached_property
+    def singleton_role(self) -> str | None:
+        """What the workload runs when its program must run as one instance, else None: a second
+        replica would not add availability but break it (two Thanos compactors on one bucket)."""
+        for container in self.containers(include_init=False):
+            image = container.spec.get("image")
+            if not isinstance(image, str):
+                continue
+            lists = [container.spec.get(key) for key in ("command", "args")]
+            words = [w for argv in lists if isinstance(argv, list) for w in argv if isinstance(w, str)]
+            program = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
+            subcommands = [w for w in words if not w.startswith("-")]
+            for name, subcommand, role in SINGLETONS:
+                if name in program and subcommand in subcommands[:2]:
+                    return role
+        return None
+
     @property
     def hpa(self) -> K8sObject | None:
         return self.hpas[0] if self.hpas else None
@@ -641,3 +658,19 @@ def _looks_core(obj: K8sObject) -> bool:
     if obj.kind in CUSTOM_WORKLOAD_GROUPS:
         return group == CUSTOM_WORKLOAD_GROUPS[obj.kind]
     return group in ("", "apps", "batch", "extensions")
+
+
+# Programs whose documentation says they must run as a single instance: (image name contains,
+# subcommand, what it is). Thanos: "not semantically concurrency safe and must be deployed as a
+# singleton against a bucket".
+SINGLETONS = (("thanos", "compact", "Thanos's compactor, which must run as one instance per bucket"),)
+
+
+def one_pod_per_node(pod_spec: dict) -> bool:
+    """Whether a required pod anti-affinity term spreads the pods one per node."""
+    affinity = pod_spec.get("affinity")
+    anti = affinity.get("podAntiAffinity") if isinstance(affinity, dict) else None
+    terms = anti.get("requiredDuringSchedulingIgnoredDuringExecution") if isinstance(anti, dict) else None
+    return isinstance(terms, list) and any(
+        isinstance(term, dict) and term.get("topologyKey") == "kubernetes.io/hostname" for term in terms
+    )

@@ -15,6 +15,7 @@ from relcheck.artifacts.kubernetes import (
     dig,
     int_or_percent,
     is_keda_scaler,
+    one_pod_per_node,
     scaler_bounds,
     selector_matches,
 )
@@ -369,10 +370,15 @@ def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
     return (w for w in targets.workloads(ctx.project, REPLICA_KINDS) if id(w) not in scaled_elsewhere)
 
 
+def _scalable_workloads(ctx: CheckContext) -> Iterator[Workload]:
+    """The replica workloads whose program may run more than once (not a Thanos compactor)."""
+    return (w for w in _replica_workloads(ctx) if w.singleton_role is None)
+
+
 @check("K014")
 def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
     minimum = ctx.params["min_replicas"]
-    for workload in _replica_workloads(ctx):
+    for workload in _scalable_workloads(ctx):
         if workload.hpa is not None:
             continue  # the HPA owns the scale (K021 judges its bounds)
         replicas = workload.replicas
@@ -507,13 +513,26 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
         taken_down = _pods_taken_down(workload, unavailable) if unavailable is not None else None
         if taken_down is not None:
             default = "" if "maxUnavailable" in rolling else " (the default)"
+            message = (
+                f"{obj.display} rolls out with maxUnavailable {unavailable}{default}: {taken_down}, so a "
+                "serving pod stops before its replacement is ready; set maxUnavailable: 0 with maxSurge: 1"
+            )
+            severity = None
+            if one_pod_per_node(workload.pod_spec):
+                # The surge pod then needs a node that runs none of them: on a cluster with no more
+                # nodes than replicas, maxUnavailable: 0 stalls the rollout. Which one this is, is not known here.
+                message += (
+                    ", with a node to spare: its required pod anti-affinity allows one pod per node, so the "
+                    "surge pod waits for a node without one"
+                )
+                severity = Severity.WARNING
             yield ctx.report(
                 workload,
-                f"{obj.display} rolls out with maxUnavailable {unavailable}{default}: {taken_down}, so a "
-                "serving pod stops before its replacement is ready; set maxUnavailable: 0 with maxSurge: 1",
+                message,
                 what="maxUnavailable",
                 at=obj.key_loc("spec", "strategy", "rollingUpdate", "maxUnavailable"),
                 value=str(unavailable),
+                severity=severity,
             )
         if surge is not None and surge.number == 0:
             yield ctx.report(
@@ -668,7 +687,7 @@ def image_tag_pinned(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("K020")
 def hpa_present(ctx: CheckContext) -> Iterator[Finding]:
-    for workload in _replica_workloads(ctx):
+    for workload in _scalable_workloads(ctx):
         if workload.hpa is None:
             obj = workload.obj
             yield ctx.report(

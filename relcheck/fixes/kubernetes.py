@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from relcheck.artifacts.kubernetes import Container, K8sObject, Workload
+from relcheck.artifacts.kubernetes import Container, K8sObject, Workload, one_pod_per_node
 from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix, YamlChange
 from relcheck.fixes.registry import FixContext, fixer
 from relcheck.fixes.yamledit import YamlText, block
@@ -92,7 +92,9 @@ def zero_unavailable_rollout(finding: Finding, ctx: FixContext) -> Fix | None:
     if surge in (None, 0, "0%") or finding.identity.endswith("/maxSurge"):
         pairs.append(((*base, "maxSurge"), 1))
     wording = " and ".join(f"{path[-1]}: {value}" for path, value in pairs)
-    return _set(ctx, workload.obj, f"Set {wording}", SAFE, *pairs)
+    # With one pod per node, the surge pod needs a spare node: on a small cluster the rollout stalls.
+    safety = UNSAFE if one_pod_per_node(workload.pod_spec) else SAFE
+    return _set(ctx, workload.obj, f"Set {wording}", safety, *pairs)
 
 
 @fixer("K016")
