@@ -335,6 +335,23 @@ def test_a_broken_overlay_is_an_e001_and_its_files_are_linted_as_written(tmp_pat
     assert str(tmp_path) not in result.findings[0].message
 
 
+def test_an_overlay_that_reads_a_file_outside_its_folder_is_an_e001_kustomize_would_give(tmp_path: Path) -> None:
+    """`resources: [../deployment.yaml]`: kustomize's default load restrictor refuses a file (not a
+    folder) above the kustomization, so `kubectl apply -k` fails; said plainly, without running it."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "shared.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\n")
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\n  - ../shared.yaml\npatches:\n  - path: no-readiness.yaml\n"
+    )
+    result = scan([root], Config(), select=["E"])
+    (finding,) = result.findings
+    assert (finding.code, finding.location.path, finding.severity.label) == (
+        "E001", "overlays/prod/kustomization.yaml", "error"
+    )
+    assert "reads overlays/shared.yaml, a file outside its folder" in finding.message
+    assert "--load-restrictor LoadRestrictionsNone" in finding.message
+
+
 @needs_kustomize
 def test_an_overlay_naming_a_file_a_build_step_writes_is_skipped_not_broken(tmp_path: Path) -> None:
     """`resources: [all.yaml]` where all.yaml is written before the build (`helm template >

@@ -49,6 +49,10 @@ class Kustomization:
     component: bool = False
 
 
+def _below(path: str, folder: str) -> bool:
+    return not folder or path.startswith(folder + "/")
+
+
 def read_kustomizations(paths: list[str], read: Any) -> dict[str, Kustomization]:
     """Every kustomization file of the scan, by folder."""
     from relcheck.syntax.yaml import YamlError, load_one
@@ -377,6 +381,21 @@ class KustomizeRenderer:
             # A file a build step or a GitOps plugin writes first (`helm template > all.yaml`, a
             # generator's `.env` that the deploy tool fills in).
             why = f"it names {missing[0]}, which is not in the repository (written by a build step?)"
+        elif escaping := [
+            (k, f) for k in members for f in (*k.files, *k.inputs)
+            if not _below(f, k.folder) and not os.path.isdir(self.root / f)  # a folder may be anywhere
+        ]:
+            # kustomize's default load restrictor refuses these: `kubectl apply -k` fails as the
+            # build would, so this is an error, said plainly rather than in kustomize's words.
+            owner, file = escaping[0]
+            message = (
+                f"kustomize cannot build overlay {shown}: {owner.path} reads {file}, a file outside its folder, "
+                "which kustomize refuses unless built with `--load-restrictor LoadRestrictionsNone` (`kubectl "
+                "apply -k` fails); make that file part of a base folder with its own kustomization.yaml. Its "
+                "local files are linted one by one"
+            )
+            out.problems.append((where, ParseProblem("E001", message)))
+            return None
         elif any(k.helm_charts for k in members):
             why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"
         else:
