@@ -520,6 +520,21 @@ def test_images_whose_command_is_a_bare_interpreter_are_base_images(tmp_path: Pa
     assert any(f.code == "D001" for f in result.findings) is not base
 
 
+def test_a_package_json_that_only_sets_the_module_type_is_no_package(tmp_path: Path) -> None:
+    """Unleash's src/migrations/package.json is `{"type": "commonjs"}`: its migrations are the
+    server's files, not a service of their own."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "server", "scripts": {"start": "node src/server.js"}, "dependencies": {"express": "4"}}\n'
+    )
+    (tmp_path / "src" / "migrations").mkdir(parents=True)
+    (tmp_path / "src" / "server.js").write_text("require('express')().listen(3000);\n")
+    (tmp_path / "src" / "migrations" / "package.json").write_text('{"type": "commonjs"}\n')
+    (tmp_path / "src" / "migrations" / "001-init.js").write_text("exports.up = (db, cb) => db.runSql('', cb);\n")
+    result = scan([tmp_path], Config())
+    assert [(s.name, s.root) for s in result.services] == [("server", "")]
+    assert "src/migrations/001-init.js" in result.services[0].files
+
+
 def test_a_package_json_of_tooling_alone_is_no_service(tmp_path: Path) -> None:
     """docker-node's root package.json: lint and format scripts, devDependencies, nothing that runs."""
     (tmp_path / "package.json").write_text(

@@ -138,6 +138,16 @@ def _is_library(project: Project, directory: str) -> bool:
     return bool(set(directory.lower().split("/")) & TEST_FOLDERS)
 
 
+# Fields a package.json may hold only to tell Node how to load the files of its folder.
+MODULE_MARKER_FIELDS = frozenset({"type", "imports", "sideEffects", "private", "$schema"})
+
+
+def _is_module_marker(manifest: object) -> bool:
+    """A package.json that is no package: `{"type": "commonjs"}` in a folder of migrations, so that
+    Node loads its files as CommonJS. No name, dependencies, scripts or entry point."""
+    return isinstance(manifest, dict) and set(manifest) <= MODULE_MARKER_FIELDS
+
+
 def _is_tooling(project: Project, directory: str) -> bool:
     """A package.json that only holds a repository's tooling: development dependencies or scripts
     (linters, formatters, release scripts), and no dependencies, no `start` script, no `main` or
@@ -247,6 +257,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     for source in project.files:
         directory = _dir(source.path)
         if source.name == "package.json" and not _is_workspace_root(project, directory):
+            if _is_module_marker(project.package_json(directory)):
+                continue  # its folder's files belong to the package above it
             if _is_library(project, directory) or _is_tooling(project, directory):
                 packages_not_run.add(directory)
             else:
