@@ -637,6 +637,29 @@ def test_a_value_the_chart_requires_of_every_install_skips_its_default_render(tm
 
 
 @needs_helm
+def test_a_ci_values_file_refused_as_the_defaults_are_is_the_same_refusal(tmp_path: Path) -> None:
+    """n8n's chart `fail`s until an encryption key is given; its ci/ values file gives none either:
+    the same refusal by design (an info each), not a broken chart. A ci/ file refused for another
+    reason is still an E001."""
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+        'stringData:\n  password: {{ required "db.password is required" .Values.db.password }}\n'
+        '  user: {{ required "db.user is required" .Values.db.user }}\n'
+    )
+    chart = make_chart(tmp_path / "app", {"secret.yaml": secret})
+    (chart / "values.yaml").write_text("db: {user: app}\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "extra-values.yaml").write_text("replicas: 2\n")
+    (chart / "ci" / "no-user-values.yaml").write_text("db: {password: example, user: null}\n")
+    result = scan([tmp_path], Config(), select=["E"])
+    assert sorted((f.code, f.severity.label, "ci/extra" in f.message) for f in result.findings) == [
+        ("E001", "error", False),  # no-user-values.yaml: refused for a value values.yaml gives
+        ("E002", "info", False),
+        ("E002", "info", True),
+    ]
+
+
+@needs_helm
 def test_a_values_file_with_a_repeated_key_still_renders_as_helm_does(tmp_path: Path) -> None:
     """Helm keeps the last of two equal keys in a values file (kustomize's inflation and Flux refuse
     the file): an E001 that says so, and the render with that file still runs and is checked."""

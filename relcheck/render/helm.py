@@ -175,6 +175,7 @@ class ChartRenderer:
             out.problems.append((chart_yaml, ParseProblem("E002", message)))
             return
         defaults = self._values_file(_join(chart_dir, "values.yaml"), out)
+        refused: str | None = None  # the error with which the chart refuses its own values.yaml alone
         for label, files in self._value_sets(chart_dir, settings):
             inline = settings.inline if label == settings.label else None
             chain = [v for v in [defaults, *(self._values_file(f, out) for f in files), inline] if v is not None]
@@ -192,7 +193,10 @@ class ChartRenderer:
             )
             render = f"{chart_dir or '.'}@{label}" if label else chart_dir or "."
             if output.error is not None:
-                out.problems.append(self._failure(chart_dir, name, label, output, files, settings))
+                failure = self._failure(chart_dir, name, label, output, files, settings, output.error == refused)
+                if failure[1].code == "E002" and not label and not files:
+                    refused = output.error
+                out.problems.append(failure)
                 if output.kind in ("dependencies", "timeout", "size", "engine"):
                     return  # the other value sets would fail the same way
                 continue
@@ -266,12 +270,20 @@ class ChartRenderer:
         return None
 
     def _failure(
-        self, chart_dir: str, name: str, label: str, output: RenderOutput, files: list[str], settings: ChartSettings
+        self,
+        chart_dir: str,
+        name: str,
+        label: str,
+        output: RenderOutput,
+        files: list[str],
+        settings: ChartSettings,
+        refused_as_defaults: bool = False,
     ) -> tuple[str, ParseProblem]:
         chart_yaml = _join(chart_dir, "Chart.yaml")
         if settings.where is not None and label == settings.label:  # a HelmRelease's render: at the object
             path, line, column = settings.where
-            problem = self._failure(chart_dir, name, label, output, files, dataclasses.replace(settings, where=None))
+            unplaced = dataclasses.replace(settings, where=None)
+            problem = self._failure(chart_dir, name, label, output, files, unplaced, refused_as_defaults)
             return path, ParseProblem(problem[1].code, problem[1].message, line, column)
         shown = chart_dir or "."
         using = f" with {label}" if label else ""
@@ -303,6 +315,13 @@ class ChartRenderer:
                 message = (
                     f"Helm chart {shown} is not rendered with its own values.yaml alone, which it refuses by design: "
                     f"{said}; name the values it is deployed with in the config (helm.charts) to check that render"
+                )
+                return path, ParseProblem("E002", message, line, column)
+            if refused_as_defaults and label:
+                # A ci/ values file that does not give that value either: the same refusal, not a new fault.
+                message = (
+                    f"Helm chart {shown} is not rendered{using} either: the chart refuses it as it refuses its own "
+                    f"values.yaml alone ({said})"
                 )
                 return path, ParseProblem("E002", message, line, column)
             return path, ParseProblem("E001", f"Helm cannot render chart {shown}{using}: {said}", line, column)
