@@ -567,6 +567,11 @@ def test_k015_weighs_recreate_against_the_volume_it_mounts(tmp_path: Path, claim
     )
     (finding,) = scan([tmp_path], Config(), select=["K015"]).findings
     assert finding.severity.label == severity
+    # A rolling update that takes the one pod down first is judged the same way.
+    rolling = "strategy: {rollingUpdate: {maxUnavailable: 1}}"
+    (tmp_path / "db.yaml").write_text((tmp_path / "db.yaml").read_text().replace("strategy: {type: Recreate}", rolling))
+    (finding,) = scan([tmp_path], Config(), select=["K015"]).findings
+    assert finding.severity.label == severity and "maxUnavailable 1" in finding.message
 
 
 @pytest.mark.parametrize(

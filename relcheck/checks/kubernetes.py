@@ -429,6 +429,22 @@ def _pods_taken_down(workload: Workload, unavailable: IntOrPercent) -> str | Non
 _SINGLE_ATTACH_MODES = ("ReadWriteOnce", "ReadWriteOncePod")
 
 
+def _attach_note(claim: str, modes: list[str] | None, recreate: bool) -> str:
+    """Why taking the pod down first is what its volume needs: known modes, or a claim not in the scan."""
+    needs = "Recreate" if recreate else "taking the old pod down first"
+    if modes is not None:
+        shape = "a rolling update" if recreate else "a replacement started first"
+        return (
+            f", as its {'/'.join(modes)} volume (PersistentVolumeClaim '{claim}') requires: {shape} "
+            "would wait on a volume the old pod holds. For zero downtime, run it as a "
+            "StatefulSet or on a ReadWriteMany volume"
+        )
+    return (
+        f"; if its PersistentVolumeClaim '{claim}' (not in this scan) is ReadWriteOnce, {needs} is "
+        "what it needs, and zero downtime needs a StatefulSet or a ReadWriteMany volume"
+    )
+
+
 def _single_attach_claim(ctx: CheckContext, workload: Workload) -> tuple[str | None, list[str] | None]:
     """The first PersistentVolumeClaim the pod mounts, and its single-node access modes: a list when
     the claim is in the scan and every mode it asks for attaches to one node only, None when unknown
@@ -472,21 +488,11 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
             claim, modes = _single_attach_claim(ctx, workload)
             message = f"{obj.display} uses the Recreate strategy: every pod stops before new ones start"
             severity = None
-            if claim is not None and modes is not None:
+            if claim is not None:
                 # The new pod could not mount the volume while the old one holds it (Multi-Attach):
                 # Recreate is what the volume needs, and zero downtime needs another shape.
-                message += (
-                    f", as its {'/'.join(modes)} volume (PersistentVolumeClaim '{claim}') requires: a rolling "
-                    "update would wait on a volume the old pod holds. For zero downtime, run it as a "
-                    "StatefulSet or on a ReadWriteMany volume"
-                )
-                severity = Severity.INFO
-            elif claim is not None:
-                message += (
-                    f"; if its PersistentVolumeClaim '{claim}' (not in this scan) is ReadWriteOnce, Recreate is "
-                    "what it needs, and zero downtime needs a StatefulSet or a ReadWriteMany volume"
-                )
-                severity = Severity.WARNING
+                message += _attach_note(claim, modes, recreate=True)
+                severity = Severity.INFO if modes is not None else Severity.WARNING
             yield ctx.report(
                 workload,
                 message,
@@ -513,12 +519,18 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
         taken_down = _pods_taken_down(workload, unavailable) if unavailable is not None else None
         if taken_down is not None:
             default = "" if "maxUnavailable" in rolling else " (the default)"
+            rolls = f"{obj.display} rolls out with maxUnavailable {unavailable}{default}: {taken_down}"
             message = (
-                f"{obj.display} rolls out with maxUnavailable {unavailable}{default}: {taken_down}, so a "
-                "serving pod stops before its replacement is ready; set maxUnavailable: 0 with maxSurge: 1"
+                f"{rolls}, so a serving pod stops before its replacement is ready; set maxUnavailable: 0 "
+                "with maxSurge: 1"
             )
             severity = None
-            if one_pod_per_node(workload.pod_spec):
+            claim, modes = _single_attach_claim(ctx, workload)
+            if claim is not None:
+                # As with Recreate: a replacement started first would wait on the volume the old pod holds.
+                message = rolls + _attach_note(claim, modes, recreate=False)
+                severity = Severity.INFO if modes is not None else Severity.WARNING
+            elif one_pod_per_node(workload.pod_spec):
                 # The surge pod then needs a node that runs none of them: on a cluster with no more
                 # nodes than replicas, maxUnavailable: 0 stalls the rollout. Which one this is, is not known here.
                 message += (
