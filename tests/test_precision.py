@@ -572,6 +572,11 @@ def test_k015_weighs_recreate_against_the_volume_it_mounts(tmp_path: Path, claim
     (tmp_path / "db.yaml").write_text((tmp_path / "db.yaml").read_text().replace("strategy: {type: Recreate}", rolling))
     (finding,) = scan([tmp_path], Config(), select=["K015"]).findings
     assert finding.severity.label == severity and "maxUnavailable 1" in finding.message
+    # Several replicas on one claim: surging is still the advice (they share a node or break anyway).
+    three = (tmp_path / "db.yaml").read_text().replace("spec:\n  strategy", "spec:\n  replicas: 3\n  strategy")
+    (tmp_path / "db.yaml").write_text(three)
+    (finding,) = scan([tmp_path], Config(), select=["K015"]).findings
+    assert finding.severity.label == "error" and "set maxUnavailable: 0" in finding.message
 
 
 @pytest.mark.parametrize(

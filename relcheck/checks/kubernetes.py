@@ -525,9 +525,9 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 "with maxSurge: 1"
             )
             severity = None
-            claim, modes = _single_attach_claim(ctx, workload)
+            claim, modes = _single_attach_claim(ctx, workload) if workload.replica_range() == (1, 1) else (None, None)
             if claim is not None:
-                # As with Recreate: a replacement started first would wait on the volume the old pod holds.
+                # One pod, as with Recreate: a replacement started first would wait on the volume it holds.
                 message = rolls + _attach_note(claim, modes, recreate=False)
                 severity = Severity.INFO if modes is not None else Severity.WARNING
             elif one_pod_per_node(workload.pod_spec):
