@@ -580,6 +580,22 @@ def test_k015_weighs_recreate_against_the_volume_it_mounts(tmp_path: Path, claim
 
 
 @pytest.mark.parametrize(
+    ("dockerfile", "severity"),
+    [
+        ("FROM postgres:16.4\n", "warning"),  # its entrypoint runs the server as 'postgres'
+        ('FROM mongo:7.0\nCMD ["--bind_ip_all"]\n', "warning"),  # flags for mongod: the same step down
+        ('FROM postgres:16.4\nCMD ["bash", "/seed.sh"]\n', "error"),  # not the server: no step down
+        ('FROM redis:7.4\nENTRYPOINT ["redis-server"]\n', "error"),  # its own entrypoint: root
+        ("FROM python:3.12-slim\n", "error"),
+    ],
+)
+def test_d001_knows_database_images_that_step_down_from_root(tmp_path: Path, dockerfile: str, severity: str) -> None:
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    (finding,) = scan([tmp_path], Config(), select=["D001"]).findings
+    assert finding.severity.label == severity
+
+
+@pytest.mark.parametrize(
     ("affinity", "severity", "safe"),
     [
         (None, "error", True),

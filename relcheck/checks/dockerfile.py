@@ -23,7 +23,7 @@ from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime
 from relcheck.units.durations import format_seconds, parse_go_duration
-from relcheck.units.images import image_reference, image_shell, is_official_image, unpinned_reason
+from relcheck.units.images import image_reference, image_shell, is_official_image, stepped_down_user, unpinned_reason
 
 if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import Container, Workload
@@ -115,6 +115,22 @@ def _owners(ctx: CheckContext) -> dict[int, list[Service]]:
     return owners
 
 
+def _entrypoint_steps_down(dockerfile: Dockerfile, base: str) -> str | None:
+    """The user an official database image's own entrypoint runs the server as, when this Dockerfile
+    keeps that entrypoint and runs the server (or only passes it flags); else None."""
+    known = stepped_down_user(base)
+    if known is None:
+        return None
+    user, servers = known
+    commands = [i for i in dockerfile.final_instructions() if i.keyword in ("CMD", "ENTRYPOINT")]
+    if any(i.keyword == "ENTRYPOINT" for i in commands):
+        return None  # an entrypoint of its own: the image's step down does not run
+    argv = command_argv(commands[-1]) if commands else []
+    if argv and not (argv[0].startswith("-") or _program(argv[0]) in servers):
+        return None
+    return user
+
+
 @check("D001")
 def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
     owners = _owners(ctx)
@@ -125,7 +141,14 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             if "nonroot" in base.lower():
                 continue
             root_from = final.chain()[0].from_instruction
-            if base.lower() == "scratch" or is_official_image(base):
+            stepped = _entrypoint_steps_down(dockerfile, base)
+            if stepped is not None:
+                # The server does not run as root; the entrypoint does, and runAsNonRoot refuses the image.
+                message, severity = (
+                    f"final stage sets no USER: {base} starts as root and its entrypoint then runs the server as "
+                    f"'{stepped}'; with `USER {stepped}` (which the image supports) nothing in it runs as root"
+                ), Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
+            elif base.lower() == "scratch" or is_official_image(base):
                 message, severity = (
                     f"final stage sets no USER, so the container runs as the base image's user "
                     f"({base}, root unless the image says otherwise)"

@@ -11,6 +11,7 @@ from relcheck.artifacts.dockerfile import DockerfileSpot
 from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix
 from relcheck.fixes.registry import FixContext, fixer
 from relcheck.model import Finding
+from relcheck.units.images import stepped_down_user
 
 # Words the shell would pass on unchanged: no quotes, variables, globs, redirections or operators.
 _PLAIN_WORDS = re.compile(r"[A-Za-z0-9_./:=@%+,-]+(?:[ \t]+[A-Za-z0-9_./:=@%+,-]+)*")
@@ -51,7 +52,9 @@ def non_root_user(finding: Finding, ctx: FixContext) -> Fix | None:
     instructions = spot.dockerfile.final_instructions()
     starts = [i for i in instructions if i.keyword in ("CMD", "ENTRYPOINT")]
     base = (spot.stage.base_image() or "").lower()
+    stepped = stepped_down_user(base)  # a database image's own user (postgres), which its entrypoint expects
     user = "node" if base.rsplit("/", 1)[-1].startswith("node:") or base == "node" else "10001"
+    user = stepped[0] if stepped is not None else user
     lines = ctx.lines(spot.dockerfile.path)
     if starts:
         line = min(i.line for i in starts)

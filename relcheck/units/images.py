@@ -65,3 +65,25 @@ def is_official_image(image: str | None) -> bool:
         if repository.startswith(prefix):
             return "/" not in repository[len(prefix) :]
     return "/" not in repository
+
+
+# Official images whose entrypoint starts as root and then runs the server as an unprivileged user
+# (`exec gosu postgres ...`) when the command is the server itself or only its flags:
+# image → (that user, the server programs).
+STEPS_DOWN = {
+    "postgres": ("postgres", ("postgres",)),
+    "mysql": ("mysql", ("mysqld",)),
+    "mariadb": ("mysql", ("mariadbd", "mysqld")),
+    "mongo": ("mongodb", ("mongod", "mongos")),
+    "redis": ("redis", ("redis-server", "redis-sentinel")),
+    "rabbitmq": ("rabbitmq", ("rabbitmq-server",)),
+    "cassandra": ("cassandra", ("cassandra",)),
+}
+
+
+def stepped_down_user(image: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """For an official image whose entrypoint drops root before the server runs: (user, servers)."""
+    if not is_official_image(image):
+        return None
+    name = image_reference((image or "").lower())[0].rsplit("/", 1)[-1]
+    return STEPS_DOWN.get(name)
