@@ -569,6 +569,24 @@ def test_values_that_break_the_charts_schema_are_an_e001_as_helm_template_says(t
     assert "minimum" in result.findings[0].message
 
 
+@needs_helm
+def test_a_value_the_schema_requires_of_every_install_is_a_refusal_by_design(tmp_path: Path) -> None:
+    """external-dns's schema requires `policy`, which its values.yaml leaves empty: the chart's own
+    values alone are refused by design (an E002), while a value of the wrong kind stays an E001."""
+    root = copy("gitops", tmp_path)
+    schema = root / "charts" / "web" / "values.schema.json"
+    schema.write_text('{"type": "object", "required": ["policy"], "properties": {"policy": {"type": "string"}}}')
+    result = scan([root / "charts"], Config(), select=["E"])
+    assert [(f.code, f.location.path, f.severity.label) for f in result.findings] == [
+        ("E002", "web/values.schema.json", "info")
+    ]
+    assert "missing property 'policy'" in result.findings[0].message
+    schema.write_text(
+        '{"type": "object", "required": ["policy"], "properties": {"replicaCount": {"type": "string"}}}'
+    )
+    assert [f.code for f in scan([root / "charts"], Config(), select=["E"]).findings] == ["E001"]
+
+
 @needs_kustomize
 def test_a_container_a_patch_puts_first_moves_no_finding_onto_another(tmp_path: Path) -> None:
     """A strategic-merge patch puts a new container before the others, a JSON patch can insert one

@@ -286,8 +286,8 @@ class Workload:
 
     @cached_property
     def singleton_role(self) -> str | None:
-        """What the workload runs when its program must run as one instance, else None: a second
-        replica would not add availability but break it (two Thanos compactors on one bucket)."""
+        """Why the workload's program must run as one instance, else None: a second replica would
+        not add availability but break it (two Thanos compactors on one bucket)."""
         for container in self.containers(include_init=False):
             image = container.spec.get("image")
             if not isinstance(image, str):
@@ -297,7 +297,7 @@ class Workload:
             program = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
             subcommands = [w for w in words if not w.startswith("-")]
             for name, subcommand, role in SINGLETONS:
-                if name in program and subcommand in subcommands[:2]:
+                if name in program and (subcommand is None or subcommand in subcommands[:2]):
                     return role
         return None
 
@@ -661,9 +661,12 @@ def _looks_core(obj: K8sObject) -> bool:
 
 
 # Programs whose documentation says they must run as a single instance: (image name contains,
-# subcommand, what it is). Thanos: "not semantically concurrency safe and must be deployed as a
-# singleton against a bucket".
-SINGLETONS = (("thanos", "compact", "Thanos's compactor, which must run as one instance per bucket"),)
+# subcommand or None, what it is). Thanos: "not semantically concurrency safe and must be deployed
+# as a singleton against a bucket"; external-dns has no leader election, and its chart allows 0 or 1.
+SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
+    ("thanos", "compact", "Thanos's compactor must run as one instance per bucket"),
+    ("external-dns", None, "external-dns has no leader election: two would write conflicting DNS records"),
+)
 
 
 def one_pod_per_node(pod_spec: dict) -> bool:

@@ -371,7 +371,8 @@ def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
 
 
 def _scalable_workloads(ctx: CheckContext) -> Iterator[Workload]:
-    """The replica workloads whose program may run more than once (not a Thanos compactor)."""
+    """The replica workloads whose program may run more than once (not a Thanos compactor, not
+    external-dns)."""
     return (w for w in _replica_workloads(ctx) if w.singleton_role is None)
 
 
@@ -493,6 +494,13 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 # Recreate is what the volume needs, and zero downtime needs another shape.
                 message += _attach_note(claim, modes, recreate=True)
                 severity = Severity.INFO if modes is not None else Severity.WARNING
+            elif workload.singleton_role is not None:
+                # Two must never run at once, which a rolling update would do for a while.
+                message += (
+                    f", which a program that must run alone needs ({workload.singleton_role}); a rolling update "
+                    "would run two at once"
+                )
+                severity = Severity.INFO
             yield ctx.report(
                 workload,
                 message,

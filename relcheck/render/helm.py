@@ -301,6 +301,21 @@ class ChartRenderer:
             return where, ParseProblem("E001", f"values file is not valid YAML for Helm: {error}")
         if output.kind == "schema":
             where = _join(chart_dir, "values.schema.json")
+            if not label and not files and settings.inline is None and _only_missing(error):
+                # A value the schema requires and values.yaml leaves empty (external-dns's `policy`):
+                # every install gives it, so the chart's defaults alone are refused by design.
+                message = (
+                    f"Helm chart {shown} is not rendered with its own values.yaml alone, which its values.schema.json "
+                    f"refuses by design: {error}; name the values it is deployed with in the config (helm.charts) "
+                    "to check that render"
+                )
+                return where, ParseProblem("E002", message)
+            if refused_as_defaults and label:
+                message = (
+                    f"Helm chart {shown} is not rendered{using} either: its values.schema.json refuses it as it "
+                    f"refuses values.yaml alone ({error})"
+                )
+                return where, ParseProblem("E002", message)
             return where, ParseProblem("E001", f"the values{using} do not match values.schema.json: {error}")
         if output.kind in ("timeout", "size", "engine", "internal"):
             return chart_yaml, ParseProblem("E002", f"Helm chart {shown} not rendered{using}: {error}")
@@ -387,3 +402,9 @@ def chart_folders(paths: list[str]) -> list[str]:
             continue
         top.append(chart)
     return top
+
+
+def _only_missing(error: str) -> bool:
+    """Whether every complaint of a schema error is a required value that is not there."""
+    complaints = re.findall(r"- at '[^']*': (.+?)(?= - at '|$)", error)
+    return bool(complaints) and all(c.startswith("missing propert") for c in complaints)
