@@ -262,7 +262,8 @@ class _Walker:
             options = self._options_object(argument)
             if options is None:
                 value = self.converter.convert(argument)
-                first = value if index == 0 else first
+                if index == 0:
+                    first = value
                 if isinstance(value, str):
                     connection.uri = value
                 elif index and _options_position(kind, index, first):
