@@ -335,16 +335,21 @@ def test_a_broken_overlay_is_an_e001_and_its_files_are_linted_as_written(tmp_pat
     assert str(tmp_path) not in result.findings[0].message
 
 
+def _the_overlay_finding(root: Path, resource: str):
+    """The one E finding of the example's prod overlay when it also names `resource`."""
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        f"resources:\n  - ../../base\n  - {resource}\npatches:\n  - path: no-readiness.yaml\n"
+    )
+    (finding,) = scan([root], Config(), select=["E"]).findings
+    return finding
+
+
 def test_an_overlay_that_reads_a_file_outside_its_folder_is_an_e001_kustomize_would_give(tmp_path: Path) -> None:
     """`resources: [../deployment.yaml]`: kustomize's default load restrictor refuses a file (not a
     folder) above the kustomization, so `kubectl apply -k` fails; said plainly, without running it."""
     root = copy("kustomize", tmp_path)
     (root / "overlays" / "shared.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\n")
-    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
-        "resources:\n  - ../../base\n  - ../shared.yaml\npatches:\n  - path: no-readiness.yaml\n"
-    )
-    result = scan([root], Config(), select=["E"])
-    (finding,) = result.findings
+    finding = _the_overlay_finding(root, "../shared.yaml")
     assert (finding.code, finding.location.path, finding.severity.label) == (
         "E001", "overlays/prod/kustomization.yaml", "error"
     )
@@ -356,12 +361,7 @@ def test_an_overlay_that_reads_a_file_outside_its_folder_is_an_e001_kustomize_wo
 def test_an_overlay_naming_a_file_a_build_step_writes_is_skipped_not_broken(tmp_path: Path) -> None:
     """`resources: [all.yaml]` where all.yaml is written before the build (`helm template >
     all.yaml` in an Argo CD plugin): not in the repository, so not rendered, and said so as an info."""
-    root = copy("kustomize", tmp_path)
-    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
-        "resources:\n  - ../../base\n  - all.yaml\npatches:\n  - path: no-readiness.yaml\n"
-    )
-    result = scan([root], Config(), select=["E"])
-    (finding,) = result.findings
+    finding = _the_overlay_finding(copy("kustomize", tmp_path), "all.yaml")
     assert (finding.code, finding.location.path, finding.severity.label) == (
         "E002", "overlays/prod/kustomization.yaml", "info"
     )

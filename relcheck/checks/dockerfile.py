@@ -122,10 +122,11 @@ def _entrypoint_steps_down(dockerfile: Dockerfile, base: str) -> str | None:
     if known is None:
         return None
     user, servers = known
-    commands = [i for i in dockerfile.final_instructions() if i.keyword in ("CMD", "ENTRYPOINT")]
-    if any(i.keyword == "ENTRYPOINT" for i in commands):
-        return None  # an entrypoint of its own: the image's step down does not run
-    argv = command_argv(commands[-1]) if commands else []
+    instructions = dockerfile.final_instructions()
+    if _last(instructions, "ENTRYPOINT") is not None:
+        return None  # an entrypoint of its own (or `ENTRYPOINT []`): the image's step down does not run
+    cmd = _last(instructions, "CMD")
+    argv = command_argv(cmd) if cmd is not None else []
     if argv and not (argv[0].startswith("-") or _program(argv[0]) in servers):
         return None
     return user

@@ -337,6 +337,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.shared_rule_sources = shared_sources
         service.repo = project.repo
         facts = {path: project.app_facts[path] for path in service.files if path in project.app_facts}
+        service.start_script = _start_script(project.package_json(service.root))
         server, entry = _server_files(project, service, facts)
         service.app = merge_facts(
             [f for path, f in facts.items() if server is None or path in server or not f.source_files]
@@ -347,9 +348,6 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         _fastify_cli(project, service)
         service.runtime = service_runtime(service)
         manifest = project.package_json(service.root)
-        scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
-        if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):
-            service.start_script = scripts["start"]
         unclaimed = not service.dockerfiles and not service.pm2_apps
         if service.runtime in (NODE, None) and builds_static_site(manifest) and (unclaimed or serves_files(manifest)):
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
@@ -373,13 +371,11 @@ def _server_files(
         for instruction in dockerfile.final_instructions():
             if instruction.keyword in ("CMD", "ENTRYPOINT"):
                 commands.append(" ".join(command_argv(instruction)))
+    if service.start_script:
+        commands.append(service.start_script)
     manifest = project.package_json(service.root)
-    if isinstance(manifest, dict):
-        scripts = manifest.get("scripts")
-        if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):
-            commands.append(scripts["start"])
-        if isinstance(manifest.get("main"), str):
-            commands.append(manifest["main"])
+    if isinstance(manifest, dict) and isinstance(manifest.get("main"), str):
+        commands.append(manifest["main"])
     root = service.root if not service.root.startswith("@") else ""
     candidates = entry_candidates(commands)
     return server_files(root, sources, candidates), find_entry(root, sources, candidates)
@@ -407,6 +403,13 @@ def _framework_server(project: Project, service: Service, entry_in_repository: b
 _FASTIFY_START = re.compile(r"(?:^|[\s;&|/])fastify\s+start\b")
 
 
+def _start_script(manifest: object) -> str:
+    """What `npm start` runs, from a parsed package.json ("" when it has no start script)."""
+    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
+    start = scripts.get("start") if isinstance(scripts, dict) else None
+    return start if isinstance(start, str) else ""
+
+
 def _fastify_cli(project: Project, service: Service) -> None:
     """fastify-cli's `fastify start` runs the app (a plugin) in a server of its own, which closes on
     SIGTERM and SIGINT and logs crash events (close-with-grace): evidence at the command that says so."""
@@ -417,10 +420,7 @@ def _fastify_cli(project: Project, service: Service) -> None:
         return
     where: Location | None = None
     path = posixpath.join(service.root, "package.json") if service.root else "package.json"
-    manifest = project.settings.get(path)
-    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
-    start = scripts.get("start") if isinstance(scripts, dict) else None
-    if isinstance(start, str) and _FASTIFY_START.search(start):
+    if _FASTIFY_START.search(service.start_script):
         positions = project.settings_positions.get(path)
         where = Location(path, *(positions.of(("scripts", "start")) if positions is not None else (1, 1)))
     for dockerfile in service.dockerfiles:
