@@ -461,16 +461,23 @@ def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tup
     return shell, True
 
 
-# Servers whose main process is a supervisor: it handles SIGTERM (or the STOPSIGNAL its official
-# image sets) and waits on any child, so as PID 1 it forwards shutdown and reaps without an init.
+# Servers that need no init as PID 1: supervisors, which handle SIGTERM (or the STOPSIGNAL their
+# official image sets) and wait on any child, and the databases that run as one process (mysqld,
+# mongod), which shut down cleanly on SIGTERM and leave no child to reap.
 SUPERVISING_SERVERS = frozenset(
     {
         "nginx", "openresty", "httpd", "apache2", "apache2-foreground", "php-fpm", "haproxy", "redis-server",
-        "postgres", "gunicorn",
+        "postgres", "gunicorn", "mysqld", "mariadbd", "mongod",
     }
 )
-# Official images whose own command starts one of those servers (php's only in its apache and fpm variants).
-_SUPERVISING_IMAGES = re.compile(r"^(nginx|nginx-unprivileged|openresty|httpd|haproxy|redis|postgres)$")
+# Official images whose own command ends in one of those servers, their entrypoint script exec'ing
+# it (php's only in its apache and fpm variants).
+_SUPERVISING_IMAGES = re.compile(
+    r"^(nginx|nginx-unprivileged|openresty|httpd|haproxy|redis|postgres|mysql|mariadb|mongo)$"
+)
+# Images whose own ENTRYPOINT starts an init (`tini -- /bin/entrypoint.sh`): a Dockerfile on them
+# that sets only CMD still starts through it.
+_INIT_ENTRYPOINT_IMAGES = frozenset({"fluentd", "fluent/fluentd", "jenkins/jenkins"})
 
 
 def _serves_as_pid1(base: str | None) -> bool:
@@ -482,6 +489,16 @@ def _serves_as_pid1(base: str | None) -> bool:
     return bool(_SUPERVISING_IMAGES.match(name)) or (name == "php" and any(v in (tag or "") for v in ("apache", "fpm")))
 
 
+def _init_entrypoint(base: str | None) -> bool:
+    """Whether the base image's own ENTRYPOINT starts an init (fluentd's and Jenkins's run tini)."""
+    if not base:
+        return False
+    repository = image_reference(base.lower())[0]
+    for prefix in ("docker.io/library/", "docker.io/", "library/"):
+        repository = repository.removeprefix(prefix)
+    return repository in _INIT_ENTRYPOINT_IMAGES
+
+
 @check("D002")
 def init_process(ctx: CheckContext) -> Iterator[Finding]:
     yield from _unless_replaced(ctx, _init_process(ctx), _starts_with_init)
@@ -491,6 +508,8 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
         entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
         starter = entrypoint or cmd
+        if entrypoint is None and _init_entrypoint(final.base_image()):
+            continue
         if starter is None:
             if _serves_as_pid1(final.base_image()):
                 continue
