@@ -96,19 +96,24 @@ def test_runtime_detection() -> None:
     assert image_runtime("gcr.io/distroless/static:nonroot") is None and image_runtime("alpine:3.19") is None
     served = ("php:8.3-fpm", "nginx:1.27", "nginxinc/nginx-unprivileged:1.27", "httpd:2.4")
     assert [image_runtime(i) for i in served] == ["php", "web-server", "web-server", "web-server"]
+    stores = ("mongo:7", "bitnami/postgresql:16", "mongo-express:1")
+    assert [image_runtime(i) for i in stores] == ["data-store", "data-store", None]
 
 
 def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> None:
-    """JavaScript that a PHP app or nginx serves to browsers, or that a static site generator runs
-    at build time, is not a server: the PHP image, the nginx final stage (after a Node build stage)
-    and the generator's package.json name the runtime, and no S rule runs."""
-    folders = ("php-service", "spa-on-nginx", "astro-site", "react-client")
+    """JavaScript that a PHP app, nginx or http-server serves to browsers, that a static site generator runs at
+    build time, or that a database image runs in its shell, is not a server: the PHP image, the nginx
+    final stage (after a Node build stage), the generator's package.json and the mongo base image
+    name the runtime, and no S rule runs."""
+    folders = ("php-service", "spa-on-nginx", "astro-site", "react-client", "mongo-seed", "bundle-on-http-server")
     result = scan([PRECISION / folder for folder in folders], Config())
     assert {s.name: s.runtime for s in result.services} == {
         "php-service": "php",
         "spa-on-nginx": "web-server",
         "astro-site": "static-site",  # Astro without a server adapter writes files
         "react-client": "static-site",  # Create React App: a browser app, its API client included
+        "mongo-seed": "data-store",  # its JavaScript is a mongo shell script the image runs at init
+        "bundle-on-http-server": "web-server",  # Node runs only http-server over the bundle
     }
     assert not [f for f in result.findings if f.code.startswith("S")]
     with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])
@@ -159,6 +164,38 @@ def test_default_excludes_and_the_inventory(tmp_path: Path) -> None:
         [*relcheck_command(), "scan", str(tmp_path), "--show-settings"], capture_output=True, text=True, timeout=60
     )
     assert shown.returncode == 0 and "default excludes: (none)" in shown.stdout and "exclude: extra/" in shown.stdout
+
+
+_ASSERTED_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: pooler
+status:
+  readyReplicas: 1
+"""
+
+
+def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """A Chainsaw test (chainsaw-test.yaml) and a KUTTL test case (00-assert.yaml) hold objects for a
+    throwaway test cluster and partial objects to compare with it: not the service's manifests.
+    Folders named on the command line, and scans without the default excludes, still read them."""
+    chainsaw = tmp_path / "charts/cluster/test/pooler"
+    kuttl = tmp_path / "tests/e2e/install"
+    for folder in (chainsaw, kuttl):
+        folder.mkdir(parents=True)
+    (chainsaw / "chainsaw-test.yaml").write_text("apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\n")
+    (chainsaw / "01-pooler-assert.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    (kuttl / "00-assert.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy/api.yaml").write_text(_ASSERTED_DEPLOYMENT.replace("pooler", "api"))
+
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert [f.location.path for f in result.findings] == ["deploy/api.yaml"]
+    assert sorted(result.excluded_by_default) == ["charts/cluster/test/pooler", "tests/e2e/install"]
+    named = scan([kuttl], Config(), select=["K014"])
+    assert [f.location.path for f in named.findings] == ["00-assert.yaml"]
+    everything = scan([tmp_path], Config(default_excludes=False), select=["K014"])
+    assert len(everything.findings) == 3
 
 
 def test_git_semantics_for_ignored_paths(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from relcheck.model import Location
 from relcheck.syntax.positions import Positioned, Positions
+from relcheck.units.images import data_store
 
 IGNORE_ANNOTATION = "relcheck.dev/ignore"
 
@@ -300,6 +301,14 @@ class Workload:
                 if name in program and (subcommand is None or subcommand in subcommands[:2]):
                     return role
         return None
+
+    @cached_property
+    def data_store(self) -> str | None:
+        """The data store the pod's first container runs (`mysql`, `redis`), told by its image's
+        name, else None; sidecars after it (an exporter) do not change what the pod is."""
+        containers = self.containers(include_init=False)
+        image = containers[0].spec.get("image") if containers else None
+        return data_store(image) if isinstance(image, str) else None
 
     @property
     def hpa(self) -> K8sObject | None:

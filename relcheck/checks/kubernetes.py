@@ -387,10 +387,22 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
         if _int(count) and count < minimum:
             why = "spec.replicas is absent, which means 1" if replicas is None else f"replicas: {count}"
             obj = workload.obj
+            runs = f"{obj.display} runs {count} replica{'s' if count != 1 else ''} ({why})"
+            if workload.data_store is not None:
+                # More replicas of a store are separate servers: the fix is replication, not a count.
+                message = (
+                    f"{runs} of a data store ({workload.data_store}): a drain or a crash takes it down, and more "
+                    f"replicas of this {obj.kind} would be separate {workload.data_store} servers, not copies. Run "
+                    "it replicated (an operator, or a chart's replication mode) or use a managed service"
+                )
+            else:
+                message = (
+                    f"{runs}; a drain, a rollout or a crash can take it down. Run at least {minimum} or "
+                    "scale it with an HPA"
+                )
             yield ctx.report(
                 workload,
-                f"{obj.display} runs {count} replica{'s' if count != 1 else ''} ({why}); a drain, a rollout "
-                f"or a crash can take it down. Run at least {minimum} or scale it with an HPA",
+                message,
                 what="replicas",
                 at=obj.key_loc("spec", "replicas"),
                 value=str(count),
@@ -708,7 +720,8 @@ def image_tag_pinned(ctx: CheckContext) -> Iterator[Finding]:
 @check("K020")
 def hpa_present(ctx: CheckContext) -> Iterator[Finding]:
     for workload in _scalable_workloads(ctx):
-        if workload.hpa is None:
+        # A data store gains no capacity from more pods of itself: it is scaled by its own clustering.
+        if workload.hpa is None and workload.data_store is None:
             obj = workload.obj
             yield ctx.report(
                 workload,

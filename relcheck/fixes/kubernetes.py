@@ -121,8 +121,8 @@ def prestop_hook(finding: Finding, ctx: FixContext) -> Fix | None:
 @fixer("K014")
 def min_replicas(finding: Finding, ctx: FixContext) -> Fix | None:
     workload = _workload(finding)
-    if workload is None or workload.hpa is not None:
-        return None
+    if workload is None or workload.hpa is not None or workload.data_store is not None:
+        return None  # a store's replicas would be separate servers: no count fixes it
     replicas = ctx.params["K014"]["min_replicas"]
     return _set(ctx, workload.obj, f"Set replicas: {replicas}", UNSAFE, (("spec", "replicas"), replicas))
 

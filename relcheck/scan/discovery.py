@@ -41,6 +41,18 @@ DEFAULT_EXCLUDES = (
 )
 
 
+# Folders of end-to-end test cases (Chainsaw's `chainsaw-test.yaml`, KUTTL's numbered steps with
+# `00-assert.yaml`), left out with the default excludes: what they apply goes to a throwaway test
+# cluster, and their assert files are partial objects to compare with it, not manifests.
+CHAINSAW_TESTS = frozenset({"chainsaw-test.yaml", "chainsaw-test.yml", "chainsaw-test.json", ".chainsaw-test.yaml"})
+_KUTTL_ASSERT = re.compile(r"^\d+-(?:assert|errors)\.ya?ml$")
+
+
+def is_end_to_end_case(names: Iterable[str]) -> bool:
+    """Whether a folder holding these file names is a Chainsaw or KUTTL test case."""
+    return any(name in CHAINSAW_TESTS or _KUTTL_ASSERT.match(name) for name in names)
+
+
 def _folder_names(patterns: Iterable[str]) -> frozenset[str] | None:
     """The folder names that `name/` and `**/name/` patterns exclude wherever they are, or None
     when a pattern is anything else (then gitignore matching decides)."""
@@ -483,7 +495,7 @@ def discover(
             outer = rules.layers  # here, only the .gitignore files above the scan root
             if rules.gitignored(rel_dir) if rel_dir else _root_gitignored(rules):
                 rules.layers = []
-            _walk(str(path), rel_dir, root, rules, files, found, milestone)
+            _walk(str(path), rel_dir, root, rules, files, found, milestone, named=True)
             rules.layers = outer
         else:
             rel = path.relative_to(root).as_posix()
@@ -500,6 +512,7 @@ def _walk(
     files: dict[str, SourceFile],
     listing: Discovery,  # its problems and what the walk listed are filled in here
     milestone: tuple[int, Callable[[], None]] | None = None,
+    named: bool = False,  # named on the command line: scanned whatever it holds
 ) -> None:
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -507,6 +520,10 @@ def _walk(
     except OSError as exc:
         listing.problems.append((rel_dir or ".", ParseProblem("E001", f"cannot list directory: {exc.strerror or exc}")))
         entries = []
+    if not named and rules.defaults is not None and is_end_to_end_case(e.name for e in entries):
+        listing.listed_dirs.discard(rel_dir)  # its files are not known to the scan
+        listing.excluded_by_default.append(rel_dir)
+        return
     gitignore = next((e for e in entries if e.name == ".gitignore"), None)
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
     for entry in entries:

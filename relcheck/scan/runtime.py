@@ -6,10 +6,13 @@ Evidence, strongest first: what the service's Dockerfile runs as its final comma
 stage's base image, a build stage's toolchain image; a PM2 file; then the build files in the
 service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
 pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
-server's image (nginx, httpd, Caddy) serves files: its JavaScript runs in browsers, so it is
-`web-server`, even when an earlier stage builds the bundle with Node. A package.json of a static
+server's image (nginx, httpd, Caddy), or whose command is a static file server (`http-server`,
+`npx serve`), serves files: its JavaScript runs in browsers, so it is `web-server`, even when an
+earlier stage builds the bundle with Node. A package.json of a static
 site generator or a browser app (Astro without a server adapter, Gatsby, Create React App, React
-without a server framework...) with no image or PM2 file to say otherwise is `static-site`.
+without a server framework...) with no image or PM2 file to say otherwise is `static-site`. An image
+built on a data store (FROM mongo, mysql, redis...) is `data-store`: the JavaScript it copies is for
+the store's shell (`/docker-entrypoint-initdb.d/*.js`), not a Node service.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ PHP = "php"
 WEB_SERVER = "web-server"
 # A static site generator's project: its JavaScript runs at build time and in browsers.
 STATIC_SITE = "static-site"
+# A database or broker image (FROM mongo): JavaScript beside it is for its shell (init scripts).
+DATA_STORE = "data-store"
 # Generators whose output is files, and the toolchains of browser apps (Create React App, Vue CLI,
 # Angular): static unless a server framework or adapter is a dependency too.
 STATIC_GENERATORS = (
@@ -87,13 +92,13 @@ _BUILD_FILES = (
 def image_runtime(image: str | None) -> str | None:
     if not image:
         return None
-    from relcheck.units.images import image_reference
+    from relcheck.units.images import data_store, image_reference
 
     repository = image_reference(image)[0].lower()
     for pattern, runtime in _IMAGES:
         if pattern.search(repository):
             return runtime
-    return None
+    return DATA_STORE if data_store(image) else None
 
 
 def dockerfile_runtime(dockerfile: Dockerfile) -> str | None:
@@ -106,7 +111,10 @@ def dockerfile_runtime(dockerfile: Dockerfile) -> str | None:
         return None
     for instruction in reversed(dockerfile.final_instructions()):
         if instruction.keyword in ("ENTRYPOINT", "CMD") and instruction.args:
-            for word in command_argv(instruction)[:4]:
+            words = command_argv(instruction)[:4]
+            if _static_file_server(words):
+                return WEB_SERVER  # `npx http-server dist`: Node serves files, it runs none of them
+            for word in words:
                 program = posixpath.basename(word)
                 for runtime, programs in _PROGRAMS.items():
                     if program in programs:
@@ -120,6 +128,22 @@ def dockerfile_runtime(dockerfile: Dockerfile) -> str | None:
         if found is not None:
             return found
     return None
+
+
+# The programs of those packages, run directly or through a package runner.
+_STATIC_SERVER_PROGRAMS = ("http-server", "serve", "sirv", "live-server")
+_PACKAGE_RUNNERS = ("npx", "pnpx", "bunx")
+
+
+def _static_file_server(words: list[str]) -> bool:
+    """Whether a command starts a static file server (`http-server`, `npx -y serve -s build`,
+    `pnpm exec sirv`; not `yarn serve`, which runs the package.json script of that name)."""
+    programs = [posixpath.basename(w) for w in words if not w.startswith("-")]
+    if programs and programs[0] in _PACKAGE_RUNNERS:
+        programs = programs[1:]
+    elif len(programs) > 1 and programs[0] in ("npm", "yarn", "pnpm") and programs[1] in ("exec", "dlx"):
+        programs = programs[2:]
+    return bool(programs) and programs[0] in _STATIC_SERVER_PROGRAMS
 
 
 def service_runtime(service: Service) -> str | None:

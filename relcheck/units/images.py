@@ -15,8 +15,16 @@ def image_reference(image: str) -> tuple[str, str | None, str | None]:
     return name, None, digest or None
 
 
+# A placeholder that a script fills in before the file is applied (`<LOAD_GENERATOR_IMAGE>`,
+# `${IMAGE}`, `app:$TAG`): what the tag will be is not in the file.
+_PLACEHOLDER = re.compile(r"<[^<>]*>|\$\{?[A-Za-z_]")
+
+
 def unpinned_reason(image: str) -> str | None:
-    """Why an image is not pinned ('no tag', "the 'latest' tag"), or None when it is."""
+    """Why an image is not pinned ('no tag', "the 'latest' tag"), or None when it is or when its
+    name and tag are a placeholder (a placeholder registry before `app:latest` still tells the tag)."""
+    if _PLACEHOLDER.search(image.rsplit("/", 1)[-1]):
+        return None
     _, tag, digest = image_reference(image)
     if digest is not None:
         return None
@@ -87,3 +95,34 @@ def stepped_down_user(image: str | None) -> tuple[str, tuple[str, ...]] | None:
         return None
     name = image_reference((image or "").lower())[0].rsplit("/", 1)[-1]
     return STEPS_DOWN.get(name)
+
+
+# Data stores, told by a word of the image's name (`redis`, `bitnami/postgresql`, `rs-mysql-db`):
+# more replicas of one are separate servers unless it is set up to replicate, and an autoscaler adds
+# no capacity to one. Words that make the image a tool beside a store are not stores
+# (`mongo-express`, `redis-commander`, `postgres-exporter`, `mysql-operator`).
+DATA_STORES = frozenset(
+    {
+        "mysql", "mariadb", "postgres", "postgresql", "mongo", "mongodb", "redis", "valkey", "keydb",
+        "rabbitmq", "cassandra", "scylla", "elasticsearch", "opensearch", "memcached", "couchdb", "neo4j",
+        "influxdb", "clickhouse", "zookeeper", "kafka", "etcd", "nats", "minio",
+    }
+)
+_STORE_TOOLS = frozenset(
+    {
+        "exporter", "commander", "express", "ui", "admin", "operator", "proxy", "insight", "gui", "dashboard",
+        "client", "cli", "backup", "migrate", "migrations", "init", "browser", "sidecar", "connect", "manager",
+        "controller", "webhook", "tools", "bouncer", "pgbouncer", "adminer", "mc",
+    }
+)
+
+
+def data_store(image: str | None) -> str | None:
+    """The data store an image runs, told by its name, or None (not a store, or a tool beside one)."""
+    if not image or "$" in image or "{" in image:
+        return None
+    name = image_reference(image.lower())[0].rsplit("/", 1)[-1]
+    words = re.split(r"[-_.]", name)
+    if any(word in _STORE_TOOLS for word in words):
+        return None
+    return next((word for word in words if word in DATA_STORES), None)
