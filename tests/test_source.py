@@ -112,3 +112,26 @@ def test_typescript_the_grammar_reads_in_part_is_an_info_not_a_parse_error() -> 
     assert problems == [("E002", "info", 3)]
     (message,) = [f.message for f in result.findings if f.code == "E002"]
     assert "could not read the code at line 3" in message and "missing" not in message
+
+
+_FLOW_SERVER = """// @flow
+import type { Config } from './Config';
+import express from 'express';
+
+export function start(config: Config, port: number): void {
+  const app = express();
+  app.get('/health/liveness', (req, res) => res.send('ok'));
+  const server = app.listen(port);
+  process.on('SIGTERM', () => server.close());
+}
+"""
+
+
+def test_javascript_with_flow_types_is_read_whole() -> None:
+    """Babel strips Flow's annotations (`import type`, `x: string`) before Node runs the file: the
+    TypeScript grammar reads what the JavaScript one cannot, so the file is read whole, not in part.
+    Where neither grammar reads a file, the JavaScript grammar's first error is the one told."""
+    facts = _facts({"src/server.js": _FLOW_SERVER})
+    assert facts.handles("SIGTERM") and [(r.method, r.path) for r in facts.routes] == [("GET", "/health/liveness")]
+    broken = collect("src/broken.js", "import type { A } from './a';\nconst x = ?;\n", AppFacts())
+    assert broken is not None and broken.code == "E002" and broken.line == 1

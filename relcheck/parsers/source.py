@@ -18,9 +18,8 @@ from relcheck.artifacts.app import (
 from relcheck.model import Location, ParseProblem
 from relcheck.syntax.javascript import (
     Converter,
-    dialect_for,
     nodes_of_types,
-    parse,
+    parse_in_dialect,
     point,
     string_value,
     text_of,
@@ -74,10 +73,10 @@ def was_read(problem: ParseProblem | None) -> bool:
 
 def collect(path: str, text: str, facts: AppFacts) -> ParseProblem | None:
     """Add what `path` shows to `facts`; returns the problem that stopped it, if any."""
-    tree, problem = parse(path, text)
+    tree, dialect, problem = parse_in_dialect(path, text)
     if tree is None:
         return problem
-    _Walker(path, tree.root_node, facts).visit(nodes_of_types(tree, dialect_for(path), _HANDLED_TYPES))
+    _Walker(path, tree.root_node, facts).visit(nodes_of_types(tree, dialect, _HANDLED_TYPES))
     _keep_known_clients(facts)
     if problem is not None and problem.code == "E001":
         # Code the compiler accepts can still be more than the tree-sitter grammar reads (generic

@@ -81,14 +81,32 @@ def minified(text: str) -> bool:
 
 def parse(path: str, text: str) -> tuple[Any, ParseProblem | None]:
     """The syntax tree, or a problem: E001 at the first syntax error, E002 for minified code."""
+    tree, _, problem = parse_in_dialect(path, text)
+    return tree, problem
+
+
+# JavaScript with type annotations that Babel strips before it runs (Flow: `import type`,
+# `function f(x: string): T`) is read by the TypeScript grammars when the JavaScript one cannot.
+_TYPED_DIALECTS = ("typescript", "tsx")
+
+
+def parse_in_dialect(path: str, text: str) -> tuple[Any, str, ParseProblem | None]:
+    """As `parse`, with the dialect whose grammar made the tree (queries on it need that grammar)."""
+    dialect = dialect_for(path)
     if minified(text):
-        return None, ParseProblem("E002", "minified or generated code (a line over 5,000 characters); skipped")
-    tree = _parser(dialect_for(path)).parse(text.encode("utf-8"))
+        return None, dialect, ParseProblem("E002", "minified or generated code (a line over 5,000 characters); skipped")
+    source = text.encode("utf-8")
+    tree = _parser(dialect).parse(source)
+    if tree.root_node.has_error and dialect == "javascript":
+        for typed in _TYPED_DIALECTS:
+            retried = _parser(typed).parse(source)
+            if not retried.root_node.has_error:
+                return retried, typed, None
     if tree.root_node.has_error:
         node, what = _first_error(tree.root_node)
         line, column = node.start_point.row + 1, node.start_point.column + 1
-        return tree, ParseProblem("E001", f"JavaScript/TypeScript syntax error: {what}", line, column)
-    return tree, None
+        return tree, dialect, ParseProblem("E001", f"JavaScript/TypeScript syntax error: {what}", line, column)
+    return tree, dialect, None
 
 
 _PAIRS = {"{": "}", "[": "]", "(": ")"}
