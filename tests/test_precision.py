@@ -198,6 +198,17 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
     assert len(everything.findings) == 3
 
 
+def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """A kind cluster's Redis under `.github/` and deliberately broken pods under `hack/` are not the
+    service's manifests (argo-helm, kubernetes/dashboard)."""
+    for folder in (".github/configs", "hack/test-resources", "deploy"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
+    assert sorted(result.excluded_by_default) == [".github", "hack"]
+
+
 def test_git_semantics_for_ignored_paths(tmp_path: Path) -> None:
     """A file git tracks is scanned though a .gitignore pattern matches it; a folder named on the
     command line is scanned though .gitignore leaves it out."""
@@ -345,6 +356,10 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("images/e2e-test-echo/rootfs/Dockerfile", True),
         ("images/test-runner/rootfs/Dockerfile", True),
         ("images/latest-news/Dockerfile", False),
+        ("docker/builder-go.dockerfile", True),  # a build image other Dockerfiles start FROM
+        ("Dockerfile.build", True),
+        ("services/site-builder/Dockerfile", False),  # a folder's name says nothing of the image
+        ("rebuild.Dockerfile", False),
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:

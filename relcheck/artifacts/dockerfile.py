@@ -19,6 +19,9 @@ TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "e2e", "integration-test
 # the CI system or a developer's environment, never deployed.
 CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer"})
 _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(?:[.-]|$)", re.I)
+# A Dockerfile named for building (`builder-go.dockerfile`, `Dockerfile.build`): an image that other
+# builds run or start FROM, never deployed.
+_BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -250,8 +253,11 @@ def is_tool_image(path: str) -> bool:
     generation folder (`genproto/Dockerfile`), a test folder (`test/telemetry/Dockerfile`) or a CI
     folder (`.github/actions/docs/Dockerfile`, `.devcontainer/Dockerfile`), Gitpod's
     `.gitpod.Dockerfile`, or named for tests (`Dockerfile.cypress`,
-    `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`)."""
+    `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`), or for building
+    (`builder-go.dockerfile`, `Dockerfile.build`)."""
     *folders, name = path.lower().split("/")
     if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS) or name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image
+    if _BUILD_IMAGE_NAME.search(name):
+        return True
     return any(_TEST_IMAGE_NAME.search(part) for part in (*folders, name))

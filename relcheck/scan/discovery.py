@@ -28,7 +28,9 @@ class FileKind:
 
 
 # Excluded unless the config's `exclude` replaces them or `--no-default-excludes` turns them off
-# (as ruff's default excludes): vendored third-party code and test data are not the user's service.
+# (as ruff's default excludes): vendored third-party code and test data are not the user's service,
+# and neither is what CI and development tooling apply (a kind cluster's Redis under `.github/`,
+# deliberately broken pods under `hack/`).
 DEFAULT_EXCLUDES = (
     "vendor/",
     "third_party/",
@@ -38,6 +40,12 @@ DEFAULT_EXCLUDES = (
     "**/fixtures/",
     "**/__snapshots__/",
     "**/__mocks__/",
+    ".github/",
+    ".gitlab/",
+    ".circleci/",
+    ".buildkite/",
+    ".devcontainer/",
+    "hack/",
 )
 
 
