@@ -120,6 +120,15 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
     assert with_node.findings  # the same rules do run on a Node service
 
 
+def test_a_node_script_without_an_extension_is_source() -> None:
+    """Express's generator starts the server in `bin/www`, a Node script with a shebang and no
+    extension: its SIGTERM handler counts (S001 met), and a shell script beside it is not read."""
+    result = scan([PRECISION / "express-generator"], Config(), select=["S001", "E"])
+    assert not result.findings
+    (service,) = result.services
+    assert "bin/www" in service.app.source_files and "bin/release" not in service.app.source_files
+
+
 def test_only_the_server_is_service_source() -> None:
     """A Node API beside a React front end (its own package.json), Vite and Renovate configs and a
     browser bundle: S rules judge the API alone."""

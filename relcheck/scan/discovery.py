@@ -302,12 +302,20 @@ def kind_by_name(path: str) -> str | None:
         return None
     if lower.endswith(SOURCE_SUFFIXES) and not lower.endswith(".d.ts"):
         return FileKind.APP_SOURCE
+    if "." not in name and path.rsplit("/", 2)[-2:-1] == ["bin"]:
+        return None  # `bin/www` (Express's generator): a Node script when its shebang says so
     return FileKind.OTHER
 
 
+_NODE_SHEBANG = re.compile(r"#![^\n]*\bnode\b")
+
+
 def kind_by_content(path: str, text: str) -> str:
-    """Decide YAML/JSON/*.config.js kinds by a cheap look at the content."""
+    """Decide YAML/JSON/*.config.js kinds, and what an extensionless `bin/` script is, by a cheap
+    look at the content."""
     lower = path.lower()
+    if "." not in lower.rsplit("/", 1)[-1]:
+        return FileKind.APP_SOURCE if _NODE_SHEBANG.match(text) else FileKind.OTHER
     in_config_dir = lower.startswith("config/") or "/config/" in lower
     if lower.endswith(".config.js"):
         exports = "module.exports" in text or "export default" in text
