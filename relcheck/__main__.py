@@ -14,6 +14,7 @@ def main() -> None:
 
         sys.stdout.write(f"relcheck {__version__}\n")
         return
+    _completion_for_named_shell(sys.argv[1:])
     import typer
 
     from relcheck.cli import app
@@ -32,6 +33,17 @@ def main() -> None:
     except typer.Abort:
         raise KeyboardInterrupt from None
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _completion_for_named_shell(args: list[str]) -> None:
+    """`--show-completion zsh` prints zsh's script. The framework otherwise takes the option for a
+    flag and asks the parent process which shell it is, ignoring the name: from bash the answer was
+    bash's script, and where no shell runs relcheck (a Dockerfile's RUN, CI) "Shell  not supported".
+    Its switch to options that take the shell's name (and refuse a shell it has no script for) is
+    an environment variable read as the command line is built."""
+    for option in ("--show-completion", "--install-completion"):
+        if option in args[:-1] and not args[args.index(option) + 1].startswith("-"):
+            os.environ["_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"] = "1"
 
 
 def run() -> None:

@@ -252,8 +252,13 @@ def test_shell_completion() -> None:
 
     from .conftest import relcheck_command
 
+    # The shell named is the one whose script is printed, whatever shell (or none) runs relcheck.
     shown = subprocess.run([*relcheck_command(), "--show-completion", "bash"], capture_output=True, text=True)
     assert shown.returncode == 0 and "_RELCHECK_COMPLETE=complete_bash" in shown.stdout
+    shown = subprocess.run([*relcheck_command(), "--show-completion", "zsh"], capture_output=True, text=True)
+    assert shown.returncode == 0 and shown.stdout.startswith("#compdef relcheck")
+    refused = subprocess.run([*relcheck_command(), "--show-completion", "tcsh"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "'tcsh' is not one of" in refused.stderr
     env = {**os.environ, "_RELCHECK_COMPLETE": "complete_bash", "COMP_WORDS": "relcheck scan --fo", "COMP_CWORD": "2"}
     completed = subprocess.run(relcheck_command(), env=env, capture_output=True, text=True)
     assert completed.stdout.split() == ["--format"]

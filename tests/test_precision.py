@@ -102,10 +102,20 @@ def test_runtime_detection() -> None:
 
 def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> None:
     """JavaScript that a PHP app, nginx or http-server serves to browsers, that a static site generator runs at
-    build time, or that a database image runs in its shell, is not a server: the PHP image, the nginx
+    build time, that a browser toolchain's development server bundles (`ng serve`, `react-scripts
+    start`), or that a database image runs in its shell, is not a server: the PHP image, the nginx
     final stage (after a Node build stage), the generator's package.json and the mongo base image
     name the runtime, and no S rule runs."""
-    folders = ("php-service", "spa-on-nginx", "astro-site", "react-client", "mongo-seed", "bundle-on-http-server")
+    folders = (
+        "php-service",
+        "spa-on-nginx",
+        "astro-site",
+        "react-client",
+        "mongo-seed",
+        "bundle-on-http-server",
+        "angular-dev-server",
+        "cra-dev-server",
+    )
     result = scan([PRECISION / folder for folder in folders], Config())
     assert {s.name: s.runtime for s in result.services} == {
         "php-service": "php",
@@ -114,6 +124,8 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "react-client": "static-site",  # Create React App: a browser app, its API client included
         "mongo-seed": "data-store",  # its JavaScript is a mongo shell script the image runs at init
         "bundle-on-http-server": "web-server",  # Node runs only http-server over the bundle
+        "angular-dev-server": "static-site",  # `ng serve`: the CLI serves the bundle to browsers
+        "cra-dev-server": "static-site",  # `npm start` runs `react-scripts start`, the same
     }
     assert not [f for f in result.findings if f.code.startswith("S")]
     with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])
@@ -208,14 +220,15 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
 
 
 def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
-    """A kind cluster's Redis under `.github/` and deliberately broken pods under `hack/` are not the
-    service's manifests (argo-helm, kubernetes/dashboard)."""
-    for folder in (".github/configs", "hack/test-resources", "deploy"):
+    """A kind cluster's Redis under `.github/`, deliberately broken pods under `hack/` and a
+    library's expected test output under `tests/golden/` are not the service's manifests
+    (argo-helm, kubernetes/dashboard, sealed-secrets)."""
+    for folder in (".github/configs", "hack/test-resources", "lib/tests/golden", "deploy"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
     result = scan([tmp_path], Config(), select=["K014"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
-    assert sorted(result.excluded_by_default) == [".github", "hack"]
+    assert sorted(result.excluded_by_default) == [".github", "hack", "lib/tests/golden"]
 
 
 def test_git_semantics_for_ignored_paths(tmp_path: Path) -> None:

@@ -87,8 +87,8 @@ def placed_of(findings) -> list[tuple[str, str, int, int]]:
 def test_each_ci_values_file_is_a_render_of_its_own() -> None:
     result = scan([RENDER / "helm"], Config(), select=["K006", "K014", "K023"])
     worker = placed_of(f for f in result.findings if f.location.path.startswith("charts/worker/"))
+    # The ci render's own `resources` (requests, no limits) configure a test install: not reported.
     assert worker == [
-        ("K006", "charts/worker/ci/prod-values.yaml", 3, 1),  # the ci render: requests, no limits
         ("K006", "charts/worker/values.yaml", 114, 1),  # the default render: `resources: {}`
         ("K014", "charts/worker/values.yaml", 6, 1),  # only the default render runs one replica
         ("K023", "charts/worker/templates/deployment.yaml", 4, 3),  # three replicas and no PDB: the ci render
@@ -652,6 +652,35 @@ def test_a_value_the_chart_requires_of_every_install_skips_its_default_render(tm
     (chart / "values-prod.yaml").write_text("db: {user: exporter}\n")
     configured = scan([tmp_path], Config(helm={"charts": {"exporter": {"values": ["values-prod.yaml"]}}}), select=["E"])
     assert [(f.code, f.location.path) for f in configured.findings] == [("E001", "exporter/templates/secret.yaml")]
+
+
+@needs_helm
+def test_a_chart_that_renders_only_with_its_ci_values_needs_values_by_design(tmp_path: Path) -> None:
+    """temporal's chart leaves its datastore empty in values.yaml and fails to render with it (not
+    through `required`, with a template error); its ci/ values files give one and render. That is
+    a chart every install configures: an E002 info at the error, not an E001. What only the ci/
+    values set (`replicas: 1` for a test install) is not reported; the templates are checked."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: server}\nspec:\n"
+        "  replicas: {{ .Values.replicas }}\n"
+        "  selector: {matchLabels: {app: server}}\n  template:\n    metadata: {labels: {app: server}}\n"
+        "    spec:\n      containers:\n      - name: server\n        image: 'example/server:1.2.0'\n"
+        "        env: [{name: DB_HOST, value: {{ .Values.store.sql.host | quote }}}]\n"
+    )
+    chart = make_chart(tmp_path / "server", {"deployment.yaml": deployment})
+    (chart / "values.yaml").write_text("replicas: 3\nstore:\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "mysql-values.yaml").write_text("replicas: 1\nstore: {sql: {host: mysql}}\n")
+    result = scan([tmp_path], Config(), select=["E", "K006", "K014"])
+    assert placed(result) == [
+        ("E002", "server/templates/deployment.yaml", 13, 47),
+        ("K006", "server/templates/deployment.yaml", 11, 7),
+    ]
+    (refused,) = (f for f in result.findings if f.code == "E002")
+    assert refused.severity.label == "info" and "ci/ values files render" in refused.message
+    (chart / "ci" / "mysql-values.yaml").write_text("replicas: 1\nstore: {nosql: {}}\n")
+    broken = scan([tmp_path], Config(), select=["E"])
+    assert [(f.code, f.severity.label) for f in broken.findings] == [("E001", "error"), ("E001", "error")]
 
 
 @needs_helm

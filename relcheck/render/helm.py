@@ -90,6 +90,13 @@ class HelmValuesOrigin:
         return None, template
 
 
+def is_test_values(path: str) -> bool:
+    """Whether a file is one of chart-testing's values files (`ci/*-values.yaml` beside a chart's
+    templates): the values of a test install in a throwaway cluster, not of a deployment."""
+    folder, name = posixpath.split(path)
+    return posixpath.basename(folder) == "ci" and name.endswith(("-values.yaml", "-values.yml"))
+
+
 def _sets(values: ValuesFile, wanted: tuple) -> bool:
     parent = dig(values.data, wanted[:-1])
     if isinstance(parent, dict):
@@ -176,6 +183,8 @@ class ChartRenderer:
             return
         defaults = self._values_file(_join(chart_dir, "values.yaml"), out)
         refused: str | None = None  # the error with which the chart refuses its own values.yaml alone
+        own_values_failed: int | None = None  # where the E001 of the render with values.yaml alone is
+        ci_rendered = False
         for label, files in self._value_sets(chart_dir, settings):
             inline = settings.inline if label == settings.label else None
             chain = [v for v in [defaults, *(self._values_file(f, out) for f in files), inline] if v is not None]
@@ -196,6 +205,8 @@ class ChartRenderer:
                 failure = self._failure(chart_dir, name, label, output, files, settings, output.error == refused)
                 if failure[1].code == "E002" and not label and not files:
                     refused = output.error
+                if failure[1].code == "E001" and not label and not files and settings.inline is None:
+                    own_values_failed = len(out.problems)
                 out.problems.append(failure)
                 if output.kind in ("dependencies", "timeout", "size", "engine"):
                     return  # the other value sets would fail the same way
@@ -203,13 +214,16 @@ class ChartRenderer:
             out.seconds[render] = time.perf_counter() - started  # the renders made, as the inventory counts them
             self._objects(chart_dir, name, render, label, output.manifests, chain, out)
             out.rendered.add(chart_dir)
+            ci_rendered = ci_rendered or label.startswith("ci/")
+        if own_values_failed is not None and ci_rendered:
+            out.problems[own_values_failed] = _refused_by_design(out.problems[own_values_failed], chart_dir)
 
     def _value_sets(self, chart_dir: str, settings: ChartSettings) -> list[tuple[str, list[str]]]:
         """The chart's own values plus the named files, then each `ci/*-values.yaml` alone."""
         sets = [(settings.label, list(settings.values))]
         if settings.with_ci:
             ci_dir = _join(chart_dir, "ci")
-            ci_files = sorted(p for p in self._listing(ci_dir) if p.endswith(("-values.yaml", "-values.yml")))
+            ci_files = sorted(p for p in self._listing(ci_dir) if is_test_values(p))
             sets.extend((posixpath.relpath(p, chart_dir or "."), [p]) for p in ci_files)
         return sets
 
@@ -408,3 +422,17 @@ def _only_missing(error: str) -> bool:
     """Whether every complaint of a schema error is a required value that is not there."""
     complaints = re.findall(r"- at '[^']*': (.+?)(?= - at '|$)", error)
     return bool(complaints) and all(c.startswith("missing propert") for c in complaints)
+
+
+def _refused_by_design(failure: tuple[str, ParseProblem], chart_dir: str) -> tuple[str, ParseProblem]:
+    """A chart that cannot render with its values.yaml alone while its own ci/ values files render
+    (a datastore every install configures, left empty): not a broken chart, and its ci/ renders
+    were checked. An E002, not an E001."""
+    path, problem = failure
+    said = problem.message.split(": ", 1)[-1]
+    message = (
+        f"Helm chart {chart_dir or '.'} is not rendered with its own values.yaml alone ({said}); its ci/ values "
+        "files render, and were checked; name the values it is deployed with in the config (helm.charts) "
+        "to check that render"
+    )
+    return path, ParseProblem("E002", message, problem.line, problem.column)

@@ -40,6 +40,7 @@ DEFAULT_EXCLUDES = (
     "**/fixtures/",
     "**/__snapshots__/",
     "**/__mocks__/",
+    "**/golden/",
     ".github/",
     ".gitlab/",
     ".circleci/",

@@ -257,13 +257,18 @@ def _build(
 def _place_rendered(findings: list[Finding]) -> list[Finding]:
     """Findings on values a chart's values file set are shown at that key, with the template line
     as a related location (where suppression comments apply too). The same finding from two renders
-    (a chart with `ci/` values, two overlays of one base) is kept once."""
+    (a chart with `ci/` values, two overlays of one base) is kept once. One on a value that only a
+    chart-testing `ci/` values file sets (`replicaCount: 1` for a test install) is left out: those
+    renders check the templates, not a deployment's values."""
     from relcheck.artifacts.rendered import ValueLocation
+    from relcheck.render.helm import is_test_values
 
     kept: list[Finding] = []
     seen: set[tuple] = set()
     for finding in findings:
         location = finding.location
+        if isinstance(location, ValueLocation) and is_test_values(location.path):
+            continue
         if isinstance(location, ValueLocation) and location.template is not None:
             finding.location = Location(location.path, location.line, location.column)
             template = Related(location.template, location.note)

@@ -138,12 +138,7 @@ _PACKAGE_RUNNERS = ("npx", "pnpx", "bunx")
 def _static_file_server(words: list[str]) -> bool:
     """Whether a command starts a static file server (`http-server`, `npx -y serve -s build`,
     `pnpm exec sirv`; not `yarn serve`, which runs the package.json script of that name)."""
-    programs = [posixpath.basename(w) for w in words if not w.startswith("-")]
-    if programs and programs[0] in _PACKAGE_RUNNERS:
-        programs = programs[1:]
-    elif len(programs) > 1 and programs[0] in ("npm", "yarn", "pnpm") and programs[1] in ("exec", "dlx"):
-        programs = programs[2:]
-    return bool(programs) and programs[0] in _STATIC_SERVER_PROGRAMS
+    return _first_program(words) in _STATIC_SERVER_PROGRAMS
 
 
 def service_runtime(service: Service) -> str | None:
@@ -191,6 +186,44 @@ def serves_files(manifest: object) -> bool:
         isinstance(block, dict) and any(name in block for name in STATIC_FILE_SERVERS)
         for block in (manifest.get("dependencies"), manifest.get("devDependencies"))
     )
+
+
+# The development servers and previews of browser toolchains: they bundle the app's source and
+# serve it to browsers; none of it runs in the server's process.
+BROWSER_DEV_SERVERS = (
+    "ng", "react-scripts", "vue-cli-service", "vite", "webpack", "webpack-dev-server", "parcel", "gatsby",
+    "astro", "docusaurus", "vitepress", "vuepress", "eleventy", "hexo",
+)
+
+
+def runs_browser_dev_server(service: Service, manifest: object) -> bool:
+    """Whether the service's image starts a browser toolchain's server: directly (`ng serve`,
+    `npx vite`) or through the package.json script it runs (`npm start` → `react-scripts start`)."""
+    from relcheck.artifacts.dockerfile import command_argv, shell_words
+
+    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
+    for dockerfile in service.dockerfiles:
+        commands = [i for i in dockerfile.final_instructions() if i.keyword in ("CMD", "ENTRYPOINT") and i.args]
+        if not commands:
+            continue
+        words = command_argv(commands[-1])
+        script = npm_script(words)
+        if script is not None:
+            text = scripts.get(script) if isinstance(scripts, dict) else None
+            words = shell_words(text) if isinstance(text, str) else []
+        if _first_program(words) in BROWSER_DEV_SERVERS:
+            return True
+    return False
+
+
+def _first_program(words: list[str]) -> str | None:
+    """The program a command runs, past a package runner (`npx vite`, `pnpm exec ng`)."""
+    programs = [posixpath.basename(w) for w in words if not w.startswith("-") and "=" not in w]
+    if programs and programs[0] in _PACKAGE_RUNNERS:
+        programs = programs[1:]
+    elif len(programs) > 1 and programs[0] in ("npm", "yarn", "pnpm") and programs[1] in ("exec", "dlx"):
+        programs = programs[2:]
+    return programs[0] if programs else None
 
 
 def speaks_node(service: Service) -> bool:

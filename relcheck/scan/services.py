@@ -25,7 +25,14 @@ from relcheck.artifacts.app import AppFacts, Evidence, merge_facts
 from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, CI_FOLDERS, TEST_FOLDERS, is_base_image, is_tool_image
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
-from relcheck.scan.runtime import NODE, STATIC_SITE, builds_static_site, serves_files, service_runtime
+from relcheck.scan.runtime import (
+    NODE,
+    STATIC_SITE,
+    builds_static_site,
+    runs_browser_dev_server,
+    serves_files,
+    service_runtime,
+)
 from relcheck.units.images import image_reference
 
 if TYPE_CHECKING:
@@ -349,7 +356,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.runtime = service_runtime(service)
         manifest = project.package_json(service.root)
         unclaimed = not service.dockerfiles and not service.pm2_apps
-        if service.runtime in (NODE, None) and builds_static_site(manifest) and (unclaimed or serves_files(manifest)):
+        served = unclaimed or serves_files(manifest) or runs_browser_dev_server(service, manifest)
+        if service.runtime in (NODE, None) and builds_static_site(manifest) and served:
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
