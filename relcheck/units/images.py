@@ -60,6 +60,7 @@ def image_shell(image: str | None) -> str | None:
 
 
 _DOCKER_HUB_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/", "library/")
+_DOCKER_HUB_REGISTRIES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 
 
 def is_official_image(image: str | None) -> bool:
@@ -72,6 +73,9 @@ def is_official_image(image: str | None) -> bool:
     for prefix in _DOCKER_HUB_PREFIXES:
         if repository.startswith(prefix):
             return "/" not in repository[len(prefix) :]
+    for registry in _DOCKER_HUB_REGISTRIES:  # `docker.io/node` is `docker.io/library/node`, as Docker reads it
+        if repository.startswith(registry):
+            return "/" not in repository[len(registry) :]
     return "/" not in repository
 
 
