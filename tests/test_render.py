@@ -636,7 +636,7 @@ def test_a_value_the_chart_requires_of_every_install_skips_its_default_render(tm
     deployment = (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: exporter}\nspec:\n  replicas: 1\n"
         "  selector: {matchLabels: {app: exporter}}\n  template:\n    metadata: {labels: {app: exporter}}\n"
-        "    spec:\n      containers: [{name: exporter, image: 'quay.io/example/exporter:0.15.0'}]\n"
+        "    spec:\n      containers: [{name: exporter, image: 'quay.io/example/collector:0.15.0'}]\n"
     )
     chart = make_chart(tmp_path / "exporter", {"secret.yaml": secret, "deployment.yaml": deployment})
     (chart / "values.yaml").write_text("db: {}\n")

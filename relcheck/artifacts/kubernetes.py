@@ -303,6 +303,23 @@ class Workload:
         return None
 
     @cached_property
+    def exporter(self) -> str | None:
+        """The Prometheus exporter the pod runs (its image's name), else None: one replica is what
+        it needs. Only when the pod runs nothing else but a config reloader or an auth proxy: a
+        database or a service with an exporter beside it is a database or a service."""
+        found = None
+        for container in self.containers(include_init=False):
+            image = container.spec.get("image")
+            if not isinstance(image, str):
+                return None
+            program = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0].lower()
+            if _EXPORTER.search(program):
+                found = found or program
+            elif program not in _EXPORTER_HELPERS:
+                return None
+        return found
+
+    @cached_property
     def data_store(self) -> str | None:
         """The data store the pod's first container runs (`mysql`, `redis`), told by its image's
         name, else None; sidecars after it (an exporter) do not change what the pod is."""
@@ -675,7 +692,21 @@ def _looks_core(obj: K8sObject) -> bool:
 SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
     ("thanos", "compact", "Thanos's compactor must run as one instance per bucket"),
     ("external-dns", None, "external-dns has no leader election: two would write conflicting DNS records"),
+    (
+        "pushgateway",
+        None,
+        "the Pushgateway is a cache of pushed metrics in its own memory: behind one Service, each replica "
+        "would hold a different part of what is pushed",
+    ),
 )
+
+# Prometheus exporters, told by the first container's image (`mysqld-exporter`, `redis_exporter`,
+# kube-state-metrics): Prometheus scrapes every replica, so each replica adds a copy of every series
+# and of the queries the exporter makes (a cloud API's calls, a database's connections), and an
+# exporter that restarts is a gap in its metrics that `up` shows, not an outage of a service.
+_EXPORTER = re.compile(r"(^|[-_])exporter($|[-_])|^kube-state-metrics$|^prometheus-to-sd$")
+# Helpers that run beside an exporter in its pod: they make it no more than an exporter.
+_EXPORTER_HELPERS = frozenset({"configmap-reload", "config-reloader", "prometheus-config-reloader", "kube-rbac-proxy"})
 
 
 def one_pod_per_node(pod_spec: dict) -> bool:

@@ -372,8 +372,9 @@ def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
 
 def _scalable_workloads(ctx: CheckContext) -> Iterator[Workload]:
     """The replica workloads whose program may run more than once (not a Thanos compactor, not
-    external-dns)."""
-    return (w for w in _replica_workloads(ctx) if w.singleton_role is None)
+    external-dns) and gains from it (not a Prometheus exporter, which every replica would only
+    duplicate)."""
+    return (w for w in _replica_workloads(ctx) if w.singleton_role is None and w.exporter is None)
 
 
 @check("K014")
