@@ -494,8 +494,8 @@ def test_source_files_read_in_part_are_counted_in_plain_words(tmp_path: Path) ->
 
 def test_a_monorepos_libraries_and_development_images_make_no_services(tmp_path: Path) -> None:
     """novu's layout: apps with Dockerfiles, libraries that publish types or plug into a framework
-    (`types`, `exports`, `peerDependencies`), a dev container and Gitpod's image. Only the apps are
-    services; the libraries are not asked for probes, runbooks and alerts."""
+    (`types`, `exports`, `peerDependencies`) or that npm installed, a dev container and Gitpod's
+    image. Only the apps are services; the libraries are not asked for probes, runbooks and alerts."""
     (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['apps/*', 'libs/*', 'packages/*']\n")
     (tmp_path / "package.json").write_text('{"name": "root", "private": true}\n')
     (tmp_path / ".gitpod.Dockerfile").write_text("FROM gitpod/workspace-full\n")
@@ -507,6 +507,8 @@ def test_a_monorepos_libraries_and_development_images_make_no_services(tmp_path:
         "packages/nest": '{"name": "@acme/nest", "main": "index.js", "peerDependencies": {"@nestjs/core": "10"}}',
         "apps/api": '{"name": "@acme/api", "main": "dist/main.js", "scripts": {"start": "node dist/main.js"}}',
         "apps/worker": '{"name": "@acme/worker", "types": "dist/index.d.ts"}',
+        # A dependency as npm installed it, copied in (pm2's modules/): npm's own fields say so.
+        "libs/vendored/configurable": '{"name": "configurable", "main": "index", "_from": "configurable@0.0.1"}',
     }
     for folder, manifest in libraries.items():
         (tmp_path / folder).mkdir(parents=True)

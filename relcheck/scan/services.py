@@ -118,6 +118,8 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
 
 # package.json fields that publish a package for others to import (or declare what it plugs into).
 LIBRARY_FIELDS = ("exports", "module", "types", "typings", "files", "peerDependencies", "publishConfig")
+# Fields npm (up to version 4) wrote into the package.json of a package it installed.
+INSTALLED_FIELDS = ("_resolved", "_from", "_id", "_inCache")
 # Shared configuration packages, by name: imported by tools, never run.
 CONFIG_PACKAGE = re.compile(
     r"^(?:eslint-config|eslint-plugin|prettier-config|stylelint-config|commitlint-config|babel-preset|tsconfig)\b"
@@ -127,7 +129,8 @@ CONFIG_PACKAGE = re.compile(
 def _is_library(project: Project, directory: str) -> bool:
     """A package made to be imported or run as a command, not served: its package.json says what it
     exports (`types`, `module`, `exports`), publishes (`files`, `publishConfig`) or plugs into
-    (`peerDependencies`); it is a shared configuration (`eslint-config-*`, `tsconfig`); or it is a
+    (`peerDependencies`); npm installed it (`_resolved`, `_from`: a dependency copied into the
+    repository); it is a shared configuration (`eslint-config-*`, `tsconfig`); or it is a
     command-line tool (`bin` and no `start` script). It makes no service of its own: a monorepo's
     libraries are not asked for probes, runbooks and alerts (a Dockerfile or PM2 file beside it
     still makes it one), nor is a package of a test suite (`integration-tests/api`)."""
@@ -136,6 +139,8 @@ def _is_library(project: Project, directory: str) -> bool:
         return False
     if any(field in manifest for field in LIBRARY_FIELDS):
         return True
+    if any(field in manifest for field in INSTALLED_FIELDS):
+        return True  # a dependency as npm installed it, copied into the repository
     name = manifest.get("name")
     if isinstance(name, str) and CONFIG_PACKAGE.match(name.rsplit("/", 1)[-1]):
         return True
