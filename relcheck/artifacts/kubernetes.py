@@ -9,7 +9,7 @@ from typing import Any
 
 from relcheck.model import Location
 from relcheck.syntax.positions import Positioned, Positions
-from relcheck.units.images import data_store
+from relcheck.units.images import data_store, image_reference
 
 IGNORE_ANNOTATION = "relcheck.dev/ignore"
 
@@ -295,7 +295,7 @@ class Workload:
                 continue
             lists = [container.spec.get(key) for key in ("command", "args")]
             words = [w for argv in lists if isinstance(argv, list) for w in argv if isinstance(w, str)]
-            program = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
+            program = _program_of(image)
             subcommands = [w for w in words if not w.startswith("-")]
             for name, subcommand, role in SINGLETONS:
                 if name in program and (subcommand is None or subcommand in subcommands[:2]):
@@ -312,7 +312,7 @@ class Workload:
             image = container.spec.get("image")
             if not isinstance(image, str):
                 return None
-            program = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0].lower()
+            program = _program_of(image).lower()
             if _EXPORTER.search(program):
                 found = found or program
             elif program not in _EXPORTER_HELPERS:
@@ -707,6 +707,11 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
 _EXPORTER = re.compile(r"(^|[-_])exporter($|[-_])|^kube-state-metrics$|^prometheus-to-sd$")
 # Helpers that run beside an exporter in its pod: they make it no more than an exporter.
 _EXPORTER_HELPERS = frozenset({"configmap-reload", "config-reloader", "prometheus-config-reloader", "kube-rbac-proxy"})
+
+
+def _program_of(image: str) -> str:
+    """The last segment of an image's repository, without tag or digest (`mysqld-exporter`)."""
+    return image_reference(image)[0].rsplit("/", 1)[-1]
 
 
 def one_pod_per_node(pod_spec: dict) -> bool:

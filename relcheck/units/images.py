@@ -59,7 +59,6 @@ def image_shell(image: str | None) -> str | None:
     return None
 
 
-_DOCKER_HUB_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/", "library/")
 _DOCKER_HUB_REGISTRIES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 
 
@@ -70,13 +69,9 @@ def is_official_image(image: str | None) -> bool:
     if not image or "$" in image:
         return False
     repository = image_reference(image.lower())[0]
-    for prefix in _DOCKER_HUB_PREFIXES:
-        if repository.startswith(prefix):
-            return "/" not in repository[len(prefix) :]
-    for registry in _DOCKER_HUB_REGISTRIES:  # `docker.io/node` is `docker.io/library/node`, as Docker reads it
-        if repository.startswith(registry):
-            return "/" not in repository[len(registry) :]
-    return "/" not in repository
+    # `docker.io/node` is `docker.io/library/node`, as Docker reads it.
+    registry = next((r for r in _DOCKER_HUB_REGISTRIES if repository.startswith(r)), "")
+    return "/" not in repository[len(registry) :].removeprefix("library/")
 
 
 # Official images whose entrypoint starts as root and then runs the server as an unprivileged user
