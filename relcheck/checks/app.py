@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -204,29 +205,51 @@ def db_pool_settings(ctx: CheckContext) -> Iterator[Finding]:
 
 
 # node-redis (`createClient` from 'redis') names them otherwise: its reconnect backoff, and a bound
-# on the commands it queues while disconnected (ioredis's maxRetriesPerRequest).
+# on the commands it queues while disconnected (ioredis's maxRetriesPerRequest). Before version 4
+# the client took snake_case options: `retry_strategy` (the default retries for an hour) and
+# `enable_offline_queue` (on by default); v4's names do nothing there.
 NODE_REDIS_CALLS = frozenset({"createClient", "redis.createClient"})
 NODE_REDIS_OPTIONS = {
     "socket.reconnectStrategy": ("reconnectStrategy",),
     "disableOfflineQueue (or commandsQueueMaxLength)": ("disableOfflineQueue", "commandsQueueMaxLength"),
 }
+LEGACY_NODE_REDIS_OPTIONS = {
+    "retry_strategy": ("retry_strategy",),
+    "enable_offline_queue: false": ("enable_offline_queue",),
+}
+_MAJOR = re.compile(r"^\s*(?:[~^=v]|>=?)*\s*(\d+)")
+
+
+def node_redis_major(manifest: object) -> int | None:
+    """The major version of `redis` a package.json depends on (`^2.8.0` is 2); None when it does
+    not say (no package.json, a tag, a URL, a workspace reference)."""
+    dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
+    version = dependencies.get("redis") if isinstance(dependencies, dict) else None
+    match = _MAJOR.match(version) if isinstance(version, str) else None
+    return int(match.group(1)) if match else None
 
 
 @check("S006")
 def redis_retry_settings(ctx: CheckContext) -> Iterator[Finding]:
     what = "during a Redis outage commands queue up and requests hang"
     yield from _connection_findings(ctx, "redis", REDIS_OPTIONS, what, skip=NODE_REDIS_CALLS)
-    for name, facts in _services(ctx):
-        for connection in facts.connections:
+    for service in ctx.project.services:
+        if not (service.app.has_source and speaks_node(service)):
+            continue
+        major = node_redis_major(ctx.project.package_json(service.root))
+        legacy = major is not None and major < 4
+        wanted = LEGACY_NODE_REDIS_OPTIONS if legacy else NODE_REDIS_OPTIONS
+        client = f"node-redis {major}" if legacy else "node-redis"
+        for connection in service.app.connections:
             if connection.kind != "redis" or connection.call not in NODE_REDIS_CALLS or connection.options_unknown:
                 continue
             seen = connection.option_keys
-            missing = [shown for shown, keys in NODE_REDIS_OPTIONS.items() if not seen & set(keys)]
+            missing = [shown for shown, keys in wanted.items() if not seen & set(keys)]
             if missing:
                 yield ctx.finding(
                     connection.location,
-                    f"{connection.call} (node-redis) sets no {', '.join(missing)}: {what}",
-                    identity=f"{name}/redis/{connection.call}",
+                    f"{connection.call} ({client}) sets no {', '.join(missing)}: {what}",
+                    identity=f"{service.name}/redis/{connection.call}",
                     value=",".join(missing),
                 )
 
