@@ -132,6 +132,16 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
     assert with_node.findings  # the same rules do run on a Node service
 
 
+def test_a_load_generators_scenario_code_is_not_the_service() -> None:
+    """aws-containers/retail-store-sample-app's `src/load-generator`: an Artillery processor
+    (`helpers.js`) that Artillery loads, in an image whose process is Artillery. No SIGTERM handler
+    or health endpoint is asked of it."""
+    result = scan([PRECISION / "load-generator"], Config(), select=["S"])
+    assert not result.findings
+    (service,) = result.services
+    assert service.app.source_files == []
+
+
 def test_a_node_script_without_an_extension_is_source() -> None:
     """Express's generator starts the server in `bin/www`, a Node script with a shebang and no
     extension: its SIGTERM handler counts (S001 met), and a shell script beside it is not read."""
@@ -229,6 +239,20 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     result = scan([tmp_path], Config(), select=["K014"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
     assert sorted(result.excluded_by_default) == [".github", "hack", "lib/tests/golden"]
+
+
+def test_yarns_own_folder_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """Yarn's release (`.yarn/releases/yarn-4.11.0.cjs`, one minified line) and plugins are the
+    package manager's, not the service's: not read, not reported as skipped."""
+    (tmp_path / ".yarn/releases").mkdir(parents=True)
+    (tmp_path / ".yarn/releases/yarn-4.11.0.cjs").write_text("var a=" + "1+" * 4000 + "1;\n")
+    (tmp_path / "package.json").write_text('{"name": "api", "dependencies": {"express": "^4.0.0"}}')
+    (tmp_path / "server.js").write_text("process.on('SIGTERM', () => process.exit(0));\n")
+    result = scan([tmp_path], Config(), select=["E"])
+    assert not result.findings
+    assert result.excluded_by_default == [".yarn"]
+    everything = scan([tmp_path], Config(default_excludes=False), select=["E"])
+    assert [(f.code, f.location.path) for f in everything.findings] == [("E002", ".yarn/releases/yarn-4.11.0.cjs")]
 
 
 def test_git_semantics_for_ignored_paths(tmp_path: Path) -> None:

@@ -29,6 +29,11 @@ NON_SERVICE_DIRS = frozenset(
         "load-test",
         "loadtest",
         "k6",
+        # A load generator's image runs Artillery or Locust: its JavaScript is their scenario code.
+        "load-generator",
+        "loadgenerator",
+        "load-gen",
+        "loadgen",
         "benchmarks",
         "chaos",
         "examples",

@@ -29,8 +29,9 @@ class FileKind:
 
 # Excluded unless the config's `exclude` replaces them or `--no-default-excludes` turns them off
 # (as ruff's default excludes): vendored third-party code and test data are not the user's service,
-# and neither is what CI and development tooling apply (a kind cluster's Redis under `.github/`,
-# deliberately broken pods under `hack/`).
+# nor is Yarn's own folder (`.yarn/releases/yarn-4.x.cjs`, its plugins and editor SDKs), and neither
+# is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
+# broken pods under `hack/`).
 DEFAULT_EXCLUDES = (
     "vendor/",
     "third_party/",
@@ -41,6 +42,7 @@ DEFAULT_EXCLUDES = (
     "**/__snapshots__/",
     "**/__mocks__/",
     "**/golden/",
+    "**/.yarn/",
     ".github/",
     ".gitlab/",
     ".circleci/",
