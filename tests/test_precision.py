@@ -800,3 +800,14 @@ def test_a_browser_app_an_image_serves_as_files_gets_no_node_rules(tmp_path: Pat
     without_server = '{"name": "web", "dependencies": {"react": "18", "react-scripts": "5"}}\n'
     (tmp_path / "web" / "package.json").write_text(without_server)
     assert [f.code for f in scan([tmp_path], Config(), select=["S001"]).findings] == ["S001"]
+
+
+def test_a_port_only_expose_states_is_a_hint_not_a_warning() -> None:
+    """EXPOSE documents a port; the app may listen elsewhere by its own settings (dapr's
+    quickstart: Kestrel on 5009 in appsettings.json, `EXPOSE 80` left over). A manifest that
+    disagrees with EXPOSE alone is an info; with the app's PORT it stays a warning."""
+    rules = Path(__file__).parent / "fixtures" / "rules" / "X005" / "fail"
+    exposed = scan([rules / "expose-only"], Config(), select=["X005"])
+    assert [(f.location.line, f.severity.name) for f in exposed.findings] == [(16, "INFO"), (18, "INFO")]
+    stated = scan([rules / "probe-and-container-port"], Config(), select=["X005"])
+    assert [(f.location.line, f.severity.name) for f in stated.findings] == [(15, "WARNING"), (19, "WARNING")]

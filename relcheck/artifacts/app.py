@@ -170,6 +170,8 @@ class AppFacts:
     retry_helpers: list[Evidence] = field(default_factory=list)
     circuit_breakers: list[Evidence] = field(default_factory=list)
     shutdown_timeouts: list[ShutdownTimeout] = field(default_factory=list)
+    # Ports a server's `listen(...)` names: a literal, or the fallback of `process.env.PORT || 8080`.
+    listen_ports: list[tuple[int, Evidence]] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # from .env* files (never exported)
     env_locations: dict[str, Location] = field(default_factory=dict)
     # Where service-level findings go when the server is a framework's, not a file of the repository.
@@ -221,6 +223,7 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
         merged.retry_helpers += part.retry_helpers
         merged.circuit_breakers += part.circuit_breakers
         merged.shutdown_timeouts += part.shutdown_timeouts
+        merged.listen_ports += part.listen_ports
         for key, value in part.env.items():
             location = part.env_locations[key]
             # .env beats .env.example and friends when both define a key.

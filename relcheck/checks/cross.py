@@ -12,7 +12,7 @@ from relcheck.artifacts.app import defines_metric
 from relcheck.artifacts.dockerfile import command_argv, env_pairs
 from relcheck.artifacts.kubernetes import PROBES, Container
 from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_bytes
-from relcheck.model import Finding, Location, Related
+from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, npm_script, runs_under_pm2, speaks_node
 from relcheck.units.images import image_reference
@@ -298,14 +298,22 @@ def grace_covers_shutdown(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-def _app_ports(ctx: CheckContext, service: Service, container: Container) -> dict[int, Location]:
-    """Where the app says which port it listens on."""
+def _app_ports(ctx: CheckContext, service: Service, container: Container) -> tuple[dict[int, Location], bool]:
+    """Where the app says which port it listens on, and whether only EXPOSE says so (Docker's
+    documentation of a port, which the app's own settings may contradict unseen: a .NET app's
+    Kestrel endpoint in appsettings.json)."""
     ports: dict[int, Location] = {}
+    stated: set[int] = set()  # by more than EXPOSE
 
-    def add(value: Any, location: Location) -> None:
+    def add(value: Any, location: Location, expose: bool = False) -> None:
         number = ascii_int(str(value).split("/", 1)[0])
-        if number is not None:
+        if number is None:
+            return
+        if expose or number in stated:
             ports.setdefault(number, location)
+        else:  # the first word that is more than EXPOSE is the one to cite
+            ports[number] = location
+            stated.add(number)
 
     env = container.get("env")
     for index, item in enumerate(env if isinstance(env, list) else []):
@@ -330,11 +338,17 @@ def _app_ports(ctx: CheckContext, service: Service, container: Container) -> dic
                         add(value, where)
             elif keyword == "EXPOSE":
                 for arg in instruction.args:
-                    add(arg, where)
+                    add(arg, where, expose=True)
             else:
                 for match in LOCAL_PORT.finditer(instruction.original):
                     add(match.group(1), where)
-    return ports
+    if not stated:
+        # No PORT is set anywhere: the server listens where its code falls back to.
+        for port, evidence in service.app.listen_ports:
+            add(port, evidence.location)
+    # The app's own word first: it is what a finding cites.
+    ordered = dict(sorted(ports.items(), key=lambda item: item[0] not in stated))
+    return ordered, bool(ports) and not stated
 
 
 def _resolve_port(container: Container, port: Any) -> int | None:
@@ -353,21 +367,27 @@ def _resolve_port(container: Container, port: Any) -> int | None:
 def ports_agree(ctx: CheckContext) -> Iterator[Finding]:
     for service in ctx.project.services:
         for container in _main_containers(service):
-            app_ports = _app_ports(ctx, service, container)
+            app_ports, exposed_only = _app_ports(ctx, service, container)
             if not app_ports:
                 continue
             first_port, first_where = next(iter(app_ports.items()))
-            listens = ", ".join(str(p) for p in app_ports)
+            ports = ", ".join(str(p) for p in app_ports)
+            # EXPOSE alone documents a port: a mismatch is worth a look, not a claim about the app.
+            listens = f"the app listens on {ports}"
+            if exposed_only:
+                listens = f"its image EXPOSEs {ports}, which only documents a port"
+            severity = Severity.INFO if exposed_only else None
             declared = [(i, p.get("containerPort")) for i, p in enumerate(container.ports())]
             numbers = [n for _, n in declared if isinstance(n, int)]
             if numbers and not set(numbers) & set(app_ports):
                 yield ctx.finding(
                     container.loc("ports", declared[0][0], "containerPort"),
-                    f"container '{container.name}' declares port {', '.join(map(str, numbers))} but the app listens "
-                    f"on {listens} ({_at(first_where)})",
+                    f"container '{container.name}' declares port {', '.join(map(str, numbers))} but {listens} "
+                    f"({_at(first_where)})",
                     identity=f"{service.name}/{container.identity}/containerPort",
-                    value=f"{numbers}/{listens}",
+                    value=f"{numbers}/{ports}",
                     related=[Related(first_where, f"the app's port {first_port}")],
+                    severity=severity,
                 )
             for name in PROBES:
                 probe = container.get(name)
@@ -380,11 +400,12 @@ def ports_agree(ctx: CheckContext) -> Iterator[Finding]:
                 if port is not None and port not in app_ports:
                     yield ctx.finding(
                         container.loc(name, handler, "port"),
-                        f"{name} of container '{container.name}' checks port {port} but the app listens on "
-                        f"{listens} ({_at(first_where)})",
+                        f"{name} of container '{container.name}' checks port {port} but {listens} "
+                        f"({_at(first_where)})",
                         identity=f"{service.name}/{container.identity}/{name}/port",
-                        value=f"{port}/{listens}",
+                        value=f"{port}/{ports}",
                         related=[Related(first_where, f"the app's port {first_port}")],
+                        severity=severity,
                     )
 
 

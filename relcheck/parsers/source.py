@@ -21,6 +21,7 @@ from relcheck.syntax.javascript import (
     nodes_of_types,
     parse_in_dialect,
     point,
+    property_key,
     string_value,
     text_of,
     top_level_consts,
@@ -160,6 +161,7 @@ class _Walker:
             or callee in REDIS_CALLS
             or callee in METRIC_PROVIDERS
             or method in METRIC_PROVIDERS
+            or (method == "listen" and bool(target))
         )
         arguments = _arguments(node) if wanted else []
         if callee == "require" and arguments:
@@ -181,6 +183,8 @@ class _Walker:
             route = string_value(arguments[0])
             if route and route.startswith("/"):
                 self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
+        elif method == "listen" and target and arguments:
+            self._listen_port(node, arguments[0])
         if callee in MONGO_CALLS:
             self._connection("mongodb", callee, node, arguments)
         elif callee in REDIS_CALLS:
@@ -416,6 +420,43 @@ class _Walker:
             elif node.type in ("call_expression", "parenthesized_expression"):
                 arguments = node.child_by_field_name("arguments")
                 candidates.extend(arguments.named_children if arguments is not None else node.named_children)
+
+    def _listen_port(self, node, argument) -> None:
+        """The port of `server.listen(3000)`, `app.listen(PORT)` with `const PORT = process.env.PORT
+        || 3000`, `app.listen(Number(process.env.PORT ?? 3000))` or `fastify.listen({ port: 3000 })`:
+        the literal, or the fallback used when PORT is not set."""
+        candidates, seen = [argument], 0
+        while candidates and seen < 16:
+            current, seen = candidates.pop(0), seen + 1
+            if current.type == "identifier" and text_of(current) in self.converter.consts:
+                candidates.append(self.converter.consts[text_of(current)])
+                continue
+            if current.type == "object":
+                pairs = [c for c in current.named_children if c.type in ("pair", "shorthand_property_identifier")]
+                for pair in pairs:
+                    if pair.type == "shorthand_property_identifier" and text_of(pair) == "port":
+                        candidates.append(pair)
+                    elif pair.type == "pair" and pair.child_by_field_name("value") is not None:
+                        key = pair.child_by_field_name("key")
+                        if key is not None and property_key(key) == "port":
+                            candidates.append(pair.child_by_field_name("value"))
+                continue
+            if current.type == "shorthand_property_identifier":
+                value = self.converter.resolve(text_of(current), (), 0)
+            else:
+                value = self.converter.convert(current)
+            if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+                self.facts.listen_ports.append((value, self.evidence(node, f"listen({value})")))
+                return
+            if isinstance(value, str) and value.isdigit() and 0 < int(value) < 65536:
+                self.facts.listen_ports.append((int(value), self.evidence(node, f"listen({value})")))
+                return
+            operator = current.child_by_field_name("operator") if current.type == "binary_expression" else None
+            if operator is not None and text_of(operator) in ("??", "||"):
+                candidates.append(current.child_by_field_name("right"))
+            elif current.type in ("call_expression", "parenthesized_expression"):
+                arguments = current.child_by_field_name("arguments")
+                candidates.extend((arguments.named_children if arguments is not None else current.named_children)[:1])
 
     def _named_definition(self, name_node, node) -> None:
         if name_node is None:
