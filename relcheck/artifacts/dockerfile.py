@@ -22,6 +22,9 @@ _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(
 # A Dockerfile named for building (`builder-go.dockerfile`, `Dockerfile.build`): an image that other
 # builds run or start FROM, never deployed.
 _BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
+# A Dockerfile named as a base (`Dockerfile.base`, `base.Dockerfile`): with no command of its own,
+# an image other Dockerfiles build FROM.
+_BASE_IMAGE_NAME = re.compile(r"(?:^|[.-])base(?:[.-]|$)", re.I)
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -236,10 +239,14 @@ _HANDS_OVER = frozenset({"tini", "dumb-init", "--", "-g", "-s"})
 def is_base_image(dockerfile: Dockerfile) -> bool:
     """An image made to be built FROM, not run: its command is a bare interpreter or shell
     (`ENTRYPOINT ["docker-entrypoint.sh"]` + `CMD ["node"]`, `CMD ["python3"]`), which starts a
-    REPL, not an application. The image built from it sets the command that runs."""
+    REPL, not an application; or it is named as a base (`Dockerfile.base`, outline's dependencies
+    and build, which its Dockerfile copies from) and sets no command at all. The image built from it
+    sets the command that runs."""
     instructions = dockerfile.final_instructions()
     entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
     cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
+    if entrypoint is None and cmd is None and _BASE_IMAGE_NAME.search(posixpath.basename(dockerfile.path)):
+        return True
     words = [*(command_argv(entrypoint) if entrypoint else []), *(command_argv(cmd) if cmd else [])]
     while words and (
         posixpath.basename(words[0]) in _HANDS_OVER or words[0].endswith(".sh") or "entrypoint" in words[0].lower()
