@@ -811,3 +811,23 @@ def test_a_port_only_expose_states_is_a_hint_not_a_warning() -> None:
     assert [(f.location.line, f.severity.name) for f in exposed.findings] == [(16, "INFO"), (18, "INFO")]
     stated = scan([rules / "probe-and-container-port"], Config(), select=["X005"])
     assert [(f.location.line, f.severity.name) for f in stated.findings] == [(15, "WARNING"), (19, "WARNING")]
+
+
+def test_a_styled_components_file_is_front_end_code(tmp_path: Path) -> None:
+    """outline: `styled.span<{ yellow?: boolean }>` templates the TypeScript grammar reads only in
+    part. A file of styled components is the front end's, not the server's: no E002 for it."""
+    (tmp_path / "package.json").write_text('{"name": "wiki", "dependencies": {"koa": "^2.15.0"}}')
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server/index.ts").write_text(
+        "import Koa from 'koa';\nconst app = new Koa();\nprocess.on('SIGTERM', () => process.exit(0));\n"
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/Badge.ts").write_text(
+        "import styled from 'styled-components';\n\n"
+        "const Badge = styled.span<{ yellow?: boolean }>`\n  color: ${(p) => (p.yellow ? 'gold' : 'grey')};\n`;\n\n"
+        "export default Badge;\n"
+    )
+    result = scan([tmp_path], Config(), select=["E"])
+    assert not result.findings
+    (service,) = result.services
+    assert service.app.source_files == ["server/index.ts"]

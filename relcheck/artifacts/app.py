@@ -57,7 +57,11 @@ TOOL_CONFIG_NAME = re.compile(
     re.I,
 )
 # A file that imports one of these is front-end code (a component), not the service.
-FRONT_END_MODULES = ("react", "react-dom", "vue", "@angular/core", "svelte", "preact", "solid-js", "next/")
+FRONT_END_MODULES = (
+    *("react", "react-dom", "vue", "@angular/core", "svelte", "preact", "solid-js", "next/"),
+    # CSS-in-JS: a file of styled components (outline's `styled.span<{...}>` templates).
+    *("styled-components", "@emotion/styled", "@emotion/react"),
+)
 NON_SERVICE_NAME = re.compile(r"\.(spec|test|e2e-spec|e2e|stories)\.[cm]?[jt]sx?$|\.min\.js$|\.d\.[cm]?ts$", re.I)
 SHUTDOWN_TIMEOUT_NAME = re.compile(r"shutdown[_-]?timeout|graceful[_-]?(shutdown[_-]?)?timeout|drain[_-]?timeout", re.I)
 ENTRY_NAMES = ("main.ts", "main.js", "server.ts", "server.js", "index.ts", "index.js", "app.ts", "app.js")
