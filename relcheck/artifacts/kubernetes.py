@@ -709,6 +709,12 @@ _EXPORTER = re.compile(r"(^|[-_])exporter($|[-_])|^kube-state-metrics$|^promethe
 _EXPORTER_HELPERS = frozenset({"configmap-reload", "config-reloader", "prometheus-config-reloader", "kube-rbac-proxy"})
 
 
+def runs_exporter(container: Container) -> bool:
+    """Whether a container runs a Prometheus exporter (`memcached-exporter`, `redis_exporter`)."""
+    image = container.spec.get("image")
+    return isinstance(image, str) and bool(_EXPORTER.search(_program_of(image).lower()))
+
+
 def _program_of(image: str) -> str:
     """The last segment of an image's repository, without tag or digest (`mysqld-exporter`)."""
     return image_reference(image)[0].rsplit("/", 1)[-1]

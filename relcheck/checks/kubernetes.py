@@ -16,6 +16,7 @@ from relcheck.artifacts.kubernetes import (
     int_or_percent,
     is_keda_scaler,
     one_pod_per_node,
+    runs_exporter,
     scaler_bounds,
     selector_matches,
 )
@@ -109,9 +110,13 @@ def _gates_traffic(container: Container) -> bool:
     """Whether this container's readiness decides whether its pod gets traffic: the pod takes traffic,
     and the container listens, or no container of the pod shows that it does (a Service may target
     an undeclared port). A sidecar that declares no port beside one that does (a config reloader)
-    receives nothing itself: a readiness probe there would only hold the pod back for it."""
+    receives nothing itself: a readiness probe there would only hold the pod back for it. Nor does
+    an exporter beside the pod's program (memcached's `exporter`): it answers scrapes, and a
+    readiness probe on it would take the pod out of its Service whenever the metrics fail."""
     workload = container.workload
     if not _takes_traffic(workload):
+        return False
+    if runs_exporter(container) and workload.exporter is None:  # the pod runs more than the exporter
         return False
     return _listens(container) or not any(_listens(other) for other in workload.containers())
 
