@@ -106,12 +106,12 @@ def test_shutdown_timeouts_from_source_env_and_config(tmp_path: Path) -> None:
 
 
 def test_typescript_the_grammar_reads_in_part_is_an_info_not_a_parse_error() -> None:
-    case = Path(__file__).parent / "fixtures" / "rules" / "E002" / "fail" / "tsx-the-grammar-reads-in-part"
+    case = Path(__file__).parent / "fixtures" / "rules" / "E002" / "fail" / "ts-the-grammar-reads-in-part"
     result = scan([case], Config())
     problems = [(f.code, f.severity.label, f.location.line) for f in result.findings if f.code.startswith("E")]
-    assert problems == [("E002", "info", 3)]
+    assert problems == [("E002", "info", 5)]
     (message,) = [f.message for f in result.findings if f.code == "E002"]
-    assert "could not read the code at line 3" in message and "missing" not in message
+    assert "could not read the code at line 5" in message and "missing" not in message
 
 
 _FLOW_SERVER = """// @flow
