@@ -59,6 +59,20 @@ class Pm2App:
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
+    @property
+    def scheduled_job(self) -> bool:
+        """A job PM2 runs on a schedule: `cron_restart` with `autorestart: false` (PM2's restart
+        strategies: the script runs, exits and waits for the next cron start). It serves nothing,
+        and staying down after it exits is what it is for."""
+        return isinstance(self.data.get("cron_restart"), str) and self.data.get("autorestart") is False
+
+    def node_env(self, block: str) -> Any:
+        """NODE_ENV as an env block sets it: a value, None when unset, UNKNOWN when unreadable."""
+        env = self.data.get(block)
+        if env is UNKNOWN or (isinstance(env, dict) and getattr(env, "open", False)):
+            return UNKNOWN
+        return env.get("NODE_ENV") if isinstance(env, dict) else None
+
     def absent(self, key: str) -> bool:
         return key not in self.data and not self.open
 

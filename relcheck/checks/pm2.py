@@ -17,7 +17,32 @@ if TYPE_CHECKING:
 
 
 def _apps(ctx: CheckContext) -> Iterator[Pm2App]:
-    return targets.pm2_apps(ctx.project)
+    """The apps PM2 runs in production: not the development variant of an app of the same file
+    (`--only dev` beside `--only prod`: NODE_ENV development and no env_production, while another
+    app of the file runs with NODE_ENV production), which no deployment starts."""
+    apps = list(targets.pm2_apps(ctx.project))
+    with_production = {app.path for app in apps if "production" in _node_envs(app)}
+    return (app for app in apps if not (app.path in with_production and _development_variant(app)))
+
+
+def _node_envs(app: Pm2App) -> list:
+    return [app.node_env(block) for block in ("env", "env_production")]
+
+
+def _development_variant(app: Pm2App) -> bool:
+    mode = app.node_env("env")
+    return (
+        isinstance(mode, str)
+        and mode.lower() in ("development", "dev")
+        and "env_production" not in app.data
+        and not app.open
+    )
+
+
+def _serving_apps(ctx: CheckContext) -> Iterator[Pm2App]:
+    """The apps that run until stopped: not a scheduled job (`cron_restart` with `autorestart:
+    false`), which takes no traffic, drains no requests and is meant to stay down between runs."""
+    return (app for app in _apps(ctx) if not app.scheduled_job)
 
 
 def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, what: str, value: str = "") -> Finding:
@@ -26,7 +51,7 @@ def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, w
 
 @check("P001")
 def cluster_mode(ctx: CheckContext) -> Iterator[Finding]:
-    for app in _apps(ctx):
+    for app in _serving_apps(ctx):
         mode, instances = app.exec_mode(), app.instances()
         if mode == "fork":
             why = "exec_mode is fork" if "exec_mode" in app.data else "no exec_mode or instances, so PM2 uses fork mode"
@@ -53,7 +78,7 @@ def cluster_mode(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("P002")
 def max_memory_restart(ctx: CheckContext) -> Iterator[Finding]:
-    for app in _apps(ctx):
+    for app in _serving_apps(ctx):
         if app.absent("max_memory_restart"):
             yield _finding(
                 ctx,
@@ -67,7 +92,7 @@ def max_memory_restart(ctx: CheckContext) -> Iterator[Finding]:
 @check("P003")
 def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
     needed = ctx.params["shutdown_timeout_ms"]
-    for app in _apps(ctx):
+    for app in _serving_apps(ctx):
         value = app.get("kill_timeout", None if app.open else DEFAULT_KILL_TIMEOUT_MS)
         if ascii_int(value) is not None:
             value = ascii_int(value)
@@ -88,7 +113,7 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("P004")
 def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
-    for app in _apps(ctx):
+    for app in _serving_apps(ctx):
         ready = app.get("wait_ready", None if app.open else False)
         if ready is UNKNOWN or ready is None:
             continue
@@ -115,7 +140,7 @@ RESTART_LIMITS = ("max_restarts", "min_uptime", "exp_backoff_restart_delay")
 
 @check("P005")
 def restart_policy(ctx: CheckContext) -> Iterator[Finding]:
-    for app in _apps(ctx):
+    for app in _serving_apps(ctx):
         if app.get("autorestart") is False:
             yield _finding(
                 ctx,
@@ -158,17 +183,10 @@ def heap_below_restart(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-def _node_env(app: Pm2App, block: str):
-    env = app.get(block)
-    if env is UNKNOWN or (isinstance(env, dict) and getattr(env, "open", False)):
-        return UNKNOWN
-    return env.get("NODE_ENV") if isinstance(env, dict) else None
-
-
 @check("P007")
 def production_env(ctx: CheckContext) -> Iterator[Finding]:
     for app in _apps(ctx):
-        values = [_node_env(app, block) for block in ("env", "env_production")]
+        values = _node_envs(app)
         if "production" in values or UNKNOWN in values or app.open:
             continue
         yield _finding(
