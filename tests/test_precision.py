@@ -831,3 +831,31 @@ def test_a_styled_components_file_is_front_end_code(tmp_path: Path) -> None:
     assert not result.findings
     (service,) = result.services
     assert service.app.source_files == ["server/index.ts"]
+
+
+def test_a_workspace_pm2_file_runs_the_packages_its_apps_name(tmp_path: Path) -> None:
+    """WallStreetSim: the workspace root's ecosystem file starts `apps/api` (`cwd`); the api is
+    that app's service, and the root's library (`packages/db`, with `types` and `exports`) is
+    nobody's server: no S rule judges its source."""
+    (tmp_path / "package.json").write_text('{"name": "sim", "private": true, "workspaces": ["apps/*", "packages/*"]}')
+    (tmp_path / "ecosystem.config.js").write_text(
+        "module.exports = { apps: [{ name: 'sim-api', cwd: './apps/api', script: 'dist/index.js',\n"
+        "  exec_mode: 'cluster', instances: 2 }] };\n"
+    )
+    (tmp_path / "apps/api/src").mkdir(parents=True)
+    (tmp_path / "apps/api/package.json").write_text('{"name": "api", "dependencies": {"express": "^4.21.0"}}')
+    (tmp_path / "apps/api/src/index.ts").write_text(
+        "import express from 'express';\nconst app = express();\nconst server = app.listen(3000);\n"
+        "process.on('SIGTERM', () => server.close());\n"
+    )
+    (tmp_path / "packages/db/src").mkdir(parents=True)
+    (tmp_path / "packages/db/package.json").write_text(
+        '{"name": "@sim/db", "main": "./dist/index.js", "types": "./dist/index.d.ts"}'
+    )
+    (tmp_path / "packages/db/src/index.ts").write_text("export const connect = (url: string) => url;\n")
+    result = scan([tmp_path], Config(), select=["S001"])
+    services = {s.name: s for s in result.services}
+    assert [a.name for a in services["api"].pm2_apps] == ["sim-api"]
+    assert not any(s.app.source_files for s in result.services if s.name != "api")
+    # PM2 stops the api with SIGINT, which it does not handle: the finding is the api's, not the library's.
+    assert [(f.location.path, f.severity.name) for f in result.findings] == [("apps/api/src/index.ts", "ERROR")]

@@ -332,7 +332,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         if service is not None:
             service.dockerfiles.append(dockerfile)
     for app in project.pm2_apps:
-        service = owner(app.path)
+        service = owner(_pm2_app_folder(app)) or owner(app.path)
         if service is not None:
             service.pm2_apps.append(app)
     for rule_source in project.prom_rule_files:
@@ -348,7 +348,15 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.shared_files = shared_files
         service.shared_rule_sources = shared_sources
         service.repo = project.repo
-        facts = {path: project.app_facts[path] for path in service.files if path in project.app_facts}
+        # A library, tooling or test package inside the service's folder (a workspace's
+        # `packages/db`) is imported or run by others: its source is not the service's server.
+        inside = f"{service.root}/" if service.root else ""
+        nested = {d for d in packages_not_run if d != service.root and d.startswith(inside) and d}
+        facts = {
+            path: project.app_facts[path]
+            for path in service.files
+            if path in project.app_facts and not (nested and _under_any(path, nested))
+        }
         service.start_script = _start_script(project.package_json(service.root))
         server, entry = _server_files(project, service, facts)
         service.app = merge_facts(
@@ -365,6 +373,23 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         if service.runtime in (NODE, None) and builds_static_site(manifest) and served:
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
+
+
+def _pm2_app_folder(app: Pm2App) -> str:
+    """A path in the folder a PM2 app runs in: its `cwd`, or its script's folder, relative to the
+    ecosystem file (`cwd: './apps/api'` in a workspace's root file runs the api's package). The
+    ecosystem file's own path when neither is a literal relative path."""
+    base = _dir(app.path)
+    cwd, script = app.get("cwd"), app.get("script")
+    folder = base
+    if isinstance(cwd, str) and cwd and not cwd.startswith(("/", "~", "$")):
+        folder = posixpath.normpath(posixpath.join(base, cwd))
+    if isinstance(script, str) and "/" in script and not script.startswith(("/", "~", "$")):
+        folder = _dir(posixpath.normpath(posixpath.join(folder, script)))
+    if folder.startswith(".."):
+        return app.path  # outside the scan: the file's own folder decides
+    name = posixpath.basename(app.path)
+    return name if folder in ("", ".") else f"{folder}/{name}"
 
 
 def _server_files(
