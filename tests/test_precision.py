@@ -859,3 +859,21 @@ def test_a_workspace_pm2_file_runs_the_packages_its_apps_name(tmp_path: Path) ->
     assert not any(s.app.source_files for s in result.services if s.name != "api")
     # PM2 stops the api with SIGINT, which it does not handle: the finding is the api's, not the library's.
     assert [(f.location.path, f.severity.name) for f in result.findings] == [("apps/api/src/index.ts", "ERROR")]
+
+
+def test_a_placeholder_package_json_belongs_to_the_package_above(tmp_path: Path) -> None:
+    """oriva-platform: Vercel needs `api/package.json` (a name and a description, nothing to install
+    or run), while the root's `main` and dependencies run `api/index.ts`. The api folder is the
+    root package's, whose entry is `api/index.ts`."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "platform", "main": "api/index.ts", "dependencies": {"express": "^4.21.0"}}'
+    )
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api/package.json").write_text('{"name": "api-function", "private": true, "version": "1.0.0"}')
+    (tmp_path / "api/index.ts").write_text("import express from 'express';\nexport default express();\n")
+    (tmp_path / "docs/sample").mkdir(parents=True)
+    (tmp_path / "docs/sample/index.ts").write_text("export const sample = 1;\n")
+    result = scan([tmp_path], Config(), select=["S001"])
+    (service,) = result.services
+    assert service.root == "" and service.app.entry == "api/index.ts"
+    assert [f.location.path for f in result.findings] == ["api/index.ts"]

@@ -160,6 +160,28 @@ def _is_module_marker(manifest: object) -> bool:
     return isinstance(manifest, dict) and set(manifest) <= MODULE_MARKER_FIELDS
 
 
+# What a package.json needs to install or start anything of its own.
+RUNNABLE_FIELDS = (
+    *("dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "scripts"),
+    *("main", "bin", "exports", "module", "workspaces"),
+)
+
+
+def _is_placeholder(project: Project, directory: str) -> bool:
+    """A package.json that names a folder and nothing more (a name, a version, a description),
+    inside a package above it: Vercel's `api/package.json`, which its build needs while the root's
+    dependencies and `main` run the code. Its folder belongs to the package above."""
+    manifest = project.package_json(directory)
+    if not isinstance(manifest, dict) or any(key in manifest for key in RUNNABLE_FIELDS):
+        return False
+    folder = directory
+    while folder:
+        folder = _dir(folder)
+        if isinstance(project.package_json(folder), dict):
+            return True
+    return False
+
+
 def _is_tooling(project: Project, directory: str) -> bool:
     """A package.json that only holds a repository's tooling: development dependencies or scripts
     (linters, formatters, release scripts), and no dependencies, no `start` script, no `main` or
@@ -269,7 +291,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     for source in project.files:
         directory = _dir(source.path)
         if source.name == "package.json" and not _is_workspace_root(project, directory):
-            if _is_module_marker(project.package_json(directory)):
+            if _is_module_marker(project.package_json(directory)) or _is_placeholder(project, directory):
                 continue  # its folder's files belong to the package above it
             if _is_library(project, directory) or _is_tooling(project, directory):
                 packages_not_run.add(directory)
