@@ -185,7 +185,9 @@ def distinct_probes(ctx: CheckContext) -> Iterator[Finding]:
         if liveness is None or readiness is None:
             continue
         handler = _handler(liveness)
-        if handler is not None and handler == _handler(readiness):
+        # A TCP connect only asks whether the process accepts connections: it reaches no dependency,
+        # and Kubernetes' own TCP probe example uses the same one for both.
+        if handler is not None and handler[0] != "tcpSocket" and handler == _handler(readiness):
             shown = handler[1].get("path", "") if isinstance(handler[1], dict) else ""
             target = f" ({handler[0]} {shown})".replace(" )", ")") if shown else f" ({handler[0]})"
             yield _container_finding(
