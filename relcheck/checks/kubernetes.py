@@ -924,6 +924,8 @@ def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tupl
             return
         value = maximum.of(pods, round_up=True)
         shown = str(maximum) if not maximum.percent else f"{maximum} (= {value} of {pods} pods, rounded up)"
+        if value >= pods and pods == 1:
+            return  # a single pod: letting its eviction through is all a PDB can do without blocking drains (K014)
         if value >= pods:
             yield ("maxUnavailable", f"allows maxUnavailable {shown}, all of {replicas}: it protects nothing", raw_max)
         elif pods - value < floor:
