@@ -115,6 +115,7 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "bundle-on-http-server",
         "angular-dev-server",
         "cra-dev-server",
+        "webpack-watch-bundle",
     )
     result = scan([PRECISION / folder for folder in folders], Config())
     assert {s.name: s.runtime for s in result.services} == {
@@ -126,6 +127,7 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "bundle-on-http-server": "web-server",  # Node runs only http-server over the bundle
         "angular-dev-server": "static-site",  # `ng serve`: the CLI serves the bundle to browsers
         "cra-dev-server": "static-site",  # `npm start` runs `react-scripts start`, the same
+        "webpack-watch-bundle": "static-site",  # `npm start` rebuilds a bundle with `webpack --watch`
     }
     assert not [f for f in result.findings if f.code.startswith("S")]
     with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])

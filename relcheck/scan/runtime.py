@@ -10,7 +10,8 @@ server's image (nginx, httpd, Caddy), or whose command is a static file server (
 `npx serve`), serves files: its JavaScript runs in browsers, so it is `web-server`, even when an
 earlier stage builds the bundle with Node. A package.json of a static
 site generator or a browser app (Astro without a server adapter, Gatsby, Create React App, React
-without a server framework...) with no image or PM2 file to say otherwise is `static-site`. An image
+without a server framework...), or whose `start` runs a bundler (`webpack --watch`), with no image
+or PM2 file to say otherwise is `static-site`. An image
 built on a data store (FROM mongo, mysql, redis...) is `data-store`: the JavaScript it copies is for
 the store's shell (`/docker-entrypoint-initdb.d/*.js`), not a Node service.
 """
@@ -170,7 +171,22 @@ def builds_static_site(manifest: object) -> bool:
             names.update(str(name) for name in block)
     if names & set(SERVER_FRAMEWORKS):
         return False
-    return bool(names & {*STATIC_GENERATORS, *UI_FRAMEWORKS})
+    return bool(names & {*STATIC_GENERATORS, *UI_FRAMEWORKS}) or _starts_a_bundler(manifest, names)
+
+
+# Bundlers: a package whose `start` runs one (`webpack --watch`) builds files for browsers.
+BUNDLERS = ("webpack", "rollup", "parcel", "esbuild", "browserify", "gulp", "grunt")
+
+
+def _starts_a_bundler(manifest: dict, names: set[str]) -> bool:
+    """`"start": "NODE_ENV=development webpack --watch"` with webpack among its dependencies:
+    starting the package rebuilds a bundle (postgres-operator's UI, which Python serves)."""
+    from relcheck.artifacts.dockerfile import shell_words
+
+    scripts = manifest.get("scripts")
+    start = scripts.get("start") if isinstance(scripts, dict) else None
+    program = _first_program(shell_words(start)) if isinstance(start, str) else None
+    return program in BUNDLERS and program in names
 
 
 # Static file servers: an image that starts one over a browser app's build serves files, it runs
