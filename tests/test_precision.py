@@ -151,6 +151,15 @@ def test_a_node_script_without_an_extension_is_source() -> None:
     assert not result.findings
     (service,) = result.services
     assert "bin/www" in service.app.source_files and "bin/release" not in service.app.source_files
+    assert service.app.entry == "bin/www"  # what `npm start` runs, not the app.js it requires
+
+
+def test_the_script_node_runs_is_an_entry_with_or_without_an_extension() -> None:
+    from relcheck.artifacts.reach import entry_candidates
+
+    assert entry_candidates(["node ./bin/www"]) == ["bin/www"]
+    assert entry_candidates(["NODE_ENV=production node --max-old-space-size=512 dist/main.js"]) == ["dist/main.js"]
+    assert entry_candidates(["nodemon server", "npm start"]) == ["server"]
 
 
 def test_only_the_server_is_service_source() -> None:
@@ -333,7 +342,7 @@ def test_the_server_is_what_its_entry_point_reaches() -> None:
         "api/seed/load-fixtures.js": [],
     }
     entries = entry_candidates(["node dist/main.js", "dist/main.js"])
-    assert entries == ["dist/main.js", "dist/main.js"]
+    assert entries == ["dist/main.js"]  # named twice, tried once
     assert server_files("api", sources, entries) == {
         "api/src/main.ts",
         "api/src/app.module.ts",

@@ -17,12 +17,20 @@ _BUILT = re.compile(r"^(?:dist|build|out|lib)/")
 _SCRIPT = re.compile(r"[\w./@-]+\.(?:[cm]?[jt]sx?)\b")
 
 
+# The script node runs, with or without an extension (`node ./bin/www`, Express's generator).
+_NODE_SCRIPT = re.compile(
+    r"(?:^|[\s;&|/])(?:node|nodejs|nodemon)\s+(?:-[-\w]+(?:=\S+)?\s+)*(?P<script>[\w.@-][\w./@-]*)"
+)
+
+
 def entry_candidates(commands: Iterable[str]) -> list[str]:
-    """Script paths named in commands (`node dist/main.js`, a PM2 `script`, package.json `main`)."""
+    """Script paths named in commands (`node dist/main.js`, `node ./bin/www`, a PM2 `script`,
+    package.json `main`)."""
     found = []
     for command in commands:
         found += [match.group().removeprefix("./") for match in _SCRIPT.finditer(command)]
-    return found
+        found += [m.group("script").removeprefix("./") for m in _NODE_SCRIPT.finditer(command)]
+    return list(dict.fromkeys(found))
 
 
 def _variants(path: str) -> list[str]:
