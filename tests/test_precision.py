@@ -162,6 +162,24 @@ def test_the_script_node_runs_is_an_entry_with_or_without_an_extension() -> None
     assert entry_candidates(["nodemon server", "npm start"]) == ["server"]
 
 
+def test_a_bin_script_that_requires_the_build_reaches_its_source() -> None:
+    """parse-server: `node ./bin/parse-server`, which requires `../lib/cli/parse-server` (build
+    output); the server is `src/cli/...` and what it imports, where the SIGTERM handler is."""
+    from relcheck.artifacts.reach import server_files
+
+    sources = {
+        "bin/parse-server": ["../lib/cli/parse-server"],
+        "src/cli/parse-server.js": ["./utils/runner"],
+        "src/cli/utils/runner.js": [],
+        "src/Adapters/Storage/Postgres.js": [],
+    }
+    assert server_files("", sources, ["bin/parse-server"]) == {
+        "bin/parse-server",
+        "src/cli/parse-server.js",
+        "src/cli/utils/runner.js",
+    }
+
+
 def test_only_the_server_is_service_source() -> None:
     """A Node API beside a React front end (its own package.json), Vite and Renovate configs and a
     browser bundle: S rules judge the API alone."""

@@ -68,15 +68,24 @@ def server_files(root: str, sources: dict[str, list[str]], entries: list[str]) -
         current = queue.pop()
         folder = posixpath.dirname(current)
         for specifier in sources.get(current, ()):
-            target = _resolve(posixpath.normpath(posixpath.join(folder, specifier)), sources)
+            target = _resolve(posixpath.normpath(posixpath.join(folder, specifier)), sources, root)
             if target is not None and target not in reached:
                 reached.add(target)
                 queue.append(target)
     return {path for path in sources if path.startswith(f"{home}/") or path in reached}
 
 
-def _resolve(base: str, sources: dict[str, list[str]]) -> str | None:
-    for candidate in (base, *(base + e for e in SOURCE_EXTENSIONS), *(f"{base}/index{e}" for e in SOURCE_EXTENSIONS)):
-        if candidate in sources:
-            return candidate
+def _resolve(base: str, sources: dict[str, list[str]], root: str = "") -> str | None:
+    """The source file an import names; one of the build output (`require("../lib/cli/server")`
+    from a `bin/` script, parse-server) is its source under `src/`."""
+    bases = [base]
+    relative = base[len(root) + 1 :] if root and base.startswith(f"{root}/") else base
+    if _BUILT.match(relative):
+        built = _BUILT.sub("src/", relative)
+        bases.append(posixpath.join(root, built) if root else built)
+    for stem in bases:
+        indexes = (f"{stem}/index{e}" for e in SOURCE_EXTENSIONS)
+        for candidate in (stem, *(stem + e for e in SOURCE_EXTENSIONS), *indexes):
+            if candidate in sources:
+                return candidate
     return None
