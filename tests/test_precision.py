@@ -906,3 +906,21 @@ def test_a_placeholder_package_json_belongs_to_the_package_above(tmp_path: Path)
     (service,) = result.services
     assert service.root == "" and service.app.entry == "api/index.ts"
     assert [f.location.path for f in result.findings] == ["api/index.ts"]
+
+
+def test_packages_a_cli_publishes_are_part_of_it(tmp_path: Path) -> None:
+    """Ghost-CLI: a pnpm workspace whose root package is the CLI (`bin`, `files`), and whose
+    `extensions/mysql` package is published inside it (`"files": [..., "extensions"]`). Neither is
+    a service: no S rule judges a CLI's code."""
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages:\n  - extensions/*\n")
+    (tmp_path / "package.json").write_text(
+        '{"name": "ghost-cli", "main": "lib/index.js", "bin": {"ghost": "./bin/ghost"},'
+        ' "files": ["bin", "lib", "extensions"]}'
+    )
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib/index.js").write_text("module.exports = { run: () => 0 };\n")
+    (tmp_path / "extensions/mysql").mkdir(parents=True)
+    (tmp_path / "extensions/mysql/package.json").write_text('{"name": "ghost-cli-mysql", "main": "index.js"}')
+    (tmp_path / "extensions/mysql/index.js").write_text("module.exports = class MySQLExtension {};\n")
+    result = scan([tmp_path], Config(), select=["S", "R"])
+    assert result.services == [] and result.findings == []

@@ -130,7 +130,8 @@ def _is_library(project: Project, directory: str) -> bool:
     """A package made to be imported or run as a command, not served: its package.json says what it
     exports (`types`, `module`, `exports`), publishes (`files`, `publishConfig`) or plugs into
     (`peerDependencies`); npm installed it (`_resolved`, `_from`: a dependency copied into the
-    repository); it is a shared configuration (`eslint-config-*`, `tsconfig`); or it is a
+    repository); a package above publishes its folder (`files`); it is a shared configuration
+    (`eslint-config-*`, `tsconfig`); or it is a
     command-line tool (`bin` and no `start` script). It makes no service of its own: a monorepo's
     libraries are not asked for probes, runbooks and alerts (a Dockerfile or PM2 file beside it
     still makes it one), nor is a package of a test suite (`integration-tests/api`)."""
@@ -139,6 +140,8 @@ def _is_library(project: Project, directory: str) -> bool:
         return False
     if any(field in manifest for field in LIBRARY_FIELDS):
         return True
+    if _published_by_a_package_above(project, directory):
+        return True  # Ghost-CLI's `extensions/mysql`: shipped inside the CLI's own package
     if any(field in manifest for field in INSTALLED_FIELDS):
         return True  # a dependency as npm installed it, copied into the repository
     name = manifest.get("name")
@@ -148,6 +151,23 @@ def _is_library(project: Project, directory: str) -> bool:
     if manifest.get("bin") and not (isinstance(scripts, dict) and scripts.get("start")):
         return True
     return bool(set(directory.lower().split("/")) & TEST_FOLDERS)
+
+
+def _published_by_a_package_above(project: Project, directory: str) -> bool:
+    """Whether a package above publishes this folder as part of itself: its package.json `files`
+    names the folder or one above it (`"files": ["bin", "lib", "extensions"]`)."""
+    folder = directory
+    while folder:
+        folder = _dir(folder)
+        manifest = project.package_json(folder)
+        files = manifest.get("files") if isinstance(manifest, dict) else None
+        if isinstance(files, list):
+            inside = directory[len(folder) + 1 :] if folder else directory
+            for entry in files:
+                name = entry.strip("/").removeprefix("./") if isinstance(entry, str) else ""
+                if name and (inside == name or inside.startswith(f"{name}/")):
+                    return True
+    return False
 
 
 # Fields a package.json may hold only to tell Node how to load the files of its folder.
@@ -290,7 +310,10 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     base_images = {d.path for d in project.dockerfiles if is_base_image(d)}
     for source in project.files:
         directory = _dir(source.path)
-        if source.name == "package.json" and not _is_workspace_root(project, directory):
+        if source.name == "package.json" and _is_workspace_root(project, directory):
+            if _is_library(project, directory):
+                packages_not_run.add(directory)  # a workspace that is itself a published library or CLI
+        elif source.name == "package.json":
             if _is_module_marker(project.package_json(directory)) or _is_placeholder(project, directory):
                 continue  # its folder's files belong to the package above it
             if _is_library(project, directory) or _is_tooling(project, directory):
