@@ -175,7 +175,7 @@ def builds_static_site(manifest: object) -> bool:
 
 
 # Bundlers: a package whose `start` runs one (`webpack --watch`) builds files for browsers.
-BUNDLERS = ("webpack", "rollup", "parcel", "esbuild", "browserify", "gulp", "grunt")
+BUNDLERS = ("webpack", "rollup", "parcel", "esbuild", "browserify")
 
 
 def _starts_a_bundler(manifest: dict, names: set[str]) -> bool:

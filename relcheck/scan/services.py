@@ -131,10 +131,10 @@ def _is_library(project: Project, directory: str) -> bool:
     exports (`types`, `module`, `exports`), publishes (`files`, `publishConfig`) or plugs into
     (`peerDependencies`); npm installed it (`_resolved`, `_from`: a dependency copied into the
     repository); a package above publishes its folder (`files`); it is a shared configuration
-    (`eslint-config-*`, `tsconfig`); or it is a
-    command-line tool (`bin` and no `start` script). It makes no service of its own: a monorepo's
-    libraries are not asked for probes, runbooks and alerts (a Dockerfile or PM2 file beside it
-    still makes it one), nor is a package of a test suite (`integration-tests/api`)."""
+    (`eslint-config-*`, `tsconfig`); or it is a command-line tool (`bin` and no `start` script).
+    It makes no service of its own: a monorepo's libraries are not asked for probes, runbooks and
+    alerts (a Dockerfile or PM2 file beside it still makes it one), nor is a package of a test
+    suite (`integration-tests/api`)."""
     manifest = project.package_json(directory)
     if not isinstance(manifest, dict):
         return False
