@@ -32,6 +32,7 @@ def _what_is_lost(facts: AppFacts, manifest: object) -> str:
 
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
+    from relcheck.scan.services import Service
 
 MONGO_OPTIONS = ("maxPoolSize", "minPoolSize", "serverSelectionTimeoutMS", "socketTimeoutMS")
 REDIS_OPTIONS = ("maxRetriesPerRequest", "retryStrategy")
@@ -63,19 +64,19 @@ RETRY_LIBRARIES = (
 BREAKER_LIBRARIES = ("opossum", "cockatiel", "brakes", "@nestjs/circuit-breaker", "mollitia")
 
 
-def _services(ctx: CheckContext) -> Iterator[tuple[str, AppFacts]]:
+def _node_services(ctx: CheckContext) -> Iterator[Service]:
     """Each Node service with source of its own; a scan without service source has nothing to
     judge, and a Go or Java service's handlers are in code these rules do not read."""
-    for service in ctx.project.services:
-        if service.app.has_source and speaks_node(service):
-            yield service.name, service.app
+    return (s for s in ctx.project.services if s.app.has_source and speaks_node(s))
+
+
+def _services(ctx: CheckContext) -> Iterator[tuple[str, AppFacts]]:
+    return ((service.name, service.app) for service in _node_services(ctx))
 
 
 @check("S001")
 def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
-    for service in ctx.project.services:
-        if not (service.app.has_source and speaks_node(service)):
-            continue
+    for service in _node_services(ctx):
         name, facts = service.name, service.app
         lost = _what_is_lost(facts, ctx.project.package_json(service.root))
         pm2 = sorted(pm2_stop_signals(service))
@@ -233,9 +234,7 @@ def node_redis_major(manifest: object) -> int | None:
 def redis_retry_settings(ctx: CheckContext) -> Iterator[Finding]:
     what = "during a Redis outage commands queue up and requests hang"
     yield from _connection_findings(ctx, "redis", REDIS_OPTIONS, what, skip=NODE_REDIS_CALLS)
-    for service in ctx.project.services:
-        if not (service.app.has_source and speaks_node(service)):
-            continue
+    for service in _node_services(ctx):
         major = node_redis_major(ctx.project.package_json(service.root))
         legacy = major is not None and major < 4
         wanted = LEGACY_NODE_REDIS_OPTIONS if legacy else NODE_REDIS_OPTIONS

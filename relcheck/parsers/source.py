@@ -27,6 +27,7 @@ from relcheck.syntax.javascript import (
     top_level_consts,
 )
 from relcheck.syntax.jsvalues import UNKNOWN, JsObject
+from relcheck.units.numbers import ascii_int
 
 PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection")
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
@@ -411,15 +412,7 @@ class _Walker:
                     ShutdownTimeout(timeout_ms(name, value), self.evidence(node, f"{name} = {value}"))
                 )
                 return
-            if (
-                node.type == "binary_expression"
-                and node.child_by_field_name("operator") is not None
-                and text_of(node.child_by_field_name("operator")) in ("??", "||")
-            ):
-                candidates.append(node.child_by_field_name("right"))
-            elif node.type in ("call_expression", "parenthesized_expression"):
-                arguments = node.child_by_field_name("arguments")
-                candidates.extend(arguments.named_children if arguments is not None else node.named_children)
+            candidates.extend(_fallbacks(node))
 
     def _listen_port(self, node, argument) -> None:
         """The port of `server.listen(3000)`, `app.listen(PORT)` with `const PORT = process.env.PORT
@@ -445,18 +438,11 @@ class _Walker:
                 value = self.converter.resolve(text_of(current), (), 0)
             else:
                 value = self.converter.convert(current)
-            if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
-                self.facts.listen_ports.append((value, self.evidence(node, f"listen({value})")))
+            port = ascii_int(value) if isinstance(value, str) else value
+            if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+                self.facts.listen_ports.append((port, self.evidence(node, f"listen({port})")))
                 return
-            if isinstance(value, str) and value.isdigit() and 0 < int(value) < 65536:
-                self.facts.listen_ports.append((int(value), self.evidence(node, f"listen({value})")))
-                return
-            operator = current.child_by_field_name("operator") if current.type == "binary_expression" else None
-            if operator is not None and text_of(operator) in ("??", "||"):
-                candidates.append(current.child_by_field_name("right"))
-            elif current.type in ("call_expression", "parenthesized_expression"):
-                arguments = current.child_by_field_name("arguments")
-                candidates.extend((arguments.named_children if arguments is not None else current.named_children)[:1])
+            candidates.extend(_fallbacks(current, first_argument=True))
 
     def _named_definition(self, name_node, node) -> None:
         if name_node is None:
@@ -466,6 +452,19 @@ class _Walker:
             self.facts.retry_helpers.append(self.evidence(node, f"{name}()"))
         elif BREAKER_NAME.search(name):
             self.facts.circuit_breakers.append(self.evidence(node, f"{name}()"))
+
+
+def _fallbacks(node, first_argument: bool = False) -> list:
+    """Where a value may still be literal: the fallback of `env.X ?? 30000` (or `||`), the
+    arguments of `Number(...)` / `parseInt(...)` (the first only, if asked), a parenthesized value."""
+    operator = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+    if operator is not None and text_of(operator) in ("??", "||"):
+        return [node.child_by_field_name("right")]
+    if node.type in ("call_expression", "parenthesized_expression"):
+        arguments = node.child_by_field_name("arguments")
+        children = arguments.named_children if arguments is not None else node.named_children
+        return children[:1] if first_argument else children
+    return []
 
 
 # The node types the walker has an on_<type> handler for.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -153,20 +154,26 @@ def _is_library(project: Project, directory: str) -> bool:
     return bool(set(directory.lower().split("/")) & TEST_FOLDERS)
 
 
-def _published_by_a_package_above(project: Project, directory: str) -> bool:
-    """Whether a package above publishes this folder as part of itself: its package.json `files`
-    names the folder or one above it (`"files": ["bin", "lib", "extensions"]`)."""
+def _packages_above(project: Project, directory: str) -> Iterator[tuple[str, dict]]:
+    """The folders above `directory` that hold a package.json, nearest first, with it parsed."""
     folder = directory
     while folder:
         folder = _dir(folder)
         manifest = project.package_json(folder)
-        files = manifest.get("files") if isinstance(manifest, dict) else None
-        if isinstance(files, list):
-            inside = directory[len(folder) + 1 :] if folder else directory
-            for entry in files:
-                name = entry.strip("/").removeprefix("./") if isinstance(entry, str) else ""
-                if name and (inside == name or inside.startswith(f"{name}/")):
-                    return True
+        if isinstance(manifest, dict):
+            yield folder, manifest
+
+
+def _published_by_a_package_above(project: Project, directory: str) -> bool:
+    """Whether a package above publishes this folder as part of itself: its package.json `files`
+    names the folder or one above it (`"files": ["bin", "lib", "extensions"]`)."""
+    for folder, manifest in _packages_above(project, directory):
+        files = manifest.get("files")
+        inside = directory[len(folder) + 1 :] if folder else directory
+        for entry in files if isinstance(files, list) else []:
+            name = entry.strip("/").removeprefix("./") if isinstance(entry, str) else ""
+            if name and (inside == name or inside.startswith(f"{name}/")):
+                return True
     return False
 
 
@@ -194,12 +201,7 @@ def _is_placeholder(project: Project, directory: str) -> bool:
     manifest = project.package_json(directory)
     if not isinstance(manifest, dict) or any(key in manifest for key in RUNNABLE_FIELDS):
         return False
-    folder = directory
-    while folder:
-        folder = _dir(folder)
-        if isinstance(project.package_json(folder), dict):
-            return True
-    return False
+    return next(_packages_above(project, directory), None) is not None
 
 
 def _is_tooling(project: Project, directory: str) -> bool:
