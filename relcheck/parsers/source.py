@@ -118,6 +118,9 @@ class _Walker:
         self.root = root
         self.facts = facts
         self.converter = Converter(top_level_consts(root))
+        # Names bound to the repository's own modules (`const mongoose = require('./config/mongoose')`):
+        # `mongoose.connect()` on one of them calls the project's wrapper, not the driver.
+        self.local_names: set[str] = set()
 
     def location(self, node) -> Location:
         return Location(self.path, *point(node))
@@ -137,6 +140,9 @@ class _Walker:
         name = string_value(source) if source is not None else None
         if name:
             self._module(node, name, f"import '{name}'")
+            if name.startswith("."):
+                clause = next((c for c in node.named_children if c.type == "import_clause"), None)
+                self.local_names.update(_bound_names(clause))
 
     def _module(self, node, name: str, detail: str) -> None:
         self.facts.modules.setdefault(name, []).append(self.evidence(node, detail))
@@ -169,6 +175,8 @@ class _Walker:
             name = string_value(arguments[0])
             if name:
                 self._module(node, name, f"require('{name}')")
+                if name.startswith(".") and node.parent is not None and node.parent.type == "variable_declarator":
+                    self.local_names.update(_bound_names(node.parent.child_by_field_name("name")))
             return
         if target == "process" and method in LISTENER_METHODS and arguments:
             event = string_value(arguments[0])
@@ -186,7 +194,9 @@ class _Walker:
                 self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
         elif method == "listen" and target and arguments:
             self._listen_port(node, arguments[0])
-        if callee in MONGO_CALLS:
+        if target.split(".", 1)[0] in self.local_names:
+            pass
+        elif callee in MONGO_CALLS:
             self._connection("mongodb", callee, node, arguments)
         elif callee in REDIS_CALLS:
             self._connection("redis", callee, node, arguments)
@@ -469,6 +479,19 @@ def _fallbacks(node, first_argument: bool = False) -> list:
 
 # The node types the walker has an on_<type> handler for.
 _HANDLED_TYPES = tuple(sorted(name[3:] for name in vars(_Walker) if name.startswith("on_")))
+
+
+def _bound_names(node) -> list[str]:
+    """The identifiers an import clause or a declarator's name binds (default, namespace, named,
+    destructured); the local name where one is renamed."""
+    if node is None:
+        return []
+    if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+        return [text_of(node)]
+    if node.type in ("import_specifier", "pair_pattern"):
+        bound = node.child_by_field_name("alias") or node.child_by_field_name("value")
+        return _bound_names(bound if bound is not None else node.child_by_field_name("name"))
+    return [name for child in node.named_children for name in _bound_names(child)]
 
 
 def _arguments(node) -> list:
