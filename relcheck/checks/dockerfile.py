@@ -787,6 +787,7 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
         if not _declares_dev_dependencies(ctx, dockerfile):
             continue  # the package.json beside it has none: an install adds nothing the service does not use
         instructions = dockerfile.final_instructions()
+        # True once NODE_ENV is production, or a build argument's value no one can know here.
         node_env_production = False
         pending: list[tuple[Instruction, str]] = []
         for instruction in instructions:
@@ -794,7 +795,7 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
                 for key, value in env_pairs(instruction):
                     if key == "NODE_ENV":
                         variables = _variables_before(dockerfile, instruction)
-                        node_env_production = substitute(value, variables) == "production"
+                        node_env_production = substitute(value, variables) in (None, "production")
             if instruction.keyword != "RUN":
                 continue
             for words in _run_commands(instruction):
