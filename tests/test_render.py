@@ -323,6 +323,31 @@ def test_an_overlay_that_reads_outside_the_repository_is_not_built(tmp_path: Pat
 
 
 @needs_kustomize
+def test_an_overlay_that_patches_the_kind_is_placed_at_the_object_it_came_from(tmp_path: Path) -> None:
+    """emojivoto's overlays turn each Deployment into a DaemonSet (`op: replace, path: /kind`): the
+    DaemonSet's findings are at the Deployment's lines, not at line 1 of its file (which also holds
+    a ServiceAccount of the same name)."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "web.yaml").write_text(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
+        "      serviceAccountName: web\n      containers:\n        - name: web\n"
+        "          image: example/web:1.0.0\n"
+    )
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [web.yaml]\n")
+    (tmp_path / "daemonset").mkdir()
+    (tmp_path / "daemonset" / "kustomization.yaml").write_text(
+        "resources: [../base]\npatches:\n  - target: {kind: Deployment, name: web}\n"
+        "    patch: |-\n      - op: replace\n        path: /kind\n        value: DaemonSet\n"
+    )
+    result = scan([tmp_path], Config(), select=["E", "K001"])
+    assert sorted((f.location.path, f.location.line, f.message.split(":")[0]) for f in result.findings) == [
+        ("base/web.yaml", 17, "container 'web' of DaemonSet 'web'")
+    ]
+
+
+@needs_kustomize
 def test_a_broken_overlay_is_an_e001_and_its_files_are_linted_as_written(tmp_path: Path) -> None:
     root = copy("kustomize", tmp_path)
     # kustomize 5 takes `patches` entries as objects only: a bare path is a broken kustomization.

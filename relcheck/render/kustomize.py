@@ -484,7 +484,19 @@ class KustomizeRenderer:
         for obj in candidates:
             if obj.name and obj.name in rendered.name:
                 return obj
-        return candidates[0] if len(candidates) == 1 else None
+        if len(candidates) == 1:
+            return candidates[0]
+        # A patch can change the kind (emojivoto's overlays turn each Deployment into a DaemonSet,
+        # a Job or a StatefulSet with `op: replace, path: /kind`): the one object of that name.
+        named = [
+            o for o in self.by_path.get(path, []) if o.name == rendered.name and _spec_keys(o) & _spec_keys(rendered)
+        ]
+        return named[0] if len(named) == 1 else None
+
+
+def _spec_keys(obj: K8sObject) -> set[str]:
+    spec = obj.data.get("spec")
+    return set(spec) if isinstance(spec, dict) else set()
 
 
 _CRD = re.compile(r"^kind:\s*CustomResourceDefinition\s*$", re.MULTILINE)
