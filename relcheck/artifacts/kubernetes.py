@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import PurePosixPath
 from typing import Any
 
 from relcheck.model import Location
@@ -483,7 +484,7 @@ class KubeIndex:
     @classmethod
     def build(cls, objects: list[K8sObject]) -> KubeIndex:
         index = cls(objects=objects)
-        by_ref: dict[tuple[str, str, str, str], Workload] = {}
+        by_ref: dict[tuple[str, str, str, str], list[Workload]] = {}
         by_namespace: dict[tuple[str, str], list[Workload]] = {}
         custom_labels: dict[tuple[str, str], list[dict]] = {}
         rollout_refs: list[K8sObject] = []
@@ -497,7 +498,7 @@ class KubeIndex:
             if kind in POD_TEMPLATE_KEYS and obj.api_version and _looks_core(obj):
                 workload = Workload(obj, POD_TEMPLATE_KEYS[kind])
                 index.workloads.append(workload)
-                by_ref.setdefault((obj.render, obj.namespace, kind, obj.name), workload)
+                by_ref.setdefault((obj.render, obj.namespace, kind, obj.name), []).append(workload)
                 by_namespace.setdefault((obj.render, obj.namespace), []).append(workload)
             elif _runs_unmodeled_pods(obj):
                 index.unmodeled[kind] = index.unmodeled.get(kind, 0) + 1
@@ -522,7 +523,8 @@ class KubeIndex:
             if isinstance(ref, dict):
                 # A ScaledObject's scaleTargetRef names a Deployment unless it says another kind.
                 kind = ref.get("kind") or ("Deployment" if is_keda_scaler(hpa) else None)
-                target = by_ref.get((hpa.render, hpa.namespace, str(kind), str(ref.get("name"))))
+                copies = by_ref.get((hpa.render, hpa.namespace, str(kind), str(ref.get("name"))), [])
+                target = next(iter(nearest_copies(hpa, copies)), None)
             index.hpa_targets[id(hpa)] = target
             if target is not None:
                 target.hpas.append(hpa)
@@ -532,7 +534,7 @@ class KubeIndex:
             selector = pdb.get("spec", "selector")
             match_labels = selector.get("matchLabels") if isinstance(selector, dict) else None
             candidates = by_label.get((pdb.render, pdb.namespace), no_workloads).candidates(match_labels)
-            matched = [w for w in candidates if selector_matches(selector, w.template_labels)]
+            matched = nearest_copies(pdb, [w for w in candidates if selector_matches(selector, w.template_labels)])
             index.pdb_targets[id(pdb)] = matched
             for workload in matched:
                 workload.pdbs.append(pdb)
@@ -561,6 +563,7 @@ class KubeIndex:
                         and _controller_labels_fit(selector, w)
                         and map_selector_matches(plain, w.template_labels)
                     ]
+            matched = nearest_copies(service, matched)
             index.service_targets[id(service)] = matched
             for workload in matched:
                 workload.exposed_by.append(service)
@@ -728,3 +731,30 @@ def one_pod_per_node(pod_spec: dict) -> bool:
     return isinstance(terms, list) and any(
         isinstance(term, dict) and term.get("topologyKey") == "kubernetes.io/hostname" for term in terms
     )
+
+
+def nearest_copies(owner: K8sObject, workloads: list[Workload]) -> list[Workload]:
+    """`workloads` less the copies of one kind and name that sit farther from `owner` (a Service, a
+    PodDisruptionBudget, an HPA) than another: a repository's variants of one app (bank-of-anthos's
+    `extras/postgres-hpa/` beside `kubernetes-manifests/`) are applied one at a time, and each
+    variant's Service, PDB or HPA is for the copy in its own folder."""
+    groups: dict[tuple[str, str], list[Workload]] = {}
+    for workload in workloads:
+        groups.setdefault((workload.kind, workload.obj.name), []).append(workload)
+    if all(len(group) == 1 for group in groups.values()):
+        return workloads
+    folder = PurePosixPath(owner.path).parent.parts
+    kept: set[int] = set()
+    for group in groups.values():
+        shared = [_shared_prefix(folder, PurePosixPath(w.obj.path).parent.parts) for w in group]
+        kept.update(id(w) for w, n in zip(group, shared, strict=True) if n == max(shared))
+    return [w for w in workloads if id(w) in kept]
+
+
+def _shared_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    count = 0
+    for left, right in zip(a, b, strict=False):
+        if left != right:
+            break
+        count += 1
+    return count
