@@ -97,6 +97,30 @@ def test_each_ci_values_file_is_a_render_of_its_own() -> None:
 
 
 @needs_helm
+def test_a_ci_render_without_the_pdb_the_chart_offers_is_the_tests_choice(tmp_path: Path) -> None:
+    """prom-label-proxy's ci values turn autoscaling on and leave `podDisruptionBudget: {}`: the
+    chart has a PDB template behind that value, so K023 there would fault a test install's values.
+    The worker chart above has no PDB template: its ci render's K023 stays (the chart's gap)."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: proxy}\nspec:\n"
+        "  replicas: {{ .Values.replicas }}\n"
+        "  selector: {matchLabels: {app: proxy}}\n  template:\n    metadata: {labels: {app: proxy}}\n"
+        "    spec:\n      containers: [{name: proxy, image: 'example/proxy:0.11.0'}]\n"
+    )
+    pdb = (
+        "{{- if .Values.pdb }}\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: proxy}\n"
+        "spec:\n  selector: {matchLabels: {app: proxy}}\n  {{- toYaml .Values.pdb | nindent 2 }}\n{{- end }}\n"
+    )
+    chart = make_chart(tmp_path / "proxy", {"deployment.yaml": deployment, "pdb.yaml": pdb})
+    (chart / "values.yaml").write_text("replicas: 1\npdb: {}\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "scale-values.yaml").write_text("replicas: 3\n")
+    assert placed(scan([tmp_path], Config(), select=["K023"])) == []
+    (chart / "templates" / "pdb.yaml").unlink()
+    assert placed(scan([tmp_path], Config(), select=["K023"])) == [("K023", "proxy/templates/deployment.yaml", 3, 1)]
+
+
+@needs_helm
 def test_a_template_error_is_an_e001_at_the_line_helm_names_and_other_charts_still_render() -> None:
     result = scan([RENDER / "helm"], Config(), select=["E"])
     assert placed(result) == [("E001", "charts/broken/templates/deployment.yaml", 9, 22)]

@@ -93,6 +93,12 @@ class K8sObject(Positioned):
         self.kind = str(self.data.get("kind") or "")
 
     @property
+    def test_install(self) -> bool:
+        """Rendered with one of a chart's `ci/*-values.yaml`: chart-testing's values for a throwaway
+        install, whose choices (autoscaling on, no PDB) are a test's, not a deployment's."""
+        return "@ci/" in self.render
+
+    @property
     def api_version(self) -> str:
         return str(self.data.get("apiVersion") or "")
 

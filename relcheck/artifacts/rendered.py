@@ -41,6 +41,8 @@ class RenderedObject(K8sObject):
     render: str = ""  # type: ignore[assignment]  # which render: "chart/path@values-file", an overlay
     origin: Origin | None = None
     rendered_by: str = ""  # "Helm chart charts/api", "kustomize overlay deploy/prod": for messages
+    # For a chart's test-values render (`test_install`), the kinds any of its templates can write.
+    chart_kinds: frozenset[str] = frozenset()
 
     def loc(self, *keys: Any) -> Location:
         return self._placed((*self.base, *keys), key=False, own=super().loc(*keys))

@@ -826,7 +826,7 @@ def hpa_replicas_conflict(ctx: CheckContext) -> Iterator[Finding]:
 @check("K023")
 def pdb_present(ctx: CheckContext) -> Iterator[Finding]:
     for workload in _replica_workloads(ctx):
-        if workload.pdbs or not _multi_replica(workload):
+        if workload.pdbs or not _multi_replica(workload) or _pdb_left_to_values(workload.obj):
             continue
         obj = workload.obj
         runs = "runs several replicas"
@@ -838,6 +838,12 @@ def pdb_present(ctx: CheckContext) -> Iterator[Finding]:
             what="pdb",
             at=obj.key_loc("metadata", "name"),
         )
+
+
+def _pdb_left_to_values(obj: K8sObject) -> bool:
+    """A chart's test install (its `ci/` values) that runs several replicas without the
+    PodDisruptionBudget the chart offers behind a value: the test's choice, not the chart's gap."""
+    return obj.test_install and "PodDisruptionBudget" in getattr(obj, "chart_kinds", ())
 
 
 def _protected_pods(ctx: CheckContext, pdb: K8sObject) -> int | None:

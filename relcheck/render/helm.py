@@ -143,6 +143,10 @@ def error_location(message: str, chart_dir: str, chart_name: str) -> tuple[str, 
     )
 
 
+# `kind: PodDisruptionBudget` as a template writes it (the kind is never a template expression in practice).
+_KIND = re.compile(r"""^\s*kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
+
+
 class ChartRenderer:
     """Renders one chart with each of its value sets through `engine`."""
 
@@ -157,6 +161,7 @@ class ChartRenderer:
         # Values files Helm reads but relcheck could not (a repeated key): where their values came
         # from is not known, so a render with one places findings at the template lines.
         self._unplaced: set[str] = set()
+        self._kinds: dict[str, frozenset[str]] = {}
 
     def render_chart(self, chart_dir: str, settings: ChartSettings, out: Renders) -> None:
         import time
@@ -212,7 +217,7 @@ class ChartRenderer:
                     return  # the other value sets would fail the same way
                 continue
             out.seconds[render] = time.perf_counter() - started  # the renders made, as the inventory counts them
-            self._objects(chart_dir, name, render, label, output.manifests, chain, out)
+            self._objects(chart_dir, render, label, output.manifests, chain, out)
             out.rendered.add(chart_dir)
             ci_rendered = ci_rendered or label.startswith("ci/")
         if own_values_failed is not None and ci_rendered:
@@ -359,7 +364,6 @@ class ChartRenderer:
     def _objects(
         self,
         chart_dir: str,
-        name: str,
         render: str,
         label: str,
         manifests: dict[str, str],
@@ -367,6 +371,8 @@ class ChartRenderer:
         out: Renders,
     ) -> None:
         from relcheck.parsers.kubernetes import parse_manifests
+
+        chart_kinds = self._template_kinds(chart_dir) if label.startswith("ci/") else frozenset()
 
         for key in sorted(manifests):
             text = manifests[key]
@@ -399,8 +405,23 @@ class ChartRenderer:
                         render=render,
                         origin=origin,
                         rendered_by=f"Helm chart {chart_dir or '.'}" + (f" with {label}" if label else ""),
+                        chart_kinds=chart_kinds,
                     )
                 )
+
+    def _template_kinds(self, chart_dir: str) -> frozenset[str]:
+        """The kinds the chart's templates can write, whatever the values: what a test install's
+        values left out is still offered to a deployment (a PodDisruptionBudget behind `pdb.enabled`)."""
+        if chart_dir not in self._kinds:
+            kinds: set[str] = set()
+            top = self.root / chart_dir / "templates"
+            for folder, _, names in os.walk(top):
+                for name in names:
+                    if name.endswith((".yaml", ".yml", ".tpl")):
+                        path = Path(folder, name).relative_to(self.root).as_posix()
+                        kinds.update(_KIND.findall(self.read(path) or ""))
+            self._kinds[chart_dir] = frozenset(kinds)
+        return self._kinds[chart_dir]
 
 
 def _join(folder: str, name: str) -> str:
