@@ -697,10 +697,17 @@ def _looks_core(obj: K8sObject) -> bool:
 
 # Programs whose documentation says they must run as a single instance: (image name contains,
 # subcommand or None, what it is). Thanos: "not semantically concurrency safe and must be deployed
-# as a singleton against a bucket"; external-dns has no leader election, and its chart allows 0 or 1.
+# as a singleton against a bucket"; external-dns has no leader election, and its chart allows 0 or 1;
+# nor has the Prometheus Operator (its maintainers: no election code, no Lease rule in its ClusterRole).
 SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
     ("thanos", "compact", "Thanos's compactor must run as one instance per bucket"),
     ("external-dns", None, "external-dns has no leader election: two would write conflicting DNS records"),
+    (
+        "prometheus-operator",
+        None,
+        "the Prometheus Operator has no leader election: two replicas would both reconcile the same "
+        "Prometheus and Alertmanager objects",
+    ),
     (
         "pushgateway",
         None,
