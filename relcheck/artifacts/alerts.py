@@ -19,6 +19,18 @@ class Expression:
     # Whether it selects any series at all: `vector(1)` reads none, so it holds on every evaluation.
     reads_series: bool = True
 
+    @property
+    def about_alerts(self) -> bool:
+        """It selects only Prometheus's own `ALERTS` series: an alert about other alerts (an
+        inhibitor that fires while info alerts do), whose sources' `for:` has already held."""
+        return self.error is None and self.metric_names == ("ALERTS",)
+
+    @property
+    def notifies_no_one(self) -> bool:
+        """A heartbeat (`vector(1)`, for a dead man's switch) or an alert about other alerts: the
+        shapes kube-prometheus routes by `severity: none` to a watchdog or a null receiver."""
+        return self.error is None and (not self.reads_series or self.about_alerts)
+
 
 @dataclass
 class PromRuleFile(Positioned):

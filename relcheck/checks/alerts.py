@@ -131,6 +131,8 @@ def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
     for rule in _alerts(ctx):
         if rule.expression is not None and not rule.expression.reads_series:
             continue  # `vector(1)`: fires on every evaluation by design (a dead man's switch); `for` only delays it
+        if rule.expression is not None and rule.expression.about_alerts:
+            continue  # over `ALERTS{alertstate="firing"}`: each source alert's own `for:` has held
         if "for" not in rule.data:
             yield _finding(
                 ctx,
@@ -161,7 +163,7 @@ def severity_label(ctx: CheckContext) -> Iterator[Finding]:
             yield _finding(
                 ctx, rule, rule.key_loc("labels"), "no labels.severity, so Alertmanager cannot route it", "severity"
             )
-        elif str(severity) not in allowed:
+        elif str(severity) not in allowed and not _routed_to_no_one(rule, severity):
             yield _finding(
                 ctx,
                 rule,
@@ -170,6 +172,12 @@ def severity_label(ctx: CheckContext) -> Iterator[Finding]:
                 "severity",
                 str(severity),
             )
+
+
+def _routed_to_no_one(rule: PromRule, severity: Any) -> bool:
+    """`severity: none` on a heartbeat or an inhibitor (kube-prometheus's Watchdog and
+    InfoInhibitor): routed to a dead man's switch or a null receiver, never to a person."""
+    return str(severity) == "none" and rule.expression is not None and rule.expression.notifies_no_one
 
 
 @check("A005")
