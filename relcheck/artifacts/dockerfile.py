@@ -255,6 +255,25 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
     return len(words) == 1 and posixpath.basename(words[0]) in _BARE_PROGRAMS
 
 
+# Commands that only keep a container alive for someone to exec into.
+_IDLE_COMMANDS = (["tail", "-f", "/dev/null"], ["sleep", "infinity"], ["sleep", "inf"])
+
+
+def is_idle_image(dockerfile: Dockerfile) -> bool:
+    """A development container: its command only keeps the container alive (`tail -f /dev/null`,
+    `sleep infinity`) for a developer to exec into and start the app by hand (Wiki.js's
+    `dev/containers/Dockerfile`). It never serves, so the rules about a service's image do not apply."""
+    instructions = dockerfile.final_instructions()
+    entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
+    cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
+    words = [*(command_argv(entrypoint) if entrypoint else []), *(command_argv(cmd) if cmd else [])]
+    while words and posixpath.basename(words[0]) in _HANDS_OVER:
+        words = words[1:]
+    if len(words) == 3 and posixpath.basename(words[0]) in ("sh", "bash") and words[1] == "-c":
+        words = shell_words(words[2])
+    return bool(words) and [posixpath.basename(words[0]), *words[1:]] in _IDLE_COMMANDS
+
+
 def is_tool_image(path: str) -> bool:
     """A Dockerfile of an image that runs a tool or a test suite, not a service: in a code
     generation folder (`genproto/Dockerfile`), a test folder (`test/telemetry/Dockerfile`) or a CI

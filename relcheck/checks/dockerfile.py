@@ -15,6 +15,7 @@ from relcheck.artifacts.dockerfile import (
     command_argv,
     env_pairs,
     is_base_image,
+    is_idle_image,
     is_tool_image,
     shell_commands,
     substitute,
@@ -313,10 +314,11 @@ def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     """Final stages that run a service. An export stage (`FROM scratch` holding only copied artifacts
     for `docker build --output`) runs nothing, and an image of a code generator or a test suite
     (relcheck.artifacts.dockerfile.is_tool_image) is run by a build, never deployed, and a base image
-    whose command is a bare interpreter (`CMD ["node"]`, is_base_image) is built FROM: the rules
-    about the image that runs (D001-D007, D010, D011) do not apply to them."""
+    whose command is a bare interpreter (`CMD ["node"]`, is_base_image) is built FROM, and a
+    development container idles (`tail -f /dev/null`, is_idle_image): the rules about the image that
+    runs (D001-D007, D010, D011) do not apply to them."""
     for dockerfile, final in _final(ctx):
-        if is_tool_image(dockerfile.path) or is_base_image(dockerfile):
+        if is_tool_image(dockerfile.path) or is_base_image(dockerfile) or is_idle_image(dockerfile):
             continue
         if (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile):
             continue

@@ -23,7 +23,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.app import AppFacts, Evidence, merge_facts
-from relcheck.artifacts.dockerfile import BUILD_ONLY_FOLDERS, CI_FOLDERS, TEST_FOLDERS, is_base_image, is_tool_image
+from relcheck.artifacts.dockerfile import (
+    BUILD_ONLY_FOLDERS,
+    CI_FOLDERS,
+    TEST_FOLDERS,
+    is_base_image,
+    is_idle_image,
+    is_tool_image,
+)
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
 from relcheck.scan.runtime import (
@@ -309,7 +316,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
 
     roots: set[str] = set()
     packages_not_run: set[str] = set()  # folders of libraries, tooling and test suites
-    base_images = {d.path for d in project.dockerfiles if is_base_image(d)}
+    base_images = {d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d)}
     for source in project.files:
         directory = _dir(source.path)
         if source.name == "package.json" and _is_workspace_root(project, directory):
