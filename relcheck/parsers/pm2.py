@@ -6,8 +6,8 @@ from typing import Any
 
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.model import ParseProblem
-from relcheck.syntax.javascript import Converter, parse, text_of, top_level_consts
-from relcheck.syntax.jsvalues import JsObject
+from relcheck.syntax.javascript import Converter, nodes_of_types, parse_in_dialect, text_of, top_level_consts
+from relcheck.syntax.jsvalues import UNKNOWN, JsObject
 from relcheck.syntax.positions import Positions
 
 
@@ -42,11 +42,12 @@ def _data_file(text: str) -> tuple[Any, Positions, ParseProblem | None]:
 
 def _script(path: str, text: str) -> tuple[Any, Positions, ParseProblem | None]:
     positions = Positions({}, {})
-    tree, problem = parse(path, text)
+    tree, dialect, problem = parse_in_dialect(path, text)
     if problem is not None:
         return None, positions, problem
     root = tree.root_node
-    converter = Converter(top_level_consts(root), positions)
+    consts = top_level_consts(root)
+    converter = Converter(consts, positions)
     exported = None
     apps_node = None
     for statement in root.named_children:
@@ -62,9 +63,50 @@ def _script(path: str, text: str) -> tuple[Any, Positions, ParseProblem | None]:
                 apps_node = right
         elif statement.type == "export_statement" and any(c.type == "default" for c in statement.children):
             exported = statement.child_by_field_name("value") or statement.child_by_field_name("declaration")
-    if apps_node is not None:
-        root_value = JsObject(apps=converter.convert(apps_node, ("apps",)))
-        return root_value, positions, None
-    if exported is None:
+    written = apps_node if apps_node is not None else exported
+    if written is None:
         return None, positions, None
-    return converter.convert(exported), positions, None
+    if apps_node is not None:
+        value: Any = JsObject(apps=converter.convert(apps_node, ("apps",)))
+    else:
+        value = converter.convert(exported)
+    changed = _changed_later(tree, dialect, written, {name for name in consts if name in text_of(written)})
+    if changed is not None:
+        _unknown(value, changed)
+    return value, positions, None
+
+
+_EXPORTS = ("module.exports", "exports")
+
+
+def _changed_later(tree, dialect: str, written, names: set[str]) -> set[str] | None:
+    """The keys that assignments elsewhere in the file set on the exported configuration
+    (`module.exports.apps[0].max_restarts = 15` under an `if`, `config.apps[0].env = ...` before
+    `module.exports = config`), or None when nothing changes it. An empty set: something does,
+    through a key that cannot be read."""
+    roots = (*_EXPORTS, *names)
+    keys: set[str] | None = None
+    types = ("assignment_expression", "augmented_assignment_expression")
+    for node in nodes_of_types(tree, dialect, types):
+        if node.child_by_field_name("right") == written:
+            continue  # the export itself
+        left = node.child_by_field_name("left")
+        target = "".join(text_of(left).split()) if left is not None else ""
+        root = next((r for r in roots if target.startswith((f"{r}.", f"{r}["))), None)
+        if target in _EXPORTS or root is None or target[len(root) :].startswith(".deploy"):
+            continue  # not the configuration, or its `deploy` section, which no rule reads
+        keys = keys if keys is not None else set()
+        key = left.child_by_field_name("property") if left.type == "member_expression" else None
+        if key is not None and key.type == "property_identifier":
+            keys.add(text_of(key))
+    return keys
+
+
+def _unknown(value: Any, keys: set[str]) -> None:
+    """Every app's `keys` become unknown, and each app open: later code may set any key."""
+    apps = value.get("apps") if isinstance(value, dict) else value
+    for app in apps if isinstance(apps, list) else []:
+        if isinstance(app, JsObject):
+            app.open = True
+            for key in keys & set(app):
+                app[key] = UNKNOWN
