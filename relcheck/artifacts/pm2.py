@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,14 @@ DEFAULT_KILL_TIMEOUT_MS = 1600
 ALL_CPUS = "all"
 _HEAP_FLAG = re.compile(r"--max[-_]old[-_]space[-_]size(?:=|\s+)([0-9]{1,9})(?![0-9])")
 _MEMORY = re.compile(r"^\s*([0-9]{1,15}(?:\.[0-9]{1,9})?)\s*([kmg]?)b?\s*$", re.IGNORECASE)
+# The interpreter PM2 picks for a script when none is given (lib/API/interpreter.json): Node.js for
+# .js, Bun for .ts; bash, python, ruby, php or perl for theirs; a binary (a .jar, a compiled
+# program) PM2 runs itself. Cluster mode, `wait_ready` (a `process.send('ready')`) and NODE_ENV
+# are Node.js's (and Bun's).
+_NODE_SCRIPTS = frozenset({".js", ".cjs", ".mjs", ".ts", ".tsx", ".mts", ".cts", ".coffee"})
+_OTHER_SCRIPTS = frozenset({".sh", ".bash", ".py", ".rb", ".php", ".pl", ".jar", ".exe", ".bin"})
+# Programs on PATH that are Node.js scripts themselves (`script: 'npm', args: 'start'`).
+_NODE_PROGRAMS = frozenset({"node", "nodejs", "bun", "npm", "npx", "yarn", "pnpm", "ts-node", "tsx", "nest", "next"})
 
 
 @dataclass
@@ -99,13 +108,51 @@ class Pm2App:
             return ALL_CPUS
         return value if isinstance(value, int) and value > 0 else UNKNOWN
 
-    def exec_mode(self) -> Any:
-        """'cluster', 'fork' or UNKNOWN. PM2 picks cluster when `instances` is set and exec_mode is not."""
+    def runs_node(self) -> Any:
+        """True when PM2 runs the app with Node.js (or Bun), False for another interpreter or a
+        binary (`interpreter: 'none'`, a `.py` script), UNKNOWN when the file cannot tell (a
+        non-literal interpreter; a script without an extension, which may be a Node script like
+        `bin/www` or a compiled program). A script that is not a literal (`path.join(__dirname,
+        'dist/main.js')`) runs with PM2's default interpreter, Node.js."""
+        interpreter = self.data.get("interpreter", self.data.get("exec_interpreter"))
+        if interpreter is not None:
+            if not isinstance(interpreter, str):
+                return UNKNOWN
+            name = posixpath.basename(interpreter.strip()).lower()
+            return name.startswith(("node", "bun"))
+        script = self.data.get("script")
+        if not isinstance(script, str) or not script.strip():
+            return True
+        program = posixpath.basename(script.split()[0])
+        extension = posixpath.splitext(program)[1].lower()
+        if extension in _NODE_SCRIPTS or program in _NODE_PROGRAMS:
+            return True
+        if extension in _OTHER_SCRIPTS:
+            return False
+        return UNKNOWN
+
+    def script_path(self) -> str | None:
+        """The script's repository path (through a relative `cwd`), when both are literal and relative."""
+        cwd, script = self.data.get("cwd", "."), self.data.get("script")
+        if not isinstance(cwd, str) or not isinstance(script, str) or not script.strip():
+            return None
+        if cwd.startswith(("/", "~", "$")) or script.startswith(("/", "~", "$")):
+            return None
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), cwd, script.split()[0]))
+        return None if path.startswith("..") else path
+
+    def exec_mode(self, node: Any = None) -> Any:
+        """'cluster', 'fork' or UNKNOWN. PM2 picks cluster when `instances` is set and exec_mode is
+        not, for a Node.js (or Bun) app (`node`, by default `runs_node()`); another interpreter runs
+        in fork mode."""
         mode = self.data.get("exec_mode")
         if mode is None:
             if self.open:
                 return UNKNOWN
-            return "cluster" if "instances" in self.data else "fork"
+            if "instances" not in self.data:
+                return "fork"
+            node = self.runs_node() if node is None else node
+            return "cluster" if node is True else "fork" if node is False else UNKNOWN
         if not isinstance(mode, str):
             return UNKNOWN
         return "cluster" if mode.startswith("cluster") else "fork" if mode.startswith("fork") else UNKNOWN

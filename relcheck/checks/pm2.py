@@ -45,6 +45,17 @@ def _serving_apps(ctx: CheckContext) -> Iterator[Pm2App]:
     return (app for app in _apps(ctx) if not app.scheduled_job)
 
 
+def _runs_node(ctx: CheckContext, app: Pm2App) -> bool:
+    """Whether PM2 runs the app with Node.js (or Bun): cluster mode, `wait_ready` and NODE_ENV are
+    theirs. A script without an extension is Node's when the repository holds it (PM2 runs a text
+    file with node: Express's `bin/www`); one it does not hold may be a compiled program."""
+    node = app.runs_node()
+    if node is UNKNOWN:
+        path = app.script_path()
+        return path is not None and ctx.project.exists(path)
+    return bool(node)
+
+
 def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, what: str, value: str = "") -> Finding:
     return ctx.report(app, f"{app.display}: {message}", what=what, at=location, value=value)
 
@@ -52,7 +63,9 @@ def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, w
 @check("P001")
 def cluster_mode(ctx: CheckContext) -> Iterator[Finding]:
     for app in _serving_apps(ctx):
-        mode, instances = app.exec_mode(), app.instances()
+        if not _runs_node(ctx, app):
+            continue  # cluster mode is Node.js's: PM2 runs any other program in fork mode
+        mode, instances = app.exec_mode(node=True), app.instances()
         if mode == "fork":
             why = "exec_mode is fork" if "exec_mode" in app.data else "no exec_mode or instances, so PM2 uses fork mode"
             yield _finding(
@@ -114,6 +127,8 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
 @check("P004")
 def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
     for app in _serving_apps(ctx):
+        if not _runs_node(ctx, app):
+            continue  # the ready signal is a Node.js IPC message (`process.send('ready')`)
         ready = app.get("wait_ready", None if app.open else False)
         if ready is UNKNOWN or ready is None:
             continue
@@ -187,7 +202,7 @@ def heap_below_restart(ctx: CheckContext) -> Iterator[Finding]:
 def production_env(ctx: CheckContext) -> Iterator[Finding]:
     for app in _apps(ctx):
         values = _node_envs(app)
-        if "production" in values or UNKNOWN in values or app.open:
+        if "production" in values or UNKNOWN in values or app.open or not _runs_node(ctx, app):
             continue
         yield _finding(
             ctx,
