@@ -22,6 +22,10 @@ _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(
 # A Dockerfile named for building (`builder-go.dockerfile`, `Dockerfile.build`): an image that other
 # builds run or start FROM, never deployed.
 _BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
+# A Dockerfile named for development (`Dockerfile.dev`, `dev.Dockerfile`, Tilt's `Dockerfile.tilt`,
+# `Dockerfile.local`): a developer's live-reload image, never deployed. The name only: a `dev/`
+# folder may hold the production build (Wiki.js's `dev/build/Dockerfile`).
+_DEV_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:dev|development|local|tilt)(?:[.-]|$)", re.I)
 # A Dockerfile named as a base (`Dockerfile.base`, `base.Dockerfile`): with no command of its own,
 # an image other Dockerfiles build FROM.
 _BASE_IMAGE_NAME = re.compile(r"(?:^|[.-])base(?:[.-]|$)", re.I)
@@ -279,11 +283,12 @@ def is_tool_image(path: str) -> bool:
     generation folder (`genproto/Dockerfile`), a test folder (`test/telemetry/Dockerfile`) or a CI
     folder (`.github/actions/docs/Dockerfile`, `.devcontainer/Dockerfile`), Gitpod's
     `.gitpod.Dockerfile`, or named for tests (`Dockerfile.cypress`,
-    `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`), or for building
-    (`builder-go.dockerfile`, `Dockerfile.build`)."""
+    `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`), for building
+    (`builder-go.dockerfile`, `Dockerfile.build`), or for development (`Dockerfile.dev`,
+    `Dockerfile.tilt`)."""
     *folders, name = path.lower().split("/")
     if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS) or name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image
-    if _BUILD_IMAGE_NAME.search(name):
+    if _BUILD_IMAGE_NAME.search(name) or _DEV_IMAGE_NAME.search(name):
         return True
     return any(_TEST_IMAGE_NAME.search(part) for part in (*folders, name))
