@@ -369,6 +369,10 @@ def test_an_overlay_that_patches_the_kind_is_placed_at_the_object_it_came_from(t
     assert sorted((f.location.path, f.location.line, f.message.split(":")[0]) for f in result.findings) == [
         ("base/web.yaml", 17, "container 'web' of DaemonSet 'web'")
     ]
+    # The base's lines do not say which build it is: the overlay's kustomization does.
+    assert [(r.location.path, r.message) for r in result.findings[0].related] == [
+        ("daemonset/kustomization.yaml", "as kustomize overlay daemonset builds it")
+    ]
 
 
 @needs_kustomize

@@ -43,6 +43,9 @@ class RenderedObject(K8sObject):
     rendered_by: str = ""  # "Helm chart charts/api", "kustomize overlay deploy/prod": for messages
     # For a chart's test-values render (`test_install`), the kinds any of its templates can write.
     chart_kinds: frozenset[str] = frozenset()
+    # The kustomization file of the overlay whose build this is, when the object's own lines are in
+    # a base: a finding there names the overlay (the same base may build differently in another).
+    built_by: str = ""
 
     def loc(self, *keys: Any) -> Location:
         return self._placed((*self.base, *keys), key=False, own=super().loc(*keys))

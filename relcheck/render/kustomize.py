@@ -461,6 +461,8 @@ class KustomizeRenderer:
                     )
                 )
                 continue
+            overlay = next(k.path for k in members if k.folder == entry)
+            in_overlay = entry == "" or original.path.startswith(f"{entry}/")
             found.append(
                 RenderedObject(
                     path=original.path,
@@ -471,6 +473,7 @@ class KustomizeRenderer:
                     render=f"kustomize:{entry}",
                     origin=KustomizeOrigin(obj.data, own_patches, original, operations),
                     rendered_by=f"kustomize overlay {entry or '.'}",
+                    built_by="" if in_overlay else overlay,
                 )
             )
         return found

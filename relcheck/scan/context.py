@@ -59,13 +59,14 @@ class CheckContext:
         """A finding about `subject`: at `at` (by default the subject itself), fingerprinted as the
         subject's identity plus `what` and the offending `value`; suppression comments anywhere in the
         subject and its ignore annotations apply, so a check cannot forget them."""
+        location = at if at is not None else subject.key_loc()
         finding = self.finding(
-            at if at is not None else subject.key_loc(),
+            location,
             message,
             identity=f"{subject.identity}/{what}" if what else subject.identity,
             value=value,
             severity=severity,
-            related=related,
+            related=(*related, *_built_by(subject, location)),
             scope=subject.scope,
             ignores=subject.ignore_names(),
             ignore_source=subject.ignore_source,
@@ -101,3 +102,15 @@ class CheckContext:
             annotation_ignores=ignores,
             annotation_source=ignore_source,
         )
+
+
+def _built_by(subject: Any, location: Location) -> tuple[Related, ...]:
+    """For a finding on an object a kustomize overlay built from a base, the overlay's
+    kustomization: the base's lines alone do not say which build has the problem (argo-cd's HA
+    overlay runs two replicas of a Deployment its base runs one of)."""
+    obj = getattr(subject, "obj", None) or getattr(getattr(subject, "workload", None), "obj", None) or subject
+    overlay = getattr(obj, "built_by", "")
+    folder = overlay.rpartition("/")[0]
+    if not overlay or location.path == overlay or (folder and location.path.startswith(f"{folder}/")):
+        return ()  # at a patch of the overlay itself: its folder says which build
+    return (Related(Location(overlay, 1, 1), f"as {obj.rendered_by} builds it"),)
