@@ -372,9 +372,20 @@ def read_only_root_filesystem(ctx: CheckContext) -> Iterator[Finding]:
 
 def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
     """Deployments, StatefulSets and Rollouts, less the Deployments a Rollout runs through
-    `workloadRef` (the Rollout owns their scale and scales them down)."""
+    `workloadRef` (the Rollout owns their scale and scales them down) and those scaled to zero on
+    purpose (`replicas: 0`: argo-cd's HA overlay runs its controller as a Deployment and keeps the
+    StatefulSet at 0), which run no pod a drain, a rollout or a PDB could concern."""
     scaled_elsewhere = ctx.project.kube.scaled_by_rollout
-    return (w for w in targets.workloads(ctx.project, REPLICA_KINDS) if id(w) not in scaled_elsewhere)
+    return (
+        w
+        for w in targets.workloads(ctx.project, REPLICA_KINDS)
+        if id(w) not in scaled_elsewhere and not _scaled_to_zero(w)
+    )
+
+
+def _scaled_to_zero(workload: Workload) -> bool:
+    replicas = workload.replicas
+    return isinstance(replicas, int) and not isinstance(replicas, bool) and replicas == 0
 
 
 def _scalable_workloads(ctx: CheckContext) -> Iterator[Workload]:
@@ -501,6 +512,8 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
     for workload in ctx.project.kube.workloads:
         if workload.kind != "Deployment" or id(workload) in ctx.project.kube.scaled_by_rollout:
             continue  # a Rollout's canary or blue-green steps are its own: not a Deployment's strategy
+        if _scaled_to_zero(workload):
+            continue  # no pod to roll
         obj = workload.obj
         strategy = obj.get("spec", "strategy")
         strategy = strategy if isinstance(strategy, dict) else {}
