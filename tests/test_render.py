@@ -121,6 +121,61 @@ def test_a_ci_render_without_the_pdb_the_chart_offers_is_the_tests_choice(tmp_pa
 
 
 @needs_helm
+def test_a_dependency_the_repository_holds_is_rendered_from_its_folder(tmp_path: Path) -> None:
+    """A chart repository's charts depend on each other by their published address (or by
+    `file://`), and its CI downloads them into charts/. The chart of the same name in the repository
+    is used instead, in a temporary copy: the repository is not written, the dependency's own
+    objects are left to its own render, and Helm's version check still applies."""
+    common = make_chart(
+        tmp_path / "charts" / "common",
+        {"_helpers.tpl": '{{- define "common.labels" -}}app: {{ .Chart.Name }}{{- end }}\n'},
+        "type: library\n",
+    )
+    (common / "Chart.yaml").write_text("apiVersion: v2\nname: common\nversion: 0.3.2\ntype: library\n")
+    worker = make_chart(
+        tmp_path / "charts" / "worker",
+        {
+            "deployment.yaml": (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  replicas: 3\n"
+                "  selector: {matchLabels: {app: worker}}\n  template:\n    metadata:\n      labels:\n"
+                '        {{- include "common.labels" . | nindent 8 }}\n    spec:\n      containers:\n'
+                "        - name: worker\n          image: example/worker:1.0.0\n"
+            )
+        },
+    )
+    make_chart(
+        tmp_path / "charts" / "cache",
+        {
+            "statefulset.yaml": (
+                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {{ .Release.Name }}-cache\nspec:\n"
+                "  replicas: 3\n  selector: {matchLabels: {app: cache}}\n  template:\n"
+                "    metadata: {labels: {app: cache}}\n    spec:\n      containers:\n"
+                "        - {name: cache, image: 'example/cache:7.2.0'}\n"
+            )
+        },
+    )
+    dependency = (
+        "dependencies:\n  - name: common\n    version: 0.3.*\n    repository: {}\n"
+        "  - name: cache\n    version: 1.0.0\n    repository: https://charts.example.com\n"
+    )
+    chart_yaml = "apiVersion: v2\nname: worker\nversion: 1.0.0\n"
+    for repository in ("oci://ghcr.io/example/charts", "file://../common"):
+        (worker / "Chart.yaml").write_text(chart_yaml + dependency.format(repository))
+        result = scan([tmp_path], Config(), select=["E", "K006"])
+        assert placed(result) == [
+            ("K006", "charts/cache/templates/statefulset.yaml", 11, 7),  # the cache chart's own render
+            ("K006", "charts/worker/templates/deployment.yaml", 14, 9),
+        ], repository
+        # The dependency's objects are checked in its own render, not again in the worker's.
+        assert "container 'cache' of StatefulSet 'cache-cache'" in result.findings[0].message
+    assert not (worker / "charts").exists()
+    (worker / "Chart.yaml").write_text(chart_yaml + dependency.format("oci://x").replace("0.3.*", "1.*"))
+    refused = scan([tmp_path], Config(), select=["E"])
+    assert [(f.code, f.location.path) for f in refused.findings] == [("E002", "charts/worker/Chart.yaml")]
+    assert "common (wrong version)" in refused.findings[0].message
+
+
+@needs_helm
 def test_a_template_error_is_an_e001_at_the_line_helm_names_and_other_charts_still_render() -> None:
     result = scan([RENDER / "helm"], Config(), select=["E"])
     assert placed(result) == [("E001", "charts/broken/templates/deployment.yaml", 9, 22)]

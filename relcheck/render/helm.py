@@ -15,6 +15,7 @@ from relcheck.artifacts.kubernetes import K8sObject, dig
 from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import HelmEngine, RenderOutput
+from relcheck.render.siblings import Vendored, vendor_siblings
 from relcheck.render.template_index import TemplateSegment, align_segments, index_template, locate
 from relcheck.syntax.positions import Positions
 from relcheck.syntax.yaml import DUPLICATE_KEY
@@ -162,10 +163,11 @@ class ChartRenderer:
         # from is not known, so a render with one places findings at the template lines.
         self._unplaced: set[str] = set()
         self._kinds: dict[str, frozenset[str]] = {}
+        # The repository's charts by name, for dependencies it holds itself (relcheck.render.siblings).
+        self.siblings: dict[str, str] = {}
+        self._usable: dict[str, str] | None = None
 
     def render_chart(self, chart_dir: str, settings: ChartSettings, out: Renders) -> None:
-        import time
-
         from relcheck.syntax.yaml import YamlError, load_one
 
         chart_yaml = _join(chart_dir, "Chart.yaml")
@@ -186,6 +188,25 @@ class ChartRenderer:
             message = f"Helm chart {chart_dir or '.'} not rendered: {link} {why}"
             out.problems.append((chart_yaml, ParseProblem("E002", message)))
             return
+        vendored = vendor_siblings(self.root, chart_dir, self._usable_siblings(), self.read) if self.siblings else None
+        try:
+            self._render_value_sets(chart_dir, name, settings, out, vendored)
+        finally:
+            if vendored is not None:
+                vendored.close()
+
+    def _usable_siblings(self) -> dict[str, str]:
+        """The repository's charts that may be copied as dependencies: none with a link out of it."""
+        if self._usable is None:
+            self._usable = {n: folder for n, folder in self.siblings.items() if self._escaping_link(folder) is None}
+        return self._usable
+
+    def _render_value_sets(
+        self, chart_dir: str, name: str, settings: ChartSettings, out: Renders, vendored: Vendored | None
+    ) -> None:
+        import time
+
+        sources = vendored.sources if vendored is not None else {}
         defaults = self._values_file(_join(chart_dir, "values.yaml"), out)
         refused: str | None = None  # the error with which the chart refuses its own values.yaml alone
         own_values_failed: int | None = None  # where the E001 of the render with values.yaml alone is
@@ -199,7 +220,7 @@ class ChartRenderer:
                 chain = []
             started = time.perf_counter()
             output = self.engine.render(
-                str(self.root / chart_dir) if chart_dir else str(self.root),
+                vendored.folder if vendored is not None else str(self.root / chart_dir if chart_dir else self.root),
                 [str(self.root / f) for f in files],
                 settings.release or name,
                 settings.namespace,
@@ -217,7 +238,7 @@ class ChartRenderer:
                     return  # the other value sets would fail the same way
                 continue
             out.seconds[render] = time.perf_counter() - started  # the renders made, as the inventory counts them
-            self._objects(chart_dir, render, label, output.manifests, chain, out)
+            self._objects(chart_dir, render, label, output.manifests, chain, out, sources)
             out.rendered.add(chart_dir)
             ci_rendered = ci_rendered or label.startswith("ci/")
         if own_values_failed is not None and ci_rendered:
@@ -369,6 +390,7 @@ class ChartRenderer:
         manifests: dict[str, str],
         chain: list[ValuesFile],
         out: Renders,
+        sources: dict[str, str],
     ) -> None:
         from relcheck.parsers.kubernetes import parse_manifests
 
@@ -379,6 +401,10 @@ class ChartRenderer:
             if key.endswith("NOTES.txt") or not text.strip():
                 continue
             _, _, inside = key.partition("/")
+            if any(inside.startswith(f"{prefix}/") for prefix in sources):
+                # A dependency the repository holds is a chart of the scan, whose objects its own
+                # render checks at its own values; here it only lends its templates to this chart.
+                continue
             path = _join(chart_dir, inside)
             template = self.read(path) if self.exists(path) else None
             if template is None:  # a packaged subchart: its objects are shown at the chart's Chart.yaml

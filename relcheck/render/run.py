@@ -13,6 +13,7 @@ from relcheck.model import ParseProblem
 from relcheck.render.engines import DEFAULT_TIMEOUT, helm_engine, kustomize_command
 from relcheck.render.helm import ChartRenderer, ChartSettings, Renders, ValuesFile, chart_folders
 from relcheck.render.kustomize import KustomizeRenderer, entry_points, patch_files, read_kustomizations
+from relcheck.render.siblings import chart_names
 from relcheck.scan.discovery import SourceFile, read_text
 from relcheck.syntax.positions import Positions
 
@@ -81,6 +82,7 @@ def render_all(
         engine = helm_engine(settings.timeout)
         if engine is not None:
             renderer = ChartRenderer(root, engine, repo.read, repo.exists)
+            renderer.siblings = chart_names(charts, repo.read)
             try:
                 for chart in charts:
                     renderer.render_chart(chart, _configured(chart, settings, repo, out), out)

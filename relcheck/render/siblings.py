@@ -1,0 +1,146 @@
+"""Chart dependencies the repository holds itself, given to Helm as `helm dependency build` would.
+
+A chart repository's charts depend on one another by their published address (VictoriaMetrics'
+charts on `victoria-metrics-common` from `oci://ghcr.io/victoriametrics/helm-charts`,
+kube-prometheus-stack on `prometheus-node-exporter`), or by `file://../other`; the chart's CI
+downloads them into `charts/` before it renders. relcheck downloads nothing: a dependency missing
+from `charts/` whose chart is a folder of the repository (same name; a `file://` path must lead
+there) is copied into a temporary copy of the chart instead, and Helm's own check of the
+dependency's version still applies (a folder of another version stays "wrong version"). Nothing is
+written into the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# A chart's dependencies nest (kube-prometheus-stack → its exporters → a common library): at most
+# this deep, and each chart once on a path (a cycle is left to Helm's own error).
+MAX_DEPTH = 4
+
+
+@dataclass
+class Vendored:
+    """A temporary copy of a chart with its sibling dependencies in `charts/`."""
+
+    folder: str  # the copy, to hand to Helm
+    temporary: str  # the folder that holds it, removed by close()
+    # Where each vendored subchart's files are in the repository: "charts/common" (a prefix of the
+    # paths in Helm's output, below the chart's own name) -> the dependency's folder. What Helm
+    # renders from them is left to the dependency's own render.
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def close(self) -> None:
+        shutil.rmtree(self.temporary, ignore_errors=True)
+
+
+def chart_names(charts: list[str], read: Any) -> dict[str, str]:
+    """The repository's charts by the name their Chart.yaml gives (the first folder of a name wins)."""
+    from relcheck.syntax.yaml import YamlError, load_one
+
+    names: dict[str, str] = {}
+    for folder in charts:
+        try:
+            meta, _ = load_one(read(posixpath.join(folder, "Chart.yaml") if folder else "Chart.yaml") or "")
+        except YamlError:
+            continue
+        name = meta.get("name") if isinstance(meta, dict) else None
+        if isinstance(name, str) and name and name not in names:
+            names[name] = folder
+    return names
+
+
+def vendor_siblings(root: Path, chart_dir: str, siblings: dict[str, str], read: Any) -> Vendored | None:
+    """A temporary copy of the chart with the missing dependencies the repository holds, or None
+    when none is missing or none of the missing ones is here (Helm then says what is missing).
+    `siblings`: the charts that may be copied (name -> folder), none with a link out of the
+    repository."""
+    wanted = _missing(root, chart_dir, siblings, read, (chart_dir,))
+    if not wanted:
+        return None
+    temporary = tempfile.mkdtemp(prefix="relcheck-chart-")
+    copy = Path(temporary) / "chart"
+    vendored = Vendored(str(copy), temporary)
+    try:
+        shutil.copytree(root / chart_dir if chart_dir else root, copy, symlinks=True, ignore=_ignored)
+        _place(root, copy, "", wanted, siblings, read, vendored, (chart_dir,))
+    except OSError:
+        vendored.close()
+        return None
+    return vendored
+
+
+def _ignored(folder: str, names: list[str]) -> set[str]:
+    return {".git"} & set(names)
+
+
+def _place(
+    root: Path,
+    copy: Path,
+    prefix: str,
+    wanted: dict[str, str],
+    siblings: dict[str, str],
+    read: Any,
+    vendored: Vendored,
+    path: tuple[str, ...],
+) -> None:
+    """Copy each wanted dependency into `copy/charts/<name>`, then its own missing ones into it."""
+    for name, source in sorted(wanted.items()):
+        target = copy / "charts" / name
+        shutil.copytree(root / source if source else root, target, symlinks=True, ignore=_ignored)
+        inside = posixpath.join(prefix, "charts", name)
+        vendored.sources[inside] = source
+        if len(path) < MAX_DEPTH:
+            nested = _missing(root, source, siblings, read, (*path, source))
+            _place(root, target, inside, nested, siblings, read, vendored, (*path, source))
+
+
+def _missing(root: Path, chart_dir: str, siblings: dict[str, str], read: Any, path: tuple[str, ...]) -> dict[str, str]:
+    """The chart's dependencies that `charts/` lacks and the repository holds: name -> folder."""
+    found: dict[str, str] = {}
+    for dependency in _dependencies(chart_dir, read):
+        name, repository = dependency.get("name"), dependency.get("repository")
+        if not isinstance(name, str) or not name or _vendored_already(root, chart_dir, name):
+            continue
+        source = None
+        if isinstance(repository, str) and repository.startswith("file://"):
+            relative = repository.removeprefix("file://")
+            if not relative.startswith("/"):
+                candidate = posixpath.normpath(posixpath.join(chart_dir, relative))
+                source = candidate if candidate in siblings.values() else None
+        else:
+            source = siblings.get(name)
+        if source is not None and source != chart_dir and source not in path:
+            found[name] = source
+    return found
+
+
+def _dependencies(chart_dir: str, read: Any) -> list[dict]:
+    from relcheck.syntax.yaml import YamlError, load_one
+
+    listed: list = []
+    for name in ("Chart.yaml", "requirements.yaml"):  # apiVersion v1 kept them in requirements.yaml
+        try:
+            data, _ = load_one(read(posixpath.join(chart_dir, name) if chart_dir else name) or "")
+        except YamlError:
+            continue
+        entries = data.get("dependencies") if isinstance(data, dict) else None
+        listed += [d for d in entries if isinstance(d, dict)] if isinstance(entries, list) else []
+    return listed
+
+
+def _vendored_already(root: Path, chart_dir: str, name: str) -> bool:
+    """A folder or an archive of the dependency in `charts/` (Helm then judges it as it is)."""
+    charts = root / chart_dir / "charts"
+    if (charts / name).is_dir():
+        return True
+    try:
+        return any(entry.startswith(f"{name}-") and entry.endswith(".tgz") for entry in os.listdir(charts))
+    except OSError:
+        return False
