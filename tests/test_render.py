@@ -121,6 +121,31 @@ def test_a_ci_render_without_the_pdb_the_chart_offers_is_the_tests_choice(tmp_pa
 
 
 @needs_helm
+def test_a_template_line_that_renders_another_kind_with_test_values_is_one_finding(tmp_path: Path) -> None:
+    """prometheus-community's prometheus chart renders `server` as a Deployment, and with its ci/
+    values as a StatefulSet or a DaemonSet: the same missing limit at the same template line was
+    reported once per kind. One finding, in the words of the render with the chart's own values."""
+    workload = (
+        "apiVersion: apps/v1\nkind: {{ .Values.kind }}\nmetadata:\n  name: server\nspec:\n"
+        "  selector: {matchLabels: {app: server}}\n  template:\n    metadata: {labels: {app: server}}\n"
+        "    spec:\n      containers:\n        - {name: server, image: 'example/server:2.1.0'}\n"
+    )
+    chart = make_chart(tmp_path / "server", {"workload.yaml": workload})
+    (chart / "values.yaml").write_text("kind: Deployment\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "daemonset-values.yaml").write_text("kind: DaemonSet\n")
+    (chart / "ci" / "statefulset-values.yaml").write_text("kind: StatefulSet\n")
+    result = scan([tmp_path], Config(), select=["K006"])
+    assert [(f.location.path, f.location.line, f.message) for f in result.findings] == [
+        (
+            "server/templates/workload.yaml",
+            10,
+            "container 'server' of Deployment 'server': no resources.limits.memory: a leak can take the node's memory",
+        )
+    ]
+
+
+@needs_helm
 def test_a_dependency_the_repository_holds_is_rendered_from_its_folder(tmp_path: Path) -> None:
     """A chart repository's charts depend on each other by their published address (or by
     `file://`), and its CI downloads them into charts/. The chart of the same name in the repository

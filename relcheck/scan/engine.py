@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -264,7 +265,7 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
     from relcheck.render.helm import is_test_values
 
     kept: list[Finding] = []
-    seen: set[tuple] = set()
+    seen: dict[tuple, int] = {}  # key -> index in kept
     for finding in findings:
         location = finding.location
         if isinstance(location, ValueLocation) and is_test_values(location.path):
@@ -282,11 +283,19 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
                 else r
                 for r in finding.related
             )
-        key = (finding.code, finding.location.path, finding.location.line, finding.location.column, finding.message)
+        where = (finding.code, finding.location.path, finding.location.line, finding.location.column)
+        key = (*where, _WORKLOAD_KIND.sub("workload", finding.message))
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(kept)
             kept.append(finding)
+        elif kept[seen[key]].test_install and not finding.test_install:
+            kept[seen[key]] = finding  # the render with the chart's own values says it best
     return kept
+
+
+# One template line that renders a different kind with other values (a chart's `controller.kind`, an
+# overlay that patches `/kind`): the same finding there is one problem, whatever the kind.
+_WORKLOAD_KIND = re.compile(r"\b(?:Deployment|StatefulSet|DaemonSet|Job|CronJob|ReplicaSet|Rollout)(?= ')")
 
 
 def render_settings(config: Config) -> RenderSettings:
