@@ -166,9 +166,10 @@ class Finding:
     # and that object's lines there, where a suppression comment applies too.
     template_at: Location | None = None
     template_scope: tuple[int, int] | None = None
-    # Made from a chart's render with a `ci/` values file: where another render finds the same
-    # problem at the same line, that one is shown (relcheck.scan.engine).
-    test_install: bool = False
+    # Made from another variant of the object than the one its file writes (a chart's render with
+    # a `ci/` values file, an overlay that replaces the kind): where a render of the object as
+    # written finds the same problem at the same line, that one is shown (relcheck.scan.engine).
+    variant: bool = False
     # The object, container, app or rule the finding is about (for fixers; not part of the report).
     subject: Any = field(default=None, compare=False, repr=False)
     autofix: Any = None  # relcheck.fixes.model.Fix, where the rule has a fix for this finding

@@ -453,6 +453,13 @@ def test_an_overlay_that_patches_the_kind_is_placed_at_the_object_it_came_from(t
     assert [(r.location.path, r.message) for r in result.findings[0].related] == [
         ("daemonset/kustomization.yaml", "as kustomize overlay daemonset builds it")
     ]
+    # With an overlay that builds the base as written, the one finding at that line is in its words.
+    (tmp_path / "deployment").mkdir()
+    (tmp_path / "deployment" / "kustomization.yaml").write_text("resources: [../base]\n")
+    both = scan([tmp_path], Config(), select=["E", "K001"])
+    assert [(f.location.path, f.location.line, f.message.split(":")[0]) for f in both.findings] == [
+        ("base/web.yaml", 17, "container 'web' of Deployment 'web'")
+    ]
 
 
 @needs_kustomize

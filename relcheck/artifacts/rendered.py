@@ -46,6 +46,7 @@ class RenderedObject(K8sObject):
     # The kustomization file of the overlay whose build this is, when the object's own lines are in
     # a base: a finding there names the overlay (the same base may build differently in another).
     built_by: str = ""
+    kind_replaced: bool = False  # an overlay's patch gave it another kind than its file writes
 
     def loc(self, *keys: Any) -> Location:
         return self._placed((*self.base, *keys), key=False, own=super().loc(*keys))

@@ -474,6 +474,7 @@ class KustomizeRenderer:
                     origin=KustomizeOrigin(obj.data, own_patches, original, operations),
                     rendered_by=f"kustomize overlay {entry or '.'}",
                     built_by="" if in_overlay else overlay,
+                    kind_replaced=original.kind != obj.kind,
                 )
             )
         return found

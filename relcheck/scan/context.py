@@ -72,7 +72,8 @@ class CheckContext:
             ignore_source=subject.ignore_source,
         )
         finding.subject = subject
-        finding.test_install = bool(getattr(_object_of(subject), "test_install", False))
+        obj = _object_of(subject)
+        finding.variant = bool(getattr(obj, "test_install", False) or getattr(obj, "kind_replaced", False))
         return finding
 
     def finding(

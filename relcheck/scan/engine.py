@@ -288,8 +288,8 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
         if key not in seen:
             seen[key] = len(kept)
             kept.append(finding)
-        elif kept[seen[key]].test_install and not finding.test_install:
-            kept[seen[key]] = finding  # the render with the chart's own values says it best
+        elif kept[seen[key]].variant and not finding.variant:
+            kept[seen[key]] = finding  # the object as its file writes it says it best
     return kept
 
 
