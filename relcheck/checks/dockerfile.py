@@ -469,13 +469,13 @@ def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tup
 SUPERVISING_SERVERS = frozenset(
     {
         "nginx", "openresty", "httpd", "apache2", "apache2-foreground", "php-fpm", "haproxy", "redis-server",
-        "postgres", "gunicorn", "mysqld", "mariadbd", "mongod",
+        "postgres", "gunicorn", "mysqld", "mariadbd", "mongod", "caddy",
     }
 )
 # Official images whose own command ends in one of those servers, their entrypoint script exec'ing
 # it (php's only in its apache and fpm variants).
 _SUPERVISING_IMAGES = re.compile(
-    r"^(nginx|nginx-unprivileged|openresty|httpd|haproxy|redis|postgres|mysql|mariadb|mongo)$"
+    r"^(nginx|nginx-unprivileged|openresty|httpd|haproxy|redis|postgres|mysql|mariadb|mongo|caddy)$"
 )
 # Images whose own ENTRYPOINT starts an init (`tini -- /bin/entrypoint.sh`): a Dockerfile on them
 # that sets only CMD still starts through it.
