@@ -181,7 +181,7 @@ def test_a_dependency_the_repository_holds_is_rendered_from_its_folder(tmp_path:
     )
     dependency = (
         "dependencies:\n  - name: common\n    version: 0.3.*\n    repository: {}\n"
-        "  - name: cache\n    version: 1.0.0\n    repository: https://charts.example.com\n"
+        "  - name: cache\n    alias: store\n    version: 1.0.0\n    repository: https://charts.example.com\n"
     )
     chart_yaml = "apiVersion: v2\nname: worker\nversion: 1.0.0\n"
     for repository in ("oci://ghcr.io/example/charts", "file://../common"):

@@ -91,11 +91,14 @@ def _place(
     path: tuple[str, ...],
 ) -> None:
     """Copy each wanted dependency into `copy/charts/<name>`, then its own missing ones into it."""
+    aliases = _aliases(path[-1], read)
     for name, source in sorted(wanted.items()):
         target = copy / "charts" / name
         shutil.copytree(root / source if source else root, target, symlinks=True, ignore=_ignored)
         inside = posixpath.join(prefix, "charts", name)
         vendored.sources[inside] = source
+        for alias in aliases.get(name, ()):  # Helm names an aliased subchart's files by the alias
+            vendored.sources[posixpath.join(prefix, "charts", alias)] = source
         if len(path) < MAX_DEPTH:
             nested = _missing(root, source, siblings, read, (*path, source))
             _place(root, target, inside, nested, siblings, read, vendored, (*path, source))
@@ -118,6 +121,15 @@ def _missing(root: Path, chart_dir: str, siblings: dict[str, str], read: Any, pa
             source = siblings.get(name)
         if source is not None and source != chart_dir and source not in path:
             found[name] = source
+    return found
+
+
+def _aliases(chart_dir: str, read: Any) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for dependency in _dependencies(chart_dir, read):
+        name, alias = dependency.get("name"), dependency.get("alias")
+        if isinstance(name, str) and isinstance(alias, str) and alias:
+            found.setdefault(name, []).append(alias)
     return found
 
 
