@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -107,6 +108,18 @@ class Dockerfile:
     def final_instructions(self) -> list[Instruction]:
         """Instructions that build the final image, through the stages it is based on."""
         return list(self._final_instructions)
+
+    @cached_property
+    def start_command(self) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        """The argv of the last ENTRYPOINT and the last CMD of the final image (None where there
+        is none): asked of every Dockerfile by several rules."""
+        instructions = self._final_instructions
+        entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
+        cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
+        return (
+            tuple(command_argv(entrypoint)) if entrypoint is not None else None,
+            tuple(command_argv(cmd)) if cmd is not None else None,
+        )
 
     @cached_property
     def _final_instructions(self) -> tuple[Instruction, ...]:
@@ -240,18 +253,30 @@ _BARE_PROGRAMS = frozenset(
 _HANDS_OVER = frozenset({"tini", "dumb-init", "--", "-g", "-s"})
 
 
+def _once_per_dockerfile(judge: Callable[[Dockerfile], bool]) -> Callable[[Dockerfile], bool]:
+    """Each rule on Dockerfiles asks whether one is a base or a development image: judged once."""
+    name = f"_{judge.__name__}"
+
+    def judged(dockerfile: Dockerfile) -> bool:
+        if name not in dockerfile.__dict__:
+            dockerfile.__dict__[name] = judge(dockerfile)
+        return dockerfile.__dict__[name]
+
+    judged.__doc__, judged.__name__ = judge.__doc__, judge.__name__
+    return judged
+
+
+@_once_per_dockerfile
 def is_base_image(dockerfile: Dockerfile) -> bool:
     """An image made to be built FROM, not run: its command is a bare interpreter or shell
     (`ENTRYPOINT ["docker-entrypoint.sh"]` + `CMD ["node"]`, `CMD ["python3"]`), which starts a
     REPL, not an application; or it is named as a base (`Dockerfile.base`, outline's dependencies
     and build, which its Dockerfile copies from) and sets no command at all. The image built from it
     sets the command that runs."""
-    instructions = dockerfile.final_instructions()
-    entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
-    cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
+    entrypoint, cmd = dockerfile.start_command
     if entrypoint is None and cmd is None and _BASE_IMAGE_NAME.search(posixpath.basename(dockerfile.path)):
         return True
-    words = [*(command_argv(entrypoint) if entrypoint else []), *(command_argv(cmd) if cmd else [])]
+    words = [*(entrypoint or ()), *(cmd or ())]
     while words and (
         posixpath.basename(words[0]) in _HANDS_OVER or words[0].endswith(".sh") or "entrypoint" in words[0].lower()
     ):
@@ -263,14 +288,13 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
 _IDLE_COMMANDS = (["tail", "-f", "/dev/null"], ["sleep", "infinity"], ["sleep", "inf"])
 
 
+@_once_per_dockerfile
 def is_idle_image(dockerfile: Dockerfile) -> bool:
     """A development container: its command only keeps the container alive (`tail -f /dev/null`,
     `sleep infinity`) for a developer to exec into and start the app by hand (Wiki.js's
     `dev/containers/Dockerfile`). It never serves, so the rules about a service's image do not apply."""
-    instructions = dockerfile.final_instructions()
-    entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
-    cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
-    words = [*(command_argv(entrypoint) if entrypoint else []), *(command_argv(cmd) if cmd else [])]
+    entrypoint, cmd = dockerfile.start_command
+    words = [*(entrypoint or ()), *(cmd or ())]
     while words and posixpath.basename(words[0]) in _HANDS_OVER:
         words = words[1:]
     if len(words) == 3 and posixpath.basename(words[0]) in ("sh", "bash") and words[1] == "-c":
