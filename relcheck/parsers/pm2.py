@@ -80,26 +80,54 @@ _EXPORTS = ("module.exports", "exports")
 
 
 def _changed_later(tree, dialect: str, written, names: set[str]) -> set[str] | None:
-    """The keys that assignments elsewhere in the file set on the exported configuration
-    (`module.exports.apps[0].max_restarts = 15` under an `if`, `config.apps[0].env = ...` before
-    `module.exports = config`), or None when nothing changes it. An empty set: something does,
-    through a key that cannot be read."""
+    """The keys that code elsewhere in the file sets on the exported configuration, or None when
+    nothing changes it: assignments (`module.exports.apps[0].max_restarts = 15` under an `if`,
+    `config.apps[0].env = ...` before `module.exports = config`), and calls that may change its
+    apps (`config.apps.forEach(app => { app.kill_timeout = ... })`, `apps.push(...)`,
+    `Object.assign(config.apps[0], ...)`), whose assignments count whatever they assign to. An
+    empty set: something changes it, through keys that cannot be read."""
     roots = (*_EXPORTS, *names)
     keys: set[str] | None = None
-    types = ("assignment_expression", "augmented_assignment_expression")
+    types = ("assignment_expression", "augmented_assignment_expression", "call_expression")
+    changing_calls: list = []
     for node in nodes_of_types(tree, dialect, types):
+        if node.type == "call_expression":
+            if _changes_the_configuration(node, roots):
+                changing_calls.append(node)
+                keys = keys if keys is not None else set()
+            continue
         if node.child_by_field_name("right") == written:
             continue  # the export itself
         left = node.child_by_field_name("left")
         target = "".join(text_of(left).split()) if left is not None else ""
         root = next((r for r in roots if target.startswith((f"{r}.", f"{r}["))), None)
-        if target in _EXPORTS or root is None or target[len(root) :].startswith(".deploy"):
+        inside_call = any(c.start_byte <= node.start_byte < c.end_byte for c in changing_calls)
+        if not inside_call and (target in _EXPORTS or root is None or target[len(root) :].startswith(".deploy")):
             continue  # not the configuration, or its `deploy` section, which no rule reads
         keys = keys if keys is not None else set()
-        key = left.child_by_field_name("property") if left.type == "member_expression" else None
+        key = left.child_by_field_name("property") if left is not None and left.type == "member_expression" else None
         if key is not None and key.type == "property_identifier":
             keys.add(text_of(key))
     return keys
+
+
+_MUTATING_METHODS = frozenset({"forEach", "map", "push", "unshift", "splice", "fill"})
+
+
+def _changes_the_configuration(call, roots: tuple[str, ...]) -> bool:
+    """`<config>.apps.forEach(...)`, `<config>.apps.push(...)`, `Object.assign(<config>..., ...)`."""
+    function = call.child_by_field_name("function")
+    callee = "".join(text_of(function).split()) if function is not None else ""
+    if callee == "Object.assign":
+        arguments = call.child_by_field_name("arguments")
+        first = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+        target = "".join(text_of(first).split()) if first is not None else ""
+        return any(target == r or target.startswith((f"{r}.", f"{r}[")) for r in roots)
+    method = callee.rsplit(".", 1)[-1]
+    receiver = callee.rsplit(".", 1)[0] if "." in callee else ""
+    return method in _MUTATING_METHODS and any(
+        receiver == r or receiver.startswith((f"{r}.", f"{r}[")) for r in roots
+    )
 
 
 def _unknown(value: Any, keys: set[str]) -> None:
