@@ -61,6 +61,8 @@ def vendor_siblings(root: Path, chart_dir: str, siblings: dict[str, str], read: 
     when none is missing or none of the missing ones is here (Helm then says what is missing).
     `siblings`: the charts that may be copied (name -> folder), none with a link out of the
     repository."""
+    if not chart_dir:
+        return None  # a chart at the root: a copy of it would be a copy of the whole repository
     wanted = _missing(root, chart_dir, siblings, read, (chart_dir,))
     if not wanted:
         return None
@@ -119,7 +121,7 @@ def _missing(root: Path, chart_dir: str, siblings: dict[str, str], read: Any, pa
                 source = candidate if candidate in siblings.values() else None
         else:
             source = siblings.get(name)
-        if source is not None and source != chart_dir and source not in path:
+        if source and source != chart_dir and source not in path:
             found[name] = source
     return found
 
