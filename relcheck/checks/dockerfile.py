@@ -526,6 +526,8 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
         first, _ = _pid1(dockerfile, final, starter)
         if first in INIT_PROGRAMS or first in SUPERVISING_SERVERS:
             continue
+        if first not in NODE_PROGRAMS and _go_handles_sigterm(ctx, dockerfile):
+            continue
         if starter is cmd and starter.json_form and starter.args[0].startswith("-"):
             # Options, not a program: they go to the base image's ENTRYPOINT (distroless's node).
             what_runs = f"passes '{starter.args[0]}' to the base image's ENTRYPOINT, which runs"
@@ -538,6 +540,64 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
             what="init",
             value=first,
         )
+
+
+# A Go program that asks for SIGTERM (os/signal's Notify or NotifyContext, controller-runtime's
+# SetupSignalHandler) gets it as PID 1 too: the kernel drops only the signals PID 1 has no handler for.
+_GO_SIGNAL_HANDLER = re.compile(r"\bsignal\.Notify(?:Context)?\(|\bSetupSignalHandler\(")
+_GO_SIGTERM = re.compile(r"\b(?:syscall|unix)\.SIGTERM\b|\bSetupSignalHandler\(")
+# At most this many Go files of a module are read looking for the handler (main packages first).
+_MAX_GO_FILES = 400
+
+
+def _go_handles_sigterm(ctx: CheckContext, dockerfile: Dockerfile) -> bool:
+    """Whether the Dockerfile builds a Go module (a go.mod in its folder or above) whose source in
+    the scan's service handles SIGTERM: then the program stops cleanly as PID 1 without an init.
+    The source files are the service's own (its unit's), so a change to them re-checks this."""
+    folder = posixpath.dirname(dockerfile.path)
+    while not ctx.project.exists(posixpath.join(folder, "go.mod") if folder else "go.mod"):
+        if not folder:
+            return False
+        folder = posixpath.dirname(folder)
+    prefix = f"{folder}/" if folder else ""
+    built = _go_packages_built(dockerfile)
+    sources = [
+        f
+        for f in ctx.project.files
+        if f.path.endswith(".go")
+        and not f.path.endswith("_test.go")
+        and f.path.startswith(prefix)
+        and "/vendor/" not in f"/{f.path}"
+        and _may_hold_the_handler(f.path[len(prefix) :], built)
+    ]
+    sources.sort(key=lambda f: ("/cmd/" not in f"/{f.path}" and f.name != "main.go", f.path))
+    return any(_handles_sigterm(f.read()[0]) for f in sources[:_MAX_GO_FILES])
+
+
+def _go_packages_built(dockerfile: Dockerfile) -> list[str]:
+    """The package folders a `go build ./cmd/server` in the Dockerfile names, relative to the module."""
+    packages = []
+    for stage in dockerfile.stages:
+        for instruction in stage.instructions:
+            if instruction.keyword != "RUN":
+                continue
+            for command in _run_commands(instruction):
+                words, _ = _strip_env_prefix(command)  # `CGO_ENABLED=0 go build ...`
+                if len(words) > 1 and _program(words[0]) == "go" and words[1] in ("build", "install"):
+                    packages += [w.removeprefix("./").rstrip("/") for w in words[2:] if w.startswith("./")]
+    return [p.removesuffix("/...") for p in packages if p and p != "."]
+
+
+def _may_hold_the_handler(path: str, built: list[str]) -> bool:
+    """Another program's main package (`cmd/other/`) does not handle this one's signals; the
+    packages the built one imports (outside `cmd/`) may."""
+    if not built or not path.startswith("cmd/"):
+        return True
+    return any(path.startswith(f"{package}/") for package in built)
+
+
+def _handles_sigterm(text: str | None) -> bool:
+    return bool(text) and bool(_GO_SIGNAL_HANDLER.search(text)) and bool(_GO_SIGTERM.search(text))
 
 
 @check("D003")
