@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from relcheck.artifacts.dockerfile import (
+    TEST_FOLDERS,
     Dockerfile,
     Instruction,
     Stage,
@@ -589,11 +590,17 @@ def _go_packages_built(dockerfile: Dockerfile) -> list[str]:
 
 
 def _may_hold_the_handler(path: str, built: list[str]) -> bool:
-    """Another program's main package (`cmd/other/`) does not handle this one's signals; the
+    """Another program's main package (`cmd/other/`) does not handle this one's signals, nor does
+    a test's or a tool's (Reloader's `test/loadtest/` asks for SIGTERM, its manager does not); the
     packages the built one imports (outside `cmd/`) may."""
+    if set(path.split("/")[:-1]) & _NOT_THE_PROGRAM:
+        return False
     if not built or not path.startswith("cmd/"):
         return True
     return any(path.startswith(f"{package}/") for package in built)
+
+
+_NOT_THE_PROGRAM = TEST_FOLDERS | {"testdata", "testing", "testutil", "hack", "tools", "examples", "example", "scripts"}
 
 
 def _handles_sigterm(text: str | None) -> bool:
