@@ -146,6 +146,24 @@ def test_a_template_line_that_renders_another_kind_with_test_values_is_one_findi
 
 
 @needs_helm
+def test_a_separator_glued_to_a_comment_by_a_trimming_action_splits_as_helm_splits(tmp_path: Path) -> None:
+    """cert-manager's rbac.yaml: `---`, a blank line, `{{- if ... -}}`, a blank line, `# comment`
+    renders `---# comment`. Helm splits on `---` at a line's start (releaseutil.SplitManifests):
+    two documents, not an E001 for a line YAML would read as one scalar."""
+    template = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first}\n---\n\n{{- if true -}}\n\n"
+        "# the second document\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: second}\nspec:\n"
+        "  selector: {matchLabels: {app: second}}\n  template:\n    metadata: {labels: {app: second}}\n"
+        "    spec:\n      containers:\n        - {name: second, image: 'example/second:1.0.0'}\n{{- end }}\n"
+    )
+    make_chart(tmp_path / "glued", {"all.yaml": template})
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [
+        ("K006", "container 'second' of Deployment 'second'")
+    ]
+
+
+@needs_helm
 def test_a_dependency_the_repository_holds_is_rendered_from_its_folder(tmp_path: Path) -> None:
     """A chart repository's charts depend on each other by their published address (or by
     `file://`), and its CI downloads them into charts/. The chart of the same name in the repository

@@ -144,6 +144,10 @@ def error_location(message: str, chart_dir: str, chart_name: str) -> tuple[str, 
     )
 
 
+# A separator that a trimming action (`{{- if ... -}}`) glued to the comment after it: `---# ...`.
+# Helm splits a render on `---` wherever a line starts with it (releaseutil.SplitManifests), so the
+# comment is the next document's; YAML would read the line as one plain scalar.
+_GLUED_COMMENT = re.compile(r"^---#", re.MULTILINE)
 # `kind: PodDisruptionBudget` as a template writes it (the kind is never a template expression in practice).
 _KIND = re.compile(r"""^\s*kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
 
@@ -409,7 +413,7 @@ class ChartRenderer:
             template = self.read(path) if self.exists(path) else None
             if template is None:  # a packaged subchart: its objects are shown at the chart's Chart.yaml
                 path, template = _join(chart_dir, "Chart.yaml"), ""
-            objects, problems = parse_manifests(path, text)
+            objects, problems = parse_manifests(path, _GLUED_COMMENT.sub("--- #", text))
             for problem in problems:
                 using = f" with {label}" if label else ""
                 message = f"what this template renders{using} is not valid YAML: {problem.message}"
