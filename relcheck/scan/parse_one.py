@@ -3,6 +3,7 @@ worker processes can run it (`--jobs`) and the results merge the same way whatev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,16 @@ def needs_parsing(source: SourceFile) -> bool:
     return source.kind in PARSED_KINDS and (source.kind != FileKind.APP_SOURCE or is_service_source(source.path))
 
 
+# A script's placeholder (`clusterIP: {SERVICE_IP_PREFIX}.16`, filled in by sed or a Makefile):
+# YAML reads the braces as a flow mapping and fails there.
+_PLACEHOLDER = re.compile(r"(?<![{$])\{[A-Z][A-Z0-9_]*\}(?!\})")
+
+
+def _placeholder_line(text: str, line: int | None) -> bool:
+    lines = text.splitlines()
+    return bool(line) and 0 < line <= len(lines) and bool(_PLACEHOLDER.search(lines[line - 1]))
+
+
 def _templated_line(text: str, line: int) -> bool:
     lines = text.splitlines()
     shown = lines[line - 1] if 0 < line <= len(lines) else ""
@@ -84,7 +95,10 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
         from relcheck.parsers.kubernetes import parse_manifests
 
         parsed.objects, problems = parse_manifests(source.path, text)
-        if ("{{" in text or "{%" in text) and any(p.code == "E001" for p in problems):
+        broken = [p for p in problems if p.code == "E001"]
+        if broken and all(_placeholder_line(text, p.line) for p in broken):
+            problems = [p for p in problems if p.code != "E001"] + [ParseProblem("E002", OTHER_TEMPLATE)]
+        elif ("{{" in text or "{%" in text) and broken:
             # Template markers, not broken YAML: the whole file is a template, or (when other
             # documents were read) one document of it is, which is said where it is.
             problems = (

@@ -184,7 +184,8 @@ def _fold_templates(
         else:
             where = sorted(paths)[0]
             message = (
-                f"{count} in {shown}/ ({{{{ … }}}} or {{% … %}}: Go templates, Liquid or Hugo, not plain YAML) "
+                f"{count} in {shown}/ ({{{{ … }}}}, {{% … %}} or {{PLACEHOLDER}}: Go templates, Liquid, Hugo or a "
+                "script's placeholders, not plain YAML) "
                 f"{'were' if len(paths) != 1 else 'was'} not checked; render them and pipe the result in: "
                 "`... | relcheck scan -`"
             )
