@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -102,8 +103,53 @@ def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
 def _takes_traffic(workload: Workload) -> bool:
     """Whether readiness decides anything for the pods: a Service of the scan selects them, or a
     container listens (it declares a port, or a probe calls one: a Service elsewhere may reach it).
-    A pod with neither (a load generator, a queue consumer) is sent no traffic readiness could hold back."""
-    return bool(workload.exposed_by) or any(_listens(container) for container in workload.containers())
+    A pod with neither (a load generator, a queue consumer) is sent no traffic readiness could hold
+    back, nor is one whose ports, and the ports of the Services that select it, are all for metrics
+    and health checks (cert-manager's cainjector: `http-metrics`, behind a Service for its
+    ServiceMonitor; Prometheus scrapes endpoints whether they are ready or not)."""
+    if any(not _metrics_service(service) for service in workload.exposed_by):
+        return True
+    return any(_listens(c) and not _only_admin_ports(c) for c in workload.containers()) or (
+        bool(workload.exposed_by) and not any(_only_admin_ports(c) for c in workload.containers())
+    )
+
+
+def _metrics_service(service: K8sObject) -> bool:
+    """A Service whose every port is named for metrics (or health) or sends to such a port."""
+    ports = service.get("spec", "ports")
+    if not isinstance(ports, list) or not ports:
+        return False
+    for port in ports:
+        names = [port.get("name"), port.get("targetPort")] if isinstance(port, dict) else []
+        if not any(isinstance(n, str) and _ADMIN_PORT.search(n) for n in names):
+            return False
+    return True
+
+
+# Port names that serve the cluster's tooling, not the service's clients.
+_ADMIN_PORT = re.compile(r"metrics|prometheus|prom\b|health|probe|pprof|profil|debug|admin", re.IGNORECASE)
+
+
+def _only_admin_ports(container: Container) -> bool:
+    """Whether every port the container declares is named for metrics or health checks, and its
+    probes call only those."""
+    ports = container.get("ports")
+    if not isinstance(ports, list) or not ports:
+        return False
+    admin_names, admin_numbers = set(), set()
+    for port in ports:
+        name = port.get("name") if isinstance(port, dict) else None
+        if not isinstance(name, str) or not _ADMIN_PORT.search(name):
+            return False
+        admin_names.add(name)
+        admin_numbers.add(port.get("containerPort"))
+    for probe_name in PROBES:
+        probe = _probe(container, probe_name)
+        for way in ("httpGet", "tcpSocket", "grpc"):
+            action = probe.get(way) if probe is not None else None
+            if isinstance(action, dict) and action.get("port") not in admin_names | admin_numbers:
+                return False
+    return True
 
 
 def _gates_traffic(container: Container) -> bool:
