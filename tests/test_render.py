@@ -164,6 +164,30 @@ def test_a_separator_glued_to_a_comment_by_a_trimming_action_splits_as_helm_spli
 
 
 @needs_helm
+def test_a_rendered_charts_committed_output_is_not_checked_again(tmp_path: Path) -> None:
+    """OpenTelemetry's charts commit what `helm template` prints for each example under
+    `examples/<name>/rendered/`: copies of the chart's objects, whose findings doubled the chart's.
+    Once the chart renders, they are one E002 saying so; a chart that does not render keeps them."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: collector}\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: collector}}\n  template:\n    metadata: {labels: {app: collector}}\n"
+        "    spec:\n      containers:\n        - {name: collector, image: 'example/collector:0.1.0'}\n"
+    )
+    chart = make_chart(tmp_path / "collector", {"deployment.yaml": deployment})
+    (chart / "examples" / "default" / "rendered").mkdir(parents=True)
+    (chart / "examples" / "default" / "rendered" / "deployment.yaml").write_text(deployment)
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert [(f.code, f.location.path) for f in result.findings] == [
+        ("E002", "collector/examples/default/rendered/deployment.yaml"),
+        ("K006", "collector/templates/deployment.yaml"),
+    ]
+    assert "own rendered output" in result.findings[0].message
+    (chart / "templates" / "deployment.yaml").write_text('{{ fail "the chart is broken" }}\n' + deployment)
+    broken = scan([tmp_path], Config(), select=["K006"])
+    assert "collector/examples/default/rendered/deployment.yaml" in [f.location.path for f in broken.findings]
+
+
+@needs_helm
 def test_a_dependency_the_repository_holds_is_rendered_from_its_folder(tmp_path: Path) -> None:
     """A chart repository's charts depend on each other by their published address (or by
     `file://`), and its CI downloads them into charts/. The chart of the same name in the repository

@@ -253,8 +253,12 @@ def build_project(
     renders = render_all(project.root, discovery.files, objects, render, max_file_size) if render else Renders()
     project.render_seconds = renders.seconds
     problems.extend(renders.problems)
-    # Files a kustomize build read are linted as what the build made of them, not as written.
-    written = [obj for obj in objects if obj.path not in renders.consumed]
+    # Files a kustomize build read are linted as what the build made of them, not as written; a
+    # rendered chart's own committed output is the chart, which its render checked.
+    outputs = _chart_outputs(objects, renders.rendered)
+    problems.extend(_chart_output_notes(outputs))
+    skipped = {path for paths in outputs.values() for path in paths}
+    written = [obj for obj in objects if obj.path not in renders.consumed and obj.path not in skipped]
     modeled = _without_patches(project, written, renders.patch_files) + renders.objects
     project.kube = KubeIndex.build(modeled)
     rendering = render is not None and render.enabled
@@ -277,6 +281,38 @@ def build_project(
 
     project.services = find_services(project, services)
     return project, _fold_templates(problems, charts, renders.handled, render is None or render.enabled)
+
+
+# Folders where a chart keeps what `helm template` printed for its examples (OpenTelemetry's
+# `charts/opentelemetry-demo/examples/default/rendered/`): generated copies of the chart's objects.
+CHART_OUTPUT_FOLDERS = frozenset({"rendered"})
+
+
+def _chart_outputs(objects: list[K8sObject], rendered: set[str]) -> dict[str, list[str]]:
+    """The manifests in a rendered chart's output folders (not its templates), by chart."""
+    found: dict[str, set[str]] = {}
+    charts = sorted((c for c in rendered if c), key=len, reverse=True)
+    for obj in objects:
+        chart = next((c for c in charts if obj.path.startswith(f"{c}/")), None)
+        if chart is None:
+            continue
+        folders = obj.path[len(chart) + 1 :].split("/")[:-1]
+        if folders and folders[0] not in ("templates", "charts", "crds") and CHART_OUTPUT_FOLDERS & set(folders):
+            found.setdefault(chart, set()).add(obj.path)
+    return {chart: sorted(paths) for chart, paths in sorted(found.items())}
+
+
+def _chart_output_notes(outputs: dict[str, list[str]]) -> list[tuple[str, ParseProblem]]:
+    notes = []
+    for chart, paths in outputs.items():
+        count = f"{len(paths)} manifest{'s' if len(paths) != 1 else ''}"
+        message = (
+            f"{count} in {chart}/…/rendered/ {'are' if len(paths) != 1 else 'is'} chart {chart}'s own rendered "
+            "output (what `helm template` printed for an example): the chart was rendered and checked, so "
+            f"{'they were' if len(paths) != 1 else 'it was'} not checked again"
+        )
+        notes.append((paths[0], ParseProblem("E002", message)))
+    return notes
 
 
 def _chart_dirs(files: list[SourceFile]) -> set[str]:
