@@ -240,6 +240,13 @@ def test_a_dependency_the_repository_holds_is_rendered_from_its_folder(tmp_path:
     refused = scan([tmp_path], Config(), select=["E"])
     assert [(f.code, f.location.path) for f in refused.findings] == [("E002", "charts/worker/Chart.yaml")]
     assert "common (wrong version)" in refused.findings[0].message
+    # A relative link means something else from a copy elsewhere: a chart holding one is not copied.
+    (worker / "Chart.yaml").write_text(chart_yaml + dependency.format("oci://x"))
+    (tmp_path / "shared.txt").write_text("shared\n")
+    (worker / "shared.txt").symlink_to("../../shared.txt")
+    linked = scan([tmp_path], Config(), select=["E"])
+    assert [(f.code, f.location.path) for f in linked.findings] == [("E002", "charts/worker/Chart.yaml")]
+    assert "common (missing)" in linked.findings[0].message
 
 
 @needs_helm

@@ -59,23 +59,32 @@ def chart_names(charts: list[str], read: Any) -> dict[str, str]:
 def vendor_siblings(root: Path, chart_dir: str, siblings: dict[str, str], read: Any) -> Vendored | None:
     """A temporary copy of the chart with the missing dependencies the repository holds, or None
     when none is missing or none of the missing ones is here (Helm then says what is missing).
-    `siblings`: the charts that may be copied (name -> folder), none with a link out of the
-    repository."""
+    `siblings`: the repository's charts by name. Charts that hold a symbolic link are not copied."""
     if not chart_dir:
         return None  # a chart at the root: a copy of it would be a copy of the whole repository
     wanted = _missing(root, chart_dir, siblings, read, (chart_dir,))
-    if not wanted:
+    if not wanted or _holds_links(root, [chart_dir, *wanted.values()]):
         return None
     temporary = tempfile.mkdtemp(prefix="relcheck-chart-")
     copy = Path(temporary) / "chart"
     vendored = Vendored(str(copy), temporary)
     try:
-        shutil.copytree(root / chart_dir if chart_dir else root, copy, symlinks=True, ignore=_ignored)
+        shutil.copytree(root / chart_dir, copy, ignore=_ignored)
         _place(root, copy, "", wanted, siblings, read, vendored, (chart_dir,))
     except OSError:
         vendored.close()
         return None
     return vendored
+
+
+def _holds_links(root: Path, folders: list[str]) -> bool:
+    """Whether any of the charts holds a symbolic link: a relative link means something else from
+    a copy in another folder (it could lead out of the copy, and out of the repository)."""
+    for folder in folders:
+        for current, dirs, files in os.walk(root / folder):
+            if any(os.path.islink(os.path.join(current, name)) for name in [*dirs, *files]):
+                return True
+    return False
 
 
 def _ignored(folder: str, names: list[str]) -> set[str]:
@@ -96,13 +105,14 @@ def _place(
     aliases = _aliases(path[-1], read)
     for name, source in sorted(wanted.items()):
         target = copy / "charts" / name
-        shutil.copytree(root / source if source else root, target, symlinks=True, ignore=_ignored)
+        shutil.copytree(root / source, target, ignore=_ignored)
         inside = posixpath.join(prefix, "charts", name)
         vendored.sources[inside] = source
         for alias in aliases.get(name, ()):  # Helm names an aliased subchart's files by the alias
             vendored.sources[posixpath.join(prefix, "charts", alias)] = source
         if len(path) < MAX_DEPTH:
             nested = _missing(root, source, siblings, read, (*path, source))
+            nested = {n: folder for n, folder in nested.items() if not _holds_links(root, [folder])}
             _place(root, target, inside, nested, siblings, read, vendored, (*path, source))
 
 
