@@ -107,11 +107,14 @@ def _takes_traffic(workload: Workload) -> bool:
     back, nor is one whose ports, and the ports of the Services that select it, are all for metrics
     and health checks (cert-manager's cainjector: `http-metrics`, behind a Service for its
     ServiceMonitor; Prometheus scrapes endpoints whether they are ready or not)."""
-    if any(not _metrics_service(service) for service in workload.exposed_by):
-        return True
-    return any(_listens(c) and not _only_admin_ports(c) for c in workload.containers()) or (
-        bool(workload.exposed_by) and not any(_only_admin_ports(c) for c in workload.containers())
-    )
+    services, containers = workload.exposed_by, workload.containers()
+    if any(not _metrics_service(service) for service in services):
+        return True  # a Service for clients
+    if any(_listens(c) and not _only_admin_ports(c) for c in containers):
+        return True  # a port a Service elsewhere may send clients to
+    # Only Services for metrics: they may target a port no container declares, unless a container
+    # shows where its metrics are served.
+    return bool(services) and not any(_only_admin_ports(c) for c in containers)
 
 
 def _metrics_service(service: K8sObject) -> bool:
