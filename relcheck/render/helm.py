@@ -169,7 +169,6 @@ class ChartRenderer:
         self._kinds: dict[str, frozenset[str]] = {}
         # The repository's charts by name, for dependencies it holds itself (relcheck.render.siblings).
         self.siblings: dict[str, str] = {}
-        self._usable: dict[str, str] | None = None
 
     def render_chart(self, chart_dir: str, settings: ChartSettings, out: Renders) -> None:
         from relcheck.syntax.yaml import YamlError, load_one
@@ -192,18 +191,12 @@ class ChartRenderer:
             message = f"Helm chart {chart_dir or '.'} not rendered: {link} {why}"
             out.problems.append((chart_yaml, ParseProblem("E002", message)))
             return
-        vendored = vendor_siblings(self.root, chart_dir, self._usable_siblings(), self.read) if self.siblings else None
+        vendored = vendor_siblings(self.root, chart_dir, self.siblings, self.read) if self.siblings else None
         try:
             self._render_value_sets(chart_dir, name, settings, out, vendored)
         finally:
             if vendored is not None:
                 vendored.close()
-
-    def _usable_siblings(self) -> dict[str, str]:
-        """The repository's charts that may be copied as dependencies: none with a link out of it."""
-        if self._usable is None:
-            self._usable = {n: folder for n, folder in self.siblings.items() if self._escaping_link(folder) is None}
-        return self._usable
 
     def _render_value_sets(
         self, chart_dir: str, name: str, settings: ChartSettings, out: Renders, vendored: Vendored | None
