@@ -131,14 +131,22 @@ class Pm2App:
             return False
         return UNKNOWN
 
+    def run_folder(self) -> str | None:
+        """The folder PM2 runs the app in, relative to the scan root: the ecosystem file's, through
+        `cwd` when it is a literal relative path; None when `cwd` is absolute or not a literal."""
+        folder, cwd = posixpath.dirname(self.path), self.data.get("cwd")
+        if cwd is None or cwd == "":
+            return posixpath.normpath(folder) if folder else "."
+        if not isinstance(cwd, str) or cwd.startswith(("/", "~", "$")):
+            return None
+        return posixpath.normpath(posixpath.join(folder, cwd))
+
     def script_path(self) -> str | None:
         """The script's repository path (through a relative `cwd`), when both are literal and relative."""
-        cwd, script = self.data.get("cwd", "."), self.data.get("script")
-        if not isinstance(cwd, str) or not isinstance(script, str) or not script.strip():
+        folder, script = self.run_folder(), self.data.get("script")
+        if folder is None or not isinstance(script, str) or not script.strip() or script.startswith(("/", "~", "$")):
             return None
-        if cwd.startswith(("/", "~", "$")) or script.startswith(("/", "~", "$")):
-            return None
-        path = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), cwd, script.split()[0]))
+        path = posixpath.normpath(posixpath.join(folder, script.split()[0]))
         return None if path.startswith("..") else path
 
     def exec_mode(self, node: Any = None) -> Any:

@@ -433,11 +433,8 @@ def _pm2_app_folder(app: Pm2App) -> str:
     """A path in the folder a PM2 app runs in: its `cwd`, or its script's folder, relative to the
     ecosystem file (`cwd: './apps/api'` in a workspace's root file runs the api's package). The
     ecosystem file's own path when neither is a literal relative path."""
-    base = _dir(app.path)
-    cwd, script = app.get("cwd"), app.get("script")
-    folder = base
-    if isinstance(cwd, str) and cwd and not cwd.startswith(("/", "~", "$")):
-        folder = posixpath.normpath(posixpath.join(base, cwd))
+    folder = app.run_folder() or _dir(app.path)
+    script = app.get("script")
     if isinstance(script, str) and "/" in script and not script.startswith(("/", "~", "$")):
         folder = _dir(posixpath.normpath(posixpath.join(folder, script)))
     if folder.startswith(".."):
