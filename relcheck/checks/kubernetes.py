@@ -136,23 +136,11 @@ _ADMIN_PORT = re.compile(r"metrics|prometheus|prom\b|health|probe|pprof|profil|d
 def _only_admin_ports(container: Container) -> bool:
     """Whether every port the container declares is named for metrics or health checks, and its
     probes call only those."""
-    ports = container.get("ports")
-    if not isinstance(ports, list) or not ports:
+    ports = _ports(container)
+    if not ports or _serves_clients(container):
         return False
-    admin_names, admin_numbers = set(), set()
-    for port in ports:
-        name = port.get("name") if isinstance(port, dict) else None
-        if not isinstance(name, str) or not _ADMIN_PORT.search(name):
-            return False
-        admin_names.add(name)
-        admin_numbers.add(port.get("containerPort"))
-    for probe_name in PROBES:
-        probe = _probe(container, probe_name)
-        for way in ("httpGet", "tcpSocket", "grpc"):
-            action = probe.get(way) if probe is not None else None
-            if isinstance(action, dict) and action.get("port") not in admin_names | admin_numbers:
-                return False
-    return True
+    own = {port.get(key) for port in ports for key in ("name", "containerPort")}
+    return all(port in own for port in _probed_ports(container))
 
 
 def _gates_traffic(container: Container) -> bool:
@@ -167,7 +155,56 @@ def _gates_traffic(container: Container) -> bool:
         return False
     if runs_exporter(container) and workload.exporter is None:  # the pod runs more than the exporter
         return False
+    others = [other for other in workload.containers() if other is not container]
+    if _answers_only_tooling(container) and any(_serves_clients(other) for other in others):
+        return False  # a metrics sidecar, or a daemon probed on one (metallb's frr beside frr-metrics)
     return _listens(container) or not any(_listens(other) for other in workload.containers())
+
+
+def _pod_admin_ports(workload: Workload) -> set[object]:
+    """Names and numbers of the pod's ports named for metrics or health checks (containers of a pod
+    share its network: a probe may call a port another container declares)."""
+    found: set[object] = set()
+    for container in workload.containers(include_init=False):
+        ports = container.get("ports")
+        for port in ports if isinstance(ports, list) else []:
+            name = port.get("name") if isinstance(port, dict) else None
+            if isinstance(name, str) and _ADMIN_PORT.search(name):
+                found.update((name, port.get("containerPort")))
+    return found
+
+
+def _answers_only_tooling(container: Container) -> bool:
+    """Whether everything the container answers on (its ports, its probes' ports) is named for
+    metrics or health checks, and it answers on something."""
+    admin = _pod_admin_ports(container.workload)
+    answered = [port.get("name") if isinstance(port, dict) else None for port in _ports(container)]
+    answered += _probed_ports(container)
+    return bool(answered) and all(port in admin for port in answered)
+
+
+def _serves_clients(container: Container) -> bool:
+    """Whether the container declares a port not named for metrics or health checks."""
+    return any(
+        not (isinstance(port, dict) and isinstance(port.get("name"), str) and _ADMIN_PORT.search(port["name"]))
+        for port in _ports(container)
+    )
+
+
+def _ports(container: Container) -> list:
+    ports = container.get("ports")
+    return ports if isinstance(ports, list) else []
+
+
+def _probed_ports(container: Container) -> list[object]:
+    found = []
+    for name in PROBES:
+        probe = _probe(container, name)
+        for way in ("httpGet", "tcpSocket", "grpc"):
+            action = probe.get(way) if probe is not None else None
+            if isinstance(action, dict):
+                found.append(action.get("port"))
+    return found
 
 
 def _listens(container: Container) -> bool:
