@@ -21,6 +21,7 @@ from relcheck.artifacts.dockerfile import (
     shell_commands,
     substitute,
 )
+from relcheck.artifacts.start_script import copied_script, handoff, is_script, read_script, traps_sigterm
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime
@@ -469,8 +470,8 @@ def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tup
 # mongod), which shut down cleanly on SIGTERM and leave no child to reap.
 SUPERVISING_SERVERS = frozenset(
     {
-        "nginx", "openresty", "httpd", "apache2", "apache2-foreground", "php-fpm", "haproxy", "redis-server",
-        "postgres", "gunicorn", "mysqld", "mariadbd", "mongod", "caddy",
+        "nginx", "nginx-debug", "openresty", "httpd", "apache2", "apache2-foreground", "php-fpm", "haproxy",
+        "redis-server", "postgres", "gunicorn", "mysqld", "mariadbd", "mongod", "caddy",
     }
 )
 # Official images whose own command ends in one of those servers, their entrypoint script exec'ing
@@ -525,6 +526,13 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
             )
             continue
         first, _ = _pid1(dockerfile, final, starter)
+        script, handed = first, None
+        if is_script(first):
+            verdict = _through_script(ctx, dockerfile, starter, cmd, first)
+            if verdict is _HANDLES_SIGTERM:
+                continue
+            handed = verdict
+            first = _program(handed) if handed else first
         if first in INIT_PROGRAMS or first in SUPERVISING_SERVERS:
             continue
         if first not in NODE_PROGRAMS and _go_handles_sigterm(ctx, dockerfile):
@@ -532,6 +540,8 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
         if starter is cmd and starter.json_form and starter.args[0].startswith("-"):
             # Options, not a program: they go to the base image's ENTRYPOINT (distroless's node).
             what_runs = f"passes '{starter.args[0]}' to the base image's ENTRYPOINT, which runs"
+        elif handed:
+            what_runs = f"starts '{script}', which execs '{first}',"
         else:
             what_runs = f"starts '{first or starter.text}'"
         yield ctx.report(
@@ -541,6 +551,36 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
             what="init",
             value=first,
         )
+
+
+_HANDLES_SIGTERM = "trap"
+
+
+def _through_script(
+    ctx: CheckContext, dockerfile: Dockerfile, starter: Instruction, cmd: Instruction | None, script: str
+) -> str | None:
+    """What a start script the image copies from the repository leaves as PID 1: the program its
+    last step execs (`exec nginx ...`; with `exec "$@"`, the arguments after the script, then CMD's),
+    _HANDLES_SIGTERM when it traps SIGTERM itself, or None when that is not known. The script is
+    read only among the files of the check's unit, so that a change to it re-checks this."""
+    files = {f.path: f for f in ctx.project.files if is_script(f.path)}
+    source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files)
+    text = read_script(source) if source is not None else None
+    if text is None:
+        return None
+    if traps_sigterm(text):
+        return _HANDLES_SIGTERM
+    handed = handoff(text)
+    if handed not in ("$@", "$*"):
+        return handed if handed and "$" not in handed else None
+    argv = list(starter.args) if starter.json_form else []
+    position = next((index for index, word in enumerate(argv) if _program(word) == script), None)
+    if position is None:
+        return None
+    after = argv[position + 1 :]
+    if starter is not cmd and cmd is not None:
+        after += list(cmd.args) if cmd.json_form else ["sh"]  # CMD's shell form runs under /bin/sh -c
+    return after[0] if after and "$" not in after[0] else None
 
 
 # A Go program that asks for SIGTERM (os/signal's Notify or NotifyContext, controller-runtime's

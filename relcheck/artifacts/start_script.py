@@ -1,0 +1,108 @@
+"""A shell script an image starts with (`ENTRYPOINT ["/docker-entrypoint.sh"]`), read from the
+repository where the Dockerfile copies it from: whether it hands PID 1 to a program (`exec nginx
+-g 'daemon off;'`, `exec "$@"`) or handles SIGTERM itself (`trap on_term TERM`)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from collections.abc import Iterable
+
+from relcheck.artifacts.dockerfile import Instruction
+from relcheck.scan.discovery import SourceFile
+
+# Script files are read whole up to this size; a larger one is not a start script.
+MAX_SCRIPT_BYTES = 256 * 1024
+_SCRIPT_SUFFIXES = (".sh", ".bash")
+_TRAP_LINE = re.compile(r"^\s*trap\s", re.MULTILINE)
+_SIGTERM_NAMES = frozenset({"TERM", "SIGTERM", "15"})
+
+
+def is_script(program: str) -> bool:
+    return program.endswith(_SCRIPT_SUFFIXES) or "entrypoint" in posixpath.basename(program).lower()
+
+
+def copied_script(
+    dockerfile_path: str, instructions: Iterable[Instruction], program: str, files: dict[str, SourceFile]
+) -> SourceFile | None:
+    """The repository file the image's `program` was copied from: a COPY or ADD from the build
+    context (not another stage) of a file with the program's name, or to that name, found below
+    the Dockerfile's folder or one above it (the build context is one of them). None when no such
+    file is among `files`."""
+    name = posixpath.basename(program)
+    folder = posixpath.dirname(dockerfile_path)
+    sources: list[str] = []
+    for instruction in instructions:
+        if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from") is not None:
+            continue
+        *copied, destination = instruction.args or ("",)
+        for source in copied:
+            if posixpath.basename(source.rstrip("/")) == name or posixpath.basename(destination) == name:
+                sources.append(source)
+            elif source.rstrip("/") in (".", "") and destination:
+                sources.append(name)  # the whole context: the script's name in its top folder
+    for source in reversed(sources):  # the last copy is what the image holds
+        base = folder
+        while True:
+            path = posixpath.normpath(posixpath.join(base, source.lstrip("/"))) if base else posixpath.normpath(source)
+            found = files.get(path)
+            if found is not None:
+                return found
+            if not base:
+                break
+            base = posixpath.dirname(base)
+    return None
+
+
+def last_command(text: str) -> list[str] | None:
+    """The words of the script's last top-level command line (comments and blank lines skipped,
+    continuations joined); None when it does not split into words."""
+    lines = text.splitlines()
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    if not lines:
+        return None
+    line = lines.pop()
+    while lines and lines[-1].rstrip().endswith("\\"):
+        line = lines.pop().rstrip()[:-1] + " " + line
+    try:
+        return shlex.split(line, comments=True, posix=True)
+    except ValueError:
+        return None
+
+
+def handoff(text: str) -> str | None:
+    """The program the script execs as its last step (`exec nginx -g ...` gives 'nginx', `exec "$@"`
+    gives '$@'), or None when it ends otherwise and the shell stays PID 1."""
+    words = last_command(text)
+    if not words:
+        return None
+    while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
+        words = words[1:]
+    if len(words) < 2 or words[0] != "exec":
+        return None
+    words = words[1:]
+    while words and words[0].startswith("-"):  # exec's own options: -c, -l, -a name
+        words = words[2:] if words[0] == "-a" else words[1:]
+    return words[0] if words else None
+
+
+def traps_sigterm(text: str) -> bool:
+    """Whether the script sets a handler for SIGTERM (`trap on_term TERM`, `trap 'kill $child'
+    SIGTERM INT`): it then decides what SIGTERM does as PID 1. `trap - TERM` (the default again)
+    and `trap '' TERM` (ignored) are no handler."""
+    for match in _TRAP_LINE.finditer(text):
+        end = text.find("\n", match.start())
+        try:
+            words = shlex.split(text[match.start() : end if end >= 0 else None], comments=True, posix=True)
+        except ValueError:
+            continue
+        if len(words) >= 3 and words[1] not in ("-", "") and _SIGTERM_NAMES & set(words[2:]):
+            return True
+    return False
+
+
+def read_script(source: SourceFile) -> str | None:
+    text, _ = source.read(MAX_SCRIPT_BYTES)
+    return text

@@ -1,0 +1,68 @@
+"""The start scripts an image copies from the repository (D002): the program their last step
+execs, whether they trap SIGTERM, and which repository file a COPY took them from."""
+
+from __future__ import annotations
+
+import pytest
+
+from relcheck.artifacts.dockerfile import Instruction
+from relcheck.artifacts.start_script import copied_script, handoff, traps_sigterm
+from relcheck.scan.discovery import SourceFile
+
+
+@pytest.mark.parametrize(
+    ("script", "program"),
+    [
+        ('#!/bin/sh\nset -e\nexec "$@"\n', "$@"),
+        ("exec nginx -g 'daemon off;'\n\n# done\n", "nginx"),
+        ("exec \\\n  java -jar app.jar\n", "java"),
+        ("exec -a server /usr/bin/node main.js\n", "/usr/bin/node"),
+        ("NODE_ENV=production exec node main.js\n", "node"),
+        ("if [ -n \"$X\" ]; then\n  exec node a.js\nfi\n", None),  # the last line is `fi`
+        ("node main.js\n", None),
+        ("exec node 'unbalanced\n", None),
+        ("", None),
+    ],
+)
+def test_the_program_a_script_execs_last(script: str, program: str | None):
+    assert handoff(script) == program
+
+
+@pytest.mark.parametrize(
+    ("script", "traps"),
+    [
+        ("trap on_term TERM INT\n", True),
+        ("  trap 'kill -TERM $child' SIGTERM\n", True),
+        ("trap cleanup 15\n", True),
+        ("trap cleanup EXIT\n", False),
+        ("trap '' TERM\n", False),  # ignored, not handled
+        ("trap - TERM\n", False),  # the default again
+        ("# trap on_term TERM\n", False),
+        ("echo trap on_term TERM\n", False),
+    ],
+)
+def test_whether_a_script_traps_sigterm(script: str, traps: bool):
+    assert traps_sigterm(script) is traps
+
+
+def _copy(*args: str, flags: tuple[str, ...] = ()) -> Instruction:
+    return Instruction("COPY", args, flags, False, "COPY " + " ".join(args), 3, 3)
+
+
+def _files(*paths: str) -> dict[str, SourceFile]:
+    return {path: SourceFile(path, f"/nowhere/{path}") for path in paths}
+
+
+def test_a_script_is_found_where_the_build_context_holds_it():
+    files = _files("svc/entrypoint.sh", "src/load/entrypoint.sh", "other/entrypoint.sh")
+    # Beside the Dockerfile (the context is its folder), and renamed on the way.
+    renamed = [_copy("entrypoint.sh", "/docker-entrypoint.sh")]
+    found = copied_script("svc/Dockerfile", renamed, "/docker-entrypoint.sh", files)
+    assert found is not None and found.path == "svc/entrypoint.sh"
+    # Named from the repository's root (the context is the root).
+    found = copied_script("src/load/Dockerfile", [_copy("./src/load/entrypoint.sh", ".")], "./entrypoint.sh", files)
+    assert found is not None and found.path == "src/load/entrypoint.sh"
+    # Copied from another stage, or not copied at all: not the repository's file.
+    built = [_copy("/app/entrypoint.sh", "/", flags=("--from=build",))]
+    assert copied_script("svc/Dockerfile", built, "/entrypoint.sh", files) is None
+    assert copied_script("svc/Dockerfile", [], "/entrypoint.sh", files) is None
