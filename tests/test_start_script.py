@@ -32,6 +32,7 @@ def test_the_program_a_script_execs_last(script: str, program: str | None):
     ("script", "traps"),
     [
         ("trap on_term TERM INT\n", True),
+        ("stop() {\n  exit 0\n}\n\n\ntrap stop TERM\n\nwhile true; do sleep 5; done\n", True),
         ("  trap 'kill -TERM $child' SIGTERM\n", True),
         ("trap cleanup 15\n", True),
         ("trap cleanup EXIT\n", False),

@@ -15,7 +15,7 @@ from relcheck.scan.discovery import SourceFile
 # Script files are read whole up to this size; a larger one is not a start script.
 MAX_SCRIPT_BYTES = 256 * 1024
 _SCRIPT_SUFFIXES = (".sh", ".bash")
-_TRAP_LINE = re.compile(r"^\s*trap\s", re.MULTILINE)
+_TRAP_LINE = re.compile(r"^[ \t]*trap[ \t]", re.MULTILINE)
 _SIGTERM_NAMES = frozenset({"TERM", "SIGTERM", "15"})
 
 

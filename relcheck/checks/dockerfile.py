@@ -562,8 +562,11 @@ def _through_script(
     """What a start script the image copies from the repository leaves as PID 1: the program its
     last step execs (`exec nginx ...`; with `exec "$@"`, the arguments after the script, then CMD's),
     _HANDLES_SIGTERM when it traps SIGTERM itself, or None when that is not known. The script is
-    read only among the files of the check's unit, so that a change to it re-checks this."""
-    files = {f.path: f for f in ctx.project.files if is_script(f.path)}
+    read only among the own files of the services built from the Dockerfile: those are in the
+    check's unit however the scan is split, and a change to them re-checks this."""
+    builders = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
+    owned = frozenset().union(*(service.own_files for service in builders))
+    files = {f.path: f for f in ctx.project.files if f.path in owned and is_script(f.path)}
     source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files)
     text = read_script(source) if source is not None else None
     if text is None:
