@@ -110,11 +110,11 @@ def _takes_traffic(workload: Workload) -> bool:
     services, containers = workload.exposed_by, workload.containers()
     if any(not _metrics_service(service) for service in services):
         return True  # a Service for clients
-    if any(_listens(c) and not _only_admin_ports(c) for c in containers):
+    if any(_serves_clients(c) for c in containers):
         return True  # a port a Service elsewhere may send clients to
     # Only Services for metrics: they may target a port no container declares, unless a container
     # shows where its metrics are served.
-    return bool(services) and not any(_only_admin_ports(c) for c in containers)
+    return bool(services) and not any(_answers_only_tooling(c) for c in containers)
 
 
 def _metrics_service(service: K8sObject) -> bool:
@@ -131,16 +131,6 @@ def _metrics_service(service: K8sObject) -> bool:
 
 # Port names that serve the cluster's tooling, not the service's clients.
 _ADMIN_PORT = re.compile(r"metrics|prometheus|prom\b|health|probe|pprof|profil|debug|admin", re.IGNORECASE)
-
-
-def _only_admin_ports(container: Container) -> bool:
-    """Whether every port the container declares is named for metrics or health checks, and its
-    probes call only those."""
-    ports = _ports(container)
-    if not ports or _serves_clients(container):
-        return False
-    own = {port.get(key) for port in ports for key in ("name", "containerPort")}
-    return all(port in own for port in _probed_ports(container))
 
 
 def _gates_traffic(container: Container) -> bool:
@@ -166,8 +156,7 @@ def _pod_admin_ports(workload: Workload) -> set[object]:
     share its network: a probe may call a port another container declares)."""
     found: set[object] = set()
     for container in workload.containers(include_init=False):
-        ports = container.get("ports")
-        for port in ports if isinstance(ports, list) else []:
+        for port in _ports(container):
             name = port.get("name") if isinstance(port, dict) else None
             if isinstance(name, str) and _ADMIN_PORT.search(name):
                 found.update((name, port.get("containerPort")))
@@ -175,20 +164,24 @@ def _pod_admin_ports(workload: Workload) -> set[object]:
 
 
 def _answers_only_tooling(container: Container) -> bool:
-    """Whether everything the container answers on (its ports, its probes' ports) is named for
-    metrics or health checks, and it answers on something."""
-    admin = _pod_admin_ports(container.workload)
-    answered = [port.get("name") if isinstance(port, dict) else None for port in _ports(container)]
-    answered += _probed_ports(container)
-    return bool(answered) and all(port in admin for port in answered)
+    """Whether the container answers on something (a port, a probe's port), all of it for metrics
+    or health checks."""
+    return _listens(container) and not _serves_clients(container)
 
 
 def _serves_clients(container: Container) -> bool:
-    """Whether the container declares a port not named for metrics or health checks."""
-    return any(
-        not (isinstance(port, dict) and isinstance(port.get("name"), str) and _ADMIN_PORT.search(port["name"]))
-        for port in _ports(container)
-    )
+    """Whether the container may serve clients: it declares a port not named for metrics or health
+    checks (a port without a name counts), or, declaring none, its probes call a port that is not
+    one of those the pod names for them (the program's own port, undeclared). A container that
+    declares its ports shows where it listens: a probe on another port is a health endpoint."""
+    ports = _ports(container)
+    if ports:
+        return not all(
+            isinstance(port, dict) and isinstance(port.get("name"), str) and _ADMIN_PORT.search(port["name"])
+            for port in ports
+        )
+    admin = _pod_admin_ports(container.workload)
+    return any(port not in admin for port in _probed_ports(container))
 
 
 def _ports(container: Container) -> list:
@@ -208,13 +201,8 @@ def _probed_ports(container: Container) -> list[object]:
 
 
 def _listens(container: Container) -> bool:
-    if isinstance(container.get("ports"), list) and container.get("ports"):
-        return True
-    for name in PROBES:
-        probe = _probe(container, name)
-        if probe is not None and any(isinstance(probe.get(way), dict) for way in ("httpGet", "tcpSocket", "grpc")):
-            return True
-    return False
+    """Whether the container declares a port or a probe calls one."""
+    return bool(_ports(container) or _probed_ports(container))
 
 
 @check("K003")
