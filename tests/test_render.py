@@ -250,6 +250,36 @@ def test_a_dependency_the_repository_holds_is_rendered_from_its_folder(tmp_path:
 
 
 @needs_helm
+def test_a_packaged_dependencys_objects_are_shown_at_its_entry_in_chart_yaml(tmp_path: Path) -> None:
+    """A dependency downloaded into charts/ as a .tgz has no template in the repository: its
+    objects are shown where the chart names it (its alias, when it has one), not at line 1."""
+    import io
+    import tarfile
+
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}\n"
+        "spec:\n  replicas: 3\n  selector: {matchLabels: {app: x}}\n  template:\n    metadata: {labels: {app: x}}\n"
+        "    spec:\n      containers:\n        - {name: exporter, image: 'example/exporter:1.2.0'}\n"
+    )
+    app = make_chart(tmp_path / "app", {})
+    (app / "charts").mkdir()
+    with tarfile.open(app / "charts" / "exporter-1.2.0.tgz", "w:gz") as packed:
+        for name, text in {
+            "exporter/Chart.yaml": "apiVersion: v2\nname: exporter\nversion: 1.2.0\n",
+            "exporter/templates/deployment.yaml": deployment,
+        }.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            packed.addfile(info, io.BytesIO(data))
+    entries = "dependencies:\n  - name: exporter\n    version: 1.2.0\n    repository: https://charts.example.com\n"
+    (app / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 1.0.0\n" + entries)
+    assert placed(scan([tmp_path], Config(), select=["K006"])) == [("K006", "app/Chart.yaml", 5, 1)]
+    (app / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 1.0.0\n" + entries + "    alias: stats\n")
+    assert placed(scan([tmp_path], Config(), select=["K006"])) == [("K006", "app/Chart.yaml", 8, 1)]
+
+
+@needs_helm
 def test_a_template_error_is_an_e001_at_the_line_helm_names_and_other_charts_still_render() -> None:
     result = scan([RENDER / "helm"], Config(), select=["E"])
     assert placed(result) == [("E001", "charts/broken/templates/deployment.yaml", 9, 22)]

@@ -403,17 +403,21 @@ class ChartRenderer:
                 # render checks at its own values; here it only lends its templates to this chart.
                 continue
             path = _join(chart_dir, inside)
-            template = self.read(path) if self.exists(path) else None
-            if template is None:  # a packaged subchart: its objects are shown at the chart's Chart.yaml
-                path, template = _join(chart_dir, "Chart.yaml"), ""
+            packaged = None if self.exists(path) else self._dependency_entry(chart_dir, inside)
+            if packaged is not None:  # a packaged subchart: its objects are shown at its Chart.yaml entry
+                path, line = packaged
             objects, problems = parse_manifests(path, _GLUED_COMMENT.sub("--- #", text))
             for problem in problems:
                 using = f" with {label}" if label else ""
                 message = f"what this template renders{using} is not valid YAML: {problem.message}"
                 out.problems.append((path, ParseProblem("E001", message)))
-            if path not in self._segments:
-                self._segments[path] = index_template(template)
-            aligned = align_segments(self._segments[path], [obj.kind for obj in objects])
+            if packaged is not None:
+                segments = [TemplateSegment(first_line=line, last_line=line)]
+            else:
+                if path not in self._segments:
+                    self._segments[path] = index_template(self.read(path) or "")
+                segments = self._segments[path]
+            aligned = align_segments(segments, [obj.kind for obj in objects])
             for obj, segment in zip(objects, aligned, strict=True):
                 if is_test_hook(obj):
                     continue
@@ -431,6 +435,21 @@ class ChartRenderer:
                         chart_kinds=chart_kinds,
                     )
                 )
+
+    def _dependency_entry(self, chart_dir: str, inside: str) -> tuple[str, int]:
+        """Where the chart names the packaged dependency a rendered template comes from (`charts/
+        frr-k8s/templates/x.yaml` of `frr-k8s-0.0.25.tgz`): its `- name:` (or `alias:`) line in
+        Chart.yaml (requirements.yaml for apiVersion v1), else line 1 of Chart.yaml."""
+        parts = inside.split("/")
+        dependency = parts[1] if len(parts) > 2 and parts[0] == "charts" else ""
+        entry = re.compile(rf"^\s*(?:-\s+)?(name|alias):\s*[\"']?{re.escape(dependency)}[\"']?\s*(?:#.*)?$")
+        for name in ("Chart.yaml", "requirements.yaml"):
+            listing = _join(chart_dir, name)
+            lines = (self.read(listing) or "").split("\n") if dependency and self.exists(listing) else []
+            found = {match.group(1): number for number, text in enumerate(lines, 1) if (match := entry.match(text))}
+            if found:
+                return listing, found.get("alias", found.get("name", 1))
+        return _join(chart_dir, "Chart.yaml"), 1
 
     def _template_kinds(self, chart_dir: str) -> frozenset[str]:
         """The kinds the chart's templates can write, whatever the values: what a test install's
