@@ -22,6 +22,30 @@ def test_kustomize_patches_are_not_objects() -> None:
     assert [f for f in result.findings if f.code.startswith("E")] == []
 
 
+def test_a_helm_test_written_out_runs_only_under_helm_test(tmp_path: Path) -> None:
+    """A chart's committed output holds its test Pods (`helm.sh/hook: test`): `helm install`
+    never creates them, as a render leaves them out. The Job beside it, an uninstall hook, runs."""
+    from relcheck.reporters.inventory import inventory
+
+    test_pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: operator-metrics-test\n  annotations:\n"
+        '    "helm.sh/hook": test\nspec:\n  containers:\n    - {name: wget, image: "busybox:latest"}\n'
+    )
+    hook_job = (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: pre-delete\n  annotations:\n"
+        '    "helm.sh/hook": pre-delete\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n'
+        '      containers:\n        - {name: delete, image: "busybox:latest"}\n'
+    )
+    (tmp_path / "rendered").mkdir()
+    (tmp_path / "rendered" / "test-connection.yaml").write_text(test_pod)
+    (tmp_path / "rendered" / "hooks.yaml").write_text(hook_job)
+    result = scan([tmp_path], Config(), select=["K019"])
+    assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [
+        ("K019", "rendered/hooks.yaml", 12)
+    ]
+    assert result.objects == 1 and inventory(result)["not_checked"] == {"Helm test (runs only under `helm test`)": 1}
+
+
 def test_a_workload_without_an_image_is_a_patch_not_an_object(tmp_path: Path) -> None:
     """The API server refuses a container without an image: a file with one is a fragment that
     another tool completes (here a kubeadm patch of a static pod, then a strategic-merge patch),

@@ -67,6 +67,8 @@ def inventory(result: ScanResult) -> dict[str, Any]:
         skipped[f"{kind} (workload kind not modeled)"] += count
     if result.kustomize_patches:
         skipped["patch (not a whole object)"] += result.kustomize_patches
+    if result.helm_tests:
+        skipped["Helm test (runs only under `helm test`)"] += result.helm_tests
     if result.excluded_by_default:
         skipped["folder excluded by default"] += len(result.excluded_by_default)
     return {

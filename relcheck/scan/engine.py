@@ -108,6 +108,7 @@ def scan(
         unmodeled_workloads=dict(sorted(project.kube.unmodeled.items())),
         objects=len(project.kube.objects),
         kustomize_patches=len(project.kustomize_patches),
+        helm_tests=project.helm_tests,
         renders=dict(project.render_seconds),
         excluded_by_default=list(discovery.excluded_by_default),
         unowned_objects=_unowned_objects(project),

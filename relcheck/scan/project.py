@@ -37,6 +37,7 @@ class Project:
     services: list[Service] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
     kustomize_patches: set[str] = field(default_factory=set)  # files read as patches, not objects
+    helm_tests: int = 0  # objects written as Helm tests (`helm.sh/hook: test`): run only by `helm test`
     render_seconds: dict[str, float] = field(default_factory=dict)  # each render (chart, overlay): its time
     started_ns: int = 0  # when the build began reading files (a snapshot of their states is older)
     # From the walk: folders it listed and the files it saw there but did not scan.
@@ -208,7 +209,7 @@ def build_project(
     `cache`, only the files it has no parse of are parsed (by up to `jobs` workers)."""
     import time
 
-    from relcheck.render.helm import Renders
+    from relcheck.render.helm import Renders, is_test_hook
     from relcheck.render.run import render_all
     from relcheck.scan.parse_one import needs_parsing
     from relcheck.scan.parsepool import parse_all
@@ -259,6 +260,11 @@ def build_project(
     problems.extend(_chart_output_notes(outputs))
     skipped = {path for paths in outputs.values() for path in paths}
     written = [obj for obj in objects if obj.path not in renders.consumed and obj.path not in skipped]
+    # A Helm test a chart's committed output (or a plain manifest) holds runs only under `helm
+    # test`, as in a render, where they are left out too (relcheck.render.helm.is_test_hook).
+    tests = [obj for obj in written if is_test_hook(obj)]
+    project.helm_tests = len(tests)
+    written = [obj for obj in written if not is_test_hook(obj)] if tests else written
     modeled = _without_patches(project, written, renders.patch_files) + renders.objects
     project.kube = KubeIndex.build(modeled)
     rendering = render is not None and render.enabled

@@ -28,6 +28,7 @@ class ScanResult:
     unmodeled_workloads: dict[str, int] = field(default_factory=dict)
     objects: int = 0  # Kubernetes objects read (patches not counted)
     kustomize_patches: int = 0  # files read as patches, not objects
+    helm_tests: int = 0  # objects written as Helm tests, left out (they run only under `helm test`)
     excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
     unowned_objects: list[str] = field(default_factory=list)  # workloads no service owns (kind/namespace/name)
     severities: dict[str, Severity] = field(default_factory=dict)  # each rule's severity after the config
