@@ -34,6 +34,9 @@ class Pm2App:
     positions: Positions
     keys: tuple  # where the app sits in its file, e.g. ("apps", 0)
     index: int
+    # Started by a Dockerfile's command line (`pm2-runtime server.js`), with no ecosystem file:
+    # `path` is the Dockerfile's, and there is no entry to edit (relcheck.parsers.pm2_command).
+    from_command: bool = False
 
     @property
     def name(self) -> str:
@@ -46,6 +49,8 @@ class Pm2App:
 
     @property
     def display(self) -> str:
+        if self.from_command:
+            return f"PM2 app '{self.name}' (started by the image's command, no ecosystem file)"
         return f"PM2 app '{self.name}'"
 
     # As a finding's subject (relcheck.scan.context.Subject): the app's lines; PM2 has no annotations.

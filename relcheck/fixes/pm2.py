@@ -38,8 +38,8 @@ def listen_timeout(finding: Finding, ctx: FixContext) -> Fix | None:
 
 def _set(ctx: FixContext, app: Pm2App, key: str, value: int, message: str) -> Fix | None:
     text = ctx.text(app.path)
-    if text is None or app.path == "<stdin>":
-        return None
+    if text is None or app.path == "<stdin>" or app.from_command:
+        return None  # an app of a command line has no entry to write the key in
     if app.path.lower().endswith(_JS_SUFFIXES):
         edit = _js_edit(app, text, key, value)
         return Fix(message, (edit,), SAFE) if edit is not None else None

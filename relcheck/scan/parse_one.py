@@ -91,6 +91,10 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
         from relcheck.parsers.dockerfile import parse_dockerfile
 
         parsed.dockerfile, parsed.problems = parse_dockerfile(source.path, text)
+        if parsed.dockerfile is not None:
+            from relcheck.parsers.pm2_command import apps_from_command
+
+            parsed.pm2_apps = apps_from_command(parsed.dockerfile)
     elif kind == FileKind.KUBERNETES:
         from relcheck.parsers.kubernetes import parse_manifests
 

@@ -1,0 +1,142 @@
+"""PM2 apps an image starts from its command line, with no ecosystem file: `CMD ["pm2-runtime",
+"dist/server.js", "-i", "max"]`. PM2 then runs the script with its defaults (a kill_timeout of
+1600 ms, fork mode, no memory limit) and what the command's options change; the P rules judge that
+app as they judge one an ecosystem file describes, at the line of the command."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from relcheck.artifacts.dockerfile import Dockerfile, Instruction, command_argv, env_pairs, is_tool_image
+from relcheck.artifacts.pm2 import Pm2App
+from relcheck.syntax.jsvalues import UNKNOWN
+from relcheck.syntax.positions import END, KEY, VALUE, Positions
+
+# pm2-runtime (and its former name) always stays in the foreground; `pm2 start` does with --no-daemon.
+_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
+# What PM2 reads as an ecosystem file rather than a script (lib/Common.js knonwConfigFileExtensions,
+# matched anywhere in the name as PM2 matches them).
+_CONFIG_MARKS = (".json", ".yml", ".yaml", ".config.js", ".config.cjs", ".config.mjs")
+# pm2-runtime's options that take a value (lib/binaries/Runtime4Docker.js), long and short.
+_VALUED = frozenset(
+    {"-i", "--instances", "--secret", "--stop-exit-codes", "--node-args", "-n", "--name", "--max-memory-restart",
+     "-c", "--cron", "--interpreter", "--public", "--machine-name", "--delay", "--only", "--env", "--error",
+     "--output", "--web"}
+)
+# Option → the ecosystem key it sets.
+_KEYS = {
+    "-i": "instances", "--instances": "instances", "-n": "name", "--name": "name",
+    "--max-memory-restart": "max_memory_restart", "--node-args": "node_args", "--interpreter": "interpreter",
+    "-c": "cron_restart", "--cron": "cron_restart",
+}
+_INITS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "--", "-g", "-s"})
+
+
+def apps_from_command(dockerfile: Dockerfile) -> list[Pm2App]:
+    """The app PM2 starts from the final image's command, when it starts a script (not an
+    ecosystem file) through pm2-runtime or `pm2 start --no-daemon`; none otherwise."""
+    if is_tool_image(dockerfile.path):
+        return []
+    instruction, argv = _start(dockerfile)
+    if instruction is None:
+        return []
+    while argv and posixpath.basename(argv[0]) in _INITS:
+        argv = argv[1:]
+    if argv and posixpath.basename(argv[0]) == "npx":
+        argv = argv[1:]
+    if not argv:
+        return []
+    program = posixpath.basename(argv[0])
+    if program == "pm2" and len(argv) > 1 and argv[1] == "start" and "--no-daemon" in argv:
+        argv = argv[1:]
+    elif program not in _RUNTIMES:
+        return []
+    data = _options(argv[1:])
+    script = data.get("script")
+    if not isinstance(script, str) or "$" in script or any(mark in script for mark in _CONFIG_MARKS):
+        return []
+    data.setdefault("name", posixpath.splitext(posixpath.basename(script))[0] or script)
+    environment = _environment(dockerfile)
+    if "NODE_ENV" in environment:  # PM2 passes the container's environment on to the app
+        node_env = environment["NODE_ENV"]
+        data["env"] = {"NODE_ENV": UNKNOWN if "$" in node_env else node_env}
+    timeout = environment.get("PM2_KILL_TIMEOUT")  # PM2's default kill_timeout, read from the environment
+    if timeout is not None:
+        data["kill_timeout"] = int(timeout) if timeout.isdigit() else UNKNOWN
+    return [Pm2App(dockerfile.path, data, _at(instruction, data), ("apps", 0), 0, from_command=True)]
+
+
+def _start(dockerfile: Dockerfile) -> tuple[Instruction | None, list[str]]:
+    """The instruction that names the command PM2 runs in (CMD, or ENTRYPOINT), and the whole
+    command: ENTRYPOINT's words, then CMD's when ENTRYPOINT is in exec form."""
+    instructions = dockerfile.final_instructions()
+    entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
+    cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
+    argv: list[str] = []
+    if entrypoint is not None:
+        argv = _words(entrypoint)
+        if not entrypoint.json_form:
+            return entrypoint, argv  # the shell form ignores CMD
+    if cmd is not None:
+        argv += _words(cmd)
+    runtime = next((i for i in (cmd, entrypoint) if i is not None and _names_pm2(i)), None)
+    return runtime, argv
+
+
+def _words(instruction: Instruction) -> list[str]:
+    words = command_argv(instruction)
+    if len(words) == 3 and posixpath.basename(words[0]) in ("sh", "bash") and words[1] == "-c":
+        words = command_argv(Instruction(instruction.keyword, (words[2],), (), False, words[2], 0, 0))
+    if words and words[0] == "exec":
+        words = words[1:]
+    return words
+
+
+def _names_pm2(instruction: Instruction) -> bool:
+    return any(posixpath.basename(word) in ("pm2", *_RUNTIMES) for word in _words(instruction))
+
+
+def _options(words: list[str]) -> dict:
+    """The ecosystem keys the command line sets, and its script (`start` before it is optional)."""
+    data: dict = {}
+    if words and words[0] == "start":
+        words = words[1:]
+    index = 0
+    while index < len(words):
+        word = words[index]
+        option, _, attached = word.partition("=") if word.startswith("--") else (word, "", "")
+        if option in _VALUED:
+            value = attached if attached else (words[index + 1] if index + 1 < len(words) else "")
+            index += 1 if attached else 2
+            key = _KEYS.get(option)
+            if key == "instances":
+                data[key] = int(value) if re.fullmatch(r"-?\d+", value) else value
+            elif key is not None:
+                data[key] = value
+            continue
+        if option == "--no-autorestart":
+            data["autorestart"] = False
+        elif not word.startswith("-") and "script" not in data:
+            data["script"] = word
+        index += 1
+    return data
+
+
+def _environment(dockerfile: Dockerfile) -> dict[str, str]:
+    """The final image's ENV values, the last one of a name winning."""
+    found: dict[str, str] = {}
+    for instruction in dockerfile.final_instructions():
+        if instruction.keyword == "ENV":
+            found.update(env_pairs(instruction))
+    return found
+
+
+def _at(instruction: Instruction, data: dict) -> Positions:
+    """Every key of the app at the command's first line: there is no other place to show it."""
+    positions = Positions()
+    for path in (("apps",), ("apps", 0), *(("apps", 0, key) for key in data)):
+        positions.set(path, VALUE, instruction.line, 1)
+        positions.set(path, KEY, instruction.line, 1)
+    positions.set(("apps", 0), END, instruction.end_line)
+    return positions

@@ -1,0 +1,63 @@
+"""PM2 apps an image's command starts without an ecosystem file (relcheck.parsers.pm2_command)."""
+
+from __future__ import annotations
+
+import pytest
+
+from relcheck.parsers.dockerfile import parse_dockerfile
+from relcheck.parsers.pm2_command import apps_from_command
+from relcheck.syntax.jsvalues import UNKNOWN
+
+
+def _apps(body: str, path: str = "api/Dockerfile") -> list:
+    dockerfile, problems = parse_dockerfile(path, "FROM node:22.12-alpine\nWORKDIR /app\nCOPY . .\n" + body)
+    assert dockerfile is not None and problems == []
+    return apps_from_command(dockerfile)
+
+
+@pytest.mark.parametrize(
+    ("command", "data"),
+    [
+        ('CMD ["pm2-runtime", "server.js"]', {"script": "server.js", "name": "server"}),
+        ('CMD ["pm2-runtime", "start", "dist/main.js", "--name=api", "-i", "4"]',
+         {"script": "dist/main.js", "name": "api", "instances": 4}),
+        ("CMD pm2-runtime app.js --max-memory-restart 300M --no-autorestart",
+         {"script": "app.js", "name": "app", "max_memory_restart": "300M", "autorestart": False}),
+        ('CMD ["sh", "-c", "exec pm2-runtime bin/www --node-args=\'--max-old-space-size=512\'"]',
+         {"script": "bin/www", "name": "www", "node_args": "--max-old-space-size=512"}),
+        ('CMD ["pm2", "start", "server.js", "--no-daemon", "-i", "max"]',
+         {"script": "server.js", "name": "server", "instances": "max"}),
+        ('ENTRYPOINT ["tini", "--"]\nCMD ["npx", "pm2-runtime", "index.js"]', {"script": "index.js", "name": "index"}),
+    ],
+)
+def test_the_app_a_command_line_starts(command: str, data: dict):
+    (app,) = _apps(command + "\n")
+    assert app.data == data and app.from_command and app.path == "api/Dockerfile"
+    assert app.loc().line == 4 + command.count("\n")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'CMD ["pm2-runtime", "ecosystem.config.js"]',  # an ecosystem file: its own apps
+        'CMD ["pm2-runtime", "start", "process.yml", "--env", "production"]',
+        'CMD ["pm2-runtime", "pm2.json"]',
+        'CMD ["pm2", "start", "server.js"]',  # the daemon: the container would exit at once
+        'CMD ["pm2-runtime", "$APP"]',  # not known
+        'CMD ["node", "server.js"]',
+        'ENTRYPOINT node server.js\nCMD ["pm2-runtime", "server.js"]',  # the shell form ignores CMD
+    ],
+)
+def test_no_app_where_the_command_starts_none_from_a_script(command: str):
+    assert _apps(command + "\n") == []
+
+
+def test_the_environment_the_image_sets_is_the_apps():
+    (app,) = _apps('ENV NODE_ENV=production PM2_KILL_TIMEOUT=30000\nCMD ["pm2-runtime", "server.js"]\n')
+    assert app.data["env"] == {"NODE_ENV": "production"} and app.data["kill_timeout"] == 30000
+    (app,) = _apps('ARG ENVIRONMENT\nENV NODE_ENV=$ENVIRONMENT\nCMD ["pm2-runtime", "server.js"]\n')
+    assert app.data["env"] == {"NODE_ENV": UNKNOWN}
+
+
+def test_a_development_image_starts_no_app():
+    assert _apps('CMD ["pm2-runtime", "server.js"]\n', path="api/Dockerfile.dev") == []
