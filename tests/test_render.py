@@ -350,6 +350,48 @@ def test_dependencies_not_vendored_are_reported_and_nothing_is_downloaded(tmp_pa
 
 
 @needs_helm
+def test_a_missing_dependency_its_condition_turns_off_does_not_stop_the_render(tmp_path: Path) -> None:
+    """argo-cd's chart depends on redis-ha behind `redis-ha.enabled: false`: once vendored it would
+    render nothing, so the chart renders without it, as Helm renders it after `helm dependency
+    build`. Turned on by the values, the dependency is missing again."""
+    dependency = (
+        "dependencies:\n  - name: redis-ha\n    version: 4.38.0\n    repository: https://charts.example.com\n"
+        "    condition: cache.off,redis-ha.enabled\n"
+    )
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: server}\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: s}}\n  template:\n    metadata: {labels: {app: s}}\n"
+        "    spec:\n      containers: [{name: server, image: 'example/server:1.0.0'}]\n"
+    )
+    chart = make_chart(tmp_path / "argo-cd", {"deployment.yaml": deployment}, dependency)
+    (chart / "values.yaml").write_text("redis-ha:\n  enabled: false\n")
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert placed(result) == [("K006", "argo-cd/templates/deployment.yaml", 10, 7)]
+    (chart / "values.yaml").write_text("redis-ha:\n  enabled: true\n")
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert placed(result) == [("E002", "argo-cd/Chart.yaml", 1, 1)]
+    assert "redis-ha (missing)" in result.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("entry", "values", "off"),
+    [
+        ({"condition": "a.enabled"}, {"a": {"enabled": False}}, True),
+        ({"condition": "a.enabled"}, {"a": {"enabled": True}}, False),
+        ({"condition": "x.on, a.enabled"}, {"a": {"enabled": False}}, True),  # the first that resolves
+        ({"condition": "x.on,a.enabled"}, {"x": {"on": True}, "a": {"enabled": False}}, False),
+        ({"condition": "a.enabled"}, {"a": {"enabled": "false"}}, False),  # not a boolean: not decided
+        ({"condition": "a.enabled", "tags": ["cache"]}, {"a": {"enabled": False}}, False),  # left to Helm
+        ({}, {}, False),
+    ],
+)
+def test_a_dependency_condition_as_helm_reads_it(entry: dict, values: dict, off: bool) -> None:
+    from relcheck.render.helm_child import disabled
+
+    assert disabled(entry, values) is off
+
+
+@needs_helm
 def test_a_link_out_of_the_repository_stops_the_render(tmp_path: Path) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("secret\n")

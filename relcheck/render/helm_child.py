@@ -25,18 +25,29 @@ def merge_values(base: dict, override: dict) -> dict:
 def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
     chart_dir = request["chart"]
     missing = [d for d in helm.dependency_list(chart_dir) if d.get("status") not in ("ok", "unpacked")]
-    if missing:
-        names = ", ".join(f"{d.get('name')} ({d.get('status')})" for d in missing)
-        return {"error": f"dependencies not in charts/: {names}", "kind": "dependencies"}
     values: dict = {}
+    refused = None
     for index, path in enumerate(request["values_files"]):
         with open(path, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
         try:
             values = merge_values(values, helm.values_from_yaml(text) or {})
         except helm.HelmError as exc:  # named by its place in the list: no machine path in a message
-            return {"error": str(exc), "kind": "values", "file_index": index}
+            refused = {"error": str(exc), "kind": "values", "file_index": index}
+            break
     values = merge_values(values, request.get("inline") or {})
+    if missing:
+        with helm.Chart.load(chart_dir) as chart:
+            defaults = chart.merge_values(values if refused is None else {})
+            entries = chart.metadata.get("dependencies") or []
+        # What a condition turns off renders nothing once vendored either (Helm's
+        # ProcessDependencyConditions): it need not be there to render the rest as Helm would.
+        missing = [d for d in missing if not all(disabled(e, defaults) for e in _entries(entries, d))]
+    if missing:
+        names = ", ".join(f"{d.get('name')} ({d.get('status')})" for d in missing)
+        return {"error": f"dependencies not in charts/: {names}", "kind": "dependencies"}
+    if refused is not None:
+        return refused
     with helm.Chart.load(chart_dir) as chart:
         try:  # as `helm template` does: the values, with the chart's defaults, against values.schema.json
             chart.validate_schema(chart.merge_values(values))
@@ -49,6 +60,28 @@ def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
     if size > request["max_bytes"]:
         return {"error": f"rendered output of {size} bytes is over the limit of {request['max_bytes']}", "kind": "size"}
     return {"manifests": manifests}
+
+
+def _entries(entries: list, missing: dict) -> list[dict]:
+    """The Chart.yaml entries of a missing dependency (one per alias); none when not found."""
+    found = [e for e in entries if isinstance(e, dict) and e.get("name") == missing.get("name")]
+    return found or [{}]
+
+
+def disabled(entry: dict, values: dict) -> bool:
+    """Whether the dependency's `condition` is off in the values: the first of its comma-separated
+    value paths that holds a boolean decides, as in Helm. No condition, none that resolves, or
+    `tags` (left to Helm) leave it on."""
+    condition = entry.get("condition")
+    if not isinstance(condition, str) or entry.get("tags"):
+        return False
+    for path in condition.split(","):
+        value: Any = values
+        for key in path.strip().split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, bool):
+            return not value
+    return False
 
 
 def main() -> None:
