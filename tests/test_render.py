@@ -250,6 +250,27 @@ def test_a_dependency_the_repository_holds_is_rendered_from_its_folder(tmp_path:
 
 
 @needs_helm
+def test_a_repeated_key_a_template_renders_is_an_e001_and_the_object_is_still_checked(tmp_path: Path) -> None:
+    """aws-dranet's DaemonSet writes `app:` twice in its labels (a helper and the template both
+    do). Helm and kubectl keep the last value and deploy it, so it is checked; Flux and kustomize
+    refuse it, so the repeat is an E001."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: dranet\n  labels:\n"
+        "    {{- include \"labels\" . | nindent 4 }}\n    app: dranet\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: dranet}}\n  template:\n    metadata: {labels: {app: dranet}}\n"
+        "    spec:\n      containers: [{name: dranet, image: 'example/dranet:1.0.0'}]\n"
+    )
+    helpers = '{{- define "labels" -}}app: x{{- end }}\n'
+    make_chart(tmp_path / "dranet", {"deployment.yaml": deployment, "_helpers.tpl": helpers})
+    result = scan([tmp_path], Config(), select=["E001", "K006"])
+    assert placed(result) == [
+        ("E001", "dranet/templates/deployment.yaml", 1, 1),
+        ("K006", "dranet/templates/deployment.yaml", 14, 7),
+    ]
+    assert "duplicate key 'app' in metadata.labels: Helm and kubectl keep the last value" in result.findings[0].message
+
+
+@needs_helm
 def test_a_packaged_dependencys_objects_are_shown_at_its_entry_in_chart_yaml(tmp_path: Path) -> None:
     """A dependency downloaded into charts/ as a .tgz has no template in the repository: its
     objects are shown where the chart names it (its alias, when it has one), not at line 1."""

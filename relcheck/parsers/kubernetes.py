@@ -22,9 +22,10 @@ def _items_node(document):
     return None
 
 
-def parse_manifests(path: str, text: str) -> tuple[list[K8sObject], list[ParseProblem]]:
-    """Objects with apiVersion and kind; other YAML documents are left alone."""
-    parsed, problems = documents(text)
+def parse_manifests(path: str, text: str, last_wins: bool = False) -> tuple[list[K8sObject], list[ParseProblem]]:
+    """Objects with apiVersion and kind; other YAML documents are left alone. `last_wins`: an object
+    with a repeated key is kept with the key's last value (the repeat is still a problem)."""
+    parsed, problems = documents(text, last_wins)
     objects: list[K8sObject] = []
     for document, data, positions in parsed:
         if not isinstance(data, dict) or not data.get("apiVersion") or not data.get("kind"):

@@ -406,10 +406,16 @@ class ChartRenderer:
             packaged = None if self.exists(path) else self._dependency_entry(chart_dir, inside)
             if packaged is not None:  # a packaged subchart: its objects are shown at its Chart.yaml entry
                 path, line = packaged
-            objects, problems = parse_manifests(path, _GLUED_COMMENT.sub("--- #", text))
+            # Helm and kubectl keep a repeated key's last value: the object is deployed, and checked.
+            objects, problems = parse_manifests(path, _GLUED_COMMENT.sub("--- #", text), last_wins=True)
             for problem in problems:
                 using = f" with {label}" if label else ""
                 message = f"what this template renders{using} is not valid YAML: {problem.message}"
+                if problem.message.startswith(DUPLICATE_KEY):
+                    message += (
+                        ": Helm and kubectl keep the last value, while Flux's helm-controller and "
+                        "kustomize's Helm inflation refuse the manifest"
+                    )
                 out.problems.append((path, ParseProblem("E001", message)))
             if packaged is not None:
                 segments = [TemplateSegment(first_line=line, last_line=line)]

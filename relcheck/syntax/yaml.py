@@ -306,9 +306,12 @@ def last_line(node) -> int:
 class _Converter:
     """Nodes to plain values, recording where each key path's value (and key) was written."""
 
-    def __init__(self, positions: Positions | None, max_depth: int) -> None:
+    def __init__(self, positions: Positions | None, max_depth: int, repeats: list | None = None) -> None:
         self.positions = positions
         self.max_depth = max_depth
+        # With a list, a repeated key is noted there (message, line, column) and its last value kept,
+        # as Helm and kubectl read it; without one, it is an error.
+        self.repeats = repeats
 
     def convert(self, node, path: tuple, explicit: bool = True) -> Any:
         kind = node.id
@@ -372,7 +375,12 @@ class _Converter:
             if key in result:
                 first = positions.get(key_path, KEY) if positions is not None else None
                 where = f" (first at line {first[0]})" if first else ""
-                raise YamlError(f"{DUPLICATE_KEY} '{key}'{where}", *_mark(key_node))
+                if self.repeats is None:
+                    raise YamlError(f"{DUPLICATE_KEY} '{key}'{where}", *_mark(key_node))
+                inside = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in path)
+                where = f" in {inside}" if inside else ""
+                self.repeats.append((f"{DUPLICATE_KEY} '{key}'{where}", *_mark(key_node)))
+                del result[key]  # the last value, in the last place
             inline = scalars_inline and value_node.id == "scalar"
             if positions is not None:
                 # The key's row, written here for most keys (a new path): with a scalar's mark, what
@@ -411,41 +419,48 @@ def to_python(
     max_nodes: int | None = None,
     max_depth: int = MAX_DEPTH,
     aliases: bool = True,
+    repeats: list | None = None,
 ) -> Any:
     """Plain Python values (dicts, lists, scalars); positions, when given, are filled per key path.
 
     `aliases=False` says the text has no `*`, so no node can appear twice: the expansion check
-    is skipped and nesting is bounded during the conversion instead.
+    is skipped and nesting is bounded during the conversion instead. `repeats`: a list to note
+    repeated keys in, the last value kept (else a repeated key is a YamlError).
     """
     if node is None:
         return None
     if aliases or max_nodes is not None:
         check_expansion(node, max_depth, max_nodes)
-    return _Converter(positions, max_depth).convert(node, ())
+    return _Converter(positions, max_depth, repeats).convert(node, ())
 
 
-def documents(text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParseProblem]]:
+def documents(text: str, last_wins: bool = False) -> tuple[list[tuple[Any, Any, Positions]], list[ParseProblem]]:
     """Every non-empty document as (node, value, positions); a document that fails to convert is a
-    problem and the others are kept."""
+    problem and the others are kept. `last_wins`: a repeated key is a problem, and its document is
+    kept with the key's last value (as Helm and kubectl read it)."""
     try:
         nodes = compose_all(text)
     except YamlError as exc:
         if exc.code == "E001" and text.lstrip().startswith(("{", "[")):
             return _json_stream(text)
         return [], [ParseProblem(exc.code, exc.message, exc.line, exc.column)]
-    return _converted(nodes, text)
+    return _converted(nodes, text, last_wins)
 
 
-def _converted(nodes: list[Any], text: str) -> tuple[list[tuple[Any, Any, Positions]], list[ParseProblem]]:
+def _converted(
+    nodes: list[Any], text: str, last_wins: bool = False
+) -> tuple[list[tuple[Any, Any, Positions]], list[ParseProblem]]:
     found, problems = [], []
     for node in nodes:
         if node is None:
             continue
         positions = Positions({}, {})
+        repeats: list | None = [] if last_wins else None
         try:
-            found.append((node, to_python(node, positions, aliases="*" in text), positions))
+            found.append((node, to_python(node, positions, aliases="*" in text, repeats=repeats), positions))
         except YamlError as exc:
             problems.append(ParseProblem(exc.code, exc.message, exc.line, exc.column))
+        problems += [ParseProblem("E001", message, line, column) for message, line, column in repeats or ()]
     return found, problems
 
 
