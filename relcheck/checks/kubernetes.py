@@ -695,7 +695,8 @@ def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
 def prestop_hook(ctx: CheckContext) -> Iterator[Finding]:
     sleep = ctx.params["sleep_seconds"]
     for container in _serving_containers(ctx):
-        if container.ports() and container.get("lifecycle", "preStop") is None:
+        # A container whose ports are all for metrics or health checks is scraped, not load-balanced.
+        if container.ports() and _serves_clients(container) and container.get("lifecycle", "preStop") is None:
             yield _container_finding(
                 ctx,
                 container,
