@@ -390,18 +390,30 @@ def _rule_text_problems(ctx: CheckContext, source: PromRuleFile) -> Iterator[Fin
     from relcheck.syntax.gotemplate import template_problem
 
     for rule in source.rules:
-        annotations = rule.get("annotations")
-        if isinstance(annotations, dict):
-            for name in annotations:
-                if not _LABEL_NAME.match(str(name)):
+        # Names outside [a-zA-Z_][a-zA-Z0-9_]*: Prometheus 3 validates them as UTF-8 (its default
+        # name validation scheme) and loads the file; Prometheus 2 and Thanos refuse it.
+        for section, what in (("labels", "label name"), ("annotations", "annotation name")):
+            names = rule.get(section)
+            for name in names if isinstance(names, dict) else ():
+                if section == "labels" and str(name) == "__name__":
                     yield _finding(
                         ctx,
                         rule,
-                        rule.key_loc("annotations", name),
-                        f"annotation name {str(name)!r} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*): "
-                        "Prometheus 2 and Thanos refuse the file (Prometheus 3 accepts UTF-8 names); "
-                        f"write it as {re.sub(r'[^a-zA-Z0-9_]', '_', str(name))!r}",
-                        f"annotation-name/{name}",
+                        rule.key_loc(section, name),
+                        "label '__name__' is the metric name, which a rule's labels may not set: Prometheus "
+                        "refuses the file",
+                        "label-name/__name__",
+                        "__name__",
+                    )
+                elif str(name) and not _LABEL_NAME.match(str(name)):
+                    yield _finding(
+                        ctx,
+                        rule,
+                        rule.key_loc(section, name),
+                        f"{what} {str(name)!r} is not a valid label name in Prometheus 2 "
+                        "([a-zA-Z_][a-zA-Z0-9_]*): Prometheus 2 and Thanos refuse the file (Prometheus 3 "
+                        f"accepts UTF-8 names); write it as {re.sub(r'[^a-zA-Z0-9_]', '_', str(name))!r}",
+                        f"{section[:-1]}-name/{name}",
                         str(name),
                         Severity.WARNING,  # an error only for Prometheus 2 and Thanos
                     )
