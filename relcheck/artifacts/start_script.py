@@ -55,6 +55,19 @@ def copied_script(
     return None
 
 
+def written_script(instructions: Iterable[Instruction], program: str) -> str | None:
+    """The text of the script when the Dockerfile writes it itself (`COPY <<EOF /entrypoint.sh`),
+    the last such COPY winning; None otherwise."""
+    name = posixpath.basename(program)
+    found = None
+    for instruction in instructions:
+        if instruction.keyword not in ("COPY", "ADD") or not instruction.heredocs or not instruction.args:
+            continue
+        if posixpath.basename(instruction.args[-1]) == name and len(instruction.heredocs) == 1:
+            found = instruction.heredocs[0]
+    return found
+
+
 def last_command(text: str) -> list[str] | None:
     """The words of the script's last top-level command line (comments and blank lines skipped,
     continuations joined); None when it does not split into words."""

@@ -21,7 +21,14 @@ from relcheck.artifacts.dockerfile import (
     shell_commands,
     substitute,
 )
-from relcheck.artifacts.start_script import copied_script, handoff, is_script, read_script, traps_sigterm
+from relcheck.artifacts.start_script import (
+    copied_script,
+    handoff,
+    is_script,
+    read_script,
+    traps_sigterm,
+    written_script,
+)
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime
@@ -559,16 +566,19 @@ _HANDLES_SIGTERM = "trap"
 def _through_script(
     ctx: CheckContext, dockerfile: Dockerfile, starter: Instruction, cmd: Instruction | None, script: str
 ) -> str | None:
-    """What a start script the image copies from the repository leaves as PID 1: the program its
-    last step execs (`exec nginx ...`; with `exec "$@"`, the arguments after the script, then CMD's),
-    _HANDLES_SIGTERM when it traps SIGTERM itself, or None when that is not known. The script is
-    read only among the own files of the services built from the Dockerfile: those are in the
-    check's unit however the scan is split, and a change to them re-checks this."""
-    builders = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
-    owned = frozenset().union(*(service.own_files for service in builders))
-    files = {f.path: f for f in ctx.project.files if f.path in owned and is_script(f.path)}
-    source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files)
-    text = read_script(source) if source is not None else None
+    """What a start script the image holds leaves as PID 1: the program its last step execs (`exec
+    nginx ...`; with `exec "$@"`, the arguments after the script, then CMD's), _HANDLES_SIGTERM
+    when it traps SIGTERM itself, or None when that is not known. The script is the Dockerfile's
+    own heredoc, or a file it copies, read only among the own files of the services built from
+    the Dockerfile: those are in the check's unit however the scan is split, and a change to them
+    re-checks this."""
+    text = written_script(dockerfile.final_instructions(), script)
+    if text is None:
+        builders = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
+        owned = frozenset().union(*(service.own_files for service in builders))
+        files = {f.path: f for f in ctx.project.files if f.path in owned and is_script(f.path)}
+        source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files)
+        text = read_script(source) if source is not None else None
     if text is None:
         return None
     if traps_sigterm(text):
