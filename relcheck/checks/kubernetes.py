@@ -130,7 +130,10 @@ def _metrics_service(service: K8sObject) -> bool:
 
 
 # Port names that serve the cluster's tooling, not the service's clients.
-_ADMIN_PORT = re.compile(r"metrics|prometheus|prom\b|health|probe|pprof|profil|debug|admin", re.IGNORECASE)
+# `admin` alone (Envoy's admin port), not a name that ends in it (aks-store-demo's `store-admin` UI).
+_ADMIN_PORT = re.compile(
+    r"metrics|prometheus|prom\b|health|probe|pprof|profil|debug|^(?:https?-|grpc-)?admin$", re.IGNORECASE
+)
 
 
 def _gates_traffic(container: Container) -> bool:
@@ -695,8 +698,9 @@ def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
 def prestop_hook(ctx: CheckContext) -> Iterator[Finding]:
     sleep = ctx.params["sleep_seconds"]
     for container in _serving_containers(ctx):
-        # A container whose ports are all for metrics or health checks is scraped, not load-balanced.
-        if container.ports() and _serves_clients(container) and container.get("lifecycle", "preStop") is None:
+        # Only where readiness gates traffic do load balancers send any: not to a pod whose ports,
+        # and its Services' ports, are all for metrics, nor to a metrics sidecar (relcheck's K002).
+        if container.ports() and container.get("lifecycle", "preStop") is None and _gates_traffic(container):
             yield _container_finding(
                 ctx,
                 container,
