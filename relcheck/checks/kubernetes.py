@@ -130,9 +130,13 @@ def _metrics_service(service: K8sObject) -> bool:
 
 
 # Port names that serve the cluster's tooling, not the service's clients.
-# `admin` alone (Envoy's admin port), not a name that ends in it (aks-store-demo's `store-admin` UI).
+# `admin` alone (Envoy's admin port), not a name that ends in it (aks-store-demo's `store-admin` UI);
+# `metrics` but not a metrics *service* or API that clients call (KEDA's operator serves its metrics
+# adapter on `metricsservice`).
 _ADMIN_PORT = re.compile(
-    r"metrics|prometheus|prom\b|health|probe|pprof|profil|debug|^(?:https?-|grpc-)?admin$", re.IGNORECASE
+    r"metrics(?![-_]?(?:service|server|api))|prometheus|prom\b|health|probe|pprof|profil|debug"
+    r"|^(?:https?-|grpc-)?admin$",
+    re.IGNORECASE,
 )
 
 
