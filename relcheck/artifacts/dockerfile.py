@@ -110,12 +110,18 @@ class Dockerfile:
         return list(self._final_instructions)
 
     @cached_property
-    def start_command(self) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
-        """The argv of the last ENTRYPOINT and the last CMD of the final image (None where there
-        is none): asked of every Dockerfile by several rules."""
+    def start_instructions(self) -> tuple[Instruction | None, Instruction | None]:
+        """The last ENTRYPOINT and the last CMD of the final image (None where there is none)."""
         instructions = self._final_instructions
         entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
         cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
+        return entrypoint, cmd
+
+    @cached_property
+    def start_command(self) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        """The argv of the last ENTRYPOINT and the last CMD of the final image (None where there
+        is none): asked of every Dockerfile by several rules."""
+        entrypoint, cmd = self.start_instructions
         return (
             tuple(command_argv(entrypoint)) if entrypoint is not None else None,
             tuple(command_argv(cmd)) if cmd is not None else None,

@@ -313,9 +313,9 @@ def _image_name(image: object) -> str | None:
     return image_reference(image)[0].rsplit("/", 1)[-1] if isinstance(image, str) else None
 
 
-def _start_instruction(instructions: list[Instruction]) -> tuple[Instruction | None, Instruction | None]:
+def _start_instruction(dockerfile: Dockerfile) -> tuple[Instruction | None, Instruction | None]:
     """The ENTRYPOINT and CMD in force; `ENTRYPOINT []` / `CMD []` reset them, so count as none."""
-    entrypoint, cmd = _last(instructions, "ENTRYPOINT"), _last(instructions, "CMD")
+    entrypoint, cmd = dockerfile.start_instructions
     return (entrypoint if entrypoint is None or entrypoint.args else None), (cmd if cmd is None or cmd.args else None)
 
 
@@ -343,7 +343,7 @@ _ARCHIVE_SUFFIXES = (
 def _exports_only(dockerfile: Dockerfile) -> bool:
     """A scratch image that runs nothing: no ENTRYPOINT or CMD, or one that names an archive (an
     `.apk` or `.jar` left as the command of an image built only to be exported)."""
-    entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+    entrypoint, cmd = _start_instruction(dockerfile)
     start = entrypoint or cmd
     if start is None:
         return True
@@ -517,7 +517,7 @@ def init_process(ctx: CheckContext) -> Iterator[Finding]:
 
 def _init_process(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
-        entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+        entrypoint, cmd = _start_instruction(dockerfile)
         starter = entrypoint or cmd
         if entrypoint is None and _init_entrypoint(final.base_image()):
             continue
@@ -669,7 +669,7 @@ def _exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
     """A shell that stays PID 1: the shell form, or `sh -c` in exec form, unless the script's last
     step is `exec prog` (the shell replaces itself with the program, which then gets SIGTERM)."""
     for dockerfile, final in _runtime_final(ctx):
-        entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+        entrypoint, cmd = _start_instruction(dockerfile)
         for instruction in (entrypoint, cmd):
             if instruction is None:
                 continue
@@ -733,7 +733,7 @@ def no_package_manager_start(ctx: CheckContext) -> Iterator[Finding]:
 
 def _no_package_manager_start(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
-        entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+        entrypoint, cmd = _start_instruction(dockerfile)
         for instruction in (entrypoint, cmd):
             if instruction is None:
                 continue
@@ -1020,7 +1020,7 @@ def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:
     repository = image_reference(image)[0].rsplit("/", 1)[-1]
     if "node" in repository:
         return True
-    entrypoint, cmd = _start_instruction(dockerfile.final_instructions())
+    entrypoint, cmd = _start_instruction(dockerfile)
     for instruction in (entrypoint, cmd):
         if instruction is not None and any(_program(w) in NODE_PROGRAMS for w in _argv(instruction)[:3]):
             return True

@@ -124,9 +124,13 @@ def _metrics_service(service: K8sObject) -> bool:
         return False
     for port in ports:
         names = [port.get("name"), port.get("targetPort")] if isinstance(port, dict) else []
-        if not any(isinstance(n, str) and _ADMIN_PORT.search(n) for n in names):
+        if not any(_admin_name(name) for name in names):
             return False
     return True
+
+
+def _admin_name(name: object) -> bool:
+    return isinstance(name, str) and bool(_ADMIN_PORT.search(name))
 
 
 # Port names that serve the cluster's tooling, not the service's clients.
@@ -163,10 +167,9 @@ def _pod_admin_ports(workload: Workload) -> set[object]:
     share its network: a probe may call a port another container declares)."""
     found: set[object] = set()
     for container in workload.containers(include_init=False):
-        for port in _ports(container):
-            name = port.get("name") if isinstance(port, dict) else None
-            if isinstance(name, str) and _ADMIN_PORT.search(name):
-                found.update((name, port.get("containerPort")))
+        for port in container.ports():
+            if _admin_name(port.get("name")):
+                found.update((port.get("name"), port.get("containerPort")))
     return found
 
 
@@ -181,19 +184,11 @@ def _serves_clients(container: Container) -> bool:
     checks (a port without a name counts), or, declaring none, its probes call a port that is not
     one of those the pod names for them (the program's own port, undeclared). A container that
     declares its ports shows where it listens: a probe on another port is a health endpoint."""
-    ports = _ports(container)
+    ports = container.ports()
     if ports:
-        return not all(
-            isinstance(port, dict) and isinstance(port.get("name"), str) and _ADMIN_PORT.search(port["name"])
-            for port in ports
-        )
+        return not all(_admin_name(port.get("name")) for port in ports)
     admin = _pod_admin_ports(container.workload)
     return any(port not in admin for port in _probed_ports(container))
-
-
-def _ports(container: Container) -> list:
-    ports = container.get("ports")
-    return ports if isinstance(ports, list) else []
 
 
 def _probed_ports(container: Container) -> list[object]:
@@ -209,7 +204,7 @@ def _probed_ports(container: Container) -> list[object]:
 
 def _listens(container: Container) -> bool:
     """Whether the container declares a port or a probe calls one."""
-    return bool(_ports(container) or _probed_ports(container))
+    return bool(container.ports() or _probed_ports(container))
 
 
 @check("K003")

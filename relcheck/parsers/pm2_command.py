@@ -8,7 +8,14 @@ from __future__ import annotations
 import posixpath
 import re
 
-from relcheck.artifacts.dockerfile import Dockerfile, Instruction, command_argv, env_pairs, is_tool_image
+from relcheck.artifacts.dockerfile import (
+    Dockerfile,
+    Instruction,
+    command_argv,
+    env_pairs,
+    is_tool_image,
+    shell_words,
+)
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.syntax.jsvalues import UNKNOWN
 from relcheck.syntax.positions import END, KEY, VALUE, Positions
@@ -70,9 +77,7 @@ def apps_from_command(dockerfile: Dockerfile) -> list[Pm2App]:
 def _start(dockerfile: Dockerfile) -> tuple[Instruction | None, list[str]]:
     """The instruction that names the command PM2 runs in (CMD, or ENTRYPOINT), and the whole
     command: ENTRYPOINT's words, then CMD's when ENTRYPOINT is in exec form."""
-    instructions = dockerfile.final_instructions()
-    entrypoint = next((i for i in reversed(instructions) if i.keyword == "ENTRYPOINT"), None)
-    cmd = next((i for i in reversed(instructions) if i.keyword == "CMD"), None)
+    entrypoint, cmd = dockerfile.start_instructions
     argv: list[str] = []
     if entrypoint is not None:
         argv = _words(entrypoint)
@@ -87,7 +92,7 @@ def _start(dockerfile: Dockerfile) -> tuple[Instruction | None, list[str]]:
 def _words(instruction: Instruction) -> list[str]:
     words = command_argv(instruction)
     if len(words) == 3 and posixpath.basename(words[0]) in ("sh", "bash") and words[1] == "-c":
-        words = command_argv(Instruction(instruction.keyword, (words[2],), (), False, words[2], 0, 0))
+        words = shell_words(words[2])
     if words and words[0] == "exec":
         words = words[1:]
     return words

@@ -15,7 +15,7 @@ from relcheck.artifacts.kubernetes import K8sObject, dig
 from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import HelmEngine, RenderOutput
-from relcheck.render.siblings import Vendored, vendor_siblings
+from relcheck.render.siblings import Vendored, dependency_lines, vendor_siblings
 from relcheck.render.template_index import TemplateSegment, align_segments, index_template, locate
 from relcheck.syntax.positions import Positions
 from relcheck.syntax.yaml import DUPLICATE_KEY
@@ -167,6 +167,7 @@ class ChartRenderer:
         # from is not known, so a render with one places findings at the template lines.
         self._unplaced: set[str] = set()
         self._kinds: dict[str, frozenset[str]] = {}
+        self._dependency_lines: dict[str, dict[str, tuple[str, int]]] = {}  # by chart: where it names each
         # The repository's charts by name, for dependencies it holds itself (relcheck.render.siblings).
         self.siblings: dict[str, str] = {}
 
@@ -444,18 +445,13 @@ class ChartRenderer:
 
     def _dependency_entry(self, chart_dir: str, inside: str) -> tuple[str, int]:
         """Where the chart names the packaged dependency a rendered template comes from (`charts/
-        frr-k8s/templates/x.yaml` of `frr-k8s-0.0.25.tgz`): its `- name:` (or `alias:`) line in
+        frr-k8s/templates/x.yaml` of `frr-k8s-0.0.25.tgz`): its `alias:` or `- name:` line in
         Chart.yaml (requirements.yaml for apiVersion v1), else line 1 of Chart.yaml."""
+        if chart_dir not in self._dependency_lines:
+            self._dependency_lines[chart_dir] = dependency_lines(chart_dir, self.read)
         parts = inside.split("/")
         dependency = parts[1] if len(parts) > 2 and parts[0] == "charts" else ""
-        entry = re.compile(rf"^\s*(?:-\s+)?(name|alias):\s*[\"']?{re.escape(dependency)}[\"']?\s*(?:#.*)?$")
-        for name in ("Chart.yaml", "requirements.yaml"):
-            listing = _join(chart_dir, name)
-            lines = (self.read(listing) or "").split("\n") if dependency and self.exists(listing) else []
-            found = {match.group(1): number for number, text in enumerate(lines, 1) if (match := entry.match(text))}
-            if found:
-                return listing, found.get("alias", found.get("name", 1))
-        return _join(chart_dir, "Chart.yaml"), 1
+        return self._dependency_lines[chart_dir].get(dependency, (_join(chart_dir, "Chart.yaml"), 1))
 
     def _template_kinds(self, chart_dir: str) -> frozenset[str]:
         """The kinds the chart's templates can write, whatever the values: what a test install's

@@ -36,19 +36,18 @@ def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
             refused = {"error": str(exc), "kind": "values", "file_index": index}
             break
     values = merge_values(values, request.get("inline") or {})
-    if missing:
-        with helm.Chart.load(chart_dir) as chart:
+    with helm.Chart.load(chart_dir) as chart:
+        if missing:
+            # What a condition turns off renders nothing once vendored either (Helm's
+            # ProcessDependencyConditions): it need not be there to render the rest as Helm would.
             defaults = chart.merge_values(values if refused is None else {})
             entries = chart.metadata.get("dependencies") or []
-        # What a condition turns off renders nothing once vendored either (Helm's
-        # ProcessDependencyConditions): it need not be there to render the rest as Helm would.
-        missing = [d for d in missing if not all(disabled(e, defaults) for e in _entries(entries, d))]
-    if missing:
-        names = ", ".join(f"{d.get('name')} ({d.get('status')})" for d in missing)
-        return {"error": f"dependencies not in charts/: {names}", "kind": "dependencies"}
-    if refused is not None:
-        return refused
-    with helm.Chart.load(chart_dir) as chart:
+            missing = [d for d in missing if not all(disabled(e, defaults) for e in _entries(entries, d))]
+        if missing:
+            names = ", ".join(f"{d.get('name')} ({d.get('status')})" for d in missing)
+            return {"error": f"dependencies not in charts/: {names}", "kind": "dependencies"}
+        if refused is not None:
+            return refused
         try:  # as `helm template` does: the values, with the chart's defaults, against values.schema.json
             chart.validate_schema(chart.merge_values(values))
         except helm.HelmValuesError as exc:
@@ -63,7 +62,8 @@ def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
 
 
 def _entries(entries: list, missing: dict) -> list[dict]:
-    """The Chart.yaml entries of a missing dependency (one per alias); none when not found."""
+    """The Chart.yaml entries of a missing dependency (one per alias); an entry without a condition
+    when Chart.yaml does not name it."""
     found = [e for e in entries if isinstance(e, dict) and e.get("name") == missing.get("name")]
     return found or [{}]
 

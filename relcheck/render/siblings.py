@@ -16,9 +16,13 @@ import os
 import posixpath
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relcheck.syntax.positions import Positions
 
 # A chart's dependencies nest (kube-prometheus-stack → its exporters → a common library): at most
 # this deep, and each chart once on a path (a cycle is left to Helm's own error).
@@ -146,17 +150,34 @@ def _aliases(chart_dir: str, read: Any) -> dict[str, list[str]]:
 
 
 def _dependencies(chart_dir: str, read: Any) -> list[dict]:
+    return [entry for entry, _, _, _ in _listed(chart_dir, read)]
+
+
+def dependency_lines(chart_dir: str, read: Any) -> dict[str, tuple[str, int]]:
+    """Where the chart names each dependency: its name (and alias, which Helm names its files by)
+    -> (Chart.yaml or requirements.yaml, the line of that key)."""
+    found: dict[str, tuple[str, int]] = {}
+    for entry, listing, positions, index in _listed(chart_dir, read):
+        for key in ("name", "alias"):
+            if isinstance(entry.get(key), str) and entry[key]:
+                found[entry[key]] = (listing, positions.of(("dependencies", index, key), key=True)[0])
+    return found
+
+
+def _listed(chart_dir: str, read: Any) -> Iterator[tuple[dict, str, Positions, int]]:
+    """Each dependency entry, with its file, that file's positions and its index there."""
     from relcheck.syntax.yaml import YamlError, load_one
 
-    listed: list = []
     for name in ("Chart.yaml", "requirements.yaml"):  # apiVersion v1 kept them in requirements.yaml
+        listing = posixpath.join(chart_dir, name) if chart_dir else name
         try:
-            data, _ = load_one(read(posixpath.join(chart_dir, name) if chart_dir else name) or "")
+            data, positions = load_one(read(listing) or "")
         except YamlError:
             continue
         entries = data.get("dependencies") if isinstance(data, dict) else None
-        listed += [d for d in entries if isinstance(d, dict)] if isinstance(entries, list) else []
-    return listed
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(entry, dict):
+                yield entry, listing, positions, index
 
 
 def _vendored_already(root: Path, chart_dir: str, name: str) -> bool:

@@ -262,9 +262,8 @@ def build_project(
     written = [obj for obj in objects if obj.path not in renders.consumed and obj.path not in skipped]
     # A Helm test a chart's committed output (or a plain manifest) holds runs only under `helm
     # test`, as in a render, where they are left out too (relcheck.render.helm.is_test_hook).
-    tests = [obj for obj in written if is_test_hook(obj)]
-    project.helm_tests = len(tests)
-    written = [obj for obj in written if not is_test_hook(obj)] if tests else written
+    deployed = [obj for obj in written if not is_test_hook(obj)]
+    project.helm_tests, written = len(written) - len(deployed), deployed
     modeled = _without_patches(project, written, renders.patch_files) + renders.objects
     project.kube = KubeIndex.build(modeled)
     rendering = render is not None and render.enabled
