@@ -66,8 +66,7 @@ def needs_parsing(source: SourceFile) -> bool:
 _PLACEHOLDER = re.compile(r"(?<![{$])\{[A-Z][A-Z0-9_]*\}(?!\})")
 
 
-def _placeholder_line(text: str, line: int | None) -> bool:
-    lines = text.splitlines()
+def _placeholder_line(lines: list[str], line: int | None) -> bool:
     return bool(line) and 0 < line <= len(lines) and bool(_PLACEHOLDER.search(lines[line - 1]))
 
 
@@ -100,7 +99,8 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
 
         parsed.objects, problems = parse_manifests(source.path, text)
         broken = [p for p in problems if p.code == "E001"]
-        if broken and all(_placeholder_line(text, p.line) for p in broken):
+        lines = text.splitlines() if broken else []
+        if broken and all(_placeholder_line(lines, p.line) for p in broken):
             problems = [p for p in problems if p.code != "E001"] + [ParseProblem("E002", OTHER_TEMPLATE)]
         elif ("{{" in text or "{%" in text) and broken:
             # Template markers, not broken YAML: the whole file is a template, or (when other
