@@ -146,6 +146,30 @@ def test_a_template_line_that_renders_another_kind_with_test_values_is_one_findi
 
 
 @needs_helm
+def test_a_test_install_that_changes_only_a_count_in_the_message_is_one_finding(tmp_path: Path) -> None:
+    """mattermost's chart: its ci/ values set `replicaCount: 1`, and the rollout strategy at the
+    same values key was reported twice ("1 pod of 1", "1 pod of 2"). One finding, in the words of
+    the chart's own values."""
+    workload = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n"
+        "  replicas: {{ .Values.replicas }}\n"
+        "  strategy: {{ toYaml .Values.strategy | nindent 4 }}\n"
+        "  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n"
+        "    spec:\n      containers:\n        - {name: app, image: 'example/app:2.1.0'}\n"
+    )
+    chart = make_chart(tmp_path / "app", {"deployment.yaml": workload})
+    (chart / "values.yaml").write_text(
+        "replicas: 2\nstrategy:\n  type: RollingUpdate\n  rollingUpdate:\n    maxSurge: 1\n    maxUnavailable: 1\n"
+    )
+    (chart / "ci").mkdir()
+    (chart / "ci" / "default-values.yaml").write_text("replicas: 1\n")
+    result = scan([tmp_path], Config(), select=["K015"])
+    assert [(f.location.path, f.location.line, f.message.split(": ")[1][:30]) for f in result.findings] == [
+        ("app/values.yaml", 6, "1 pod of 2 may be down at once")
+    ]
+
+
+@needs_helm
 def test_a_separator_glued_to_a_comment_by_a_trimming_action_splits_as_helm_splits(tmp_path: Path) -> None:
     """cert-manager's rbac.yaml: `---`, a blank line, `{{- if ... -}}`, a blank line, `# comment`
     renders `---# comment`. Helm splits on `---` at a line's start (releaseutil.SplitManifests):
@@ -775,6 +799,21 @@ def test_template_positions(path: tuple, key: bool, expected: tuple) -> None:
     spot = locate(segments[0], path, key)
     assert (spot.line, spot.column, spot.values) == expected
     assert (segments[1].first_line, segments[1].keys[("metadata", "name")][0]) == (19, 23)
+
+
+def test_a_template_comment_that_holds_yaml_is_no_key_of_the_template() -> None:
+    """jenkins' statefulset keeps the pod securityContext it will have in a `{{/* ... */}}` comment
+    over several lines, above the action that writes `runAsUser` today: the finding on that value
+    belongs at the action (and the values key that feeds it), not at the comment."""
+    template = (
+        "apiVersion: apps/v1\nkind: StatefulSet\nspec:\n  template:\n    spec:\n      securityContext:\n"
+        "    {{/* The rest of this section becomes:\n        runAsUser: 1000\n        ---\n    */}}\n"
+        "        runAsUser: {{ default 0 .Values.controller.runAsUser }}\n"
+    )
+    segments = index_template(template)
+    assert len(segments) == 1
+    spot = locate(segments[0], ("spec", "template", "spec", "securityContext", "runAsUser"), False)
+    assert (spot.line, spot.column, spot.values) == (11, 20, ("controller", "runAsUser"))
 
 
 def test_show_settings_names_the_engines(run_cli) -> None:

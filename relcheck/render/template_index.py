@@ -21,6 +21,8 @@ _DOT_REF = re.compile(r"(?<![\w$.)\]])\.((?:[A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_
 _INDENT = re.compile(r"\bn?indent\s+(\d+)")
 _BUILTIN_ROOTS = frozenset({"Values", "Release", "Chart", "Capabilities", "Template", "Files", "Subcharts"})
 _DOCUMENT = re.compile(r"^---", re.MULTILINE)
+_COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.DOTALL)
+_NOT_NEWLINE = re.compile(r"[^\n]")
 
 
 @dataclass
@@ -44,6 +46,9 @@ class TemplateSegment:
 
 
 def index_template(text: str) -> list[TemplateSegment]:
+    # A comment may span lines and hold YAML (jenkins' statefulset keeps the future
+    # `runAsUser: 1000` in one): blanked, keeping every other character's line and column.
+    text = _COMMENT.sub(lambda found: _NOT_NEWLINE.sub(" ", found.group()), text)
     lines = text.split("\n")
     starts = [0] + [text.count("\n", 0, m.start()) for m in _DOCUMENT.finditer(text)]
     bounds = sorted(set(starts))
