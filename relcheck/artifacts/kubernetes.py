@@ -305,7 +305,7 @@ class Workload:
             program = _program_of(image)
             subcommands = [w for w in words if not w.startswith("-")]
             for name, subcommand, role in SINGLETONS:
-                if name in program and (subcommand is None or subcommand in subcommands[:2]):
+                if re.search(name, program) and (subcommand is None or subcommand in subcommands[:2]):
                     return role
         return None
 
@@ -695,10 +695,11 @@ def _looks_core(obj: K8sObject) -> bool:
     return group in ("", "apps", "batch", "extensions")
 
 
-# Programs whose documentation says they must run as a single instance: (image name contains,
-# subcommand or None, what it is). Thanos: "not semantically concurrency safe and must be deployed
-# as a singleton against a bucket"; external-dns has no leader election, and its chart allows 0 or 1;
-# nor has the Prometheus Operator (its maintainers: no election code, no Lease rule in its ClusterRole).
+# Programs whose documentation says they must run as a single instance: (pattern searched in the
+# image's name, subcommand or None, what it is). Thanos: "not semantically concurrency safe and must
+# be deployed as a singleton against a bucket"; external-dns has no leader election, and its chart
+# allows 0 or 1; nor has the Prometheus Operator (its maintainers: no election code, no Lease rule in
+# its ClusterRole). The Jenkins controller has no HA (its chart: "Max 1"; agents are other images).
 SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
     ("thanos", "compact", "Thanos's compactor must run as one instance per bucket"),
     ("external-dns", None, "external-dns has no leader election: two would write conflicting DNS records"),
@@ -714,6 +715,11 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "the Pushgateway is a cache of pushed metrics in its own memory: behind one Service, each replica "
         "would hold a different part of what is pushed",
     ),
+    (
+        "^jenkins$",
+        None,
+        "the Jenkins controller has no high availability: two on one JENKINS_HOME would corrupt it",
+    ),
 )
 
 # Prometheus exporters, told by the first container's image (`mysqld-exporter`, `redis_exporter`,
@@ -721,6 +727,7 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
 # and of the queries the exporter makes (a cloud API's calls, a database's connections), and an
 # exporter that restarts is a gap in its metrics that `up` shows, not an outage of a service.
 _EXPORTER = re.compile(r"(^|[-_])exporter($|[-_])|^kube-state-metrics$|^prometheus-to-sd$")
+_PAUSE_PROGRAMS = frozenset({"pause", "pause-amd64", "pause-arm64", "mirrored-pause"})
 # Helpers that run beside an exporter in its pod: they make it no more than an exporter.
 _EXPORTER_HELPERS = frozenset({"configmap-reload", "config-reloader", "prometheus-config-reloader", "kube-rbac-proxy"})
 
@@ -729,6 +736,14 @@ def runs_exporter(container: Container) -> bool:
     """Whether a container runs a Prometheus exporter (`memcached-exporter`, `redis_exporter`)."""
     image = container.spec.get("image")
     return isinstance(image, str) and bool(_EXPORTER.search(_program_of(image).lower()))
+
+
+def runs_pause(container: Container) -> bool:
+    """Whether a container runs the Kubernetes pause image (`registry.k8s.io/pause`), which only
+    sleeps: a placeholder beside an injected proxy (Linkerd's gateway) or a capacity reservation
+    (cluster-autoscaler overprovisioning). It serves nothing and cannot wedge or leak."""
+    image = container.spec.get("image")
+    return isinstance(image, str) and _program_of(image).lower() in _PAUSE_PROGRAMS
 
 
 def _program_of(image: str) -> str:

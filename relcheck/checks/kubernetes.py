@@ -18,6 +18,7 @@ from relcheck.artifacts.kubernetes import (
     is_keda_scaler,
     one_pod_per_node,
     runs_exporter,
+    runs_pause,
     scaler_bounds,
     selector_matches,
 )
@@ -55,9 +56,10 @@ def _workloads(ctx: CheckContext, long_running: bool = False) -> Iterator[Worklo
 
 
 def _serving_containers(ctx: CheckContext) -> Iterator[Container]:
-    """Containers of long-running workloads; init containers (sidecars included) have no probe rules."""
+    """Containers of long-running workloads; init containers (sidecars included) have no probe
+    rules, nor has a pause container, which only sleeps."""
     for workload in _workloads(ctx, long_running=True):
-        yield from workload.containers(include_init=False)
+        yield from (c for c in workload.containers(include_init=False) if not runs_pause(c))
 
 
 def _all_containers(ctx: CheckContext) -> Iterator[Container]:
@@ -133,8 +135,16 @@ def _admin_name(name: object) -> bool:
     return isinstance(name, str) and bool(_ADMIN_PORT.search(name))
 
 
+def _tooling_port_name(name: object) -> bool:
+    """A container port's name for metrics, health checks or an admin server: besides the Service
+    port names above, one that ends in `-admin` (Linkerd's `svcmi-admin`, `linkerd-admin`). Only
+    for a container's own ports: a Service that sends clients to such a port (aks-store-demo's
+    `store-admin` UI, behind a LoadBalancer) still makes the pod take traffic."""
+    return _admin_name(name) or (isinstance(name, str) and bool(_ADMIN_SUFFIX.search(name)))
+
+
 # Port names that serve the cluster's tooling, not the service's clients.
-# `admin` alone (Envoy's admin port), not a name that ends in it (aks-store-demo's `store-admin` UI);
+# `admin` alone (Envoy's admin port), not a name that ends in it (see `_tooling_port_name`);
 # `metrics` but not a metrics *service* or API that clients call (KEDA's operator serves its metrics
 # adapter on `metricsservice`).
 _ADMIN_PORT = re.compile(
@@ -142,6 +152,7 @@ _ADMIN_PORT = re.compile(
     r"|^(?:https?-|grpc-)?admin$",
     re.IGNORECASE,
 )
+_ADMIN_SUFFIX = re.compile(r"[-_]admin$", re.IGNORECASE)
 
 
 def _gates_traffic(container: Container) -> bool:
@@ -168,7 +179,7 @@ def _pod_admin_ports(workload: Workload) -> set[object]:
     found: set[object] = set()
     for container in workload.containers(include_init=False):
         for port in container.ports():
-            if _admin_name(port.get("name")):
+            if _tooling_port_name(port.get("name")):
                 found.update((port.get("name"), port.get("containerPort")))
     return found
 
@@ -186,7 +197,7 @@ def _serves_clients(container: Container) -> bool:
     declares its ports shows where it listens: a probe on another port is a health endpoint."""
     ports = container.ports()
     if ports:
-        return not all(_admin_name(port.get("name")) for port in ports)
+        return not all(_tooling_port_name(port.get("name")) for port in ports)
     admin = _pod_admin_ports(container.workload)
     return any(port not in admin for port in _probed_ports(container))
 
@@ -329,6 +340,8 @@ def _resource(container: Container, section: str, name: str) -> Any:
 
 def _missing_resource(ctx: CheckContext, section: str, name: str, why: str) -> Iterator[Finding]:
     for container in _all_containers(ctx):
+        if runs_pause(container):
+            continue  # it sleeps in a few hundred KiB; an overprovisioning pod's requests are its own choice
         value = _resource(container, section, name)
         # Kubernetes sets a missing request to the limit.
         if value is None and section == "requests":
