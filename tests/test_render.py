@@ -295,6 +295,34 @@ def test_a_repeated_key_a_template_renders_is_an_e001_and_the_object_is_still_ch
 
 
 @needs_helm
+def test_repeated_keys_are_one_e001_per_template_over_the_charts_renders(tmp_path: Path) -> None:
+    """kubeflow's kserve-models-web-app: a labels helper and the template both write `app` and
+    `kustomize.component`, in the object's labels and the pod template's, and its ci/ values render
+    them again: 80 E001s over the chart. One per template, naming each repeated key once."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n"
+        "    {{- include \"labels\" . | nindent 4 }}\n    app: web\n    component: web\nspec:\n"
+        "  replicas: {{ .Values.replicas }}\n  selector: {matchLabels: {app: web}}\n  template:\n"
+        "    metadata:\n      labels:\n        {{- include \"labels\" . | nindent 8 }}\n        app: web\n"
+        "    spec:\n      containers: [{name: web, image: 'example/web:1.0.0'}]\n"
+    )
+    helpers = '{{- define "labels" -}}\napp: x\ncomponent: x\n{{- end }}\n'
+    chart = make_chart(tmp_path / "web", {"deployment.yaml": deployment, "_helpers.tpl": helpers})
+    (chart / "values.yaml").write_text("replicas: 3\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "base-values.yaml").write_text("replicas: 2\n")
+    result = scan([tmp_path], Config(), select=["E001"])
+    assert [(f.location.path, f.message) for f in result.findings] == [
+        (
+            "web/templates/deployment.yaml",
+            "what this template renders is not valid YAML: duplicate keys 'app' in metadata.labels, "
+            "'component' in metadata.labels, 'app' in spec.template.metadata.labels: Helm and kubectl keep "
+            "the last value, while Flux's helm-controller and kustomize's Helm inflation refuse the manifest",
+        )
+    ]
+
+
+@needs_helm
 def test_a_packaged_dependencys_objects_are_shown_at_its_entry_in_chart_yaml(tmp_path: Path) -> None:
     """A dependency downloaded into charts/ as a .tgz has no template in the repository: its
     objects are shown where the chart names it (its alias, when it has one), not at line 1."""
@@ -576,6 +604,36 @@ def test_remote_bases_are_not_fetched(tmp_path: Path) -> None:
     assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
     assert "downloads nothing" in result.findings[0].message
     assert result.renders == {}
+
+
+@needs_kustomize
+def test_a_remote_base_in_a_folder_the_scan_leaves_out_is_not_fetched_either(tmp_path: Path) -> None:
+    """kubeflow's pipeline overlays build on `third-party/argo/...`, a folder excluded by default as
+    vendored code, whose kustomization names argo-workflows on GitHub: kustomize would download it.
+    The overlay is not built, and says which remote base it needs."""
+    root = copy("kustomize", tmp_path)
+    vendored = root / "third-party" / "argo"
+    vendored.mkdir(parents=True)
+    (vendored / "kustomization.yaml").write_text(
+        "resources:\n  - https://github.com/argoproj/argo-workflows/manifests/base/crds/minimal?ref=v3.7.3\n"
+    )
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\n  - ../../third-party/argo\npatches:\n  - path: no-readiness.yaml\n"
+    )
+    result = scan([root], Config(), select=["E"])
+    assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
+    assert "builds on https://github.com/argoproj/argo-workflows/" in result.findings[0].message
+    assert result.renders == {}
+
+
+def test_renderers_run_without_network() -> None:
+    """Should a remote base get past the checks, the engines still reach nothing: HTTP(S) goes to
+    a proxy that refuses at once, and git may use local paths only."""
+    from relcheck.render.engines import _quiet_env
+
+    env = _quiet_env("/nonexistent-home")
+    assert env["HTTPS_PROXY"] == env["HTTP_PROXY"] == "http://127.0.0.1:9"
+    assert env["GIT_ALLOW_PROTOCOL"] == "file" and "NO_PROXY" not in env and "no_proxy" not in env
 
 
 @needs_kustomize

@@ -44,12 +44,23 @@ class HelmEngine(Protocol):
 
 def _quiet_env(home: str) -> dict[str, str]:
     """The caller's environment without Helm's and kubectl's settings: no plugins, no repositories,
-    no registry credentials, no cluster."""
+    no registry credentials, no cluster, no network."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBE"))}
     for name in ("HELM_PLUGINS", "HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         env[name] = home
     env["KUBECONFIG"] = os.path.join(home, "no-kubeconfig")
+    # No network, should a remote base or chart get past the checks before a render: HTTP(S)
+    # through a proxy that refuses at once, git over local paths only.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        env[name] = _NO_PROXY_SERVER
+    for name in ("NO_PROXY", "no_proxy"):
+        env.pop(name, None)
+    env["GIT_ALLOW_PROTOCOL"] = "file"
+    env["GIT_TERMINAL_PROMPT"] = "0"
     return env
+
+
+_NO_PROXY_SERVER = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
 
 
 class SdkEngine:

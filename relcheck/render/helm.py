@@ -161,6 +161,7 @@ class ChartRenderer:
         self.read = read  # repository path -> text or None
         self.exists = exists  # repository path -> bool
         self._segments: dict[str, list[TemplateSegment]] = {}
+        self._repeats_reported: dict[str, set[str]] = {}  # template -> repeated keys reported
         self._values: dict[str, ValuesFile | None] = {}
         self._broken: set[str] = set()  # values files that are not YAML (an E001 of their own)
         # Values files Helm reads but relcheck could not (a repeated key): where their values came
@@ -409,14 +410,28 @@ class ChartRenderer:
                 path, line = packaged
             # Helm and kubectl keep a repeated key's last value: the object is deployed, and checked.
             objects, problems = parse_manifests(path, _GLUED_COMMENT.sub("--- #", text), last_wins=True)
+            using = f" with {label}" if label else ""
             for problem in problems:
-                using = f" with {label}" if label else ""
-                message = f"what this template renders{using} is not valid YAML: {problem.message}"
-                if problem.message.startswith(DUPLICATE_KEY):
-                    message += (
-                        ": Helm and kubectl keep the last value, while Flux's helm-controller and "
-                        "kustomize's Helm inflation refuse the manifest"
-                    )
+                if not problem.message.startswith(DUPLICATE_KEY):
+                    message = f"what this template renders{using} is not valid YAML: {problem.message}"
+                    out.problems.append((path, ParseProblem("E001", message)))
+            # Repeated keys: one problem per template, each key once over the chart's renders (its
+            # ci/ values render the same labels helper again).
+            reported = self._repeats_reported.setdefault(path, set())
+            repeats = [
+                p.message.removeprefix(DUPLICATE_KEY).strip()
+                for p in problems
+                if p.message.startswith(DUPLICATE_KEY)
+            ]
+            repeats = [r for r in dict.fromkeys(repeats) if r not in reported]
+            if repeats:
+                reported.update(repeats)
+                keys = "s " + ", ".join(repeats) if len(repeats) > 1 else " " + repeats[0]
+                message = (
+                    f"what this template renders{using} is not valid YAML: {DUPLICATE_KEY}{keys}: Helm and "
+                    "kubectl keep the last value, while Flux's helm-controller and kustomize's Helm inflation "
+                    "refuse the manifest"
+                )
                 out.problems.append((path, ParseProblem("E001", message)))
             if packaged is not None:
                 segments = [TemplateSegment(first_line=line, last_line=line)]

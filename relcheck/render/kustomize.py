@@ -47,6 +47,7 @@ class Kustomization:
     remote: list[str] = field(default_factory=list)
     helm_charts: bool = False
     component: bool = False
+    walked: bool = True  # False: in a folder the scan leaves out, read because an overlay builds on it
 
 
 def _below(path: str, folder: str) -> bool:
@@ -69,7 +70,35 @@ def read_kustomizations(paths: list[str], read: Any) -> dict[str, Kustomization]
         if not isinstance(data, dict):
             continue
         found[folder] = _describe(folder, path, data)
+    _add_unwalked_bases(found, read)
     return found
+
+
+def _add_unwalked_bases(found: dict[str, Kustomization], read: Any) -> None:
+    """The kustomizations the scan's overlays build on in folders the scan leaves out (kubeflow's
+    `third-party/`, excluded as vendored code): kustomize reads them, so what they build on (a remote
+    base it would download) decides whether the overlay can be built offline."""
+    from relcheck.syntax.yaml import YamlError, load_one
+
+    pending = [folder for k in found.values() for folder in k.uses if folder not in found]
+    while pending:
+        folder = pending.pop()
+        if folder in found:
+            continue
+        for name in KUSTOMIZATION_NAMES:
+            path = f"{folder}/{name}" if folder else name
+            text = read(path)
+            if text is None:
+                continue
+            try:
+                data, _ = load_one(text)
+            except YamlError:
+                data = None
+            if isinstance(data, dict):
+                found[folder] = _describe(folder, path, data)
+                found[folder].walked = False
+                pending.extend(f for f in found[folder].uses if f not in found)
+            break
 
 
 def _describe(folder: str, path: str, data: dict) -> Kustomization:
@@ -121,7 +150,7 @@ def patch_files(kustomizations: dict[str, Kustomization]) -> set[str]:
 def entry_points(kustomizations: dict[str, Kustomization]) -> list[str]:
     """Kustomizations no other one uses, less components (they are only ever included)."""
     used = {folder for k in kustomizations.values() for folder in k.uses}
-    return sorted(f for f, k in kustomizations.items() if f not in used and not k.component)
+    return sorted(f for f, k in kustomizations.items() if f not in used and not k.component and k.walked)
 
 
 def closure(entry: str, kustomizations: dict[str, Kustomization]) -> list[Kustomization]:
