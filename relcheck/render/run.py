@@ -96,7 +96,8 @@ def render_all(
         renderer = KustomizeRenderer(root, command, objects, repo.inside, settings.timeout)
         # Entry points, and overlays a GitOps object deploys though another overlay builds on them.
         entries = entry_points(kustomizations)
-        wanted = {f for obj in [*objects, *out.objects] for f in _deployed_folders(obj) if f in kustomizations and kustomizations[f].walked}
+        walked = {f for f, k in kustomizations.items() if k.walked}
+        wanted = {f for obj in [*objects, *out.objects] for f in _deployed_folders(obj) if f in walked}
         out.rendered |= renderer.render_all([*entries, *sorted(wanted - set(entries))], kustomizations, out)
     # A GitOps object (written, or made by a chart: an app of apps) whose chart or overlay was
     # rendered on its own, or whose folder holds plain manifests, counts as checked; the others are
