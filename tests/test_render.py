@@ -626,6 +626,27 @@ def test_a_remote_base_in_a_folder_the_scan_leaves_out_is_not_fetched_either(tmp
     assert result.renders == {}
 
 
+@needs_kustomize
+def test_the_overlays_under_one_that_cannot_be_built_are_built_alone(tmp_path: Path) -> None:
+    """kubeflow's `example` builds every component and jobset's release from GitHub: it cannot be
+    built offline, and its components' files were linted one by one, without the tags, name
+    prefixes and patches their own overlays set. Each overlay it builds on is built alone; only
+    the top one says why it is not rendered."""
+    root = copy("kustomize", tmp_path)
+    (root / "all").mkdir()
+    (root / "all" / "kustomization.yaml").write_text(
+        "resources:\n  - ../overlays/prod\n  - https://github.com/kubernetes-sigs/jobset/releases/download/v0.11.0/"
+        "manifests.yaml\n"
+    )
+    result = scan([root], Config(), select=["E", "K002", "K014"])
+    assert placed(result) == [
+        ("E002", "all/kustomization.yaml", 1, 1),
+        ("K002", "overlays/prod/no-readiness.yaml", 12, 11),
+        ("K014", "overlays/prod/no-readiness.yaml", 7, 3),
+    ]
+    assert set(result.renders) == {"kustomize overlays/prod"}
+
+
 def test_renderers_run_without_network() -> None:
     """Should a remote base get past the checks, the engines still reach nothing: HTTP(S) goes to
     a proxy that refuses at once, and git may use local paths only."""

@@ -368,6 +368,7 @@ class KustomizeRenderer:
         from concurrent.futures import ThreadPoolExecutor
 
         plans = [(entry, self._plan(entry, kustomizations, out)) for entry in entries]
+        plans += self._fallback_plans(plans, kustomizations, out)
         buildable = [(entry, members) for entry, members in plans if members is not None]
         workers = max(1, min(len(buildable), os.cpu_count() or 1, 8))
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -394,8 +395,37 @@ class KustomizeRenderer:
                 out.consumed.update(member.files)
         return built
 
-    def _plan(self, entry: str, kustomizations: dict[str, Kustomization], out: Renders) -> list[Kustomization] | None:
-        """The kustomizations the overlay builds on, or None (and why, as an E002) when it is not built."""
+    def _fallback_plans(
+        self, plans: list[tuple[str, list[Kustomization] | None]], kustomizations: dict[str, Kustomization], out: Renders
+    ) -> list[tuple[str, list[Kustomization] | None]]:
+        """For an overlay that cannot be built here (it builds on a remote base: kubeflow's `example`
+        on jobset's release), the overlays it builds on, each built alone where it can be, rather
+        than all their files linted one by one (which misses the tags, patches and probes an
+        overlay sets). Not those another built overlay already includes."""
+        planned = {entry for entry, _ in plans}
+        covered = {k.folder for _, members in plans if members is not None for k in members}
+        added: list[tuple[str, list[Kustomization] | None]] = []
+        pending = [entry for entry, members in plans if members is None]
+        while pending:
+            for folder in kustomizations[pending.pop()].uses:
+                used = kustomizations.get(folder)
+                if used is None or not used.walked or used.component or folder in planned or folder in covered:
+                    continue
+                planned.add(folder)
+                members = self._plan(folder, kustomizations, out, fallback=True)
+                added.append((folder, members))
+                if members is None:
+                    pending.append(folder)
+                else:
+                    covered.update(k.folder for k in members)
+        return added
+
+    def _plan(
+        self, entry: str, kustomizations: dict[str, Kustomization], out: Renders, fallback: bool = False
+    ) -> list[Kustomization] | None:
+        """The kustomizations the overlay builds on, or None (and why, as an E002) when it is not built.
+        A `fallback` (an overlay tried because the one built on it cannot be) gives no E002: that
+        one's says why already."""
         members = closure(entry, kustomizations)
         where = kustomizations[entry].path
         shown = entry or "."
@@ -430,7 +460,8 @@ class KustomizeRenderer:
         else:
             return members
         message = f"kustomize overlay {shown} not rendered: {why}; its local files are linted one by one"
-        out.problems.append((where, ParseProblem("E002", message)))
+        if not fallback:
+            out.problems.append((where, ParseProblem("E002", message)))
         return None
 
     def _build(self, entry: str) -> tuple[CommandOutput, str, str, float]:
