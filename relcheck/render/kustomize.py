@@ -336,6 +336,9 @@ def _translate(rendered: Any, patch: Any, path: tuple) -> tuple | None:
     return tuple(out)
 
 
+Plan = tuple[str, list[Kustomization] | None]  # an overlay, and what it builds on (None: not built)
+
+
 class KustomizeRenderer:
     def __init__(
         self,
@@ -396,15 +399,15 @@ class KustomizeRenderer:
         return built
 
     def _fallback_plans(
-        self, plans: list[tuple[str, list[Kustomization] | None]], kustomizations: dict[str, Kustomization], out: Renders
-    ) -> list[tuple[str, list[Kustomization] | None]]:
+        self, plans: list[Plan], kustomizations: dict[str, Kustomization], out: Renders
+    ) -> list[Plan]:
         """For an overlay that cannot be built here (it builds on a remote base: kubeflow's `example`
         on jobset's release), the overlays it builds on, each built alone where it can be, rather
         than all their files linted one by one (which misses the tags, patches and probes an
         overlay sets). Not those another built overlay already includes."""
         planned = {entry for entry, _ in plans}
         covered = {k.folder for _, members in plans if members is not None for k in members}
-        added: list[tuple[str, list[Kustomization] | None]] = []
+        added: list[Plan] = []
         pending = [entry for entry, members in plans if members is None]
         while pending:
             for folder in kustomizations[pending.pop()].uses:
