@@ -61,3 +61,20 @@ def test_the_environment_the_image_sets_is_the_apps():
 
 def test_a_development_image_starts_no_app():
     assert _apps('CMD ["pm2-runtime", "server.js"]\n', path="api/Dockerfile.dev") == []
+
+
+def test_pm2_runtime_as_pid_1_is_an_info() -> None:
+    """pm2-runtime handles SIGTERM and SIGINT as PID 1 (it stops its apps with their kill_signal and
+    kill_timeout): not the warning for a program signals may not reach; only that Node.js does not
+    reap orphans. The fixture's two Dockerfiles are reported at that severity."""
+    from pathlib import Path
+
+    from relcheck.config.loader import Config
+    from relcheck.scan.engine import scan
+
+    case = Path(__file__).parent / "fixtures" / "rules" / "D002" / "fail" / "pm2-runtime-as-pid1"
+    result = scan([case], Config(), select=["D002"])
+    assert [(f.location.path, f.severity.label) for f in result.findings] == [
+        ("Dockerfile", "info"),
+        ("worker/Dockerfile", "info"),
+    ]

@@ -472,6 +472,8 @@ def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tup
     return shell, True
 
 
+# PM2's container runtime (`pm2-docker` is its former name): it handles SIGTERM and SIGINT as PID 1.
+PM2_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
 # Servers that need no init as PID 1: supervisors, which handle SIGTERM (or the STOPSIGNAL their
 # official image sets) and wait on any child, and the databases that run as one process (mysqld,
 # mongod), which shut down cleanly on SIGTERM and leave no child to reap.
@@ -543,6 +545,19 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
         if first in INIT_PROGRAMS or first in SUPERVISING_SERVERS:
             continue
         if first not in NODE_PROGRAMS and _go_handles_sigterm(ctx, dockerfile):
+            continue
+        if first in PM2_RUNTIMES:
+            # pm2-runtime stops its apps on SIGTERM and SIGINT (with their kill_signal and
+            # kill_timeout), but Node.js does not reap the orphans reparented to PID 1.
+            yield ctx.report(
+                dockerfile.spot(final, starter),
+                f"{starter.keyword} starts '{first}' as PID 1 without an init: it stops its apps on SIGTERM, "
+                "but as a Node.js process it does not reap orphaned processes (an app's exited children); "
+                "dumb-init or tini would",
+                what="init",
+                value=first,
+                severity=Severity.INFO,
+            )
             continue
         if starter is cmd and starter.json_form and starter.args[0].startswith("-"):
             # Options, not a program: they go to the base image's ENTRYPOINT (distroless's node).
