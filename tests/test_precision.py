@@ -264,7 +264,7 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
     throwaway test cluster and partial objects to compare with it: not the service's manifests.
     Folders named on the command line, and scans without the default excludes, still read them."""
     chainsaw = tmp_path / "charts/cluster/test/pooler"
-    kuttl = tmp_path / "tests/e2e/install"
+    kuttl = tmp_path / "tests/kuttl/install"
     for folder in (chainsaw, kuttl):
         folder.mkdir(parents=True)
     (chainsaw / "chainsaw-test.yaml").write_text("apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\n")
@@ -275,7 +275,7 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
 
     result = scan([tmp_path], Config(), select=["K014"])
     assert [f.location.path for f in result.findings] == ["deploy/api.yaml"]
-    assert sorted(result.excluded_by_default) == ["charts/cluster/test/pooler", "tests/e2e/install"]
+    assert sorted(result.excluded_by_default) == ["charts/cluster/test/pooler", "tests/kuttl/install"]
     named = scan([kuttl], Config(), select=["K014"])
     assert [f.location.path for f in named.findings] == ["00-assert.yaml"]
     everything = scan([tmp_path], Config(default_excludes=False), select=["K014"])
@@ -283,15 +283,16 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
 
 
 def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
-    """A kind cluster's Redis under `.github/`, deliberately broken pods under `hack/` and a
-    library's expected test output under `tests/golden/` are not the service's manifests
-    (argo-helm, kubernetes/dashboard, sealed-secrets)."""
-    for folder in (".github/configs", "hack/test-resources", "lib/tests/golden", "deploy"):
+    """A kind cluster's Redis under `.github/`, deliberately broken pods under `hack/`, a
+    library's expected test output under `tests/golden/` and what end-to-end tests deploy under
+    `test/e2e/` are not the service's manifests (argo-helm, kubernetes/dashboard, sealed-secrets,
+    argo-rollouts, external-dns)."""
+    for folder in (".github/configs", "hack/test-resources", "lib/tests/golden", "test/e2e/kind", "deploy"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
     result = scan([tmp_path], Config(), select=["K014"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
-    assert sorted(result.excluded_by_default) == [".github", "hack", "lib/tests/golden"]
+    assert sorted(result.excluded_by_default) == [".github", "hack", "lib/tests/golden", "test/e2e"]
 
 
 def test_yarns_own_folder_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:

@@ -31,7 +31,8 @@ class FileKind:
 # (as ruff's default excludes): vendored third-party code and test data are not the user's service,
 # nor is Yarn's own folder (`.yarn/releases/yarn-4.x.cjs`, its plugins and editor SDKs), and neither
 # is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
-# broken pods under `hack/`).
+# broken pods under `hack/`), nor end-to-end tests (`test/e2e/`: a kind cluster's CNI, a throwaway
+# CoreDNS, the guestbook apps argo-cd's tests deploy).
 DEFAULT_EXCLUDES = (
     "vendor/",
     "third_party/",
@@ -42,6 +43,7 @@ DEFAULT_EXCLUDES = (
     "**/__snapshots__/",
     "**/__mocks__/",
     "**/golden/",
+    "**/e2e/",
     "**/.yarn/",
     ".github/",
     ".gitlab/",
