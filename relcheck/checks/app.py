@@ -30,6 +30,21 @@ def _what_is_lost(facts: AppFacts, manifest: object) -> str:
         return "the service exits without draining requests"
     return "the process exits at once, in the middle of the work it is doing"
 
+
+def _runs_as_a_process(service: Service, manifest: object) -> bool:
+    """Whether anything shows the package runs as a process something will stop: it serves, or an
+    image, a workload or PM2 starts it, or `npm start` does. A release script or a CLI the
+    repository runs by hand (eks-workshop's `releaser/`, `node index.js` behind an `exec` script)
+    is stopped by no orchestrator: SIGTERM handling is not its concern."""
+    if service.dockerfiles or service.workloads or service.pm2_apps or service.start_script:
+        return True
+    if service.root.startswith("@"):
+        return True  # the config names it a service
+    if service.app.signals or service.app.shutdown_hooks:
+        return True  # it expects to be stopped
+    return _what_is_lost(service.app, manifest).startswith("the service")
+
+
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
     from relcheck.scan.services import Service
@@ -70,13 +85,23 @@ def _node_services(ctx: CheckContext) -> Iterator[Service]:
     return (s for s in ctx.project.services if s.app.has_source and speaks_node(s))
 
 
+def _node_processes(ctx: CheckContext) -> Iterator[Service]:
+    """The Node services that run as a process something stops and watches (S001-S004): not a
+    release script or a CLI the repository runs by hand."""
+    return (s for s in _node_services(ctx) if _runs_as_a_process(s, ctx.project.package_json(s.root)))
+
+
 def _services(ctx: CheckContext) -> Iterator[tuple[str, AppFacts]]:
     return ((service.name, service.app) for service in _node_services(ctx))
 
 
+def _process_facts(ctx: CheckContext) -> Iterator[tuple[str, AppFacts]]:
+    return ((service.name, service.app) for service in _node_processes(ctx))
+
+
 @check("S001")
 def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
-    for service in _node_services(ctx):
+    for service in _node_processes(ctx):
         name, facts = service.name, service.app
         lost = _what_is_lost(facts, ctx.project.package_json(service.root))
         pm2 = sorted(pm2_stop_signals(service))
@@ -125,7 +150,7 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("S002")
 def crash_handlers(ctx: CheckContext) -> Iterator[Finding]:
-    for name, facts in _services(ctx):
+    for name, facts in _process_facts(ctx):
         missing = [event for event in ("uncaughtException", "unhandledRejection") if not facts.signals.get(event)]
         if missing:
             yield ctx.finding(
@@ -139,7 +164,7 @@ def crash_handlers(ctx: CheckContext) -> Iterator[Finding]:
 @check("S003")
 def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
     wanted = (ctx.params["liveness_path"], ctx.params["readiness_path"])
-    for name, facts in _services(ctx):
+    for name, facts in _process_facts(ctx):
         served = {route.path.rstrip("/") or "/" for route in facts.routes}
         missing = [path for path in wanted if path.rstrip("/") not in served]
         if missing:
@@ -154,7 +179,7 @@ def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("S004")
 def metrics_endpoint(ctx: CheckContext) -> Iterator[Finding]:
-    for name, facts in _services(ctx):
+    for name, facts in _process_facts(ctx):
         if facts.uses_module(*METRIC_LIBRARIES) or any(r.path == "/metrics" for r in facts.routes):
             continue
         yield ctx.finding(
