@@ -310,6 +310,14 @@ class Workload:
         return None
 
     @cached_property
+    def only_pauses(self) -> bool:
+        """Whether every container of the pod runs the pause image: a capacity reservation
+        (cluster-autoscaler overprovisioning, eks-workshop's `pause-pods`) that real pods preempt.
+        Its replicas serve nothing, so availability rules (replicas, PDB, rollout) do not apply."""
+        containers = list(self.containers(include_init=False))
+        return bool(containers) and all(runs_pause(c) for c in containers)
+
+    @cached_property
     def exporter(self) -> str | None:
         """The Prometheus exporter the pod runs (its image's name), else None: one replica is what
         it needs. Only when the pod runs nothing else but a config reloader or an auth proxy: a

@@ -463,12 +463,13 @@ def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
     """Deployments, StatefulSets and Rollouts, less the Deployments a Rollout runs through
     `workloadRef` (the Rollout owns their scale and scales them down) and those scaled to zero on
     purpose (`replicas: 0`: argo-cd's HA overlay runs its controller as a Deployment and keeps the
-    StatefulSet at 0), which run no pod a drain, a rollout or a PDB could concern."""
+    StatefulSet at 0), which run no pod a drain, a rollout or a PDB could concern; nor do pods of
+    pause containers, which hold capacity for others to take."""
     scaled_elsewhere = ctx.project.kube.scaled_by_rollout
     return (
         w
         for w in targets.workloads(ctx.project, REPLICA_KINDS)
-        if id(w) not in scaled_elsewhere and not _scaled_to_zero(w)
+        if id(w) not in scaled_elsewhere and not _scaled_to_zero(w) and not w.only_pauses
     )
 
 
@@ -601,8 +602,8 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
     for workload in ctx.project.kube.workloads:
         if workload.kind != "Deployment" or id(workload) in ctx.project.kube.scaled_by_rollout:
             continue  # a Rollout's canary or blue-green steps are its own: not a Deployment's strategy
-        if _scaled_to_zero(workload):
-            continue  # no pod to roll
+        if _scaled_to_zero(workload) or workload.only_pauses:
+            continue  # no pod to roll, or none that serves
         obj = workload.obj
         strategy = obj.get("spec", "strategy")
         strategy = strategy if isinstance(strategy, dict) else {}
@@ -691,6 +692,8 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
 def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
     minimum = ctx.params["min_seconds"]
     for workload in _workloads(ctx, long_running=True):
+        if workload.only_pauses:
+            continue  # nothing to drain
         obj = workload.obj
         value = workload.pod_spec.get("terminationGracePeriodSeconds")
         seconds = 30 if value is None else value
@@ -764,6 +767,8 @@ def topology_spread(ctx: CheckContext) -> Iterator[Finding]:
     for workload in ctx.project.kube.workloads:
         if not workload.scalable or not _multi_replica(workload) or _anti_affinity_spreads(workload):
             continue
+        if workload.only_pauses:
+            continue  # reserved capacity: spreading it is the autoscaler's business
         obj = workload.obj
         constraints = workload.pod_spec.get("topologySpreadConstraints")
         constraints = [c for c in constraints if isinstance(c, dict)] if isinstance(constraints, list) else []
