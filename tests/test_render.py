@@ -647,6 +647,29 @@ def test_the_overlays_under_one_that_cannot_be_built_are_built_alone(tmp_path: P
     assert set(result.renders) == {"kustomize overlays/prod"}
 
 
+@needs_kustomize
+def test_overlays_that_differ_in_a_count_give_one_finding_at_the_base(tmp_path: Path) -> None:
+    """eks-workshop's modules patch one base's replica count to 4 in one overlay and 7 in another;
+    the base leaves maxUnavailable at its default. "25% of 4 replicas" and "25% of 7 replicas" at the
+    base's line are one problem at one place: one finding."""
+    root = copy("kustomize", tmp_path)
+    deployment = root / "base" / "deployment.yaml"
+    deployment.write_text(
+        deployment.read_text().replace("    rollingUpdate: {maxUnavailable: 0, maxSurge: 1}\n", "")
+    )
+    for name, count in (("four", 4), ("seven", 7)):
+        overlay = root / "overlays" / name
+        overlay.mkdir(parents=True)
+        (overlay / "kustomization.yaml").write_text(
+            "resources:\n  - ../../base\npatches:\n  - target: {kind: Deployment, name: api}\n"
+            f"    patch: |-\n      - {{op: replace, path: /spec/replicas, value: {count}}}\n"
+        )
+    result = scan([root], Config(), select=["K015"])
+    assert [(f.location.path, f.message.split(": ")[1][:28]) for f in result.findings] == [
+        ("base/deployment.yaml", "25% of 4 replicas rounds dow")
+    ]
+
+
 def test_renderers_run_without_network() -> None:
     """Should a remote base get past the checks, the engines still reach nothing: HTTP(S) goes to
     a proxy that refuses at once, and git may use local paths only."""

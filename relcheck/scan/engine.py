@@ -289,11 +289,11 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
         key = (*where, _WORKLOAD_KIND.sub("workload", finding.message))
         index = seen.get(key)
         if index is None:
-            # A test install's render differs in its numbers only (mattermost's `ci/` values set
-            # `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at the same strategy key).
+            # Renders that differ in their numbers only: a test install (mattermost's `ci/` values
+            # set `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at the same strategy key), or
+            # overlays of one base that patch its replica count (eks-workshop's modules: "25% of 4
+            # replicas" and "25% of 7 replicas" at the base's line) show one problem at one place.
             index = alike.get(loose := (*where, _NUMBER.sub("#", key[-1])))
-            if index is not None and kept[index].variant == finding.variant:
-                index = None
             alike.setdefault(loose, len(kept))
         if index is None:
             seen[key] = len(kept)
