@@ -124,6 +124,10 @@ def required_alerts(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
+# Severities that route to no person: dashboards, inhibition, a null receiver.
+_NOTIFIES_NO_ONE = frozenset({"info", "none"})
+
+
 @check("A003")
 def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
     minimum = duration_seconds(ctx.params["min_for"]) or 60.0
@@ -133,6 +137,9 @@ def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
             continue  # `vector(1)`: fires on every evaluation by design (a dead man's switch); `for` only delays it
         if rule.expression is not None and rule.expression.about_alerts:
             continue  # over `ALERTS{alertstate="firing"}`: each source alert's own `for:` has held
+        severity = rule.get("labels", "severity")
+        if isinstance(severity, str) and severity.lower() in _NOTIFIES_NO_ONE:
+            continue  # an informational alert (kube-prometheus' KubeNodeEviction, `for: 0s`) notifies no one
         if "for" not in rule.data:
             yield _finding(
                 ctx,
@@ -148,7 +155,7 @@ def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
                 ctx,
                 rule,
                 rule.loc("for"),
-                f"for: {rule.get('for')} is shorter than {shown}: it pages on blips",
+                f"for: {rule.get('for')} is shorter than {shown}: it notifies on blips",
                 "for",
                 str(rule.get("for")),
             )
