@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -487,7 +488,8 @@ class KubeIndex:
     pdb_targets: dict[int, list[Workload]] = field(default_factory=dict)
     service_targets: dict[int, list[Workload]] = field(default_factory=dict)
     # Selectors that match no workload here but match a custom resource's labels: an operator
-    # (Prometheus Operator, a database operator...) creates those pods from the resource.
+    # (Prometheus Operator, a database operator...) creates those pods from the resource; or the
+    # pod labels of a workload fragment an operator or an overlay completes.
     operator_managed: set[int] = field(default_factory=set)
     # Objects that run pods of a kind no rule checks, by kind.
     unmodeled: dict[str, int] = field(default_factory=dict)
@@ -496,11 +498,19 @@ class KubeIndex:
     scaled_by_rollout: dict[int, K8sObject] = field(default_factory=dict)  # id(workload) -> the Rollout
 
     @classmethod
-    def build(cls, objects: list[K8sObject]) -> KubeIndex:
+    def build(cls, objects: list[K8sObject], fragments: Iterable[K8sObject] = ()) -> KubeIndex:
+        """`fragments`: workloads left out of the model as patches or templates another tool
+        completes (an operator's asset with `image: ""`, which the operator fills in): their pod
+        labels still show that pods carry them, as a custom resource's do."""
         index = cls(objects=objects)
         by_ref: dict[tuple[str, str, str, str], list[Workload]] = {}
         by_namespace: dict[tuple[str, str], list[Workload]] = {}
         custom_labels: dict[tuple[str, str], list[dict]] = {}
+        for fragment in fragments:
+            keys = POD_TEMPLATE_KEYS.get(fragment.kind)
+            labels = fragment.get(*keys, "metadata", "labels") if keys else None
+            if isinstance(labels, dict) and labels:
+                custom_labels.setdefault((fragment.render, fragment.namespace), []).append(labels)
         rollout_refs: list[K8sObject] = []
         for obj in objects:
             if _is_custom(obj):

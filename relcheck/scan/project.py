@@ -265,7 +265,8 @@ def build_project(
     deployed = [obj for obj in written if not is_test_hook(obj)]
     project.helm_tests, written = len(written) - len(deployed), deployed
     modeled = _without_patches(project, written, renders.patch_files) + renders.objects
-    project.kube = KubeIndex.build(modeled)
+    fragments = [obj for obj in written if obj.path in project.kustomize_patches]
+    project.kube = KubeIndex.build(modeled, fragments)
     rendering = render is not None and render.enabled
     problems.extend(_unrendered_deployers([*objects, *renders.objects], renders.deployers, rendering))
     if any(obj.kind == "PrometheusRule" for obj in modeled):
