@@ -804,3 +804,34 @@ def _shared_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
             break
         count += 1
     return count
+
+
+_SINGLE_ATTACH_MODES = ("ReadWriteOnce", "ReadWriteOncePod")
+
+
+def single_attach_claim(objects: list[K8sObject], workload: Workload) -> tuple[str | None, list[str] | None]:
+    """The first PersistentVolumeClaim the pod mounts, and its single-node access modes: a list when
+    the claim is in the scan and every mode it asks for attaches to one node only, None when unknown
+    (not in the scan). (None, None) when the pod mounts no claim, or a claim shared across nodes."""
+    volumes = workload.pod_spec.get("volumes")
+    claims = [
+        str(v["persistentVolumeClaim"].get("claimName"))
+        for v in (volumes if isinstance(volumes, list) else [])
+        if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)
+    ]
+    if not claims:
+        return None, None
+    known = {
+        o.name: o
+        for o in objects
+        if o.kind == "PersistentVolumeClaim" and o.namespace == workload.obj.namespace
+    }
+    for claim in claims:
+        pvc = known.get(claim)
+        if pvc is None:
+            return claim, None
+        modes = pvc.get("spec", "accessModes")
+        modes = [str(m) for m in modes] if isinstance(modes, list) else []
+        if modes and all(m in _SINGLE_ATTACH_MODES for m in modes):
+            return claim, modes
+    return None, None

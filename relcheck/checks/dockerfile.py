@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
     from relcheck.scan.services import Service
 
-INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init"})
+INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "catatonit"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 SMALL_BASE_MARKERS = ("alpine", "slim", "distroless", "minimal", "micro", "chiseled", "busybox")
 NODE_PROGRAMS = frozenset({"node", "nodejs", "npm", "yarn", "pnpm", "pm2", "pm2-runtime", "npx"})

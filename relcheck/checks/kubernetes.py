@@ -21,6 +21,7 @@ from relcheck.artifacts.kubernetes import (
     runs_pause,
     scaler_bounds,
     selector_matches,
+    single_attach_claim,
 )
 from relcheck.artifacts.skaffold import built_images, placeholder
 from relcheck.model import Finding, Location, Severity
@@ -497,7 +498,15 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
             why = "spec.replicas is absent, which means 1" if replicas is None else f"replicas: {count}"
             obj = workload.obj
             runs = f"{obj.display} runs {count} replica{'s' if count != 1 else ''} ({why})"
-            if workload.data_store is not None:
+            claim, modes = (None, None) if obj.kind != "Deployment" else _single_attach_claim(ctx, workload)
+            if workload.data_store is None and modes is not None:
+                # Replicas on other nodes could not attach the volume (Multi-Attach): a count is no fix.
+                message = (
+                    f"{runs}; a drain, a rollout or a crash can take it down, and its {'/'.join(modes)} volume "
+                    f"(PersistentVolumeClaim '{claim}') attaches to one node, so more replicas elsewhere could "
+                    "not start. Run it as a StatefulSet with a volume per pod, or on a ReadWriteMany volume"
+                )
+            elif workload.data_store is not None:
                 # More replicas of a store are separate servers: the fix is replication, not a count.
                 message = (
                     f"{runs} of a data store ({workload.data_store}): a drain or a crash takes it down, and more "
@@ -548,7 +557,6 @@ def _pods_taken_down(workload: Workload, unavailable: IntOrPercent) -> str | Non
     return text
 
 
-_SINGLE_ATTACH_MODES = ("ReadWriteOnce", "ReadWriteOncePod")
 
 
 def _attach_note(claim: str, modes: list[str] | None, recreate: bool) -> str:
@@ -568,31 +576,7 @@ def _attach_note(claim: str, modes: list[str] | None, recreate: bool) -> str:
 
 
 def _single_attach_claim(ctx: CheckContext, workload: Workload) -> tuple[str | None, list[str] | None]:
-    """The first PersistentVolumeClaim the pod mounts, and its single-node access modes: a list when
-    the claim is in the scan and every mode it asks for attaches to one node only, None when unknown
-    (not in the scan). (None, None) when the pod mounts no claim, or a claim shared across nodes."""
-    volumes = workload.pod_spec.get("volumes")
-    claims = [
-        str(v["persistentVolumeClaim"].get("claimName"))
-        for v in (volumes if isinstance(volumes, list) else [])
-        if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)
-    ]
-    if not claims:
-        return None, None
-    known = {
-        o.name: o
-        for o in ctx.project.kube.objects
-        if o.kind == "PersistentVolumeClaim" and o.namespace == workload.obj.namespace
-    }
-    for claim in claims:
-        pvc = known.get(claim)
-        if pvc is None:
-            return claim, None
-        modes = pvc.get("spec", "accessModes")
-        modes = [str(m) for m in modes] if isinstance(modes, list) else []
-        if modes and all(m in _SINGLE_ATTACH_MODES for m in modes):
-            return claim, modes
-    return None, None
+    return single_attach_claim(ctx.project.kube.objects, workload)
 
 
 @check("K015")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from relcheck.artifacts.kubernetes import Container, K8sObject, Workload, one_pod_per_node
+from relcheck.artifacts.kubernetes import Container, K8sObject, Workload, one_pod_per_node, single_attach_claim
 from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix, YamlChange
 from relcheck.fixes.registry import FixContext, fixer
 from relcheck.fixes.yamledit import YamlText, block
@@ -123,6 +123,8 @@ def min_replicas(finding: Finding, ctx: FixContext) -> Fix | None:
     workload = _workload(finding)
     if workload is None or workload.hpa is not None or workload.data_store is not None:
         return None  # a store's replicas would be separate servers: no count fixes it
+    if workload.kind == "Deployment" and single_attach_claim(ctx.project.kube.objects, workload)[1] is not None:
+        return None  # replicas on other nodes could not attach its ReadWriteOnce volume
     replicas = ctx.params["K014"]["min_replicas"]
     return _set(ctx, workload.obj, f"Set replicas: {replicas}", UNSAFE, (("spec", "replicas"), replicas))
 
