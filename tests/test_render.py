@@ -170,6 +170,32 @@ def test_a_test_install_that_changes_only_a_count_in_the_message_is_one_finding(
 
 
 @needs_helm
+def test_a_test_installs_finding_where_the_charts_own_render_has_one_is_left_to_it(tmp_path: Path) -> None:
+    """prometheus-community's prometheus chart: with its own values the server mounts a ReadWriteOnce
+    claim, so Recreate is what the volume needs (an info); its ci/ values turn persistence off, and
+    the same strategy key was an error there too. The chart's own render speaks for that place."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: server\nspec:\n  replicas: 1\n"
+        "  strategy: {{ toYaml .Values.strategy | nindent 4 }}\n"
+        "  selector: {matchLabels: {app: server}}\n  template:\n    metadata: {labels: {app: server}}\n"
+        "    spec:\n      containers: [{name: server, image: 'example/server:2.1.0'}]\n"
+        "      {{- if .Values.persistence }}\n      volumes: [{name: data, persistentVolumeClaim: {claimName: server}}]\n"
+        "      {{- end }}\n"
+    )
+    claim = (
+        "{{- if .Values.persistence }}\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: server}\n"
+        "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 8Gi}}}\n{{- end }}\n"
+    )
+    chart = make_chart(tmp_path / "server", {"deployment.yaml": deployment, "pvc.yaml": claim})
+    (chart / "values.yaml").write_text("persistence: true\nstrategy:\n  type: Recreate\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "no-volume-values.yaml").write_text("persistence: false\n")
+    result = scan([tmp_path], Config(), select=["K015"])
+    assert [(f.location.path, f.severity.label) for f in result.findings] == [("server/values.yaml", "info")]
+    assert "as its ReadWriteOnce volume (PersistentVolumeClaim 'server') requires" in result.findings[0].message
+
+
+@needs_helm
 def test_a_separator_glued_to_a_comment_by_a_trimming_action_splits_as_helm_splits(tmp_path: Path) -> None:
     """cert-manager's rbac.yaml: `---`, a blank line, `{{- if ... -}}`, a blank line, `# comment`
     renders `---# comment`. Helm splits on `---` at a line's start (releaseutil.SplitManifests):
