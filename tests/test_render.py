@@ -179,7 +179,8 @@ def test_a_test_installs_finding_where_the_charts_own_render_has_one_is_left_to_
         "  strategy: {{ toYaml .Values.strategy | nindent 4 }}\n"
         "  selector: {matchLabels: {app: server}}\n  template:\n    metadata: {labels: {app: server}}\n"
         "    spec:\n      containers: [{name: server, image: 'example/server:2.1.0'}]\n"
-        "      {{- if .Values.persistence }}\n      volumes: [{name: data, persistentVolumeClaim: {claimName: server}}]\n"
+        "      {{- if .Values.persistence }}\n"
+        "      volumes: [{name: data, persistentVolumeClaim: {claimName: server}}]\n"
         "      {{- end }}\n"
     )
     claim = (
