@@ -263,8 +263,8 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
     """A Chainsaw test (chainsaw-test.yaml) and a KUTTL test case (00-assert.yaml) hold objects for a
     throwaway test cluster and partial objects to compare with it: not the service's manifests.
     Folders named on the command line, and scans without the default excludes, still read them."""
-    chainsaw = tmp_path / "charts/cluster/test/pooler"
-    kuttl = tmp_path / "tests/kuttl/install"
+    chainsaw = tmp_path / "charts/cluster/chainsaw/pooler"
+    kuttl = tmp_path / "kuttl/install"
     for folder in (chainsaw, kuttl):
         folder.mkdir(parents=True)
     (chainsaw / "chainsaw-test.yaml").write_text("apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\n")
@@ -275,7 +275,7 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
 
     result = scan([tmp_path], Config(), select=["K014"])
     assert [f.location.path for f in result.findings] == ["deploy/api.yaml"]
-    assert sorted(result.excluded_by_default) == ["charts/cluster/test/pooler", "tests/kuttl/install"]
+    assert sorted(result.excluded_by_default) == ["charts/cluster/chainsaw/pooler", "kuttl/install"]
     named = scan([kuttl], Config(), select=["K014"])
     assert [f.location.path for f in named.findings] == ["00-assert.yaml"]
     everything = scan([tmp_path], Config(default_excludes=False), select=["K014"])
@@ -284,15 +284,18 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
 
 def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """A kind cluster's Redis under `.github/`, deliberately broken pods under `hack/`, a
-    library's expected test output under `tests/golden/` and what end-to-end tests deploy under
-    `test/e2e/` are not the service's manifests (argo-helm, kubernetes/dashboard, sealed-secrets,
-    argo-rollouts, external-dns)."""
-    for folder in (".github/configs", "hack/test-resources", "lib/tests/golden", "test/e2e/kind", "deploy"):
+    library's expected test output under `golden/`, what end-to-end tests deploy under `e2e/` and
+    what a test suite applies or compares with under `test/` and `tests/` are not the service's
+    manifests (argo-helm, kubernetes/dashboard, sealed-secrets, external-dns, kube-state-metrics,
+    Datadog's chart baselines)."""
+    folders = (".github/configs", "hack/test-resources", "lib/spec/golden", "e2e/kind", "test/baseline")
+    folders += ("tests/manifests",)
+    for folder in (*folders, "deploy"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
     result = scan([tmp_path], Config(), select=["K014"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
-    assert sorted(result.excluded_by_default) == [".github", "hack", "lib/tests/golden", "test/e2e"]
+    assert sorted(result.excluded_by_default) == [".github", "e2e", "hack", "lib/spec/golden", "test", "tests"]
 
 
 def test_yarns_own_folder_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:

@@ -31,8 +31,9 @@ class FileKind:
 # (as ruff's default excludes): vendored third-party code and test data are not the user's service,
 # nor is Yarn's own folder (`.yarn/releases/yarn-4.x.cjs`, its plugins and editor SDKs), and neither
 # is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
-# broken pods under `hack/`), nor end-to-end tests (`test/e2e/`: a kind cluster's CNI, a throwaway
-# CoreDNS, the guestbook apps argo-cd's tests deploy).
+# broken pods under `hack/`), nor tests: `test/` and `tests/` folders (the manifests a test suite
+# applies or compares with: kube-state-metrics' `tests/manifests/`, Datadog's chart baselines,
+# vault-helm's acceptance apps) and `e2e/` ones (a kind cluster's CNI, a throwaway CoreDNS).
 DEFAULT_EXCLUDES = (
     "vendor/",
     "third_party/",
@@ -43,6 +44,9 @@ DEFAULT_EXCLUDES = (
     "**/__snapshots__/",
     "**/__mocks__/",
     "**/golden/",
+    "**/__snapshot__/",
+    "**/test/",
+    "**/tests/",
     "**/e2e/",
     "**/.yarn/",
     ".github/",
