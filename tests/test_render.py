@@ -197,6 +197,40 @@ def test_a_test_installs_finding_where_the_charts_own_render_has_one_is_left_to_
 
 
 @needs_helm
+def test_a_values_schema_that_names_a_remote_schema_is_not_downloaded(tmp_path: Path) -> None:
+    """Datadog's private-action-runner chart: its values.schema.json `$ref`s the Kubernetes
+    definitions on raw.githubusercontent.com, which Helm downloads to validate the values (and the
+    render failed when it could not). Nothing is downloaded: an info says the values are not
+    validated, and the chart is rendered and checked."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: runner\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: runner}}\n  template:\n    metadata: {labels: {app: runner}}\n"
+        "    spec:\n      containers: [{name: runner, image: 'example/runner:1.0.0'}]\n"
+    )
+    chart = make_chart(tmp_path / "runner", {"deployment.yaml": deployment})
+    (chart / "values.yaml").write_text("resources: {}\n")
+    (chart / "values.schema.json").write_text(
+        '{"type": "object", "properties": {"resources": {"$ref": '
+        '"https://raw.githubusercontent.com/instrumenta/kubernetes-json-schema/master/v1.18.0/_definitions.json'
+        '#/definitions/io.k8s.api.core.v1.ResourceRequirements"}}}\n'
+    )
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert placed(result) == [
+        ("E002", "runner/values.schema.json", 1, 1),
+        ("K006", "runner/templates/deployment.yaml", 11, 7),
+    ]
+    notice = next(f for f in result.findings if f.code == "E002")
+    assert "refers to https://raw.githubusercontent.com/instrumenta/" in notice.message
+
+
+def test_a_local_schema_reference_is_no_remote_one() -> None:
+    from relcheck.render.helm import remote_schema_reference
+
+    assert remote_schema_reference('{"$ref": "#/definitions/port"}') is None
+    assert remote_schema_reference('{"$ref" : "http://example.com/s.json#/x"}') == "http://example.com/s.json"
+
+
+@needs_helm
 def test_a_separator_glued_to_a_comment_by_a_trimming_action_splits_as_helm_splits(tmp_path: Path) -> None:
     """cert-manager's rbac.yaml: `---`, a blank line, `{{- if ... -}}`, a blank line, `# comment`
     renders `---# comment`. Helm splits on `---` at a line's start (releaseutil.SplitManifests):

@@ -36,7 +36,13 @@ class HelmEngine(Protocol):
     name: str
 
     def render(
-        self, chart_dir: str, values_files: list[str], release: str, namespace: str, inline: dict | None = None
+        self,
+        chart_dir: str,
+        values_files: list[str],
+        release: str,
+        namespace: str,
+        inline: dict | None = None,
+        skip_schema: bool = False,
     ) -> RenderOutput: ...
 
     def close(self) -> None: ...
@@ -91,7 +97,13 @@ class SdkEngine:
         return self._process
 
     def render(
-        self, chart_dir: str, values_files: list[str], release: str, namespace: str, inline: dict | None = None
+        self,
+        chart_dir: str,
+        values_files: list[str],
+        release: str,
+        namespace: str,
+        inline: dict | None = None,
+        skip_schema: bool = False,
     ) -> RenderOutput:
         request = {
             "chart": chart_dir,
@@ -100,6 +112,7 @@ class SdkEngine:
             "release": release,
             "namespace": namespace,
             "max_bytes": self.max_output,
+            "skip_schema": skip_schema,
         }
         process = self._start()
         try:
@@ -162,9 +175,17 @@ class ExecutableEngine:
         self._home = tempfile.mkdtemp(prefix="relcheck-helm-")
 
     def render(
-        self, chart_dir: str, values_files: list[str], release: str, namespace: str, inline: dict | None = None
+        self,
+        chart_dir: str,
+        values_files: list[str],
+        release: str,
+        namespace: str,
+        inline: dict | None = None,
+        skip_schema: bool = False,
     ) -> RenderOutput:
         command = [self.executable, "template", release, chart_dir, "--namespace", namespace]
+        if skip_schema:
+            command.append("--skip-schema-validation")  # Helm 3.16 and later
         for path in values_files:
             command += ["--values", path]
         if inline:  # values written in a HelmRelease or Application: JSON is YAML

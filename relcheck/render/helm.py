@@ -91,6 +91,17 @@ class HelmValuesOrigin:
         return None, template
 
 
+def remote_schema_reference(schema_text: str) -> str | None:
+    """The first `$ref` of a values.schema.json that names a schema over the network (Datadog's
+    private-action-runner: the Kubernetes definitions on raw.githubusercontent.com), which Helm would
+    download to validate the values."""
+    found = _REMOTE_REF.search(schema_text)
+    return found.group(1) if found else None
+
+
+_REMOTE_REF = re.compile(r'"\$ref"\s*:\s*"((?:https?|ftp)://[^"#]+)')
+
+
 def is_test_values(path: str) -> bool:
     """Whether a file is one of chart-testing's values files (`ci/*-values.yaml` beside a chart's
     templates): the values of a test install in a throwaway cluster, not of a deployment."""
@@ -207,6 +218,14 @@ class ChartRenderer:
 
         sources = vendored.sources if vendored is not None else {}
         defaults = self._values_file(_join(chart_dir, "values.yaml"), out)
+        remote = remote_schema_reference(self.read(_join(chart_dir, "values.schema.json")) or "")
+        if remote is not None:
+            # Helm would download it to validate the values: not here. Rendered unvalidated.
+            message = (
+                f"Helm chart {chart_dir or '.'}: values.schema.json refers to {remote}, and relcheck downloads "
+                "nothing, so the values are not validated against the schema (the chart is rendered without it)"
+            )
+            out.problems.append((_join(chart_dir, "values.schema.json"), ParseProblem("E002", message)))
         refused: str | None = None  # the error with which the chart refuses its own values.yaml alone
         own_values_failed: int | None = None  # where the E001 of the render with values.yaml alone is
         ci_rendered = False
@@ -224,6 +243,7 @@ class ChartRenderer:
                 settings.release or name,
                 settings.namespace,
                 inline.data if inline is not None else None,
+                skip_schema=remote is not None,
             )
             render = f"{chart_dir or '.'}@{label}" if label else chart_dir or "."
             if output.error is not None:

@@ -1,13 +1,18 @@
 """The Helm SDK in a process of its own: one JSON request a line in, one JSON answer a line out.
 
 The parent bounds each render in time by killing this process; Go code cannot be interrupted from
-Python in the same process. Nothing here touches the network: the SDK renders offline and
-`lookup` returns nothing."""
+Python in the same process. Nothing here touches the network: the SDK renders offline, `lookup`
+returns nothing, and a chart whose values.schema.json names a schema to download is rendered from a
+copy without it (Helm would fetch it to validate the values; the parent's environment refuses any
+connection besides)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 
@@ -36,6 +41,18 @@ def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
             refused = {"error": str(exc), "kind": "values", "file_index": index}
             break
     values = merge_values(values, request.get("inline") or {})
+    if request.get("skip_schema"):
+        # The schema names one to download (Helm validates while it renders, too): a copy without it.
+        with tempfile.TemporaryDirectory(prefix="relcheck-chart-") as copy:
+            target = os.path.join(copy, os.path.basename(os.path.normpath(chart_dir)) or "chart")
+            shutil.copytree(chart_dir, target, ignore=shutil.ignore_patterns("values.schema.json"), symlinks=True)
+            return _render(helm, target, request, values, refused, missing)
+    return _render(helm, chart_dir, request, values, refused, missing)
+
+
+def _render(
+    helm: Any, chart_dir: str, request: dict[str, Any], values: dict, refused: dict | None, missing: list
+) -> dict[str, Any]:
     with helm.Chart.load(chart_dir) as chart:
         if missing:
             # What a condition turns off renders nothing once vendored either (Helm's
