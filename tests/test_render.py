@@ -668,6 +668,19 @@ def test_remote_bases_are_not_fetched(tmp_path: Path) -> None:
 
 
 @needs_kustomize
+def test_a_remote_transformer_is_not_fetched(tmp_path: Path) -> None:
+    """`transformers:` (and `generators:`, `validators:`) entries are loaded like resources: a URL
+    there is a download too."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\ntransformers:\n  - https://example.com/deploy/labels.yaml\n"
+    )
+    result = scan([root], Config(), select=["E"])
+    assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
+    assert "builds on https://example.com/deploy/labels.yaml" in result.findings[0].message
+
+
+@needs_kustomize
 def test_a_remote_base_in_a_folder_the_scan_leaves_out_is_not_fetched_either(tmp_path: Path) -> None:
     """kubeflow's pipeline overlays build on `third-party/argo/...`, a folder excluded by default as
     vendored code, whose kustomization names argo-workflows on GitHub: kustomize would download it.

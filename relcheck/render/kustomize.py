@@ -29,7 +29,7 @@ ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 # Fields whose entries are other kustomizations or resource files.
 _RESOURCE_FIELDS = ("resources", "bases", "components")
 # Fields whose entries (or their `path`) are files the build reads.
-_FILE_FIELDS = (*PATCH_FIELDS, "crds", "configurations", "openapi")
+_FILE_FIELDS = (*PATCH_FIELDS, "crds", "configurations", "openapi", "generators", "transformers", "validators")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|[?&]ref=", re.I)
 ENABLE_HINT = "put `kustomize` or `kubectl` on PATH"
 # Keys a strategic-merge patch writes to find what it patches (the object, a container by name).
