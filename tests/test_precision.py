@@ -284,18 +284,21 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
 
 def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """A kind cluster's Redis under `.github/`, deliberately broken pods under `hack/`, a
-    library's expected test output under `golden/`, what end-to-end tests deploy under `e2e/` and
-    what a test suite applies or compares with under `test/` and `tests/` are not the service's
-    manifests (argo-helm, kubernetes/dashboard, sealed-secrets, external-dns, kube-state-metrics,
-    Datadog's chart baselines)."""
-    folders = (".github/configs", "hack/test-resources", "lib/spec/golden", "e2e/kind", "test/baseline")
-    folders += ("tests/manifests",)
+    library's expected test output under `golden/` or `__snapshot__/`, and what end-to-end tests
+    deploy under `e2e/` are not the service's manifests (argo-helm, kubernetes/dashboard,
+    sealed-secrets, external-dns, Datadog's charts). `test/` as a whole is read: load tests live there."""
+    folders = (".github/configs", "hack/test-resources", "lib/tests/golden", "test/e2e/kind", "test/__snapshot__")
     for folder in (*folders, "deploy"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
-    result = scan([tmp_path], Config(), select=["K014"])
+    (tmp_path / "test" / "k6").mkdir()
+    load_test = "import http from 'k6/http';\nexport default () => http.get('/');\n"
+    (tmp_path / "test" / "k6" / "load.js").write_text(load_test)
+    result = scan([tmp_path], Config(), select=["K014", "R004"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
-    assert sorted(result.excluded_by_default) == [".github", "e2e", "hack", "lib/spec/golden", "test", "tests"]
+    assert sorted(result.excluded_by_default) == [
+        ".github", "hack", "lib/tests/golden", "test/__snapshot__", "test/e2e"
+    ]
 
 
 def test_yarns_own_folder_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:

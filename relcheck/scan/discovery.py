@@ -31,9 +31,9 @@ class FileKind:
 # (as ruff's default excludes): vendored third-party code and test data are not the user's service,
 # nor is Yarn's own folder (`.yarn/releases/yarn-4.x.cjs`, its plugins and editor SDKs), and neither
 # is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
-# broken pods under `hack/`), nor tests: `test/` and `tests/` folders (the manifests a test suite
-# applies or compares with: kube-state-metrics' `tests/manifests/`, Datadog's chart baselines,
-# vault-helm's acceptance apps) and `e2e/` ones (a kind cluster's CNI, a throwaway CoreDNS).
+# broken pods under `hack/`), nor end-to-end tests (`e2e/`: a kind cluster's CNI, a throwaway
+# CoreDNS) and snapshot tests' output. Not `test/` or `tests/` as a whole: load tests live there
+# (ingress-nginx's `test/k6/`), the evidence R004 looks for.
 DEFAULT_EXCLUDES = (
     "vendor/",
     "third_party/",
@@ -45,8 +45,6 @@ DEFAULT_EXCLUDES = (
     "**/__mocks__/",
     "**/golden/",
     "**/__snapshot__/",
-    "**/test/",
-    "**/tests/",
     "**/e2e/",
     "**/.yarn/",
     ".github/",
