@@ -284,21 +284,26 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
 
 def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """A kind cluster's Redis under `.github/`, deliberately broken pods under `hack/`, a
-    library's expected test output under `golden/` or `__snapshot__/`, and what end-to-end tests
-    deploy under `e2e/` are not the service's manifests (argo-helm, kubernetes/dashboard,
-    sealed-secrets, external-dns, Datadog's charts). `test/` as a whole is read: load tests live there."""
-    folders = (".github/configs", "hack/test-resources", "lib/tests/golden", "test/e2e/kind", "test/__snapshot__")
+    library's expected test output under `golden/` or `__snapshot__/`, what end-to-end tests
+    deploy under `e2e/`, and what a test suite applies or compares with under `test/` and `tests/`
+    (kube-state-metrics' test manifests, Datadog's chart baselines) are not the service's manifests.
+    Test folders are still read for the repository rules' evidence: load tests and chaos
+    experiments live there (ingress-nginx's `test/k6/`)."""
+    folders = (".github/configs", "hack/test-resources", "lib/tests/golden", "e2e/kind", "test/baseline")
     for folder in (*folders, "deploy"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
     (tmp_path / "test" / "k6").mkdir()
     load_test = "import http from 'k6/http';\nexport default () => http.get('/');\n"
     (tmp_path / "test" / "k6" / "load.js").write_text(load_test)
-    result = scan([tmp_path], Config(), select=["K014", "R004"])
+    (tmp_path / "test" / "chaos").mkdir()
+    experiment = "apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: kill-api}\n"
+    (tmp_path / "test" / "chaos" / "pod-kill.yaml").write_text(experiment)
+    result = scan([tmp_path], Config(), select=["K014", "R004", "R005"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
-    assert sorted(result.excluded_by_default) == [
-        ".github", "hack", "lib/tests/golden", "test/__snapshot__", "test/e2e"
-    ]
+    assert sorted(result.excluded_by_default) == [".github", "e2e", "hack", "lib/tests", "test"]
+    without = scan([tmp_path], Config(default_excludes=False), select=["K014"])
+    assert len(without.findings) == len(folders) + 1
 
 
 def test_yarns_own_folder_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
@@ -955,3 +960,17 @@ def test_packages_a_cli_publishes_are_part_of_it(tmp_path: Path) -> None:
     (tmp_path / "extensions/mysql/index.js").write_text("module.exports = class MySQLExtension {};\n")
     result = scan([tmp_path], Config(), select=["S", "R"])
     assert result.services == [] and result.findings == []
+
+
+def test_a_test_suites_package_is_no_service(tmp_path: Path) -> None:
+    """aks-store-demo's `tests/` holds the Playwright suite's package.json: test material, read only
+    for the repository rules' evidence, makes no service of its own."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "package.json").write_text('{"name": "e2e", "scripts": {"start": "node run.js"}}\n')
+    (tmp_path / "tests" / "run.js").write_text("require('http').createServer().listen(8080);\n")
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "api.yaml").write_text(_ASSERTED_DEPLOYMENT.replace("pooler", "api"))
+    result = scan([tmp_path], Config(), select=["S001", "K014"])
+    assert [s.name for s in result.services] != [] and "tests" not in [s.name for s in result.services]
+    assert [f.location.path for f in result.findings] == ["deploy/api.yaml"]
+

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
 _CHAOS_GROUPS = ("chaos-mesh.org", "litmuschaos.io")
+_CHAOS_API = re.compile(r"^apiVersion:\s*[\"']?(?:[\w.-]+\.)?(?:chaos-mesh\.org|litmuschaos\.io)/", re.MULTILINE)
 K6_IMPORT = re.compile(r"""(?:from\s+|require\(\s*)["']k6(?:/[\w/-]*)?["']""")
 _ARTILLERY = re.compile(r"^scenarios\s*:", re.MULTILINE)
 _ARTILLERY_TARGET = re.compile(r"^config\s*:\s*\n(?:[ \t]+.*\n)*?[ \t]+target\s*:", re.MULTILINE)
@@ -67,11 +68,13 @@ def collect_repo_facts(facts: RepoFacts, objects: list[K8sObject], files: list[S
         elif lower.endswith(".json"):
             if name != "package.json" and _is_dashboard(text):
                 facts.dashboards.append(source.path)
-        elif source.kind == FileKind.APP_SOURCE:
+        elif source.kind in (FileKind.APP_SOURCE, FileKind.EVIDENCE) and not lower.endswith((".yaml", ".yml")):
             if K6_IMPORT.search(text):
                 facts.load_tests.append(source.path)
         elif lower.endswith((".yaml", ".yml")) and _ARTILLERY.search(text) and _ARTILLERY_TARGET.search(text):
             facts.load_tests.append(source.path)
+        elif source.kind == FileKind.EVIDENCE and _CHAOS_API.search(text):
+            facts.chaos_experiments.append(source.path)  # not parsed: a test folder's files are evidence only
     for evidence in (facts.alert_files, facts.chaos_experiments):
         evidence[:] = sorted(set(evidence))
 

@@ -14,7 +14,7 @@ from relcheck.render.engines import DEFAULT_TIMEOUT, helm_engine, kustomize_comm
 from relcheck.render.helm import ChartRenderer, ChartSettings, Renders, ValuesFile, chart_folders
 from relcheck.render.kustomize import KustomizeRenderer, entry_points, patch_files, read_kustomizations
 from relcheck.render.siblings import chart_names
-from relcheck.scan.discovery import SourceFile, read_text
+from relcheck.scan.discovery import FileKind, SourceFile, read_text
 from relcheck.syntax.positions import Positions
 
 
@@ -64,6 +64,9 @@ def render_all(
     root: Path, files: list[SourceFile], objects: list[K8sObject], settings: RenderSettings, max_bytes: int
 ) -> Renders:
     out = Renders()
+    # A test folder's charts and overlays are evidence only (argo-cd's test/manifests/cmp patches
+    # the repo server with a test plugin): not rendered, though a base there may be read.
+    files = [f for f in files if f.kind != FileKind.EVIDENCE]
     repo = RepoFiles(root, files, max_bytes)
     paths = [f.path for f in files]
     kustomizations = read_kustomizations(paths, repo.read)

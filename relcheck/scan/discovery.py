@@ -24,6 +24,9 @@ class FileKind:
     PROMETHEUS_RULES = "prometheus-rules"
     APP_SETTINGS = "app-settings"
     APP_SOURCE = "app-source"
+    # In a test folder: read only as evidence for the repository rules (a k6 script, a chaos
+    # experiment), never linted as what it is.
+    EVIDENCE = "evidence"
     OTHER = "other"
 
 
@@ -32,8 +35,9 @@ class FileKind:
 # nor is Yarn's own folder (`.yarn/releases/yarn-4.x.cjs`, its plugins and editor SDKs), and neither
 # is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
 # broken pods under `hack/`), nor end-to-end tests (`e2e/`: a kind cluster's CNI, a throwaway
-# CoreDNS) and snapshot tests' output. Not `test/` or `tests/` as a whole: load tests live there
-# (ingress-nginx's `test/k6/`), the evidence R004 looks for.
+# CoreDNS) and snapshot tests' output, nor `test/` and `tests/` (kube-state-metrics' test
+# manifests, Datadog's chart baselines): those are walked for the repository rules' evidence only,
+# as load tests and chaos experiments live there (ingress-nginx's `test/k6/`).
 DEFAULT_EXCLUDES = (
     "vendor/",
     "third_party/",
@@ -46,6 +50,8 @@ DEFAULT_EXCLUDES = (
     "**/golden/",
     "**/__snapshot__/",
     "**/e2e/",
+    "**/test/",
+    "**/tests/",
     "**/.yarn/",
     ".github/",
     ".gitlab/",
@@ -54,6 +60,10 @@ DEFAULT_EXCLUDES = (
     ".devcontainer/",
     "hack/",
 )
+
+
+# Excluded folders still walked, their files kept as FileKind.EVIDENCE only.
+EVIDENCE_FOLDERS = frozenset({"test", "tests"})
 
 
 # Folders of end-to-end test cases (Chainsaw's `chainsaw-test.yaml`, KUTTL's numbered steps with
@@ -536,6 +546,7 @@ def _walk(
     listing: Discovery,  # its problems and what the walk listed are filled in here
     milestone: tuple[int, Callable[[], None]] | None = None,
     named: bool = False,  # named on the command line: scanned whatever it holds
+    evidence: bool = False,  # inside a test folder: files are evidence only
 ) -> None:
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -545,7 +556,8 @@ def _walk(
         entries = []
     if not named and rules.defaults is not None and is_end_to_end_case(e.name for e in entries):
         listing.listed_dirs.discard(rel_dir)  # its files are not known to the scan
-        listing.excluded_by_default.append(rel_dir)
+        if not evidence:  # else the test folder around it is listed already
+            listing.excluded_by_default.append(rel_dir)
         return
     gitignore = next((e for e in entries if e.name == ".gitignore"), None)
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
@@ -561,15 +573,18 @@ def _walk(
             if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
                 continue
             if rules.excluded_by_default(rel):
-                listing.excluded_by_default.append(rel)
+                if not evidence:
+                    listing.excluded_by_default.append(rel)
+                if entry.name in EVIDENCE_FOLDERS:
+                    _walk(entry.path, rel, root, rules, files, listing, milestone, evidence=True)
                 continue
-            _walk(entry.path, rel, root, rules, files, listing, milestone)
+            _walk(entry.path, rel, root, rules, files, listing, milestone, evidence=evidence)
             continue
         if rules.ignored(rel, False):
             listing.unscanned.add(rel)
             continue
-        named_kind = kind_by_name(rel)
-        relevant = named_kind is None or named_kind != FileKind.OTHER
+        named_kind = FileKind.EVIDENCE if evidence else kind_by_name(rel)
+        relevant = named_kind is None or named_kind not in (FileKind.OTHER, FileKind.EVIDENCE)
         if is_link:
             problem = _symlink_problem(Path(entry.path), root)
             if problem is not None:

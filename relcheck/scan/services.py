@@ -318,6 +318,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     packages_not_run: set[str] = set()  # folders of libraries, tooling and test suites
     base_images = {d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d)}
     for source in project.files:
+        if source.kind == FileKind.EVIDENCE:
+            continue  # a test folder's: evidence for the repository rules, no service
         directory = _dir(source.path)
         if source.name == "package.json" and _is_workspace_root(project, directory):
             if _is_library(project, directory):
