@@ -19,6 +19,10 @@ TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "e2e", "integration-test
 # CI configuration and development containers: a Dockerfile or package.json there is an action of
 # the CI system or a developer's environment, never deployed.
 CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer"})
+# Inits that run as PID 1, forward signals to the program and reap (catatonit: Podman's).
+INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "catatonit"})
+# PM2's container runtime (`pm2-docker` is its former name): it handles SIGTERM and SIGINT as PID 1.
+PM2_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
 _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(?:[.-]|$)", re.I)
 # A Dockerfile named for building (`builder-go.dockerfile`, `Dockerfile.build`): an image that other
 # builds run or start FROM, never deployed.

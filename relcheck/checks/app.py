@@ -20,13 +20,17 @@ _SERVING_MODULES = (
 )
 
 
-def _what_is_lost(facts: AppFacts, manifest: object) -> str:
-    """What exiting at once costs: a server drops requests; a process with no sign of serving any
-    (no route, no server module imported or depended on: a job, a queue consumer, a client script)
-    drops the work it is doing."""
+def _serves(facts: AppFacts, manifest: object) -> bool:
+    """Whether the package shows a sign of serving: a route, or a server module imported or
+    depended on (not a job, a queue consumer or a client script)."""
     dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
     depends = isinstance(dependencies, dict) and any(name in dependencies for name in _SERVING_MODULES)
-    if facts.routes or depends or facts.uses_module(*_SERVING_MODULES):
+    return bool(facts.routes) or depends or facts.uses_module(*_SERVING_MODULES)
+
+
+def _what_is_lost(facts: AppFacts, manifest: object) -> str:
+    """What exiting at once costs: a server drops requests; another process the work it is doing."""
+    if _serves(facts, manifest):
         return "the service exits without draining requests"
     return "the process exits at once, in the middle of the work it is doing"
 
@@ -42,7 +46,7 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
         return True  # the config names it a service
     if service.app.signals or service.app.shutdown_hooks:
         return True  # it expects to be stopped
-    return _what_is_lost(service.app, manifest).startswith("the service")
+    return _serves(service.app, manifest)
 
 
 if TYPE_CHECKING:

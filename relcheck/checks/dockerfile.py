@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from relcheck.artifacts.dockerfile import (
+    INIT_PROGRAMS,
+    PM2_RUNTIMES,
     TEST_FOLDERS,
     Dockerfile,
     Instruction,
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
     from relcheck.scan.services import Service
 
-INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "catatonit"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 SMALL_BASE_MARKERS = ("alpine", "slim", "distroless", "minimal", "micro", "chiseled", "busybox")
 NODE_PROGRAMS = frozenset({"node", "nodejs", "npm", "yarn", "pnpm", "pm2", "pm2-runtime", "npx"})
@@ -472,8 +473,6 @@ def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tup
     return shell, True
 
 
-# PM2's container runtime (`pm2-docker` is its former name): it handles SIGTERM and SIGINT as PID 1.
-PM2_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
 # Servers that need no init as PID 1: supervisors, which handle SIGTERM (or the STOPSIGNAL their
 # official image sets) and wait on any child, and the databases that run as one process (mysqld,
 # mongod), which shut down cleanly on SIGTERM and leave no child to reap.

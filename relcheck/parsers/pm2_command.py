@@ -9,6 +9,8 @@ import posixpath
 import re
 
 from relcheck.artifacts.dockerfile import (
+    INIT_PROGRAMS,
+    PM2_RUNTIMES,
     Dockerfile,
     Instruction,
     command_argv,
@@ -20,8 +22,6 @@ from relcheck.artifacts.pm2 import Pm2App
 from relcheck.syntax.jsvalues import UNKNOWN
 from relcheck.syntax.positions import END, KEY, VALUE, Positions
 
-# pm2-runtime (and its former name) always stays in the foreground; `pm2 start` does with --no-daemon.
-_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
 # What PM2 reads as an ecosystem file rather than a script (lib/Common.js knonwConfigFileExtensions,
 # matched anywhere in the name as PM2 matches them).
 _CONFIG_MARKS = (".json", ".yml", ".yaml", ".config.js", ".config.cjs", ".config.mjs")
@@ -37,7 +37,8 @@ _KEYS = {
     "--max-memory-restart": "max_memory_restart", "--node-args": "node_args", "--interpreter": "interpreter",
     "-c": "cron_restart", "--cron": "cron_restart",
 }
-_INITS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "--", "-g", "-s"})
+# An init before the command, and its own options (`tini -g --`).
+_BEFORE_COMMAND = INIT_PROGRAMS | {"--", "-g", "-s"}
 
 
 def apps_from_command(dockerfile: Dockerfile) -> list[Pm2App]:
@@ -48,16 +49,17 @@ def apps_from_command(dockerfile: Dockerfile) -> list[Pm2App]:
     instruction, argv = _start(dockerfile)
     if instruction is None:
         return []
-    while argv and posixpath.basename(argv[0]) in _INITS:
+    while argv and posixpath.basename(argv[0]) in _BEFORE_COMMAND:
         argv = argv[1:]
     if argv and posixpath.basename(argv[0]) == "npx":
         argv = argv[1:]
     if not argv:
         return []
     program = posixpath.basename(argv[0])
+    # pm2-runtime always stays in the foreground; `pm2 start` does with --no-daemon.
     if program == "pm2" and len(argv) > 1 and argv[1] == "start" and "--no-daemon" in argv:
         argv = argv[1:]
-    elif program not in _RUNTIMES:
+    elif program not in PM2_RUNTIMES:
         return []
     data = _options(argv[1:])
     script = data.get("script")
@@ -99,7 +101,7 @@ def _words(instruction: Instruction) -> list[str]:
 
 
 def _names_pm2(instruction: Instruction) -> bool:
-    return any(posixpath.basename(word) in ("pm2", *_RUNTIMES) for word in _words(instruction))
+    return any(posixpath.basename(word) in ("pm2", *PM2_RUNTIMES) for word in _words(instruction))
 
 
 def _options(words: list[str]) -> dict:

@@ -56,30 +56,32 @@ def _below(path: str, folder: str) -> bool:
 
 def read_kustomizations(paths: list[str], read: Any) -> dict[str, Kustomization]:
     """Every kustomization file of the scan, by folder."""
-    from relcheck.syntax.yaml import YamlError, load_one
-
     found: dict[str, Kustomization] = {}
     for path in sorted(paths):
         folder, _, name = path.rpartition("/")
         if name not in KUSTOMIZATION_NAMES or folder in found:
             continue
-        try:
-            data, _ = load_one(read(path) or "")
-        except YamlError:
-            continue  # the file is linted (and reported) as YAML anyway
-        if not isinstance(data, dict):
-            continue
-        found[folder] = _describe(folder, path, data)
+        kustomization = _read_one(folder, path, read(path) or "")
+        if kustomization is not None:  # else it is linted (and reported) as YAML anyway
+            found[folder] = kustomization
     _add_unwalked_bases(found, read)
     return found
+
+
+def _read_one(folder: str, path: str, text: str) -> Kustomization | None:
+    from relcheck.syntax.yaml import YamlError, load_one
+
+    try:
+        data, _ = load_one(text)
+    except YamlError:
+        return None
+    return _describe(folder, path, data) if isinstance(data, dict) else None
 
 
 def _add_unwalked_bases(found: dict[str, Kustomization], read: Any) -> None:
     """The kustomizations the scan's overlays build on in folders the scan leaves out (kubeflow's
     `third-party/`, excluded as vendored code): kustomize reads them, so what they build on (a remote
     base it would download) decides whether the overlay can be built offline."""
-    from relcheck.syntax.yaml import YamlError, load_one
-
     pending = [folder for k in found.values() for folder in k.uses if folder not in found]
     while pending:
         folder = pending.pop()
@@ -90,14 +92,11 @@ def _add_unwalked_bases(found: dict[str, Kustomization], read: Any) -> None:
             text = read(path)
             if text is None:
                 continue
-            try:
-                data, _ = load_one(text)
-            except YamlError:
-                data = None
-            if isinstance(data, dict):
-                found[folder] = _describe(folder, path, data)
-                found[folder].walked = False
-                pending.extend(f for f in found[folder].uses if f not in found)
+            kustomization = _read_one(folder, path, text)
+            if kustomization is not None:
+                kustomization.walked = False
+                found[folder] = kustomization
+                pending.extend(f for f in kustomization.uses if f not in found)
             break
 
 

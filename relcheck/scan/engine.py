@@ -266,7 +266,6 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
     from relcheck.render.helm import is_test_values
 
     kept: list[Finding] = []
-    seen: dict[tuple, int] = {}  # key -> index in kept
     alike: dict[tuple, int] = {}  # the key with its numbers left out -> index in kept
     placed: dict[tuple, int] = {}  # (code, path, line, column) -> the first finding kept there
     for finding in findings:
@@ -287,19 +286,18 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
                 for r in finding.related
             )
         where = (finding.code, finding.location.path, finding.location.line, finding.location.column)
-        key = (*where, _WORKLOAD_KIND.sub("workload", finding.message))
-        # Renders that differ in their numbers only: a test install (mattermost's `ci/` values set
-        # `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at the same strategy key), or overlays
-        # of one base that patch its replica count (eks-workshop's modules: "25% of 4 replicas" and
-        # "25% of 7 replicas" at the base's line) show one problem at one place.
-        loose = (*where, _NUMBER.sub("#", key[-1]))
-        index = seen.get(key, alike.get(loose))
+        # One problem at one place: the same finding from two renders, or renders whose messages
+        # differ in the workload's kind or in numbers only: a test install (mattermost's `ci/`
+        # values set `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at the same strategy key),
+        # or overlays of one base that patch its replica count (eks-workshop's modules).
+        loose = (*where, _NUMBER.sub("#", _WORKLOAD_KIND.sub("workload", finding.message)))
+        index = alike.get(loose)
         if index is None and (other := placed.get(where)) is not None and kept[other].variant != finding.variant:
             # A test install's finding where the chart's own render has one of the same rule (its
             # ci/ values leave out the volume that changes the message): the chart's own says it.
             index = other
         if index is None:
-            seen[key] = alike[loose] = len(kept)
+            alike[loose] = len(kept)
             placed.setdefault(where, len(kept))
             kept.append(finding)
         elif kept[index].variant and not finding.variant:

@@ -100,20 +100,24 @@ class Project:
         )
 
 
-def _without_patches(project: Project, objects: list[K8sObject], patches: set[str]) -> list[K8sObject]:
-    """The objects, less patches: fragments merged into resources, not resources. `patches`: the files
-    kustomization files name as patches (relcheck.render.kustomize.patch_files); besides, objects
-    with a `$patch` directive and workloads the API server would refuse for want of an image."""
+def _without_patches(
+    project: Project, objects: list[K8sObject], patches: set[str]
+) -> tuple[list[K8sObject], list[K8sObject]]:
+    """The objects less patches, and the patches: fragments merged into resources, not resources.
+    `patches`: the files kustomization files name as patches (relcheck.render.kustomize.patch_files);
+    besides, objects with a `$patch` directive and workloads the API server would refuse for want
+    of an image."""
     from relcheck.artifacts.kubernetes import lacks_images
     from relcheck.artifacts.kustomize import carries_patch_directive
 
-    kept = []
+    kept, dropped = [], []
     for obj in objects:
         if obj.path in patches or carries_patch_directive(obj) or lacks_images(obj):
             project.kustomize_patches.add(obj.path)
+            dropped.append(obj)
         else:
             kept.append(obj)
-    return kept
+    return kept, dropped
 
 
 # Objects that deploy something relcheck does not see rendered: (API group, kind) → what they deploy.
@@ -264,8 +268,8 @@ def build_project(
     # test`, as in a render, where they are left out too (relcheck.render.helm.is_test_hook).
     deployed = [obj for obj in written if not is_test_hook(obj)]
     project.helm_tests, written = len(written) - len(deployed), deployed
-    modeled = _without_patches(project, written, renders.patch_files) + renders.objects
-    fragments = [obj for obj in written if obj.path in project.kustomize_patches]
+    whole, fragments = _without_patches(project, written, renders.patch_files)
+    modeled = whole + renders.objects
     project.kube = KubeIndex.build(modeled, fragments)
     rendering = render is not None and render.enabled
     problems.extend(_unrendered_deployers([*objects, *renders.objects], renders.deployers, rendering))
