@@ -306,6 +306,34 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     assert len(without.findings) == len(folders) + 1
 
 
+def test_documentation_folders_are_evidence_only(tmp_path: Path) -> None:
+    """A tutorial's manifest under `docs/` is not what the service deploys (external-secrets'
+    `docs/snippets/`, elided with `...`; ingress-nginx's `docs/examples/`), but a runbook there
+    is the service's runbook."""
+    (tmp_path / "docs/snippets").mkdir(parents=True)
+    (tmp_path / "docs/snippets/proxy.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    elided = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  env:\n  - name: A\n  ...\n"
+    (tmp_path / "docs/snippets/elided.yaml").write_text(elided)
+    (tmp_path / "docs/runbooks").mkdir()
+    (tmp_path / "docs/runbooks/api.md").write_text("# API down\n")
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy/app.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\n")
+    result = scan([tmp_path], Config(), select=["E", "K014", "R001"])
+    assert [(f.code, f.location.path) for f in result.findings] == [("K014", "deploy/app.yaml")]
+    assert result.excluded_by_default == ["docs"]
+    (tmp_path / "docs/runbooks/api.md").unlink()
+    no_runbook = scan([tmp_path], Config(), select=["R001"])
+    assert [f.code for f in no_runbook.findings] == ["R001"]
+    (tmp_path / "docs/runbooks/api.md").write_text("# API down\n")
+    without = scan([tmp_path], Config(default_excludes=False), select=["E", "K014", "R001"])
+    assert sorted((f.code, f.location.path) for f in without.findings) == [
+        ("E001", "docs/snippets/elided.yaml"),
+        ("K014", "deploy/app.yaml"),
+        ("K014", "docs/snippets/proxy.yaml"),
+    ]
+
+
 def test_yarns_own_folder_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """Yarn's release (`.yarn/releases/yarn-4.11.0.cjs`, one minified line) and plugins are the
     package manager's, not the service's: not read, not reported as skipped."""
