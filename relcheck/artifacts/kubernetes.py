@@ -718,6 +718,8 @@ def _looks_core(obj: K8sObject) -> bool:
 # be deployed as a singleton against a bucket"; external-dns has no leader election, and its chart
 # allows 0 or 1; nor has the Prometheus Operator (its maintainers: no election code, no Lease rule in
 # its ClusterRole). The Jenkins controller has no HA (its chart: "Max 1"; agents are other images).
+# Grafana's rollout-operator "is not a highly available application and runs as a single pod" (its
+# chart's README), rolled with maxSurge 0 so that "Kubernetes doesn't run 2 operators at the same time".
 SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
     ("thanos", "compact", "Thanos's compactor must run as one instance per bucket"),
     ("external-dns", None, "external-dns has no leader election: two would write conflicting DNS records"),
@@ -737,6 +739,12 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "^jenkins$",
         None,
         "the Jenkins controller has no high availability: two on one JENKINS_HOME would corrupt it",
+    ),
+    (
+        "^rollout-operator$",
+        None,
+        "Grafana's rollout-operator is not highly available and must not run twice: two would both "
+        "delete pods of the StatefulSets it rolls",
     ),
 )
 

@@ -632,7 +632,8 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
         unavailable = int_or_percent(rolling.get("maxUnavailable", "25%"))
         surge = int_or_percent(rolling.get("maxSurge", "25%"))
         taken_down = _pods_taken_down(workload, unavailable) if unavailable is not None else None
-        if taken_down is not None:
+        alone = workload.singleton_role is not None and surge is not None and surge.number == 0
+        if taken_down is not None and not alone:  # a singleton's surge 0 says it below
             default = "" if "maxUnavailable" in rolling else " (the default)"
             rolls = f"{obj.display} rolls out with maxUnavailable {unavailable}{default}: {taken_down}"
             message = (
@@ -662,13 +663,23 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 severity=severity,
             )
         if surge is not None and surge.number == 0:
+            message = (
+                f"{obj.display} rolls out with maxSurge {surge}: no pod is added before an old one goes (when "
+                "maxUnavailable also rounds to 0, the controller takes 1 pod down anyway); set maxSurge to 1"
+            )
+            if alone:
+                # As Recreate: the old pod stops before the new one starts, so two never run at once.
+                message = (
+                    f"{obj.display} rolls out with maxSurge {surge}: the old pod stops before its replacement "
+                    f"starts, which a program that must run alone needs ({workload.singleton_role})"
+                )
             yield ctx.report(
                 workload,
-                f"{obj.display} rolls out with maxSurge {surge}: no pod is added before an old one goes (when "
-                "maxUnavailable also rounds to 0, the controller takes 1 pod down anyway); set maxSurge to 1",
+                message,
                 what="maxSurge",
                 at=obj.key_loc("spec", "strategy", "rollingUpdate", "maxSurge"),
                 value=str(surge),
+                severity=Severity.INFO if alone else None,
             )
 
 

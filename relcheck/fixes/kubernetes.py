@@ -82,6 +82,8 @@ def zero_unavailable_rollout(finding: Finding, ctx: FixContext) -> Fix | None:
     volumes = workload.pod_spec.get("volumes")
     if isinstance(volumes, list) and any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in volumes):
         return None  # a surge pod may not mount a ReadWriteOnce claim the old pod holds: not a safe edit
+    if workload.singleton_role is not None:
+        return None  # a surge pod would run a program that must run alone twice
     rolling = workload.obj.get("spec", "strategy", "rollingUpdate")
     rolling = rolling if isinstance(rolling, dict) else {}
     base = ("spec", "strategy", "rollingUpdate")
