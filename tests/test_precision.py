@@ -306,6 +306,29 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     assert len(without.findings) == len(folders) + 1
 
 
+def test_jest_and_jasmine_test_folders_are_not_the_service(tmp_path: Path) -> None:
+    """A SIGTERM handler in a Jest test under `__tests__/` is not the service's, and parse-server's
+    mock adapters under Jasmine's `spec/dependencies/` (each with a package.json) are no services."""
+    (tmp_path / "package.json").write_text('{"name": "api", "dependencies": {"express": "^4.0.0"}}')
+    (tmp_path / "server.js").write_text("require('express')().listen(3000);\n")
+    (tmp_path / "__tests__").mkdir()
+    (tmp_path / "__tests__/shutdown.js").write_text("process.on('SIGTERM', () => process.exit(0));\n")
+    mock = tmp_path / "spec/dependencies/mock-mail-adapter"
+    mock.mkdir(parents=True)
+    (mock / "package.json").write_text('{"name": "mock-mail-adapter", "main": "index.js"}')
+    (mock / "index.js").write_text("module.exports = { sendMail() {} };\n")
+    result = scan([tmp_path], Config(), select=["S001", "R001"])
+    assert sorted((f.code, f.location.path) for f in result.findings) == [
+        ("R001", "package.json"),
+        ("S001", "server.js"),
+    ]
+    assert result.excluded_by_default == ["__tests__", "spec"]
+    everything = scan([tmp_path], Config(default_excludes=False), select=["S001", "R001"])
+    assert ("R001", "spec/dependencies/mock-mail-adapter/package.json") in {
+        (f.code, f.location.path) for f in everything.findings
+    }
+
+
 def test_documentation_folders_are_evidence_only(tmp_path: Path) -> None:
     """A tutorial's manifest under `docs/` is not what the service deploys (external-secrets'
     `docs/snippets/`, elided with `...`; ingress-nginx's `docs/examples/`), but a runbook there

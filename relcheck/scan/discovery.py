@@ -36,7 +36,8 @@ class FileKind:
 # is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
 # broken pods under `hack/`), nor end-to-end tests (`e2e/`: a kind cluster's CNI, a throwaway
 # CoreDNS) and snapshot tests' output, nor `test/` and `tests/` (kube-state-metrics' test
-# manifests, Datadog's chart baselines), nor documentation (`docs/`, `doc/`: tutorial snippets
+# manifests, Datadog's chart baselines) and Jest's and Jasmine's `__tests__/` and `spec/` (parse-server's
+# mock adapters are packages of their own), nor documentation (`docs/`, `doc/`: tutorial snippets
 # such as ingress-nginx's and external-dns's examples, some elided with `...`): those are walked for
 # the repository rules' evidence only, as load tests, chaos experiments and runbooks live there
 # (ingress-nginx's `test/k6/`, a `docs/runbooks/` folder).
@@ -54,6 +55,8 @@ DEFAULT_EXCLUDES = (
     "**/e2e/",
     "**/test/",
     "**/tests/",
+    "**/__tests__/",
+    "**/spec/",
     "**/docs/",
     "**/doc/",
     "**/.yarn/",
@@ -67,7 +70,7 @@ DEFAULT_EXCLUDES = (
 
 
 # Excluded folders still walked, their files kept as FileKind.EVIDENCE only.
-EVIDENCE_FOLDERS = frozenset({"test", "tests", "docs", "doc"})
+EVIDENCE_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "docs", "doc"})
 
 
 # Folders of end-to-end test cases (Chainsaw's `chainsaw-test.yaml`, KUTTL's numbered steps with
