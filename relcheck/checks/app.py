@@ -40,13 +40,28 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
     image, a workload or PM2 starts it, or `npm start` does. A release script or a CLI the
     repository runs by hand (eks-workshop's `releaser/`, `node index.js` behind an `exec` script)
     is stopped by no orchestrator: SIGTERM handling is not its concern."""
-    if service.dockerfiles or service.workloads or service.pm2_apps or service.start_script:
+    if service.pm2_apps:
+        return True
+    if (service.dockerfiles or service.workloads or service.start_script) and not _only_starts_pm2(service):
         return True
     if service.root.startswith("@"):
         return True  # the config names it a service
     if service.app.signals or service.app.shutdown_hooks:
         return True  # it expects to be stopped
     return _serves(service.app, manifest)
+
+
+def _only_starts_pm2(service: Service) -> bool:
+    """Whether the package's image and `npm start` start PM2 and PM2 runs none of its code: the
+    ecosystem file's apps run in other packages (growthbook's workspace root: `cwd:
+    './packages/back-end'`), so the root's own files (lint rules, generators) run in no process."""
+    from relcheck.parsers.pm2_command import script_starts_pm2, starts_pm2
+
+    if service.pm2_apps or not (service.dockerfiles or service.start_script):
+        return False
+    if service.start_script and not script_starts_pm2(service.start_script):
+        return False
+    return all(starts_pm2(dockerfile) for dockerfile in service.dockerfiles)
 
 
 if TYPE_CHECKING:

@@ -76,6 +76,16 @@ def apps_from_command(dockerfile: Dockerfile) -> list[Pm2App]:
     return [Pm2App(dockerfile.path, data, _at(instruction, data), ("apps", 0), 0, from_command=True)]
 
 
+def starts_pm2(dockerfile: Dockerfile) -> bool:
+    """Whether the final image's command starts PM2 (`pm2-runtime start ecosystem.config.js`)."""
+    return _start(dockerfile)[0] is not None
+
+
+def script_starts_pm2(command: str) -> bool:
+    """Whether a package.json script starts PM2 (`pm2-runtime start ecosystem.config.js`)."""
+    return any(posixpath.basename(word) in ("pm2", *PM2_RUNTIMES) for word in shell_words(command))
+
+
 def _start(dockerfile: Dockerfile) -> tuple[Instruction | None, list[str]]:
     """The instruction that names the command PM2 runs in (CMD, or ENTRYPOINT), and the whole
     command: ENTRYPOINT's words, then CMD's when ENTRYPOINT is in exec form."""
