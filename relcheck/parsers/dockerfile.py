@@ -104,6 +104,12 @@ def _instruction(command: Command) -> Instruction:
 
 
 def _validate(instructions: list[Instruction]) -> ParseProblem | None:
+    if instructions and not any(ins.keyword == "FROM" for ins in instructions):
+        # Without any FROM nothing can build it: a fragment another Dockerfile is assembled from
+        # (growthbook's `preview/Dockerfile.append`, a template's partial), not one to lint.
+        return ParseProblem(
+            "E002", "no FROM instruction: a fragment appended to or included in another Dockerfile; not checked"
+        )
     seen_from = False
     for ins in instructions:
         if not ins.keyword:

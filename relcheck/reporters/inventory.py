@@ -54,6 +54,8 @@ def inventory(result: ScanResult) -> dict[str, Any]:
             skipped["rule file look-alike (Grafana, Loki)"] += 1
         elif "own rendered output" in message:
             skipped["chart's rendered output (the chart was checked)"] += int(message.split(" ", 1)[0])
+        elif message.startswith("no FROM instruction"):
+            skipped["Dockerfile fragment (no FROM)"] += 1
         elif message.startswith("parsed in part"):
             skipped["source file (read in part)"] += 1
         else:
