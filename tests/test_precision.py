@@ -110,6 +110,27 @@ def test_node_rules_stay_off_a_go_service() -> None:
     assert "HighEventLoopLag" not in a002.message and "8 alerts" in a002.message
 
 
+def test_a_binary_a_node_stage_hands_to_a_plain_image_is_no_node_service(tmp_path: Path) -> None:
+    """uptime-kuma's push client: a Node stage picks the Go binary for the platform, and the final
+    Debian image runs that binary, with no node to run anything else: no S rules for its build
+    script. A final image that runs node itself stays a Node service."""
+    (tmp_path / "package.json").write_text('{"scripts": {"build-linux": "go build -o build/push push.go"}}')
+    (tmp_path / "build.js").write_text("require('fs').copyFileSync(process.argv[2], 'push');\n")
+    dockerfile = (
+        "FROM node:22-bookworm-slim AS build\nWORKDIR /home/kuma\nCOPY build.js build.js\n"
+        "RUN node build.js linux\n\nFROM debian:bookworm-slim AS release\nWORKDIR /home/kuma\n"
+        "COPY --from=build /home/kuma/uptime-kuma-push ./uptime-kuma-push\n"
+        'ENTRYPOINT ["/home/kuma/uptime-kuma-push"]\n'
+    )
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [s.runtime for s in result.services] == ["native"] and not result.findings
+    (tmp_path / "Dockerfile").write_text(dockerfile.replace('["/home/kuma/uptime-kuma-push"]', '["node", "build.js"]'))
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [s.runtime for s in result.services] == ["node"]
+    assert [(f.code, f.location.path) for f in result.findings] == [("S001", "build.js")]
+
+
 def test_runtime_detection() -> None:
     from relcheck.scan.runtime import image_runtime
 

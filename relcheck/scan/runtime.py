@@ -3,8 +3,9 @@ event-loop alert) apply to Node services only, not to a Go, Java, Python or .NET
 happens to carry a package.json for its front-end tooling.
 
 Evidence, strongest first: what the service's Dockerfile runs as its final command, the final
-stage's base image, a build stage's toolchain image; a PM2 file; then the build files in the
-service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
+stage's base image, a build stage's toolchain image (but a final image with no interpreter that
+runs a file copied from a Node or Python stage runs a compiled program: `native`); a PM2 file;
+then the build files in the service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
 pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
 server's image (nginx, httpd, Caddy), or whose command is a static file server (`http-server`,
 `npx serve`), serves files: its JavaScript runs in browsers, so it is `web-server`, even when an
@@ -37,6 +38,11 @@ RUBY = "ruby"
 ELIXIR = "elixir"
 RUST = "rust"
 PHP = "php"
+# A program built in an earlier stage and run by a final image with no interpreter: compiled, in
+# a language the image does not tell (uptime-kuma's push client, a Go binary a Node stage installs).
+NATIVE = "native"
+# Runtimes whose programs need their interpreter in the final image.
+_INTERPRETED = frozenset({NODE, PYTHON, RUBY, PHP})
 # A web server that serves files (a browser bundle built in an earlier stage): no application runtime.
 WEB_SERVER = "web-server"
 # A static site generator's project: its JavaScript runs at build time and in browsers.
@@ -127,8 +133,29 @@ def dockerfile_runtime(dockerfile: Dockerfile) -> str | None:
     for stage in reversed(dockerfile.stages[:-1]):
         found = image_runtime(stage.resolved_image)
         if found is not None:
-            return found
+            # A Go stage's binary runs anywhere; a Node stage's script needs node in the final image,
+            # so a copied file the image runs directly is a compiled program.
+            return NATIVE if found in _INTERPRETED and _runs_a_copied_file(dockerfile) else found
     return None
+
+
+def _runs_a_copied_file(dockerfile: Dockerfile) -> bool:
+    """Whether the final image's command runs a file copied from another stage (`COPY --from=build
+    /home/kuma/uptime-kuma-push ./` with `ENTRYPOINT ["/home/kuma/uptime-kuma-push"]`)."""
+    from relcheck.artifacts.dockerfile import command_argv
+
+    entrypoint, cmd = dockerfile.start_instructions
+    start = entrypoint or cmd
+    argv = command_argv(start) if start is not None else []
+    if not argv or dockerfile.final is None:
+        return False
+    program = posixpath.basename(argv[0])
+    copies = [i for i in dockerfile.final.instructions if i.keyword == "COPY"]
+    return any(
+        any(flag.startswith("--from=") for flag in copy.flags)
+        and program in {posixpath.basename(arg.rstrip("/")) for arg in copy.args}
+        for copy in copies
+    )
 
 
 # The programs of those packages, run directly or through a package runner.
