@@ -75,6 +75,8 @@ def test_a_workload_without_an_image_is_a_patch_not_an_object(tmp_path: Path) ->
 
 
 def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
+    from relcheck.reporters.inventory import inventory
+
     result = scan([PRECISION / "look-alikes"], Config())
     found = sorted((f.location.path, f.location.line, f.code) for f in result.findings if f.code != "R005")
     assert [(p, c) for p, _, c in found if c.startswith("A")] == []
@@ -95,6 +97,20 @@ def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
     assert any("LogQL" in m for m in messages) and any("Grafana" in m for m in messages)
     assert any(m.startswith("1 template in generator/") and " was not checked" in m for m in messages)
     assert "E001" not in {c for _, _, c in found}
+    not_checked = inventory(result)["not_checked"]
+    assert not_checked["rule file look-alike (Grafana, Loki)"] == 3  # Grafana's file, Loki's two
+    assert "skipped file (size, binary, special)" not in not_checked
+
+
+def test_a_dockerfile_fragment_is_counted_as_one(tmp_path: Path) -> None:
+    from relcheck.reporters.inventory import inventory
+
+    (tmp_path / "Dockerfile.append").write_text("COPY preview/idle.js /app/preview/idle.js\n")
+    result = scan([tmp_path], Config())
+    assert [(f.code, f.location.path) for f in result.findings if f.code.startswith("E")] == [
+        ("E002", "Dockerfile.append")
+    ]
+    assert inventory(result)["not_checked"] == {"Dockerfile fragment (no FROM)": 1}
 
 
 def test_node_rules_stay_off_a_go_service() -> None:

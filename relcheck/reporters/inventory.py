@@ -50,7 +50,7 @@ def inventory(result: ScanResult) -> dict[str, Any]:
             skipped["template (not Helm)"] += int(templates.group(1))
         elif deployer := _DEPLOYER.match(message):
             skipped[f"{deployer.group(1)} (not rendered)"] += 1
-        elif "not a Prometheus rule file" in message:
+        elif "not a Prometheus rule file" in message or "holds LogQL expressions" in message:
             skipped["rule file look-alike (Grafana, Loki)"] += 1
         elif "own rendered output" in message:
             skipped["chart's rendered output (the chart was checked)"] += int(message.split(" ", 1)[0])
