@@ -16,8 +16,8 @@ def image_reference(image: str) -> tuple[str, str | None, str | None]:
 
 
 # A placeholder that a script fills in before the file is applied (`<LOAD_GENERATOR_IMAGE>`,
-# `${IMAGE}`, `app:$TAG`): what the tag will be is not in the file.
-_PLACEHOLDER = re.compile(r"<[^<>]*>|\$\{?[A-Za-z_]")
+# `${IMAGE}`, `app:$TAG`, `{IMAGE}` for sed): what the tag will be is not in the file.
+_PLACEHOLDER = re.compile(r"<[^<>]*>|\$\{?[A-Za-z_]|\{[A-Za-z_][\w.-]*\}")
 
 
 def unpinned_reason(image: str) -> str | None:
