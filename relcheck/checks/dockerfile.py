@@ -926,6 +926,7 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
         # True once NODE_ENV is production, or a build argument's value no one can know here.
         node_env_production = False
         pending: list[tuple[Instruction, str]] = []
+        build: str | None = None  # a build step after the installs, which needs their dev dependencies
         for instruction in instructions:
             if instruction.keyword == "ENV":
                 for key, value in env_pairs(instruction):
@@ -937,15 +938,25 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
             for words in _run_commands(instruction):
                 if _is_prune(words):
                     pending.clear()
+                    build = None
                     continue
                 install = _dependency_install(words)
                 if install and not install[1] and not node_env_production:
                     pending.append((instruction, install[0]))
+                command = " ".join(_strip_env_prefix(words)[0])
+                if pending and build is None and _BUILD_STEP.match(command):
+                    build = command
         for instruction, command in pending:
+            advice = "add --omit=dev (or set NODE_ENV=production first)"
+            if build is not None:
+                # --omit=dev alone would break the build (TypeScript, a bundler are dev dependencies).
+                advice = (
+                    f"the build after it ('{build}') needs them, so build in an earlier stage and install "
+                    "with --omit=dev here, or run `npm prune --omit=dev` after the build"
+                )
             yield ctx.report(
                 dockerfile.spot(final, instruction),
-                f"'{command}' in the final image installs dev dependencies; add --omit=dev "
-                "(or set NODE_ENV=production first)",
+                f"'{command}' in the final image installs dev dependencies; {advice}",
                 what="install",
                 value=command,
             )
