@@ -145,12 +145,13 @@ def _tooling_port_name(name: object) -> bool:
 
 
 # Port names that serve the cluster's tooling, not the service's clients.
-# `admin` alone (Envoy's admin port), not a name that ends in it (see `_tooling_port_name`);
+# `admin` alone (Envoy's admin port), not a name that ends in it (see `_tooling_port_name`); a
+# readiness or liveness endpoint's own port (external-secrets' cert-controller: `ready`);
 # `metrics` but not a metrics *service* or API that clients call (KEDA's operator serves its metrics
 # adapter on `metricsservice`).
 _ADMIN_PORT = re.compile(
     r"metrics(?![-_]?(?:service|server|api))|prometheus|prom\b|health|probe|pprof|profil|debug"
-    r"|^(?:https?-|grpc-)?admin$",
+    r"|^(?:https?-|grpc-)?admin$|^(?:ready|readyz|readiness|livez|liveness)$",
     re.IGNORECASE,
 )
 _ADMIN_SUFFIX = re.compile(r"[-_]admin$", re.IGNORECASE)
