@@ -701,6 +701,30 @@ def test_a_remote_base_in_a_folder_the_scan_leaves_out_is_not_fetched_either(tmp
 
 
 @needs_kustomize
+def test_an_overlay_that_writes_a_charts_templates_is_not_checked_as_objects(tmp_path: Path) -> None:
+    """gatekeeper's `cmd/build/helmify/` patches its manifests with `{{ .Values… }}` and
+    `HELMSUBST_…` placeholders for helmify to turn into a chart: its output is no object anyone
+    applies (a container named `{{ .Values.containerName }}`, a strategy the API server rejects).
+    It is one E002, and is not built; the base it builds on is checked through the other overlay."""
+    root = copy("kustomize", tmp_path)
+    helmify = root / "helmify"
+    helmify.mkdir()
+    (helmify / "kustomization.yaml").write_text("resources:\n  - ../base\npatches:\n  - path: for-helm.yaml\n")
+    (helmify / "for-helm.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n"
+        "  strategy: {type: HELMSUBST_STRATEGY_TYPE}\n  template:\n    spec:\n      containers:\n"
+        "        - name: api\n          imagePullPolicy: '{{ .Values.image.pullPolicy }}'\n"
+    )
+    result = scan([root], Config(), select=["E", "K015"])
+    assert placed(result) == [("E002", "helmify/kustomization.yaml", 1, 1)]
+    assert "helmify/for-helm.yaml holds Helm template actions" in result.findings[0].message
+    assert set(result.renders) == {"kustomize overlays/prod"}
+    (helmify / "for-helm.yaml").write_text((helmify / "for-helm.yaml").read_text().replace("{{ .Values.", "{ "))
+    built = scan([root], Config(), select=["E", "K015"])
+    assert [(f.code, f.location.path) for f in built.findings] == [("K015", "helmify/for-helm.yaml")]
+
+
+@needs_kustomize
 def test_the_overlays_under_one_that_cannot_be_built_are_built_alone(tmp_path: Path) -> None:
     """kubeflow's `example` builds every component and jobset's release from GitHub: it cannot be
     built offline, and its components' files were linted one by one, without the tags, name

@@ -34,6 +34,9 @@ _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|b
 ENABLE_HINT = "put `kustomize` or `kubectl` on PATH"
 # Keys a strategic-merge patch writes to find what it patches (the object, a container by name).
 _IDENTITY_KEYS = frozenset({"apiVersion", "kind", "name"})
+# Helm template actions in a build's output: the overlay writes a chart's templates for a generator
+# (gatekeeper's `cmd/build/helmify/`), its objects are never applied as they are.
+_HELM_ACTIONS = re.compile(r"\{\{-?\s*(?:\.Values\.|\.Release\.|\.Chart\.|include\s+\"|template\s+\")")
 
 
 @dataclass
@@ -459,12 +462,24 @@ class KustomizeRenderer:
             return None
         elif any(k.helm_charts for k in members):
             why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"
+        elif helm := next((f for k in members for f in k.files if self._holds_helm_actions(f)), None):
+            why = (
+                f"{helm} holds Helm template actions (`{{{{ .Values… }}}}`): the overlay writes a chart's "
+                "templates for a generator such as helmify, not objects to apply"
+            )
         else:
             return members
         message = f"kustomize overlay {shown} not rendered: {why}; its local files are linted one by one"
         if not fallback:
             out.problems.append((where, ParseProblem("E002", message)))
         return None
+
+    def _holds_helm_actions(self, path: str) -> bool:
+        try:
+            with open(self.root / path, encoding="utf-8", errors="replace") as handle:
+                return bool(_HELM_ACTIONS.search(handle.read(1 << 20)))
+        except OSError:
+            return False
 
     def _build(self, entry: str) -> tuple[CommandOutput, str, str, float]:
         """One `kustomize build` through a wrapper folder (removed by the caller once read)."""
