@@ -104,7 +104,8 @@ def _instruction(command: Command) -> Instruction:
 
 
 def _validate(instructions: list[Instruction]) -> ParseProblem | None:
-    if instructions and not any(ins.keyword == "FROM" for ins in instructions):
+    known = all(ins.keyword in KNOWN_INSTRUCTIONS for ins in instructions)
+    if instructions and known and not any(ins.keyword == "FROM" for ins in instructions):
         # Without any FROM nothing can build it: a fragment another Dockerfile is assembled from
         # (growthbook's `preview/Dockerfile.append`, a template's partial), not one to lint.
         return ParseProblem(
