@@ -559,6 +559,7 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("Dockerfile.build", True),
         ("services/site-builder/Dockerfile", False),  # a folder's name says nothing of the image
         ("rebuild.Dockerfile", False),
+        ("benchmark/koa-database/Dockerfile", True),  # a server to measure against
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:
@@ -632,6 +633,20 @@ def test_a_document_with_template_markers_is_skipped_where_it_is_and_the_others_
     assert sorted((f.code, f.location.line) for f in result.findings) == [("E002", 16), ("K014", 5)]
     assert "the file's other documents were" in next(f.message for f in result.findings if f.code == "E002")
     assert "template (not Helm)" not in inventory(result)["not_checked"]
+
+
+def test_a_benchmarks_server_is_no_service(tmp_path: Path) -> None:
+    """nocobase's `benchmark/koa-database` is a Koa app the framework is measured against, started
+    by hand: not a service asked for SIGTERM handling, health routes and metrics."""
+    bench = tmp_path / "benchmark" / "koa-database"
+    bench.mkdir(parents=True)
+    (bench / "package.json").write_text('{"name": "koa-database", "scripts": {"start": "node index.js"}}')
+    (bench / "index.js").write_text("const Koa = require('koa');\nnew Koa().listen(3000);\n")
+    (tmp_path / "package.json").write_text('{"name": "api", "dependencies": {"express": "^4.0.0"}}')
+    (tmp_path / "server.js").write_text("require('express')().listen(3000);\n")
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [(f.code, f.location.path) for f in result.findings] == [("S001", "server.js")]
+    assert [s.root for s in result.services] == [""]
 
 
 def test_a_test_suite_image_is_no_service_of_its_own(tmp_path: Path) -> None:

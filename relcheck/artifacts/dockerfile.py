@@ -14,8 +14,11 @@ from relcheck.model import Location
 SHELL_SPLIT = re.compile(r"&&|\|\||;|\||\n")
 # Folders of code generation and tool images: a Dockerfile there builds nothing that is deployed.
 BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "codegen", "generated", "hack"})
-# Images that run a test suite: built and run by CI, never deployed.
-TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "e2e", "integration-tests", "cypress", "playwright"})
+# Images that run a test suite: built and run by CI, never deployed; so are benchmarks' servers
+# (nocobase's `benchmark/koa-database`: a Koa app to measure the framework against).
+TEST_FOLDERS = frozenset(
+    {"test", "tests", "__tests__", "e2e", "integration-tests", "cypress", "playwright", "benchmark", "benchmarks"}
+)
 # CI configuration and development containers: a Dockerfile or package.json there is an action of
 # the CI system or a developer's environment, never deployed.
 CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer"})
