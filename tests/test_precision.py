@@ -141,9 +141,11 @@ def test_a_binary_a_node_stage_hands_to_a_plain_image_is_no_node_service(tmp_pat
     (tmp_path / "Dockerfile").write_text(dockerfile)
     result = scan([tmp_path], Config(), select=["S001"])
     assert [s.runtime for s in result.services] == ["native"] and not result.findings
-    (tmp_path / "Dockerfile").write_text(dockerfile.replace('["/home/kuma/uptime-kuma-push"]', '["node", "build.js"]'))
-    result = scan([tmp_path], Config(), select=["S001"])
-    assert [s.runtime for s in result.services] == ["node"]
+    for command in ('["node", "build.js"]', '["./start.sh"]'):  # node, or a script that may start it
+        copied = dockerfile.replace("uptime-kuma-push ./uptime-kuma-push", "start.sh ./start.sh")
+        (tmp_path / "Dockerfile").write_text(copied.replace('["/home/kuma/uptime-kuma-push"]', command))
+        result = scan([tmp_path], Config(), select=["S001"])
+        assert [s.runtime for s in result.services] == ["node"]
     assert [(f.code, f.location.path) for f in result.findings] == [("S001", "build.js")]
 
 

@@ -140,7 +140,7 @@ def dockerfile_runtime(dockerfile: Dockerfile) -> str | None:
 
 
 def _runs_a_copied_file(dockerfile: Dockerfile) -> bool:
-    """Whether the final image's command runs a file copied from another stage (`COPY --from=build
+    """Whether the final image's command runs a binary copied from another stage (`COPY --from=build
     /home/kuma/uptime-kuma-push ./` with `ENTRYPOINT ["/home/kuma/uptime-kuma-push"]`)."""
     from relcheck.artifacts.dockerfile import command_argv
 
@@ -150,6 +150,8 @@ def _runs_a_copied_file(dockerfile: Dockerfile) -> bool:
     if not argv or dockerfile.final is None:
         return False
     program = posixpath.basename(argv[0])
+    if "." in program:
+        return False  # a script (`start.sh`, `server.js`) that may run the interpreter, not a binary
     copies = [i for i in dockerfile.final.instructions if i.keyword == "COPY"]
     return any(
         any(flag.startswith("--from=") for flag in copy.flags)
