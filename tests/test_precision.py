@@ -651,6 +651,25 @@ def test_a_benchmarks_server_is_no_service(tmp_path: Path) -> None:
     assert [s.root for s in result.services] == [""]
 
 
+def test_a_workspace_root_that_runs_a_packages_command_runs_none_of_its_own_code(tmp_path: Path) -> None:
+    """nocobase's root image runs `yarn start`, which is `nocobase-v1 start`, a command of one of its
+    workspace packages: the root's own files (a sync script, a benchmark's Koa app) are no server
+    to ask for SIGTERM handling. A root whose start script runs a file of its own is judged."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "root", "private": true, "workspaces": ["packages/*"], "scripts": {"start": "nocobase-v1 start"}}'
+    )
+    (tmp_path / "Dockerfile").write_text('FROM node:22-slim\nWORKDIR /app\nCOPY . .\nCMD ["yarn", "start"]\n')
+    (tmp_path / "cnpm-sync.js").write_text("require('child_process').execSync('cnpm sync');\n")
+    (tmp_path / "benchmark" / "koa").mkdir(parents=True)
+    (tmp_path / "benchmark" / "koa" / "index.js").write_text("const Koa = require('koa');\nnew Koa().listen(3000);\n")
+    assert scan([tmp_path], Config(), select=["S001", "S002"]).findings == []
+    (tmp_path / "package.json").write_text(
+        '{"name": "root", "private": true, "workspaces": ["packages/*"], "scripts": {"start": "node cnpm-sync.js"}}'
+    )
+    judged = scan([tmp_path], Config(), select=["S001"]).findings
+    assert [(f.code, f.location.path) for f in judged] == [("S001", "cnpm-sync.js")]
+
+
 def test_a_test_suite_image_is_no_service_of_its_own(tmp_path: Path) -> None:
     """`result/tests/Dockerfile` builds the result service's test runner: it belongs to `result`,
     and no service named `tests` is asked for a runbook or alerts."""

@@ -39,7 +39,10 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
     """Whether anything shows the package runs as a process something will stop: it serves, or an
     image, a workload or PM2 starts it, or `npm start` does. A release script or a CLI the
     repository runs by hand (eks-workshop's `releaser/`, `node index.js` behind an `exec` script)
-    is stopped by no orchestrator: SIGTERM handling is not its concern."""
+    is stopped by no orchestrator: SIGTERM handling is not its concern. Nor is a workspace root
+    whose command runs a workspace package's code (its own files are scripts and configs)."""
+    if not service.runs_own_code and not _serves(service.app, manifest):
+        return False
     if service.pm2_apps:
         return True
     if (service.dockerfiles or service.workloads or service.start_script) and not _only_starts_pm2(service):

@@ -71,6 +71,9 @@ class Service:
     repo: RepoFacts | None = None  # the scan's repository evidence; `owns` says which is this service's
     runtime: str | None = None  # "node", "go", "java"... (relcheck.scan.runtime); None when nothing tells
     start_script: str = ""  # what `npm start` runs, from the package.json in its root
+    # False for a workspace root whose image and `npm start` run no file of its own (a workspace
+    # package's command, nocobase's `nocobase-v1 start`): its own files are scripts, not the server.
+    runs_own_code: bool = True
     # Facts that rules derive from the service and share (computed on first use, once per scan).
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -159,6 +162,12 @@ def _is_library(project: Project, directory: str) -> bool:
     if manifest.get("bin") and not (isinstance(scripts, dict) and scripts.get("start")):
         return True
     return bool(set(directory.lower().split("/")) & TEST_FOLDERS)
+
+
+def _in_test_folder(path: str) -> bool:
+    """Whether a source file sits in a test or benchmark folder (nocobase's `benchmark/koa-database/
+    index.js` in the root package): code the service's process never runs."""
+    return bool(set(path.lower().split("/")[:-1]) & TEST_FOLDERS)
 
 
 def _packages_above(project: Project, directory: str) -> Iterator[tuple[str, dict]]:
@@ -411,10 +420,11 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         facts = {
             path: project.app_facts[path]
             for path in service.files
-            if path in project.app_facts and not (nested and _under_any(path, nested))
+            if path in project.app_facts and not (nested and _under_any(path, nested)) and not _in_test_folder(path)
         }
         service.start_script = _start_script(project.package_json(service.root))
         server, entry = _server_files(project, service, facts)
+        service.runs_own_code = entry is not None or not _is_workspace_root(project, service.root)
         service.app = merge_facts(
             [f for path, f in facts.items() if server is None or path in server or not f.source_files]
         )
