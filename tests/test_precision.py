@@ -225,6 +225,18 @@ def test_the_script_node_runs_is_an_entry_with_or_without_an_extension() -> None
     assert entry_candidates(["nodemon server", "npm start"]) == ["server"]
 
 
+def test_a_script_named_by_its_path_in_the_image_is_found_in_the_repository() -> None:
+    """`CMD ["node", "/usr/src/app/aio_run.mjs"]` runs the `aio_run.mjs` the build context copied
+    there: the longest tail of the path that is a source file of the service is its entry."""
+    from relcheck.artifacts.reach import find_entry
+
+    sources = {"aio_run.mjs": [], "app/main.js": [], "packages/backend/src/main.ts": []}
+    assert find_entry("", sources, ["/usr/src/app/aio_run.mjs"]) == "aio_run.mjs"
+    assert find_entry("", sources, ["/srv/app/main.js"]) == "app/main.js"
+    assert find_entry("", sources, ["/dist/backend/dist/main.js"]) is None
+    assert find_entry("", sources, ["aio_run.mjs"]) == "aio_run.mjs"
+
+
 def test_a_bin_script_that_requires_the_build_reaches_its_source() -> None:
     """parse-server: `node ./bin/parse-server`, which requires `../lib/cli/parse-server` (build
     output); the server is `src/cli/...` and what it imports, where the SIGTERM handler is."""
@@ -665,6 +677,13 @@ def test_a_workspace_root_that_runs_a_packages_command_runs_none_of_its_own_code
     assert scan([tmp_path], Config(), select=["S001", "S002"]).findings == []
     (tmp_path / "package.json").write_text(
         '{"name": "root", "private": true, "workspaces": ["packages/*"], "scripts": {"start": "node cnpm-sync.js"}}'
+    )
+    judged = scan([tmp_path], Config(), select=["S001"]).findings
+    assert [(f.code, f.location.path) for f in judged] == [("S001", "cnpm-sync.js")]
+    # hoppscotch's image runs its root script by its path in the image: that is the root's own code.
+    (tmp_path / "package.json").write_text('{"name": "root", "private": true, "workspaces": ["packages/*"]}')
+    (tmp_path / "Dockerfile").write_text(
+        'FROM node:22-slim\nCOPY cnpm-sync.js /usr/src/app/cnpm-sync.js\nCMD ["node", "/usr/src/app/cnpm-sync.js"]\n'
     )
     judged = scan([tmp_path], Config(), select=["S001"]).findings
     assert [(f.code, f.location.path) for f in judged] == [("S001", "cnpm-sync.js")]

@@ -45,11 +45,22 @@ def find_entry(root: str, sources: Iterable[str], entries: list[str]) -> str | N
     """The first of `entries` (script paths relative to the service's root, built ones mapped back
     to their source) that is a source file of the repository."""
     for candidate in entries:
-        for variant in _variants(posixpath.normpath(candidate)):
-            full = posixpath.normpath(posixpath.join(root, variant)) if root else variant
-            if full in sources:
-                return full
+        for relative in _in_repository(posixpath.normpath(candidate)):
+            for variant in _variants(relative):
+                full = posixpath.normpath(posixpath.join(root, variant)) if root else variant
+                if full in sources:
+                    return full
     return None
+
+
+def _in_repository(path: str) -> list[str]:
+    """Where a script path may be in the service's folder: as written, or, for a path in the image
+    (`/usr/src/app/aio_run.mjs`, copied there from the build context), each of its tails, longest
+    first."""
+    if not path.startswith("/"):
+        return [path]
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[index:]) for index in range(len(parts))]
 
 
 def server_files(root: str, sources: dict[str, list[str]], entries: list[str]) -> set[str] | None:

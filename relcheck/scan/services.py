@@ -423,8 +423,9 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             if path in project.app_facts and not (nested and _under_any(path, nested)) and not _in_test_folder(path)
         }
         service.start_script = _start_script(project.package_json(service.root))
-        server, entry = _server_files(project, service, facts)
-        service.runs_own_code = entry is not None or not _is_workspace_root(project, service.root)
+        server, entry, named = _server_files(project, service, facts)
+        # Not when a command names a script of its own that is not found (an image's absolute path).
+        service.runs_own_code = entry is not None or named or not _is_workspace_root(project, service.root)
         service.app = merge_facts(
             [f for path, f in facts.items() if server is None or path in server or not f.source_files]
         )
@@ -457,16 +458,16 @@ def _pm2_app_folder(app: Pm2App) -> str:
 
 def _server_files(
     project: Project, service: Service, facts: dict[str, AppFacts]
-) -> tuple[set[str] | None, str | None]:
+) -> tuple[set[str] | None, str | None, bool]:
     """The service's source files that are its server (relcheck.artifacts.reach), from the entry
-    points its Dockerfile, PM2 file and package.json name (None when none is known), and the
-    entry point found among them."""
+    points its Dockerfile, PM2 file and package.json name (None when none is known), the entry
+    point found among them, and whether they name any script at all."""
     from relcheck.artifacts.dockerfile import command_argv
     from relcheck.artifacts.reach import entry_candidates, find_entry, server_files
 
     sources = {path: [m for m in f.modules if m.startswith(".")] for path, f in facts.items() if f.source_files}
     if not sources:
-        return None, None
+        return None, None, False
     commands: list[str] = [str(app.data.get("script")) for app in service.pm2_apps if app.data.get("script")]
     for dockerfile in service.dockerfiles:
         for instruction in dockerfile.final_instructions():
@@ -479,7 +480,7 @@ def _server_files(
         commands.append(manifest["main"])
     root = service.root if not service.root.startswith("@") else ""
     candidates = entry_candidates(commands)
-    return server_files(root, sources, candidates), find_entry(root, sources, candidates)
+    return server_files(root, sources, candidates), find_entry(root, sources, candidates), bool(candidates)
 
 
 def _framework_server(project: Project, service: Service, entry_in_repository: bool) -> None:
