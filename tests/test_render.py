@@ -722,6 +722,14 @@ def test_an_overlay_that_writes_a_charts_templates_is_not_checked_as_objects(tmp
     (helmify / "for-helm.yaml").write_text((helmify / "for-helm.yaml").read_text().replace("{{ .Values.", "{ "))
     built = scan([root], Config(), select=["E", "K015"])
     assert [(f.code, f.location.path) for f in built.findings] == [("K015", "helmify/for-helm.yaml")]
+    # A resource that holds templates as data (istio's injection templates, rendered into a
+    # ConfigMap that kubeflow's overlays build on) is an object like any other: the overlay is built.
+    (root / "base" / "injector.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: injector}\ndata:\n"
+        "  config: |\n    image: {{ .Values.global.proxy.image }}\n"
+    )
+    (root / "base" / "kustomization.yaml").write_text("resources:\n  - deployment.yaml\n  - injector.yaml\n")
+    assert "kustomize overlays/prod" in scan([root], Config(), select=["E"]).renders
 
 
 @needs_kustomize

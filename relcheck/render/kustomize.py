@@ -34,7 +34,7 @@ _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|b
 ENABLE_HINT = "put `kustomize` or `kubectl` on PATH"
 # Keys a strategic-merge patch writes to find what it patches (the object, a container by name).
 _IDENTITY_KEYS = frozenset({"apiVersion", "kind", "name"})
-# Helm template actions in a build's output: the overlay writes a chart's templates for a generator
+# Helm template actions in an overlay's patches: it writes a chart's templates for a generator
 # (gatekeeper's `cmd/build/helmify/`), its objects are never applied as they are.
 _HELM_ACTIONS = re.compile(r"\{\{-?\s*(?:\.Values\.|\.Release\.|\.Chart\.|include\s+\"|template\s+\")")
 
@@ -462,7 +462,7 @@ class KustomizeRenderer:
             return None
         elif any(k.helm_charts for k in members):
             why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"
-        elif helm := next((f for k in members for f in k.files if self._holds_helm_actions(f)), None):
+        elif helm := next((f for f in _patch_sources(members) if self._holds_helm_actions(f)), None):
             why = (
                 f"{helm} holds Helm template actions (`{{{{ .Values… }}}}`): the overlay writes a chart's "
                 "templates for a generator such as helmify, not objects to apply"
@@ -590,6 +590,13 @@ def _without_crds(text: str) -> str:
         return text
     documents = re.split(r"^---[ \t]*$", text, flags=re.MULTILINE)
     return "---".join(d for d in documents if not _CRD.search(d))
+
+
+def _patch_sources(members: list[Kustomization]) -> list[str]:
+    """The kustomization files and the patch files of an overlay: where a chart generator's
+    placeholders go (helmify's `{{ .Values… }}` patches). Not its resources, where a rendered chart
+    may hold templates as data (istio's injection templates in a ConfigMap)."""
+    return [path for k in members for path in (k.path, *(f for name in PATCH_FIELDS for f in _entries(k, name)))]
 
 
 def _entries(kustomization: Kustomization, name: str) -> list[str]:
