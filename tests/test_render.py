@@ -16,7 +16,7 @@ import pytest
 
 from relcheck.config.loader import Config
 from relcheck.render import run as render_run
-from relcheck.render.engines import ExecutableEngine, SdkEngine, kustomize_command, split_sources
+from relcheck.render.engines import ExecutableEngine, RenderRequest, SdkEngine, kustomize_command, split_sources
 from relcheck.render.template_index import index_template, locate
 from relcheck.scan.engine import scan
 
@@ -913,7 +913,7 @@ def test_the_helm_executable_runs_without_the_callers_helm_settings(tmp_path: Pa
     monkeypatch.setenv("HELM_PLUGINS", "/home/user/.helm/plugins")
     engine = ExecutableEngine(str(fake))
     try:
-        output = engine.render(str(tmp_path), [str(tmp_path / "v.yaml")], "rel", "ns", {"a": 1})
+        output = engine.render(RenderRequest(str(tmp_path), [str(tmp_path / "v.yaml")], "rel", "ns", {"a": 1}))
     finally:
         engine.close()
     text = output.manifests["app/templates/cm.yaml"]
@@ -930,7 +930,7 @@ def test_a_failing_helm_executable_is_a_located_error(tmp_path: Path) -> None:
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     engine = ExecutableEngine(str(fake))
     try:
-        output = engine.render(str(tmp_path), [], "rel", "default")
+        output = engine.render(RenderRequest(str(tmp_path), [], "rel", "default"))
     finally:
         engine.close()
     assert output.error is not None and output.error.startswith("template: app/templates/cm.yaml:3:7:")
@@ -941,8 +941,8 @@ def test_the_sdk_process_survives_a_stopped_render(tmp_path: Path) -> None:
     slow = make_chart(tmp_path / "slow", {"x.yaml": LOOP})
     engine = SdkEngine(timeout=1)
     try:
-        assert engine.render(str(slow), [], "slow", "default").kind == "timeout"
-        fine = engine.render(str(RENDER / "gitops" / "charts" / "web"), [], "web", "default")
+        assert engine.render(RenderRequest(str(slow), [], "slow", "default")).kind == "timeout"
+        fine = engine.render(RenderRequest(str(RENDER / "gitops" / "charts" / "web"), [], "web", "default"))
     finally:
         engine.close()
     assert fine.error is None and "web/templates/deployment.yaml" in fine.manifests

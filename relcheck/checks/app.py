@@ -55,12 +55,13 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
 
 
 def _only_starts_pm2(service: Service) -> bool:
-    """Whether the package's image and `npm start` start PM2 and PM2 runs none of its code: the
-    ecosystem file's apps run in other packages (growthbook's workspace root: `cwd:
-    './packages/back-end'`), so the root's own files (lint rules, generators) run in no process."""
+    """Whether the package's image and `npm start` start PM2 and PM2 runs none of its code (the
+    caller has seen it has no PM2 app of its own): the ecosystem file's apps run in other packages
+    (growthbook's workspace root: `cwd: './packages/back-end'`), so the root's own files (lint
+    rules, generators) run in no process."""
     from relcheck.parsers.pm2_command import script_starts_pm2, starts_pm2
 
-    if service.pm2_apps or not (service.dockerfiles or service.start_script):
+    if not (service.dockerfiles or service.start_script):
         return False
     if service.start_script and not script_starts_pm2(service.start_script):
         return False

@@ -83,7 +83,7 @@ def starts_pm2(dockerfile: Dockerfile) -> bool:
 
 def script_starts_pm2(command: str) -> bool:
     """Whether a package.json script starts PM2 (`pm2-runtime start ecosystem.config.js`)."""
-    return any(posixpath.basename(word) in ("pm2", *PM2_RUNTIMES) for word in shell_words(command))
+    return _names_pm2_in(shell_words(command))
 
 
 def _start(dockerfile: Dockerfile) -> tuple[Instruction | None, list[str]]:
@@ -111,7 +111,11 @@ def _words(instruction: Instruction) -> list[str]:
 
 
 def _names_pm2(instruction: Instruction) -> bool:
-    return any(posixpath.basename(word) in ("pm2", *PM2_RUNTIMES) for word in _words(instruction))
+    return _names_pm2_in(_words(instruction))
+
+
+def _names_pm2_in(words: list[str]) -> bool:
+    return any(posixpath.basename(word) in ("pm2", *PM2_RUNTIMES) for word in words)
 
 
 def _options(words: list[str]) -> dict:

@@ -22,6 +22,20 @@ DEFAULT_TIMEOUT = 20.0  # seconds per render
 DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024  # bytes of rendered YAML per render
 
 
+@dataclass(frozen=True)
+class RenderRequest:
+    """One `helm template`: the chart folder, its values files in order, the release and namespace,
+    values written inline (a HelmRelease's or an Application's), and whether to skip the chart's
+    values.schema.json (one that names a remote schema Helm would download)."""
+
+    chart_dir: str
+    values_files: list[str]
+    release: str
+    namespace: str
+    inline: dict | None = None
+    skip_schema: bool = False
+
+
 @dataclass
 class RenderOutput:
     """Rendered manifests by template path (`<chart name>/templates/x.yaml`), or why there are none."""
@@ -35,15 +49,7 @@ class RenderOutput:
 class HelmEngine(Protocol):
     name: str
 
-    def render(
-        self,
-        chart_dir: str,
-        values_files: list[str],
-        release: str,
-        namespace: str,
-        inline: dict | None = None,
-        skip_schema: bool = False,
-    ) -> RenderOutput: ...
+    def render(self, request: RenderRequest) -> RenderOutput: ...
 
     def close(self) -> None: ...
 
@@ -64,6 +70,10 @@ def _quiet_env(home: str) -> dict[str, str]:
     env["GIT_ALLOW_PROTOCOL"] = "file"
     env["GIT_TERMINAL_PROMPT"] = "0"
     return env
+
+
+def _timed_out(timeout: float) -> RenderOutput:
+    return RenderOutput(error=f"rendering took longer than {timeout:g} s and was stopped", kind="timeout")
 
 
 _NO_PROXY_SERVER = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
@@ -96,33 +106,25 @@ class SdkEngine:
             threading.Thread(target=_pump, args=(self._process.stdout, self._lines), daemon=True).start()
         return self._process
 
-    def render(
-        self,
-        chart_dir: str,
-        values_files: list[str],
-        release: str,
-        namespace: str,
-        inline: dict | None = None,
-        skip_schema: bool = False,
-    ) -> RenderOutput:
-        request = {
-            "chart": chart_dir,
-            "values_files": values_files,
-            "inline": inline or {},
-            "release": release,
-            "namespace": namespace,
+    def render(self, request: RenderRequest) -> RenderOutput:
+        message = {
+            "chart": request.chart_dir,
+            "values_files": request.values_files,
+            "inline": request.inline or {},
+            "release": request.release,
+            "namespace": request.namespace,
             "max_bytes": self.max_output,
-            "skip_schema": skip_schema,
+            "skip_schema": request.skip_schema,
         }
         process = self._start()
         try:
             assert process.stdin is not None
-            process.stdin.write(json.dumps(request).encode() + b"\n")
+            process.stdin.write(json.dumps(message).encode() + b"\n")
             process.stdin.flush()
             line = self._lines.get(timeout=self.timeout)
         except queue.Empty:
             self._stop()
-            return RenderOutput(error=f"rendering took longer than {self.timeout:g} s and was stopped", kind="timeout")
+            return _timed_out(self.timeout)
         except OSError as exc:
             self._stop()
             return RenderOutput(error=f"the Helm SDK process stopped ({exc})", kind="engine")
@@ -174,31 +176,23 @@ class ExecutableEngine:
         self.max_output = max_output
         self._home = tempfile.mkdtemp(prefix="relcheck-helm-")
 
-    def render(
-        self,
-        chart_dir: str,
-        values_files: list[str],
-        release: str,
-        namespace: str,
-        inline: dict | None = None,
-        skip_schema: bool = False,
-    ) -> RenderOutput:
-        command = [self.executable, "template", release, chart_dir, "--namespace", namespace]
-        if skip_schema:
+    def render(self, request: RenderRequest) -> RenderOutput:
+        command = [self.executable, "template", request.release, request.chart_dir, "--namespace", request.namespace]
+        if request.skip_schema:
             command.append("--skip-schema-validation")  # Helm 3.16 and later
-        for path in values_files:
+        for path in request.values_files:
             command += ["--values", path]
-        if inline:  # values written in a HelmRelease or Application: JSON is YAML
+        if request.inline:  # values written in a HelmRelease or Application: JSON is YAML
             inline_file = os.path.join(self._home, "inline-values.yaml")
             with open(inline_file, "w", encoding="utf-8") as handle:
-                json.dump(inline, handle)
+                json.dump(request.inline, handle)
             command += ["--values", inline_file]
         try:
             done = subprocess.run(
                 command, capture_output=True, timeout=self.timeout, env=_quiet_env(self._home), cwd=self._home
             )
         except subprocess.TimeoutExpired:
-            return RenderOutput(error=f"rendering took longer than {self.timeout:g} s and was stopped", kind="timeout")
+            return _timed_out(self.timeout)
         except OSError as exc:
             return RenderOutput(error=f"cannot run {self.executable} ({exc})", kind="engine")
         if done.returncode != 0:

@@ -14,7 +14,7 @@ from typing import Any
 from relcheck.artifacts.kubernetes import K8sObject, dig
 from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
-from relcheck.render.engines import HelmEngine, RenderOutput
+from relcheck.render.engines import HelmEngine, RenderOutput, RenderRequest
 from relcheck.render.siblings import Vendored, dependency_lines, vendor_siblings
 from relcheck.render.template_index import TemplateSegment, align_segments, index_template, locate
 from relcheck.syntax.positions import Positions
@@ -238,12 +238,14 @@ class ChartRenderer:
                 chain = []
             started = time.perf_counter()
             output = self.engine.render(
-                vendored.folder if vendored is not None else str(self.root / chart_dir if chart_dir else self.root),
-                [str(self.root / f) for f in files],
-                settings.release or name,
-                settings.namespace,
-                inline.data if inline is not None else None,
-                skip_schema=remote is not None,
+                RenderRequest(
+                    vendored.folder if vendored is not None else str(self.root / chart_dir if chart_dir else self.root),
+                    [str(self.root / f) for f in files],
+                    settings.release or name,
+                    settings.namespace,
+                    inline.data if inline is not None else None,
+                    skip_schema=remote is not None,
+                )
             )
             render = f"{chart_dir or '.'}@{label}" if label else chart_dir or "."
             if output.error is not None:

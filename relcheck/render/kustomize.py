@@ -360,6 +360,7 @@ class KustomizeRenderer:
         for obj in objects:
             self.by_path.setdefault(obj.path, []).append(obj)
         self._json_patches: dict[str, JsonPatch | None] = {}  # a component's patches serve several overlays
+        self._helm_actions: dict[str, bool] = {}
 
     def _json_patch(self, path: str) -> JsonPatch | None:
         if path not in self._json_patches:
@@ -475,11 +476,14 @@ class KustomizeRenderer:
         return None
 
     def _holds_helm_actions(self, path: str) -> bool:
-        try:
-            with open(self.root / path, encoding="utf-8", errors="replace") as handle:
-                return bool(_HELM_ACTIONS.search(handle.read(1 << 20)))
-        except OSError:
-            return False
+        """Read once per scan: overlays share their bases' kustomizations and patches."""
+        if path not in self._helm_actions:
+            try:
+                with open(self.root / path, encoding="utf-8", errors="replace") as handle:
+                    self._helm_actions[path] = bool(_HELM_ACTIONS.search(handle.read(1 << 20)))
+            except OSError:
+                self._helm_actions[path] = False
+        return self._helm_actions[path]
 
     def _build(self, entry: str) -> tuple[CommandOutput, str, str, float]:
         """One `kustomize build` through a wrapper folder (removed by the caller once read)."""

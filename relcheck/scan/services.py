@@ -161,13 +161,13 @@ def _is_library(project: Project, directory: str) -> bool:
     scripts = manifest.get("scripts")
     if manifest.get("bin") and not (isinstance(scripts, dict) and scripts.get("start")):
         return True
+    return _in_test_folder(directory)
+
+
+def _in_test_folder(directory: str) -> bool:
+    """Whether a folder is, or is inside, a test or benchmark folder (nocobase's
+    `benchmark/koa-database/`): code there is no service's, and the service's process never runs it."""
     return bool(set(directory.lower().split("/")) & TEST_FOLDERS)
-
-
-def _in_test_folder(path: str) -> bool:
-    """Whether a source file sits in a test or benchmark folder (nocobase's `benchmark/koa-database/
-    index.js` in the root package): code the service's process never runs."""
-    return bool(set(path.lower().split("/")[:-1]) & TEST_FOLDERS)
 
 
 def _packages_above(project: Project, directory: str) -> Iterator[tuple[str, dict]]:
@@ -420,7 +420,9 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         facts = {
             path: project.app_facts[path]
             for path in service.files
-            if path in project.app_facts and not (nested and _under_any(path, nested)) and not _in_test_folder(path)
+            if path in project.app_facts
+            and not (nested and _under_any(path, nested))
+            and not _in_test_folder(_dir(path))
         }
         service.start_script = _start_script(project.package_json(service.root))
         server, entry, named = _server_files(project, service, facts)
