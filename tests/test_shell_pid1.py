@@ -24,6 +24,17 @@ SHELLS_SEEN = [
     ("sleep 30 &\nwait", None, None, None),
     ("x() { sleep 30; }; x", None, None, None),
     ("true; exec sleep 30", "sleep", "sleep", "sleep"),
+    # A script that ends with a compound: BusyBox execs the last command of the branch it takes.
+    ('if [ -n "$X" ]; then sleep 30 1; else sleep 30; fi', None, "sleep", None),
+    ('if [ -n "$X" ]; then exec sleep 30 1; else exec sleep 30; fi', "sleep", "sleep", "sleep"),
+    ("if false; then :; elif true; then sleep 30; fi", None, "sleep", None),
+    ("if true; then if true; then sleep 30; fi; fi", None, "sleep", None),
+    ("{ sleep 30; }", None, "sleep", None),
+    ("cd /tmp && if true; then sleep 30; fi", None, "sleep", None),
+    ("true; if true; then true; fi; if true; then sleep 30; else exit 1; fi", None, "sleep", None),
+    ("if true; then sleep 30 & fi", None, None, None),
+    ("if true; then sleep 30 | cat; fi", None, None, None),
+    ("while true; do sleep 30; done", None, None, None),
 ]
 
 
@@ -38,8 +49,8 @@ def test_the_program_each_shell_hands_pid_1_to(script: str, dash: str | None, bu
     ("script", "busybox"),
     [
         # Run in the shell itself, or not a plain command: never credited, though BusyBox execs some.
-        ("if true; then sleep 30; fi", None),
-        ("{ sleep 30; }", None),
+        ("case x in x) sleep 30;; esac", None),
+        ('if [ -z "$X" ]; then echo missing; exit 1; fi', None),
         ("cd /app && wait", None),
         ("node 'unbalanced", None),
         ("", None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import re
 import shlex
@@ -403,26 +404,82 @@ def _handoff(script: str, shell: str | None) -> str | None:
     envoy -c c`). BusyBox ash (`shell` 'busybox') and bash ('bash') also exec a last step that is a
     plain simple command in place of forking it: `node dist/main.js`, or `cd /app && node main.js`
     (bash only without a redirection, and for a list of steps only from bash 5.1). Debian's dash
-    (`shell` None, like a shell the image's name does not tell) never does."""
+    (`shell` None, like a shell the image's name does not tell) never does. A script that ends with
+    an `if` or a `{ }` group hands off when every branch ends that way: with `exec prog` in any
+    shell, or with a plain command in BusyBox, which execs the last command of the branch it takes
+    (bash forks it)."""
     steps = _script_steps(script)
     if not steps:
         return None
-    last, separator = steps[-1]
+    if any(_is_punctuation(word) for words, _ in steps for word in words if "(" in word or ")" in word):
+        return None  # a subshell or a function of the script's own: not a plain command
+    if steps[-1][0] in (["fi"], ["}"]):
+        return _compound_handoff(steps, shell)
+    return _step_handoff(*steps[-1], shell)
+
+
+def _step_handoff(last: list[str], separator: str, shell: str | None, plain: bool = True) -> str | None:
+    """The program one step hands PID 1 to when the shell has nothing left to run after it: `exec
+    prog` in any shell; a plain simple command in BusyBox and bash (`plain`: bash only outside a
+    compound)."""
     if separator == "&" or "|" in last:
         return None  # backgrounded, or one end of a pipe (a subshell): the shell stays
     while last and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", last[0]):
         last = last[1:]  # `FOO=1 prog` runs prog with FOO set
     if len(last) >= 2 and last[0] == "exec" and not _is_punctuation(last[1]):
         return last[1]
-    if shell not in ("busybox", "bash") or not last or last[0] in _BUILTINS or last[0] == "exec":
+    if not plain or shell not in ("busybox", "bash") or not last or last[0] in _BUILTINS or last[0] == "exec":
         return None
-    if any(_is_punctuation(word) for words, _ in steps for word in words if "(" in word or ")" in word):
-        return None  # a subshell or a function of the script's own: not a plain command
     if any(word in _COMPOUND_WORDS for word in last):
         return None
     if shell == "bash" and any(_is_punctuation(word) for word in last):
         return None  # bash forks a command with a redirection
     return last[0]
+
+
+def _compound_start(steps: list[tuple[list[str], str]]) -> int:
+    """The index of the step that opens the compound the script's last step closes."""
+    depth = 0
+    for index in range(len(steps) - 1, -1, -1):
+        for word in reversed(steps[index][0]):
+            depth += {"fi": 1, "}": 1, "if": -1, "{": -1}.get(word, 0)
+            if depth == 0:
+                return index
+    return 0
+
+
+# Words that open a branch's body in an `if` or a `{ }` group, and words that close one.
+_BRANCH_OPENERS = frozenset({"then", "else", "{"})
+_BRANCH_CLOSERS = frozenset({"elif", "else", "fi", "}"})
+_LOOP_WORDS = frozenset({"for", "while", "until", "select", "do", "done", "case", "esac"})
+
+
+def _compound_handoff(steps: list[tuple[list[str], str]], shell: str | None) -> str | None:
+    """The program a script ending with an `if ... fi` or `{ ...; }` hands PID 1 to: the last
+    command of every branch (the step before `elif`, `else`, `fi` or `}`) must hand off, and one
+    at least must run a program (`exit 1` in an error branch runs none). Loops and `case` stay
+    unread: the shell stays."""
+    steps = steps[_compound_start(steps) :]
+    if any(word in _LOOP_WORDS for words, _ in steps for word in words):
+        return None
+    handed: list[str] = []
+    for (words, separator), (following, _) in itertools.pairwise(steps):
+        if following[0] not in _BRANCH_CLOSERS:
+            continue
+        body = words
+        while body and body[0] in _BRANCH_OPENERS:
+            body = body[1:]
+        if body in (["fi"], ["}"]):
+            continue  # a nested compound: its own branches are read where they end
+        if not body or any(word in _COMPOUND_WORDS for word in body):
+            return None
+        if body[0] in _BUILTINS:
+            continue  # `exit 1`, `:`: this branch runs no program
+        program = _step_handoff(body, separator, shell, plain=shell == "busybox")
+        if program is None:
+            return None
+        handed.append(program)
+    return handed[0] if handed else None
 
 
 def _shell_script(instruction: Instruction) -> str | None:
