@@ -166,9 +166,10 @@ def test_runtime_detection() -> None:
 def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> None:
     """JavaScript that a PHP app, nginx or http-server serves to browsers, that a static site generator runs at
     build time, that a browser toolchain's development server bundles (`ng serve`, `react-scripts
-    start`), or that a database image runs in its shell, is not a server: the PHP image, the nginx
-    final stage (after a Node build stage), the generator's package.json and the mongo base image
-    name the runtime, and no S rule runs."""
+    start`), that only a test runner's image copies (`Dockerfile.playwright`), or that a database
+    image runs in its shell, is not a server: the PHP image, the nginx final stage (after a Node
+    build stage), the generator's package.json and the mongo base image name the runtime, and no S
+    rule runs."""
     folders = (
         "php-service",
         "spa-on-nginx",
@@ -179,6 +180,7 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "angular-dev-server",
         "cra-dev-server",
         "webpack-watch-bundle",
+        "vite-app-with-test-image",
     )
     result = scan([PRECISION / folder for folder in folders], Config())
     assert {s.name: s.runtime for s in result.services} == {
@@ -191,6 +193,7 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "angular-dev-server": "static-site",  # `ng serve`: the CLI serves the bundle to browsers
         "cra-dev-server": "static-site",  # `npm start` runs `react-scripts start`, the same
         "webpack-watch-bundle": "static-site",  # `npm start` rebuilds a bundle with `webpack --watch`
+        "vite-app-with-test-image": "static-site",  # its only image runs Playwright's tests against it
     }
     assert not [f for f in result.findings if f.code.startswith("S")]
     with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])
@@ -733,6 +736,8 @@ def test_a_monorepos_libraries_and_development_images_make_no_services(tmp_path:
     (tmp_path / ".gitpod.Dockerfile").write_text("FROM gitpod/workspace-full\n")
     (tmp_path / ".devcontainer").mkdir()
     (tmp_path / ".devcontainer" / "Dockerfile").write_text("FROM mcr.microsoft.com/devcontainers/typescript-node\n")
+    (tmp_path / ".cursor").mkdir()  # Cursor's background agents' environment
+    (tmp_path / ".cursor" / "Dockerfile").write_text("FROM ubuntu:24.04\nRUN apt-get update\n")
     libraries = {
         "libs/dal": '{"name": "@acme/dal", "main": "dist/index.js", "types": "dist/index.d.ts"}',
         "packages/react": '{"name": "@acme/react", "exports": {".": "./dist/index.js"}}',
@@ -751,7 +756,8 @@ def test_a_monorepos_libraries_and_development_images_make_no_services(tmp_path:
     assert [(s.name, s.root) for s in result.services] == [("api", "apps/api"), ("worker", "apps/worker")]
     assert not [f for f in result.findings if f.location.path.startswith(("libs/", "packages/"))]
     # Hygiene rules still read development images (a pinned base image, .dockerignore); service rules do not.
-    development = {f.code for f in result.findings if f.location.path.startswith((".devcontainer", ".gitpod"))}
+    development_folders = (".devcontainer", ".cursor", ".gitpod")
+    development = {f.code for f in result.findings if f.location.path.startswith(development_folders)}
     assert development <= {"D009", "D012"}
 
 

@@ -20,8 +20,8 @@ TEST_FOLDERS = frozenset(
     {"test", "tests", "__tests__", "e2e", "integration-tests", "cypress", "playwright", "benchmark", "benchmarks"}
 )
 # CI configuration and development containers: a Dockerfile or package.json there is an action of
-# the CI system or a developer's environment, never deployed.
-CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer"})
+# the CI system or a developer's environment (a dev container, Cursor's agents' `.cursor/`), never deployed.
+CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer", ".cursor"})
 # Inits that run as PID 1, forward signals to the program and reap (catatonit: Podman's).
 INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "catatonit"})
 # PM2's container runtime (`pm2-docker` is its former name): it handles SIGTERM and SIGINT as PID 1.

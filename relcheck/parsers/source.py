@@ -33,11 +33,18 @@ PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandled
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
 # Libraries that register process handlers themselves once called (their import is the evidence):
 # close-with-grace closes on SIGTERM, SIGINT and the crash events (fastify-cli's `start` uses it);
-# @godaddy/terminus on SIGTERM unless told other signals; lightship on SIGTERM, SIGHUP and SIGINT.
+# @godaddy/terminus on SIGTERM unless told other signals; lightship on SIGTERM, SIGHUP and SIGINT;
+# prexit on the signals and the crash events; exit-hook, async-exit-hook, http-graceful-shutdown
+# and node-graceful-shutdown on SIGTERM and SIGINT.
 SIGNAL_LIBRARIES = {
     "close-with-grace": ("SIGTERM", "SIGINT", "uncaughtException", "unhandledRejection"),
     "@godaddy/terminus": ("SIGTERM",),
     "lightship": ("SIGTERM", "SIGINT"),
+    "prexit": ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection"),
+    "exit-hook": ("SIGTERM", "SIGINT"),
+    "async-exit-hook": ("SIGTERM", "SIGINT"),
+    "http-graceful-shutdown": ("SIGTERM", "SIGINT"),
+    "node-graceful-shutdown": ("SIGTERM", "SIGINT"),
 }
 ROUTE_METHODS = frozenset({"get", "all", "head"})
 # `axios.get('/health')` requests a path; it serves none.

@@ -65,6 +65,7 @@ DEFAULT_EXCLUDES = (
     ".circleci/",
     ".buildkite/",
     ".devcontainer/",
+    ".cursor/",
     "hack/",
 )
 

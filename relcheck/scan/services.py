@@ -437,7 +437,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         _fastify_cli(project, service)
         service.runtime = service_runtime(service)
         manifest = project.package_json(service.root)
-        unclaimed = not service.dockerfiles and not service.pm2_apps
+        # A test runner's image (`Dockerfile.playwright`) runs none of the package's code as a server.
+        unclaimed = all(is_tool_image(d.path) for d in service.dockerfiles) and not service.pm2_apps
         served = unclaimed or serves_files(manifest) or runs_browser_dev_server(service, manifest)
         if service.runtime in (NODE, None) and builds_static_site(manifest) and served:
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
