@@ -181,6 +181,7 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "cra-dev-server",
         "webpack-watch-bundle",
         "vite-app-with-test-image",
+        "rollup-bundle-on-http-server",
     )
     result = scan([PRECISION / folder for folder in folders], Config())
     assert {s.name: s.runtime for s in result.services} == {
@@ -194,6 +195,7 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "cra-dev-server": "static-site",  # `npm start` runs `react-scripts start`, the same
         "webpack-watch-bundle": "static-site",  # `npm start` rebuilds a bundle with `webpack --watch`
         "vite-app-with-test-image": "static-site",  # its only image runs Playwright's tests against it
+        "rollup-bundle-on-http-server": "static-site",  # `cross-env … rollup -w`, served by http-server
     }
     assert not [f for f in result.findings if f.code.startswith("S")]
     with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])

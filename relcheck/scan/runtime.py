@@ -261,9 +261,16 @@ def runs_browser_dev_server(service: Service, manifest: object) -> bool:
     return False
 
 
+# Programs that set variables and run the rest of the line (`cross-env ENVIRONMENT=local rollup -w`).
+_ENVIRONMENT_SETTERS = ("cross-env", "env")
+
+
 def _first_program(words: list[str]) -> str | None:
-    """The program a command runs, past a package runner (`npx vite`, `pnpm exec ng`)."""
+    """The program a command runs, past a package runner (`npx vite`, `pnpm exec ng`) and a
+    program that sets variables for it (`cross-env NODE_ENV=development webpack --watch`)."""
     programs = [posixpath.basename(w) for w in words if not w.startswith("-") and "=" not in w]
+    while programs and programs[0] in _ENVIRONMENT_SETTERS:
+        programs = programs[1:]
     if programs and programs[0] in _PACKAGE_RUNNERS:
         programs = programs[1:]
     elif len(programs) > 1 and programs[0] in ("npm", "yarn", "pnpm") and programs[1] in ("exec", "dlx"):
