@@ -274,7 +274,7 @@ def test_default_excludes_and_the_inventory(tmp_path: Path) -> None:
 
     from .conftest import relcheck_command
 
-    for folder in ("vendor/lib", "testdata", "src/__fixtures__", "app"):
+    for folder in ("vendor/lib", "testdata", "cmd/cli/_testdata", "src/__fixtures__", "app"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "Dockerfile").write_text("FROM node:latest\n")
     (tmp_path / "extra").mkdir()
@@ -292,14 +292,14 @@ def test_default_excludes_and_the_inventory(tmp_path: Path) -> None:
 
     report = run()
     assert {f["path"] for f in report["findings"] if f["code"] == "D009"} == {"app/Dockerfile", "extra/Dockerfile"}
-    assert report["summary"]["inventory"]["not_checked"] == {"folder excluded by default": 3}
+    assert report["summary"]["inventory"]["not_checked"] == {"folder excluded by default": 4}
     assert report["summary"]["inventory"]["read"] == {"dockerfile": 2}
     everything = run("--no-default-excludes")
-    assert len({f["path"] for f in everything["findings"] if f["code"] == "D009"}) == 5
+    assert len({f["path"] for f in everything["findings"] if f["code"] == "D009"}) == 6
     (tmp_path / ".relcheck.yaml").write_text("extend-exclude: [extra/]\n")
     assert {f["path"] for f in run()["findings"] if f["code"] == "D009"} == {"app/Dockerfile"}
     (tmp_path / ".relcheck.yaml").write_text("exclude: [extra/]\n")  # replaces the defaults
-    assert len({f["path"] for f in run()["findings"] if f["code"] == "D009"}) == 4
+    assert len({f["path"] for f in run()["findings"] if f["code"] == "D009"}) == 5
     shown = subprocess.run(
         [*relcheck_command(), "scan", str(tmp_path), "--show-settings"], capture_output=True, text=True, timeout=60
     )

@@ -46,6 +46,7 @@ DEFAULT_EXCLUDES = (
     "third_party/",
     "third-party/",
     "testdata/",
+    "_testdata/",
     "**/__fixtures__/",
     "**/fixtures/",
     "**/__snapshots__/",
