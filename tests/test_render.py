@@ -231,13 +231,17 @@ def test_a_local_schema_reference_is_no_remote_one() -> None:
 
 
 @needs_helm
-def test_a_separator_glued_to_a_comment_by_a_trimming_action_splits_as_helm_splits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("after", ["\n# the second document\n", ""])
+def test_a_separator_glued_to_the_next_line_by_a_trimming_action_splits_as_helm_splits(
+    tmp_path: Path, after: str
+) -> None:
     """cert-manager's rbac.yaml: `---`, a blank line, `{{- if ... -}}`, a blank line, `# comment`
-    renders `---# comment`. Helm splits on `---` at a line's start (releaseutil.SplitManifests):
-    two documents, not an E001 for a line YAML would read as one scalar."""
+    renders `---# comment`; Rocket.Chat's monitoring chart renders `---apiVersion: ...` the same way.
+    Helm splits on `---` at a line's start whatever follows (releaseutil.SplitManifests): two
+    documents, not an E001 for a line YAML would read as one scalar or key."""
     template = (
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first}\n---\n\n{{- if true -}}\n\n"
-        "# the second document\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: second}\nspec:\n"
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: first}}\n---\n\n{{{{- if true -}}}}\n{after}"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: second}\nspec:\n"
         "  selector: {matchLabels: {app: second}}\n  template:\n    metadata: {labels: {app: second}}\n"
         "    spec:\n      containers:\n        - {name: second, image: 'example/second:1.0.0'}\n{{- end }}\n"
     )
@@ -473,13 +477,65 @@ def test_a_values_file_outside_the_repository_is_refused(tmp_path: Path) -> None
     assert ("K014", "charts/api/values.yaml", 6, 1) in placed(result)  # rendered without it
 
 
+_SUBCHART_POINTERS = (
+    # What a chart may point at in a dependency's pods: a Service, a PDB, an HPA of the cache's.
+    "apiVersion: v1\nkind: Service\nmetadata: {name: cache}\nspec:\n  selector: {app: redis}\n"
+    "  ports: [{port: 6379, targetPort: redis}]\n---\n"
+    "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: cache}\n"
+    "spec:\n  maxUnavailable: 1\n  selector: {matchLabels: {app: redis}}\n---\n"
+    "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: cache}\nspec:\n"
+    "  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: redis-node}\n"
+    "  minReplicas: 3\n  maxReplicas: 6\n"
+)
+_SERVER = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: server}\nspec:\n  replicas: 3\n"
+    "  selector: {matchLabels: {app: s}}\n  template:\n    metadata: {labels: {app: s}}\n"
+    "    spec:\n      containers: [{name: server, image: 'example/server:1.0.0'}]\n"
+)
+
+
 @needs_helm
-def test_dependencies_not_vendored_are_reported_and_nothing_is_downloaded(tmp_path: Path) -> None:
+def test_a_chart_is_rendered_without_the_dependencies_not_vendored_and_nothing_is_downloaded(
+    tmp_path: Path,
+) -> None:
+    """kube-prometheus-stack, Argo CD's and Sentry's charts are committed without their downloaded
+    dependencies. Helm refuses such a chart; it is rendered from a copy that leaves them out, so
+    that its own objects are checked: one E002 at the dependency's entry says what was not, and
+    what its objects point at in the dependency's pods is not called missing. The repository is
+    not written."""
+    from relcheck.reporters.inventory import inventory
+
     dependency = "dependencies:\n  - name: redis\n    version: 19.0.0\n    repository: https://charts.example.com\n"
-    make_chart(tmp_path / "app", {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"}, dependency)
+    chart = make_chart(tmp_path / "app", {"deployment.yaml": _SERVER, "cache.yaml": _SUBCHART_POINTERS}, dependency)
+    result = scan([tmp_path], Config(), select=["E", "K006", "K025", "K026", "K027"])
+    assert placed(result) == [("E002", "app/Chart.yaml", 5, 1), ("K006", "app/templates/deployment.yaml", 10, 7)]
+    assert result.findings[0].message == (
+        "Helm chart app rendered without 1 dependency not in charts/ (redis): relcheck downloads nothing, so what "
+        "they deploy is not checked, and what the chart's objects point at in them is not called missing; vendor "
+        "them with `helm dependency build app` to check them too"
+    )
+    assert list(result.renders) == ["app"]
+    assert inventory(result)["not_checked"] == {"Helm dependency (not vendored)": 1}
+    assert sorted(p.name for p in chart.iterdir()) == ["Chart.yaml", "templates"]
+    # With nothing missing, the same objects point at nothing: reported.
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 1.0.0\n")
+    whole = scan([tmp_path], Config(), select=["K025", "K026", "K027"])
+    assert sorted(f.code for f in whole.findings) == ["K025", "K026", "K027"]
+
+
+@needs_helm
+def test_a_chart_that_needs_its_missing_dependency_to_render_says_so(tmp_path: Path) -> None:
+    """immich's and Jaeger's charts build every object with a `common` library they download: left
+    out, the chart does not render, and the E002 says both why and what to do."""
+    dependency = "dependencies:\n  - name: common\n    version: 4.0.0\n    repository: https://charts.example.com\n"
+    cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {{- include "common.labels" . | nindent 2 }}\n'
+    make_chart(tmp_path / "app", {"cm.yaml": cm}, dependency)
     result = scan([tmp_path], Config(), select=["E"])
     assert placed(result) == [("E002", "app/Chart.yaml", 1, 1)]
-    assert "redis" in result.findings[0].message and "helm dependency build app" in result.findings[0].message
+    message = result.findings[0].message
+    assert message.startswith("Helm chart app not rendered: dependencies not in charts/: common (missing)")
+    assert "without them it does not render" in message and 'no template "common.labels"' in message
+    assert message.endswith("vendor them with `helm dependency build app`")
     assert result.renders == {}  # the inventory counts renders made, not tried
 
 
@@ -487,24 +543,38 @@ def test_dependencies_not_vendored_are_reported_and_nothing_is_downloaded(tmp_pa
 def test_a_missing_dependency_its_condition_turns_off_does_not_stop_the_render(tmp_path: Path) -> None:
     """argo-cd's chart depends on redis-ha behind `redis-ha.enabled: false`: once vendored it would
     render nothing, so the chart renders without it, as Helm renders it after `helm dependency
-    build`. Turned on by the values, the dependency is missing again."""
+    build`, and nothing is said. Turned on by the values, the dependency is left out of the render,
+    which says so."""
     dependency = (
         "dependencies:\n  - name: redis-ha\n    version: 4.38.0\n    repository: https://charts.example.com\n"
         "    condition: cache.off,redis-ha.enabled\n"
     )
-    deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: server}\nspec:\n  replicas: 3\n"
-        "  selector: {matchLabels: {app: s}}\n  template:\n    metadata: {labels: {app: s}}\n"
-        "    spec:\n      containers: [{name: server, image: 'example/server:1.0.0'}]\n"
-    )
-    chart = make_chart(tmp_path / "argo-cd", {"deployment.yaml": deployment}, dependency)
+    chart = make_chart(tmp_path / "argo-cd", {"deployment.yaml": _SERVER}, dependency)
     (chart / "values.yaml").write_text("redis-ha:\n  enabled: false\n")
     result = scan([tmp_path], Config(), select=["E", "K006"])
     assert placed(result) == [("K006", "argo-cd/templates/deployment.yaml", 10, 7)]
     (chart / "values.yaml").write_text("redis-ha:\n  enabled: true\n")
     result = scan([tmp_path], Config(), select=["E", "K006"])
-    assert placed(result) == [("E002", "argo-cd/Chart.yaml", 1, 1)]
-    assert "redis-ha (missing)" in result.findings[0].message
+    assert placed(result) == [
+        ("E002", "argo-cd/Chart.yaml", 5, 1),
+        ("K006", "argo-cd/templates/deployment.yaml", 10, 7),
+    ]
+    assert "rendered without 1 dependency not in charts/ (redis-ha)" in result.findings[0].message
+
+
+@needs_helm
+def test_a_dependency_listed_under_aliases_is_placed_in_its_folder(tmp_path: Path) -> None:
+    """growthbook's chart lists its `server` chart twice, as `frontend` and as `backend`: Helm names
+    the rendered templates by the alias, the findings go to the server chart's template."""
+    named = _SERVER.replace("server}", "{{ .Chart.Name }}-{{ .Values.role }}}")
+    server = make_chart(tmp_path / "app" / "charts" / "server", {"deployment.yaml": named})
+    (server / "values.yaml").write_text("role: web\n")
+    entries = "dependencies:\n" + "".join(
+        f"  - name: server\n    version: 1.0.0\n    alias: {alias}\n" for alias in ("frontend", "backend")
+    )
+    make_chart(tmp_path / "app", {}, entries)
+    result = scan([tmp_path / "app"], Config(), select=["E", "K006"])
+    assert placed(result) == [("K006", "charts/server/templates/deployment.yaml", 10, 7)] * 2
 
 
 @pytest.mark.parametrize(

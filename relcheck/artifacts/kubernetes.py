@@ -489,7 +489,8 @@ class KubeIndex:
     service_targets: dict[int, list[Workload]] = field(default_factory=dict)
     # Selectors that match no workload here but match a custom resource's labels: an operator
     # (Prometheus Operator, a database operator...) creates those pods from the resource; or the
-    # pod labels of a workload fragment an operator or an overlay completes.
+    # pod labels of a workload fragment an operator or an overlay completes; or, for HPAs too, the
+    # object is a chart's rendered without dependencies that may hold its target.
     operator_managed: set[int] = field(default_factory=set)
     # Objects that run pods of a kind no rule checks, by kind.
     unmodeled: dict[str, int] = field(default_factory=dict)
@@ -552,6 +553,8 @@ class KubeIndex:
             index.hpa_targets[id(hpa)] = target
             if target is not None:
                 target.hpas.append(hpa)
+            elif _partial(hpa):
+                index.operator_managed.add(id(hpa))
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:
@@ -562,8 +565,12 @@ class KubeIndex:
             index.pdb_targets[id(pdb)] = matched
             for workload in matched:
                 workload.pdbs.append(pdb)
-            if not matched and any(
-                selector_matches(selector, labels) for labels in custom_labels.get((pdb.render, pdb.namespace), [])
+            if not matched and (
+                _partial(pdb)
+                or any(
+                    selector_matches(selector, labels)
+                    for labels in custom_labels.get((pdb.render, pdb.namespace), [])
+                )
             ):
                 index.operator_managed.add(id(pdb))
         for service in index.services:
@@ -595,13 +602,21 @@ class KubeIndex:
                 not matched
                 and isinstance(selector, dict)
                 and selector
-                and any(
-                    map_selector_matches(selector, labels)
-                    for labels in custom_labels.get((service.render, service.namespace), [])
+                and (
+                    _partial(service)
+                    or any(
+                        map_selector_matches(selector, labels)
+                        for labels in custom_labels.get((service.render, service.namespace), [])
+                    )
                 )
             ):
                 index.operator_managed.add(id(service))
         return index
+
+
+def _partial(obj: K8sObject) -> bool:
+    """Rendered without dependencies that are not vendored: what it points at may be in one."""
+    return bool(getattr(obj, "partial", False))
 
 
 # Labels a controller gives each pod it creates, beside the template's (by the workload kind that adds them).

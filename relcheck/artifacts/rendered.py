@@ -47,6 +47,9 @@ class RenderedObject(K8sObject):
     # a base: a finding there names the overlay (the same base may build differently in another).
     built_by: str = ""
     kind_replaced: bool = False  # an overlay's patch gave it another kind than its file writes
+    # Rendered without dependencies that are not vendored (relcheck.render.unvendored): pods, Services
+    # and workloads its objects point at may be in one of those.
+    partial: bool = False
 
     def loc(self, *keys: Any) -> Location:
         return self._placed((*self.base, *keys), key=False, own=super().loc(*keys))

@@ -1087,7 +1087,7 @@ def pdb_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
 def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
     present = {(o.render, o.namespace, o.kind, o.name) for o in ctx.project.kube.objects}
     for hpa in ctx.project.kube.hpas:
-        if ctx.project.kube.hpa_targets.get(id(hpa)) is None:
+        if ctx.project.kube.hpa_targets.get(id(hpa)) is None and id(hpa) not in ctx.project.kube.operator_managed:
             ref = hpa.get("spec", "scaleTargetRef")
             ref = dict(ref) if isinstance(ref, dict) else {}
             if is_keda_scaler(hpa) and not ref.get("kind"):

@@ -15,8 +15,9 @@ from relcheck.artifacts.kubernetes import K8sObject, dig
 from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import HelmEngine, RenderOutput, RenderRequest
-from relcheck.render.siblings import Vendored, dependency_lines, vendor_siblings
+from relcheck.render.siblings import Vendored, chart_aliases, dependency_lines, vendor_siblings
 from relcheck.render.template_index import TemplateSegment, align_segments, index_template, locate
+from relcheck.render.unvendored import Unvendored, without_missing
 from relcheck.syntax.positions import Positions
 from relcheck.syntax.yaml import DUPLICATE_KEY
 
@@ -155,10 +156,11 @@ def error_location(message: str, chart_dir: str, chart_name: str) -> tuple[str, 
     )
 
 
-# A separator that a trimming action (`{{- if ... -}}`) glued to the comment after it: `---# ...`.
-# Helm splits a render on `---` wherever a line starts with it (releaseutil.SplitManifests), so the
-# comment is the next document's; YAML would read the line as one plain scalar.
-_GLUED_COMMENT = re.compile(r"^---#", re.MULTILINE)
+# A separator that a trimming action (`{{- if ... -}}`) glued to what follows it: `---# ...`, or
+# `---apiVersion: v1` (Rocket.Chat's monitoring chart). Helm splits a render on `---` wherever a line
+# starts with it, whatever follows (releaseutil.SplitManifests: `(?:^|\s*\n)---\s*`), so that is
+# the next document's; YAML would read the line as one plain scalar or key.
+_GLUED_SEPARATOR = re.compile(r"^---(?=\S)", re.MULTILINE)
 # `kind: PodDisruptionBudget` as a template writes it (the kind is never a template expression in practice).
 _KIND = re.compile(r"""^\s*kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
 
@@ -180,6 +182,7 @@ class ChartRenderer:
         self._unplaced: set[str] = set()
         self._kinds: dict[str, frozenset[str]] = {}
         self._dependency_lines: dict[str, dict[str, tuple[str, int]]] = {}  # by chart: where it names each
+        self._aliases: dict[str, dict[str, str]] = {}  # by chart: a dependency's alias -> its name
         # The repository's charts by name, for dependencies it holds itself (relcheck.render.siblings).
         self.siblings: dict[str, str] = {}
 
@@ -205,14 +208,22 @@ class ChartRenderer:
             out.problems.append((chart_yaml, ParseProblem("E002", message)))
             return
         vendored = vendor_siblings(self.root, chart_dir, self.siblings, self.read) if self.siblings else None
+        folders = _Folders(vendored.folder if vendored is not None else str(self.root / chart_dir))
         try:
-            self._render_value_sets(chart_dir, name, settings, out, vendored)
+            self._render_value_sets(chart_dir, name, settings, out, vendored, folders)
         finally:
+            folders.close()
             if vendored is not None:
                 vendored.close()
 
     def _render_value_sets(
-        self, chart_dir: str, name: str, settings: ChartSettings, out: Renders, vendored: Vendored | None
+        self,
+        chart_dir: str,
+        name: str,
+        settings: ChartSettings,
+        out: Renders,
+        vendored: Vendored | None,
+        folders: _Folders,
     ) -> None:
         import time
 
@@ -237,16 +248,17 @@ class ChartRenderer:
             if any(f in self._unplaced for f in files):
                 chain = []
             started = time.perf_counter()
-            output = self.engine.render(
-                RenderRequest(
-                    vendored.folder if vendored is not None else str(self.root / chart_dir if chart_dir else self.root),
-                    [str(self.root / f) for f in files],
-                    settings.release or name,
-                    settings.namespace,
-                    inline.data if inline is not None else None,
-                    skip_schema=remote is not None,
-                )
+            request = RenderRequest(
+                folders.folder,
+                [str(self.root / f) for f in files],
+                settings.release or name,
+                settings.namespace,
+                inline.data if inline is not None else None,
+                skip_schema=remote is not None,
             )
+            output = self.engine.render(request)
+            if output.kind == "dependencies":
+                output = self._without_missing(chart_dir, folders, request, output, out)
             render = f"{chart_dir or '.'}@{label}" if label else chart_dir or "."
             if output.error is not None:
                 failure = self._failure(chart_dir, name, label, output, files, settings, output.error == refused)
@@ -259,11 +271,45 @@ class ChartRenderer:
                     return  # the other value sets would fail the same way
                 continue
             out.seconds[render] = time.perf_counter() - started  # the renders made, as the inventory counts them
-            self._objects(chart_dir, render, label, output.manifests, chain, out, sources)
+            partial = folders.unvendored is not None
+            self._objects(chart_dir, render, label, output.manifests, chain, out, sources, partial)
             out.rendered.add(chart_dir)
             ci_rendered = ci_rendered or label.startswith("ci/")
         if own_values_failed is not None and ci_rendered:
             out.problems[own_values_failed] = _refused_by_design(out.problems[own_values_failed], chart_dir)
+
+    def _without_missing(
+        self, chart_dir: str, folders: _Folders, request: RenderRequest, refused: RenderOutput, out: Renders
+    ) -> RenderOutput:
+        """Helm refused the chart for dependencies `charts/` lacks: render a copy without them
+        (relcheck.render.unvendored), once per chart, and say what was left out. Helm's refusal
+        stands when no copy can be made, when it still misses one (a dependency of another
+        version), or, with why, when the chart does not render without them."""
+        if folders.tried:
+            return refused
+        folders.tried = True
+        copy = without_missing(Path(folders.folder))
+        if copy is None:
+            return refused
+        output = self.engine.render(dataclasses.replace(request, chart_dir=copy.folder))
+        if output.error is not None:
+            copy.close()
+            if output.kind == "dependencies":
+                return refused
+            said = " ".join(output.error.split())
+            return RenderOutput(error=f"{refused.error}; without them it does not render: {said}", kind="dependencies")
+        folders.use(copy)
+        shown = chart_dir or "."
+        names = ", ".join(copy.names)
+        count = f"{len(copy.names)} dependenc{'y' if len(copy.names) == 1 else 'ies'}"
+        message = (
+            f"Helm chart {shown} rendered without {count} not in charts/ ({names}): relcheck downloads nothing, "
+            "so what they deploy is not checked, and what the chart's objects point at in them is not called "
+            f"missing; vendor them with `helm dependency build {shown}` to check them too"
+        )
+        where, line = dependency_lines(chart_dir, self.read).get(copy.names[0], (_join(chart_dir, "Chart.yaml"), 1))
+        out.problems.append((where, ParseProblem("E002", message, line, 1)))
+        return output
 
     def _value_sets(self, chart_dir: str, settings: ChartSettings) -> list[tuple[str, list[str]]]:
         """The chart's own values plus the named files, then each `ci/*-values.yaml` alone."""
@@ -412,6 +458,7 @@ class ChartRenderer:
         chain: list[ValuesFile],
         out: Renders,
         sources: dict[str, str],
+        partial: bool = False,
     ) -> None:
         from relcheck.parsers.kubernetes import parse_manifests
 
@@ -427,11 +474,13 @@ class ChartRenderer:
                 # render checks at its own values; here it only lends its templates to this chart.
                 continue
             path = _join(chart_dir, inside)
+            if not self.exists(path):
+                path = self._unaliased(chart_dir, inside) or path
             packaged = None if self.exists(path) else self._dependency_entry(chart_dir, inside)
             if packaged is not None:  # a packaged subchart: its objects are shown at its Chart.yaml entry
                 path, line = packaged
             # Helm and kubectl keep a repeated key's last value: the object is deployed, and checked.
-            objects, problems = parse_manifests(path, _GLUED_COMMENT.sub("--- #", text), last_wins=True)
+            objects, problems = parse_manifests(path, _GLUED_SEPARATOR.sub("---\n", text), last_wins=True)
             using = f" with {label}" if label else ""
             for problem in problems:
                 if not problem.message.startswith(DUPLICATE_KEY):
@@ -477,8 +526,22 @@ class ChartRenderer:
                         origin=origin,
                         rendered_by=f"Helm chart {chart_dir or '.'}" + (f" with {label}" if label else ""),
                         chart_kinds=chart_kinds,
+                        partial=partial,
                     )
                 )
+
+    def _unaliased(self, chart_dir: str, inside: str) -> str | None:
+        """The repository file of a template Helm names by a dependency's alias: growthbook's
+        `charts/frontend/templates/x.yaml` is `charts/server/templates/x.yaml`, the `server` chart
+        its Chart.yaml lists twice, as `frontend` and as `backend`."""
+        parts = inside.split("/")
+        if len(parts) < 3 or parts[0] != "charts":
+            return None
+        if chart_dir not in self._aliases:
+            named = chart_aliases(chart_dir, self.read)
+            self._aliases[chart_dir] = {alias: name for name, aliases in named.items() for alias in aliases}
+        name = self._aliases[chart_dir].get(parts[1])
+        return _join(chart_dir, "/".join(["charts", name, *parts[2:]])) if name else None
 
     def _dependency_entry(self, chart_dir: str, inside: str) -> tuple[str, int]:
         """Where the chart names the packaged dependency a rendered template comes from (`charts/
@@ -503,6 +566,23 @@ class ChartRenderer:
                         kinds.update(_KIND.findall(self.read(path) or ""))
             self._kinds[chart_dir] = frozenset(kinds)
         return self._kinds[chart_dir]
+
+
+class _Folders:
+    """The folder Helm renders a chart from: the repository's (or a copy with the sibling charts it
+    depends on), then, once Helm refused that for missing dependencies, a copy without them."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.unvendored: Unvendored | None = None
+        self.tried = False  # whether a copy without the missing dependencies was tried
+
+    def use(self, copy: Unvendored) -> None:
+        self.unvendored, self.folder = copy, copy.folder
+
+    def close(self) -> None:
+        if self.unvendored is not None:
+            self.unvendored.close()
 
 
 def _join(folder: str, name: str) -> str:

@@ -106,7 +106,7 @@ def _place(
     path: tuple[str, ...],
 ) -> None:
     """Copy each wanted dependency into `copy/charts/<name>`, then its own missing ones into it."""
-    aliases = _aliases(path[-1], read)
+    aliases = chart_aliases(path[-1], read)
     for name, source in sorted(wanted.items()):
         target = copy / "charts" / name
         shutil.copytree(root / source, target, ignore=_ignored)
@@ -125,7 +125,7 @@ def _missing(root: Path, chart_dir: str, siblings: dict[str, str], read: Any, pa
     found: dict[str, str] = {}
     for dependency in _dependencies(chart_dir, read):
         name, repository = dependency.get("name"), dependency.get("repository")
-        if not isinstance(name, str) or not name or _vendored_already(root, chart_dir, name):
+        if not isinstance(name, str) or not name or vendored_already(root, chart_dir, name):
             continue
         source = None
         if isinstance(repository, str) and repository.startswith("file://"):
@@ -140,7 +140,8 @@ def _missing(root: Path, chart_dir: str, siblings: dict[str, str], read: Any, pa
     return found
 
 
-def _aliases(chart_dir: str, read: Any) -> dict[str, list[str]]:
+def chart_aliases(chart_dir: str, read: Any) -> dict[str, list[str]]:
+    """The aliases a chart gives its dependencies: name -> aliases."""
     found: dict[str, list[str]] = {}
     for dependency in _dependencies(chart_dir, read):
         name, alias = dependency.get("name"), dependency.get("alias")
@@ -180,7 +181,7 @@ def _listed(chart_dir: str, read: Any) -> Iterator[tuple[dict, str, Positions, i
                 yield entry, listing, positions, index
 
 
-def _vendored_already(root: Path, chart_dir: str, name: str) -> bool:
+def vendored_already(root: Path, chart_dir: str, name: str) -> bool:
     """A folder or an archive of the dependency in `charts/` (Helm then judges it as it is)."""
     charts = root / chart_dir / "charts"
     if (charts / name).is_dir():

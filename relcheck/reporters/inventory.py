@@ -20,6 +20,7 @@ KIND_NAMES = {
 }
 _CHART = re.compile(r"^Helm chart (\S+) \((\d+) templates?\)")
 _TEMPLATES = re.compile(r"^(\d+) templates? in ")
+_UNVENDORED = re.compile(r"^Helm chart \S+ rendered without (\d+) dependenc")
 _DEPLOYER = re.compile(r"^(\w+) '.*' deploys ")
 # Descriptions of deployments in languages relcheck does not read: counted, so that a repository of
 # them is not reported as checked.
@@ -42,6 +43,8 @@ def inventory(result: ScanResult) -> dict[str, Any]:
         if chart := _CHART.match(message):
             skipped["Helm chart (not rendered)"] += 1
             skipped["Helm template"] += int(chart.group(2))
+        elif unvendored := _UNVENDORED.match(message):
+            skipped["Helm dependency (not vendored)"] += int(unvendored.group(1))
         elif message.startswith("Helm chart ") and " not rendered" in message:
             skipped["Helm chart (not rendered)"] += 1
         elif message.startswith("kustomize overlay ") and " not rendered" in message:
