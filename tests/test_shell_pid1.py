@@ -24,6 +24,8 @@ SHELLS_SEEN = [
     ("sleep 30 &\nwait", None, None, None),
     ("x() { sleep 30; }; x", None, None, None),
     ("true; exec sleep 30", "sleep", "sleep", "sleep"),
+    ("(cd /tmp) && exec sleep 30", "sleep", "sleep", "sleep"),
+    ("(cd /tmp); if true; then exec sleep 30; fi", "sleep", "sleep", "sleep"),
     # A script that ends with a compound: BusyBox execs the last command of the branch it takes.
     ('if [ -n "$X" ]; then sleep 30 1; else sleep 30; fi', None, "sleep", None),
     ('if [ -n "$X" ]; then exec sleep 30 1; else exec sleep 30; fi', "sleep", "sleep", "sleep"),
@@ -50,6 +52,7 @@ def test_the_program_each_shell_hands_pid_1_to(script: str, dash: str | None, bu
     [
         # Run in the shell itself, or not a plain command: never credited, though BusyBox execs some.
         ("case x in x) sleep 30;; esac", None),
+        ("(cd /tmp); if true; then sleep 30; fi", None),
         ('if [ -z "$X" ]; then echo missing; exit 1; fi', None),
         ("cd /app && wait", None),
         ("node 'unbalanced", None),

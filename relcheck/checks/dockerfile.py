@@ -411,17 +411,17 @@ def _handoff(script: str, shell: str | None) -> str | None:
     steps = _script_steps(script)
     if not steps:
         return None
-    if any(_is_punctuation(word) for words, _ in steps for word in words if "(" in word or ")" in word):
-        return None  # a subshell or a function of the script's own: not a plain command
+    # A subshell or a function of the script's own: its last step is no plain command (an `exec` still is).
+    plain = not any(_is_punctuation(word) for words, _ in steps for word in words if "(" in word or ")" in word)
     if steps[-1][0] in (["fi"], ["}"]):
-        return _compound_handoff(steps, shell)
-    return _step_handoff(*steps[-1], shell)
+        return _compound_handoff(steps, shell, plain and shell == "busybox")
+    return _step_handoff(*steps[-1], shell, plain)
 
 
 def _step_handoff(last: list[str], separator: str, shell: str | None, plain: bool = True) -> str | None:
     """The program one step hands PID 1 to when the shell has nothing left to run after it: `exec
-    prog` in any shell; a plain simple command in BusyBox and bash (`plain`: bash only outside a
-    compound)."""
+    prog` in any shell; a plain simple command in BusyBox and bash, unless `plain` is False (the
+    script has a subshell or a function; bash inside a compound)."""
     if separator == "&" or "|" in last:
         return None  # backgrounded, or one end of a pipe (a subshell): the shell stays
     while last and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", last[0]):
@@ -454,7 +454,7 @@ _BRANCH_CLOSERS = frozenset({"elif", "else", "fi", "}"})
 _LOOP_WORDS = frozenset({"for", "while", "until", "select", "do", "done", "case", "esac"})
 
 
-def _compound_handoff(steps: list[tuple[list[str], str]], shell: str | None) -> str | None:
+def _compound_handoff(steps: list[tuple[list[str], str]], shell: str | None, plain: bool) -> str | None:
     """The program a script ending with an `if ... fi` or `{ ...; }` hands PID 1 to: the last
     command of every branch (the step before `elif`, `else`, `fi` or `}`) must hand off, and one
     at least must run a program (`exit 1` in an error branch runs none). Loops and `case` stay
@@ -475,7 +475,7 @@ def _compound_handoff(steps: list[tuple[list[str], str]], shell: str | None) -> 
             return None
         if body[0] in _BUILTINS:
             continue  # `exit 1`, `:`: this branch runs no program
-        program = _step_handoff(body, separator, shell, plain=shell == "busybox")
+        program = _step_handoff(body, separator, shell, plain)
         if program is None:
             return None
         handed.append(program)
