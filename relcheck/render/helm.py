@@ -259,6 +259,8 @@ class ChartRenderer:
             output = self.engine.render(request)
             if output.kind == "dependencies":
                 output = self._without_missing(chart_dir, folders, request, output, out)
+            if output.error is not None and sources:
+                output = _in_lent_chart(output, chart_dir, name, sources)
             render = f"{chart_dir or '.'}@{label}" if label else chart_dir or "."
             if output.error is not None:
                 failure = self._failure(chart_dir, name, label, output, files, settings, output.error == refused)
@@ -424,6 +426,14 @@ class ChartRenderer:
                 )
                 return where, ParseProblem("E002", message)
             return where, ParseProblem("E001", f"the values{using} do not match values.schema.json: {error}")
+        if output.kind == "lent":
+            message = (
+                f"Helm chart {shown} not rendered{using}: the repository's own chart that relcheck uses for a "
+                f"dependency (it downloads nothing) does not render with it, perhaps at another version than "
+                f"Chart.yaml asks for: {error}; vendor the dependencies with `helm dependency build {shown}` "
+                "to check the chart"
+            )
+            return chart_yaml, ParseProblem("E002", message)
         if output.kind in ("timeout", "size", "engine", "internal"):
             return chart_yaml, ParseProblem("E002", f"Helm chart {shown} not rendered{using}: {error}")
         where = error_location(error, chart_dir, name)
@@ -566,6 +576,19 @@ class ChartRenderer:
                         kinds.update(_KIND.findall(self.read(path) or ""))
             self._kinds[chart_dir] = frozenset(kinds)
         return self._kinds[chart_dir]
+
+
+def _in_lent_chart(output: RenderOutput, chart_dir: str, name: str, sources: dict[str, str]) -> RenderOutput:
+    """A render error in the templates of a chart of the repository that stands in for a dependency
+    (relcheck.render.siblings: `helm dependency build` would download the version Chart.yaml asks
+    for, not the repository's): the stand-in's failure, not the chart's, so not an E001."""
+    where = error_location(output.error or "", chart_dir, name)
+    if where is None:
+        return output
+    inside = where[0][len(chart_dir) + 1 :] if chart_dir else where[0]
+    if not any(inside.startswith(f"{prefix}/") for prefix in sources):
+        return output
+    return dataclasses.replace(output, kind="lent")
 
 
 class _Folders:

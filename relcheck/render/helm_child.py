@@ -29,7 +29,9 @@ def merge_values(base: dict, override: dict) -> dict:
 
 def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
     chart_dir = request["chart"]
-    missing = [d for d in helm.dependency_list(chart_dir) if d.get("status") not in ("ok", "unpacked")]
+    # `helm template` checks only that each dependency is there by name (action.CheckDependencies):
+    # one of another version than Chart.yaml asks for renders as it is.
+    missing = [d for d in helm.dependency_list(chart_dir) if d.get("status") in ("missing", "misnamed")]
     values: dict = {}
     refused = None
     for index, path in enumerate(request["values_files"]):

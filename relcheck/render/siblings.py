@@ -5,8 +5,9 @@ charts on `victoria-metrics-common` from `oci://ghcr.io/victoriametrics/helm-cha
 kube-prometheus-stack on `prometheus-node-exporter`), or by `file://../other`; the chart's CI
 downloads them into `charts/` before it renders. relcheck downloads nothing: a dependency missing
 from `charts/` whose chart is a folder of the repository (same name; a `file://` path must lead
-there) is copied into a temporary copy of the chart instead, and Helm's own check of the
-dependency's version still applies (a folder of another version stays "wrong version"). Nothing is
+there) is copied into a temporary copy of the chart instead, whatever its version: `helm template`
+checks a dependency by name only, and the dependency's own objects are checked in its own render
+(here it lends its templates, such as a `common` library's, to the chart). Nothing is
 written into the repository.
 """
 
