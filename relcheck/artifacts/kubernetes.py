@@ -487,11 +487,12 @@ class KubeIndex:
     hpa_targets: dict[int, Workload | None] = field(default_factory=dict)
     pdb_targets: dict[int, list[Workload]] = field(default_factory=dict)
     service_targets: dict[int, list[Workload]] = field(default_factory=dict)
-    # Selectors that match no workload here but match a custom resource's labels: an operator
-    # (Prometheus Operator, a database operator...) creates those pods from the resource; or the
-    # pod labels of a workload fragment an operator or an overlay completes; or, for HPAs too, the
-    # object is a chart's rendered without dependencies that may hold its target.
-    operator_managed: set[int] = field(default_factory=set)
+    # PDBs, Services and HPAs whose target is not in the model but may well exist: their selector
+    # matches a custom resource's labels (an operator, such as the Prometheus Operator or a database
+    # operator, creates those pods from the resource) or the pod labels of a workload fragment an
+    # operator or an overlay completes; or they are a chart's rendered without dependencies that
+    # may hold the target (relcheck.render.unvendored).
+    targets_elsewhere: set[int] = field(default_factory=set)
     # Objects that run pods of a kind no rule checks, by kind.
     unmodeled: dict[str, int] = field(default_factory=dict)
     # Deployments an Argo Rollout runs through `workloadRef`: the Rollout owns their scale (it
@@ -554,7 +555,7 @@ class KubeIndex:
             if target is not None:
                 target.hpas.append(hpa)
             elif _partial(hpa):
-                index.operator_managed.add(id(hpa))
+                index.targets_elsewhere.add(id(hpa))
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:
@@ -572,7 +573,7 @@ class KubeIndex:
                     for labels in custom_labels.get((pdb.render, pdb.namespace), [])
                 )
             ):
-                index.operator_managed.add(id(pdb))
+                index.targets_elsewhere.add(id(pdb))
         for service in index.services:
             selector = service.get("spec", "selector")
             matched = []
@@ -610,7 +611,7 @@ class KubeIndex:
                     )
                 )
             ):
-                index.operator_managed.add(id(service))
+                index.targets_elsewhere.add(id(service))
         return index
 
 

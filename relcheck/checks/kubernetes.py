@@ -1074,7 +1074,7 @@ def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
 @check("K025")
 def pdb_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
     for pdb in ctx.project.kube.pdbs:
-        if not ctx.project.kube.pdb_targets.get(id(pdb)) and id(pdb) not in ctx.project.kube.operator_managed:
+        if not ctx.project.kube.pdb_targets.get(id(pdb)) and id(pdb) not in ctx.project.kube.targets_elsewhere:
             yield ctx.report(
                 pdb,
                 f"{pdb.display} selects no workload's pods in namespace '{pdb.namespace}' in this scan",
@@ -1087,7 +1087,7 @@ def pdb_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
 def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
     present = {(o.render, o.namespace, o.kind, o.name) for o in ctx.project.kube.objects}
     for hpa in ctx.project.kube.hpas:
-        if ctx.project.kube.hpa_targets.get(id(hpa)) is None and id(hpa) not in ctx.project.kube.operator_managed:
+        if ctx.project.kube.hpa_targets.get(id(hpa)) is None and id(hpa) not in ctx.project.kube.targets_elsewhere:
             ref = hpa.get("spec", "scaleTargetRef")
             ref = dict(ref) if isinstance(ref, dict) else {}
             if is_keda_scaler(hpa) and not ref.get("kind"):
@@ -1110,7 +1110,7 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
         if not isinstance(selector, dict) or not selector or service.get("spec", "type") == "ExternalName":
             continue  # a Service without a selector has hand-made endpoints
         targets = ctx.project.kube.service_targets.get(id(service), [])
-        if not targets and id(service) in ctx.project.kube.operator_managed:
+        if not targets and id(service) in ctx.project.kube.targets_elsewhere:
             continue
         if not targets:
             cluster_run = service.namespace == "kube-system"

@@ -309,7 +309,7 @@ class ChartRenderer:
             "so what they deploy is not checked, and what the chart's objects point at in them is not called "
             f"missing; vendor them with `helm dependency build {shown}` to check them too"
         )
-        where, line = dependency_lines(chart_dir, self.read).get(copy.names[0], (_join(chart_dir, "Chart.yaml"), 1))
+        where, line = self._named_at(chart_dir).get(copy.names[0], (_join(chart_dir, "Chart.yaml"), 1))
         out.problems.append((where, ParseProblem("E002", message, line, 1)))
         return output
 
@@ -557,11 +557,15 @@ class ChartRenderer:
         """Where the chart names the packaged dependency a rendered template comes from (`charts/
         frr-k8s/templates/x.yaml` of `frr-k8s-0.0.25.tgz`): its `alias:` or `- name:` line in
         Chart.yaml (requirements.yaml for apiVersion v1), else line 1 of Chart.yaml."""
-        if chart_dir not in self._dependency_lines:
-            self._dependency_lines[chart_dir] = dependency_lines(chart_dir, self.read)
         parts = inside.split("/")
         dependency = parts[1] if len(parts) > 2 and parts[0] == "charts" else ""
-        return self._dependency_lines[chart_dir].get(dependency, (_join(chart_dir, "Chart.yaml"), 1))
+        return self._named_at(chart_dir).get(dependency, (_join(chart_dir, "Chart.yaml"), 1))
+
+    def _named_at(self, chart_dir: str) -> dict[str, tuple[str, int]]:
+        """Where the chart names each dependency (relcheck.render.siblings.dependency_lines), read once."""
+        if chart_dir not in self._dependency_lines:
+            self._dependency_lines[chart_dir] = dependency_lines(chart_dir, self.read)
+        return self._dependency_lines[chart_dir]
 
     def _template_kinds(self, chart_dir: str) -> frozenset[str]:
         """The kinds the chart's templates can write, whatever the values: what a test install's

@@ -43,46 +43,56 @@ def without_missing(chart: Path) -> Unvendored | None:
     vendored) whose dependency lists leave out every dependency `charts/` does not hold; None when
     none is missing, when a listing is not YAML, or when the chart is too large to copy or holds a
     symbolic link (a relative link would lead elsewhere from the copy)."""
-    listings = {name: _entries(chart / name) for name in _LISTINGS}
-    if any(entries is None for entries in listings.values()):
-        return None
-    missing = [
-        str(entry.get("name"))
-        for entries in listings.values()
-        for entry in entries or []
-        if isinstance(entry, dict) and not _held(chart, entry.get("name"))
-    ]
+    listings: dict[str, tuple[dict, list]] = {}
+    for name in _LISTINGS:
+        listing = _listing(chart / name)
+        if listing is None:
+            return None
+        listings[name] = listing
+    kept: dict[str, list[dict]] = {name: [] for name in _LISTINGS}
+    missing: set[str] = set()
+    for name, (_, entries) in listings.items():
+        for entry in (e for e in entries if isinstance(e, dict)):
+            if _held(chart, entry.get("name")):
+                kept[name].append(entry)
+            else:
+                missing.add(str(entry.get("name")))
     if not missing or not _copyable(chart):
         return None
     temporary = tempfile.mkdtemp(prefix="relcheck-chart-")
     copy = Path(temporary) / "chart"
-    unvendored = Unvendored(str(copy), temporary, sorted(set(missing)))
+    unvendored = Unvendored(str(copy), temporary, sorted(missing))
     try:
         shutil.copytree(chart, copy, ignore=shutil.ignore_patterns(".git"))
-        for name, entries in listings.items():
+        for name, (data, entries) in listings.items():
             if entries:
-                _rewrite(copy / name, [e for e in entries if isinstance(e, dict) and _held(chart, e.get("name"))])
-    except (OSError, ValueError):
+                # JSON, which YAML reads as it is: every other field as the YAML said it, numbers as
+                # numbers, as Helm reads them.
+                written = json.dumps(dict(data, dependencies=kept[name]), default=str)
+                (copy / name).write_text(written, encoding="utf-8")
+    except OSError:
         unvendored.close()
         return None
     return unvendored
 
 
-def _entries(listing: Path) -> list | None:
-    """The dependency entries of a Chart.yaml or requirements.yaml ([] when it has none or is
-    absent), or None when it cannot be read as YAML (Helm says why when it renders)."""
+def _listing(path: Path) -> tuple[dict, list] | None:
+    """A Chart.yaml or requirements.yaml and its dependency entries (({}, []) when it is absent or
+    lists none), or None when it cannot be read as YAML (Helm says why when it renders)."""
     from relcheck.syntax.yaml import YamlError, load_one
 
     try:
-        text = listing.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return []
+        return {}, []
     try:
         data, _ = load_one(text)
     except YamlError:
         return None
-    entries = data.get("dependencies") if isinstance(data, dict) else None
-    return entries if isinstance(entries, list) else []
+    if not isinstance(data, dict):
+        return {}, []
+    entries = data.get("dependencies")
+    return data, entries if isinstance(entries, list) else []
 
 
 def _held(chart: Path, name: object) -> bool:
@@ -105,15 +115,3 @@ def _copyable(chart: Path) -> bool:
         if files > MAX_COPY_FILES or size > MAX_COPY_BYTES:
             return False
     return True
-
-
-def _rewrite(listing: Path, kept: list[dict]) -> None:
-    """The listing with only the kept dependencies, written as JSON (which YAML reads as it is):
-    every other field as the YAML said it, numbers as numbers, as Helm reads them."""
-    from relcheck.syntax.yaml import load_one
-
-    data, _ = load_one(listing.read_text(encoding="utf-8", errors="replace"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{listing.name} is not a mapping")
-    data["dependencies"] = kept
-    listing.write_text(json.dumps(data, default=str), encoding="utf-8")

@@ -157,7 +157,7 @@ def view(project: Project, unit: Unit) -> Project:
         hpa_targets={k: v for k, v in kube.hpa_targets.items() if k in kept},
         pdb_targets={k: v for k, v in kube.pdb_targets.items() if k in kept},
         service_targets={k: v for k, v in kube.service_targets.items() if k in kept},
-        operator_managed={k for k in kube.operator_managed if k in kept},
+        targets_elsewhere={k for k in kube.targets_elsewhere if k in kept},
         unmodeled=dict(kube.unmodeled),
         scaled_by_rollout={k: r for k, r in kube.scaled_by_rollout.items() if id(r) in kept},
     )
