@@ -18,12 +18,16 @@ def image_reference(image: str) -> tuple[str, str | None, str | None]:
 # A placeholder that a script fills in before the file is applied (`<LOAD_GENERATOR_IMAGE>`,
 # `${IMAGE}`, `app:$TAG`, `{IMAGE}` for sed): what the tag will be is not in the file.
 _PLACEHOLDER = re.compile(r"<[^<>]*>|\$\{?[A-Za-z_]|\{[A-Za-z_][\w.-]*\}")
+_KO_SCHEME = "ko://"
 
 
 def unpinned_reason(image: str) -> str | None:
     """Why an image is not pinned ('no tag', "the 'latest' tag"), or None when it is or when its
     name and tag are a placeholder (a placeholder registry before `app:latest` still tells the tag)."""
     if _PLACEHOLDER.search(image.rsplit("/", 1)[-1]):
+        return None
+    # `ko://` names a Go package that `ko resolve` / `ko apply` builds and replaces with the image's digest.
+    if image.startswith(_KO_SCHEME):
         return None
     _, tag, digest = image_reference(image)
     if digest is not None:
