@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -304,9 +305,13 @@ class Workload:
             lists = [container.spec.get(key) for key in ("command", "args")]
             words = [w for argv in lists if isinstance(argv, list) for w in argv if isinstance(w, str)]
             program = _program_of(image)
-            subcommands = [w for w in words if not w.startswith("-")]
+            repository = image_reference(image)[0]
+            # A subcommand may be a script's path (`/opt/strimzi/bin/topic_operator_run.sh`).
+            subcommands = [posixpath.basename(w) for w in words if not w.startswith("-")]
             for name, subcommand, role in SINGLETONS:
-                if re.search(name, program) and (subcommand is None or subcommand in subcommands[:2]):
+                # A pattern with a `/` names the repository: another project's program may share the name.
+                named = re.search(name, repository if "/" in name else program)
+                if named and (subcommand is None or subcommand in subcommands[:2]):
                     return role
         return None
 
@@ -736,6 +741,10 @@ def _looks_core(obj: K8sObject) -> bool:
 # its ClusterRole). The Jenkins controller has no HA (its chart: "Max 1"; agents are other images).
 # Grafana's rollout-operator "is not a highly available application and runs as a single pod" (its
 # chart's README), rolled with maxSurge 0 so that "Kubernetes doesn't run 2 operators at the same time".
+# Zalando's Postgres Operator has no leader election (no election code; its chart fixes `replicas: 1`,
+# its manifest rolls it with Recreate; Crunchy Data's postgres-operator, which elects, is another image).
+# Strimzi's Topic Operator: "One namespace should be watched by only one Topic Operator" (its deploying
+# guide); its image is Strimzi's `operator`, and the script it runs tells which operator it is.
 SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
     ("thanos", "compact", "Thanos's compactor must run as one instance per bucket"),
     ("external-dns", None, "external-dns has no leader election: two would write conflicting DNS records"),
@@ -761,6 +770,17 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         None,
         "Grafana's rollout-operator is not highly available and must not run twice: two would both "
         "delete pods of the StatefulSets it rolls",
+    ),
+    (
+        "(^|/)(zalando|acid)/postgres-operator$",
+        None,
+        "Zalando's Postgres Operator has no leader election: two would both reconcile the same Postgres clusters",
+    ),
+    (
+        "^operator$",
+        "topic_operator_run.sh",
+        "Strimzi's Topic Operator must be the only one watching its namespace: two would both reconcile "
+        "the same KafkaTopics",
     ),
 )
 
