@@ -150,6 +150,10 @@ def _settings(parsed: ParsedFile, source: SourceFile, text: str) -> None:
                 )
         return
     data, positions, parsed.problems = settings.parse_data(source.path, text)
+    if ("{{" in text or "{%" in text) and any(p.code == "E001" for p in parsed.problems):
+        # A Go or Jinja template of a config file (Loki's operator embeds `config/loki-config.yaml`
+        # with `{{- with .ObjectStorage.Azure }}`), not a broken one.
+        parsed.problems = [ParseProblem("E002", OTHER_TEMPLATE)]
     parsed.settings, parsed.settings_positions = data, positions
     for keys, value in _timeout_settings(data):
         line, column = positions.of(keys)
