@@ -170,6 +170,9 @@ class Finding:
     # a `ci/` values file, an overlay that replaces the kind): where a render of the object as
     # written finds the same problem at the same line, that one is shown (relcheck.scan.engine).
     variant: bool = False
+    # (the name a kustomize overlay gave the object, the name its file writes) where they differ
+    # (`namePrefix`): two overlays' findings at one line of the base are one problem.
+    renamed: tuple[str, str] | None = None
     # The object, container, app or rule the finding is about (for fixers; not part of the report).
     subject: Any = field(default=None, compare=False, repr=False)
     autofix: Any = None  # relcheck.fixes.model.Fix, where the rule has a fix for this finding

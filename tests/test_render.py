@@ -868,6 +868,25 @@ def test_overlays_that_differ_in_a_count_give_one_finding_at_the_base(tmp_path: 
     ]
 
 
+@needs_kustomize
+def test_overlays_that_rename_the_object_give_one_finding_at_the_base(tmp_path: Path) -> None:
+    """loki's operator: one overlay builds the base's `controller-manager` as it is, another with
+    `namePrefix: loki-operator-`. The same problem at the base's line is one finding, named as the
+    base writes it."""
+    root = copy("kustomize", tmp_path)
+    deployment = root / "base" / "deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("  replicas: 3\n", "  replicas: 1\n"))
+    shutil.rmtree(root / "overlays" / "prod")
+    for name, prefix in (("plain", ""), ("prefixed", "namePrefix: loki-operator-\n")):
+        overlay = root / "overlays" / name
+        overlay.mkdir(parents=True)
+        (overlay / "kustomization.yaml").write_text(f"resources:\n  - ../../base\n{prefix}")
+    result = scan([root], Config(), select=["K014"])
+    assert [(f.location.path, f.location.line, f.message.split(" runs")[0]) for f in result.findings] == [
+        ("base/deployment.yaml", 6, "Deployment 'api'")
+    ]
+
+
 def test_renderers_run_without_network() -> None:
     """Should a remote base get past the checks, the engines still reach nothing: HTTP(S) goes to
     a proxy that refuses at once, and git may use local paths only."""

@@ -74,6 +74,10 @@ class CheckContext:
         finding.subject = subject
         obj = _object_of(subject)
         finding.variant = bool(getattr(obj, "test_install", False) or getattr(obj, "kind_replaced", False))
+        written = getattr(getattr(getattr(obj, "origin", None), "original", None), "name", None)
+        name = getattr(obj, "name", None)
+        if isinstance(written, str) and isinstance(name, str) and written and name and written != name:
+            finding.renamed = (name, written)
         return finding
 
     def finding(

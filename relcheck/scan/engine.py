@@ -290,7 +290,7 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
         # differ in the workload's kind or in numbers only: a test install (mattermost's `ci/`
         # values set `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at the same strategy key),
         # or overlays of one base that patch its replica count (eks-workshop's modules).
-        loose = (*where, _NUMBER.sub("#", _WORKLOAD_KIND.sub("workload", finding.message)))
+        loose = (*where, _NUMBER.sub("#", _WORKLOAD_KIND.sub("workload", _as_written_name(finding))))
         index = alike.get(loose)
         if index is None and (other := placed.get(where)) is not None and kept[other].variant != finding.variant:
             # A test install's finding where the chart's own render has one of the same rule (its
@@ -309,6 +309,16 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
 # overlay that patches `/kind`): the same finding there is one problem, whatever the kind.
 _WORKLOAD_KIND = re.compile(r"\b(?:Deployment|StatefulSet|DaemonSet|Job|CronJob|ReplicaSet|Rollout)(?= ')")
 _NUMBER = re.compile(r"\d+")
+
+
+def _as_written_name(finding: Finding) -> str:
+    """The message with the object's name as its file writes it, where a kustomize overlay renamed
+    it (`namePrefix`: loki's operator is `controller-manager` in one overlay and
+    `loki-operator-controller-manager` in another, both at one line of the base)."""
+    if finding.renamed is None:
+        return finding.message
+    name, written = finding.renamed
+    return finding.message.replace(f"'{name}'", f"'{written}'")
 
 
 def render_settings(config: Config) -> RenderSettings:
