@@ -976,6 +976,29 @@ def test_config_packages_and_command_line_tools_are_no_services(tmp_path: Path, 
     assert bool(scan([tmp_path], Config()).services) is service
 
 
+@pytest.mark.parametrize(
+    ("folder", "scripts", "service"),
+    [
+        ("bin", '{"checkPad": "node --import tsx checkPad.ts"}', False),  # etherpad's admin commands
+        ("scripts", '{"migrate": "node migrate.js"}', False),
+        ("bin", '{"start": "node checkPad.js"}', True),  # it says how it is started
+        ("worker", '{"migrate": "node migrate.js"}', True),
+    ],
+)
+def test_the_package_of_a_scripts_folder_is_no_service(
+    tmp_path: Path, folder: str, scripts: str, service: bool
+) -> None:
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "package.json").write_text(
+        f'{{"name": "{folder}", "main": "checkPad.js", "dependencies": {{"axios": "1"}}, "scripts": {scripts}}}\n'
+    )
+    (tmp_path / folder / "checkPad.js").write_text("require('http').createServer((q, r) => r.end()).listen(9001);\n")
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['*']\n")
+    result = scan([tmp_path], Config())
+    assert bool(result.services) is service
+    assert bool([f for f in result.findings if f.code == "S001"]) is service
+
+
 def test_a_test_suites_packages_are_no_services(tmp_path: Path) -> None:
     """medusa's integration-tests/api, integration-tests/http: test suites with package.json files."""
     for folder in ("integration-tests/api", "integration-tests/http", "apps/api"):

@@ -220,14 +220,22 @@ def _is_placeholder(project: Project, directory: str) -> bool:
     return next(_packages_above(project, directory), None) is not None
 
 
+# Folders that by convention hold a repository's commands and maintenance scripts.
+SCRIPT_FOLDERS = frozenset({"bin", "scripts", "tools", "tooling"})
+
+
 def _is_tooling(project: Project, directory: str) -> bool:
     """A package.json that only holds a repository's tooling: development dependencies or scripts
     (linters, formatters, release scripts), and no dependencies, no `start` script, no `main` or
-    `bin`. It runs nothing in production."""
+    `bin`; or the package of a `bin/`, `scripts/` or `tools/` folder without a `start` script
+    (etherpad's `bin/`: `checkPad`, `repairPad`, `migrateDB`, each a one-off command). It runs
+    nothing in production (a Dockerfile or PM2 file beside it still makes a service)."""
     manifest = project.package_json(directory)
     if not isinstance(manifest, dict):
         return False
     scripts = manifest.get("scripts")
+    if directory and posixpath.basename(directory).lower() in SCRIPT_FOLDERS:
+        return not (isinstance(scripts, dict) and scripts.get("start"))
     return (
         bool(manifest.get("devDependencies") or scripts)
         and not manifest.get("dependencies")
