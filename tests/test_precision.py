@@ -338,6 +338,39 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
     assert len(everything.findings) == 3
 
 
+@pytest.mark.parametrize(
+    "site_files",
+    [
+        ("hugo.toml",),  # kueue's `site/`
+        ("config.toml", "content/_index.md", "layouts/index.html"),  # metallb's `website/`, older Hugo
+        ("docusaurus.config.js",),
+    ],
+)
+def test_a_documentation_websites_examples_are_left_out_with_the_default_excludes(
+    tmp_path: Path, site_files: tuple[str, ...]
+) -> None:
+    """kueue's Hugo site keeps its examples under `site/static/examples/`, one copy per documented
+    version: manifests for readers, left out as `docs/` is, and walked for evidence (a runbook there
+    still counts). A folder named on the command line is still read."""
+    site = tmp_path / "site"
+    for name in site_files:
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("title = 'docs'\n")
+    (site / "static/examples").mkdir(parents=True)
+    (site / "static/examples/job.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy/api.yaml").write_text(_ASSERTED_DEPLOYMENT.replace("pooler", "api"))
+
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert [f.location.path for f in result.findings] == ["deploy/api.yaml"]
+    assert result.excluded_by_default == ["site"]
+    assert [f.location.path for f in scan([site], Config(), select=["K014"]).findings] == ["static/examples/job.yaml"]
+    assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == 2
+    (site / "content").mkdir(exist_ok=True)
+    (site / "content/runbook.md").write_text("# Runbook\n")
+    assert not scan([tmp_path], Config(), select=["R001"]).findings
+
+
 def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """A kind cluster's Redis under `.github/`, deliberately broken pods under `hack/`, a
     library's expected test output under `golden/` or `__snapshot__/`, what end-to-end tests

@@ -38,7 +38,8 @@ class FileKind:
 # CoreDNS) and snapshot tests' output, nor `test/` and `tests/` (kube-state-metrics' test
 # manifests, Datadog's chart baselines) and Jest's and Jasmine's `__tests__/` and `spec/` (parse-server's
 # mock adapters are packages of their own), nor documentation (`docs/`, `doc/`: tutorial snippets
-# such as ingress-nginx's and external-dns's examples, some elided with `...`): those are walked for
+# such as ingress-nginx's and external-dns's examples, some elided with `...`; a website's sources,
+# by its config: is_documentation_site): those are walked for
 # the repository rules' evidence only, as load tests, chaos experiments and runbooks live there
 # (ingress-nginx's `test/k6/`, a `docs/runbooks/` folder).
 DEFAULT_EXCLUDES = (
@@ -85,6 +86,21 @@ _KUTTL_ASSERT = re.compile(r"^\d+-(?:assert|errors)\.ya?ml$")
 def is_end_to_end_case(names: Iterable[str]) -> bool:
     """Whether a folder holding these file names is a Chainsaw or KUTTL test case."""
     return any(name in CHAINSAW_TESTS or _KUTTL_ASSERT.match(name) for name in names)
+
+
+# A documentation website's sources (Hugo's `hugo.toml`, or its older `config.toml` beside `content/`
+# and `layouts/`; Docusaurus's config): its manifests are examples for readers (kueue's `site/static/
+# examples/`, one copy per documented version), left out with the default excludes as `docs/` is.
+_SITE_CONFIGS = frozenset(
+    {"hugo.toml", "hugo.yaml", "hugo.json"} | {f"docusaurus.config.{ext}" for ext in ("js", "ts", "mjs", "cjs")}
+)
+_HUGO_OLD_CONFIGS = frozenset({"config.toml", "config.yaml", "config.json"})
+
+
+def is_documentation_site(names: Iterable[str]) -> bool:
+    """Whether a folder holding these names is the root of a Hugo or Docusaurus website."""
+    present = set(names)
+    return bool(present & _SITE_CONFIGS) or bool(present & _HUGO_OLD_CONFIGS and {"content", "layouts"} <= present)
 
 
 def _folder_names(patterns: Iterable[str]) -> frozenset[str] | None:
@@ -568,6 +584,9 @@ def _walk(
         if not evidence:  # else the test folder around it is listed already
             listing.excluded_by_default.append(rel_dir)
         return
+    if not named and not evidence and rules.defaults is not None and is_documentation_site(e.name for e in entries):
+        listing.excluded_by_default.append(rel_dir)
+        evidence = True  # walked as `docs/` is: for the repository rules' evidence only
     gitignore = next((e for e in entries if e.name == ".gitignore"), None)
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
     for entry in entries:
