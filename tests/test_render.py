@@ -887,6 +887,26 @@ def test_overlays_that_rename_the_object_give_one_finding_at_the_base(tmp_path: 
     ]
 
 
+@needs_kustomize
+def test_an_image_the_makefile_sets_is_no_k019_after_an_overlay_renames_it(tmp_path: Path) -> None:
+    """VictoriaMetrics' operator: the base writes `image: manager`, an overlay's `images:` renames it
+    to the registry's repository without a tag, and `make` runs `kustomize edit set image manager=...`
+    before building. The image as written is the one the recipe replaces: no K019 at the base."""
+    root = copy("kustomize", tmp_path)
+    shutil.rmtree(root / "overlays" / "prod")
+    deployment = root / "base" / "deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("registry.example.com/api:1.4.2", "manager"))
+    overlay = root / "overlays" / "release"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\nimages:\n  - name: manager\n    newName: registry.example.com/operator\n"
+    )
+    found = scan([root], Config(), select=["K019"]).findings
+    assert sorted({(f.location.path, f.location.line) for f in found}) == [("base/deployment.yaml", 20)]
+    (root / "Makefile").write_text("release:\n\tcd overlays/release && $(KUSTOMIZE) edit set image manager=$(IMG)\n")
+    assert scan([root], Config(), select=["K019"]).findings == []
+
+
 def test_renderers_run_without_network() -> None:
     """Should a remote base get past the checks, the engines still reach nothing: HTTP(S) goes to
     a proxy that refuses at once, and git may use local paths only."""

@@ -27,7 +27,7 @@ from relcheck.artifacts.skaffold import built_images, placeholder
 from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan import targets
-from relcheck.units.images import unpinned_reason
+from relcheck.units.images import image_reference, unpinned_reason
 from relcheck.units.quantities import GI, MI, format_bytes, parse_quantity
 
 if TYPE_CHECKING:
@@ -818,8 +818,11 @@ def image_tag_pinned(ctx: CheckContext) -> Iterator[Finding]:
         if not isinstance(image, str) or not image:
             continue
         reason = unpinned_reason(image)
-        # Skaffold deploys the images it builds by tag and digest, whatever the manifest says.
-        if reason is not None and placeholder(image, built) is None:
+        # Skaffold deploys the images it builds by tag and digest, whatever the manifest says; a
+        # Makefile's `kustomize edit set image` replaces the reference before it is applied.
+        written = _image_as_written(container)
+        replaced = any(image_reference(i)[0] in ctx.project.images_set for i in (image, written) if i)
+        if reason is not None and not replaced and placeholder(image, built) is None:
             yield _container_finding(
                 ctx,
                 container,
@@ -828,6 +831,18 @@ def image_tag_pinned(ctx: CheckContext) -> Iterator[Finding]:
                 "image",
                 image,
             )
+
+
+def _image_as_written(container: Container) -> str | None:
+    """The image a container of a kustomize build has in the file it came from (an overlay's
+    `images:` may rename it: VictoriaMetrics' operator writes `manager`, its overlay makes it
+    `docker.io/victoriametrics/operator`), or None."""
+    original = getattr(getattr(container.workload.obj, "origin", None), "original", None)
+    spec = original.get(*container.keys) if original is not None else None
+    if isinstance(spec, dict) and spec.get("name") == container.spec.get("name"):
+        image = spec.get("image")
+        return image if isinstance(image, str) else None
+    return None
 
 
 @check("K020")

@@ -17,6 +17,7 @@ KIND_NAMES = {
     "pm2": "PM2 file",
     "app-settings": "settings file",
     "app-source": "source file",
+    "makefile": "Makefile",
 }
 _CHART = re.compile(r"^Helm chart (\S+) \((\d+) templates?\)")
 _TEMPLATES = re.compile(r"^(\d+) templates? in ")

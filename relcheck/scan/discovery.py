@@ -27,6 +27,8 @@ class FileKind:
     # In a test folder: read only as evidence for the repository rules (a k6 script, a chaos
     # experiment), never linted as what it is.
     EVIDENCE = "evidence"
+    # Read only for the images a `kustomize edit set image` recipe sets (relcheck.parsers.makefile).
+    MAKEFILE = "makefile"
     OTHER = "other"
 
 
@@ -336,6 +338,8 @@ def kind_by_name(path: str) -> str | None:
         return FileKind.DOCKERFILE
     if lower in PM2_NAMES:
         return FileKind.PM2
+    if lower in ("makefile", "gnumakefile") or lower.endswith(".mk"):
+        return FileKind.MAKEFILE
     if lower == "package.json" or lower == ".env" or lower.startswith(".env."):
         return FileKind.APP_SETTINGS
     if lower.endswith(YAML_SUFFIXES) or lower.endswith(".json"):

@@ -40,6 +40,7 @@ PARSED_KINDS = frozenset(
         FileKind.PROMETHEUS_RULES,
         FileKind.APP_SETTINGS,
         FileKind.APP_SOURCE,
+        FileKind.MAKEFILE,
     }
 )
 
@@ -55,6 +56,7 @@ class ParsedFile:
     facts: AppFacts | None = None
     settings: Any = None
     settings_positions: Positions | None = None
+    images_set: list[tuple[str, int]] = field(default_factory=list)  # by a Makefile: (name, line)
 
 
 def needs_parsing(source: SourceFile) -> bool:
@@ -127,6 +129,10 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
             # `{{ $labels.x }}` is how annotations are written; a YAML error on a line of template
             # markers is a Liquid or Jinja template of a rule file (`{% for %}`), not a broken one.
             parsed.problems = [ParseProblem("E002", OTHER_TEMPLATE)]
+    elif kind == FileKind.MAKEFILE:
+        from relcheck.parsers.makefile import images_set
+
+        parsed.images_set = images_set(text)
     elif kind == FileKind.APP_SETTINGS:
         _settings(parsed, source, text)
     elif kind == FileKind.APP_SOURCE:

@@ -37,6 +37,8 @@ class Project:
     services: list[Service] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
     kustomize_patches: set[str] = field(default_factory=set)  # files read as patches, not objects
+    # Image names a Makefile's `kustomize edit set image` replaces → the Makefiles that do.
+    images_set: dict[str, list[str]] = field(default_factory=dict)
     helm_tests: int = 0  # objects written as Helm tests (`helm.sh/hook: test`): run only by `helm test`
     render_seconds: dict[str, float] = field(default_factory=dict)  # each render (chart, overlay): its time
     started_ns: int = 0  # when the build began reading files (a snapshot of their states is older)
@@ -94,6 +96,7 @@ class Project:
             app_facts={key: facts for key, facts in self.app_facts.items() if key == path},
             settings={key: value for key, value in self.settings.items() if key == path},
             settings_positions={key: value for key, value in self.settings_positions.items() if key == path},
+            images_set=self.images_set,
             repo=self.repo,
             listed_dirs=self.listed_dirs,
             unscanned=self.unscanned,
@@ -250,6 +253,10 @@ def build_project(
         objects.extend(parsed.objects)
         project.pm2_apps.extend(parsed.pm2_apps)
         project.prom_rule_files.extend(parsed.prom_rule_files)
+        for name, _ in parsed.images_set:
+            setters = project.images_set.setdefault(name, [])
+            if parsed.path not in setters:
+                setters.append(parsed.path)
         if parsed.facts is not None:
             project.app_facts[parsed.path] = parsed.facts
         if parsed.settings_positions is not None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from relcheck.artifacts.kubernetes import KubeIndex
 from relcheck.artifacts.kustomize import KUSTOMIZATION_NAMES
 from relcheck.artifacts.skaffold import built_images, placeholder
+from relcheck.units.images import image_reference
 
 if TYPE_CHECKING:
     from relcheck.scan.project import Project
@@ -107,6 +108,14 @@ def partition(project: Project) -> list[Unit] | None:
                 config = placeholder(image, built) if isinstance(image, str) else None
                 if config is not None:
                     groups.join([workload.obj.path, config.path])
+    # So does a Makefile whose `kustomize edit set image` replaces a workload's image before deploying.
+    if project.images_set:
+        for workload in kube.workloads:
+            for container in workload.containers():
+                image = container.get("image")
+                setters = project.images_set.get(image_reference(image)[0], []) if isinstance(image, str) else []
+                if setters:
+                    groups.join([workload.obj.path, *setters])
     for dockerfile in project.dockerfiles:
         if dockerfile.ignore_file:
             groups.join([dockerfile.path, dockerfile.ignore_file])
@@ -174,6 +183,11 @@ def view(project: Project, unit: Unit) -> Project:
         services=list(unit.services),
         repo=project.repo,
         kustomize_patches={p for p in project.kustomize_patches if p in paths},
+        images_set={
+            name: kept_setters
+            for name, setters in project.images_set.items()
+            if (kept_setters := [path for path in setters if path in paths])
+        },
         listed_dirs=project.listed_dirs,
         unscanned=project.unscanned,
     )
