@@ -907,6 +907,28 @@ def test_an_image_the_makefile_sets_is_no_k019_after_an_overlay_renames_it(tmp_p
     assert scan([root], Config(), select=["K019"]).findings == []
 
 
+def test_a_kustomize_error_is_shown_as_a_reader_wants_it() -> None:
+    """sourcegraph's k3s example: kustomize nests the cause three levels deep, escaping its quotes at
+    each, after saying that the overlay's folder "must resolve to a file", and prints Go values."""
+    from relcheck.render.kustomize import readable
+
+    quote = '\\\\\\"'  # a quote escaped twice over
+    error = (
+        "accumulating resources: accumulation err='accumulating resources from 'examples/k3s': "
+        "'examples/k3s' must resolve to a file': recursed accumulation of path 'examples/k3s': "
+        "accumulating components: accumulateDirectory: \\\"recursed accumulation of path "
+        "'components/k3s': merging from generator &{0xc000a5c4e0 0xc000f65200}: id resid.ResId{Gvk:"
+        f"resid.Gvk{{Group:{quote}{quote}, Version:{quote}v1{quote}, Kind:{quote}ConfigMap{quote}, "
+        f"isClusterScoped:false}}, Name:{quote}prometheus-rbac{quote}, Namespace:{quote}{quote}}} does "
+        'not exist; cannot merge or replace\\""'
+    )
+    assert readable(error) == (
+        "accumulating resources: recursed accumulation of path 'examples/k3s': accumulating components: "
+        "accumulateDirectory: \"recursed accumulation of path 'components/k3s': merging from generator: "
+        'id ConfigMap "prometheus-rbac" does not exist; cannot merge or replace""'
+    )
+
+
 def test_renderers_run_without_network() -> None:
     """Should a remote base get past the checks, the engines still reach nothing: HTTP(S) goes to
     a proxy that refuses at once, and git may use local paths only."""

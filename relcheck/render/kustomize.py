@@ -222,6 +222,25 @@ def read_json_patch(root: Path, path: str) -> JsonPatch | None:
 _MAX_PATCH_BYTES = 1 << 20
 
 
+# kustomize nests its errors as quoted strings (each level escapes the quotes again), says first
+# that a folder "must resolve to a file" before it reads it as a folder, and prints Go values.
+_ESCAPED_QUOTE = re.compile(r'\\+"')
+_TRIED_AS_FILE = re.compile(r"accumulation err='accumulating resources from '[^']*': '[^']*' must resolve to a file': ")
+_RESOURCE_ID = re.compile(
+    r'resid\.ResId\{Gvk:resid\.Gvk\{Group:"[^"]*", Version:"[^"]*", Kind:"([^"]*)"[^}]*\}, '
+    r'Name:"([^"]*)", Namespace:"([^"]*)"\}'
+)
+_GO_POINTERS = re.compile(r" ?&\{0x[0-9a-f]+(?: (?:0x[0-9a-f]+|<nil>))*\}")
+
+
+def readable(error: str) -> str:
+    """kustomize's error as a reader wants it: quotes unescaped, Go values as `Kind "name"`, and
+    without the attempt to read a folder as a file that precedes every nested error."""
+    error = _TRIED_AS_FILE.sub("", _ESCAPED_QUOTE.sub('"', error))
+    error = _RESOURCE_ID.sub(lambda m: f'{m[1]} "{m[2]}"' + (f' in namespace "{m[3]}"' if m[3] else ""), error)
+    return _GO_POINTERS.sub("", error)
+
+
 class KustomizeOrigin:
     """A rendered object's keys at the patch that set them, where a patch of the build sets them."""
 
@@ -389,6 +408,7 @@ class KustomizeRenderer:
                     # Paths as the repository knows them: not the wrapper's view, nor this machine's.
                     error = output.error.replace(target, entry or ".").replace(wrapper, "<wrapper>")
                     error = error.replace(os.path.realpath(self.root) + os.sep, "").replace(str(self.root) + os.sep, "")
+                    error = readable(error)
                     message = f"kustomize cannot build overlay {shown}: {error}; its files are linted one by one"
                     out.problems.append((kustomizations[entry].path, ParseProblem("E001", message)))
                     continue
