@@ -186,9 +186,10 @@ class _Walker:
                     self.local_names.update(_bound_names(node.parent.child_by_field_name("name")))
             return
         if target == "process" and method in LISTENER_METHODS and arguments:
-            event = string_value(arguments[0])
-            if event in PROCESS_EVENTS:
-                self.facts.signals.setdefault(event, []).append(self.evidence(node, f"process.{method}('{event}')"))
+            for event in self._event_names(arguments[0]):
+                if event in PROCESS_EVENTS:
+                    detail = f"process.{method}('{event}')"
+                    self.facts.signals.setdefault(event, []).append(self.evidence(node, detail))
         elif method == "route" and target and "." not in target and arguments:
             self._declared_routes(node, arguments[0])
         elif method == "enableShutdownHooks":
@@ -321,6 +322,44 @@ class _Walker:
         if argument.type == "identifier":
             value = self.converter.convert(argument)
             return value if isinstance(value, dict) else (UNKNOWN if value is UNKNOWN else None)
+        return None
+
+    def _event_names(self, argument) -> list[str]:
+        """The events a listener is registered for: a string, or each string of the array a loop
+        or a `forEach` binds the name to (`for (const signal of ['SIGINT', 'SIGTERM'])`,
+        `['SIGINT', 'SIGTERM'].forEach((signal) => process.on(signal, stop))`, a loop over a
+        parameter whose default is such an array, as atproto's `PDS.run()` does)."""
+        event = string_value(argument)
+        if event is not None:
+            return [event]
+        if argument.type != "identifier":
+            return []
+        name, node = text_of(argument), argument.parent
+        while node is not None:
+            if node.type == "for_in_statement" and name in _bound_names(node.child_by_field_name("left")):
+                return self._strings_of(node.child_by_field_name("right"), 0) or []
+            if node.type in _FUNCTIONS and name in _bound_names(_parameters(node)):
+                call = node.parent.parent if node.parent is not None and node.parent.type == "arguments" else None
+                function = call.child_by_field_name("function") if call is not None else None
+                if function is not None and function.type == "member_expression":
+                    member = function.child_by_field_name("property")
+                    if member is not None and text_of(member) == "forEach":
+                        return self._strings_of(function.child_by_field_name("object"), 0) or []
+                return []  # a parameter: its value is the caller's
+            node = node.parent
+        return []
+
+    def _strings_of(self, node, depth: int) -> list[str] | None:
+        """The strings of an array literal, or of the array a name is declared with (a local
+        `const`, a parameter's default, a module's top-level `const`)."""
+        if node is None or depth > 3:
+            return None
+        if node.type == "array":
+            values = [string_value(item) for item in node.named_children if item.type != "comment"]
+            return [v for v in values if v is not None] if values and None not in values else None
+        if node.type == "identifier":
+            declared = _declared_value(text_of(node), node)
+            return self._strings_of(declared, depth + 1) if declared is not None else self._string_list(node)
         return None
 
     def _string_list(self, node) -> list[str] | None:
@@ -499,6 +538,54 @@ def _bound_names(node) -> list[str]:
         bound = node.child_by_field_name("alias") or node.child_by_field_name("value")
         return _bound_names(bound if bound is not None else node.child_by_field_name("name"))
     return [name for child in node.named_children for name in _bound_names(child)]
+
+
+_FUNCTIONS = frozenset(
+    {"arrow_function", "function_expression", "function", "function_declaration", "method_definition"}
+)
+
+
+def _parameters(function):
+    return function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
+
+
+def _declared_value(name: str, at):
+    """The value `name` is declared with in a scope around `at`: `const name = value` in an
+    enclosing block, or a default of the enclosing function's parameters (`name = value`,
+    `{ name = value }`). None when not found there."""
+    node = at.parent
+    while node is not None:
+        if node.type in _FUNCTIONS:
+            for pattern in _patterns(_parameters(node)):
+                left = pattern.child_by_field_name("left") or pattern.child_by_field_name("pattern")
+                right = pattern.child_by_field_name("right") or pattern.child_by_field_name("value")
+                if left is not None and right is not None and text_of(left) == name:
+                    return right
+        if node.type in ("statement_block", "program"):
+            for statement in node.named_children:
+                if statement.type not in ("lexical_declaration", "variable_declaration"):
+                    continue
+                for declarator in statement.named_children:
+                    bound = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
+                    if bound is not None and bound.type == "identifier" and text_of(bound) == name:
+                        return declarator.child_by_field_name("value")
+        node = node.parent
+    return None
+
+
+def _patterns(node):
+    """The `name = default` patterns of a parameter list, also inside destructuring."""
+    if node is None:
+        return
+    for child in node.named_children:
+        if child.type in ("assignment_pattern", "object_assignment_pattern"):
+            yield child
+        elif child.type in ("object_pattern", "array_pattern", "formal_parameters"):
+            yield from _patterns(child)
+        elif child.type in ("required_parameter", "optional_parameter"):
+            if child.child_by_field_name("value") is not None:
+                yield child  # TypeScript's `signals: string[] = [...]`
+            yield from _patterns(child)  # and `{ signals = [...] }: Options = {}`
 
 
 def _arguments(node) -> list:
