@@ -1012,6 +1012,27 @@ def test_config_packages_and_command_line_tools_are_no_services(tmp_path: Path, 
 @pytest.mark.parametrize(
     ("folder", "scripts", "service"),
     [
+        ("libraries/fetch-utils", '{"test": "mocha"}', False),  # overleaf's, imported by its services
+        ("libs/auth", '{"build": "tsc"}', False),  # Nx's layout
+        ("libs/auth", '{"start": "node index.js"}', True),
+        ("services/chat", '{"test": "mocha"}', True),
+    ],
+)
+def test_the_packages_of_a_libraries_folder_are_no_services(
+    tmp_path: Path, folder: str, scripts: str, service: bool
+) -> None:
+    (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / folder / "package.json").write_text(
+        f'{{"name": "x", "main": "index.js", "dependencies": {{"lodash": "4"}}, "scripts": {scripts}}}\n'
+    )
+    (tmp_path / folder / "index.js").write_text("module.exports = require('lodash').identity;\n")
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['*/*']\n")
+    assert bool(scan([tmp_path], Config()).services) is service
+
+
+@pytest.mark.parametrize(
+    ("folder", "scripts", "service"),
+    [
         ("bin", '{"checkPad": "node --import tsx checkPad.ts"}', False),  # etherpad's admin commands
         ("scripts", '{"migrate": "node migrate.js"}', False),
         ("bin", '{"start": "node checkPad.js"}', True),  # it says how it is started

@@ -129,6 +129,8 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
 
 # package.json fields that publish a package for others to import (or declare what it plugs into).
 LIBRARY_FIELDS = ("exports", "module", "types", "typings", "files", "peerDependencies", "publishConfig")
+# Folders whose packages are, by their name, libraries of the monorepo's services.
+LIBRARY_FOLDERS = frozenset({"libs", "libraries"})
 # Fields npm (up to version 4) wrote into the package.json of a package it installed.
 INSTALLED_FIELDS = ("_resolved", "_from", "_id", "_inCache")
 # Shared configuration packages, by name: imported by tools, never run.
@@ -142,7 +144,8 @@ def _is_library(project: Project, directory: str) -> bool:
     exports (`types`, `module`, `exports`), publishes (`files`, `publishConfig`) or plugs into
     (`peerDependencies`); npm installed it (`_resolved`, `_from`: a dependency copied into the
     repository); a package above publishes its folder (`files`); it is a shared configuration
-    (`eslint-config-*`, `tsconfig`); or it is a command-line tool (`bin` and no `start` script).
+    (`eslint-config-*`, `tsconfig`); it is a command-line tool (`bin` and no `start` script); or it
+    sits in a `libs/` or `libraries/` folder and has no `start` script.
     It makes no service of its own: a monorepo's libraries are not asked for probes, runbooks and
     alerts (a Dockerfile or PM2 file beside it still makes it one), nor is a package of a test
     suite (`integration-tests/api`)."""
@@ -159,8 +162,11 @@ def _is_library(project: Project, directory: str) -> bool:
     if isinstance(name, str) and CONFIG_PACKAGE.match(name.rsplit("/", 1)[-1]):
         return True
     scripts = manifest.get("scripts")
-    if manifest.get("bin") and not (isinstance(scripts, dict) and scripts.get("start")):
+    started = isinstance(scripts, dict) and scripts.get("start")
+    if manifest.get("bin") and not started:
         return True
+    if posixpath.basename(_dir(directory)).lower() in LIBRARY_FOLDERS and not started:
+        return True  # overleaf's `libraries/fetch-utils`, Nx's `libs/*`: imported by the services
     return _in_test_folder(directory)
 
 
