@@ -1053,6 +1053,23 @@ def test_the_package_of_a_scripts_folder_is_no_service(
     assert bool([f for f in result.findings if f.code == "S001"]) is service
 
 
+@pytest.mark.parametrize(("command", "checked"), [("", False), ('CMD ["node", "recover.js"]\n', True)])
+def test_scripts_beside_an_image_that_runs_something_else_are_no_process(
+    tmp_path: Path, command: str, checked: bool
+) -> None:
+    """overleaf's `server-ce/hotfix/5.0.2/`: a Dockerfile that patches the product's image (whose own
+    command it keeps) beside a recovery script run by hand. No command, package.json or PM2 app
+    names the script: S001 does not ask it for a SIGTERM handler. Once the image runs it, it does."""
+    hotfix = tmp_path / "hotfix" / "5.0.2"
+    hotfix.mkdir(parents=True)
+    (hotfix / "Dockerfile").write_text(f"FROM sharelatex/sharelatex:5.0.1\nCOPY recover.js /overleaf/\n{command}")
+    (hotfix / "recover.js").write_text("const db = require('./db');\nsetInterval(() => db.recover(), 1000);\n")
+    # A settings file that imports `http` for a client's agent (overleaf's server-ce): no server either.
+    (hotfix / "settings.js").write_text("const http = require('node:http');\nmodule.exports = {agent: http};\n")
+    found = scan([tmp_path], Config(), select=["S001"]).findings
+    assert [f.location.path for f in found] == (["hotfix/5.0.2/recover.js"] if checked else [])
+
+
 def test_a_test_suites_packages_are_no_services(tmp_path: Path) -> None:
     """medusa's integration-tests/api, integration-tests/http: test suites with package.json files."""
     for folder in ("integration-tests/api", "integration-tests/http", "apps/api"):

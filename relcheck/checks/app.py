@@ -40,9 +40,10 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
     image, a workload or PM2 starts it, or `npm start` does. A release script or a CLI the
     repository runs by hand (eks-workshop's `releaser/`, `node index.js` behind an `exec` script)
     is stopped by no orchestrator: SIGTERM handling is not its concern. Nor is a workspace root
-    whose command runs a workspace package's code (its own files are scripts and configs)."""
-    if not service.runs_own_code and not _serves(service.app, manifest):
-        return False
+    whose command runs a workspace package's code (its own files are scripts and configs; one that
+    imports `http` for a client's agent, as overleaf's settings.js does, is no server)."""
+    if not service.runs_own_code and not (service.app.routes or service.app.listen_ports):
+        return False  # its files are scripts and configs: only a route or a listen() shows a server
     if service.pm2_apps:
         return True
     if (service.dockerfiles or service.workloads or service.start_script) and not _only_starts_pm2(service):

@@ -441,7 +441,13 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.start_script = _start_script(project.package_json(service.root))
         server, entry, named = _server_files(project, service, facts)
         # Not when a command names a script of its own that is not found (an image's absolute path).
-        service.runs_own_code = entry is not None or named or not _is_workspace_root(project, service.root)
+        # Nor when its images run something else and nothing names one: no command of theirs names a
+        # script, and there is no package.json (`start`, `main`) and no PM2 app; its scripts run by
+        # hand or at build time (overleaf's `hotfix/5.0.2/`: a Dockerfile that patches the product's
+        # image beside a recovery script; an emscripten build image beside the browser code it compiles).
+        unnamed = bool(service.dockerfiles) and not named and not service.pm2_apps
+        unnamed = unnamed and project.package_json(service.root) is None
+        service.runs_own_code = entry is not None or named or not (unnamed or _is_workspace_root(project, service.root))
         service.app = merge_facts(
             [f for path, f in facts.items() if server is None or path in server or not f.source_files]
         )
