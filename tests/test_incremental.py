@@ -63,6 +63,42 @@ def test_examples_report_the_same_cold_warm_and_without_cache(example: str, tmp_
     assert warm.written == 0  # nothing changed: nothing parsed, nothing checked, nothing written
 
 
+def _workspace(tree: Path, handled: str) -> None:
+    """atproto's shape: `services/pds` runs `PDS.run()` from the workspace library `packages/pds`."""
+    (tree / "packages/pds/src").mkdir(parents=True)
+    (tree / "packages/pds/package.json").write_text(
+        '{"name": "@atproto/pds", "main": "dist/index.js", "types": "dist/index.d.ts"}\n'
+    )
+    (tree / "packages/pds/src/index.ts").write_text(
+        "export async function run() {\n"
+        f"  for (const sig of {handled}) process.on(sig, () => process.exit(0));\n"
+        "  require('node:http').createServer().listen(3000);\n}\n"
+    )
+    (tree / "services/pds").mkdir(parents=True)
+    (tree / "services/pds/package.json").write_text('{"name": "pds-service", "dependencies": {"@atproto/pds": "*"}}\n')
+    (tree / "services/pds/index.ts").write_text("import { run } from '@atproto/pds';\nvoid run();\n")
+    (tree / "services/pds/Dockerfile").write_text('FROM node:22-slim\nUSER node\nCMD ["node", "index.ts"]\n')
+    (tree / "pnpm-workspace.yaml").write_text("packages: ['packages/*', 'services/*']\n")
+
+
+def test_a_services_signal_handling_in_a_workspace_library_counts_and_is_rechecked(tmp_path: Path) -> None:
+    """The library the service runs handles SIGTERM and SIGINT: no S001. When the library stops
+    handling SIGTERM, a warm scan checks the service again, as a cold one does."""
+    tree = tmp_path / "repo"
+    _workspace(tree, "['SIGINT', 'SIGTERM']")
+    cache = open_cache(tree, tmp_path / "cache", True)
+    first = scan([tree], Config(), root=tree, select=["S001"], cache=cache)
+    assert [f.code for f in first.findings] == []
+    library = tree / "packages/pds/src/index.ts"
+    library.write_text(library.read_text().replace("['SIGINT', 'SIGTERM']", "['SIGINT']"))
+    warm = scan([tree], Config(), root=tree, select=["S001"], cache=open_cache(tree, tmp_path / "cache", True))
+    cold = scan([tree], Config(), root=tree, select=["S001"])
+    assert [(f.code, f.location.path) for f in warm.findings] == [("S001", "services/pds/index.ts")]
+    assert [(f.code, f.location.path, f.message) for f in warm.findings] == [
+        (f.code, f.location.path, f.message) for f in cold.findings
+    ]
+
+
 def _edit(tree: Path, rng: random.Random) -> str:
     """One random change a developer might make between two scans."""
     services = sorted(p for p in (tree / "services").iterdir() if p.is_dir())

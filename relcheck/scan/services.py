@@ -74,6 +74,9 @@ class Service:
     # False for a workspace root whose image and `npm start` run no file of its own (a workspace
     # package's command, nocobase's `nocobase-v1 start`): its own files are scripts, not the server.
     runs_own_code: bool = True
+    # Files of workspace packages it depends on whose signal handling runs in its process
+    # (atproto's `services/pds` calls `PDS.run()`, which `packages/pds` wrote to stop on SIGTERM).
+    borrowed_files: list[str] = field(default_factory=list)
     # Facts that rules derive from the service and share (computed on first use, once per scan).
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -421,6 +424,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     shared_sources = [s for s in project.prom_rule_files if owner(s.path) is None]
 
     result = [s for s in services.values() if s.files or s.workloads]
+    libraries = _packages_by_name(project, packages_not_run)
     shared_files = frozenset(shared)  # shared by every service, not copied into each
     for service in result:
         service.own_files = frozenset(service.files)
@@ -451,6 +455,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.app = merge_facts(
             [f for path, f in facts.items() if server is None or path in server or not f.source_files]
         )
+        _borrow_signal_handling(project, service, libraries)
         if entry is not None and entry in service.app.source_files:
             service.app.entry = entry  # what the service starts, before any other main.js of its folder
         _framework_server(project, service, entry is not None)
@@ -463,6 +468,41 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         if service.runtime in (NODE, None) and builds_static_site(manifest) and served:
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
+
+
+def _packages_by_name(project: Project, folders: set[str]) -> dict[str, str]:
+    """The package name of each library, tooling or test folder (a workspace's `packages/pds`)."""
+    found: dict[str, str] = {}
+    for folder in sorted(folders):
+        manifest = project.package_json(folder)
+        name = manifest.get("name") if isinstance(manifest, dict) else None
+        if isinstance(name, str) and name:
+            found.setdefault(name, folder)
+    return found
+
+
+def _borrow_signal_handling(project: Project, service: Service, libraries: dict[str, str]) -> None:
+    """The signal handlers and shutdown hooks of the workspace libraries the service's package.json
+    depends on: their code runs in its process (`PDS.run()` stops on SIGINT and SIGTERM), so the
+    service handles what they handle. Their files join the service's unit (relcheck.scan.units)."""
+    manifest = project.package_json(service.root)
+    dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
+    if not isinstance(dependencies, dict) or not libraries:
+        return
+    for name in sorted(dependencies):
+        folder = libraries.get(name) if isinstance(name, str) else None
+        if folder is None or folder == service.root:
+            continue
+        inside = f"{folder}/" if folder else ""
+        for path in sorted(project.app_facts):
+            facts = project.app_facts[path]
+            if not path.startswith(inside) or _in_test_folder(_dir(path)) or not facts.source_files:
+                continue
+            if facts.signals or facts.shutdown_hooks:
+                for signal, seen in facts.signals.items():
+                    service.app.signals.setdefault(signal, []).extend(seen)
+                service.app.shutdown_hooks += facts.shutdown_hooks
+                service.borrowed_files.append(path)
 
 
 def _pm2_app_folder(app: Pm2App) -> str:

@@ -144,6 +144,7 @@ def _service_paths(service: Service) -> list[str]:
         *(d.path for d in service.dockerfiles),
         *(a.path for a in service.pm2_apps),
         *(s.path for s in service.prom_rule_files),
+        *service.borrowed_files,
     ]
 
 
