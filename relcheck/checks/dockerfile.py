@@ -765,7 +765,17 @@ def _exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
             broken_json = not instruction.json_form and instruction.text.lstrip().startswith("[")
             if not broken_json and _handoff(script, _script_shell(dockerfile, final, instruction)) is not None:
                 continue
-            if not instruction.json_form:
+            init = _init_of(entrypoint) if instruction is cmd else None
+            if init is not None and _signals_the_group(entrypoint.args):
+                continue  # dumb-init, `tini -g`: SIGTERM reaches every process of the child's group
+            if init is not None:
+                message = (
+                    f"CMD uses the shell form: {init} forwards SIGTERM to /bin/sh only, which does not pass it "
+                    "to the service; use the exec form, or "
+                    f"{'`tini -g`' if init.startswith('tini') else 'dumb-init without --single-child'}, which "
+                    "signals the whole process group"
+                )
+            elif not instruction.json_form:
                 hint = (
                     " (it looks like a JSON array but is not valid JSON, so Docker runs it as shell form)"
                     if broken_json
@@ -784,6 +794,40 @@ def _exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.report(
                 dockerfile.spot(final, instruction), message, what=instruction.keyword, value=instruction.text
             )
+
+
+def _init_of(entrypoint: Instruction | None) -> str | None:
+    """The init an exec-form ENTRYPOINT starts (`["dumb-init", "--"]`, `["/sbin/tini", "-g", "--"]`),
+    which runs CMD as its child; None otherwise."""
+    if entrypoint is None or not entrypoint.json_form or not entrypoint.args:
+        return None
+    program = _program(entrypoint.args[0])
+    return program if program in INIT_PROGRAMS else None
+
+
+# Init options followed by a value (tini's `-p SIGKILL`, `-e 143`; dumb-init's `-r 15:3`).
+_INIT_OPTIONS_WITH_VALUES = frozenset({"-p", "-e", "-r", "--rewrite"})
+
+
+def _signals_the_group(argv: list[str]) -> bool:
+    """Whether the init sends the signals it gets to its child's whole process group, so that the
+    program a shell runs gets SIGTERM too: dumb-init does unless `-c`/`--single-child`; tini with
+    `-g`. (Observed: `dumb-init -- sh -c 'prog'` and `tini -g -- sh -c 'prog'` deliver SIGTERM to
+    prog under dash; `dumb-init -c` and plain tini stop at the shell.)"""
+    program = _program(argv[0])
+    options: list[str] = []
+    words = iter(argv[1:])
+    for word in words:
+        if word == "--" or not word.startswith("-"):
+            break
+        options.append(word)
+        if word in _INIT_OPTIONS_WITH_VALUES:
+            next(words, None)
+    if program == "dumb-init":
+        return not any(o in ("-c", "--single-child") for o in options)
+    if program in ("tini", "tini-static"):
+        return any(o == "-g" or (not o.startswith("--") and "g" in o[1:]) for o in options)
+    return False
 
 
 def _package_manager_start(argv: list[str]) -> str | None:
