@@ -1366,6 +1366,27 @@ def test_a_chart_that_renders_only_with_its_ci_values_needs_values_by_design(tmp
 
 
 @needs_helm
+def test_a_template_reading_into_a_value_the_defaults_leave_out_is_refused_by_design(tmp_path: Path) -> None:
+    """openreplay's subcharts read `.Values.global.s3.existingSecret`, which the values file its
+    installer passes gives and values.yaml does not: Helm stops on a nil pointer. The chart is not
+    rendered with its defaults alone (an E002 info), as with `required`: relcheck cannot tell a value
+    the chart expects from a misspelt one, and says what it did not check rather than guess."""
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s3}\n"
+        "stringData:\n  secret: {{ .Values.global.s3.existingSecret | quote }}\n"
+    )
+    chart = make_chart(tmp_path / "app", {"secret.yaml": secret})
+    (chart / "values.yaml").write_text("global: {env: {}}\n")
+    (refused,) = scan([tmp_path], Config(), select=["E"]).findings
+    assert (refused.code, refused.severity.label) == ("E002", "info")
+    assert "not rendered with its own values.yaml alone" in refused.message
+    assert refused.location.path == "app/templates/secret.yaml"
+    # Given the value, the chart renders and is checked.
+    (chart / "values.yaml").write_text("global: {s3: {existingSecret: s3-keys}}\n")
+    assert scan([tmp_path], Config(), select=["E"]).findings == []
+
+
+@needs_helm
 def test_a_ci_values_file_refused_as_the_defaults_are_is_the_same_refusal(tmp_path: Path) -> None:
     """n8n's chart `fail`s until an encryption key is given; its ci/ values file gives none either:
     the same refusal by design (an info each), not a broken chart. A ci/ file refused for another

@@ -441,9 +441,12 @@ class ChartRenderer:
             path, line, column = where
             # `template: x.yaml:9:22: executing ...`: the location is the finding's, not its message's.
             said = re.sub(rf"^(?:template: )?{_ERROR_AT.pattern}:?\s*", "", error)
-            if "execution error at" in error and not label and not files and settings.inline is None:
+            refused = "execution error at" in error or _UNSET_VALUE.search(error) is not None
+            if refused and not label and not files and settings.inline is None:
                 # The chart's `required` or `fail` refusing its own defaults: a value every install
-                # must give (a password), not a broken chart.
+                # must give (a password), not a broken chart. So is a value of `.Values` its own
+                # values.yaml leaves out and a template reads into (openreplay's subcharts read
+                # `.Values.global.s3.existingSecret`, given by the values file its installer passes).
                 message = (
                     f"Helm chart {shown} is not rendered with its own values.yaml alone, which it refuses by design: "
                     f"{said}; name the values it is deployed with in the config (helm.charts) to check that render"
@@ -625,6 +628,11 @@ def chart_folders(paths: list[str]) -> list[str]:
             continue
         top.append(chart)
     return top
+
+
+# `at <.Values.global.s3.existingSecret>: nil pointer evaluating interface {}.existingSecret`
+# (also through a `dict`'s `.ctx.Values...`): a template reads into a value that is not set.
+_UNSET_VALUE = re.compile(r"at <[^>]*\.Values\.[^>]*>: nil pointer evaluating ")
 
 
 def _only_missing(error: str) -> bool:
