@@ -612,6 +612,8 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("services/site-builder/Dockerfile", False),  # a folder's name says nothing of the image
         ("rebuild.Dockerfile", False),
         ("benchmark/koa-database/Dockerfile", True),  # a server to measure against
+        ("Dockerfile.integration", True),  # logto's integration tests' image
+        ("services/integration/Dockerfile", False),  # a service that integrates with something
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:

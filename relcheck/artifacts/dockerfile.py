@@ -27,6 +27,9 @@ INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "c
 # PM2's container runtime (`pm2-docker` is its former name): it handles SIGTERM and SIGINT as PID 1.
 PM2_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
 _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(?:[.-]|$)", re.I)
+# By the file's name only (logto's `Dockerfile.integration`, its integration tests' image): a folder
+# named `integration` may hold a service that integrates with something.
+_INTEGRATION_IMAGE_NAME = re.compile(r"(?:^|[.-])integration(?:[.-]|$)", re.I)
 # A Dockerfile named for building (`builder-go.dockerfile`, `Dockerfile.build`): an image that other
 # builds run or start FROM, never deployed.
 _BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
@@ -319,13 +322,13 @@ def is_tool_image(path: str) -> bool:
     """A Dockerfile of an image that runs a tool or a test suite, not a service: in a code
     generation folder (`genproto/Dockerfile`), a test folder (`test/telemetry/Dockerfile`) or a CI
     folder (`.github/actions/docs/Dockerfile`, `.devcontainer/Dockerfile`), Gitpod's
-    `.gitpod.Dockerfile`, or named for tests (`Dockerfile.cypress`,
+    `.gitpod.Dockerfile`, or named for tests (`Dockerfile.cypress`, `Dockerfile.integration`,
     `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`), for building
     (`builder-go.dockerfile`, `Dockerfile.build`), or for development (`Dockerfile.dev`,
     `Dockerfile.tilt`)."""
     *folders, name = path.lower().split("/")
     if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS) or name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image
-    if _BUILD_IMAGE_NAME.search(name) or _DEV_IMAGE_NAME.search(name):
+    if _BUILD_IMAGE_NAME.search(name) or _DEV_IMAGE_NAME.search(name) or _INTEGRATION_IMAGE_NAME.search(name):
         return True
     return any(_TEST_IMAGE_NAME.search(part) for part in (*folders, name))
