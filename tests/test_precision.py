@@ -395,6 +395,20 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     assert len(without.findings) == len(folders) + 1
 
 
+def test_design_documents_and_archived_examples_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """crossplane's and velero's `design/` (proposals, a proof of concept's manifests) and
+    kubernetes/examples' `_archived/` (retired examples whose objects the API no longer takes) are
+    not what the repository deploys; `--no-default-excludes` reads them."""
+    folders = ("design/CLI/PoC/base", "_archived/openshift-origin", "archived/v1")
+    for folder in (*folders, "deploy"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
+    assert sorted(result.excluded_by_default) == ["_archived", "archived", "design"]
+    assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == len(folders) + 1
+
+
 def test_jest_and_jasmine_test_folders_are_not_the_service(tmp_path: Path) -> None:
     """A SIGTERM handler in a Jest test under `__tests__/` is not the service's, and parse-server's
     mock adapters under Jasmine's `spec/dependencies/` (each with a package.json) are no services."""
