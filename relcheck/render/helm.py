@@ -240,7 +240,8 @@ class ChartRenderer:
         refused: str | None = None  # the error with which the chart refuses its own values.yaml alone
         own_values_failed: int | None = None  # where the E001 of the render with values.yaml alone is
         ci_rendered = False
-        for label, files in self._value_sets(chart_dir, settings):
+        value_sets = self._value_sets(chart_dir, settings)
+        for label, files in value_sets:
             inline = settings.inline if label == settings.label else None
             chain = [v for v in [defaults, *(self._values_file(f, out) for f in files), inline] if v is not None]
             if any(f in self._broken for f in files):
@@ -279,6 +280,16 @@ class ChartRenderer:
             ci_rendered = ci_rendered or label.startswith("ci/")
         if own_values_failed is not None and ci_rendered:
             out.problems[own_values_failed] = _refused_by_design(out.problems[own_values_failed], chart_dir)
+        elif (
+            own_values_failed is not None
+            and len(value_sets) == 1
+            and _UNSET_VALUE.search(out.problems[own_values_failed][1].message)
+        ):
+            # A template reads into a value its own values.yaml leaves out (openreplay's subcharts read
+            # `.Values.global.s3.existingSecret`, given by the values file its installer passes): a
+            # value every install gives, as with `required`. (Where the chart's own ci/ values files
+            # fail too, its tests do not render it: that stays an E001.)
+            out.problems[own_values_failed] = _needs_a_value(out.problems[own_values_failed], chart_dir)
 
     def _without_missing(
         self, chart_dir: str, folders: _Folders, request: RenderRequest, refused: RenderOutput, out: Renders
@@ -441,12 +452,9 @@ class ChartRenderer:
             path, line, column = where
             # `template: x.yaml:9:22: executing ...`: the location is the finding's, not its message's.
             said = re.sub(rf"^(?:template: )?{_ERROR_AT.pattern}:?\s*", "", error)
-            refused = "execution error at" in error or _UNSET_VALUE.search(error) is not None
-            if refused and not label and not files and settings.inline is None:
+            if "execution error at" in error and not label and not files and settings.inline is None:
                 # The chart's `required` or `fail` refusing its own defaults: a value every install
-                # must give (a password), not a broken chart. So is a value of `.Values` its own
-                # values.yaml leaves out and a template reads into (openreplay's subcharts read
-                # `.Values.global.s3.existingSecret`, given by the values file its installer passes).
+                # must give (a password), not a broken chart.
                 message = (
                     f"Helm chart {shown} is not rendered with its own values.yaml alone, which it refuses by design: "
                     f"{said}; name the values it is deployed with in the config (helm.charts) to check that render"
@@ -639,6 +647,19 @@ def _only_missing(error: str) -> bool:
     """Whether every complaint of a schema error is a required value that is not there."""
     complaints = re.findall(r"- at '[^']*': (.+?)(?= - at '|$)", error)
     return bool(complaints) and all(c.startswith("missing propert") for c in complaints)
+
+
+def _needs_a_value(failure: tuple[str, ParseProblem], chart_dir: str) -> tuple[str, ParseProblem]:
+    """A chart whose own values.yaml leaves out a value a template reads into: an E002, as a
+    `required` refusal is (relcheck cannot tell a value every install gives from a misspelt one)."""
+    path, problem = failure
+    said = problem.message.split(": ", 1)[-1]
+    message = (
+        f"Helm chart {chart_dir or '.'} is not rendered with its own values.yaml alone, which leaves out a "
+        f"value a template reads: {said}; name the values it is deployed with in the config (helm.charts) "
+        "to check that render"
+    )
+    return path, ParseProblem("E002", message, problem.line, problem.column)
 
 
 def _refused_by_design(failure: tuple[str, ParseProblem], chart_dir: str) -> tuple[str, ParseProblem]:
