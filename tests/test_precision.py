@@ -1086,6 +1086,22 @@ def test_scripts_beside_an_image_that_runs_something_else_are_no_process(
     assert [f.location.path for f in found] == (["hotfix/5.0.2/recover.js"] if checked else [])
 
 
+def test_a_librarys_signal_handling_makes_no_process_of_a_package_that_runs_none(tmp_path: Path) -> None:
+    """nocobase's `packages/presets/nocobase` depends on a library that handles SIGTERM, but nothing
+    starts the preset as a process: the library's handlers do not make it one (no S002-S004)."""
+    (tmp_path / "packages/server/src").mkdir(parents=True)
+    (tmp_path / "packages/server/package.json").write_text('{"name": "@acme/server", "types": "lib/index.d.ts"}\n')
+    (tmp_path / "packages/server/src/index.ts").write_text("process.on('SIGTERM', () => process.exit(0));\n")
+    (tmp_path / "packages/preset/src").mkdir(parents=True)
+    (tmp_path / "packages/preset/package.json").write_text(
+        '{"name": "@acme/preset", "main": "lib/index.js", "dependencies": {"@acme/server": "*"}}\n'
+    )
+    preset = "import { Plugin } from '@acme/server';\nexport default Plugin;\n"
+    (tmp_path / "packages/preset/src/index.ts").write_text(preset)
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['packages/*']\n")
+    assert scan([tmp_path], Config(), select=["S001", "S002", "S003", "S004"]).findings == []
+
+
 def test_a_test_suites_packages_are_no_services(tmp_path: Path) -> None:
     """medusa's integration-tests/api, integration-tests/http: test suites with package.json files."""
     for folder in ("integration-tests/api", "integration-tests/http", "apps/api"):

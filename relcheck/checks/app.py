@@ -50,8 +50,10 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
         return True
     if service.root.startswith("@"):
         return True  # the config names it a service
-    if service.app.signals or service.app.shutdown_hooks:
-        return True  # it expects to be stopped
+    borrowed = set(service.borrowed_files)
+    own = [e for seen in service.app.signals.values() for e in seen] + service.app.shutdown_hooks
+    if any(evidence.location.path not in borrowed for evidence in own):
+        return True  # it expects to be stopped (a library it depends on handling signals says nothing of it)
     return _serves(service.app, manifest)
 
 

@@ -455,7 +455,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         service.app = merge_facts(
             [f for path, f in facts.items() if server is None or path in server or not f.source_files]
         )
-        _borrow_signal_handling(project, service, libraries)
+        if service.runs_own_code:
+            _borrow_signal_handling(project, service, libraries)
         if entry is not None and entry in service.app.source_files:
             service.app.entry = entry  # what the service starts, before any other main.js of its folder
         _framework_server(project, service, entry is not None)
