@@ -424,7 +424,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     shared_sources = [s for s in project.prom_rule_files if owner(s.path) is None]
 
     result = [s for s in services.values() if s.files or s.workloads]
-    libraries = _packages_by_name(project, packages_not_run)
+    libraries = _signal_handling_by_package(project, packages_not_run)
     shared_files = frozenset(shared)  # shared by every service, not copied into each
     for service in result:
         service.own_files = frozenset(service.files)
@@ -471,18 +471,31 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
 
-def _packages_by_name(project: Project, folders: set[str]) -> dict[str, str]:
-    """The package name of each library, tooling or test folder (a workspace's `packages/pds`)."""
-    found: dict[str, str] = {}
+def _signal_handling_by_package(project: Project, folders: set[str]) -> dict[str, list[str]]:
+    """Package name → the source files of that library, tooling or test folder (a workspace's
+    `packages/pds`) that handle signals or register shutdown hooks, in order."""
+    names: dict[str, str] = {}
     for folder in sorted(folders):
         manifest = project.package_json(folder)
         name = manifest.get("name") if isinstance(manifest, dict) else None
         if isinstance(name, str) and name:
-            found.setdefault(name, folder)
+            names.setdefault(folder, name)
+    if not names:
+        return {}
+    found: dict[str, list[str]] = {}
+    for path in sorted(project.app_facts):
+        facts = project.app_facts[path]
+        if not (facts.signals or facts.shutdown_hooks) or not facts.source_files or _in_test_folder(_dir(path)):
+            continue
+        folder = _dir(path)
+        while folder not in names and folder:
+            folder = _dir(folder)
+        if folder in names:
+            found.setdefault(names[folder], []).append(path)
     return found
 
 
-def _borrow_signal_handling(project: Project, service: Service, libraries: dict[str, str]) -> None:
+def _borrow_signal_handling(project: Project, service: Service, libraries: dict[str, list[str]]) -> None:
     """The signal handlers and shutdown hooks of the workspace libraries the service's package.json
     depends on: their code runs in its process (`PDS.run()` stops on SIGINT and SIGTERM), so the
     service handles what they handle. Their files join the service's unit (relcheck.scan.units)."""
@@ -491,19 +504,14 @@ def _borrow_signal_handling(project: Project, service: Service, libraries: dict[
     if not isinstance(dependencies, dict) or not libraries:
         return
     for name in sorted(dependencies):
-        folder = libraries.get(name) if isinstance(name, str) else None
-        if folder is None or folder == service.root:
-            continue
-        inside = f"{folder}/" if folder else ""
-        for path in sorted(project.app_facts):
-            facts = project.app_facts[path]
-            if not path.startswith(inside) or _in_test_folder(_dir(path)) or not facts.source_files:
+        for path in libraries.get(name, []) if isinstance(name, str) else []:
+            if path in service.own_files:
                 continue
-            if facts.signals or facts.shutdown_hooks:
-                for signal, seen in facts.signals.items():
-                    service.app.signals.setdefault(signal, []).extend(seen)
-                service.app.shutdown_hooks += facts.shutdown_hooks
-                service.borrowed_files.append(path)
+            facts = project.app_facts[path]
+            for signal, seen in facts.signals.items():
+                service.app.signals.setdefault(signal, []).extend(seen)
+            service.app.shutdown_hooks += facts.shutdown_hooks
+            service.borrowed_files.append(path)
 
 
 def _pm2_app_folder(app: Pm2App) -> str:
