@@ -929,6 +929,24 @@ def test_a_kustomize_error_is_shown_as_a_reader_wants_it() -> None:
     )
 
 
+@needs_kustomize
+def test_overlays_that_set_one_and_two_replicas_give_one_finding_at_the_base(tmp_path: Path) -> None:
+    """digitalocean's microservices-demo: overlays set the base's replicas (kustomize's `replicas:`)
+    to 1 and to 2. "runs 1 replica" and "runs 2 replicas" at the base's line are one problem."""
+    root = copy("kustomize", tmp_path)
+    shutil.rmtree(root / "overlays" / "prod")
+    for name, count in (("one", 1), ("two", 2)):
+        overlay = root / "overlays" / name
+        overlay.mkdir(parents=True)
+        (overlay / "kustomization.yaml").write_text(
+            f"resources:\n  - ../../base\nreplicas:\n  - name: api\n    count: {count}\n"
+        )
+    result = scan([root], Config(), select=["K014"])
+    assert [(f.location.path, f.message.split(";")[0]) for f in result.findings] == [
+        ("base/deployment.yaml", "Deployment 'api' runs 1 replica (replicas: 1)")
+    ]
+
+
 def test_renderers_run_without_network() -> None:
     """Should a remote base get past the checks, the engines still reach nothing: HTTP(S) goes to
     a proxy that refuses at once, and git may use local paths only."""

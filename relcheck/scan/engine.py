@@ -290,7 +290,8 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
         # differ in the workload's kind or in numbers only: a test install (mattermost's `ci/`
         # values set `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at the same strategy key),
         # or overlays of one base that patch its replica count (eks-workshop's modules).
-        loose = (*where, _NUMBER.sub("#", _WORKLOAD_KIND.sub("workload", _as_written_name(finding))))
+        counted = _NUMBER.sub("#", _WORKLOAD_KIND.sub("workload", _as_written_name(finding)))
+        loose = (*where, _PLURAL.sub(r"\1", counted))  # "# replica" and "# replicas" alike
         index = alike.get(loose)
         if index is None and (other := placed.get(where)) is not None and kept[other].variant != finding.variant:
             # A test install's finding where the chart's own render has one of the same rule (its
@@ -309,6 +310,7 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
 # overlay that patches `/kind`): the same finding there is one problem, whatever the kind.
 _WORKLOAD_KIND = re.compile(r"\b(?:Deployment|StatefulSet|DaemonSet|Job|CronJob|ReplicaSet|Rollout)(?= ')")
 _NUMBER = re.compile(r"\d+")
+_PLURAL = re.compile(r"(# [a-z]+?)s\b")
 
 
 def _as_written_name(finding: Finding) -> str:
