@@ -652,25 +652,23 @@ def _only_missing(error: str) -> bool:
 def _needs_a_value(failure: tuple[str, ParseProblem], chart_dir: str) -> tuple[str, ParseProblem]:
     """A chart whose own values.yaml leaves out a value a template reads into: an E002, as a
     `required` refusal is (relcheck cannot tell a value every install gives from a misspelt one)."""
-    path, problem = failure
-    said = problem.message.split(": ", 1)[-1]
-    message = (
-        f"Helm chart {chart_dir or '.'} is not rendered with its own values.yaml alone, which leaves out a "
-        f"value a template reads: {said}; name the values it is deployed with in the config (helm.charts) "
-        "to check that render"
-    )
-    return path, ParseProblem("E002", message, problem.line, problem.column)
+    return _not_rendered_alone(failure, chart_dir, ", which leaves out a value a template reads: {said}")
 
 
 def _refused_by_design(failure: tuple[str, ParseProblem], chart_dir: str) -> tuple[str, ParseProblem]:
     """A chart that cannot render with its values.yaml alone while its own ci/ values files render
     (a datastore every install configures, left empty): not a broken chart, and its ci/ renders
     were checked. An E002, not an E001."""
+    return _not_rendered_alone(failure, chart_dir, " ({said}); its ci/ values files render, and were checked")
+
+
+def _not_rendered_alone(failure: tuple[str, ParseProblem], chart_dir: str, why: str) -> tuple[str, ParseProblem]:
+    """The E001 of a render with the chart's values.yaml alone, as the E002 it is: `why` says it,
+    with `{said}` for Helm's error."""
     path, problem = failure
     said = problem.message.split(": ", 1)[-1]
     message = (
-        f"Helm chart {chart_dir or '.'} is not rendered with its own values.yaml alone ({said}); its ci/ values "
-        "files render, and were checked; name the values it is deployed with in the config (helm.charts) "
-        "to check that render"
+        f"Helm chart {chart_dir or '.'} is not rendered with its own values.yaml alone{why.format(said=said)}; "
+        "name the values it is deployed with in the config (helm.charts) to check that render"
     )
     return path, ParseProblem("E002", message, problem.line, problem.column)
