@@ -409,6 +409,20 @@ def test_design_documents_and_archived_examples_are_left_out_with_the_default_ex
     assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == len(folders) + 1
 
 
+def test_end_to_end_and_integration_test_folders_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """headlamp's `e2e-tests/` deploys `:latest` images to a CI cluster, and logto's
+    `packages/integration-tests` and airbyte's `integration_tests/` are test suites: none is what
+    the repository deploys. A folder that only starts with those words is read."""
+    folders = ("e2e-tests", "app/e2e_tests", "packages/integration-tests", "charts/integration_tests")
+    for folder in (*folders, "deploy/e2e-tests-runner"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert [f.location.path for f in result.findings] == ["deploy/e2e-tests-runner/app.yaml"]
+    assert sorted(result.excluded_by_default) == sorted(folders)
+    assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == len(folders) + 1
+
+
 def test_jest_and_jasmine_test_folders_are_not_the_service(tmp_path: Path) -> None:
     """A SIGTERM handler in a Jest test under `__tests__/` is not the service's, and parse-server's
     mock adapters under Jasmine's `spec/dependencies/` (each with a package.json) are no services."""
@@ -628,6 +642,11 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("benchmark/koa-database/Dockerfile", True),  # a server to measure against
         ("Dockerfile.integration", True),  # logto's integration tests' image
         ("services/integration/Dockerfile", False),  # a service that integrates with something
+        ("tools/openapi2jsonschema/Dockerfile", True),  # airbyte's: a developer runs it
+        ("tools/site/link_checker.Dockerfile", True),
+        ("packages/e2e-tests/Dockerfile", True),
+        ("scripts/dockerfiles/nginx/Dockerfile", False),  # openreplay's production images
+        ("services/toolset/Dockerfile", False),
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:

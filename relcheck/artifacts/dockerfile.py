@@ -17,8 +17,12 @@ BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "code
 # Images that run a test suite: built and run by CI, never deployed; so are benchmarks' servers
 # (nocobase's `benchmark/koa-database`: a Koa app to measure the framework against).
 TEST_FOLDERS = frozenset(
-    {"test", "tests", "__tests__", "e2e", "integration-tests", "cypress", "playwright", "benchmark", "benchmarks"}
+    {"test", "tests", "__tests__", "e2e", "e2e-tests", "e2e_tests", "integration-tests", "integration_tests"}
+    | {"cypress", "playwright", "benchmark", "benchmarks"}
 )
+# A repository's tools (airbyte's `tools/openapi2jsonschema/`, loki's `tools/stream-generator/`):
+# images a developer or a build runs. Not `scripts/`: openreplay keeps its production images there.
+TOOL_FOLDERS = frozenset({"tools", "tooling"})
 # CI configuration and development containers: a Dockerfile or package.json there is an action of
 # the CI system or a developer's environment (a dev container, Cursor's agents' `.cursor/`), never deployed.
 CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer", ".cursor"})
@@ -320,14 +324,14 @@ def is_idle_image(dockerfile: Dockerfile) -> bool:
 
 def is_tool_image(path: str) -> bool:
     """A Dockerfile of an image that runs a tool or a test suite, not a service: in a code
-    generation folder (`genproto/Dockerfile`), a test folder (`test/telemetry/Dockerfile`) or a CI
+    generation or tools folder (`genproto/Dockerfile`, `tools/openapi2jsonschema/Dockerfile`), a test folder (`test/telemetry/Dockerfile`) or a CI
     folder (`.github/actions/docs/Dockerfile`, `.devcontainer/Dockerfile`), Gitpod's
     `.gitpod.Dockerfile`, or named for tests (`Dockerfile.cypress`, `Dockerfile.integration`,
     `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`), for building
     (`builder-go.dockerfile`, `Dockerfile.build`), or for development (`Dockerfile.dev`,
     `Dockerfile.tilt`)."""
     *folders, name = path.lower().split("/")
-    if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS) or name.startswith(".gitpod."):
+    if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS | TOOL_FOLDERS) or name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image
     if _BUILD_IMAGE_NAME.search(name) or _DEV_IMAGE_NAME.search(name) or _INTEGRATION_IMAGE_NAME.search(name):
         return True
