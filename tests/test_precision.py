@@ -1066,6 +1066,30 @@ def test_the_packages_of_a_libraries_folder_are_no_services(
 
 
 @pytest.mark.parametrize(
+    ("dependencies", "dockerfile", "service"),
+    [
+        ('"devDependencies": {"electron": "^31.0.0"}', False, False),  # headlamp's `app/`
+        ('"dependencies": {"@tauri-apps/api": "^2.0.0"}', False, False),
+        ('"devDependencies": {"electron": "^31.0.0"}', True, True),  # an image of it is deployed
+        ('"devDependencies": {"electron-to-chromium": "^1.5.0"}', False, True),
+    ],
+)
+def test_a_desktop_app_is_no_service(tmp_path: Path, dependencies: str, dockerfile: bool, service: bool) -> None:
+    """An Electron, NW.js or Tauri app runs on users' machines: its main process is asked for no
+    SIGTERM handler (S001 was an error on headlamp's `app/electron/main.ts`)."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "package.json").write_text(
+        f'{{"name": "desktop", "main": "main.js", "scripts": {{"start": "node main.js"}}, {dependencies}}}\n'
+    )
+    (tmp_path / "app" / "main.js").write_text("require('http').createServer(() => {}).listen(3000);\n")
+    if dockerfile:
+        (tmp_path / "app" / "Dockerfile").write_text('FROM node:20-slim\nUSER node\nCMD ["node", "main.js"]\n')
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert bool(result.services) is service
+    assert len(result.findings) == (1 if service else 0)
+
+
+@pytest.mark.parametrize(
     ("folder", "scripts", "service"),
     [
         ("bin", '{"checkPad": "node --import tsx checkPad.ts"}', False),  # etherpad's admin commands

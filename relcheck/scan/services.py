@@ -254,6 +254,25 @@ def _is_tooling(project: Project, directory: str) -> bool:
     )
 
 
+# Frameworks of desktop applications: a package built on one is installed on users' machines.
+DESKTOP_FRAMEWORKS = ("electron", "nw", "@tauri-apps/api", "@tauri-apps/cli")
+
+
+def _is_desktop_app(project: Project, directory: str) -> bool:
+    """A desktop application (headlamp's `app/`: Electron's main process in `electron/main.ts`):
+    its package.json depends on Electron, NW.js or Tauri. It runs on users' machines, not in a
+    container, so it is asked for no probes, signal handlers or alerts (a Dockerfile or PM2 file
+    beside it still makes a service)."""
+    manifest = project.package_json(directory)
+    if not isinstance(manifest, dict):
+        return False
+    for field_name in ("dependencies", "devDependencies"):
+        declared = manifest.get(field_name)
+        if isinstance(declared, dict) and any(name in declared for name in DESKTOP_FRAMEWORKS):
+            return True
+    return False
+
+
 # Folder names that say nothing about which service lives there (`rootfs`: the files of an image,
 # `images/nginx/rootfs/Dockerfile`).
 GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source", "rootfs"})
@@ -341,7 +360,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     from relcheck.scan.discovery import FileKind
 
     roots: set[str] = set()
-    packages_not_run: set[str] = set()  # folders of libraries, tooling and test suites
+    packages_not_run: set[str] = set()  # folders of libraries, tooling, test suites and desktop apps
     base_images = {d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d)}
     for source in project.files:
         if source.kind == FileKind.EVIDENCE:
@@ -353,7 +372,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         elif source.name == "package.json":
             if _is_module_marker(project.package_json(directory)) or _is_placeholder(project, directory):
                 continue  # its folder's files belong to the package above it
-            if _is_library(project, directory) or _is_tooling(project, directory):
+            if any(kind(project, directory) for kind in (_is_library, _is_tooling, _is_desktop_app)):
                 packages_not_run.add(directory)
             else:
                 roots.add(directory)
