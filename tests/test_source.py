@@ -65,6 +65,12 @@ def test_service_source_excludes_tests_and_build_output() -> None:
     assert not is_service_source("dist/main.js")
     assert not is_service_source("load-tests/k6.js")
     assert not is_service_source("src/types.d.ts")
+    assert not is_service_source("packages/app/integration-tests/api.ts")
+    # A repository's lint rules and code generator (growthbook's): tooling, not the server.
+    assert not is_service_source("eslint-rules/no-alert-classname.mjs")
+    assert not is_service_source("plopfile.js")
+    assert not is_service_source("plop-templates/model.ts")
+    assert is_service_source("src/lint-results.ts")
 
 
 def test_bad_source_files_are_findings(tmp_path: Path) -> None:

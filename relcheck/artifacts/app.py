@@ -18,6 +18,10 @@ NON_SERVICE_DIRS = frozenset(
         "__tests__",
         "__mocks__",
         "e2e",
+        "e2e-tests",
+        "e2e_tests",
+        "integration-tests",
+        "integration_tests",
         "spec",
         "fixtures",
         "dist",
@@ -47,13 +51,17 @@ NON_SERVICE_DIRS = frozenset(
         ".storybook",
         "cypress",
         "playwright",
+        # A repository's own lint rules and code generator templates (growthbook's `eslint-rules/`).
+        "eslint-rules",
+        "eslint-plugin",
+        "plop-templates",
     }
 )
 # Tool configurations that are JavaScript (the PM2 ecosystem file is classified before this).
 TOOL_CONFIG_NAME = re.compile(
     r"^(?:\.?(?:eslint|renovate|webpack|vite|vitest|next|nuxt|babel|metro|jest|rollup|tailwind|postcss|prettier|"
     r"commitlint|lint-staged|svelte|astro|playwright|cypress|karma|stylelint|storybook|docusaurus|gatsby)"
-    r"(?:rc)?(?:\.[\w-]+)*|[\w.-]+\.config|gulpfile|gruntfile)\.[cm]?[jt]s$",
+    r"(?:rc)?(?:\.[\w-]+)*|[\w.-]+\.config|gulpfile|gruntfile|plopfile)\.[cm]?[jt]s$",
     re.I,
 )
 # A file that imports one of these is front-end code (a component), not the service.
