@@ -324,12 +324,12 @@ def is_idle_image(dockerfile: Dockerfile) -> bool:
 
 def is_tool_image(path: str) -> bool:
     """A Dockerfile of an image that runs a tool or a test suite, not a service: in a code
-    generation or tools folder (`genproto/Dockerfile`, `tools/openapi2jsonschema/Dockerfile`), a test folder (`test/telemetry/Dockerfile`) or a CI
-    folder (`.github/actions/docs/Dockerfile`, `.devcontainer/Dockerfile`), Gitpod's
-    `.gitpod.Dockerfile`, or named for tests (`Dockerfile.cypress`, `Dockerfile.integration`,
-    `e2e.Dockerfile`, `images/e2e-test-echo/rootfs/Dockerfile`), for building
-    (`builder-go.dockerfile`, `Dockerfile.build`), or for development (`Dockerfile.dev`,
-    `Dockerfile.tilt`)."""
+    generation or tools folder (`genproto/Dockerfile`, `tools/openapi2jsonschema/Dockerfile`), a
+    test folder (`test/telemetry/Dockerfile`) or a CI folder (`.github/actions/docs/Dockerfile`,
+    `.devcontainer/Dockerfile`), Gitpod's `.gitpod.Dockerfile`, or named for tests
+    (`Dockerfile.cypress`, `Dockerfile.integration`, `e2e.Dockerfile`,
+    `images/e2e-test-echo/rootfs/Dockerfile`), for building (`builder-go.dockerfile`,
+    `Dockerfile.build`), or for development (`Dockerfile.dev`, `Dockerfile.tilt`)."""
     *folders, name = path.lower().split("/")
     if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS | TOOL_FOLDERS) or name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image

@@ -36,16 +36,17 @@ class FileKind:
 # (as ruff's default excludes): vendored third-party code and test data are not the user's service,
 # nor is Yarn's own folder (`.yarn/releases/yarn-4.x.cjs`, its plugins and editor SDKs), and neither
 # is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
-# broken pods under `hack/`), nor end-to-end and integration tests (`e2e/`: a kind cluster's CNI, a throwaway
-# CoreDNS; headlamp's `e2e-tests/`: its CI deployment of `:latest` images) and snapshot tests' output, nor `test/` and `tests/` (kube-state-metrics' test
-# manifests, Datadog's chart baselines) and Jest's and Jasmine's `__tests__/` and `spec/` (parse-server's
-# mock adapters are packages of their own), nor documentation (`docs/`, `doc/`: tutorial snippets
-# such as ingress-nginx's and external-dns's examples, some elided with `...`; a website's sources,
-# by its config: is_documentation_site): those are walked for
-# the repository rules' evidence only, as load tests, chaos experiments and runbooks live there
-# (ingress-nginx's `test/k6/`, a `docs/runbooks/` folder). Nor are design documents and what is
-# archived (`design/`: crossplane's and velero's proposals and proofs of concept; `_archived/`,
-# `archived/`: kubernetes/examples' retired examples, whose objects the API no longer takes).
+# broken pods under `hack/`), nor end-to-end and integration tests (`e2e/`: a kind cluster's CNI,
+# a throwaway CoreDNS; headlamp's `e2e-tests/`: its CI deployment of `:latest` images) and snapshot
+# tests' output, nor `test/` and `tests/` (kube-state-metrics' test manifests, Datadog's chart
+# baselines) and Jest's and Jasmine's `__tests__/` and `spec/` (parse-server's mock adapters are
+# packages of their own), nor documentation (`docs/`, `doc/`: tutorial snippets such as
+# ingress-nginx's and external-dns's examples, some elided with `...`; a website's sources, by its
+# config: is_documentation_site): those are walked for the repository rules' evidence only, as load
+# tests, chaos experiments and runbooks live there (ingress-nginx's `test/k6/`, a `docs/runbooks/`
+# folder). Nor are design documents and what is archived (`design/`: crossplane's and velero's
+# proposals and proofs of concept; `_archived/`, `archived/`: kubernetes/examples' retired examples,
+# whose objects the API no longer takes).
 DEFAULT_EXCLUDES = (
     "vendor/",
     "third_party/",
