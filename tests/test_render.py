@@ -223,6 +223,33 @@ def test_a_values_schema_that_names_a_remote_schema_is_not_downloaded(tmp_path: 
     assert "refers to https://raw.githubusercontent.com/instrumenta/" in notice.message
 
 
+@needs_helm
+def test_a_chart_copied_to_leave_out_a_remote_schema_keeps_its_relative_links(tmp_path: Path) -> None:
+    """NGINX's chart links `crds -> ../../config/crd/bases/` and has a values.schema.json that names
+    a remote schema, so it is rendered from a copy: the link must lead where it leads in the
+    repository (it led nowhere, and the chart failed with an E001 naming a temporary folder)."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers: [{name: web, image: 'example/web:1.0.0'}]\n"
+    )
+    chart = make_chart(tmp_path / "charts" / "web", {"deployment.yaml": deployment})
+    (chart / "values.schema.json").write_text(
+        '{"type": "object", "properties": {"resources": {"$ref": "https://example.com/defs.json#/r"}}}\n'
+    )
+    crds = tmp_path / "config" / "crd" / "bases"
+    crds.mkdir(parents=True)
+    (crds / "example.com_widgets.yaml").write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n"
+    )
+    (chart / "crds").symlink_to("../../config/crd/bases/", target_is_directory=True)
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert placed(result) == [
+        ("E002", "charts/web/values.schema.json", 1, 1),
+        ("K006", "charts/web/templates/deployment.yaml", 11, 7),
+    ]
+
+
 def test_a_local_schema_reference_is_no_remote_one() -> None:
     from relcheck.render.helm import remote_schema_reference
 
@@ -1040,6 +1067,27 @@ def test_an_overlay_that_reads_a_file_outside_its_folder_is_an_e001_kustomize_wo
     )
     assert "reads overlays/shared.yaml, a file outside its folder" in finding.message
     assert "--load-restrictor LoadRestrictionsNone" in finding.message
+
+
+def test_an_overlay_the_repository_builds_without_the_load_restrictor_is_not_rendered_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """NGINX's ingress controller: `config/crd/app-protect-dos` names `../bases/*.yaml`, and its
+    Makefile builds it with `--load-restrictor='LoadRestrictionsNone'`. That build works, so no E001;
+    relcheck does not build without the restrictor (it would let a build read any file), and an
+    info says so, naming the Makefile."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "shared.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\n")
+    (root / "Makefile").write_text(
+        "manifests:\n\tkustomize build overlays/prod --load-restrictor='LoadRestrictionsNone' > deploy/all.yaml\n"
+    )
+    finding = _the_overlay_finding(root, "../shared.yaml")
+    assert (finding.code, finding.location.path, finding.severity.label) == (
+        "E002", "overlays/prod/kustomization.yaml", "info"
+    )
+    assert "a file outside its folder, and Makefile builds it with `--load-restrictor" in finding.message
+    (root / "Makefile").write_text("manifests:\n\tkustomize build overlays/prod > deploy/all.yaml\n")
+    assert _the_overlay_finding(root, "../shared.yaml").code == "E001"
 
 
 @needs_kustomize

@@ -1,4 +1,5 @@
-"""Makefiles, read as text (never run): the images a `kustomize edit set image` recipe sets.
+"""Makefiles, read as text (never run): the images a `kustomize edit set image` recipe sets, and
+the overlays a recipe builds without kustomize's load restrictor.
 
 Kubebuilder and Operator SDK scaffold a manager whose manifest names a placeholder image
 (`image: controller:latest`) and a `deploy` target that replaces it before applying:
@@ -8,6 +9,7 @@ manifest is then no image anyone pulls, as an image a Skaffold config builds is 
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 # `kustomize edit set image NAME=REF [NAME=REF...]` (through `$(KUSTOMIZE)`, `${KUSTOMIZE}` or a
@@ -28,3 +30,46 @@ def images_set(text: str) -> list[tuple[str, int]]:
             if name and not name.startswith(("$", "-")):
                 found.append((name, line))
     return found
+
+
+# `kustomize build DIR` (through `$(KUSTOMIZE)` or a path to the binary) or `kubectl kustomize DIR`,
+# up to the end of its command.
+_BUILD = re.compile(r"(?:\S*kustomize\S*\s+build|\bkubectl\s+kustomize)\b([^;&|<>\n]*)", re.I)
+_UNRESTRICTED = re.compile(r"--load[-_]restrictor(?:=|\s+)['\"]?LoadRestrictionsNone\b")
+# Flags of `kustomize build` that take a value as the next word.
+_VALUED_FLAGS = frozenset({"--load-restrictor", "--load_restrictor", "-o", "--output", "--env", "-e", "--mount"})
+
+
+def unrestricted_builds(text: str, folder: str) -> list[str]:
+    """The overlay folders (from the repository's root) that a recipe builds with
+    `--load-restrictor LoadRestrictionsNone`, which lets the build read files outside the overlay's
+    folder. A recipe runs in the Makefile's folder; a folder named through a variable is not known."""
+    found: list[str] = []
+    if "LoadRestrictionsNone" not in text:
+        return found
+    for line in text.replace("\\\n", " ").splitlines():
+        if "LoadRestrictionsNone" not in line:
+            continue
+        for match in _BUILD.finditer(line):
+            arguments = match.group(1)
+            if not _UNRESTRICTED.search(arguments):
+                continue
+            target = _first_operand(arguments.split())
+            if target is not None:
+                joined = posixpath.normpath(posixpath.join(folder, target) if folder else target)
+                if joined != ".." and not joined.startswith(("../", "/")):
+                    found.append("" if joined == "." else joined)
+    return list(dict.fromkeys(found))
+
+
+def _first_operand(words: list[str]) -> str | None:
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _VALUED_FLAGS
+        else:
+            word = word.strip("'\"")
+            return None if "$" in word or not word else word
+    return "."  # `kustomize build` alone builds the current folder

@@ -48,8 +48,22 @@ def answer(request: dict[str, Any], helm: Any) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="relcheck-chart-") as copy:
             target = os.path.join(copy, os.path.basename(os.path.normpath(chart_dir)) or "chart")
             shutil.copytree(chart_dir, target, ignore=shutil.ignore_patterns("values.schema.json"), symlinks=True)
+            _repoint_links(chart_dir, target)
             return _render(helm, target, request, values, refused, missing)
     return _render(helm, chart_dir, request, values, refused, missing)
+
+
+def _repoint_links(chart_dir: str, copy: str) -> None:
+    """Point the copy's links where the chart's lead: a relative link (nginx's `crds ->
+    ../../config/crd/bases/`) would lead nowhere from the copy. The parent has refused charts whose
+    links lead out of the repository."""
+    for folder, dirs, files in os.walk(copy):
+        for name in [*dirs, *files]:
+            link = os.path.join(folder, name)
+            if os.path.islink(link):
+                original = os.path.join(chart_dir, os.path.relpath(link, copy))
+                os.remove(link)
+                os.symlink(os.path.realpath(original), link)
 
 
 def _render(

@@ -380,6 +380,8 @@ class KustomizeRenderer:
             self.by_path.setdefault(obj.path, []).append(obj)
         self._json_patches: dict[str, JsonPatch | None] = {}  # a component's patches serve several overlays
         self._helm_actions: dict[str, bool] = {}
+        # Overlay folders the repository's own build runs without the load restrictor → its Makefiles.
+        self.unrestricted: dict[str, list[str]] = {}
 
     def _json_patch(self, path: str) -> JsonPatch | None:
         if path not in self._json_patches:
@@ -471,16 +473,24 @@ class KustomizeRenderer:
             if not _below(f, k.folder) and not os.path.isdir(self.root / f)  # a folder may be anywhere
         ]:
             # kustomize's default load restrictor refuses these: `kubectl apply -k` fails as the
-            # build would, so this is an error, said plainly rather than in kustomize's words.
+            # build would, so this is an error, said plainly rather than in kustomize's words. Unless
+            # the repository builds it without the restrictor: relcheck does not (that lets a build
+            # read any file of the machine), and says so.
             owner, file = escaping[0]
-            message = (
-                f"kustomize cannot build overlay {shown}: {owner.path} reads {file}, a file outside its folder, "
-                "which kustomize refuses unless built with `--load-restrictor LoadRestrictionsNone` (`kubectl "
-                "apply -k` fails); make that file part of a base folder with its own kustomization.yaml. Its "
-                "local files are linted one by one"
+            if entry not in self.unrestricted:
+                message = (
+                    f"kustomize cannot build overlay {shown}: {owner.path} reads {file}, a file outside its folder, "
+                    "which kustomize refuses unless built with `--load-restrictor LoadRestrictionsNone` (`kubectl "
+                    "apply -k` fails); make that file part of a base folder with its own kustomization.yaml. Its "
+                    "local files are linted one by one"
+                )
+                out.problems.append((where, ParseProblem("E001", message)))
+                return None
+            why = (
+                f"{owner.path} reads {file}, a file outside its folder, and {self.unrestricted[entry][0]} builds it "
+                "with `--load-restrictor LoadRestrictionsNone`, which relcheck does not use (it lets a build read "
+                "any file of the machine)"
             )
-            out.problems.append((where, ParseProblem("E001", message)))
-            return None
         elif any(k.helm_charts for k in members):
             why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"
         elif helm := next((f for f in _patch_sources(members) if self._holds_helm_actions(f)), None):

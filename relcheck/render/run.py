@@ -61,8 +61,15 @@ class RepoFiles:
 
 
 def render_all(
-    root: Path, files: list[SourceFile], objects: list[K8sObject], settings: RenderSettings, max_bytes: int
+    root: Path,
+    files: list[SourceFile],
+    objects: list[K8sObject],
+    settings: RenderSettings,
+    max_bytes: int,
+    unrestricted: dict[str, list[str]] | None = None,
 ) -> Renders:
+    """Render the charts and overlays of the scan. `unrestricted`: overlay folders the repository's
+    Makefiles build with `--load-restrictor LoadRestrictionsNone` → those Makefiles."""
     out = Renders()
     # A test folder's charts and overlays are evidence only (argo-cd's test/manifests/cmp patches
     # the repo server with a test plugin): not rendered, though a base there may be read.
@@ -97,6 +104,7 @@ def render_all(
     command = kustomize_command() if kustomizations else None
     if command is not None:
         renderer = KustomizeRenderer(root, command, objects, repo.inside, settings.timeout)
+        renderer.unrestricted = unrestricted or {}
         # Entry points, and overlays a GitOps object deploys though another overlay builds on them.
         entries = entry_points(kustomizations)
         walked = {f for f, k in kustomizations.items() if k.walked}

@@ -57,6 +57,7 @@ class ParsedFile:
     settings: Any = None
     settings_positions: Positions | None = None
     images_set: list[tuple[str, int]] = field(default_factory=list)  # by a Makefile: (name, line)
+    unrestricted_builds: list[str] = field(default_factory=list)  # overlays a Makefile builds unrestricted
 
 
 def needs_parsing(source: SourceFile) -> bool:
@@ -130,9 +131,10 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
             # markers is a Liquid or Jinja template of a rule file (`{% for %}`), not a broken one.
             parsed.problems = [ParseProblem("E002", OTHER_TEMPLATE)]
     elif kind == FileKind.MAKEFILE:
-        from relcheck.parsers.makefile import images_set
+        from relcheck.parsers.makefile import images_set, unrestricted_builds
 
         parsed.images_set = images_set(text)
+        parsed.unrestricted_builds = unrestricted_builds(text, source.path.rpartition("/")[0])
     elif kind == FileKind.APP_SETTINGS:
         _settings(parsed, source, text)
     elif kind == FileKind.APP_SOURCE:

@@ -39,6 +39,8 @@ class Project:
     kustomize_patches: set[str] = field(default_factory=set)  # files read as patches, not objects
     # Image names a Makefile's `kustomize edit set image` replaces → the Makefiles that do.
     images_set: dict[str, list[str]] = field(default_factory=dict)
+    # Overlay folders a Makefile builds with `--load-restrictor LoadRestrictionsNone` → those Makefiles.
+    unrestricted_overlays: dict[str, list[str]] = field(default_factory=dict)
     helm_tests: int = 0  # objects written as Helm tests (`helm.sh/hook: test`): run only by `helm test`
     render_seconds: dict[str, float] = field(default_factory=dict)  # each render (chart, overlay): its time
     started_ns: int = 0  # when the build began reading files (a snapshot of their states is older)
@@ -97,6 +99,7 @@ class Project:
             settings={key: value for key, value in self.settings.items() if key == path},
             settings_positions={key: value for key, value in self.settings_positions.items() if key == path},
             images_set=self.images_set,
+            unrestricted_overlays=self.unrestricted_overlays,
             repo=self.repo,
             listed_dirs=self.listed_dirs,
             unscanned=self.unscanned,
@@ -257,12 +260,18 @@ def build_project(
             setters = project.images_set.setdefault(name, [])
             if parsed.path not in setters:
                 setters.append(parsed.path)
+        for folder in parsed.unrestricted_builds:
+            project.unrestricted_overlays.setdefault(folder, []).append(parsed.path)
         if parsed.facts is not None:
             project.app_facts[parsed.path] = parsed.facts
         if parsed.settings_positions is not None:
             project.settings[parsed.path] = parsed.settings
             project.settings_positions[parsed.path] = parsed.settings_positions
-    renders = render_all(project.root, discovery.files, objects, render, max_file_size) if render else Renders()
+    renders = (
+        render_all(project.root, discovery.files, objects, render, max_file_size, project.unrestricted_overlays)
+        if render
+        else Renders()
+    )
     project.render_seconds = renders.seconds
     problems.extend(renders.problems)
     # Files a kustomize build read are linted as what the build made of them, not as written; a

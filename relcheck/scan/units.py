@@ -120,7 +120,9 @@ def partition(project: Project) -> list[Unit] | None:
         if dockerfile.ignore_file:
             groups.join([dockerfile.path, dockerfile.ignore_file])
     kustomize = [f.path for f in project.files if posixpath.basename(f.path) in KUSTOMIZATION_NAMES]
-    groups.join([*kustomize, *sorted(project.kustomize_patches)])
+    # A Makefile that builds an overlay without the load restrictor decides how that overlay is reported.
+    builders = sorted({path for paths in project.unrestricted_overlays.values() for path in paths})
+    groups.join([*kustomize, *sorted(project.kustomize_patches), *builders])
 
     members: dict[str, list[str]] = {}
     for path in groups.parent:
