@@ -71,6 +71,11 @@ def test_service_source_excludes_tests_and_build_output() -> None:
     assert not is_service_source("plopfile.js")
     assert not is_service_source("plop-templates/model.ts")
     assert is_service_source("src/lint-results.ts")
+    # A test suite's helpers beside the code (hyperdx's `src/fixtures.ts`).
+    assert not is_service_source("src/fixtures.ts")
+    assert not is_service_source("src/testUtils.tsx")
+    assert not is_service_source("src/setupTests.js")
+    assert is_service_source("src/fixtures-loader.ts")
 
 
 def test_bad_source_files_are_findings(tmp_path: Path) -> None:
