@@ -102,7 +102,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], None], str | None, str | None]] = {
     "crlf": (_write("pod.yaml", (MANIFEST + "data: {a: b}\n").replace("\n", "\r\n")), None, None),
     "symlinks": (_symlinks, "escape.Dockerfile", "E002"),
     "fifo-dockerfile": (_fifo, "fifo/Dockerfile", "E002"),
-    "empty-dockerfile": (_write("Dockerfile", ""), "Dockerfile", "E001"),
+    "empty-dockerfile": (_write("Dockerfile", ""), "Dockerfile", "E002"),
     "empty-yaml-and-js": (
         lambda root: [_write("e.yaml", "")(root), _write("ecosystem.config.js", "")(root)],
         None,

@@ -68,6 +68,9 @@ def read_commands(text: str) -> list[Command]:
     return dockerfile_syntax.parse(text)
 
 
+EMPTY_DOCKERFILE = "no instructions: an empty Dockerfile (a placeholder), which Docker refuses to build; not checked"
+
+
 def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[ParseProblem]]:
     refused = _too_long(text)
     if refused is not None:
@@ -77,7 +80,9 @@ def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[Pars
         commands = read_commands(cleaned)
     except DockerfileSyntaxError as exc:
         if exc.message == "file with no instructions":
-            return None, [ParseProblem("E001", "Dockerfile has no instructions (Docker refuses to build it)")]
+            # Empty, or comments only: a placeholder committed before its image (kuberay's
+            # `historyserver/cmd/collector/Dockerfile`). Nothing builds it yet, as Docker would refuse.
+            return None, [ParseProblem("E002", EMPTY_DOCKERFILE)]
         return None, [ParseProblem("E001", f"Dockerfile syntax error: {exc.message}", exc.line)]
 
     instructions = [_instruction(command) for command in commands]
