@@ -647,6 +647,8 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("packages/e2e-tests/Dockerfile", True),
         ("scripts/dockerfiles/nginx/Dockerfile", False),  # openreplay's production images
         ("services/toolset/Dockerfile", False),
+        ("Dockerfile.debug", True),  # unleash-edge's: the service with curl and jq, to debug
+        ("debugger/Dockerfile", False),
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:

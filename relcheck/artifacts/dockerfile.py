@@ -38,9 +38,11 @@ _INTEGRATION_IMAGE_NAME = re.compile(r"(?:^|[.-])integration(?:[.-]|$)", re.I)
 # builds run or start FROM, never deployed.
 _BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
 # A Dockerfile named for development (`Dockerfile.dev`, `dev.Dockerfile`, Tilt's `Dockerfile.tilt`,
-# `Dockerfile.local`): a developer's live-reload image, never deployed. The name only: a `dev/`
-# folder may hold the production build (Wiki.js's `dev/build/Dockerfile`).
-_DEV_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:dev|development|local|tilt)(?:[.-]|$)", re.I)
+# `Dockerfile.local`): a developer's live-reload image, never deployed; or for debugging
+# (unleash-edge's and fluent-operator's `Dockerfile.debug`: the service with a shell, curl and jq,
+# run to look into a problem, beside the image that is deployed). The name only: a `dev/` folder may
+# hold the production build (Wiki.js's `dev/build/Dockerfile`).
+_DEV_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:dev|development|local|tilt|debug)(?:[.-]|$)", re.I)
 # A Dockerfile named as a base (`Dockerfile.base`, `base.Dockerfile`): with no command of its own,
 # an image other Dockerfiles build FROM.
 _BASE_IMAGE_NAME = re.compile(r"(?:^|[.-])base(?:[.-]|$)", re.I)
