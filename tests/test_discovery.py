@@ -47,6 +47,14 @@ def test_kind_by_name(path: str, kind: str | None) -> None:
         ("manifest.json", '{"apiVersion": "v1", "kind": "Service"}', FileKind.KUBERNETES),
         ("pm2.config.js", "module.exports = { apps: [] }", FileKind.PM2),
         ("jest.config.js", "module.exports = { testEnvironment: 'node' }", FileKind.APP_SOURCE),
+        # Named for PM2 or an ecosystem, and listing apps: what `pm2-runtime start NAME` reads.
+        ("web/pm2.ecosystem.json", '{"apps": [{"name": "web", "script": "index.js"}]}', FileKind.PM2),
+        ("ecosystem.prod.json", '{ "apps" : [] }', FileKind.PM2),
+        ("pm2.yml", "apps:\n  - script: index.js\n", FileKind.PM2),
+        ("ecosystem.js", "module.exports = {\n  apps: [{ script: 'index.js' }],\n};\n", FileKind.PM2),
+        ("ecosystem.js", "export const species = ['fox'];\n", FileKind.APP_SOURCE),
+        ("pm2.json", '{"name": "not pm2"}', FileKind.OTHER),
+        ("config/ecosystem.json", '{"regions": []}', FileKind.APP_SETTINGS),
     ],
 )
 def test_kind_by_content(path: str, text: str, kind: str) -> None:

@@ -78,3 +78,26 @@ def test_pm2_runtime_as_pid_1_is_an_info() -> None:
         ("Dockerfile", "info"),
         ("worker/Dockerfile", "info"),
     ]
+
+
+def test_an_ecosystem_file_the_command_names_is_read_whatever_its_name(tmp_path) -> None:
+    """`pm2-runtime start pm2.ecosystem.json` leaves the apps to that file, so it must be read: its
+    app gets the P rules, and the app's SIGTERM-only handler is the error for PM2's SIGINT."""
+    from relcheck.config.loader import Config
+    from relcheck.scan.engine import scan
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:22.12-alpine\nWORKDIR /web\nCOPY . .\nUSER node\n"
+        'CMD ["pm2-runtime", "start", "pm2.ecosystem.json"]\n'
+    )
+    (tmp_path / "pm2.ecosystem.json").write_text('{"apps": [{"name": "web", "script": "index.js", "instances": 2}]}\n')
+    (tmp_path / "package.json").write_text('{"name": "web", "main": "index.js", "dependencies": {"express": "^4"}}\n')
+    (tmp_path / "index.js").write_text(
+        "const server = require('express')().listen(3000);\n"
+        "process.on('SIGTERM', () => server.close(() => process.exit(0)));\n"
+    )
+    result = scan([tmp_path], Config(), select=["P003", "S001"])
+    assert [(f.code, f.location.path, f.location.line, f.severity.label) for f in result.findings] == [
+        ("S001", "index.js", 2, "error"),
+        ("P003", "pm2.ecosystem.json", 1, "error"),
+    ]

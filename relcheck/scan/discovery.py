@@ -169,7 +169,10 @@ _RULE_GROUPS = re.compile(r"^[\"']?groups[\"']?\s*:", re.MULTILINE)
 _RULE_CONTENT = re.compile(r"rules|^\s*-?\s*[\"']?(?:alert|record|expr)[\"']?\s*:", re.MULTILINE)
 _EMPTY_GROUPS = re.compile(r"^[\"']?groups[\"']?\s*:\s*\[\s*\]", re.MULTILINE)
 _JSON_K8S = re.compile(r"\"apiVersion\"\s*:.*?\"kind\"\s*:|\"kind\"\s*:.*?\"apiVersion\"\s*:", re.DOTALL)
-_PM2_APPS = re.compile(r"\bapps\s*[:=]")
+_PM2_APPS = re.compile(r"\bapps[\"']?\s*[:=]")
+# Other names PM2 files go by, which the content confirms (`apps`): PM2 takes any file name, and a
+# Dockerfile's `pm2-runtime start pm2.ecosystem.json` or `pm2 start ecosystem.prod.json` names them.
+_PM2_LIKE_NAME = re.compile(r"(?:^|[._-])(?:ecosystem|pm2)(?:[._-][\w.-]*)?\.(?:json|ya?ml|[cm]?js)$", re.I)
 
 
 @dataclass
@@ -348,6 +351,8 @@ def kind_by_name(path: str) -> str | None:
         return FileKind.DOCKERFILE
     if lower in PM2_NAMES:
         return FileKind.PM2
+    if _PM2_LIKE_NAME.search(lower):
+        return None  # `pm2.ecosystem.json`, `ecosystem.prod.config.js`: a PM2 file if it lists apps
     if lower in ("makefile", "gnumakefile") or lower.endswith(".mk"):
         return FileKind.MAKEFILE
     if lower == "package.json" or lower == ".env" or lower.startswith(".env."):
@@ -373,6 +378,12 @@ def kind_by_content(path: str, text: str) -> str:
     if "." not in lower.rsplit("/", 1)[-1]:
         return FileKind.APP_SOURCE if _NODE_SHEBANG.match(text) else FileKind.OTHER
     in_config_dir = lower.startswith("config/") or "/config/" in lower
+    name = lower.rsplit("/", 1)[-1]
+    if _PM2_LIKE_NAME.search(name):
+        if _PM2_APPS.search(text):
+            return FileKind.PM2
+        if name.endswith(SOURCE_SUFFIXES) and not name.endswith(".config.js"):
+            return FileKind.APP_SOURCE  # `ecosystem.js` of something else: a script as any other
     if lower.endswith(".config.js"):
         exports = "module.exports" in text or "export default" in text
         return FileKind.PM2 if exports and _PM2_APPS.search(text) else FileKind.APP_SOURCE
