@@ -72,6 +72,10 @@ def is_official_image(image: str | None) -> bool:
     Dockerfile that builds on them does not show (`grafana/k6` runs as k6, Bitnami's as 1001)."""
     if not image or "$" in image:
         return False
+    if image_reference(image)[0] != image_reference(image)[0].lower():
+        # Not a reference Docker takes (repositories are lowercase): a placeholder a build step
+        # replaces (the autoscaler's `FROM BASEIMAGE`, which its Makefile's sed fills in).
+        return False
     repository = image_reference(image.lower())[0]
     # `docker.io/node` is `docker.io/library/node`, as Docker reads it.
     registry = next((r for r in _DOCKER_HUB_REGISTRIES if repository.startswith(r)), "")
