@@ -15,7 +15,7 @@ from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_byt
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, npm_script, runs_under_pm2, speaks_node
-from relcheck.units.images import image_reference
+from relcheck.units.images import image_reference, is_official_image
 from relcheck.units.numbers import ascii_int
 from relcheck.units.quantities import MI, parse_quantity
 
@@ -67,9 +67,11 @@ def _derived(service: Service, name: str, compute: Callable[[Service], Any]) -> 
 def _main_containers(service: Service) -> tuple[Container, ...]:
     """The containers that run the service's own image, which the rules comparing them with its
     Dockerfile, PM2 file and source may judge: per long-running workload, the container whose image
-    is named after the service; where none is, the first container of the service's only workload.
-    A folder that deploys its app beside a database (three workloads, images `guestbook`, `redis`,
-    `redis-slave`) gets no guess: which of them runs the app is not known."""
+    is named after the service; where none is, the first container of the service's only workload,
+    unless it runs one of Docker's official images, which the service does not build (prometheus's
+    `documentation/examples/` deploys `rabbitmq:3.5.4-management`). A folder that deploys its app
+    beside a database (three workloads, images `guestbook`, `redis`, `redis-slave`) gets no guess:
+    which of them runs the app is not known."""
     return _derived(service, "main_containers", _find_main_containers)
 
 
@@ -85,8 +87,10 @@ def _find_main_containers(service: Service) -> tuple[Container, ...]:
         ]
         if named:
             chosen.append(named[0])
-        elif len(running) == 1:
-            chosen.extend(containers[:1])
+        elif len(running) == 1 and containers:
+            image = containers[0].get("image")
+            if not (isinstance(image, str) and is_official_image(image)):
+                chosen.append(containers[0])
     return tuple(chosen)
 
 
