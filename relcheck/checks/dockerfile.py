@@ -36,7 +36,14 @@ from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime
 from relcheck.units.durations import format_seconds, parse_go_duration
-from relcheck.units.images import image_reference, image_shell, is_official_image, stepped_down_user, unpinned_reason
+from relcheck.units.images import (
+    image_reference,
+    image_shell,
+    is_official_image,
+    is_placeholder_image,
+    stepped_down_user,
+    unpinned_reason,
+)
 
 if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import Container, Workload
@@ -1109,7 +1116,12 @@ def pinned_base_image(ctx: CheckContext) -> Iterator[Finding]:
         aliases: set[str] = set()
         for stage in dockerfile.stages:
             resolved = stage.resolved_image
-            if resolved is not None and resolved.lower() not in aliases and resolved.lower() != "scratch":
+            if (
+                resolved is not None
+                and resolved.lower() not in aliases
+                and resolved.lower() != "scratch"
+                and not is_placeholder_image(resolved)  # replaced before the build: no tag to judge
+            ):
                 what = unpinned_reason(resolved)
                 if what is not None:
                     shown = resolved if resolved == stage.image else f"{stage.image} = {resolved}"
@@ -1128,7 +1140,7 @@ def small_base_image(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile, final in _runtime_final(ctx):
         root = final.chain()[0]
         image = root.resolved_image
-        if image is None:
+        if image is None or is_placeholder_image(image):
             continue
         lower = image.lower()
         if lower == "scratch" or "chainguard" in lower or any(marker in lower for marker in SMALL_BASE_MARKERS):

@@ -66,6 +66,16 @@ def image_shell(image: str | None) -> str | None:
 _DOCKER_HUB_REGISTRIES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 
 
+_CAPITALS_WORD = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def is_placeholder_image(image: str | None) -> bool:
+    """A base image written as a word in capitals (`FROM BASEIMAGE`), which no image reference can
+    be (repositories are lowercase): a placeholder a build step replaces before building (the
+    Kubernetes autoscaler's Makefile runs `sed -i 's|BASEIMAGE|$(BASEIMAGE)|g' Dockerfile`)."""
+    return bool(image) and _CAPITALS_WORD.fullmatch(image_reference(image)[0]) is not None
+
+
 def is_official_image(image: str | None) -> bool:
     """An image of Docker Hub's official library (`node`, `docker.io/library/alpine`): they run as
     root unless told otherwise. Images of other publishers set their own user, which the
@@ -73,9 +83,7 @@ def is_official_image(image: str | None) -> bool:
     if not image or "$" in image:
         return False
     if image_reference(image)[0] != image_reference(image)[0].lower():
-        # Not a reference Docker takes (repositories are lowercase): a placeholder a build step
-        # replaces (the autoscaler's `FROM BASEIMAGE`, which its Makefile's sed fills in).
-        return False
+        return False  # not a reference Docker takes (repositories are lowercase): see is_placeholder_image
     repository = image_reference(image.lower())[0]
     # `docker.io/node` is `docker.io/library/node`, as Docker reads it.
     registry = next((r for r in _DOCKER_HUB_REGISTRIES if repository.startswith(r)), "")
