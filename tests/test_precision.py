@@ -1070,6 +1070,29 @@ def test_the_packages_of_a_libraries_folder_are_no_services(
 
 
 @pytest.mark.parametrize(
+    ("command", "reported"),
+    [
+        ('["node", "node_modules/node-red/red.js"]', []),  # node-red-docker: its only JS is the probe
+        ('["node", "healthcheck.js", "--serve"]', [("S001", "healthcheck.js")]),  # the server checks itself
+    ],
+)
+def test_the_script_a_healthcheck_runs_is_not_the_service(tmp_path: Path, command: str, reported: list) -> None:
+    """`HEALTHCHECK CMD node /healthcheck.js` runs a client that asks the server how it is and exits:
+    it is asked for no SIGTERM handler. The same script named by CMD is the server."""
+    (tmp_path / "package.json").write_text('{"name": "flows", "dependencies": {"node-red": "4.0.0"}}\n')
+    (tmp_path / "healthcheck.js").write_text(
+        "const http = require('http');\n"
+        "http.get('http://localhost:1880/', (res) => process.exit(res.statusCode === 200 ? 0 : 1));\n"
+    )
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nUSER node\n"
+        f"HEALTHCHECK CMD node /app/healthcheck.js\nCMD {command}\n"
+    )
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [(f.code, f.location.path) for f in result.findings] == reported
+
+
+@pytest.mark.parametrize(
     ("dependencies", "dockerfile", "service"),
     [
         ('"devDependencies": {"electron": "^31.0.0"}', False, False),  # headlamp's `app/`

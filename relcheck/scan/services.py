@@ -454,12 +454,14 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         # `packages/db`) is imported or run by others: its source is not the service's server.
         inside = f"{service.root}/" if service.root else ""
         nested = {d for d in packages_not_run if d != service.root and d.startswith(inside) and d}
+        probes = _health_check_scripts(service, project.app_facts)
         facts = {
             path: project.app_facts[path]
             for path in service.files
             if path in project.app_facts
             and not (nested and _under_any(path, nested))
             and not _in_test_folder(_dir(path))
+            and path not in probes
         }
         service.start_script = _start_script(project.package_json(service.root))
         server, entry, named = _server_files(project, service, facts)
@@ -488,6 +490,34 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         if service.runtime in (NODE, None) and builds_static_site(manifest) and served:
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
+
+
+def _health_check_scripts(service: Service, app_facts: dict[str, AppFacts]) -> set[str]:
+    """The source files its images' HEALTHCHECK runs (`HEALTHCHECK CMD node /healthcheck.js`): a
+    client that asks the server how it is and exits, not the server (node-red-docker's
+    `healthcheck.js`, the only JavaScript of an image that runs Node-RED from node_modules)."""
+    from relcheck.artifacts.dockerfile import command_argv
+    from relcheck.artifacts.reach import entry_candidates, find_entry
+
+    probes, runs = [], []
+    for dockerfile in service.dockerfiles:
+        for instruction in dockerfile.final_instructions():
+            if instruction.keyword == "HEALTHCHECK" and instruction.args[:1] == ("CMD",):
+                probes.append(" ".join(command_argv(instruction)[1:]))
+            elif instruction.keyword in ("CMD", "ENTRYPOINT"):
+                runs.append(" ".join(command_argv(instruction)))
+    if not probes:
+        return set()
+    root = service.root if not service.root.startswith("@") else ""
+    sources = {path for path in service.files if path in app_facts}
+    # Copied into the image from its Dockerfile's folder or the build context's root.
+    folders = {root, *(posixpath.dirname(d.path) for d in service.dockerfiles)}
+
+    def resolved(commands: list[str]) -> set[str]:
+        scripts = entry_candidates(commands)
+        return {e for f in folders for s in scripts if (e := find_entry(f, sources, [s])) is not None}
+
+    return resolved(probes) - resolved(runs)  # a server that checks itself (`server.js --check`) stays
 
 
 def _signal_handling_by_package(project: Project, folders: set[str]) -> dict[str, list[str]]:
