@@ -1070,6 +1070,28 @@ def test_the_packages_of_a_libraries_folder_are_no_services(
 
 
 @pytest.mark.parametrize(
+    ("marker", "text", "service"),
+    [
+        ("host.json", '{"version": "2.0"}', False),  # Azure Functions (Mission-Critical-Online's load generator)
+        ("serverless.yml", "service: api\nprovider: {name: aws, runtime: nodejs20.x}\n", False),
+        ("template.yaml", "Transform: AWS::Serverless-2016-10-31\nResources: {}\n", False),  # AWS SAM
+        ("template.yaml", "name: email-template\n", True),  # another tool's template
+    ],
+)
+def test_an_app_of_serverless_functions_is_no_service(tmp_path: Path, marker: str, text: str, service: bool) -> None:
+    """The platform's host runs the functions: a handler is asked for no SIGTERM handler."""
+    (tmp_path / "package.json").write_text('{"name": "functions", "dependencies": {"durable-functions": "^3"}}\n')
+    (tmp_path / marker).write_text(text)
+    (tmp_path / "Activity").mkdir()
+    (tmp_path / "Activity" / "index.js").write_text(
+        "module.exports = async function (context) { return require('http').get('http://api/'); };\n"
+    )
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert bool(result.services) is service
+    assert len(result.findings) == (1 if service else 0)
+
+
+@pytest.mark.parametrize(
     ("command", "reported"),
     [
         ('["node", "node_modules/node-red/red.js"]', []),  # node-red-docker: its only JS is the probe

@@ -273,6 +273,31 @@ def _is_desktop_app(project: Project, directory: str) -> bool:
     return False
 
 
+# What marks a folder as an app of functions a serverless platform hosts: Azure Functions' host.json,
+# the Serverless Framework's config, AWS SAM's template.
+FUNCTION_APP_FILES = ("host.json", "serverless.yml", "serverless.yaml", "serverless.ts", "template.yaml")
+_SAM_TEMPLATE = re.compile(r"^Transform:\s*['\"]?AWS::Serverless", re.MULTILINE)
+
+
+def _is_function_app(project: Project, directory: str) -> bool:
+    """A package of functions a serverless platform runs (Mission-Critical-Online's Azure Functions
+    load generator: `host.json` beside package.json, a folder with `function.json` and `index.js`
+    per function). The platform's host starts, scales and stops the functions; they hold no
+    process of their own to shut down, so they are no service (a Dockerfile beside them, which
+    packages the host in an image, still makes one)."""
+    for name in FUNCTION_APP_FILES:
+        path = posixpath.join(directory, name) if directory else name
+        if not project.exists(path):
+            continue
+        if name != "template.yaml":
+            return True
+        source = project.file(path)
+        text = source.read(64 * 1024)[0] if source is not None else None
+        if text and _SAM_TEMPLATE.search(text):
+            return True
+    return False
+
+
 # Folder names that say nothing about which service lives there (`rootfs`: the files of an image,
 # `images/nginx/rootfs/Dockerfile`).
 GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source", "rootfs"})
@@ -372,7 +397,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         elif source.name == "package.json":
             if _is_module_marker(project.package_json(directory)) or _is_placeholder(project, directory):
                 continue  # its folder's files belong to the package above it
-            if any(kind(project, directory) for kind in (_is_library, _is_tooling, _is_desktop_app)):
+            not_run = (_is_library, _is_tooling, _is_desktop_app, _is_function_app)
+            if any(kind(project, directory) for kind in not_run):
                 packages_not_run.add(directory)
             else:
                 roots.add(directory)
