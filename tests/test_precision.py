@@ -648,6 +648,8 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("scripts/dockerfiles/nginx/Dockerfile", False),  # openreplay's production images
         ("services/toolset/Dockerfile", False),
         ("Dockerfile.debug", True),  # unleash-edge's: the service with curl and jq, to debug
+        ("services/web/Dockerfile.frontend.ci", True),  # overleaf's: CI runs the front end's tests in it
+        ("Dockerfile.cilium", False),
         ("debugger/Dockerfile", False),
     ],
 )

@@ -31,9 +31,10 @@ INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "c
 # PM2's container runtime (`pm2-docker` is its former name): it handles SIGTERM and SIGINT as PID 1.
 PM2_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
 _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(?:[.-]|$)", re.I)
-# By the file's name only (logto's `Dockerfile.integration`, its integration tests' image): a folder
-# named `integration` may hold a service that integrates with something.
-_INTEGRATION_IMAGE_NAME = re.compile(r"(?:^|[.-])integration(?:[.-]|$)", re.I)
+# By the file's name only (logto's `Dockerfile.integration`, its integration tests' image; overleaf's
+# `Dockerfile.frontend.ci`, which CI runs the front end's tests in): a folder named `integration` may
+# hold a service that integrates with something.
+_INTEGRATION_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:integration|ci)(?:[.-]|$)", re.I)
 # A Dockerfile named for building (`builder-go.dockerfile`, `Dockerfile.build`): an image that other
 # builds run or start FROM, never deployed.
 _BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
@@ -293,10 +294,12 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
     """An image made to be built FROM, not run: its command is a bare interpreter or shell
     (`ENTRYPOINT ["docker-entrypoint.sh"]` + `CMD ["node"]`, `CMD ["python3"]`), which starts a
     REPL, not an application; or it is named as a base (`Dockerfile.base`, outline's dependencies
-    and build, which its Dockerfile copies from) and sets no command at all. The image built from it
+    and build, which its Dockerfile copies from; `base/Dockerfile`) and sets no command at all. The image built from it
     sets the command that runs."""
     entrypoint, cmd = dockerfile.start_command
-    if entrypoint is None and cmd is None and _BASE_IMAGE_NAME.search(posixpath.basename(dockerfile.path)):
+    named = _BASE_IMAGE_NAME.search(posixpath.basename(dockerfile.path))
+    # Or in a folder named `base` (strimzi's `docker-images/base/`, which its other images build FROM).
+    if entrypoint is None and cmd is None and (named or _folder_name(dockerfile.path) == "base"):
         return True
     words = [*(entrypoint or ()), *(cmd or ())]
     while words and (
@@ -304,6 +307,10 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
     ):
         words = words[1:]
     return len(words) == 1 and posixpath.basename(words[0]) in _BARE_PROGRAMS
+
+
+def _folder_name(path: str) -> str:
+    return posixpath.basename(posixpath.dirname(path)).lower()
 
 
 # Commands that only keep a container alive for someone to exec into.
