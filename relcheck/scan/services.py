@@ -385,7 +385,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     from relcheck.scan.discovery import FileKind
 
     roots: set[str] = set()
-    packages_not_run: set[str] = set()  # folders of libraries, tooling, test suites and desktop apps
+    packages_not_run: set[str] = set()  # libraries, tooling, test suites, desktop and function apps
     base_images = {d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d)}
     for source in project.files:
         if source.kind == FileKind.EVIDENCE:
