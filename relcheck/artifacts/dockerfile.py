@@ -299,7 +299,8 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
     entrypoint, cmd = dockerfile.start_command
     named = _BASE_IMAGE_NAME.search(posixpath.basename(dockerfile.path))
     # Or in a folder named `base` (strimzi's `docker-images/base/`, which its other images build FROM).
-    if entrypoint is None and cmd is None and (named or _folder_name(dockerfile.path) == "base"):
+    in_base_folder = posixpath.basename(posixpath.dirname(dockerfile.path)).lower() == "base"
+    if entrypoint is None and cmd is None and (named or in_base_folder):
         return True
     words = [*(entrypoint or ()), *(cmd or ())]
     while words and (
@@ -307,10 +308,6 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
     ):
         words = words[1:]
     return len(words) == 1 and posixpath.basename(words[0]) in _BARE_PROGRAMS
-
-
-def _folder_name(path: str) -> str:
-    return posixpath.basename(posixpath.dirname(path)).lower()
 
 
 # Commands that only keep a container alive for someone to exec into.

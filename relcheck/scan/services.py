@@ -522,16 +522,9 @@ def _health_check_scripts(service: Service, app_facts: dict[str, AppFacts]) -> s
     """The source files its images' HEALTHCHECK runs (`HEALTHCHECK CMD node /healthcheck.js`): a
     client that asks the server how it is and exits, not the server (node-red-docker's
     `healthcheck.js`, the only JavaScript of an image that runs Node-RED from node_modules)."""
-    from relcheck.artifacts.dockerfile import command_argv
     from relcheck.artifacts.reach import entry_candidates, find_entry
 
-    probes, runs = [], []
-    for dockerfile in service.dockerfiles:
-        for instruction in dockerfile.final_instructions():
-            if instruction.keyword == "HEALTHCHECK" and instruction.args[:1] == ("CMD",):
-                probes.append(" ".join(command_argv(instruction)[1:]))
-            elif instruction.keyword in ("CMD", "ENTRYPOINT"):
-                runs.append(" ".join(command_argv(instruction)))
+    probes = [command.removeprefix("CMD ") for command in _image_commands(service, ("HEALTHCHECK",))]
     if not probes:
         return set()
     root = service.root if not service.root.startswith("@") else ""
@@ -543,7 +536,20 @@ def _health_check_scripts(service: Service, app_facts: dict[str, AppFacts]) -> s
         scripts = entry_candidates(commands)
         return {e for f in folders for s in scripts if (e := find_entry(f, sources, [s])) is not None}
 
+    runs = _image_commands(service, ("CMD", "ENTRYPOINT"))
     return resolved(probes) - resolved(runs)  # a server that checks itself (`server.js --check`) stays
+
+
+def _image_commands(service: Service, keywords: tuple[str, ...]) -> list[str]:
+    """The command lines of the service's final images' instructions of these kinds, words joined."""
+    from relcheck.artifacts.dockerfile import command_argv
+
+    return [
+        " ".join(command_argv(instruction))
+        for dockerfile in service.dockerfiles
+        for instruction in dockerfile.final_instructions()
+        if instruction.keyword in keywords
+    ]
 
 
 def _signal_handling_by_package(project: Project, folders: set[str]) -> dict[str, list[str]]:
@@ -609,17 +615,13 @@ def _server_files(
     """The service's source files that are its server (relcheck.artifacts.reach), from the entry
     points its Dockerfile, PM2 file and package.json name (None when none is known), the entry
     point found among them, and whether they name any script at all."""
-    from relcheck.artifacts.dockerfile import command_argv
     from relcheck.artifacts.reach import entry_candidates, find_entry, server_files
 
     sources = {path: [m for m in f.modules if m.startswith(".")] for path, f in facts.items() if f.source_files}
     if not sources:
         return None, None, False
     commands: list[str] = [str(app.data.get("script")) for app in service.pm2_apps if app.data.get("script")]
-    for dockerfile in service.dockerfiles:
-        for instruction in dockerfile.final_instructions():
-            if instruction.keyword in ("CMD", "ENTRYPOINT"):
-                commands.append(" ".join(command_argv(instruction)))
+    commands += _image_commands(service, ("CMD", "ENTRYPOINT"))
     if service.start_script:
         commands.append(service.start_script)
     manifest = project.package_json(service.root)

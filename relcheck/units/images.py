@@ -82,9 +82,9 @@ def is_official_image(image: str | None) -> bool:
     Dockerfile that builds on them does not show (`grafana/k6` runs as k6, Bitnami's as 1001)."""
     if not image or "$" in image:
         return False
-    if image_reference(image)[0] != image_reference(image)[0].lower():
+    repository = image_reference(image)[0]
+    if repository != repository.lower():
         return False  # not a reference Docker takes (repositories are lowercase): see is_placeholder_image
-    repository = image_reference(image.lower())[0]
     # `docker.io/node` is `docker.io/library/node`, as Docker reads it.
     registry = next((r for r in _DOCKER_HUB_REGISTRIES if repository.startswith(r)), "")
     return "/" not in repository[len(registry) :].removeprefix("library/")
