@@ -24,6 +24,9 @@ from relcheck.scan.engine import scan
         ("process.yml", FileKind.PM2),
         ("package.json", FileKind.APP_SETTINGS),
         (".env.production", FileKind.APP_SETTINGS),
+        # REUSE's licence sidecar of `.env` (hedgedoc): SPDX lines, not settings.
+        (".env.license", FileKind.OTHER),
+        ("Dockerfile.license", FileKind.OTHER),
         ("src/main.ts", FileKind.APP_SOURCE),
         ("src/types.d.ts", FileKind.OTHER),
         ("README.md", FileKind.OTHER),

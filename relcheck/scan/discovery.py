@@ -341,7 +341,8 @@ def kind_by_name(path: str) -> str | None:
     """The kind a file's name alone decides, or None when its content must tell."""
     name = path.rsplit("/", 1)[-1]
     lower = name.lower()
-    if lower.endswith(".dockerignore"):
+    # `x.license` is the REUSE specification's licence sidecar of `x` (hedgedoc's `.env.license`).
+    if lower.endswith((".dockerignore", ".license")):
         return FileKind.OTHER
     if (
         lower in ("dockerfile", "containerfile")

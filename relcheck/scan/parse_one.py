@@ -65,8 +65,9 @@ def needs_parsing(source: SourceFile) -> bool:
 
 
 # A script's placeholder (`clusterIP: {SERVICE_IP_PREFIX}.16`, filled in by sed or a Makefile):
-# YAML reads the braces as a flow mapping and fails there.
-_PLACEHOLDER = re.compile(r"(?<![{$])\{[A-Z][A-Z0-9_]*\}(?!\})")
+# YAML reads the braces as a flow mapping and fails there. `name: @STS_NAME@` (autoconf's
+# spelling, replaced by a script) fails on `@`, a character YAML reserves.
+_PLACEHOLDER = re.compile(r"(?<![{$])\{[A-Z][A-Z0-9_]*\}(?!\})|@[A-Z][A-Z0-9_]*@")
 
 
 def _placeholder_line(lines: list[str], line: int | None) -> bool:
