@@ -40,5 +40,8 @@ def test_who_serves_the_service() -> None:
     assert serves_itself(NEXT, entry_in_repository=False)  # the standalone server.js is build output
     assert not serves_itself(NEXT, entry_in_repository=True)  # a custom server of the repository
     assert not serves_itself({"dependencies": {"express": "4"}}, entry_in_repository=False)
+    # A workspace's app whose `next` is the root package.json's: its start script says it.
+    assert serves_itself({"scripts": {"start": "dotenv -e ../../.env -- next start -p 4200"}}, entry_in_repository=True)
+    assert not serves_itself({"scripts": {"start": "node next-server.js"}}, entry_in_repository=False)
     assert not serves_itself({"devDependencies": {"next": "15"}}, entry_in_repository=False)
     assert not serves_itself(["not", "a", "manifest"], entry_in_repository=False)

@@ -159,6 +159,10 @@ def test_runtime_detection() -> None:
     assert image_runtime("gcr.io/distroless/static:nonroot") is None and image_runtime("alpine:3.19") is None
     served = ("php:8.3-fpm", "nginx:1.27", "nginxinc/nginx-unprivileged:1.27", "httpd:2.4")
     assert [image_runtime(i) for i in served] == ["php", "web-server", "web-server", "web-server"]
+    # Red Hat's images name their version (litmus's web UI: nginx from `ubi10/nginx-126`).
+    red_hat = ("registry.access.redhat.com/ubi10/nginx-126:10.1", "ubi9/nodejs-20-minimal", "ubi9/python-311:1-77")
+    assert [image_runtime(i) for i in red_hat] == ["web-server", "node", "python"]
+    assert image_runtime("acme/nodejs-app:1") is None
     stores = ("mongo:7", "bitnami/postgresql:16", "mongo-express:1")
     assert [image_runtime(i) for i in stores] == ["data-store", "data-store", None]
 
@@ -1094,23 +1098,27 @@ def test_an_app_of_serverless_functions_is_no_service(tmp_path: Path, marker: st
 
 
 @pytest.mark.parametrize(
-    ("command", "reported"),
+    ("script", "command", "reported"),
     [
-        ('["node", "node_modules/node-red/red.js"]', []),  # node-red-docker: its only JS is the probe
-        ('["node", "healthcheck.js", "--serve"]', [("S001", "healthcheck.js")]),  # the server checks itself
+        ("probe.js", '["node", "node_modules/node-red/red.js"]', []),  # node-red-docker: its only JS is the probe
+        ("server.js", '["node", "server.js"]', [("S001", "server.js")]),  # the server checks itself
+        ("healthcheck.js", '["node", "healthcheck.js"]', []),  # by its name, a health check's own program
     ],
 )
-def test_the_script_a_healthcheck_runs_is_not_the_service(tmp_path: Path, command: str, reported: list) -> None:
-    """`HEALTHCHECK CMD node /healthcheck.js` runs a client that asks the server how it is and exits:
-    it is asked for no SIGTERM handler. The same script named by CMD is the server."""
+def test_the_script_a_healthcheck_runs_is_not_the_service(
+    tmp_path: Path, script: str, command: str, reported: list
+) -> None:
+    """`HEALTHCHECK CMD node /probe.js` runs a client that asks the server how it is and exits:
+    it is asked for no SIGTERM handler. The same script named by CMD is the server, unless its
+    name says it is a health check's (flowise's worker image starts `healthcheck.js` beside the worker)."""
     (tmp_path / "package.json").write_text('{"name": "flows", "dependencies": {"node-red": "4.0.0"}}\n')
-    (tmp_path / "healthcheck.js").write_text(
+    (tmp_path / script).write_text(
         "const http = require('http');\n"
         "http.get('http://localhost:1880/', (res) => process.exit(res.statusCode === 200 ? 0 : 1));\n"
     )
     (tmp_path / "Dockerfile").write_text(
         "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nUSER node\n"
-        f"HEALTHCHECK CMD node /app/healthcheck.js\nCMD {command}\n"
+        f"HEALTHCHECK CMD node /app/{script} --check\nCMD {command}\n"
     )
     result = scan([tmp_path], Config(), select=["S001"])
     assert [(f.code, f.location.path) for f in result.findings] == reported

@@ -76,6 +76,10 @@ def test_service_source_excludes_tests_and_build_output() -> None:
     assert not is_service_source("src/testUtils.tsx")
     assert not is_service_source("src/setupTests.js")
     assert is_service_source("src/fixtures-loader.ts")
+    # A health check's own program (flowise's worker image runs `healthcheck.js` beside the worker).
+    assert not is_service_source("docker/worker/healthcheck/healthcheck.js")
+    assert not is_service_source("src/health-check.ts")
+    assert is_service_source("src/health.ts")
 
 
 def test_bad_source_files_are_findings(tmp_path: Path) -> None:

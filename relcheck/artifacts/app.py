@@ -70,11 +70,13 @@ FRONT_END_MODULES = (
     # CSS-in-JS: a file of styled components (outline's `styled.span<{...}>` templates).
     *("styled-components", "@emotion/styled", "@emotion/react"),
 )
-# Tests, stories, minified bundles, type declarations, and the helpers of a test suite kept beside
-# the code (hyperdx's `src/fixtures.ts`, which only its tests import, connects to MongoDB).
+# Tests, stories, minified bundles, type declarations, the helpers of a test suite kept beside
+# the code (hyperdx's `src/fixtures.ts`, which only its tests import, connects to MongoDB), and a
+# health check's own program (flowise's worker image starts `healthcheck.js`, a bare `/healthz`
+# answerer, beside the worker: the worker is the service).
 NON_SERVICE_NAME = re.compile(
     r"\.(spec|test|e2e-spec|e2e|stories)\.[cm]?[jt]sx?$|\.min\.js$|\.d\.[cm]?ts$"
-    r"|^(?:fixtures?|test[-_]?utils|test[-_]?helpers?|setup[-_]?tests)\.[cm]?[jt]sx?$",
+    r"|^(?:fixtures?|test[-_]?utils|test[-_]?helpers?|setup[-_]?tests|health[-_]?check)\.[cm]?[jt]sx?$",
     re.I,
 )
 SHUTDOWN_TIMEOUT_NAME = re.compile(r"shutdown[_-]?timeout|graceful[_-]?(shutdown[_-]?)?timeout|drain[_-]?timeout", re.I)

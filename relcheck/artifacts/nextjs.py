@@ -19,6 +19,7 @@ MANUAL_SIGNALS = "NEXT_MANUAL_SIG_HANDLE"
 _ROUTE_FILE = re.compile(
     r"^(?:src/)?(?:pages/(?P<api>api(?:/.*)?)/(?P<page>[^/]+)|app/(?:(?P<app>.*)/)?route)\.(?:[cm]?[jt]sx?)$"
 )
+NEXT_START = re.compile(r"(?:^|[\s;&|])next\s+start\b")
 _DYNAMIC = re.compile(r"^\[{1,2}(?:\.\.\.)?(?P<name>[^\]]+)\]{1,2}$")
 
 
@@ -32,16 +33,17 @@ def next_version(manifest: Any) -> str | None:
 
 
 def serves_itself(manifest: Any, entry_in_repository: bool) -> bool:
-    """Next.js's own server runs the service: `next start` is how it starts, or it depends on
-    Next.js and no entry point of its commands is a file of the repository (the standalone
-    `server.js` is build output; a custom server would be a file of the repository)."""
-    if next_version(manifest) is None:
+    """Next.js's own server runs the service: `next start` is how it starts (a workspace's app may
+    take `next` from the root package.json: postiz's `apps/frontend`), or it depends on Next.js and
+    no entry point of its commands is a file of the repository (the standalone `server.js` is build
+    output; a custom server would be a file of the repository)."""
+    if not isinstance(manifest, dict):
         return False
     scripts = manifest.get("scripts")
     start = scripts.get("start") if isinstance(scripts, dict) else None
-    if isinstance(start, str) and re.search(r"(?:^|[\s;&|])next\s+start\b", start):
+    if isinstance(start, str) and NEXT_START.search(start):
         return True
-    return not entry_in_repository
+    return next_version(manifest) is not None and not entry_in_repository
 
 
 def file_routes(root: str, source_files: Iterable[str]) -> list[Route]:

@@ -35,15 +35,26 @@ def _what_is_lost(facts: AppFacts, manifest: object) -> str:
     return "the process exits at once, in the middle of the work it is doing"
 
 
+# Frameworks for command-line programs: a package built on one runs a command and exits.
+CLI_FRAMEWORKS = ("nest-commander", "nestjs-command", "@oclif/core", "oclif")
+
+
 def _runs_as_a_process(service: Service, manifest: object) -> bool:
     """Whether anything shows the package runs as a process something will stop: it serves, or an
     image, a workload or PM2 starts it, or `npm start` does. A release script or a CLI the
     repository runs by hand (eks-workshop's `releaser/`, `node index.js` behind an `exec` script)
-    is stopped by no orchestrator: SIGTERM handling is not its concern. Nor is a workspace root
+    is stopped by no orchestrator: SIGTERM handling is not its concern, and so is a package built on a
+    CLI framework that no image, workload or PM2 runs, even with a `start` script. Nor is a workspace root
     whose command runs a workspace package's code (its own files are scripts and configs; one that
     imports `http` for a client's agent, as overleaf's settings.js does, is no server)."""
     if not service.runs_own_code and not (service.app.routes or service.app.listen_ports):
         return False  # its files are scripts and configs: only a route or a listen() shows a server
+    if (
+        service.app.uses_module(*CLI_FRAMEWORKS)
+        and not (service.pm2_apps or service.dockerfiles or service.workloads)
+        and not (service.app.routes or service.app.listen_ports)
+    ):
+        return False  # a command-line program (postiz's `apps/commands`), run by hand: `npm start` runs a command
     if service.pm2_apps:
         return True
     if (service.dockerfiles or service.workloads or service.start_script) and not _only_starts_pm2(service):

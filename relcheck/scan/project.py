@@ -195,8 +195,8 @@ def _fold_templates(
         else:
             where = sorted(paths)[0]
             message = (
-                f"{count} in {shown}/ ({{{{ … }}}}, {{% … %}}, {{PLACEHOLDER}} or @PLACEHOLDER@: Go templates, Liquid, Hugo or a "
-                "script's placeholders, not plain YAML) "
+                f"{count} in {shown}/ ({{{{ … }}}}, {{% … %}}, {{PLACEHOLDER}} or @PLACEHOLDER@: "
+                "Go templates, Liquid, Hugo or a script's placeholders, not plain YAML) "
                 f"{'were' if len(paths) != 1 else 'was'} not checked; render them and pipe the result in: "
                 "`... | relcheck scan -`"
             )

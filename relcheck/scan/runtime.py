@@ -69,17 +69,19 @@ _PROGRAMS = {
     WEB_SERVER: ("nginx", "httpd", "caddy", "openresty", "lighttpd"),
 }
 # An image's repository (last path segment, or a well-known full name) to a runtime.
+# Red Hat's images carry the version in the name (`ubi9/nodejs-20-minimal`, `ubi10/nginx-126`).
+_VERSIONED = r"(?:-[\d.]+)?(?:-minimal)?$"
 _IMAGES = (
-    (re.compile(r"(^|/)(node|bun|deno)$"), NODE),
-    (re.compile(r"(^|/)(golang|go)$"), GO),
-    (re.compile(r"(^|/)(python|pypy)$"), PYTHON),
+    (re.compile(rf"(^|/)(node|nodejs|bun|deno){_VERSIONED}"), NODE),
+    (re.compile(r"(^|/)(golang|go|go-toolset)$"), GO),
+    (re.compile(rf"(^|/)(python|pypy){_VERSIONED}"), PYTHON),
     (re.compile(r"(^|/)(eclipse-temurin|openjdk|amazoncorretto|ibmjava|maven|gradle|sapmachine|java)$|jre|jdk"), JAVA),
     (re.compile(r"mcr\.microsoft\.com/dotnet/"), DOTNET),
-    (re.compile(r"(^|/)ruby$"), RUBY),
+    (re.compile(rf"(^|/)ruby{_VERSIONED}"), RUBY),
     (re.compile(r"(^|/)elixir$"), ELIXIR),
     (re.compile(r"(^|/)rust$"), RUST),
-    (re.compile(r"(^|/)(php|composer|frankenphp)$"), PHP),
-    (re.compile(r"(^|/)(nginx|nginx-unprivileged|httpd|caddy|openresty|lighttpd)$"), WEB_SERVER),
+    (re.compile(rf"(^|/)(php|composer|frankenphp){_VERSIONED}"), PHP),
+    (re.compile(rf"(^|/)(nginx|nginx-unprivileged|httpd|caddy|openresty|lighttpd){_VERSIONED}"), WEB_SERVER),
 )
 # Build files in the service's folder; package.json last, as a Go or Java service often has one
 # for its front-end tooling.

@@ -644,7 +644,9 @@ def _framework_server(project: Project, service: Service, entry_in_repository: b
     if not nextjs.serves_itself(manifest, entry_in_repository):
         return
     positions = project.settings_positions.get(path)
-    line, column = positions.key_of(("dependencies", "next")) if positions is not None else (1, 1)
+    # At the dependency, or at the start script when the workspace's root package.json holds it.
+    key = ("dependencies", "next") if nextjs.next_version(manifest) else ("scripts", "start")
+    line, column = positions.key_of(key) if positions is not None else (1, 1)
     manual = _sets_variable(service, nextjs.MANUAL_SIGNALS)
     root = service.root if not service.root.startswith("@") else ""
     routes = nextjs.file_routes(root, service.app.source_files)
