@@ -170,6 +170,10 @@ class Finding:
     # a `ci/` values file, an overlay that replaces the kind): where a render of the object as
     # written finds the same problem at the same line, that one is shown (relcheck.scan.engine).
     variant: bool = False
+    # Made from a chart's `ci/` values render about a container its own render deploys too: the
+    # difference is the test install's values (alloy's `enableHttpServerPort: false` drops the
+    # readiness probe), and the own render's findings speak for the container. Left out.
+    test_values_only: bool = False
     # (the name a kustomize overlay gave the object, the name its file writes) where they differ
     # (`namePrefix`): two overlays' findings at one line of the base are one problem.
     renamed: tuple[str, str] | None = None

@@ -197,6 +197,31 @@ def test_a_test_installs_finding_where_the_charts_own_render_has_one_is_left_to_
 
 
 @needs_helm
+def test_a_test_install_that_takes_a_containers_setting_away_is_the_tests_choice(tmp_path: Path) -> None:
+    """grafana's alloy chart: its readiness probe is behind `enableHttpServerPort`, on by default; a
+    ci/ values file turns it off to test that install, and K002 was an error on a container the
+    chart's own render deploys with the probe. A container the chart's own render does not deploy
+    (here in a workload of another name) is still checked in the ci/ render."""
+    daemonset = (
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: {{ .Values.name }}\nspec:\n"
+        "  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n"
+        "    spec:\n      containers:\n        - name: agent\n          image: 'example/agent:1.4.0'\n"
+        "          livenessProbe: {httpGet: {path: /-/healthy, port: 12345}}\n"
+        "          {{- if .Values.limits }}\n"
+        "          resources: {limits: {memory: 512Mi}, requests: {cpu: 100m, memory: 512Mi}}\n"
+        "          {{- end }}\n"
+    )
+    chart = make_chart(tmp_path / "agent", {"daemonset.yaml": daemonset})
+    (chart / "values.yaml").write_text("name: agent\nlimits: true\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "no-limits-values.yaml").write_text("limits: false\n")
+    assert scan([tmp_path], Config(), select=["K006"]).findings == []
+    (chart / "ci" / "no-limits-values.yaml").write_text("name: edge\nlimits: false\n")
+    result = scan([tmp_path], Config(), select=["K006"])
+    assert [f.message.split(":")[0] for f in result.findings] == ["container 'agent' of DaemonSet 'edge'"]
+
+
+@needs_helm
 def test_a_values_schema_that_names_a_remote_schema_is_not_downloaded(tmp_path: Path) -> None:
     """Datadog's private-action-runner chart: its values.schema.json `$ref`s the Kubernetes
     definitions on raw.githubusercontent.com, which Helm downloads to validate the values (and the

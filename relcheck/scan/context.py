@@ -73,7 +73,13 @@ class CheckContext:
         )
         finding.subject = subject
         obj = _object_of(subject)
-        finding.variant = bool(getattr(obj, "test_install", False) or getattr(obj, "kind_replaced", False))
+        test_install = bool(getattr(obj, "test_install", False))
+        finding.variant = test_install or bool(getattr(obj, "kind_replaced", False))
+        if test_install and getattr(subject, "workload", None) is not None:
+            # A container the chart's own render deploys without this finding: the template sets
+            # what is missing, and the test's values took it away. (A workload's own findings, such
+            # as three replicas and no PDB, can show a gap of the chart's and stay.)
+            finding.test_values_only = self.project.in_charts_own_render(obj, subject.identity)
         written = getattr(getattr(getattr(obj, "origin", None), "original", None), "name", None)
         name = getattr(obj, "name", None)
         if isinstance(written, str) and isinstance(name, str) and written and name and written != name:

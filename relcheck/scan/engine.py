@@ -268,9 +268,10 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
     kept: list[Finding] = []
     alike: dict[tuple, int] = {}  # the key with its numbers left out -> index in kept
     placed: dict[tuple, int] = {}  # (code, path, line, column) -> the first finding kept there
+    same_subject: dict[tuple, int] = {}  # (code, path, line, column, identity) -> a test install's finding
     for finding in findings:
         location = finding.location
-        if isinstance(location, ValueLocation) and is_test_values(location.path):
+        if finding.test_values_only or (isinstance(location, ValueLocation) and is_test_values(location.path)):
             continue
         if isinstance(location, ValueLocation) and location.template is not None:
             finding.location = Location(location.path, location.line, location.column)
@@ -297,7 +298,15 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
             # A test install's finding where the chart's own render has one of the same rule (its
             # ci/ values leave out the volume that changes the message): the chart's own says it.
             index = other
+        if index is None and finding.variant:
+            # Two test installs' findings about one thing at one place (alloy's Deployment with
+            # `replicas: 1`, and with an HPA of its own that leaves `replicas` out): one problem.
+            index = same_subject.get((*where, finding.identity))
+            if index is not None and not kept[index].variant:
+                index = None
         if index is None:
+            if finding.variant:
+                same_subject.setdefault((*where, finding.identity), len(kept))
             alike[loose] = len(kept)
             placed.setdefault(where, len(kept))
             kept.append(finding)

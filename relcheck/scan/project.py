@@ -48,6 +48,7 @@ class Project:
     listed_dirs: set[str] = field(default_factory=set, repr=False)
     unscanned: set[str] = field(default_factory=set, repr=False)
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
+    _own_renders: set[tuple[str, str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._by_path = {f.path: f for f in self.files}
@@ -69,6 +70,18 @@ class Project:
 
     def file(self, path: str) -> SourceFile | None:
         return self._by_path.get(path)
+
+    def in_charts_own_render(self, obj: K8sObject, identity: str) -> bool:
+        """Whether the chart that rendered `obj` with a `ci/` values file also renders the container
+        `identity` names with its own values (or the config's)."""
+        if self._own_renders is None:
+            self._own_renders = {
+                (workload.obj.render.partition("@")[0], container.identity)
+                for workload in self.kube.workloads
+                if workload.obj.render and not workload.obj.test_install
+                for container in workload.containers()
+            }
+        return (obj.render.partition("@")[0], identity) in self._own_renders
 
     def package_json(self, folder: str) -> object:
         """The parsed package.json of a folder ("" for the root), or None when there is none."""
