@@ -121,6 +121,11 @@ DATA_STORES = frozenset(
         "mysql", "mariadb", "postgres", "postgresql", "mongo", "mongodb", "redis", "valkey", "keydb",
         "rabbitmq", "cassandra", "scylla", "elasticsearch", "opensearch", "memcached", "couchdb", "neo4j",
         "influxdb", "clickhouse", "zookeeper", "kafka", "etcd", "nats", "minio",
+        # Databases on Postgres or of their own (aks-store-demo runs Microsoft's `documentdb-local`),
+        # search engines and vector stores, queues: each replica holds its own data.
+        "documentdb", "ferretdb", "cockroach", "cockroachdb", "timescaledb", "yugabyte", "questdb", "arangodb",
+        "couchbase", "rethinkdb", "dgraph", "surrealdb", "dragonfly", "typesense", "meilisearch", "solr",
+        "qdrant", "weaviate", "milvus", "pulsar", "redpanda",
     }
 )
 _STORE_TOOLS = frozenset(
