@@ -801,11 +801,27 @@ def runs_exporter(container: Container) -> bool:
 
 
 def runs_pause(container: Container) -> bool:
-    """Whether a container runs the Kubernetes pause image (`registry.k8s.io/pause`), which only
-    sleeps: a placeholder beside an injected proxy (Linkerd's gateway) or a capacity reservation
-    (cluster-autoscaler overprovisioning). It serves nothing and cannot wedge or leak."""
+    """Whether a container runs the Kubernetes pause image (`registry.k8s.io/pause`), or a command
+    that only sleeps (`echo pulled && sleep infinity`, `tail -f /dev/null`): a placeholder beside an
+    injected proxy (Linkerd's gateway), a capacity reservation (cluster-autoscaler overprovisioning)
+    or an image pre-puller (longhorn-manager's `pre-pull-share-manager-image`). It serves nothing
+    and cannot wedge or leak."""
     image = container.spec.get("image")
-    return isinstance(image, str) and _program_of(image).lower() in _PAUSE_PROGRAMS
+    if isinstance(image, str) and _program_of(image).lower() in _PAUSE_PROGRAMS:
+        return True
+    words = [*_words(container.spec.get("command")), *_words(container.spec.get("args"))]
+    return bool(words) and bool(_SLEEPS_FOREVER.match(" ".join(words)))
+
+
+# A command that prints at most a line and then sleeps for good.
+_SLEEPS_FOREVER = re.compile(
+    r"^(?:(?:/usr)?(?:/bin/)?(?:ba)?sh\s+-c\s+)?(?:echo\b[^;&|]*(?:&&|;)\s*)*(?:exec\s+)?"
+    r"(?:sleep\s+(?:infinity|inf|\d{7,})|tail\s+-f\s+/dev/null)\s*;?$"
+)
+
+
+def _words(value: Any) -> list[str]:
+    return [str(word) for word in value] if isinstance(value, list) else []
 
 
 def _program_of(image: str) -> str:
