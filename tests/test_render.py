@@ -825,6 +825,45 @@ def test_a_remote_transformer_is_not_fetched(tmp_path: Path) -> None:
 
 
 @needs_kustomize
+@pytest.mark.parametrize(
+    ("transformer", "plugin"),
+    [
+        # A KRM function (kustomize's `functions/examples`): a container kustomize would run.
+        (
+            "apiVersion: examples.config.kubernetes.io/v1beta1\nkind: tshirt\nmetadata:\n  name: tshirt\n"
+            "  annotations:\n    config.kubernetes.io/function: |-\n      container:\n"
+            "        image: gcr.io/kustomize-functions/example-tshirt:v0.3.0\n",
+            True,
+        ),
+        # One of kustomize's built-in transformers, configured in a file: built as usual.
+        (
+            "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: team\n"
+            "labels:\n  team: payments\nfieldSpecs:\n  - {path: metadata/labels, create: true}\n",
+            False,
+        ),
+    ],
+)
+def test_an_overlay_that_configures_a_plugin_is_not_built(tmp_path: Path, transformer: str, plugin: bool) -> None:
+    """kustomize runs a KRM function or an exec plugin only with `--enable-alpha-plugins`, and then
+    runs a container or a program: relcheck runs nothing, and says why the overlay is not built
+    (it was an E001 in kustomize's words, "external plugins disabled")."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\ntransformers:\n  - transformer.yaml\n"
+    )
+    (root / "overlays" / "prod" / "transformer.yaml").write_text(transformer)
+    result = scan([root], Config(), select=["E"])
+    if plugin:
+        assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
+        assert "configures a kustomize plugin (apiVersion examples.config.kubernetes.io/v1beta1" in (
+            result.findings[0].message
+        )
+    else:
+        assert placed(result) == []
+        assert "kustomize overlays/prod" in result.renders
+
+
+@needs_kustomize
 def test_a_remote_base_in_a_folder_the_scan_leaves_out_is_not_fetched_either(tmp_path: Path) -> None:
     """kubeflow's pipeline overlays build on `third-party/argo/...`, a folder excluded by default as
     vendored code, whose kustomization names argo-workflows on GitHub: kustomize would download it.

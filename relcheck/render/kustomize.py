@@ -30,6 +30,9 @@ ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 _RESOURCE_FIELDS = ("resources", "bases", "components")
 # Fields whose entries (or their `path`) are files the build reads.
 _FILE_FIELDS = (*PATCH_FIELDS, "crds", "configurations", "openapi", "generators", "transformers", "validators")
+# Fields whose entries configure generators, transformers and validators (built-in or plugins).
+_PLUGIN_FIELDS = ("generators", "transformers", "validators")
+_API_VERSION = re.compile(r"^apiVersion:\s*['\"]?([^\s'\"#]+)", re.MULTILINE)
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|[?&]ref=", re.I)
 ENABLE_HINT = "put `kustomize` or `kubectl` on PATH"
 # Keys a strategic-merge patch writes to find what it patches (the object, a container by name).
@@ -380,6 +383,7 @@ class KustomizeRenderer:
             self.by_path.setdefault(obj.path, []).append(obj)
         self._json_patches: dict[str, JsonPatch | None] = {}  # a component's patches serve several overlays
         self._helm_actions: dict[str, bool] = {}
+        self._plugin_texts: dict[str, str] = {}
         # Overlay folders the repository's own build runs without the load restrictor → its Makefiles.
         self.unrestricted: dict[str, list[str]] = {}
 
@@ -493,6 +497,13 @@ class KustomizeRenderer:
             )
         elif any(k.helm_charts for k in members):
             why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"
+        elif plugin := self._plugin_config(members):
+            where_, version = plugin
+            why = (
+                f"{where_} configures a kustomize plugin (apiVersion {version}: a KRM function or an exec "
+                "plugin), which kustomize runs only with `--enable-alpha-plugins`, as a container or a program, "
+                "and relcheck runs nothing"
+            )
         elif helm := next((f for f in _patch_sources(members) if self._holds_helm_actions(f)), None):
             why = (
                 f"{helm} holds Helm template actions (`{{{{ .Values… }}}}`): the overlay writes a chart's "
@@ -504,6 +515,35 @@ class KustomizeRenderer:
         if not fallback:
             out.problems.append((where, ParseProblem("E002", message)))
         return None
+
+    def _plugin_config(self, members: list[Kustomization]) -> tuple[str, str] | None:
+        """(where, apiVersion) of the first generator, transformer or validator an overlay
+        configures that is not one of kustomize's built-ins (`apiVersion: builtin`): kustomize's own
+        KRM function examples run `gcr.io/kustomize-functions/example-tshirt` to transform."""
+        for kustomization in members:
+            for name in _PLUGIN_FIELDS:
+                entries = kustomization.data.get(name)
+                for entry in entries if isinstance(entries, list) else []:
+                    if isinstance(entry, str) and "\n" in entry:
+                        where, text = kustomization.path, entry  # a configuration written inline
+                    elif isinstance(entry, str) and entry.strip() and not _REMOTE.search(entry):
+                        where = _joined(kustomization.folder, entry.strip())
+                        text = self._config_text(where)
+                    else:
+                        continue
+                    version = next((v for v in _API_VERSION.findall(text) if v != "builtin"), None)
+                    if version is not None:
+                        return where, version
+        return None
+
+    def _config_text(self, path: str) -> str:
+        if path not in self._plugin_texts:
+            try:
+                with open(self.root / path, encoding="utf-8", errors="replace") as handle:
+                    self._plugin_texts[path] = handle.read(1 << 20)
+            except OSError:  # a folder (a kustomization of transformers) or nothing
+                self._plugin_texts[path] = ""
+        return self._plugin_texts[path]
 
     def _holds_helm_actions(self, path: str) -> bool:
         """Read once per scan: overlays share their bases' kustomizations and patches."""
