@@ -20,6 +20,10 @@ from relcheck.scan.engine import scan
         ("docker/api.Dockerfile", FileKind.DOCKERFILE),
         ("Dockerfile.prod", FileKind.DOCKERFILE),
         ("Dockerfile.dockerignore", FileKind.OTHER),
+        # Code that writes a Dockerfile (kubebuilder's scaffolding), and a Dockerfile's docs.
+        ("pkg/scaffolds/templates/dockerfile.go", FileKind.OTHER),
+        ("docs/Dockerfile.md", FileKind.OTHER),
+        ("Containerfile.ubi", FileKind.DOCKERFILE),
         ("ecosystem.config.js", FileKind.PM2),
         ("process.yml", FileKind.PM2),
         ("package.json", FileKind.APP_SETTINGS),

@@ -337,6 +337,14 @@ def stdin_file(text: str, name: str | None = None) -> SourceFile:
     return source
 
 
+# `Dockerfile.<x>` is a Dockerfile for <x> (`Dockerfile.prod`), unless <x> names a language or a
+# data format: kubebuilder's `dockerfile.go` is Go that writes one.
+_CODE_AND_DATA_SUFFIXES = (
+    *(".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rs", ".java", ".kt", ".rb", ".php", ".cs", ".sh", ".ps1"),
+    *(".md", ".rst", ".json", ".yaml", ".yml", ".toml", ".html"),
+)
+
+
 def kind_by_name(path: str) -> str | None:
     """The kind a file's name alone decides, or None when its content must tell."""
     name = path.rsplit("/", 1)[-1]
@@ -347,7 +355,7 @@ def kind_by_name(path: str) -> str | None:
     if (
         lower in ("dockerfile", "containerfile")
         or lower.endswith(".dockerfile")
-        or lower.startswith(("dockerfile.", "containerfile."))
+        or (lower.startswith(("dockerfile.", "containerfile.")) and not lower.endswith(_CODE_AND_DATA_SUFFIXES))
     ):
         return FileKind.DOCKERFILE
     if lower in PM2_NAMES:
