@@ -155,6 +155,8 @@ _ADMIN_PORT = re.compile(
     re.IGNORECASE,
 )
 _ADMIN_SUFFIX = re.compile(r"[-_]admin$", re.IGNORECASE)
+# Exporters that clients send metrics to: their pods take traffic that readiness gates.
+_RECEIVES_PUSHES = re.compile(r"statsd|graphite|collectd|influxdb")
 
 
 def _gates_traffic(container: Container) -> bool:
@@ -163,12 +165,16 @@ def _gates_traffic(container: Container) -> bool:
     an undeclared port). A sidecar that declares no port beside one that does (a config reloader)
     receives nothing itself: a readiness probe there would only hold the pod back for it. Nor does
     an exporter beside the pod's program (memcached's `exporter`): it answers scrapes, and a
-    readiness probe on it would take the pod out of its Service whenever the metrics fail."""
+    readiness probe on it would take the pod out of its Service whenever the metrics fail. Nor does
+    a pod that runs only an exporter (deliveryhero's cloudflare exporter, on an unnamed port), unless
+    it is one that clients push to (statsd, graphite, collectd, InfluxDB line protocol)."""
     workload = container.workload
     if not _takes_traffic(workload):
         return False
     if runs_exporter(container) and workload.exporter is None:  # the pod runs more than the exporter
         return False
+    if workload.exporter is not None and not _RECEIVES_PUSHES.search(workload.exporter):
+        return False  # it runs only an exporter, which Prometheus scrapes whether it is ready or not
     others = [other for other in workload.containers() if other is not container]
     if _answers_only_tooling(container) and any(_serves_clients(other) for other in others):
         return False  # a metrics sidecar, or a daemon probed on one (metallb's frr beside frr-metrics)
