@@ -83,6 +83,10 @@ def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[Pars
             # Empty, or comments only: a placeholder committed before its image (kuberay's
             # `historyserver/cmd/collector/Dockerfile`). Nothing builds it yet, as Docker would refuse.
             return None, [ParseProblem("E002", EMPTY_DOCKERFILE)]
+        lines = text.split("\n")
+        shown = lines[exc.line - 1].strip() if exc.line and 0 < exc.line <= len(lines) else ""
+        if "{{" in shown or "{%" in shown:
+            return None, [_template_problem(exc.line, shown)]  # `ENV PROXY={{ proxy }}` of a Jinja template
         return None, [ParseProblem("E001", f"Dockerfile syntax error: {exc.message}", exc.line)]
 
     instructions = [_instruction(command) for command in commands]
@@ -108,6 +112,20 @@ def _instruction(command: Command) -> Instruction:
     )
 
 
+# A line that starts with a placeholder or a template tag: `${LABELS}` (percona's OLM bundle
+# Dockerfile, filled in by its Makefile), `{% if %}`, `{{ ... }}`, `@NAME@`, `%%NAME%%`.
+_TEMPLATE_MARKER = re.compile(r"^(?:\$\{\w+\}|\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A-Z0-9_]*%%)")
+
+
+def _template_problem(line: int, shown: str) -> ParseProblem:
+    return ParseProblem(
+        "E002",
+        f"a Dockerfile template: line {line} is `{shown[:60]}`, with a placeholder or a template tag that a script "
+        "or a template engine replaces before building; not checked",
+        line,
+    )
+
+
 def _validate(instructions: list[Instruction]) -> ParseProblem | None:
     known = all(ins.keyword in KNOWN_INSTRUCTIONS for ins in instructions)
     if instructions and known and not any(ins.keyword == "FROM" for ins in instructions):
@@ -122,6 +140,8 @@ def _validate(instructions: list[Instruction]) -> ParseProblem | None:
             return ParseProblem("E001", "a line that is not an instruction (a stray line continuation?)", ins.line)
         if ins.keyword not in KNOWN_INSTRUCTIONS:
             word = ins.original.split(None, 1)[0] if ins.original.strip() else ins.keyword
+            if _TEMPLATE_MARKER.match(word):
+                return _template_problem(ins.line, ins.original.strip())
             return ParseProblem("E001", f"unknown instruction '{word}'", ins.line)
         # `CMD []` and `ENTRYPOINT []` are valid: they reset what the base image set.
         if not ins.args and ins.keyword != "ONBUILD" and not (ins.json_form and ins.keyword in ("CMD", "ENTRYPOINT")):
