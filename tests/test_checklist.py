@@ -299,6 +299,37 @@ def test_the_checklist_never_passes_what_it_did_not_check(tmp_path: Path) -> Non
     assert zero.findings == [] and zero.suppressed == 1
 
 
+def test_node_items_of_a_service_whose_server_code_was_not_read_are_not_checked(tmp_path: Path) -> None:
+    """flowise's root image runs `packages/server`'s command (`cd packages/server/bin && ./run start`):
+    the root's own files are scripts, so the Node rules read no server of it, and "not found" would
+    say they looked. A service whose source they read says not-found where they found nothing."""
+    from relcheck.scan.engine import scan
+
+    (tmp_path / "package.json").write_text(
+        '{"name": "flows", "workspaces": ["packages/*"],\n'
+        ' "scripts": {"start": "cd packages/server/bin && ./run start"}}\n'
+    )
+    (tmp_path / "Dockerfile").write_text(
+        'FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nUSER node\nCMD ["npm", "start"]\n'
+    )
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "release.js").write_text("console.log(process.argv[2]);\n")
+    (card,) = build(scan([tmp_path], Config()))
+    statuses = {item.item: item.status for item in card.items}
+    assert {statuses[item] for item in ("metrics", "circuit-breakers", "retries", "connection-pooling")} == {
+        "not-checked"
+    }
+
+    (tmp_path / "package.json").write_text('{"name": "flows", "scripts": {"start": "node server.js"}}\n')
+    (tmp_path / "server.js").write_text(
+        "const http = require('http');\nprocess.on('SIGTERM', () => server.close());\n"
+        "const server = http.createServer((req, res) => res.end('ok')).listen(3000);\n"
+    )
+    (card,) = build(scan([tmp_path], Config()))
+    statuses = {item.item: item.status for item in card.items}
+    assert statuses["connection-pooling"] == "not-found" and statuses["metrics"] == "fail"
+
+
 def test_many_services_fold_into_one_checklist_line(tmp_path: Path) -> None:
     from relcheck.reporters.text import checklist_lines
     from relcheck.scan.engine import scan

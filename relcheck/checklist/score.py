@@ -216,7 +216,10 @@ def _truthful(
     items: list[ItemResult], result: ScanResult, service: Service, suppressed: dict[tuple[str | None, str], int]
 ) -> list[ItemResult]:
     """An item none of whose rules ran (deselected, ignored) is not-checked; an item only Node rules
-    check is not-applicable to a service in another language; neither is ever a pass."""
+    check is not-applicable to a service in another language, and not-checked (not not-found) for a
+    Node service whose server code relcheck did not read as its own (flowise's root image runs the
+    `packages/server` package's command; an image that runs a package from npm); neither is ever a
+    pass."""
     from relcheck.scan.runtime import NODE
 
     ran: dict[str, bool] = {}
@@ -231,7 +234,14 @@ def _truthful(
             item.status = "not-checked"
         elif item.item in NODE_ITEMS and service.runtime not in (NODE, None):
             item.status = "not-applicable"
+        elif item.item in NODE_ITEMS and item.status == "not-found" and not _reads_own_server(service):
+            item.status = "not-checked"
     return items
+
+
+def _reads_own_server(service: Service) -> bool:
+    """Whether the Node rules read the service's own server code."""
+    return service.runs_own_code and service.app.has_source
 
 
 def _names_at(spans: list[tuple[int, int, set[str]]] | None, line: int) -> set[str]:
