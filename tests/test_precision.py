@@ -655,6 +655,10 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("services/web/Dockerfile.frontend.ci", True),  # overleaf's: CI runs the front end's tests in it
         ("Dockerfile.cilium", False),
         ("debugger/Dockerfile", False),
+        ("images/build-env/Dockerfile", True),  # chaos-mesh's toolchains, which `make` builds in
+        ("images/dev-env/Dockerfile", True),
+        ("services/envoy/Dockerfile", False),
+        ("deploy/env/Dockerfile", False),
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:

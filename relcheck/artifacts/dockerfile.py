@@ -43,6 +43,9 @@ _BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
 # (unleash-edge's and fluent-operator's `Dockerfile.debug`: the service with a shell, curl and jq,
 # run to look into a problem, beside the image that is deployed). The name only: a `dev/` folder may
 # hold the production build (Wiki.js's `dev/build/Dockerfile`).
+# A folder that holds a build or development environment's image (chaos-mesh's `images/build-env/`
+# and `images/dev-env/`: a toolchain that `make` runs the build in), never deployed.
+_ENVIRONMENT_FOLDER = re.compile(r"^(?:build|dev|development|ci|test)[-_]?env(?:ironment)?$")
 _DEV_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:dev|development|local|tilt|debug)(?:[.-]|$)", re.I)
 # A Dockerfile named as a base (`Dockerfile.base`, `base.Dockerfile`): with no command of its own,
 # an image other Dockerfiles build FROM.
@@ -335,10 +338,13 @@ def is_tool_image(path: str) -> bool:
     `.devcontainer/Dockerfile`), Gitpod's `.gitpod.Dockerfile`, or named for tests
     (`Dockerfile.cypress`, `Dockerfile.integration`, `e2e.Dockerfile`,
     `images/e2e-test-echo/rootfs/Dockerfile`), for building (`builder-go.dockerfile`,
-    `Dockerfile.build`), or for development (`Dockerfile.dev`, `Dockerfile.tilt`)."""
+    `Dockerfile.build`), or for development (`Dockerfile.dev`, `Dockerfile.tilt`), or in a build or
+    development environment's folder (`images/build-env/Dockerfile`)."""
     *folders, name = path.lower().split("/")
     if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS | TOOL_FOLDERS) or name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image
     if _BUILD_IMAGE_NAME.search(name) or _DEV_IMAGE_NAME.search(name) or _INTEGRATION_IMAGE_NAME.search(name):
+        return True
+    if any(_ENVIRONMENT_FOLDER.match(folder) for folder in folders):
         return True
     return any(_TEST_IMAGE_NAME.search(part) for part in (*folders, name))
