@@ -133,6 +133,9 @@ _STORE_TOOLS = frozenset(
         "exporter", "commander", "express", "ui", "admin", "operator", "proxy", "insight", "gui", "dashboard",
         "client", "cli", "backup", "migrate", "migrations", "init", "browser", "sidecar", "connect", "manager",
         "controller", "webhook", "tools", "bouncer", "pgbouncer", "adminer", "mc",
+        # NATS's own: `nats-box` (a CLI toolbox), `nats-surveyor` (monitoring), the config reloader,
+        # the account server (auth).
+        "box", "toolbox", "surveyor", "reloader", "bridge", "account",
     }
 )
 
@@ -145,4 +148,7 @@ def data_store(image: str | None) -> str | None:
     words = re.split(r"[-_.]", name)
     if any(word in _STORE_TOOLS for word in words):
         return None
-    return next((word for word in words if word in DATA_STORES), None)
+    stores = [word for word in words if word in DATA_STORES]
+    if len(set(stores)) > 1:
+        return None  # a bridge between two (`nats-kafka`, `mongo-kafka`), which holds neither's data
+    return stores[0] if stores else None
