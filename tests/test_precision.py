@@ -1048,6 +1048,10 @@ def test_d003_weighs_the_command_kubernetes_runs(tmp_path: Path, command: str | 
         ('{"name": "@acme/toolbox", "bin": "./bin/toolbox.js", "dependencies": {"commander": "11"}}', False),
         ('{"name": "api", "bin": "./bin/api.js", "scripts": {"start": "node server.js"}}', True),
         ('{"name": "api", "main": "server.js", "dependencies": {"express": "4"}}', True),
+        # A server published as a starter (sclorg's nodejs-ex): `files` says what npm ships.
+        ('{"name": "crud", "main": "./bin/www", "files": ["bin", "lib"], "scripts": {"start": "node ."}}', True),
+        ('{"name": "ui-kit", "files": ["dist"], "scripts": {"start": "storybook dev -p 6006"}}', False),
+        ('{"name": "sdk", "types": "index.d.ts", "files": ["dist"], "scripts": {"start": "node ."}}', False),
     ],
 )
 def test_config_packages_and_command_line_tools_are_no_services(tmp_path: Path, manifest: str, service: bool) -> None:
@@ -1056,6 +1060,21 @@ def test_config_packages_and_command_line_tools_are_no_services(tmp_path: Path, 
     (tmp_path / "pkg" / "index.js").write_text("module.exports = {};\n")
     (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['*']\n")
     assert bool(scan([tmp_path], Config()).services) is service
+
+
+def test_an_extensionless_main_is_the_entry_point(tmp_path: Path) -> None:
+    """`"main": "./bin/www"` (Express's generator) is what `node .` runs: the entry point, so that a
+    second server file beside it (nodejs-ex's older `server.js`) is not taken for the service."""
+    (tmp_path / "package.json").write_text('{"name": "crud", "main": "./bin/www", "scripts": {"start": "node ."}}\n')
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "www").write_text(
+        "#!/usr/bin/env node\nconst app = require('../app');\nrequire('http').createServer(app).listen(8080);\n"
+    )
+    express = "const app = require('express')();\n"
+    (tmp_path / "app.js").write_text(express + "app.get('/fruits', h);\nmodule.exports = app;\n")
+    (tmp_path / "server.js").write_text(express + "app.get('/pagecount', h);\napp.listen(8080);\n")
+    (finding,) = scan([tmp_path], Config(), select=["S003"]).findings
+    assert finding.location.path == "bin/www" and "(routes found: /fruits)" in finding.message
 
 
 @pytest.mark.parametrize(

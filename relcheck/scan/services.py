@@ -132,6 +132,15 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
 
 # package.json fields that publish a package for others to import (or declare what it plugs into).
 LIBRARY_FIELDS = ("exports", "module", "types", "typings", "files", "peerDependencies", "publishConfig")
+# Of those, the ones that only say what `npm publish` ships: a server published as a starter
+# (sclorg's nodejs-ex, `"files"` beside `"start": "node ."`) has them too.
+PUBLISHING_FIELDS = frozenset({"files", "publishConfig"})
+# A start script that runs Node on the package's own code (`node .`, `NODE_ENV=production node server.js`).
+_STARTS_NODE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:node|nodejs|bun|ts-node|tsx)\s+(?!--watch)\S")
+
+
+def _starts_node(start: object) -> bool:
+    return isinstance(start, str) and bool(_STARTS_NODE.match(start.strip()))
 # Folders whose packages are, by their name, libraries of the monorepo's services.
 LIBRARY_FOLDERS = frozenset({"libs", "libraries"})
 # Fields npm (up to version 4) wrote into the package.json of a package it installed.
@@ -145,7 +154,8 @@ CONFIG_PACKAGE = re.compile(
 def _is_library(project: Project, directory: str) -> bool:
     """A package made to be imported or run as a command, not served: its package.json says what it
     exports (`types`, `module`, `exports`), publishes (`files`, `publishConfig`) or plugs into
-    (`peerDependencies`); npm installed it (`_resolved`, `_from`: a dependency copied into the
+    (`peerDependencies`), unless it only says what it publishes and its `start` script runs Node on
+    its own code (a server published as a starter); npm installed it (`_resolved`, `_from`: a dependency copied into the
     repository); a package above publishes its folder (`files`); it is a shared configuration
     (`eslint-config-*`, `tsconfig`); it is a command-line tool (`bin` and no `start` script); or it
     sits in a `libs/` or `libraries/` folder and has no `start` script.
@@ -155,7 +165,10 @@ def _is_library(project: Project, directory: str) -> bool:
     manifest = project.package_json(directory)
     if not isinstance(manifest, dict):
         return False
-    if any(field in manifest for field in LIBRARY_FIELDS):
+    scripts = manifest.get("scripts")
+    started = isinstance(scripts, dict) and scripts.get("start")
+    library_fields = {field for field in LIBRARY_FIELDS if field in manifest}
+    if library_fields and not (library_fields <= PUBLISHING_FIELDS and _starts_node(started)):
         return True
     if _published_by_a_package_above(project, directory):
         return True  # Ghost-CLI's `extensions/mysql`: shipped inside the CLI's own package
@@ -164,8 +177,6 @@ def _is_library(project: Project, directory: str) -> bool:
     name = manifest.get("name")
     if isinstance(name, str) and CONFIG_PACKAGE.match(name.rsplit("/", 1)[-1]):
         return True
-    scripts = manifest.get("scripts")
-    started = isinstance(scripts, dict) and scripts.get("start")
     if manifest.get("bin") and not started:
         return True
     if posixpath.basename(_dir(directory)).lower() in LIBRARY_FOLDERS and not started:
@@ -625,10 +636,12 @@ def _server_files(
     if service.start_script:
         commands.append(service.start_script)
     manifest = project.package_json(service.root)
-    if isinstance(manifest, dict) and isinstance(manifest.get("main"), str):
-        commands.append(manifest["main"])
+    main = manifest.get("main") if isinstance(manifest, dict) else None
     root = service.root if not service.root.startswith("@") else ""
     candidates = entry_candidates(commands)
+    if isinstance(main, str) and main.strip() and not main.startswith(("/", "$")):
+        # A path as written, with or without an extension (`"main": "./bin/www"`, what `node .` runs).
+        candidates = list(dict.fromkeys([*candidates, posixpath.normpath(main.strip()).removeprefix("./")]))
     return server_files(root, sources, candidates), find_entry(root, sources, candidates), bool(candidates)
 
 
