@@ -43,8 +43,9 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
     """Whether anything shows the package runs as a process something will stop: it serves, or an
     image, a workload or PM2 starts it, or `npm start` does. A release script or a CLI the
     repository runs by hand (eks-workshop's `releaser/`, `node index.js` behind an `exec` script)
-    is stopped by no orchestrator: SIGTERM handling is not its concern, and so is a package built on a
-    CLI framework that no image, workload or PM2 runs, even with a `start` script. Nor is a workspace root
+    is stopped by no orchestrator: SIGTERM handling is not its concern. Nor is it the concern of a
+    package built on a CLI framework that no image, workload or PM2 runs, even with a `start`
+    script (postiz's `apps/commands`: `npm start` runs one command). Nor is a workspace root
     whose command runs a workspace package's code (its own files are scripts and configs; one that
     imports `http` for a client's agent, as overleaf's settings.js does, is no server)."""
     if not service.runs_own_code and not (service.app.routes or service.app.listen_ports):
@@ -54,7 +55,7 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
         and not (service.pm2_apps or service.dockerfiles or service.workloads)
         and not (service.app.routes or service.app.listen_ports)
     ):
-        return False  # a command-line program (postiz's `apps/commands`), run by hand: `npm start` runs a command
+        return False  # a command-line program, run by hand
     if service.pm2_apps:
         return True
     if (service.dockerfiles or service.workloads or service.start_script) and not _only_starts_pm2(service):

@@ -498,9 +498,9 @@ class KustomizeRenderer:
         elif any(k.helm_charts for k in members):
             why = "it inflates Helm charts (helmCharts), which needs `--enable-helm` and downloads charts"
         elif plugin := self._plugin_config(members):
-            where_, version = plugin
+            config_path, version = plugin
             why = (
-                f"{where_} configures a kustomize plugin (apiVersion {version}: a KRM function or an exec "
+                f"{config_path} configures a kustomize plugin (apiVersion {version}: a KRM function or an exec "
                 "plugin), which kustomize runs only with `--enable-alpha-plugins`, as a container or a program, "
                 "and relcheck runs nothing"
             )

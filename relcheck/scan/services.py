@@ -137,10 +137,6 @@ LIBRARY_FIELDS = ("exports", "module", "types", "typings", "files", "peerDepende
 PUBLISHING_FIELDS = frozenset({"files", "publishConfig"})
 # A start script that runs Node on the package's own code (`node .`, `NODE_ENV=production node server.js`).
 _STARTS_NODE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:node|nodejs|bun|ts-node|tsx)\s+(?!--watch)\S")
-
-
-def _starts_node(start: object) -> bool:
-    return isinstance(start, str) and bool(_STARTS_NODE.match(start.strip()))
 # Folders whose packages are, by their name, libraries of the monorepo's services.
 LIBRARY_FOLDERS = frozenset({"libs", "libraries"})
 # Fields npm (up to version 4) wrote into the package.json of a package it installed.
@@ -151,12 +147,16 @@ CONFIG_PACKAGE = re.compile(
 )
 
 
+def _starts_node(start: object) -> bool:
+    return isinstance(start, str) and bool(_STARTS_NODE.match(start.strip()))
+
+
 def _is_library(project: Project, directory: str) -> bool:
     """A package made to be imported or run as a command, not served: its package.json says what it
     exports (`types`, `module`, `exports`), publishes (`files`, `publishConfig`) or plugs into
     (`peerDependencies`), unless it only says what it publishes and its `start` script runs Node on
-    its own code (a server published as a starter); npm installed it (`_resolved`, `_from`: a dependency copied into the
-    repository); a package above publishes its folder (`files`); it is a shared configuration
+    its own code (a server published as a starter); npm installed it (`_resolved`, `_from`: a
+    dependency copied into the repository); a package above publishes its folder (`files`); it is a shared configuration
     (`eslint-config-*`, `tsconfig`); it is a command-line tool (`bin` and no `start` script); or it
     sits in a `libs/` or `libraries/` folder and has no `start` script.
     It makes no service of its own: a monorepo's libraries are not asked for probes, runbooks and
