@@ -1109,7 +1109,9 @@ def test_the_packages_of_a_libraries_folder_are_no_services(
 )
 def test_an_app_of_serverless_functions_is_no_service(tmp_path: Path, marker: str, text: str, service: bool) -> None:
     """The platform's host runs the functions: a handler is asked for no SIGTERM handler."""
-    (tmp_path / "package.json").write_text('{"name": "functions", "dependencies": {"durable-functions": "^3"}}\n')
+    (tmp_path / "package.json").write_text(
+        '{"name": "functions", "scripts": {"start": "func start"}, "dependencies": {"durable-functions": "^3"}}\n'
+    )
     (tmp_path / marker).write_text(text)
     (tmp_path / "Activity").mkdir()
     (tmp_path / "Activity" / "index.js").write_text(

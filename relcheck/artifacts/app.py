@@ -192,6 +192,8 @@ class AppFacts:
     shutdown_timeouts: list[ShutdownTimeout] = field(default_factory=list)
     # Ports a server's `listen(...)` names: a literal, or the fallback of `process.env.PORT || 8080`.
     listen_ports: list[tuple[int, Evidence]] = field(default_factory=list)
+    # `x.listen(...)` and `x.createServer(...)` calls, whatever their arguments: a server's own.
+    server_calls: list[Evidence] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # from .env* files (never exported)
     env_locations: dict[str, Location] = field(default_factory=dict)
     # Where service-level findings go when the server is a framework's, not a file of the repository.
@@ -244,6 +246,7 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
         merged.circuit_breakers += part.circuit_breakers
         merged.shutdown_timeouts += part.shutdown_timeouts
         merged.listen_ports += part.listen_ports
+        merged.server_calls += part.server_calls
         for key, value in part.env.items():
             location = part.env_locations[key]
             # .env beats .env.example and friends when both define a key.

@@ -20,12 +20,23 @@ _SERVING_MODULES = (
 )
 
 
+# Node's own modules, which clients import as much as servers (an agent for `fetch`, a proxy).
+_NODE_NETWORK_MODULES = frozenset(
+    {"http", "https", "http2", "net", "node:http", "node:https", "node:http2", "node:net"}
+)
+
+
 def _serves(facts: AppFacts, manifest: object) -> bool:
     """Whether the package shows a sign of serving: a route, or a server module imported or
-    depended on (not a job, a queue consumer or a client script)."""
+    depended on (not a job, a queue consumer or a client script). Node's `http` and `net` count
+    with a `listen()` or `createServer()` call only: linkwarden's `packages/lib` imports them for
+    the agents of its `safeFetch`."""
     dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
     depends = isinstance(dependencies, dict) and any(name in dependencies for name in _SERVING_MODULES)
-    return bool(facts.routes) or depends or facts.uses_module(*_SERVING_MODULES)
+    frameworks = [name for name in _SERVING_MODULES if name not in _NODE_NETWORK_MODULES]
+    if bool(facts.routes) or depends or facts.uses_module(*frameworks):
+        return True
+    return bool(facts.uses_module(*_NODE_NETWORK_MODULES)) and bool(facts.server_calls or facts.listen_ports)
 
 
 def _what_is_lost(facts: AppFacts, manifest: object) -> str:

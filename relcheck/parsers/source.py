@@ -164,6 +164,8 @@ class _Walker:
         callee = "".join(text_of(function).split())
         method = callee.rsplit(".", 1)[-1]
         target = callee.rsplit(".", 1)[0] if "." in callee else ""
+        if method in ("listen", "createServer") and target:
+            self.facts.server_calls.append(self.evidence(node, f"{callee}(...)"))
         # Most calls are none of the ones below: their arguments are not looked at.
         wanted = (
             callee == "require"
