@@ -614,6 +614,33 @@ def test_a_chart_that_needs_its_missing_dependency_to_render_says_so(tmp_path: P
 
 
 @needs_helm
+def test_a_helm_test_that_reads_a_missing_dependencys_values_does_not_stop_the_render(tmp_path: Path) -> None:
+    """trigger.dev's chart: `templates/tests/test-redis.yaml`, a `helm test` hook, reads
+    `.Values.redis.master.service.ports.redis`, which only the redis dependency's values hold. Left
+    out, the chart failed on that test, and none of it was checked. Test hooks run only under
+    `helm test` and are never checked: the copy leaves them out, and the chart renders."""
+    from relcheck.reporters.inventory import inventory_line
+
+    dependencies = "dependencies:\n" + "".join(
+        f"  - name: {name}\n    version: 21.2.6\n    repository: oci://registry.example.com/charts\n"
+        for name in ("redis", "minio")
+    )
+    hook = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: test-redis\n  annotations:\n    \"helm.sh/hook\": test\n"
+        "spec:\n  containers:\n    - name: ping\n      image: 'redis:7.2.4'\n"
+        "      args: [redis-cli, -p, '{{ .Values.redis.master.service.ports.redis }}', ping]\n"
+    )
+    chart = make_chart(tmp_path / "app", {"deployment.yaml": _SERVER}, dependencies)
+    (chart / "templates" / "tests").mkdir()
+    (chart / "templates" / "tests" / "test-redis.yaml").write_text(hook)
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert placed(result) == [("E002", "app/Chart.yaml", 8, 1), ("K006", "app/templates/deployment.yaml", 10, 7)]
+    assert "rendered without 2 dependencies not in charts/ (minio, redis)" in result.findings[0].message
+    assert (chart / "templates" / "tests" / "test-redis.yaml").is_file()  # the repository is not written
+    assert "Not checked: 2 Helm dependencies (not vendored)" in inventory_line(result)
+
+
+@needs_helm
 def test_a_missing_dependency_its_condition_turns_off_does_not_stop_the_render(tmp_path: Path) -> None:
     """argo-cd's chart depends on redis-ha behind `redis-ha.enabled: false`: once vendored it would
     render nothing, so the chart renders without it, as Helm renders it after `helm dependency

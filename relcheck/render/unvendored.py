@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ def without_missing(chart: Path) -> Unvendored | None:
     unvendored = Unvendored(str(copy), temporary, sorted(missing))
     try:
         shutil.copytree(chart, copy, ignore=shutil.ignore_patterns(".git"))
+        _drop_test_hooks(copy)
         for name, (data, entries) in listings.items():
             if entries:
                 # JSON, which YAML reads as it is: every other field as the YAML said it, numbers as
@@ -74,6 +76,26 @@ def without_missing(chart: Path) -> Unvendored | None:
         unvendored.close()
         return None
     return unvendored
+
+
+# A template of a `helm test` hook: its objects run only under `helm test`, and are not checked.
+_TEST_HOOK = re.compile(r"""helm\.sh/hook["']?\s*:\s*["']?test""")
+
+
+def _drop_test_hooks(copy: Path) -> None:
+    """Leave the chart's `helm test` templates out of the copy: they often read a dependency's
+    values (trigger.dev's `tests/test-redis.yaml`, `.Values.redis.master.service.ports.redis`),
+    which fail to render without it, and what they render is never checked."""
+    for folder, _, names in os.walk(copy / "templates"):
+        for name in names:
+            if not name.endswith((".yaml", ".yml")):
+                continue
+            path = Path(folder, name)
+            try:
+                if _TEST_HOOK.search(path.read_text(encoding="utf-8", errors="replace")):
+                    path.unlink()
+            except OSError:
+                continue
 
 
 def _listing(path: Path) -> tuple[dict, list] | None:

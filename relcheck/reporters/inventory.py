@@ -90,7 +90,10 @@ def _plural(count: int, noun: str) -> str:
     if count == 1:
         return f"1 {noun}"
     head, _, tail = noun.partition(" (")
-    plural = head + ("es" if head.endswith("h") else "s")
+    if head.endswith("y") and head[-2:-1] not in "aeiou":
+        plural = head[:-1] + "ies"  # "Helm dependencies"
+    else:
+        plural = head + ("es" if head.endswith(("h", "s", "x")) else "s")
     return f"{count} {plural}" + (f" ({tail}" if tail else "")
 
 
