@@ -1052,6 +1052,8 @@ def test_d003_weighs_the_command_kubernetes_runs(tmp_path: Path, command: str | 
         ('{"name": "crud", "main": "./bin/www", "files": ["bin", "lib"], "scripts": {"start": "node ."}}', True),
         ('{"name": "ui-kit", "files": ["dist"], "scripts": {"start": "storybook dev -p 6006"}}', False),
         ('{"name": "sdk", "types": "index.d.ts", "files": ["dist"], "scripts": {"start": "node ."}}', False),
+        # logto's `packages/cli`: published, with a `bin`, and `node .` runs the command.
+        ('{"name": "cli", "bin": {"logto": "bin/logto.js"}, "files": ["bin"], "scripts": {"start": "node ."}}', False),
     ],
 )
 def test_config_packages_and_command_line_tools_are_no_services(tmp_path: Path, manifest: str, service: bool) -> None:
