@@ -122,10 +122,11 @@ DATA_STORES = frozenset(
         "rabbitmq", "cassandra", "scylla", "elasticsearch", "opensearch", "memcached", "couchdb", "neo4j",
         "influxdb", "clickhouse", "zookeeper", "kafka", "etcd", "nats", "minio",
         # Databases on Postgres or of their own (aks-store-demo runs Microsoft's `documentdb-local`),
-        # search engines and vector stores, queues: each replica holds its own data.
+        # search engines and vector stores, a queue: each replica holds its own data. (Not Milvus or
+        # Pulsar, whose one image runs stateless components too: proxies, query nodes, brokers.)
         "documentdb", "ferretdb", "cockroach", "cockroachdb", "timescaledb", "yugabyte", "questdb", "arangodb",
         "couchbase", "rethinkdb", "dgraph", "surrealdb", "dragonfly", "typesense", "meilisearch", "solr",
-        "qdrant", "weaviate", "milvus", "pulsar", "redpanda",
+        "qdrant", "weaviate", "redpanda",
     }
 )
 _STORE_TOOLS = frozenset(
@@ -134,8 +135,8 @@ _STORE_TOOLS = frozenset(
         "client", "cli", "backup", "migrate", "migrations", "init", "browser", "sidecar", "connect", "manager",
         "controller", "webhook", "tools", "bouncer", "pgbouncer", "adminer", "mc",
         # NATS's own: `nats-box` (a CLI toolbox), `nats-surveyor` (monitoring), the config reloader,
-        # the account server (auth).
-        "box", "toolbox", "surveyor", "reloader", "bridge", "account",
+        # the account server (auth); and `kube-arangodb`, an operator.
+        "box", "toolbox", "surveyor", "reloader", "bridge", "account", "kube",
     }
 )
 
