@@ -362,6 +362,16 @@ def _missing_resource(ctx: CheckContext, section: str, name: str, why: str) -> I
                 f"no resources.{section}.{name}{why}",
                 f"resources.{section}.{name}",
             )
+        elif section == "requests" and parse_quantity(value) == 0:
+            # `"0"` asks for nothing, as a missing request without a limit does.
+            yield _container_finding(
+                ctx,
+                container,
+                container.loc("resources", section, name),
+                f"resources.{section}.{name} is 0{why}",
+                f"resources.{section}.{name}",
+                str(value),
+            )
 
 
 @check("K006")
