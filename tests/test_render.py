@@ -1541,6 +1541,13 @@ def test_a_template_reading_into_a_value_the_defaults_leave_out_is_refused_by_de
     # Given the value, the chart renders and is checked.
     (chart / "values.yaml").write_text("global: {s3: {existingSecret: s3-keys}}\n")
     assert scan([tmp_path], Config(), select=["E"]).findings == []
+    # envoy gateway's chart commits no values.yaml: its build writes one from values.tmpl.yaml.
+    (chart / "values.yaml").unlink()
+    (chart / "values.tmpl.yaml").write_text("global: {s3: {existingSecret: ${S3_SECRET}}}\n")
+    (refused,) = scan([tmp_path], Config(), select=["E"]).findings
+    assert refused.message.startswith(
+        "Helm chart app has no values.yaml: its build writes one from values.tmpl.yaml (a template with placeholders)"
+    )
 
 
 @needs_helm

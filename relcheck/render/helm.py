@@ -289,7 +289,13 @@ class ChartRenderer:
             # `.Values.global.s3.existingSecret`, given by the values file its installer passes): a
             # value every install gives, as with `required`. (Where the chart's own ci/ values files
             # fail too, its tests do not render it: that stays an E001.)
-            out.problems[own_values_failed] = _needs_a_value(out.problems[own_values_failed], chart_dir)
+            template = next((n for n in VALUES_TEMPLATES if self.exists(_join(chart_dir, n))), None)
+            if not self.exists(_join(chart_dir, "values.yaml")) and template is not None:
+                out.problems[own_values_failed] = _values_written_by_the_build(
+                    out.problems[own_values_failed], chart_dir, template
+                )
+            else:
+                out.problems[own_values_failed] = _needs_a_value(out.problems[own_values_failed], chart_dir)
 
     def _without_missing(
         self, chart_dir: str, folders: _Folders, request: RenderRequest, refused: RenderOutput, out: Renders
@@ -653,6 +659,26 @@ def _needs_a_value(failure: tuple[str, ParseProblem], chart_dir: str) -> tuple[s
     """A chart whose own values.yaml leaves out a value a template reads into: an E002, as a
     `required` refusal is (relcheck cannot tell a value every install gives from a misspelt one)."""
     return _not_rendered_alone(failure, chart_dir, ", which leaves out a value a template reads: {said}")
+
+
+# Where a chart keeps the template its build fills in to write values.yaml (envoy gateway's
+# `values.tmpl.yaml`, through envsubst).
+VALUES_TEMPLATES = ("values.tmpl.yaml", "values.yaml.tmpl", "values.yaml.tpl", "values.template.yaml")
+
+
+def _values_written_by_the_build(
+    failure: tuple[str, ParseProblem], chart_dir: str, template: str
+) -> tuple[str, ParseProblem]:
+    """A chart without values.yaml whose build writes it from a template: not rendered with the
+    template (its placeholders would pass for images and names), and said so."""
+    path, problem = failure
+    said = problem.message.split(": ", 1)[-1]
+    message = (
+        f"Helm chart {chart_dir or '.'} has no values.yaml: its build writes one from {template} (a template with "
+        f"placeholders), and without values a template reads a value that is not set ({said}); name the values "
+        "it is deployed with in the config (helm.charts) to check that render"
+    )
+    return path, ParseProblem("E002", message, problem.line, problem.column)
 
 
 def _refused_by_design(failure: tuple[str, ParseProblem], chart_dir: str) -> tuple[str, ParseProblem]:
