@@ -413,6 +413,19 @@ def test_design_documents_and_archived_examples_are_left_out_with_the_default_ex
     assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == len(folders) + 1
 
 
+def test_documentation_folders_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """haproxy's `documentation/` holds its annotation reference and tutorial manifests (an echo
+    server without probes), as `docs/` and `doc/` do elsewhere: examples for readers. A runbook
+    there is still the repository's evidence."""
+    for folder in ("documentation/tcp-cr-full-example", "docs", "deploy"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    (tmp_path / "documentation" / "RUNBOOK.md").write_text("# Runbook\n")
+    result = scan([tmp_path], Config(), select=["K014", "R001"])
+    assert [(f.code, f.location.path) for f in result.findings] == [("K014", "deploy/app.yaml")]
+    assert sorted(result.excluded_by_default) == ["docs", "documentation"]
+
+
 def test_end_to_end_and_integration_test_folders_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """headlamp's `e2e-tests/` deploys `:latest` images to a CI cluster, and logto's
     `packages/integration-tests` and airbyte's `integration_tests/` are test suites: none is what

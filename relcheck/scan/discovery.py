@@ -40,9 +40,10 @@ class FileKind:
 # a throwaway CoreDNS; headlamp's `e2e-tests/`: its CI deployment of `:latest` images) and snapshot
 # tests' output, nor `test/` and `tests/` (kube-state-metrics' test manifests, Datadog's chart
 # baselines) and Jest's and Jasmine's `__tests__/` and `spec/` (parse-server's mock adapters are
-# packages of their own), nor documentation (`docs/`, `doc/`: tutorial snippets such as
-# ingress-nginx's and external-dns's examples, some elided with `...`; a website's sources, by its
-# config: is_documentation_site): those are walked for the repository rules' evidence only, as load
+# packages of their own), nor documentation (`docs/`, `doc/`, `documentation/`: tutorial snippets
+# such as ingress-nginx's and external-dns's examples, some elided with `...`, haproxy's annotation
+# reference; a website's sources, by its config: is_documentation_site): those are walked for the
+# repository rules' evidence only, as load
 # tests, chaos experiments and runbooks live there (ingress-nginx's `test/k6/`, a `docs/runbooks/`
 # folder). Nor are design documents and what is archived (`design/`: crossplane's and velero's
 # proposals and proofs of concept; `_archived/`, `archived/`: kubernetes/examples' retired examples,
@@ -70,6 +71,7 @@ DEFAULT_EXCLUDES = (
     "**/spec/",
     "**/docs/",
     "**/doc/",
+    "**/documentation/",
     "**/.yarn/",
     ".github/",
     ".gitlab/",
@@ -85,7 +87,7 @@ DEFAULT_EXCLUDES = (
 
 
 # Excluded folders still walked, their files kept as FileKind.EVIDENCE only.
-EVIDENCE_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "docs", "doc"})
+EVIDENCE_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "docs", "doc", "documentation"})
 
 
 # Folders of end-to-end test cases (Chainsaw's `chainsaw-test.yaml`, KUTTL's numbered steps with
@@ -165,8 +167,12 @@ PM2_NAMES = frozenset(
 )
 _K8S_API = re.compile(r"^[\"']?apiVersion[\"']?\s*:", re.MULTILINE)
 _K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)
-_RULE_GROUPS = re.compile(r"^[\"']?groups[\"']?\s*:", re.MULTILINE)
-_RULE_CONTENT = re.compile(r"rules|^\s*-?\s*[\"']?(?:alert|record|expr)[\"']?\s*:", re.MULTILINE)
+# `groups:` holding a list (a block list, after blank, comment or template-tag lines, or a flow list):
+# haproxy's annotation documentation has a `groups:` mapping, and mentions ingress rules in its prose.
+_RULE_GROUPS = re.compile(
+    r"^[\"']?groups[\"']?\s*:\s*(?:\[|(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*|\{[%{][^\n]*)?\n)*[ \t]*-)", re.MULTILINE
+)
+_RULE_CONTENT = re.compile(r"(?:^\s*-?|[{,])\s*[\"']?(?:rules|alert|record|expr)[\"']?\s*:", re.MULTILINE)
 _EMPTY_GROUPS = re.compile(r"^[\"']?groups[\"']?\s*:\s*\[\s*\]", re.MULTILINE)
 _JSON_K8S = re.compile(r"\"apiVersion\"\s*:.*?\"kind\"\s*:|\"kind\"\s*:.*?\"apiVersion\"\s*:", re.DOTALL)
 _PM2_APPS = re.compile(r"\bapps[\"']?\s*[:=]")
