@@ -1266,7 +1266,7 @@ def resource_quantity_valid(ctx: CheckContext) -> Iterator[Finding]:
                         ctx, container, where, f"{what} {raw!r} is not a valid quantity", what, str(raw)
                     )
                 elif name == "memory" and section == "requests" and value == 0:
-                    continue  # `"0"` asks for none on purpose (else Kubernetes copies the limit): K007's
+                    continue  # none, on purpose (else Kubernetes copies the limit): K007 judges it
                 elif name == "memory" and value < min_memory:
                     if str(raw).endswith("m"):
                         detail = f"{format_bytes(value)}: `m` means thousandths; did you mean {str(raw)[:-1]}Mi?"

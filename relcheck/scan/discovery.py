@@ -43,11 +43,10 @@ class FileKind:
 # packages of their own), nor documentation (`docs/`, `doc/`, `documentation/`: tutorial snippets
 # such as ingress-nginx's and external-dns's examples, some elided with `...`, haproxy's annotation
 # reference; a website's sources, by its config: is_documentation_site): those are walked for the
-# repository rules' evidence only, as load
-# tests, chaos experiments and runbooks live there (ingress-nginx's `test/k6/`, a `docs/runbooks/`
-# folder). Nor are design documents and what is archived (`design/`: crossplane's and velero's
-# proposals and proofs of concept; `_archived/`, `archived/`: kubernetes/examples' retired examples,
-# whose objects the API no longer takes).
+# repository rules' evidence only, as load tests, chaos experiments and runbooks live there
+# (ingress-nginx's `test/k6/`, a `docs/runbooks/` folder). Nor are design documents and what is
+# archived (`design/`: crossplane's and velero's proposals and proofs of concept; `_archived/`,
+# `archived/`: kubernetes/examples' retired examples, whose objects the API no longer takes).
 DEFAULT_EXCLUDES = (
     "vendor/",
     "third_party/",

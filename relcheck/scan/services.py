@@ -154,11 +154,12 @@ def _starts_node(start: object) -> bool:
 def _is_library(project: Project, directory: str) -> bool:
     """A package made to be imported or run as a command, not served: its package.json says what it
     exports (`types`, `module`, `exports`), publishes (`files`, `publishConfig`) or plugs into
-    (`peerDependencies`), unless it only says what it publishes, has no `bin`, and its `start` script
-    runs Node on its own code (a server published as a starter); npm installed it (`_resolved`, `_from`: a
-    dependency copied into the repository); a package above publishes its folder (`files`); it is a shared configuration
-    (`eslint-config-*`, `tsconfig`); it is a command-line tool (`bin` and no `start` script); or it
-    sits in a `libs/` or `libraries/` folder and has no `start` script.
+    (`peerDependencies`), unless it only says what it publishes, has no `bin`, and its `start`
+    script runs Node on its own code (a server published as a starter); npm installed it
+    (`_resolved`, `_from`: a dependency copied into the repository); a package above publishes its
+    folder (`files`); it is a shared configuration (`eslint-config-*`, `tsconfig`); it is a
+    command-line tool (`bin` and no `start` script); or it sits in a `libs/` or `libraries/` folder
+    and has no `start` script.
     It makes no service of its own: a monorepo's libraries are not asked for probes, runbooks and
     alerts (a Dockerfile or PM2 file beside it still makes it one), nor is a package of a test
     suite (`integration-tests/api`)."""
@@ -168,9 +169,10 @@ def _is_library(project: Project, directory: str) -> bool:
     scripts = manifest.get("scripts")
     started = isinstance(scripts, dict) and scripts.get("start")
     library_fields = {field for field in LIBRARY_FIELDS if field in manifest}
+    # With a `bin`, `node .` starts a command-line tool (logto's `packages/cli`), not a server.
     published_server = library_fields <= PUBLISHING_FIELDS and _starts_node(started) and not manifest.get("bin")
     if library_fields and not published_server:
-        return True  # (with a `bin`, `node .` starts a command-line tool: logto's `packages/cli`)
+        return True
     if _published_by_a_package_above(project, directory):
         return True  # Ghost-CLI's `extensions/mysql`: shipped inside the CLI's own package
     if any(field in manifest for field in INSTALLED_FIELDS):
