@@ -279,6 +279,22 @@ def test_a_second_loader_keeps_resolving_with_the_composers_node_classes() -> No
     assert [(k.value, v.tag) for k, v in root.value] == [("a", "tag:yaml.org,2002:int"), ("b", "tag:yaml.org,2002:seq")]
 
 
+def test_an_anchor_defined_again_takes_the_latest_without_a_word_on_stderr() -> None:
+    """YAML 1.2 lets an anchor be defined again (onedr0p's home-ops writes `&key` on each item), and
+    an alias takes the latest, as kubectl reads it. libyaml refuses it, the pure composer accepts it
+    and warns on stderr: the values are right and nothing is printed."""
+    import warnings
+
+    from relcheck.syntax.yaml import load_one
+
+    text = "data:\n  - {secretKey: &key tls.crt, property: *key}\n  - {secretKey: &key tls.key, property: *key}\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data, _ = load_one(text)
+    assert [item["property"] for item in data["data"]] == ["tls.crt", "tls.key"]
+    assert caught == []
+
+
 def test_int_or_percent_rounds_as_each_controller_does() -> None:
     # The Deployment controller rounds maxUnavailable down and maxSurge up; the disruption controller up.
     default = int_or_percent("25%")

@@ -158,9 +158,15 @@ def _compose(text: str) -> list[Any]:
 
 
 def _compose_pure(text: str) -> list[Any]:
+    import warnings
+
     from ruamel.yaml import YAML
 
-    return list(YAML(typ="safe", pure=True).compose_all(text))
+    with warnings.catch_warnings():
+        # An anchor defined again (`&key` on each list item, as onedr0p's home-ops writes) is YAML
+        # 1.2, which kubectl reads: the alias takes the latest. ruamel warns on stderr; not ours to say.
+        warnings.simplefilter("ignore")
+        return list(YAML(typ="safe", pure=True).compose_all(text))
 
 
 def compose_all(text: str) -> list[Any]:
