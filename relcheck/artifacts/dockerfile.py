@@ -43,10 +43,10 @@ _BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
 # (unleash-edge's and fluent-operator's `Dockerfile.debug`: the service with a shell, curl and jq,
 # run to look into a problem, beside the image that is deployed). The name only: a `dev/` folder may
 # hold the production build (Wiki.js's `dev/build/Dockerfile`).
+_DEV_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:dev|development|local|tilt|debug)(?:[.-]|$)", re.I)
 # A folder that holds a build or development environment's image (chaos-mesh's `images/build-env/`
 # and `images/dev-env/`: a toolchain that `make` runs the build in), never deployed.
 _ENVIRONMENT_FOLDER = re.compile(r"^(?:build|dev|development|ci|test)[-_]?env(?:ironment)?$")
-_DEV_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:dev|development|local|tilt|debug)(?:[.-]|$)", re.I)
 # A Dockerfile named as a base (`Dockerfile.base`, `base.Dockerfile`): with no command of its own,
 # an image other Dockerfiles build FROM.
 _BASE_IMAGE_NAME = re.compile(r"(?:^|[.-])base(?:[.-]|$)", re.I)
@@ -297,8 +297,8 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
     """An image made to be built FROM, not run: its command is a bare interpreter or shell
     (`ENTRYPOINT ["docker-entrypoint.sh"]` + `CMD ["node"]`, `CMD ["python3"]`), which starts a
     REPL, not an application; or it is named as a base (`Dockerfile.base`, outline's dependencies
-    and build, which its Dockerfile copies from; `base/Dockerfile`) and sets no command at all. The image built from it
-    sets the command that runs."""
+    and build, which its Dockerfile copies from; `base/Dockerfile`) and sets no command at all. The
+    image built from it sets the command that runs."""
     entrypoint, cmd = dockerfile.start_command
     named = _BASE_IMAGE_NAME.search(posixpath.basename(dockerfile.path))
     # Or in a folder named `base` (strimzi's `docker-images/base/`, which its other images build FROM).

@@ -383,7 +383,7 @@ class KustomizeRenderer:
             self.by_path.setdefault(obj.path, []).append(obj)
         self._json_patches: dict[str, JsonPatch | None] = {}  # a component's patches serve several overlays
         self._helm_actions: dict[str, bool] = {}
-        self._plugin_texts: dict[str, str] = {}
+        self._plugin_versions: dict[str, str | None] = {}  # a configuration file → its plugin's apiVersion
         # Overlay folders the repository's own build runs without the load restrictor → its Makefiles.
         self.unrestricted: dict[str, list[str]] = {}
 
@@ -525,35 +525,32 @@ class KustomizeRenderer:
                 entries = kustomization.data.get(name)
                 for entry in entries if isinstance(entries, list) else []:
                     if isinstance(entry, str) and "\n" in entry:
-                        where, text = kustomization.path, entry  # a configuration written inline
+                        where, version = kustomization.path, _plugin_version(entry)  # written inline
                     elif isinstance(entry, str) and entry.strip() and not _REMOTE.search(entry):
                         where = _joined(kustomization.folder, entry.strip())
-                        text = self._config_text(where)
+                        if where not in self._plugin_versions:
+                            self._plugin_versions[where] = _plugin_version(self._head(where))
+                        version = self._plugin_versions[where]
                     else:
                         continue
-                    version = next((v for v in _API_VERSION.findall(text) if v != "builtin"), None)
                     if version is not None:
                         return where, version
         return None
 
-    def _config_text(self, path: str) -> str:
-        if path not in self._plugin_texts:
-            try:
-                with open(self.root / path, encoding="utf-8", errors="replace") as handle:
-                    self._plugin_texts[path] = handle.read(1 << 20)
-            except OSError:  # a folder (a kustomization of transformers) or nothing
-                self._plugin_texts[path] = ""
-        return self._plugin_texts[path]
-
     def _holds_helm_actions(self, path: str) -> bool:
         """Read once per scan: overlays share their bases' kustomizations and patches."""
         if path not in self._helm_actions:
-            try:
-                with open(self.root / path, encoding="utf-8", errors="replace") as handle:
-                    self._helm_actions[path] = bool(_HELM_ACTIONS.search(handle.read(1 << 20)))
-            except OSError:
-                self._helm_actions[path] = False
+            self._helm_actions[path] = bool(_HELM_ACTIONS.search(self._head(path)))
         return self._helm_actions[path]
+
+    def _head(self, path: str) -> str:
+        """The first MiB of a file of the repository; "" for a folder (a kustomization of
+        transformers) or nothing."""
+        try:
+            with open(self.root / path, encoding="utf-8", errors="replace") as handle:
+                return handle.read(1 << 20)
+        except OSError:
+            return ""
 
     def _build(self, entry: str) -> tuple[CommandOutput, str, str, float]:
         """One `kustomize build` through a wrapper folder (removed by the caller once read)."""
@@ -664,6 +661,12 @@ def _without_crds(text: str) -> str:
         return text
     documents = re.split(r"^---[ \t]*$", text, flags=re.MULTILINE)
     return "---".join(d for d in documents if not _CRD.search(d))
+
+
+def _plugin_version(text: str) -> str | None:
+    """The apiVersion of the first plugin a generator or transformer configuration names (any but
+    kustomize's `builtin`), or None."""
+    return next((v for v in _API_VERSION.findall(text) if v != "builtin"), None)
 
 
 def _patch_sources(members: list[Kustomization]) -> list[str]:

@@ -345,8 +345,10 @@ def stdin_file(text: str, name: str | None = None) -> SourceFile:
 # `Dockerfile.<x>` is a Dockerfile for <x> (`Dockerfile.prod`), unless <x> names a language or a
 # data format: kubebuilder's `dockerfile.go` is Go that writes one.
 _CODE_AND_DATA_SUFFIXES = (
-    *(".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rs", ".java", ".kt", ".rb", ".php", ".cs", ".sh", ".ps1"),
-    *(".md", ".rst", ".json", ".yaml", ".yml", ".toml", ".html"),
+    *SOURCE_SUFFIXES,
+    *YAML_SUFFIXES,
+    *(".go", ".py", ".rs", ".java", ".kt", ".rb", ".php", ".cs", ".sh", ".ps1"),
+    *(".md", ".rst", ".html", ".json", ".toml"),
 )
 
 
