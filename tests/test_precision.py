@@ -149,6 +149,66 @@ def test_a_binary_a_node_stage_hands_to_a_plain_image_is_no_node_service(tmp_pat
     assert [(f.code, f.location.path) for f in result.findings] == [("S001", "build.js")]
 
 
+def test_a_builder_or_workspace_image_does_not_name_the_runtime(tmp_path: Path) -> None:
+    """uptime-kuma: `docker/builder-go.dockerfile` compiles a Go health check, and the multi-target
+    `docker/dockerfile` ends in an upload stage on the project's own base image; the service is
+    Node, as its debian-base.dockerfile (built FROM node) and package.json say. wekan: a Gitpod
+    image on a MongoDB workspace beside a Dockerfile that runs a shell script."""
+    (tmp_path / "package.json").write_text('{"name": "kuma", "scripts": {"start": "node server/server.js"}}')
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "server.js").write_text("require('http').createServer().listen(3001);\n")
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "builder-go.dockerfile").write_text("FROM golang:1-buster\nCOPY ./extra/ ./extra/\n")
+    (tmp_path / "docker" / "dockerfile").write_text(
+        "FROM louislam/uptime-kuma:base2 AS release\nCMD [\"node\", \"server/server.js\"]\n\n"
+        "FROM louislam/uptime-kuma:base2 AS upload-artifact\nRUN tar -zcvf dist.tar.gz dist\n"
+    )
+    (tmp_path / "docker" / "debian-base.dockerfile").write_text("FROM node:22-bookworm-slim AS base2\n")
+    (service,) = scan([tmp_path], Config()).services
+    assert service.runtime == "node"
+    for name in ("builder-go.dockerfile", "dockerfile", "debian-base.dockerfile"):
+        (tmp_path / "docker" / name).unlink()
+    (tmp_path / ".gitpod.Dockerfile").write_text("FROM gitpod/workspace-mongodb\n")
+    (tmp_path / "Dockerfile").write_text('FROM debian:trixie\nCMD ["bash", "/build/entrypoint.sh"]\n')
+    (service,) = scan([tmp_path], Config()).services
+    assert service.runtime == "node"  # package.json's, not the MongoDB workspace's
+    (tmp_path / "Dockerfile").unlink()
+    (service,) = scan([tmp_path], Config()).services
+    assert service.runtime == "data-store"  # a tool's image is used when it is the only one
+
+
+def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_services(tmp_path: Path) -> None:
+    """wekan: a fork of meteor-node-stubs the root installs with `file:`, a webpack loader with no
+    dependencies, a vendored copy of Font Awesome, a `releases/` folder of migration scripts;
+    uptime-kuma: `extra/push-examples/javascript-fetch`, with `"start": "node index.js"`."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "wekan", "scripts": {"start": "node main.js"}, "dependencies": {"meteor-node-stubs":'
+        ' "file:npm-packages/meteor-node-stubs"}}\n'
+    )
+    (tmp_path / "main.js").write_text("require('http').createServer().listen(3000);\n")
+    packages = {
+        "npm-packages/meteor-node-stubs": '{"name": "stubs", "main": "index.js", "dependencies": {"qs": "6"}}',
+        "npm-packages/meteor-jade-loader": '{"name": "meteor-jade-loader", "main": "index.js", "private": true}',
+        "packages/fontawesome-free": '{"name": "@fortawesome/fontawesome-free", "main": "js/fontawesome.js",'
+        ' "style": "css/fontawesome.css", "dependencies": {}}',
+        "releases": '{"name": "migration-tools", "scripts": {"migrate": "node migrate.mjs"},'
+        ' "dependencies": {"mongodb": "6"}}',
+        "extra/push-examples/javascript-fetch": '{"name": "push", "scripts": {"start": "node index.js"}}',
+    }
+    for folder, manifest in packages.items():
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "package.json").write_text(manifest + "\n")
+        (tmp_path / folder / "index.js").write_text("fetch('http://kuma/api/push').then(() => {});\n")
+    result = scan([tmp_path], Config())
+    assert [s.root for s in result.services] == [""]
+    assert {f.location.path for f in result.findings if f.code == "S001"} == {"main.js"}
+    # With dependencies of its own and a `start` script, a nested package runs: a service.
+    (tmp_path / "npm-packages/meteor-node-stubs/package.json").write_text(
+        '{"name": "stubs", "scripts": {"start": "node index.js"}, "dependencies": {"qs": "6"}}\n'
+    )
+    assert [s.root for s in scan([tmp_path], Config()).services] == ["", "npm-packages/meteor-node-stubs"]
+
+
 def test_runtime_detection() -> None:
     from relcheck.scan.runtime import image_runtime
 
@@ -449,7 +509,9 @@ def test_jest_and_jasmine_test_folders_are_not_the_service(tmp_path: Path) -> No
     (tmp_path / "__tests__/shutdown.js").write_text("process.on('SIGTERM', () => process.exit(0));\n")
     mock = tmp_path / "spec/dependencies/mock-mail-adapter"
     mock.mkdir(parents=True)
-    (mock / "package.json").write_text('{"name": "mock-mail-adapter", "main": "index.js"}')
+    (mock / "package.json").write_text(
+        '{"name": "mock-mail-adapter", "main": "index.js", "dependencies": {"nodemailer": "6"}}'
+    )
     (mock / "index.js").write_text("module.exports = { sendMail() {} };\n")
     result = scan([tmp_path], Config(), select=["S001", "R001"])
     assert sorted((f.code, f.location.path) for f in result.findings) == [
@@ -957,6 +1019,42 @@ def test_a_package_json_of_tooling_alone_is_no_service(tmp_path: Path) -> None:
     assert not [f for f in result.findings if f.code.startswith(("S", "R"))]
     (tmp_path / "package.json").write_text('{"name": "api", "scripts": {"start": "node build-matrix.js"}}\n')
     assert [s.name for s in scan([tmp_path], Config()).services] == ["api"]
+
+
+def test_a_main_that_names_no_file_does_not_make_tooling_a_service(tmp_path: Path) -> None:
+    """anything-llm's root package.json: scripts that run the real services' folders, `npm init`'s
+    `"main": "index.js"` with no index.js. A translation script beside it is no service's server."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "anything-llm", "main": "index.js", "scripts": {"dev": "cd server && yarn dev"},'
+        ' "devDependencies": {"concurrently": "9"}}\n'
+    )
+    (tmp_path / "extras" / "translator").mkdir(parents=True)
+    (tmp_path / "extras" / "translator" / "index.mjs").write_text("import fs from 'fs';\nconsole.log(fs);\n")
+    assert scan([tmp_path], Config()).services == []
+    # With the file `main` names, the package runs it: a service.
+    (tmp_path / "index.js").write_text("require('http').createServer().listen(3000);\n")
+    assert [s.name for s in scan([tmp_path], Config()).services] == ["anything-llm"]
+
+
+@pytest.mark.parametrize(
+    ("start", "services"),
+    [
+        ("node dist/open-computer", []),  # `npm start` runs the command the package installs
+        ("node ./dist/open-computer --verbose", []),
+        ("node dist/server.js", ["cli"]),  # a server of its own beside the command
+    ],
+)
+def test_a_start_script_that_runs_the_packages_bin_is_a_command_line_tool(
+    tmp_path: Path, start: str, services: list[str]
+) -> None:
+    """anything-llm's open-computer/cli: `bin` installs dist/open-computer, `start` runs it."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "cli", "bin": {"open-computer": "./dist/open-computer"},'
+        f' "scripts": {{"start": "{start}"}}, "dependencies": {{"commander": "12"}}}}\n'
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "index.ts").write_text("import { Command } from 'commander';\nnew Command().parse();\n")
+    assert [s.name for s in scan([tmp_path], Config()).services] == services
 
 
 @pytest.mark.parametrize(

@@ -112,9 +112,11 @@ class Dockerfile:
     stages: list[Stage]
     global_args: dict[str, str | None]
     lines: list[str] = field(default_factory=list, repr=False)
-    # The .dockerignore that applies to its build context (`<name>.dockerignore`, else
-    # `.dockerignore`, beside it), found and parsed when the project is built; None: there is none.
+    # The .dockerignore that applies to its build context (`<name>.dockerignore` beside it, else
+    # the context's `.dockerignore`), found and parsed when the project is built; None: there is none.
     ignore_file: str | None = None
+    # The folder it is most likely built from (relcheck.scan.project._build_context).
+    build_context: str | None = None
     ignore_patterns: list = field(default_factory=list, repr=False)
 
     @property

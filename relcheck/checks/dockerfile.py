@@ -1200,9 +1200,16 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
         )
         found = dockerfile.ignore_file  # found and parsed when the project was built
         if found is None:
+            context = dockerfile.build_context
+            where = (
+                "beside the Dockerfile"
+                if context is None or context == posixpath.dirname(dockerfile.path)
+                else f"in its build context, {context + '/' if context else 'the repository root'} (where the files it "
+                "copies are)"
+            )
             yield ctx.finding(
                 Location(dockerfile.path, 1, 1),
-                f"no .dockerignore beside the Dockerfile: {' and '.join(wanted)} go into the build context",
+                f"no .dockerignore {where}: {' and '.join(wanted)} go into the build context",
                 identity="dockerignore",
                 value="missing",
             )

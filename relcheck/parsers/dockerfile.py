@@ -115,6 +115,9 @@ def _instruction(command: Command) -> Instruction:
 # A line that starts with a placeholder or a template tag: `${LABELS}` (percona's OLM bundle
 # Dockerfile, filled in by its Makefile), `{% if %}`, `{{ ... }}`, `@NAME@`, `%%NAME%%`.
 _TEMPLATE_MARKER = re.compile(r"^(?:\$\{\w+\}|\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A-Z0-9_]*%%)")
+# An image reference never holds these (only build-arg `${X}`, which BuildKit expands): `FROM {{base_image}}`
+# of mongodb-kubernetes-operator's templates, filled in by its Python build scripts.
+_TEMPLATE_IMAGE = re.compile(r"\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A-Z0-9_]*%%")
 
 
 def _template_problem(line: int, shown: str) -> ParseProblem:
@@ -147,6 +150,8 @@ def _validate(instructions: list[Instruction]) -> ParseProblem | None:
         if not ins.args and ins.keyword != "ONBUILD" and not (ins.json_form and ins.keyword in ("CMD", "ENTRYPOINT")):
             return ParseProblem("E001", f"{ins.keyword} needs at least one argument", ins.line)
         if ins.keyword == "FROM":
+            if _TEMPLATE_IMAGE.search(ins.args[0]):
+                return _template_problem(ins.line, ins.original.strip())
             seen_from = True
         elif not seen_from and ins.keyword != "ARG":
             return ParseProblem("E001", f"{ins.keyword} before the first FROM (only ARG may come first)", ins.line)

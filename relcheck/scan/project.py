@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -374,7 +375,8 @@ def _attach_dockerignores(project: Project) -> None:
 
     for dockerfile in project.dockerfiles:
         folder, name = posixpath.split(dockerfile.path)
-        candidates = [posixpath.join(folder, f"{name}.dockerignore"), posixpath.join(folder, ".dockerignore")]
+        context = dockerfile.build_context = _build_context(project, dockerfile)
+        candidates = [posixpath.join(folder, f"{name}.dockerignore"), posixpath.join(context, ".dockerignore")]
         found = next((c for c in candidates if project.exists(c)), None)
         if found is None:
             continue
@@ -385,3 +387,31 @@ def _attach_dockerignores(project: Project) -> None:
             text, _ = read_text(project.root / found, DOCKERIGNORE_LIMIT)
         dockerfile.ignore_file = found
         dockerfile.ignore_patterns = parse_dockerignore(text or "")
+
+
+# Sources a COPY names that say nothing about where the build context is.
+_ANYWHERE = re.compile(r"^\.?/?$|[*?\[$]|^[a-z]+://|^<<")
+
+
+def _build_context(project: Project, dockerfile: Dockerfile) -> str:
+    """The folder an image is most likely built from: the Dockerfile's own, unless the files its
+    COPY and ADD name are not there but are in a folder above (uptime-kuma's `docker/dockerfile`,
+    built with `docker build -f docker/dockerfile .` from the root, copies `package.json`). Docker
+    reads the .dockerignore of the context, not of the Dockerfile's folder."""
+    sources: list[str] = []
+    for stage in dockerfile.stages:
+        for instruction in stage.instructions:
+            if instruction.keyword not in ("COPY", "ADD") or any(f.startswith("--from") for f in instruction.flags):
+                continue
+            sources.extend(a.removeprefix("./").lstrip("/") for a in instruction.args[:-1] if not _ANYWHERE.search(a))
+    folder = posixpath.dirname(dockerfile.path)
+    if not sources:
+        return folder
+    best, best_found, candidate = folder, -1, folder
+    while True:
+        found = sum((project.root / candidate / source).exists() for source in sources[:8])
+        if found > best_found:
+            best, best_found = candidate, found
+        if not candidate or found == len(sources[:8]):
+            return best
+        candidate = posixpath.dirname(candidate)

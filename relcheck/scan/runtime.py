@@ -174,7 +174,17 @@ def _static_file_server(words: list[str]) -> bool:
 
 
 def service_runtime(service: Service) -> str | None:
-    for dockerfile in sorted(service.dockerfiles, key=lambda d: (d.path.count("/"), d.path)):
+    from relcheck.artifacts.dockerfile import is_base_image, is_idle_image, is_tool_image
+
+    def rank(dockerfile: Dockerfile) -> tuple[bool, int, str]:
+        # The image that runs the service first, then the base it is built from.
+        aside = is_base_image(dockerfile) or is_idle_image(dockerfile)
+        return aside, dockerfile.path.count("/"), dockerfile.path
+
+    # A builder's or a tool's image (uptime-kuma's Go `builder-go.dockerfile`, which compiles a
+    # health check; wekan's `.gitpod.Dockerfile` on a MongoDB workspace image) only when it is all there is.
+    images = [d for d in service.dockerfiles if not is_tool_image(d.path)] or service.dockerfiles
+    for dockerfile in sorted(images, key=rank):
         found = dockerfile_runtime(dockerfile)
         if found is not None:
             return found

@@ -132,6 +132,8 @@ def _is_workspace_root(project: Project, directory: str) -> bool:
 
 # package.json fields that publish a package for others to import (or declare what it plugs into).
 LIBRARY_FIELDS = ("exports", "module", "types", "typings", "files", "peerDependencies", "publishConfig")
+# Fields only a package published for browsers or stylesheets has (Font Awesome's `style`, a CDN's `unpkg`).
+BROWSER_LIBRARY_FIELDS = ("style", "unpkg", "jsdelivr")
 # Of those, the ones that only say what `npm publish` ships: a server published as a starter
 # (sclorg's nodejs-ex, `"files"` beside `"start": "node ."`) has them too.
 PUBLISHING_FIELDS = frozenset({"files", "publishConfig"})
@@ -158,8 +160,9 @@ def _is_library(project: Project, directory: str) -> bool:
     script runs Node on its own code (a server published as a starter); npm installed it
     (`_resolved`, `_from`: a dependency copied into the repository); a package above publishes its
     folder (`files`); it is a shared configuration (`eslint-config-*`, `tsconfig`); it is a
-    command-line tool (`bin` and no `start` script); or it sits in a `libs/` or `libraries/` folder
-    and has no `start` script.
+    command-line tool (`bin`, and no `start` script or one that runs a `bin` file); a front-end
+    package (`style`, `unpkg`) or, inside another package, one with no dependencies, either without
+    a `start` script; or it sits in a `libs/` or `libraries/` folder and has no `start` script.
     It makes no service of its own: a monorepo's libraries are not asked for probes, runbooks and
     alerts (a Dockerfile or PM2 file beside it still makes it one), nor is a package of a test
     suite (`integration-tests/api`)."""
@@ -168,6 +171,11 @@ def _is_library(project: Project, directory: str) -> bool:
         return False
     scripts = manifest.get("scripts")
     started = isinstance(scripts, dict) and scripts.get("start")
+    if not started and any(field in manifest for field in BROWSER_LIBRARY_FIELDS):
+        return True  # a vendored copy of a published front-end package (wekan's fontawesome-free)
+    nested = next(_packages_above(project, directory), None) is not None
+    if nested and not started and not manifest.get("dependencies") and not manifest.get("bin"):
+        return True  # a local module the package above loads (wekan's webpack loader in npm-packages/)
     library_fields = {field for field in LIBRARY_FIELDS if field in manifest}
     # With a `bin`, `node .` starts a command-line tool (logto's `packages/cli`), not a server.
     published_server = library_fields <= PUBLISHING_FIELDS and _starts_node(started) and not manifest.get("bin")
@@ -180,11 +188,67 @@ def _is_library(project: Project, directory: str) -> bool:
     name = manifest.get("name")
     if isinstance(name, str) and CONFIG_PACKAGE.match(name.rsplit("/", 1)[-1]):
         return True
-    if manifest.get("bin") and not started:
-        return True
+    if manifest.get("bin") and (not started or _starts_a_bin(manifest, started)):
+        return True  # a command-line tool, even when `npm start` runs it (anything-llm's `open-computer/cli`)
     if posixpath.basename(_dir(directory)).lower() in LIBRARY_FOLDERS and not started:
         return True  # overleaf's `libraries/fetch-utils`, Nx's `libs/*`: imported by the services
     return _in_test_folder(directory)
+
+
+def _starts_a_bin(manifest: dict, start: object) -> bool:
+    """Whether the `start` script runs Node on one of the files the package's `bin` installs as
+    commands (`"bin": {"open-computer": "./dist/open-computer"}`, `"start": "node dist/open-computer"`)."""
+    bins = manifest.get("bin")
+    targets = bins.values() if isinstance(bins, dict) else [bins]
+    names = {posixpath.normpath(t) for t in targets if isinstance(t, str) and t.strip()}
+    if not (_starts_node(start) and names):
+        return False
+    words = str(start).split()
+    script = next((w for w in words[1:] if not w.startswith("-") and "=" not in w), "")
+    return bool(script) and posixpath.normpath(script) in names
+
+
+# Folders of examples for readers: `examples/`, uptime-kuma's `extra/push-examples/`.
+_EXAMPLE_FOLDER = re.compile(r"^(?:examples?|samples?)$|[-_](?:examples?|samples?)$")
+
+
+def _is_example(project: Project, directory: str) -> bool:
+    """A package in a folder of examples (uptime-kuma's `extra/push-examples/javascript-fetch`, a
+    script that shows how to call its push API): code for readers to copy, not a service of the
+    repository. A Dockerfile or PM2 file beside it still makes one (a demo that is deployed)."""
+    return any(_EXAMPLE_FOLDER.search(folder) for folder in directory.lower().split("/") if folder)
+
+
+# Dependency versions that point at a folder: `"meteor-node-stubs": "file:npm-packages/meteor-node-stubs"`.
+_LOCAL_DEPENDENCY = re.compile(r"^(?:file|link):(.+)$")
+
+
+def _installed_by(installed: frozenset[str], project: Project, directory: str) -> bool:
+    """Whether another package of the repository installs this folder as a dependency (`file:` or
+    `link:`), and it has no `start` script: a library, however it is written (wekan's fork of
+    meteor-node-stubs in `npm-packages/`)."""
+    manifest = project.package_json(directory)
+    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
+    if isinstance(scripts, dict) and scripts.get("start"):
+        return False
+    return directory in installed
+
+
+def _local_dependencies(project: Project) -> frozenset[str]:
+    """The folders the repository's package.json files install with `file:` or `link:`."""
+    folders: set[str] = set()
+    for source in project.files:
+        if source.name != "package.json":
+            continue
+        directory = _dir(source.path)
+        manifest = project.package_json(directory)
+        for field_name in ("dependencies", "devDependencies", "optionalDependencies"):
+            block = manifest.get(field_name) if isinstance(manifest, dict) else None
+            for version in block.values() if isinstance(block, dict) else ():
+                match = _LOCAL_DEPENDENCY.match(version.strip()) if isinstance(version, str) else None
+                if match:
+                    folders.add(posixpath.normpath(posixpath.join(directory, match.group(1))).removeprefix("./"))
+    return frozenset(folders - {"."})
 
 
 def _in_test_folder(directory: str) -> bool:
@@ -244,7 +308,7 @@ def _is_placeholder(project: Project, directory: str) -> bool:
 
 
 # Folders that by convention hold a repository's commands and maintenance scripts.
-SCRIPT_FOLDERS = frozenset({"bin", "scripts", "tools", "tooling"})
+SCRIPT_FOLDERS = frozenset({"bin", "scripts", "tools", "tooling", "release", "releases"})
 
 
 def _is_tooling(project: Project, directory: str) -> bool:
@@ -263,9 +327,20 @@ def _is_tooling(project: Project, directory: str) -> bool:
         bool(manifest.get("devDependencies") or scripts)
         and not manifest.get("dependencies")
         and not (isinstance(scripts, dict) and scripts.get("start"))
-        and not manifest.get("main")
+        and not _main_exists(project, directory, manifest.get("main"))
         and not manifest.get("bin")
     )
+
+
+def _main_exists(project: Project, directory: str, main: object) -> bool:
+    """Whether `main` names a file of the package, as Node resolves it (`index` → `index.js`, a
+    folder → its `index.js`). `npm init` writes `"main": "index.js"` into every package.json, so a
+    `main` naming nothing there says nothing (anything-llm's root package, which only runs scripts)."""
+    if not isinstance(main, str) or not main.strip():
+        return False
+    path = posixpath.normpath(posixpath.join(directory, main.strip())) if directory else posixpath.normpath(main)
+    candidates = (path, *(f"{path}{ext}" for ext in (".js", ".cjs", ".mjs", ".ts", ".json")), f"{path}/index.js")
+    return any(project.exists(candidate) for candidate in candidates)
 
 
 # Frameworks of desktop applications: a package built on one is installed on users' machines.
@@ -401,6 +476,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     roots: set[str] = set()
     packages_not_run: set[str] = set()  # libraries, tooling, test suites, desktop and function apps
     base_images = {d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d)}
+    installed = _local_dependencies(project)
     for source in project.files:
         if source.kind == FileKind.EVIDENCE:
             continue  # a test folder's: evidence for the repository rules, no service
@@ -411,8 +487,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         elif source.name == "package.json":
             if _is_module_marker(project.package_json(directory)) or _is_placeholder(project, directory):
                 continue  # its folder's files belong to the package above it
-            not_run = (_is_library, _is_tooling, _is_desktop_app, _is_function_app)
-            if any(kind(project, directory) for kind in not_run):
+            not_run = (_is_library, _is_tooling, _is_desktop_app, _is_function_app, _is_example)
+            if any(kind(project, directory) for kind in not_run) or _installed_by(installed, project, directory):
                 packages_not_run.add(directory)
             else:
                 roots.add(directory)
