@@ -679,6 +679,7 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 value=str(unavailable),
                 severity=severity,
             )
+            continue  # its advice sets maxSurge too (or, with one volume, keeps its 0): one finding, not two
         if surge is not None and surge.number == 0:
             message = (
                 f"{obj.display} rolls out with maxSurge {surge}: no pod is added before an old one goes (when "
