@@ -1037,20 +1037,23 @@ def test_a_main_that_names_no_file_does_not_make_tooling_a_service(tmp_path: Pat
 
 
 @pytest.mark.parametrize(
-    ("start", "services"),
+    ("start", "dependency", "services"),
     [
-        ("node dist/open-computer", []),  # `npm start` runs the command the package installs
-        ("node ./dist/open-computer --verbose", []),
-        ("node dist/server.js", ["cli"]),  # a server of its own beside the command
+        ("node dist/open-computer", "commander", []),  # `npm start` runs the command the package installs
+        ("node ./dist/open-computer --verbose", "commander", []),
+        ("node dist/server.js", "commander", ["cli"]),  # a server of its own beside the command
+        # The Lounge: `thelounge start` is its web server, published to npm as a command.
+        ("node dist/open-computer start", "express", ["cli"]),
     ],
 )
 def test_a_start_script_that_runs_the_packages_bin_is_a_command_line_tool(
-    tmp_path: Path, start: str, services: list[str]
+    tmp_path: Path, start: str, dependency: str, services: list[str]
 ) -> None:
     """anything-llm's open-computer/cli: `bin` installs dist/open-computer, `start` runs it."""
+    published = ' "files": ["dist"],' if dependency == "express" else ""  # what npm publishes: a package
     (tmp_path / "package.json").write_text(
-        '{"name": "cli", "bin": {"open-computer": "./dist/open-computer"},'
-        f' "scripts": {{"start": "{start}"}}, "dependencies": {{"commander": "12"}}}}\n'
+        f'{{"name": "cli", "bin": {{"open-computer": "./dist/open-computer"}},{published}'
+        f' "scripts": {{"start": "{start}"}}, "dependencies": {{"{dependency}": "12"}}}}\n'
     )
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "index.ts").write_text("import { Command } from 'commander';\nnew Command().parse();\n")

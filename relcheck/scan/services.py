@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from relcheck.artifacts.app import AppFacts, Evidence, merge_facts
+from relcheck.artifacts.app import SERVER_FRAMEWORKS, AppFacts, Evidence, merge_facts
 from relcheck.artifacts.dockerfile import (
     BUILD_ONLY_FOLDERS,
     CI_FOLDERS,
@@ -177,8 +177,12 @@ def _is_library(project: Project, directory: str) -> bool:
     if nested and not started and not manifest.get("dependencies") and not manifest.get("bin"):
         return True  # a local module the package above loads (wekan's webpack loader in npm-packages/)
     library_fields = {field for field in LIBRARY_FIELDS if field in manifest}
-    # With a `bin`, `node .` starts a command-line tool (logto's `packages/cli`), not a server.
+    # With a `bin`, `node .` starts a command-line tool (logto's `packages/cli`), not a server,
+    # unless the package is built on a server framework: The Lounge's `thelounge start` (`"start":
+    # "node index start"`) is its web server, published to npm as a command.
+    serves = _built_on_a_server_framework(manifest)
     published_server = library_fields <= PUBLISHING_FIELDS and _starts_node(started) and not manifest.get("bin")
+    published_server = published_server or (_starts_node(started) and serves)
     if library_fields and not published_server:
         return True
     if _published_by_a_package_above(project, directory):
@@ -188,11 +192,16 @@ def _is_library(project: Project, directory: str) -> bool:
     name = manifest.get("name")
     if isinstance(name, str) and CONFIG_PACKAGE.match(name.rsplit("/", 1)[-1]):
         return True
-    if manifest.get("bin") and (not started or _starts_a_bin(manifest, started)):
+    if manifest.get("bin") and (not started or (_starts_a_bin(manifest, started) and not serves)):
         return True  # a command-line tool, even when `npm start` runs it (anything-llm's `open-computer/cli`)
     if posixpath.basename(_dir(directory)).lower() in LIBRARY_FOLDERS and not started:
         return True  # overleaf's `libraries/fetch-utils`, Nx's `libs/*`: imported by the services
     return _in_test_folder(directory)
+
+
+def _built_on_a_server_framework(manifest: dict) -> bool:
+    dependencies = manifest.get("dependencies")
+    return isinstance(dependencies, dict) and any(name in dependencies for name in SERVER_FRAMEWORKS)
 
 
 def _starts_a_bin(manifest: dict, start: object) -> bool:
