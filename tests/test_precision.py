@@ -46,6 +46,25 @@ def test_a_helm_test_written_out_runs_only_under_helm_test(tmp_path: Path) -> No
     assert result.objects == 1 and inventory(result)["not_checked"] == {"Helm test (runs only under `helm test`)": 1}
 
 
+@pytest.mark.parametrize(
+    ("name", "selector", "patch"),
+    [
+        ("2.argocd-repo-server-patch.yaml", "", True),  # applied with `kubectl patch --patch-file`
+        ("repo-server-patch.yaml", "  selector: {matchLabels: {app: repo}}\n", False),  # whole: a workload
+        ("repo-server.yaml", "", False),  # not named as a patch: checked as written
+    ],
+)
+def test_a_workload_without_a_selector_in_a_patch_file_is_a_patch(
+    tmp_path: Path, name: str, selector: str, patch: bool
+) -> None:
+    (tmp_path / name).write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: argocd-repo-server}\nspec:\n" + selector
+        + "  template:\n    spec:\n      containers: [{name: cmp, image: alpine}]\n"
+    )
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert (result.kustomize_patches, len(result.findings)) == ((1, 0) if patch else (0, 1))
+
+
 def test_a_workload_without_an_image_is_a_patch_not_an_object(tmp_path: Path) -> None:
     """The API server refuses a container without an image: a file with one is a fragment that
     another tool completes (here a kubeadm patch of a static pod, then a strategic-merge patch),

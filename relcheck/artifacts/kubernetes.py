@@ -73,6 +73,20 @@ def lacks_images(obj: K8sObject) -> bool:
     return any(not isinstance(item, dict) or item.get("image") in (None, "") for item in every)
 
 
+# Kinds the API server refuses without `spec.selector` (apps/v1 no longer defaults it from the labels).
+_SELECTOR_REQUIRED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+
+
+def is_named_patch(obj: K8sObject) -> bool:
+    """A workload without the `spec.selector` the API server requires, in a file named as a patch
+    (christianh814's gitops-examples: `2.argocd-repo-server-patch.yaml`, which a README applies with
+    `kubectl patch --patch-file`): a fragment merged into a live object, not one that runs."""
+    if obj.kind not in _SELECTOR_REQUIRED or obj.render or not str(obj.get("apiVersion") or "").startswith("apps/"):
+        return False
+    spec = obj.data.get("spec")
+    return isinstance(spec, dict) and "selector" not in spec and "patch" in posixpath.basename(obj.path).lower()
+
+
 @dataclass
 class K8sObject(Positioned):
     path: str

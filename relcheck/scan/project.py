@@ -125,14 +125,14 @@ def _without_patches(
 ) -> tuple[list[K8sObject], list[K8sObject]]:
     """The objects less patches, and the patches: fragments merged into resources, not resources.
     `patches`: the files kustomization files name as patches (relcheck.render.kustomize.patch_files);
-    besides, objects with a `$patch` directive and workloads the API server would refuse for want
-    of an image."""
-    from relcheck.artifacts.kubernetes import lacks_images
+    besides, objects with a `$patch` directive, workloads the API server would refuse for want
+    of an image, and those without a selector in a file named as a patch."""
+    from relcheck.artifacts.kubernetes import is_named_patch, lacks_images
     from relcheck.artifacts.kustomize import carries_patch_directive
 
     kept, dropped = [], []
     for obj in objects:
-        if obj.path in patches or carries_patch_directive(obj) or lacks_images(obj):
+        if obj.path in patches or carries_patch_directive(obj) or lacks_images(obj) or is_named_patch(obj):
             project.kustomize_patches.add(obj.path)
             dropped.append(obj)
         else:
