@@ -113,11 +113,9 @@ def _takes_traffic(workload: Workload) -> bool:
     services, containers = workload.exposed_by, workload.containers()
     if any(not _metrics_service(service) for service in services):
         return True  # a Service for clients
-    if any(_serves_clients(c) for c in containers):
-        return True  # a port a Service elsewhere may send clients to
-    # Only Services for metrics: they may target a port no container declares, unless a container
-    # shows where its metrics are served.
-    return bool(services) and not any(_answers_only_tooling(c) for c in containers)
+    # Otherwise no Service, or only Services for metrics, whose scrapes readiness does not gate
+    # (ceph-csi's node plugin: `http-metrics` to a port a sidecar's flag sets, none declared).
+    return any(_serves_clients(c) for c in containers)  # a port a Service elsewhere may send clients to
 
 
 def _metrics_service(service: K8sObject) -> bool:
@@ -205,9 +203,27 @@ def _serves_clients(container: Container) -> bool:
     declares its ports shows where it listens: a probe on another port is a health endpoint."""
     ports = container.ports()
     if ports:
-        return not all(_tooling_port_name(port.get("name")) for port in ports)
+        diagnostics = _diagnostics_ports(container)
+        return not all(_tooling_port_name(p.get("name")) or p.get("containerPort") in diagnostics for p in ports)
     admin = _pod_admin_ports(container.workload)
     return any(port not in admin for port in _probed_ports(container))
+
+
+# Flags that set where a program serves its metrics and health checks: the Kubernetes CSI
+# sidecars' `--http-endpoint=$(POD_IP):8090` (metrics, pprof, leader-election health), controller-
+# runtime's `--metrics-bind-address` and `--health-probe-bind-address`, ceph-csi's `--metricsport`.
+_DIAGNOSTICS_FLAG = re.compile(
+    r"^--?(?:http-endpoint|metrics-(?:bind-)?address|metrics-?port|health-probe-bind-address|health-?port)"
+    r"=(?:\S*:)?(\d+)$",
+    re.IGNORECASE,
+)
+
+
+def _diagnostics_ports(container: Container) -> set[int]:
+    """The port numbers the container's flags name for metrics and health checks."""
+    args = [arg for key in ("command", "args") if isinstance(words := container.spec.get(key), list) for arg in words]
+    found = (_DIAGNOSTICS_FLAG.match(arg.strip()) for arg in args if isinstance(arg, str))
+    return {int(match.group(1)) for match in found if match}
 
 
 def _probed_ports(container: Container) -> list[object]:
