@@ -106,6 +106,15 @@ class Stage:
         return self.chain()[0].resolved_image
 
 
+# Stage names of a CI or development step, and of the image that runs (a whole name, any case).
+_STEP_STAGE = re.compile(
+    r"^(?:(?:unit-?|integration-?|e2e-?)?tests?|testing|lint(?:er|ing)?|ci|checks?|dev|development|debug"
+    r"|(?:upload|publish|export)(?:-[\w-]+)?|artifacts?)$",
+    re.IGNORECASE,
+)
+_PRODUCT_STAGE = re.compile(r"^(?:release|production|prod|runtime|final)$", re.IGNORECASE)
+
+
 @dataclass
 class Dockerfile:
     path: str
@@ -119,9 +128,20 @@ class Dockerfile:
     build_context: str | None = None
     ignore_patterns: list = field(default_factory=list, repr=False)
 
-    @property
+    @cached_property
     def final(self) -> Stage | None:
-        return self.stages[-1] if self.stages else None
+        """The stage whose image runs: the last, unless it is named for a step of CI or development
+        (`upload-artifact`, `test`, `lint`, `dev`), built only with `--target`, and an earlier stage is
+        named for the image that runs (`release`, `production`, `runtime`): uptime-kuma's
+        `docker/dockerfile` ends in an `upload-artifact` stage after `release`."""
+        if not self.stages:
+            return None
+        last = self.stages[-1]
+        if last.alias and _STEP_STAGE.match(last.alias):
+            products = [s for s in self.stages[:-1] if s.alias and _PRODUCT_STAGE.match(s.alias)]
+            if products:
+                return products[-1]
+        return last
 
     def spot(self, stage: Stage, instruction: Instruction) -> DockerfileSpot:
         """An instruction of a stage as a finding's subject."""
