@@ -27,7 +27,8 @@ TOOL_FOLDERS = frozenset({"tools", "tooling"})
 # the CI system or a developer's environment (a dev container, Cursor's agents' `.cursor/`), never deployed.
 CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer", ".cursor"})
 # Inits that run as PID 1, forward signals to the program and reap (catatonit: Podman's).
-INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "catatonit"})
+# `init`: s6-overlay's `/init` (and a distribution's `/sbin/init`); `my_init`: phusion's baseimage.
+INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "catatonit", "init", "my_init"})
 # PM2's container runtime (`pm2-docker` is its former name): it handles SIGTERM and SIGINT as PID 1.
 PM2_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
 _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(?:[.-]|$)", re.I)

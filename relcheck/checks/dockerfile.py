@@ -554,6 +554,9 @@ _SUPERVISING_IMAGES = re.compile(
 # Images whose own ENTRYPOINT starts an init (`tini -- /bin/entrypoint.sh`): a Dockerfile on them
 # that sets only CMD still starts through it.
 _INIT_ENTRYPOINT_IMAGES = frozenset({"fluentd", "fluent/fluentd", "jenkins/jenkins"})
+# Image families whose ENTRYPOINT is s6-overlay's `/init` (linuxserver.io's base and app images,
+# jlesage's base images), or whose command is phusion's `my_init`: an init that reaps and forwards.
+_INIT_IMAGE_FAMILIES = re.compile(r"^(?:(?:ghcr|lscr)\.io/)?(?:linuxserver/|jlesage/baseimage|phusion/baseimage)")
 
 
 def _serves_as_pid1(base: str | None) -> bool:
@@ -566,13 +569,14 @@ def _serves_as_pid1(base: str | None) -> bool:
 
 
 def _init_entrypoint(base: str | None) -> bool:
-    """Whether the base image's own ENTRYPOINT starts an init (fluentd's and Jenkins's run tini)."""
+    """Whether the base image's own ENTRYPOINT starts an init (fluentd's and Jenkins's run tini,
+    linuxserver.io's s6-overlay)."""
     if not base:
         return False
     repository = image_reference(base.lower())[0]
     for prefix in ("docker.io/library/", "docker.io/", "library/"):
         repository = repository.removeprefix(prefix)
-    return repository in _INIT_ENTRYPOINT_IMAGES
+    return repository in _INIT_ENTRYPOINT_IMAGES or bool(_INIT_IMAGE_FAMILIES.match(repository))
 
 
 @check("D002")
