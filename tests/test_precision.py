@@ -1055,6 +1055,18 @@ def test_a_main_that_names_no_file_does_not_make_tooling_a_service(tmp_path: Pat
     assert [s.name for s in scan([tmp_path], Config()).services] == ["anything-llm"]
 
 
+def test_a_library_that_exports_a_server_is_still_a_library(tmp_path: Path) -> None:
+    """atproto's packages/bsky: `exports`, a `start` script and express; the deployable is
+    services/bsky, which imports it. Built on a server framework, it is still a library."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "@atproto/bsky", "files": ["./dist"], "exports": {".": "./dist/index.js"},'
+        ' "scripts": {"start": "node --enable-source-maps dist/bin.js"}, "dependencies": {"express": "4"}}\n'
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "index.ts").write_text("import express from 'express';\nexport const app = express();\n")
+    assert scan([tmp_path], Config()).services == []
+
+
 @pytest.mark.parametrize(
     ("start", "dependency", "services"),
     [

@@ -181,8 +181,8 @@ def _is_library(project: Project, directory: str) -> bool:
     # unless the package is built on a server framework: The Lounge's `thelounge start` (`"start":
     # "node index start"`) is its web server, published to npm as a command.
     serves = _built_on_a_server_framework(manifest)
-    published_server = library_fields <= PUBLISHING_FIELDS and _starts_node(started) and not manifest.get("bin")
-    published_server = published_server or (_starts_node(started) and serves)
+    published_server = library_fields <= PUBLISHING_FIELDS and _starts_node(started)
+    published_server = published_server and (not manifest.get("bin") or serves)
     if library_fields and not published_server:
         return True
     if _published_by_a_package_above(project, directory):
