@@ -1055,6 +1055,20 @@ def test_a_main_that_names_no_file_does_not_make_tooling_a_service(tmp_path: Pat
     assert [s.name for s in scan([tmp_path], Config()).services] == ["anything-llm"]
 
 
+def test_a_workspace_root_that_links_its_members_makes_no_library_of_them(tmp_path: Path) -> None:
+    """etherpad: the root package.json of a pnpm workspace installs its members with `link:`."""
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages:\n  - api\n")
+    (tmp_path / "package.json").write_text('{"name": "root", "dependencies": {"api": "link:api"}}\n')
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "package.json").write_text(
+        '{"name": "api", "main": "server.js", "dependencies": {"express": "4"}}\n'
+    )
+    (tmp_path / "api" / "server.js").write_text("require('express')().listen(3000);\n")
+    assert [s.root for s in scan([tmp_path], Config()).services] == ["api"]
+    (tmp_path / "pnpm-workspace.yaml").unlink()  # a plain package that installs a folder: a library
+    assert [s.root for s in scan([tmp_path], Config()).services] == [""]
+
+
 def test_a_library_that_exports_a_server_is_still_a_library(tmp_path: Path) -> None:
     """atproto's packages/bsky: `exports`, a `start` script and express; the deployable is
     services/bsky, which imports it. Built on a server framework, it is still a library."""

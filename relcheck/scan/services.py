@@ -244,12 +244,15 @@ def _installed_by(installed: frozenset[str], project: Project, directory: str) -
 
 
 def _local_dependencies(project: Project) -> frozenset[str]:
-    """The folders the repository's package.json files install with `file:` or `link:`."""
+    """The folders the repository's package.json files, other than workspace roots, install with
+    `file:` or `link:`."""
     folders: set[str] = set()
     for source in project.files:
         if source.name != "package.json":
             continue
         directory = _dir(source.path)
+        if _is_workspace_root(project, directory):
+            continue  # a workspace root links its members (etherpad's `"admin": "link:admin"`)
         manifest = project.package_json(directory)
         for field_name in ("dependencies", "devDependencies", "optionalDependencies"):
             block = manifest.get(field_name) if isinstance(manifest, dict) else None
