@@ -77,7 +77,7 @@ RUNTIME_NEUTRAL_FIXES = {
     "D009": "Pin the image to a version tag, or better a digest (`image:1.2.3@sha256:<digest>`).",
     "D010": "Base the final stage on a small image: a slim or alpine variant, distroless, or scratch for a "
     "static binary.",
-    "D012": "Add a `.dockerignore` beside the Dockerfile with at least `.git`.",
+    "D012": "Add a `.dockerignore` to the build context (beside the Dockerfile) with at least `.git`.",
 }
 
 

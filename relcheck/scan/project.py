@@ -407,9 +407,15 @@ def _build_context(project: Project, dockerfile: Dockerfile) -> str:
     folder = posixpath.dirname(dockerfile.path)
     if not sources:
         return folder
+    def there(candidate: str, source: str) -> bool:
+        path = posixpath.normpath(posixpath.join(candidate, source))
+        # The Dockerfile's own folder is no file it copies (testkube's `build/kubectl-testkube/`
+        # beside the binary of that name its release tool builds into another context).
+        return not (folder == path or folder.startswith(f"{path}/")) and (project.root / path).exists()
+
     best, best_found, candidate = folder, -1, folder
     while True:
-        found = sum((project.root / candidate / source).exists() for source in sources[:8])
+        found = sum(there(candidate, source) for source in sources[:8])
         if found > best_found:
             best, best_found = candidate, found
         if not candidate or found == len(sources[:8]):
