@@ -1618,3 +1618,38 @@ def test_an_overlay_whose_generator_reads_a_file_the_deploy_tool_writes_is_skipp
     (root / "overlays" / "prod" / "certs").mkdir()
     (root / "overlays" / "prod" / "certs" / "tls.key").write_text("key\n")
     assert scan([root], Config(), select=["E"]).findings == []
+
+
+def test_random_and_clock_calls_get_fixed_stand_ins_inside_actions_only() -> None:
+    from relcheck.render.steady import steadied
+
+    template = (
+        "# now the job is named anew on each install\n"
+        'name: {{ .Release.Name }}-{{ randAlphaNum 5 | lower }}-{{ randNumeric (int .Values.n) }}\n'
+        "id: {{ uuidv4 }}\nstamp: {{ now | date \"20060102\" }}\nnow: {{ .Values.now }}\n"
+    )
+    assert steadied(template) == (
+        "# now the job is named anew on each install\n"
+        'name: {{ .Release.Name }}-{{ repeat 5 "x" | lower }}-{{ repeat (int .Values.n) "0" }}\n'
+        'id: {{ "00000000-0000-4000-8000-000000000000" }}\n'
+        'stamp: {{ (toDate "2006-01-02" "2000-01-01") | date "20060102" }}\nnow: {{ .Values.now }}\n'
+    )
+
+
+@needs_helm
+def test_an_object_named_at_random_is_named_the_same_on_every_scan(tmp_path: Path) -> None:
+    """Flagsmith's migration Job: `-{{ randAlphaNum 5 | lower }}` in its name. The findings about
+    it, and their fingerprints, are the same from one scan to the next."""
+    job = (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n"
+        "  name: {{ .Release.Name }}-migrate-{{ randAlphaNum 5 | lower }}\n"
+        "  annotations: {started: {{ now | date \"20060102150405\" | quote }}}\n"
+        "spec:\n  template:\n    spec:\n      restartPolicy: Never\n"
+        "      containers: [{name: migrate, image: 'migrate:1.0.0'}]\n"
+    )
+    chart = make_chart(tmp_path / "app", {"job.yaml": job})
+    first, second = (scan([chart], Config(), select=["K006"]).findings for _ in range(2))
+    assert [f.message for f in first] == [f.message for f in second]
+    assert "Job 'app-migrate-xxxxx'" in first[0].message
+    assert [f.fingerprint for f in first] == [f.fingerprint for f in second]
+    assert (chart / "templates" / "job.yaml").read_text() == job  # the repository's file is untouched

@@ -16,6 +16,7 @@ from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import HelmEngine, RenderOutput, RenderRequest
 from relcheck.render.siblings import Vendored, chart_aliases, dependency_lines, vendor_siblings
+from relcheck.render.steady import steady_copy
 from relcheck.render.template_index import TemplateSegment, align_segments, index_template, locate
 from relcheck.render.unvendored import Unvendored, without_missing
 from relcheck.syntax.positions import Positions
@@ -208,11 +209,15 @@ class ChartRenderer:
             out.problems.append((chart_yaml, ParseProblem("E002", message)))
             return
         vendored = vendor_siblings(self.root, chart_dir, self.siblings, self.read) if self.siblings else None
-        folders = _Folders(vendored.folder if vendored is not None else str(self.root / chart_dir))
+        folder = vendored.folder if vendored is not None else str(self.root / chart_dir)
+        steady = steady_copy(Path(folder))  # the same object names on every render (relcheck.render.steady)
+        folders = _Folders(steady.folder if steady is not None else folder)
         try:
             self._render_value_sets(chart_dir, name, settings, out, vendored, folders)
         finally:
             folders.close()
+            if steady is not None:
+                steady.close()
             if vendored is not None:
                 vendored.close()
 

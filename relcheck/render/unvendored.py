@@ -58,7 +58,7 @@ def without_missing(chart: Path) -> Unvendored | None:
                 kept[name].append(entry)
             else:
                 missing.add(str(entry.get("name")))
-    if not missing or not _copyable(chart):
+    if not missing or not copyable(chart):
         return None
     temporary = tempfile.mkdtemp(prefix="relcheck-chart-")
     copy = Path(temporary) / "chart"
@@ -125,7 +125,9 @@ def _held(chart: Path, name: object) -> bool:
     return not isinstance(name, str) or not name or vendored_already(chart, "", name)
 
 
-def _copyable(chart: Path) -> bool:
+def copyable(chart: Path) -> bool:
+    """Whether a chart folder is small enough to copy and holds no symbolic link (a relative link
+    would lead elsewhere from the copy)."""
     files = size = 0
     for folder, dirs, names in os.walk(chart):
         dirs[:] = [d for d in dirs if d != ".git"]
