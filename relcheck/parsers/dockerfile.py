@@ -120,6 +120,20 @@ _TEMPLATE_MARKER = re.compile(r"^(?:\$\{\w+\}|\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A
 _TEMPLATE_IMAGE = re.compile(r"\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A-Z0-9_]*%%")
 
 
+def _placeholder_image(image: str) -> bool:
+    """An image name no build accepts, that a script replaces with `sed`: a repository path with
+    capital letters (`FROM BASEIMAGE`, sonobuoy's Dockerfile, beside `CMD1` and `ADD BINARY /`).
+    Docker's references allow them only in the registry's host name and the tag."""
+    if "$" in image:
+        return False  # a build argument, which BuildKit expands
+    name = image.split("@", 1)[0]
+    *parts, last = name.split("/")
+    parts.append(last.split(":", 1)[0])
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]  # the registry's host name
+    return any(part != part.lower() for part in parts)
+
+
 def _template_problem(line: int, shown: str) -> ParseProblem:
     return ParseProblem(
         "E002",
@@ -150,7 +164,7 @@ def _validate(instructions: list[Instruction]) -> ParseProblem | None:
         if not ins.args and ins.keyword != "ONBUILD" and not (ins.json_form and ins.keyword in ("CMD", "ENTRYPOINT")):
             return ParseProblem("E001", f"{ins.keyword} needs at least one argument", ins.line)
         if ins.keyword == "FROM":
-            if _TEMPLATE_IMAGE.search(ins.args[0]):
+            if _TEMPLATE_IMAGE.search(ins.args[0]) or _placeholder_image(ins.args[0]):
                 return _template_problem(ins.line, ins.original.strip())
             seen_from = True
         elif not seen_from and ins.keyword != "ARG":
