@@ -120,10 +120,15 @@ _TEMPLATE_MARKER = re.compile(r"^(?:\$\{\w+\}|\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A
 _TEMPLATE_IMAGE = re.compile(r"\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A-Z0-9_]*%%")
 
 
+# A line that is one placeholder word (sonobuoy's `CMD1`, which its build script's sed deletes).
+_PLACEHOLDER_WORD = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
 def _placeholder_image(image: str) -> bool:
     """An image name no build accepts, that a script replaces with `sed`: a repository path with
-    capital letters (`FROM BASEIMAGE`, sonobuoy's Dockerfile, beside `CMD1` and `ADD BINARY /`).
-    Docker's references allow them only in the registry's host name and the tag."""
+    capital letters (`FROM BASEIMAGE`: sonobuoy's Dockerfile, beside a `CMD1` line; the autoscaler's
+    addon-resizer). Docker's references allow them only in the registry's host name and the tag.
+    Such a file is still checked; a line of one placeholder word in it makes it a template."""
     if "$" in image:
         return False  # a build argument, which BuildKit expands
     name = image.split("@", 1)[0]
@@ -152,19 +157,20 @@ def _validate(instructions: list[Instruction]) -> ParseProblem | None:
             "E002", "no FROM instruction: a fragment appended to or included in another Dockerfile; not checked"
         )
     seen_from = False
+    placeholders = any(ins.keyword == "FROM" and ins.args and _placeholder_image(ins.args[0]) for ins in instructions)
     for ins in instructions:
         if not ins.keyword:
             return ParseProblem("E001", "a line that is not an instruction (a stray line continuation?)", ins.line)
         if ins.keyword not in KNOWN_INSTRUCTIONS:
             word = ins.original.split(None, 1)[0] if ins.original.strip() else ins.keyword
-            if _TEMPLATE_MARKER.match(word):
+            if _TEMPLATE_MARKER.match(word) or (_PLACEHOLDER_WORD.match(ins.original.strip()) and placeholders):
                 return _template_problem(ins.line, ins.original.strip())
             return ParseProblem("E001", f"unknown instruction '{word}'", ins.line)
         # `CMD []` and `ENTRYPOINT []` are valid: they reset what the base image set.
         if not ins.args and ins.keyword != "ONBUILD" and not (ins.json_form and ins.keyword in ("CMD", "ENTRYPOINT")):
             return ParseProblem("E001", f"{ins.keyword} needs at least one argument", ins.line)
         if ins.keyword == "FROM":
-            if _TEMPLATE_IMAGE.search(ins.args[0]) or _placeholder_image(ins.args[0]):
+            if _TEMPLATE_IMAGE.search(ins.args[0]):
                 return _template_problem(ins.line, ins.original.strip())
             seen_from = True
         elif not seen_from and ins.keyword != "ARG":
