@@ -1069,6 +1069,25 @@ def test_a_workspace_root_that_links_its_members_makes_no_library_of_them(tmp_pa
     assert [s.root for s in scan([tmp_path], Config()).services] == [""]
 
 
+def test_a_workspace_member_another_member_depends_on_by_name_is_a_library(tmp_path: Path) -> None:
+    """openstatus: `apps/server` depends on `"@openstatus/notification-slack": "workspace:*"`, a
+    package with `main`, dependencies and no `start`; the server is named after its package, not
+    after the `apps/` folder above its generic `server/` one."""
+    (tmp_path / "package.json").write_text('{"name": "openstatus", "workspaces": ["apps/*", "packages/*"]}\n')
+    for folder, manifest, code in (
+        ("apps/server", '{"name": "@openstatus/server", "scripts": {"start": "node src/serve.js"},'
+         ' "dependencies": {"@openstatus/notification-slack": "workspace:*", "hono": "4"}}',
+         "require('http').createServer().listen(3000);\n"),
+        ("packages/slack", '{"name": "@openstatus/notification-slack", "main": "src/index.js",'
+         ' "dependencies": {"zod": "3"}}', "module.exports.send = async () => fetch('https://slack');\n"),
+    ):
+        (tmp_path / folder / "src").mkdir(parents=True)
+        (tmp_path / folder / "package.json").write_text(manifest + "\n")
+        (tmp_path / folder / "src" / ("serve.js" if "server" in folder else "index.js")).write_text(code)
+    result = scan([tmp_path], Config())
+    assert [(s.root, s.name) for s in result.services] == [("apps/server", "server")]
+
+
 def test_a_library_that_exports_a_server_is_still_a_library(tmp_path: Path) -> None:
     """atproto's packages/bsky: `exports`, a `start` script and express; the deployable is
     services/bsky, which imports it. Built on a server framework, it is still a library."""

@@ -233,9 +233,9 @@ _LOCAL_DEPENDENCY = re.compile(r"^(?:file|link):(.+)$")
 
 
 def _installed_by(installed: frozenset[str], project: Project, directory: str) -> bool:
-    """Whether another package of the repository installs this folder as a dependency (`file:` or
-    `link:`), and it has no `start` script: a library, however it is written (wekan's fork of
-    meteor-node-stubs in `npm-packages/`)."""
+    """Whether another package of the repository depends on this folder's package (by a `file:` or
+    `link:` path, or by its name), and it has no `start` script: a library, however it is written
+    (wekan's fork of meteor-node-stubs in `npm-packages/`, openstatus's `packages/notifications/*`)."""
     manifest = project.package_json(directory)
     scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
     if isinstance(scripts, dict) and scripts.get("start"):
@@ -244,22 +244,32 @@ def _installed_by(installed: frozenset[str], project: Project, directory: str) -
 
 
 def _local_dependencies(project: Project) -> frozenset[str]:
-    """The folders the repository's package.json files, other than workspace roots, install with
-    `file:` or `link:`."""
+    """The folders of the repository's packages that another of its packages (not a workspace root)
+    depends on: by a `file:` or `link:` path, or by name (`"@openstatus/db": "workspace:*"`, the
+    name a workspace member's package.json gives)."""
     folders: set[str] = set()
+    by_name: dict[str, str] = {}
+    wanted: list[tuple[str, str]] = []  # (the depending folder, a name it depends on)
     for source in project.files:
         if source.name != "package.json":
             continue
         directory = _dir(source.path)
+        manifest = project.package_json(directory)
+        if not isinstance(manifest, dict):
+            continue
+        if isinstance(manifest.get("name"), str):
+            by_name.setdefault(manifest["name"], directory)
         if _is_workspace_root(project, directory):
             continue  # a workspace root links its members (etherpad's `"admin": "link:admin"`)
-        manifest = project.package_json(directory)
         for field_name in ("dependencies", "devDependencies", "optionalDependencies"):
-            block = manifest.get(field_name) if isinstance(manifest, dict) else None
-            for version in block.values() if isinstance(block, dict) else ():
+            block = manifest.get(field_name)
+            for name, version in block.items() if isinstance(block, dict) else ():
                 match = _LOCAL_DEPENDENCY.match(version.strip()) if isinstance(version, str) else None
                 if match:
                     folders.add(posixpath.normpath(posixpath.join(directory, match.group(1))).removeprefix("./"))
+                else:
+                    wanted.append((directory, name))
+    folders.update(by_name[name] for directory, name in wanted if by_name.get(name, directory) != directory)
     return frozenset(folders - {"."})
 
 
@@ -404,12 +414,19 @@ def _is_function_app(project: Project, directory: str) -> bool:
 GENERIC_FOLDERS = frozenset({"src", "app", "server", "cmd", "genproto", "build", "docker", "source", "rootfs"})
 
 
+# Folders that hold a monorepo's packages: above a generic one they name no service either
+# (openstatus's `apps/server` is its package's, `@openstatus/server`, not "apps").
+COLLECTION_FOLDERS = frozenset({"apps", "packages", "services", "projects"})
+
+
 def _named_folder(directory: str) -> str | None:
     """The nearest folder name at or above `directory` that is not generic (`src/cartservice/src`
-    → cartservice)."""
+    → cartservice), short of a folder of packages."""
     folder = directory
     while folder:
         name = posixpath.basename(folder)
+        if name.lower() in COLLECTION_FOLDERS and folder != directory:
+            return None
         if name.lower() not in GENERIC_FOLDERS:
             return name
         folder = _dir(folder)
