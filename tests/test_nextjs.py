@@ -45,3 +45,39 @@ def test_who_serves_the_service() -> None:
     assert not serves_itself({"scripts": {"start": "node next-server.js"}}, entry_in_repository=False)
     assert not serves_itself({"devDependencies": {"next": "15"}}, entry_in_repository=False)
     assert not serves_itself(["not", "a", "manifest"], entry_in_repository=False)
+
+
+def test_who_nitro_serves() -> None:
+    """Nuxt 3 and later, TanStack Start, SolidStart: Nitro's server (relcheck.artifacts.nitro)."""
+    from relcheck.artifacts import nitro
+
+    start = {"dependencies": {"@tanstack/react-start": "1.1"}, "scripts": {"start": "node .output/server/index.mjs"}}
+    assert nitro.serves_itself(start, entry_in_repository=True)
+    assert nitro.serves_itself({"dependencies": {"nuxt": "^3.14.0"}}, entry_in_repository=False)
+    assert nitro.serves_itself({"dependencies": {"nuxt": "^4.0.0"}, "scripts": {"start": "nuxt start"}}, True)
+    assert not nitro.serves_itself({"dependencies": {"nuxt": "^2.17.0"}}, entry_in_repository=False)  # its own server
+    assert not nitro.serves_itself({"dependencies": {"nuxt": "^3.14.0"}}, entry_in_repository=True)  # a custom server
+    assert not nitro.serves_itself({"devDependencies": {"nuxt": "^3"}}, entry_in_repository=False)
+
+
+def test_a_nitro_server_handles_signals_and_crashes_unless_its_shutdown_is_disabled(tmp_path) -> None:
+    """unkey's portal, a TanStack Start app: `node .output/server/index.mjs` runs Nitro's server,
+    which shuts down on SIGTERM and SIGINT and traps uncaught errors; its source is routes and
+    components. With `NITRO_SHUTDOWN_DISABLED` the signals are the app's to handle."""
+    from relcheck.config.loader import Config
+    from relcheck.scan.engine import scan
+
+    (tmp_path / "package.json").write_text(
+        '{"name": "portal", "scripts": {"start": "node .output/server/index.mjs"},\n'
+        ' "dependencies": {"@tanstack/react-start": "1.168.6", "react": "19.2.4"}}\n'
+    )
+    (tmp_path / "src" / "routes").mkdir(parents=True)
+    (tmp_path / "src" / "routes" / "index.tsx").write_text("export const Route = { path: '/' };\n")
+    result = scan([tmp_path], Config(), select=["S001", "S002"])
+    assert [s.runtime for s in result.services] == ["node"] and result.findings == []
+    (tmp_path / "Dockerfile").write_text(
+        'FROM node:22-slim\nENV NITRO_SHUTDOWN_DISABLED=1\nCOPY .output .output\nUSER node\n'
+        'CMD ["node", ".output/server/index.mjs"]\n'
+    )
+    result = scan([tmp_path], Config(), select=["S001", "S002"])
+    assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [("S001", "package.json", 2)]

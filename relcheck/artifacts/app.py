@@ -98,6 +98,9 @@ FRONT_END_FILES = (".svelte", ".vue", ".astro")
 SERVER_FRAMEWORKS = (
     "express", "fastify", "koa", "@nestjs/core", "@hapi/hapi", "hapi", "restify", "next", "nuxt",
     "@sveltejs/kit", "@remix-run/node", "@remix-run/serve", "socket.io", "@astrojs/node", "polka", "h3",
+    # Nitro's server and the frameworks built on it (relcheck.artifacts.nitro).
+    "nitropack", "nitro", "@tanstack/react-start", "@tanstack/solid-start", "@tanstack/start", "@solidjs/start",
+    "@analogjs/platform", "vinxi",
 )
 # Imports that make a file a server's even beside a UI framework: server-side rendering
 # (`react-dom/server` in an Express server) is the server's code.

@@ -74,13 +74,21 @@ def _route_path(segments: list[str]) -> str:
     return "/" + "/".join(parts)
 
 
-def add_framework_facts(facts: AppFacts, where: Location, manual_signals: bool, routes: list[Route]) -> None:
-    """What Next.js's server does, as evidence at the package.json line that depends on it; the
+def add_framework_facts(
+    facts: AppFacts,
+    where: Location,
+    manual_signals: bool,
+    routes: list[Route],
+    server: str = "Next.js's server",
+    handled: dict[str, bool] = FRAMEWORK_HANDLED,
+) -> None:
+    """What the framework's server does (`handled`: the events it handles, and whether the manual
+    setting turns that off), as evidence at the package.json line that depends on it; the
     service's findings are placed there too (its source files are pages and components)."""
-    for event, manual_turns_off in FRAMEWORK_HANDLED.items():
+    for event, manual_turns_off in handled.items():
         if manual_signals and manual_turns_off:
             continue  # the service handles these itself, or nothing does
-        facts.signals.setdefault(event, []).append(Evidence(where, f"Next.js's server handles {event}"))
+        facts.signals.setdefault(event, []).append(Evidence(where, f"{server} handles {event}"))
     known = {(route.path, route.location.path) for route in facts.routes}
     facts.routes += [route for route in routes if (route.path, route.location.path) not in known]
     facts.anchor_at = where

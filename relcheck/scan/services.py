@@ -754,24 +754,28 @@ def _server_files(
 
 
 def _framework_server(project: Project, service: Service, entry_in_repository: bool) -> None:
-    """A service that Next.js serves with its own server gets what that server does as facts
-    (relcheck.artifacts.nextjs)."""
-    from relcheck.artifacts import nextjs
+    """A service that Next.js or Nitro (Nuxt, TanStack Start...) serves with its own server gets
+    what that server does as facts (relcheck.artifacts.nextjs, relcheck.artifacts.nitro)."""
+    from relcheck.artifacts import nextjs, nitro
 
     if not service.app.has_source:
         return
     path = posixpath.join(service.root, "package.json") if service.root else "package.json"
     manifest = project.settings.get(path)
-    if not nextjs.serves_itself(manifest, entry_in_repository):
-        return
     positions = project.settings_positions.get(path)
-    # At the dependency, or at the start script when the workspace's root package.json holds it.
-    key = ("dependencies", "next") if nextjs.next_version(manifest) else ("scripts", "start")
-    line, column = positions.key_of(key) if positions is not None else (1, 1)
-    manual = _sets_variable(service, nextjs.MANUAL_SIGNALS)
-    root = service.root if not service.root.startswith("@") else ""
-    routes = nextjs.file_routes(root, service.app.source_files)
-    nextjs.add_framework_facts(service.app, Location(path, line, column), manual, routes)
+    if nextjs.serves_itself(manifest, entry_in_repository):
+        # At the dependency, or at the start script when the workspace's root package.json holds it.
+        key = ("dependencies", "next") if nextjs.next_version(manifest) else ("scripts", "start")
+        line, column = positions.key_of(key) if positions is not None else (1, 1)
+        manual = _sets_variable(service, nextjs.MANUAL_SIGNALS)
+        root = service.root if not service.root.startswith("@") else ""
+        routes = nextjs.file_routes(root, service.app.source_files)
+        nextjs.add_framework_facts(service.app, Location(path, line, column), manual, routes)
+    elif nitro.serves_itself(manifest, entry_in_repository):
+        line, column = positions.key_of(("dependencies", nitro.framework(manifest))) if positions else (1, 1)
+        manual = _sets_variable(service, nitro.MANUAL_SIGNALS)
+        where = Location(path, line, column)
+        nextjs.add_framework_facts(service.app, where, manual, [], nitro.SERVER, nitro.FRAMEWORK_HANDLED)
 
 
 _FASTIFY_START = re.compile(r"(?:^|[\s;&|/])fastify\s+start\b")
