@@ -4,10 +4,14 @@ package.json and config/*.json|yaml (read as data, with positions)."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from relcheck.model import Location, ParseProblem
 from relcheck.syntax.positions import Positions
+
+# The names of example .env files: `.env.example`, `.env.sample`, `.env.template`, `example.env`.
+_EXAMPLE_ENV = re.compile(r"(?:^|[._-])(?:example|sample|template|dist|tmpl)(?:[._-]|$)", re.IGNORECASE)
 
 
 def parse_env(path: str, text: str) -> tuple[dict[str, tuple[str, Location]], list[ParseProblem]]:
@@ -15,9 +19,16 @@ def parse_env(path: str, text: str) -> tuple[dict[str, tuple[str, Location]], li
 
     values: dict[str, tuple[str, Location]] = {}
     problems: list[ParseProblem] = []
+    example = bool(_EXAMPLE_ENV.search(path.rsplit("/", 1)[-1]))
     for binding in parse_stream(io.StringIO(text)):
         line = binding.original.line
-        if binding.error:
+        if binding.error and example:
+            # Documentation to copy and fill in (papermark's `KEY="<id>.blob…" | "<id>.cloudfront…"`):
+            # no program reads it as it is.
+            shown = binding.original.string.strip()[:40]
+            message = f"an example of settings, read in part: line {line} is not a KEY=value line: '{shown}'"
+            problems.append(ParseProblem("E002", message, line))
+        elif binding.error:
             shown = binding.original.string.strip()[:40]
             problems.append(ParseProblem("E001", f"not a KEY=value line: '{shown}'", line))
         elif binding.key is not None:
