@@ -199,7 +199,8 @@ def test_a_builder_or_workspace_image_does_not_name_the_runtime(tmp_path: Path) 
 def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_services(tmp_path: Path) -> None:
     """wekan: a fork of meteor-node-stubs the root installs with `file:`, a webpack loader with no
     dependencies, a vendored copy of Font Awesome, a `releases/` folder of migration scripts;
-    uptime-kuma: `extra/push-examples/javascript-fetch`, with `"start": "node index.js"`."""
+    uptime-kuma: `extra/push-examples/javascript-fetch`, with `"start": "node index.js"`; unkey:
+    `web/tools/local`."""
     (tmp_path / "package.json").write_text(
         '{"name": "wekan", "scripts": {"start": "node main.js"}, "dependencies": {"meteor-node-stubs":'
         ' "file:npm-packages/meteor-node-stubs"}}\n'
@@ -213,6 +214,8 @@ def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_ser
         "releases": '{"name": "migration-tools", "scripts": {"migrate": "node migrate.mjs"},'
         ' "dependencies": {"mongodb": "6"}}',
         "extra/push-examples/javascript-fetch": '{"name": "push", "scripts": {"start": "node index.js"}}',
+        # unkey's web/tools/local: a command for development setups, in a folder below `tools/`
+        "web/tools/local": '{"name": "local", "main": "index.js", "dependencies": {"commander": "12"}}',
     }
     for folder, manifest in packages.items():
         (tmp_path / folder).mkdir(parents=True)

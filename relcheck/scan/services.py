@@ -336,14 +336,15 @@ SCRIPT_FOLDERS = frozenset({"bin", "scripts", "tools", "tooling", "release", "re
 def _is_tooling(project: Project, directory: str) -> bool:
     """A package.json that only holds a repository's tooling: development dependencies or scripts
     (linters, formatters, release scripts), and no dependencies, no `start` script, no `main` or
-    `bin`; or the package of a `bin/`, `scripts/` or `tools/` folder without a `start` script
+    `bin`; or the package of a `bin/`, `scripts/` or `tools/` folder, or of one below it, without a `start` script
     (etherpad's `bin/`: `checkPad`, `repairPad`, `migrateDB`, each a one-off command). It runs
     nothing in production (a Dockerfile or PM2 file beside it still makes a service)."""
     manifest = project.package_json(directory)
     if not isinstance(manifest, dict):
         return False
     scripts = manifest.get("scripts")
-    if directory and posixpath.basename(directory).lower() in SCRIPT_FOLDERS:
+    if set(directory.lower().split("/")) & SCRIPT_FOLDERS:
+        # Also below one: unkey's `web/tools/local`, a command for development setups.
         return not (isinstance(scripts, dict) and scripts.get("start"))
     return (
         bool(manifest.get("devDependencies") or scripts)
