@@ -409,9 +409,12 @@ def _build_context(project: Project, dockerfile: Dockerfile) -> str:
         return folder
     def there(candidate: str, source: str) -> bool:
         path = posixpath.normpath(posixpath.join(candidate, source))
-        # The Dockerfile's own folder is no file it copies (testkube's `build/kubectl-testkube/`
-        # beside the binary of that name its release tool builds into another context).
-        return not (folder == path or folder.startswith(f"{path}/")) and (project.root / path).exists()
+        # A bare name that is the Dockerfile's own folder is no file it copies (testkube's
+        # `build/kubectl-testkube/`, beside the binary of that name its release tool builds
+        # elsewhere); a path to it from above is (loki's `COPY ./clients/cmd/logstash/`, from the root).
+        if "/" not in source.strip("/") and (folder == path or folder.startswith(f"{path}/")):
+            return False
+        return (project.root / path).exists()
 
     best, best_found, candidate = folder, -1, folder
     while True:
