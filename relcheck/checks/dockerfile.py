@@ -1149,12 +1149,30 @@ def small_base_image(ctx: CheckContext) -> Iterator[Finding]:
         lower = image.lower()
         if lower == "scratch" or "chainguard" in lower or any(marker in lower for marker in SMALL_BASE_MARKERS):
             continue
-        yield ctx.report(
-            dockerfile.spot(final, root.from_instruction),
-            f"final image is based on '{image}', a full distribution image; use a slim, alpine or distroless variant",
-            what="base",
-            value=image,
+        message = (
+            f"final image is based on '{image}', a full distribution image; use a slim, alpine or distroless variant"
         )
+        if not _distribution_image(lower):  # a project's own image: its size is not known here
+            message = (
+                f"final image is based on '{image}', which is not known to be small (no slim, alpine or distroless "
+                "variant): check its size, or base the final stage on a small image"
+            )
+        yield ctx.report(dockerfile.spot(final, root.from_instruction), message, what="base", value=image)
+
+
+# Distributions, by a word of the image's name (`ubuntu`, linuxserver's `baseimage-ubuntu`).
+_DISTRIBUTION_WORD = re.compile(
+    r"(?:^|[/_-])(?:debian|ubuntu|centos|fedora|rockylinux|almalinux|amazonlinux|ubi\d*)(?:$|[/_-])"
+)
+
+
+def _distribution_image(image: str) -> bool:
+    """Whether the image is an official image (Docker Hub's library: `node`, `python`, `debian`), a
+    Red Hat UBI, or names a distribution; not a project's own image (`louislam/uptime-kuma:base2`)."""
+    repository = image_reference(image)[0]
+    for prefix in ("docker.io/library/", "docker.io/", "library/"):
+        repository = repository.removeprefix(prefix)
+    return "/" not in repository or bool(_DISTRIBUTION_WORD.search(repository))
 
 
 def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:
