@@ -1653,3 +1653,23 @@ def test_an_object_named_at_random_is_named_the_same_on_every_scan(tmp_path: Pat
     assert "Job 'app-migrate-xxxxx'" in first[0].message
     assert [f.fingerprint for f in first] == [f.fingerprint for f in second]
     assert (chart / "templates" / "job.yaml").read_text() == job  # the repository's file is untouched
+
+
+def test_the_copy_without_missing_dependencies_keeps_an_emoji_helm_can_read(tmp_path: Path) -> None:
+    """open-webui's Chart.yaml: "… 👋" in its description. Written as ASCII-escaped JSON it became
+    `\\ud83d\\udc4b`, which Helm's YAML reader refuses, and the chart did not render."""
+    from relcheck.render.unvendored import without_missing
+    from relcheck.syntax.yaml import load_one
+
+    chart = make_chart(
+        tmp_path / "open-webui",
+        {},
+        'description: "Open WebUI 👋"\ndependencies:\n  - {name: ollama, version: 1.0.0, repository: https://x}\n',
+    )
+    copy = without_missing(chart)
+    assert copy is not None
+    try:
+        written = (Path(copy.folder) / "Chart.yaml").read_text(encoding="utf-8")
+        assert "\\ud83d" not in written and load_one(written)[0]["description"] == "Open WebUI 👋"
+    finally:
+        copy.close()

@@ -69,8 +69,9 @@ def without_missing(chart: Path) -> Unvendored | None:
         for name, (data, entries) in listings.items():
             if entries:
                 # JSON, which YAML reads as it is: every other field as the YAML said it, numbers as
-                # numbers, as Helm reads them.
-                written = json.dumps(dict(data, dependencies=kept[name]), default=str)
+                # numbers, as Helm reads them. Not ASCII-escaped: YAML refuses the `\ud83d` halves
+                # JSON writes for an emoji (open-webui's description, "… 👋").
+                written = json.dumps(dict(data, dependencies=kept[name]), default=str, ensure_ascii=False)
                 (copy / name).write_text(written, encoding="utf-8")
     except OSError:
         unvendored.close()
