@@ -200,7 +200,7 @@ def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_ser
     """wekan: a fork of meteor-node-stubs the root installs with `file:`, a webpack loader with no
     dependencies, a vendored copy of Font Awesome, a `releases/` folder of migration scripts;
     uptime-kuma: `extra/push-examples/javascript-fetch`, with `"start": "node index.js"`; unkey:
-    `web/tools/local`."""
+    `web/tools/local`; rallly's `packages/screenshots`, whose only script runs Playwright's tests."""
     (tmp_path / "package.json").write_text(
         '{"name": "wekan", "scripts": {"start": "node main.js"}, "dependencies": {"meteor-node-stubs":'
         ' "file:npm-packages/meteor-node-stubs"}}\n'
@@ -216,6 +216,9 @@ def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_ser
         "extra/push-examples/javascript-fetch": '{"name": "push", "scripts": {"start": "node index.js"}}',
         # unkey's web/tools/local: a command for development setups, in a folder below `tools/`
         "web/tools/local": '{"name": "local", "main": "index.js", "dependencies": {"commander": "12"}}',
+        # rallly's packages/screenshots: a test suite that takes screenshots with Playwright
+        "packages/screenshots": '{"name": "shots", "scripts": {"capture": "playwright test"},'
+        ' "dependencies": {"dayjs": "1"}}',
     }
     for folder, manifest in packages.items():
         (tmp_path / folder).mkdir(parents=True)

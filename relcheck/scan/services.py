@@ -336,9 +336,10 @@ SCRIPT_FOLDERS = frozenset({"bin", "scripts", "tools", "tooling", "release", "re
 def _is_tooling(project: Project, directory: str) -> bool:
     """A package.json that only holds a repository's tooling: development dependencies or scripts
     (linters, formatters, release scripts), and no dependencies, no `start` script, no `main` or
-    `bin`; or the package of a `bin/`, `scripts/` or `tools/` folder, or of one below it, without a `start` script
-    (etherpad's `bin/`: `checkPad`, `repairPad`, `migrateDB`, each a one-off command). It runs
-    nothing in production (a Dockerfile or PM2 file beside it still makes a service)."""
+    `bin`; or the package of a `bin/`, `scripts/` or `tools/` folder, or of one below it, without a
+    `start` script (etherpad's `bin/`: `checkPad`, `repairPad`, `migrateDB`, each a one-off
+    command); or a package that runs nothing but test runners. It runs nothing in production (a
+    Dockerfile or PM2 file beside it still makes a service)."""
     manifest = project.package_json(directory)
     if not isinstance(manifest, dict):
         return False
@@ -346,13 +347,22 @@ def _is_tooling(project: Project, directory: str) -> bool:
     if set(directory.lower().split("/")) & SCRIPT_FOLDERS:
         # Also below one: unkey's `web/tools/local`, a command for development setups.
         return not (isinstance(scripts, dict) and scripts.get("start"))
-    return (
-        bool(manifest.get("devDependencies") or scripts)
-        and not manifest.get("dependencies")
-        and not (isinstance(scripts, dict) and scripts.get("start"))
+    runs_nothing = (
+        not (isinstance(scripts, dict) and scripts.get("start"))
         and not _main_exists(project, directory, manifest.get("main"))
         and not manifest.get("bin")
     )
+    if runs_nothing and isinstance(scripts, dict) and scripts and all(_runs_tests(c) for c in scripts.values()):
+        return True  # a test suite's package (rallly's `packages/screenshots`: `playwright test`)
+    return runs_nothing and bool(manifest.get("devDependencies") or scripts) and not manifest.get("dependencies")
+
+
+# Test runners: a package whose every script runs one is a test suite.
+_TEST_RUNNER = re.compile(r"^(?:npx\s+)?(?:playwright\s+test|jest|vitest|mocha|cypress\s+run|ava|tap)\b")
+
+
+def _runs_tests(command: object) -> bool:
+    return isinstance(command, str) and bool(_TEST_RUNNER.match(command.strip()))
 
 
 def _main_exists(project: Project, directory: str, main: object) -> bool:
