@@ -39,10 +39,23 @@ def exec_form_command(finding: Finding, ctx: FixContext) -> Fix | None:
     return Fix(f"Use the exec form: {instruction.keyword} {exec_form}", (edit,), SAFE)
 
 
+def _owner_of_copies(instructions: list) -> str | None:
+    """The one non-root user the final image's COPY and ADD give their files to (`--chown=node:node`
+    on uptime-kuma's own base image), or None when there is none or more than one."""
+    owners = set()
+    for instruction in instructions:
+        chown = instruction.flag("chown") if instruction.keyword in ("COPY", "ADD") else None
+        user = chown.split(":", 1)[0] if chown else ""
+        if user and user not in ("root", "0") and "$" not in user:
+            owners.add(user)
+    return owners.pop() if len(owners) == 1 else None
+
+
 @fixer("D001")
 def non_root_user(finding: Finding, ctx: FixContext) -> Fix | None:
-    """`USER node` (official Node images have that user) or `USER 10001` before the final stage's
-    CMD or ENTRYPOINT (unsafe: files the image writes as root may no longer be writable)."""
+    """`USER node` (official Node images have that user), the user the final image's files are
+    copied for (`COPY --chown=app:app`), or `USER 10001`, before the final stage's CMD or
+    ENTRYPOINT (unsafe: files the image writes as root may no longer be writable)."""
     spot = finding.subject
     if not isinstance(spot, DockerfileSpot) or finding.value != "no USER":
         return None  # `USER root` on purpose: only its author knows which user to run as
@@ -54,6 +67,7 @@ def non_root_user(finding: Finding, ctx: FixContext) -> Fix | None:
     base = (spot.stage.base_image() or "").lower()
     stepped = stepped_down_user(base)  # a database image's own user (postgres), which its entrypoint expects
     user = "node" if base.rsplit("/", 1)[-1].startswith("node:") or base == "node" else "10001"
+    user = _owner_of_copies(instructions) or user  # the user its files are copied for (`COPY --chown=node:node`)
     user = stepped[0] if stepped is not None else user
     lines = ctx.lines(spot.dockerfile.path)
     if starts:
