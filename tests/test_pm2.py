@@ -86,3 +86,40 @@ def test_config_js_exporting_apps_is_a_pm2_file(tmp_path: Path) -> None:
 def test_memory_units() -> None:
     assert memory_bytes("1G") == 2**30 and memory_bytes("512M") == 512 * 2**20 and memory_bytes("300K") == 300 * 1024
     assert memory_bytes(1073741824) == 2**30 and memory_bytes("1024") == 1024 and memory_bytes("lots") is None
+
+
+def test_paths_built_on_dirname_and_strings_joined_are_read() -> None:
+    """dex-bot-services: `script: path.resolve(__dirname, 'src', 'uni-v2.js')`, a `--require` in a
+    template string; paths relative to the file's folder, as PM2 resolves them. What depends on the
+    process (`path.resolve('rel')`, `process.env.HOME`) stays unknown."""
+    source = (
+        "const path = require('path');\nconst dist = path.join(__dirname, 'dist');\n"
+        "module.exports = { apps: [\n"
+        "  { name: 'a', script: path.resolve(__dirname, 'src', 'a.js'), cwd: path.resolve(__dirname),\n"
+        "    node_args: `--require ${path.resolve(__dirname, 'pre.js')} --max-old-space-size=${512}` },\n"
+        "  { name: 'b', script: __dirname + '/server/index.js', args: '--port=' + 3000 },\n"
+        "  { name: 'c', script: `${__dirname}/../c.js`, cwd: path.resolve('rel') },\n"
+        "  { name: 'd', script: dist + '/main.js', out_file: `${process.env.HOME}/d.log`, instances: 2 + 2 },\n"
+        "]};\n"
+    )
+    apps, problems = parse_pm2("ecosystem.config.js", source)
+    assert problems == []
+    assert [app.data["script"] for app in apps] == ["src/a.js", "server/index.js", "../c.js", "dist/main.js"]
+    assert apps[0].data["cwd"] == "." and apps[0].data["node_args"] == "--require pre.js --max-old-space-size=512"
+    assert apps[1].data["args"] == "--port=3000"
+    assert apps[2].data["cwd"] is UNKNOWN and apps[3].data["out_file"] is UNKNOWN
+    assert apps[3].data["instances"] is UNKNOWN  # arithmetic is not evaluated
+
+
+def test_a_service_whose_pm2_scripts_are_built_on_dirname_is_judged_at_its_script(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "bots", "dependencies": {"ethers": "6"}}\n')
+    (tmp_path / "ecosystem.config.js").write_text(
+        "const path = require('path');\nmodule.exports = { apps: [\n"
+        "  { name: 'uni', script: path.resolve(__dirname, 'src', 'uni.js'), kill_timeout: 30000,\n"
+        "    node_args: `--require ${path.resolve(__dirname, 'compat.js')}` },\n]};\n"
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "uni.js").write_text("setInterval(() => fetch('https://rpc'), 1000);\n")
+    (tmp_path / "compat.js").write_text("globalThis.x = 1;\n")
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [(f.code, f.location.path) for f in result.findings] == [("S001", "src/uni.js")]

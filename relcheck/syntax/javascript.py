@@ -8,6 +8,7 @@ spreads) becomes UNKNOWN, so that rules can stay quiet instead of guessing.
 from __future__ import annotations
 
 import functools
+import posixpath
 from typing import Any
 
 from relcheck.model import ParseProblem
@@ -236,6 +237,11 @@ def top_level_consts(root) -> dict[str, Any]:
     return consts
 
 
+# `__dirname`, the folder of the file being read, as the start of a relative path.
+HERE = "."
+_PATH_CALLS = frozenset({"path.join", "path.resolve", "path.posix.join", "path.posix.resolve"})
+
+
 class Converter:
     """Literal JavaScript values to Python, recording positions under key paths."""
 
@@ -266,7 +272,13 @@ class Converter:
             return result
         if kind in ("string", "template_string"):
             value = string_value(node)
+            if value is None and kind == "template_string":
+                return self._template(node, path, depth)
             return UNKNOWN if value is None else value
+        if kind == "call_expression":
+            return self._path_call(node, path, depth)
+        if kind == "binary_expression":
+            return self._concatenation(node, path, depth)
         if kind == "number":
             return _number(text_of(node))
         if kind in ("true", "false"):
@@ -287,6 +299,8 @@ class Converter:
     def resolve(self, name: str, path: tuple, depth: int) -> Any:
         if name == "undefined":
             return None
+        if name == "__dirname":
+            return HERE  # the folder of the file: paths built on it are relative to it
         target = self.consts.get(name)
         if target is None or name in self._resolving:
             return UNKNOWN
@@ -295,6 +309,55 @@ class Converter:
             return self.convert(target, path, depth + 1)
         finally:
             self._resolving.discard(name)
+
+    def _path_call(self, node, path: tuple, depth: int) -> Any:
+        """`path.join(__dirname, 'src', 'app.js')` and `path.resolve(...)` on known strings, as a
+        path relative to the file's folder (`src/app.js`); a PM2 file names its scripts so."""
+        function, arguments = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+        callee = "".join(text_of(function).split()) if function is not None else ""
+        if callee not in _PATH_CALLS or arguments is None:
+            return UNKNOWN
+        parts = [self.convert(a, path, depth + 1) for a in arguments.named_children]
+        if not parts or not all(isinstance(part, str) for part in parts):
+            return UNKNOWN
+        if callee.endswith("resolve"):
+            start = max((i for i, part in enumerate(parts) if part.startswith("/") or part == HERE), default=None)
+            if start is None:
+                return UNKNOWN  # relative to the process's working folder, which is not known here
+            parts = parts[start:]
+        return posixpath.normpath(posixpath.join(*parts))
+
+    def _template(self, node, path: tuple, depth: int) -> Any:
+        """A template string whose substitutions are known strings or numbers (`${__dirname}/app.js`)."""
+        raw, base = node.text, node.start_byte
+        pieces, start = [], 1  # after the opening backtick
+        for child in node.named_children:
+            if child.type != "template_substitution":
+                continue
+            pieces.append(raw[start : child.start_byte - base].decode("utf-8", "replace"))
+            inner = child.named_children[0] if child.named_children else None
+            value = self.convert(inner, path, depth + 1) if inner is not None else UNKNOWN
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                return UNKNOWN
+            pieces.append(str(value))
+            start = child.end_byte - base
+        pieces.append(raw[start:-1].decode("utf-8", "replace"))
+        text = "".join(pieces)
+        return posixpath.normpath(text) if text.startswith(f"{HERE}/") else text
+
+    def _concatenation(self, node, path: tuple, depth: int) -> Any:
+        """`__dirname + '/app.js'`, `'--max-old-space-size=' + 512`: strings joined with `+`."""
+        operator = node.child_by_field_name("operator")
+        if operator is None or text_of(operator) != "+":
+            return UNKNOWN
+        left = self.convert(node.child_by_field_name("left"), path, depth + 1)
+        right = self.convert(node.child_by_field_name("right"), path, depth + 1)
+        if not (isinstance(left, str) or isinstance(right, str)):
+            return UNKNOWN  # a sum of numbers is not read
+        if any(isinstance(v, bool) or not isinstance(v, (str, int, float)) for v in (left, right)):
+            return UNKNOWN
+        text = f"{left}{right}"
+        return posixpath.normpath(text) if left == HERE and text.startswith(f"{HERE}/") else text
 
     def _object(self, node, path: tuple, depth: int) -> JsObject:
         result = JsObject()
