@@ -1673,3 +1673,14 @@ def test_the_copy_without_missing_dependencies_keeps_an_emoji_helm_can_read(tmp_
         assert "\\ud83d" not in written and load_one(written)[0]["description"] == "Open WebUI 👋"
     finally:
         copy.close()
+
+
+def test_a_chart_that_says_now_only_in_its_text_is_rendered_where_it_is(tmp_path: Path) -> None:
+    from relcheck.render.steady import steady_copy
+
+    chart = make_chart(tmp_path / "app", {"cm.yaml": "# now configurable\nkind: ConfigMap\ndata: {a: now}\n"})
+    assert steady_copy(chart) is None
+    (chart / "templates" / "cm.yaml").write_text("kind: ConfigMap\ndata: {a: {{ now | date \"2006\" }}}\n")
+    copy = steady_copy(chart)
+    assert copy is not None
+    copy.close()

@@ -49,7 +49,7 @@ def steady_copy(chart: Path) -> Steady | None:
     """A copy of the chart whose templates (its own and its unpacked subcharts') call fixed
     stand-ins; None when no template calls a random or clock function, or when the chart cannot be
     copied (too large, or it holds a symbolic link)."""
-    templates = [path for path in _template_files(chart) if _CALLS.search(_read(path))]
+    templates = [path for path in _template_files(chart) if _calls_in_actions(_read(path))]
     if not templates or not copyable(chart):
         return None
     temporary = tempfile.mkdtemp(prefix="relcheck-steady-")
@@ -69,6 +69,11 @@ def steady_copy(chart: Path) -> Steady | None:
 def steadied(template: str) -> str:
     """The template with fixed stand-ins for the random and clock calls of its actions."""
     return _ACTION.sub(lambda match: _steady_action(match.group(0)), template)
+
+
+def _calls_in_actions(template: str) -> bool:
+    """Whether an action of the template calls one of them (not "now" in a comment or in YAML)."""
+    return bool(_CALLS.search(template)) and any(_CALLS.search(action) for action in _ACTION.findall(template))
 
 
 def _steady_action(action: str) -> str:

@@ -407,6 +407,7 @@ def _build_context(project: Project, dockerfile: Dockerfile) -> str:
     folder = posixpath.dirname(dockerfile.path)
     if not sources:
         return folder
+
     def there(candidate: str, source: str) -> bool:
         path = posixpath.normpath(posixpath.join(candidate, source))
         # A bare name that is the Dockerfile's own folder is no file it copies (testkube's

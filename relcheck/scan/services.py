@@ -783,7 +783,8 @@ def _framework_server(project: Project, service: Service, entry_in_repository: b
         routes = nextjs.file_routes(root, service.app.source_files)
         nextjs.add_framework_facts(service.app, Location(path, line, column), manual, routes)
     elif nitro.serves_itself(manifest, entry_in_repository):
-        line, column = positions.key_of(("dependencies", nitro.framework(manifest))) if positions else (1, 1)
+        key = ("dependencies", nitro.framework(manifest))
+        line, column = positions.key_of(key) if positions is not None else (1, 1)
         manual = _sets_variable(service, nitro.MANUAL_SIGNALS)
         where = Location(path, line, column)
         nextjs.add_framework_facts(service.app, where, manual, [], nitro.SERVER, nitro.FRAMEWORK_HANDLED)
