@@ -1149,6 +1149,8 @@ def small_base_image(ctx: CheckContext) -> Iterator[Finding]:
         lower = image.lower()
         if lower == "scratch" or "chainguard" in lower or any(marker in lower for marker in SMALL_BASE_MARKERS):
             continue
+        if lower.startswith("dhi.io/") and "-dev" not in lower:
+            continue  # Docker Hardened Images: minimal, distroless-style runtime variants (`-dev` has a shell)
         message = (
             f"final image is based on '{image}', a full distribution image; use a slim, alpine or distroless variant"
         )
@@ -1166,13 +1168,19 @@ _DISTRIBUTION_WORD = re.compile(
 )
 
 
+_DISTRIBUTION_TAG = re.compile(
+    r"(?:^|[._-])(?:debian|ubuntu|bookworm|bullseye|buster|trixie|jammy|noble|focal|centos|fedora)(?:$|[._\d-])"
+)
+
+
 def _distribution_image(image: str) -> bool:
     """Whether the image is an official image (Docker Hub's library: `node`, `python`, `debian`), a
     Red Hat UBI, or names a distribution; not a project's own image (`louislam/uptime-kuma:base2`)."""
-    repository = image_reference(image)[0]
+    repository, tag = image_reference(image)[:2]
     for prefix in ("docker.io/library/", "docker.io/", "library/"):
         repository = repository.removeprefix(prefix)
-    return "/" not in repository or bool(_DISTRIBUTION_WORD.search(repository))
+    # Or its tag names one (fluentd's `v1.19-debian-1`, `3.12-bookworm`).
+    return "/" not in repository or bool(_DISTRIBUTION_WORD.search(repository) or _DISTRIBUTION_TAG.search(tag or ""))
 
 
 def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:
