@@ -394,10 +394,10 @@ _ANYWHERE = re.compile(r"^\.?/?$|[*?\[$]|^[a-z]+://|^<<")
 
 
 def _build_context(project: Project, dockerfile: Dockerfile) -> str:
-    """The folder an image is most likely built from: the Dockerfile's own, unless the files its
-    COPY and ADD name are not there but are in a folder above (uptime-kuma's `docker/dockerfile`,
-    built with `docker build -f docker/dockerfile .` from the root, copies `package.json`). Docker
-    reads the .dockerignore of the context, not of the Dockerfile's folder."""
+    """The folder an image is most likely built from: the Dockerfile's own, unless a folder above
+    holds more of the files its COPY and ADD name (the nearest that holds them all): uptime-kuma's
+    `docker/dockerfile`, built with `docker build -f docker/dockerfile .` from the root, copies
+    `package.json`. Docker reads the .dockerignore of the context, not of the Dockerfile's folder."""
     sources: list[str] = []
     for stage in dockerfile.stages:
         for instruction in stage.instructions:
@@ -415,13 +415,17 @@ def _build_context(project: Project, dockerfile: Dockerfile) -> str:
         # elsewhere); a path to it from above is (loki's `COPY ./clients/cmd/logstash/`, from the root).
         if "/" not in source.strip("/") and (folder == path or folder.startswith(f"{path}/")):
             return False
-        return (project.root / path).exists()
+        if path in project.listed_dirs or project.exists(path):
+            return True  # the walk's lists, or the disk for a file they do not settle
+        # A folder the walk skipped (`vendor/`, a git-ignored one), unless the name is a file's.
+        return "." not in posixpath.basename(path).lstrip(".") and (project.root / path).is_dir()
 
+    sources = list(dict.fromkeys(sources))[:8]
     best, best_found, candidate = folder, -1, folder
     while True:
-        found = sum(there(candidate, source) for source in sources[:8])
+        found = sum(there(candidate, source) for source in sources)
         if found > best_found:
             best, best_found = candidate, found
-        if not candidate or found == len(sources[:8]):
+        if not candidate or found == len(sources):
             return best
         candidate = posixpath.dirname(candidate)
