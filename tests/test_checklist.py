@@ -320,6 +320,16 @@ def test_node_items_of_a_service_whose_server_code_was_not_read_are_not_checked(
         "not-checked"
     }
 
+    # node-red: `node packages/node_modules/node-red/red.js`, code no scan walks, and nothing else
+    # (no image, PM2 file or workload) that shows shutdown or health checks.
+    (tmp_path / "Dockerfile").unlink()
+    (tmp_path / "package.json").write_text(
+        '{"name": "node-red", "scripts": {"start": "node packages/node_modules/node-red/red.js"}}\n'
+    )
+    (card,) = build(scan([tmp_path], Config()))
+    statuses = {item.item: item.status for item in card.items}
+    assert statuses["graceful-shutdown"] == statuses["health-checks"] == "not-checked"
+
     (tmp_path / "package.json").write_text('{"name": "flows", "scripts": {"start": "node server.js"}}\n')
     (tmp_path / "server.js").write_text(
         "const http = require('http');\nprocess.on('SIGTERM', () => server.close());\n"

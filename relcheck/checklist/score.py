@@ -28,6 +28,8 @@ MANUAL_ITEMS = frozenset(item.id for item in load_checklist() if item.manual)
 CHECKLIST_ITEMS = tuple(TITLES)
 # Items only Node rules check: for a service in another language they do not apply.
 NODE_ITEMS = frozenset({"metrics", "circuit-breakers", "retries", "connection-pooling"})
+# Items a Node service's source shows as well as its image, PM2 file and workloads.
+SOURCE_ITEMS = frozenset({"graceful-shutdown", "health-checks"})
 # Suppressions that are a decision about the finding, so it no longer counts against the item. A
 # baseline hides known debt in CI but does not pay it; a bare inline comment gives no reason.
 DELIBERATE = frozenset({"annotation", "config"})
@@ -235,6 +237,10 @@ def _truthful(
         elif item.item in NODE_ITEMS and service.runtime not in (NODE, None):
             item.status = "not-applicable"
         elif item.item in NODE_ITEMS and item.status == "not-found" and not _reads_own_server(service):
+            item.status = "not-checked"
+        elif item.item in SOURCE_ITEMS and item.status == "not-found" and not _reads_own_server(service):
+            # Nothing else showed either (no Dockerfile, PM2 file or workload): nothing was looked at
+            # (node-red, whose server is in `packages/node_modules/`, which no scan walks).
             item.status = "not-checked"
     return items
 
