@@ -1175,12 +1175,11 @@ _DISTRIBUTION_TAG = re.compile(
 
 def _distribution_image(image: str) -> bool:
     """Whether the image is an official image (Docker Hub's library: `node`, `python`, `debian`), a
-    Red Hat UBI, or names a distribution; not a project's own image (`louislam/uptime-kuma:base2`)."""
+    Red Hat UBI, or names a distribution in its name or tag (fluentd's `v1.19-debian-1`); not a
+    project's own image (`louislam/uptime-kuma:base2`)."""
     repository, tag = image_reference(image)[:2]
-    for prefix in ("docker.io/library/", "docker.io/", "library/"):
-        repository = repository.removeprefix(prefix)
-    # Or its tag names one (fluentd's `v1.19-debian-1`, `3.12-bookworm`).
-    return "/" not in repository or bool(_DISTRIBUTION_WORD.search(repository) or _DISTRIBUTION_TAG.search(tag or ""))
+    names_one = _DISTRIBUTION_WORD.search(repository) or _DISTRIBUTION_TAG.search(tag or "")
+    return is_official_image(image) or bool(names_one)
 
 
 def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:

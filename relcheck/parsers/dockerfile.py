@@ -8,6 +8,7 @@ from relcheck.artifacts.dockerfile import Dockerfile, Instruction, Stage, env_pa
 from relcheck.model import ParseProblem
 from relcheck.syntax import dockerfile as dockerfile_syntax
 from relcheck.syntax.dockerfile import Command, DockerfileSyntaxError
+from relcheck.units.images import is_placeholder_image
 
 KNOWN_INSTRUCTIONS = frozenset(
     [
@@ -120,23 +121,9 @@ _TEMPLATE_MARKER = re.compile(r"^(?:\$\{\w+\}|\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A
 _TEMPLATE_IMAGE = re.compile(r"\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A-Z0-9_]*%%")
 
 
-# A line that is one placeholder word (sonobuoy's `CMD1`, which its build script's sed deletes).
+# A line that is one placeholder word (sonobuoy's `CMD1`, which its build script's sed deletes),
+# beside `FROM BASEIMAGE` (relcheck.units.images.is_placeholder_image): such a file is a template.
 _PLACEHOLDER_WORD = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-def _placeholder_image(image: str) -> bool:
-    """An image name no build accepts, that a script replaces with `sed`: a repository path with
-    capital letters (`FROM BASEIMAGE`: sonobuoy's Dockerfile, beside a `CMD1` line; the autoscaler's
-    addon-resizer). Docker's references allow them only in the registry's host name and the tag.
-    Such a file is still checked; a line of one placeholder word in it makes it a template."""
-    if "$" in image:
-        return False  # a build argument, which BuildKit expands
-    name = image.split("@", 1)[0]
-    *parts, last = name.split("/")
-    parts.append(last.split(":", 1)[0])
-    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
-        parts = parts[1:]  # the registry's host name
-    return any(part != part.lower() for part in parts)
 
 
 def _template_problem(line: int, shown: str) -> ParseProblem:
@@ -157,7 +144,7 @@ def _validate(instructions: list[Instruction]) -> ParseProblem | None:
             "E002", "no FROM instruction: a fragment appended to or included in another Dockerfile; not checked"
         )
     seen_from = False
-    placeholders = any(ins.keyword == "FROM" and ins.args and _placeholder_image(ins.args[0]) for ins in instructions)
+    placeholders = any(ins.keyword == "FROM" and ins.args and is_placeholder_image(ins.args[0]) for ins in instructions)
     for ins in instructions:
         if not ins.keyword:
             return ParseProblem("E001", "a line that is not an instruction (a stray line continuation?)", ins.line)

@@ -372,7 +372,10 @@ def _main_exists(project: Project, directory: str, main: object) -> bool:
     if not isinstance(main, str) or not main.strip():
         return False
     path = posixpath.normpath(posixpath.join(directory, main.strip())) if directory else posixpath.normpath(main)
-    candidates = (path, *(f"{path}{ext}" for ext in (".js", ".cjs", ".mjs", ".ts", ".json")), f"{path}/index.js")
+    from relcheck.artifacts.reach import SOURCE_EXTENSIONS
+
+    extensions = (*SOURCE_EXTENSIONS, ".json")
+    candidates = (path, *(path + e for e in extensions), *(f"{path}/index{e}" for e in SOURCE_EXTENSIONS))
     return any(project.exists(candidate) for candidate in candidates)
 
 
