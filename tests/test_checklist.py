@@ -223,6 +223,23 @@ def test_alert_evidence_merges_own_and_shared_rules_and_shows_the_first_five(tmp
     assert shown["b"] == shared[:5]
 
 
+def test_a_monitoring_mixins_jsonnet_is_evidence_of_alerts_and_dashboards() -> None:
+    """kubernetes-mixin's alerts and dashboards are Jsonnet that `mixtool` turns into a rule file
+    and Grafana JSON: the checklist names the files, as R002 and R003 accept them."""
+    shown = {
+        (item.item, item.status, e.location.path)
+        for fixture in ("R003/pass/jsonnet-mixin", "R002/pass/jsonnet-mixin")
+        for card in _cards(FIXTURES / "rules" / fixture)
+        for item in card.items
+        if item.item in ("alerts", "dashboard")
+        for e in item.evidence
+    }
+    assert shown == {
+        ("alerts", "pass", "mixin/alerts/alerts.libsonnet"),
+        ("dashboard", "pass", "mixin/dashboards/app.libsonnet"),
+    }
+
+
 def test_alert_rules_in_a_shared_folder_count_for_the_service_whose_metrics_they_query(tmp_path: Path) -> None:
     def source(metric: str) -> str:
         return (

@@ -200,7 +200,9 @@ def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_ser
     """wekan: a fork of meteor-node-stubs the root installs with `file:`, a webpack loader with no
     dependencies, a vendored copy of Font Awesome, a `releases/` folder of migration scripts;
     uptime-kuma: `extra/push-examples/javascript-fetch`, with `"start": "node index.js"`; unkey:
-    `web/tools/local`; rallly's `packages/screenshots`, whose only script runs Playwright's tests."""
+    `web/tools/local`; rallly's `packages/screenshots`, whose only script runs Playwright's tests, and
+    documenso's `packages/app-tests`, whose scripts set variables before Playwright or run
+    start-server-and-test."""
     (tmp_path / "package.json").write_text(
         '{"name": "wekan", "scripts": {"start": "node main.js"}, "dependencies": {"meteor-node-stubs":'
         ' "file:npm-packages/meteor-node-stubs"}}\n'
@@ -219,6 +221,10 @@ def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_ser
         # rallly's packages/screenshots: a test suite that takes screenshots with Playwright
         "packages/screenshots": '{"name": "shots", "scripts": {"capture": "playwright test"},'
         ' "dependencies": {"dayjs": "1"}}',
+        # documenso's packages/app-tests: Playwright behind variables, and start-server-and-test
+        "packages/app-tests": '{"name": "app-tests", "scripts": {"test:dev": "NODE_OPTIONS='
+        "'--import tsx' playwright test\", \"test:e2e\": \"NODE_ENV=test start-server-and-test 'npm start'"
+        ' http://localhost:3000 playwright\"}, "dependencies": {"start-server-and-test": "2"}}',
     }
     for folder, manifest in packages.items():
         (tmp_path / folder).mkdir(parents=True)
@@ -462,12 +468,14 @@ def test_a_documentation_websites_examples_are_left_out_with_the_default_exclude
 
 def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """A kind cluster's Redis under `.github/`, deliberately broken pods under `hack/`, a
-    library's expected test output under `golden/` or `__snapshot__/`, what end-to-end tests
+    library's expected test output under `golden/` or `__snapshot__/`, the pods a Go package's test
+    doubles read under `fake/` (linkerd's proxy injector), what end-to-end tests
     deploy under `e2e/`, and what a test suite applies or compares with under `test/` and `tests/`
     (kube-state-metrics' test manifests, Datadog's chart baselines) are not the service's manifests.
     Test folders are still read for the repository rules' evidence: load tests and chaos
     experiments live there (ingress-nginx's `test/k6/`)."""
     folders = (".github/configs", "hack/test-resources", "lib/tests/golden", "e2e/kind", "test/baseline")
+    folders += ("injector/fake/data",)
     for folder in (*folders, "deploy"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
@@ -479,7 +487,7 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     (tmp_path / "test" / "chaos" / "pod-kill.yaml").write_text(experiment)
     result = scan([tmp_path], Config(), select=["K014", "R004", "R005"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
-    assert sorted(result.excluded_by_default) == [".github", "e2e", "hack", "lib/tests", "test"]
+    assert sorted(result.excluded_by_default) == [".github", "e2e", "hack", "injector/fake", "lib/tests", "test"]
     without = scan([tmp_path], Config(default_excludes=False), select=["K014"])
     assert len(without.findings) == len(folders) + 1
 

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from relcheck.scan.discovery import SourceFile
 
 _ALERT_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?alert[\"']?\s*:", re.MULTILINE)
+# A Jsonnet mixin's alerting rule (`alert: 'KubePodCrashLooping',` beside its `expr:`): a Grafana
+# panel's legacy `alert: {...}` is an object, not a name.
+_JSONNET_ALERT = re.compile(r"^\s*[\"']?alert[\"']?\s*:\s*['\"|]", re.MULTILINE)
+_JSONNET_SUFFIXES = (".jsonnet", ".libsonnet")
 _CHAOS_GROUPS = ("chaos-mesh.org", "litmuschaos.io")
 _CHAOS_API = re.compile(r"^apiVersion:\s*[\"']?(?:[\w.-]+\.)?(?:chaos-mesh\.org|litmuschaos\.io)/", re.MULTILINE)
 K6_IMPORT = re.compile(r"""(?:from\s+|require\(\s*)["']k6(?:/[\w/-]*)?["']""")
@@ -30,6 +34,9 @@ class RepoFacts:
     runbooks: list[str] = field(default_factory=list)
     dashboards: list[str] = field(default_factory=list)
     alert_files: list[str] = field(default_factory=list)
+    # Jsonnet (a monitoring mixin's `prometheusAlerts`) that generates alerting rules: evidence that
+    # the service has alerts, though relcheck does not evaluate Jsonnet to check them.
+    alert_sources: list[str] = field(default_factory=list)
     load_tests: list[str] = field(default_factory=list)
     chaos_experiments: list[str] = field(default_factory=list)
 
@@ -65,6 +72,11 @@ def collect_repo_facts(facts: RepoFacts, objects: list[K8sObject], files: list[S
         if source.kind == FileKind.PROMETHEUS_RULES:
             if _ALERT_KEY.search(text):
                 facts.alert_files.append(source.path)
+        elif lower.endswith(_JSONNET_SUFFIXES):
+            if "expr" in text and _JSONNET_ALERT.search(text):
+                facts.alert_sources.append(source.path)
+            if "grafanaDashboards" in text:  # a mixin's dashboards, generated as JSON by `mixtool`
+                facts.dashboards.append(source.path)
         elif lower.endswith(".json"):
             if name != "package.json" and _is_dashboard(text):
                 facts.dashboards.append(source.path)
@@ -80,7 +92,7 @@ def collect_repo_facts(facts: RepoFacts, objects: list[K8sObject], files: list[S
 
 
 def _needs_text(lower: str) -> bool:
-    return lower.endswith((".yaml", ".yml", ".json", ".js", ".ts", ".mjs", ".cjs"))
+    return lower.endswith((".yaml", ".yml", ".json", ".js", ".ts", ".mjs", ".cjs", *_JSONNET_SUFFIXES))
 
 
 def _is_runbook(name: str, lower_path: str) -> bool:

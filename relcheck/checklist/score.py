@@ -455,6 +455,7 @@ def _file_evidence(service: Service, among: frozenset[str]) -> Iterator[tuple[st
         ("dashboard", repo.dashboards),
         ("chaos-tests", repo.chaos_experiments),
         ("load-tests", repo.load_tests),
+        ("alerts", repo.alert_sources),
     ):
         for path in paths:
             if path in among:

@@ -59,7 +59,7 @@ def dashboard(ctx: CheckContext) -> Iterator[Finding]:
 def alert_rules_present(ctx: CheckContext) -> Iterator[Finding]:
     yield from _missing(
         ctx,
-        ctx.project.repo.alert_files,
+        ctx.project.repo.alert_files + ctx.project.repo.alert_sources,
         "no Prometheus alert rules (a rule file with `alert:` entries or a PrometheusRule)",
         "alerts",
     )

@@ -18,6 +18,7 @@ KIND_NAMES = {
     "app-settings": "settings file",
     "app-source": "source file",
     "makefile": "Makefile",
+    "image-references": "release image list",
 }
 _CHART = re.compile(r"^Helm chart (\S+) \((\d+) templates?\)")
 _TEMPLATES = re.compile(r"^(\d+) templates? in ")

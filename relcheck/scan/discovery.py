@@ -29,11 +29,15 @@ class FileKind:
     EVIDENCE = "evidence"
     # Read only for the images a `kustomize edit set image` recipe sets (relcheck.parsers.makefile).
     MAKEFILE = "makefile"
+    # Read only for the images an OpenShift release replaces (relcheck.parsers.release_images).
+    IMAGE_REFERENCES = "image-references"
     OTHER = "other"
 
 
 # Excluded unless the config's `exclude` replaces them or `--no-default-excludes` turns them off
-# (as ruff's default excludes): vendored third-party code and test data are not the user's service,
+# (as ruff's default excludes): vendored third-party code and test data are not the user's service
+# (also a Go package's test doubles under `fake/`: linkerd's proxy injector reads the pods of its
+# `fake/data/` in its tests),
 # nor is Yarn's own folder (`.yarn/releases/yarn-4.x.cjs`, its plugins and editor SDKs), and neither
 # is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
 # broken pods under `hack/`), nor end-to-end and integration tests (`e2e/`: a kind cluster's CNI,
@@ -57,6 +61,8 @@ DEFAULT_EXCLUDES = (
     "**/fixtures/",
     "**/__snapshots__/",
     "**/__mocks__/",
+    "**/fake/",
+    "**/fakes/",
     "**/golden/",
     "**/__snapshot__/",
     "**/e2e/",
@@ -371,6 +377,8 @@ def kind_by_name(path: str) -> str | None:
         return None  # `pm2.ecosystem.json`, `ecosystem.prod.config.js`: a PM2 file if it lists apps
     if lower in ("makefile", "gnumakefile") or lower.endswith(".mk"):
         return FileKind.MAKEFILE
+    if lower == "image-references":
+        return FileKind.IMAGE_REFERENCES
     if lower == "package.json" or lower == ".env" or lower.startswith(".env."):
         return FileKind.APP_SETTINGS
     if lower.endswith(YAML_SUFFIXES) or lower.endswith(".json"):

@@ -41,6 +41,7 @@ PARSED_KINDS = frozenset(
         FileKind.APP_SETTINGS,
         FileKind.APP_SOURCE,
         FileKind.MAKEFILE,
+        FileKind.IMAGE_REFERENCES,
     }
 )
 
@@ -56,7 +57,8 @@ class ParsedFile:
     facts: AppFacts | None = None
     settings: Any = None
     settings_positions: Positions | None = None
-    images_set: list[tuple[str, int]] = field(default_factory=list)  # by a Makefile: (name, line)
+    # Replaced before deploying, by a Makefile or an OpenShift release: (name, line)
+    images_set: list[tuple[str, int]] = field(default_factory=list)
     unrestricted_builds: list[str] = field(default_factory=list)  # overlays a Makefile builds unrestricted
 
 
@@ -136,6 +138,10 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
 
         parsed.images_set = images_set(text)
         parsed.unrestricted_builds = unrestricted_builds(text, source.path.rpartition("/")[0])
+    elif kind == FileKind.IMAGE_REFERENCES:
+        from relcheck.parsers.release_images import images_referenced
+
+        parsed.images_set = images_referenced(text)
     elif kind == FileKind.APP_SETTINGS:
         _settings(parsed, source, text)
     elif kind == FileKind.APP_SOURCE:

@@ -357,12 +357,22 @@ def _is_tooling(project: Project, directory: str) -> bool:
     return runs_nothing and bool(manifest.get("devDependencies") or scripts) and not manifest.get("dependencies")
 
 
-# Test runners: a package whose every script runs one is a test suite.
-_TEST_RUNNER = re.compile(r"^(?:npx\s+)?(?:playwright\s+test|jest|vitest|mocha|cypress\s+run|ava|tap)\b")
+# Test runners: a package whose every script runs one is a test suite. `start-server-and-test`
+# (and its `server-test` alias) starts the app only to run the tests against it.
+_TEST_RUNNER = re.compile(
+    r"^(?:npx\s+)?(?:playwright\s+test|jest|vitest|mocha|cypress\s+run|ava|tap"
+    r"|start-server-and-test|server-test|start-test)\b"
+)
+# What comes before the program: `NAME=value` assignments (a quoted value may hold spaces:
+# `NODE_OPTIONS='--import tsx' playwright test`) and `cross-env`, which sets them on Windows too.
+_ENVIRONMENT_PREFIX = re.compile(r"""^(?:(?:cross-env\s+)?[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|"[^"]*"|\S*)\s+)+""")
 
 
 def _runs_tests(command: object) -> bool:
-    return isinstance(command, str) and bool(_TEST_RUNNER.match(command.strip()))
+    if not isinstance(command, str):
+        return False
+    program = _ENVIRONMENT_PREFIX.sub("", command.strip())
+    return bool(_TEST_RUNNER.match(program))
 
 
 def _main_exists(project: Project, directory: str, main: object) -> bool:
