@@ -168,6 +168,23 @@ def test_a_binary_a_node_stage_hands_to_a_plain_image_is_no_node_service(tmp_pat
     assert [(f.code, f.location.path) for f in result.findings] == [("S001", "build.js")]
 
 
+def test_images_in_base_folders_that_start_nothing_are_no_services(tmp_path: Path) -> None:
+    """docker-jitsi-meet: `base/` (s6-overlay's `/init` and nothing to start) and `base-java/` (no
+    command) are what its service images build FROM; `jicofo/` is a service. A `database/` folder
+    is not a base, and an image in a base folder that starts a program is run."""
+    images = {
+        "base": 'FROM debian:trixie-slim\nUSER s6\nENTRYPOINT [ "/init" ]\n',
+        "base-java": "FROM ghcr.io/jitsi/base:stable\nRUN apt-get install -y openjdk-21-jre-headless\n",
+        "jicofo": "FROM ghcr.io/jitsi/base-java:stable\nRUN apt-get install -y jicofo\nUSER s6\n",
+        "database": "FROM postgres:17\n",
+        "base-proxy": 'FROM nginx:1.27\nENTRYPOINT ["/init"]\nCMD ["nginx", "-g", "daemon off;"]\n',
+    }
+    for folder, text in images.items():
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "Dockerfile").write_text(text)
+    assert [s.root for s in scan([tmp_path], Config()).services] == ["base-proxy", "database", "jicofo"]
+
+
 def test_a_builder_or_workspace_image_does_not_name_the_runtime(tmp_path: Path) -> None:
     """uptime-kuma: `docker/builder-go.dockerfile` compiles a Go health check, and the multi-target
     `docker/dockerfile` ends in an upload stage on the project's own base image; the service is

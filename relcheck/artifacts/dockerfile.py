@@ -320,15 +320,20 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
     """An image made to be built FROM, not run: its command is a bare interpreter or shell
     (`ENTRYPOINT ["docker-entrypoint.sh"]` + `CMD ["node"]`, `CMD ["python3"]`), which starts a
     REPL, not an application; or it is named as a base (`Dockerfile.base`, outline's dependencies
-    and build, which its Dockerfile copies from; `base/Dockerfile`) and sets no command at all. The
+    and build, which its Dockerfile copies from; `base/Dockerfile`, `base-java/Dockerfile`) and
+    sets no command, or only an init with nothing to start (docker-jitsi-meet's `base/`:
+    `ENTRYPOINT ["/init"]`, s6-overlay's, for the images built FROM it to add their services). The
     image built from it sets the command that runs."""
     entrypoint, cmd = dockerfile.start_command
     named = _BASE_IMAGE_NAME.search(posixpath.basename(dockerfile.path))
-    # Or in a folder named `base` (strimzi's `docker-images/base/`, which its other images build FROM).
-    in_base_folder = posixpath.basename(posixpath.dirname(dockerfile.path)).lower() == "base"
-    if entrypoint is None and cmd is None and (named or in_base_folder):
-        return True
+    # Or in a folder named as a base (strimzi's `docker-images/base/`, docker-jitsi-meet's
+    # `base-java/`, which its other images build FROM).
+    in_base_folder = _BASE_IMAGE_NAME.search(posixpath.basename(posixpath.dirname(dockerfile.path)))
     words = [*(entrypoint or ()), *(cmd or ())]
+    if (named or in_base_folder) and all(
+        posixpath.basename(word) in INIT_PROGRAMS or word in _HANDS_OVER for word in words
+    ):
+        return True
     while words and (
         posixpath.basename(words[0]) in _HANDS_OVER or words[0].endswith(".sh") or "entrypoint" in words[0].lower()
     ):
