@@ -766,6 +766,8 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("images/latest-news/Dockerfile", False),
         ("docker/builder-go.dockerfile", True),  # a build image other Dockerfiles start FROM
         ("Dockerfile.build", True),
+        ("docker/BuildHealthCheck.Dockerfile", True),  # dockge's: CamelCase words, "Build" first
+        ("docker/MyApp.Dockerfile", False),
         ("services/site-builder/Dockerfile", False),  # a folder's name says nothing of the image
         ("rebuild.Dockerfile", False),
         ("benchmark/koa-database/Dockerfile", True),  # a server to measure against

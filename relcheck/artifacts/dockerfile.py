@@ -51,6 +51,7 @@ _ENVIRONMENT_FOLDER = re.compile(r"^(?:build|dev|development|ci|test)[-_]?env(?:
 # A Dockerfile named as a base (`Dockerfile.base`, `base.Dockerfile`): with no command of its own,
 # an image other Dockerfiles build FROM.
 _BASE_IMAGE_NAME = re.compile(r"(?:^|[.-])base(?:[.-]|$)", re.I)
+_CAMEL_CASE_WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -369,6 +370,8 @@ def is_tool_image(path: str) -> bool:
     `Dockerfile.build`), or for development (`Dockerfile.dev`, `Dockerfile.tilt`), or in a build or
     development environment's folder (`images/build-env/Dockerfile`)."""
     *folders, name = path.lower().split("/")
+    # Words of a CamelCase name apart (dockge's `BuildHealthCheck.Dockerfile` builds a health check).
+    name = _CAMEL_CASE_WORD.sub("-", path.rsplit("/", 1)[-1]).lower()
     if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS | TOOL_FOLDERS) or name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image
     if _BUILD_IMAGE_NAME.search(name) or _DEV_IMAGE_NAME.search(name) or _INTEGRATION_IMAGE_NAME.search(name):
