@@ -168,6 +168,23 @@ def test_a_binary_a_node_stage_hands_to_a_plain_image_is_no_node_service(tmp_pat
     assert [(f.code, f.location.path) for f in result.findings] == [("S001", "build.js")]
 
 
+def test_a_go_commands_folder_is_a_go_service_whatever_javascript_it_holds(tmp_path: Path) -> None:
+    """jaeger's `cmd/jaeger/`: its image runs a binary on a base image named by a build argument,
+    and the go.mod is at the repository's root; `main.go` says it is Go, so the Node rules stay
+    off the UI configuration scripts its tests read."""
+    command = tmp_path / "cmd" / "jaeger"
+    (command / "internal" / "ui").mkdir(parents=True)
+    (tmp_path / "go.mod").write_text("module example.com/jaeger\n\ngo 1.23\n")
+    (command / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (command / "Dockerfile").write_text(
+        'ARG base_image\nFROM $base_image\nCOPY jaeger-linux /jaeger\nUSER 10001\nENTRYPOINT ["/jaeger"]\n'
+    )
+    (command / "internal" / "ui" / "ui-config.js").write_text("function UIConfig() { return {}; }\n")
+    result = scan([tmp_path], Config(), select=["S"])
+    assert [(s.root, s.runtime) for s in result.services] == [("cmd/jaeger", "go")]
+    assert result.findings == []
+
+
 def test_images_in_base_folders_that_start_nothing_are_no_services(tmp_path: Path) -> None:
     """docker-jitsi-meet: `base/` (s6-overlay's `/init` and nothing to start) and `base-java/` (no
     command) are what its service images build FROM; `jicofo/` is a service. A `database/` folder
@@ -492,7 +509,7 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     Test folders are still read for the repository rules' evidence: load tests and chaos
     experiments live there (ingress-nginx's `test/k6/`)."""
     folders = (".github/configs", "hack/test-resources", "lib/tests/golden", "e2e/kind", "test/baseline")
-    folders += ("injector/fake/data",)
+    folders += ("injector/fake/data", "query/fixture")
     for folder in (*folders, "deploy"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
@@ -504,7 +521,8 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     (tmp_path / "test" / "chaos" / "pod-kill.yaml").write_text(experiment)
     result = scan([tmp_path], Config(), select=["K014", "R004", "R005"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
-    assert sorted(result.excluded_by_default) == [".github", "e2e", "hack", "injector/fake", "lib/tests", "test"]
+    excluded = [".github", "e2e", "hack", "injector/fake", "lib/tests", "query/fixture", "test"]
+    assert sorted(result.excluded_by_default) == excluded
     without = scan([tmp_path], Config(default_excludes=False), select=["K014"])
     assert len(without.findings) == len(folders) + 1
 

@@ -59,6 +59,7 @@ DEFAULT_EXCLUDES = (
     "_testdata/",
     "**/__fixtures__/",
     "**/fixtures/",
+    "**/fixture/",
     "**/__snapshots__/",
     "**/__mocks__/",
     "**/fake/",

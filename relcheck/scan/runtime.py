@@ -86,7 +86,8 @@ _IMAGES = (
 # Build files in the service's folder; package.json last, as a Go or Java service often has one
 # for its front-end tooling.
 _BUILD_FILES = (
-    (lambda name: name == "go.mod", GO),
+    # Or a Go command's `main.go` (jaeger's `cmd/jaeger/`, under the repository's one go.mod).
+    (lambda name: name in ("go.mod", "main.go"), GO),
     (lambda name: name in ("pom.xml", "build.gradle", "build.gradle.kts"), JAVA),
     (lambda name: name.endswith((".csproj", ".fsproj")), DOTNET),
     (lambda name: name == "mix.exs", ELIXIR),
