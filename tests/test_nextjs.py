@@ -81,3 +81,41 @@ def test_a_nitro_server_handles_signals_and_crashes_unless_its_shutdown_is_disab
     )
     result = scan([tmp_path], Config(), select=["S001", "S002"])
     assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [("S001", "package.json", 2)]
+
+
+def test_who_react_router_serves() -> None:
+    """`react-router-serve` (@react-router/serve) and `remix-serve` (@remix-run/serve) run the
+    app's build in their own server (relcheck.artifacts.routerserve)."""
+    from relcheck.artifacts import routerserve
+
+    manifest = {"dependencies": {"@react-router/serve": "7.9.0"}}
+    assert routerserve.serves_itself(manifest, ["PORT=3002 react-router-serve ./build/server/index.js"])
+    assert routerserve.serves_itself(manifest, ["", "npx react-router-serve ./build/server/index.js"])
+    assert not routerserve.serves_itself(manifest, ["node server.js"])  # a custom Express server
+    assert not routerserve.serves_itself({"dependencies": {"react-router": "7"}}, ["react-router-serve build"])
+    assert routerserve.server({"dependencies": {"@remix-run/serve": "2"}}) == "remix-serve"
+
+
+def test_react_router_serve_closes_on_signals_but_traps_no_crash(tmp_path) -> None:
+    """plane's `apps/space`: its image runs `npx react-router-serve ./build/server/index.js`, which
+    closes the server on SIGTERM and SIGINT; its source is routes and components, so S001 was
+    placed at a component. Nothing traps uncaught errors: S002 stands, at the dependency."""
+    from relcheck.config.loader import Config
+    from relcheck.scan.engine import scan
+
+    (tmp_path / "package.json").write_text(
+        '{"name": "space", "scripts": {"build": "react-router build"},\n'
+        ' "dependencies": {"@react-router/node": "7.9.0", "@react-router/serve": "7.9.0", "react": "19.2.0"}}\n'
+    )
+    (tmp_path / "components").mkdir()
+    (tmp_path / "components" / "index.ts").write_text("export * from './auth';\n")
+    (tmp_path / "Dockerfile").write_text(
+        'FROM node:22-alpine\nCOPY build ./build\nUSER node\n'
+        'CMD ["npx", "react-router-serve", "./build/server/index.js"]\n'
+    )
+    result = scan([tmp_path], Config(), select=["S001", "S002"])
+    assert [s.runtime for s in result.services] == ["node"]
+    assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [("S002", "package.json", 2)]
+    (tmp_path / "Dockerfile").write_text('FROM node:22-alpine\nCOPY . .\nUSER node\nCMD ["node", "build/server.js"]\n')
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [f.code for f in result.findings] == ["S001"]

@@ -97,7 +97,8 @@ FRONT_END_FILES = (".svelte", ".vue", ".astro")
 # Server frameworks and adapters: a package that uses one is more than a browser app.
 SERVER_FRAMEWORKS = (
     "express", "fastify", "koa", "@nestjs/core", "@hapi/hapi", "hapi", "restify", "next", "nuxt",
-    "@sveltejs/kit", "@remix-run/node", "@remix-run/serve", "socket.io", "@astrojs/node", "polka", "h3",
+    "@sveltejs/kit", "@remix-run/node", "@remix-run/serve", "@react-router/serve", "socket.io", "@astrojs/node",
+    "polka", "h3",
     # Nitro's server and the frameworks built on it (relcheck.artifacts.nitro).
     "nitropack", "nitro", "@tanstack/react-start", "@tanstack/solid-start", "@tanstack/start", "@solidjs/start",
     "@analogjs/platform", "vinxi",

@@ -778,9 +778,10 @@ def _server_files(
 
 
 def _framework_server(project: Project, service: Service, entry_in_repository: bool) -> None:
-    """A service that Next.js or Nitro (Nuxt, TanStack Start...) serves with its own server gets
-    what that server does as facts (relcheck.artifacts.nextjs, relcheck.artifacts.nitro)."""
-    from relcheck.artifacts import nextjs, nitro
+    """A service that Next.js, Nitro (Nuxt, TanStack Start...) or React Router's serve program
+    serves with its own server gets what that server does as facts (relcheck.artifacts.nextjs,
+    relcheck.artifacts.nitro, relcheck.artifacts.routerserve)."""
+    from relcheck.artifacts import nextjs, nitro, routerserve
 
     if not service.app.has_source:
         return
@@ -801,6 +802,12 @@ def _framework_server(project: Project, service: Service, entry_in_repository: b
         manual = _sets_variable(service, nitro.MANUAL_SIGNALS)
         where = Location(path, line, column)
         nextjs.add_framework_facts(service.app, where, manual, [], nitro.SERVER, nitro.FRAMEWORK_HANDLED)
+    elif routerserve.serves_itself(manifest, [service.start_script, *_image_commands(service, ("CMD", "ENTRYPOINT"))]):
+        key = ("dependencies", routerserve.serve_package(manifest))
+        line, column = positions.key_of(key) if positions is not None else (1, 1)
+        where = Location(path, line, column)
+        server = routerserve.server(manifest)
+        nextjs.add_framework_facts(service.app, where, False, [], server, routerserve.FRAMEWORK_HANDLED)
 
 
 _FASTIFY_START = re.compile(r"(?:^|[\s;&|/])fastify\s+start\b")
