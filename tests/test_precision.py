@@ -509,7 +509,7 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     Test folders are still read for the repository rules' evidence: load tests and chaos
     experiments live there (ingress-nginx's `test/k6/`)."""
     folders = (".github/configs", "hack/test-resources", "lib/tests/golden", "e2e/kind", "test/baseline")
-    folders += ("injector/fake/data", "query/fixture")
+    folders += ("injector/fake/data", "query/fixture", "watcherx/integrationtest")
     for folder in (*folders, "deploy"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
@@ -522,6 +522,7 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     result = scan([tmp_path], Config(), select=["K014", "R004", "R005"])
     assert [f.location.path for f in result.findings] == ["deploy/app.yaml"]
     excluded = [".github", "e2e", "hack", "injector/fake", "lib/tests", "query/fixture", "test"]
+    excluded.append("watcherx/integrationtest")
     assert sorted(result.excluded_by_default) == excluded
     without = scan([tmp_path], Config(default_excludes=False), select=["K014"])
     assert len(without.findings) == len(folders) + 1

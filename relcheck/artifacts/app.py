@@ -22,6 +22,8 @@ NON_SERVICE_DIRS = frozenset(
         "e2e_tests",
         "integration-tests",
         "integration_tests",
+        "integrationtest",
+        "integrationtests",
         "spec",
         "fixtures",
         "dist",

@@ -18,6 +18,7 @@ BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "code
 # (nocobase's `benchmark/koa-database`: a Koa app to measure the framework against).
 TEST_FOLDERS = frozenset(
     {"test", "tests", "__tests__", "e2e", "e2e-tests", "e2e_tests", "integration-tests", "integration_tests"}
+    | {"integrationtest", "integrationtests"}
     | {"cypress", "playwright", "benchmark", "benchmarks"}
 )
 # A repository's tools (airbyte's `tools/openapi2jsonschema/`, loki's `tools/stream-generator/`):

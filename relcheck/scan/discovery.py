@@ -71,6 +71,8 @@ DEFAULT_EXCLUDES = (
     "**/e2e_tests/",
     "**/integration-tests/",
     "**/integration_tests/",
+    "**/integrationtest/",
+    "**/integrationtests/",
     "**/test/",
     "**/tests/",
     "**/__tests__/",
