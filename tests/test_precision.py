@@ -185,6 +185,26 @@ def test_a_go_commands_folder_is_a_go_service_whatever_javascript_it_holds(tmp_p
     assert result.findings == []
 
 
+def test_a_browser_app_inside_a_services_folder_is_part_of_its_build(tmp_path: Path) -> None:
+    """listmonk: `frontend/` (Vue, built with Vite) and `frontend/email-builder/` (React) are built
+    into the Go binary; nothing deploys or starts them, so they are the service's files, not
+    services with R001-R005 of their own. The same app at the top of a workspace, or with a
+    Dockerfile of its own, is a service."""
+    (tmp_path / "Dockerfile").write_text('FROM alpine:3.20\nCOPY listmonk /listmonk\nUSER 1000\nCMD ["/listmonk"]\n')
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    vue = '{"name": "listmonk", "scripts": {"dev": "vite", "build": "vite build"}, "dependencies": {"vue": "2"}}'
+    react = '{"name": "email-builder", "scripts": {"build": "vite build"}, "dependencies": {"react": "18"}}'
+    (tmp_path / "frontend" / "email-builder").mkdir(parents=True)
+    (tmp_path / "frontend" / "package.json").write_text(vue + "\n")
+    (tmp_path / "frontend" / "email-builder" / "package.json").write_text(react + "\n")
+    result = scan([tmp_path], Config(), select=["R001"])
+    assert [s.root for s in result.services] == [""]
+    assert "frontend/package.json" in result.services[0].files
+    assert [f.location.path for f in result.findings] == ["Dockerfile"]
+    (tmp_path / "frontend" / "Dockerfile").write_text("FROM nginx:1.27\nCOPY dist /usr/share/nginx/html\n")
+    assert [s.root for s in scan([tmp_path], Config()).services] == ["", "frontend"]
+
+
 def test_images_in_base_folders_that_start_nothing_are_no_services(tmp_path: Path) -> None:
     """docker-jitsi-meet: `base/` (s6-overlay's `/init` and nothing to start) and `base-java/` (no
     command) are what its service images build FROM; `jicofo/` is a service. A `database/` folder

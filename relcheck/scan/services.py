@@ -492,6 +492,13 @@ def _aliases(project: Project, directory: str, built: dict[str, set[str]]) -> se
     return {name for name in names if name.lower() not in GENERIC_FOLDERS}
 
 
+def _is_embedded_front_end(project: Project, directory: str) -> bool:
+    """A package that builds a static site or browser app (Vite, React, Vue...) and has no `start`
+    script: its output is files that another program serves."""
+    manifest = project.package_json(directory)
+    return builds_static_site(manifest) and not _start_script(manifest)
+
+
 def _is_build_only(project: Project, directory: str) -> bool:
     """A code generation folder, or anywhere in CI configuration (a JavaScript action's package.json)."""
     if not directory:
@@ -527,6 +534,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     from relcheck.scan.discovery import FileKind
 
     roots: set[str] = set()
+    deployed: set[str] = set()  # folders with a Dockerfile or PM2 file of their own
     packages_not_run: set[str] = set()  # libraries, tooling, test suites, desktop and function apps
     base_images = {d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d)}
     installed = _local_dependencies(project)
@@ -549,7 +557,12 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             source.kind == FileKind.DOCKERFILE and not is_tool_image(source.path) and source.path not in base_images
         ) or source.kind == FileKind.PM2:
             roots.add(directory)
+            deployed.add(directory)
     roots = {root for root in roots if not _is_build_only(project, root)}
+    # A browser app's package inside a service's folder, with nothing that deploys or starts it
+    # (listmonk's `frontend/`, which its Go build embeds): part of that service's build.
+    front_ends = {root for root in roots - deployed if _is_embedded_front_end(project, root)}
+    roots = {root for root in roots if root not in front_ends or not _under_any(root, roots - front_ends)}
     roots = {root for root in roots if not _packages_an_app_above(root, roots)}
     # Source that belongs to a library, tooling or a test suite makes no service either.
     has_source = any(
