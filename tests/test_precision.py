@@ -197,12 +197,24 @@ def test_a_browser_app_inside_a_services_folder_is_part_of_its_build(tmp_path: P
     (tmp_path / "frontend" / "email-builder").mkdir(parents=True)
     (tmp_path / "frontend" / "package.json").write_text(vue + "\n")
     (tmp_path / "frontend" / "email-builder" / "package.json").write_text(react + "\n")
-    result = scan([tmp_path], Config(), select=["R001"])
+    (tmp_path / "frontend" / "src").mkdir()
+    (tmp_path / "frontend" / "src" / "api.js").write_text("export const get = (url) => fetch(url);\n")
+    result = scan([tmp_path], Config(), select=["R001", "S"])
     assert [s.root for s in result.services] == [""]
     assert "frontend/package.json" in result.services[0].files
     assert [f.location.path for f in result.findings] == ["Dockerfile"]
+    # docmost: the root image builds the browser app and a server package of its own, and starts
+    # the server; the browser's code is still no server's source (S007 was placed in it).
+    (tmp_path / "Dockerfile").write_text('FROM node:22-alpine\nCOPY . .\nUSER node\nCMD ["pnpm", "start"]\n')
+    (tmp_path / "server" / "src").mkdir(parents=True)
+    (tmp_path / "server" / "package.json").write_text(
+        '{"name": "server", "scripts": {"start": "node src/main.js"}, "dependencies": {"express": "4"}}\n'
+    )
+    (tmp_path / "server" / "src" / "main.js").write_text("require('express')().listen(3000);\n")
+    result = scan([tmp_path], Config(), select=["S007"])
+    assert [f.location.path for f in result.findings] == ["server/src/main.js"]
     (tmp_path / "frontend" / "Dockerfile").write_text("FROM nginx:1.27\nCOPY dist /usr/share/nginx/html\n")
-    assert [s.root for s in scan([tmp_path], Config()).services] == ["", "frontend"]
+    assert [s.root for s in scan([tmp_path], Config()).services] == ["", "frontend", "server"]
 
 
 def test_images_in_base_folders_that_start_nothing_are_no_services(tmp_path: Path) -> None:

@@ -563,6 +563,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     # (listmonk's `frontend/`, which its Go build embeds): part of that service's build.
     front_ends = {root for root in roots - deployed if _is_embedded_front_end(project, root)}
     roots = {root for root in roots if root not in front_ends or not _under_any(root, roots - front_ends)}
+    packages_not_run |= front_ends - roots  # browser code: no server's source, as a library's is not
     roots = {root for root in roots if not _packages_an_app_above(root, roots)}
     # Source that belongs to a library, tooling or a test suite makes no service either.
     has_source = any(
