@@ -1138,6 +1138,23 @@ def test_a_broken_overlay_is_an_e001_and_its_files_are_linted_as_written(tmp_pat
     assert str(tmp_path) not in result.findings[0].message
 
 
+@needs_kustomize
+def test_a_kustomization_field_this_kustomize_does_not_know_is_an_e002(tmp_path: Path) -> None:
+    """container.training's `registry-with-replacements`: replacements' `sourceValue`, which a
+    kustomize newer than the machine's may know. Not an error of the repository's: an info that
+    says the overlay was not rendered and why; its files are still linted as written."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\nsomeFutureField: ghcr.io/example\n"
+    )
+    result = scan([root], Config(), select=["E"])
+    (finding,) = result.findings
+    assert (finding.code, finding.severity.name, finding.location.path) == (
+        "E002", "INFO", "overlays/prod/kustomization.yaml"
+    )
+    assert "does not know the field `someFutureField`" in finding.message
+
+
 def _the_overlay_finding(root: Path, resource: str):
     """The one E finding of the example's prod overlay when it also names `resource`."""
     (root / "overlays" / "prod" / "kustomization.yaml").write_text(

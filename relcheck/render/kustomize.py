@@ -42,6 +42,10 @@ _IDENTITY_KEYS = frozenset({"apiVersion", "kind", "name"})
 _HELM_ACTIONS = re.compile(r"\{\{-?\s*(?:\.Values\.|\.Release\.|\.Chart\.|include\s+\"|template\s+\")")
 
 
+# Kustomize's refusal of a Kustomization field it does not know.
+_UNKNOWN_FIELD = re.compile(r'invalid Kustomization: json: unknown field "([^"]+)"')
+
+
 @dataclass
 class Kustomization:
     folder: str
@@ -415,6 +419,17 @@ class KustomizeRenderer:
                     error = output.error.replace(target, entry or ".").replace(wrapper, "<wrapper>")
                     error = error.replace(os.path.realpath(self.root) + os.sep, "").replace(str(self.root) + os.sep, "")
                     error = readable(error)
+                    unknown = _UNKNOWN_FIELD.search(error)
+                    if unknown is not None:
+                        # Kustomize learns fields release by release (replacements' `sourceValue`
+                        # came after v5.5): the overlay may be valid for the one its authors use.
+                        message = (
+                            f"kustomize overlay {shown} not rendered: the kustomize on this machine does not know "
+                            f"the field `{unknown.group(1)}` of its Kustomization, which a newer kustomize may "
+                            f"know (or it is misspelled): {error}; its files are linted one by one"
+                        )
+                        out.problems.append((kustomizations[entry].path, ParseProblem("E002", message)))
+                        continue
                     message = f"kustomize cannot build overlay {shown}: {error}; its files are linted one by one"
                     out.problems.append((kustomizations[entry].path, ParseProblem("E001", message)))
                     continue
