@@ -99,6 +99,36 @@ def test_a_services_signal_handling_in_a_workspace_library_counts_and_is_recheck
     ]
 
 
+@pytest.mark.skipif(shutil.which("kubectl") is None and shutil.which("kustomize") is None, reason="no kustomize")
+def test_an_overlays_committed_output_is_rechecked_when_the_overlay_changes(tmp_path: Path) -> None:
+    """A file that is an overlay's build output is not checked while the overlay makes its
+    workloads as written; once the overlay's base changes, a warm scan checks it, as a cold one does."""
+    import subprocess
+
+    from relcheck.render.engines import kustomize_command
+
+    tree = tmp_path / "repo"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "render" / "kustomize", tree)
+    built = subprocess.run(
+        [*kustomize_command(), str(tree / "overlays" / "prod")], capture_output=True, text=True, check=True
+    ).stdout
+    (tree / "install.yaml").write_text(built + "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api}\n")
+    cache = open_cache(tree, tmp_path / "cache", True)
+    first = scan([tree], Config(), root=tree, select=["E002", "K002"], cache=cache)
+    # The overlay removes the readiness probe: its K002 is at its patch, and once only.
+    assert sorted((f.code, f.location.path) for f in first.findings) == [
+        ("E002", "install.yaml"),
+        ("K002", "overlays/prod/no-readiness.yaml"),
+    ]
+    base = tree / "base" / "deployment.yaml"
+    base.write_text(base.read_text().replace("livenessProbe:", "startupProbe:"))
+    warm = scan([tree], Config(), root=tree, select=["E002", "K002"], cache=open_cache(tree, tmp_path / "cache", True))
+    cold = scan([tree], Config(), root=tree, select=["E002", "K002"])
+    placed = sorted((f.code, f.location.path) for f in warm.findings)
+    assert placed == [("K002", "install.yaml"), ("K002", "overlays/prod/no-readiness.yaml")]
+    assert placed == sorted((f.code, f.location.path) for f in cold.findings)
+
+
 def _edit(tree: Path, rng: random.Random) -> str:
     """One random change a developer might make between two scans."""
     services = sorted(p for p in (tree / "services").iterdir() if p.is_dir())

@@ -1139,6 +1139,40 @@ def test_a_broken_overlay_is_an_e001_and_its_files_are_linted_as_written(tmp_pat
 
 
 @needs_kustomize
+def test_an_overlays_committed_build_output_is_not_checked_again(tmp_path: Path) -> None:
+    """argo-cd's `manifests/install.yaml`, metallb's `config/manifests/metallb-native.yaml`: what
+    `kustomize build` writes, committed for `kubectl apply -f`. Its findings were the overlay's
+    once more (argo-cd: 504 errors, 369 of them copies). A release's image tag may differ; a file
+    whose workload differs otherwise (a probe put back) is checked as written."""
+    import subprocess
+
+    root = copy("kustomize", tmp_path)
+    built = subprocess.run(
+        [*kustomize_command(), str(root / "overlays" / "prod")], capture_output=True, text=True, check=True
+    ).stdout
+    account = "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: prod}\n"
+    (root / "release").mkdir()
+    (root / "release" / "install.yaml").write_text(built.replace("api:1.4.2", "api:1.5.0") + account)
+    result = scan([root], Config(), select=["E002", "K002", "K014"])
+    assert sorted((f.code, f.location.path) for f in result.findings) == [
+        ("E002", "release/install.yaml"),
+        ("K002", "overlays/prod/no-readiness.yaml"),
+        ("K014", "overlays/prod/no-readiness.yaml"),
+    ]
+    (note,) = (f for f in result.findings if f.code == "E002")
+    assert "kustomize overlay overlays/prod, which was rendered and checked" in note.message
+    readiness = "        readinessProbe:\n          httpGet: {path: /ready, port: http}\n"
+    (root / "release" / "install.yaml").write_text(
+        built.replace("        name: api\n", "        name: api\n" + readiness, 1) + account
+    )
+    result = scan([root], Config(), select=["E002", "K014"])
+    assert sorted((f.code, f.location.path) for f in result.findings) == [
+        ("K014", "overlays/prod/no-readiness.yaml"),
+        ("K014", "release/install.yaml"),
+    ]
+
+
+@needs_kustomize
 def test_a_kustomization_field_this_kustomize_does_not_know_is_an_e002(tmp_path: Path) -> None:
     """container.training's `registry-with-replacements`: replacements' `sourceValue`, which a
     kustomize newer than the machine's may know. Not an error of the repository's: an info that

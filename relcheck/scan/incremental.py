@@ -217,6 +217,9 @@ def structure_digests(project: Project, only: set[str] | None = None) -> dict[st
     for path in project.kustomize_patches:
         if wanted(path):
             parts.setdefault(path, []).append("patch")
+    for path, overlay in project.kustomize_outputs.items():
+        if wanted(path):
+            parts.setdefault(path, []).append(f"output of {overlay}")
     return {path: digest(*facts) for path, facts in parts.items()}
 
 

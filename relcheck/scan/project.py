@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from relcheck.artifacts.alerts import PromRuleFile
 from relcheck.artifacts.app import AppFacts
 from relcheck.artifacts.dockerfile import Dockerfile
-from relcheck.artifacts.kubernetes import K8sObject, KubeIndex
+from relcheck.artifacts.kubernetes import LONG_RUNNING_KINDS, K8sObject, KubeIndex
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.artifacts.repo import RepoFacts, collect_repo_facts
 from relcheck.model import ParseProblem
@@ -38,6 +38,8 @@ class Project:
     services: list[Service] = field(default_factory=list)
     repo: RepoFacts = field(default_factory=RepoFacts)
     kustomize_patches: set[str] = field(default_factory=set)  # files read as patches, not objects
+    # Files that are an overlay's build output, committed → the overlay that makes their workloads.
+    kustomize_outputs: dict[str, str] = field(default_factory=dict)
     # Image names a Makefile's `kustomize edit set image` replaces → the Makefiles that do.
     images_set: dict[str, list[str]] = field(default_factory=dict)
     # Overlay folders a Makefile builds with `--load-restrictor LoadRestrictionsNone` → those Makefiles.
@@ -294,6 +296,11 @@ def build_project(
     problems.extend(_chart_output_notes(outputs))
     skipped = {path for paths in outputs.values() for path in paths}
     written = [obj for obj in objects if obj.path not in renders.consumed and obj.path not in skipped]
+    # So is a file an overlay's build wrote into the repository (argo-cd's `manifests/install.yaml`,
+    # metallb's `config/manifests/metallb-native.yaml`): the overlay was rendered and checked.
+    built_copies = project.kustomize_outputs = _overlay_outputs(written, renders.objects)
+    problems.extend(_overlay_output_notes(built_copies))
+    written = [obj for obj in written if obj.path not in built_copies]
     # A Helm test a chart's committed output (or a plain manifest) holds runs only under `helm
     # test`, as in a render, where they are left out too (relcheck.render.helm.is_test_hook).
     deployed = [obj for obj in written if not is_test_hook(obj)]
@@ -353,6 +360,70 @@ def _chart_output_notes(outputs: dict[str, list[str]]) -> list[tuple[str, ParseP
         )
         notes.append((paths[0], ParseProblem("E002", message)))
     return notes
+
+
+def _overlay_outputs(written: list[K8sObject], rendered: list[K8sObject]) -> dict[str, str]:
+    """Manifest files that are a kustomize build's output, committed: the file holds workloads and
+    one rendered overlay makes each of them as the file writes it (the same kind, namespace, name
+    and pod spec, but for image tags). The overlay that made it may be one the rendered overlay
+    builds on (argo-cd's `install.yaml` is `manifests/cluster-install`'s, which HA overlays build
+    on), so objects other than workloads (its CRDs) need not be among the render's. File → overlay."""
+    overlays: dict[tuple[str, str], set[str]] = {}
+    for obj in rendered:
+        by = getattr(obj, "rendered_by", "")
+        if by.startswith("kustomize overlay ") and obj.kind in LONG_RUNNING_KINDS:
+            overlays.setdefault(_copy_key(obj), set()).add(by.removeprefix("kustomize overlay "))
+    if not overlays:
+        return {}
+    by_file: dict[str, list[K8sObject]] = {}
+    for obj in written:
+        by_file.setdefault(obj.path, []).append(obj)
+    found: dict[str, str] = {}
+    for path, file_objects in by_file.items():
+        workloads = [obj for obj in file_objects if obj.kind in LONG_RUNNING_KINDS]
+        if len(file_objects) < 2 or not workloads:
+            continue
+        common = set.intersection(*(overlays.get(_copy_key(obj), set()) for obj in workloads))
+        if common:
+            found[path] = sorted(common)[0]
+    return found
+
+
+def _copy_key(obj: K8sObject) -> tuple[str, str]:
+    """An object's identity, and for a workload its pod spec with each image's tag left out (a
+    release writes its version where the overlay says `latest`)."""
+    if obj.kind not in LONG_RUNNING_KINDS:
+        return obj.identity, ""
+    import json
+
+    from relcheck.units.images import image_reference
+
+    pod = obj.get("spec", "template", "spec")
+
+    def untagged(value: object) -> object:
+        if isinstance(value, dict):
+            return {
+                key: image_reference(item)[0] if key == "image" and isinstance(item, str) else untagged(item)
+                for key, item in value.items()
+            }
+        return [untagged(item) for item in value] if isinstance(value, list) else value
+
+    return obj.identity, json.dumps(untagged(pod), sort_keys=True, default=str)
+
+
+def _overlay_output_notes(copies: dict[str, str]) -> list[tuple[str, ParseProblem]]:
+    return [
+        (
+            path,
+            ParseProblem(
+                "E002",
+                f"{path} is a kustomize build's output, committed: kustomize overlay {overlay}, which was rendered "
+                "and checked, makes its workloads as the file writes them (but for image tags), so its objects "
+                "were not checked again",
+            ),
+        )
+        for path, overlay in sorted(copies.items())
+    ]
 
 
 def _chart_dirs(files: list[SourceFile]) -> set[str]:

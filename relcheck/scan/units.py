@@ -122,7 +122,9 @@ def partition(project: Project) -> list[Unit] | None:
     kustomize = [f.path for f in project.files if posixpath.basename(f.path) in KUSTOMIZATION_NAMES]
     # A Makefile that builds an overlay without the load restrictor decides how that overlay is reported.
     builders = sorted({path for paths in project.unrestricted_overlays.values() for path in paths})
-    groups.join([*kustomize, *sorted(project.kustomize_patches), *builders])
+    # A build's committed output is checked or not as the overlays' renders make their workloads.
+    outputs = sorted(project.kustomize_outputs)
+    groups.join([*kustomize, *sorted(project.kustomize_patches), *builders, *outputs])
 
     members: dict[str, list[str]] = {}
     for path in groups.parent:
@@ -186,6 +188,7 @@ def view(project: Project, unit: Unit) -> Project:
         services=list(unit.services),
         repo=project.repo,
         kustomize_patches={p for p in project.kustomize_patches if p in paths},
+        kustomize_outputs={p: o for p, o in project.kustomize_outputs.items() if p in paths},
         images_set={
             name: kept_setters
             for name, setters in project.images_set.items()
