@@ -1160,7 +1160,7 @@ def test_an_overlays_committed_build_output_is_not_checked_again(tmp_path: Path)
         ("K014", "overlays/prod/no-readiness.yaml"),
     ]
     (note,) = (f for f in result.findings if f.code == "E002")
-    assert "kustomize overlay overlays/prod, which was rendered and checked" in note.message
+    assert "holds the workloads kustomize overlay overlays/prod makes" in note.message
     readiness = "        readinessProbe:\n          httpGet: {path: /ready, port: http}\n"
     (root / "release" / "install.yaml").write_text(
         built.replace("        name: api\n", "        name: api\n" + readiness, 1) + account

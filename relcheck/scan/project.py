@@ -417,9 +417,9 @@ def _overlay_output_notes(copies: dict[str, str]) -> list[tuple[str, ParseProble
             path,
             ParseProblem(
                 "E002",
-                f"{path} is a kustomize build's output, committed: kustomize overlay {overlay}, which was rendered "
-                "and checked, makes its workloads as the file writes them (but for image tags), so its objects "
-                "were not checked again",
+                f"{path} holds the workloads kustomize overlay {overlay} makes, as it writes them (image tags "
+                "aside): a build's or a release's output, committed. The overlay was rendered and checked, so "
+                "the file's objects were not checked again",
             ),
         )
         for path, overlay in sorted(copies.items())
