@@ -1161,6 +1161,9 @@ def test_an_overlays_committed_build_output_is_not_checked_again(tmp_path: Path)
     ]
     (note,) = (f for f in result.findings if f.code == "E002")
     assert "holds the workloads kustomize overlay overlays/prod makes" in note.message
+    from relcheck.reporters.inventory import inventory
+
+    assert inventory(result)["not_checked"]["overlay build output (the overlay was checked)"] == 1
     readiness = "        readinessProbe:\n          httpGet: {path: /ready, port: http}\n"
     (root / "release" / "install.yaml").write_text(
         built.replace("        name: api\n", "        name: api\n" + readiness, 1) + account

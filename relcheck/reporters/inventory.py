@@ -57,6 +57,8 @@ def inventory(result: ScanResult) -> dict[str, Any]:
             skipped[f"{deployer.group(1)} (not rendered)"] += 1
         elif "not a Prometheus rule file" in message or "holds LogQL expressions" in message:
             skipped["rule file look-alike (Grafana, Loki)"] += 1
+        elif " holds the workloads kustomize overlay " in message:
+            skipped["overlay build output (the overlay was checked)"] += 1
         elif "own rendered output" in message:
             skipped["chart's rendered output (the chart was checked)"] += int(message.split(" ", 1)[0])
         elif message.startswith("no FROM instruction"):
