@@ -560,6 +560,23 @@ def test_what_ci_and_development_tooling_apply_is_left_out_with_the_default_excl
     assert len(without.findings) == len(folders) + 1
 
 
+def test_superseded_hotfix_releases_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """overleaf's `server-ce/hotfix/`: one folder per release it patched, each a Dockerfile FROM the
+    release before it (73 services, 740 findings). Only the newest is what an install runs now;
+    a folder not named for a release is kept, and `--no-default-excludes` reads them all."""
+    hotfix = tmp_path / "server-ce" / "hotfix"
+    for release in ("5.0.2", "5.5.1", "5.10.0", "latest"):
+        (hotfix / release).mkdir(parents=True)
+        (hotfix / release / "Dockerfile").write_text(f"FROM sharelatex/sharelatex:{release}\nRUN true\n")
+    result = scan([tmp_path], Config(), select=["D001"])
+    assert sorted(f.location.path for f in result.findings) == [
+        "server-ce/hotfix/5.10.0/Dockerfile",
+        "server-ce/hotfix/latest/Dockerfile",
+    ]
+    assert sorted(result.excluded_by_default) == ["server-ce/hotfix/5.0.2", "server-ce/hotfix/5.5.1"]
+    assert len(scan([tmp_path], Config(default_excludes=False), select=["D001"]).findings) == 4
+
+
 def test_design_documents_and_archived_examples_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """crossplane's and velero's `design/` (proposals, a proof of concept's manifests) and
     kubernetes/examples' `_archived/` (retired examples whose objects the API no longer takes) are

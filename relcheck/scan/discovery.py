@@ -119,6 +119,26 @@ _SITE_CONFIGS = frozenset(
 _HUGO_OLD_CONFIGS = frozenset({"config.toml", "config.yaml", "config.json"})
 
 
+# A folder of hotfix images, one folder per release patched (overleaf's `server-ce/hotfix/5.5.1/`,
+# each a Dockerfile FROM the release before it): only the newest is what an install runs now; the
+# older ones are a history of releases, left out with the default excludes.
+HOTFIX_FOLDERS = frozenset({"hotfix", "hotfixes"})
+_RELEASE_NAME = re.compile(r"^v?(\d+(?:\.\d+){1,3})$")
+
+
+def superseded_releases(names: Iterable[str]) -> set[str]:
+    """The folders of a hotfix folder named for releases, but the newest."""
+    releases = {
+        name: tuple(int(part) for part in match.group(1).split("."))
+        for name in names
+        if (match := _RELEASE_NAME.match(name))
+    }
+    if len(releases) < 2:
+        return set()
+    newest = max(releases, key=releases.__getitem__)
+    return set(releases) - {newest}
+
+
 def is_documentation_site(names: Iterable[str]) -> bool:
     """Whether a folder holding these names is the root of a Hugo or Docusaurus website."""
     present = set(names)
@@ -639,6 +659,9 @@ def _walk(
     if not named and not evidence and rules.defaults is not None and is_documentation_site(e.name for e in entries):
         listing.excluded_by_default.append(rel_dir)
         evidence = True  # walked as `docs/` is: for the repository rules' evidence only
+    superseded: set[str] = set()
+    if not named and rules.defaults is not None and posixpath.basename(rel_dir).lower() in HOTFIX_FOLDERS:
+        superseded = superseded_releases(e.name for e in entries if e.is_dir(follow_symlinks=False))
     gitignore = next((e for e in entries if e.name == ".gitignore"), None)
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
     for entry in entries:
@@ -651,6 +674,10 @@ def _walk(
             continue
         if is_dir:
             if entry.name in ALWAYS_SKIPPED_DIRS or rules.ignored(rel, True):
+                continue
+            if entry.name in superseded:
+                if not evidence:
+                    listing.excluded_by_default.append(rel)
                 continue
             if rules.excluded_by_default(rel):
                 if not evidence:
