@@ -102,10 +102,26 @@ def max_memory_restart(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+def _serves_static_files(app: Pm2App) -> bool:
+    """PM2 runs a static file server (`script: 'serve', args: '-s dist'`, `npx http-server`): it has
+    no requests to drain or connections to close, and exits on PM2's signal at once."""
+    from relcheck.scan.runtime import static_file_server
+
+    script, args = app.data.get("script"), app.data.get("args")
+    words = script.split() if isinstance(script, str) else []
+    if isinstance(args, str):
+        words += args.split()
+    elif isinstance(args, list):
+        words += [str(arg) for arg in args]
+    return static_file_server(words)
+
+
 @check("P003")
 def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
     needed = ctx.params["shutdown_timeout_ms"]
     for app in _serving_apps(ctx):
+        if _serves_static_files(app):
+            continue
         value = app.get("kill_timeout", None if app.open else DEFAULT_KILL_TIMEOUT_MS)
         if ascii_int(value) is not None:
             value = ascii_int(value)

@@ -122,7 +122,7 @@ def dockerfile_runtime(dockerfile: Dockerfile) -> str | None:
     for instruction in reversed(dockerfile.final_instructions()):
         if instruction.keyword in ("ENTRYPOINT", "CMD") and instruction.args:
             words = command_argv(instruction)[:4]
-            if _static_file_server(words):
+            if static_file_server(words):
                 return WEB_SERVER  # `npx http-server dist`: Node serves files, it runs none of them
             for word in words:
                 program = posixpath.basename(word)
@@ -168,7 +168,7 @@ _STATIC_SERVER_PROGRAMS = ("http-server", "serve", "sirv", "live-server")
 _PACKAGE_RUNNERS = ("npx", "pnpx", "bunx")
 
 
-def _static_file_server(words: list[str]) -> bool:
+def static_file_server(words: list[str]) -> bool:
     """Whether a command starts a static file server (`http-server`, `npx -y serve -s build`,
     `pnpm exec sirv`; not `yarn serve`, which runs the package.json script of that name)."""
     return _first_program(words) in _STATIC_SERVER_PROGRAMS
