@@ -7,7 +7,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from relcheck.model import Location
 
@@ -361,6 +361,7 @@ def is_idle_image(dockerfile: Dockerfile) -> bool:
     return bool(words) and [posixpath.basename(words[0]), *words[1:]] in _IDLE_COMMANDS
 
 
+@lru_cache(maxsize=8192)  # asked about each Dockerfile by every rule and by service discovery
 def is_tool_image(path: str) -> bool:
     """A Dockerfile of an image that runs a tool or a test suite, not a service: in a code
     generation or tools folder (`genproto/Dockerfile`, `tools/openapi2jsonschema/Dockerfile`), a
