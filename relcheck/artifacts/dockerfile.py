@@ -371,7 +371,7 @@ def is_tool_image(path: str) -> bool:
     `images/e2e-test-echo/rootfs/Dockerfile`), for building (`builder-go.dockerfile`,
     `Dockerfile.build`), or for development (`Dockerfile.dev`, `Dockerfile.tilt`), or in a build or
     development environment's folder (`images/build-env/Dockerfile`)."""
-    *folders, name = path.lower().split("/")
+    *folders, _ = path.lower().split("/")
     # Words of a CamelCase name apart (dockge's `BuildHealthCheck.Dockerfile` builds a health check).
     name = _CAMEL_CASE_WORD.sub("-", path.rsplit("/", 1)[-1]).lower()
     if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS | TOOL_FOLDERS) or name.startswith(".gitpod."):

@@ -12,8 +12,6 @@ from __future__ import annotations
 from relcheck.syntax.yaml import documents
 from relcheck.units.images import image_reference
 
-FILE_NAME = "image-references"
-
 
 def images_referenced(text: str) -> list[tuple[str, int]]:
     """(image repository, line) for each tag of the file's ImageStream; nothing for another file."""

@@ -661,7 +661,7 @@ def _walk(
         evidence = True  # walked as `docs/` is: for the repository rules' evidence only
     superseded: set[str] = set()
     if not named and rules.defaults is not None and posixpath.basename(rel_dir).lower() in HOTFIX_FOLDERS:
-        superseded = superseded_releases(e.name for e in entries if e.is_dir(follow_symlinks=False))
+        superseded = superseded_releases(e.name for e in entries if _is_real_dir(e))
     gitignore = next((e for e in entries if e.name == ".gitignore"), None)
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
     for entry in entries:
@@ -712,6 +712,13 @@ def _walk(
         if milestone is not None and len(files) == milestone[0]:
             milestone[1]()
     rules.leave(layers)
+
+
+def _is_real_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _symlink_problem(path: Path, root: Path) -> ParseProblem | None:
