@@ -407,3 +407,21 @@ def test_json_errors_are_described_as_json(tmp_path: Path) -> None:
     (problem,) = [f for f in scan([tmp_path], Config()).findings if f.code == "E001"]
     assert problem.message.startswith("invalid JSON: ") and "YAML" not in problem.message
     assert (problem.location.line, problem.location.column) == (4, 26)
+
+
+def test_k011_on_windows_names_windows_settings_and_k012_k013_stay_silent() -> None:
+    fixtures = ROOT / "tests" / "fixtures" / "rules"
+    failing = fixtures / "K011" / "fail" / "windows"
+    found = scan([failing], Config(), select=["K011", "K012", "K013"]).findings
+    assert {f.code for f in found} == {"K011"}
+    fixes = {f.fix for f in found}
+    assert fixes == {
+        "Set `securityContext.runAsNonRoot: true` or `securityContext.windowsOptions.runAsUserName: ContainerUser` "
+        "on the pod or container (`runAsUser` does not apply to Windows)."
+    }
+    host = scan([fixtures / "K011" / "fail" / "windows-host-process"], Config(), select=["K011"]).findings
+    assert [f.location.line for f in host] == [18, 18]
+    assert all("NT AUTHORITY\\Local service" in f.fix for f in host)
+    # The same Linux pod still gets the Linux rules.
+    linux = scan([fixtures / "K012" / "fail" / "not-false"], Config(), select=["K012"]).findings
+    assert linux

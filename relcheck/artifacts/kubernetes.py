@@ -282,6 +282,23 @@ class Workload:
         return spec if isinstance(spec, dict) else {}
 
     @cached_property
+    def windows(self) -> bool:
+        """Whether the pod runs on Windows nodes: `spec.os.name: windows`, a `kubernetes.io/os:
+        windows` node selector, or Windows options (`windowsOptions`, which a HostProcess container
+        needs) in the pod's or a container's securityContext. Linux's user and privilege fields do not
+        apply there (the API server refuses them with `os.name: windows`)."""
+        spec = self.pod_spec
+        if dig(spec, ("os", "name")) == "windows":
+            return True
+        selector = spec.get("nodeSelector")
+        if isinstance(selector, dict) and "windows" in (
+            selector.get("kubernetes.io/os"), selector.get("beta.kubernetes.io/os")
+        ):
+            return True
+        contexts = [spec.get("securityContext")] + [c.spec.get("securityContext") for c in self._all_containers]
+        return any(isinstance(c, dict) and isinstance(c.get("windowsOptions"), dict) for c in contexts)
+
+    @cached_property
     def template_labels(self) -> dict:
         labels = dig(self.template, ("metadata", "labels"))
         return labels if isinstance(labels, dict) else {}

@@ -454,6 +454,9 @@ def _security(container: Container) -> tuple[dict, dict]:
 def run_as_non_root(ctx: CheckContext) -> Iterator[Finding]:
     for container in _all_containers(ctx):
         pod, own = _security(container)
+        if container.workload.windows:
+            yield from _windows_user(ctx, container, pod, own)
+            continue
         non_root = own.get("runAsNonRoot", pod.get("runAsNonRoot"))
         user = own.get("runAsUser", pod.get("runAsUser"))
         if user == 0 and not isinstance(user, bool):
@@ -473,9 +476,66 @@ def run_as_non_root(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+# Windows's counterpart of root, as the kubelet's runAsNonRoot check names it; and the host's own
+# administrator accounts, which a HostProcess container may run as.
+_WINDOWS_ROOT = "containeradministrator"
+_WINDOWS_HOST_ADMINS = frozenset({"nt authority\\system", "system", "administrator"})
+
+
+def _windows_user(ctx: CheckContext, container: Container, pod: dict, own: dict) -> Iterator[Finding]:
+    """K011 for a Windows pod: `runAsUser` means nothing there; `runAsNonRoot: true` (the kubelet then
+    refuses ContainerAdministrator) or a `windowsOptions.runAsUserName` other than an administrator
+    is what keeps it off the administrator account. A HostProcess container runs on the host itself:
+    as SYSTEM it is the host's most privileged account, whatever runAsNonRoot says."""
+    options = [context.get("windowsOptions") for context in (own, pod)]
+    options = [o if isinstance(o, dict) else {} for o in options]
+    user = next((o["runAsUserName"] for o in options if isinstance(o.get("runAsUserName"), str)), None)
+    host = next((o["hostProcess"] for o in options if isinstance(o.get("hostProcess"), bool)), False)
+    workload = container.workload
+    where = (
+        container.key_loc("securityContext", "windowsOptions", "runAsUserName")
+        if user is None or isinstance(options[0].get("runAsUserName"), str)
+        else workload.obj.key_loc(*workload.pod_spec_keys, "securityContext", "windowsOptions", "runAsUserName")
+    )
+    if host and user is not None and user.lower() in _WINDOWS_HOST_ADMINS:
+        message = (
+            f"runs on the Windows host as {user} (a HostProcess container), the host's most privileged account"
+        )
+        fix = (
+            "Set `securityContext.windowsOptions.runAsUserName` to `NT AUTHORITY\\Local service` or a local "
+            "user group, unless the container needs SYSTEM's rights on the host."
+        )
+    elif own.get("runAsNonRoot", pod.get("runAsNonRoot")) is True:
+        return
+    elif user is None:
+        message = (
+            "a Windows pod whose securityContext sets neither runAsNonRoot: true nor a windowsOptions.runAsUserName, "
+            "so the image's user runs it (ContainerAdministrator in Windows Server Core images)"
+        )
+        fix = _WINDOWS_FIX
+    elif user.lower() == _WINDOWS_ROOT:
+        message = f"runs as {user} (windowsOptions.runAsUserName), Windows's counterpart of root"
+        fix = _WINDOWS_FIX
+    else:
+        return
+    finding = _container_finding(ctx, container, where, message, "runAsNonRoot", user or "")
+    finding.fix = fix
+    yield finding
+
+
+_WINDOWS_FIX = (
+    "Set `securityContext.runAsNonRoot: true` or `securityContext.windowsOptions.runAsUserName: ContainerUser` "
+    "on the pod or container (`runAsUser` does not apply to Windows)."
+)
+
+
 def _security_flag(ctx: CheckContext, key: str, wanted: bool) -> Iterator[Finding]:
-    """Containers whose own securityContext does not set `key` to `wanted` (pods cannot set these)."""
+    """Containers whose own securityContext does not set `key` to `wanted` (pods cannot set these).
+    Not on Windows pods, where these Linux fields do nothing and the API server refuses them with
+    `spec.os.name: windows`."""
     for container in _all_containers(ctx):
+        if container.workload.windows:
+            continue
         _, own = _security(container)
         if own.get(key) is not wanted:
             yield _container_finding(
