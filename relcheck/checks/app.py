@@ -210,17 +210,34 @@ def crash_handlers(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+# The gRPC health checking protocol (grpc.health.v1.Health), which Kubernetes' `grpc` probes ask.
+GRPC_HEALTH_LIBRARIES = ("grpc-health-check", "grpc-js-health-check", "@grpc/health-check")
+# OpenTelemetry's OTLP metric exporters: the metrics reach Prometheus through a Collector or its own
+# OTLP receiver. Often loaded by `--require @opentelemetry/auto-instrumentations-node/register`
+# from the environment, so a dependency on one counts as much as an import.
+OTLP_METRIC_EXPORTERS = (
+    "@opentelemetry/exporter-metrics-otlp-grpc",
+    "@opentelemetry/exporter-metrics-otlp-http",
+    "@opentelemetry/exporter-metrics-otlp-proto",
+)
+
+
 @check("S003")
 def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
     wanted = (ctx.params["liveness_path"], ctx.params["readiness_path"])
     for name, facts in _process_facts(ctx):
+        if facts.uses_module(*GRPC_HEALTH_LIBRARIES):
+            continue  # a gRPC server's health service: probes ask it with `grpc:`, not an HTTP path
         served = {route.path.rstrip("/") or "/" for route in facts.routes}
         missing = [path for path in wanted if path.rstrip("/") not in served]
         if missing:
             defined = ", ".join(sorted(served)) or "none"
+            grpc = ""
+            if not served and facts.uses_module("@grpc/grpc-js", "grpc"):  # (a client imports it too)
+                grpc = ", and no gRPC health service (grpc-health-check, grpc-js-health-check) for a `grpc:` probe"
             yield ctx.finding(
                 facts.anchor(),
-                f"no route for {' or '.join(missing)} (routes found: {defined})",
+                f"no route for {' or '.join(missing)} (routes found: {defined}){grpc}",
                 identity=f"{name}/health-routes",
                 value=",".join(missing),
             )
@@ -228,8 +245,13 @@ def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("S004")
 def metrics_endpoint(ctx: CheckContext) -> Iterator[Finding]:
-    for name, facts in _process_facts(ctx):
+    for service in _node_processes(ctx):
+        name, facts = service.name, service.app
         if facts.uses_module(*METRIC_LIBRARIES) or any(r.path == "/metrics" for r in facts.routes):
+            continue
+        if facts.uses_module(*OTLP_METRIC_EXPORTERS) or _depends_on(
+            ctx.project.package_json(service.root), OTLP_METRIC_EXPORTERS
+        ):
             continue
         yield ctx.finding(
             facts.anchor(),
@@ -238,6 +260,11 @@ def metrics_endpoint(ctx: CheckContext) -> Iterator[Finding]:
             "exporter...) and no /metrics route",
             identity=f"{name}/metrics",
         )
+
+
+def _depends_on(manifest: object, names: tuple[str, ...]) -> bool:
+    dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
+    return isinstance(dependencies, dict) and any(name in dependencies for name in names)
 
 
 def _missing_options(connection: Connection, wanted: tuple[str, ...], facts: AppFacts) -> list[str] | None:
