@@ -626,8 +626,8 @@ class KubeIndex:
                     plain = {k: v for k, v in selector.items() if k not in CONTROLLER_LABELS}
                     matched = [
                         w
-                        for w in labels.candidates(plain)
-                        if w.template_labels
+                        for w in (labels.candidates(plain) if plain else labels.workloads)
+                        if (w.template_labels or not plain)
                         and _controller_labels_fit(selector, w)
                         and map_selector_matches(plain, w.template_labels)
                     ]
@@ -662,7 +662,12 @@ CONTROLLER_LABELS = {
     "apps.kubernetes.io/pod-index": ("StatefulSet",),
     "controller-revision-hash": ("StatefulSet", "DaemonSet"),
     "pod-template-hash": ("Deployment",),
+    # The Job controller labels its pods with the Job's name.
+    "job-name": ("Job",),
+    "batch.kubernetes.io/job-name": ("Job",),
+    "batch.kubernetes.io/job-completion-index": ("Job",),
 }
+_JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
 
 
 def _controller_labels_fit(selector: dict, workload: Workload) -> bool:
@@ -679,7 +684,9 @@ def _controller_labels_fit(selector: dict, workload: Workload) -> bool:
             prefix = f"{workload.obj.name}-"
             if not (text.startswith(prefix) and text[len(prefix):].isdigit()):
                 return False
-        if key == "apps.kubernetes.io/pod-index" and not text.isdigit():
+        if key in ("apps.kubernetes.io/pod-index", "batch.kubernetes.io/job-completion-index") and not text.isdigit():
+            return False
+        if key in _JOB_NAME_LABELS and text != workload.obj.name:
             return False
     return True
 
@@ -728,7 +735,32 @@ def _custom_pod_labels(obj: K8sObject) -> list[dict]:
         labels = obj.get(*keys)
         if isinstance(labels, dict) and labels:
             found.append(labels)
-    return found
+    return found + _group_pod_labels(obj)
+
+
+def _group_pod_labels(obj: K8sObject) -> list[dict]:
+    """The pod labels of a LeaderWorkerSet's leader and worker templates, or of a JobSet's
+    replicated Jobs, with those its controller adds: the set's name, which a Service for the
+    group's leader or a headless Service for the set selects."""
+    group = obj.api_version.rsplit("/", 1)[0]
+    if obj.kind == "LeaderWorkerSet" and group == "leaderworkerset.x-k8s.io":
+        added = {"leaderworkerset.sigs.k8s.io/name": obj.name}
+        templates = ("leaderTemplate", "workerTemplate")
+        paths = [("spec", "leaderWorkerTemplate", name, "metadata", "labels") for name in templates]
+    elif obj.kind == "JobSet" and group == "jobset.x-k8s.io":
+        added = {"jobset.sigs.k8s.io/jobset-name": obj.name}
+        jobs = obj.get("spec", "replicatedJobs")
+        paths = [
+            ("spec", "replicatedJobs", index, "template", "spec", "template", "metadata", "labels")
+            for index in range(len(jobs) if isinstance(jobs, list) else 0)
+        ]
+    else:
+        return []
+    found = []
+    for path in paths:
+        labels = obj.get(*path)
+        found.append({**(labels if isinstance(labels, dict) else {}), **added})
+    return found or [added]
 
 
 def _runs_unmodeled_pods(obj: K8sObject) -> bool:
