@@ -17,7 +17,7 @@ def test_a_config_that_would_run_code_is_only_parsed(tmp_path: Path) -> None:
     (tmp_path / "ecosystem.config.js").write_text(
         f"require('child_process').execSync('touch {marker}');\n"
         f"require('fs').writeFileSync('{marker}', 'x');\n"
-        "module.exports = { apps: [{ name: 'api', kill_timeout: 1000 }] };\n"
+        "module.exports = { apps: [{ name: 'api', script: 'api.js', kill_timeout: 1000 }] };\n"
     )
     result = scan([tmp_path], Config(), select=["P003"])
     assert not marker.exists()
@@ -29,9 +29,9 @@ def test_export_forms_and_values() -> None:
         "ecosystem.config.js",
         (
             "const shared = { script: 'dist/main.js', instances: 'max' };\n"
-            "const apps = [{ name: 'a', instances: -1, max_memory_restart: '1G',\n"
+            "const apps = [{ name: 'a', script: 'a.js', instances: -1, max_memory_restart: '1G',\n"
             "                node_args: ['--max-old-space-size=512'] },\n"
-            "              { name: 'b', instances: process.env.N || 2, kill_timeout: `30000` }];\n"
+            "              { ...shared, name: 'b', instances: process.env.N || 2, kill_timeout: `30000` }];\n"
             "module.exports = { apps };\n"
         ),
     )
@@ -40,12 +40,26 @@ def test_export_forms_and_values() -> None:
     assert (a.name, a.instances(), a.exec_mode(), a.heap_mib()) == ("a", ALL_CPUS, "cluster", (512, ("node_args",)))
     assert b.instances() is UNKNOWN and b.get("kill_timeout") == "30000"
     assert a.loc("node_args").line == 3
-    apps, _ = parse_pm2("ecosystem.config.js", "exports.apps = [{ name: 'x' }, 42];\n")
+    apps, _ = parse_pm2("ecosystem.config.js", "exports.apps = [{ name: 'x', script: 'x.js' }, 42];\n")
     assert [app.name for app in apps] == ["x"]
-    apps, _ = parse_pm2("process.json", '[{"name": "json-array", "exec_mode": "cluster"}]')
+    apps, _ = parse_pm2("process.json", '[{"name": "json-array", "script": "a.js", "exec_mode": "cluster"}]')
     assert [(app.name, app.exec_mode()) for app in apps] == [("json-array", "cluster")]
-    apps, _ = parse_pm2("ecosystem.config.ts", "export default { apps: [{ name: 'ts' } as const] };\n")
+    apps, _ = parse_pm2("ecosystem.config.ts", "export default { apps: [{ name: 'ts', script: 'ts.js' } as const] };\n")
     assert [app.name for app in apps] == ["ts"]
+
+
+def test_an_app_without_a_script_is_no_app() -> None:
+    """PM2 skips an app with no script ("No script path - aborting") and starts the others; `cmd`
+    and `command` stand for it, and a spread may hold it."""
+    apps, problems = parse_pm2(
+        "ecosystem.config.js",
+        "const base = { script: 'a.js' };\n"
+        "module.exports = { apps: [{ name: 'api', script: 'a.js' }, {}, { cmd: 'w.js' }, { ...base, name: 'b' }] };\n",
+    )
+    assert [app.name for app in apps] == ["api", "#3", "b"]
+    assert [(p.code, p.line, p.column, p.message) for p in problems] == [
+        ("E002", 2, 60, "PM2 app '#2' has no script (nor exec, cmd or command): PM2 does not start it; not checked")
+    ]
 
 
 def test_syntax_error_is_e001_at_its_line(tmp_path: Path) -> None:
@@ -77,7 +91,7 @@ def test_minified_bundle_is_skipped_quickly(tmp_path: Path) -> None:
 
 
 def test_config_js_exporting_apps_is_a_pm2_file(tmp_path: Path) -> None:
-    (tmp_path / "pm2.config.js").write_text("module.exports = { apps: [{ name: 'api' }] };\n")
+    (tmp_path / "pm2.config.js").write_text("module.exports = { apps: [{ name: 'api', script: 'api.js' }] };\n")
     (tmp_path / "jest.config.js").write_text("module.exports = { testEnvironment: 'node' };\n")
     result = scan([tmp_path], Config(), select=["P002"])
     assert [(f.location.path, f.code) for f in result.findings] == [("pm2.config.js", "P002")]

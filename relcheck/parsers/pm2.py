@@ -24,9 +24,24 @@ def parse_pm2(path: str, text: str) -> tuple[list[Pm2App], list[ParseProblem]]:
         apps, base = root, ()
     else:
         return [], []
-    return [
-        Pm2App(path, app, positions, (*base, index), index) for index, app in enumerate(apps) if isinstance(app, dict)
-    ], []
+    found, problems = [], []
+    for index, app in enumerate(apps):
+        if not isinstance(app, dict):
+            continue
+        entry = Pm2App(path, app, positions, (*base, index), index)
+        if entry.open or any(key in app for key in SCRIPT_KEYS):
+            found.append(entry)
+            continue
+        # PM2 skips it ("No script path - aborting") and starts the others: nothing runs to check.
+        line, column = positions.of((*base, index))
+        message = f"{entry.display} has no script (nor exec, cmd or command): PM2 does not start it; not checked"
+        problems.append(ParseProblem("E002", message, line, column))
+    return found, problems
+
+
+# The keys PM2 takes an app's program from (`exec` is an alias of `script`; `cmd` and `command` are
+# moved to `script` when it is absent).
+SCRIPT_KEYS = ("script", "exec", "cmd", "command")
 
 
 def _data_file(text: str) -> tuple[Any, Positions, ParseProblem | None]:
