@@ -234,6 +234,36 @@ def test_images_in_base_folders_that_start_nothing_are_no_services(tmp_path: Pat
     assert [s.root for s in scan([tmp_path], Config()).services] == ["base-proxy", "database", "jicofo"]
 
 
+def test_desktop_apps_their_artifact_images_and_e2e_suites_are_no_services(tmp_path: Path) -> None:
+    """ever-gauzy: `apps/desktop-timer` is an Electron app, and electron-builder packages it from a
+    second package.json in its `src/` (`build.appId`); `.deploy/desktop-timer/Dockerfile` builds it
+    and ends in a plain Debian stage that only holds the packages; `apps/gauzy-e2e` is a Cypress
+    suite. The root's Electron development dependency makes no other package a desktop app, and an
+    image on Debian that installs and runs something is a service."""
+    files = {
+        "package.json": '{"name": "root", "workspaces": ["apps/*"], "devDependencies": {"electron": "38"}}',
+        "apps/desktop-timer/package.json": '{"name": "@x/desktop-timer", "devDependencies": {"electron": "38"}}',
+        "apps/desktop-timer/src/package.json": '{"name": "timer", "main": "index.js", "build": {"appId": "x.timer"}}',
+        "apps/desktop-timer/src/index.ts": "import { app } from 'electron';\napp.whenReady();\n",
+        ".deploy/desktop-timer/Dockerfile": (
+            "FROM node:22 AS linux\nWORKDIR /src\nCOPY . .\nRUN yarn build:desktop-timer\n"
+            "FROM debian:bookworm-slim\nWORKDIR /artifacts\nCOPY --from=linux /src/dist/packages ./linux/\n"
+        ),
+        "apps/x-e2e/package.json": '{"name": "@x/e2e", "dependencies": {"dayjs": "1"}, "scripts": {"build": "nx build"}}',
+        "apps/x-e2e/src/plugins/index.ts": "export default (on) => on('task', {});\n",
+        "apps/api/package.json": '{"name": "@x/api", "scripts": {"start": "node main.js"}, "dependencies": {"express": "4"}}',
+        "apps/api/main.js": "require('express')().listen(3000);\n",
+        "worker/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get install -y cron\nCOPY --from=build /w /w\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    result = scan([tmp_path], Config())
+    assert [s.root for s in result.services] == ["apps/api", "worker"]
+    aside = [f for f in result.findings if f.location.path.startswith((".deploy/", "apps/desktop", "apps/x-e2e"))]
+    assert [f.code for f in aside] == ["D012"]  # the build's context still wants a .dockerignore
+
+
 def test_a_builder_or_workspace_image_does_not_name_the_runtime(tmp_path: Path) -> None:
     """uptime-kuma: `docker/builder-go.dockerfile` compiles a Go health check, and the multi-target
     `docker/dockerfile` ends in an upload stage on the project's own base image; the service is

@@ -361,6 +361,30 @@ def is_idle_image(dockerfile: Dockerfile) -> bool:
     return bool(words) and [posixpath.basename(words[0]), *words[1:]] in _IDLE_COMMANDS
 
 
+# Plain operating-system images: their own command is a shell, which exits at once without a terminal.
+_OS_IMAGES = frozenset(
+    {"debian", "ubuntu", "alpine", "busybox", "centos", "fedora", "rockylinux", "almalinux", "amazonlinux"}
+    | {"oraclelinux", "opensuse/leap", "redhat/ubi8", "redhat/ubi9", "archlinux"}
+)
+# What an image that only holds files is made of, beside the COPY of another stage's output.
+_FILE_HOLDING = frozenset({"COPY", "ADD", "WORKDIR", "ENV", "ARG", "LABEL"})
+
+
+def is_artifact_image(dockerfile: Dockerfile) -> bool:
+    """An image that only holds what an earlier stage built, to be exported or copied from (ever-
+    gauzy's desktop apps: `FROM debian:buster-slim`, then `COPY --from=linux .../desktop-packages`):
+    its final stage on a plain operating-system image sets no ENTRYPOINT or CMD, copies another
+    stage's output and runs nothing else. Started, it would run the image's shell, which exits."""
+    final = dockerfile.final
+    if final is None or final.parent is not None or dockerfile.start_instructions != (None, None):
+        return False
+    image = (final.resolved_image or "").lower().split("@", 1)[0].rsplit(":", 1)[0]
+    if image.removeprefix("docker.io/").removeprefix("library/") not in _OS_IMAGES:
+        return False
+    copied = any(i.keyword == "COPY" and any(f.startswith("--from=") for f in i.flags) for i in final.instructions)
+    return copied and all(i.keyword in _FILE_HOLDING for i in final.instructions)
+
+
 @lru_cache(maxsize=8192)  # asked about each Dockerfile by every rule and by service discovery
 def is_tool_image(path: str) -> bool:
     """A Dockerfile of an image that runs a tool or a test suite, not a service: in a code

@@ -18,6 +18,7 @@ from relcheck.artifacts.dockerfile import (
     Stage,
     command_argv,
     env_pairs,
+    is_artifact_image,
     is_base_image,
     is_idle_image,
     is_tool_image,
@@ -333,10 +334,13 @@ def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     for `docker build --output`) runs nothing, and an image of a code generator or a test suite
     (relcheck.artifacts.dockerfile.is_tool_image) is run by a build, never deployed, and a base image
     whose command is a bare interpreter (`CMD ["node"]`, is_base_image) is built FROM, and a
-    development container idles (`tail -f /dev/null`, is_idle_image): the rules about the image that
-    runs (D001-D007, D010, D011) do not apply to them."""
+    development container idles (`tail -f /dev/null`, is_idle_image), and an image on a plain OS
+    image that only holds another stage's output has no command (is_artifact_image): the rules
+    about the image that runs (D001-D007, D010, D011) do not apply to them."""
     for dockerfile, final in _final(ctx):
         if is_tool_image(dockerfile.path) or is_base_image(dockerfile) or is_idle_image(dockerfile):
+            continue
+        if is_artifact_image(dockerfile):
             continue
         if (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile):
             continue

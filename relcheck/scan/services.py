@@ -27,6 +27,7 @@ from relcheck.artifacts.dockerfile import (
     BUILD_ONLY_FOLDERS,
     CI_FOLDERS,
     TEST_FOLDERS,
+    is_artifact_image,
     is_base_image,
     is_idle_image,
     is_tool_image,
@@ -275,8 +276,11 @@ def _local_dependencies(project: Project) -> frozenset[str]:
 
 def _in_test_folder(directory: str) -> bool:
     """Whether a folder is, or is inside, a test or benchmark folder (nocobase's
-    `benchmark/koa-database/`): code there is no service's, and the service's process never runs it."""
-    return bool(set(directory.lower().split("/")) & TEST_FOLDERS)
+    `benchmark/koa-database/`), or an end-to-end test app named after the app it tests (Nx's and
+    Angular's `apps/<app>-e2e`: ever-gauzy's `apps/gauzy-e2e`, a Cypress suite): code there is no
+    service's, and the service's process never runs it."""
+    folders = directory.lower().split("/")
+    return bool(set(folders) & TEST_FOLDERS) or any(folder.endswith(("-e2e", "_e2e")) for folder in folders)
 
 
 def _packages_above(project: Project, directory: str) -> Iterator[tuple[str, dict]]:
@@ -401,11 +405,25 @@ def _is_desktop_app(project: Project, directory: str) -> bool:
     manifest = project.package_json(directory)
     if not isinstance(manifest, dict):
         return False
+    if _desktop_manifest(manifest):
+        return True
+    # The manifest electron-builder packages the app from is often a second package.json in the
+    # app's `src/` (ever-gauzy's desktop apps): a package inside a desktop app's (not inside a
+    # workspace root that has Electron among its development tools).
+    return any(
+        _desktop_manifest(above) and not _is_workspace_root(project, folder)
+        for folder, above in _packages_above(project, directory)
+    )
+
+
+def _desktop_manifest(manifest: dict) -> bool:
+    """A package.json that depends on a desktop framework, or holds electron-builder's settings."""
     for field_name in ("dependencies", "devDependencies"):
         declared = manifest.get(field_name)
         if isinstance(declared, dict) and any(name in declared for name in DESKTOP_FRAMEWORKS):
             return True
-    return False
+    build = manifest.get("build")
+    return isinstance(build, dict) and "appId" in build
 
 
 # What marks a folder as an app of functions a serverless platform hosts: Azure Functions' host.json,
@@ -536,7 +554,9 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     roots: set[str] = set()
     deployed: set[str] = set()  # folders with a Dockerfile or PM2 file of their own
     packages_not_run: set[str] = set()  # libraries, tooling, test suites, desktop and function apps
-    base_images = {d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d)}
+    base_images = {
+        d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d) or is_artifact_image(d)
+    }
     installed = _local_dependencies(project)
     for source in project.files:
         if source.kind == FileKind.EVIDENCE:
