@@ -1416,6 +1416,7 @@ def test_the_packages_of_a_libraries_folder_are_no_services(
         ("serverless.yml", "service: api\nprovider: {name: aws, runtime: nodejs20.x}\n", False),
         ("template.yaml", "Transform: AWS::Serverless-2016-10-31\nResources: {}\n", False),  # AWS SAM
         ("template.yaml", "name: email-template\n", True),  # another tool's template
+        (".zapierapprc", '{"id": 1, "key": "App1"}', False),  # a Zapier integration (ever-gauzy's)
     ],
 )
 def test_an_app_of_serverless_functions_is_no_service(tmp_path: Path, marker: str, text: str, service: bool) -> None:

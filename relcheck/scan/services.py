@@ -427,8 +427,11 @@ def _desktop_manifest(manifest: dict) -> bool:
 
 
 # What marks a folder as an app of functions a serverless platform hosts: Azure Functions' host.json,
-# the Serverless Framework's config, AWS SAM's template.
-FUNCTION_APP_FILES = ("host.json", "serverless.yml", "serverless.yaml", "serverless.ts", "template.yaml")
+# the Serverless Framework's config, AWS SAM's template, the Zapier CLI's link to a Zapier integration
+# (Zapier runs its triggers and actions).
+FUNCTION_APP_FILES = (
+    "host.json", "serverless.yml", "serverless.yaml", "serverless.ts", "template.yaml", ".zapierapprc"
+)
 _SAM_TEMPLATE = re.compile(r"^Transform:\s*['\"]?AWS::Serverless", re.MULTILINE)
 
 
