@@ -249,9 +249,13 @@ def test_desktop_apps_their_artifact_images_and_e2e_suites_are_no_services(tmp_p
             "FROM node:22 AS linux\nWORKDIR /src\nCOPY . .\nRUN yarn build:desktop-timer\n"
             "FROM debian:bookworm-slim\nWORKDIR /artifacts\nCOPY --from=linux /src/dist/packages ./linux/\n"
         ),
-        "apps/x-e2e/package.json": '{"name": "@x/e2e", "dependencies": {"dayjs": "1"}, "scripts": {"build": "nx build"}}',
+        "apps/x-e2e/package.json": (
+            '{"name": "@x/e2e", "dependencies": {"dayjs": "1"}, "scripts": {"build": "nx build"}}'
+        ),
         "apps/x-e2e/src/plugins/index.ts": "export default (on) => on('task', {});\n",
-        "apps/api/package.json": '{"name": "@x/api", "scripts": {"start": "node main.js"}, "dependencies": {"express": "4"}}',
+        "apps/api/package.json": (
+            '{"name": "@x/api", "scripts": {"start": "node main.js"}, "dependencies": {"express": "4"}}'
+        ),
         "apps/api/main.js": "require('express')().listen(3000);\n",
         "worker/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get install -y cron\nCOPY --from=build /w /w\n",
     }
