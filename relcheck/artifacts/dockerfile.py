@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from relcheck.model import Location
+from relcheck.units.images import hub_repository
 
 SHELL_SPLIT = re.compile(r"&&|\|\||;|\||\n")
 # Folders of code generation and tool images: a Dockerfile there builds nothing that is deployed.
@@ -378,8 +379,7 @@ def is_artifact_image(dockerfile: Dockerfile) -> bool:
     final = dockerfile.final
     if final is None or final.parent is not None or dockerfile.start_instructions != (None, None):
         return False
-    image = (final.resolved_image or "").lower().split("@", 1)[0].rsplit(":", 1)[0]
-    if image.removeprefix("docker.io/").removeprefix("library/") not in _OS_IMAGES:
+    if hub_repository(final.resolved_image or "") not in _OS_IMAGES:
         return False
     copied = any(i.keyword == "COPY" and any(f.startswith("--from=") for f in i.flags) for i in final.instructions)
     return copied and all(i.keyword in _FILE_HOLDING for i in final.instructions)

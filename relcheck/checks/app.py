@@ -31,8 +31,7 @@ def _serves(facts: AppFacts, manifest: object) -> bool:
     depended on (not a job, a queue consumer or a client script). Node's `http` and `net` count
     with a `listen()` or `createServer()` call only: linkwarden's `packages/lib` imports them for
     the agents of its `safeFetch`."""
-    dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
-    depends = isinstance(dependencies, dict) and any(name in dependencies for name in _SERVING_MODULES)
+    depends = _depends_on(manifest, _SERVING_MODULES)
     frameworks = [name for name in _SERVING_MODULES if name not in _NODE_NETWORK_MODULES]
     if bool(facts.routes) or depends or facts.uses_module(*frameworks):
         return True

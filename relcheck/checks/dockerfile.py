@@ -38,6 +38,7 @@ from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime
 from relcheck.units.durations import format_seconds, parse_go_duration
 from relcheck.units.images import (
+    hub_repository,
     image_reference,
     image_shell,
     is_official_image,
@@ -340,9 +341,9 @@ def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     for dockerfile, final in _final(ctx):
         if is_tool_image(dockerfile.path) or is_base_image(dockerfile) or is_idle_image(dockerfile):
             continue
-        if is_artifact_image(dockerfile):
-            continue
-        if (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile):
+        if is_artifact_image(dockerfile) or (
+            (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile)
+        ):
             continue
         yield dockerfile, final
 
@@ -577,9 +578,7 @@ def _init_entrypoint(base: str | None) -> bool:
     linuxserver.io's s6-overlay)."""
     if not base:
         return False
-    repository = image_reference(base.lower())[0]
-    for prefix in ("docker.io/library/", "docker.io/", "library/"):
-        repository = repository.removeprefix(prefix)
+    repository = hub_repository(base)
     return repository in _INIT_ENTRYPOINT_IMAGES or bool(_INIT_IMAGE_FAMILIES.match(repository))
 
 

@@ -10,6 +10,10 @@ from relcheck.syntax.javascript import Converter, nodes_of_types, parse_in_diale
 from relcheck.syntax.jsvalues import UNKNOWN, JsObject
 from relcheck.syntax.positions import Positions
 
+# The keys PM2 takes an app's program from (`exec` is an alias of `script`; `cmd` and `command` are
+# moved to `script` when it is absent).
+SCRIPT_KEYS = ("script", "exec", "cmd", "command")
+
 
 def parse_pm2(path: str, text: str) -> tuple[list[Pm2App], list[ParseProblem]]:
     if path.lower().endswith((".json", ".yml", ".yaml")):
@@ -37,11 +41,6 @@ def parse_pm2(path: str, text: str) -> tuple[list[Pm2App], list[ParseProblem]]:
         message = f"{entry.display} has no script (nor exec, cmd or command): PM2 does not start it; not checked"
         problems.append(ParseProblem("E002", message, line, column))
     return found, problems
-
-
-# The keys PM2 takes an app's program from (`exec` is an alias of `script`; `cmd` and `command` are
-# moved to `script` when it is absent).
-SCRIPT_KEYS = ("script", "exec", "cmd", "command")
 
 
 def _data_file(text: str) -> tuple[Any, Positions, ParseProblem | None]:

@@ -66,6 +66,14 @@ def image_shell(image: str | None) -> str | None:
 _DOCKER_HUB_REGISTRIES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 
 
+def hub_repository(image: str) -> str:
+    """The repository as Docker Hub names it, lowercase, without its registry or `library/`
+    (`docker.io/library/debian:12` is `debian`); other registries' repositories as written."""
+    repository = image_reference(image.lower())[0]
+    registry = next((r for r in _DOCKER_HUB_REGISTRIES if repository.startswith(r)), "")
+    return repository[len(registry) :].removeprefix("library/")
+
+
 _CAPITALS_WORD = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
