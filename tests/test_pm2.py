@@ -48,6 +48,18 @@ def test_export_forms_and_values() -> None:
     assert [app.name for app in apps] == ["ts"]
 
 
+def test_an_unnamed_app_takes_its_script_name_as_pm2_does() -> None:
+    """PM2's Common.renderApplicationName: the script's file name up to its last dot. Identities stay
+    by place, so two unnamed apps of one script keep apart."""
+    apps, _ = parse_pm2(
+        "ecosystem.config.js",
+        "module.exports = { apps: [{ script: 'lib/process-metrics.js' }, { script: 'lib/process-metrics.js' },\n"
+        "  { script: './bashscript' }, { script: '.hidden' }, { script: 'bin/', name: 7 }] };\n",
+    )
+    assert [app.name for app in apps] == ["process-metrics", "process-metrics", "bashscript", ".hidden", "bin"]
+    assert [app.identity for app in apps] == ["pm2:#1", "pm2:#2", "pm2:#3", "pm2:#4", "pm2:#5"]
+
+
 def test_an_app_without_a_script_is_no_app() -> None:
     """PM2 skips an app with no script ("No script path - aborting") and starts the others; `cmd`
     and `command` stand for it, and a spread may hold it."""

@@ -40,12 +40,25 @@ class Pm2App:
 
     @property
     def name(self) -> str:
+        """The app's name as PM2 shows it: an unnamed app takes its script's file name without the
+        extension (Common.renderApplicationName), else its place in the file."""
         name = self.data.get("name")
-        return name if isinstance(name, str) else f"#{self.index + 1}"
+        if isinstance(name, str):
+            return name
+        script = self.data.get("script")
+        base = posixpath.basename(script.rstrip("/")) if isinstance(script, str) else ""
+        dot = base.rfind(".")
+        return (base[:dot] if dot > 0 else base) or self._place
+
+    @property
+    def _place(self) -> str:
+        return f"#{self.index + 1}"
 
     @property
     def identity(self) -> str:
-        return f"pm2:{self.name}"
+        # By place when unnamed: two unnamed apps may run one script, and fingerprints stay stable.
+        name = self.data.get("name")
+        return f"pm2:{name if isinstance(name, str) else self._place}"
 
     @property
     def display(self) -> str:

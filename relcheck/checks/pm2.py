@@ -166,7 +166,9 @@ def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-RESTART_LIMITS = ("max_restarts", "min_uptime", "exp_backoff_restart_delay")
+# Any of these shapes PM2's restarts (lib/God.js handleExit): without them PM2 restarts a crashed app
+# at once, and after 16 restarts that each lived under 1 s leaves it stopped (errored).
+RESTART_LIMITS = ("max_restarts", "min_uptime", "restart_delay", "exp_backoff_restart_delay")
 
 
 @check("P005")
@@ -186,8 +188,9 @@ def restart_policy(ctx: CheckContext) -> Iterator[Finding]:
                 ctx,
                 app,
                 app.key_loc(),
-                "none of max_restarts, min_uptime or exp_backoff_restart_delay is set: a worker that "
-                "crashes on start restarts in a tight loop",
+                "none of max_restarts, min_uptime, restart_delay or exp_backoff_restart_delay is set: PM2 "
+                "restarts a crashed worker at once, so one that crashes on start loops, or is left stopped "
+                "(errored) after 16 quick restarts",
                 "restart-limits",
             )
 
