@@ -145,6 +145,8 @@ def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
     for app in _serving_apps(ctx):
         if not _runs_node(ctx, app):
             continue  # the ready signal is a Node.js IPC message (`process.send('ready')`)
+        if app.exec_mode(node=True) != "cluster":
+            continue  # in fork mode a reload is a restart (lib/God/Reload.js): nothing waits; P001 says so
         ready = app.get("wait_ready", None if app.open else False)
         if ready is UNKNOWN or ready is None:
             continue
@@ -153,7 +155,8 @@ def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
                 ctx,
                 app,
                 app.key_loc("wait_ready"),
-                "no wait_ready: true, so PM2 routes traffic to a worker before it listens",
+                "no wait_ready: true, so a reload replaces each worker as soon as its successor listens, "
+                "before it is ready (connected to what it needs)",
                 "wait_ready",
             )
         elif app.absent("listen_timeout"):
@@ -161,7 +164,8 @@ def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
                 ctx,
                 app,
                 app.key_loc("wait_ready"),
-                "wait_ready without listen_timeout: PM2 waits only its 3 s default for the ready signal",
+                "wait_ready without listen_timeout: a reload waits only PM2's 3 s default for the ready "
+                "signal, then stops the old worker anyway",
                 "listen_timeout",
             )
 
