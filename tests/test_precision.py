@@ -1414,6 +1414,24 @@ def test_the_packages_of_a_libraries_folder_are_no_services(
 
 
 @pytest.mark.parametrize(
+    ("workspace", "service"),
+    [
+        ('{"projects": {"notification-center-angular": {"projectType": "library"}}}', False),  # novu's
+        ('{"projects": {"ui": {"projectType": "library"}, "demo": {"projectType": "application"}}}', True),
+        ("{not json", True),
+    ],
+)
+def test_an_angular_workspace_of_libraries_is_no_service(tmp_path: Path, workspace: str, service: bool) -> None:
+    """ng-packagr builds the workspace's libraries for npm; `ng serve` has no application to serve."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "@acme/angular-workspace", "private": true, "scripts": {"start": "ng serve"},'
+        ' "dependencies": {"@angular/core": "^16.2.0"}}\n'
+    )
+    (tmp_path / "angular.json").write_text(workspace)
+    assert bool(scan([tmp_path], Config()).services) is service
+
+
+@pytest.mark.parametrize(
     ("marker", "text", "service"),
     [
         ("host.json", '{"version": "2.0"}', False),  # Azure Functions (Mission-Critical-Online's load generator)

@@ -15,6 +15,7 @@ they count as evidence for every service.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Iterator
@@ -163,7 +164,8 @@ def _is_library(project: Project, directory: str) -> bool:
     folder (`files`); it is a shared configuration (`eslint-config-*`, `tsconfig`); it is a
     command-line tool (`bin`, and no `start` script or one that runs a `bin` file); a front-end
     package (`style`, `unpkg`) or, inside another package, one with no dependencies, either without
-    a `start` script; or it sits in a `libs/` or `libraries/` folder and has no `start` script.
+    a `start` script; it sits in a `libs/` or `libraries/` folder and has no `start` script; or it
+    is an Angular workspace of libraries only.
     It makes no service of its own: a monorepo's libraries are not asked for probes, runbooks and
     alerts (a Dockerfile or PM2 file beside it still makes it one), nor is a package of a test
     suite (`integration-tests/api`)."""
@@ -197,7 +199,27 @@ def _is_library(project: Project, directory: str) -> bool:
         return True  # a command-line tool, even when `npm start` runs it (anything-llm's `open-computer/cli`)
     if posixpath.basename(_dir(directory)).lower() in LIBRARY_FOLDERS and not started:
         return True  # overleaf's `libraries/fetch-utils`, Nx's `libs/*`: imported by the services
+    if _angular_library_workspace(project, directory):
+        return True
     return _in_test_folder(directory)
+
+
+def _angular_library_workspace(project: Project, directory: str) -> bool:
+    """An Angular workspace whose projects are all libraries (`angular.json`, every `projectType:
+    library`): ng-packagr builds them for npm, and its `ng serve` has no application to serve
+    (novu's `packages/notification-center-angular`)."""
+    source = project.file(posixpath.join(directory, "angular.json") if directory else "angular.json")
+    text = source.read(1024 * 1024)[0] if source is not None else None
+    if not text:
+        return False
+    try:
+        workspace = json.loads(text)
+    except ValueError:
+        return False
+    projects = workspace.get("projects") if isinstance(workspace, dict) else None
+    if not isinstance(projects, dict) or not projects:
+        return False
+    return all(isinstance(spec, dict) and spec.get("projectType") == "library" for spec in projects.values())
 
 
 def _built_on_a_server_framework(manifest: dict) -> bool:
