@@ -1517,6 +1517,55 @@ def test_a_container_a_patch_puts_first_moves_no_finding_onto_another(tmp_path: 
     ]
 
 
+@needs_kustomize
+def test_a_value_a_json_patch_sets_is_placed_at_the_patch_that_targets_the_object(tmp_path: Path) -> None:
+    """sourcegraph's `privileged` component replaces the securityContext of the databases and of
+    searcher with `runAsUser: 0`, by JSON patches that name their targets. K011 goes to the op's
+    `runAsUser: 0` in the patch that targets each object, not to the base's `runAsUser: 100` (which
+    said nothing of root), nor to another target's patch that happens to write the same value; and a
+    patch with a label selector (not evaluated) leaves its findings at the base."""
+
+    def statefulset(name: str) -> str:
+        return (
+            f"apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {name}\n  labels: {{app: {name}}}\n"
+            f"spec:\n  replicas: 3\n  selector:\n    matchLabels: {{app: {name}}}\n"
+            f"  template:\n    metadata:\n      labels: {{app: {name}}}\n"
+            f"    spec:\n      containers:\n        - name: {name}\n          image: registry.example.com/{name}:1.0\n"
+            "          securityContext:\n            runAsUser: 100\n"
+        )
+
+    replace_context = (
+        "- op: replace\n  path: /spec/template/spec/containers/0/securityContext\n"
+        "  value:\n    allowPrivilegeEscalation: false\n    runAsUser: 0\n"
+    )
+    for folder, text in {
+        "base/kustomization.yaml": "resources: [searcher.yaml, pgsql.yaml, cache.yaml]\n",
+        "base/searcher.yaml": statefulset("searcher"),
+        "base/pgsql.yaml": statefulset("pgsql"),
+        "base/cache.yaml": statefulset("cache"),
+        "privileged/kustomization.yaml": (
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n"
+            "  - path: searcher.yaml\n"
+            "    target: {group: apps, version: v1, kind: StatefulSet|Deployment, name: searcher}\n"
+            "  - path: databases.yaml\n    target: {kind: StatefulSet, name: pgsql|codeintel-db}\n"
+            "  - path: labelled.yaml\n    target: {labelSelector: app=cache}\n"
+        ),
+        "privileged/searcher.yaml": replace_context,
+        "privileged/databases.yaml": "# the databases\n" + replace_context,
+        "privileged/labelled.yaml": replace_context,
+        "overlay/kustomization.yaml": "resources: [../base]\ncomponents: [../privileged]\n",
+    }.items():
+        (tmp_path / folder).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder).write_text(text)
+    result = scan([tmp_path], Config(), select=["K011"])
+    found = sorted((f.message.split("'")[1], f.location.path, f.location.line) for f in result.findings)
+    assert found == [
+        ("cache", "base/cache.yaml", 18),
+        ("pgsql", "privileged/databases.yaml", 6),
+        ("searcher", "privileged/searcher.yaml", 5),
+    ]
+
+
 @needs_helm
 def test_a_value_the_chart_requires_of_every_install_skips_its_default_render(tmp_path: Path) -> None:
     """`required` (or `fail`) refusing the chart's own values.yaml is the chart's design (a password

@@ -208,6 +208,36 @@ class JsonPatch:
         return None
 
 
+    def sets(self, rendered: dict, path: tuple, key: bool) -> Location | None:
+        """Where an `add`/`replace` op writes the rendered value at `path`: an op whose pointer leads
+        to `path` (or above it) and whose value the rendered object holds there unchanged, at the
+        deepest key of `path` the value writes. (Ops carry no target of their own, and a component's
+        patches serve several objects: the value is what ties an op to this object.)"""
+        for index in range(len(self.ops) - 1, -1, -1):
+            op = self.ops[index]
+            if not isinstance(op, dict) or op.get("op") not in ("add", "replace"):
+                continue
+            pointer, value = op.get("path"), op.get("value")
+            if not isinstance(pointer, str) or not pointer.startswith("/") or value is None:
+                continue
+            parts = tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:])
+            if len(parts) > len(path) or tuple(str(k) for k in path[: len(parts)]) != parts:
+                continue
+            if dig(rendered, path[: len(parts)]) != value:
+                continue  # another object's op, or one a later patch changed
+            rest = path[len(parts) :]
+            # The deepest key of `path` the value writes; else the value's `name:` (a container the op
+            # adds is shown there), else the op's `value:`.
+            written = [(index, "value", *rest[:cut]) for cut in range(len(rest), 0, -1)]
+            written += [(index, "value", "name"), (index, "value")]
+            keys = next((k for k in written if k in self.positions.rows), None)
+            if keys is None:
+                continue
+            line, column = self.positions.key_of(keys) if key or not rest else self.positions.of(keys)
+            return Location(self.path, line, column)
+        return None
+
+
 def read_json_patch(root: Path, path: str) -> JsonPatch | None:
     """The patch file at `path` if it is a JSON 6902 patch (a list of `op`s), read with its
     positions; None for a file that is too large, not YAML, or something else (findings then stay
@@ -266,7 +296,10 @@ class KustomizeOrigin:
         self.json_patches = json_patches or []
 
     def place(self, path: tuple, key: bool) -> tuple[Location | None, Location | None]:
-        return self._patch_at(path, key), self._as_written(path, key)
+        patched, written = self._patch_at(path, key), self._as_written(path, key)
+        if patched is not None and written is not None and patched.path == written.path:
+            return None, patched  # the patch that added the item writes the value too: one place
+        return patched, written
 
     def _as_written(self, path: tuple, key: bool) -> Location | None:
         """Where the resource as written (or the patch that added it) holds a list item the rendered
@@ -326,6 +359,10 @@ class KustomizeOrigin:
             if translated is not None and _sets_values(patch.get(*translated)):
                 found = patch.key_loc(*translated) if key else patch.loc(*translated)
                 return Location(found.path, found.line, found.column)
+        for json_patch in reversed(self.json_patches):
+            found = json_patch.sets(self.data, path, key)
+            if found is not None:
+                return found
         return None
 
 
@@ -586,7 +623,11 @@ class KustomizeRenderer:
 
         named = patch_files({k.folder: k for k in members})
         patches = [p for f in sorted(named) for p in self.by_path.get(f, [])]
-        operations = [p for f in sorted(named) if not self.by_path.get(f) and (p := self._json_patch(f)) is not None]
+        targeted = [
+            (p, target)
+            for f, target in _json_patch_targets(members)
+            if not self.by_path.get(f) and (p := self._json_patch(f)) is not None
+        ]
         objects, _ = parse_manifests("<kustomize>", _without_crds(text))
         found: list[K8sObject] = []
         root = os.path.realpath(self.root)
@@ -634,7 +675,9 @@ class KustomizeRenderer:
                     base=original.base,
                     span=original.span,
                     render=f"kustomize:{entry}",
-                    origin=KustomizeOrigin(obj.data, own_patches, original, operations),
+                    origin=KustomizeOrigin(
+                        obj.data, own_patches, original, [p for p, t in targeted if _selects(t, original, obj)]
+                    ),
                     rendered_by=f"kustomize overlay {entry or '.'}",
                     built_by="" if in_overlay else overlay,
                     kind_replaced=original.kind != obj.kind,
@@ -689,6 +732,52 @@ def _patch_sources(members: list[Kustomization]) -> list[str]:
     placeholders go (helmify's `{{ .Values… }}` patches). Not its resources, where a rendered chart
     may hold templates as data (istio's injection templates in a ConfigMap)."""
     return [path for k in members for path in (k.path, *(f for name in PATCH_FIELDS for f in _entries(k, name)))]
+
+
+def _json_patch_targets(members: list[Kustomization]) -> list[tuple[str, dict]]:
+    """(file, target) of each patch entry with a `target:` (how JSON 6902 patches are named, in
+    `patches` and the older `patchesJson6902`), in the order the kustomizations list them."""
+    found = []
+    for kustomization in members:
+        for name in ("patches", "patchesJson6902"):
+            entries = kustomization.data.get(name)
+            for entry in entries if isinstance(entries, list) else []:
+                if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
+                    continue
+                path = entry.get("path")
+                if isinstance(path, str) and "\n" not in path and path.strip() and not _REMOTE.search(path):
+                    found.append((_joined(kustomization.folder, path.strip()), entry["target"]))
+    return found
+
+
+def _selects(target: dict, original: K8sObject, rendered: K8sObject) -> bool:
+    """Whether a patch's target selects the object, as kustomize matches one (api/types/selector.go):
+    kind, name, namespace, group and version as anchored regular expressions, name and kind as the
+    resource was written or as rendered. A label or annotation selector is not evaluated: no match,
+    so its findings stay at the resource as written."""
+    if target.get("labelSelector") or target.get("annotationSelector"):
+        return False
+    group, _, version = rendered.api_version.rpartition("/")  # "v1": no group
+    wanted = {
+        "kind": (original.kind, rendered.kind),
+        "name": (original.name, rendered.name),
+        "namespace": (original.metadata.get("namespace"), rendered.metadata.get("namespace")),
+        "group": (group,),
+        "version": (version,),
+    }
+    for field_name, values in wanted.items():
+        pattern = target.get(field_name)
+        if pattern is None or pattern == "":
+            continue
+        if not isinstance(pattern, str):
+            return False
+        try:
+            compiled = re.compile(f"(?:{pattern})")
+        except re.error:
+            return False
+        if not any(isinstance(value, str) and compiled.fullmatch(value) for value in values):
+            return False
+    return True
 
 
 def _entries(kustomization: Kustomization, name: str) -> list[str]:
