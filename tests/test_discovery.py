@@ -200,6 +200,10 @@ def test_dockerignore_is_found_whether_scanned_excluded_or_outside_the_walk(
 ) -> None:
     (tmp_path / "svc").mkdir()
     (tmp_path / "svc" / "Dockerfile").write_text("FROM node:20-alpine\nUSER node\n")
+    # A package installed there and a checkout of its own: both node_modules and .git can be in its context.
+    (tmp_path / "svc" / "package.json").write_text('{"name": "svc", "dependencies": {"express": "^4"}}\n')
+    (tmp_path / "svc" / ".git").mkdir()
+    (tmp_path / "svc" / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     for name, text in layout.items():
         (tmp_path / name).write_text(text)
     prefix = "" if paths == ["."] else "svc/"

@@ -1220,19 +1220,62 @@ def node_env_production(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
+def _folders_with_packages(ctx: CheckContext) -> set[str]:
+    """Every folder at or above a package.json (below the root): a build context there may hold a
+    node_modules."""
+    folders: set[str] = set()
+    for source in ctx.project.files:
+        if source.name != "package.json":
+            continue
+        folder = posixpath.dirname(source.path)
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = posixpath.dirname(folder)
+    return folders
+
+
+def _folders_with_content(ctx: CheckContext) -> set[str]:
+    """Folders with a file of their own other than a Dockerfile or a .dockerignore."""
+    return {
+        posixpath.dirname(source.path)
+        for source in ctx.project.files
+        if "dockerfile" not in source.name.lower() and not source.name.endswith(".dockerignore")
+    }
+
+
+def _holds_git(ctx: CheckContext, folder: str) -> bool:
+    """A checkout of its own in the folder: a `.git` folder (its HEAD) or a submodule's `.git` file."""
+    return ctx.project.exists(f"{folder}/.git") or ctx.project.exists(f"{folder}/.git/HEAD")
+
+
 @check("D012")
 def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
     from relcheck.syntax.dockerignore import excludes_directory
 
     node = {id(d) for s in ctx.project.services if s.runtime == NODE for d in s.dockerfiles}
+    npm_folders, content_folders = _folders_with_packages(ctx), _folders_with_content(ctx)
     for dockerfile in ctx.project.dockerfiles:
         # node_modules matters only where a Node build makes one.
         wanted = (
             ("node_modules", ".git") if id(dockerfile) in node or dockerfile_runtime(dockerfile) == NODE else (".git",)
         )
+        context = dockerfile.build_context
+        folder = posixpath.dirname(dockerfile.path) if context is None else context
+        # Taken for the context when it holds files to copy: a folder of Dockerfiles alone
+        # (`.deploy/api/Dockerfile` with `COPY . .`) is built from a folder above it.
+        if folder and folder in content_folders:
+            # A context below the repository root holds no .git (unless it is a checkout of its own),
+            # and no node_modules unless a package.json there is installed (docker-node's version
+            # folders: a Dockerfile and its entrypoint script).
+            wanted = tuple(
+                entry
+                for entry in wanted
+                if (entry == ".git" and _holds_git(ctx, folder)) or (entry == "node_modules" and folder in npm_folders)
+            )
+            if not wanted:
+                continue
         found = dockerfile.ignore_file  # found and parsed when the project was built
         if found is None:
-            context = dockerfile.build_context
             where = (
                 "beside the Dockerfile"
                 if context is None or context == posixpath.dirname(dockerfile.path)
@@ -1241,7 +1284,8 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
             )
             yield ctx.finding(
                 Location(dockerfile.path, 1, 1),
-                f"no .dockerignore {where}: {' and '.join(wanted)} go into the build context",
+                f"no .dockerignore {where}: {' and '.join(wanted)} {'go' if len(wanted) > 1 else 'goes'} into the "
+                "build context",
                 identity="dockerignore",
                 value="missing",
             )
