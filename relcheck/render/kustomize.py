@@ -211,8 +211,8 @@ class JsonPatch:
     def sets(self, rendered: dict, path: tuple, key: bool) -> Location | None:
         """Where an `add`/`replace` op writes the rendered value at `path`: an op whose pointer leads
         to `path` (or above it) and whose value the rendered object holds there unchanged, at the
-        deepest key of `path` the value writes. (Ops carry no target of their own, and a component's
-        patches serve several objects: the value is what ties an op to this object.)"""
+        deepest key of `path` the value writes. Only patches whose target selects the object are
+        asked; the value check skips an op whose value a later patch changed."""
         for index in range(len(self.ops) - 1, -1, -1):
             op = self.ops[index]
             if not isinstance(op, dict) or op.get("op") not in ("add", "replace"):
