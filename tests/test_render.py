@@ -1480,13 +1480,19 @@ def test_a_value_the_schema_requires_of_every_install_is_a_refusal_by_design(tmp
     assert [f.code for f in scan([root / "charts"], Config(), select=["E"]).findings] == ["E001"]
 
 
+def _write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
 @needs_kustomize
 def test_a_container_a_patch_puts_first_moves_no_finding_onto_another(tmp_path: Path) -> None:
     """A strategic-merge patch puts a new container before the others, a JSON patch can insert one
     at index 0: the rendered indexes are not those of the resource as written. Each finding stays
     on its own container: the base's `- name: api`, and the `name:` of the container in the patch
     that adds it (`log-shipper` by a strategic merge, `proxy` by a JSON patch's `add` op)."""
-    for folder, text in {
+    _write_tree(tmp_path, {
         "base/kustomization.yaml": "resources: [deployment.yaml]\n",
         "base/deployment.yaml": (
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 3\n"
@@ -1505,9 +1511,7 @@ def test_a_container_a_patch_puts_first_moves_no_finding_onto_another(tmp_path: 
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n"
             "      containers:\n        - name: log-shipper\n          image: registry.example.com/shipper:3.1.0\n"
         ),
-    }.items():
-        (tmp_path / folder).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / folder).write_text(text)
+    })
     result = scan([tmp_path], Config(), select=["K001"])
     found = sorted((f.message.split("'")[1], f.location.path, f.location.line) for f in result.findings)
     assert found == [
@@ -1538,7 +1542,7 @@ def test_a_value_a_json_patch_sets_is_placed_at_the_patch_that_targets_the_objec
         "- op: replace\n  path: /spec/template/spec/containers/0/securityContext\n"
         "  value:\n    allowPrivilegeEscalation: false\n    runAsUser: 0\n"
     )
-    for folder, text in {
+    _write_tree(tmp_path, {
         "base/kustomization.yaml": "resources: [searcher.yaml, pgsql.yaml, cache.yaml]\n",
         "base/searcher.yaml": statefulset("searcher"),
         "base/pgsql.yaml": statefulset("pgsql"),
@@ -1554,9 +1558,7 @@ def test_a_value_a_json_patch_sets_is_placed_at_the_patch_that_targets_the_objec
         "privileged/databases.yaml": "# the databases\n" + replace_context,
         "privileged/labelled.yaml": replace_context,
         "overlay/kustomization.yaml": "resources: [../base]\ncomponents: [../privileged]\n",
-    }.items():
-        (tmp_path / folder).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / folder).write_text(text)
+    })
     result = scan([tmp_path], Config(), select=["K011"])
     found = sorted((f.message.split("'")[1], f.location.path, f.location.line) for f in result.findings)
     assert found == [

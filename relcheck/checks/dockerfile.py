@@ -1224,10 +1224,10 @@ def _folders_with_packages(ctx: CheckContext) -> set[str]:
     """Every folder at or above a package.json (below the root): a build context there may hold a
     node_modules."""
     folders: set[str] = set()
-    for source in ctx.project.files:
-        if source.name != "package.json":
+    for path in ctx.project.settings:  # every package.json is read as settings
+        if posixpath.basename(path) != "package.json":
             continue
-        folder = posixpath.dirname(source.path)
+        folder = posixpath.dirname(path)
         while folder and folder not in folders:
             folders.add(folder)
             folder = posixpath.dirname(folder)

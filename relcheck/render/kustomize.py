@@ -196,8 +196,8 @@ class JsonPatch:
             pointer, value = op.get("path"), op.get("value")
             if not isinstance(pointer, str) or not isinstance(value, dict) or value.get("name") != item_name:
                 continue
-            parts = [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]
-            if tuple(parts[:-1]) != tuple(str(key) for key in parent):
+            parts = _pointer_parts(pointer)
+            if parts[:-1] != tuple(str(key) for key in parent):
                 continue
             rest = path[len(item) :]
             # The deepest key the op's value writes, else the item's `name:` (as a container is shown).
@@ -220,7 +220,7 @@ class JsonPatch:
             pointer, value = op.get("path"), op.get("value")
             if not isinstance(pointer, str) or not pointer.startswith("/") or value is None:
                 continue
-            parts = tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:])
+            parts = _pointer_parts(pointer)
             if len(parts) > len(path) or tuple(str(k) for k in path[: len(parts)]) != parts:
                 continue
             if dig(rendered, path[: len(parts)]) != value:
@@ -236,6 +236,11 @@ class JsonPatch:
             line, column = self.positions.key_of(keys) if key or not rest else self.positions.of(keys)
             return Location(self.path, line, column)
         return None
+
+
+def _pointer_parts(pointer: str) -> tuple[str, ...]:
+    """A JSON pointer's keys (RFC 6901: `~1` is `/`, `~0` is `~`)."""
+    return tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:])
 
 
 def read_json_patch(root: Path, path: str) -> JsonPatch | None:
