@@ -52,11 +52,16 @@ def test_a_helm_test_written_out_runs_only_under_helm_test(tmp_path: Path) -> No
         ("2.argocd-repo-server-patch.yaml", "", True),  # applied with `kubectl patch --patch-file`
         ("repo-server-patch.yaml", "  selector: {matchLabels: {app: repo}}\n", False),  # whole: a workload
         ("repo-server.yaml", "", False),  # not named as a patch: checked as written
+        # kubeflow's tensorboard `base/patches/add_service_account.yaml`, which no kustomization names.
+        ("base/patches/add_service_account.yaml", "", True),
+        ("kustomize-patches/repo-server.yaml", "", True),
+        ("dispatcher/repo-server.yaml", "", False),  # the letters, not the word
     ],
 )
 def test_a_workload_without_a_selector_in_a_patch_file_is_a_patch(
     tmp_path: Path, name: str, selector: str, patch: bool
 ) -> None:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: argocd-repo-server}\nspec:\n" + selector
         + "  template:\n    spec:\n      containers: [{name: cmp, image: alpine}]\n"

@@ -78,13 +78,22 @@ _SELECTOR_REQUIRED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Repli
 
 
 def is_named_patch(obj: K8sObject) -> bool:
-    """A workload without the `spec.selector` the API server requires, in a file named as a patch
-    (christianh814's gitops-examples: `2.argocd-repo-server-patch.yaml`, which a README applies with
-    `kubectl patch --patch-file`): a fragment merged into a live object, not one that runs."""
+    """A workload without the `spec.selector` the API server requires, in a file or a folder named as
+    a patch (christianh814's gitops-examples: `2.argocd-repo-server-patch.yaml`, which a README
+    applies with `kubectl patch --patch-file`; kubeflow's `base/patches/add_service_account.yaml`,
+    which no kustomization names any more): a fragment merged into a live object, not one that runs."""
     if obj.kind not in _SELECTOR_REQUIRED or obj.render or not str(obj.get("apiVersion") or "").startswith("apps/"):
         return False
     spec = obj.data.get("spec")
-    return isinstance(spec, dict) and "selector" not in spec and "patch" in posixpath.basename(obj.path).lower()
+    if not isinstance(spec, dict) or "selector" in spec:
+        return False
+    folders = posixpath.dirname(obj.path).split("/")
+    return "patch" in posixpath.basename(obj.path).lower() or any(_PATCH_FOLDER.fullmatch(f) for f in folders)
+
+
+# A folder named for patches (`patches/`, `kustomize-patches/`), not one whose name holds the letters
+# (`dispatcher/`).
+_PATCH_FOLDER = re.compile(r"(?:.*[._-])?patch(?:es)?(?:[._-].*)?", re.IGNORECASE)
 
 
 @dataclass
