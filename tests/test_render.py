@@ -826,29 +826,63 @@ def test_an_overlay_is_built_and_its_patches_are_where_they_break_things() -> No
 
 
 @needs_kustomize
-def test_remote_bases_are_not_fetched(tmp_path: Path) -> None:
+def test_an_overlay_on_a_remote_base_is_built_without_it(tmp_path: Path) -> None:
+    """kubeflow's trainer overlay pins its controller's image with `images:` and builds on jobset's
+    release from GitHub. Nothing is downloaded: the overlay is built from a copy of its
+    kustomizations without the remote entry, so the tag and the patches it sets are checked (its
+    bases alone had no tag: a wrong K019). The repository is not written to."""
+    from relcheck.reporters.inventory import inventory
+
     root = copy("kustomize", tmp_path)
     (root / "overlays" / "prod" / "kustomization.yaml").write_text(
         "resources:\n  - ../../base\n  - https://github.com/example/deploy//base?ref=v1\n"
         "patches:\n  - path: no-readiness.yaml\n"
     )
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    result = scan([root], Config(), select=["E", "K002"])
+    assert placed(result) == [
+        ("E002", "overlays/prod/kustomization.yaml", 1, 1),
+        ("K002", "overlays/prod/no-readiness.yaml", 12, 11),
+    ]
+    assert result.findings[0].message.startswith(
+        "kustomize overlay overlays/prod rendered without https://github.com/example/deploy//base?ref=v1: "
+        "relcheck downloads nothing"
+    )
+    assert set(result.renders) == {"kustomize overlays/prod"}
+    assert inventory(result)["not_checked"] == {"kustomize remote resource (not downloaded)": 1}
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+@needs_kustomize
+def test_an_overlay_that_patches_what_a_remote_base_adds_has_its_bases_built_alone(tmp_path: Path) -> None:
+    """Without the remote base, a strategic-merge patch of one of its objects matches nothing and
+    kustomize refuses the copy: the overlay is not rendered (one E002, why), and what it builds
+    on is built alone."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\n  - https://github.com/example/deploy//base?ref=v1\n"
+        "patches:\n  - path: remote-patch.yaml\n"
+    )
+    (root / "overlays" / "prod" / "remote-patch.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: from-github\nspec:\n  replicas: 2\n"
+    )
     result = scan([root], Config(), select=["E", "K002"])
     assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
-    assert "downloads nothing" in result.findings[0].message
-    assert set(result.renders) == {"kustomize base"}  # what the overlay builds on, built alone
+    assert "not rendered: it builds on https://github.com/example/deploy//base?ref=v1" in result.findings[0].message
+    assert set(result.renders) == {"kustomize base"}
 
 
 @needs_kustomize
 def test_a_remote_transformer_is_not_fetched(tmp_path: Path) -> None:
     """`transformers:` (and `generators:`, `validators:`) entries are loaded like resources: a URL
-    there is a download too."""
+    there is a download too. The overlay is built without it."""
     root = copy("kustomize", tmp_path)
     (root / "overlays" / "prod" / "kustomization.yaml").write_text(
         "resources:\n  - ../../base\ntransformers:\n  - https://example.com/deploy/labels.yaml\n"
     )
     result = scan([root], Config(), select=["E"])
     assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
-    assert "builds on https://example.com/deploy/labels.yaml" in result.findings[0].message
+    assert "rendered without https://example.com/deploy/labels.yaml" in result.findings[0].message
 
 
 @needs_kustomize
@@ -894,7 +928,7 @@ def test_an_overlay_that_configures_a_plugin_is_not_built(tmp_path: Path, transf
 def test_a_remote_base_in_a_folder_the_scan_leaves_out_is_not_fetched_either(tmp_path: Path) -> None:
     """kubeflow's pipeline overlays build on `third-party/argo/...`, a folder excluded by default as
     vendored code, whose kustomization names argo-workflows on GitHub: kustomize would download it.
-    The overlay is not built, and says which remote base it needs."""
+    The overlay is built without it, and says which remote base it left out."""
     root = copy("kustomize", tmp_path)
     vendored = root / "third-party" / "argo"
     vendored.mkdir(parents=True)
@@ -906,8 +940,9 @@ def test_a_remote_base_in_a_folder_the_scan_leaves_out_is_not_fetched_either(tmp
     )
     result = scan([root], Config(), select=["E"])
     assert placed(result) == [("E002", "overlays/prod/kustomization.yaml", 1, 1)]
-    assert "builds on https://github.com/argoproj/argo-workflows/" in result.findings[0].message
-    assert set(result.renders) == {"kustomize base"}  # not the vendored folder: the scan leaves it out
+    assert "rendered without https://github.com/argoproj/argo-workflows/" in result.findings[0].message
+    # The vendored kustomization held nothing but the remote base: it is left out with it.
+    assert set(result.renders) == {"kustomize overlays/prod"}
 
 
 @needs_kustomize
@@ -952,7 +987,11 @@ def test_the_overlays_under_one_that_cannot_be_built_are_built_alone(tmp_path: P
     (root / "all").mkdir()
     (root / "all" / "kustomization.yaml").write_text(
         "resources:\n  - ../overlays/prod\n  - https://github.com/kubernetes-sigs/jobset/releases/download/v0.11.0/"
-        "manifests.yaml\n"
+        "manifests.yaml\npatches:\n  - path: jobset.yaml\n"
+    )
+    # A patch of one of jobset's objects: without the release, kustomize refuses the overlay.
+    (root / "all" / "jobset.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: jobset-controller-manager\nspec:\n  replicas: 2\n"
     )
     result = scan([root], Config(), select=["E", "K002", "K014"])
     assert placed(result) == [

@@ -3,8 +3,9 @@ line it came from (kustomize's origin annotations) or at the patch that set the 
 
 An entry point is a kustomization that no other kustomization of the scan uses. It is built through
 a wrapper kustomization in a temporary folder that only adds `buildMetadata: [originAnnotations]`;
-the repository is never written to. Remote bases and Helm inflation are not fetched or run: such
-an overlay is reported and its files are linted one by one, as without kustomize."""
+the repository is never written to. Remote resources are not fetched: an overlay that names some is
+built from a copy without them. Helm inflation and plugins are not run: such an overlay is reported,
+the overlays it builds on are built alone, and its other files are linted one by one."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ from relcheck.render.helm import Renders
 from relcheck.syntax.positions import Positions
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+# The largest file copied for an overlay built without its remote resources that its kustomization
+# does not name (a field relcheck does not model may read it): a kustomization's folder may hold
+# anything else too.
+_MAX_BESIDE_BYTES = 4 << 20
 # Fields whose entries are other kustomizations or resource files.
 _RESOURCE_FIELDS = ("resources", "bases", "components")
 # Fields whose entries (or their `path`) are files the build reads.
@@ -128,6 +133,28 @@ def _describe(folder: str, path: str, data: dict) -> Kustomization:
             kustomization.files.append(joined)
     kustomization.inputs = [_joined(folder, target) for target in _generator_inputs(data)]
     return kustomization
+
+
+def _without_remote(kustomization: Kustomization, hollow: set[str]) -> Kustomization:
+    """A copy of the kustomization without its remote entries, nor the kustomizations in `hollow`
+    (folders that held only remote resources) among its resources."""
+    data = dict(kustomization.data)
+    for name, entries in kustomization.data.items():
+        if not isinstance(entries, list):
+            continue
+        kept = []
+        for entry in entries:
+            target = entry.get("path") if isinstance(entry, dict) else entry
+            if isinstance(target, str) and "\n" not in target and target.strip():
+                if _REMOTE.search(target.strip()):
+                    continue
+                if name in _RESOURCE_FIELDS and _joined(kustomization.folder, target.strip()) in hollow:
+                    continue
+            kept.append(entry)
+        data[name] = kept
+    copy = _describe(kustomization.folder, kustomization.path, data)
+    copy.walked = kustomization.walked
+    return copy
 
 
 def _joined(folder: str, target: str) -> str:
@@ -441,19 +468,40 @@ class KustomizeRenderer:
     def render_all(self, entries: list[str], kustomizations: dict[str, Kustomization], out: Renders) -> set[str]:
         """Build every overlay that can be built, several at once (each build is a kustomize process,
         which spends most of its time on its own: a second one runs on another core), then read the
-        results in the entries' order. Returns the overlays built."""
+        results in the entries' order. An overlay that builds on remote resources is built from a
+        copy without them; where that fails too, the overlays it builds on are built alone. Returns
+        the overlays built."""
+        plans = [(entry, self._plan(entry, kustomizations, out)) for entry in entries]
+        local = {entry: members for entry, _ in plans if (members := self._local_plan(entry, kustomizations, out))}
+        built = self._run(
+            [(e, m, False) for e, m in plans if m is not None] + [(e, m, True) for e, m in local.items()],
+            kustomizations,
+            out,
+        )
+        # An overlay built without its remote resources covers what it builds on, as a built one does.
+        settled = [(e, m if m is not None or e not in built else local[e]) for e, m in plans]
+        fallback = self._fallback_plans(settled, kustomizations, out)
+        return built | self._run([(e, m, False) for e, m in fallback if m is not None], kustomizations, out)
+
+    def _run(
+        self, plans: list[tuple[str, list[Kustomization], bool]], kustomizations: dict[str, Kustomization], out: Renders
+    ) -> set[str]:
+        """Build the planned overlays and read their objects. An overlay planned `without_remote`
+        is built from a copy of its kustomizations with the remote resources left out; a failure
+        there is passed over in silence (its E002 says why it is not rendered)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        plans = [(entry, self._plan(entry, kustomizations, out)) for entry in entries]
-        plans += self._fallback_plans(plans, kustomizations, out)
-        buildable = [(entry, members) for entry, members in plans if members is not None]
-        workers = max(1, min(len(buildable), os.cpu_count() or 1, 8))
+        if not plans:
+            return set()
+        workers = max(1, min(len(plans), os.cpu_count() or 1, 8))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            builds = list(pool.map(lambda plan: self._build(plan[0]), buildable))
+            builds = list(pool.map(lambda plan: self._build(plan[0], plan[1] if plan[2] else None), plans))
         built = set()
-        for (entry, members), (output, wrapper, target, seconds) in zip(buildable, builds, strict=True):
+        for (entry, members, without_remote), (output, wrapper, target, seconds) in zip(plans, builds, strict=True):
             try:
                 shown = entry or "."
+                if output.error is not None and without_remote:
+                    continue
                 if output.error is None:
                     out.seconds[f"kustomize {shown}"] = seconds  # the renders made, as the inventory counts them
                 if output.error is not None:
@@ -475,14 +523,51 @@ class KustomizeRenderer:
                     message = f"kustomize cannot build overlay {shown}: {error}; its files are linted one by one"
                     out.problems.append((kustomizations[entry].path, ParseProblem("E001", message)))
                     continue
-                out.objects.extend(self._objects(output.text, wrapper, entry, members))
+                tree = os.path.join(wrapper, "tree") if without_remote else None
+                out.objects.extend(self._objects(output.text, wrapper, entry, members, tree))
+                if without_remote:
+                    self._note_built_without_remote(entry, kustomizations, out)
             finally:
                 shutil.rmtree(wrapper, ignore_errors=True)
             built.add(entry)
-            for member in members:
+            for member in closure(entry, kustomizations) if without_remote else members:
                 out.consumed.add(member.path)
                 out.consumed.update(member.files)
         return built
+
+    def _local_plan(
+        self, entry: str, kustomizations: dict[str, Kustomization], out: Renders
+    ) -> list[Kustomization] | None:
+        """For an overlay not built because it builds on remote resources (kubeflow's trainer on
+        jobset's release), its kustomizations without them, when nothing else keeps it from being
+        built: the tags, patches and probes it sets on its own resources are then checked. A
+        kustomization that holds nothing but remote resources is left out with them."""
+        members = closure(entry, kustomizations)
+        if not any(k.remote for k in members) or not kustomizations[entry].walked:
+            return None
+        hollow = {k.folder for k in members if k.remote and not k.uses}
+        if entry in hollow:  # nothing of its own to build
+            return None
+        local = [_without_remote(k, hollow) for k in members if k.folder not in hollow]
+        return self._plan(entry, {k.folder: k for k in local}, out, fallback=True)
+
+    def _note_built_without_remote(self, entry: str, kustomizations: dict[str, Kustomization], out: Renders) -> None:
+        """Its E002 says it was built, and what was left out."""
+        path = kustomizations[entry].path
+        remote = [r for k in closure(entry, kustomizations) for r in k.remote]
+        more = f" and {len(remote) - 1} more remote resource{'s' * (len(remote) > 2)}" if len(remote) > 1 else ""
+        message = (
+            f"kustomize overlay {entry or '.'} rendered without {remote[0]}{more}: relcheck downloads nothing, "
+            "so what that adds or changes is not checked, and what the overlay's objects point at there is "
+            "not called missing"
+        )
+        for index, (where, problem) in enumerate(out.problems):
+            if where == path and problem.code == "E002" and f"kustomize overlay {entry or '.'} not rendered:" in (
+                problem.message
+            ):
+                out.problems[index] = (where, ParseProblem("E002", message))
+                return
+        out.problems.append((path, ParseProblem("E002", message)))
 
     def _fallback_plans(
         self, plans: list[Plan], kustomizations: dict[str, Kustomization], out: Renders
@@ -609,12 +694,20 @@ class KustomizeRenderer:
         except OSError:
             return ""
 
-    def _build(self, entry: str) -> tuple[CommandOutput, str, str, float]:
-        """One `kustomize build` through a wrapper folder (removed by the caller once read)."""
+    def _build(self, entry: str, local: list[Kustomization] | None = None) -> tuple[CommandOutput, str, str, float]:
+        """One `kustomize build` through a wrapper folder (removed by the caller once read). With
+        `local`, of a copy of those kustomizations and the files they read, in the wrapper's `tree`."""
         import time
 
         wrapper = tempfile.mkdtemp(prefix="relcheck-kustomize-")
-        target = os.path.relpath(self.root / entry, wrapper)
+        if local is None:
+            target = os.path.relpath(self.root / entry, wrapper)
+        else:
+            target = posixpath.join("tree", entry) if entry else "tree"
+            try:
+                self._copy(local, Path(wrapper, "tree"))
+            except (OSError, ValueError) as error:  # an unreadable file: built alone instead
+                return CommandOutput(error=str(error)), wrapper, target, 0.0
         Path(wrapper, "kustomization.yaml").write_text(
             f"resources:\n  - {_quoted(target)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
         )
@@ -622,7 +715,39 @@ class KustomizeRenderer:
         output = run_kustomize(self.command, wrapper, self.timeout, self.max_output)
         return output, wrapper, target, time.perf_counter() - started
 
-    def _objects(self, text: str, wrapper: str, entry: str, members: list[Kustomization]) -> list[K8sObject]:
+    def _copy(self, local: list[Kustomization], tree: Path) -> None:
+        """The kustomizations as `local` has them (remote resources left out), and the files they
+        read (those each names, and the others in its folder: a field relcheck does not model may
+        name them), at their repository paths below `tree`."""
+        import json
+
+        copied: set[str] = set()
+        for kustomization in local:
+            folder = self.root / kustomization.folder
+            try:
+                beside = [
+                    f"{kustomization.folder}/{name}" if kustomization.folder else name
+                    for name in sorted(os.listdir(folder))
+                    if (folder / name).is_file() and (folder / name).stat().st_size <= _MAX_BESIDE_BYTES
+                ]
+            except OSError:
+                beside = []
+            for path in [*kustomization.files, *kustomization.inputs, *beside]:
+                source = self.root / path
+                if path in copied or path == kustomization.path or not source.is_file() or not self.inside(path):
+                    continue
+                copied.add(path)
+                (tree / path).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, tree / path)
+            (tree / kustomization.path).parent.mkdir(parents=True, exist_ok=True)
+            # JSON is YAML, and says the data exactly as read.
+            (tree / kustomization.path).write_text(json.dumps(kustomization.data, default=str), encoding="utf-8")
+
+    def _objects(
+        self, text: str, wrapper: str, entry: str, members: list[Kustomization], tree: str | None = None
+    ) -> list[K8sObject]:
+        """The build's objects, each placed at its resource as written. `tree`: the build read a copy
+        of the repository's files there (remote resources left out), so its objects are partial."""
         from relcheck.parsers.kubernetes import parse_manifests
         from relcheck.syntax.yaml import YamlError, load_one
 
@@ -635,7 +760,7 @@ class KustomizeRenderer:
         ]
         objects, _ = parse_manifests("<kustomize>", _without_crds(text))
         found: list[K8sObject] = []
-        root = os.path.realpath(self.root)
+        root = os.path.realpath(tree if tree is not None else self.root)
         for obj in objects:
             annotations = obj.metadata.get("annotations")
             origin_text = annotations.pop(ORIGIN_ANNOTATION, None) if isinstance(annotations, dict) else None
@@ -667,6 +792,7 @@ class KustomizeRenderer:
                         render=f"kustomize:{entry}",
                         origin=KustomizeOrigin(obj.data, own_patches),
                         rendered_by=f"kustomize overlay {entry or '.'}",
+                        partial=tree is not None,
                     )
                 )
                 continue
@@ -686,6 +812,7 @@ class KustomizeRenderer:
                     rendered_by=f"kustomize overlay {entry or '.'}",
                     built_by="" if in_overlay else overlay,
                     kind_replaced=original.kind != obj.kind,
+                    partial=tree is not None,
                 )
             )
         return found

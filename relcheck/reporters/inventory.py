@@ -23,6 +23,9 @@ KIND_NAMES = {
 _CHART = re.compile(r"^Helm chart (\S+) \((\d+) templates?\)")
 _TEMPLATES = re.compile(r"^(\d+) templates? in ")
 _UNVENDORED = re.compile(r"^Helm chart \S+ rendered without (\d+) dependenc")
+_WITHOUT_REMOTE = re.compile(
+    r"^kustomize overlay .+? rendered without .+?(?: and (\d+) more remote resources?)?: relcheck downloads nothing"
+)
 _DEPLOYER = re.compile(r"^(\w+) '.*' deploys ")
 # Descriptions of deployments in languages relcheck does not read: counted, so that a repository of
 # them is not reported as checked.
@@ -51,6 +54,8 @@ def inventory(result: ScanResult) -> dict[str, Any]:
             skipped["Helm chart (not rendered)"] += 1
         elif message.startswith("kustomize overlay ") and " not rendered" in message:
             skipped["kustomize overlay (not rendered)"] += 1
+        elif remote := _WITHOUT_REMOTE.match(message):
+            skipped["kustomize remote resource (not downloaded)"] += 1 + int(remote.group(1) or 0)
         elif templates := _TEMPLATES.match(message):
             skipped["template (not Helm)"] += int(templates.group(1))
         elif deployer := _DEPLOYER.match(message):
