@@ -330,7 +330,9 @@ def probe_timing(ctx: CheckContext) -> Iterator[Finding]:
                     ctx,
                     container,
                     container.key_loc(name, offending),
-                    f"{name} timeoutSeconds {timeout} is not below periodSeconds {period}",
+                    f"{name} timeoutSeconds {timeout} is not below periodSeconds {period}: the kubelet runs one "
+                    "probe at a time, so an endpoint that hangs is probed back to back"
+                    + (f", and its failures come {timeout} s apart, not {period} s" if timeout > period else ""),
                     f"{name}/timeout",
                     f"{timeout}/{period}",
                 )
