@@ -798,6 +798,31 @@ def test_a_flux_kustomization_of_a_built_overlay_counts_as_rendered(tmp_path: Pa
     assert result.findings[0].message.startswith("Kustomization 'other' deploys")
 
 
+@needs_kustomize
+def test_a_flux_kustomization_that_overlays_patch_is_reported_once(tmp_path: Path) -> None:
+    """flux2-multi-tenancy: a base holds a tenant's Flux Kustomization of another repository; the
+    production and staging overlays patch its `path`. What it deploys is not rendered: one E002 at
+    the object, not one more at the base as written and one at each overlay's patch file."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n  - sync.yaml\n")
+    (tmp_path / "base" / "sync.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: dev-team, namespace: apps}\n"
+        "spec:\n  sourceRef: {kind: GitRepository, name: dev-team}\n  prune: true\n"
+    )
+    for name in ("production", "staging"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "kustomization.yaml").write_text(
+            "resources:\n  - ../base\npatches:\n  - path: dev-team-patch.yaml\n"
+        )
+        (tmp_path / name / "dev-team-patch.yaml").write_text(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            f"metadata: {{name: dev-team, namespace: apps}}\nspec:\n  path: ./apps/{name}\n"
+        )
+    result = scan([tmp_path], Config(), select=["E"])
+    assert placed(result) == [("E002", "base/sync.yaml", 2, 1)]
+    assert result.findings[0].message.startswith("Kustomization 'dev-team' deploys a kustomize overlay")
+
+
 @needs_helm
 def test_a_baseline_accepts_findings_on_values_keys(run_cli, tmp_path: Path) -> None:
     chart = RENDER / "helm" / "charts" / "api"

@@ -309,7 +309,9 @@ def build_project(
     modeled = whole + renders.objects
     project.kube = KubeIndex.build(modeled, fragments)
     rendering = render is not None and render.enabled
-    problems.extend(_unrendered_deployers([*objects, *renders.objects], renders.deployers, rendering))
+    # Written objects as modeled: a patch of a GitOps object, or one an overlay's build read, is
+    # not a second one (the build's copy is reported).
+    problems.extend(_unrendered_deployers([*whole, *renders.objects], renders.deployers, rendering))
     if any(obj.kind == "PrometheusRule" for obj in modeled):
         from relcheck.parsers.alerts import from_prometheus_rule, loki_rules, oversized_expressions
 
