@@ -1436,6 +1436,35 @@ def test_an_angular_workspace_of_libraries_is_no_service(tmp_path: Path, workspa
     assert bool(scan([tmp_path], Config()).services) is service
 
 
+@pytest.mark.parametrize(("output", "service"), [("", False), ('  output: "standalone",\n', True)])
+def test_a_vercel_app_built_to_serve_itself_is_a_service(tmp_path: Path, output: str, service: bool) -> None:
+    """typebot's viewer is hosted on Vercel (`vercel.json`) and, self-hosted, runs in an image from
+    its standalone build (`output: "standalone"`, which Vercel ignores): a service. Medusa's
+    documentation sites, with no standalone build, are not."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "viewer", "scripts": {"start": "next start"}, "dependencies": {"next": "15.1.0"}}\n'
+    )
+    (tmp_path / "vercel.json").write_text('{"github": {"silent": true}}\n')
+    (tmp_path / "next.config.mjs").write_text("const config = {\n" + output + "};\nexport default config;\n")
+    assert bool(scan([tmp_path], Config()).services) is service
+
+
+@pytest.mark.parametrize(("start", "services"), [("", []), (', "start": "node server.js"', [""])])
+def test_a_workspace_of_libraries_that_starts_nothing_is_no_service(tmp_path: Path, start: str, services: list) -> None:
+    """medusa: a workspace of published packages, with a Jest config and generated API docs at the
+    top. That source is the workspace's tooling, not a server; a root that starts something is."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "root", "private": true, "workspaces": ["packages/*"], "scripts": {"test": "jest"' + start + "}}\n"
+    )
+    (tmp_path / "define_jest_config.js").write_text("module.exports = { testEnvironment: 'node' };\n")
+    (tmp_path / "packages" / "core").mkdir(parents=True)
+    (tmp_path / "packages" / "core" / "package.json").write_text(
+        '{"name": "@acme/core", "main": "dist/index.js", "types": "dist/index.d.ts"}\n'
+    )
+    (tmp_path / "packages" / "core" / "index.js").write_text("module.exports = () => 1;\n")
+    assert [s.root for s in scan([tmp_path], Config()).services] == services
+
+
 @pytest.mark.parametrize(
     ("marker", "text", "service"),
     [
@@ -1444,6 +1473,9 @@ def test_an_angular_workspace_of_libraries_is_no_service(tmp_path: Path, workspa
         ("template.yaml", "Transform: AWS::Serverless-2016-10-31\nResources: {}\n", False),  # AWS SAM
         ("template.yaml", "name: email-template\n", True),  # another tool's template
         (".zapierapprc", '{"id": 1, "key": "App1"}', False),  # a Zapier integration (ever-gauzy's)
+        ("vercel.json", '{"framework": "nextjs"}', False),  # medusa's documentation sites
+        ("netlify.toml", '[build]\ncommand = "npm run build"\n', False),
+        ("now.yml", "name: app\n", True),  # no platform's configuration
     ],
 )
 def test_an_app_of_serverless_functions_is_no_service(tmp_path: Path, marker: str, text: str, service: bool) -> None:

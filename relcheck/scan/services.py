@@ -125,6 +125,11 @@ def _dir(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
+def _has_start_script(manifest: object) -> bool:
+    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
+    return isinstance(scripts, dict) and bool(scripts.get("start"))
+
+
 def _is_workspace_root(project: Project, directory: str) -> bool:
     manifest = project.package_json(directory)
     if isinstance(manifest, dict) and "workspaces" in manifest:
@@ -450,11 +455,28 @@ def _desktop_manifest(manifest: dict) -> bool:
 
 # What marks a folder as an app of functions a serverless platform hosts: Azure Functions' host.json,
 # the Serverless Framework's config, AWS SAM's template, the Zapier CLI's link to a Zapier integration
-# (Zapier runs its triggers and actions).
+# (Zapier runs its triggers and actions), Vercel's and Netlify's project configuration (they build
+# the app and serve its pages and API routes as functions: medusa's documentation sites).
 FUNCTION_APP_FILES = (
-    "host.json", "serverless.yml", "serverless.yaml", "serverless.ts", "template.yaml", ".zapierapprc"
+    "host.json", "serverless.yml", "serverless.yaml", "serverless.ts", "template.yaml", ".zapierapprc",
+    "vercel.json", "netlify.toml",
 )
+# Of those, a hosting platform's: an app it hosts may also be built to run as its own server.
+HOSTING_FILES = frozenset({"vercel.json", "netlify.toml"})
+_NEXT_CONFIGS = ("next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs")
+_STANDALONE_OUTPUT = re.compile(r"""\boutput\s*:\s*['"`]standalone['"`]""")
 _SAM_TEMPLATE = re.compile(r"^Transform:\s*['\"]?AWS::Serverless", re.MULTILINE)
+
+
+def _builds_standalone_server(project: Project, directory: str) -> bool:
+    """A Next.js app whose config sets `output: "standalone"`: built into a `server.js` of its own,
+    to run in an image (Vercel ignores the setting)."""
+    for name in _NEXT_CONFIGS:
+        source = project.file(posixpath.join(directory, name) if directory else name)
+        text = source.read(256 * 1024)[0] if source is not None else None
+        if text and _STANDALONE_OUTPUT.search(text):
+            return True
+    return False
 
 
 def _is_function_app(project: Project, directory: str) -> bool:
@@ -467,6 +489,10 @@ def _is_function_app(project: Project, directory: str) -> bool:
         path = posixpath.join(directory, name) if directory else name
         if not project.exists(path):
             continue
+        if name in HOSTING_FILES:
+            if _builds_standalone_server(project, directory):
+                continue  # the platform hosts it, and an image runs it too (typebot's viewer)
+            return True
         if name != "template.yaml":
             return True
         source = project.file(path)
@@ -583,6 +609,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d) or is_artifact_image(d)
     }
     installed = _local_dependencies(project)
+    idle_workspaces: set[str] = set()  # workspace roots that start nothing of their own
     for source in project.files:
         if source.kind == FileKind.EVIDENCE:
             continue  # a test folder's: evidence for the repository rules, no service
@@ -590,6 +617,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         if source.name == "package.json" and _is_workspace_root(project, directory):
             if _is_library(project, directory):
                 packages_not_run.add(directory)  # a workspace that is itself a published library or CLI
+            elif not _has_start_script(project.package_json(directory)):
+                idle_workspaces.add(directory)
         elif source.name == "package.json":
             if _is_module_marker(project.package_json(directory)) or _is_placeholder(project, directory):
                 continue  # its folder's files belong to the package above it
@@ -610,9 +639,12 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     roots = {root for root in roots if root not in front_ends or not _under_any(root, roots - front_ends)}
     packages_not_run |= front_ends - roots  # browser code: no server's source, as a library's is not
     roots = {root for root in roots if not _packages_an_app_above(root, roots)}
-    # Source that belongs to a library, tooling or a test suite makes no service either.
+    # Source that belongs to a library, tooling or a test suite makes no service either, nor does
+    # the source of a workspace that starts nothing, when its packages are all libraries, tooling
+    # and the like (medusa's: a Jest config and generated API docs beside its packages).
+    idle_workspaces = {w for w in idle_workspaces if any(p != w and _under_any(p, {w}) for p in packages_not_run)}
     has_source = any(
-        not _under_any(path, packages_not_run)
+        not _under_any(path, packages_not_run | idle_workspaces)
         for facts in project.app_facts.values()
         for path in facts.source_files
     )
