@@ -359,8 +359,8 @@ def test_runtime_detection() -> None:
     red_hat = ("registry.access.redhat.com/ubi10/nginx-126:10.1", "ubi9/nodejs-20-minimal", "ubi9/python-311:1-77")
     assert [image_runtime(i) for i in red_hat] == ["web-server", "node", "python"]
     assert image_runtime("acme/nodejs-app:1") is None
-    stores = ("mongo:7", "bitnami/postgresql:16", "mongo-express:1")
-    assert [image_runtime(i) for i in stores] == ["data-store", "data-store", None]
+    stores = ("mongo:7", "bitnami/postgresql:16", "mongo-express:1", "goharbor/harbor-db:v2.12.0", "acme/db-migrate:1")
+    assert [image_runtime(i) for i in stores] == ["data-store", "data-store", None, "data-store", None]
 
 
 def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> None:

@@ -135,6 +135,8 @@ DATA_STORES = frozenset(
         "documentdb", "ferretdb", "cockroach", "cockroachdb", "timescaledb", "yugabyte", "questdb", "arangodb",
         "couchbase", "rethinkdb", "dgraph", "surrealdb", "dragonfly", "typesense", "meilisearch", "solr",
         "qdrant", "weaviate", "redpanda",
+        # A database image named as one (harbor's `goharbor/harbor-db`, its Postgres).
+        "db",
     }
 )
 _STORE_TOOLS = frozenset(
@@ -158,6 +160,8 @@ def data_store(image: str | None) -> str | None:
     if any(word in _STORE_TOOLS for word in words):
         return None
     stores = [word for word in words if word in DATA_STORES]
+    if len(set(stores)) > 1 and "db" in stores:
+        stores = [word for word in stores if word != "db"]  # `rs-mysql-db`: the store's own name says more
     if len(set(stores)) > 1:
         return None  # a bridge between two (`nats-kafka`, `mongo-kafka`), which holds neither's data
     return stores[0] if stores else None
