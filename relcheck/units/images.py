@@ -135,6 +135,8 @@ DATA_STORES = frozenset(
         "documentdb", "ferretdb", "cockroach", "cockroachdb", "timescaledb", "yugabyte", "questdb", "arangodb",
         "couchbase", "rethinkdb", "dgraph", "surrealdb", "dragonfly", "typesense", "meilisearch", "solr",
         "qdrant", "weaviate", "redpanda",
+        # Postgres with an extension built in (chatwoot's `chatwoot/pgvector`, `postgis/postgis`).
+        "pgvector", "postgis",
         # A database image named as one (harbor's `goharbor/harbor-db`, its Postgres).
         "db",
     }
