@@ -617,6 +617,33 @@ def test_superseded_hotfix_releases_are_left_out_with_the_default_excludes(tmp_p
     assert len(scan([tmp_path], Config(default_excludes=False), select=["D001"]).findings) == 4
 
 
+def test_older_release_manifests_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """cloudnative-pg's `releases/`: one manifest per release, from cnpg-1.15.0.yaml to
+    cnpg-1.30.0.yaml (215 of its 230 findings). Only the newest of a name is what an install
+    applies now (a release candidate is older than its release); a file not named for a release is
+    kept, and `--no-default-excludes` reads them all."""
+    from relcheck.reporters.inventory import inventory, inventory_line
+
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: cnpg}}\nspec:\n  replicas: 1\n"
+        "  selector: {{matchLabels: {{app: cnpg}}}}\n  template:\n    metadata: {{labels: {{app: cnpg}}}}\n"
+        "    spec:\n      containers: [{{name: manager, image: 'cnpg:{0}'}}]\n"
+    )
+    names = ("cnpg-1.9.0.yaml", "cnpg-1.15.0.yaml", "cnpg-1.30.0-rc1.yaml", "cnpg-1.30.0.yaml", "operator.yaml")
+    for name in names:
+        (releases / name).write_text(deployment.format(name))
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert sorted(f.location.path for f in result.findings) == ["releases/cnpg-1.30.0.yaml", "releases/operator.yaml"]
+    assert sorted(result.excluded_by_default) == [
+        "releases/cnpg-1.15.0.yaml", "releases/cnpg-1.30.0-rc1.yaml", "releases/cnpg-1.9.0.yaml"
+    ]
+    assert inventory(result)["not_checked"] == {"older release manifest (the newest is read)": 3}
+    assert "Not checked: 3 older release manifests (the newest is read)." in inventory_line(result)
+    assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == 5
+
+
 def test_design_documents_and_archived_examples_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
     """crossplane's and velero's `design/` (proposals, a proof of concept's manifests) and
     kubernetes/examples' `_archived/` (retired examples whose objects the API no longer takes) are

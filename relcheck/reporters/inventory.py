@@ -83,8 +83,11 @@ def inventory(result: ScanResult) -> dict[str, Any]:
         skipped["patch (not a whole object)"] += result.kustomize_patches
     if result.helm_tests:
         skipped["Helm test (runs only under `helm test`)"] += result.helm_tests
-    if result.excluded_by_default:
-        skipped["folder excluded by default"] += len(result.excluded_by_default)
+    releases = _older_releases(result)
+    if len(result.excluded_by_default) > len(releases):
+        skipped["folder excluded by default"] += len(result.excluded_by_default) - len(releases)
+    if releases:
+        skipped["older release manifest (the newest is read)"] += len(releases)
     return {
         "read": {kind: read[kind] for kind in KIND_NAMES if read[kind]},
         "objects": result.objects,
@@ -92,6 +95,17 @@ def inventory(result: ScanResult) -> dict[str, Any]:
         "services": len(result.services),
         "not_checked": dict(sorted(skipped.items())),
     }
+
+
+def _older_releases(result: ScanResult) -> list[str]:
+    """The release manifests the default excludes left out: files, where the rest are folders."""
+    from relcheck.scan.discovery import RELEASE_FOLDERS
+
+    return [
+        path for path in result.excluded_by_default
+        if path.lower().endswith((".yaml", ".yml", ".json")) and path.rpartition("/")[0].rpartition("/")[2].lower()
+        in RELEASE_FOLDERS
+    ]
 
 
 def _plural(count: int, noun: str) -> str:
@@ -121,7 +135,8 @@ def inventory_line(result: ScanResult) -> str:
             part = _plural(n, reason)
             if reason == "folder excluded by default":
                 part = f"{n} folder{'s' if n != 1 else ''} excluded by default"
-                folders = result.excluded_by_default
+                releases = set(_older_releases(result))
+                folders = [path for path in result.excluded_by_default if path not in releases]
                 part += f" ({', '.join(folders[:3])}{', …' if len(folders) > 3 else ''})"
             parts.append(part)
         line += f" Not checked: {', '.join(parts)}."

@@ -139,6 +139,34 @@ def superseded_releases(names: Iterable[str]) -> set[str]:
     return set(releases) - {newest}
 
 
+# A folder of release manifests, one file per release (cloudnative-pg's `releases/cnpg-1.15.0.yaml`
+# up to `cnpg-1.30.0.yaml`, each its build's output then): only the newest of a name is what an
+# install applies now; the older ones are a history of releases, left out with the default excludes.
+RELEASE_FOLDERS = frozenset({"releases", "release"})
+_RELEASE_FILE = re.compile(
+    r"^(?P<stem>.+?)[-_]v?(?P<version>\d+(?:\.\d+){1,3})(?P<pre>-[0-9A-Za-z.]+)?(?P<ext>\.ya?ml|\.json)$"
+)
+
+
+def superseded_release_files(names: Iterable[str]) -> set[str]:
+    """The files of a release folder named for a release of the same name, but the newest of each
+    (a release candidate is older than its release)."""
+    groups: dict[tuple[str, str], dict[str, tuple]] = {}
+    for name in names:
+        match = _RELEASE_FILE.match(name)
+        if match is None:
+            continue
+        version = tuple(int(part) for part in match["version"].split("."))
+        order = (*version, *(0,) * (4 - len(version)), 0 if match["pre"] else 1, match["pre"] or "")
+        groups.setdefault((match["stem"], match["ext"].lower()), {})[name] = order
+    superseded: set[str] = set()
+    for releases in groups.values():
+        if len(releases) > 1:
+            newest = max(releases, key=releases.__getitem__)
+            superseded |= set(releases) - {newest}
+    return superseded
+
+
 def is_documentation_site(names: Iterable[str]) -> bool:
     """Whether a folder holding these names is the root of a Hugo or Docusaurus website."""
     present = set(names)
@@ -256,7 +284,8 @@ class Discovery:
     # symlinks not followed): whether a file exists in such a folder needs no look at the disk.
     listed_dirs: set[str] = field(default_factory=set)
     unscanned: set[str] = field(default_factory=set)
-    excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
+    # Folders (and older release manifests) the default excludes left out.
+    excluded_by_default: list[str] = field(default_factory=list)
 
 
 # Opening never follows a link in the last component (a file swapped for a link after the walk is
@@ -662,6 +691,9 @@ def _walk(
     superseded: set[str] = set()
     if not named and rules.defaults is not None and posixpath.basename(rel_dir).lower() in HOTFIX_FOLDERS:
         superseded = superseded_releases(e.name for e in entries if _is_real_dir(e))
+    older_releases: set[str] = set()
+    if not named and rules.defaults is not None and posixpath.basename(rel_dir).lower() in RELEASE_FOLDERS:
+        older_releases = superseded_release_files(e.name for e in entries if not _is_real_dir(e))
     gitignore = next((e for e in entries if e.name == ".gitignore"), None)
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())
     for entry in entries:
@@ -689,6 +721,10 @@ def _walk(
             continue
         if rules.ignored(rel, False):
             listing.unscanned.add(rel)
+            continue
+        if entry.name in older_releases:
+            if not evidence:
+                listing.excluded_by_default.append(rel)
             continue
         named_kind = FileKind.EVIDENCE if evidence else kind_by_name(rel)
         relevant = named_kind is None or named_kind not in (FileKind.OTHER, FileKind.EVIDENCE)

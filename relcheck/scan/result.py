@@ -29,7 +29,8 @@ class ScanResult:
     objects: int = 0  # Kubernetes objects read (patches not counted)
     kustomize_patches: int = 0  # files read as patches, not objects
     helm_tests: int = 0  # objects written as Helm tests, left out (they run only under `helm test`)
-    excluded_by_default: list[str] = field(default_factory=list)  # folders the default excludes left out
+    # Folders (and older release manifests) the default excludes left out.
+    excluded_by_default: list[str] = field(default_factory=list)
     unowned_objects: list[str] = field(default_factory=list)  # workloads no service owns (kind/namespace/name)
     severities: dict[str, Severity] = field(default_factory=dict)  # each rule's severity after the config
     renders: dict[str, float] = field(default_factory=dict)  # each Helm render or kustomize build: seconds
