@@ -362,6 +362,10 @@ def test_runtime_detection() -> None:
     stores = ("mongo:7", "bitnami/postgresql:16", "mongo-express:1", "goharbor/harbor-db:v2.12.0", "acme/db-migrate:1")
     assert [image_runtime(i) for i in stores] == ["data-store", "data-store", None, "data-store", None]
     assert image_runtime("ghcr.io/chatwoot/pgvector:pg16") == "data-store"  # Postgres with pgvector
+    # VictoriaMetrics' single-node server is a database; its cluster's insert and select nodes are not.
+    assert [image_runtime(i) for i in ("victoriametrics/victoria-metrics:v1.110.0", "victoriametrics/vminsert:v1")] == [
+        "data-store", None
+    ]
 
 
 def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> None:

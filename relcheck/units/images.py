@@ -153,11 +153,18 @@ _STORE_TOOLS = frozenset(
 )
 
 
+# Stores whose name is more than one word: VictoriaMetrics' single-node servers (each replica its
+# own database; the cluster's `vmstorage` shards are another image).
+WHOLE_NAME_STORES = frozenset({"victoria-metrics", "victoria-logs", "victoria-traces"})
+
+
 def data_store(image: str | None) -> str | None:
     """The data store an image runs, told by its name, or None (not a store, or a tool beside one)."""
     if not image or "$" in image or "{" in image:
         return None
     name = image_reference(image.lower())[0].rsplit("/", 1)[-1]
+    if name in WHOLE_NAME_STORES:
+        return name
     words = re.split(r"[-_.]", name)
     if any(word in _STORE_TOOLS for word in words):
         return None
