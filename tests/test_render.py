@@ -878,6 +878,46 @@ def test_an_overlay_on_a_remote_base_is_built_without_it(tmp_path: Path) -> None
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
 
 
+def test_the_copy_for_a_build_without_remote_resources_holds_only_files_of_the_repository(tmp_path: Path) -> None:
+    """The copy an overlay is built from takes the files its kustomizations name and the others in
+    their folders, but nothing a link leads to outside the repository, and kustomizations as read
+    less their remote entries."""
+    from relcheck.render.kustomize import KustomizeRenderer, _without_remote, closure, read_kustomizations
+    from relcheck.render.run import RepoFiles
+
+    root = copy("kustomize", tmp_path)
+    overlay = root / "overlays" / "prod"
+    (overlay / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\n  - https://github.com/example/deploy//base?ref=v1\n"
+        "patches:\n  - path: no-readiness.yaml\n"
+    )
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not the repository's\n")
+    (overlay / "linked.yaml").symlink_to(outside)
+    (overlay / "notes.txt").write_text("beside the kustomization\n")
+    repo = RepoFiles(root, [], 1 << 20)
+
+    def read(path: str) -> str | None:
+        return (root / path).read_text() if (root / path).is_file() else None
+
+    paths = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
+    kustomizations = read_kustomizations(paths, read)
+    local = [_without_remote(k, set()) for k in closure("overlays/prod", kustomizations)]
+    renderer = KustomizeRenderer(root, ["kubectl", "kustomize"], [], repo.inside)
+    tree = tmp_path / "tree"
+    renderer._copy(local, tree)
+    copied = sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file())
+    assert copied == [
+        "base/deployment.yaml",
+        "base/kustomization.yaml",
+        "overlays/prod/kustomization.yaml",
+        "overlays/prod/no-readiness.yaml",
+        "overlays/prod/notes.txt",
+    ]
+    written = json.loads((tree / "overlays/prod/kustomization.yaml").read_text())
+    assert written == {"resources": ["../../base"], "patches": [{"path": "no-readiness.yaml"}]}
+
+
 @needs_kustomize
 def test_an_overlay_that_patches_what_a_remote_base_adds_has_its_bases_built_alone(tmp_path: Path) -> None:
     """Without the remote base, a strategic-merge patch of one of its objects matches nothing and
