@@ -856,6 +856,15 @@ def test_a_service_deployed_by_several_workloads_is_named_after_the_one_named_li
         )
     (service,) = scan([root], Config()).services
     assert service.name == "podinfo"
+    # None named like it (gatekeeper runs its image as `gatekeeper-audit` and
+    # `gatekeeper-controller-manager`): the service is named after the image, not the first of them.
+    (root / "deploy" / "podinfo.yaml").unlink()
+    (service,) = scan([root], Config()).services
+    assert service.name == "podinfo"
+    # One workload runs it: the service is named after that workload.
+    (root / "deploy" / "frontend.yaml").unlink()
+    (service,) = scan([root], Config()).services
+    assert service.name == "backend"
 
 
 def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_unowned() -> None:

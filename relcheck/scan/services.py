@@ -958,20 +958,25 @@ def _name_after_deployments(services: dict[str, Service], aliases: dict[str, set
     for root, service in services.items():
         if root.startswith("@"):
             continue  # named in the config
-        deployed = sorted(
-            w.obj.name
-            for w in service.workloads
-            if w.long_running
-            and any(
-                isinstance(c.get("image"), str)
-                and image_reference(c.get("image"))[0].rsplit("/", 1)[-1] in aliases.get(root, ())
-                for c in w.containers(include_init=False)
-            )
-        )
+        deployed: set[str] = set()
+        images: set[str] = set()
+        for workload in service.workloads:
+            if not workload.long_running:
+                continue
+            for container in workload.containers(include_init=False):
+                image = container.get("image")
+                repository = image_reference(image)[0].rsplit("/", 1)[-1] if isinstance(image, str) else None
+                if repository in aliases.get(root, ()):
+                    deployed.add(workload.obj.name)
+                    images.add(repository)
         if deployed:
-            # Several workloads run the image (a demo's frontend and backend): the one named like it.
-            own = [name for name in deployed if name in aliases.get(root, ())]
-            service.name = (own or deployed)[0]
+            # Several workloads run the image (a demo's frontend and backend): the one named like it,
+            # else the image's name (gatekeeper's audit and controller-manager run `gatekeeper`).
+            own = sorted(name for name in deployed if name in aliases.get(root, ()))
+            if own or len(deployed) == 1:
+                service.name = (own or sorted(deployed))[0]
+            else:
+                service.name = sorted(images)[0]
     counts: dict[str, int] = {}
     for service in services.values():
         counts[service.name] = counts.get(service.name, 0) + 1
