@@ -264,11 +264,7 @@ def _installed_by(installed: frozenset[str], project: Project, directory: str) -
     """Whether another package of the repository depends on this folder's package (by a `file:` or
     `link:` path, or by its name), and it has no `start` script: a library, however it is written
     (wekan's fork of meteor-node-stubs in `npm-packages/`, openstatus's `packages/notifications/*`)."""
-    manifest = project.package_json(directory)
-    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
-    if isinstance(scripts, dict) and scripts.get("start"):
-        return False
-    return directory in installed
+    return not _has_start_script(project.package_json(directory)) and directory in installed
 
 
 def _local_dependencies(project: Project) -> frozenset[str]:
@@ -377,9 +373,9 @@ def _is_tooling(project: Project, directory: str) -> bool:
     scripts = manifest.get("scripts")
     if set(directory.lower().split("/")) & SCRIPT_FOLDERS:
         # Also below one: unkey's `web/tools/local`, a command for development setups.
-        return not (isinstance(scripts, dict) and scripts.get("start"))
+        return not _has_start_script(manifest)
     runs_nothing = (
-        not (isinstance(scripts, dict) and scripts.get("start"))
+        not _has_start_script(manifest)
         and not _main_exists(project, directory, manifest.get("main"))
         and not manifest.get("bin")
     )
