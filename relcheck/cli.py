@@ -926,7 +926,7 @@ def _hook_findings(
     inputs = _config_inputs(config, root)
     config_text = inputs[0].read_text(encoding="utf-8", errors="replace")[: 1 << 20] if inputs else ""
     listing = discover([root], [*scan_config.exclude, *scan_config.extend_exclude], None, default_excludes(scan_config))
-    states = hookcache.tree_state((f.path, str(f.abs_path)) for f in listing.files)
+    states = hookcache.tree_state(listing.files)
     key = hookcache.tree_key(root, config_text, states)
     # A focused scan's findings are those of its files' units: reused only for the same files.
     focus_key = hookcache.tree_key(root, "\0".join([config_text, *sorted(wanted or ())]), states)

@@ -483,8 +483,10 @@ class _IgnoreRules:
         self.root = root
         self._tracked: tuple[frozenset[str], frozenset[str]] | None = None  # files, folders; read on demand
         self.exclude = gitignore_spec(list(exclude)) if exclude else None
-        self.defaults = gitignore_spec(list(defaults)) if defaults else None
+        self.has_defaults = bool(defaults)
         self._default_names = _folder_names(defaults) if defaults else None
+        # Compiled only when the defaults are more than folder names (compiling costs a hook run).
+        self.defaults = gitignore_spec(list(defaults)) if defaults and self._default_names is None else None
         # (directory relative to root as a prefix, spec); outer files first.
         self.layers: list[tuple[str, object]] = []
         for directory, prefix in _ancestor_gitignores(root):
@@ -680,19 +682,19 @@ def _walk(
     except OSError as exc:
         listing.problems.append((rel_dir or ".", ParseProblem("E001", f"cannot list directory: {exc.strerror or exc}")))
         entries = []
-    if not named and rules.defaults is not None and is_end_to_end_case(e.name for e in entries):
+    if not named and rules.has_defaults and is_end_to_end_case(e.name for e in entries):
         listing.listed_dirs.discard(rel_dir)  # its files are not known to the scan
         if not evidence:  # else the test folder around it is listed already
             listing.excluded_by_default.append(rel_dir)
         return
-    if not named and not evidence and rules.defaults is not None and is_documentation_site(e.name for e in entries):
+    if not named and not evidence and rules.has_defaults and is_documentation_site(e.name for e in entries):
         listing.excluded_by_default.append(rel_dir)
         evidence = True  # walked as `docs/` is: for the repository rules' evidence only
     superseded: set[str] = set()
-    if not named and rules.defaults is not None and posixpath.basename(rel_dir).lower() in HOTFIX_FOLDERS:
+    if not named and rules.has_defaults and posixpath.basename(rel_dir).lower() in HOTFIX_FOLDERS:
         superseded = superseded_releases(e.name for e in entries if _is_real_dir(e))
     older_releases: set[str] = set()
-    if not named and rules.defaults is not None and posixpath.basename(rel_dir).lower() in RELEASE_FOLDERS:
+    if not named and rules.has_defaults and posixpath.basename(rel_dir).lower() in RELEASE_FOLDERS:
         older_releases = superseded_release_files(e.name for e in entries if not _is_real_dir(e))
     gitignore = next((e for e in entries if e.name == ".gitignore"), None)
     layers = rules.enter(rel_dir, directory, gitignore is not None and gitignore.is_file())

@@ -3,8 +3,8 @@
 pre-commit starts the hook once per batch when the list of files is too long for one command
 line (three times for `--all-files` on 9,000 files), and each start would scan the whole
 repository again. The first start keeps what its scan found, keyed by the state of the tree (every
-file's path, size and modification time, the config and relcheck's version); the next starts of
-the same run find the same key and reuse it. The cache lives in the user's cache folder, never in
+file's path and state, the config and relcheck's version); the next starts of the same run find the
+same key and reuse it. The cache lives in the user's cache folder, never in
 the repository, and an entry older than a few minutes is not used.
 """
 
@@ -18,9 +18,13 @@ import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relcheck import __version__
+from relcheck.scan.cache import source_state
+
+if TYPE_CHECKING:
+    from relcheck.scan.discovery import SourceFile
 
 MAX_AGE_SECONDS = 600
 MAX_CACHE_BYTES = 64 * 1024 * 1024
@@ -39,22 +43,17 @@ def _directory() -> Path | None:
     return base
 
 
-def tree_state(files: Iterable[tuple[str, str]]) -> str:
-    """Each file's path, size and modification time, hashed."""
+def tree_state(files: Iterable[SourceFile]) -> str:
+    """Each file's path and state (size, times, inode, mode), hashed. The states are those the scan
+    compares with its snapshot (relcheck.scan.cache.source_state): each file is looked up once."""
     digest = hashlib.sha256()
-    for path, absolute in sorted(files):
-        try:
-            info = os.stat(absolute, follow_symlinks=False)
-        except OSError:
-            continue
-        digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+    for source in sorted(files, key=lambda source: source.path):
+        digest.update(f"{source.path}\0{source_state(source)}\0".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
-def tree_key(root: Path, config_text: str, files: Iterable[tuple[str, str]] | str) -> str:
-    """What the scan depends on: relcheck's version, the root, the config and each file's state
-    (`files`, or their `tree_state` when it is already known)."""
-    state = files if isinstance(files, str) else tree_state(files)
+def tree_key(root: Path, config_text: str, state: str) -> str:
+    """What the scan depends on: relcheck's version, the root, the config and the tree's state."""
     digest = hashlib.sha256(f"{__version__}\0{root}\0{config_text}\0{state}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
