@@ -194,3 +194,43 @@ def test_the_plugin_example_installs_in_a_fresh_venv_and_its_rule_fires(tmp_path
         timeout=120,
     )
     assert quiet.returncode == 0 and "No problems found" in quiet.stdout
+
+
+def _installed(folder: Path, dist: str, entry_points: str | None) -> None:
+    info = folder / f"{dist}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    if entry_points is not None:
+        (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_a_plugin_declared_by_a_distribution_on_the_path_is_loaded(tmp_path: Path, monkeypatch) -> None:
+    """The cheap look for declared plugins finds them where importlib.metadata would: the module
+    and its entry point are real, on the import path, and the rule comes into the rule set."""
+    (tmp_path / "relcheck_probe.py").write_text(
+        "from relcheck.api import Rule\n\n\ndef check(ctx):\n    yield from ()\n\n\n"
+        "def rules():\n    return [Rule('PROBE1', 'probe-rule', 'Probe', 'info', 'r', 'f', check)]\n"
+    )
+    _installed(tmp_path, "unrelated", "[console_scripts]\nunrelated = unrelated:main\n")
+    from relcheck.ruleset import load
+
+    with monkeypatch.context() as only:
+        only.setattr(sys, "path", [str(tmp_path)])
+        assert not load._may_declare_plugins()
+        _installed(tmp_path, "relcheck-probe", "[relcheck.rules]\nprobe = relcheck_probe:rules\n")
+        assert load._may_declare_plugins()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ruleset = load_ruleset(ROOT)
+    assert "PROBE1" in {rule.code for rule in ruleset.rules} and ruleset.origin("PROBE1") == "plugin 'probe'"
+
+
+def test_a_zip_archive_on_the_path_is_left_to_importlib_metadata(tmp_path: Path, monkeypatch) -> None:
+    import zipfile
+
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("placeholder.py", "")
+    monkeypatch.syspath_prepend(str(archive))
+    from relcheck.ruleset import load
+
+    assert load._may_declare_plugins()

@@ -4,6 +4,7 @@ A code or slug may be defined once: a clash is a configuration error naming both
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,8 @@ def load_ruleset(root: Path, rule_dirs: list[str] | None = None, confine: bool =
 
 
 def _plugins() -> list[tuple[str, list]]:
+    if not _may_declare_plugins():
+        return []
     from importlib.metadata import entry_points
 
     found = []
@@ -78,6 +81,31 @@ def _plugins() -> list[tuple[str, list]]:
             ) from None
         found.append((entry.name, rules))
     return found
+
+
+def _may_declare_plugins() -> bool:
+    """Whether an installed distribution may declare an entry point of the group: False only when
+    every import path is a folder and none of their distributions' `entry_points.txt` names it.
+    importlib.metadata reads every distribution's metadata and costs a pre-commit run more than
+    this look does; it still reads the entry points wherever one may be declared."""
+    import os
+
+    for folder in sys.path:
+        try:
+            entries = list(os.scandir(folder or "."))
+        except NotADirectoryError:  # a zip archive on the path: only importlib.metadata reads it
+            return True
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith((".dist-info", ".egg-info")) or entry.name == "EGG-INFO":
+                try:
+                    with open(os.path.join(entry.path, "entry_points.txt"), encoding="utf-8", errors="replace") as f:
+                        if ENTRY_POINT_GROUP in f.read():
+                            return True
+                except OSError:
+                    continue
+    return False
 
 
 # What a scan runs, and how: the rules selected, their severities and parameters after the config.
