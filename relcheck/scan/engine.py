@@ -266,8 +266,8 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
     from relcheck.render.helm import is_test_values
 
     kept: list[Finding] = []
-    alike: dict[tuple, int] = {}  # the key with its numbers left out -> index in kept
-    placed: dict[tuple, int] = {}  # (code, path, line, column) -> the first finding kept there
+    at: dict[tuple, list[int]] = {}  # (code, path, line, column) -> the findings kept there, in order
+    loose_keys: dict[int, str] = {}  # index in kept -> its message with numbers left out (made when needed)
     same_subject: dict[tuple, int] = {}  # (code, path, line, column, identity) -> a test install's finding
     for finding in findings:
         location = finding.location
@@ -287,17 +287,25 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
                 for r in finding.related
             )
         where = (finding.code, finding.location.path, finding.location.line, finding.location.column)
-        # One problem at one place: the same finding from two renders, or renders whose messages
-        # differ in the workload's kind or in numbers only: a test install (mattermost's `ci/`
-        # values set `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at the same strategy key),
-        # or overlays of one base that patch its replica count (eks-workshop's modules).
-        counted = _NUMBER.sub("#", _WORKLOAD_KIND.sub("workload", _as_written_name(finding)))
-        loose = (*where, _PLURAL.sub(r"\1", counted))  # "# replica" and "# replicas" alike
-        index = alike.get(loose)
-        if index is None and (other := placed.get(where)) is not None and kept[other].variant != finding.variant:
-            # A test install's finding where the chart's own render has one of the same rule (its
-            # ci/ values leave out the volume that changes the message): the chart's own says it.
-            index = other
+        here = at.get(where)
+        index = None
+        if here is not None:
+            # One problem at one place: the same finding from two renders, or renders whose
+            # messages differ in the workload's kind or in numbers only: a test install
+            # (mattermost's `ci/` values set `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at
+            # the same strategy key), or overlays of one base that patch its replica count
+            # (eks-workshop's modules).
+            loose = _loose(finding)
+            for candidate in here:
+                if candidate not in loose_keys:
+                    loose_keys[candidate] = _loose(kept[candidate])
+                if loose_keys[candidate] == loose:
+                    index = candidate
+                    break
+            if index is None and kept[here[0]].variant != finding.variant:
+                # A test install's finding where the chart's own render has one of the same rule
+                # (its ci/ values leave out the volume that changes the message): the chart's own says it.
+                index = here[0]
         if index is None and finding.variant:
             # Two test installs' findings about one thing at one place (alloy's Deployment with
             # `replicas: 1`, and with an HPA of its own that leaves `replicas` out): one problem.
@@ -307,11 +315,13 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
         if index is None:
             if finding.variant:
                 same_subject.setdefault((*where, finding.identity), len(kept))
-            alike[loose] = len(kept)
-            placed.setdefault(where, len(kept))
+            at.setdefault(where, []).append(len(kept))
             kept.append(finding)
         elif kept[index].variant and not finding.variant:
-            kept[index] = finding  # the object as its file writes it says it best
+            # The object as its file writes it says it best; later findings there are still
+            # compared with the message first kept.
+            loose_keys.setdefault(index, _loose(kept[index]))
+            kept[index] = finding
     return kept
 
 
@@ -320,6 +330,12 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
 _WORKLOAD_KIND = re.compile(r"\b(?:Deployment|StatefulSet|DaemonSet|Job|CronJob|ReplicaSet|Rollout)(?= ')")
 _NUMBER = re.compile(r"\d+")
 _PLURAL = re.compile(r"(# [a-z]+?)s\b")
+
+
+def _loose(finding: Finding) -> str:
+    """The message with the workload's kind and every number left out ("# replica" and "# replicas" alike)."""
+    counted = _NUMBER.sub("#", _WORKLOAD_KIND.sub("workload", _as_written_name(finding)))
+    return _PLURAL.sub(r"\1", counted)
 
 
 def _as_written_name(finding: Finding) -> str:
