@@ -421,3 +421,14 @@ def test_custom_rule_loader(text: str) -> None:
                 validator = repository_validator(schema)
                 for data in MANIFEST_DATA:
                     list(validator.iter_errors(data))
+
+
+@given(st.text(alphabet="ab\n\r\u2028é", max_size=60))
+def test_line_starts_are_where_each_line_begins(text: str) -> None:
+    from relcheck.fixes.model import line_starts, offset_of
+
+    starts = line_starts(text)
+    lines = text.split("\n")
+    assert len(starts) == len(lines)
+    for number, line in enumerate(lines, 1):
+        assert text[offset_of(starts, number, 1) :].startswith(line)

@@ -46,10 +46,13 @@ class Fix:
 
 
 def line_starts(text: str) -> list[int]:
+    """The offset where each line starts (str.find runs in C: a character loop cost a 1,000-service
+    scan 0.1 s)."""
     starts = [0]
-    for index, character in enumerate(text):
-        if character == "\n":
-            starts.append(index + 1)
+    index = text.find("\n")
+    while index != -1:
+        starts.append(index + 1)
+        index = text.find("\n", index + 1)
     return starts
 
 
