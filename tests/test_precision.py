@@ -1522,7 +1522,8 @@ def test_a_workspace_of_libraries_that_starts_nothing_is_no_service(tmp_path: Pa
 def test_an_app_of_serverless_functions_is_no_service(tmp_path: Path, marker: str, text: str, service: bool) -> None:
     """The platform's host runs the functions: a handler is asked for no SIGTERM handler."""
     (tmp_path / "package.json").write_text(
-        '{"name": "functions", "scripts": {"start": "func start"}, "dependencies": {"durable-functions": "^3"}}\n'
+        '{"name": "functions", "scripts": {"start": "func start"}, '
+        '"dependencies": {"durable-functions": "^3", "express": "^4"}}\n'
     )
     (tmp_path / marker).write_text(text)
     (tmp_path / "Activity").mkdir()
@@ -1639,6 +1640,36 @@ def test_a_librarys_signal_handling_makes_no_process_of_a_package_that_runs_none
     (tmp_path / "packages/preset/src/index.ts").write_text(preset)
     (tmp_path / "pnpm-workspace.yaml").write_text("packages: ['packages/*']\n")
     assert scan([tmp_path], Config(), select=["S001", "S002", "S003", "S004"]).findings == []
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "code", "findings"),
+    [
+        ({"handlebars": "^4"}, "const fs = require('fs');\nfs.writeFileSync('NOTICE', 'x');\n", 0),
+        (
+            {"bullmq": "^5"},
+            "const { Worker } = require('bullmq');\nnew Worker('mail', async (job) => job.data);\n",
+            2,
+        ),
+        ({"node-cron": "^3"}, "require('node-cron').schedule('* * * * *', () => {});\n", 2),
+    ],
+)
+def test_npm_start_alone_makes_a_process_of_a_worker_not_of_a_one_off_script(
+    tmp_path: Path, dependencies: dict, code: str, findings: int
+) -> None:
+    """retail-store-sample-app's `oss/attribution` has `"start": "node dist/main.js"` and writes the
+    licence notices once: nothing stops it, so it is asked for no SIGTERM or crash handler (S001,
+    S002). A queue worker or a scheduler that only `npm start` runs (as Railway runs one) is."""
+    import json
+
+    (tmp_path / "src").mkdir()
+    manifest = {"name": "job", "scripts": {"start": "node src/main.js"}, "dependencies": dependencies}
+    (tmp_path / "package.json").write_text(json.dumps(manifest))
+    (tmp_path / "src" / "main.js").write_text(code)
+    result = scan([tmp_path], Config(), select=["S001", "S002"])
+    assert [s.root for s in result.services] == [""]
+    assert sorted(f.code for f in result.findings) == ["S001", "S002"][:findings]
+    assert all(f.location.path == "src/main.js" and f.location.line == 1 for f in result.findings)
 
 
 def test_a_test_suites_packages_are_no_services(tmp_path: Path) -> None:

@@ -45,15 +45,44 @@ def _what_is_lost(facts: AppFacts, manifest: object) -> str:
     return "the process exits at once, in the middle of the work it is doing"
 
 
+# What a long-running worker is built on: queue consumers, job runners and schedulers.
+WORKER_MODULES = (
+    "bullmq",
+    "bull",
+    "bee-queue",
+    "agenda",
+    "pg-boss",
+    "graphile-worker",
+    "amqplib",
+    "amqp-connection-manager",
+    "kafkajs",
+    "node-rdkafka",
+    "sqs-consumer",
+    "@google-cloud/pubsub",
+    "nats",
+    "@temporalio/worker",
+    "node-cron",
+    "cron",
+    "node-schedule",
+)
+
+
+def _works_in_background(facts: AppFacts, manifest: object) -> bool:
+    """Whether the package imports or depends on a queue consumer, job runner or scheduler."""
+    return bool(facts.uses_module(*WORKER_MODULES)) or _depends_on(manifest, WORKER_MODULES)
+
+
 # Frameworks for command-line programs: a package built on one runs a command and exits.
 CLI_FRAMEWORKS = ("nest-commander", "nestjs-command", "@oclif/core", "oclif")
 
 
 def _runs_as_a_process(service: Service, manifest: object) -> bool:
     """Whether anything shows the package runs as a process something will stop: it serves, or an
-    image, a workload or PM2 starts it, or `npm start` does. A release script or a CLI the
-    repository runs by hand (eks-workshop's `releaser/`, `node index.js` behind an `exec` script)
-    is stopped by no orchestrator: SIGTERM handling is not its concern. Nor is it the concern of a
+    image, a workload or PM2 starts it, or `npm start` starts a worker (a queue consumer, a job
+    runner, a scheduler). `npm start` alone says nothing more: a one-off script has one too
+    (retail-store-sample-app's `oss/attribution`, which writes the licence notices). A release
+    script or a CLI the repository runs by hand (eks-workshop's `releaser/`, `node index.js` behind
+    an `exec` script) is stopped by no orchestrator: SIGTERM handling is not its concern. Nor is it the concern of a
     package built on a CLI framework that no image, workload or PM2 runs, even with a `start`
     script (postiz's `apps/commands`: `npm start` runs one command). Nor is a workspace root
     whose command runs a workspace package's code (its own files are scripts and configs; one that
@@ -68,8 +97,10 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
         return False  # a command-line program, run by hand
     if service.pm2_apps:
         return True
-    if (service.dockerfiles or service.workloads or service.start_script) and not _only_starts_pm2(service):
+    if (service.dockerfiles or service.workloads) and not _only_starts_pm2(service):
         return True
+    if service.start_script and _works_in_background(service.app, manifest) and not _only_starts_pm2(service):
+        return True  # a worker `npm start` runs (a platform such as Railway runs it as it is)
     if service.root.startswith("@"):
         return True  # the config names it a service
     borrowed = set(service.borrowed_files)
@@ -178,7 +209,17 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
                 value=pm2[0],
             )
             continue
-        if not facts.handles("SIGTERM"):
+        borrowed = set(service.borrowed_files)
+        on_sigint = [e for e in facts.signals.get("SIGINT", []) if e.location.path not in borrowed]
+        if not facts.handles("SIGTERM") and on_sigint:
+            # hoppscotch's all-in-one entry script stops its servers on Ctrl-C only.
+            yield ctx.finding(
+                on_sigint[0].location,
+                f"SIGINT is handled but SIGTERM is not: `docker stop` and Kubernetes send SIGTERM, so {lost}",
+                identity=f"{name}/signals/SIGTERM",
+                value="SIGTERM",
+            )
+        elif not facts.handles("SIGTERM"):
             yield ctx.finding(
                 facts.anchor(),
                 f"no SIGTERM handler (process.on('SIGTERM', …) or app.enableShutdownHooks()): {lost}",
