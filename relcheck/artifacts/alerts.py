@@ -18,6 +18,9 @@ class Expression:
     metric_names: tuple[str, ...] = ()  # the metrics it selects, in order, each once
     # Whether it selects any series at all: `vector(1)` reads none, so it holds on every evaluation.
     reads_series: bool = True
+    # Whether its condition compares a count of events in a window with a number
+    # (`increase(x[1m]) > 0`): the window is its duration already.
+    counts_events: bool = False
 
     @property
     def about_alerts(self) -> bool:

@@ -137,6 +137,8 @@ def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
             continue  # `vector(1)`: fires on every evaluation by design (a dead man's switch); `for` only delays it
         if rule.expression is not None and rule.expression.about_alerts:
             continue  # over `ALERTS{alertstate="firing"}`: each source alert's own `for:` has held
+        if rule.expression is not None and rule.expression.counts_events:
+            continue  # `increase(x[1m]) > 0`: the window is its duration; a longer `for` keeps it from firing
         severity = rule.get("labels", "severity")
         if isinstance(severity, str) and severity.lower() in _NOTIFIES_NO_ONE:
             continue  # an informational alert (kube-prometheus' KubeNodeEviction, `for: 0s`) notifies no one

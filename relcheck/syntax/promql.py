@@ -43,7 +43,44 @@ def analyse(expr: Any) -> Expression | None:
     if tree is None:
         return Expression(error=error) if error is not None else None
     names, selectors = _selected(tree)
-    return Expression(metric_names=names, reads_series=selectors > 0)
+    return Expression(metric_names=names, reads_series=selectors > 0, counts_events=_counts_events(tree))
+
+
+# Functions that count what happened in a window: their value is already about the whole window.
+_EVENT_COUNTS = frozenset({"increase", "changes", "resets", "delta"})
+_COMPARISONS = frozenset({">", ">=", "<", "<=", "==", "!="})
+
+
+def _counts_events(tree: Any) -> bool:
+    """Whether the condition (the left side of a top-level `and`/`unless`) compares a count of
+    events in a window, aggregated or not, with a number: `sum(increase(x[5m])) > 0`."""
+    import promql_parser as promql
+
+    node = _unwrapped(tree)
+    while type(node) is promql.BinaryExpr and str(node.op) in ("and", "unless"):
+        node = _unwrapped(node.lhs)
+    if type(node) is not promql.BinaryExpr or str(node.op) not in _COMPARISONS:
+        return False
+    lhs, rhs = _unwrapped(node.lhs), _unwrapped(node.rhs)
+    counted, number = (lhs, rhs) if type(rhs) is promql.NumberLiteral else (rhs, lhs)
+    if type(number) is not promql.NumberLiteral:
+        return False
+    while type(counted) is promql.AggregateExpr:
+        counted = _unwrapped(counted.expr)
+    return (
+        type(counted) is promql.Call
+        and counted.func.name in _EVENT_COUNTS
+        and bool(counted.args)
+        and type(counted.args[0]) in (promql.MatrixSelector, promql.SubqueryExpr)
+    )
+
+
+def _unwrapped(node: Any) -> Any:
+    import promql_parser as promql
+
+    while type(node) is promql.ParenExpr:
+        node = node.expr
+    return node
 
 
 def _selected(tree: Any) -> tuple[tuple[str, ...], int]:
