@@ -1672,6 +1672,30 @@ def test_npm_start_alone_makes_a_process_of_a_worker_not_of_a_one_off_script(
     assert all(f.location.path == "src/main.js" and f.location.line == 1 for f in result.findings)
 
 
+def test_a_package_json_kept_for_the_root_makes_no_service_of_its_folder(tmp_path: Path) -> None:
+    """NodeBB keeps its package.json in `install/` (`"main": "app.js"`, `"start": "node loader.js"`),
+    and its image copies it to the root, where those files are. `install/` is no service of its own
+    that lacks a SIGTERM handler: its files are the root's, whose loader handles the signals."""
+    (tmp_path / "install").mkdir()
+    (tmp_path / "install" / "package.json").write_text(
+        '{"name": "forum", "main": "app.js", "scripts": {"start": "node loader.js"}, '
+        '"dependencies": {"express": "^4"}}\n'
+    )
+    (tmp_path / "install" / "web.js").write_text("const app = require('express')();\napp.listen(4567);\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:20\nCOPY . /app\nRUN cp /app/install/package.json /app/\nUSER node\nCMD [\"node\", \"loader.js\"]\n"
+    )
+    (tmp_path / "loader.js").write_text(
+        "process.on('SIGTERM', stop);\nprocess.on('SIGINT', stop);\nfunction stop() {}\n"
+    )
+    (tmp_path / "app.js").write_text("require('express')().listen(4567);\n")
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [(s.root, len(s.files)) for s in result.services] == [("", 5)]
+    assert result.findings == []
+    (tmp_path / "install" / "loader.js").write_text("require('../loader.js');\n")  # it runs a file of its own
+    assert [s.root for s in scan([tmp_path], Config(), select=["S001"]).services] == ["", "install"]
+
+
 def test_a_test_suites_packages_are_no_services(tmp_path: Path) -> None:
     """medusa's integration-tests/api, integration-tests/http: test suites with package.json files."""
     for folder in ("integration-tests/api", "integration-tests/http", "apps/api"):

@@ -356,6 +356,29 @@ def _is_placeholder(project: Project, directory: str) -> bool:
     return next(_packages_above(project, directory), None) is not None
 
 
+def _is_root_template(project: Project, directory: str) -> bool:
+    """A package.json kept in a folder for the repository root, which has none: what it runs (its
+    `main`, the file its `start` script gives node) is not in its folder but at the root. NodeBB's
+    `install/package.json` (`"main": "app.js"`, `"start": "node loader.js"`), which its image and
+    its setup copy to the root. Its folder's files belong to the root's service."""
+    manifest = project.package_json(directory)
+    if not directory or not isinstance(manifest, dict) or isinstance(project.package_json(""), dict):
+        return False
+    named = [manifest.get("main"), *_started_files(_start_script(manifest))]
+    named = [name for name in named if isinstance(name, str) and name.strip()]
+    return bool(named) and all(
+        not _main_exists(project, directory, name) and _main_exists(project, "", name) for name in named
+    )
+
+
+def _started_files(command: str) -> list[str]:
+    """The file a `node FILE` start script runs (`node loader.js`), as a list of none or one."""
+    words = command.split()
+    if not words or posixpath.basename(words[0]) != "node":
+        return []
+    return next(([word] for word in words[1:] if not word.startswith("-")), [])
+
+
 # Folders that by convention hold a repository's commands and maintenance scripts.
 SCRIPT_FOLDERS = frozenset({"bin", "scripts", "tools", "tooling", "release", "releases"})
 
@@ -616,8 +639,12 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             elif not _has_start_script(project.package_json(directory)):
                 idle_workspaces.add(directory)
         elif source.name == "package.json":
-            if _is_module_marker(project.package_json(directory)) or _is_placeholder(project, directory):
-                continue  # its folder's files belong to the package above it
+            if (
+                _is_module_marker(project.package_json(directory))
+                or _is_placeholder(project, directory)
+                or _is_root_template(project, directory)
+            ):
+                continue  # its folder's files belong to the package above it (or the root's service)
             not_run = (_is_library, _is_tooling, _is_desktop_app, _is_function_app, _is_example)
             if any(kind(project, directory) for kind in not_run) or _installed_by(installed, project, directory):
                 packages_not_run.add(directory)
