@@ -744,7 +744,38 @@ def _custom_pod_labels(obj: K8sObject) -> list[dict]:
         labels = obj.get(*keys)
         if isinstance(labels, dict) and labels:
             found.append(labels)
-    return found + _group_pod_labels(obj)
+    return found + _group_pod_labels(obj) + _prometheus_operator_pod_labels(obj)
+
+
+# The Prometheus Operator's resources: the `app.kubernetes.io/name` it gives their pods, and the
+# label it names after the resource (pkg/alertmanager, pkg/prometheus/server, pkg/thanos,
+# pkg/prometheus/agent: makeSelectorLabels).
+_PROMETHEUS_OPERATOR_KINDS = {
+    "Alertmanager": ("alertmanager", "alertmanager"),
+    "Prometheus": ("prometheus", "prometheus"),
+    "ThanosRuler": ("thanos-ruler", "thanos-ruler"),
+    "PrometheusAgent": ("prometheus-agent", None),
+}
+
+
+def _prometheus_operator_pod_labels(obj: K8sObject) -> list[dict]:
+    """The labels the Prometheus Operator gives the pods of an Alertmanager, a Prometheus, a
+    ThanosRuler or a PrometheusAgent, with its `podMetadata` labels: a Service in front of them
+    selects `alertmanager: <name>` (its user guide's `alertmanager-example` Service)."""
+    if obj.api_version.rsplit("/", 1)[0] != "monitoring.coreos.com" or obj.kind not in _PROMETHEUS_OPERATOR_KINDS:
+        return []
+    application, own_label = _PROMETHEUS_OPERATOR_KINDS[obj.kind]
+    added = {
+        "app.kubernetes.io/name": application,
+        "app.kubernetes.io/managed-by": "prometheus-operator",
+        "app.kubernetes.io/instance": obj.name,
+    }
+    if own_label is not None:
+        added[own_label] = obj.name
+    if obj.kind in ("Prometheus", "PrometheusAgent"):
+        added["operator.prometheus.io/name"] = obj.name
+    labels = obj.get("spec", "podMetadata", "labels")
+    return [{**(labels if isinstance(labels, dict) else {}), **added}]
 
 
 def _group_pod_labels(obj: K8sObject) -> list[dict]:
