@@ -1845,3 +1845,44 @@ def test_a_test_suites_package_is_no_service(tmp_path: Path) -> None:
     assert [s.name for s in result.services] != [] and "tests" not in [s.name for s in result.services]
     assert [f.location.path for f in result.findings] == ["deploy/api.yaml"]
 
+
+
+def test_an_image_whose_start_script_steps_down_is_a_warning_without_a_fix() -> None:
+    """docker-library's postgres and redis images start as root to give the data folder to the
+    server's user, then `exec gosu postgres ...`: the server does not run as root. D001 says so, as
+    a warning pointing at the step down, and offers no `USER` edit (the script's chown needs root)."""
+    from relcheck.model import Severity
+
+    from .conftest import FIXTURES
+
+    case = FIXTURES / "rules" / "D001" / "fail" / "start-script-steps-down"
+    result = scan([case], Config(), select=["D001"], fixes=True)
+    (finding,) = result.findings
+    assert finding.severity == Severity.WARNING and finding.autofix is None
+    assert [(r.location.path, r.location.line) for r in finding.related] == [("docker-entrypoint.sh", 5)]
+    assert "fsGroup" in finding.fix
+    stays = scan([FIXTURES / "rules" / "D001" / "fail" / "start-script-stays-root"], Config(), select=["D001"])
+    assert [f.severity for f in stays.findings] == [Severity.ERROR]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('exec gosu postgres "$BASH_SOURCE" "$@"', ("postgres", "gosu")),
+        ('if [ x ]; then exec su-exec redis "$0" "$@"; fi', ("redis", "su-exec")),
+        ('exec setpriv --reuid=1000 --regid=1000 --init-groups "$@"', ("1000", "setpriv")),
+        ("runuser -u app -- node server.js", ("app", "runuser")),
+        ('exec gosu "$APP_USER" "$@"', (None, "gosu")),
+        ("exec chpst -u nobody:nogroup nginx", ("nobody:nogroup", "chpst")),
+        ("exec gosu root server", None),
+        ("echo 'use gosu app'; echo gosu app", None),
+        ("find /data -exec gosu app true \\;", None),
+        ("# exec gosu app", None),
+    ],
+)
+def test_what_counts_as_a_step_down(line: str, expected: tuple | None) -> None:
+    from relcheck.artifacts.start_script import steps_down
+
+    found = steps_down(f"#!/bin/sh\n{line}\n")
+    assert (found[:2] if found else None) == expected
+    assert found is None or found[2] == 2

@@ -119,3 +119,50 @@ def traps_sigterm(text: str) -> bool:
 def read_script(source: SourceFile) -> str | None:
     text, _ = source.read(MAX_SCRIPT_BYTES)
     return text
+
+
+# Programs that run a command as another user, and how each names the user: the word after them,
+# or the value of an option.
+_STEP_DOWN_PROGRAMS = frozenset({"gosu", "su-exec", "s6-setuidgid"})
+_STEP_DOWN_OPTIONS = {"setpriv": ("--reuid",), "runuser": ("-u", "--user"), "chpst": ("-u",)}
+_ROOT_USERS = frozenset({"root", "0", "0:0", "root:root"})
+# What may come right before a command's program on a line.
+_COMMAND_STARTS = frozenset({"exec", "then", "do", "else", "&&", "||", ";", "|", "(", "!", "nohup"})
+
+
+def steps_down(text: str) -> tuple[str | None, str, int] | None:
+    """The first command of the script that runs a program as another user than root: (the user,
+    None when a variable names it; the program, `gosu`, `su-exec`, `setpriv`...; its line), or
+    None when there is none. An entrypoint that starts as root to prepare volumes, then runs the
+    server as `postgres` (`exec gosu postgres "$BASH_SOURCE" "$@"`), runs no server as root."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not any(program in line for program in (*_STEP_DOWN_PROGRAMS, *_STEP_DOWN_OPTIONS)):
+            continue
+        try:
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            words = list(lexer)
+        except ValueError:
+            continue
+        for index, word in enumerate(words):
+            if index and words[index - 1] not in _COMMAND_STARTS:
+                continue  # an argument (`echo gosu`), not the program a command runs
+            program = posixpath.basename(word)
+            user = _named_user(program, words[index + 1 :])
+            if user is not None:
+                name = user if "$" not in user else None
+                if name is None or name not in _ROOT_USERS:
+                    return name, program, number
+    return None
+
+
+def _named_user(program: str, rest: list[str]) -> str | None:
+    if program in _STEP_DOWN_PROGRAMS:
+        return next((word for word in rest if not word.startswith("-")), None)
+    for option in _STEP_DOWN_OPTIONS.get(program, ()):
+        for index, word in enumerate(rest):
+            if word == option and index + 1 < len(rest):
+                return rest[index + 1]
+            if word.startswith(f"{option}="):
+                return word.split("=", 1)[1]
+    return None

@@ -30,6 +30,7 @@ from relcheck.artifacts.start_script import (
     handoff,
     is_script,
     read_script,
+    steps_down,
     traps_sigterm,
     written_script,
 )
@@ -93,6 +94,8 @@ def neutral_fixes(findings: list[Finding], dockerfiles: list[Dockerfile]) -> Non
             other.add(posixpath.join(posixpath.dirname(dockerfile.path), ".dockerignore"))
     for finding in findings:
         if finding.location.path in other and finding.code in RUNTIME_NEUTRAL_FIXES:
+            if finding.value == "no USER, steps down":
+                continue  # its hint names no runtime already
             finding.fix = RUNTIME_NEUTRAL_FIXES[finding.code]
 
 
@@ -153,6 +156,26 @@ def _entrypoint_steps_down(dockerfile: Dockerfile, base: str) -> str | None:
     return user
 
 
+def _own_entrypoint_steps_down(ctx: CheckContext, dockerfile: Dockerfile) -> tuple[str | None, str, Location] | None:
+    """Where the image's own start script (its ENTRYPOINT's, else its CMD's, copied from the
+    repository or written by the Dockerfile) runs the server as another user than root (`exec gosu
+    postgres "$@"`, `su-exec`, `setpriv --reuid`, `runuser -u`...): (the user, the program, where)."""
+    instructions = dockerfile.final_instructions()
+    starter = _last(instructions, "ENTRYPOINT") or _last(instructions, "CMD")
+    argv = command_argv(starter) if starter is not None and starter.json_form else []
+    if argv and _program(argv[0]) in ("sh", "bash", "dash", "ash") and len(argv) > 1:
+        argv = argv[1:]  # `sh /entrypoint.sh`
+    if not argv or not is_script(argv[0]):
+        return None
+    text, path = _image_script(ctx, dockerfile, argv[0])
+    found = steps_down(text) if text is not None else None
+    if found is None:
+        return None
+    user, program, line = found
+    where = Location(path, line, 1) if path is not None else Location(dockerfile.path, starter.line, 1)
+    return user, program, where
+
+
 @check("D001")
 def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
     owners = _owners(ctx)
@@ -164,7 +187,20 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             root_from = final.chain()[0].from_instruction
             stepped = _entrypoint_steps_down(dockerfile, base)
-            if stepped is not None:
+            own_step = _own_entrypoint_steps_down(ctx, dockerfile) if stepped is None else None
+            related: tuple[Related, ...] = ()
+            if own_step is not None:
+                # The server does not run as root: the image's own start script drops to another user.
+                user, program, where = own_step
+                who = f"as '{user}'" if user is not None else "as another user"
+                message = (
+                    f"final stage sets no USER: the container starts as root and its start script then runs the "
+                    f"server {who} ({program}), so only that script runs as root; Kubernetes' runAsNonRoot refuses "
+                    "the image as it is"
+                )
+                severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
+                related = (Related(where, f"{program} runs the server {who}"),)
+            elif stepped is not None:
                 # The server does not run as root; the entrypoint does, and runAsNonRoot refuses the image.
                 message, severity = (
                     f"final stage sets no USER: {base} starts as root and its entrypoint then runs the server as "
@@ -182,7 +218,6 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                     f"({base or 'unknown'}; root unless that image sets USER), which this Dockerfile does not show"
                 )
                 severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
-            related: tuple[Related, ...] = ()
             deployed_as = _deployed_user(owners.get(id(dockerfile), []), dockerfile)
             if deployed_as is not None:
                 # Kubernetes' runAsUser replaces the image's user: root only where the image runs elsewhere.
@@ -190,15 +225,23 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                 message += f"; its workloads run it with runAsUser: {uid}, so in Kubernetes it does not run as root"
                 severity = Severity.INFO
                 related = (Related(where, f"runAsUser: {uid}"),)
-            yield ctx.report(
+            finding = ctx.report(
                 dockerfile.spot(final, root_from),
                 message,
                 what="USER",
                 at=dockerfile.spot(final, final.from_instruction).loc(),
-                value="no USER",
+                # No fix is offered where the start script steps down: which of its steps need root
+                # (a volume's owner, which fsGroup can set instead) only its author knows.
+                value="no USER" if own_step is None else "no USER, steps down",
                 severity=severity,
                 related=related,
             )
+            if own_step is not None:
+                finding.fix = (
+                    "Set `USER` to the user the start script steps down to, once its steps that need root can go "
+                    "(Kubernetes' `fsGroup` gives a volume to the pod's group), and drop the step down."
+                )
+            yield finding
             continue
         user = substitute(user_instruction.args[0], _variables_before(dockerfile, user_instruction))
         if user is None:
@@ -657,13 +700,7 @@ def _through_script(
     own heredoc, or a file it copies, read only among the own files of the services built from
     the Dockerfile: those are in the check's unit however the scan is split, and a change to them
     re-checks this."""
-    text = written_script(dockerfile.final_instructions(), script)
-    if text is None:
-        builders = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
-        owned = frozenset().union(*(service.own_files for service in builders))
-        files = {f.path: f for f in ctx.project.files if f.path in owned and is_script(f.path)}
-        source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files)
-        text = read_script(source) if source is not None else None
+    text, _ = _image_script(ctx, dockerfile, script)
     if text is None:
         return None
     if traps_sigterm(text):
@@ -679,6 +716,20 @@ def _through_script(
     if starter is not cmd and cmd is not None:
         after += list(cmd.args) if cmd.json_form else ["sh"]  # CMD's shell form runs under /bin/sh -c
     return after[0] if after and "$" not in after[0] else None
+
+
+def _image_script(ctx: CheckContext, dockerfile: Dockerfile, script: str) -> tuple[str | None, str | None]:
+    """The text of a script the image holds, and the repository file it was copied from (None for
+    the Dockerfile's own heredoc): read only among the own files of the services built from the
+    Dockerfile, which are in the check's unit however the scan is split."""
+    text = written_script(dockerfile.final_instructions(), script)
+    if text is not None:
+        return text, None
+    builders = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
+    owned = frozenset().union(*(service.own_files for service in builders))
+    files = {f.path: f for f in ctx.project.files if f.path in owned and is_script(f.path)}
+    source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files)
+    return (read_script(source), source.path) if source is not None else (None, None)
 
 
 # A Go program that asks for SIGTERM (os/signal's Notify or NotifyContext, controller-runtime's
