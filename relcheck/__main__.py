@@ -55,6 +55,7 @@ def run() -> None:
     """
     import gc
 
+    _without_working_folder()
     # No cycle collection in this process: everything a scan builds lives until the process exits,
     # and its garbage goes with reference counts (what the collector found in a 1,000-service scan
     # was 7,500 objects, under a megabyte), while each young collection walked the newest 100,000
@@ -85,6 +86,23 @@ def run() -> None:
             os.write(2, f"relcheck: error: cannot write the report to stdout: {exc.strerror or exc}\n".encode())
         code = 3
     os._exit(code)
+
+
+def _without_working_folder() -> None:
+    """`python -m relcheck` puts the working folder, most often the repository being scanned, first
+    on the import path. A module there named like one relcheck imports, or a distribution's metadata
+    there declaring a rule plugin, would then run: relcheck imports nothing from the repository.
+    Not when relcheck itself comes from that folder (a checkout run in place), which is trusted."""
+    if getattr(sys.flags, "safe_path", False) or not sys.path:
+        return
+    working = os.getcwd()
+    if os.path.abspath(sys.path[0] or os.curdir) != working:
+        return
+    import relcheck
+
+    own = os.path.dirname(os.path.dirname(os.path.abspath(relcheck.__file__ or "")))
+    if own != working:
+        del sys.path[0]
 
 
 def _terminated(signum: int, _frame: object) -> None:

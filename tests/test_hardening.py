@@ -258,6 +258,26 @@ def test_the_marker_of_an_executable_config_never_appears(tmp_path: Path) -> Non
     assert result.returncode in (0, 1) and not marker.exists()
 
 
+def test_python_m_relcheck_imports_nothing_from_the_repository_it_scans(tmp_path: Path) -> None:
+    """`python -m relcheck` puts the working folder first on the import path. A repository that
+    declares a rule plugin there (a `.dist-info` naming a module of its own) or holds a module
+    named like a dependency must not get its code run when it is scanned from its root."""
+    marker = tmp_path / "pwned"
+    info = tmp_path / "evil-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[relcheck.rules]\nevil = evilplugin:rules\n")
+    (tmp_path / "evilplugin.py").write_text(f"open({str(marker)!r}, 'w').write('x')\ndef rules():\n    return []\n")
+    (tmp_path / "typer.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n")
+    (tmp_path / "deployment.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    for command in (["scan", "."], ["rules"], ["hook", "deployment.yaml"]):
+        done = subprocess.run(
+            [*relcheck_command(), *command], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode in (0, 1), done.stderr
+        assert not marker.exists(), command
+
+
 def _tree(tmp_path: Path, services: int) -> Path:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
