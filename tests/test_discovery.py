@@ -30,6 +30,12 @@ from relcheck.scan.engine import scan
         (".env.production", FileKind.APP_SETTINGS),
         # REUSE's licence sidecar of `.env` (hedgedoc): SPDX lines, not settings.
         (".env.license", FileKind.OTHER),
+        (".env.example", FileKind.APP_SETTINGS),
+        # A patch of `.env` (getsentry/self-hosted's optional modifications), a backup, and code.
+        ("patches/external-kafka/.env.patch", FileKind.OTHER),
+        (".env.bak", FileKind.OTHER),
+        ("src/.env.ts", FileKind.APP_SOURCE),
+        ("config/.env.json", None),
         ("Dockerfile.license", FileKind.OTHER),
         ("src/main.ts", FileKind.APP_SOURCE),
         ("src/types.d.ts", FileKind.OTHER),
@@ -211,3 +217,17 @@ def test_dockerignore_is_found_whether_scanned_excluded_or_outside_the_walk(
     assert [
         (prefix + f.location.path, f.value.replace("node_modules,.git", "both")) for f in result.findings
     ] == expected
+
+
+def test_a_patch_of_a_dotenv_file_is_not_read_as_one(tmp_path: Path) -> None:
+    """getsentry/self-hosted keeps `.env.patch` (a unified diff of its `.env`): read as a dotenv
+    file, its `--- .env` line was an E001."""
+    from relcheck.config.loader import Config
+    from relcheck.scan.engine import scan
+
+    (tmp_path / ".env.patch").write_text("--- .env\t2025-02-04\n+++ .env\t2025-02-04\n@@ -1 +1 @@\n-A=1\n+A=2\n")
+    (tmp_path / ".env").write_text("A=1\n")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / ".env.json").write_text('{"A": 1}\n')
+    result = scan([tmp_path], Config())
+    assert [f.code for f in result.findings if f.code.startswith("E")] == []

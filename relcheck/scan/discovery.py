@@ -410,6 +410,17 @@ _CODE_AND_DATA_SUFFIXES = (
 )
 
 
+# What a `.env.<suffix>` name says is no dotenv file: a patch of one (getsentry/self-hosted's
+# `.env.patch`), an editor's or merge's leftover, or code and data (`.env.ts`, `.env.json`).
+_NOT_DOTENV_SUFFIXES = (".patch", ".diff", ".orig", ".rej", ".bak", ".swp", "~", *_CODE_AND_DATA_SUFFIXES)
+
+
+def is_dotenv_name(name: str) -> bool:
+    """`.env`, `.env.production`, `.env.example`...: a file python-dotenv's parser reads."""
+    lower = name.lower()
+    return lower == ".env" or (lower.startswith(".env.") and not lower.endswith(_NOT_DOTENV_SUFFIXES))
+
+
 def kind_by_name(path: str) -> str | None:
     """The kind a file's name alone decides, or None when its content must tell."""
     name = path.rsplit("/", 1)[-1]
@@ -431,7 +442,7 @@ def kind_by_name(path: str) -> str | None:
         return FileKind.MAKEFILE
     if lower == "image-references":
         return FileKind.IMAGE_REFERENCES
-    if lower == "package.json" or lower == ".env" or lower.startswith(".env."):
+    if lower == "package.json" or is_dotenv_name(lower):
         return FileKind.APP_SETTINGS
     if lower.endswith(YAML_SUFFIXES) or lower.endswith(".json"):
         return None

@@ -21,7 +21,7 @@ from relcheck.artifacts.dockerfile import Dockerfile
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.artifacts.pm2 import Pm2App
 from relcheck.model import Location, ParseProblem
-from relcheck.scan.discovery import FileKind, SourceFile
+from relcheck.scan.discovery import FileKind, SourceFile, is_dotenv_name
 from relcheck.syntax.positions import Positions
 from relcheck.units.numbers import ascii_int
 
@@ -153,7 +153,7 @@ def _settings(parsed: ParsedFile, source: SourceFile, text: str) -> None:
     from relcheck.parsers import settings
 
     facts = parsed.facts = AppFacts()
-    if source.name.lower().startswith(".env"):
+    if is_dotenv_name(source.name):
         values, parsed.problems = settings.parse_env(source.path, text)
         for key, (value, location) in values.items():
             facts.env[key] = value
