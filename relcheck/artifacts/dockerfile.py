@@ -362,6 +362,28 @@ def is_idle_image(dockerfile: Dockerfile) -> bool:
     return bool(words) and [posixpath.basename(words[0]), *words[1:]] in _IDLE_COMMANDS
 
 
+# Command-line programs that do one job and exit: an image whose ENTRYPOINT is one is a tool that
+# scripts and CI jobs run (`docker compose run --rm jq ...`), not a service.
+_ONE_SHOT_PROGRAMS = frozenset(
+    {"jq", "yq", "curl", "wget", "envsubst", "git", "kubectl", "helm", "kustomize", "terraform", "tofu"}
+    | {"aws", "gcloud", "gsutil", "az", "openssl", "rsync", "mc", "s3cmd"}
+)
+
+
+@_once_per_dockerfile
+def is_command_image(dockerfile: Dockerfile) -> bool:
+    """An image of a command-line program: its ENTRYPOINT (past an init) runs one that does one job
+    and exits (getsentry/self-hosted's `jq/Dockerfile`, `ENTRYPOINT ["jq"]`, which its install
+    scripts run), and it exposes no port. Nothing deploys it as a service."""
+    entrypoint, _ = dockerfile.start_command
+    words = list(entrypoint or ())
+    while words and posixpath.basename(words[0]) in _HANDS_OVER:
+        words = words[1:]
+    if not words or posixpath.basename(words[0]) not in _ONE_SHOT_PROGRAMS:
+        return False
+    return not any(instruction.keyword == "EXPOSE" for instruction in dockerfile.final_instructions())
+
+
 # Plain operating-system images: their own command is a shell, which exits at once without a terminal.
 _OS_IMAGES = frozenset(
     {"debian", "ubuntu", "alpine", "busybox", "centos", "fedora", "rockylinux", "almalinux", "amazonlinux"}

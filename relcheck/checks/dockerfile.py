@@ -20,6 +20,7 @@ from relcheck.artifacts.dockerfile import (
     env_pairs,
     is_artifact_image,
     is_base_image,
+    is_command_image,
     is_idle_image,
     is_tool_image,
     shell_commands,
@@ -383,6 +384,8 @@ def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     about the image that runs (D001-D007, D010, D011) do not apply to them."""
     for dockerfile, final in _final(ctx):
         if is_tool_image(dockerfile.path) or is_base_image(dockerfile) or is_idle_image(dockerfile):
+            continue
+        if is_command_image(dockerfile):
             continue
         if is_artifact_image(dockerfile) or (
             (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile)

@@ -30,6 +30,7 @@ from relcheck.artifacts.dockerfile import (
     TEST_FOLDERS,
     is_artifact_image,
     is_base_image,
+    is_command_image,
     is_idle_image,
     is_tool_image,
 )
@@ -625,7 +626,9 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     deployed: set[str] = set()  # folders with a Dockerfile or PM2 file of their own
     packages_not_run: set[str] = set()  # libraries, tooling, test suites, desktop and function apps
     base_images = {
-        d.path for d in project.dockerfiles if is_base_image(d) or is_idle_image(d) or is_artifact_image(d)
+        d.path
+        for d in project.dockerfiles
+        if is_base_image(d) or is_idle_image(d) or is_artifact_image(d) or is_command_image(d)
     }
     installed = _local_dependencies(project)
     idle_workspaces: set[str] = set()  # workspace roots that start nothing of their own
