@@ -1027,6 +1027,8 @@ def multi_stage_build(ctx: CheckContext) -> Iterator[Finding]:
     for dockerfile in ctx.project.dockerfiles:
         if len(dockerfile.stages) != 1 or is_tool_image(dockerfile.path):
             continue
+        if is_base_image(dockerfile) or is_idle_image(dockerfile) or is_command_image(dockerfile):
+            continue  # it runs no service: a base to build FROM or copy from (outline's `Dockerfile.base`)
         stage = dockerfile.stages[0]
         for instruction in stage.instructions:
             if instruction.keyword != "RUN":
