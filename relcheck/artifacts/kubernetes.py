@@ -916,10 +916,12 @@ def runs_pause(container: Container) -> bool:
     return bool(words) and bool(_SLEEPS_FOREVER.match(" ".join(words)))
 
 
-# A command that prints at most a line and then sleeps for good.
+# A command that prints at most a line and then sleeps for good (also in a loop that only sleeps:
+# GKE's `prepare-three-zone-ha`, `while true; do sleep 3600; done`, which holds a node in each zone).
 _SLEEPS_FOREVER = re.compile(
     r"^(?:(?:/usr)?(?:/bin/)?(?:ba)?sh\s+-c\s+)?(?:echo\b[^;&|]*(?:&&|;)\s*)*(?:exec\s+)?"
-    r"(?:sleep\s+(?:infinity|inf|\d{7,})|tail\s+-f\s+/dev/null)\s*;?$"
+    r"(?:sleep\s+(?:infinity|inf|\d{7,})|tail\s+-f\s+/dev/null"
+    r"|while\s+(?:true|:)\s*;\s*do\s+sleep\s+\d+[smhd]?\s*;\s*done)\s*;?$"
 )
 
 
