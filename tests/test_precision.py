@@ -1875,6 +1875,8 @@ def test_an_image_whose_start_script_steps_down_is_a_warning_without_a_fix() -> 
         ('exec gosu "$APP_USER" "$@"', (None, "gosu")),
         ("exec chpst -u nobody:nogroup nginx", ("nobody:nogroup", "chpst")),
         ("exec gosu root server", None),
+        ("exec gosu root:app server", None),
+        ("exec gosu 1000:1000 server", ("1000:1000", "gosu")),
         ("echo 'use gosu app'; echo gosu app", None),
         ("find /data -exec gosu app true \\;", None),
         ("# exec gosu app", None),

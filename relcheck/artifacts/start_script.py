@@ -125,7 +125,7 @@ def read_script(source: SourceFile) -> str | None:
 # or the value of an option.
 _STEP_DOWN_PROGRAMS = frozenset({"gosu", "su-exec", "s6-setuidgid"})
 _STEP_DOWN_OPTIONS = {"setpriv": ("--reuid",), "runuser": ("-u", "--user"), "chpst": ("-u",)}
-_ROOT_USERS = frozenset({"root", "0", "0:0", "root:root"})
+_ROOT_USERS = frozenset({"root", "0"})
 # What may come right before a command's program on a line.
 _COMMAND_STARTS = frozenset({"exec", "then", "do", "else", "&&", "||", ";", "|", "(", "!", "nohup"})
 
@@ -151,7 +151,7 @@ def steps_down(text: str) -> tuple[str | None, str, int] | None:
             user = _named_user(program, words[index + 1 :])
             if user is not None:
                 name = user if "$" not in user else None
-                if name is None or name not in _ROOT_USERS:
+                if name is None or name.split(":", 1)[0] not in _ROOT_USERS:  # `root:app` is root
                     return name, program, number
     return None
 
