@@ -384,6 +384,17 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
     return not any(instruction.keyword == "EXPOSE" for instruction in dockerfile.final_instructions())
 
 
+def runs_no_service(dockerfile: Dockerfile) -> bool:
+    """An image that runs no service: a base to build FROM, a development container, an image that
+    only holds another stage's output, or a command-line tool's image."""
+    return (
+        is_base_image(dockerfile)
+        or is_idle_image(dockerfile)
+        or is_artifact_image(dockerfile)
+        or is_command_image(dockerfile)
+    )
+
+
 # Plain operating-system images: their own command is a shell, which exits at once without a terminal.
 _OS_IMAGES = frozenset(
     {"debian", "ubuntu", "alpine", "busybox", "centos", "fedora", "rockylinux", "almalinux", "amazonlinux"}

@@ -125,6 +125,7 @@ def read_script(source: SourceFile) -> str | None:
 # or the value of an option.
 _STEP_DOWN_PROGRAMS = frozenset({"gosu", "su-exec", "s6-setuidgid"})
 _STEP_DOWN_OPTIONS = {"setpriv": ("--reuid",), "runuser": ("-u", "--user"), "chpst": ("-u",)}
+_STEP_DOWN_NAMES = (*_STEP_DOWN_PROGRAMS, *_STEP_DOWN_OPTIONS)  # a line without one is not read further
 _ROOT_USERS = frozenset({"root", "0"})
 # What may come right before a command's program on a line.
 _COMMAND_STARTS = frozenset({"exec", "then", "do", "else", "&&", "||", ";", "|", "(", "!", "nohup"})
@@ -136,7 +137,7 @@ def steps_down(text: str) -> tuple[str | None, str, int] | None:
     None when there is none. An entrypoint that starts as root to prepare volumes, then runs the
     server as `postgres` (`exec gosu postgres "$BASH_SOURCE" "$@"`), runs no server as root."""
     for number, line in enumerate(text.splitlines(), 1):
-        if not any(program in line for program in (*_STEP_DOWN_PROGRAMS, *_STEP_DOWN_OPTIONS)):
+        if not any(program in line for program in _STEP_DOWN_NAMES):
             continue
         try:
             lexer = shlex.shlex(line, posix=True, punctuation_chars=True)

@@ -18,11 +18,11 @@ from relcheck.artifacts.dockerfile import (
     Stage,
     command_argv,
     env_pairs,
-    is_artifact_image,
     is_base_image,
     is_command_image,
     is_idle_image,
     is_tool_image,
+    runs_no_service,
     shell_commands,
     substitute,
 )
@@ -383,13 +383,9 @@ def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     image that only holds another stage's output has no command (is_artifact_image): the rules
     about the image that runs (D001-D007, D010, D011) do not apply to them."""
     for dockerfile, final in _final(ctx):
-        if is_tool_image(dockerfile.path) or is_base_image(dockerfile) or is_idle_image(dockerfile):
+        if is_tool_image(dockerfile.path) or runs_no_service(dockerfile):
             continue
-        if is_command_image(dockerfile):
-            continue
-        if is_artifact_image(dockerfile) or (
-            (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile)
-        ):
+        if (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile):
             continue
         yield dockerfile, final
 

@@ -175,22 +175,11 @@ def static_file_server(words: list[str]) -> bool:
 
 
 def service_runtime(service: Service) -> str | None:
-    from relcheck.artifacts.dockerfile import (
-        is_artifact_image,
-        is_base_image,
-        is_command_image,
-        is_idle_image,
-        is_tool_image,
-    )
+    from relcheck.artifacts.dockerfile import is_tool_image, runs_no_service
 
     def rank(dockerfile: Dockerfile) -> tuple[bool, int, str]:
         # The image that runs the service first, then the base it is built from (or a tool's image).
-        aside = (
-            is_base_image(dockerfile)
-            or is_idle_image(dockerfile)
-            or is_artifact_image(dockerfile)
-            or is_command_image(dockerfile)
-        )
+        aside = runs_no_service(dockerfile)
         return aside, dockerfile.path.count("/"), dockerfile.path
 
     # A builder's or a tool's image (uptime-kuma's Go `builder-go.dockerfile`, which compiles a

@@ -28,11 +28,8 @@ from relcheck.artifacts.dockerfile import (
     BUILD_ONLY_FOLDERS,
     CI_FOLDERS,
     TEST_FOLDERS,
-    is_artifact_image,
-    is_base_image,
-    is_command_image,
-    is_idle_image,
     is_tool_image,
+    runs_no_service,
 )
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
@@ -365,19 +362,13 @@ def _is_root_template(project: Project, directory: str) -> bool:
     manifest = project.package_json(directory)
     if not directory or not isinstance(manifest, dict) or isinstance(project.package_json(""), dict):
         return False
-    named = [manifest.get("main"), *_started_files(_start_script(manifest))]
+    from relcheck.artifacts.reach import entry_candidates
+
+    named = [manifest.get("main"), *entry_candidates([_start_script(manifest)])]
     named = [name for name in named if isinstance(name, str) and name.strip()]
     return bool(named) and all(
         not _main_exists(project, directory, name) and _main_exists(project, "", name) for name in named
     )
-
-
-def _started_files(command: str) -> list[str]:
-    """The file a `node FILE` start script runs (`node loader.js`), as a list of none or one."""
-    words = command.split()
-    if not words or posixpath.basename(words[0]) != "node":
-        return []
-    return next(([word] for word in words[1:] if not word.startswith("-")), [])
 
 
 # Folders that by convention hold a repository's commands and maintenance scripts.
@@ -626,9 +617,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     deployed: set[str] = set()  # folders with a Dockerfile or PM2 file of their own
     packages_not_run: set[str] = set()  # libraries, tooling, test suites, desktop and function apps
     base_images = {
-        d.path
-        for d in project.dockerfiles
-        if is_base_image(d) or is_idle_image(d) or is_artifact_image(d) or is_command_image(d)
+        d.path for d in project.dockerfiles if runs_no_service(d)
     }
     installed = _local_dependencies(project)
     idle_workspaces: set[str] = set()  # workspace roots that start nothing of their own
