@@ -1672,6 +1672,30 @@ def test_npm_start_alone_makes_a_process_of_a_worker_not_of_a_one_off_script(
     assert all(f.location.path == "src/main.js" and f.location.line == 1 for f in result.findings)
 
 
+@pytest.mark.parametrize(
+    ("dockerfile", "findings"),
+    [
+        ("Dockerfile.dev", 0),  # a developer's live-reload image: nothing in production stops it
+        ("Dockerfile", 1),  # the image that is deployed
+    ],
+)
+def test_only_an_image_that_runs_the_service_makes_a_process_of_it(
+    tmp_path: Path, dockerfile: str, findings: int
+) -> None:
+    """grafana's OnCall plugin: its only image is `Dockerfile.dev`, which runs `pnpm start`
+    (webpack in watch mode) in a developer's container; its test setup got an S001 error."""
+    import json
+
+    manifest = {"name": "plugin", "scripts": {"start": "pnpm watch", "watch": "webpack -w"}}
+    (tmp_path / "package.json").write_text(json.dumps(manifest))
+    (tmp_path / "jest-setup.js").write_text("global.matchMedia = () => ({ matches: false });\n")
+    (tmp_path / dockerfile).write_text('FROM node:20-alpine\nWORKDIR /etc/app\nCMD ["pnpm", "start"]\n')
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [
+        ("S001", "jest-setup.js", 1)
+    ][:findings]
+
+
 def test_a_package_json_kept_for_the_root_makes_no_service_of_its_folder(tmp_path: Path) -> None:
     """NodeBB keeps its package.json in `install/` (`"main": "app.js"`, `"start": "node loader.js"`),
     and its image copies it to the root, where those files are. `install/` is no service of its own
