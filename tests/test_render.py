@@ -1845,6 +1845,33 @@ def test_random_and_clock_calls_get_fixed_stand_ins_inside_actions_only() -> Non
     )
 
 
+def test_words_in_strings_and_comments_are_no_calls() -> None:
+    """Jenkins' chart: `{{ fail "... RBAC roles are now generated ..." }}` had its `now` replaced,
+    which broke the string and made Helm refuse the chart (an E001 for every values file)."""
+    from relcheck.render.steady import steadied
+
+    template = (
+        '{{ fail "`rbac.roleRef`: roles are now generated" }}\n'
+        "{{/* uuidv4 and now are called below */}}\n"
+        "{{ printf `now %s` (now | date \"2006\") }}-{{ print 'x' }}\n"
+    )
+    assert steadied(template) == (
+        '{{ fail "`rbac.roleRef`: roles are now generated" }}\n'
+        "{{/* uuidv4 and now are called below */}}\n"
+        '{{ printf `now %s` ((toDate "2006-01-02" "2000-01-01") | date "2006") }}-{{ print \'x\' }}\n'
+    )
+
+
+def test_a_chart_that_only_says_now_is_rendered_from_itself(tmp_path: Path) -> None:
+    from relcheck.render.steady import steady_copy
+
+    chart = tmp_path / "app"
+    (chart / "templates").mkdir(parents=True)
+    check = '{{ if .Values.old }}{{ fail "roles are now generated" }}{{ end }}\n'
+    (chart / "templates" / "checks.yaml").write_text(check)
+    assert steady_copy(chart) is None
+
+
 @needs_helm
 def test_an_object_named_at_random_is_named_the_same_on_every_scan(tmp_path: Path) -> None:
     """Flagsmith's migration Job: `-{{ randAlphaNum 5 | lower }}` in its name. The findings about

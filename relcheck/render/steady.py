@@ -31,6 +31,10 @@ _RANDOM_STRING = re.compile(rf"\b(randAlphaNum|randAlpha|randAscii|randNumeric)\
 _FILLER = {"randNumeric": "0"}  # digits for a number's digits, letters for the others
 _UUID = re.compile(r"\buuidv4\b")
 _NOW = re.compile(r"(?<![.$\w])now\b")
+# Go's string literals, raw strings and character constants: text, not calls (Jenkins' chart
+# fails with "RBAC roles are now generated", whose `now` is no call).
+_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|\'(?:[^\'\\\n]|\\.)+\'')
+_COMMENT = re.compile(r"^\{\{-?\s*/\*")
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
 
 
@@ -72,16 +76,30 @@ def steadied(template: str) -> str:
 
 
 def _calls_in_actions(template: str) -> bool:
-    """Whether an action of the template calls one of them (not "now" in a comment or in YAML)."""
-    return bool(_CALLS.search(template)) and any(_CALLS.search(action) for action in _ACTION.findall(template))
+    """Whether an action of the template calls one of them (not "now" in a comment, a string or YAML)."""
+    return bool(_CALLS.search(template)) and any(_CALLS.search(_code(action)) for action in _ACTION.findall(template))
+
+
+def _code(action: str) -> str:
+    """The action without its string literals; nothing of a comment."""
+    return "" if _COMMENT.match(action) else _LITERAL.sub('""', action)
 
 
 def _steady_action(action: str) -> str:
-    if not _CALLS.search(action):
+    if not _CALLS.search(_code(action)):
         return action
+    # The literals stand aside while the calls are replaced, then go back as they were.
+    literals: list[str] = []
+
+    def aside(match: re.Match[str]) -> str:
+        literals.append(match.group(0))
+        return f"\x00{len(literals) - 1}\x00"
+
+    action = _LITERAL.sub(aside, action)
     action = _RANDOM_STRING.sub(lambda m: f'repeat {m.group(2)} "{_FILLER.get(m.group(1), "x")}"', action)
     action = _UUID.sub('"00000000-0000-4000-8000-000000000000"', action)
-    return _NOW.sub('(toDate "2006-01-02" "2000-01-01")', action)
+    action = _NOW.sub('(toDate "2006-01-02" "2000-01-01")', action)
+    return re.sub("\x00(\\d+)\x00", lambda m: literals[int(m.group(1))], action)
 
 
 def _template_files(chart: Path) -> list[Path]:
