@@ -1339,6 +1339,28 @@ def test_an_overlay_the_repository_builds_without_the_load_restrictor_is_not_ren
     assert _the_overlay_finding(root, "../shared.yaml").code == "E001"
 
 
+def test_an_overlay_whose_comment_says_to_build_it_without_the_load_restrictor_is_not_rendered(
+    tmp_path: Path,
+) -> None:
+    """contour's `examples/optional-features/kustomization.yaml` opens with "Run with: kubectl
+    kustomize --load-restrictor=LoadRestrictionsNone examples/optional-features/": its authors build
+    it so, and an info says relcheck does not, as for a Makefile's recipe."""
+    root = copy("kustomize", tmp_path)
+    (root / "overlays" / "shared.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\n")
+    overlay = root / "overlays" / "prod" / "kustomization.yaml"
+    resources = "resources:\n  - ../../base\n  - ../shared.yaml\npatches:\n  - path: no-readiness.yaml\n"
+    how = "# Run with:\n#   kubectl kustomize --load-restrictor=LoadRestrictionsNone overlays/prod/\n"
+    overlay.write_text(how + resources)
+    (finding,) = scan([root], Config(), select=["E"]).findings
+    assert (finding.code, finding.location.path, finding.severity.label) == (
+        "E002", "overlays/prod/kustomization.yaml", "info"
+    )
+    assert "a file outside its folder, and a comment there says to build it with `--load-restrictor" in finding.message
+    overlay.write_text("# Built by CI with LoadRestrictionsNone in mind\n" + resources)  # no command: not said
+    (finding,) = scan([root], Config(), select=["E"]).findings
+    assert finding.code == "E001"
+
+
 @needs_kustomize
 def test_an_overlay_naming_a_file_a_build_step_writes_is_skipped_not_broken(tmp_path: Path) -> None:
     """`resources: [all.yaml]` where all.yaml is written before the build (`helm template >

@@ -62,6 +62,17 @@ def unrestricted_builds(text: str, folder: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def says_unrestricted(text: str) -> bool:
+    """Whether a comment of a YAML file gives a command that builds with
+    `--load-restrictor LoadRestrictionsNone` (`# Run with: kubectl kustomize --load-restrictor=...`)."""
+    if "LoadRestrictionsNone" not in text:
+        return False
+    return any(
+        line.lstrip().startswith("#") and _BUILD.search(line) and _UNRESTRICTED.search(line)
+        for line in text.splitlines()
+    )
+
+
 def _first_operand(words: list[str]) -> str | None:
     skip = False
     for word in words:

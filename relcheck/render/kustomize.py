@@ -460,6 +460,18 @@ class KustomizeRenderer:
         # Overlay folders the repository's own build runs without the load restrictor → its Makefiles.
         self.unrestricted: dict[str, list[str]] = {}
 
+    def _says_unrestricted(self, path: str) -> list[str]:
+        """[path] when the kustomization's own comment gives the command that builds it without the
+        load restrictor (contour's `examples/optional-features`: "Run with: kubectl kustomize
+        --load-restrictor=LoadRestrictionsNone examples/optional-features/"): its authors build it so."""
+        from relcheck.parsers.makefile import says_unrestricted
+
+        try:
+            text = (self.root / path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return [path] if says_unrestricted(text) else []
+
     def _json_patch(self, path: str) -> JsonPatch | None:
         if path not in self._json_patches:
             self._json_patches[path] = read_json_patch(self.root, path)
@@ -623,7 +635,8 @@ class KustomizeRenderer:
             # the repository builds it without the restrictor: relcheck does not (that lets a build
             # read any file of the machine), and says so.
             owner, file = escaping[0]
-            if entry not in self.unrestricted:
+            builders = self.unrestricted.get(entry) or self._says_unrestricted(where)
+            if not builders:
                 message = (
                     f"kustomize cannot build overlay {shown}: {owner.path} reads {file}, a file outside its folder, "
                     "which kustomize refuses unless built with `--load-restrictor LoadRestrictionsNone` (`kubectl "
@@ -632,9 +645,13 @@ class KustomizeRenderer:
                 )
                 out.problems.append((where, ParseProblem("E001", message)))
                 return None
+            if builders[0] != where:
+                how = f"{builders[0]} builds it"
+            else:
+                how = f"a comment {'there' if owner.path == where else f'in {where}'} says to build it"
             why = (
-                f"{owner.path} reads {file}, a file outside its folder, and {self.unrestricted[entry][0]} builds it "
-                "with `--load-restrictor LoadRestrictionsNone`, which relcheck does not use (it lets a build read "
+                f"{owner.path} reads {file}, a file outside its folder, and {how}"
+                " with `--load-restrictor LoadRestrictionsNone`, which relcheck does not use (it lets a build read "
                 "any file of the machine)"
             )
         elif any(k.helm_charts for k in members):
