@@ -1912,3 +1912,21 @@ def test_what_counts_as_a_step_down(line: str, expected: tuple | None) -> None:
     found = steps_down(f"#!/bin/sh\n{line}\n")
     assert (found[:2] if found else None) == expected
     assert found is None or found[2] == 2
+
+
+def test_a_dockerfile_template_makes_no_service_of_its_folder(tmp_path: Path) -> None:
+    """docker-library's repositories (ghost, postgres, redis): `Dockerfile.template` at the root is
+    jq's input for `apply-templates.sh`, which writes the images' Dockerfiles into version folders.
+    The root is no service asked for a runbook and alert rules; the rendered images are."""
+    (tmp_path / "Dockerfile.template").write_text('{{\n  def is_alpine: env.variant | startswith("alpine");\n-}}\n'
+                                                  "FROM {{ .variants[env.variant].from }}\n")
+    (tmp_path / "apply-templates.sh").write_text("#!/usr/bin/env bash\njq -r -f Dockerfile.template versions.json\n")
+    (tmp_path / "6" / "bookworm").mkdir(parents=True)
+    (tmp_path / "6" / "bookworm" / "Dockerfile").write_text(
+        'FROM node:22-bookworm-slim\nUSER node\nEXPOSE 2368\nCMD ["node", "current/index.js"]\n'
+    )
+    result = scan([tmp_path], Config(), select=["R001", "E002"])
+    assert [s.root for s in result.services] == ["6/bookworm"]
+    assert sorted((f.code, f.location.path) for f in result.findings) == [
+        ("E002", "Dockerfile.template"), ("R001", "6/bookworm/Dockerfile")
+    ]

@@ -126,10 +126,18 @@ _TEMPLATE_IMAGE = re.compile(r"\{[{%]|@[A-Z][A-Z0-9_]*@|%%[A-Z][A-Z0-9_]*%%")
 _PLACEHOLDER_WORD = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
+_TEMPLATE_PROBLEM = "a Dockerfile template: "
+
+
+def is_template_problem(problem: ParseProblem) -> bool:
+    """Whether the problem says the file is a Dockerfile template (a script renders the real ones)."""
+    return problem.code == "E002" and problem.message.startswith(_TEMPLATE_PROBLEM)
+
+
 def _template_problem(line: int, shown: str) -> ParseProblem:
     return ParseProblem(
         "E002",
-        f"a Dockerfile template: line {line} is `{shown[:60]}`, with a placeholder or a template tag that a script "
+        f"{_TEMPLATE_PROBLEM}line {line} is `{shown[:60]}`, with a placeholder or a template tag that a script "
         "or a template engine replaces before building; not checked",
         line,
     )

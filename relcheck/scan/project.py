@@ -44,6 +44,8 @@ class Project:
     images_set: dict[str, list[str]] = field(default_factory=dict)
     # Overlay folders a Makefile builds with `--load-restrictor LoadRestrictionsNone` → those Makefiles.
     unrestricted_overlays: dict[str, list[str]] = field(default_factory=dict)
+    # Dockerfiles that are templates a script renders (docker-library's `Dockerfile.template`): no image.
+    dockerfile_templates: set[str] = field(default_factory=set)
     helm_tests: int = 0  # objects written as Helm tests (`helm.sh/hook: test`): run only by `helm test`
     render_seconds: dict[str, float] = field(default_factory=dict)  # each render (chart, overlay): its time
     started_ns: int = 0  # when the build began reading files (a snapshot of their states is older)
@@ -235,6 +237,7 @@ def build_project(
     `cache`, only the files it has no parse of are parsed (by up to `jobs` workers)."""
     import time
 
+    from relcheck.parsers.dockerfile import is_template_problem
     from relcheck.render.helm import Renders, is_test_hook
     from relcheck.render.run import render_all
     from relcheck.scan.parse_one import needs_parsing
@@ -269,6 +272,8 @@ def build_project(
         problems.extend((parsed.path, problem) for problem in parsed.problems)
         if parsed.dockerfile is not None:
             project.dockerfiles.append(parsed.dockerfile)
+        elif any(is_template_problem(problem) for problem in parsed.problems):
+            project.dockerfile_templates.add(parsed.path)
         objects.extend(parsed.objects)
         project.pm2_apps.extend(parsed.pm2_apps)
         project.prom_rule_files.extend(parsed.prom_rule_files)

@@ -643,7 +643,10 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             else:
                 roots.add(directory)
         elif (
-            source.kind == FileKind.DOCKERFILE and not is_tool_image(source.path) and source.path not in base_images
+            source.kind == FileKind.DOCKERFILE
+            and not is_tool_image(source.path)
+            and source.path not in base_images
+            and source.path not in project.dockerfile_templates  # the images are what a script renders from it
         ) or source.kind == FileKind.PM2:
             roots.add(directory)
             deployed.add(directory)
