@@ -425,3 +425,76 @@ def test_k011_on_windows_names_windows_settings_and_k012_k013_stay_silent() -> N
     # The same Linux pod still gets the Linux rules.
     linux = scan([fixtures / "K012" / "fail" / "not-false"], Config(), select=["K012"]).findings
     assert linux
+
+
+# A chart from a registry, which relcheck does not render: its pods carry the release's labels.
+_RELEASE_AND_PDB = """\
+# The chart comes from a registry, so relcheck renders none of it; its pods carry the release's
+# `app.kubernetes.io/instance` label, which this PodDisruptionBudget selects (onedr0p's home-ops).
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: external-secrets
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: external-secrets
+  interval: 1h
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: external-secrets-webhook
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/instance: external-secrets
+      app.kubernetes.io/name: external-secrets-webhook
+"""
+_RELEASE_AND_SERVICE = """\
+# A Service beside the HelmRelease whose chart (from a registry, not rendered) makes the pods it
+# selects by the release's label; older charts label them `release: <name>`.
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: blocky
+  namespace: network
+spec:
+  releaseName: dns
+  chart:
+    spec: {chart: blocky, sourceRef: {kind: HelmRepository, name: charts}}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: dns-external
+  namespace: network
+spec:
+  type: LoadBalancer
+  selector:
+    release: dns
+  ports:
+    - port: 53
+      protocol: UDP
+"""
+
+
+@pytest.mark.parametrize(
+    ("manifest", "code"),
+    [(_RELEASE_AND_PDB, "K025"), (_RELEASE_AND_SERVICE, "K027")],
+    ids=["pdb-instance-label", "service-release-label"],
+)
+def test_a_selector_of_a_helm_releases_pods_is_not_said_to_select_nothing(
+    tmp_path: Path, manifest: str, code: str
+) -> None:
+    """onedr0p's home-ops: a PodDisruptionBudget for external-secrets' webhook beside the HelmRelease
+    whose chart (pulled from a registry, not rendered) makes those pods, selected by the label Helm
+    charts give a release's pods. The HelmRelease says it was not rendered (E002); the selector
+    is not said to select nothing. Another release's name is."""
+    (tmp_path / "release.yaml").write_text(manifest)
+    result = scan([tmp_path], Config(), select=[code, "E002"])
+    assert [f.code for f in result.findings] == ["E002"]
+    other = manifest.replace("name: external-secrets\n", "name: other\n", 1).replace("Name: dns", "Name: x")
+    (tmp_path / "release.yaml").write_text(other)
+    assert sorted(f.code for f in scan([tmp_path], Config(), select=[code, "E002"]).findings) == ["E002", code]

@@ -559,6 +559,7 @@ class KubeIndex:
             if isinstance(labels, dict) and labels:
                 custom_labels.setdefault((fragment.render, fragment.namespace), []).append(labels)
         rollout_refs: list[K8sObject] = []
+        releases = _helm_releases(objects)
         for obj in objects:
             if _is_custom(obj):
                 custom_labels.setdefault((obj.render, obj.namespace), []).extend(_custom_pod_labels(obj))
@@ -599,7 +600,7 @@ class KubeIndex:
             index.hpa_targets[id(hpa)] = target
             if target is not None:
                 target.hpas.append(hpa)
-            elif _partial(hpa):
+            elif _partial(hpa) or (isinstance(ref, dict) and _substituted([ref.get("kind"), ref.get("name")])):
                 index.targets_elsewhere.add(id(hpa))
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
@@ -613,6 +614,8 @@ class KubeIndex:
                 workload.pdbs.append(pdb)
             if not matched and (
                 _partial(pdb)
+                or _substituted(_selector_values(selector))
+                or _released(match_labels, releases.get((pdb.render, pdb.namespace), set()))
                 or any(
                     selector_matches(selector, labels)
                     for labels in custom_labels.get((pdb.render, pdb.namespace), [])
@@ -650,6 +653,8 @@ class KubeIndex:
                 and selector
                 and (
                     _partial(service)
+                    or _substituted(list(selector.values()))
+                    or _released(selector, releases.get((service.render, service.namespace), set()))
                     or any(
                         map_selector_matches(selector, labels)
                         for labels in custom_labels.get((service.render, service.namespace), [])
@@ -658,6 +663,54 @@ class KubeIndex:
             ):
                 index.targets_elsewhere.add(id(service))
         return index
+
+
+# The labels Helm charts give every object of a release (`{{ .Release.Name }}`): the standard one,
+# and the one charts used before it.
+_RELEASE_LABELS = ("app.kubernetes.io/instance", "release")
+
+
+def _helm_releases(objects: list[K8sObject]) -> dict[tuple[str, str], set[str]]:
+    """The release names of the Flux HelmReleases of the scan, by (render, namespace of their
+    objects): `spec.releaseName`, else Flux's default, `[targetNamespace-]name`."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for obj in objects:
+        if obj.kind != "HelmRelease" or not str(obj.api_version).startswith("helm.toolkit.fluxcd.io/"):
+            continue
+        target = obj.get("spec", "targetNamespace")
+        name = obj.get("spec", "releaseName") or (f"{target}-{obj.name}" if isinstance(target, str) else obj.name)
+        namespace = target if isinstance(target, str) and target else obj.namespace
+        found.setdefault((obj.render, namespace), set()).add(str(name))
+    return found
+
+
+def _released(labels: object, releases: set[str]) -> bool:
+    """Whether a selector picks the pods of a Helm release of the scan by the label Helm charts give
+    them (`app.kubernetes.io/instance: external-secrets` beside a HelmRelease `external-secrets`): a
+    chart relcheck did not render (pulled from a registry) makes them (onedr0p's home-ops: a
+    PodDisruptionBudget for external-secrets' webhook beside its HelmRelease)."""
+    if not releases or not isinstance(labels, dict):
+        return False
+    return any(labels.get(key) in releases for key in _RELEASE_LABELS)
+
+
+def _substituted(values: list) -> bool:
+    """Whether a value names its target through a variable a deploy tool fills in: Flux's
+    `postBuild.substitute` (`name: ${APP}`, `kind: ${CONTROLLER:=Deployment}`), in a component each
+    app's Flux Kustomization includes with its own values (onedr0p's home-ops `zeroscaler`). The
+    target is whatever each app names, so it is not looked for here."""
+    return any(isinstance(value, str) and "${" in value for value in values)
+
+
+def _selector_values(selector: object) -> list:
+    if not isinstance(selector, dict):
+        return []
+    labels = selector.get("matchLabels")
+    values = list(labels.values()) if isinstance(labels, dict) else []
+    for expression in selector.get("matchExpressions") or []:
+        if isinstance(expression, dict) and isinstance(expression.get("values"), list):
+            values.extend(expression["values"])
+    return values
 
 
 def _partial(obj: K8sObject) -> bool:
