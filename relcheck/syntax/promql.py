@@ -67,11 +67,31 @@ def _counts_events(tree: Any) -> bool:
         return False
     while type(counted) is promql.AggregateExpr:
         counted = _unwrapped(counted.expr)
+    if type(counted) is promql.BinaryExpr:
+        return _change_since(counted)
     return (
         type(counted) is promql.Call
         and counted.func.name in _EVENT_COUNTS
         and bool(counted.args)
         and type(counted.args[0]) in (promql.MatrixSelector, promql.SubqueryExpr)
+    )
+
+
+def _change_since(node: Any) -> bool:
+    """`x - x offset 10m`: what `delta(x[10m])` counts, written by hand (a home-ops' OOMKilled alert:
+    `kube_pod_container_status_restarts_total - kube_pod_container_status_restarts_total offset 10m >= 1`)."""
+    import promql_parser as promql
+
+    if str(node.op) != "-":
+        return False
+    now, before = _unwrapped(node.lhs), _unwrapped(node.rhs)
+    if type(now) is not promql.VectorSelector or type(before) is not promql.VectorSelector:
+        return False
+    return (
+        now.offset is None
+        and before.offset is not None
+        and now.name == before.name
+        and str(now.matchers) == str(before.matchers)
     )
 
 
