@@ -498,3 +498,11 @@ def test_a_selector_of_a_helm_releases_pods_is_not_said_to_select_nothing(
     other = manifest.replace("name: external-secrets\n", "name: other\n", 1).replace("Name: dns", "Name: x")
     (tmp_path / "release.yaml").write_text(other)
     assert sorted(f.code for f in scan([tmp_path], Config(), select=[code, "E002"]).findings) == ["E002", code]
+
+
+def test_a_service_of_the_control_planes_static_pods_is_worth_a_look_not_a_warning() -> None:
+    """A LoadBalancer in front of the API servers, in whatever namespace a deploy tool sets (Flux's
+    `targetNamespace`): the kubelet runs them from files on the nodes, so an info, as in kube-system."""
+    case = ROOT / "tests" / "fixtures" / "rules" / "K027" / "fail" / "control-plane-outside-kube-system"
+    findings = scan([case], Config(), select=["K027"]).findings
+    assert [(f.location.line, f.severity.label) for f in findings] == [(9, "info"), (24, "info")]

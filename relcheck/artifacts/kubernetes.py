@@ -694,6 +694,21 @@ def _released(labels: object, releases: set[str]) -> bool:
     return any(labels.get(key) in releases for key in _RELEASE_LABELS)
 
 
+# The control plane's static pods: the kubelet runs them from files on the node (kubeadm's
+# `/etc/kubernetes/manifests`), never from a repository's manifests, labelled `component: NAME`
+# (kubeadm) or `k8s-app: NAME` (Talos).
+_CONTROL_PLANE = frozenset({"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"})
+
+
+def control_plane_component(selector: dict) -> str | None:
+    """The control plane's component a Service selects the static pods of (a LoadBalancer in front
+    of the API servers: `k8s-app: kube-apiserver`, `tier: control-plane`, as home-ops repositories
+    give Cilium to announce), else None."""
+    return next(
+        (str(selector[key]) for key in ("component", "k8s-app") if selector.get(key) in _CONTROL_PLANE), None
+    )
+
+
 def _substituted(values: list) -> bool:
     """Whether a value names its target through a variable a deploy tool fills in: Flux's
     `postBuild.substitute` (`name: ${APP}`, `kind: ${CONTROLLER:=Deployment}`), in a component each

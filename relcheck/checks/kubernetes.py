@@ -13,6 +13,7 @@ from relcheck.artifacts.kubernetes import (
     IntOrPercent,
     K8sObject,
     Workload,
+    control_plane_component,
     dig,
     int_or_percent,
     is_keda_scaler,
@@ -1223,16 +1224,23 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
         if not targets and id(service) in ctx.project.kube.targets_elsewhere:
             continue
         if not targets:
-            cluster_run = service.namespace == "kube-system"
-            yield ctx.report(
-                service,
-                f"{service.display} selects no pod template in namespace '{service.namespace}' in this "
-                + (
+            static = control_plane_component(selector)
+            cluster_run = service.namespace == "kube-system" or static is not None
+            if static is not None and service.namespace != "kube-system":
+                why = (
+                    f"scan: it selects the control plane's {static}, whose static pods the kubelet runs from "
+                    "files on the nodes, without manifests here; check its selector against them"
+                )
+            elif cluster_run:
+                why = (
                     "scan: kube-system's static pods and add-ons run without manifests here; check its "
                     "selector against them"
-                    if cluster_run
-                    else "scan: unless pods created elsewhere carry those labels, it has no endpoints"
-                ),
+                )
+            else:
+                why = "scan: unless pods created elsewhere carry those labels, it has no endpoints"
+            yield ctx.report(
+                service,
+                f"{service.display} selects no pod template in namespace '{service.namespace}' in this " + why,
                 what="selector",
                 at=service.key_loc("spec", "selector"),
                 # The control plane's static pods and the cluster's add-ons live in kube-system.
