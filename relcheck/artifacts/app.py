@@ -100,7 +100,7 @@ FRONT_END_FILES = (".svelte", ".vue", ".astro")
 SERVER_FRAMEWORKS = (
     "express", "fastify", "koa", "@nestjs/core", "@hapi/hapi", "hapi", "restify", "next", "nuxt",
     "@sveltejs/kit", "@remix-run/node", "@remix-run/serve", "@react-router/serve", "socket.io", "@astrojs/node",
-    "polka", "h3", "micro",
+    "polka", "h3", "micro", "sails", "strapi", "@strapi/strapi",
     # Nitro's server and the frameworks built on it (relcheck.artifacts.nitro).
     "nitropack", "nitro", "@tanstack/react-start", "@tanstack/solid-start", "@tanstack/start", "@solidjs/start",
     "@analogjs/platform", "vinxi",

@@ -45,6 +45,8 @@ SIGNAL_LIBRARIES = {
     "async-exit-hook": ("SIGTERM", "SIGINT"),
     "http-graceful-shutdown": ("SIGTERM", "SIGINT"),
     "node-graceful-shutdown": ("SIGTERM", "SIGINT"),
+    # Sails lowers the app (closes its servers) on both when it lifts (lib/app/private/initialize.js).
+    "sails": ("SIGTERM", "SIGINT"),
 }
 ROUTE_METHODS = frozenset({"get", "all", "head"})
 # `axios.get('/health')` requests a path; it serves none.
