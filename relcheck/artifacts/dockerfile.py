@@ -367,6 +367,9 @@ def is_idle_image(dockerfile: Dockerfile) -> bool:
 _ONE_SHOT_PROGRAMS = frozenset(
     {"jq", "yq", "curl", "wget", "envsubst", "git", "kubectl", "helm", "kustomize", "terraform", "tofu"}
     | {"aws", "gcloud", "gsutil", "az", "openssl", "rsync", "mc", "s3cmd"}
+    # A build or test target (skipper's fuzzing image: `ENTRYPOINT ["/usr/bin/make", "fuzz"]`), and
+    # load generators that fire their requests and print a report (ApacheBench, hey).
+    | {"make", "ab", "hey"}
 )
 
 
