@@ -1942,3 +1942,40 @@ def test_a_chart_that_says_now_only_in_its_text_is_rendered_where_it_is(tmp_path
     copy = steady_copy(chart)
     assert copy is not None
     copy.close()
+
+
+@needs_helm
+def test_a_service_of_a_workload_template_its_values_leave_out_is_worth_a_look_not_a_warning(tmp_path: Path) -> None:
+    """bitnami's Ghost chart deploys nothing until `ghostHost` is set (`{{- if include "ghost.host" . }}`
+    around its Deployment), while its Service and PodDisruptionBudget render: with the chart's own
+    values they select nothing, which says nothing of the release a user installs. An info names
+    the template beside them that rendered nothing; with the host set, nothing is reported."""
+    labels = "app.kubernetes.io/name: ghost"
+    deployment = (
+        "{{- if .Values.host }}\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ghost}\nspec:\n"
+        f"  selector: {{matchLabels: {{{labels}}}}}\n  template:\n    metadata: {{labels: {{{labels}}}}}\n"
+        "    spec: {containers: [{name: ghost, image: 'ghost:5.0.0'}]}\n{{- end }}\n"
+    )
+    # An HPA's scaleTargetRef names a workload kind too: it is no workload template.
+    hpa = (
+        "{{- if .Values.autoscaling }}\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+        "metadata: {name: ghost}\nspec:\n  scaleTargetRef:\n    kind: Deployment\n    name: ghost\n"
+        "  minReplicas: 3\n  maxReplicas: 10\n{{- end }}\n"
+    )
+    service = f"apiVersion: v1\nkind: Service\nmetadata: {{name: ghost}}\nspec:\n  selector: {{{labels}}}\n"
+    service += "  ports: [{port: 80, targetPort: 2368}]\n"
+    pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: ghost}\nspec:\n  maxUnavailable: 1\n"
+    pdb += f"  selector: {{matchLabels: {{{labels}}}}}\n"
+    templates = {"deployment.yaml": deployment, "hpa.yaml": hpa, "svc.yaml": service, "pdb.yaml": pdb}
+    chart = make_chart(tmp_path / "ghost", templates)
+    (chart / "values.yaml").write_text("host: ''\nautoscaling: false\n")
+    findings = scan([chart], Config(), select=["K025", "K027"]).findings
+    assert [(f.code, f.location.path, f.severity.label) for f in findings] == [
+        ("K025", "templates/pdb.yaml", "info"), ("K027", "templates/svc.yaml", "info")
+    ]
+    assert all("templates/deployment.yaml writes a workload but renders nothing" in f.message for f in findings)
+    (chart / "values.yaml").write_text("host: blog.example.com\nautoscaling: false\n")
+    assert scan([chart], Config(), select=["K025", "K027"]).findings == []
+    (chart / "templates" / "deployment.yaml").unlink()  # nothing left out: the selector is wrong
+    findings = scan([chart], Config(), select=["K025", "K027"]).findings
+    assert [(f.code, f.severity.label) for f in findings] == [("K025", "warning"), ("K027", "warning")]

@@ -538,6 +538,9 @@ class KubeIndex:
     # operator or an overlay completes; or they are a chart's rendered without dependencies that
     # may hold the target (relcheck.render.unvendored).
     targets_elsewhere: set[int] = field(default_factory=set)
+    # HPAs, PDBs and Services of a chart that selected nothing in a render that left a workload
+    # template of the chart empty → that template (relcheck.render.helm: a condition around it).
+    targets_withheld: dict[int, str] = field(default_factory=dict)
     # Objects that run pods of a kind no rule checks, by kind.
     unmodeled: dict[str, int] = field(default_factory=dict)
     # Deployments an Argo Rollout runs through `workloadRef`: the Rollout owns their scale (it
@@ -602,6 +605,8 @@ class KubeIndex:
                 target.hpas.append(hpa)
             elif _partial(hpa) or (isinstance(ref, dict) and _substituted([ref.get("kind"), ref.get("name")])):
                 index.targets_elsewhere.add(id(hpa))
+            elif _withheld(hpa):
+                index.targets_withheld[id(hpa)] = _withheld(hpa)
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:
@@ -622,6 +627,8 @@ class KubeIndex:
                 )
             ):
                 index.targets_elsewhere.add(id(pdb))
+            elif not matched and _withheld(pdb):
+                index.targets_withheld[id(pdb)] = _withheld(pdb)
         for service in index.services:
             selector = service.get("spec", "selector")
             matched = []
@@ -662,6 +669,8 @@ class KubeIndex:
                 )
             ):
                 index.targets_elsewhere.add(id(service))
+            elif not matched and isinstance(selector, dict) and selector and _withheld(service):
+                index.targets_withheld[id(service)] = _withheld(service)
         return index
 
 
@@ -726,6 +735,13 @@ def _selector_values(selector: object) -> list:
         if isinstance(expression, dict) and isinstance(expression.get("values"), list):
             values.extend(expression["values"])
     return values
+
+
+def _withheld(obj: K8sObject) -> str:
+    """A workload template beside the object's own (in its folder) that its chart's render left
+    empty, else "": bitnami's Ghost `templates/svc.yaml` beside `templates/deployment.yaml`."""
+    folder = posixpath.dirname(obj.path)
+    return next((path for path in getattr(obj, "withheld", ()) if posixpath.dirname(path) == folder), "")
 
 
 def _partial(obj: K8sObject) -> bool:

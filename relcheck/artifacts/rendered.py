@@ -50,6 +50,9 @@ class RenderedObject(K8sObject):
     # Rendered without dependencies that are not vendored (relcheck.render.unvendored): pods, Services
     # and workloads its objects point at may be in one of those.
     partial: bool = False
+    # The chart's own workload templates that this render left empty (`{{- if include "ghost.host" . }}`
+    # around bitnami's Ghost Deployment): its Services and PDBs may select the pods those make.
+    withheld: tuple[str, ...] = ()
 
     def loc(self, *keys: Any) -> Location:
         return self._placed((*self.base, *keys), key=False, own=super().loc(*keys))

@@ -1186,12 +1186,25 @@ def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
 def pdb_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
     for pdb in ctx.project.kube.pdbs:
         if not ctx.project.kube.pdb_targets.get(id(pdb)) and id(pdb) not in ctx.project.kube.targets_elsewhere:
+            withheld = ctx.project.kube.targets_withheld.get(id(pdb))
             yield ctx.report(
                 pdb,
-                f"{pdb.display} selects no workload's pods in namespace '{pdb.namespace}' in this scan",
+                f"{pdb.display} selects no workload's pods in namespace '{pdb.namespace}' in this scan"
+                + _withheld_note(withheld),
                 what="selector",
                 at=pdb.key_loc("spec", "selector"),
+                severity=Severity.INFO if withheld else None,
             )
+
+
+def _withheld_note(template: str | None) -> str:
+    """Where the chart's render left a workload template empty: its pods may be the ones selected."""
+    if not template:
+        return ""
+    return (
+        f": {template} writes a workload but renders nothing with these values (a condition), and may make "
+        "them; check with the values you deploy"
+    )
 
 
 @check("K026")
@@ -1205,12 +1218,14 @@ def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
                 ref["kind"] = "Deployment"  # a ScaledObject's default target kind
             if (hpa.render, hpa.namespace, str(ref.get("kind")), str(ref.get("name"))) in present:
                 continue  # a kind relcheck does not model (a LeaderWorkerSet, a custom resource): it is there
+            withheld = ctx.project.kube.targets_withheld.get(id(hpa))
             yield ctx.report(
                 hpa,
                 f"{hpa.display} scales {ref.get('kind', '?')} '{ref.get('name', '?')}', which is not in "
-                f"namespace '{hpa.namespace}' in this scan",
+                f"namespace '{hpa.namespace}' in this scan" + _withheld_note(withheld),
                 what="scaleTargetRef",
                 at=hpa.key_loc("spec", "scaleTargetRef"),
+                severity=Severity.INFO if withheld else None,
             )
 
 
@@ -1225,8 +1240,11 @@ def service_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
             continue
         if not targets:
             static = control_plane_component(selector)
-            cluster_run = service.namespace == "kube-system" or static is not None
-            if static is not None and service.namespace != "kube-system":
+            withheld = ctx.project.kube.targets_withheld.get(id(service))
+            cluster_run = service.namespace == "kube-system" or static is not None or bool(withheld)
+            if withheld:
+                why = "scan" + _withheld_note(withheld)
+            elif static is not None and service.namespace != "kube-system":
                 why = (
                     f"scan: it selects the control plane's {static}, whose static pods the kubelet runs from "
                     "files on the nodes, without manifests here; check its selector against them"

@@ -163,6 +163,10 @@ def error_location(message: str, chart_dir: str, chart_name: str) -> tuple[str, 
 # the next document's; YAML would read the line as one plain scalar or key.
 _GLUED_SEPARATOR = re.compile(r"^---(?=\S)", re.MULTILINE)
 # `kind: PodDisruptionBudget` as a template writes it (the kind is never a template expression in practice).
+# Kinds that make pods: what a Service, a PodDisruptionBudget or an HPA of the chart may point at.
+_WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Rollout"})
+# A document's own kind, at the start of its line (not a `scaleTargetRef`'s or an owner's, indented).
+_TOP_KIND = re.compile(r"""^kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
 _KIND = re.compile(r"""^\s*kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
 
 
@@ -495,6 +499,7 @@ class ChartRenderer:
         from relcheck.parsers.kubernetes import parse_manifests
 
         chart_kinds = self._template_kinds(chart_dir) if label.startswith("ci/") else frozenset()
+        withheld = self._withheld_workloads(chart_dir, manifests)
 
         for key in sorted(manifests):
             text = manifests[key]
@@ -559,8 +564,22 @@ class ChartRenderer:
                         rendered_by=f"Helm chart {chart_dir or '.'}" + (f" with {label}" if label else ""),
                         chart_kinds=chart_kinds,
                         partial=partial,
+                        withheld=withheld,
                     )
                 )
+
+    def _withheld_workloads(self, chart_dir: str, manifests: dict[str, str]) -> tuple[str, ...]:
+        """The chart's own templates that write a workload and rendered nothing with these values:
+        a condition around them (bitnami's Ghost chart deploys nothing until `ghostHost` is set)."""
+        found = []
+        for key, text in manifests.items():
+            _, _, inside = key.partition("/")
+            if text.strip() or not inside.startswith("templates/") or key.endswith("NOTES.txt"):
+                continue
+            path = _join(chart_dir, inside)
+            if _WORKLOAD_KINDS.intersection(_TOP_KIND.findall(self.read(path) or "")):
+                found.append(path)
+        return tuple(sorted(found))
 
     def _unaliased(self, chart_dir: str, inside: str) -> str | None:
         """The repository file of a template Helm names by a dependency's alias: growthbook's

@@ -172,6 +172,7 @@ def view(project: Project, unit: Unit) -> Project:
         pdb_targets={k: v for k, v in kube.pdb_targets.items() if k in kept},
         service_targets={k: v for k, v in kube.service_targets.items() if k in kept},
         targets_elsewhere={k for k in kube.targets_elsewhere if k in kept},
+        targets_withheld={k: v for k, v in kube.targets_withheld.items() if k in kept},
         unmodeled=dict(kube.unmodeled),
         scaled_by_rollout={k: r for k, r in kube.scaled_by_rollout.items() if id(r) in kept},
     )
