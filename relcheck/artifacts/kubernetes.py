@@ -650,6 +650,16 @@ class KubeIndex:
                         and _controller_labels_fit(selector, w)
                         and map_selector_matches(plain, w.template_labels)
                     ]
+                if not matched and (runtime := {k for k, v in selector.items() if set_at_runtime(k, v)}):
+                    # The active Vault server, MinIO's operator leader: the program labels its own pod.
+                    plain = {k: v for k, v in selector.items() if k not in runtime}
+                    matched = [
+                        w
+                        for w in (labels.candidates(plain) if plain else [])
+                        if w.template_labels
+                        and not runtime & w.template_labels.keys()
+                        and map_selector_matches(plain, w.template_labels)
+                    ]
             matched = nearest_copies(service, matched)
             index.service_targets[id(service)] = matched
             for workload in matched:
@@ -747,6 +757,24 @@ def _withheld(obj: K8sObject) -> str:
 def _partial(obj: K8sObject) -> bool:
     """Rendered without dependencies that are not vendored: what it points at may be in one."""
     return bool(getattr(obj, "partial", False))
+
+
+# Labels a program gives its own pod while it runs (through the API), which no template carries: a
+# Service selects the one pod in that role. Vault's Kubernetes service registration (`vault-active`,
+# `vault-sealed`...), Patroni's role label (`spilo-role` in Zalando's Spilo, `role` by default), the
+# MinIO operator's leader (`operator: leader`). By name, or by name and value for a name of common use.
+_RUNTIME_LABELS = frozenset(
+    {"vault-active", "vault-sealed", "vault-initialized", "vault-perf-standby", "vault-version", "spilo-role"}
+)
+_RUNTIME_LABEL_VALUES = {
+    "role": frozenset({"master", "primary", "replica", "standby-leader"}),
+    "operator": frozenset({"leader"}),
+}
+
+
+def set_at_runtime(key: str, value: object) -> bool:
+    """Whether a pod label is one its program sets on its own pod while it runs."""
+    return key in _RUNTIME_LABELS or value in _RUNTIME_LABEL_VALUES.get(key, ())
 
 
 # Labels a controller gives each pod it creates, beside the template's (by the workload kind that adds them).
