@@ -1930,3 +1930,13 @@ def test_a_dockerfile_template_makes_no_service_of_its_folder(tmp_path: Path) ->
     assert sorted((f.code, f.location.path) for f in result.findings) == [
         ("E002", "Dockerfile.template"), ("R001", "6/bookworm/Dockerfile")
     ]
+
+
+def test_user_root_for_a_start_script_that_steps_down_is_a_warning_without_a_fix() -> None:
+    """memos sets `USER root` so that its entrypoint can give the data volume to the server's user,
+    then `su-exec`s to it; the script is copied from the build stage, which copied the context."""
+    case = Path(__file__).parent / "fixtures" / "rules" / "D001" / "fail" / "user-root-then-steps-down"
+    (finding,) = scan([case], Config(), select=["D001"], fixes=True).findings
+    assert (finding.severity.label, finding.value) == ("warning", "root, steps down")
+    assert [(r.location.path, r.location.line) for r in finding.related] == [("scripts/entrypoint.sh", 4)]
+    assert finding.autofix is None

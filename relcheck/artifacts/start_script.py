@@ -9,7 +9,7 @@ import re
 import shlex
 from collections.abc import Iterable
 
-from relcheck.artifacts.dockerfile import Instruction
+from relcheck.artifacts.dockerfile import Instruction, Stage
 from relcheck.scan.discovery import SourceFile
 
 # Script files are read whole up to this size; a larger one is not a start script.
@@ -24,19 +24,33 @@ def is_script(program: str) -> bool:
 
 
 def copied_script(
-    dockerfile_path: str, instructions: Iterable[Instruction], program: str, files: dict[str, SourceFile]
+    dockerfile_path: str,
+    instructions: Iterable[Instruction],
+    program: str,
+    files: dict[str, SourceFile],
+    stages: Iterable[Stage] = (),
 ) -> SourceFile | None:
     """The repository file the image's `program` was copied from: a COPY or ADD from the build
-    context (not another stage) of a file with the program's name, or to that name, found below
-    the Dockerfile's folder or one above it (the build context is one of them). None when no such
-    file is among `files`."""
+    context of a file with the program's name, or to that name, found below the Dockerfile's
+    folder or one above it (the build context is one of them). A COPY from another of `stages`
+    (`COPY --from=backend /backend-build/scripts/entrypoint.sh ...`) is followed to where that
+    stage copied the file from the context (`COPY . .` in WORKDIR /backend-build). None when no
+    such file is among `files`."""
     name = posixpath.basename(program)
     folder = posixpath.dirname(dockerfile_path)
+    named = {stage.alias: stage for stage in stages if stage.alias}
     sources: list[str] = []
     for instruction in instructions:
-        if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from") is not None:
+        if instruction.keyword not in ("COPY", "ADD"):
             continue
         *copied, destination = instruction.args or ("",)
+        stage = instruction.flag("from")
+        if stage is not None:
+            if stage in named:
+                for source in copied:
+                    if posixpath.basename(source.rstrip("/")) == name or posixpath.basename(destination) == name:
+                        sources.extend(_context_sources(named[stage].chain(), source))
+            continue
         for source in copied:
             if posixpath.basename(source.rstrip("/")) == name or posixpath.basename(destination) == name:
                 sources.append(source)
@@ -53,6 +67,29 @@ def copied_script(
                 break
             base = posixpath.dirname(base)
     return None
+
+
+def _context_sources(chain: list[Stage], path: str) -> list[str]:
+    """Where in the build context a stage's file at the absolute `path` may have been copied from,
+    in the order the stage copies: by a COPY of the context into a folder above it (`COPY . .` in
+    its WORKDIR, `COPY scripts/ /app/scripts/`), or of the file itself. The caller keeps the last
+    one that is in the repository; none when another stage or a RUN made it."""
+    workdir = "/"
+    found: list[str] = []
+    for stage in chain:
+        for instruction in stage.instructions:
+            if instruction.keyword == "WORKDIR" and instruction.args:
+                workdir = posixpath.normpath(posixpath.join(workdir, instruction.args[0]))
+            if instruction.keyword != "COPY" or instruction.flag("from") is not None or len(instruction.args) < 2:
+                continue
+            *copied, destination = instruction.args
+            target = posixpath.normpath(posixpath.join(workdir, destination))
+            for source in copied:
+                if path == target or path == posixpath.join(target, posixpath.basename(source.rstrip("/"))):
+                    found.append(source)  # the file itself, to its name or into a folder
+                elif path.startswith(target.rstrip("/") + "/"):
+                    found.append(posixpath.join(source, posixpath.relpath(path, target)))  # inside a folder
+    return found
 
 
 def written_script(instructions: Iterable[Instruction], program: str) -> str | None:

@@ -249,12 +249,33 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             continue  # a variable we cannot resolve: do not guess
         name = user.split(":", 1)[0]
         if name in ("root", "0"):
-            yield ctx.report(
+            own_step = _own_entrypoint_steps_down(ctx, dockerfile)
+            if own_step is None:
+                yield ctx.report(
+                    dockerfile.spot(final, user_instruction),
+                    f"final stage runs as root (USER {user})",
+                    what="USER",
+                    value=user,
+                )
+                continue
+            # `USER root` so that the start script can give a volume to the server's user, then
+            # drop to it (memos: `exec su-exec "$MEMOS_UID:$MEMOS_GID" "$0" "$@"`).
+            stepped_user, program, where = own_step
+            who = f"as '{stepped_user}'" if stepped_user is not None else "as another user"
+            finding = ctx.report(
                 dockerfile.spot(final, user_instruction),
-                f"final stage runs as root (USER {user})",
+                f"final stage runs as root (USER {user}) and its start script then runs the server {who} "
+                f"({program}), so only that script runs as root; Kubernetes' runAsNonRoot refuses the image as it is",
                 what="USER",
-                value=user,
+                value=f"{user}, steps down",
+                severity=Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity,
+                related=(Related(where, f"{program} runs the server {who}"),),
             )
+            finding.fix = (
+                "Set `USER` to the user the start script steps down to, once its steps that need root can go "
+                "(Kubernetes' `fsGroup` gives a volume to the pod's group), and drop the step down."
+            )
+            yield finding
 
 
 def _running_containers(services: list[Service], dockerfile: Dockerfile) -> list[tuple[Workload, Container]] | None:
@@ -727,7 +748,7 @@ def _image_script(ctx: CheckContext, dockerfile: Dockerfile, script: str) -> tup
     builders = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
     owned = frozenset().union(*(service.own_files for service in builders))
     files = {f.path: f for f in ctx.project.files if f.path in owned and is_script(f.path)}
-    source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files)
+    source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files, dockerfile.stages)
     return (read_script(source), source.path) if source is not None else (None, None)
 
 
