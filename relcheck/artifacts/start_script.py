@@ -29,33 +29,32 @@ def copied_script(
     program: str,
     files: dict[str, SourceFile],
     stages: Iterable[Stage] = (),
+    final: Stage | None = None,
 ) -> SourceFile | None:
-    """The repository file the image's `program` was copied from: a COPY or ADD from the build
-    context of a file with the program's name, or to that name, found below the Dockerfile's
-    folder or one above it (the build context is one of them). A COPY from another of `stages`
-    (`COPY --from=backend /backend-build/scripts/entrypoint.sh ...`) is followed to where that
-    stage copied the file from the context (`COPY . .` in WORKDIR /backend-build). None when no
+    """The repository file the image's `program` was copied from, found below the Dockerfile's
+    folder or one above it (the build context is one of them): a COPY or ADD from the build
+    context of a file with the program's name, or to that name; or, given the Dockerfile's
+    `stages` and its `final` stage, the file at the program's path traced back through the COPYs
+    that put it there, from other stages too (trigger.dev: `COPY --from=builder /triggerdotdev/
+    scripts ./scripts`, where the builder stage did `COPY docker/scripts ./scripts`). None when no
     such file is among `files`."""
     name = posixpath.basename(program)
     folder = posixpath.dirname(dockerfile_path)
-    named = {stage.alias: stage for stage in stages if stage.alias}
     sources: list[str] = []
     for instruction in instructions:
-        if instruction.keyword not in ("COPY", "ADD"):
+        if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from") is not None:
             continue
         *copied, destination = instruction.args or ("",)
-        stage = instruction.flag("from")
-        if stage is not None:
-            if stage in named:
-                for source in copied:
-                    if posixpath.basename(source.rstrip("/")) == name or posixpath.basename(destination) == name:
-                        sources.extend(_context_sources(named[stage].chain(), source))
-            continue
         for source in copied:
             if posixpath.basename(source.rstrip("/")) == name or posixpath.basename(destination) == name:
                 sources.append(source)
             elif source.rstrip("/") in (".", "") and destination:
                 sources.append(name)  # the whole context: the script's name in its top folder
+    if final is not None and "/" in program:  # a bare name is looked up on PATH
+        named = {key: stage for stage in stages for key in (stage.alias, str(stage.index)) if key}
+        chain = final.chain()
+        path = posixpath.normpath(posixpath.join(_workdir(chain), program))
+        sources += _traced(chain, path, named, 0)  # the surest: after the copies matched by name
     for source in reversed(sources):  # the last copy is what the image holds
         base = folder
         while True:
@@ -69,26 +68,50 @@ def copied_script(
     return None
 
 
-def _context_sources(chain: list[Stage], path: str) -> list[str]:
-    """Where in the build context a stage's file at the absolute `path` may have been copied from,
-    in the order the stage copies: by a COPY of the context into a folder above it (`COPY . .` in
-    its WORKDIR, `COPY scripts/ /app/scripts/`), or of the file itself. The caller keeps the last
-    one that is in the repository; none when another stage or a RUN made it."""
+def _workdir(chain: list[Stage]) -> str:
+    workdir = "/"
+    for stage in chain:
+        for instruction in stage.instructions:
+            if instruction.keyword == "WORKDIR" and instruction.args:
+                workdir = posixpath.normpath(posixpath.join(workdir, instruction.args[0]))
+    return workdir
+
+
+# Stages copied from stages copied from...: how far a file is traced back.
+_MAX_TRACE = 8
+
+
+def _traced(chain: list[Stage], path: str, named: dict[str, Stage], depth: int) -> list[str]:
+    """The build-context paths the file at the absolute `path` of the image `chain` builds may come
+    from, in the order its COPYs run (the caller keeps the last one in the repository): a COPY of
+    the file itself, to its name or into a folder, or of a folder above it (`COPY . .` in the
+    WORKDIR); one from another stage (`--from=builder`, a path from that stage's root) is followed
+    into that stage. Nothing when a RUN or an image made it."""
+    if depth > _MAX_TRACE:
+        return []
     workdir = "/"
     found: list[str] = []
     for stage in chain:
         for instruction in stage.instructions:
             if instruction.keyword == "WORKDIR" and instruction.args:
                 workdir = posixpath.normpath(posixpath.join(workdir, instruction.args[0]))
-            if instruction.keyword != "COPY" or instruction.flag("from") is not None or len(instruction.args) < 2:
+            if instruction.keyword not in ("COPY", "ADD") or len(instruction.args) < 2:
                 continue
             *copied, destination = instruction.args
             target = posixpath.normpath(posixpath.join(workdir, destination))
+            origin = instruction.flag("from")
             for source in copied:
                 if path == target or path == posixpath.join(target, posixpath.basename(source.rstrip("/"))):
-                    found.append(source)  # the file itself, to its name or into a folder
+                    inside = source  # the file itself
                 elif path.startswith(target.rstrip("/") + "/"):
-                    found.append(posixpath.join(source, posixpath.relpath(path, target)))  # inside a folder
+                    inside = posixpath.join(source, posixpath.relpath(path, target))  # inside a copied folder
+                else:
+                    continue
+                if origin is None:
+                    found.append(inside)
+                elif origin in named:
+                    source_path = posixpath.normpath(posixpath.join("/", inside))  # from that stage's root
+                    found += _traced(named[origin].chain(), source_path, named, depth + 1)
     return found
 
 

@@ -720,7 +720,10 @@ def _through_script(
     own heredoc, or a file it copies, read only among the own files of the services built from
     the Dockerfile: those are in the check's unit however the scan is split, and a change to them
     re-checks this."""
-    text, _ = _image_script(ctx, dockerfile, script)
+    argv = list(starter.args) if starter.json_form else []
+    position = next((index for index, word in enumerate(argv) if _program(word) == script), None)
+    # The script as the command names it (`./scripts/entrypoint.sh`): its path in the image.
+    text, _ = _image_script(ctx, dockerfile, argv[position] if position is not None else script)
     if text is None:
         return None
     if traps_sigterm(text):
@@ -728,8 +731,6 @@ def _through_script(
     handed = handoff(text)
     if handed not in ("$@", "$*"):
         return handed if handed and "$" not in handed else None
-    argv = list(starter.args) if starter.json_form else []
-    position = next((index for index, word in enumerate(argv) if _program(word) == script), None)
     if position is None:
         return None
     after = argv[position + 1 :]
@@ -748,7 +749,9 @@ def _image_script(ctx: CheckContext, dockerfile: Dockerfile, script: str) -> tup
     builders = [s for s in ctx.project.services if any(d is dockerfile for d in s.dockerfiles)]
     owned = frozenset().union(*(service.own_files for service in builders))
     files = {f.path: f for f in ctx.project.files if f.path in owned and is_script(f.path)}
-    source = copied_script(dockerfile.path, dockerfile.final_instructions(), script, files, dockerfile.stages)
+    source = copied_script(
+        dockerfile.path, dockerfile.final_instructions(), script, files, dockerfile.stages, dockerfile.final
+    )
     return (read_script(source), source.path) if source is not None else (None, None)
 
 
