@@ -506,3 +506,13 @@ def test_a_service_of_the_control_planes_static_pods_is_worth_a_look_not_a_warni
     case = ROOT / "tests" / "fixtures" / "rules" / "K027" / "fail" / "control-plane-outside-kube-system"
     findings = scan([case], Config(), select=["K027"]).findings
     assert [(f.location.line, f.severity.label) for f in findings] == [(9, "info"), (24, "info")]
+
+
+def test_a_rollout_that_takes_down_pods_no_traffic_reaches_is_a_warning() -> None:
+    """A controller whose only port is for metrics, a worker that declares none: Recreate or a
+    maxUnavailable of a pod pauses their work and drops no request."""
+    fixtures = ROOT / "tests" / "fixtures" / "rules" / "K015" / "fail"
+    controller = scan([fixtures / "recreate-controller-without-traffic"], Config(), select=["K015"]).findings
+    assert [(f.location.line, f.severity.label) for f in controller] == [(10, "warning")]
+    mixed = scan([fixtures / "default-percent-rounds-to-a-pod"], Config(), select=["K015"]).findings
+    assert [(f.location.line, f.severity.label) for f in mixed] == [(6, "error"), (24, "error"), (54, "warning")]

@@ -675,6 +675,14 @@ def _single_attach_claim(ctx: CheckContext, workload: Workload) -> tuple[str | N
     return single_attach_claim(ctx.project.kube.objects, workload)
 
 
+# A pod no client reaches (a controller, a queue consumer): a rollout that takes it down pauses its
+# work, and drops no request.
+_NO_TRAFFIC = (
+    ", but no traffic reaches its pods (no Service for clients selects them, and no container serves a "
+    "port for clients): the rollout pauses their work for a while, and drops no request"
+)
+
+
 @check("K015")
 def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
     """Recreate, or a RollingUpdate that takes serving pods down: maxUnavailable resolves to at
@@ -704,6 +712,9 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                     "would run two at once"
                 )
                 severity = Severity.INFO
+            elif not _takes_traffic(workload):
+                message += _NO_TRAFFIC
+                severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
             yield ctx.report(
                 workload,
                 message,
@@ -750,6 +761,9 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                     "surge pod waits for a node without one"
                 )
                 severity = Severity.WARNING
+            elif not _takes_traffic(workload):
+                message = rolls + _NO_TRAFFIC
+                severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
             yield ctx.report(
                 workload,
                 message,
