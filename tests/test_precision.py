@@ -1319,7 +1319,7 @@ def test_k015_weighs_recreate_against_the_volume_it_mounts(tmp_path: Path, claim
     (tmp_path / "db.yaml").write_text(
         pvc + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db}\nspec:\n  strategy: {type: Recreate}\n"
         "  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n"
-        "      containers: [{name: db, image: 'postgres:16.4'}]\n"
+        "      containers: [{name: db, image: 'postgres:16.4', ports: [{name: postgresql, containerPort: 5432}]}]\n"
         "      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]\n"
     )
     (finding,) = scan([tmp_path], Config(), select=["K015"]).findings
@@ -1371,7 +1371,7 @@ def test_k015_weighs_one_pod_per_node(tmp_path: Path, affinity: str | None, seve
         "  strategy: {rollingUpdate: {maxUnavailable: 1}}\n"
         "  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n"
         + spread
-        + "      containers: [{name: api, image: 'api:1.0.0'}]\n"
+        + "      containers: [{name: api, image: 'api:1.0.0', ports: [{name: http, containerPort: 8080}]}]\n"
     )
     (finding,) = scan([tmp_path], Config(), select=["K015"], fixes=True).findings
     assert finding.severity.label == severity
