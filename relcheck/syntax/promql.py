@@ -52,29 +52,51 @@ _COMPARISONS = frozenset({">", ">=", "<", "<=", "==", "!="})
 
 
 def _counts_events(tree: Any) -> bool:
-    """Whether the condition (the left side of a top-level `and`/`unless`) compares a count of
-    events in a window, aggregated or not, with a number: `sum(increase(x[5m])) > 0`."""
+    """Whether the condition (the left side of a top-level `and`/`unless`; each side of an `or`)
+    compares a count of events in a window, aggregated or not, with a number:
+    `sum(increase(x[5m])) > 0`."""
     import promql_parser as promql
 
     node = _unwrapped(tree)
     while type(node) is promql.BinaryExpr and str(node.op) in ("and", "unless"):
         node = _unwrapped(node.lhs)
+    if type(node) is promql.BinaryExpr and str(node.op) == "or":
+        return _counts_events(node.lhs) and _counts_events(node.rhs)
     if type(node) is not promql.BinaryExpr or str(node.op) not in _COMPARISONS:
         return False
     lhs, rhs = _unwrapped(node.lhs), _unwrapped(node.rhs)
     counted, number = (lhs, rhs) if type(rhs) is promql.NumberLiteral else (rhs, lhs)
     if type(number) is not promql.NumberLiteral:
         return False
-    while type(counted) is promql.AggregateExpr:
-        counted = _unwrapped(counted.expr)
-    if type(counted) is promql.BinaryExpr:
-        return _change_since(counted)
+    return _event_count(counted)
+
+
+def _event_count(node: Any) -> bool:
+    """A count of events in a window, aggregated or not, or joined with an info metric for its
+    labels (`increase(x[5m]) * on (instance) group_left(cluster) max by (instance, cluster) (y_info)`:
+    an info metric's value is 1, so the product is the count)."""
+    import promql_parser as promql
+
+    node = _unwrapped(node)
+    while type(node) is promql.AggregateExpr:
+        node = _unwrapped(node.expr)
+    if type(node) is promql.BinaryExpr:
+        if str(node.op) == "*":
+            lhs, rhs = node.lhs, node.rhs
+            return (_event_count(lhs) and _only_info(rhs)) or (_only_info(lhs) and _event_count(rhs))
+        return _change_since(node)
     return (
-        type(counted) is promql.Call
-        and counted.func.name in _EVENT_COUNTS
-        and bool(counted.args)
-        and type(counted.args[0]) in (promql.MatrixSelector, promql.SubqueryExpr)
+        type(node) is promql.Call
+        and node.func.name in _EVENT_COUNTS
+        and bool(node.args)
+        and type(node.args[0]) in (promql.MatrixSelector, promql.SubqueryExpr)
     )
+
+
+def _only_info(node: Any) -> bool:
+    """Whether the expression reads info metrics only (`*_info`, whose value is 1 by convention)."""
+    names, _ = _selected(node)
+    return bool(names) and all(name.endswith("_info") for name in names)
 
 
 def _change_since(node: Any) -> bool:
