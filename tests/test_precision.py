@@ -1925,10 +1925,13 @@ def test_a_dockerfile_template_makes_no_service_of_its_folder(tmp_path: Path) ->
     (tmp_path / "6" / "bookworm" / "Dockerfile").write_text(
         'FROM node:22-bookworm-slim\nUSER node\nEXPOSE 2368\nCMD ["node", "current/index.js"]\n'
     )
+    # A generator's template, named for its engine (vendure's `@vendure/create`): no Dockerfile of its own.
+    (tmp_path / "create" / "templates").mkdir(parents=True)
+    (tmp_path / "create" / "templates" / "Dockerfile.hbs").write_text("FROM node:20\nCOPY . .\n")
     result = scan([tmp_path], Config(), select=["R001", "E002"])
     assert [s.root for s in result.services] == ["6/bookworm"]
     assert sorted((f.code, f.location.path) for f in result.findings) == [
-        ("E002", "Dockerfile.template"), ("R001", "6/bookworm/Dockerfile")
+        ("E002", "Dockerfile.template"), ("E002", "create/templates/Dockerfile.hbs"), ("R001", "6/bookworm/Dockerfile")
     ]
 
 

@@ -72,6 +72,26 @@ def read_commands(text: str) -> list[Command]:
 EMPTY_DOCKERFILE = "no instructions: an empty Dockerfile (a placeholder), which Docker refuses to build; not checked"
 
 
+# A Dockerfile named as a template engine's input (`Dockerfile.hbs`, `Dockerfile.j2`, `Dockerfile.in`):
+# a generator or a build script renders the Dockerfile that is built (vendure's `@vendure/create`
+# writes a new project's Dockerfile from `templates/Dockerfile.hbs`).
+_TEMPLATE_NAME_SUFFIXES = (
+    ".hbs", ".handlebars", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".ejs", ".mustache",
+    ".njk", ".erb", ".liquid", ".gotmpl", ".in",
+)
+
+
+def _named_template(path: str) -> ParseProblem | None:
+    name = path.rsplit("/", 1)[-1]
+    if not name.lower().endswith(_TEMPLATE_NAME_SUFFIXES):
+        return None
+    return ParseProblem(
+        "E002",
+        f"{_TEMPLATE_PROBLEM}its name ({name}) says a template engine or a script renders it into the "
+        "Dockerfile that is built; not checked",
+    )
+
+
 def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[ParseProblem]]:
     refused = _too_long(text)
     if refused is not None:
@@ -88,12 +108,16 @@ def parse_dockerfile(path: str, text: str) -> tuple[Dockerfile | None, list[Pars
         shown = lines[exc.line - 1].strip() if exc.line and 0 < exc.line <= len(lines) else ""
         if "{{" in shown or "{%" in shown:
             return None, [_template_problem(exc.line, shown)]  # `ENV PROXY={{ proxy }}` of a Jinja template
-        return None, [ParseProblem("E001", f"Dockerfile syntax error: {exc.message}", exc.line)]
+        named = _named_template(path)
+        return None, [named or ParseProblem("E001", f"Dockerfile syntax error: {exc.message}", exc.line)]
 
     instructions = [_instruction(command) for command in commands]
     problem = _validate(instructions)
     if problem is not None:
         return None, [problem]
+    named = _named_template(path)
+    if named is not None:  # it reads as a Dockerfile, and is still a generator's input
+        return None, [named]
     dockerfile = _build(path, instructions)
     dockerfile.lines = text.split("\n")
     return dockerfile, []
