@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -1943,3 +1944,29 @@ def test_user_root_for_a_start_script_that_steps_down_is_a_warning_without_a_fix
     assert (finding.severity.label, finding.value) == ("warning", "root, steps down")
     assert [(r.location.path, r.location.line) for r in finding.related] == [("scripts/entrypoint.sh", 4)]
     assert finding.autofix is None
+
+
+def test_a_code_generators_templates_in_its_source_are_no_services(tmp_path: Path) -> None:
+    """amplication's data-service-generator keeps the package.json, Dockerfile and server of the
+    services it generates in `src/server/`, which its code reads as data. A repository root whose
+    package.json only holds tools (OpenTelemetry's demo) still has its services in `src/`."""
+    import json
+
+    generator = tmp_path / "packages" / "generator"
+    (generator / "src" / "server" / "package-json").mkdir(parents=True)
+    (generator / "src" / "server" / "static").mkdir(parents=True)
+    (generator / "package.json").write_text(json.dumps({"name": "generator", "dependencies": {"ejs": "^3"}}))
+    (generator / "src" / "main.ts").write_text("import { render } from 'ejs';\nrender('x');\n")
+    template = {"name": "server-template", "scripts": {"start": "nest start"}, "dependencies": {"@nestjs/core": "10"}}
+    (generator / "src" / "server" / "package-json" / "package.json").write_text(json.dumps(template))
+    (generator / "src" / "server" / "package-json" / "create-package-json.ts").write_text("export const x = 1;\n")
+    (generator / "src" / "server" / "static" / "Dockerfile").write_text('FROM node:20\nCMD ["node", "dist/main"]\n')
+    roots = [s.root for s in scan([tmp_path], Config(), select=["S001"]).services]
+    assert roots == ["packages/generator"]
+    # A root package.json of tools only: the folders in `src/` are services.
+    for path in (generator / "package.json", generator / "src" / "main.ts"):
+        path.unlink()
+    shutil.move(str(generator / "src"), str(tmp_path / "src"))
+    (tmp_path / "package.json").write_text(json.dumps({"name": "demo", "devDependencies": {"markdownlint-cli": "0"}}))
+    roots = [s.root for s in scan([tmp_path], Config(), select=["S001"]).services]
+    assert roots == ["src/server/package-json", "src/server/static"]

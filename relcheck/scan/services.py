@@ -247,6 +247,26 @@ def _starts_a_bin(manifest: dict, start: object) -> bool:
 _EXAMPLE_FOLDER = re.compile(r"^(?:examples?|samples?)$|[-_](?:examples?|samples?)$")
 
 
+def _in_package_source(project: Project, directory: str) -> bool:
+    """Whether the folder is inside the `src/` folder of a package above it: a code generator's
+    templates (amplication's data-service-generator keeps the package.json, Dockerfile and server
+    of the services it generates in `src/server/`), which its code reads as data. No project keeps
+    a service it deploys inside another package's source."""
+    parts = directory.split("/") if directory else []
+    # `src` must be a folder above this one, not the folder itself (Electron keeps an app's
+    # package.json in `src/`): the package is in the folder that holds that `src`, and it is a
+    # program's (it has dependencies): a repository root whose package.json only holds tools
+    # (OpenTelemetry's demo: a linter) keeps its services in `src/`.
+    for index in range(len(parts) - 1):
+        if parts[index] != "src":
+            continue
+        above = "/".join(parts[:index])
+        manifest = project.package_json(above)
+        if isinstance(manifest, dict) and manifest.get("dependencies") and not _is_workspace_root(project, above):
+            return True
+    return False
+
+
 def _is_example(project: Project, directory: str) -> bool:
     """A package in a folder of examples (uptime-kuma's `extra/push-examples/javascript-fetch`, a
     script that shows how to call its push API): code for readers to copy, not a service of the
@@ -625,6 +645,11 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         if source.kind == FileKind.EVIDENCE:
             continue  # a test folder's: evidence for the repository rules, no service
         directory = _dir(source.path)
+        if (source.kind == FileKind.DOCKERFILE or source.name == "package.json") and _in_package_source(
+            project, directory
+        ):
+            packages_not_run.add(directory)  # a code generator's templates: its data, not a service
+            continue
         if source.name == "package.json" and _is_workspace_root(project, directory):
             if _is_library(project, directory):
                 packages_not_run.add(directory)  # a workspace that is itself a published library or CLI
