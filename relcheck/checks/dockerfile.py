@@ -593,6 +593,27 @@ def _script_shell(dockerfile: Dockerfile, final: Stage, instruction: Instruction
     return _shell_kind(shell, image)
 
 
+# Images with no shell at all: `scratch`, Google's distroless (but its `:debug` tags, which carry
+# BusyBox), Chainguard's static image.
+_SHELLLESS_IMAGE = re.compile(
+    r"^(?:scratch|(?:gcr\.io|docker\.io)/distroless/[^:@]+|cgr\.dev/chainguard/static)(?:[:@](?!.*debug).*)?$"
+)
+
+
+def _without_shell(dockerfile: Dockerfile, final: Stage) -> str | None:
+    """The final image's base when it has no shell, and nothing in the Dockerfile adds one or sets
+    another (`SHELL`, a COPY of a shell): else None."""
+    base = (final.base_image() or "").lower()
+    if not _SHELLLESS_IMAGE.match(base):
+        return None
+    for instruction in dockerfile.final_instructions():
+        if instruction.keyword == "SHELL" or (
+            instruction.keyword in ("COPY", "ADD") and any("/sh" in arg or "busybox" in arg for arg in instruction.args)
+        ):
+            return None
+    return base
+
+
 def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tuple[str, bool]:
     """The program that ends up as PID 1, and whether it is a shell that stays there."""
     script = _shell_script(instruction)
@@ -667,6 +688,8 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
                 value="no command",
             )
             continue
+        if not starter.json_form and _without_shell(dockerfile, final) is not None:
+            continue  # no shell to be PID 1: the container does not start at all (D003 says so)
         first, _ = _pid1(dockerfile, final, starter)
         script, handed = first, None
         if is_script(first):
@@ -862,6 +885,12 @@ def _exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
                     "to the service; use the exec form, or "
                     f"{'`tini -g`' if init.startswith('tini') else 'dumb-init without --single-child'}, which "
                     "signals the whole process group"
+                )
+            elif not instruction.json_form and (shellless := _without_shell(dockerfile, final)) is not None:
+                # Docker runs `/bin/sh -c "..."`, and there is no /bin/sh: the container never starts.
+                message = (
+                    f"{instruction.keyword} uses the shell form, which Docker runs with /bin/sh -c, and the final "
+                    f"image ({shellless}) has no shell: the container fails to start unless a command replaces it"
                 )
             elif not instruction.json_form:
                 hint = (
