@@ -198,7 +198,8 @@ def test_a_browser_app_inside_a_services_folder_is_part_of_its_build(tmp_path: P
     Dockerfile of its own, is a service."""
     (tmp_path / "Dockerfile").write_text('FROM alpine:3.20\nCOPY listmonk /listmonk\nUSER 1000\nCMD ["/listmonk"]\n')
     (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
-    vue = '{"name": "listmonk", "scripts": {"dev": "vite", "build": "vite build"}, "dependencies": {"vue": "2"}}'
+    # karma's `ui/` starts Vite's development server: no start of the app either.
+    vue = '{"name": "listmonk", "scripts": {"start": "vite", "build": "vite build"}, "dependencies": {"vue": "2"}}'
     react = '{"name": "email-builder", "scripts": {"build": "vite build"}, "dependencies": {"react": "18"}}'
     (tmp_path / "frontend" / "email-builder").mkdir(parents=True)
     (tmp_path / "frontend" / "package.json").write_text(vue + "\n")

@@ -171,7 +171,7 @@ _PACKAGE_RUNNERS = ("npx", "pnpx", "bunx")
 def static_file_server(words: list[str]) -> bool:
     """Whether a command starts a static file server (`http-server`, `npx -y serve -s build`,
     `pnpm exec sirv`; not `yarn serve`, which runs the package.json script of that name)."""
-    return _first_program(words) in _STATIC_SERVER_PROGRAMS
+    return first_program(words) in _STATIC_SERVER_PROGRAMS
 
 
 def service_runtime(service: Service) -> str | None:
@@ -227,7 +227,7 @@ def _starts_a_bundler(manifest: dict, names: set[str]) -> bool:
 
     scripts = manifest.get("scripts")
     start = scripts.get("start") if isinstance(scripts, dict) else None
-    program = _first_program(shell_words(start)) if isinstance(start, str) else None
+    program = first_program(shell_words(start)) if isinstance(start, str) else None
     return program in BUNDLERS and program in names
 
 
@@ -269,7 +269,7 @@ def runs_browser_dev_server(service: Service, manifest: object) -> bool:
         if script is not None:
             text = scripts.get(script) if isinstance(scripts, dict) else None
             words = shell_words(text) if isinstance(text, str) else []
-        if _first_program(words) in BROWSER_DEV_SERVERS:
+        if first_program(words) in BROWSER_DEV_SERVERS:
             return True
     return False
 
@@ -278,7 +278,7 @@ def runs_browser_dev_server(service: Service, manifest: object) -> bool:
 _ENVIRONMENT_SETTERS = ("cross-env", "env")
 
 
-def _first_program(words: list[str]) -> str | None:
+def first_program(words: list[str]) -> str | None:
     """The program a command runs, past a package runner (`npx vite`, `pnpm exec ng`) and a
     program that sets variables for it (`cross-env NODE_ENV=development webpack --watch`)."""
     programs = [posixpath.basename(w) for w in words if not w.startswith("-") and "=" not in w]

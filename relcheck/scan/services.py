@@ -594,9 +594,16 @@ def _aliases(project: Project, directory: str, built: dict[str, set[str]]) -> se
 
 def _is_embedded_front_end(project: Project, directory: str) -> bool:
     """A package that builds a static site or browser app (Vite, React, Vue...) and has no `start`
-    script: its output is files that another program serves."""
+    script, or one that runs the toolchain's development server (karma's `ui/`: `"start": "vite"`,
+    its build embedded in the Go binary): its output is files that another program serves."""
+    from relcheck.artifacts.dockerfile import shell_words
+    from relcheck.scan.runtime import BROWSER_DEV_SERVERS, first_program
+
     manifest = project.package_json(directory)
-    return builds_static_site(manifest) and not _start_script(manifest)
+    if not builds_static_site(manifest):
+        return False
+    start = _start_script(manifest)
+    return not start or first_program(shell_words(start)) in BROWSER_DEV_SERVERS
 
 
 def _is_build_only(project: Project, directory: str) -> bool:
