@@ -177,6 +177,25 @@ def _own_entrypoint_steps_down(ctx: CheckContext, dockerfile: Dockerfile) -> tup
     return user, program, where
 
 
+# No automatic fix where the start script steps down: which of its steps need root (a volume's
+# owner, which fsGroup can set instead) only its author knows.
+_STEP_DOWN_FIX = (
+    "Set `USER` to the user the start script steps down to, once its steps that need root can go "
+    "(Kubernetes' `fsGroup` gives a volume to the pod's group), and drop the step down."
+)
+
+
+def _stepping_down(own_step: tuple[str | None, str, Location]) -> tuple[str, tuple[Related, ...]]:
+    """What the start script does, for the message, and where it steps down."""
+    user, program, where = own_step
+    who = f"as '{user}'" if user is not None else "as another user"
+    how = (
+        f"runs the server {who} ({program}), so only that script runs as root; Kubernetes' runAsNonRoot "
+        "refuses the image as it is"
+    )
+    return how, (Related(where, f"{program} runs the server {who}"),)
+
+
 @check("D001")
 def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
     owners = _owners(ctx)
@@ -192,15 +211,9 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             related: tuple[Related, ...] = ()
             if own_step is not None:
                 # The server does not run as root: the image's own start script drops to another user.
-                user, program, where = own_step
-                who = f"as '{user}'" if user is not None else "as another user"
-                message = (
-                    f"final stage sets no USER: the container starts as root and its start script then runs the "
-                    f"server {who} ({program}), so only that script runs as root; Kubernetes' runAsNonRoot refuses "
-                    "the image as it is"
-                )
+                how, related = _stepping_down(own_step)
+                message = f"final stage sets no USER: the container starts as root and its start script then {how}"
                 severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
-                related = (Related(where, f"{program} runs the server {who}"),)
             elif stepped is not None:
                 # The server does not run as root; the entrypoint does, and runAsNonRoot refuses the image.
                 message, severity = (
@@ -238,10 +251,7 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                 related=related,
             )
             if own_step is not None:
-                finding.fix = (
-                    "Set `USER` to the user the start script steps down to, once its steps that need root can go "
-                    "(Kubernetes' `fsGroup` gives a volume to the pod's group), and drop the step down."
-                )
+                finding.fix = _STEP_DOWN_FIX
             yield finding
             continue
         user = substitute(user_instruction.args[0], _variables_before(dockerfile, user_instruction))
@@ -260,21 +270,16 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             # `USER root` so that the start script can give a volume to the server's user, then
             # drop to it (memos: `exec su-exec "$MEMOS_UID:$MEMOS_GID" "$0" "$@"`).
-            stepped_user, program, where = own_step
-            who = f"as '{stepped_user}'" if stepped_user is not None else "as another user"
+            how, related = _stepping_down(own_step)
             finding = ctx.report(
                 dockerfile.spot(final, user_instruction),
-                f"final stage runs as root (USER {user}) and its start script then runs the server {who} "
-                f"({program}), so only that script runs as root; Kubernetes' runAsNonRoot refuses the image as it is",
+                f"final stage runs as root (USER {user}) and its start script then {how}",
                 what="USER",
                 value=f"{user}, steps down",
                 severity=Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity,
-                related=(Related(where, f"{program} runs the server {who}"),),
+                related=related,
             )
-            finding.fix = (
-                "Set `USER` to the user the start script steps down to, once its steps that need root can go "
-                "(Kubernetes' `fsGroup` gives a volume to the pod's group), and drop the step down."
-            )
+            finding.fix = _STEP_DOWN_FIX
             yield finding
 
 
