@@ -162,11 +162,11 @@ def error_location(message: str, chart_dir: str, chart_name: str) -> tuple[str, 
 # starts with it, whatever follows (releaseutil.SplitManifests: `(?:^|\s*\n)---\s*`), so that is
 # the next document's; YAML would read the line as one plain scalar or key.
 _GLUED_SEPARATOR = re.compile(r"^---(?=\S)", re.MULTILINE)
-# `kind: PodDisruptionBudget` as a template writes it (the kind is never a template expression in practice).
 # Kinds that make pods: what a Service, a PodDisruptionBudget or an HPA of the chart may point at.
 _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Rollout"})
 # A document's own kind, at the start of its line (not a `scaleTargetRef`'s or an owner's, indented).
 _TOP_KIND = re.compile(r"""^kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
+# `kind: PodDisruptionBudget` as a template writes it (the kind is never a template expression in practice).
 _KIND = re.compile(r"""^\s*kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
 
 
