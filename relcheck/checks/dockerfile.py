@@ -1136,10 +1136,26 @@ def _is_prune(words: list[str]) -> bool:
     words, _ = _strip_env_prefix(words)
     return (
         bool(words)
-        and _program(words[0]) == "npm"
+        and _program(words[0]) in ("npm", "pnpm")
         and "prune" in words
         and any(w in PRODUCTION_FLAGS or w == "dev" for w in words)
     )
+
+
+def _omitting_dev(command: str) -> tuple[str, str, str]:
+    """How the installer that runs `command` leaves dev dependencies out: its flag, what prunes them
+    after a build, and the advice (npm's `--omit=dev`, pnpm's `--prod`, Yarn 1's `--production`;
+    Yarn 2 and later install everything and focus a workspace instead)."""
+    if command.startswith("yarn"):
+        return (
+            "--production",
+            "`yarn install --production` again",
+            "add --production, or set NODE_ENV=production first (Yarn 1; from Yarn 2 on, "
+            "`yarn workspaces focus --production`)",
+        )
+    if command.startswith("pnpm"):
+        return "--prod", "`pnpm prune --prod`", "add --prod (or set NODE_ENV=production first)"
+    return "--omit=dev", "`npm prune --omit=dev`", "add --omit=dev (or set NODE_ENV=production first)"
 
 
 @check("D007")
@@ -1172,12 +1188,12 @@ def production_dependencies(ctx: CheckContext) -> Iterator[Finding]:
                 if pending and build is None and _BUILD_STEP.match(command):
                     build = command
         for instruction, command in pending:
-            advice = "add --omit=dev (or set NODE_ENV=production first)"
+            flag, prune, advice = _omitting_dev(command)
             if build is not None:
-                # --omit=dev alone would break the build (TypeScript, a bundler are dev dependencies).
+                # Omitting them alone would break the build (TypeScript, a bundler are dev dependencies).
                 advice = (
                     f"the build after it ('{build}') needs them, so build in an earlier stage and install "
-                    "with --omit=dev here, or run `npm prune --omit=dev` after the build"
+                    f"with {flag} here, or run {prune} after the build"
                 )
             yield ctx.report(
                 dockerfile.spot(final, instruction),
