@@ -398,6 +398,12 @@ def runs_no_service(dockerfile: Dockerfile) -> bool:
     )
 
 
+def runs_a_service(dockerfile: Dockerfile) -> bool:
+    """An image that is deployed to run a service: not a tool's, a test suite's or a developer's
+    image (is_tool_image, by its path), nor one that runs no service (runs_no_service)."""
+    return not is_tool_image(dockerfile.path) and not runs_no_service(dockerfile)
+
+
 # Plain operating-system images: their own command is a shell, which exits at once without a terminal.
 _OS_IMAGES = frozenset(
     {"debian", "ubuntu", "alpine", "busybox", "centos", "fedora", "rockylinux", "almalinux", "amazonlinux"}

@@ -605,8 +605,8 @@ class KubeIndex:
                 target.hpas.append(hpa)
             elif _partial(hpa) or (isinstance(ref, dict) and _substituted([ref.get("kind"), ref.get("name")])):
                 index.targets_elsewhere.add(id(hpa))
-            elif _withheld(hpa):
-                index.targets_withheld[id(hpa)] = _withheld(hpa)
+            elif withheld := _withheld(hpa):
+                index.targets_withheld[id(hpa)] = withheld
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:
@@ -627,8 +627,8 @@ class KubeIndex:
                 )
             ):
                 index.targets_elsewhere.add(id(pdb))
-            elif not matched and _withheld(pdb):
-                index.targets_withheld[id(pdb)] = _withheld(pdb)
+            elif not matched and (withheld := _withheld(pdb)):
+                index.targets_withheld[id(pdb)] = withheld
         for service in index.services:
             selector = service.get("spec", "selector")
             matched = []
@@ -679,8 +679,8 @@ class KubeIndex:
                 )
             ):
                 index.targets_elsewhere.add(id(service))
-            elif not matched and isinstance(selector, dict) and selector and _withheld(service):
-                index.targets_withheld[id(service)] = _withheld(service)
+            elif not matched and isinstance(selector, dict) and selector and (withheld := _withheld(service)):
+                index.targets_withheld[id(service)] = withheld
         return index
 
 

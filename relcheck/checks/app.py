@@ -114,9 +114,9 @@ def _service_images(service: Service) -> list[Dockerfile]:
     """The service's images that run it: not a developer's live-reload image, a test suite's or a
     tool's (grafana's OnCall plugin: `Dockerfile.dev` runs `pnpm start`, webpack in watch mode),
     nor a base, idle or tool image (relcheck.artifacts.dockerfile.runs_no_service)."""
-    from relcheck.artifacts.dockerfile import is_tool_image, runs_no_service
+    from relcheck.artifacts.dockerfile import runs_a_service
 
-    return [d for d in service.dockerfiles if not is_tool_image(d.path) and not runs_no_service(d)]
+    return [d for d in service.dockerfiles if runs_a_service(d)]
 
 
 def _only_starts_pm2(service: Service) -> bool:

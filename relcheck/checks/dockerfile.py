@@ -22,7 +22,7 @@ from relcheck.artifacts.dockerfile import (
     is_command_image,
     is_idle_image,
     is_tool_image,
-    runs_no_service,
+    runs_a_service,
     shell_commands,
     substitute,
 )
@@ -409,7 +409,7 @@ def _runtime_final(ctx: CheckContext) -> Iterator[tuple[Dockerfile, Stage]]:
     image that only holds another stage's output has no command (is_artifact_image): the rules
     about the image that runs (D001-D007, D010, D011) do not apply to them."""
     for dockerfile, final in _final(ctx):
-        if is_tool_image(dockerfile.path) or runs_no_service(dockerfile):
+        if not runs_a_service(dockerfile):
             continue
         if (final.base_image() or "").lower() == "scratch" and _exports_only(dockerfile):
             continue
