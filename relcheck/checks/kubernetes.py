@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -25,7 +26,7 @@ from relcheck.artifacts.kubernetes import (
     single_attach_claim,
 )
 from relcheck.artifacts.skaffold import built_images, placeholder
-from relcheck.model import Finding, Location, Severity
+from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan import targets
 from relcheck.units.images import image_reference, unpinned_reason
@@ -1051,6 +1052,44 @@ def hpa_replicas_conflict(ctx: CheckContext) -> Iterator[Finding]:
                 at=obj.key_loc("spec", "replicas"),
                 value=str(workload.replicas),
             )
+        yield from _competing_autoscalers(ctx, workload)
+
+
+def _competing_autoscalers(ctx: CheckContext, workload: Workload) -> Iterator[Finding]:
+    """A second autoscaler of one workload: the HPA controller will not scale pods that more than one
+    HPA selects (`AmbiguousSelector`, ScalingActive false), so neither scales it; KEDA scales through
+    an HPA of its own, so a ScaledObject counts as one. Only autoscalers applied together count (one
+    render, one file or folder, or one namespace both name): a repository's variants of one app keep
+    their HPAs in folders applied one at a time."""
+    first, seen = workload.hpa, {workload.hpa.name if workload.hpa is not None else ""}
+    for other in workload.hpas[1:]:
+        if first is None or other.name in seen or not _applied_together(first, other):
+            continue
+        seen.add(other.name)
+        finding = ctx.report(
+            other,
+            f"{workload.obj.display} is scaled by {first.display} and by {other.display}: the HPA controller "
+            "scales no pods that two HPAs select (AmbiguousSelector), so neither scales it",
+            what="second-autoscaler",
+            at=other.key_loc("spec", "scaleTargetRef", "name"),
+            value=first.name,
+            related=[Related(first.key_loc("spec", "scaleTargetRef", "name"), f"{first.display} targets it too")],
+        )
+        finding.fix = _ONE_AUTOSCALER_FIX
+        yield finding
+
+
+_ONE_AUTOSCALER_FIX = (
+    "Keep one autoscaler per workload: merge the metrics into one HPA, or point each at its own workload."
+)
+
+
+def _applied_together(first: K8sObject, other: K8sObject) -> bool:
+    if first.render or other.render:
+        return first.render == other.render
+    if posixpath.dirname(first.path) == posixpath.dirname(other.path):
+        return True
+    return bool(first.metadata.get("namespace")) and bool(other.metadata.get("namespace"))
 
 
 @check("K023")
