@@ -353,6 +353,12 @@ class Workload:
                 named = re.search(name, repository if "/" in name else program)
                 if named and (subcommand is None or subcommand in subcommands[:2]):
                     return role
+            # A framework's runner named in the command, on an image of the team's own (or a bare
+            # `python` that installs it first, in a shell string).
+            command = " ".join(words)
+            for pattern, role in COMMAND_SINGLETONS:
+                if pattern.search(command):
+                    return role
         return None
 
     @cached_property
@@ -996,6 +1002,16 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "topic_operator_run.sh",
         "Strimzi's Topic Operator must be the only one watching its namespace: two would both reconcile "
         "the same KafkaTopics",
+    ),
+)
+
+# Frameworks whose runner, named in the container's command, makes the program one that must run
+# alone. Kopf's deployment guide: "there is only one replica. Keep it that way. If two or more
+# operators run in the cluster for the same objects, they will collide", and roll it with Recreate.
+COMMAND_SINGLETONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"(?:^|[\s/;&|(])kopf\s+run\b"),
+        "Kopf's deployment guide keeps an operator at one replica: two for the same objects collide",
     ),
 )
 
