@@ -19,6 +19,7 @@ KIND_NAMES = {
     "app-source": "source file",
     "makefile": "Makefile",
     "image-references": "release image list",
+    "tiltfile": "Tiltfile",
 }
 _CHART = re.compile(r"^Helm chart (\S+) \((\d+) templates?\)")
 _TEMPLATES = re.compile(r"^(\d+) templates? in ")

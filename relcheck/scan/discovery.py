@@ -31,6 +31,8 @@ class FileKind:
     MAKEFILE = "makefile"
     # Read only for the images an OpenShift release replaces (relcheck.parsers.release_images).
     IMAGE_REFERENCES = "image-references"
+    # Read only for the images Tilt builds and puts in the manifests it deploys (relcheck.parsers.tiltfile).
+    TILTFILE = "tiltfile"
     OTHER = "other"
 
 
@@ -442,6 +444,8 @@ def kind_by_name(path: str) -> str | None:
         return FileKind.MAKEFILE
     if lower == "image-references":
         return FileKind.IMAGE_REFERENCES
+    if lower == "tiltfile" or lower.endswith(".tiltfile"):
+        return FileKind.TILTFILE
     if lower == "package.json" or is_dotenv_name(lower):
         return FileKind.APP_SETTINGS
     if lower.endswith(YAML_SUFFIXES) or lower.endswith(".json"):

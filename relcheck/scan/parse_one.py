@@ -42,6 +42,7 @@ PARSED_KINDS = frozenset(
         FileKind.APP_SOURCE,
         FileKind.MAKEFILE,
         FileKind.IMAGE_REFERENCES,
+        FileKind.TILTFILE,
     }
 )
 
@@ -142,6 +143,10 @@ def parse_file(source: SourceFile, max_file_size: int, helm_template: bool = Fal
         from relcheck.parsers.release_images import images_referenced
 
         parsed.images_set = images_referenced(text)
+    elif kind == FileKind.TILTFILE:
+        from relcheck.parsers.tiltfile import images_built
+
+        parsed.images_set = images_built(text)
     elif kind == FileKind.APP_SETTINGS:
         _settings(parsed, source, text)
     elif kind == FileKind.APP_SOURCE:
