@@ -1971,3 +1971,18 @@ def test_a_code_generators_templates_in_its_source_are_no_services(tmp_path: Pat
     (tmp_path / "package.json").write_text(json.dumps({"name": "demo", "devDependencies": {"markdownlint-cli": "0"}}))
     roots = [s.root for s in scan([tmp_path], Config(), select=["S001"]).services]
     assert roots == ["src/server/package-json", "src/server/static"]
+
+
+def test_a_module_named_main_deep_in_the_tree_is_not_the_services_entry(tmp_path: Path) -> None:
+    """NodeBB: no package.json at the root (it is `install/package.json`, copied at install), a
+    top-level `app.js`, and `src/database/mongo/main.js`, a database module. The service-level
+    findings go to `app.js`, not to the database module because of its name."""
+    (tmp_path / "app.js").write_text("const express = require('express');\nexpress().listen(4567);\n")
+    (tmp_path / "src/database/mongo").mkdir(parents=True)
+    (tmp_path / "src/database/mongo/main.js").write_text("module.exports.info = async () => ({});\n")
+    (tmp_path / "src/routes").mkdir(parents=True)
+    (tmp_path / "src/routes/index.js").write_text("module.exports = {};\n")
+    result = scan([tmp_path], Config(), select=["S001"])
+    (service,) = result.services
+    assert service.app.entry == "app.js"
+    assert [(f.code, f.location.path) for f in result.findings] == [("S001", "app.js")]

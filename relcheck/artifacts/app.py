@@ -260,7 +260,13 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
                 merged.env[key] = value
                 merged.env_locations[key] = location
     entries = [path for path in merged.source_files if path.rsplit("/", 1)[-1] in ENTRY_NAMES]
-    merged.entry = min(entries, key=entry_rank) if entries else None
+    if entries:
+        # A module named like an entry deep in the tree (NodeBB's `src/database/mongo/main.js`) is
+        # not the program's start beside a top-level `app.js`: only the shallowest two levels count.
+        top = min(path.count("/") for path in entries) + 1
+        merged.entry = min((path for path in entries if path.count("/") <= top), key=entry_rank)
+    else:
+        merged.entry = None
     return merged
 
 
