@@ -349,6 +349,7 @@ def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_ser
 
 def test_runtime_detection() -> None:
     from relcheck.scan.runtime import image_runtime
+    from relcheck.units.images import data_store
 
     assert [
         image_runtime(i) for i in ("node:20-alpine", "golang:1.22", "eclipse-temurin:21-jre", "python:3.12-slim")
@@ -363,6 +364,8 @@ def test_runtime_detection() -> None:
     assert image_runtime("acme/nodejs-app:1") is None
     stores = ("mongo:7", "bitnami/postgresql:16", "mongo-express:1", "goharbor/harbor-db:v2.12.0", "acme/db-migrate:1")
     assert [image_runtime(i) for i in stores] == ["data-store", "data-store", None, "data-store", None]
+    # K014 names the store: "separate harbor-db servers", not "separate db servers".
+    assert [data_store(i) for i in stores] == ["mongo", "postgresql", None, "harbor-db", None]
     assert image_runtime("ghcr.io/chatwoot/pgvector:pg16") == "data-store"  # Postgres with pgvector
     # VictoriaMetrics' single-node server is a database; its cluster's insert and select nodes are not.
     assert [image_runtime(i) for i in ("victoriametrics/victoria-metrics:v1.110.0", "victoriametrics/vminsert:v1")] == [

@@ -12,7 +12,7 @@ from typing import Any
 
 from relcheck.model import Location
 from relcheck.syntax.positions import Positioned, Positions
-from relcheck.units.images import data_store, image_reference
+from relcheck.units.images import WHOLE_NAME_STORES, data_store, image_reference
 
 IGNORE_ANNOTATION = "relcheck.dev/ignore"
 
@@ -392,7 +392,14 @@ class Workload:
         name, else None; sidecars after it (an exporter) do not change what the pod is."""
         containers = self.containers(include_init=False)
         image = containers[0].spec.get("image") if containers else None
-        return data_store(image) if isinstance(image, str) else None
+        if not isinstance(image, str):
+            return None
+        store = data_store(image)
+        if store in WHOLE_NAME_STORES and _names_storage_nodes(containers[0].spec):
+            # VictoriaLogs' and VictoriaTraces' cluster front ends run the single-node server's
+            # image with `-storageNode` (vlinsert, vlselect): they hold no data, the nodes they name do.
+            return None
+        return store
 
     @property
     def hpa(self) -> K8sObject | None:
@@ -1014,6 +1021,11 @@ COMMAND_SINGLETONS: tuple[tuple[re.Pattern[str], str], ...] = (
         "Kopf's deployment guide keeps an operator at one replica: two for the same objects collide",
     ),
 )
+
+def _names_storage_nodes(spec: dict) -> bool:
+    words = [w for key in ("command", "args") if isinstance(spec.get(key), list) for w in spec[key]]
+    return any(isinstance(w, str) and re.match(r"--?storageNode(?:=|$)", w) for w in words)
+
 
 # Prometheus exporters, told by the first container's image (`mysqld-exporter`, `redis_exporter`,
 # kube-state-metrics): Prometheus scrapes every replica, so each replica adds a copy of every series

@@ -173,4 +173,6 @@ def data_store(image: str | None) -> str | None:
         stores = [word for word in stores if word != "db"]  # `rs-mysql-db`: the store's own name says more
     if len(set(stores)) > 1:
         return None  # a bridge between two (`nats-kafka`, `mongo-kafka`), which holds neither's data
+    if stores == ["db"]:
+        return name  # `harbor-db`: "separate harbor-db servers" says which, "separate db servers" does not
     return stores[0] if stores else None
