@@ -973,6 +973,9 @@ def _looks_core(obj: K8sObject) -> bool:
 # its manifest rolls it with Recreate; Crunchy Data's postgres-operator, which elects, is another image).
 # Strimzi's Topic Operator: "One namespace should be watched by only one Topic Operator" (its deploying
 # guide); its image is Strimzi's `operator`, and the script it runs tells which operator it is.
+# JupyterHub "isn't designed to support being run in parallel" (its Kubernetes chart's values, which
+# fix one hub replica rolled with Recreate), nor is its proxy, configurable-http-proxy, whose routing
+# table the hub writes into one process's memory through its API.
 SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
     ("thanos", "compact", "Thanos's compactor must run as one instance per bucket"),
     ("external-dns", None, "external-dns has no leader election: two would write conflicting DNS records"),
@@ -1003,6 +1006,17 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "(^|/)(zalando|acid)/postgres-operator$",
         None,
         "Zalando's Postgres Operator has no leader election: two would both reconcile the same Postgres clusters",
+    ),
+    (
+        "(^|/)jupyterhub/(k8s-hub|jupyterhub)$",
+        None,
+        "JupyterHub is not designed to run in parallel: its Kubernetes chart runs one hub",
+    ),
+    (
+        "^configurable-http-proxy$",
+        None,
+        "configurable-http-proxy keeps the routes JupyterHub sets in its own memory: a second replica "
+        "would have none of them",
     ),
     (
         "^operator$",

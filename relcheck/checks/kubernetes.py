@@ -701,18 +701,19 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
             claim, modes = _single_attach_claim(ctx, workload)
             message = f"{obj.display} uses the Recreate strategy: every pod stops before new ones start"
             severity = None
-            if claim is not None:
-                # The new pod could not mount the volume while the old one holds it (Multi-Attach):
-                # Recreate is what the volume needs, and zero downtime needs another shape.
-                message += _attach_note(claim, modes, recreate=True)
-                severity = Severity.INFO if modes is not None else Severity.WARNING
-            elif workload.singleton_role is not None:
-                # Two must never run at once, which a rolling update would do for a while.
+            if workload.singleton_role is not None:
+                # Two must never run at once, which a rolling update would do for a while (whatever
+                # volume it mounts: a StatefulSet would not make a second one safe either).
                 message += (
                     f", which a program that must run alone needs ({workload.singleton_role}); a rolling update "
                     "would run two at once"
                 )
                 severity = Severity.INFO
+            elif claim is not None:
+                # The new pod could not mount the volume while the old one holds it (Multi-Attach):
+                # Recreate is what the volume needs, and zero downtime needs another shape.
+                message += _attach_note(claim, modes, recreate=True)
+                severity = Severity.INFO if modes is not None else Severity.WARNING
             elif not _takes_traffic(workload):
                 message += _NO_TRAFFIC
                 severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
