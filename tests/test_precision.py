@@ -366,6 +366,8 @@ def test_runtime_detection() -> None:
     assert [image_runtime(i) for i in stores] == ["data-store", "data-store", None, "data-store", None]
     # K014 names the store: "separate harbor-db servers", not "separate db servers".
     assert [data_store(i) for i in stores] == ["mongo", "postgresql", None, "harbor-db", None]
+    # KEDA's external scaler for Cosmos DB reads the database's state; it holds none.
+    assert data_store("ghcr.io/kedacore/external-scaler-azure-cosmos-db:0.2.0") is None
     assert image_runtime("ghcr.io/chatwoot/pgvector:pg16") == "data-store"  # Postgres with pgvector
     # VictoriaMetrics' single-node server is a database; its cluster's insert and select nodes are not.
     assert [image_runtime(i) for i in ("victoriametrics/victoria-metrics:v1.110.0", "victoriametrics/vminsert:v1")] == [

@@ -149,6 +149,8 @@ _STORE_TOOLS = frozenset(
         # NATS's own: `nats-box` (a CLI toolbox), `nats-surveyor` (monitoring), the config reloader,
         # the account server (auth); and `kube-arangodb`, an operator.
         "box", "toolbox", "surveyor", "reloader", "bridge", "account", "kube",
+        # A KEDA external scaler or a metrics adapter reads a store's state: `external-scaler-azure-cosmos-db`.
+        "scaler", "adapter",
     }
 )
 
