@@ -707,6 +707,21 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
             continue
         if first not in NODE_PROGRAMS and _go_handles_sigterm(ctx, dockerfile):
             continue
+        if first not in NODE_PROGRAMS and _go_program(ctx, dockerfile, first):
+            # Go's runtime catches SIGTERM itself and, with no handler asked for, exits (as PID 1,
+            # where the kernel ignores the signal it raises again, with exit(2)): the signal does
+            # reach the program, which stops at once. An init would change nothing; a handler would.
+            finding = ctx.report(
+                dockerfile.spot(final, starter),
+                f"{starter.keyword} starts '{first}', a Go program that asks for no SIGTERM: it does stop on "
+                "the kubelet's SIGTERM as PID 1 (Go's runtime exits), but at once, cutting the requests in "
+                "flight; an init would not change that",
+                what="init",
+                value=first,
+            )
+            finding.fix = _GO_SIGTERM_FIX
+            yield finding
+            continue
         if first in PM2_RUNTIMES:
             # pm2-runtime stops its apps on SIGTERM and SIGINT (with their kill_signal and
             # kill_timeout), but Node.js does not reap the orphans reparented to PID 1.
@@ -791,15 +806,69 @@ _GO_SIGTERM = re.compile(r"\b(?:syscall|unix)\.SIGTERM\b|\bSetupSignalHandler\("
 _MAX_GO_FILES = 400
 
 
+_GO_SIGTERM_FIX = (
+    "Handle SIGTERM in the program: `ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)`, then "
+    "`server.Shutdown(...)` with a deadline under terminationGracePeriodSeconds."
+)
+
+
+def _go_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
+    """The folder of the go.mod in the Dockerfile's folder or above ("" for the root), or None."""
+    folder = posixpath.dirname(dockerfile.path)
+    while not ctx.project.exists(posixpath.join(folder, "go.mod") if folder else "go.mod"):
+        if not folder:
+            return None
+        folder = posixpath.dirname(folder)
+    return folder
+
+
+def _go_program(ctx: CheckContext, dockerfile: Dockerfile, program: str) -> bool:
+    """Whether PID 1's program is the Go module's own: a binary the Dockerfile's `go build -o`
+    (or `go install`) makes, or one named as the module (node_exporter's image copies in the
+    binary `promu` built) or as one of its `cmd/` programs."""
+    folder = _go_module(ctx, dockerfile)
+    if folder is None or not program:
+        return False
+    if program in _go_binaries(dockerfile):
+        return True
+    prefix = f"{folder}/" if folder else ""
+    source = ctx.project.file(f"{prefix}go.mod")
+    text = source.read()[0] if source is not None else None
+    declared = re.search(r"^module\s+(\S+)", text or "", re.MULTILINE)
+    if declared and declared.group(1).rstrip("/").rsplit("/", 1)[-1] == program:
+        return True
+    return ctx.project.exists(f"{prefix}cmd/{program}/main.go")
+
+
+def _go_binaries(dockerfile: Dockerfile) -> set[str]:
+    """The names of the binaries the Dockerfile's `go build` and `go install` make: the `-o`
+    output's name, else the last folder of each package named (`./cmd/server` makes `server`)."""
+    names: set[str] = set()
+    for stage in dockerfile.stages:
+        for instruction in stage.instructions:
+            if instruction.keyword != "RUN":
+                continue
+            for command in _run_commands(instruction):
+                words, _ = _strip_env_prefix(command)
+                if len(words) < 2 or _program(words[0]) != "go" or words[1] not in ("build", "install"):
+                    continue
+                output = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "-o"), None)
+                output = output or next((w[3:] for w in words if w.startswith("-o=")), None)
+                if output and not output.endswith("/"):
+                    names.add(posixpath.basename(output))
+                else:
+                    packages = [w.rstrip("/").removesuffix("/...") for w in words[2:] if w.startswith("./")]
+                    names.update(posixpath.basename(p) for p in packages if p not in (".", ""))
+    return names
+
+
 def _go_handles_sigterm(ctx: CheckContext, dockerfile: Dockerfile) -> bool:
     """Whether the Dockerfile builds a Go module (a go.mod in its folder or above) whose source in
     the scan's service handles SIGTERM: then the program stops cleanly as PID 1 without an init.
     The source files are the service's own (its unit's), so a change to them re-checks this."""
-    folder = posixpath.dirname(dockerfile.path)
-    while not ctx.project.exists(posixpath.join(folder, "go.mod") if folder else "go.mod"):
-        if not folder:
-            return False
-        folder = posixpath.dirname(folder)
+    folder = _go_module(ctx, dockerfile)
+    if folder is None:
+        return False
     prefix = f"{folder}/" if folder else ""
     built = _go_packages_built(dockerfile)
     sources = [
