@@ -1991,3 +1991,21 @@ def test_a_module_named_main_deep_in_the_tree_is_not_the_services_entry(tmp_path
     (service,) = result.services
     assert service.app.entry == "app.js"
     assert [(f.code, f.location.path) for f in result.findings] == [("S001", "app.js")]
+
+
+def test_runtimes_that_handle_sigterm_as_pid1_are_an_info_for_the_orphans_only() -> None:
+    """The JVM (without -Xrs) and uvicorn install a SIGTERM handler of their own, so the signal is
+    not lost on PID 1: D002 says only that they reap no orphans, as an info. `-Xrs` takes the
+    JVM's handler away, and the warning stands; so it does for a Go program with no handler, for
+    the requests it cuts (the runtime exits at once)."""
+    cases = Path(__file__).parent / "fixtures" / "rules" / "D002" / "fail"
+    severities = {
+        case: [f.severity.name for f in scan([cases / case], Config(), select=["D002"]).findings]
+        for case in ("java-as-pid1", "uvicorn-as-pid1", "java-with-reduced-signals", "go-program-without-handler")
+    }
+    assert severities == {
+        "java-as-pid1": ["INFO"],
+        "uvicorn-as-pid1": ["INFO"],
+        "java-with-reduced-signals": ["WARNING"],
+        "go-program-without-handler": ["WARNING"],
+    }

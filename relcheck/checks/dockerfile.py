@@ -722,6 +722,20 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
             finding.fix = _GO_SIGTERM_FIX
             yield finding
             continue
+        handles = _HANDLE_SIGTERM_AS_PID1.get(first)
+        if handles is not None and not (first == "java" and _words_include(starter, cmd, "-Xrs")):
+            # The runtime installs a SIGTERM handler of its own, so the kernel's PID 1 rule (no
+            # default action) does not apply; reaping orphans is the one thing an init would add.
+            yield ctx.report(
+                dockerfile.spot(final, starter),
+                f"{starter.keyword} starts '{first}' as PID 1 without an init: {handles}, so the signal "
+                "is not lost on PID 1, but it does not reap orphaned processes (exited children of "
+                "processes it starts); dumb-init or tini would",
+                what="init",
+                value=first,
+                severity=Severity.INFO,
+            )
+            continue
         if first in PM2_RUNTIMES:
             # pm2-runtime stops its apps on SIGTERM and SIGINT (with their kill_signal and
             # kill_timeout), but Node.js does not reap the orphans reparented to PID 1.
@@ -752,6 +766,19 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
 
 
 _HANDLES_SIGTERM = "trap"
+
+# Programs whose runtime handles SIGTERM itself, so that as PID 1 they stop cleanly: HotSpot installs
+# a handler that runs the shutdown hooks (Spring Boot's graceful shutdown is one) unless `-Xrs`
+# reduces its signal use; uvicorn handles SIGINT and SIGTERM with a graceful shutdown.
+_HANDLE_SIGTERM_AS_PID1 = {
+    "java": "the JVM runs its shutdown hooks on SIGTERM",
+    "uvicorn": "uvicorn shuts down gracefully on SIGTERM",
+}
+
+
+def _words_include(starter: Instruction, cmd: Instruction | None, word: str) -> bool:
+    instructions = [i for i in (starter, cmd) if i is not None and i.json_form]
+    return any(word in i.args for i in instructions)
 
 
 def _through_script(
