@@ -641,6 +641,38 @@ def test_a_helm_test_that_reads_a_missing_dependencys_values_does_not_stop_the_r
 
 
 @needs_helm
+def test_ci_values_that_turn_on_a_missing_dependency_it_reads_into_are_not_an_error(tmp_path: Path) -> None:
+    """loki's chart: `ci/non-default-values.yaml` enables minio, a dependency not in charts/, and
+    the chart's helpers read `.Values.minio.service.port`, which only minio's own values.yaml sets.
+    Without minio that render fails: an E002 naming the dependency, not an E001 for the chart.
+    The render with the chart's own values, which leaves out the dependency it turns on
+    (rollout-operator), is checked."""
+    dependency = (
+        "dependencies:\n  - name: minio\n    alias: objects\n    version: 5.4.0\n"
+        "    repository: https://charts.example.com\n    condition: objects.enabled\n"
+        "  - name: rollout-operator\n    version: 0.50.0\n    repository: https://charts.example.com\n"
+    )
+    reader = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: storage}\ndata:\n"
+        "  {{- if .Values.objects.enabled }}\n  port: '{{ .Values.objects.service.port }}'\n  {{- end }}\n"
+    )
+    chart = make_chart(tmp_path / "logs", {"deployment.yaml": _SERVER, "storage.yaml": reader}, dependency)
+    (chart / "values.yaml").write_text("objects:\n  enabled: false\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "objects-values.yaml").write_text("objects:\n  enabled: true\n")
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert sorted(code for code, *_ in placed(result)) == ["E002", "E002", "K006"]
+    assert "rendered without 2 dependencies not in charts/ (minio, rollout-operator)" in result.findings[0].message
+    (problem,) = [f for f in result.findings if f.location.path == "logs/templates/storage.yaml"]
+    assert problem.code == "E002"
+    assert problem.message.startswith(
+        "Helm chart logs not rendered with ci/objects-values.yaml: its templates read `.Values.objects`, the "
+        "values of the dependency minio, which is not in charts/"
+    )
+    assert problem.message.endswith("vendor the dependencies with `helm dependency build logs` to check that render")
+
+
+@needs_helm
 def test_a_missing_dependency_its_condition_turns_off_does_not_stop_the_render(tmp_path: Path) -> None:
     """argo-cd's chart depends on redis-ha behind `redis-ha.enabled: false`: once vendored it would
     render nothing, so the chart renders without it, as Helm renders it after `helm dependency

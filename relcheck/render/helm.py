@@ -274,6 +274,8 @@ class ChartRenderer:
             render = f"{chart_dir or '.'}@{label}" if label else chart_dir or "."
             if output.error is not None:
                 failure = self._failure(chart_dir, name, label, output, files, settings, output.error == refused)
+                if failure[1].code == "E001" and folders.unvendored is not None:
+                    failure = self._reads_a_missing_dependency(failure, chart_dir, label, folders.unvendored.names)
                 if failure[1].code == "E002" and not label and not files:
                     refused = output.error
                 if failure[1].code == "E001" and not label and not files and settings.inline is None:
@@ -602,6 +604,34 @@ class ChartRenderer:
         dependency = parts[1] if len(parts) > 2 and parts[0] == "charts" else ""
         return self._named_at(chart_dir).get(dependency, (_join(chart_dir, "Chart.yaml"), 1))
 
+    def _reads_a_missing_dependency(
+        self, failure: tuple[str, ParseProblem], chart_dir: str, label: str, missing: list[str]
+    ) -> tuple[str, ParseProblem]:
+        """A render that fails reading into the values of a dependency left out for not being in
+        charts/ (loki's `ci/non-default-values.yaml` enables minio, and the chart's helpers read
+        `.Values.minio.service.port`, which minio's own values.yaml sets): an E002, as the missing
+        dependency is, not a fault of the chart."""
+        path, problem = failure
+        unset = _UNSET_KEY.search(problem.message)
+        if unset is None:
+            return failure
+        if chart_dir not in self._aliases:
+            named = chart_aliases(chart_dir, self.read)
+            self._aliases[chart_dir] = {alias: name for name, aliases in named.items() for alias in aliases}
+        key = unset.group(1)
+        dependency = key if key in missing else self._aliases[chart_dir].get(key)
+        if dependency not in missing:
+            return failure
+        shown = chart_dir or "."
+        using = f" with {label}" if label else ""
+        said = problem.message.split(": ", 1)[-1]
+        message = (
+            f"Helm chart {shown} not rendered{using}: its templates read `.Values.{key}`, the values of the "
+            f"dependency {dependency}, which is not in charts/ ({said}); relcheck downloads nothing, vendor "
+            f"the dependencies with `helm dependency build {shown}` to check that render"
+        )
+        return path, ParseProblem("E002", message, problem.line, problem.column)
+
     def _named_at(self, chart_dir: str) -> dict[str, tuple[str, int]]:
         """Where the chart names each dependency (relcheck.render.siblings.dependency_lines), read once."""
         if chart_dir not in self._dependency_lines:
@@ -671,6 +701,8 @@ def chart_folders(paths: list[str]) -> list[str]:
 # `at <.Values.global.s3.existingSecret>: nil pointer evaluating interface {}.existingSecret`
 # (also through a `dict`'s `.ctx.Values...`): a template reads into a value that is not set.
 _UNSET_VALUE = re.compile(r"at <[^>]*\.Values\.[^>]*>: nil pointer evaluating ")
+# The top-level key of that value (`minio` in `at <.Values.minio.service.port>`).
+_UNSET_KEY = re.compile(r"at <[^>]*?\.Values\.([\w-]+)[^>]*>: nil pointer evaluating ")
 
 
 def _only_missing(error: str) -> bool:
