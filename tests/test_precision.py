@@ -275,6 +275,38 @@ def test_desktop_apps_their_artifact_images_and_e2e_suites_are_no_services(tmp_p
     assert [f.code for f in aside] == ["D012"]  # the build's context still wants a .dockerignore
 
 
+def test_an_editor_extension_and_an_operator_bundle_are_no_services(tmp_path: Path) -> None:
+    """loki: `pkg/logql/internal/logqltest/syntax` is a VS Code extension (`engines.vscode`), which
+    the editor loads; `operator/bundle/*/bundle.Dockerfile` is an Operator Lifecycle Manager bundle,
+    `FROM scratch` with the bundle's labels and manifests, which OLM reads and nothing runs. Neither
+    was to be asked for a runbook or alerts. An image FROM scratch that copies a program and runs it
+    is a service."""
+    files = {
+        "tools/syntax/package.json": (
+            '{"name": "logqltest", "engines": {"vscode": "^1.60.0"}, "main": "extension.js",'
+            ' "scripts": {"start": "node extension.js"}, "dependencies": {"vscode-languageclient": "9"}}'
+        ),
+        "tools/syntax/extension.js": "exports.activate = () => {};\n",
+        "operator/bundle/community/bundle.Dockerfile": (
+            "FROM scratch\n"
+            "LABEL operators.operatorframework.io.bundle.mediatype.v1=registry+v1\n"
+            "LABEL operators.operatorframework.io.bundle.manifests.v1=manifests/\n"
+            "COPY ./manifests /manifests/\nCOPY ./metadata /metadata/\n"
+        ),
+        "operator/Dockerfile": (
+            "FROM golang:1.23 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o /manager ./cmd\n"
+            "FROM scratch\nCOPY --from=build /manager /manager\nUSER 65532\nENTRYPOINT [\"/manager\"]\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    result = scan([tmp_path], Config())
+    assert [s.root for s in result.services] == ["operator"]
+    aside = [f for f in result.findings if f.location.path.startswith(("tools/", "operator/bundle/"))]
+    assert [f.code for f in aside] == ["D012"]  # the bundle's build context still wants a .dockerignore
+
+
 def test_a_builder_or_workspace_image_does_not_name_the_runtime(tmp_path: Path) -> None:
     """uptime-kuma: `docker/builder-go.dockerfile` compiles a Go health check, and the multi-target
     `docker/dockerfile` ends in an upload stage on the project's own base image; the service is

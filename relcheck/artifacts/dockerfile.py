@@ -389,13 +389,33 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
 
 def runs_no_service(dockerfile: Dockerfile) -> bool:
     """An image that runs no service: a base to build FROM, a development container, an image that
-    only holds another stage's output, or a command-line tool's image."""
+    only holds another stage's output or an operator's bundle of manifests, or a command-line tool's
+    image."""
     return (
         is_base_image(dockerfile)
         or is_idle_image(dockerfile)
         or is_artifact_image(dockerfile)
+        or is_bundle_image(dockerfile)
         or is_command_image(dockerfile)
     )
+
+
+# The label every Operator Lifecycle Manager bundle image carries (operator-sdk's `bundle.Dockerfile`).
+_BUNDLE_LABEL = "operators.operatorframework.io.bundle.mediatype.v1"
+
+
+def is_bundle_image(dockerfile: Dockerfile) -> bool:
+    """An Operator Lifecycle Manager bundle: `FROM scratch`, the bundle's labels and a COPY of its
+    manifests and metadata, no command. OLM reads its files; nothing runs in it (loki's and
+    every operator-sdk project's `bundle.Dockerfile`)."""
+    final = dockerfile.final
+    if final is None or final.parent is not None or dockerfile.start_instructions != (None, None):
+        return False
+    if (final.base_image() or "").lower() != "scratch":
+        return False
+    instructions = final.instructions
+    labelled = any(i.keyword == "LABEL" and _BUNDLE_LABEL in i.text for i in instructions)
+    return labelled and all(i.keyword in _FILE_HOLDING for i in instructions)
 
 
 def runs_a_service(dockerfile: Dockerfile) -> bool:

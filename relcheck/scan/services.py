@@ -475,7 +475,12 @@ def _is_desktop_app(project: Project, directory: str) -> bool:
 
 
 def _desktop_manifest(manifest: dict) -> bool:
-    """A package.json that depends on a desktop framework, or holds electron-builder's settings."""
+    """A package.json that depends on a desktop framework, or holds electron-builder's settings, or
+    is an editor's extension (VS Code's: `engines.vscode`; loki's syntax highlighting for its
+    `logqltest` scripts), which the editor loads on users' machines."""
+    engines = manifest.get("engines")
+    if isinstance(engines, dict) and "vscode" in engines:
+        return True
     for field_name in ("dependencies", "devDependencies"):
         declared = manifest.get(field_name)
         if isinstance(declared, dict) and any(name in declared for name in DESKTOP_FRAMEWORKS):
