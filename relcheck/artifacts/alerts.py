@@ -46,6 +46,9 @@ class PromRuleFile(Positioned):
     base: tuple  # key path of `data` in its document
     label: str  # "rule file" or "PrometheusRule 'name'"
     rules: list[PromRule] = field(default_factory=list)
+    # A rule file written inside a ConfigMap's string: its positions are moved there, and a fix
+    # would have to edit YAML inside a string, which relcheck does not do.
+    embedded: bool = False
 
     @property
     def groups(self) -> list:

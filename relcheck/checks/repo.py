@@ -60,7 +60,7 @@ def alert_rules_present(ctx: CheckContext) -> Iterator[Finding]:
     yield from _missing(
         ctx,
         ctx.project.repo.alert_files + ctx.project.repo.alert_sources,
-        "no Prometheus alert rules (a rule file with `alert:` entries or a PrometheusRule)",
+        "no Prometheus alert rules (a rule file with `alert:` entries, a PrometheusRule or a ConfigMap that holds one)",
         "alerts",
     )
 

@@ -29,8 +29,8 @@ class _RuleInFile:
 def _set(ctx: FixContext, rule: PromRule, message: str, applicability: str, *pairs: tuple[tuple, Any]) -> Fix | None:
     source = rule.source
     text = ctx.text(source.path)
-    if text is None or source.path == "<stdin>":
-        return None
+    if text is None or source.path == "<stdin>" or source.embedded:
+        return None  # (a rule file inside a ConfigMap's string: not edited)
     span = rule.scope or (1, text.count("\n") + 1)
     target = _RuleInFile(source.path, rule.data, source.positions, (*source.base, *rule.keys), span)
     edits = YamlText(text, target, ctx.starts(source.path), ctx.lines(source.path)).set(*pairs)  # type: ignore[arg-type]  # Refused: attach_fixes says why

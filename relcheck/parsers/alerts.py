@@ -1,4 +1,5 @@
-"""Prometheus rule files, and PrometheusRule objects already parsed as Kubernetes objects."""
+"""Prometheus rule files, and PrometheusRule objects and ConfigMaps that hold rule files, already
+parsed as Kubernetes objects."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from relcheck.artifacts.alerts import PromRule, PromRuleFile
 from relcheck.artifacts.kubernetes import K8sObject
 from relcheck.model import ParseProblem
+from relcheck.syntax.positions import END, KEY, VALUE, WIDTH, Positions
 from relcheck.syntax.promql import analyse, skipped_message, too_large
 from relcheck.syntax.yaml import documents
 
@@ -123,3 +125,60 @@ def _with_rules(source: PromRuleFile) -> PromRuleFile:
             if isinstance(rule, dict):
                 source.rules.append(PromRule(source, name, ("groups", g, "rules", r), rule, analyse(rule.get("expr"))))
     return source
+
+
+# A ConfigMap key that holds a rule file (`alert.rules: |-` then `groups:`): how Prometheus is given
+# its rules without the operator (sock shop's manifests, the prometheus chart's `serverFiles`).
+_RULE_TEXT = re.compile(r"^\s*groups\s*:", re.MULTILINE)
+
+
+def from_configmap(obj: K8sObject, lines: list[str] | None) -> list[PromRuleFile]:
+    """The rule files a ConfigMap's `data` holds, each a key whose text is one (its first document
+    has `groups:` with alerting or recording rules; LogQL and Grafana's files are not). `lines`,
+    the file the object was written in, places a literal block (`key: |`) line by line; without
+    them (a render), or for another style of string, everything in it is placed at its key."""
+    data = obj.get("data")
+    if obj.kind != "ConfigMap" or not isinstance(data, dict):
+        return []
+    found = []
+    for key, text in data.items():
+        if not isinstance(text, str) or not _RULE_TEXT.search(text) or not ("alert:" in text or "record:" in text):
+            continue
+        parsed, _ = documents(text)
+        if not parsed:
+            continue
+        _, inner, positions = parsed[0]
+        if not isinstance(inner, dict) or not isinstance(inner.get("groups"), list) or look_alike(inner) is not None:
+            continue
+        path = (*obj.base, "data", key)
+        label = f"ConfigMap '{obj.name}' ({key})"
+        placed = _placed(positions, obj, path, lines)
+        found.append(_with_rules(PromRuleFile(obj.path, inner, placed, (), label, embedded=True)))
+    return found
+
+
+def _placed(inner: Positions, obj: K8sObject, path: tuple, lines: list[str] | None) -> Positions:
+    """The embedded file's positions moved to where its lines are in the object's file: a literal
+    block starts on the line after its key, indented; anything else goes to the key."""
+    key_line, key_column = obj.positions.key_of(path)
+    shift: tuple[int, int] | None = None
+    if lines is not None and 0 < key_line <= len(lines):
+        after_colon = lines[key_line - 1].split(":", 1)[-1].strip()
+        if after_colon.startswith("|"):
+            body = next((line for line in lines[key_line:] if line.strip()), "")
+            shift = (key_line, len(body) - len(body.lstrip(" ")))
+    moved = Positions()
+    for row_path, row in inner.rows.items():
+        at = row * WIDTH
+        for field in (VALUE, KEY):
+            line, column = inner.table[at + field], inner.table[at + field + 1]
+            if not line:
+                continue
+            if shift is None:
+                moved.set(row_path, field, key_line, key_column)
+            else:
+                moved.set(row_path, field, line + shift[0], column + shift[1])
+        end = inner.table[at + END]
+        if end:
+            moved.set(row_path, END, end + shift[0] if shift is not None else key_line)
+    return moved

@@ -222,6 +222,31 @@ def _fold_templates(
     return kept
 
 
+def _embedded_rule_files(project: Project, modeled: list[K8sObject], problems: list) -> None:
+    """Rule files held in ConfigMaps (relcheck.parsers.alerts.from_configmap), less those whose every
+    rule a rule file or PrometheusRule of the scan already has: kustomize's configMapGenerator and
+    Helm's `.Files.Get` put the repository's own rule files in ConfigMaps, which are checked as files."""
+    configmaps = [obj for obj in modeled if obj.kind == "ConfigMap"]
+    if not configmaps:
+        return
+    from relcheck.parsers.alerts import from_configmap, oversized_expressions
+
+    known = {(rule.name, str(rule.data.get("expr"))) for source in project.prom_rule_files for rule in source.rules}
+    for obj in configmaps:
+        lines = None
+        if not obj.render:
+            written = project.file(obj.path)
+            text = written.read()[0] if written is not None else None
+            lines = text.splitlines() if text is not None else None
+        for embedded in from_configmap(obj, lines):
+            if embedded.rules and all((r.name, str(r.data.get("expr"))) in known for r in embedded.rules):
+                continue
+            project.prom_rule_files.append(embedded)
+            problems.extend((embedded.path, problem) for problem in oversized_expressions(embedded))
+            if any(rule.is_alert for rule in embedded.rules):
+                project.repo.alert_files.append(embedded.path)  # R003's evidence (sorted with the rest)
+
+
 def build_project(
     discovery: Discovery,
     max_file_size: int,
@@ -329,6 +354,7 @@ def build_project(
             if source is not None:
                 project.prom_rule_files.append(source)
                 problems.extend((source.path, problem) for problem in oversized_expressions(source))
+    _embedded_rule_files(project, modeled, problems)
     collect_repo_facts(project.repo, project.kube.objects, project.files, max_file_size)
     _attach_dockerignores(project)
     from relcheck.scan.services import find_services
