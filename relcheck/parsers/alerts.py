@@ -132,6 +132,16 @@ def _with_rules(source: PromRuleFile) -> PromRuleFile:
 _RULE_TEXT = re.compile(r"^\s*groups\s*:", re.MULTILINE)
 
 
+def holds_rule_text(obj: K8sObject) -> bool:
+    """Whether a ConfigMap's `data` has a string that may be a rule file: worth parsing."""
+    data = obj.get("data")
+    return isinstance(data, dict) and any(_may_be_rules(text) for text in data.values())
+
+
+def _may_be_rules(text: object) -> bool:
+    return isinstance(text, str) and ("alert:" in text or "record:" in text) and bool(_RULE_TEXT.search(text))
+
+
 def from_configmap(obj: K8sObject, lines: list[str] | None) -> list[PromRuleFile]:
     """The rule files a ConfigMap's `data` holds, each a key whose text is one (its first document
     has `groups:` with alerting or recording rules; LogQL and Grafana's files are not). `lines`,
@@ -142,7 +152,7 @@ def from_configmap(obj: K8sObject, lines: list[str] | None) -> list[PromRuleFile
         return []
     found = []
     for key, text in data.items():
-        if not isinstance(text, str) or not _RULE_TEXT.search(text) or not ("alert:" in text or "record:" in text):
+        if not _may_be_rules(text):
             continue
         parsed, _ = documents(text)
         if not parsed:

@@ -226,10 +226,11 @@ def _embedded_rule_files(project: Project, modeled: list[K8sObject], problems: l
     """Rule files held in ConfigMaps (relcheck.parsers.alerts.from_configmap), less those whose every
     rule a rule file or PrometheusRule of the scan already has: kustomize's configMapGenerator and
     Helm's `.Files.Get` put the repository's own rule files in ConfigMaps, which are checked as files."""
-    configmaps = [obj for obj in modeled if obj.kind == "ConfigMap"]
-    if not configmaps:
-        return
-    from relcheck.parsers.alerts import from_configmap, oversized_expressions
+    if not any(obj.kind == "ConfigMap" for obj in modeled):
+        return  # (and the rule parser, with PromQL's, is not imported)
+    from relcheck.parsers.alerts import from_configmap, holds_rule_text, oversized_expressions
+
+    configmaps = [obj for obj in modeled if obj.kind == "ConfigMap" and holds_rule_text(obj)]
 
     known = {(rule.name, str(rule.data.get("expr"))) for source in project.prom_rule_files for rule in source.rules}
     for obj in configmaps:
