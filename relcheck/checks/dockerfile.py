@@ -867,25 +867,30 @@ def _go_program(ctx: CheckContext, dockerfile: Dockerfile, program: str) -> bool
     return ctx.project.exists(f"{prefix}cmd/{program}/main.go")
 
 
-def _go_binaries(dockerfile: Dockerfile) -> set[str]:
-    """The names of the binaries the Dockerfile's `go build` and `go install` make: the `-o`
-    output's name, else the last folder of each package named (`./cmd/server` makes `server`)."""
-    names: set[str] = set()
+def _go_build_commands(dockerfile: Dockerfile) -> Iterator[list[str]]:
+    """The words of each `go build` and `go install` the Dockerfile runs (`CGO_ENABLED=0` left out)."""
     for stage in dockerfile.stages:
         for instruction in stage.instructions:
             if instruction.keyword != "RUN":
                 continue
             for command in _run_commands(instruction):
-                words, _ = _strip_env_prefix(command)
-                if len(words) < 2 or _program(words[0]) != "go" or words[1] not in ("build", "install"):
-                    continue
-                output = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "-o"), None)
-                output = output or next((w[3:] for w in words if w.startswith("-o=")), None)
-                if output and not output.endswith("/"):
-                    names.add(posixpath.basename(output))
-                else:
-                    packages = [w.rstrip("/").removesuffix("/...") for w in words[2:] if w.startswith("./")]
-                    names.update(posixpath.basename(p) for p in packages if p not in (".", ""))
+                words, _ = _strip_env_prefix(command)  # `CGO_ENABLED=0 go build ...`
+                if len(words) > 1 and _program(words[0]) == "go" and words[1] in ("build", "install"):
+                    yield words
+
+
+def _go_binaries(dockerfile: Dockerfile) -> set[str]:
+    """The names of the binaries the Dockerfile's `go build` and `go install` make: the `-o`
+    output's name, else the last folder of each package named (`./cmd/server` makes `server`)."""
+    names: set[str] = set()
+    for words in _go_build_commands(dockerfile):
+        output = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "-o"), None)
+        output = output or next((w[3:] for w in words if w.startswith("-o=")), None)
+        if output and not output.endswith("/"):
+            names.add(posixpath.basename(output))
+        else:
+            packages = [w.rstrip("/").removesuffix("/...") for w in words[2:] if w.startswith("./")]
+            names.update(posixpath.basename(p) for p in packages if p not in (".", ""))
     return names
 
 
@@ -913,15 +918,12 @@ def _go_handles_sigterm(ctx: CheckContext, dockerfile: Dockerfile) -> bool:
 
 def _go_packages_built(dockerfile: Dockerfile) -> list[str]:
     """The package folders a `go build ./cmd/server` in the Dockerfile names, relative to the module."""
-    packages = []
-    for stage in dockerfile.stages:
-        for instruction in stage.instructions:
-            if instruction.keyword != "RUN":
-                continue
-            for command in _run_commands(instruction):
-                words, _ = _strip_env_prefix(command)  # `CGO_ENABLED=0 go build ...`
-                if len(words) > 1 and _program(words[0]) == "go" and words[1] in ("build", "install"):
-                    packages += [w.removeprefix("./").rstrip("/") for w in words[2:] if w.startswith("./")]
+    packages = [
+        word.removeprefix("./").rstrip("/")
+        for words in _go_build_commands(dockerfile)
+        for word in words[2:]
+        if word.startswith("./")
+    ]
     return [p.removesuffix("/...") for p in packages if p and p != "."]
 
 
