@@ -307,6 +307,42 @@ def test_an_editor_extension_and_an_operator_bundle_are_no_services(tmp_path: Pa
     assert [f.code for f in aside] == ["D012"]  # the bundle's build context still wants a .dockerignore
 
 
+def test_images_that_deliver_files_to_an_init_container_are_no_services(tmp_path: Path) -> None:
+    """OpenTelemetry's operator: its auto-instrumentation images only hold an agent that an init
+    container copies into the pod. Java's downloads the agent onto busybox and marks it readable;
+    the Apache one copies another stage's build and ends in `CMD ["cat", "Just delivering ..."]`.
+    Neither runs anything, so neither is a service. An image on busybox that starts a program
+    still is, and so is one that installs packages (what its `cat` prints is not all it holds)."""
+    files = {
+        "auto/java/Dockerfile": (
+            "FROM busybox:1.37\nARG version\n"
+            "ADD https://github.com/open-telemetry/opentelemetry-java-instrumentation/releases/download/"
+            "v$version/opentelemetry-javaagent.jar /javaagent.jar\nRUN chmod -R go+r /javaagent.jar\n"
+        ),
+        "auto/httpd/Dockerfile": (
+            "FROM alpine:3.21 AS agent\nRUN mkdir -p /opt/agent && touch /opt/agent/sdk.so\n"
+            "FROM alpine:3.21\nCOPY --from=agent /opt/agent /opt/opentelemetry\n"
+            "RUN chmod 775 -R /opt/opentelemetry/ && mkdir -p /opt/opentelemetry/logs\n"
+            'CMD ["cat", "Just delivering the Opentelemetry Apache/Nginx agent"]\n'
+        ),
+        "probe/Dockerfile": (
+            "FROM golang:1.23 AS build\nCOPY . .\nRUN go build -o /probe .\n"
+            "FROM busybox:1.37\nCOPY --from=build /probe /probe\nRUN chmod +x /probe\nUSER 65534\n"
+            'CMD ["/probe"]\n'
+        ),
+        "relay/Dockerfile": (
+            "FROM alpine:3.21 AS build\nRUN mkdir /out\n"
+            "FROM alpine:3.21\nCOPY --from=build /out /out\nRUN apk add --no-cache socat\n"
+            'CMD ["cat", "/out/README"]\n'
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    result = scan([tmp_path], Config())
+    assert [s.root for s in result.services] == ["probe", "relay"]
+
+
 def test_a_builder_or_workspace_image_does_not_name_the_runtime(tmp_path: Path) -> None:
     """uptime-kuma: `docker/builder-go.dockerfile` compiles a Go health check, and the multi-target
     `docker/dockerfile` ends in an upload stage on the project's own base image; the service is

@@ -434,17 +434,43 @@ _FILE_HOLDING = frozenset({"COPY", "ADD", "WORKDIR", "ENV", "ARG", "LABEL"})
 
 
 def is_artifact_image(dockerfile: Dockerfile) -> bool:
-    """An image that only holds what an earlier stage built, to be exported or copied from (ever-
-    gauzy's desktop apps: `FROM debian:buster-slim`, then `COPY --from=linux .../desktop-packages`):
-    its final stage on a plain operating-system image sets no ENTRYPOINT or CMD, copies another
-    stage's output and runs nothing else. Started, it would run the image's shell, which exits."""
+    """An image that only holds what an earlier stage built or a download, to be exported or copied
+    from (ever-gauzy's desktop apps: `FROM debian:buster-slim`, then `COPY --from=linux
+    .../desktop-packages`; OpenTelemetry's auto-instrumentation images, whose files an init
+    container copies into the pod: `ADD https://.../opentelemetry-javaagent.jar` on busybox): its
+    final stage on a plain operating-system image sets no ENTRYPOINT, no CMD or one that prints and
+    exits (`cat`, `echo`), brings in another stage's output or a download, and runs nothing but
+    file moves (`chmod`, `cp`, `ln`...). Started, it would run the image's shell, which exits."""
     final = dockerfile.final
-    if final is None or final.parent is not None or dockerfile.start_instructions != (None, None):
+    if final is None or final.parent is not None:
+        return False
+    entrypoint, cmd = dockerfile.start_command
+    if entrypoint is not None or (cmd is not None and (not cmd or posixpath.basename(cmd[0]) not in _PRINTS_AND_EXITS)):
         return False
     if hub_repository(final.resolved_image or "") not in _OS_IMAGES:
         return False
-    copied = any(i.keyword == "COPY" and any(f.startswith("--from=") for f in i.flags) for i in final.instructions)
-    return copied and all(i.keyword in _FILE_HOLDING for i in final.instructions)
+    delivered = any(
+        (i.keyword == "COPY" and any(f.startswith("--from=") for f in i.flags))
+        or (i.keyword == "ADD" and any(a.startswith(("http://", "https://")) for a in i.args))
+        for i in final.instructions
+    )
+    return delivered and all(_only_holds_files(i) for i in final.instructions)
+
+
+# Programs a stage that only holds files may run: they move and mark files, and start nothing.
+_FILE_COMMANDS = frozenset({"chmod", "chown", "chgrp", "mkdir", "cp", "ln", "rm", "mv", "touch"})
+# A CMD that prints a line and exits: the image is not meant to be run (`CMD ["cat", "Just
+# delivering the Opentelemetry Apache/Nginx agent"]`).
+_PRINTS_AND_EXITS = frozenset({"cat", "echo", "true"})
+
+
+def _only_holds_files(instruction: Instruction) -> bool:
+    if instruction.keyword in _FILE_HOLDING or instruction.keyword == "CMD":
+        return True
+    if instruction.keyword != "RUN":
+        return False
+    commands = shell_commands(" ".join(instruction.args) if instruction.json_form else instruction.text)
+    return bool(commands) and all(c and posixpath.basename(c[0]) in _FILE_COMMANDS for c in commands)
 
 
 @lru_cache(maxsize=8192)  # asked about each Dockerfile by every rule and by service discovery
