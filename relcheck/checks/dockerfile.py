@@ -714,8 +714,8 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
             finding = ctx.report(
                 dockerfile.spot(final, starter),
                 f"{starter.keyword} starts '{first}', a Go program that asks for no SIGTERM: it does stop on "
-                "the kubelet's SIGTERM as PID 1 (Go's runtime exits), but at once, cutting the requests in "
-                "flight; an init would not change that",
+                "the kubelet's SIGTERM as PID 1 (Go's runtime exits), but at once, dropping the work in "
+                "flight (a server's open requests); an init would not change that",
                 what="init",
                 value=first,
             )
