@@ -241,6 +241,12 @@ def test_images_in_base_folders_that_start_nothing_are_no_services(tmp_path: Pat
     assert [s.root for s in scan([tmp_path], Config()).services] == ["base-proxy", "database", "jicofo"]
 
 
+def _write_files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
 def test_desktop_apps_their_artifact_images_and_e2e_suites_are_no_services(tmp_path: Path) -> None:
     """ever-gauzy: `apps/desktop-timer` is an Electron app, and electron-builder packages it from a
     second package.json in its `src/` (`build.appId`); `.deploy/desktop-timer/Dockerfile` builds it
@@ -266,9 +272,7 @@ def test_desktop_apps_their_artifact_images_and_e2e_suites_are_no_services(tmp_p
         "apps/api/main.js": "require('express')().listen(3000);\n",
         "worker/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get install -y cron\nCOPY --from=build /w /w\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    _write_files(tmp_path, files)
     result = scan([tmp_path], Config())
     assert [s.root for s in result.services] == ["apps/api", "worker"]
     aside = [f for f in result.findings if f.location.path.startswith((".deploy/", "apps/desktop", "apps/x-e2e"))]
@@ -298,9 +302,7 @@ def test_an_editor_extension_and_an_operator_bundle_are_no_services(tmp_path: Pa
             "FROM scratch\nCOPY --from=build /manager /manager\nUSER 65532\nENTRYPOINT [\"/manager\"]\n"
         ),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    _write_files(tmp_path, files)
     result = scan([tmp_path], Config())
     assert [s.root for s in result.services] == ["operator"]
     aside = [f for f in result.findings if f.location.path.startswith(("tools/", "operator/bundle/"))]
@@ -336,9 +338,7 @@ def test_images_that_deliver_files_to_an_init_container_are_no_services(tmp_path
             'CMD ["cat", "/out/README"]\n'
         ),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    _write_files(tmp_path, files)
     result = scan([tmp_path], Config())
     assert [s.root for s in result.services] == ["probe", "relay"]
 

@@ -705,9 +705,10 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
             first = _program(handed) if handed else first
         if first in INIT_PROGRAMS or first in SUPERVISING_SERVERS:
             continue
-        if first not in NODE_PROGRAMS and _go_handles_sigterm(ctx, dockerfile):
+        module = _go_module(ctx, dockerfile) if first not in NODE_PROGRAMS else None
+        if module is not None and _go_handles_sigterm(ctx, dockerfile, module):
             continue
-        if first not in NODE_PROGRAMS and _go_program(ctx, dockerfile, first):
+        if module is not None and _go_program(ctx, dockerfile, module, first):
             # Go's runtime catches SIGTERM itself and, with no handler asked for, exits (as PID 1,
             # where the kernel ignores the signal it raises again, with exit(2)): the signal does
             # reach the program, which stops at once. An init would change nothing; a handler would.
@@ -849,12 +850,11 @@ def _go_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
     return folder
 
 
-def _go_program(ctx: CheckContext, dockerfile: Dockerfile, program: str) -> bool:
-    """Whether PID 1's program is the Go module's own: a binary the Dockerfile's `go build -o`
-    (or `go install`) makes, or one named as the module (node_exporter's image copies in the
-    binary `promu` built) or as one of its `cmd/` programs."""
-    folder = _go_module(ctx, dockerfile)
-    if folder is None or not program:
+def _go_program(ctx: CheckContext, dockerfile: Dockerfile, folder: str, program: str) -> bool:
+    """Whether PID 1's program is the own of the Go module in `folder`: a binary the Dockerfile's
+    `go build -o` (or `go install`) makes, or one named as the module (node_exporter's image copies
+    in the binary `promu` built) or as one of its `cmd/` programs."""
+    if not program:
         return False
     if program in _go_binaries(dockerfile):
         return True
@@ -894,13 +894,10 @@ def _go_binaries(dockerfile: Dockerfile) -> set[str]:
     return names
 
 
-def _go_handles_sigterm(ctx: CheckContext, dockerfile: Dockerfile) -> bool:
-    """Whether the Dockerfile builds a Go module (a go.mod in its folder or above) whose source in
-    the scan's service handles SIGTERM: then the program stops cleanly as PID 1 without an init.
-    The source files are the service's own (its unit's), so a change to them re-checks this."""
-    folder = _go_module(ctx, dockerfile)
-    if folder is None:
-        return False
+def _go_handles_sigterm(ctx: CheckContext, dockerfile: Dockerfile, folder: str) -> bool:
+    """Whether the source of the Go module in `folder` (the go.mod in the Dockerfile's folder or
+    above) handles SIGTERM in the scan's service: then the program stops cleanly as PID 1 without
+    an init. The source files are the service's own (its unit's), so a change to them re-checks this."""
     prefix = f"{folder}/" if folder else ""
     built = _go_packages_built(dockerfile)
     sources = [
