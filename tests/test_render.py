@@ -1546,6 +1546,50 @@ def test_a_template_comment_that_holds_yaml_is_no_key_of_the_template() -> None:
     assert (spot.line, spot.column, spot.values) == (11, 20, ("controller", "runAsUser"))
 
 
+def test_a_variable_set_to_a_value_leads_to_that_value() -> None:
+    """prometheus-community's prometheus chart prints its PDB's keys from a variable,
+    `$pdbSpec := omit .Values.server.podDisruptionBudget "enabled"`, set above the first `---`:
+    `$pdbSpec.minAvailable` is `server.podDisruptionBudget.minAvailable` of the values. A variable
+    computed by anything else (`include`) leads nowhere."""
+    template = (
+        '{{- $pdbSpec := omit .Values.server.podDisruptionBudget "enabled" }}\n'
+        '{{- $name := include "x.fullname" . }}\n'
+        "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {{ $name }}\nspec:\n"
+        "  minAvailable: {{ $pdbSpec.minAvailable }}\n"
+    )
+    segments = index_template(template)
+    pdb = next(segment for segment in segments if segment.kind == "PodDisruptionBudget")
+    spot = locate(pdb, ("spec", "minAvailable"), False)
+    assert (spot.line, spot.column, spot.values) == (9, 17, ("server", "podDisruptionBudget", "minAvailable"))
+    assert locate(pdb, ("metadata", "name"), False).values is None
+
+
+@needs_helm
+def test_a_finding_on_a_value_only_a_test_install_sets_through_a_variable_is_left_out(tmp_path: Path) -> None:
+    """The prometheus chart's `ci/13-pdb-values.yaml` turns its PDB on with `minAvailable: 1` to test
+    the template, on the one replica of a test install: K024 was an error at the template line,
+    though the chart's own values have no PDB. The value reaches the line through a variable; what
+    only a ci/ values file sets is a test, not a deployment. The same values in the chart's own
+    values.yaml are reported there."""
+    pdb = (
+        '{{- if .Values.pdb.enabled }}\n{{- $pdbSpec := omit .Values.pdb "enabled" }}\n'
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: server\nspec:\n"
+        "  selector: {matchLabels: {app: server}}\n  minAvailable: {{ $pdbSpec.minAvailable }}\n{{- end }}\n"
+    )
+    workload = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: server\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: server}}\n  template:\n    metadata: {labels: {app: server}}\n"
+        "    spec:\n      containers:\n        - {name: server, image: 'example/server:2.1.0'}\n"
+    )
+    chart = make_chart(tmp_path / "server", {"pdb.yaml": pdb, "deployment.yaml": workload})
+    (chart / "values.yaml").write_text("pdb:\n  enabled: false\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "pdb-values.yaml").write_text("pdb:\n  enabled: true\n  minAvailable: 1\n")
+    assert scan([tmp_path], Config(), select=["K024"]).findings == []
+    (chart / "values.yaml").write_text("pdb:\n  enabled: true\n  minAvailable: 1\n")
+    assert placed(scan([tmp_path], Config(), select=["K024"])) == [("K024", "server/values.yaml", 3, 17)]
+
+
 def test_show_settings_names_the_engines(run_cli) -> None:
     code, out, _ = run_cli("scan", str(RENDER / "helm"), "--show-settings")
     line = next(line for line in out.splitlines() if line.startswith("render: "))

@@ -18,6 +18,11 @@ _ACTION_LINE = re.compile(r"^(?P<indent>[ \t]*)\{\{-?\s*(?P<body>.*?)\s*-?\}\}\s
 _ACTION = re.compile(r"\{\{-?\s*(?P<body>.*?)\s*-?\}\}")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _DOT_REF = re.compile(r"(?<![\w$.)\]])\.((?:[A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*)?(?![\w(])")
+# `$name.a.b`: a variable the template set (`{{- $pdbSpec := omit .Values.server.podDisruptionBudget "enabled" }}`).
+_VARIABLE_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)")
+_ASSIGNMENT = re.compile(r"^\$(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expression>.+)$")
+# Functions whose result holds the keys of their first argument, as that value has them.
+_SAME_KEYS = frozenset({"omit", "pick", "deepCopy", "mustDeepCopy"})
 _INDENT = re.compile(r"\bn?indent\s+(\d+)")
 _BUILTIN_ROOTS = frozenset({"Values", "Release", "Chart", "Capabilities", "Template", "Files", "Subcharts"})
 _DOCUMENT = re.compile(r"^---", re.MULTILINE)
@@ -53,13 +58,14 @@ def index_template(text: str) -> list[TemplateSegment]:
     starts = [0] + [text.count("\n", 0, m.start()) for m in _DOCUMENT.finditer(text)]
     bounds = sorted(set(starts))
     segments = []
+    variables: dict[str, tuple | None] = {}  # a template's variables live on across its `---`
     for number, start in enumerate(bounds):
         end = bounds[number + 1] if number + 1 < len(bounds) else len(lines)
-        segments.append(_index_segment(lines, start, end))
+        segments.append(_index_segment(lines, start, end, variables))
     return segments
 
 
-def _index_segment(lines: list[str], start: int, end: int) -> TemplateSegment:
+def _index_segment(lines: list[str], start: int, end: int, variables: dict[str, tuple | None]) -> TemplateSegment:
     segment = TemplateSegment(first_line=start + 1, last_line=max(start + 1, end))
     stack: list[tuple[int, tuple]] = []  # (column of the key, its path)
     ordinals: dict[tuple, int] = {}  # list path -> items seen so far
@@ -78,21 +84,29 @@ def _index_segment(lines: list[str], start: int, end: int) -> TemplateSegment:
             word = body.split(None, 1)[0] if body else ""
             if word in ("with", "range", "if", "define", "block"):
                 scopes.append(
-                    _resolve(body.split(None, 1)[1] if " " in body else "", scopes) if word == "with" else None
+                    _resolve(body.split(None, 1)[1] if " " in body else "", scopes, variables)
+                    if word == "with"
+                    else None
                 )
                 continue
             if word == "end":
                 if scopes:
                     scopes.pop()
                 continue
-            if word in ("else", "break", "continue") or (word.startswith("$") and ":=" in body):
+            assignment = _ASSIGNMENT.match(body)
+            if assignment is not None:
+                variables[assignment.group("name")] = _assigned(assignment.group("expression"), scopes, variables)
+                continue
+            if word in ("else", "break", "continue"):
                 continue
             width = _INDENT.search(body)
             column = int(width.group(1)) if width else len(action.group("indent"))
             while stack and stack[-1][0] >= column:
                 stack.pop()
             parent = stack[-1][1] if stack else ()
-            segment.inserts.setdefault(parent, []).append(Insertion(line_no, column + 1, _printed_value(body, scopes)))
+            segment.inserts.setdefault(parent, []).append(
+                Insertion(line_no, column + 1, _printed_value(body, scopes, variables))
+            )
             continue
         match = _KEY.match(raw)
         if match is None:
@@ -107,7 +121,7 @@ def _index_segment(lines: list[str], start: int, end: int) -> TemplateSegment:
                 ordinal = ordinals.get(parent, 0)
                 ordinals[parent] = ordinal + 1
                 segment.items.setdefault(parent, []).append((line_no, column + 1))
-                _note_ref(segment, line_no, raw, scopes)
+                _note_ref(segment, line_no, raw, scopes, variables)
             continue
         indent = len(match.group("indent"))
         dashes = match.group("dashes")
@@ -135,23 +149,30 @@ def _index_segment(lines: list[str], start: int, end: int) -> TemplateSegment:
         stack.append((key_column, path))
         if path == ("kind",) and not segment.kind:
             segment.kind = raw[match.end() :].strip().strip("\"'")
-        _note_ref(segment, line_no, raw, scopes)
+        _note_ref(segment, line_no, raw, scopes, variables)
     return segment
 
 
-def _note_ref(segment: TemplateSegment, line_no: int, raw: str, scopes: list[tuple | None]) -> None:
+def _note_ref(
+    segment: TemplateSegment, line_no: int, raw: str, scopes: list[tuple | None], variables: dict[str, tuple | None]
+) -> None:
     for action in _ACTION.finditer(raw):
-        printed = _printed_value(action.group("body"), scopes)
+        printed = _printed_value(action.group("body"), scopes, variables)
         if printed is not None:
             segment.refs[line_no] = printed
             return
 
 
-def _resolve(expression: str, scopes: list[tuple | None]) -> tuple | None:
-    """The value path an expression names: `.Values.a.b`, or `.`/`.x` inside `with .Values.a`."""
+def _resolve(expression: str, scopes: list[tuple | None], variables: dict[str, tuple | None]) -> tuple | None:
+    """The value path an expression names: `.Values.a.b`, `.`/`.x` inside `with .Values.a`, or
+    `$v.x` where the template set `$v` to a value."""
     found = _VALUES_REF.search(expression)
     if found is not None:
         return tuple(found.group(1)[1:].split("."))
+    named = _VARIABLE_REF.search(expression)
+    if named is not None and variables.get(named.group(1)) is not None:
+        rest = named.group(2)
+        return (*variables[named.group(1)], *(rest[1:].split(".") if rest else ()))
     current = next((scope for scope in reversed(scopes) if scope is not None), None) if scopes else None
     if current is None or (scopes and scopes[-1] is None):
         return None
@@ -165,12 +186,25 @@ def _resolve(expression: str, scopes: list[tuple | None]) -> tuple | None:
     return None if parts[0] in _BUILTIN_ROOTS else (*current, *parts)
 
 
-def _printed_value(body: str, scopes: list[tuple | None]) -> tuple | None:
+def _printed_value(body: str, scopes: list[tuple | None], variables: dict[str, tuple | None]) -> tuple | None:
     """The value an action prints, for `.Values.x`, `toYaml .Values.x`, `.x` inside `with`; not
     for `include` (a named template prints what it likes)."""
     if body.startswith(("include ", "template ", "tpl ")):
         return None
-    return _resolve(body, scopes)
+    return _resolve(body, scopes, variables)
+
+
+def _assigned(expression: str, scopes: list[tuple | None], variables: dict[str, tuple | None]) -> tuple | None:
+    """The value a variable holds: a value named as it is, or through a function that keeps its keys
+    (`omit .Values.pdb "enabled"`); None for anything computed (`include`, `default`, `dict`)."""
+    words = expression.strip().lstrip("(").split()
+    if not words:
+        return None
+    if words[0] in _SAME_KEYS and len(words) > 1:
+        return _resolve(words[1], scopes, variables)
+    if len(words) == 1 and words[0].startswith((".", "$")):
+        return _resolve(words[0], scopes, variables)
+    return None
 
 
 def align_segments(segments: list[TemplateSegment], kinds: list[str]) -> list[TemplateSegment]:
