@@ -1019,6 +1019,17 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "would have none of them",
     ),
     (
+        "(^|/)velero/velero$",
+        "server",
+        "the Velero server has no leader election: two would both run every backup and schedule, as its "
+        "maintainers say, and its chart fixes one replica rolled with Recreate",
+    ),
+    (
+        "(^|/)sealed-secrets-controller$",
+        None,
+        "the Sealed Secrets controller can only handle one replica, as its maintainers say: its chart fixes one",
+    ),
+    (
         "^operator$",
         "topic_operator_run.sh",
         "Strimzi's Topic Operator must be the only one watching its namespace: two would both reconcile "

@@ -111,10 +111,15 @@ def _takes_traffic(workload: Workload) -> bool:
     A pod with neither (a load generator, a queue consumer) is sent no traffic readiness could hold
     back, nor is one whose ports, and the ports of the Services that select it, are all for metrics
     and health checks (cert-manager's cainjector: `http-metrics`, behind a Service for its
-    ServiceMonitor; Prometheus scrapes endpoints whether they are ready or not)."""
+    ServiceMonitor; Prometheus scrapes endpoints whether they are ready or not). Nor is a pod that
+    only Services with `publishNotReadyAddresses: true` select (Temporal's worker, behind the
+    headless Service its peers find it by): their endpoints list it ready or not."""
     services, containers = workload.exposed_by, workload.containers()
-    if any(not _metrics_service(service) for service in services):
+    gating = [service for service in services if service.get("spec", "publishNotReadyAddresses") is not True]
+    if any(not _metrics_service(service) for service in gating):
         return True  # a Service for clients
+    if len(gating) < len(services) and not gating:
+        return False  # the pod's Services send to it whether it is ready or not
     # Otherwise no Service, or only Services for metrics, whose scrapes readiness does not gate
     # (ceph-csi's node plugin: `http-metrics` to a port a sidecar's flag sets, none declared).
     return any(_serves_clients(c) for c in containers)  # a port a Service elsewhere may send clients to

@@ -155,9 +155,12 @@ _STORE_TOOLS = frozenset(
 )
 
 
-# Stores whose name is more than one word: VictoriaMetrics' single-node servers (each replica its
-# own database; the cluster's `vmstorage` shards are another image).
-WHOLE_NAME_STORES = frozenset({"victoria-metrics", "victoria-logs", "victoria-traces"})
+# Stores told by their whole name: VictoriaMetrics' single-node servers (each replica its own
+# database; the cluster's `vmstorage` shards are another image); HashiCorp's Vault (and its fork
+# OpenBao) and Consul servers, which replicate only in their HA or raft mode (vault-helm's standalone
+# server keeps its secrets on its own volume, and the chart runs it with one replica), while their
+# Kubernetes helpers (`vault-k8s`, the agent injector; `consul-k8s-control-plane`) hold no data.
+WHOLE_NAME_STORES = frozenset({"victoria-metrics", "victoria-logs", "victoria-traces", "vault", "openbao", "consul"})
 
 
 def data_store(image: str | None) -> str | None:
