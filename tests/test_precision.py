@@ -309,6 +309,58 @@ def test_an_editor_extension_and_an_operator_bundle_are_no_services(tmp_path: Pa
     assert [f.code for f in aside] == ["D012"]  # the bundle's build context still wants a .dockerignore
 
 
+def test_a_mobile_app_and_the_image_that_exports_its_package_are_no_services(tmp_path: Path) -> None:
+    """The OpenTelemetry demo's `src/react-native-app` is an Expo app (`expo start` serves its bundle
+    to phones in development), built by `android.Dockerfile` into an APK that a `FROM scratch` stage
+    only carries (its ENTRYPOINT is the APK, which no container starts). It was a service asked for
+    a runbook, alerts, load tests and chaos experiments. An image FROM scratch that runs a program
+    beside it is still a service."""
+    files = {
+        "src/react-native-app/package.json": (
+            '{"name": "react-native-app", "main": "expo-router/entry", "scripts": {"start": "expo start"},'
+            ' "dependencies": {"expo": "~54.0.0", "react": "19.1.0", "react-native": "0.81.4"}}'
+        ),
+        "src/react-native-app/app/index.tsx": "export default function Home() { return null; }\n",
+        "src/react-native-app/android.Dockerfile": (
+            "FROM reactnativecommunity/react-native-android:v21.0 AS builder\nWORKDIR /src\nCOPY . .\n"
+            "RUN npm ci && npx expo prebuild --platform android && cd android && ./gradlew assembleRelease\n"
+            "FROM scratch\nCOPY --from=builder /src/android/app/build/outputs/apk/release/app-release.apk /app.apk\n"
+            'ENTRYPOINT ["/app.apk"]\n'
+        ),
+        "src/checkout/Dockerfile": (
+            "FROM golang:1.23 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o /checkout .\n"
+            'FROM scratch\nCOPY --from=build /checkout /checkout\nUSER 65532\nENTRYPOINT ["/checkout"]\n'
+        ),
+    }
+    _write_files(tmp_path, files)
+    result = scan([tmp_path], Config())
+    assert [s.root for s in result.services] == ["src/checkout"]
+    assert not [f for f in result.findings if f.location.path.startswith("src/react-native-app/") and f.code[0] in "RS"]
+
+
+def test_an_underscored_test_folder_and_a_workstation_image_are_no_services(tmp_path: Path) -> None:
+    """Sentry self-hosted: `_integration-test/nodejs` is a script its integration tests run (the
+    underscore keeps the folder apart, as `__tests__` does), and `workstation/*/Dockerfile` builds a
+    Google Cloud Workstations image for developers. Both were services asked for runbooks and
+    alerts. A Dockerfile on an ordinary base beside them is a service."""
+    files = {
+        "_integration-test/nodejs/package.json": (
+            '{"name": "integration-test-nodejs", "scripts": {"start": "node index.js"},'
+            ' "dependencies": {"@sentry/node": "^10.0.0"}}'
+        ),
+        "_integration-test/nodejs/index.js": "console.log('sent');\n",
+        "workstation/postinstall/Dockerfile": (
+            "FROM us-west1-docker.pkg.dev/cloud-workstations-images/predefined/base:2025.1\n"
+            "COPY 200_download.sh /etc/workstation-startup.d/\n"
+        ),
+        "relay/Dockerfile": 'FROM getsentry/relay:25.1.0\nUSER 1000\nCMD ["run"]\n',
+    }
+    _write_files(tmp_path, files)
+    result = scan([tmp_path], Config())
+    assert [s.root for s in result.services] == ["relay"]
+    assert not [f for f in result.findings if not f.location.path.startswith("relay/") and f.code[0] in "RS"]
+
+
 def test_images_that_deliver_files_to_an_init_container_are_no_services(tmp_path: Path) -> None:
     """OpenTelemetry's operator: its auto-instrumentation images only hold an agent that an init
     container copies into the pod. Java's downloads the agent onto busybox and marks it readable;
@@ -437,6 +489,9 @@ def test_runtime_detection() -> None:
     # KEDA's external scaler for Cosmos DB reads the database's state; it holds none.
     assert data_store("ghcr.io/kedacore/external-scaler-azure-cosmos-db:0.2.0") is None
     assert image_runtime("ghcr.io/chatwoot/pgvector:pg16") == "data-store"  # Postgres with pgvector
+    # Vault's server keeps its secrets (replicated only in its HA mode); its agent injector keeps none.
+    vault = ("hashicorp/vault:1.19.0", "hashicorp/vault-k8s:1.6.2", "openbao/openbao:2.2.0", "hashicorp/consul:1.20")
+    assert [data_store(i) for i in vault] == ["vault", None, "openbao", "consul"]
     # VictoriaMetrics' single-node server is a database; its cluster's insert and select nodes are not.
     assert [image_runtime(i) for i in ("victoriametrics/victoria-metrics:v1.110.0", "victoriametrics/vminsert:v1")] == [
         "data-store", None
@@ -489,9 +544,6 @@ def test_a_load_generators_scenario_code_is_not_the_service() -> None:
     result = scan([PRECISION / "load-generator"], Config(), select=["S"])
     assert not result.findings
     (service,) = result.services
-    # Vault's server keeps its secrets (replicated only in its HA mode); its agent injector keeps none.
-    vault = ("hashicorp/vault:1.19.0", "hashicorp/vault-k8s:1.6.2", "openbao/openbao:2.2.0", "hashicorp/consul:1.20")
-    assert [data_store(i) for i in vault] == ["vault", None, "openbao", "consul"]
     assert service.app.source_files == []
 
 

@@ -19,9 +19,17 @@ BUILD_ONLY_FOLDERS = frozenset({"genproto", "proto", "protos", "protobuf", "code
 # (nocobase's `benchmark/koa-database`: a Koa app to measure the framework against).
 TEST_FOLDERS = frozenset(
     {"test", "tests", "__tests__", "e2e", "e2e-tests", "e2e_tests", "integration-tests", "integration_tests"}
-    | {"integrationtest", "integrationtests"}
+    | {"integration-test", "integration_test", "integrationtest", "integrationtests"}
     | {"cypress", "playwright", "benchmark", "benchmarks"}
 )
+
+
+def named_for_tests(folders: list[str]) -> bool:
+    """Whether a folder of the path is a test folder, also with the underscore that keeps a
+    folder out of a package's or a site's files (Sentry self-hosted's `_integration-test/`)."""
+    return any(folder in TEST_FOLDERS or folder.lstrip("_") in TEST_FOLDERS for folder in folders)
+
+
 # A repository's tools (airbyte's `tools/openapi2jsonschema/`, loki's `tools/stream-generator/`):
 # images a developer or a build runs. Not `scripts/`: openreplay keeps its production images there.
 TOOL_FOLDERS = frozenset({"tools", "tooling"})
@@ -389,15 +397,51 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
 
 def runs_no_service(dockerfile: Dockerfile) -> bool:
     """An image that runs no service: a base to build FROM, a development container, an image that
-    only holds another stage's output or an operator's bundle of manifests, or a command-line tool's
-    image."""
+    only holds another stage's output, an operator's bundle of manifests or a mobile app's package,
+    a command-line tool's image, or a developer's workstation."""
     return (
         is_base_image(dockerfile)
         or is_idle_image(dockerfile)
         or is_artifact_image(dockerfile)
         or is_bundle_image(dockerfile)
         or is_command_image(dockerfile)
+        or is_device_package_image(dockerfile)
+        or is_workstation_image(dockerfile)
     )
+
+
+# The images development environments are built on: Dev Containers', Gitpod's workspaces, Google
+# Cloud Workstations' predefined images (Sentry self-hosted's `workstation/postinstall/Dockerfile`).
+_WORKSTATION_IMAGE = re.compile(
+    r"^(?:mcr\.microsoft\.com/(?:vscode/)?devcontainers/|gitpod/workspace-|[^/]+/cloud-workstations-images/)"
+)
+
+
+def is_workstation_image(dockerfile: Dockerfile) -> bool:
+    """A developer's environment: the final stage builds on a development environment's image. A
+    developer works in it; nothing deploys it as a service."""
+    final = dockerfile.final
+    if final is None or final.parent is not None:
+        return False
+    return bool(_WORKSTATION_IMAGE.match((final.base_image() or "").lower()))
+
+
+# Packages that phones install; no kernel runs one as a program.
+_DEVICE_PACKAGES = (".apk", ".aab", ".ipa")
+
+
+def is_device_package_image(dockerfile: Dockerfile) -> bool:
+    """An image that carries a mobile app's package out of its build (the OpenTelemetry demo's
+    `android.Dockerfile`: `FROM scratch`, the APK copied from the build stage, and the APK as its
+    ENTRYPOINT, which no container could start): the build is exported, not run."""
+    final = dockerfile.final
+    if final is None or final.parent is not None or (final.base_image() or "").lower() != "scratch":
+        return False
+    entrypoint, cmd = dockerfile.start_command
+    command = entrypoint or cmd
+    if not command or not command[0].lower().endswith(_DEVICE_PACKAGES):
+        return False
+    return all(i.keyword in _FILE_HOLDING or i.keyword in ("ENTRYPOINT", "CMD") for i in final.instructions)
 
 
 # The label every Operator Lifecycle Manager bundle image carries (operator-sdk's `bundle.Dockerfile`).
@@ -486,7 +530,9 @@ def is_tool_image(path: str) -> bool:
     *folders, _ = path.lower().split("/")
     # Words of a CamelCase name apart (dockge's `BuildHealthCheck.Dockerfile` builds a health check).
     name = _CAMEL_CASE_WORD.sub("-", path.rsplit("/", 1)[-1]).lower()
-    if set(folders) & (BUILD_ONLY_FOLDERS | TEST_FOLDERS | CI_FOLDERS | TOOL_FOLDERS) or name.startswith(".gitpod."):
+    if set(folders) & (BUILD_ONLY_FOLDERS | CI_FOLDERS | TOOL_FOLDERS) or named_for_tests(folders):
+        return True
+    if name.startswith(".gitpod."):
         return True  # `.gitpod.Dockerfile`: a cloud development environment's image
     if _BUILD_IMAGE_NAME.search(name) or _DEV_IMAGE_NAME.search(name) or _INTEGRATION_IMAGE_NAME.search(name):
         return True

@@ -27,8 +27,8 @@ from relcheck.artifacts.app import SERVER_FRAMEWORKS, AppFacts, Evidence, merge_
 from relcheck.artifacts.dockerfile import (
     BUILD_ONLY_FOLDERS,
     CI_FOLDERS,
-    TEST_FOLDERS,
     is_tool_image,
+    named_for_tests,
     runs_no_service,
 )
 from relcheck.artifacts.skaffold import built_from_folders
@@ -321,7 +321,7 @@ def _in_test_folder(directory: str) -> bool:
     Angular's `apps/<app>-e2e`: ever-gauzy's `apps/gauzy-e2e`, a Cypress suite): code there is no
     service's, and the service's process never runs it."""
     folders = directory.lower().split("/")
-    return bool(set(folders) & TEST_FOLDERS) or any(folder.endswith(("-e2e", "_e2e")) for folder in folders)
+    return named_for_tests(folders) or any(folder.endswith(("-e2e", "_e2e")) for folder in folders)
 
 
 def _packages_above(project: Project, directory: str) -> Iterator[tuple[str, dict]]:
@@ -453,13 +453,16 @@ def _main_exists(project: Project, directory: str, main: object) -> bool:
 
 # Frameworks of desktop applications: a package built on one is installed on users' machines.
 DESKTOP_FRAMEWORKS = ("electron", "nw", "@tauri-apps/api", "@tauri-apps/cli")
+# Mobile apps run on phones too: React Native's and Expo's (the OpenTelemetry demo's
+# `react-native-app`, whose `expo start` is the bundler's development server).
+MOBILE_FRAMEWORKS = ("react-native", "expo")
 
 
 def _is_desktop_app(project: Project, directory: str) -> bool:
     """A desktop application (headlamp's `app/`: Electron's main process in `electron/main.ts`):
-    its package.json depends on Electron, NW.js or Tauri. It runs on users' machines, not in a
-    container, so it is asked for no probes, signal handlers or alerts (a Dockerfile or PM2 file
-    beside it still makes a service)."""
+    its package.json depends on Electron, NW.js or Tauri; or a mobile app (React Native, Expo). It
+    runs on users' machines, not in a container, so it is asked for no probes, signal handlers or
+    alerts (a Dockerfile or PM2 file beside it still makes a service)."""
     manifest = project.package_json(directory)
     if not isinstance(manifest, dict):
         return False
@@ -483,7 +486,7 @@ def _desktop_manifest(manifest: dict) -> bool:
         return True
     for field_name in ("dependencies", "devDependencies"):
         declared = manifest.get(field_name)
-        if isinstance(declared, dict) and any(name in declared for name in DESKTOP_FRAMEWORKS):
+        if isinstance(declared, dict) and any(name in declared for name in (*DESKTOP_FRAMEWORKS, *MOBILE_FRAMEWORKS)):
             return True
     build = manifest.get("build")
     return isinstance(build, dict) and "appId" in build
