@@ -1771,6 +1771,45 @@ def test_a_value_a_json_patch_sets_is_placed_at_the_patch_that_targets_the_objec
 
 
 @needs_helm
+def test_a_cloud_marketplace_chart_whose_deployer_gives_its_values_is_not_an_error(tmp_path: Path) -> None:
+    """percona-helm-charts' `gcp-marketplace/psmdb-operator`: its chart leaves the image empty
+    (`registry: null`) for Google Cloud Marketplace's deployer to fill in from the app's schema.yaml,
+    and `trunc 5` of the empty tag stops Helm. That is how the app is deployed, not a broken chart:
+    an info. Its deployer and tester images (`FROM gcr.io/cloud-marketplace-tools/...`) install and
+    test the app once: no services. Without the schema, the same chart is an E001."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: operator}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: operator}}\n  template:\n    metadata: {labels: {app: operator}}\n"
+        "    spec:\n      containers:\n        - name: operator\n"
+        "          image: {{ .Values.image.registry }}/operator:{{ .Values.image.tag | trunc 5 }}\n"
+    )
+    app = tmp_path / "gcp-marketplace" / "operator"
+    chart = make_chart(app / "chart" / "operator", {"deployment.yaml": deployment})
+    (chart / "values.yaml").write_text("image:\n  registry: null\n  tag: null\n")
+    (app / "schema.yaml").write_text(
+        "x-google-marketplace:\n  schemaVersion: v2\n  images:\n    '':\n      properties:\n"
+        "        image.registry: {type: REGISTRY}\n        image.tag: {type: TAG}\n"
+    )
+    (app / "deployer").mkdir()
+    (app / "deployer" / "Dockerfile").write_text(
+        "ARG MARKETPLACE_TOOLS_TAG\nFROM gcr.io/cloud-marketplace-tools/k8s/deployer_helm:$MARKETPLACE_TOOLS_TAG\n"
+        "COPY chart /data/chart/\n"
+    )
+    (app / "apptest" / "tester").mkdir(parents=True)
+    (app / "apptest" / "tester" / "Dockerfile").write_text(
+        'FROM gcr.io/cloud-marketplace-tools/testrunner:0.1.2\nCOPY tests /tests\nENTRYPOINT ["tester.sh"]\n'
+    )
+    result = scan([tmp_path], Config())
+    refused = [f for f in result.findings if f.code in ("E001", "E002") and "Helm chart" in f.message]
+    assert [(f.code, f.severity.label) for f in refused] == [("E002", "info")]
+    assert "Google Cloud Marketplace's deployer" in refused[0].message
+    assert result.services == []
+    (app / "schema.yaml").unlink()
+    result = scan([tmp_path], Config(), select=["E"])
+    assert [f.code for f in result.findings if "Helm" in f.message] == ["E001"]
+
+
+@needs_helm
 def test_a_value_the_chart_requires_of_every_install_skips_its_default_render(tmp_path: Path) -> None:
     """`required` (or `fail`) refusing the chart's own values.yaml is the chart's design (a password
     each install gives): an info, not an E001; its ci/ values files still render and are checked.

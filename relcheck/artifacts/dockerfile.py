@@ -398,7 +398,7 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
 def runs_no_service(dockerfile: Dockerfile) -> bool:
     """An image that runs no service: a base to build FROM, a development container, an image that
     only holds another stage's output, an operator's bundle of manifests or a mobile app's package,
-    a command-line tool's image, or a developer's workstation."""
+    a command-line tool's image, a developer's workstation, or a cloud marketplace's deployer."""
     return (
         is_base_image(dockerfile)
         or is_idle_image(dockerfile)
@@ -407,7 +407,22 @@ def runs_no_service(dockerfile: Dockerfile) -> bool:
         or is_command_image(dockerfile)
         or is_device_package_image(dockerfile)
         or is_workstation_image(dockerfile)
+        or is_marketplace_tool_image(dockerfile)
     )
+
+
+# Google Cloud Marketplace's tools: the deployer images an app's deployer builds on (a Job that
+# installs the app's chart) and the test runner of its tests.
+_MARKETPLACE_TOOLS = re.compile(r"^(?:gcr\.io|marketplace\.gcr\.io)/cloud-marketplace-tools/")
+
+
+def is_marketplace_tool_image(dockerfile: Dockerfile) -> bool:
+    """A Google Cloud Marketplace app's deployer or tester (percona-helm-charts' `gcp-marketplace/*/deployer`,
+    `FROM gcr.io/cloud-marketplace-tools/k8s/deployer_helm`): it installs or tests the app once."""
+    final = dockerfile.final
+    if final is None or final.parent is not None:
+        return False
+    return bool(_MARKETPLACE_TOOLS.match(final.chain()[0].image.lower()))  # as written: its tag is an ARG
 
 
 # The images development environments are built on: Dev Containers', Gitpod's workspaces, Google
@@ -423,7 +438,7 @@ def is_workstation_image(dockerfile: Dockerfile) -> bool:
     final = dockerfile.final
     if final is None or final.parent is not None:
         return False
-    return bool(_WORKSTATION_IMAGE.match((final.base_image() or "").lower()))
+    return bool(_WORKSTATION_IMAGE.match(final.chain()[0].image.lower()))
 
 
 # Packages that phones install; no kernel runs one as a program.

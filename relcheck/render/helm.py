@@ -291,6 +291,14 @@ class ChartRenderer:
             ci_rendered = ci_rendered or label.startswith("ci/")
         if own_values_failed is not None and ci_rendered:
             out.problems[own_values_failed] = _refused_by_design(out.problems[own_values_failed], chart_dir)
+        elif own_values_failed is not None and (schema := self._marketplace_schema(chart_dir)) is not None:
+            # A Google Cloud Marketplace app's chart: its values.yaml leaves images and sizes empty
+            # (`registry: null`), which the Marketplace's deployer fills from the app's schema.yaml.
+            out.problems[own_values_failed] = _not_rendered_alone(
+                out.problems[own_values_failed],
+                chart_dir,
+                f", whose values Google Cloud Marketplace's deployer gives (its schema: {schema}): {{said}}",
+            )
         elif (
             own_values_failed is not None
             and len(value_sets) == 1
@@ -307,6 +315,19 @@ class ChartRenderer:
                 )
             else:
                 out.problems[own_values_failed] = _needs_a_value(out.problems[own_values_failed], chart_dir)
+
+    def _marketplace_schema(self, chart_dir: str) -> str | None:
+        """The schema.yaml of the Google Cloud Marketplace app the chart is deployed by (beside it or
+        up to two folders above: `<app>/chart/<name>/` with `<app>/schema.yaml`), else None."""
+        folder = chart_dir
+        for _ in range(3):
+            path = _join(folder, "schema.yaml")
+            if _MARKETPLACE_SCHEMA.search(self.read(path) or ""):
+                return path
+            if not folder:
+                return None
+            folder = posixpath.dirname(folder)
+        return None
 
     def _without_missing(
         self, chart_dir: str, folders: _Folders, request: RenderRequest, refused: RenderOutput, out: Renders
@@ -698,6 +719,8 @@ def chart_folders(paths: list[str]) -> list[str]:
     return top
 
 
+# Google Cloud Marketplace's application schema (`x-google-marketplace:` at the top of schema.yaml).
+_MARKETPLACE_SCHEMA = re.compile(r"^x-google-marketplace:", re.MULTILINE)
 # `at <.Values.global.s3.existingSecret>: nil pointer evaluating interface {}.existingSecret`
 # (also through a `dict`'s `.ctx.Values...`): a template reads into a value that is not set.
 _UNSET_VALUE = re.compile(r"at <[^>]*\.Values\.[^>]*>: nil pointer evaluating ")
