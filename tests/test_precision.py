@@ -1064,6 +1064,9 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("images/dev-env/Dockerfile", True),
         ("services/envoy/Dockerfile", False),
         ("deploy/env/Dockerfile", False),
+        ("helpers/helm-tester/Dockerfile", True),  # elastic's helm-charts: runs the charts' tests
+        ("_integration-test/nodejs/Dockerfile", True),  # Sentry self-hosted's, kept apart by its underscore
+        ("services/testimonials/Dockerfile", False),
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:

@@ -41,7 +41,9 @@ CI_FOLDERS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devco
 INIT_PROGRAMS = frozenset({"dumb-init", "tini", "tini-static", "docker-init", "catatonit", "init", "my_init"})
 # PM2's container runtime (`pm2-docker` is its former name): it handles SIGTERM and SIGINT as PID 1.
 PM2_RUNTIMES = frozenset({"pm2-runtime", "pm2-docker"})
-_TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|e2e|cypress|playwright)(?:[.-]|$)", re.I)
+# A test suite's image, by a word of a folder's or the file's name (`e2e.Dockerfile`; elastic's
+# helm-charts' `helpers/helm-tester/`, which runs its charts' tests).
+_TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|tester|e2e|cypress|playwright)(?:[.-]|$)", re.I)
 # By the file's name only (logto's `Dockerfile.integration`, its integration tests' image; overleaf's
 # `Dockerfile.frontend.ci`, which CI runs the front end's tests in): a folder named `integration` may
 # hold a service that integrates with something.
