@@ -516,3 +516,15 @@ def test_a_rollout_that_takes_down_pods_no_traffic_reaches_is_a_warning() -> Non
     assert [(f.location.line, f.severity.label) for f in controller] == [(10, "warning")]
     mixed = scan([fixtures / "default-percent-rounds-to-a-pod"], Config(), select=["K015"]).findings
     assert [(f.location.line, f.severity.label) for f in mixed] == [(6, "error"), (24, "error"), (54, "warning")]
+
+
+def test_recreate_that_a_program_needs_is_an_info_whose_fix_keeps_it() -> None:
+    """Kibana does not support rolling upgrades, and the Velero server must run alone: their
+    Recreate is an info, and its fix keeps Recreate rather than asking for the rolling update
+    that must not happen."""
+    rules = ROOT / "tests" / "fixtures" / "rules" / "K015" / "fail"
+    for case in ("recreate-for-kibana", "recreate-for-the-velero-server"):
+        findings = scan([rules / case], Config(), select=["K015"]).findings
+        assert [(f.severity.label, f.fix.startswith("Keep `strategy.type: Recreate`")) for f in findings] == [
+            ("info", True)
+        ], case

@@ -362,6 +362,16 @@ class Workload:
         return None
 
     @cached_property
+    def one_version_role(self) -> str | None:
+        """Why two versions of the workload's program must never run at once, else None: its
+        upgrade needs every old pod gone first (Recreate), though more replicas of one version are fine."""
+        for container in self.containers(include_init=False):
+            image = container.spec.get("image")
+            if isinstance(image, str) and _program_of(image).lower() in ONE_VERSION_PROGRAMS:
+                return ONE_VERSION_PROGRAMS[_program_of(image).lower()]
+        return None
+
+    @cached_property
     def only_pauses(self) -> bool:
         """Whether every container of the pod runs the pause image: a capacity reservation
         (cluster-autoscaler overprovisioning, eks-workshop's `pause-pods`) that real pods preempt.
@@ -1036,6 +1046,15 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "the same KafkaTopics",
     ),
 )
+
+# Programs, by their image's name, whose upgrade needs every instance of the old version stopped
+# first: several replicas of one version are fine, a rolling upgrade is not.
+ONE_VERSION_PROGRAMS: dict[str, str] = {
+    "kibana": (
+        "Kibana does not support rolling upgrades: an old instance still running writes saved objects "
+        "in the format the new ones are migrating away from, which can lose data, as Elastic's upgrade guide says"
+    ),
+}
 
 # Frameworks whose runner, named in the container's command, makes the program one that must run
 # alone. Kopf's deployment guide: "there is only one replica. Keep it that way. If two or more

@@ -689,6 +689,14 @@ _NO_TRAFFIC = (
 )
 
 
+# For a program that must run alone, or whose versions must not run side by side: the rule's own
+# fix (a rolling update) is what must not happen.
+_KEEP_RECREATE_FIX = (
+    "Keep `strategy.type: Recreate`: a rollout is down from the old pod's stop to the new pod's readiness, "
+    "so keep its start-up short."
+)
+
+
 @check("K015")
 def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
     """Recreate, or a RollingUpdate that takes serving pods down: maxUnavailable resolves to at
@@ -714,6 +722,10 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                     "would run two at once"
                 )
                 severity = Severity.INFO
+            elif workload.one_version_role is not None:
+                # Its upgrade must stop every old pod before a new one starts: what Recreate does.
+                message += f", which its upgrades need ({workload.one_version_role})"
+                severity = Severity.INFO
             elif claim is not None:
                 # The new pod could not mount the volume while the old one holds it (Multi-Attach):
                 # Recreate is what the volume needs, and zero downtime needs another shape.
@@ -722,7 +734,7 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
             elif not _takes_traffic(workload):
                 message += _NO_TRAFFIC
                 severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
-            yield ctx.report(
+            finding = ctx.report(
                 workload,
                 message,
                 what="strategy",
@@ -730,6 +742,9 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 value="Recreate",
                 severity=severity,
             )
+            if workload.singleton_role is not None or workload.one_version_role is not None:
+                finding.fix = _KEEP_RECREATE_FIX
+            yield finding
             continue
         if kind not in ROLLOUT_TYPES:
             yield ctx.report(
