@@ -1649,6 +1649,8 @@ def test_a_workspace_of_libraries_that_starts_nothing_is_no_service(tmp_path: Pa
         (".zapierapprc", '{"id": 1, "key": "App1"}', False),  # a Zapier integration (ever-gauzy's)
         ("vercel.json", '{"framework": "nextjs"}', False),  # medusa's documentation sites
         ("netlify.toml", '[build]\ncommand = "npm run build"\n', False),
+        ("wrangler.jsonc", '{"name": "app", "main": ".open-next/worker.js"}', False),  # Cloudflare Workers
+        ("wrangler.toml", 'name = "app"\nmain = "src/index.js"\n', False),
         ("now.yml", "name: app\n", True),  # no platform's configuration
     ],
 )

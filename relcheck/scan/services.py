@@ -495,10 +495,11 @@ def _desktop_manifest(manifest: dict) -> bool:
 # What marks a folder as an app of functions a serverless platform hosts: Azure Functions' host.json,
 # the Serverless Framework's config, AWS SAM's template, the Zapier CLI's link to a Zapier integration
 # (Zapier runs its triggers and actions), Vercel's and Netlify's project configuration (they build
-# the app and serve its pages and API routes as functions: medusa's documentation sites).
+# the app and serve its pages and API routes as functions: medusa's documentation sites), and
+# Cloudflare Workers' wrangler config (Payload's `with-cloudflare-d1` template: Next.js on Workers).
 FUNCTION_APP_FILES = (
     "host.json", "serverless.yml", "serverless.yaml", "serverless.ts", "template.yaml", ".zapierapprc",
-    "vercel.json", "netlify.toml",
+    "vercel.json", "netlify.toml", "wrangler.toml", "wrangler.json", "wrangler.jsonc",
 )
 # Of those, a hosting platform's: an app it hosts may also be built to run as its own server.
 HOSTING_FILES = frozenset({"vercel.json", "netlify.toml"})
