@@ -349,8 +349,10 @@ class Workload:
             # A subcommand may be a script's path (`/opt/strimzi/bin/topic_operator_run.sh`).
             subcommands = [posixpath.basename(w) for w in words if not w.startswith("-")]
             for name, subcommand, role in SINGLETONS:
-                # A pattern with a `/` names the repository: another project's program may share the name.
-                named = re.search(name, repository if "/" in name else program)
+                # A pattern with a `/` names the repository: another project's program may share the
+                # name; one with a `:` reads the whole reference, tag included (an edition's tag).
+                subject = image.lower() if ":" in name else repository if "/" in name else program
+                named = re.search(name, subject)
                 if named and (subcommand is None or subcommand in subcommands[:2]):
                     return role
             # A framework's runner named in the command, on an image of the team's own (or a bare
@@ -1035,6 +1037,13 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "maintainers say, and its chart fixes one replica rolled with Recreate",
     ),
     (
+        # Not the Data Center Edition's nodes (`sonarqube:2026.4.0-datacenter-app`), which cluster.
+        "(^|/)sonarqube(:(?!.*datacenter)|@|$)",
+        None,
+        "SonarQube runs as one instance per database, as its chart says (replicas 1 or 0); only the Data "
+        "Center Edition clusters",
+    ),
+    (
         "(^|/)sealed-secrets-controller$",
         None,
         "the Sealed Secrets controller can only handle one replica, as its maintainers say: its chart fixes one",
@@ -1053,6 +1062,11 @@ ONE_VERSION_PROGRAMS: dict[str, str] = {
     "kibana": (
         "Kibana does not support rolling upgrades: an old instance still running writes saved objects "
         "in the format the new ones are migrating away from, which can lose data, as Elastic's upgrade guide says"
+    ),
+    # The Data Center Edition's application nodes (the other editions run alone: SINGLETONS).
+    "sonarqube": (
+        "SonarQube's Data Center Edition is upgraded with the cluster stopped: every node gets the new "
+        "version before the cluster starts again, as SonarSource's update guide says"
     ),
 }
 
