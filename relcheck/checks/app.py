@@ -26,7 +26,7 @@ _NODE_NETWORK_MODULES = frozenset(
 )
 
 
-def _serves(facts: AppFacts, manifest: object) -> bool:
+def serves(facts: AppFacts, manifest: object) -> bool:
     """Whether the package shows a sign of serving: a route, or a server module imported or
     depended on (not a job, a queue consumer or a client script). Node's `http` and `net` count
     with a `listen()` or `createServer()` call only: linkwarden's `packages/lib` imports them for
@@ -40,7 +40,7 @@ def _serves(facts: AppFacts, manifest: object) -> bool:
 
 def _what_is_lost(facts: AppFacts, manifest: object) -> str:
     """What exiting at once costs: a server drops requests; another process the work it is doing."""
-    if _serves(facts, manifest):
+    if serves(facts, manifest):
         return "the service exits without draining requests"
     return "the process exits at once, in the middle of the work it is doing"
 
@@ -107,7 +107,7 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
     own = [e for seen in service.app.signals.values() for e in seen] + service.app.shutdown_hooks
     if any(evidence.location.path not in borrowed for evidence in own):
         return True  # it expects to be stopped (a library it depends on handling signals says nothing of it)
-    return _serves(service.app, manifest)
+    return serves(service.app, manifest)
 
 
 def _service_images(service: Service) -> list[Dockerfile]:
