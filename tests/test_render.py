@@ -1771,6 +1771,22 @@ def test_a_value_a_json_patch_sets_is_placed_at_the_patch_that_targets_the_objec
 
 
 @needs_helm
+def test_a_chart_yaml_that_is_a_template_is_an_info(tmp_path: Path) -> None:
+    """cockroachdb's helm-charts keep `build/templates/cockroachdb/Chart.yaml` with
+    `version: {{ .Version }}`, which its build fills in to write the chart: not YAML yet, and not a
+    broken chart (an E002 info at that line). A Chart.yaml that is broken YAML stays an E001."""
+    chart = tmp_path / "build" / "templates" / "db"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v1\nname: db\nversion: {{ .Version }}\n")
+    (chart / "values.yaml").write_text("replicas: 3\n")
+    result = scan([tmp_path], Config(), select=["E"])
+    assert [(f.code, f.severity.label, f.location.line) for f in result.findings] == [("E002", "info", 3)]
+    assert "`version: {{ .Version }}`" in result.findings[0].message
+    (chart / "Chart.yaml").write_text("apiVersion: v1\nname: [db\nversion: 1.0.0\n")
+    assert [f.code for f in scan([tmp_path], Config(), select=["E"]).findings] == ["E001"]
+
+
+@needs_helm
 def test_a_cloud_marketplace_chart_whose_deployer_gives_its_values_is_not_an_error(tmp_path: Path) -> None:
     """percona-helm-charts' `gcp-marketplace/psmdb-operator`: its chart leaves the image empty
     (`registry: null`) for Google Cloud Marketplace's deployer to fill in from the app's schema.yaml,

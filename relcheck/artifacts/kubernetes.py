@@ -1089,7 +1089,7 @@ def _names_storage_nodes(spec: dict) -> bool:
 # kube-state-metrics): Prometheus scrapes every replica, so each replica adds a copy of every series
 # and of the queries the exporter makes (a cloud API's calls, a database's connections), and an
 # exporter that restarts is a gap in its metrics that `up` shows, not an outage of a service.
-_EXPORTER = re.compile(r"(^|[-_])exporter($|[-_])|^kube-state-metrics$|^prometheus-to-sd$")
+_EXPORTER = re.compile(r"(^|[-_])exporter($|[-_])|^kube-state-metrics$|^prometheus-to-sd$|^kminion$")
 _PAUSE_PROGRAMS = frozenset({"pause", "pause-amd64", "pause-arm64", "mirrored-pause"})
 # Helpers that run beside an exporter in its pod: they make it no more than an exporter.
 _EXPORTER_HELPERS = frozenset({"configmap-reload", "config-reloader", "prometheus-config-reloader", "kube-rbac-proxy"})

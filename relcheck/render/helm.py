@@ -198,7 +198,18 @@ class ChartRenderer:
         try:
             meta, _ = load_one(self.read(chart_yaml) or "")
         except YamlError as exc:
-            out.problems.append((chart_yaml, ParseProblem("E001", f"Chart.yaml: {exc.message}", exc.line, exc.column)))
+            problem = ParseProblem("E001", f"Chart.yaml: {exc.message}", exc.line, exc.column)
+            lines = (self.read(chart_yaml) or "").split("\n")
+            written = lines[exc.line - 1].strip() if 0 < exc.line <= len(lines) else ""
+            if "{{" in written:
+                # A chart's template that a build fills in (cockroachdb's `build/templates/`:
+                # `version: {{ .Version }}`): not a chart yet, so nothing to render.
+                message = (
+                    f"Chart.yaml is a template (`{written}`): a build writes the chart from it, so it was not "
+                    "rendered; check the chart it writes"
+                )
+                problem = ParseProblem("E002", message, exc.line, exc.column)
+            out.problems.append((chart_yaml, problem))
             out.handled.add(chart_dir)
             return
         meta = meta if isinstance(meta, dict) else {}
