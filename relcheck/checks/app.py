@@ -97,7 +97,8 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
         return False  # a command-line program, run by hand
     if service.pm2_apps:
         return True
-    if (_service_images(service) or service.workloads) and not _only_starts_pm2(service):
+    # (Not a developer's live-reload image: grafana's OnCall plugin's `Dockerfile.dev` runs `pnpm start`.)
+    if (service.running_images or service.workloads) and not _only_starts_pm2(service):
         return True
     if service.start_script and _works_in_background(service.app, manifest) and not _only_starts_pm2(service):
         return True  # a worker `npm start` runs (a platform such as Railway runs it as it is)
@@ -108,15 +109,6 @@ def _runs_as_a_process(service: Service, manifest: object) -> bool:
     if any(evidence.location.path not in borrowed for evidence in own):
         return True  # it expects to be stopped (a library it depends on handling signals says nothing of it)
     return serves(service.app, manifest)
-
-
-def _service_images(service: Service) -> list[Dockerfile]:
-    """The service's images that run it: not a developer's live-reload image, a test suite's or a
-    tool's (grafana's OnCall plugin: `Dockerfile.dev` runs `pnpm start`, webpack in watch mode),
-    nor a base, idle or tool image (relcheck.artifacts.dockerfile.runs_no_service)."""
-    from relcheck.artifacts.dockerfile import runs_a_service
-
-    return [d for d in service.dockerfiles if runs_a_service(d)]
 
 
 def _only_starts_pm2(service: Service) -> bool:
@@ -134,7 +126,6 @@ def _only_starts_pm2(service: Service) -> bool:
 
 
 if TYPE_CHECKING:
-    from relcheck.artifacts.dockerfile import Dockerfile
     from relcheck.scan.context import CheckContext
     from relcheck.scan.services import Service
 

@@ -109,7 +109,7 @@ def _pm2_runs(service: Service) -> bool:
 
 def _npm_script(service: Service) -> str | None:
     """The package.json script the image starts (`npm start`, `npm run start:prod`), if any."""
-    for dockerfile in service.dockerfiles:
+    for dockerfile in service.running_images:
         for instruction in reversed(dockerfile.final_instructions()):
             if instruction.keyword in ("CMD", "ENTRYPOINT"):
                 return npm_script(command_argv(instruction))
@@ -141,7 +141,7 @@ def _heaps(ctx: CheckContext, service: Service, container: Container | None) -> 
                 match = HEAP_FLAG.search(item["value"])
                 if match:
                     found.append(Heap(int(match.group(1)), container.loc("env", index, "value"), "NODE_OPTIONS"))
-    for dockerfile in service.dockerfiles:
+    for dockerfile in service.running_images:
         for instruction in dockerfile.final_instructions():
             for key, value in env_pairs(instruction):
                 match = HEAP_FLAG.search(value) if key == "NODE_OPTIONS" and instruction.keyword == "ENV" else None
@@ -330,7 +330,7 @@ def _app_ports(ctx: CheckContext, service: Service, container: Container) -> tup
                 add(values["PORT"], app.loc(block, "PORT"))
     if "PORT" in service.app.env:
         add(service.app.env["PORT"], service.app.env_locations["PORT"])
-    for dockerfile in service.dockerfiles:
+    for dockerfile in service.running_images:
         for instruction in dockerfile.final_instructions():
             keyword = instruction.keyword
             if keyword not in ("ENV", "EXPOSE", "HEALTHCHECK"):

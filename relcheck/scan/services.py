@@ -84,6 +84,13 @@ class Service:
         """The file that stands for the service in service-level findings."""
         return self._anchor
 
+    @property
+    def running_images(self) -> list[Dockerfile]:
+        """The images that run the service: not a developer's live-reload or debugger image, a test
+        suite's or a tool's (is_tool_image: external-secrets' `tilt.debug.dockerfile`, which exposes
+        a debugger's port), nor a base, idle or artifact image (runs_no_service)."""
+        return [d for d in self.dockerfiles if not is_tool_image(d.path) and not runs_no_service(d)]
+
     @cached_property
     def _anchor(self) -> Location | None:
         # Many rules ask, and the service is complete by then.
