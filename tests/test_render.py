@@ -2110,3 +2110,35 @@ def test_a_service_of_a_workload_template_its_values_leave_out_is_worth_a_look_n
     (chart / "templates" / "deployment.yaml").unlink()  # nothing left out: the selector is wrong
     findings = scan([chart], Config(), select=["K025", "K027"]).findings
     assert [(f.code, f.severity.label) for f in findings] == [("K025", "warning"), ("K027", "warning")]
+
+
+@needs_kustomize
+def test_an_hpa_that_names_a_workload_another_overlay_builds_says_so(tmp_path: Path) -> None:
+    """gitops-istio: `apps/backend/hpa.yaml` names the frontend's Deployment (a copy-paste slip),
+    which the `apps/frontend` overlay builds in the same namespace. K026 said the Deployment was
+    not in the namespace in this scan; it is, from another overlay, and applied together the
+    frontend would have two autoscalers. The finding says which overlay builds it and points there."""
+    def app(name: str, target: str) -> dict[str, str]:
+        deployment = (
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: prod}}\nspec:\n"
+            f"  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n"
+            f"    spec:\n      containers: [{{name: {name}, image: 'example/{name}:1.0.0'}}]\n"
+        )
+        hpa = (
+            f"apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: {name}, namespace: prod}}\n"
+            f"spec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {target}}}\n"
+            "  minReplicas: 3\n  maxReplicas: 10\n"
+        )
+        return {
+            f"apps/{name}/deployment.yaml": deployment,
+            f"apps/{name}/hpa.yaml": hpa,
+            f"apps/{name}/kustomization.yaml": "resources: [deployment.yaml, hpa.yaml]\n",
+        }
+
+    _write_tree(tmp_path, {**app("backend", "frontend"), **app("frontend", "frontend")})
+    result = scan([tmp_path], Config(), select=["K026"])
+    [finding] = result.findings
+    assert (finding.location.path, finding.location.line) == ("apps/backend/hpa.yaml", 5)
+    said = "which kustomize overlay apps/backend does not build: kustomize overlay apps/frontend does"
+    assert said in finding.message
+    assert [(r.location.path, r.location.line) for r in finding.related][:1] == [("apps/frontend/deployment.yaml", 3)]

@@ -1281,6 +1281,16 @@ def _withheld_note(template: str | None) -> str:
     )
 
 
+def _built_elsewhere(hpa: K8sObject, kind: str, name: str, workloads: list[Workload]) -> K8sObject | None:
+    """The workload of that kind, name and namespace that another render builds (one kustomize
+    overlay builds the HPA, another the Deployment it names), if any."""
+    for workload in workloads:
+        obj = workload.obj
+        if obj.kind == kind and obj.name == name and obj.namespace == hpa.namespace and obj.render != hpa.render:
+            return obj
+    return None
+
+
 @check("K026")
 def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
     present = {(o.render, o.namespace, o.kind, o.name) for o in ctx.project.kube.objects}
@@ -1293,13 +1303,27 @@ def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
             if (hpa.render, hpa.namespace, str(ref.get("kind")), str(ref.get("name"))) in present:
                 continue  # a kind relcheck does not model (a LeaderWorkerSet, a custom resource): it is there
             withheld = ctx.project.kube.targets_withheld.get(id(hpa))
+            where = f"which is not in namespace '{hpa.namespace}' in this scan"
+            related: list[Related] = []
+            other = _built_elsewhere(hpa, str(ref.get("kind")), str(ref.get("name")), ctx.project.kube.workloads)
+            builds = getattr(hpa, "rendered_by", "")
+            if other is not None and builds:
+                # gitops-istio's `apps/backend/hpa.yaml` names the frontend's Deployment, which
+                # another overlay builds: applied together, two autoscalers would share it.
+                built = getattr(other, "rendered_by", "") or other.path
+                where = (
+                    f"which {builds} does not build: {built} does (check the name; applied together, it would "
+                    "have two autoscalers)"
+                )
+                related = [Related(other.key_loc("metadata", "name"), f"{other.display}, as {built} builds it")]
             yield ctx.report(
                 hpa,
-                f"{hpa.display} scales {ref.get('kind', '?')} '{ref.get('name', '?')}', which is not in "
-                f"namespace '{hpa.namespace}' in this scan" + _withheld_note(withheld),
+                f"{hpa.display} scales {ref.get('kind', '?')} '{ref.get('name', '?')}', {where}"
+                + _withheld_note(withheld),
                 what="scaleTargetRef",
                 at=hpa.key_loc("spec", "scaleTargetRef"),
                 severity=Severity.INFO if withheld else None,
+                related=related,
             )
 
 
