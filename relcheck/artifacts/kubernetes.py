@@ -591,6 +591,10 @@ class KubeIndex:
         for obj in objects:
             if _is_custom(obj):
                 custom_labels.setdefault((obj.render, obj.namespace), []).extend(_custom_pod_labels(obj))
+                if obj.kind == "ClusterServiceVersion":
+                    # OLM installs the CSV's Deployments where it installs the bundle's other
+                    # objects, whatever namespace the CSV names (`placeholder` by convention).
+                    custom_labels.setdefault((obj.render, "default"), []).extend(_olm_deployment_labels(obj))
             kind = obj.kind
             if kind == "Rollout" and _looks_core(obj) and not isinstance(obj.get("spec", "template"), dict):
                 rollout_refs.append(obj)  # `workloadRef`: the pods are a Deployment's
@@ -881,7 +885,24 @@ def _custom_pod_labels(obj: K8sObject) -> list[dict]:
         labels = obj.get(*keys)
         if isinstance(labels, dict) and labels:
             found.append(labels)
-    return found + _group_pod_labels(obj) + _prometheus_operator_pod_labels(obj)
+    return found + _group_pod_labels(obj) + _prometheus_operator_pod_labels(obj) + _olm_deployment_labels(obj)
+
+
+def _olm_deployment_labels(obj: K8sObject) -> list[dict]:
+    """The pod labels of the Deployments an Operator Lifecycle Manager ClusterServiceVersion installs
+    (`spec.install.spec.deployments`): an operator bundle's Services and PDBs select those pods
+    (loki's and opentelemetry-operator's `bundle/*/manifests`)."""
+    if obj.kind != "ClusterServiceVersion" or obj.api_version.rsplit("/", 1)[0] != "operators.coreos.com":
+        return []
+    deployments = obj.get("spec", "install", "spec", "deployments")
+    found = []
+    for deployment in deployments if isinstance(deployments, list) else []:
+        template = deployment.get("spec", {}).get("template") if isinstance(deployment, dict) else None
+        metadata = template.get("metadata") if isinstance(template, dict) else None
+        labels = metadata.get("labels") if isinstance(metadata, dict) else None
+        if isinstance(labels, dict) and labels:
+            found.append(labels)
+    return found
 
 
 # The Prometheus Operator's resources: the `app.kubernetes.io/name` it gives their pods, and the
