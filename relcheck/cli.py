@@ -166,6 +166,14 @@ def _say_what_was_not_read(named: list[str], resolved: list[Path], result: ScanR
 
     read = set(read_paths(result.files)) - {STDIN_PATH}
     _say_what_is_not_read(named, resolved, result.root, read)
+    checked_kinds = {"dockerfile", "kubernetes", "prometheus-rules", "pm2"}
+    if read and not piped and not result.services and not any(f.kind in checked_kinds for f in result.files):
+        # Settings or source that belong to no service (a .NET Aspire app, deployed through its app
+        # host): "No problems found" would read as a pass.
+        say(
+            "relcheck: note: no service, Dockerfile, Kubernetes manifest, PM2 file or rule file was found: "
+            "the settings and source files read belong to nothing relcheck checks"
+        )
     piped_manifests = any(f.path == STDIN_PATH for f in result.files)
     if piped and piped_manifests and result.objects == 0 and not read:
         say("relcheck: note: the input read from stdin holds no Kubernetes object")

@@ -917,6 +917,37 @@ def test_git_semantics_for_ignored_paths(tmp_path: Path) -> None:
     assert {f.location.path for f in named.findings} == {"Dockerfile"}
 
 
+def test_a_scan_that_finds_nothing_it_checks_says_so(tmp_path: Path) -> None:
+    """dotnet/eShop is a .NET Aspire app: its app host describes the services, `azd` deploys them,
+    and relcheck reads only some settings and source there. "No problems found" was all it said;
+    a note on stderr now says that nothing it checks was found, and the inventory names the app
+    host as not read. A repository with a service gets no such note."""
+    import subprocess
+
+    from .conftest import relcheck_command
+
+    (tmp_path / "src" / "Shop.AppHost").mkdir(parents=True)
+    (tmp_path / "src" / "Shop.AppHost" / "Shop.AppHost.csproj").write_text(
+        '<Project Sdk="Microsoft.NET.Sdk"><Sdk Name="Aspire.AppHost.Sdk" Version="9.1.0" /></Project>\n'
+    )
+    (tmp_path / "src" / "WebApp" / "wwwroot").mkdir(parents=True)
+    (tmp_path / "src" / "WebApp" / "package.json").write_text('{"name": "webapp", "devDependencies": {"sass": "1"}}\n')
+    (tmp_path / "src" / "WebApp" / "wwwroot" / "site.js").write_text("document.title = 'Shop';\n")
+    done = subprocess.run(
+        [*relcheck_command(), "scan", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert "no service, Dockerfile, Kubernetes manifest, PM2 file or rule file was found" in done.stderr
+    assert "Not checked: 1 .NET Aspire app host (not read)" in done.stdout
+    (tmp_path / "src" / "Shop.AppHost" / "Dockerfile").write_text(
+        'FROM mcr.microsoft.com/dotnet/aspnet:9.0\nUSER app\nENTRYPOINT ["dotnet", "Shop.dll"]\n'
+    )
+    done = subprocess.run(
+        [*relcheck_command(), "scan", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert "was found" not in done.stderr
+
+
 def test_an_empty_scan_is_never_silent(tmp_path: Path) -> None:
     import subprocess
 

@@ -35,6 +35,9 @@ _UNREAD_DEPLOYMENTS = (
     (re.compile(r"\.(?:jsonnet|libsonnet)$", re.I), "Jsonnet file (not read)"),
     (re.compile(r"\.tf$", re.I), "Terraform file (not read)"),
     (re.compile(r"\.nomad(?:\.hcl)?$", re.I), "Nomad job (not read)"),
+    # A .NET Aspire app host (dotnet/eShop's `src/eShop.AppHost`): it describes the services, and
+    # `azd` or Aspire's publishers deploy them.
+    (re.compile(r"(?:^|/|\.)AppHost\.csproj$"), ".NET Aspire app host (not read)"),
 )
 
 
