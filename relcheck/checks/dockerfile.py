@@ -856,7 +856,9 @@ def _go_program(ctx: CheckContext, dockerfile: Dockerfile, folder: str, program:
     in the binary `promu` built) or as one of its `cmd/` programs."""
     if not program:
         return False
-    if program in _go_binaries(dockerfile):
+    built = _go_binaries(dockerfile)
+    # `-o recommender-$TARGETARCH`, copied in as /recommender (the vertical pod autoscaler's images).
+    if program in built or program in {_VARIABLE_PART.sub("", name) for name in built}:
         return True
     prefix = f"{folder}/" if folder else ""
     source = ctx.project.file(f"{prefix}go.mod")
@@ -865,6 +867,10 @@ def _go_program(ctx: CheckContext, dockerfile: Dockerfile, folder: str, program:
     if declared and declared.group(1).rstrip("/").rsplit("/", 1)[-1] == program:
         return True
     return ctx.project.exists(f"{prefix}cmd/{program}/main.go")
+
+
+# A build argument in a binary's name (`recommender-$TARGETARCH`, `app_${VERSION}`).
+_VARIABLE_PART = re.compile(r"[-_.]?\$(?:\{\w+\}|\w+)")
 
 
 def _go_build_commands(dockerfile: Dockerfile) -> Iterator[list[str]]:
