@@ -61,7 +61,56 @@ def promql_valid(ctx: CheckContext) -> Iterator[Finding]:
             error = rule.expression.error if rule.expression is not None else None
             if error is not None:
                 expr = str(rule.get("expr"))
+                metricsql = _metricsql_function(error)
+                if metricsql is not None:
+                    # A vmalert rule (sloth's `victoria-metrics.yml` example): its expressions are
+                    # VictoriaMetrics' MetricsQL, which adds functions to PromQL.
+                    message = (
+                        f"expr uses {metricsql}, a MetricsQL function: this is a rule for VictoriaMetrics' vmalert, "
+                        "not PromQL (Prometheus would refuse the file), so it was not checked"
+                    )
+                    finding = _finding(ctx, rule, rule.loc("expr"), message, "expr", expr, Severity.INFO)
+                    finding.fix = _METRICSQL_FIX
+                    yield finding
+                    continue
                 yield _finding(ctx, rule, rule.loc("expr"), f"expr is not valid PromQL: {error}", "expr", expr)
+
+
+_METRICSQL_FIX = (
+    "Nothing to fix if vmalert evaluates the rule (`vmalert -dryRun` checks MetricsQL); if Prometheus does, "
+    "write the expression in PromQL."
+)
+
+# Functions MetricsQL adds to PromQL (VictoriaMetrics' MetricsQL reference), which vmalert rules use.
+METRICSQL_FUNCTIONS = frozenset(
+    {
+        "histogram_share", "histogram_avg", "histogram_stddev", "histogram_stdvar", "histogram_over_time",
+        "share_le_over_time", "share_gt_over_time", "share_eq_over_time", "count_le_over_time",
+        "count_gt_over_time", "count_eq_over_time", "count_ne_over_time", "count_values_over_time",
+        "rollup", "rollup_rate", "rollup_increase", "rollup_delta", "rollup_deriv", "rollup_candlestick",
+        "rollup_scrape_interval", "increase_pure", "increase_prometheus", "rate_prometheus", "delta_prometheus",
+        "lag", "lifetime", "tfirst_over_time", "tlast_change_over_time", "tmin_over_time", "tmax_over_time",
+        "median_over_time", "mode_over_time", "zscore_over_time", "distinct_over_time", "integrate", "ideriv",
+        "duration_over_time", "ascent_over_time", "descent_over_time", "decreases_over_time",
+        "increases_over_time", "aggr_over_time", "range_over_time", "interpolate", "keep_last_value",
+        "keep_next_value", "remove_resets", "running_avg", "running_max", "running_min", "running_sum",
+        "range_avg", "range_max", "range_min", "range_sum", "range_first", "range_last", "range_median",
+        "range_quantile", "range_normalize", "range_linear_regression", "range_stddev", "range_stdvar",
+        "smooth_exponential", "union", "label_set", "label_del", "label_keep", "label_copy", "label_move",
+        "label_map", "label_match", "label_mismatch", "label_uppercase", "label_lowercase", "label_transform",
+        "label_value", "alias", "bitmap_and", "bitmap_or", "bitmap_xor", "buckets_limit", "prometheus_buckets",
+        "sort_by_label", "sort_by_label_desc", "limit_offset", "drop_common_labels", "rand", "rand_normal",
+        "rand_exponential", "ru", "ttf", "outliers_mad", "outliersk", "share", "zscore", "mad", "geomean",
+        "distinct", "any", "median", "mode",
+    }
+)
+_UNKNOWN_FUNCTION = re.compile(r"unknown function with name '([\w]+)'")
+
+
+def _metricsql_function(error: str) -> str | None:
+    """The MetricsQL function the PromQL parser did not know, if that is why it refused the expression."""
+    found = _UNKNOWN_FUNCTION.search(error)
+    return found.group(1) if found and found.group(1) in METRICSQL_FUNCTIONS else None
 
 
 # Required alerts about Node.js internals: not asked of a service in another language.
