@@ -177,6 +177,10 @@ def required_alerts(ctx: CheckContext) -> Iterator[Finding]:
 _NOTIFIES_NO_ONE = frozenset({"info", "none"})
 
 
+# A dead man's switch, by its usual names, and an alert that exists to inhibit others (named so).
+_HEARTBEAT_OR_INHIBITOR = re.compile(r"^(?:Watchdog|Heartbeat|DeadMans(?:Switch|Snitch)|Inhibit(?:ion|or)?[A-Z_])")
+
+
 @check("A003")
 def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
     minimum = duration_seconds(ctx.params["min_for"]) or 60.0
@@ -188,6 +192,10 @@ def alert_for_duration(ctx: CheckContext) -> Iterator[Finding]:
             continue  # over `ALERTS{alertstate="firing"}`: each source alert's own `for:` has held
         if rule.expression is not None and rule.expression.counts_events:
             continue  # `increase(x[1m]) > 0`: the window is its duration; a longer `for` keeps it from firing
+        if _HEARTBEAT_OR_INHIBITOR.match(str(rule.name)):
+            # Named as a heartbeat on a live series (giantswarm's `Heartbeat`: `up{...} > 0`), or as the
+            # source of an inhibition (`InhibitionKubeletDown`): a `for` only delays what it is for.
+            continue
         severity = rule.get("labels", "severity")
         if isinstance(severity, str) and severity.lower() in _NOTIFIES_NO_ONE:
             continue  # an informational alert (kube-prometheus' KubeNodeEviction, `for: 0s`) notifies no one
