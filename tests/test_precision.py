@@ -484,7 +484,7 @@ def test_runtime_detection() -> None:
     assert image_runtime("acme/nodejs-app:1") is None
     stores = ("mongo:7", "bitnami/postgresql:16", "mongo-express:1", "goharbor/harbor-db:v2.12.0", "acme/db-migrate:1")
     assert [image_runtime(i) for i in stores] == ["data-store", "data-store", None, "data-store", None]
-    # K014 names the store: "separate harbor-db servers", not "separate db servers".
+    # K014 names the store: "where harbor-db is set up to replicate", not "where db is".
     assert [data_store(i) for i in stores] == ["mongo", "postgresql", None, "harbor-db", None]
     # KEDA's external scaler for Cosmos DB reads the database's state; it holds none.
     assert data_store("ghcr.io/kedacore/external-scaler-azure-cosmos-db:0.2.0") is None

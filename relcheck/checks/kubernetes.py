@@ -610,10 +610,13 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
                 )
             elif workload.data_store is not None:
                 # More replicas of a store are separate servers: the fix is replication, not a count.
+                # Whether more replicas replicate depends on how the store is set up (a Consul or etcd
+                # chart clusters its replicas; a plain redis or postgres image does not).
                 message = (
                     f"{runs} of a data store ({workload.data_store}): a drain or a crash takes it down, and more "
-                    f"replicas of this {obj.kind} would be separate {workload.data_store} servers, not copies. Run "
-                    "it replicated (an operator, or a chart's replication mode) or use a managed service"
+                    f"replicas of this {obj.kind} are copies only where {workload.data_store} is set up to "
+                    "replicate, else separate servers. Run it replicated (its clustering, an operator, or a "
+                    "chart's replication mode) or use a managed service"
                 )
             else:
                 message = (
