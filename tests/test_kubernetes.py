@@ -519,11 +519,11 @@ def test_a_rollout_that_takes_down_pods_no_traffic_reaches_is_a_warning() -> Non
 
 
 def test_recreate_that_a_program_needs_is_an_info_whose_fix_keeps_it() -> None:
-    """Kibana does not support rolling upgrades, and the Velero server must run alone: their
-    Recreate is an info, and its fix keeps Recreate rather than asking for the rolling update
-    that must not happen."""
+    """Kibana does not support rolling upgrades, the Velero server must run alone, and one MinIO
+    server that does not replicate must not have a second beside it: their Recreate is an info,
+    and its fix keeps Recreate rather than asking for the rolling update that must not happen."""
     rules = ROOT / "tests" / "fixtures" / "rules" / "K015" / "fail"
-    for case in ("recreate-for-kibana", "recreate-for-the-velero-server"):
+    for case in ("recreate-for-kibana", "recreate-for-the-velero-server", "recreate-for-a-single-data-store"):
         findings = scan([rules / case], Config(), select=["K015"]).findings
         assert [(f.severity.label, f.fix.startswith("Keep `strategy.type: Recreate`")) for f in findings] == [
             ("info", True)

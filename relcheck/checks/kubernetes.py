@@ -700,6 +700,12 @@ _KEEP_RECREATE_FIX = (
 )
 
 
+def _single_store(workload: Workload) -> str | None:
+    """The data store a workload of one replica runs (K014 names it), else None."""
+    replicas = workload.replicas
+    return workload.data_store if replicas is None or replicas == 1 else None
+
+
 @check("K015")
 def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
     """Recreate, or a RollingUpdate that takes serving pods down: maxUnavailable resolves to at
@@ -717,6 +723,7 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
             claim, modes = _single_attach_claim(ctx, workload)
             message = f"{obj.display} uses the Recreate strategy: every pod stops before new ones start"
             severity = None
+            needed = True  # what the program or store needs, so the fix is to keep it
             if workload.singleton_role is not None:
                 # Two must never run at once, which a rolling update would do for a while (whatever
                 # volume it mounts: a StatefulSet would not make a second one safe either).
@@ -734,9 +741,21 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 # Recreate is what the volume needs, and zero downtime needs another shape.
                 message += _attach_note(claim, modes, recreate=True)
                 severity = Severity.INFO if modes is not None else Severity.WARNING
+                needed = False
+            elif (store := _single_store(workload)) is not None:
+                # A store that does not replicate: a rolling update would run a second, separate
+                # server behind the same Service for a while (velero's example MinIO).
+                message += (
+                    f", which one {store} server that does not replicate needs: a rolling update would run a "
+                    f"second, separate {store} server beside it for a while, each taking writes the other misses"
+                )
+                severity = Severity.INFO
             elif not _takes_traffic(workload):
                 message += _NO_TRAFFIC
                 severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
+                needed = False
+            else:
+                needed = False
             finding = ctx.report(
                 workload,
                 message,
@@ -745,7 +764,7 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 value="Recreate",
                 severity=severity,
             )
-            if workload.singleton_role is not None or workload.one_version_role is not None:
+            if needed:
                 finding.fix = _KEEP_RECREATE_FIX
             yield finding
             continue
