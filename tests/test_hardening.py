@@ -128,7 +128,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], None], str | None, str | None]] = {
     "js-syntax-error": (
         _write("src/main.ts", "process.on('SIGTERM', stop);\nconst x = {\n  a: 1\n  b: 2\n};\n"),
         "src/main.ts",
-        "E002",  # read around the error: the rest of the file still counts
+        "E002",  # read around the error: the rest of the file still counts for the service it serves
     ),
     "minified-bundle": (_write("src/vendor.js", "var a=" + "[1,2,3]," * 400_000 + "1;"), "src/vendor.js", "E002"),
 }
@@ -155,6 +155,8 @@ def test_hostile_input(tmp_path: Path, name: str) -> None:
     root = tmp_path / "repo"
     root.mkdir()
     make(root)
+    if name == "js-syntax-error":  # the service whose source it is (a source file of none is read by no S rule)
+        (root / "package.json").write_text('{"name": "api", "main": "src/main.ts", "scripts": {"start": "node ."}}\n')
     (root / "ok").mkdir(exist_ok=True)
     (root / "ok" / "Dockerfile").write_text("FROM node:latest\n")
     result, elapsed, rss = _run(root)

@@ -1483,7 +1483,7 @@ def test_k015_weighs_recreate_against_the_volume_it_mounts(tmp_path: Path, claim
     (tmp_path / "db.yaml").write_text(
         pvc + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db}\nspec:\n  strategy: {type: Recreate}\n"
         "  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n"
-        "      containers: [{name: db, image: 'postgres:16.4', ports: [{name: postgresql, containerPort: 5432}]}]\n"
+        "      containers: [{name: db, image: 'example/files:1.4.0', ports: [{name: http, containerPort: 8080}]}]\n"
         "      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]\n"
     )
     (finding,) = scan([tmp_path], Config(), select=["K015"]).findings
