@@ -397,6 +397,7 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
     return not any(instruction.keyword == "EXPOSE" for instruction in dockerfile.final_instructions())
 
 
+@_once_per_dockerfile
 def runs_no_service(dockerfile: Dockerfile) -> bool:
     """An image that runs no service: a base to build FROM, a development container, an image that
     only holds another stage's output, an operator's bundle of manifests or a mobile app's package,

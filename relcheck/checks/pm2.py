@@ -14,6 +14,7 @@ from relcheck.units.numbers import ascii_int
 
 if TYPE_CHECKING:
     from relcheck.scan.context import CheckContext
+    from relcheck.scan.services import Service
 
 
 def _apps(ctx: CheckContext) -> Iterator[Pm2App]:
@@ -60,28 +61,28 @@ def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, w
     return ctx.report(app, f"{app.display}: {message}", what=what, at=location, value=value)
 
 
-def _serves_nothing(ctx: CheckContext, app: Pm2App) -> bool:
-    """Whether the code PM2 runs for the app was read and serves nothing: no route, no server
-    module, no `listen()` or `createServer()` call of any object (WallStreetSim's market engine, a
-    queue worker, a scheduler). Express's `bin/www` calls `app.listen(...)` on an app it requires:
-    a server."""
+def _serves_nothing(ctx: CheckContext, service: Service | None) -> bool:
+    """Whether the code PM2 runs for an app of `service` was read and serves nothing: no route, no
+    server module, no `listen()` or `createServer()` call of any object (WallStreetSim's market
+    engine, a queue worker, a scheduler). Express's `bin/www` calls `app.listen(...)` on an app it
+    requires: a server."""
     from relcheck.checks.app import serves
 
-    for service in ctx.project.services:
-        if any(own is app for own in service.pm2_apps):
-            facts = service.app
-            if not facts.has_source or facts.server_calls or facts.listen_ports:
-                return False
-            return not serves(facts, ctx.project.package_json(service.root))
-    return False
+    if service is None:
+        return False
+    facts = service.app
+    if not facts.has_source or facts.server_calls or facts.listen_ports:
+        return False
+    return not serves(facts, ctx.project.package_json(service.root))
 
 
 @check("P001")
 def cluster_mode(ctx: CheckContext) -> Iterator[Finding]:
+    owners = {id(app): service for service in ctx.project.services for app in service.pm2_apps}
     for app in _serving_apps(ctx):
         if not _runs_node(ctx, app):
             continue  # cluster mode is Node.js's: PM2 runs any other program in fork mode
-        if _serves_nothing(ctx, app):
+        if _serves_nothing(ctx, owners.get(id(app))):
             # Cluster mode shares a server's port among workers; more instances of a program that
             # serves nothing each do all of its work (a singleton engine would run twice).
             continue
