@@ -1099,6 +1099,14 @@ COMMAND_SINGLETONS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?:^|[\s/;&|(])kopf\s+run\b"),
         "Kopf's deployment guide keeps an operator at one replica: two for the same objects collide",
     ),
+    # Milvus' coordinators (`milvus run rootcoord`, through its chart's `run-helm.sh`): "you can set
+    # the number of replicas greater than 1 only if you also" turn on active-standby (a config file
+    # setting the manifest does not show); its chart rolls them with Recreate.
+    (
+        re.compile(r"(?:^|[\s/;&|(])milvus\s+run\s+(?:root|query|data|index|mix)coord\b"),
+        "Milvus runs one coordinator of each kind unless its active-standby mode is on, as its coordinator "
+        "HA guide says",
+    ),
 )
 
 def _names_storage_nodes(spec: dict) -> bool:
