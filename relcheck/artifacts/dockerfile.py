@@ -422,10 +422,16 @@ _MARKETPLACE_TOOLS = re.compile(r"^(?:gcr\.io|marketplace\.gcr\.io)/cloud-market
 def is_marketplace_tool_image(dockerfile: Dockerfile) -> bool:
     """A Google Cloud Marketplace app's deployer or tester (percona-helm-charts' `gcp-marketplace/*/deployer`,
     `FROM gcr.io/cloud-marketplace-tools/k8s/deployer_helm`): it installs or tests the app once."""
+    return bool(_MARKETPLACE_TOOLS.match(_written_base(dockerfile)))
+
+
+def _written_base(dockerfile: Dockerfile) -> str:
+    """The image the final stage builds on, as written and in lower case (its tag may be an ARG that
+    stays unknown); "" when the final stage builds on another stage."""
     final = dockerfile.final
     if final is None or final.parent is not None:
-        return False
-    return bool(_MARKETPLACE_TOOLS.match(final.chain()[0].image.lower()))  # as written: its tag is an ARG
+        return ""
+    return final.chain()[0].image.lower()
 
 
 # The images development environments are built on: Dev Containers', Gitpod's workspaces, Google
@@ -438,10 +444,7 @@ _WORKSTATION_IMAGE = re.compile(
 def is_workstation_image(dockerfile: Dockerfile) -> bool:
     """A developer's environment: the final stage builds on a development environment's image. A
     developer works in it; nothing deploys it as a service."""
-    final = dockerfile.final
-    if final is None or final.parent is not None:
-        return False
-    return bool(_WORKSTATION_IMAGE.match(final.chain()[0].image.lower()))
+    return bool(_WORKSTATION_IMAGE.match(_written_base(dockerfile)))
 
 
 # Packages that phones install; no kernel runs one as a program.

@@ -369,8 +369,9 @@ class Workload:
         upgrade needs every old pod gone first (Recreate), though more replicas of one version are fine."""
         for container in self.containers(include_init=False):
             image = container.spec.get("image")
-            if isinstance(image, str) and _program_of(image).lower() in ONE_VERSION_PROGRAMS:
-                return ONE_VERSION_PROGRAMS[_program_of(image).lower()]
+            role = ONE_VERSION_PROGRAMS.get(_program_of(image).lower()) if isinstance(image, str) else None
+            if role is not None:
+                return role
         return None
 
     @cached_property
@@ -1108,6 +1109,7 @@ COMMAND_SINGLETONS: tuple[tuple[re.Pattern[str], str], ...] = (
         "HA guide says",
     ),
 )
+
 
 def _names_storage_nodes(spec: dict) -> bool:
     words = [w for key in ("command", "args") if isinstance(spec.get(key), list) for w in spec[key]]

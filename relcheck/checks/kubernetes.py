@@ -118,7 +118,7 @@ def _takes_traffic(workload: Workload) -> bool:
     gating = [service for service in services if service.get("spec", "publishNotReadyAddresses") is not True]
     if any(not _metrics_service(service) for service in gating):
         return True  # a Service for clients
-    if len(gating) < len(services) and not gating:
+    if services and not gating:
         return False  # the pod's Services send to it whether it is ready or not
     # Otherwise no Service, or only Services for metrics, whose scrapes readiness does not gate
     # (ceph-csi's node plugin: `http-metrics` to a port a sidecar's flag sets, none declared).
@@ -723,7 +723,7 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
             claim, modes = _single_attach_claim(ctx, workload)
             message = f"{obj.display} uses the Recreate strategy: every pod stops before new ones start"
             severity = None
-            needed = True  # what the program or store needs, so the fix is to keep it
+            needed = False  # Recreate is what the program or store needs: the fix is to keep it
             if workload.singleton_role is not None:
                 # Two must never run at once, which a rolling update would do for a while (whatever
                 # volume it mounts: a StatefulSet would not make a second one safe either).
@@ -731,17 +731,16 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                     f", which a program that must run alone needs ({workload.singleton_role}); a rolling update "
                     "would run two at once"
                 )
-                severity = Severity.INFO
+                severity, needed = Severity.INFO, True
             elif workload.one_version_role is not None:
                 # Its upgrade must stop every old pod before a new one starts: what Recreate does.
                 message += f", which its upgrades need ({workload.one_version_role})"
-                severity = Severity.INFO
+                severity, needed = Severity.INFO, True
             elif claim is not None:
                 # The new pod could not mount the volume while the old one holds it (Multi-Attach):
                 # Recreate is what the volume needs, and zero downtime needs another shape.
                 message += _attach_note(claim, modes, recreate=True)
                 severity = Severity.INFO if modes is not None else Severity.WARNING
-                needed = False
             elif (store := _single_store(workload)) is not None:
                 # A store that does not replicate: a rolling update would run a second, separate
                 # server behind the same Service for a while (velero's example MinIO).
@@ -749,13 +748,10 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                     f", which one {store} server that does not replicate needs: a rolling update would run a "
                     f"second, separate {store} server beside it for a while, each taking writes the other misses"
                 )
-                severity = Severity.INFO
+                severity, needed = Severity.INFO, True
             elif not _takes_traffic(workload):
                 message += _NO_TRAFFIC
                 severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
-                needed = False
-            else:
-                needed = False
             finding = ctx.report(
                 workload,
                 message,

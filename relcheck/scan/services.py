@@ -29,6 +29,7 @@ from relcheck.artifacts.dockerfile import (
     CI_FOLDERS,
     is_tool_image,
     named_for_tests,
+    runs_a_service,
     runs_no_service,
 )
 from relcheck.artifacts.skaffold import built_from_folders
@@ -89,7 +90,7 @@ class Service:
         """The images that run the service: not a developer's live-reload or debugger image, a test
         suite's or a tool's (is_tool_image: external-secrets' `tilt.debug.dockerfile`, which exposes
         a debugger's port), nor a base, idle or artifact image (runs_no_service)."""
-        return [d for d in self.dockerfiles if not is_tool_image(d.path) and not runs_no_service(d)]
+        return [d for d in self.dockerfiles if runs_a_service(d)]
 
     @cached_property
     def _anchor(self) -> Location | None:
