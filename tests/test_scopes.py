@@ -207,3 +207,39 @@ def test_a_skaffold_config_joins_the_workloads_whose_images_it_builds(tmp_path: 
     rule = next(r for r in ruleset.rules if r.code == "K019")
     found = ruleset.checks["K019"](CheckContext(project, rule, rule.severity, effective_params(rule, Config())))
     assert [(f.location.path, f.location.line) for f in found] == [("deploy/shop.yaml", 15)]
+
+
+def test_the_rbac_that_grants_a_lease_joins_the_controller_it_shows_elects_a_leader(tmp_path: Path) -> None:
+    """K014 asks two replicas, not three, of a controller whose ServiceAccount may take a Lease: the
+    Role and its binding, in files of their own, are in the controller's unit."""
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    for name in ("operator", "web"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text('FROM node:20-alpine\nUSER node\nCMD ["node", "index.js"]\n')
+        (deploy / f"{name}.yaml").write_text(
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 2\n"
+            f"  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n"
+            f"      labels: {{app: {name}}}\n    spec:\n      serviceAccountName: {name}\n"
+            f"      containers:\n        - name: app\n          image: registry/{name}:1.0\n"
+        )
+    (deploy / "role.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: leader\nrules:\n"
+        "  - apiGroups: [coordination.k8s.io]\n    resources: [leases]\n    verbs: [create, update]\n"
+    )
+    (deploy / "binding.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: leader\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: leader}\n"
+        "subjects:\n  - {kind: ServiceAccount, name: operator}\n"
+    )
+    project = _project(tmp_path)
+    units = partition(project)
+    assert units is not None
+    by_file = {path: unit for unit in units for path in unit.files}
+    assert by_file["deploy/role.yaml"] is by_file["deploy/binding.yaml"] is by_file["deploy/operator.yaml"]
+    assert by_file["deploy/web.yaml"] is by_file["web/Dockerfile"] is not by_file["deploy/operator.yaml"]
+    assert _isolation_problems(tmp_path) == []
+    ruleset = builtin()
+    rule = next(r for r in ruleset.rules if r.code == "K014")
+    found = ruleset.checks["K014"](CheckContext(project, rule, rule.severity, effective_params(rule, Config())))
+    assert [(f.location.path, f.location.line) for f in found] == [("deploy/web.yaml", 6)]

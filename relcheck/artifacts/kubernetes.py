@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
+from relcheck.artifacts.leader import LeaseGrant, leader_flag, lease_grants, service_account
 from relcheck.model import Location
 from relcheck.syntax.positions import Positioned, Positions
 from relcheck.units.images import WHOLE_NAME_STORES, data_store, image_reference
@@ -263,6 +264,7 @@ class Workload:
     hpas: list[K8sObject] = field(default_factory=list)
     pdbs: list[K8sObject] = field(default_factory=list)
     exposed_by: list[K8sObject] = field(default_factory=list)  # Services that select its pods
+    lease_grant: LeaseGrant | None = None  # RBAC of the scan that lets its pods take a Lease
 
     @property
     def kind(self) -> str:
@@ -362,6 +364,25 @@ class Workload:
                 if pattern.search(command):
                     return role
         return None
+
+    @cached_property
+    def elects_leader(self) -> str | None:
+        """How the scan shows that the pod's program elects a leader (only one replica works, the
+        others stand by), else None (relcheck.artifacts.leader)."""
+        words = [
+            word
+            for container in self.containers(include_init=False)
+            for key in ("command", "args")
+            if isinstance(argv := container.spec.get(key), list)
+            for word in argv
+            if isinstance(word, str)
+        ]
+        flag = leader_flag(words)
+        if flag is False:
+            return None
+        if self.lease_grant is not None:
+            return self.lease_grant.describe(service_account(self))
+        return "its command line turns leader election on" if flag else None
 
     @cached_property
     def one_version_role(self) -> str | None:
@@ -637,6 +658,11 @@ class KubeIndex:
                 index.targets_elsewhere.add(id(hpa))
             elif withheld := _withheld(hpa):
                 index.targets_withheld[id(hpa)] = withheld
+        grants = lease_grants(objects)
+        if grants:
+            for workload in index.workloads:
+                obj = workload.obj
+                workload.lease_grant = grants.get((obj.render, obj.namespace, service_account(workload)))
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:

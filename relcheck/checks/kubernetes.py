@@ -588,6 +588,15 @@ def _scalable_workloads(ctx: CheckContext) -> Iterator[Workload]:
     return (w for w in _replica_workloads(ctx) if w.singleton_role is None and w.exporter is None)
 
 
+def standby_controller(workload: Workload) -> str | None:
+    """How the scan shows that the workload is a controller that elects a leader and serves no
+    clients, else None: its replicas beyond the leader only stand by, so two are as available as
+    three, and CPU never scales it. A pod that elects a leader and serves clients too (an admission
+    webhook) needs its replicas for the traffic."""
+    evidence = workload.elects_leader
+    return evidence if evidence is not None and not _takes_traffic(workload) else None
+
+
 @check("K014")
 def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
     minimum = ctx.params["min_replicas"]
@@ -596,12 +605,21 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
             continue  # the HPA owns the scale (K021 judges its bounds)
         replicas = workload.replicas
         count = 1 if replicas is None else replicas
-        if _int(count) and count < minimum:
+        standby = standby_controller(workload)
+        needed = min(minimum, 2) if standby else minimum
+        if _int(count) and count < needed:
             why = "spec.replicas is absent, which means 1" if replicas is None else f"replicas: {count}"
             obj = workload.obj
             runs = f"{obj.display} runs {count} replica{'s' if count != 1 else ''} ({why})"
             claim, modes = (None, None) if obj.kind != "Deployment" else _single_attach_claim(ctx, workload)
-            if workload.data_store is None and modes is not None:
+            if standby:
+                # One replica works, the others wait for its Lease: one standby is the availability.
+                message = (
+                    f"{runs} of a controller that elects a leader ({standby}): while its pod is drained, "
+                    "rescheduled or restarting, nothing reconciles. Run 2 replicas: the standby takes the "
+                    "Lease over within seconds (more replicas, or an HPA, only add idle standbys)"
+                )
+            elif workload.data_store is None and modes is not None:
                 # Replicas on other nodes could not attach the volume (Multi-Attach): a count is no fix.
                 message = (
                     f"{runs}; a drain, a rollout or a crash can take it down, and its {'/'.join(modes)} volume "
@@ -999,7 +1017,8 @@ def _image_as_written(container: Container) -> str | None:
 def hpa_present(ctx: CheckContext) -> Iterator[Finding]:
     for workload in _scalable_workloads(ctx):
         # A data store gains no capacity from more pods of itself: it is scaled by its own clustering.
-        if workload.hpa is None and workload.data_store is None:
+        # Nor does a controller that elects a leader: the pods beyond the leader stand by, idle.
+        if workload.hpa is None and workload.data_store is None and standby_controller(workload) is None:
             obj = workload.obj
             yield ctx.report(
                 workload,

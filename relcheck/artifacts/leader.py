@@ -1,0 +1,111 @@
+"""Which workloads run a controller that elects a leader: only one replica works at a time, the
+others stand by to take over its Lease.
+
+Told by the RBAC the scan holds (the pod's ServiceAccount is bound to a Role or ClusterRole that may
+create or update `leases` in `coordination.k8s.io`, the lock client-go's leader election takes) or by
+a leader-election flag on the container's command line (`--leader-elect`, `--enable-leader-election`).
+A flag set to false (`--leader-elect=false`) overrides what the RBAC allows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from relcheck.artifacts.kubernetes import K8sObject, Workload
+
+_RBAC_GROUP = "rbac.authorization.k8s.io/"
+# client-go's leaderelection takes a Lease: it creates it, then renews it by update.
+_LEASE_VERBS = frozenset({"create", "update", "patch", "*"})
+# The flag names controller frameworks give leader election (controller-runtime's scaffold, client-go
+# components, Argo, Knative): with no value, or `=true`, it is on.
+_FLAG = re.compile(
+    r"^--?(leader-elect|leader-election|enable-leader-election|leader-elect-enabled|leader-election-enabled"
+    r"|enableLeaderElection|leaderElect)(?:=(\S+))?$"
+)
+
+
+@dataclass(frozen=True)
+class LeaseGrant:
+    """A ServiceAccount's right to take a Lease: the role that grants it and the binding that gives it."""
+
+    role: K8sObject
+    binding: K8sObject
+
+    def describe(self, account: str) -> str:
+        return f"its ServiceAccount '{account}' may take Leases through {self.role.kind} '{self.role.name}'"
+
+
+def _grants_leases(role: K8sObject) -> bool:
+    """Whether a rule names `leases` of `coordination.k8s.io` with a verb that takes one. Wildcards
+    do not count: a role of `*` on everything says nothing about what the program does."""
+    rules = role.data.get("rules")
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, dict):
+            continue
+        groups, resources, verbs = (rule.get(key) for key in ("apiGroups", "resources", "verbs"))
+        if (
+            isinstance(groups, list)
+            and "coordination.k8s.io" in groups
+            and isinstance(resources, list)
+            and "leases" in resources
+            and isinstance(verbs, list)
+            and _LEASE_VERBS.intersection(v for v in verbs if isinstance(v, str))
+        ):
+            return True
+    return False
+
+
+def lease_grants(objects: Iterable[K8sObject]) -> dict[tuple[str, str, str], LeaseGrant]:
+    """(render, namespace, ServiceAccount name) → the grant of a Lease, for every account bound to a
+    role of the scan that grants one."""
+    roles: dict[tuple[str, str, str, str], K8sObject] = {}
+    bindings: list[K8sObject] = []
+    for obj in objects:
+        if not obj.api_version.startswith(_RBAC_GROUP):
+            continue
+        if obj.kind in ("Role", "ClusterRole") and _grants_leases(obj):
+            namespace = obj.namespace if obj.kind == "Role" else ""
+            roles[(obj.render, obj.kind, namespace, obj.name)] = obj
+        elif obj.kind in ("RoleBinding", "ClusterRoleBinding"):
+            bindings.append(obj)
+    grants: dict[tuple[str, str, str], LeaseGrant] = {}
+    if not roles:
+        return grants
+    for binding in bindings:
+        ref = binding.data.get("roleRef")
+        if not isinstance(ref, dict):
+            continue
+        kind = ref.get("kind")
+        namespace = binding.namespace if kind == "Role" else ""
+        role = roles.get((binding.render, str(kind), namespace, str(ref.get("name"))))
+        subjects = binding.data.get("subjects")
+        if role is None or not isinstance(subjects, list):
+            continue
+        for subject in subjects:
+            if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and subject.get("name"):
+                # A RoleBinding's subject without a namespace is in the binding's.
+                account_namespace = str(subject.get("namespace") or binding.namespace)
+                key = (binding.render, account_namespace, str(subject["name"]))
+                grants.setdefault(key, LeaseGrant(role, binding))
+    return grants
+
+
+def service_account(workload: Workload) -> str:
+    """The ServiceAccount the pod runs as (`default` when the spec names none)."""
+    spec = workload.pod_spec
+    name = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    return name if isinstance(name, str) and name else "default"
+
+
+def leader_flag(words: Iterable[str]) -> bool | None:
+    """True when a leader-election flag turns it on, False when one turns it off, else None."""
+    found = None
+    for word in words:
+        match = _FLAG.match(word)
+        if match:
+            value = (match.group(2) or "true").strip("'\"").lower()
+            found = value in ("true", "1", "yes")
+    return found
