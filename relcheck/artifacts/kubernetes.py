@@ -1111,6 +1111,11 @@ ONE_VERSION_PROGRAMS: dict[str, str] = {
         "Kibana does not support rolling upgrades: an old instance still running writes saved objects "
         "in the format the new ones are migrating away from, which can lose data, as Elastic's upgrade guide says"
     ),
+    # The official image upgrades the instance when it starts on a newer version (`occ upgrade`).
+    "nextcloud": (
+        "Nextcloud is upgraded with the whole instance in maintenance mode: every server runs one version, "
+        "and its Kubernetes chart rolls it with Recreate 'for upgrade purposes', as its maintainers advise"
+    ),
     # The Data Center Edition's application nodes (the other editions run alone: SINGLETONS).
     "sonarqube": (
         "SonarQube's Data Center Edition is upgraded with the cluster stopped: every node gets the new "
