@@ -503,12 +503,16 @@ def selector_matches(selector: Any, labels: dict) -> bool:
         return False
     if any(labels.get(key) != str(value) and labels.get(key) != value for key, value in match_labels.items()):
         return False
-    for expression in selector.get("matchExpressions") or []:
-        if not isinstance(expression, dict):
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        return False  # the API server refuses it: no pod is selected
+    for expression in expressions:
+        if not isinstance(expression, dict) or not isinstance(expression.get("key"), str):
             return False
         key = expression.get("key")
         operator = expression.get("operator")
-        values = [str(v) for v in expression.get("values") or []]
+        values = expression.get("values") or []
+        values = [str(v) for v in values] if isinstance(values, list) else []
         present = key in labels
         value = str(labels.get(key)) if present else None
         if operator == "In" and not (present and value in values):
@@ -780,7 +784,12 @@ def control_plane_component(selector: dict) -> str | None:
     of the API servers: `k8s-app: kube-apiserver`, `tier: control-plane`, as home-ops repositories
     give Cilium to announce), else None."""
     return next(
-        (str(selector[key]) for key in ("component", "k8s-app") if selector.get(key) in _CONTROL_PLANE), None
+        (
+            str(selector[key])
+            for key in ("component", "k8s-app")
+            if isinstance(selector.get(key), str) and selector[key] in _CONTROL_PLANE
+        ),
+        None,
     )
 
 
@@ -797,7 +806,8 @@ def _selector_values(selector: object) -> list:
         return []
     labels = selector.get("matchLabels")
     values = list(labels.values()) if isinstance(labels, dict) else []
-    for expression in selector.get("matchExpressions") or []:
+    expressions = selector.get("matchExpressions")
+    for expression in expressions if isinstance(expressions, list) else []:
         if isinstance(expression, dict) and isinstance(expression.get("values"), list):
             values.extend(expression["values"])
     return values
@@ -830,7 +840,7 @@ _RUNTIME_LABEL_VALUES = {
 
 def set_at_runtime(key: str, value: object) -> bool:
     """Whether a pod label is one its program sets on its own pod while it runs."""
-    return key in _RUNTIME_LABELS or value in _RUNTIME_LABEL_VALUES.get(key, ())
+    return key in _RUNTIME_LABELS or (isinstance(value, str) and value in _RUNTIME_LABEL_VALUES.get(key, ()))
 
 
 # Labels a controller gives each pod it creates, beside the template's (by the workload kind that adds them).
@@ -924,7 +934,7 @@ def _olm_deployment_labels(obj: K8sObject) -> list[dict]:
     deployments = obj.get("spec", "install", "spec", "deployments")
     found = []
     for deployment in deployments if isinstance(deployments, list) else []:
-        template = deployment.get("spec", {}).get("template") if isinstance(deployment, dict) else None
+        template = dig(deployment, ("spec", "template")) if isinstance(deployment, dict) else None
         metadata = template.get("metadata") if isinstance(template, dict) else None
         labels = metadata.get("labels") if isinstance(metadata, dict) else None
         if isinstance(labels, dict) and labels:

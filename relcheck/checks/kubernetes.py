@@ -193,7 +193,7 @@ def _pod_admin_ports(workload: Workload) -> set[object]:
     for container in workload.containers(include_init=False):
         for port in container.ports():
             if _tooling_port_name(port.get("name")):
-                found.update((port.get("name"), port.get("containerPort")))
+                found.update(v for v in (port.get("name"), port.get("containerPort")) if isinstance(v, (int, str)))
     return found
 
 
@@ -211,9 +211,15 @@ def _serves_clients(container: Container) -> bool:
     ports = container.ports()
     if ports:
         diagnostics = _diagnostics_ports(container)
-        return not all(_tooling_port_name(p.get("name")) or p.get("containerPort") in diagnostics for p in ports)
+        return not all(
+            _tooling_port_name(p.get("name")) or _is_port_in(p.get("containerPort"), diagnostics) for p in ports
+        )
     admin = _pod_admin_ports(container.workload)
     return any(port not in admin for port in _probed_ports(container))
+
+
+def _is_port_in(port: object, ports: set[int]) -> bool:
+    return isinstance(port, int) and port in ports
 
 
 # Flags that set where a program serves its metrics and health checks: the Kubernetes CSI
@@ -239,8 +245,9 @@ def _probed_ports(container: Container) -> list[object]:
         probe = _probe(container, name)
         for way in ("httpGet", "tcpSocket", "grpc"):
             action = probe.get(way) if probe is not None else None
-            if isinstance(action, dict):
-                found.append(action.get("port"))
+            port = action.get("port") if isinstance(action, dict) else None
+            if isinstance(port, (int, str)):  # a number or a name; anything else calls no port
+                found.append(port)
     return found
 
 
