@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -664,9 +665,13 @@ class KubeIndex:
                 index.targets_withheld[id(hpa)] = withheld
         grants = lease_grants(objects)
         if grants:
-            for workload in index.workloads:
-                obj = workload.obj
-                workload.lease_grant = grants.get((obj.render, obj.namespace, service_account(workload)))
+            accounts = [(w.obj.render, w.obj.namespace, service_account(w)) for w in index.workloads]
+            shared = Counter(accounts)
+            for workload, account in zip(index.workloads, accounts, strict=True):
+                # An account several workloads run as (Longhorn's manager, UI and driver deployer
+                # share one) shows what one of them does, not which: no evidence for any of them.
+                if shared[account] == 1 and account[2] != "default":
+                    workload.lease_grant = grants.get(account)
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:
