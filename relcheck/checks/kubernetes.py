@@ -29,7 +29,7 @@ from relcheck.artifacts.skaffold import built_images, placeholder
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan import targets
-from relcheck.units.images import image_reference, unpinned_reason
+from relcheck.units.images import CACHE_STORES, image_reference, unpinned_reason
 from relcheck.units.quantities import GI, MI, format_bytes, parse_quantity
 
 if TYPE_CHECKING:
@@ -626,6 +626,14 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
                     "rescheduled or restarting, nothing reconciles. Run 2 replicas: the standby takes the "
                     "Lease over within seconds (more replicas, or an HPA, only add idle standbys)"
                 )
+            elif workload.data_store in CACHE_STORES:
+                # Each server holds its own share of the keys: a pod lost is that share missed.
+                message = (
+                    f"{runs} of a cache ({workload.data_store}): its servers do not replicate, its clients "
+                    "spread keys over them, so each pod a drain, a rollout or a crash takes down empties its "
+                    f"share of the cache and sends those reads to the backend. Run at least {minimum}, so that "
+                    "one pod's loss is a small share"
+                )
             elif workload.data_store is None and modes is not None:
                 # Replicas on other nodes could not attach the volume (Multi-Attach): a count is no fix.
                 message = (
@@ -728,7 +736,9 @@ _KEEP_RECREATE_FIX = (
 def _single_store(workload: Workload) -> str | None:
     """The data store a workload of one replica runs (K014 names it), else None."""
     replicas = workload.replicas
-    return workload.data_store if replicas is None or replicas == 1 else None
+    store = workload.data_store
+    # A second cache server beside the first for a while loses nothing: each holds only copies.
+    return store if (replicas is None or replicas == 1) and store not in CACHE_STORES else None
 
 
 @check("K015")

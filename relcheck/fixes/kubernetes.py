@@ -18,6 +18,7 @@ from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix, YamlChange
 from relcheck.fixes.registry import FixContext, fixer
 from relcheck.fixes.yamledit import YamlText, block
 from relcheck.model import Finding
+from relcheck.units.images import CACHE_STORES
 
 
 def _editable(obj: K8sObject) -> bool:
@@ -124,8 +125,9 @@ def prestop_hook(finding: Finding, ctx: FixContext) -> Fix | None:
 @fixer("K014")
 def min_replicas(finding: Finding, ctx: FixContext) -> Fix | None:
     workload = _workload(finding)
-    if workload is None or workload.hpa is not None or workload.data_store is not None:
-        return None  # a store's replicas would be separate servers: no count fixes it
+    store = workload.data_store if workload is not None else None
+    if workload is None or workload.hpa is not None or (store is not None and store not in CACHE_STORES):
+        return None  # a store's replicas would be separate servers: no count fixes it (a cache's are shards)
     if workload.kind == "Deployment" and single_attach_claim(ctx.project.kube.objects, workload)[1] is not None:
         return None  # replicas on other nodes could not attach its ReadWriteOnce volume
     replicas = ctx.params["K014"]["min_replicas"]

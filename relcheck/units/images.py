@@ -154,6 +154,10 @@ _STORE_TOOLS = frozenset(
     }
 )
 
+# Caches among the stores: their servers never replicate and know nothing of one another; clients
+# spread keys over them (memcached's design), so more replicas are more shards, which is the fix.
+CACHE_STORES = frozenset({"memcached"})
+
 
 # Stores told by their whole name: VictoriaMetrics' single-node servers (each replica its own
 # database; the cluster's `vmstorage` shards are another image); HashiCorp's Vault (and its fork
