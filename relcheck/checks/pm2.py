@@ -150,7 +150,8 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
             continue
         if "kill_timeout" in app.data:
             message = (
-                f"kill_timeout {value} ms is shorter than the {needed} ms shutdown: PM2 sends SIGKILL mid-shutdown"
+                f"kill_timeout {value} ms is shorter than the {needed / 1000:g} s a graceful shutdown may take "
+                "(shutdown_timeout_ms): PM2 sends SIGKILL to an app still draining requests or closing connections"
             )
         else:
             message = (
