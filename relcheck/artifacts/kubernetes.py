@@ -1112,6 +1112,13 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "the Sealed Secrets controller can only handle one replica, as its maintainers say: its chart fixes one",
     ),
     (
+        # The image runs every Argo CD component; the first argument names which.
+        "^argocd$",
+        "argocd-notifications",
+        "Argo CD's notifications controller does not support more than one replica (no leader election): "
+        "each would send every notification, and Argo CD's operator refuses a count above 1",
+    ),
+    (
         "^operator$",
         "topic_operator_run.sh",
         "Strimzi's Topic Operator must be the only one watching its namespace: two would both reconcile "
