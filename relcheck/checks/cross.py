@@ -414,10 +414,16 @@ def ports_agree(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _route_matches(route: str, path: str) -> bool:
-    route_parts, path_parts = route.strip("/").split("/"), path.strip("/").split("/")
-    return len(route_parts) == len(path_parts) and all(
-        r == p or r.startswith(":") or r in ("*", "") for r, p in zip(route_parts, path_parts, strict=True)
-    )
+    """Whether a route the source declares may serve the path. A router's routes are read without
+    the prefix it is mounted at (Express's `app.use('/api', router)`, Nest's `setGlobalPrefix`,
+    the folders of Fastify's autoload), so a route matches the end of the path: `/health` serves
+    `/api/health`, and a router's `/` whatever it is mounted at."""
+    route_parts = [part for part in route.split("/") if part]
+    path_parts = [part for part in path.split("/") if part]
+    if len(route_parts) > len(path_parts):
+        return False
+    tail = path_parts[len(path_parts) - len(route_parts) :]
+    return all(r == p or r.startswith(":") or r == "*" for r, p in zip(route_parts, tail, strict=True))
 
 
 @check("X006")
