@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from relcheck.artifacts.app import AppFacts, is_service_source
+from relcheck.artifacts.app import AppFacts, is_service_source, merge_facts
 from relcheck.config.loader import Config
 from relcheck.parsers.source import collect
 from relcheck.scan.engine import scan
@@ -51,6 +51,43 @@ def test_routes_are_joined_and_located() -> None:
         }
     )
     assert sorted((r.path, r.location.line) for r in facts.routes) == [("/api/v1", 3), ("/api/v1/:id", 5), ("/ping", 8)]
+
+
+def test_mounted_routers_serve_under_their_prefixes() -> None:
+    """A router's routes are served where it is mounted, through every level, whatever form the
+    mount takes (a bound name, `require` in place, an ES import, Fastify's `prefix`)."""
+    files = {
+        "src/server.js": (
+            "const health = require('./health');\n"
+            "app.use('/health', health);\n"
+            "app.use('/api', require('./api'));\n"
+            "fastify.register(require('./status/index.js'), {prefix: '/status'});\n"
+            "app.use(express.json());\n"
+        ),
+        "src/health.js": "router.get('/liveness', h);\nrouter.get('/readiness', h);\n",
+        "src/api.ts": "import v1 from './v1';\napi.use('/v1', v1);\napi.get('/', h);\n",
+        "src/v1.ts": "v1.get('/orders/:id', h);\n",
+        "src/status/index.js": "fastify.get('/', h);\n",
+        # Two files that mount each other: each is served under the other's prefix, once.
+        "src/a.js": "const b = require('./b');\na.use('/b', b);\na.get('/x', h);\n",
+        "src/b.js": "const a = require('./a');\nb.use('/a', a);\nb.get('/y', h);\n",
+    }
+    parts = []
+    for path, text in files.items():
+        part = AppFacts()
+        assert collect(path, text, part) is None
+        part.source_files.append(path)
+        parts.append(part)
+    served = {(r.path, r.location.path) for r in merge_facts(parts).routes}
+    assert served == {
+        ("/health/liveness", "src/health.js"),
+        ("/health/readiness", "src/health.js"),
+        ("/api", "src/api.ts"),
+        ("/api/v1/orders/:id", "src/v1.ts"),
+        ("/status", "src/status/index.js"),
+        ("/b/a/x", "src/a.js"),
+        ("/a/b/y", "src/b.js"),
+    }
 
 
 def test_non_literal_options_are_unknown() -> None:

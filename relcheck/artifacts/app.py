@@ -3,6 +3,7 @@ and for the cross-file rules (routes, metric names, connection options, signal h
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -183,6 +184,16 @@ class Route:
     location: Location
 
 
+@dataclass(frozen=True)
+class Mount:
+    """A router of another file mounted at a path: Express's `app.use('/api', require('./api'))`,
+    Fastify's `fastify.register(require('./health'), {prefix: '/health'})`."""
+
+    prefix: str
+    module: str  # as the file names it: './routes/health'
+    file: str  # the file that mounts it
+
+
 @dataclass
 class AppFacts:
     source_files: list[str] = field(default_factory=list)
@@ -200,6 +211,7 @@ class AppFacts:
     listen_ports: list[tuple[int, Evidence]] = field(default_factory=list)
     # `x.listen(...)` and `x.createServer(...)` calls, whatever their arguments: a server's own.
     server_calls: list[Evidence] = field(default_factory=list)
+    mounts: list[Mount] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # from .env* files (never exported)
     env_locations: dict[str, Location] = field(default_factory=dict)
     # Where service-level findings go when the server is a framework's, not a file of the repository.
@@ -234,6 +246,43 @@ def entry_rank(path: str) -> tuple[int, int, str]:
     return ENTRY_NAMES.index(name) if name in ENTRY_NAMES else len(ENTRY_NAMES), path.count("/"), path
 
 
+_MODULE_SUFFIXES = ("", ".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx")
+
+
+def _module_file(mount: Mount, files: set[str]) -> str | None:
+    """The source file a mount's relative module names, as Node and bundlers resolve it."""
+    base = posixpath.normpath(posixpath.join(posixpath.dirname(mount.file), mount.module))
+    for candidate in (*(base + s for s in _MODULE_SUFFIXES), *(f"{base}/index{s}" for s in _MODULE_SUFFIXES[1:])):
+        if candidate in files:
+            return candidate
+    return None
+
+
+def mounted_routes(routes: list[Route], mounts: list[Mount], files: set[str]) -> list[Route]:
+    """The routes with the paths they are served at: a mounted router's routes under each prefix
+    it is mounted at, and under the prefixes the file that mounts it is mounted at in turn."""
+    parents: dict[str, list[tuple[str, str]]] = {}  # router file -> (prefix, the file that mounts it)
+    for mount in mounts:
+        target = _module_file(mount, files)
+        if target is not None and target != mount.file:
+            parents.setdefault(target, []).append((mount.prefix, mount.file))
+
+    def prefixes(path: str, seen: frozenset[str]) -> list[str]:
+        if path not in parents or path in seen:
+            return [""]
+        return [
+            join_route(outer, prefix)
+            for prefix, parent in parents[path]
+            for outer in prefixes(parent, seen | {path})
+        ]
+
+    served = []
+    for route in routes:
+        for prefix in prefixes(route.location.path, frozenset()) if route.location.path in parents else [""]:
+            served.append(Route(route.method, join_route(prefix, route.path), route.location))
+    return served
+
+
 def merge_facts(parts: list[AppFacts]) -> AppFacts:
     """One service's facts from the facts of its files."""
     merged = AppFacts()
@@ -253,12 +302,15 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
         merged.shutdown_timeouts += part.shutdown_timeouts
         merged.listen_ports += part.listen_ports
         merged.server_calls += part.server_calls
+        merged.mounts += part.mounts
         for key, value in part.env.items():
             location = part.env_locations[key]
             # .env beats .env.example and friends when both define a key.
             if key not in merged.env or location.path.rsplit("/", 1)[-1] == ".env":
                 merged.env[key] = value
                 merged.env_locations[key] = location
+    if merged.mounts:
+        merged.routes = mounted_routes(merged.routes, merged.mounts, set(merged.source_files))
     entries = [path for path in merged.source_files if path.rsplit("/", 1)[-1] in ENTRY_NAMES]
     if entries:
         # A module named like an entry deep in the tree (NodeBB's `src/database/mongo/main.js`) is

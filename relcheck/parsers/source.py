@@ -10,6 +10,7 @@ from relcheck.artifacts.app import (
     AppFacts,
     Connection,
     Evidence,
+    Mount,
     Route,
     ShutdownTimeout,
     join_route,
@@ -130,6 +131,8 @@ class _Walker:
         # Names bound to the repository's own modules (`const mongoose = require('./config/mongoose')`):
         # `mongoose.connect()` on one of them calls the project's wrapper, not the driver.
         self.local_names: set[str] = set()
+        # Which of them name a module, for routers mounted by name (`app.use('/api', api)`).
+        self.local_modules: dict[str, str] = {}
 
     def location(self, node) -> Location:
         return Location(self.path, *point(node))
@@ -151,7 +154,9 @@ class _Walker:
             self._module(node, name, f"import '{name}'")
             if name.startswith("."):
                 clause = next((c for c in node.named_children if c.type == "import_clause"), None)
-                self.local_names.update(_bound_names(clause))
+                bound = _bound_names(clause)
+                self.local_names.update(bound)
+                self.local_modules.update(dict.fromkeys(bound, name))
 
     def _module(self, node, name: str, detail: str) -> None:
         self.facts.modules.setdefault(name, []).append(self.evidence(node, detail))
@@ -180,6 +185,7 @@ class _Walker:
             or callee in METRIC_PROVIDERS
             or method in METRIC_PROVIDERS
             or (method == "listen" and bool(target))
+            or (method in ("use", "register") and bool(target) and "." not in target)
         )
         arguments = _arguments(node) if wanted else []
         if callee == "require" and arguments:
@@ -187,7 +193,9 @@ class _Walker:
             if name:
                 self._module(node, name, f"require('{name}')")
                 if name.startswith(".") and node.parent is not None and node.parent.type == "variable_declarator":
-                    self.local_names.update(_bound_names(node.parent.child_by_field_name("name")))
+                    bound = _bound_names(node.parent.child_by_field_name("name"))
+                    self.local_names.update(bound)
+                    self.local_modules.update(dict.fromkeys(bound, name))
             return
         if target == "process" and method in LISTENER_METHODS and arguments:
             for event in self._event_names(arguments[0]):
@@ -206,6 +214,8 @@ class _Walker:
                 self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
         elif method == "listen" and target and arguments:
             self._listen_port(node, arguments[0])
+        elif method in ("use", "register") and target and "." not in target and len(arguments) >= 2:
+            self._mount(method, arguments)
         if target.split(".", 1)[0] in self.local_names:
             pass
         elif callee in MONGO_CALLS:
@@ -242,6 +252,33 @@ class _Walker:
         name = options.get("name") if isinstance(options, dict) else None
         if isinstance(name, str) and name:
             self.facts.metric_names.setdefault(name, self.evidence(node, name))
+
+    def _mount(self, method: str, arguments: list) -> None:
+        """A router of another file mounted at a path: Express's `app.use('/api', api)` (the module
+        by a name bound to it, or `require('./api')` in place), Fastify's `fastify.register(health,
+        {prefix: '/health'})`."""
+        if method == "use":
+            prefix, routers = string_value(arguments[0]), arguments[1:]
+        else:
+            options = self.converter.convert(arguments[1])
+            prefix = options.get("prefix") if isinstance(options, dict) else None
+            routers = arguments[:1]
+        if not isinstance(prefix, str) or not prefix.startswith("/"):
+            return
+        for router in routers:
+            module = self._module_named(router)
+            if module is not None:
+                self.facts.mounts.append(Mount(prefix, module, self.path))
+
+    def _module_named(self, node) -> str | None:
+        """The relative module an argument stands for: a name bound to one, or `require('./x')`."""
+        if node.type == "identifier":
+            return self.local_modules.get(text_of(node))
+        if node.type == "call_expression" and text_of(node.child_by_field_name("function")) == "require":
+            inner = _arguments(node)
+            module = string_value(inner[0]) if inner else None
+            return module if module and module.startswith(".") else None
+        return None
 
     def _declared_routes(self, node, argument) -> None:
         """Routes declared as objects, `fastify.route({method: 'GET', url})` and Hapi's
