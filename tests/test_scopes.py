@@ -243,3 +243,43 @@ def test_the_rbac_that_grants_a_lease_joins_the_controller_it_shows_elects_a_lea
     rule = next(r for r in ruleset.rules if r.code == "K014")
     found = ruleset.checks["K014"](CheckContext(project, rule, rule.severity, effective_params(rule, Config())))
     assert [(f.location.path, f.location.line) for f in found] == [("deploy/web.yaml", 6)]
+
+
+def test_the_rbac_that_grants_a_watch_joins_the_controller_it_shows_elects_no_leader(tmp_path: Path) -> None:
+    """K014 warns, without a count to set, of one replica of a controller whose ServiceAccount may
+    watch the API and which elects no leader; K020 asks it no HPA. Its ClusterRole and binding, in
+    files of their own, are in its unit."""
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "operator.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: operator\nspec:\n  replicas: 1\n"
+        "  selector:\n    matchLabels: {app: operator}\n  template:\n    metadata:\n"
+        "      labels: {app: operator}\n    spec:\n      serviceAccountName: operator\n"
+        "      containers:\n        - name: manager\n          image: registry/operator:1.0\n"
+    )
+    (deploy / "role.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: operator\nrules:\n"
+        "  - apiGroups: [example.com]\n    resources: [widgets, widgets/status]\n    verbs: [get, list, watch]\n"
+    )
+    (deploy / "binding.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: operator\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: operator}\n"
+        "subjects:\n  - {kind: ServiceAccount, name: operator, namespace: default}\n"
+    )
+    project = _project(tmp_path)
+    units = partition(project)
+    assert units is not None
+    by_file = {path: unit for unit in units for path in unit.files}
+    assert by_file["deploy/role.yaml"] is by_file["deploy/binding.yaml"] is by_file["deploy/operator.yaml"]
+    assert _isolation_problems(tmp_path) == []
+    ruleset = builtin()
+    found = {}
+    for code in ("K014", "K020"):
+        rule = next(r for r in ruleset.rules if r.code == code)
+        context = CheckContext(project, rule, rule.severity, effective_params(rule, Config()))
+        found[code] = list(ruleset.checks[code](context))
+    assert found["K020"] == []
+    [finding] = found["K014"]
+    where = (finding.location.path, finding.location.line, finding.severity.name)
+    assert where == ("deploy/operator.yaml", 6, "WARNING"), where
+    assert "may watch widgets through ClusterRole 'operator'" in finding.message

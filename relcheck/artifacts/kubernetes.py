@@ -11,7 +11,14 @@ from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
-from relcheck.artifacts.leader import LeaseGrant, leader_flag, lease_grants, service_account
+from relcheck.artifacts.leader import (
+    LeaseGrant,
+    WatchGrant,
+    leader_flag,
+    lease_grants,
+    service_account,
+    watch_grants,
+)
 from relcheck.model import Location
 from relcheck.syntax.positions import Positioned, Positions
 from relcheck.units.images import WHOLE_NAME_STORES, data_store, image_reference
@@ -266,6 +273,7 @@ class Workload:
     pdbs: list[K8sObject] = field(default_factory=list)
     exposed_by: list[K8sObject] = field(default_factory=list)  # Services that select its pods
     lease_grant: LeaseGrant | None = None  # RBAC of the scan that lets its pods take a Lease
+    watch_grant: WatchGrant | None = None  # RBAC of the scan that lets its pods watch the API
 
     @property
     def kind(self) -> str:
@@ -367,9 +375,7 @@ class Workload:
         return None
 
     @cached_property
-    def elects_leader(self) -> str | None:
-        """How the scan shows that the pod's program elects a leader (only one replica works, the
-        others stand by), else None (relcheck.artifacts.leader)."""
+    def _leader_flag(self) -> bool | None:
         words = [
             word
             for container in self.containers(include_init=False)
@@ -378,12 +384,27 @@ class Workload:
             for word in argv
             if isinstance(word, str)
         ]
-        flag = leader_flag(words)
+        return leader_flag(words)
+
+    @cached_property
+    def elects_leader(self) -> str | None:
+        """How the scan shows that the pod's program elects a leader (only one replica works, the
+        others stand by), else None (relcheck.artifacts.leader)."""
+        flag = self._leader_flag
         if flag is False:
             return None
         if self.lease_grant is not None:
             return self.lease_grant.describe(service_account(self))
         return "its command line turns leader election on" if flag else None
+
+    @property
+    def watches_unelected(self) -> str | None:
+        """How the scan shows that the pod's program watches the API (a controller) and elects no
+        leader, else None: its replicas would each act on the same objects."""
+        if self.elects_leader is not None or self.watch_grant is None:
+            return None
+        grant = self.watch_grant.describe(service_account(self))
+        return f"{grant}, and its command line turns leader election off" if self._leader_flag is False else grant
 
     @cached_property
     def one_version_role(self) -> str | None:
@@ -663,8 +684,8 @@ class KubeIndex:
                 index.targets_elsewhere.add(id(hpa))
             elif withheld := _withheld(hpa):
                 index.targets_withheld[id(hpa)] = withheld
-        grants = lease_grants(objects)
-        if grants:
+        grants, watches = lease_grants(objects), watch_grants(objects)
+        if grants or watches:
             accounts = [(w.obj.render, w.obj.namespace, service_account(w)) for w in index.workloads]
             shared = Counter(accounts)
             for workload, account in zip(index.workloads, accounts, strict=True):
@@ -672,6 +693,7 @@ class KubeIndex:
                 # share one) shows what one of them does, not which: no evidence for any of them.
                 if shared[account] == 1 and account[2] != "default":
                     workload.lease_grant = grants.get(account)
+                    workload.watch_grant = watches.get(account)
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:

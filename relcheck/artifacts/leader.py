@@ -4,12 +4,15 @@ others stand by to take over its Lease.
 Told by the RBAC the scan holds (the pod's ServiceAccount is bound to a Role or ClusterRole that may
 create or update `leases` in `coordination.k8s.io`, the lock client-go's leader election takes) or by
 a leader-election flag on the container's command line (`--leader-elect`, `--enable-leader-election`).
-A flag set to false (`--leader-elect=false`) overrides what the RBAC allows."""
+A flag set to false (`--leader-elect=false`) overrides what the RBAC allows.
+
+A pod whose account may watch resources of the API, and which elects no leader, runs a controller
+whose replicas would each act on the same objects (WatchGrant)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +20,8 @@ if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import K8sObject, Workload
 
 _RBAC_GROUP = "rbac.authorization.k8s.io/"
+_NOT_ACTED_ON = frozenset({"leases", "events"})
+AccountKey = tuple[str, str, str]
 # client-go's leaderelection takes a Lease: it creates it, then renews it by update.
 _LEASE_VERBS = frozenset({"create", "update", "patch", "*"})
 # The flag names controller frameworks give leader election (controller-runtime's scaffold, client-go
@@ -36,6 +41,41 @@ class LeaseGrant:
 
     def describe(self, account: str) -> str:
         return f"its ServiceAccount '{account}' may take Leases through {self.role.kind} '{self.role.name}'"
+
+
+@dataclass(frozen=True)
+class WatchGrant:
+    """A ServiceAccount's right to watch resources of the API: the mark of a controller, which acts
+    on what it watches."""
+
+    role: K8sObject
+    binding: K8sObject
+    resources: tuple[str, ...]
+
+    def describe(self, account: str) -> str:
+        shown = ", ".join(self.resources[:3]) + (", ..." if len(self.resources) > 3 else "")
+        return f"its ServiceAccount '{account}' may watch {shown} through {self.role.kind} '{self.role.name}'"
+
+
+def _watched(role: K8sObject) -> tuple[str, ...]:
+    """The resources a role lets its holder watch, by name (`*` says nothing of the program; the
+    Lease of an election and Events are not what a controller acts on)."""
+    found: list[str] = []
+    rules = role.data.get("rules")
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, dict):
+            continue
+        resources, verbs = rule.get("resources"), rule.get("verbs")
+        if not (isinstance(resources, list) and isinstance(verbs, list)):
+            continue
+        if "watch" not in verbs and "*" not in verbs:
+            continue
+        for resource in resources:
+            # A subresource (`widgets/status`) is part of the resource named beside it.
+            named = isinstance(resource, str) and "*" not in resource and "/" not in resource
+            if named and resource not in _NOT_ACTED_ON and resource not in found:
+                found.append(resource)
+    return tuple(found)
 
 
 def _grants_leases(role: K8sObject) -> bool:
@@ -58,22 +98,22 @@ def _grants_leases(role: K8sObject) -> bool:
     return False
 
 
-def lease_grants(objects: Iterable[K8sObject]) -> dict[tuple[str, str, str], LeaseGrant]:
-    """(render, namespace, ServiceAccount name) → the grant of a Lease, for every account bound to a
-    role of the scan that grants one."""
+def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], bool]) -> dict[AccountKey, tuple]:
+    """(render, namespace, ServiceAccount name) → (role, binding) for every account bound to a role
+    of the scan that `grants` accepts."""
     roles: dict[tuple[str, str, str, str], K8sObject] = {}
     bindings: list[K8sObject] = []
     for obj in objects:
         if not obj.api_version.startswith(_RBAC_GROUP):
             continue
-        if obj.kind in ("Role", "ClusterRole") and _grants_leases(obj):
+        if obj.kind in ("Role", "ClusterRole") and grants(obj):
             namespace = obj.namespace if obj.kind == "Role" else ""
             roles[(obj.render, obj.kind, namespace, obj.name)] = obj
         elif obj.kind in ("RoleBinding", "ClusterRoleBinding"):
             bindings.append(obj)
-    grants: dict[tuple[str, str, str], LeaseGrant] = {}
+    bound: dict[AccountKey, tuple] = {}
     if not roles:
-        return grants
+        return bound
     for binding in bindings:
         ref = binding.data.get("roleRef")
         if not isinstance(ref, dict):
@@ -88,9 +128,23 @@ def lease_grants(objects: Iterable[K8sObject]) -> dict[tuple[str, str, str], Lea
             if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and subject.get("name"):
                 # A RoleBinding's subject without a namespace is in the binding's.
                 account_namespace = str(subject.get("namespace") or binding.namespace)
-                key = (binding.render, account_namespace, str(subject["name"]))
-                grants.setdefault(key, LeaseGrant(role, binding))
-    return grants
+                bound.setdefault((binding.render, account_namespace, str(subject["name"])), (role, binding))
+    return bound
+
+
+def lease_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, LeaseGrant]:
+    """(render, namespace, ServiceAccount name) → the grant of a Lease, for every account bound to a
+    role of the scan that grants one."""
+    return {key: LeaseGrant(*pair) for key, pair in _bound_roles(objects, _grants_leases).items()}
+
+
+def watch_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, WatchGrant]:
+    """(render, namespace, ServiceAccount name) → the grant to watch named resources, for every
+    account bound to a role of the scan that grants it."""
+    return {
+        key: WatchGrant(role, binding, _watched(role))
+        for key, (role, binding) in _bound_roles(objects, lambda role: bool(_watched(role))).items()
+    }
 
 
 def service_account(workload: Workload) -> str:

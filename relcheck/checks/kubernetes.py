@@ -604,6 +604,14 @@ def standby_controller(workload: Workload) -> str | None:
     return evidence if evidence is not None and not _takes_traffic(workload) else None
 
 
+def unelected_controller(workload: Workload) -> str | None:
+    """How the scan shows that the workload is a controller that elects no leader and serves no
+    clients, else None: the API it watches is its only input, so more replicas would each act on
+    the same objects, unless leader election is turned on first (where the program has it)."""
+    evidence = workload.watches_unelected
+    return evidence if evidence is not None and not _takes_traffic(workload) else None
+
+
 @check("K014")
 def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
     minimum = ctx.params["min_replicas"]
@@ -613,7 +621,9 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
         replicas = workload.replicas
         count = 1 if replicas is None else replicas
         standby = standby_controller(workload)
-        needed = min(minimum, 2) if standby else minimum
+        unelected = None if standby else unelected_controller(workload)
+        needed = min(minimum, 2) if standby or unelected else minimum
+        severity = None
         if _int(count) and count < needed:
             why = "spec.replicas is absent, which means 1" if replicas is None else f"replicas: {count}"
             obj = workload.obj
@@ -626,6 +636,15 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
                     "rescheduled or restarting, nothing reconciles. Run 2 replicas: the standby takes the "
                     "Lease over within seconds (more replicas, or an HPA, only add idle standbys)"
                 )
+            elif unelected:
+                # Whether a second replica is safe depends on an election the program may not have.
+                message = (
+                    f"{runs} of a controller that shows no leader election ({unelected}): while its pod is "
+                    "drained, rescheduled or restarting, nothing acts on what it watches, and more replicas "
+                    "would each act on the same objects. Turn its leader election on if it has one "
+                    "(controller-runtime's --leader-elect) and run 2; if it has none, one replica is all it supports"
+                )
+                severity = Severity.WARNING if ctx.severity == Severity.ERROR else ctx.severity
             elif workload.data_store in CACHE_STORES:
                 # Each server holds its own share of the keys: a pod lost is that share missed.
                 message = (
@@ -662,6 +681,7 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
                 what="replicas",
                 at=obj.key_loc("spec", "replicas"),
                 value=str(count),
+                severity=severity,
             )
 
 
@@ -1035,7 +1055,13 @@ def hpa_present(ctx: CheckContext) -> Iterator[Finding]:
     for workload in _scalable_workloads(ctx):
         # A data store gains no capacity from more pods of itself: it is scaled by its own clustering.
         # Nor does a controller that elects a leader: the pods beyond the leader stand by, idle.
-        if workload.hpa is None and workload.data_store is None and standby_controller(workload) is None:
+        # Nor a controller without one, whose added pods would each act on the same objects.
+        if (
+            workload.hpa is None
+            and workload.data_store is None
+            and standby_controller(workload) is None
+            and unelected_controller(workload) is None
+        ):
             obj = workload.obj
             yield ctx.report(
                 workload,

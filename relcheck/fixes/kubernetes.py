@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from relcheck.artifacts.kubernetes import Container, K8sObject, Workload, one_pod_per_node, single_attach_claim
-from relcheck.checks.kubernetes import standby_controller
+from relcheck.checks.kubernetes import standby_controller, unelected_controller
 from relcheck.fixes.model import SAFE, UNSAFE, Edit, Fix, YamlChange
 from relcheck.fixes.registry import FixContext, fixer
 from relcheck.fixes.yamledit import YamlText, block
@@ -130,6 +130,8 @@ def min_replicas(finding: Finding, ctx: FixContext) -> Fix | None:
         return None  # a store's replicas would be separate servers: no count fixes it (a cache's are shards)
     if workload.kind == "Deployment" and single_attach_claim(ctx.project.kube.objects, workload)[1] is not None:
         return None  # replicas on other nodes could not attach its ReadWriteOnce volume
+    if unelected_controller(workload) is not None:
+        return None  # a second replica is safe only once its leader election is on, where it has one
     replicas = ctx.params["K014"]["min_replicas"]
     if standby_controller(workload) is not None:
         replicas = min(replicas, 2)  # a leader and a standby: more would stand by idle

@@ -77,9 +77,10 @@ def partition(project: Project) -> list[Unit] | None:
         rollout = kube.scaled_by_rollout.get(id(workload))
         if rollout is not None:
             related = (*related, rollout)  # the Rollout that owns its scale (workloadRef)
-        if workload.lease_grant is not None:
-            # The RBAC that shows it elects a leader (K014, K020 read it)
-            related = (*related, workload.lease_grant.role, workload.lease_grant.binding)
+        for grant in (workload.lease_grant, workload.watch_grant):
+            if grant is not None:
+                # The RBAC that shows it elects a leader, or watches the API (K014, K020 read it)
+                related = (*related, grant.role, grant.binding)
         if related:
             groups.join([workload.obj.path, *(obj.path for obj in related)])
     # What selects or targets nothing here may select a custom resource's pods (or the rule says it
