@@ -518,6 +518,14 @@ def test_a_rollout_that_takes_down_pods_no_traffic_reaches_is_a_warning() -> Non
     assert [(f.location.line, f.severity.label) for f in mixed] == [(6, "error"), (24, "error"), (54, "warning")]
 
 
+def test_a_short_grace_period_of_pods_no_traffic_reaches_is_an_info() -> None:
+    """The 45 s budget covers a preStop sleep and request draining: a queue consumer has neither,
+    so its default 30 s is an info; a pod behind a Service for clients keeps the warning."""
+    case = ROOT / "tests" / "fixtures" / "rules" / "K016" / "fail" / "no-traffic-worker"
+    findings = scan([case], Config(), select=["K016"]).findings
+    assert [(f.location.line, f.severity.label) for f in findings] == [(14, "info"), (35, "warning")]
+
+
 def test_recreate_that_a_program_needs_is_an_info_whose_fix_keeps_it() -> None:
     """Kibana does not support rolling upgrades, the Velero server must run alone, and one MinIO
     server that does not replicate must not have a second beside it: their Recreate is an info,

@@ -900,13 +900,27 @@ def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
         seconds = 30 if value is None else value
         if _int(seconds) and seconds < minimum:
             why = " (the default)" if value is None else ""
+            message = f"{obj.display} has terminationGracePeriodSeconds {seconds}{why}, under {minimum}"
+            severity = None
+            if _takes_traffic(workload):
+                message += ": the kubelet kills a pod whose shutdown (preStop sleep, then draining requests) takes "
+                message += "longer"
+            else:
+                # The standard's budget is a server's: a pod no client reaches has no preStop sleep
+                # and no requests to drain, only the work in hand (a job, a reconcile) to finish.
+                message += (
+                    ", but no traffic reaches its pods (no Service for clients selects them, and no container "
+                    "serves a port for clients): there is no preStop sleep or request draining to cover. Raise "
+                    "it if the work it has in hand when stopped (a job, a batch) can take longer"
+                )
+                severity = Severity.INFO if ctx.severity == Severity.WARNING else ctx.severity
             yield ctx.report(
                 workload,
-                f"{obj.display} has terminationGracePeriodSeconds {seconds}{why}, under {minimum}: the "
-                "kubelet kills a pod whose shutdown (preStop sleep, then draining requests) takes longer",
+                message,
                 what="terminationGracePeriodSeconds",
                 at=obj.key_loc(*workload.pod_spec_keys, "terminationGracePeriodSeconds"),
                 value=str(seconds),
+                severity=severity,
             )
 
 
