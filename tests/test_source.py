@@ -53,6 +53,34 @@ def test_routes_are_joined_and_located() -> None:
     assert sorted((r.path, r.location.line) for r in facts.routes) == [("/api/v1", 3), ("/api/v1/:id", 5), ("/ping", 8)]
 
 
+def test_routes_on_a_router_a_class_holds_in_a_field() -> None:
+    """`this.router.get(...)` declares a route when the class's `router` field makes a router
+    (`Router()`, `express.Router()`, `new Router()`), its path a literal or a template of the
+    class's string fields; a field holding anything else (an HTTP client) serves nothing."""
+    text = (
+        "class A {\n"
+        "  path = '/health';\n"
+        "  router = express.Router();\n"
+        "  other = new Router();\n"
+        "  http = axios.create();\n"
+        "  count = 2;\n"
+        "  init() {\n"
+        "    this.router.get(`${this.path}/liveness`, h);\n"
+        "    this.other.get('/ready', h);\n"
+        "    this.router.head(`${this.count}/x`, h);\n"
+        "    this.router.get(`${this.missing}/y`, h);\n"
+        "    this.http.get('/health/readiness');\n"
+        "  }\n"
+        "}\n"
+        "function f() { this.router.get('/outside', h); }\n"
+    )
+    for path in ("src/a.js", "src/a.ts"):
+        facts = AppFacts()
+        assert collect(path, text, facts) is None
+        routes = [(r.method, r.path, r.location.line) for r in facts.routes]
+        assert routes == [("GET", "/health/liveness", 8), ("GET", "/ready", 9)], path
+
+
 def test_mounted_routers_serve_under_their_prefixes() -> None:
     """A router's routes are served where it is mounted, through every level, whatever form the
     mount takes (a bound name, `require` in place, an ES import, Fastify's `prefix`)."""

@@ -53,6 +53,12 @@ ROUTE_METHODS = frozenset({"get", "all", "head"})
 # `axios.get('/health')` requests a path; it serves none.
 HTTP_CLIENTS = frozenset({"axios", "http", "https", "got", "superagent", "ky", "needle", "request", "undici", "fetch"})
 NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
+# A router a class holds in a field (`public router = Router()`), its routes declared on
+# `this.router.get(`${this.path}/health`, ...)`, as typescript-express-starter's route classes do.
+_THIS_FIELD = re.compile(r"^this\.([A-Za-z_$][\w$]*)$")
+_ROUTER_FACTORIES = frozenset({"Router", "express.Router", "Express.Router"})
+_CLASS_TYPES = frozenset({"class_declaration", "class", "abstract_class_declaration"})
+_FIELD_TYPES = frozenset({"public_field_definition", "field_definition"})
 MONGO_CALLS = frozenset(
     {
         "mongoose.connect",
@@ -133,6 +139,8 @@ class _Walker:
         self.local_names: set[str] = set()
         # Which of them name a module, for routers mounted by name (`app.use('/api', api)`).
         self.local_modules: dict[str, str] = {}
+        # The fields of the classes routes were declared in, by the class node's id.
+        self.class_fields: dict[int, dict[str, Any]] = {}
 
     def location(self, node) -> Location:
         return Location(self.path, *point(node))
@@ -179,6 +187,7 @@ class _Walker:
             or (target == "process" and method in LISTENER_METHODS)
             or method == "enableShutdownHooks"
             or (method in ROUTE_METHODS and target and "." not in target and target not in HTTP_CLIENTS)
+            or (method in ROUTE_METHODS and _THIS_FIELD.match(target) is not None)
             or (method == "route" and target and "." not in target)
             or callee in MONGO_CALLS
             or callee in REDIS_CALLS
@@ -212,6 +221,8 @@ class _Walker:
             route = string_value(arguments[0])
             if route and route.startswith("/"):
                 self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
+        elif method in ROUTE_METHODS and arguments and (field := _THIS_FIELD.match(target)) is not None:
+            self._field_router_route(node, method, field.group(1), arguments[0])
         elif method == "listen" and target and arguments:
             self._listen_port(node, arguments[0])
         elif method in ("use", "register") and target and "." not in target and len(arguments) >= 2:
@@ -269,6 +280,41 @@ class _Walker:
             module = self._module_named(router)
             if module is not None:
                 self.facts.mounts.append(Mount(prefix, module, self.path))
+
+    def _field_router_route(self, node, method: str, field: str, argument) -> None:
+        """A route on a router the enclosing class holds in a field, its path a literal or a
+        template of the class's string fields (`${this.path}/health`). Another field's `get`
+        (an injected HTTP client's `this.http.get('/users')`) requests a path and serves none."""
+        fields = self._class_fields(node)
+        router = fields.get(field)
+        if router is None or not _creates_router(router):
+            return
+        route = string_value(argument)
+        if route is None and argument.type == "template_string":
+            route = _template_of_fields(argument, fields)
+        if route and route.startswith("/"):
+            self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
+
+    def _class_fields(self, node) -> dict[str, Any]:
+        """The enclosing class's fields with an initial value, by name (none outside a class)."""
+        owner = node.parent
+        while owner is not None and owner.type not in _CLASS_TYPES:
+            owner = owner.parent
+        if owner is None:
+            return {}
+        fields = self.class_fields.get(owner.id)
+        if fields is None:
+            fields = {}
+            body = owner.child_by_field_name("body")
+            for member in body.named_children if body is not None else []:
+                if member.type not in _FIELD_TYPES:
+                    continue
+                name = member.child_by_field_name("name") or member.child_by_field_name("property")
+                value = member.child_by_field_name("value")
+                if name is not None and value is not None:
+                    fields[text_of(name)] = value
+            self.class_fields[owner.id] = fields
+        return fields
 
     def _module_named(self, node) -> str | None:
         """The relative module an argument stands for: a name bound to one, or `require('./x')`."""
@@ -677,3 +723,30 @@ def _options_position(kind: str, index: int, first: Any) -> bool:
     if kind == "mongodb":
         return index >= 1
     return index >= 2 or not isinstance(first, int)
+
+
+def _creates_router(value) -> bool:
+    """Whether a field's initial value makes a router: `Router()`, `express.Router()`, `new Router()`."""
+    if value.type not in ("call_expression", "new_expression"):
+        return False
+    function = value.child_by_field_name("function") or value.child_by_field_name("constructor")
+    return function is not None and "".join(text_of(function).split()) in _ROUTER_FACTORIES
+
+
+def _template_of_fields(template, fields: dict[str, Any]) -> str | None:
+    """A template string whose substitutions are all string fields of the class (`${this.path}`)."""
+    parts = []
+    for child in template.named_children:
+        if child.type == "string_fragment":
+            parts.append(text_of(child))
+        elif child.type == "template_substitution":
+            inner = child.named_children[0] if child.named_child_count == 1 else None
+            field = _THIS_FIELD.match(text_of(inner)) if inner is not None else None
+            value = fields.get(field.group(1)) if field is not None else None
+            text = string_value(value) if value is not None else None
+            if text is None:
+                return None
+            parts.append(text)
+        else:
+            return None
+    return "".join(parts)
