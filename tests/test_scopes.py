@@ -259,7 +259,8 @@ def test_the_rbac_that_grants_a_watch_joins_the_controller_it_shows_elects_no_le
     )
     (deploy / "role.yaml").write_text(
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: operator\nrules:\n"
-        "  - apiGroups: [example.com]\n    resources: [widgets, widgets/status]\n    verbs: [get, list, watch]\n"
+        "  - apiGroups: [example.com]\n    resources: [widgets]\n    verbs: [get, list, watch]\n"
+        "  - apiGroups: [example.com]\n    resources: [widgets/status]\n    verbs: [update, patch]\n"
     )
     (deploy / "binding.yaml").write_text(
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: operator\n"
@@ -282,4 +283,4 @@ def test_the_rbac_that_grants_a_watch_joins_the_controller_it_shows_elects_no_le
     [finding] = found["K014"]
     where = (finding.location.path, finding.location.line, finding.severity.name)
     assert where == ("deploy/operator.yaml", 6, "WARNING"), where
-    assert "may watch widgets through ClusterRole 'operator'" in finding.message
+    assert "may watch widgets and change widgets through ClusterRole 'operator'" in finding.message

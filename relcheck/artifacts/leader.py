@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 _RBAC_GROUP = "rbac.authorization.k8s.io/"
 _NOT_ACTED_ON = frozenset({"leases", "events"})
+_WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection", "*"})
 AccountKey = tuple[str, str, str]
 # client-go's leaderelection takes a Lease: it creates it, then renews it by update.
 _LEASE_VERBS = frozenset({"create", "update", "patch", "*"})
@@ -45,22 +46,32 @@ class LeaseGrant:
 
 @dataclass(frozen=True)
 class WatchGrant:
-    """A ServiceAccount's right to watch resources of the API: the mark of a controller, which acts
-    on what it watches."""
+    """A ServiceAccount's right to watch resources of the API and to change some: the mark of a
+    controller, which acts on what it watches (a Prometheus that only reads, for its service
+    discovery, is not one)."""
 
     role: K8sObject
     binding: K8sObject
-    resources: tuple[str, ...]
+    watched: tuple[str, ...]
+    changed: tuple[str, ...]
 
     def describe(self, account: str) -> str:
-        shown = ", ".join(self.resources[:3]) + (", ..." if len(self.resources) > 3 else "")
-        return f"its ServiceAccount '{account}' may watch {shown} through {self.role.kind} '{self.role.name}'"
+        return (
+            f"its ServiceAccount '{account}' may watch {_first(self.watched)} and change {_first(self.changed)} "
+            f"through {self.role.kind} '{self.role.name}'"
+        )
 
 
-def _watched(role: K8sObject) -> tuple[str, ...]:
-    """The resources a role lets its holder watch, by name (`*` says nothing of the program; the
-    Lease of an election and Events are not what a controller acts on)."""
-    found: list[str] = []
+def _first(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def _acted_on(role: K8sObject) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The resources a role lets its holder watch, and those it lets it change, by name (`*` says
+    nothing of the program; the Lease of an election and Events are not what a controller acts on;
+    a subresource, `widgets/status`, is part of the resource named beside it)."""
+    watched: list[str] = []
+    changed: list[str] = []
     rules = role.data.get("rules")
     for rule in rules if isinstance(rules, list) else []:
         if not isinstance(rule, dict):
@@ -68,14 +79,17 @@ def _watched(role: K8sObject) -> tuple[str, ...]:
         resources, verbs = rule.get("resources"), rule.get("verbs")
         if not (isinstance(resources, list) and isinstance(verbs, list)):
             continue
-        if "watch" not in verbs and "*" not in verbs:
-            continue
         for resource in resources:
-            # A subresource (`widgets/status`) is part of the resource named beside it.
-            named = isinstance(resource, str) and "*" not in resource and "/" not in resource
-            if named and resource not in _NOT_ACTED_ON and resource not in found:
-                found.append(resource)
-    return tuple(found)
+            if not isinstance(resource, str) or "*" in resource:
+                continue
+            resource = resource.split("/", 1)[0]
+            if resource in _NOT_ACTED_ON:
+                continue
+            if ("watch" in verbs or "*" in verbs) and resource not in watched:
+                watched.append(resource)
+            if _WRITE_VERBS.intersection(v for v in verbs if isinstance(v, str)) and resource not in changed:
+                changed.append(resource)
+    return (tuple(watched), tuple(changed)) if watched and changed else ((), ())
 
 
 def _grants_leases(role: K8sObject) -> bool:
@@ -139,11 +153,11 @@ def lease_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, LeaseGrant]:
 
 
 def watch_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, WatchGrant]:
-    """(render, namespace, ServiceAccount name) → the grant to watch named resources, for every
-    account bound to a role of the scan that grants it."""
+    """(render, namespace, ServiceAccount name) → the grant to watch named resources and change
+    some, for every account bound to a role of the scan that grants both."""
     return {
-        key: WatchGrant(role, binding, _watched(role))
-        for key, (role, binding) in _bound_roles(objects, lambda role: bool(_watched(role))).items()
+        key: WatchGrant(role, binding, *_acted_on(role))
+        for key, (role, binding) in _bound_roles(objects, lambda role: bool(_acted_on(role)[0])).items()
     }
 
 
