@@ -501,7 +501,8 @@ def test_runtime_detection() -> None:
 def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> None:
     """JavaScript that a PHP app, nginx or http-server serves to browsers, that a static site generator runs at
     build time, that a browser toolchain's development server bundles (`ng serve`, `react-scripts
-    start`), that only a test runner's image copies (`Dockerfile.playwright`), or that a database
+    start`), that only a test runner's image copies (`Dockerfile.playwright`), that workerd runs (a Cloudflare
+    Worker, beside its `wrangler.toml`), or that a database
     image runs in its shell, is not a server: the PHP image, the nginx final stage (after a Node
     build stage), the generator's package.json and the mongo base image name the runtime, and no S
     rule runs."""
@@ -517,6 +518,7 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "webpack-watch-bundle",
         "vite-app-with-test-image",
         "rollup-bundle-on-http-server",
+        "cloudflare-worker",
     )
     result = scan([PRECISION / folder for folder in folders], Config())
     assert {s.name: s.runtime for s in result.services} == {
@@ -531,6 +533,7 @@ def test_node_rules_stay_off_php_a_bundle_nginx_serves_and_a_static_site() -> No
         "webpack-watch-bundle": "static-site",  # `npm start` rebuilds a bundle with `webpack --watch`
         "vite-app-with-test-image": "static-site",  # its only image runs Playwright's tests against it
         "rollup-bundle-on-http-server": "static-site",  # `cross-env … rollup -w`, served by http-server
+        "cloudflare-worker": "cloudflare-worker",  # wrangler.toml: workerd runs it, under PM2's `wrangler dev` too
     }
     assert not [f for f in result.findings if f.code.startswith("S")]
     with_node = scan([PRECISION / "node-and-react"], Config(), select=["S"])

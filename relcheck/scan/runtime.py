@@ -14,7 +14,9 @@ site generator or a browser app (Astro without a server adapter, Gatsby, Create 
 without a server framework...), or whose `start` runs a bundler (`webpack --watch`), with no image
 or PM2 file to say otherwise is `static-site`. An image
 built on a data store (FROM mongo, mysql, redis...) is `data-store`: the JavaScript it copies is for
-the store's shell (`/docker-entrypoint-initdb.d/*.js`), not a Node service.
+the store's shell (`/docker-entrypoint-initdb.d/*.js`), not a Node service. A package with a
+wrangler config (`wrangler.toml`, `wrangler.json`, `wrangler.jsonc`) in its folder and no image is a
+Cloudflare Worker, `cloudflare-worker`: workerd runs its code, not Node.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ WEB_SERVER = "web-server"
 STATIC_SITE = "static-site"
 # A database or broker image (FROM mongo): JavaScript beside it is for its shell (init scripts).
 DATA_STORE = "data-store"
+# A Cloudflare Worker (a wrangler config beside its code, no image): its code runs in workerd's
+# isolates, which have no process to signal, no port of its own to listen on and no Prometheus
+# to scrape it.
+EDGE_WORKER = "cloudflare-worker"
+WRANGLER_CONFIGS = frozenset({"wrangler.toml", "wrangler.json", "wrangler.jsonc"})
 # Generators whose output is files, and the toolchains of browser apps (Create React App, Vue CLI,
 # Angular): static unless a server framework or adapter is a dependency too.
 STATIC_GENERATORS = (
@@ -189,9 +196,12 @@ def service_runtime(service: Service) -> str | None:
         found = dockerfile_runtime(dockerfile)
         if found is not None:
             return found
+    root = service.root if not service.root.startswith("@") else ""
+    own = {posixpath.basename(p) for p in service.files if posixpath.dirname(p) == root}
+    if not images and own & WRANGLER_CONFIGS:
+        return EDGE_WORKER  # (under PM2 too: it runs `wrangler dev`, which runs the code in workerd)
     if service.pm2_apps:
         return NODE
-    root = service.root if not service.root.startswith("@") else ""
     near = [p for p in service.files if posixpath.dirname(p) == root or posixpath.dirname(posixpath.dirname(p)) == root]
     names = {posixpath.basename(p) for p in near}
     for matches, runtime in _BUILD_FILES:
