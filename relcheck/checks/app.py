@@ -263,6 +263,22 @@ OTLP_METRIC_EXPORTERS = (
 )
 
 
+# Paths that look like a health check (`/health`, `/api/v1/healthz`, `/ping`, `/ready`): shown
+# first, as they are what a probe could be pointed at instead.
+_HEALTH_LIKE = re.compile(r"health|live|ready|ping|status", re.IGNORECASE)
+_ROUTES_SHOWN = 8
+
+
+def _routes_shown(served: set[str]) -> str:
+    """The routes a message lists: those that look like health checks first, at most eight."""
+    if not served:
+        return "none"
+    ordered = sorted(served, key=lambda path: (_HEALTH_LIKE.search(path) is None, path))
+    more = len(ordered) - _ROUTES_SHOWN
+    shown = ", ".join(ordered[:_ROUTES_SHOWN])
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 @check("S003")
 def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
     wanted = (ctx.params["liveness_path"], ctx.params["readiness_path"])
@@ -272,7 +288,7 @@ def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
         served = {route.path.rstrip("/") or "/" for route in facts.routes}
         missing = [path for path in wanted if path.rstrip("/") not in served]
         if missing:
-            defined = ", ".join(sorted(served)) or "none"
+            defined = _routes_shown(served)
             grpc = ""
             if not served and facts.uses_module("@grpc/grpc-js", "grpc"):  # (a client imports it too)
                 grpc = ", and no gRPC health service (grpc-health-check, grpc-js-health-check) for a `grpc:` probe"
