@@ -81,6 +81,20 @@ def test_routes_on_a_router_a_class_holds_in_a_field() -> None:
         assert routes == [("GET", "/health/liveness", 8), ("GET", "/ready", 9)], path
 
 
+def test_a_grpc_health_service_added_from_its_proto() -> None:
+    """`server.addService(healthProto.Health.service, ...)` serves the gRPC health checking
+    protocol; another service's definition does not."""
+    text = (
+        "server.addService(healthProto.Health.service, {check});\n"
+        "server.addService(grpc.health.v1.Health.service, impl);\n"
+        "server.addService(shop.CurrencyService.service, {});\n"
+        "addService(HealthImpl);\n"
+    )
+    facts = AppFacts()
+    assert collect("src/server.js", text, facts) is None
+    assert [e.location.line for e in facts.grpc_health] == [1, 2]
+
+
 def test_mounted_routers_serve_under_their_prefixes() -> None:
     """A router's routes are served where it is mounted, through every level, whatever form the
     mount takes (a bound name, `require` in place, an ES import, Fastify's `prefix`)."""

@@ -212,6 +212,9 @@ class AppFacts:
     # `x.listen(...)` and `x.createServer(...)` calls, whatever their arguments: a server's own.
     server_calls: list[Evidence] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
+    # `server.addService(healthProto.Health.service, ...)`: the gRPC health checking protocol
+    # (grpc.health.v1.Health) served from its own proto, with no library.
+    grpc_health: list[Evidence] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # from .env* files (never exported)
     env_locations: dict[str, Location] = field(default_factory=dict)
     # Where service-level findings go when the server is a framework's, not a file of the repository.
@@ -303,6 +306,7 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
         merged.listen_ports += part.listen_ports
         merged.server_calls += part.server_calls
         merged.mounts += part.mounts
+        merged.grpc_health += part.grpc_health
         for key, value in part.env.items():
             location = part.env_locations[key]
             # .env beats .env.example and friends when both define a key.

@@ -283,7 +283,7 @@ def _routes_shown(served: set[str]) -> str:
 def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
     wanted = (ctx.params["liveness_path"], ctx.params["readiness_path"])
     for name, facts in _process_facts(ctx):
-        if facts.uses_module(*GRPC_HEALTH_LIBRARIES):
+        if facts.uses_module(*GRPC_HEALTH_LIBRARIES) or facts.grpc_health:
             continue  # a gRPC server's health service: probes ask it with `grpc:`, not an HTTP path
         served = {route.path.rstrip("/") or "/" for route in facts.routes}
         missing = [path for path in wanted if path.rstrip("/") not in served]
@@ -291,7 +291,10 @@ def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
             defined = _routes_shown(served)
             grpc = ""
             if not served and facts.uses_module("@grpc/grpc-js", "grpc"):  # (a client imports it too)
-                grpc = ", and no gRPC health service (grpc-health-check, grpc-js-health-check) for a `grpc:` probe"
+                grpc = (
+                    ", and no gRPC health service (grpc-health-check, grpc-js-health-check, or the health proto's "
+                    "`Health.service` added with addService) for a `grpc:` probe"
+                )
             yield ctx.finding(
                 facts.anchor(),
                 f"no route for {' or '.join(missing)} (routes found: {defined}){grpc}",

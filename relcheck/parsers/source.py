@@ -57,6 +57,9 @@ NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
 # `this.router.get(`${this.path}/health`, ...)`, as typescript-express-starter's route classes do.
 _THIS_FIELD = re.compile(r"^this\.([A-Za-z_$][\w$]*)$")
 _ROUTER_FACTORIES = frozenset({"Router", "express.Router", "Express.Router"})
+# The service definition a gRPC server adds for the health checking protocol, loaded from its
+# proto (`healthProto.Health.service`, `grpc.health.v1.Health.service`): Kubernetes' `grpc` probes ask it.
+_GRPC_HEALTH_SERVICE = re.compile(r"(?:^|\.)Health\.service$|health\.v1\b", re.IGNORECASE)
 _CLASS_TYPES = frozenset({"class_declaration", "class", "abstract_class_declaration"})
 _FIELD_TYPES = frozenset({"public_field_definition", "field_definition"})
 MONGO_CALLS = frozenset(
@@ -195,6 +198,7 @@ class _Walker:
             or method in METRIC_PROVIDERS
             or (method == "listen" and bool(target))
             or (method in ("use", "register") and bool(target) and "." not in target)
+            or (method == "addService" and bool(target))
         )
         arguments = _arguments(node) if wanted else []
         if callee == "require" and arguments:
@@ -227,6 +231,8 @@ class _Walker:
             self._listen_port(node, arguments[0])
         elif method in ("use", "register") and target and "." not in target and len(arguments) >= 2:
             self._mount(method, arguments)
+        elif method == "addService" and target and arguments and _GRPC_HEALTH_SERVICE.search(text_of(arguments[0])):
+            self.facts.grpc_health.append(self.evidence(node, f"{callee}({text_of(arguments[0])}, ...)"))
         if target.split(".", 1)[0] in self.local_names:
             pass
         elif callee in MONGO_CALLS:
