@@ -41,6 +41,20 @@ def _project(tree: Path, render: bool = False):
     return project
 
 
+def _units_by_file(project) -> dict:
+    """Each file of the project → the unit that holds it."""
+    units = partition(project)
+    assert units is not None
+    return {path: unit for unit in units for path in unit.files}
+
+
+def _found(project, code: str) -> list:
+    """What one rule finds in the whole project, at its default severity and parameters."""
+    ruleset = builtin()
+    rule = next(r for r in ruleset.rules if r.code == code)
+    return list(ruleset.checks[code](CheckContext(project, rule, rule.severity, effective_params(rule, Config()))))
+
+
 def _isolation_problems(tree: Path, render: bool = False, also: tuple[str, ...] = ()) -> list[str]:
     """What differs between the whole tree and its units, rule by rule, for every rule narrower
     than the repository (and the rules `also` names, as if they were)."""
@@ -136,9 +150,7 @@ def test_shared_manifests_tie_the_services_they_deploy_into_one_unit(tmp_path: P
         "  selector:\n    matchLabels: {app: cart}\n"
     )
     project = _project(tmp_path)
-    units = partition(project)
-    assert units is not None
-    by_file = {path: unit for unit in units for path in unit.files}
+    by_file = _units_by_file(project)
     assert by_file["deploy/pdb.yaml"] is by_file["deploy/cart.yaml"] is by_file["cart/Dockerfile"]
     assert by_file["deploy/shop.yaml"] is by_file["shop/Dockerfile"]
     assert by_file["deploy/redis.yaml"] is not by_file["deploy/cart.yaml"]
@@ -197,16 +209,26 @@ def test_a_skaffold_config_joins_the_workloads_whose_images_it_builds(tmp_path: 
             f"          image: {image}\n"
         )
     project = _project(tmp_path)
-    units = partition(project)
-    assert units is not None
-    by_file = {path: unit for unit in units for path in unit.files}
+    by_file = _units_by_file(project)
     assert by_file["cart/skaffold.yaml"] is by_file["deploy/cart.yaml"]
     assert by_file["deploy/shop.yaml"] is by_file["shop/Dockerfile"] is not by_file["deploy/cart.yaml"]
     assert _isolation_problems(tmp_path) == []
-    ruleset = builtin()
-    rule = next(r for r in ruleset.rules if r.code == "K019")
-    found = ruleset.checks["K019"](CheckContext(project, rule, rule.severity, effective_params(rule, Config())))
+    found = _found(project, "K019")
     assert [(f.location.path, f.location.line) for f in found] == [("deploy/shop.yaml", 15)]
+
+
+def _write_rbac(deploy: Path, kind: str, rules: str) -> None:
+    """A role named `controller` in role.yaml, bound in binding.yaml to the `operator` account of
+    the `default` namespace (by a RoleBinding there, for a Role)."""
+    binding = "RoleBinding" if kind == "Role" else "ClusterRoleBinding"
+    (deploy / "role.yaml").write_text(
+        f"apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata:\n  name: controller\nrules:\n{rules}"
+    )
+    (deploy / "binding.yaml").write_text(
+        f"apiVersion: rbac.authorization.k8s.io/v1\nkind: {binding}\nmetadata:\n  name: controller\n"
+        f"roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: {kind}, name: controller}}\n"
+        "subjects:\n  - {kind: ServiceAccount, name: operator, namespace: default}\n"
+    )
 
 
 def test_the_rbac_that_grants_a_lease_joins_the_controller_it_shows_elects_a_leader(tmp_path: Path) -> None:
@@ -223,25 +245,15 @@ def test_the_rbac_that_grants_a_lease_joins_the_controller_it_shows_elects_a_lea
             f"      labels: {{app: {name}}}\n    spec:\n      serviceAccountName: {name}\n"
             f"      containers:\n        - name: app\n          image: registry/{name}:1.0\n"
         )
-    (deploy / "role.yaml").write_text(
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: leader\nrules:\n"
-        "  - apiGroups: [coordination.k8s.io]\n    resources: [leases]\n    verbs: [create, update]\n"
-    )
-    (deploy / "binding.yaml").write_text(
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: leader\n"
-        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: leader}\n"
-        "subjects:\n  - {kind: ServiceAccount, name: operator}\n"
+    _write_rbac(
+        deploy, "Role", "  - apiGroups: [coordination.k8s.io]\n    resources: [leases]\n    verbs: [create, update]\n"
     )
     project = _project(tmp_path)
-    units = partition(project)
-    assert units is not None
-    by_file = {path: unit for unit in units for path in unit.files}
+    by_file = _units_by_file(project)
     assert by_file["deploy/role.yaml"] is by_file["deploy/binding.yaml"] is by_file["deploy/operator.yaml"]
     assert by_file["deploy/web.yaml"] is by_file["web/Dockerfile"] is not by_file["deploy/operator.yaml"]
     assert _isolation_problems(tmp_path) == []
-    ruleset = builtin()
-    rule = next(r for r in ruleset.rules if r.code == "K014")
-    found = ruleset.checks["K014"](CheckContext(project, rule, rule.severity, effective_params(rule, Config())))
+    found = _found(project, "K014")
     assert [(f.location.path, f.location.line) for f in found] == [("deploy/web.yaml", 6)]
 
 
@@ -257,30 +269,18 @@ def test_the_rbac_that_grants_a_watch_joins_the_controller_it_shows_elects_no_le
         "      labels: {app: operator}\n    spec:\n      serviceAccountName: operator\n"
         "      containers:\n        - name: manager\n          image: registry/operator:1.0\n"
     )
-    (deploy / "role.yaml").write_text(
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: operator\nrules:\n"
+    _write_rbac(
+        deploy,
+        "ClusterRole",
         "  - apiGroups: [example.com]\n    resources: [widgets]\n    verbs: [get, list, watch]\n"
-        "  - apiGroups: [example.com]\n    resources: [widgets/status]\n    verbs: [update, patch]\n"
-    )
-    (deploy / "binding.yaml").write_text(
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: operator\n"
-        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: operator}\n"
-        "subjects:\n  - {kind: ServiceAccount, name: operator, namespace: default}\n"
+        "  - apiGroups: [example.com]\n    resources: [widgets/status]\n    verbs: [update, patch]\n",
     )
     project = _project(tmp_path)
-    units = partition(project)
-    assert units is not None
-    by_file = {path: unit for unit in units for path in unit.files}
+    by_file = _units_by_file(project)
     assert by_file["deploy/role.yaml"] is by_file["deploy/binding.yaml"] is by_file["deploy/operator.yaml"]
     assert _isolation_problems(tmp_path) == []
-    ruleset = builtin()
-    found = {}
-    for code in ("K014", "K020"):
-        rule = next(r for r in ruleset.rules if r.code == code)
-        context = CheckContext(project, rule, rule.severity, effective_params(rule, Config()))
-        found[code] = list(ruleset.checks[code](context))
-    assert found["K020"] == []
-    [finding] = found["K014"]
+    assert _found(project, "K020") == []
+    [finding] = _found(project, "K014")
     where = (finding.location.path, finding.location.line, finding.severity.name)
     assert where == ("deploy/operator.yaml", 6, "WARNING"), where
-    assert "may watch widgets and change widgets through ClusterRole 'operator'" in finding.message
+    assert "may watch widgets and change widgets through ClusterRole 'controller'" in finding.message
