@@ -166,6 +166,8 @@ _GLUED_SEPARATOR = re.compile(r"^---(?=\S)", re.MULTILINE)
 _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Rollout"})
 # A document's own kind, at the start of its line (not a `scaleTargetRef`'s or an owner's, indented).
 _TOP_KIND = re.compile(r"""^kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
+# The condition a template's first action wraps it in (`{{- if include "ghost.host" . -}}`), comments aside.
+_GUARD = re.compile(r"\{\{-?\s*(if\s[^}]*?)\s*-?\}\}")
 # `kind: PodDisruptionBudget` as a template writes it (the kind is never a template expression in practice).
 _KIND = re.compile(r"""^\s*kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*$""", re.MULTILINE)
 
@@ -260,6 +262,8 @@ class ChartRenderer:
         refused: str | None = None  # the error with which the chart refuses its own values.yaml alone
         own_values_failed: int | None = None  # where the E001 of the render with values.yaml alone is
         ci_rendered = False
+        empty_everywhere: set[str] | None = None  # workload templates that no render filled
+        deploys = False  # whether any render wrote a workload
         value_sets = self._value_sets(chart_dir, settings)
         for label, files in value_sets:
             inline = settings.inline if label == settings.label else None
@@ -300,6 +304,15 @@ class ChartRenderer:
             self._objects(chart_dir, render, label, output.manifests, chain, out, sources, partial)
             out.rendered.add(chart_dir)
             ci_rendered = ci_rendered or label.startswith("ci/")
+            empty = set(self._withheld_workloads(chart_dir, output.manifests))
+            empty_everywhere = empty if empty_everywhere is None else empty_everywhere & empty
+            deploys = deploys or any(
+                _WORKLOAD_KINDS.intersection(_TOP_KIND.findall(text)) for text in output.manifests.values()
+            )
+        # Where another workload of the chart rendered, an empty template is an option left off (an
+        # exporter, a replica set); where none did, nothing the chart deploys was checked.
+        for template in sorted(empty_everywhere or ()) if not deploys else ():
+            out.problems.append((template, self._never_rendered(chart_dir, template, ci_rendered)))
         if own_values_failed is not None and ci_rendered:
             out.problems[own_values_failed] = _refused_by_design(out.problems[own_values_failed], chart_dir)
         elif own_values_failed is not None and (schema := self._marketplace_schema(chart_dir)) is not None:
@@ -601,6 +614,23 @@ class ChartRenderer:
                         withheld=withheld,
                     )
                 )
+
+    def _never_rendered(self, chart_dir: str, template: str, ci_rendered: bool) -> ParseProblem:
+        """A workload template that every render of the chart left empty, in a chart that rendered no
+        workload at all: nothing it deploys is checked (bitnami's Ghost deploys nothing until
+        `ghostHost` is set, or its LoadBalancer has an IP)."""
+        text = self.read(template) or ""
+        kinds = sorted(_WORKLOAD_KINDS.intersection(_TOP_KIND.findall(text)))
+        guard = _GUARD.search(text)
+        condition = f" (`{{{{ {guard.group(1).strip()} }}}}` is false)" if guard else " (a condition is false)"
+        values = "the chart's values and its ci/ values files" if ci_rendered else "the chart's values"
+        message = (
+            f"Helm chart {chart_dir or '.'}: {template} writes a {' and a '.join(kinds)} but renders nothing "
+            f"with {values}{condition}, so that workload is not checked; add a ci/*-values.yaml that sets "
+            "what it needs"
+        )
+        line = text.count("\n", 0, guard.start()) + 1 if guard else 1
+        return ParseProblem("E002", message, line, 1)
 
     def _withheld_workloads(self, chart_dir: str, manifests: dict[str, str]) -> tuple[str, ...]:
         """The chart's own templates that write a workload and rendered nothing with these values:

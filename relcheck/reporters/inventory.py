@@ -54,6 +54,8 @@ def inventory(result: ScanResult) -> dict[str, Any]:
             skipped["Helm template"] += int(chart.group(2))
         elif unvendored := _UNVENDORED.match(message):
             skipped["Helm dependency (not vendored)"] += int(unvendored.group(1))
+        elif message.startswith("Helm chart ") and " but renders nothing with " in message:
+            skipped["workload template (renders nothing)"] += 1
         elif message.startswith("Helm chart ") and " not rendered" in message:
             skipped["Helm chart (not rendered)"] += 1
         elif message.startswith("kustomize overlay ") and " not rendered" in message:
