@@ -889,6 +889,15 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+def _receives_traffic(workload: Workload) -> bool:
+    """Whether clients send the pods requests at all: a Service for clients selects them (one that
+    publishes not-ready addresses too: memcached's, whose clients keep sending while it stops), or
+    a container serves a port for clients."""
+    if any(not _metrics_service(service) for service in workload.exposed_by):
+        return True
+    return any(_serves_clients(c) for c in workload.containers())
+
+
 @check("K016")
 def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
     minimum = ctx.params["min_seconds"]
@@ -902,7 +911,7 @@ def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
             why = " (the default)" if value is None else ""
             message = f"{obj.display} has terminationGracePeriodSeconds {seconds}{why}, under {minimum}"
             severity = None
-            if _takes_traffic(workload):
+            if _receives_traffic(workload):
                 message += ": the kubelet kills a pod whose shutdown (preStop sleep, then draining requests) takes "
                 message += "longer"
             else:
