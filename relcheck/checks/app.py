@@ -263,9 +263,10 @@ OTLP_METRIC_EXPORTERS = (
 )
 
 
-# Paths that look like a health check (`/health`, `/api/v1/healthz`, `/ping`, `/ready`): shown
-# first, as they are what a probe could be pointed at instead.
-_HEALTH_LIKE = re.compile(r"health|live|ready|ping|status", re.IGNORECASE)
+# Paths with a segment that looks like a health check (`/health`, `/api/v1/healthz`, `/ping`,
+# `/_health`, `/v1/health-check`; not `/api/shipping`): shown first, as they are what a probe could
+# be pointed at instead.
+_HEALTH_LIKE = re.compile(r"(?:^|/)_?(?:health|live|ready|ping|status|alive|heartbeat)[\w-]*(?:/|$)", re.IGNORECASE)
 _ROUTES_SHOWN = 8
 
 
