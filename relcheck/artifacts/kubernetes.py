@@ -273,7 +273,7 @@ class Workload:
     pdbs: list[K8sObject] = field(default_factory=list)
     exposed_by: list[K8sObject] = field(default_factory=list)  # Services that select its pods
     lease_grant: LeaseGrant | None = None  # RBAC of the scan that lets its pods take a Lease
-    watch_grant: WatchGrant | None = None  # RBAC of the scan that lets its pods watch the API
+    watch_grant: WatchGrant | None = None  # RBAC of the scan that lets its pods watch and change objects
 
     @property
     def kind(self) -> str:

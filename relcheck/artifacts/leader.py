@@ -155,9 +155,15 @@ def lease_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, LeaseGrant]:
 def watch_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, WatchGrant]:
     """(render, namespace, ServiceAccount name) → the grant to watch named resources and change
     some, for every account bound to a role of the scan that grants both."""
+    acted_on: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def grants(role: K8sObject) -> bool:
+        acted_on[id(role)] = _acted_on(role)
+        return bool(acted_on[id(role)][0])
+
     return {
-        key: WatchGrant(role, binding, *_acted_on(role))
-        for key, (role, binding) in _bound_roles(objects, lambda role: bool(_acted_on(role)[0])).items()
+        key: WatchGrant(role, binding, *acted_on[id(role)])
+        for key, (role, binding) in _bound_roles(objects, grants).items()
     }
 
 

@@ -889,6 +889,11 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+_KILLED_WHILE_DRAINING = (
+    ": the kubelet kills a pod whose shutdown (preStop sleep, then draining requests) takes longer"
+)
+
+
 def _receives_traffic(workload: Workload) -> bool:
     """Whether clients send the pods requests at all: a Service for clients selects them (one that
     publishes not-ready addresses too: memcached's, whose clients keep sending while it stops), or
@@ -912,8 +917,7 @@ def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
             message = f"{obj.display} has terminationGracePeriodSeconds {seconds}{why}, under {minimum}"
             severity = None
             if _receives_traffic(workload):
-                message += ": the kubelet kills a pod whose shutdown (preStop sleep, then draining requests) takes "
-                message += "longer"
+                message += _KILLED_WHILE_DRAINING
             else:
                 # The standard's budget is a server's: a pod no client reaches has no preStop sleep
                 # and no requests to drain, only the work in hand (a job, a reconcile) to finish.
