@@ -1141,6 +1141,15 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "each would send every notification, and Argo CD's operator refuses a count above 1",
     ),
     (
+        # Argo CD's high-availability guide: to shard, raise the StatefulSet's replicas and set
+        # ARGOCD_CONTROLLER_REPLICAS to the same number; each replica then owns its clusters.
+        "^argocd$",
+        "argocd-application-controller",
+        "Argo CD's application controller has no leader election: each replica reconciles the clusters of "
+        "its shard (ARGOCD_CONTROLLER_REPLICAS must equal the replica count), so more replicas split the "
+        "clusters rather than stand in for each other, and an HPA would break the split",
+    ),
+    (
         "^operator$",
         "topic_operator_run.sh",
         "Strimzi's Topic Operator must be the only one watching its namespace: two would both reconcile "
