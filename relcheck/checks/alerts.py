@@ -242,8 +242,13 @@ def severity_label(ctx: CheckContext) -> Iterator[Finding]:
 
 def _routed_to_no_one(rule: PromRule, severity: Any) -> bool:
     """`severity: none` on a heartbeat or an inhibitor (kube-prometheus's Watchdog and
-    InfoInhibitor): routed to a dead man's switch or a null receiver, never to a person."""
-    return str(severity) == "none" and rule.expression is not None and rule.expression.notifies_no_one
+    InfoInhibitor; giantswarm's `InhibitionMonitoringAgentDown`, named as the source of an
+    inhibition, as A003 reads it): routed to a dead man's switch or a null receiver, never to a person."""
+    if str(severity) != "none":
+        return False
+    if _HEARTBEAT_OR_INHIBITOR.match(str(rule.name)):
+        return True
+    return rule.expression is not None and rule.expression.notifies_no_one
 
 
 @check("A005")
