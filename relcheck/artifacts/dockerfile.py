@@ -380,6 +380,10 @@ _ONE_SHOT_PROGRAMS = frozenset(
     # A build or test target (skipper's fuzzing image: `ENTRYPOINT ["/usr/bin/make", "fuzz"]`), and
     # load generators that fire their requests and print a report (ApacheBench, hey).
     | {"make", "ab", "hey"}
+    # Linters and checkers a repository's CI runs in an image of their own (VictoriaMetrics'
+    # helm-charts `codespell/Dockerfile`: `ENTRYPOINT ["codespell"]`).
+    | {"codespell", "shellcheck", "hadolint", "yamllint", "markdownlint", "markdownlint-cli2", "helm-docs"}
+    | {"kubeconform", "kubeval", "ct", "pre-commit"}
 )
 
 
