@@ -757,6 +757,9 @@ class KubeIndex:
                 and selector
                 and (
                     _partial(service)
+                    # Only labels a program puts on its own pod (longhorn-manager's `longhorn.io/
+                    # admission-webhook` on the manager pod that serves the webhook): no template has them.
+                    or all(set_at_runtime(k, v) for k, v in selector.items())
                     or _substituted(list(selector.values()))
                     or _released(selector, releases.get((service.render, service.namespace), set()))
                     or any(
@@ -858,6 +861,9 @@ def _partial(obj: K8sObject) -> bool:
 # MinIO operator's leader (`operator: leader`). By name, or by name and value for a name of common use.
 _RUNTIME_LABELS = frozenset(
     {"vault-active", "vault-sealed", "vault-initialized", "vault-perf-standby", "vault-version", "spilo-role"}
+    # longhorn-manager labels its own pod once it serves the admission webhook, the conversion
+    # webhook or the recovery backend (`AddLabelToManagerPod`), and its Services select those alone.
+    | {"longhorn.io/admission-webhook", "longhorn.io/conversion-webhook", "longhorn.io/recovery-backend"}
 )
 _RUNTIME_LABEL_VALUES = {
     "role": frozenset({"master", "primary", "replica", "standby-leader"}),
