@@ -763,7 +763,9 @@ class KubeIndex:
                     or _substituted(list(selector.values()))
                     or _released(selector, releases.get((service.render, service.namespace), set()))
                     or any(
-                        map_selector_matches(selector, labels)
+                        # Less the labels the pods' program sets while they run (CloudNativePG's
+                        # `role: primary`), which no resource writes.
+                        map_selector_matches(_fixed_labels(selector), labels)
                         for labels in custom_labels.get((service.render, service.namespace), [])
                     )
                 )
@@ -864,11 +866,20 @@ _RUNTIME_LABELS = frozenset(
     # longhorn-manager labels its own pod once it serves the admission webhook, the conversion
     # webhook or the recovery backend (`AddLabelToManagerPod`), and its Services select those alone.
     | {"longhorn.io/admission-webhook", "longhorn.io/conversion-webhook", "longhorn.io/recovery-backend"}
+    # CloudNativePG's instance manager marks its pod primary or replica (and `role` too, deprecated).
+    | {"cnpg.io/instanceRole"}
 )
 _RUNTIME_LABEL_VALUES = {
     "role": frozenset({"master", "primary", "replica", "standby-leader"}),
     "operator": frozenset({"leader"}),
 }
+
+
+def _fixed_labels(selector: dict) -> dict:
+    """A selector less the labels a program sets on its own pod while it runs (all of them, if
+    that leaves nothing: then the selector is matched whole)."""
+    fixed = {k: v for k, v in selector.items() if not set_at_runtime(k, v)}
+    return fixed or selector
 
 
 def set_at_runtime(key: str, value: object) -> bool:
@@ -955,7 +966,28 @@ def _custom_pod_labels(obj: K8sObject) -> list[dict]:
         labels = obj.get(*keys)
         if isinstance(labels, dict) and labels:
             found.append(labels)
-    return found + _group_pod_labels(obj) + _prometheus_operator_pod_labels(obj) + _olm_deployment_labels(obj)
+    return (
+        found
+        + _group_pod_labels(obj)
+        + _prometheus_operator_pod_labels(obj)
+        + _olm_deployment_labels(obj)
+        + _cnpg_pod_labels(obj)
+    )
+
+
+def _cnpg_pod_labels(obj: K8sObject) -> list[dict]:
+    """The labels CloudNativePG gives the pods of a Cluster (`cnpg.io/cluster: <name>`,
+    `cnpg.io/podRole: instance`) or of a Pooler (`cnpg.io/poolerName: <name>`), with the
+    `inheritedMetadata` labels a Cluster passes on: its `-rw`/`-ro` style Services select them."""
+    if obj.api_version.rsplit("/", 1)[0] != "postgresql.cnpg.io":
+        return []
+    if obj.kind == "Cluster":
+        inherited = obj.get("spec", "inheritedMetadata", "labels")
+        added = {"cnpg.io/cluster": obj.name, "cnpg.io/podRole": "instance"}
+        return [{**(inherited if isinstance(inherited, dict) else {}), **added}]
+    if obj.kind == "Pooler":
+        return [{"cnpg.io/poolerName": obj.name, "cnpg.io/podRole": "pooler"}]
+    return []
 
 
 def _olm_deployment_labels(obj: K8sObject) -> list[dict]:
