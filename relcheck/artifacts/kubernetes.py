@@ -629,6 +629,7 @@ class KubeIndex:
         by_ref: dict[tuple[str, str, str, str], list[Workload]] = {}
         by_namespace: dict[tuple[str, str], list[Workload]] = {}
         custom_labels: dict[tuple[str, str], list[dict]] = {}
+        pod_resource_names: dict[tuple[str, str], set[str]] = {}  # custom resources that run pods
         for fragment in fragments:
             keys = POD_TEMPLATE_KEYS.get(fragment.kind)
             labels = fragment.get(*keys, "metadata", "labels") if keys else None
@@ -639,6 +640,8 @@ class KubeIndex:
         for obj in objects:
             if _is_custom(obj):
                 custom_labels.setdefault((obj.render, obj.namespace), []).extend(_custom_pod_labels(obj))
+                if obj.name and _sizes_pods(obj):
+                    pod_resource_names.setdefault((obj.render, obj.namespace), set()).add(obj.name)
                 if obj.kind == "ClusterServiceVersion":
                     # OLM installs the CSV's Deployments where it installs the bundle's other
                     # objects, whatever namespace the CSV names (`placeholder` by convention).
@@ -712,6 +715,7 @@ class KubeIndex:
                     selector_matches(selector, labels)
                     for labels in custom_labels.get((pdb.render, pdb.namespace), [])
                 )
+                or _names_pod_resource(_selector_values(selector), pod_resource_names.get((pdb.render, pdb.namespace)))
             ):
                 index.targets_elsewhere.add(id(pdb))
             elif not matched and (withheld := _withheld(pdb)):
@@ -767,6 +771,9 @@ class KubeIndex:
                         # `role: primary`), which no resource writes.
                         map_selector_matches(_fixed_labels(selector), labels)
                         for labels in custom_labels.get((service.render, service.namespace), [])
+                    )
+                    or _names_pod_resource(
+                        list(selector.values()), pod_resource_names.get((service.render, service.namespace))
                     )
                 )
             ):
@@ -973,6 +980,34 @@ def _custom_pod_labels(obj: K8sObject) -> list[dict]:
         + _olm_deployment_labels(obj)
         + _cnpg_pod_labels(obj)
     )
+
+
+# Fields by which a custom resource says how many pods its operator runs (CloudNativePG's
+# `instances`, Zalando's `numberOfInstances`, Redis Enterprise's `nodes`, a RedisFailover's
+# `redis.replicas`): a resource that runs pods, not a ServiceMonitor or a Certificate.
+# ECK's `nodeSets: [{count}]` counts them in a list.
+_POD_COUNT_FIELDS = frozenset(
+    {"replicas", "instances", "numberOfInstances", "nodes", "size", "members", "servers", "count"}
+)
+
+
+def _sizes_pods(obj: K8sObject) -> bool:
+    """Whether a custom resource's spec counts pods, at its top or one level down (in a mapping,
+    or in the mappings of a list)."""
+    spec = obj.data.get("spec")
+    if not isinstance(spec, dict):
+        return False
+    if _POD_COUNT_FIELDS.intersection(spec):
+        return True
+    parts = [p for value in spec.values() for p in (value if isinstance(value, list) else [value])]
+    return any(isinstance(part, dict) and _POD_COUNT_FIELDS.intersection(part) for part in parts)
+
+
+def _names_pod_resource(values: list, names: set[str] | None) -> bool:
+    """Whether a selector's value names a custom resource of the namespace that runs pods: operators
+    label the pods they make with their resource's name (Zalando's `cluster-name: <name>`, the
+    Spotahome redis-operator's `app.kubernetes.io/name: <name>`, Redis Enterprise's `redis.io/cluster`)."""
+    return bool(names) and any(isinstance(value, str) and value in names for value in values)
 
 
 def _cnpg_pod_labels(obj: K8sObject) -> list[dict]:
