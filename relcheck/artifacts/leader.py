@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import K8sObject, Workload
@@ -66,10 +66,10 @@ def _first(names: tuple[str, ...]) -> str:
     return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
-def _acted_on(role: K8sObject) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _acted_on(role: K8sObject) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """The resources a role lets its holder watch, and those it lets it change, by name (`*` says
     nothing of the program; the Lease of an election and Events are not what a controller acts on;
-    a subresource, `widgets/status`, is part of the resource named beside it)."""
+    a subresource, `widgets/status`, is part of the resource named beside it); None unless both."""
     watched: list[str] = []
     changed: list[str] = []
     rules = role.data.get("rules")
@@ -89,7 +89,7 @@ def _acted_on(role: K8sObject) -> tuple[tuple[str, ...], tuple[str, ...]]:
                 watched.append(resource)
             if _WRITE_VERBS.intersection(v for v in verbs if isinstance(v, str)) and resource not in changed:
                 changed.append(resource)
-    return (tuple(watched), tuple(changed)) if watched and changed else ((), ())
+    return (tuple(watched), tuple(changed)) if watched and changed else None
 
 
 def _grants_leases(role: K8sObject) -> bool:
@@ -112,17 +112,17 @@ def _grants_leases(role: K8sObject) -> bool:
     return False
 
 
-def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], bool]) -> dict[AccountKey, tuple]:
-    """(render, namespace, ServiceAccount name) → (role, binding) for every account bound to a role
-    of the scan that `grants` accepts."""
-    roles: dict[tuple[str, str, str, str], K8sObject] = {}
+def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], Any]) -> dict[AccountKey, tuple]:
+    """(render, namespace, ServiceAccount name) → (role, binding, what `grants` found in the role)
+    for every account bound to a role of the scan in which `grants` finds something."""
+    roles: dict[tuple[str, str, str, str], tuple[K8sObject, Any]] = {}
     bindings: list[K8sObject] = []
     for obj in objects:
         if not obj.api_version.startswith(_RBAC_GROUP):
             continue
-        if obj.kind in ("Role", "ClusterRole") and grants(obj):
+        if obj.kind in ("Role", "ClusterRole") and (granted := grants(obj)):
             namespace = obj.namespace if obj.kind == "Role" else ""
-            roles[(obj.render, obj.kind, namespace, obj.name)] = obj
+            roles[(obj.render, obj.kind, namespace, obj.name)] = (obj, granted)
         elif obj.kind in ("RoleBinding", "ClusterRoleBinding"):
             bindings.append(obj)
     bound: dict[AccountKey, tuple] = {}
@@ -134,36 +134,32 @@ def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], boo
             continue
         kind = ref.get("kind")
         namespace = binding.namespace if kind == "Role" else ""
-        role = roles.get((binding.render, str(kind), namespace, str(ref.get("name"))))
+        found = roles.get((binding.render, str(kind), namespace, str(ref.get("name"))))
         subjects = binding.data.get("subjects")
-        if role is None or not isinstance(subjects, list):
+        if found is None or not isinstance(subjects, list):
             continue
+        role, granted = found
         for subject in subjects:
             if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and subject.get("name"):
                 # A RoleBinding's subject without a namespace is in the binding's.
                 account_namespace = str(subject.get("namespace") or binding.namespace)
-                bound.setdefault((binding.render, account_namespace, str(subject["name"])), (role, binding))
+                key = (binding.render, account_namespace, str(subject["name"]))
+                bound.setdefault(key, (role, binding, granted))
     return bound
 
 
 def lease_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, LeaseGrant]:
     """(render, namespace, ServiceAccount name) → the grant of a Lease, for every account bound to a
     role of the scan that grants one."""
-    return {key: LeaseGrant(*pair) for key, pair in _bound_roles(objects, _grants_leases).items()}
+    return {key: LeaseGrant(role, binding) for key, (role, binding, _) in _bound_roles(objects, _grants_leases).items()}
 
 
 def watch_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, WatchGrant]:
     """(render, namespace, ServiceAccount name) → the grant to watch named resources and change
     some, for every account bound to a role of the scan that grants both."""
-    acted_on: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-
-    def grants(role: K8sObject) -> bool:
-        acted_on[id(role)] = _acted_on(role)
-        return bool(acted_on[id(role)][0])
-
     return {
-        key: WatchGrant(role, binding, *acted_on[id(role)])
-        for key, (role, binding) in _bound_roles(objects, grants).items()
+        key: WatchGrant(role, binding, *acted_on)
+        for key, (role, binding, acted_on) in _bound_roles(objects, _acted_on).items()
     }
 
 

@@ -114,15 +114,22 @@ def _takes_traffic(workload: Workload) -> bool:
     ServiceMonitor; Prometheus scrapes endpoints whether they are ready or not). Nor is a pod that
     only Services with `publishNotReadyAddresses: true` select (Temporal's worker, behind the
     headless Service its peers find it by): their endpoints list it ready or not."""
-    services, containers = workload.exposed_by, workload.containers()
-    gating = [service for service in services if service.get("spec", "publishNotReadyAddresses") is not True]
-    if any(not _metrics_service(service) for service in gating):
+    return _client_traffic(workload, gated_only=True)
+
+
+def _client_traffic(workload: Workload, gated_only: bool) -> bool:
+    """Whether clients send the pods requests: a Service for clients selects them (with
+    `gated_only`, only one whose endpoints readiness decides), or a container serves a port for clients."""
+    services = workload.exposed_by
+    if gated_only:
+        services = [s for s in services if s.get("spec", "publishNotReadyAddresses") is not True]
+        if workload.exposed_by and not services:
+            return False  # the pod's Services send to it whether it is ready or not
+    if any(not _metrics_service(service) for service in services):
         return True  # a Service for clients
-    if services and not gating:
-        return False  # the pod's Services send to it whether it is ready or not
     # Otherwise no Service, or only Services for metrics, whose scrapes readiness does not gate
     # (ceph-csi's node plugin: `http-metrics` to a port a sidecar's flag sets, none declared).
-    return any(_serves_clients(c) for c in containers)  # a port a Service elsewhere may send clients to
+    return any(_serves_clients(c) for c in workload.containers())  # a port a Service elsewhere may send clients to
 
 
 def _metrics_service(service: K8sObject) -> bool:
@@ -895,12 +902,9 @@ _KILLED_WHILE_DRAINING = (
 
 
 def _receives_traffic(workload: Workload) -> bool:
-    """Whether clients send the pods requests at all: a Service for clients selects them (one that
-    publishes not-ready addresses too: memcached's, whose clients keep sending while it stops), or
-    a container serves a port for clients."""
-    if any(not _metrics_service(service) for service in workload.exposed_by):
-        return True
-    return any(_serves_clients(c) for c in workload.containers())
+    """Whether clients send the pods requests at all, also through a Service that publishes
+    not-ready addresses (memcached's, whose clients keep sending while it stops)."""
+    return _client_traffic(workload, gated_only=False)
 
 
 @check("K016")

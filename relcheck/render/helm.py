@@ -301,14 +301,13 @@ class ChartRenderer:
                 continue
             out.seconds[render] = time.perf_counter() - started  # the renders made, as the inventory counts them
             partial = folders.unvendored is not None
-            self._objects(chart_dir, render, label, output.manifests, chain, out, sources, partial)
+            withheld = self._withheld_workloads(chart_dir, output.manifests)
+            written = len(out.objects)
+            self._objects(chart_dir, render, label, output.manifests, chain, out, sources, partial, withheld)
             out.rendered.add(chart_dir)
             ci_rendered = ci_rendered or label.startswith("ci/")
-            empty = set(self._withheld_workloads(chart_dir, output.manifests))
-            empty_everywhere = empty if empty_everywhere is None else empty_everywhere & empty
-            deploys = deploys or any(
-                _WORKLOAD_KINDS.intersection(_TOP_KIND.findall(text)) for text in output.manifests.values()
-            )
+            empty_everywhere = set(withheld) if empty_everywhere is None else empty_everywhere & set(withheld)
+            deploys = deploys or any(obj.kind in _WORKLOAD_KINDS for obj in out.objects[written:])
         # Where another workload of the chart rendered, an empty template is an option left off (an
         # exporter, a replica set); where none did, nothing the chart deploys was checked.
         for template in sorted(empty_everywhere or ()) if not deploys else ():
@@ -541,12 +540,12 @@ class ChartRenderer:
         chain: list[ValuesFile],
         out: Renders,
         sources: dict[str, str],
-        partial: bool = False,
+        partial: bool,
+        withheld: tuple[str, ...],
     ) -> None:
         from relcheck.parsers.kubernetes import parse_manifests
 
         chart_kinds = self._template_kinds(chart_dir) if label.startswith("ci/") else frozenset()
-        withheld = self._withheld_workloads(chart_dir, manifests)
 
         for key in sorted(manifests):
             text = manifests[key]
