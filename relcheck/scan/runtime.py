@@ -197,12 +197,11 @@ def service_runtime(service: Service) -> str | None:
         if found is not None:
             return found
     root = service.root if not service.root.startswith("@") else ""
-    own = {posixpath.basename(p) for p in service.files if posixpath.dirname(p) == root}
-    if not images and own & WRANGLER_CONFIGS:
+    near = [p for p in service.files if posixpath.dirname(p) == root or posixpath.dirname(posixpath.dirname(p)) == root]
+    if not images and any(posixpath.dirname(p) == root and posixpath.basename(p) in WRANGLER_CONFIGS for p in near):
         return EDGE_WORKER  # (under PM2 too: it runs `wrangler dev`, which runs the code in workerd)
     if service.pm2_apps:
         return NODE
-    near = [p for p in service.files if posixpath.dirname(p) == root or posixpath.dirname(posixpath.dirname(p)) == root]
     names = {posixpath.basename(p) for p in near}
     for matches, runtime in _BUILD_FILES:
         if any(matches(name) for name in names):
