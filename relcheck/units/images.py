@@ -151,6 +151,9 @@ _STORE_TOOLS = frozenset(
         "box", "toolbox", "surveyor", "reloader", "bridge", "account", "kube",
         # A KEDA external scaler or a metrics adapter reads a store's state: `external-scaler-azure-cosmos-db`.
         "scaler", "adapter",
+        # A client that moves messages between a queue and something else (OpenFaaS's `kafka-connector`,
+        # `rabbitmq-connector`, `postgres-connector` invoke functions on events) holds no data.
+        "connector", "consumer", "producer", "publisher", "subscriber", "sink",
     }
 )
 
