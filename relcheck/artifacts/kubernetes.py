@@ -358,13 +358,15 @@ class Workload:
             program = _program_of(image)
             repository = image_reference(image)[0]
             # A subcommand may be a script's path (`/opt/strimzi/bin/topic_operator_run.sh`).
-            subcommands = [posixpath.basename(w) for w in words if not w.startswith("-")]
+            subcommands = [posixpath.basename(w) for w in words if not w.startswith("-")][:2]
+            # Grafana's databases pick their component with a flag (`-target=backend-scheduler`).
+            subcommands += _targets(words)
             for name, subcommand, role in SINGLETONS:
                 # A pattern with a `/` names the repository: another project's program may share the
                 # name; one with a `:` reads the whole reference, tag included (an edition's tag).
                 subject = image.lower() if ":" in name else repository if "/" in name else program
                 named = re.search(name, subject)
-                if named and (subcommand is None or subcommand in subcommands[:2]):
+                if named and (subcommand is None or subcommand in subcommands):
                     return role
             # A framework's runner named in the command, on an image of the team's own (or a bare
             # `python` that installs it first, in a shell string).
@@ -1223,12 +1225,32 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "clusters rather than stand in for each other, and an HPA would break the split",
     ),
     (
+        # Tempo's compaction: "The scheduler is a singleton: only one instance should run at a time."
+        "^tempo$",
+        "backend-scheduler",
+        "Tempo's backend scheduler is a singleton that assigns compaction jobs to the workers: only one "
+        "instance should run at a time, as Tempo's compaction docs say",
+    ),
+    (
         "^operator$",
         "topic_operator_run.sh",
         "Strimzi's Topic Operator must be the only one watching its namespace: two would both reconcile "
         "the same KafkaTopics",
     ),
 )
+
+def _targets(words: list[str]) -> list[str]:
+    """The components a `-target` flag names (`-target=backend-scheduler`, `--target compactor`)."""
+    found = []
+    for index, word in enumerate(words):
+        flag, equals, value = word.partition("=")
+        if flag not in ("-target", "--target"):
+            continue
+        if not equals:
+            value = words[index + 1] if index + 1 < len(words) else ""
+        found += [part for part in value.split(",") if part]
+    return found
+
 
 # Programs, by their image's name, whose upgrade needs every instance of the old version stopped
 # first: several replicas of one version are fine, a rolling upgrade is not.
