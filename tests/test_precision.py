@@ -1096,6 +1096,8 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("debugger/Dockerfile", False),
         ("images/build-env/Dockerfile", True),  # chaos-mesh's toolchains, which `make` builds in
         ("images/dev-env/Dockerfile", True),
+        ("ops/docker/ci-builder/Dockerfile", True),  # optimism's: its CI jobs run their steps in it
+        ("services/ci-dashboard/Dockerfile", False),
         ("services/envoy/Dockerfile", False),
         ("deploy/env/Dockerfile", False),
         ("helpers/helm-tester/Dockerfile", True),  # elastic's helm-charts: runs the charts' tests

@@ -411,6 +411,48 @@ def test_a_repeated_key_a_template_renders_is_an_e001_and_the_object_is_still_ch
     assert "duplicate key 'app' in metadata.labels: Helm and kubectl keep the last value" in result.findings[0].message
 
 
+_WEB = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n"
+    "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
+    "      containers:\n        - name: web\n          image: example/web:1.0.0\n"
+    "          ports: [{name: http, containerPort: 3000}]\n"
+    "          readinessProbe: {httpGet: {path: /ready, port: http}}\n"
+)
+# A queue worker whose liveness probe calls a health server on a port it does not declare.
+_WORKER = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker}\nspec:\n  replicas: 3\n"
+    "  selector: {matchLabels: {app: worker}}\n  template:\n    metadata: {labels: {app: worker}}\n    spec:\n"
+    "      containers:\n        - name: worker\n          image: example/web:1.0.0\n"
+    "          livenessProbe: {httpGet: {path: /, port: 8080}}\n"
+)
+
+
+def _service(selector: str) -> str:
+    return (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n"
+        f"  selector: {{app: {selector}}}\n  ports: [{{port: 80, targetPort: http}}]\n"
+    )
+
+
+@needs_helm
+def test_a_charts_pod_that_none_of_its_services_selects_takes_no_traffic(tmp_path: Path) -> None:
+    """lago's chart writes a Service for each pod that serves (api, front, pdf) and none for its
+    Sidekiq workers, whose liveness probe calls a health port: readiness gates no traffic there. The
+    same files as written, or a chart with a Service whose selector finds nothing, may leave the
+    worker's Service elsewhere: the probed port may be where its clients go."""
+    make_chart(tmp_path / "lago", {"web.yaml": _WEB, "worker.yaml": _WORKER, "service.yaml": _service("web")})
+    assert placed(scan([tmp_path / "lago"], Config(), select=["K002"])) == []
+    make_chart(tmp_path / "open", {"web.yaml": _WEB, "worker.yaml": _WORKER, "service.yaml": _service("gone")})
+    assert placed(scan([tmp_path / "open"], Config(), select=["K002"])) == [
+        ("K002", "templates/worker.yaml", 11, 11)
+    ]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for name, text in {"web.yaml": _WEB, "worker.yaml": _WORKER, "service.yaml": _service("web")}.items():
+        (plain / name).write_text(text)
+    assert placed(scan([plain], Config(), select=["K002"])) == [("K002", "worker.yaml", 11, 11)]
+
+
 @needs_helm
 def test_repeated_keys_are_one_e001_per_template_over_the_charts_renders(tmp_path: Path) -> None:
     """kubeflow's kserve-models-web-app: a labels helper and the template both write `app` and

@@ -58,8 +58,11 @@ _BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
 # hold the production build (Wiki.js's `dev/build/Dockerfile`).
 _DEV_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:dev|development|local|tilt|debug)(?:[.-]|$)", re.I)
 # A folder that holds a build or development environment's image (chaos-mesh's `images/build-env/`
-# and `images/dev-env/`: a toolchain that `make` runs the build in), never deployed.
-_ENVIRONMENT_FOLDER = re.compile(r"^(?:build|dev|development|ci|test)[-_]?env(?:ironment)?$")
+# and `images/dev-env/`: a toolchain that `make` runs the build in; optimism's `ops/docker/ci-builder/`,
+# the image its CI jobs run their steps in), never deployed.
+_ENVIRONMENT_FOLDER = re.compile(
+    r"^(?:(?:build|dev|development|ci|test)[-_]?env(?:ironment)?|ci[-_](?:builder|image|runner))$"
+)
 # A Dockerfile named as a base (`Dockerfile.base`, `base.Dockerfile`): with no command of its own,
 # an image other Dockerfiles build FROM.
 _BASE_IMAGE_NAME = re.compile(r"(?:^|[.-])base(?:[.-]|$)", re.I)

@@ -274,6 +274,9 @@ class Workload:
     exposed_by: list[K8sObject] = field(default_factory=list)  # Services that select its pods
     lease_grant: LeaseGrant | None = None  # RBAC of the scan that lets its pods take a Lease
     watch_grant: WatchGrant | None = None  # RBAC of the scan that lets its pods watch and change objects
+    # Rendered from a chart that writes Services, each of which found its pods: a Service for this
+    # workload's pods would be one of them (relcheck.artifacts.kubernetes._mark_charts_services).
+    chart_writes_services: bool = False
 
     @property
     def kind(self) -> str:
@@ -782,7 +785,23 @@ class KubeIndex:
                 index.targets_elsewhere.add(id(service))
             elif not matched and isinstance(selector, dict) and selector and (withheld := _withheld(service)):
                 index.targets_withheld[id(service)] = withheld
+        _mark_charts_services(index)
         return index
+
+
+def _mark_charts_services(index: KubeIndex) -> None:
+    """Mark the workloads of a chart's render that writes Services, each of whose selectors finds
+    its pods in the render: a Service for any of the chart's pods would be among them."""
+    renders: dict[str, bool] = {}
+    for service in index.services:
+        if not service.render or service.render.startswith("kustomize:"):
+            continue  # a file as written, or an overlay, may be one of many that make the release
+        selector = service.get("spec", "selector")
+        selects = isinstance(selector, dict) and bool(selector)
+        found = bool(index.service_targets.get(id(service))) or not selects
+        renders[service.render] = renders.get(service.render, True) and found
+    for workload in index.workloads:
+        workload.chart_writes_services = renders.get(workload.obj.render, False)
 
 
 # The labels Helm charts give every object of a release (`{{ .Release.Name }}`): the standard one,

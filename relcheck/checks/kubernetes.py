@@ -113,7 +113,8 @@ def _takes_traffic(workload: Workload) -> bool:
     and health checks (cert-manager's cainjector: `http-metrics`, behind a Service for its
     ServiceMonitor; Prometheus scrapes endpoints whether they are ready or not). Nor is a pod that
     only Services with `publishNotReadyAddresses: true` select (Temporal's worker, behind the
-    headless Service its peers find it by): their endpoints list it ready or not."""
+    headless Service its peers find it by): their endpoints list it ready or not. Nor is a pod of a
+    chart whose Services all select others (lago's Sidekiq workers)."""
     return _client_traffic(workload, gated_only=True)
 
 
@@ -127,6 +128,10 @@ def _client_traffic(workload: Workload, gated_only: bool) -> bool:
             return False  # the pod's Services send to it whether it is ready or not
     if any(not _metrics_service(service) for service in services):
         return True  # a Service for clients
+    if not workload.exposed_by and workload.chart_writes_services:
+        # A chart that writes its Services and none for these pods (lago's workers, whose liveness
+        # probe calls a health port): no Service elsewhere sends them clients.
+        return False
     # Otherwise no Service, or only Services for metrics, whose scrapes readiness does not gate
     # (ceph-csi's node plugin: `http-metrics` to a port a sidecar's flag sets, none declared).
     return any(_serves_clients(c) for c in workload.containers())  # a port a Service elsewhere may send clients to
