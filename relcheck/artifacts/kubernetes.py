@@ -21,7 +21,7 @@ from relcheck.artifacts.leader import (
 )
 from relcheck.model import Location
 from relcheck.syntax.positions import Positioned, Positions
-from relcheck.units.images import WHOLE_NAME_STORES, data_store, image_reference
+from relcheck.units.images import WHOLE_NAME_STORES, data_store, image_reference, store_tool
 
 IGNORE_ANNOTATION = "relcheck.dev/ignore"
 
@@ -450,8 +450,12 @@ class Workload:
     @cached_property
     def data_store(self) -> str | None:
         """The data store the pod's first container runs (`mysql`, `redis`), told by its image's
-        name, else None; sidecars after it (an exporter) do not change what the pod is."""
-        containers = self.containers(include_init=False)
+        name, else None; sidecars after it (an exporter) do not change what the pod is. A store's
+        tool listed before the store (openreplay's `clickhouse-backup` ahead of `clickhouse-server`)
+        is a sidecar too."""
+        containers = list(self.containers(include_init=False))
+        while len(containers) > 1 and store_tool(containers[0].spec.get("image")):
+            containers = containers[1:]
         image = containers[0].spec.get("image") if containers else None
         if not isinstance(image, str):
             return None
