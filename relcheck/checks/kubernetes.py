@@ -223,11 +223,34 @@ def _serves_clients(container: Container) -> bool:
     ports = container.ports()
     if ports:
         diagnostics = _diagnostics_ports(container)
+        scraped = _scraped_ports(container.workload)
         return not all(
-            _tooling_port_name(p.get("name")) or _is_port_in(p.get("containerPort"), diagnostics) for p in ports
+            _tooling_port_name(p.get("name"))
+            or _is_port_in(p.get("containerPort"), diagnostics)
+            or any(_hashable(v) and v in scraped for v in (p.get("name"), p.get("containerPort")))
+            for p in ports
         )
     admin = _pod_admin_ports(container.workload)
     return any(port not in admin for port in _probed_ports(container))
+
+
+def _hashable(value: object) -> bool:
+    return isinstance(value, (int, str))
+
+
+def _scraped_ports(workload: Workload) -> set[object]:
+    """Names and numbers of the pod's ports that a Service for metrics sends to (cert-manager's
+    unnamed 9402, behind `tcp-prometheus-servicemonitor`): where Prometheus scrapes, not clients."""
+    found: set[object] = set()
+    for service in workload.exposed_by:
+        if not _metrics_service(service):
+            continue
+        for port in service.get("spec", "ports") or ():
+            if isinstance(port, dict):
+                target = port.get("targetPort", port.get("port"))
+                if _hashable(target):
+                    found.add(target)
+    return found
 
 
 def _is_port_in(port: object, ports: set[int]) -> bool:
