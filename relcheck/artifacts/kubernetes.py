@@ -277,6 +277,8 @@ class Workload:
     # Rendered from a chart that writes Services, each of which found its pods: a Service for this
     # workload's pods would be one of them (relcheck.artifacts.kubernetes._mark_charts_services).
     chart_writes_services: bool = False
+    # Of exposed_by, the Services an admission or conversion webhook calls (the API server their client).
+    webhook_services: list[K8sObject] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -699,7 +701,10 @@ class KubeIndex:
         grants, watches = lease_grants(objects), watch_grants(objects)
         if grants or watches:
             accounts = [(w.obj.render, w.obj.namespace, service_account(w)) for w in index.workloads]
-            shared = Counter(accounts)
+            # Copies of one workload (MetalLB's install manifests, one per variant, each with its
+            # controller) are one workload, not several sharing an account.
+            named = {(account, w.kind, w.obj.name) for account, w in zip(accounts, index.workloads, strict=True)}
+            shared = Counter(account for account, _, _ in named)
             for workload, account in zip(index.workloads, accounts, strict=True):
                 # An account several workloads run as (Longhorn's manager, UI and driver deployer
                 # share one) shows what one of them does, not which: no evidence for any of them.
@@ -790,6 +795,7 @@ class KubeIndex:
             elif not matched and isinstance(selector, dict) and selector and (withheld := _withheld(service)):
                 index.targets_withheld[id(service)] = withheld
         _mark_charts_services(index)
+        _mark_webhook_services(index)
         return index
 
 
@@ -806,6 +812,32 @@ def _mark_charts_services(index: KubeIndex) -> None:
         renders[service.render] = renders.get(service.render, True) and found
     for workload in index.workloads:
         workload.chart_writes_services = renders.get(workload.obj.render, False)
+
+
+_WEBHOOK_CONFIGURATIONS = frozenset({"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"})
+
+
+def _mark_webhook_services(index: KubeIndex) -> None:
+    """Give each workload the Services of it that an admission webhook or a CRD's conversion
+    webhook calls (`clientConfig.service`): the API server is their only client."""
+    named: set[tuple[str, str]] = set()
+    for obj in index.objects:
+        if obj.kind in _WEBHOOK_CONFIGURATIONS:
+            hooks = obj.get("webhooks")
+            hooks = hooks if isinstance(hooks, list) else []
+            configs = [hook.get("clientConfig") for hook in hooks if isinstance(hook, dict)]
+        elif obj.kind == "CustomResourceDefinition":
+            configs = [obj.get("spec", "conversion", "webhook", "clientConfig")]
+        else:
+            continue
+        for config in configs:
+            service = config.get("service") if isinstance(config, dict) else None
+            if isinstance(service, dict) and isinstance(service.get("name"), str):
+                named.add((obj.render, service["name"]))
+    if not named:
+        return
+    for workload in index.workloads:
+        workload.webhook_services = [s for s in workload.exposed_by if (s.render, s.name) in named]
 
 
 # The labels Helm charts give every object of a release (`{{ .Release.Name }}`): the standard one,

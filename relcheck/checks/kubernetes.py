@@ -642,9 +642,15 @@ def standby_controller(workload: Workload) -> str | None:
 def unelected_controller(workload: Workload) -> str | None:
     """How the scan shows that the workload is a controller that elects no leader and serves no
     clients, else None: the API it watches is its only input, so more replicas would each act on
-    the same objects, unless leader election is turned on first (where the program has it)."""
+    the same objects, unless leader election is turned on first (where the program has it). Its
+    own admission webhooks (MetalLB's controller) are no clients: the API server calls them."""
     evidence = workload.watches_unelected
-    return evidence if evidence is not None and not _takes_traffic(workload) else None
+    if evidence is None or not _takes_traffic(workload):
+        return evidence
+    hooks = {id(service) for service in workload.webhook_services}
+    if hooks and all(id(s) in hooks or _metrics_service(s) for s in workload.exposed_by):
+        return evidence
+    return None
 
 
 @check("K014")
