@@ -118,9 +118,10 @@ def _takes_traffic(workload: Workload) -> bool:
     return _client_traffic(workload, gated_only=True)
 
 
-def _client_traffic(workload: Workload, gated_only: bool) -> bool:
+def _client_traffic(workload: Workload, gated_only: bool, probed: bool = True) -> bool:
     """Whether clients send the pods requests: a Service for clients selects them (with
-    `gated_only`, only one whose endpoints readiness decides), or a container serves a port for clients."""
+    `gated_only`, only one whose endpoints readiness decides), or a container serves a port for
+    clients (without `probed`, only a port it declares, not one its probes call)."""
     services = workload.exposed_by
     if gated_only:
         services = [s for s in services if s.get("spec", "publishNotReadyAddresses") is not True]
@@ -134,7 +135,8 @@ def _client_traffic(workload: Workload, gated_only: bool) -> bool:
         return False
     # Otherwise no Service, or only Services for metrics, whose scrapes readiness does not gate
     # (ceph-csi's node plugin: `http-metrics` to a port a sidecar's flag sets, none declared).
-    return any(_serves_clients(c) for c in workload.containers())  # a port a Service elsewhere may send clients to
+    # A port a Service elsewhere may send clients to.
+    return any(_serves_clients(c) for c in workload.containers() if probed or c.ports())
 
 
 def _metrics_service(service: K8sObject) -> bool:
@@ -634,9 +636,14 @@ def standby_controller(workload: Workload) -> str | None:
     """How the scan shows that the workload is a controller that elects a leader and serves no
     clients, else None: its replicas beyond the leader only stand by, so two are as available as
     three, and CPU never scales it. A pod that elects a leader and serves clients too (an admission
-    webhook) needs its replicas for the traffic."""
+    webhook) needs its replicas for the traffic. A port only its probes call is its health server
+    (controller-runtime's `:8081`, `/healthz` and `/readyz`): the election shows what it is."""
     evidence = workload.elects_leader
-    return evidence if evidence is not None and not _takes_traffic(workload) else None
+    return evidence if evidence is not None and not _controller_traffic(workload) else None
+
+
+def _controller_traffic(workload: Workload) -> bool:
+    return _client_traffic(workload, gated_only=True, probed=False)
 
 
 def unelected_controller(workload: Workload) -> str | None:
@@ -645,7 +652,7 @@ def unelected_controller(workload: Workload) -> str | None:
     the same objects, unless leader election is turned on first (where the program has it). Its
     own admission webhooks (MetalLB's controller) are no clients: the API server calls them."""
     evidence = workload.watches_unelected
-    if evidence is None or not _takes_traffic(workload):
+    if evidence is None or not _controller_traffic(workload):
         return evidence
     hooks = {id(service) for service in workload.webhook_services}
     if hooks and all(id(s) in hooks or _metrics_service(s) for s in workload.exposed_by):
