@@ -4,6 +4,7 @@ Real alert expressions are a few hundred characters; longer ones are not parsed.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from relcheck.artifacts.alerts import Expression
@@ -68,7 +69,30 @@ def _counts_events(tree: Any) -> bool:
     counted, number = (lhs, rhs) if type(rhs) is promql.NumberLiteral else (rhs, lhs)
     if type(number) is not promql.NumberLiteral:
         return False
-    return _event_count(counted)
+    # An age under a number (`uptime < 60`, `60 > uptime`): the start is the event, the number its window.
+    under = str(node.op) in ("<", "<=") if counted is lhs else str(node.op) in (">", ">=")
+    return _event_count(counted) or (under and _age(counted))
+
+
+_STARTED_AT = re.compile(r"(?:start|boot)_time")
+
+
+def _age(node: Any) -> bool:
+    """How long something has run: an uptime gauge (Asterisk's `asterisk_core_uptime_seconds`), or
+    the time since a start or boot timestamp (`time() - process_start_time_seconds`), aggregated or not."""
+    import promql_parser as promql
+
+    node = _unwrapped(node)
+    while type(node) is promql.AggregateExpr:
+        node = _unwrapped(node.expr)
+    if type(node) is promql.VectorSelector:
+        return "uptime" in (node.name or "")
+    if type(node) is promql.BinaryExpr and str(node.op) == "-":
+        started = _unwrapped(node.rhs)
+        while type(started) is promql.AggregateExpr:
+            started = _unwrapped(started.expr)
+        return type(started) is promql.VectorSelector and bool(_STARTED_AT.search(started.name or ""))
+    return False
 
 
 def _event_count(node: Any) -> bool:
