@@ -2157,6 +2157,23 @@ def test_a_module_named_main_deep_in_the_tree_is_not_the_services_entry(tmp_path
     assert [(f.code, f.location.path) for f in result.findings] == [("S001", "app.js")]
 
 
+def test_the_browsers_entry_in_a_client_folder_is_not_the_services(tmp_path: Path) -> None:
+    """Wekan, a Meteor app: `client/main.js` runs in browsers, `server/main.js` on the server. The
+    service-level findings go to the server's entry, not to the browser's because it sorts first."""
+    (tmp_path / ".meteor").mkdir()
+    (tmp_path / ".meteor" / "release").write_text("METEOR@3.0\n")
+    (tmp_path / "client").mkdir()
+    (tmp_path / "client" / "main.js").write_text("import './templates.js';\n")
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "main.js").write_text("import { Meteor } from 'meteor/meteor';\nMeteor.startup(() => {});\n")
+    (tmp_path / "package.json").write_text('{"name": "wekan", "scripts": {"start": "meteor run"}}')
+    (tmp_path / "Dockerfile").write_text('FROM node:22-slim\nCOPY . /build\nCMD ["bash", "/build/entrypoint.sh"]\n')
+    result = scan([tmp_path], Config(), select=["S001"])
+    (service,) = result.services
+    assert service.app.entry == "server/main.js"
+    assert [(f.code, f.location.path) for f in result.findings] == [("S001", "server/main.js")]
+
+
 def test_runtimes_that_handle_sigterm_as_pid1_are_an_info_for_the_orphans_only() -> None:
     """The JVM (without -Xrs) and uvicorn install a SIGTERM handler of their own, so the signal is
     not lost on PID 1: D002 says only that they reap no orphans, as an info. `-Xrs` takes the

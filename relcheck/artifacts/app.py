@@ -316,6 +316,9 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
     if merged.mounts:
         merged.routes = mounted_routes(merged.routes, merged.mounts, set(merged.source_files))
     entries = [path for path in merged.source_files if path.rsplit("/", 1)[-1] in ENTRY_NAMES]
+    # A `client/` folder's entry is the browser's (a Meteor app's `client/main.js` beside
+    # `server/main.js`): the server's start is another, where there is one.
+    entries = [path for path in entries if "client" not in path.split("/")[:-1]] or entries
     if entries:
         # A module named like an entry deep in the tree (NodeBB's `src/database/mongo/main.js`) is
         # not the program's start beside a top-level `app.js`: only the shallowest two levels count.
