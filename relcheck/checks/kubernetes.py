@@ -1182,6 +1182,10 @@ def hpa_bounds(ctx: CheckContext) -> Iterator[Finding]:
         if is_keda_scaler(hpa):
             continue  # KEDA's bounds go with its triggers (scale to zero on an empty queue): not judged here
         minimum = hpa.get("spec", "minReplicas")
+        if minimum == 0:
+            # Scaled to zero on an object or external metric (the HPAScaleToZero gate), as KEDA scales
+            # a queue worker: a switch on a signal (home-ops' `zeroscaler`, off while its NFS is down).
+            continue
         minimum = 1 if minimum is None else minimum
         maximum = hpa.get("spec", "maxReplicas")
         if _int(minimum) and minimum < min_floor:
