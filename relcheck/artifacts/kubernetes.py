@@ -818,9 +818,11 @@ _WEBHOOK_CONFIGURATIONS = frozenset({"ValidatingWebhookConfiguration", "Mutating
 
 
 def _mark_webhook_services(index: KubeIndex) -> None:
-    """Give each workload the Services of it that an admission webhook or a CRD's conversion
-    webhook calls (`clientConfig.service`): the API server is their only client."""
-    named: set[tuple[str, str]] = set()
+    """Give each workload the Services of it that only admission webhooks or CRDs' conversion
+    webhooks call (`clientConfig.service`, each of the Service's ports one they name; 443 unless
+    they say): the API server is their only client. A Service with another port serves clients
+    too (Kubeflow Pipelines' API server: its webhooks and its API behind one Service)."""
+    named: dict[tuple[str, str], set[object]] = {}
     for obj in index.objects:
         if obj.kind in _WEBHOOK_CONFIGURATIONS:
             hooks = obj.get("webhooks")
@@ -833,11 +835,22 @@ def _mark_webhook_services(index: KubeIndex) -> None:
         for config in configs:
             service = config.get("service") if isinstance(config, dict) else None
             if isinstance(service, dict) and isinstance(service.get("name"), str):
-                named.add((obj.render, service["name"]))
+                named.setdefault((obj.render, service["name"]), set()).add(service.get("port", 443))
     if not named:
         return
     for workload in index.workloads:
-        workload.webhook_services = [s for s in workload.exposed_by if (s.render, s.name) in named]
+        workload.webhook_services = [
+            s
+            for s in workload.exposed_by
+            if (s.render, s.name) in named and _only_ports(s, named[(s.render, s.name)])
+        ]
+
+
+def _only_ports(service: K8sObject, ports: set[object]) -> bool:
+    listed = service.get("spec", "ports")
+    if not isinstance(listed, list) or not listed:
+        return False
+    return all(isinstance(port, dict) and port.get("port") in ports for port in listed)
 
 
 # The labels Helm charts give every object of a release (`{{ .Release.Name }}`): the standard one,

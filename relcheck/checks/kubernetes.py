@@ -655,9 +655,26 @@ def unelected_controller(workload: Workload) -> str | None:
     if evidence is None or not _controller_traffic(workload):
         return evidence
     hooks = {id(service) for service in workload.webhook_services}
-    if hooks and all(id(s) in hooks or _metrics_service(s) for s in workload.exposed_by):
+    webhooks_only = hooks and all(id(s) in hooks or _metrics_service(s) for s in workload.exposed_by)
+    if webhooks_only and _acts_on_more_than_certificates(workload):
         return evidence
     return None
+
+
+# What a webhook server changes to keep its own serving certificate: its Secret, the caBundle of
+# its webhook configurations or CRDs (cert-manager's webhook, Vault's agent injector).
+_CERTIFICATE_UPKEEP = frozenset(
+    {"secrets", "configmaps", "mutatingwebhookconfigurations", "validatingwebhookconfigurations"}
+    | {"customresourcedefinitions", "apiservices", "certificatesigningrequests"}
+)
+
+
+def _acts_on_more_than_certificates(workload: Workload) -> bool:
+    """Whether the pod's RBAC lets it change more than a webhook server's certificate upkeep: a
+    controller that serves its webhooks too (MetalLB's: it writes Services' status), not a webhook
+    server whose replicas only keep their certificate (those are judged like any server)."""
+    grant = workload.watch_grant
+    return grant is not None and bool(set(grant.changed) - _CERTIFICATE_UPKEEP)
 
 
 @check("K014")
