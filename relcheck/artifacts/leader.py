@@ -39,9 +39,10 @@ class LeaseGrant:
 
     role: K8sObject
     binding: K8sObject
+    lock: str = "Leases"  # what it may take: Leases, or an older lock's ConfigMap or Endpoints by name
 
     def describe(self, account: str) -> str:
-        return f"its ServiceAccount '{account}' may take Leases through {self.role.kind} '{self.role.name}'"
+        return f"its ServiceAccount '{account}' may take {self.lock} through {self.role.kind} '{self.role.name}'"
 
 
 @dataclass(frozen=True)
@@ -92,24 +93,39 @@ def _acted_on(role: K8sObject) -> tuple[tuple[str, ...], tuple[str, ...]] | None
     return (tuple(watched), tuple(changed)) if watched and changed else None
 
 
-def _grants_leases(role: K8sObject) -> bool:
-    """Whether a rule names `leases` of `coordination.k8s.io` with a verb that takes one. Wildcards
-    do not count: a role of `*` on everything says nothing about what the program does."""
+def _grants_leases(role: K8sObject) -> str | None:
+    """What lock of a leader election a rule lets its holder take: `leases` of `coordination.k8s.io`
+    with a verb that takes one ("Leases"), or a ConfigMap or Endpoints of the core group named as a
+    leader lock, which client-go's older resource locks take (aws-load-balancer-controller 2.0's
+    `aws-load-balancer-controller-leader`). Wildcards do not count: a role of `*` on everything
+    says nothing about what the program does."""
     rules = role.data.get("rules")
     for rule in rules if isinstance(rules, list) else []:
         if not isinstance(rule, dict):
             continue
         groups, resources, verbs = (rule.get(key) for key in ("apiGroups", "resources", "verbs"))
-        if (
-            isinstance(groups, list)
-            and "coordination.k8s.io" in groups
-            and isinstance(resources, list)
-            and "leases" in resources
-            and isinstance(verbs, list)
-            and _LEASE_VERBS.intersection(v for v in verbs if isinstance(v, str))
-        ):
-            return True
-    return False
+        if not (isinstance(groups, list) and isinstance(resources, list) and isinstance(verbs, list)):
+            continue
+        if not _LEASE_VERBS.intersection(v for v in verbs if isinstance(v, str)):
+            continue
+        if "coordination.k8s.io" in groups and "leases" in resources:
+            return "Leases"
+        kind = next((r for r in ("configmaps", "endpoints") if r in resources), None)
+        if "" not in groups or kind is None:
+            continue
+        names = rule.get("resourceNames")
+        kind_name = "ConfigMap" if kind == "configmaps" else "Endpoints"
+        if isinstance(names, list) and names and all(isinstance(n, str) and _LOCK_NAME.search(n) for n in names):
+            return f"the leader lock in {kind_name} '{names[0]}'"
+        if not names and _LOCK_NAME.search(role.name):
+            # kubebuilder's scaffold before Leases: `leader-election-role`, on every ConfigMap.
+            return f"a {kind_name} as its leader lock"
+    return None
+
+
+# How a leader lock's ConfigMap or Endpoints is named (`ingress-controller-leader`, `kube-scheduler`'s
+# `...-leader-election`, `...-lock`).
+_LOCK_NAME = re.compile(r"leader|election|-lock$", re.IGNORECASE)
 
 
 def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], Any]) -> dict[AccountKey, tuple]:
@@ -151,7 +167,10 @@ def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], Any
 def lease_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, LeaseGrant]:
     """(render, namespace, ServiceAccount name) → the grant of a Lease, for every account bound to a
     role of the scan that grants one."""
-    return {key: LeaseGrant(role, binding) for key, (role, binding, _) in _bound_roles(objects, _grants_leases).items()}
+    return {
+        key: LeaseGrant(role, binding, lock)
+        for key, (role, binding, lock) in _bound_roles(objects, _grants_leases).items()
+    }
 
 
 def watch_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, WatchGrant]:
