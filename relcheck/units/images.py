@@ -173,7 +173,7 @@ WHOLE_NAME_STORES = frozenset({"victoria-metrics", "victoria-logs", "victoria-tr
 def store_tool(image: str | None) -> bool:
     """Whether an image is a tool beside a data store, named for both (`clickhouse-backup`,
     `redis-exporter`, `mongo-express`): a sidecar to the store, not the pod's program."""
-    if not image or "$" in image or "{" in image:
+    if not isinstance(image, str) or not image or "$" in image or "{" in image:
         return False
     words = re.split(r"[-_.]", image_reference(image.lower())[0].rsplit("/", 1)[-1])
     return any(word in _STORE_TOOLS for word in words) and any(word in DATA_STORES for word in words)
