@@ -140,7 +140,11 @@ def _client_traffic(workload: Workload, gated_only: bool, probed: bool = True) -
 
 
 def _metrics_service(service: K8sObject) -> bool:
-    """A Service whose every port is named for metrics (or health) or sends to such a port."""
+    """A Service whose every port is named for metrics (or health) or sends to such a port, inside
+    the cluster: a NodePort or LoadBalancer Service is for clients outside it, whatever its ports
+    say (microservices-demo's Prometheus, `prometheus` on a NodePort for people to query)."""
+    if service.get("spec", "type") in ("NodePort", "LoadBalancer"):
+        return False
     ports = service.get("spec", "ports")
     if not isinstance(ports, list) or not ports:
         return False
@@ -248,11 +252,15 @@ def _scraped_ports(workload: Workload) -> set[object]:
         if not _metrics_service(service):
             continue
         for port in service.get("spec", "ports") or ():
-            if isinstance(port, dict):
-                target = port.get("targetPort", port.get("port"))
-                if _hashable(target):
-                    found.add(target)
+            if not isinstance(port, dict) or not _SCRAPE_NAME.search(str(port.get("name") or "")):
+                continue  # `prometheus` names a Prometheus server's own API as often as its metrics
+            target = port.get("targetPort", port.get("port"))
+            if _hashable(target):
+                found.add(target)
     return found
+
+
+_SCRAPE_NAME = re.compile(r"metrics|servicemonitor|scrape|exporter", re.IGNORECASE)
 
 
 def _is_port_in(port: object, ports: set[int]) -> bool:
