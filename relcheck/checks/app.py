@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from relcheck.artifacts.app import AppFacts, Connection
-from relcheck.model import Finding, Severity
+from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import SERVER_FRAMEWORKS, pm2_stop_signals, speaks_node
 
@@ -179,11 +179,31 @@ def _process_facts(ctx: CheckContext) -> Iterator[tuple[str, AppFacts]]:
     return ((service.name, service.app) for service in _node_processes(ctx))
 
 
+def _killed_at_once(service: Service) -> Location | None:
+    """Where an image that runs the service sets `STOPSIGNAL SIGKILL`: Docker, containerd and CRI-O
+    stop its containers with the image's stop signal, which no handler can catch (Wekan's image)."""
+    for dockerfile in service.running_images:
+        stops = [i for i in dockerfile.final_instructions() if i.keyword == "STOPSIGNAL" and i.args]
+        if stops and stops[-1].args[0].upper().removeprefix("SIG") in ("KILL", "9"):
+            return Location(dockerfile.path, stops[-1].line, 1)
+    return None
+
+
 @check("S001")
 def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
     for service in _node_processes(ctx):
         name, facts = service.name, service.app
         lost = _what_is_lost(facts, ctx.project.package_json(service.root))
+        killed = _killed_at_once(service)
+        if killed is not None:
+            yield ctx.finding(
+                killed,
+                "STOPSIGNAL SIGKILL: `docker stop` and Kubernetes' container runtime stop the container with "
+                f"the image's stop signal, which no handler can catch, so {lost}; remove it (SIGTERM is the default)",
+                identity=f"{name}/signals/SIGTERM",
+                value="SIGKILL",
+            )
+            continue
         pm2 = sorted(pm2_stop_signals(service))
         if pm2 and all(facts.handles(signal) for signal in pm2):
             # PM2 stops its apps with its kill_signal (SIGINT unless set), pm2-runtime too when
