@@ -205,13 +205,15 @@ def _gates_traffic(container: Container) -> bool:
 
 
 def _pod_admin_ports(workload: Workload) -> set[object]:
-    """Names and numbers of the pod's ports named for metrics or health checks (containers of a pod
-    share its network: a probe may call a port another container declares)."""
+    """Names and numbers of the pod's ports named for metrics or health checks, or that a
+    container's flag sets for them (containers of a pod share its network: a probe may call a port
+    another container declares, or one a sidecar serves: the CSI livenessprobe's `--http-endpoint`)."""
     found: set[object] = set()
     for container in workload.containers(include_init=False):
         for port in container.ports():
             if _tooling_port_name(port.get("name")):
                 found.update(v for v in (port.get("name"), port.get("containerPort")) if isinstance(v, (int, str)))
+        found.update(_diagnostics_ports(container))
     return found
 
 
@@ -237,7 +239,7 @@ def _serves_clients(container: Container) -> bool:
             for p in ports
         )
     admin = _pod_admin_ports(container.workload)
-    return any(port not in admin for port in _probed_ports(container))
+    return any(port not in admin for port in _probed_ports(container, loopback=False))
 
 
 def _hashable(value: object) -> bool:
@@ -284,16 +286,23 @@ def _diagnostics_ports(container: Container) -> set[int]:
     return {int(match.group(1)) for match in found if match}
 
 
-def _probed_ports(container: Container) -> list[object]:
+def _probed_ports(container: Container, loopback: bool = True) -> list[object]:
+    """The ports the container's probes call; without `loopback`, not those called on the node's
+    loopback (`host: localhost`, in a pod on the host's network), where no client reaches."""
     found = []
     for name in PROBES:
         probe = _probe(container, name)
         for way in ("httpGet", "tcpSocket", "grpc"):
             action = probe.get(way) if probe is not None else None
             port = action.get("port") if isinstance(action, dict) else None
+            if not loopback and isinstance(action, dict) and action.get("host") in _LOOPBACK:
+                continue
             if isinstance(port, (int, str)):  # a number or a name; anything else calls no port
                 found.append(port)
     return found
+
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _listens(container: Container) -> bool:
