@@ -427,10 +427,11 @@ class Workload:
     @cached_property
     def only_pauses(self) -> bool:
         """Whether every container of the pod runs the pause image: a capacity reservation
-        (cluster-autoscaler overprovisioning, eks-workshop's `pause-pods`) that real pods preempt.
-        Its replicas serve nothing, so availability rules (replicas, PDB, rollout) do not apply."""
+        (cluster-autoscaler overprovisioning, eks-workshop's `pause-pods`) that real pods preempt;
+        or idles once set up (runs_idle: Pulsar's toolset, for people to exec into). Its replicas
+        serve nothing, so availability rules (replicas, PDB, rollout) do not apply."""
         containers = list(self.containers(include_init=False))
-        return bool(containers) and all(runs_pause(c) for c in containers)
+        return bool(containers) and all(runs_idle(c) for c in containers)
 
     @cached_property
     def exporter(self) -> str | None:
@@ -1390,6 +1391,28 @@ def runs_pause(container: Container) -> bool:
         return True
     words = [*_words(container.spec.get("command")), *_words(container.spec.get("args"))]
     return bool(words) and bool(_SLEEPS_FOREVER.match(" ".join(words)))
+
+
+def runs_idle(container: Container) -> bool:
+    """Whether a container sleeps (runs_pause), or runs setup commands to their end and then sleeps
+    for good with nothing left in the background: a toolbox people exec into (Pulsar's `toolset`:
+    `bin/apply-config-from-env.py conf/client.conf; ...; sleep 10000000000`). Nothing in it
+    serves, so no replica count, disruption budget or rollout strategy means anything; its setup
+    may still wedge (the probe rules judge it) and what people run in it still takes memory."""
+    if runs_pause(container):
+        return True
+    words = [*_words(container.spec.get("command")), *_words(container.spec.get("args"))]
+    if len(words) != 3 or posixpath.basename(words[0]) not in ("sh", "bash") or words[1] != "-c":
+        return False
+    script = _REDIRECTION.sub(" ", words[2])
+    if _BACKGROUND.search(script):
+        return False  # a program left running (`nohup ... &`)
+    commands = [c.strip() for c in re.split(r"\n|;|&&|\|\|", script) if c.strip()]
+    return len(commands) > 1 and bool(_SLEEPS_FOREVER.match(commands[-1]))
+
+
+_REDIRECTION = re.compile(r"\d*>&\d*|&>")
+_BACKGROUND = re.compile(r"(?<!&)&(?!&)")
 
 
 # A command that prints at most a line and then sleeps for good (also in a loop that only sleeps:
