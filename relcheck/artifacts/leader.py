@@ -100,6 +100,7 @@ def _grants_leases(role: K8sObject) -> str | None:
     `aws-load-balancer-controller-leader`). Wildcards do not count: a role of `*` on everything
     says nothing about what the program does."""
     rules = role.data.get("rules")
+    older = None  # an older lock, named only when the role grants no Lease
     for rule in rules if isinstance(rules, list) else []:
         if not isinstance(rule, dict):
             continue
@@ -111,16 +112,16 @@ def _grants_leases(role: K8sObject) -> str | None:
         if "coordination.k8s.io" in groups and "leases" in resources:
             return "Leases"
         kind = next((r for r in ("configmaps", "endpoints") if r in resources), None)
-        if "" not in groups or kind is None:
+        if "" not in groups or kind is None or older is not None:
             continue
         names = rule.get("resourceNames")
         kind_name = "ConfigMap" if kind == "configmaps" else "Endpoints"
         if isinstance(names, list) and names and all(isinstance(n, str) and _LOCK_NAME.search(n) for n in names):
-            return f"the leader lock in {kind_name} '{names[0]}'"
-        if not names and _LOCK_NAME.search(role.name):
+            older = f"the leader lock in {kind_name} '{names[0]}'"
+        elif not names and _LOCK_NAME.search(role.name):
             # kubebuilder's scaffold before Leases: `leader-election-role`, on every ConfigMap.
-            return f"a {kind_name} as its leader lock"
-    return None
+            older = f"a {kind_name} as its leader lock"
+    return older
 
 
 # How a leader lock's ConfigMap or Endpoints is named (`ingress-controller-leader`, `kube-scheduler`'s
