@@ -247,6 +247,41 @@ def _write_files(root: Path, files: dict[str, str]) -> None:
         (root / name).write_text(text)
 
 
+def test_a_pod_that_starts_pm2_runs_the_pm2_file_its_command_names(tmp_path: Path) -> None:
+    """A Deployment's container runs `pm2-runtime start ./pm2-processes/production.json` over an
+    image whose own command is `node server.js`. The file in a folder named for PM2 is a PM2 file
+    of the service beside it, PM2 stops the app with SIGINT (which it handles), and the app's
+    60 s kill_timeout is set against the pod's 30 s grace (X004)."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: chat}\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: chat}}\n  template:\n    metadata: {labels: {app: chat}}\n"
+        "    spec:\n      containers:\n        - name: chat\n          image: example/chat:2.4.0\n"
+        '          command: ["pm2-runtime"]\n'
+        '          args: ["start", "./pm2-processes/production.json", "--only", "chat-1"]\n'
+    )
+    files = {
+        "package.json": '{"name": "chat", "dependencies": {"express": "^4.21.0"}}',
+        "server.js": (
+            "const app = require('express')();\nconst server = app.listen(3005);\n"
+            "process.on('SIGINT', () => server.close());\n"
+        ),
+        "pm2-processes/production.json": (
+            '{"apps": [{"name": "chat-1", "script": "./server.js", "exec_mode": "cluster", "instances": 2, '
+            '"kill_timeout": 60000}]}'
+        ),
+        "Dockerfile": 'FROM node:22-slim\nWORKDIR /app\nCOPY . .\nUSER node\nCMD ["node", "server.js"]\n',
+        "k8s/deploy.yaml": deployment,
+    }
+    _write_files(tmp_path, files)
+    result = scan([tmp_path], Config(), select=["S001", "X004"])
+    (service,) = result.services
+    assert [app.name for app in service.pm2_apps] == ["chat-1"]
+    assert [(f.code, f.severity.name, f.location.path, f.location.line) for f in result.findings] == [
+        ("X004", "ERROR", "k8s/deploy.yaml", 9),
+        ("S001", "WARNING", "server.js", 3),
+    ]
+
+
 def test_desktop_apps_their_artifact_images_and_e2e_suites_are_no_services(tmp_path: Path) -> None:
     """ever-gauzy: `apps/desktop-timer` is an Electron app, and electron-builder packages it from a
     second package.json in its `src/` (`build.appId`); `.deploy/desktop-timer/Dockerfile` builds it

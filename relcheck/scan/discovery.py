@@ -460,6 +460,13 @@ def kind_by_name(path: str) -> str | None:
 
 
 _NODE_SHEBANG = re.compile(r"#![^\n]*\bnode\b")
+# A folder named for PM2 (`pm2/`, `pm2-processes/`): its JSON and YAML files that list apps are
+# PM2's, whatever their names (`pm2-processes/production.json`, which a pod's `pm2-runtime start` names).
+PM2_FOLDER = re.compile(r"(?:^|[._-])pm2(?:$|[._-])")
+
+
+def _in_pm2_folder(path: str) -> bool:
+    return any(PM2_FOLDER.search(folder) for folder in path.split("/")[:-1])
 
 
 def kind_by_content(path: str, text: str) -> str:
@@ -470,7 +477,7 @@ def kind_by_content(path: str, text: str) -> str:
         return FileKind.APP_SOURCE if _NODE_SHEBANG.match(text) else FileKind.OTHER
     in_config_dir = lower.startswith("config/") or "/config/" in lower
     name = lower.rsplit("/", 1)[-1]
-    if _PM2_LIKE_NAME.search(name):
+    if _PM2_LIKE_NAME.search(name) or (_in_pm2_folder(lower) and name.endswith((".json", *YAML_SUFFIXES))):
         if _PM2_APPS.search(text):
             return FileKind.PM2
         if name.endswith(SOURCE_SUFFIXES) and not name.endswith(".config.js"):

@@ -320,7 +320,7 @@ def runs_under_pm2(service: Service) -> bool:
 
     if not service.pm2_apps:
         return False
-    if not service.dockerfiles:
+    if not service.dockerfiles or _pods_run_pm2(service):
         return True
     start_runs_pm2 = _names_pm2(shell_words(service.start_script))
     for dockerfile in service.dockerfiles:
@@ -330,6 +330,23 @@ def runs_under_pm2(service: Service) -> bool:
         for instruction in commands:
             words = command_argv(instruction)
             if _names_pm2(words) or (start_runs_pm2 and npm_script(words) == "start"):
+                return True
+    return False
+
+
+def _pods_run_pm2(service: Service) -> bool:
+    """Whether a pod of the service starts PM2 in its container's own command, whatever the image
+    says (`command: ["pm2-runtime"]`, `args: ["start", "./pm2-processes/production.json"]`)."""
+    for workload in service.workloads:
+        for container in workload.containers(include_init=False):
+            words = [
+                word
+                for key in ("command", "args")
+                if isinstance(argv := container.spec.get(key), list)
+                for word in argv
+                if isinstance(word, str)
+            ]
+            if words and _names_pm2(words[:1] if container.spec.get("command") else words[:2]):
                 return True
     return False
 

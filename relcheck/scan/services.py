@@ -34,6 +34,7 @@ from relcheck.artifacts.dockerfile import (
 )
 from relcheck.artifacts.skaffold import built_from_folders
 from relcheck.model import Location
+from relcheck.scan.discovery import PM2_FOLDER as _PM2_FOLDER
 from relcheck.scan.runtime import (
     NODE,
     STATIC_SITE,
@@ -640,7 +641,9 @@ PACKAGING_FOLDERS = frozenset(
 
 
 def _packages_an_app_above(root: str, roots: set[str]) -> bool:
-    return posixpath.basename(root).lower() in PACKAGING_FOLDERS and _under_any(root, roots)
+    folder = posixpath.basename(root).lower()
+    packaging = folder in PACKAGING_FOLDERS or bool(_PM2_FOLDER.search(folder))  # `pm2-processes/`
+    return packaging and _under_any(root, roots)
 
 
 def _under_any(path: str, folders: set[str]) -> bool:
