@@ -295,7 +295,8 @@ def _probed_ports(container: Container, loopback: bool = True) -> list[object]:
         for way in ("httpGet", "tcpSocket", "grpc"):
             action = probe.get(way) if probe is not None else None
             port = action.get("port") if isinstance(action, dict) else None
-            if not loopback and isinstance(action, dict) and action.get("host") in _LOOPBACK:
+            host = action.get("host") if isinstance(action, dict) else None
+            if not loopback and isinstance(host, str) and host in _LOOPBACK:
                 continue
             if isinstance(port, (int, str)):  # a number or a name; anything else calls no port
                 found.append(port)
