@@ -836,7 +836,9 @@ def _mark_webhook_services(index: KubeIndex) -> None:
         for config in configs:
             service = config.get("service") if isinstance(config, dict) else None
             if isinstance(service, dict) and isinstance(service.get("name"), str):
-                named.setdefault((obj.render, service["name"]), set()).add(service.get("port", 443))
+                port = service.get("port", 443)
+                ports = named.setdefault((obj.render, service["name"]), set())
+                ports.add(port if isinstance(port, int) else 443)
     if not named:
         return
     for workload in index.workloads:
@@ -851,7 +853,7 @@ def _only_ports(service: K8sObject, ports: set[object]) -> bool:
     listed = service.get("spec", "ports")
     if not isinstance(listed, list) or not listed:
         return False
-    return all(isinstance(port, dict) and port.get("port") in ports for port in listed)
+    return all(isinstance(p, dict) and isinstance(p.get("port"), int) and p["port"] in ports for p in listed)
 
 
 # The labels Helm charts give every object of a release (`{{ .Release.Name }}`): the standard one,
