@@ -1310,6 +1310,7 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
     ),
 )
 
+
 def _targets(words: list[str]) -> list[str]:
     """The components a `-target` flag names (`-target=backend-scheduler`, `--target compactor`)."""
     found = []
