@@ -1243,6 +1243,35 @@ def test_overlays_that_set_one_and_two_replicas_give_one_finding_at_the_base(tmp
     ]
 
 
+@needs_kustomize
+def test_overlays_that_bind_a_role_and_a_cluster_role_give_one_finding_at_the_base(tmp_path: Path) -> None:
+    """argo-events: its cluster install binds the controller's account to a ClusterRole, its namespace
+    install to a Role of the same name. K014 cites the role either way: one problem at the base."""
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: controller}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: controller}}\n  template:\n    metadata: {labels: {app: controller}}\n"
+        "    spec:\n      serviceAccountName: events\n"
+        "      containers: [{name: controller, image: 'example/controller:1.0.0'}]\n"
+    )
+    (base / "kustomization.yaml").write_text("resources:\n  - deployment.yaml\n")
+    lease = "rules:\n  - {apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, create, update]}\n"
+    for install, kind in (("cluster", "ClusterRole"), ("namespace", "Role")):
+        overlay = tmp_path / install
+        overlay.mkdir()
+        (overlay / "rbac.yaml").write_text(
+            f"apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: events-role}}\n{lease}---\n"
+            f"apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}Binding\nmetadata: {{name: events}}\n"
+            f"roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: {kind}, name: events-role}}\n"
+            "subjects: [{kind: ServiceAccount, name: events, namespace: default}]\n"
+        )
+        (overlay / "kustomization.yaml").write_text("namespace: default\nresources:\n  - ../base\n  - rbac.yaml\n")
+    found = scan([tmp_path], Config(), select=["K014"]).findings
+    assert [(f.location.path, f.location.line) for f in found] == [("base/deployment.yaml", 5)]
+    assert "of a controller that elects a leader" in found[0].message
+
+
 def test_renderers_run_without_network() -> None:
     """Should a remote base get past the checks, the engines still reach nothing: HTTP(S) goes to
     a proxy that refuses at once, and git may use local paths only."""

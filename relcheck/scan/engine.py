@@ -327,15 +327,18 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
 
 # One template line that renders a different kind with other values (a chart's `controller.kind`, an
 # overlay that patches `/kind`): the same finding there is one problem, whatever the kind.
+_ROLE_KIND = re.compile(r"\b(?:ClusterRole|Role)(?= ')")
 _WORKLOAD_KIND = re.compile(r"\b(?:Deployment|StatefulSet|DaemonSet|Job|CronJob|ReplicaSet|Rollout)(?= ')")
 _NUMBER = re.compile(r"\d+")
 _PLURAL = re.compile(r"(# [a-z]+?)s\b")
 
 
 def _loose(finding: Finding) -> str:
-    """The message with the workload's kind and every number left out ("# replica" and "# replicas" alike)."""
-    counted = _NUMBER.sub("#", _WORKLOAD_KIND.sub("workload", _as_written_name(finding)))
-    return _PLURAL.sub(r"\1", counted)
+    """The message with the workload's kind, the kind of the RBAC role it cites and every number left
+    out ("# replica" and "# replicas" alike; an overlay's ClusterRole and another's Role: argo-events'
+    cluster and namespace installs)."""
+    named = _ROLE_KIND.sub("role", _WORKLOAD_KIND.sub("workload", _as_written_name(finding)))
+    return _PLURAL.sub(r"\1", _NUMBER.sub("#", named))
 
 
 def _as_written_name(finding: Finding) -> str:
