@@ -247,6 +247,21 @@ def _write_files(root: Path, files: dict[str, str]) -> None:
         (root / name).write_text(text)
 
 
+def test_a_development_mail_catchers_image_is_no_service(tmp_path: Path) -> None:
+    """brocoders' nestjs-boilerplate builds MailDev beside its API (`maildev.Dockerfile`: `CMD
+    maildev`) to catch the mail of a development environment: no D rule judges it as a service's
+    image. The API's own image still is."""
+    _write_files(
+        tmp_path,
+        {
+            "maildev.Dockerfile": "FROM node:24.14.1-alpine\nRUN npm i -g maildev@2.0.5\nCMD maildev\n",
+            "Dockerfile": 'FROM node:24.14.1-alpine\nCOPY . .\nCMD ["node", "dist/main.js"]\n',
+        },
+    )
+    result = scan([tmp_path], Config(), select=["D001"])
+    assert [(f.code, f.location.path) for f in result.findings] == [("D001", "Dockerfile")]
+
+
 def test_a_pod_that_starts_pm2_runs_the_pm2_file_its_command_names(tmp_path: Path) -> None:
     """A Deployment's container runs `pm2-runtime start ./pm2-processes/production.json` over an
     image whose own command is `node server.js`. The file in a folder named for PM2 is a PM2 file

@@ -408,7 +408,8 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
 def runs_no_service(dockerfile: Dockerfile) -> bool:
     """An image that runs no service: a base to build FROM, a development container, an image that
     only holds another stage's output, an operator's bundle of manifests or a mobile app's package,
-    a command-line tool's image, a developer's workstation, or a cloud marketplace's deployer."""
+    a command-line tool's image, a developer's workstation or mail catcher, or a cloud marketplace's
+    deployer."""
     return (
         is_base_image(dockerfile)
         or is_idle_image(dockerfile)
@@ -417,8 +418,26 @@ def runs_no_service(dockerfile: Dockerfile) -> bool:
         or is_command_image(dockerfile)
         or is_device_package_image(dockerfile)
         or is_workstation_image(dockerfile)
+        or is_mail_catcher_image(dockerfile)
         or is_marketplace_tool_image(dockerfile)
     )
+
+
+# SMTP servers that catch a development environment's mail and show it in a web page: never deployed
+# as a service (MailDev, MailHog, Mailpit, MailCatcher, smtp4dev).
+_MAIL_CATCHERS = frozenset({"maildev", "mailhog", "mailpit", "mailcatcher", "smtp4dev"})
+
+
+def is_mail_catcher_image(dockerfile: Dockerfile) -> bool:
+    """An image that runs a development mail catcher (brocoders' nestjs-boilerplate's
+    `maildev.Dockerfile`: `RUN npm i -g maildev`, `CMD maildev`), the program its command starts."""
+    entrypoint, cmd = dockerfile.start_command
+    words = [*(entrypoint or ()), *(cmd or ())]
+    while words and posixpath.basename(words[0]) in _HANDS_OVER:
+        words = words[1:]
+    if len(words) >= 3 and posixpath.basename(words[0]) in ("sh", "bash") and words[1] == "-c":
+        words = shell_words(words[2])
+    return bool(words) and posixpath.basename(words[0]).lower() in _MAIL_CATCHERS
 
 
 # Google Cloud Marketplace's tools: the deployer images an app's deployer builds on (a Job that
