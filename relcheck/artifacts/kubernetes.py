@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
+from relcheck.artifacts.dockerfile import shell_commands
 from relcheck.artifacts.leader import (
     LeaseGrant,
     WatchGrant,
@@ -204,6 +205,17 @@ class Container:
     init: bool
 
     @property
+    def argv(self) -> list[str]:
+        """The words of the container's `command`, then of its `args` (those that are strings)."""
+        return [
+            word
+            for key in ("command", "args")
+            if isinstance(words := self.spec.get(key), list)
+            for word in words
+            if isinstance(word, str)
+        ]
+
+    @property
     def name(self) -> str:
         return str(self.spec.get("name") or f"#{self.keys[-1]}")
 
@@ -358,8 +370,7 @@ class Workload:
             image = container.spec.get("image")
             if not isinstance(image, str):
                 continue
-            lists = [container.spec.get(key) for key in ("command", "args")]
-            words = [w for argv in lists if isinstance(argv, list) for w in argv if isinstance(w, str)]
+            words = container.argv
             program = _program_of(image)
             repository = image_reference(image)[0]
             # A subcommand may be a script's path (`/opt/strimzi/bin/topic_operator_run.sh`).
@@ -383,15 +394,7 @@ class Workload:
 
     @cached_property
     def _leader_flag(self) -> bool | None:
-        words = [
-            word
-            for container in self.containers(include_init=False)
-            for key in ("command", "args")
-            if isinstance(argv := container.spec.get(key), list)
-            for word in argv
-            if isinstance(word, str)
-        ]
-        return leader_flag(words)
+        return leader_flag(word for container in self.containers(include_init=False) for word in container.argv)
 
     @cached_property
     def elects_leader(self) -> str | None:
@@ -1404,14 +1407,14 @@ def runs_idle(container: Container) -> bool:
     may still wedge (the probe rules judge it) and what people run in it still takes memory."""
     if runs_pause(container):
         return True
-    words = [*_words(container.spec.get("command")), *_words(container.spec.get("args"))]
+    words = container.argv
     if len(words) != 3 or posixpath.basename(words[0]) not in ("sh", "bash") or words[1] != "-c":
         return False
     script = _REDIRECTION.sub(" ", words[2])
     if _BACKGROUND.search(script):
         return False  # a program left running (`nohup ... &`)
-    commands = [c.strip() for c in re.split(r"\n|;|&&|\|\|", script) if c.strip()]
-    return len(commands) > 1 and bool(_SLEEPS_FOREVER.match(commands[-1]))
+    commands = shell_commands(script)
+    return len(commands) > 1 and bool(_SLEEPS_FOREVER.match(" ".join(commands[-1])))
 
 
 _REDIRECTION = re.compile(r"\d*>&\d*|&>")

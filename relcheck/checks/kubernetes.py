@@ -281,8 +281,7 @@ _DIAGNOSTICS_FLAG = re.compile(
 
 def _diagnostics_ports(container: Container) -> set[int]:
     """The port numbers the container's flags name for metrics and health checks."""
-    args = [arg for key in ("command", "args") if isinstance(words := container.spec.get(key), list) for arg in words]
-    found = (_DIAGNOSTICS_FLAG.match(arg.strip()) for arg in args if isinstance(arg, str))
+    found = (_DIAGNOSTICS_FLAG.match(arg.strip()) for arg in container.argv)
     return {int(match.group(1)) for match in found if match}
 
 

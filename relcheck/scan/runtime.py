@@ -339,13 +339,7 @@ def _pods_run_pm2(service: Service) -> bool:
     says (`command: ["pm2-runtime"]`, `args: ["start", "./pm2-processes/production.json"]`)."""
     for workload in service.workloads:
         for container in workload.containers(include_init=False):
-            words = [
-                word
-                for key in ("command", "args")
-                if isinstance(argv := container.spec.get(key), list)
-                for word in argv
-                if isinstance(word, str)
-            ]
+            words = container.argv
             if words and _names_pm2(words[:1] if container.spec.get("command") else words[:2]):
                 return True
     return False
