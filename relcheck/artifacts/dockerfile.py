@@ -390,18 +390,29 @@ _ONE_SHOT_PROGRAMS = frozenset(
 )
 
 
+# A command-line interface's image, by the file's name (vcluster's `Dockerfile.cli`, testkube's
+# `cli.Dockerfile`) or its folder's (linkerd's `cli/`, tempo's `cmd/tempo-cli/`).
+_CLI_IMAGE_NAME = re.compile(r"(?:^|[.-])cli(?:[.-]|$)", re.I)
+_CLI_FOLDER = re.compile(r"^(?:.+[-_])?cli$", re.I)
+
+
 @_once_per_dockerfile
 def is_command_image(dockerfile: Dockerfile) -> bool:
-    """An image of a command-line program: its ENTRYPOINT (past an init) runs one that does one job
-    and exits (getsentry/self-hosted's `jq/Dockerfile`, `ENTRYPOINT ["jq"]`, which its install
-    scripts run), and it exposes no port. Nothing deploys it as a service."""
+    """An image of a command-line program, and it exposes no port: its ENTRYPOINT (past an init)
+    runs one that does one job and exits (getsentry/self-hosted's `jq/Dockerfile`, `ENTRYPOINT
+    ["jq"]`, which its install scripts run), or it is named for a command-line interface
+    (vcluster's `Dockerfile.cli`, `CMD /usr/local/bin/vcluster`; tempo's `cmd/tempo-cli/`).
+    Operators and scripts run it for one command; nothing deploys it as a service."""
+    if any(instruction.keyword == "EXPOSE" for instruction in dockerfile.final_instructions()):
+        return False
+    *folders, name = dockerfile.path.split("/")
+    if _CLI_IMAGE_NAME.search(name) or (folders and _CLI_FOLDER.match(folders[-1])):
+        return True
     entrypoint, _ = dockerfile.start_command
     words = list(entrypoint or ())
     while words and posixpath.basename(words[0]) in _HANDS_OVER:
         words = words[1:]
-    if not words or posixpath.basename(words[0]) not in _ONE_SHOT_PROGRAMS:
-        return False
-    return not any(instruction.keyword == "EXPOSE" for instruction in dockerfile.final_instructions())
+    return bool(words) and posixpath.basename(words[0]) in _ONE_SHOT_PROGRAMS
 
 
 @_once_per_dockerfile
