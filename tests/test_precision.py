@@ -872,6 +872,20 @@ def test_end_to_end_and_integration_test_folders_are_left_out_with_the_default_e
     assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == len(folders) + 1
 
 
+def test_conformance_suites_are_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """gateway-api's `conformance/base/manifests.yaml` holds the backends its conformance tests
+    route to, and PostHog's `ci/kubetest/` the stores its chart tests install beside the chart: a
+    test cluster's objects, not what the repository deploys. A folder that only ends in the word is read."""
+    folders = ("conformance/base", "ci/kubetest")
+    for folder in (*folders, "deploy/gateway-conformance"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "app.yaml").write_text(_ASSERTED_DEPLOYMENT)
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert [f.location.path for f in result.findings] == ["deploy/gateway-conformance/app.yaml"]
+    assert sorted(result.excluded_by_default) == ["ci/kubetest", "conformance"]
+    assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == len(folders) + 1
+
+
 def test_jest_and_jasmine_test_folders_are_not_the_service(tmp_path: Path) -> None:
     """A SIGTERM handler in a Jest test under `__tests__/` is not the service's, and parse-server's
     mock adapters under Jasmine's `spec/dependencies/` (each with a package.json) are no services."""

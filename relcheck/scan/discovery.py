@@ -43,7 +43,8 @@ class FileKind:
 # nor is Yarn's own folder (`.yarn/releases/yarn-4.x.cjs`, its plugins and editor SDKs), and neither
 # is what CI and development tooling apply (a kind cluster's Redis under `.github/`, deliberately
 # broken pods under `hack/`), nor end-to-end and integration tests (`e2e/`: a kind cluster's CNI,
-# a throwaway CoreDNS; headlamp's `e2e-tests/`: its CI deployment of `:latest` images) and snapshot
+# a throwaway CoreDNS; headlamp's `e2e-tests/`: its CI deployment of `:latest` images; a conformance
+# suite's backends: gateway-api's `conformance/base/manifests.yaml`; PostHog's `ci/kubetest/`) and snapshot
 # tests' output, nor `test/` and `tests/` (kube-state-metrics' test manifests, Datadog's chart
 # baselines) and Jest's and Jasmine's `__tests__/` and `spec/` (parse-server's mock adapters are
 # packages of their own), nor documentation (`docs/`, `doc/`, `documentation/`: tutorial snippets
@@ -75,6 +76,8 @@ DEFAULT_EXCLUDES = (
     "**/integration_tests/",
     "**/integrationtest/",
     "**/integrationtests/",
+    "**/conformance/",
+    "**/kubetest/",
     "**/test/",
     "**/tests/",
     "**/__tests__/",
