@@ -127,7 +127,7 @@ def _client_traffic(workload: Workload, gated_only: bool, probed: bool = True) -
         services = [s for s in services if s.get("spec", "publishNotReadyAddresses") is not True]
         if workload.exposed_by and not services:
             return False  # the pod's Services send to it whether it is ready or not
-    if any(not _metrics_service(service) for service in services):
+    if any(not _metrics_service(service, workload) for service in services):
         return True  # a Service for clients
     if not workload.exposed_by and workload.chart_writes_services:
         # A chart that writes its Services and none for these pods (lago's workers, whose liveness
@@ -139,18 +139,28 @@ def _client_traffic(workload: Workload, gated_only: bool, probed: bool = True) -
     return any(_serves_clients(c) for c in workload.containers() if probed or c.ports())
 
 
-def _metrics_service(service: K8sObject) -> bool:
-    """A Service whose every port is named for metrics (or health) or sends to such a port, inside
-    the cluster: a NodePort or LoadBalancer Service is for clients outside it, whatever its ports
-    say (microservices-demo's Prometheus, `prometheus` on a NodePort for people to query)."""
+def _metrics_service(service: K8sObject, workload: Workload) -> bool:
+    """A Service whose every port is named for metrics (or health) or sends to such a port, or to
+    one a container's flag binds them to (kubebuilder's `controller-manager-metrics-service`,
+    `https` to 8443, where `--metrics-bind-address=:8443` serves), inside the cluster: a NodePort
+    or LoadBalancer Service is for clients outside it, whatever its ports say (microservices-demo's
+    Prometheus, `prometheus` on a NodePort for people to query). A port named for clients that
+    sends to a container port only *named* for metrics is for clients: Tempo's query frontend
+    serves its API and its metrics on one port, `prom-metrics`, behind a Service port `http`."""
     if service.get("spec", "type") in ("NodePort", "LoadBalancer"):
         return False
     ports = service.get("spec", "ports")
     if not isinstance(ports, list) or not ports:
         return False
+    admin: set[object] | None = None
     for port in ports:
         names = [port.get("name"), port.get("targetPort")] if isinstance(port, dict) else []
-        if not any(_admin_name(name) for name in names):
+        if any(_admin_name(name) for name in names):
+            continue
+        if admin is None:
+            admin = _flagged_ports(workload)
+        target = port.get("targetPort", port.get("port")) if isinstance(port, dict) else None
+        if not (_hashable(target) and target in admin):
             return False
     return True
 
@@ -210,10 +220,23 @@ def _pod_admin_ports(workload: Workload) -> set[object]:
     another container declares, or one a sidecar serves: the CSI livenessprobe's `--http-endpoint`)."""
     found: set[object] = set()
     for container in workload.containers(include_init=False):
+        diagnostics = _diagnostics_ports(container)
         for port in container.ports():
-            if _tooling_port_name(port.get("name")):
+            if _tooling_port_name(port.get("name")) or _is_port_in(port.get("containerPort"), diagnostics):
                 found.update(v for v in (port.get("name"), port.get("containerPort")) if isinstance(v, (int, str)))
-        found.update(_diagnostics_ports(container))
+        found.update(diagnostics)
+    return found
+
+
+def _flagged_ports(workload: Workload) -> set[object]:
+    """Numbers of the pod's ports that a container's flag binds metrics or health checks to, and
+    the names its containers declare for them."""
+    found: set[object] = set()
+    for container in workload.containers(include_init=False):
+        diagnostics = _diagnostics_ports(container)
+        found.update(diagnostics)
+        named = (p.get("name") for p in container.ports() if _is_port_in(p.get("containerPort"), diagnostics))
+        found.update(name for name in named if isinstance(name, str))
     return found
 
 
@@ -251,7 +274,7 @@ def _scraped_ports(workload: Workload) -> set[object]:
     unnamed 9402, behind `tcp-prometheus-servicemonitor`): where Prometheus scrapes, not clients."""
     found: set[object] = set()
     for service in workload.exposed_by:
-        if not _metrics_service(service):
+        if not _metrics_service(service, workload):
             continue
         for port in service.get("spec", "ports") or ():
             if not isinstance(port, dict) or not _SCRAPE_NAME.search(str(port.get("name") or "")):
@@ -271,17 +294,37 @@ def _is_port_in(port: object, ports: set[int]) -> bool:
 
 # Flags that set where a program serves its metrics and health checks: the Kubernetes CSI
 # sidecars' `--http-endpoint=$(POD_IP):8090` (metrics, pprof, leader-election health), controller-
-# runtime's `--metrics-bind-address` and `--health-probe-bind-address`, ceph-csi's `--metricsport`.
+# runtime's `--metrics-bind-address` (kubebuilder v2's `--metrics-addr`) and
+# `--health-probe-bind-address`, ceph-csi's `--metricsport`.
 _DIAGNOSTICS_FLAG = re.compile(
-    r"^--?(?:http-endpoint|metrics-(?:bind-)?address|metrics-?port|health-probe-bind-address|health-?port)"
+    r"^--?(?:http-endpoint|metrics-(?:bind-)?addr(?:ess)?|metrics-?port|health-probe-bind-address|health-?port)"
     r"=(?:\S*:)?(\d+)$",
     re.IGNORECASE,
 )
 
 
 def _diagnostics_ports(container: Container) -> set[int]:
-    """The port numbers the container's flags name for metrics and health checks."""
-    found = (_DIAGNOSTICS_FLAG.match(arg.strip()) for arg in container.argv)
+    """The port numbers the container's flags name for metrics and health checks, and where a proxy
+    listens whose upstream is one of those of its pod (a kubebuilder v3 scaffold's kube-rbac-proxy:
+    `--secure-listen-address=0.0.0.0:8443` in front of the manager's
+    `--metrics-bind-address=127.0.0.1:8080`)."""
+    found = _flag_ports(container, _DIAGNOSTICS_FLAG)
+    upstreams = _flag_ports(container, _LOOPBACK_UPSTREAM)
+    if upstreams:
+        containers = container.workload.containers(include_init=False)
+        if upstreams <= set().union(*(_flag_ports(c, _DIAGNOSTICS_FLAG) for c in containers)):
+            found |= _flag_ports(container, _PROXY_LISTEN)
+    return found
+
+
+# An authorizing proxy's flags (kube-rbac-proxy's; oauth2-proxy's `--upstream` too): the port it
+# passes requests to on the pod's loopback, and where it listens.
+_LOOPBACK_UPSTREAM = re.compile(r"^--upstream=https?://(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)(?:/\S*)?$", re.I)
+_PROXY_LISTEN = re.compile(r"^--(?:secure-|insecure-)?listen-address=(?:\S*:)?(\d+)$", re.I)
+
+
+def _flag_ports(container: Container, flag: re.Pattern[str]) -> set[int]:
+    found = (flag.match(arg.strip()) for arg in container.argv)
     return {int(match.group(1)) for match in found if match}
 
 
@@ -672,7 +715,7 @@ def unelected_controller(workload: Workload) -> str | None:
     if evidence is None or not _controller_traffic(workload):
         return evidence
     hooks = {id(service) for service in workload.webhook_services}
-    webhooks_only = hooks and all(id(s) in hooks or _metrics_service(s) for s in workload.exposed_by)
+    webhooks_only = hooks and all(id(s) in hooks or _metrics_service(s, workload) for s in workload.exposed_by)
     if webhooks_only and _acts_on_more_than_certificates(workload):
         return evidence
     return None
