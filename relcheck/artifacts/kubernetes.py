@@ -437,6 +437,33 @@ class Workload:
         return bool(containers) and all(runs_idle(c) for c in containers)
 
     @cached_property
+    def generates_load(self) -> str | None:
+        """The load generator every container of the pod runs (its image's name, or the tag of a
+        demo's one image repository), else None: it sends requests and serves none, so how many
+        replicas run is the load test's choice (Locust's master runs alone, its workers connect to
+        it), not an availability question."""
+        found = None
+        for container in self.containers(include_init=False):
+            image = container.spec.get("image")
+            if not isinstance(image, str):
+                return None
+            repository, tag, _ = image_reference(image)
+            program = repository.rsplit("/", 1)[-1].lower()
+            if _LOAD_GENERATOR.match(program):
+                found = found or program
+            elif tag is not None and _LOAD_GENERATOR_TAG.search(tag.lower()):
+                found = found or f"{program}:{tag}"
+            else:
+                return None
+        return found
+
+    @property
+    def serves_nothing(self) -> bool:
+        """Whether the pod's replicas serve no one (only_pauses, generates_load): the availability
+        rules (replicas, PDB, rollout, spread, grace period) have nothing to keep up."""
+        return self.only_pauses or self.generates_load is not None
+
+    @cached_property
     def exporter(self) -> str | None:
         """The Prometheus exporter the pod runs (its image's name), else None: one replica is what
         it needs. Only when the pod runs nothing else but a config reloader or an auth proxy: a
@@ -1432,6 +1459,14 @@ _SLEEPS_FOREVER = re.compile(
 
 def _words(value: Any) -> list[str]:
     return [str(word) for word in value] if isinstance(value, list) else []
+
+
+# Load generators, by their image's name: Locust, k6 (and its extensions' builds: Tempo's example
+# `xk6-client-tracing`), Vegeta, and demos' own (microservices-demo's `loadgenerator`, robot-shop's
+# `rs-load`); a tag for a demo that keeps every image in one repository (the OpenTelemetry demo's
+# `demo:2.0.2-load-generator`). Not Flagger's `loadtester`: Flagger's webhooks call it.
+_LOAD_GENERATOR = re.compile(r"^(?:locust|k6|xk6-[\w.-]+|vegeta|(?:[\w.]+[-_])?load(?:[-_]?gen(?:erator)?)?)$")
+_LOAD_GENERATOR_TAG = re.compile(r"(?:^|[-_.])load[-_]?gen(?:erator)?$")
 
 
 def _program_of(image: str) -> str:

@@ -676,7 +676,7 @@ def _replica_workloads(ctx: CheckContext) -> Iterator[Workload]:
     return (
         w
         for w in targets.workloads(ctx.project, REPLICA_KINDS)
-        if id(w) not in scaled_elsewhere and not _scaled_to_zero(w) and not w.only_pauses
+        if id(w) not in scaled_elsewhere and not _scaled_to_zero(w) and not w.serves_nothing
     )
 
 
@@ -893,7 +893,7 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
     for workload in ctx.project.kube.workloads:
         if workload.kind != "Deployment" or id(workload) in ctx.project.kube.scaled_by_rollout:
             continue  # a Rollout's canary or blue-green steps are its own: not a Deployment's strategy
-        if _scaled_to_zero(workload) or workload.only_pauses:
+        if _scaled_to_zero(workload) or workload.serves_nothing:
             continue  # no pod to roll, or none that serves
         obj = workload.obj
         strategy = obj.get("spec", "strategy")
@@ -1029,7 +1029,7 @@ def _receives_traffic(workload: Workload) -> bool:
 def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
     minimum = ctx.params["min_seconds"]
     for workload in _workloads(ctx, long_running=True):
-        if workload.only_pauses:
+        if workload.serves_nothing:
             continue  # nothing to drain
         obj = workload.obj
         value = workload.pod_spec.get("terminationGracePeriodSeconds")
@@ -1117,8 +1117,8 @@ def topology_spread(ctx: CheckContext) -> Iterator[Finding]:
     for workload in ctx.project.kube.workloads:
         if not workload.scalable or not _multi_replica(workload) or _anti_affinity_spreads(workload):
             continue
-        if workload.only_pauses:
-            continue  # reserved capacity: spreading it is the autoscaler's business
+        if workload.serves_nothing:
+            continue  # reserved capacity or a load test: spreading it is no availability question
         obj = workload.obj
         constraints = workload.pod_spec.get("topologySpreadConstraints")
         constraints = [c for c in constraints if isinstance(c, dict)] if isinstance(constraints, list) else []
