@@ -646,8 +646,13 @@ _SUPERVISING_IMAGES = re.compile(
     r"^(nginx|nginx-unprivileged|openresty|httpd|haproxy|redis|postgres|mysql|mariadb|mongo|caddy)$"
 )
 # Images whose own ENTRYPOINT starts an init (`tini -- /bin/entrypoint.sh`): a Dockerfile on them
-# that sets only CMD still starts through it.
-_INIT_ENTRYPOINT_IMAGES = frozenset({"fluentd", "fluent/fluentd", "jenkins/jenkins"})
+# that sets only CMD still starts through it. Elastic's images since 7.0 too (Elasticsearch's
+# `/bin/tini -- /usr/local/bin/docker-entrypoint.sh`, Kibana's `/bin/tini --`), on Docker Hub and
+# on Elastic's registry.
+_INIT_ENTRYPOINT_IMAGES = frozenset(
+    {"fluentd", "fluent/fluentd", "jenkins/jenkins", "elasticsearch", "kibana"}
+    | {"docker.elastic.co/elasticsearch/elasticsearch", "docker.elastic.co/kibana/kibana"}
+)
 # Image families whose ENTRYPOINT is s6-overlay's `/init` (linuxserver.io's base and app images,
 # jlesage's base images), or whose command is phusion's `my_init`: an init that reaps and forwards.
 _INIT_IMAGE_FAMILIES = re.compile(r"^(?:(?:ghcr|lscr)\.io/)?(?:linuxserver/|jlesage/baseimage|phusion/baseimage)")
@@ -663,8 +668,8 @@ def _serves_as_pid1(base: str | None) -> bool:
 
 
 def _init_entrypoint(base: str | None) -> bool:
-    """Whether the base image's own ENTRYPOINT starts an init (fluentd's and Jenkins's run tini,
-    linuxserver.io's s6-overlay)."""
+    """Whether the base image's own ENTRYPOINT starts an init (fluentd's, Jenkins's and Elastic's
+    run tini, linuxserver.io's s6-overlay)."""
     if not base:
         return False
     repository = hub_repository(base)
