@@ -623,12 +623,25 @@ def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tup
     """The program that ends up as PID 1, and whether it is a shell that stays there."""
     script = _shell_script(instruction)
     if script is None:
-        return (_program(instruction.args[0]) if instruction.args else ""), False
+        if not instruction.args:
+            return "", False
+        return _node_script_runtime(instruction.args) or _program(instruction.args[0]), False
     handed = _handoff(script, _script_shell(dockerfile, final, instruction))
     if handed is not None:
         return _program(handed), False
     shell = _program(instruction.args[0]) if instruction.json_form else "sh"
     return shell, True
+
+
+def _node_script_runtime(argv: list[str]) -> str | None:
+    """PM2's runtime when node runs its script by path (growthbook's `node
+    node_modules/pm2/bin/pm2-runtime start ecosystem.config.js`, for a shell-less image where the
+    `.bin` shim cannot run): the program is pm2-runtime, as if started by name."""
+    if not argv or _program(argv[0]) not in ("node", "nodejs"):
+        return None
+    script = next((word for word in argv[1:] if not word.startswith("-")), None)
+    name = posixpath.basename(script) if script else None
+    return name if name in PM2_RUNTIMES else None
 
 
 # Servers that need no init as PID 1: supervisors, which handle SIGTERM (or the STOPSIGNAL their
