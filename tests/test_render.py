@@ -249,6 +249,30 @@ def test_a_values_schema_that_names_a_remote_schema_is_not_downloaded(tmp_path: 
 
 
 @needs_helm
+def test_a_values_schema_that_names_another_file_is_not_followed(tmp_path: Path) -> None:
+    """bjw-s's `common` library tests itself with a chart whose values.schema.json is only
+    `{"$ref": "file://../values.schema.json"}`: Helm resolves it from the folder it runs in, and the
+    render failed with an E001 naming `/values.schema.json`. It is rendered without the schema, as a
+    remote one is, and an info says so."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers: [{name: web, image: 'example/web:1.0.0'}]\n"
+    )
+    chart = make_chart(tmp_path / "library" / "test-chart", {"deployment.yaml": deployment})
+    (chart / "values.yaml").write_text("replicas: 3\n")
+    (chart / "values.schema.json").write_text('{\n  "$ref": "file://../values.schema.json"\n}\n')
+    (tmp_path / "library" / "values.schema.json").write_text('{"type": "object", "required": ["absent"]}\n')
+    result = scan([tmp_path], Config(), select=["E", "K006"])
+    assert placed(result) == [
+        ("E002", "library/test-chart/values.schema.json", 1, 1),
+        ("K006", "library/test-chart/templates/deployment.yaml", 11, 7),
+    ]
+    notice = next(f for f in result.findings if f.code == "E002")
+    assert "refers to file://../values.schema.json, a file Helm reads from the folder it runs in" in notice.message
+
+
+@needs_helm
 def test_a_chart_copied_to_leave_out_a_remote_schema_keeps_its_relative_links(tmp_path: Path) -> None:
     """NGINX's chart links `crds -> ../../config/crd/bases/` and has a values.schema.json that names
     a remote schema, so it is rendered from a copy: the link must lead where it leads in the

@@ -96,12 +96,14 @@ class HelmValuesOrigin:
 def remote_schema_reference(schema_text: str) -> str | None:
     """The first `$ref` of a values.schema.json that names a schema over the network (Datadog's
     private-action-runner: the Kubernetes definitions on raw.githubusercontent.com), which Helm would
-    download to validate the values."""
-    found = _REMOTE_REF.search(schema_text)
+    download to validate the values, or another file (bjw-s's `common` test chart: `file://../values.schema.json`,
+    which Helm resolves from the folder it runs in, and which names schemas to download in turn)."""
+    found = _REMOTE_REF.search(schema_text) or _FILE_REF.search(schema_text)
     return found.group(1) if found else None
 
 
 _REMOTE_REF = re.compile(r'"\$ref"\s*:\s*"((?:https?|ftp)://[^"#]+)')
+_FILE_REF = re.compile(r'"\$ref"\s*:\s*"((?:file://)?[^"#:]*\.json)(?:#[^"]*)?"')
 
 
 def is_test_values(path: str) -> bool:
@@ -254,9 +256,14 @@ class ChartRenderer:
         remote = remote_schema_reference(self.read(_join(chart_dir, "values.schema.json")) or "")
         if remote is not None:
             # Helm would download it to validate the values: not here. Rendered unvalidated.
+            fetched = (
+                "relcheck downloads nothing"
+                if "://" in remote and not remote.startswith("file://")
+                else "a file Helm reads from the folder it runs in, which relcheck does not follow"
+            )
             message = (
-                f"Helm chart {chart_dir or '.'}: values.schema.json refers to {remote}, and relcheck downloads "
-                "nothing, so the values are not validated against the schema (the chart is rendered without it)"
+                f"Helm chart {chart_dir or '.'}: values.schema.json refers to {remote}, {fetched}, so the values "
+                "are not validated against the schema (the chart is rendered without it)"
             )
             out.problems.append((_join(chart_dir, "values.schema.json"), ParseProblem("E002", message)))
         refused: str | None = None  # the error with which the chart refuses its own values.yaml alone
