@@ -393,6 +393,18 @@ class Workload:
         return None
 
     @cached_property
+    def leader_only_server(self) -> str | None:
+        """Why the pod's program serves its clients from the leader alone, else None: its other
+        replicas stand by though they declare the port (LEADER_ONLY_SERVERS)."""
+        for container in self.containers(include_init=False):
+            image = container.spec.get("image")
+            repository = image_reference(image)[0].lower() if isinstance(image, str) else ""
+            for name, why in LEADER_ONLY_SERVERS.items():
+                if repository == name or repository.endswith(f"/{name}"):
+                    return why
+        return None
+
+    @cached_property
     def _leader_flag(self) -> bool | None:
         return leader_flag(word for container in self.containers(include_init=False) for word in container.argv)
 
@@ -1233,6 +1245,14 @@ def _looks_core(obj: K8sObject) -> bool:
     if obj.kind in CUSTOM_WORKLOAD_GROUPS:
         return group == CUSTOM_WORKLOAD_GROUPS[obj.kind]
     return group in ("", "apps", "batch", "extensions")
+
+
+# Controllers that elect a leader and serve a port their other replicas only stand by on, by image
+# (KEDA's operator serves the metrics its metrics server asks for; KEDA's docs: "only one operator
+# instance will be active. The rest will be standing by").
+LEADER_ONLY_SERVERS: dict[str, str] = {
+    "kedacore/keda": "KEDA's docs: only one operator instance is active, the rest stand by",
+}
 
 
 # Programs whose documentation says they must run as a single instance: (pattern searched in the

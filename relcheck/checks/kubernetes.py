@@ -696,10 +696,13 @@ def standby_controller(workload: Workload) -> str | None:
     """How the scan shows that the workload is a controller that elects a leader and serves no
     clients, else None: its replicas beyond the leader only stand by, so two are as available as
     three, and CPU never scales it. A pod that elects a leader and serves clients too (an admission
-    webhook) needs its replicas for the traffic. A port only its probes call is its health server
+    webhook) needs its replicas for the traffic, unless its program serves from the leader alone
+    (Workload.leader_only_server: KEDA's operator). A port only its probes call is its health server
     (controller-runtime's `:8081`, `/healthz` and `/readyz`): the election shows what it is."""
     evidence = workload.elects_leader
-    return evidence if evidence is not None and not _controller_traffic(workload) else None
+    if evidence is None or (_controller_traffic(workload) and workload.leader_only_server is None):
+        return None
+    return evidence
 
 
 def _controller_traffic(workload: Workload) -> bool:
