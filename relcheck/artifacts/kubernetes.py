@@ -413,11 +413,22 @@ class Workload:
         """How the scan shows that the pod's program elects a leader (only one replica works, the
         others stand by), else None (relcheck.artifacts.leader)."""
         flag = self._leader_flag
-        if flag is False:
+        if flag is False or (flag is None and self._election_flag_needed is not None):
             return None
         if self.lease_grant is not None:
             return self.lease_grant.describe(service_account(self))
         return "its command line turns leader election on" if flag else None
+
+    @cached_property
+    def _election_flag_needed(self) -> str | None:
+        """The flag without which the pod's program elects no leader, whatever its RBAC grants
+        (ELECTION_OFF_BY_DEFAULT), else None."""
+        for container in self.containers(include_init=False):
+            image = container.spec.get("image")
+            flag = ELECTION_OFF_BY_DEFAULT.get(_program_of(image).lower()) if isinstance(image, str) else None
+            if flag is not None:
+                return flag
+        return None
 
     @property
     def watches_unelected(self) -> str | None:
@@ -426,7 +437,11 @@ class Workload:
         if self.elects_leader is not None or self.watch_grant is None:
             return None
         grant = self.watch_grant.describe(service_account(self))
-        return f"{grant}, and its command line turns leader election off" if self._leader_flag is False else grant
+        if self._leader_flag is False:
+            return f"{grant}, and its command line turns leader election off"
+        if self._election_flag_needed is not None:
+            return f"{grant}, and its leader election is off without {self._election_flag_needed}"
+        return grant
 
     @cached_property
     def one_version_role(self) -> str | None:
@@ -752,8 +767,9 @@ class KubeIndex:
                 # An account several workloads run as (Longhorn's manager, UI and driver deployer
                 # share one) shows what one of them does, not which: no evidence for any of them.
                 if shared[account] == 1 and account[2] != "default":
-                    workload.lease_grant = grants.get(account)
-                    workload.watch_grant = watches.get(account)
+                    floating = not workload.obj.metadata.get("namespace")
+                    workload.lease_grant = _granted(grants, account, floating)
+                    workload.watch_grant = _granted(watches, account, floating)
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:
@@ -1238,6 +1254,19 @@ def scaler_bounds(scaler: K8sObject) -> tuple[Any, Any]:
     return 1 if low is None else low, scaler.get("spec", "maxReplicas")
 
 
+def _granted(grants: dict, account: tuple[str, str, str], floating: bool) -> Any:
+    """The grant bound to the pod's account. A workload whose manifest names no namespace goes
+    where it is applied (`kubectl apply -n`), so a binding whose subject names the account in one
+    other namespace is taken for it: Strimzi's install files bind `strimzi-cluster-operator` in
+    `myproject`, which its docs have users replace with their namespace."""
+    found = grants.get(account)
+    if found is not None or not floating:
+        return found
+    render, _, name = account
+    elsewhere = [grant for (r, _, n), grant in grants.items() if r == render and n == name]
+    return elsewhere[0] if len(elsewhere) == 1 else None
+
+
 def _looks_core(obj: K8sObject) -> bool:
     """Built-in workload kinds (a CRD may reuse the name Deployment in its own group), and the
     custom ones modeled in their own group (Argo Rollouts' Rollout)."""
@@ -1245,6 +1274,15 @@ def _looks_core(obj: K8sObject) -> bool:
     if obj.kind in CUSTOM_WORKLOAD_GROUPS:
         return group == CUSTOM_WORKLOAD_GROUPS[obj.kind]
     return group in ("", "apps", "batch", "extensions")
+
+
+# Programs, by their image's name, whose leader election is off unless a flag turns it on: a Lease
+# in their RBAC (their charts grant one for when it is on) shows no election (the descheduler's
+# `--leader-elect`, Flagger's `-enable-leader-election`, both false by default).
+ELECTION_OFF_BY_DEFAULT: dict[str, str] = {
+    "descheduler": "--leader-elect",
+    "flagger": "-enable-leader-election",
+}
 
 
 # Controllers that elect a leader and serve a port their other replicas only stand by on, by image

@@ -346,6 +346,21 @@ def _probed_ports(container: Container, loopback: bool = True) -> list[object]:
 
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+# A URL on the pod's loopback in an exec probe's command (Flagger's `wget --spider
+# http://localhost:8080/healthz`).
+_LOOPBACK_URL = re.compile(r"\bhttps?://(?:localhost|127\.0\.0\.1|\[::1\]):(\d+)")
+
+
+def _exec_probe_ports(container: Container) -> set[int]:
+    """The port numbers the container's exec probes call on the pod's loopback."""
+    found: set[int] = set()
+    for name in PROBES:
+        probe = _probe(container, name)
+        action = probe.get("exec") if probe is not None else None
+        command = action.get("command") if isinstance(action, dict) else None
+        words = [word for word in command if isinstance(word, str)] if isinstance(command, list) else []
+        found.update(int(match.group(1)) for word in words for match in _LOOPBACK_URL.finditer(word))
+    return found
 
 
 def _listens(container: Container) -> bool:
@@ -706,7 +721,22 @@ def standby_controller(workload: Workload) -> str | None:
 
 
 def _controller_traffic(workload: Workload) -> bool:
-    return _client_traffic(workload, gated_only=True, probed=False)
+    """Whether clients send a controller's pods requests (see _client_traffic). Where no Service of
+    the scan selects the pod, a declared port that its own probes call (an exec probe's URL on the
+    pod's loopback too: Flagger's) is its health and metrics server, whatever its name (Strimzi's
+    Cluster Operator: `http`, 8080, for `/healthy`, `/ready` and `/metrics`)."""
+    if not _client_traffic(workload, gated_only=True, probed=False):
+        return False
+    if workload.exposed_by:
+        return True
+    containers = workload.containers(include_init=False)
+    probed = {port for c in containers for port in (*_probed_ports(c), *_exec_probe_ports(c))}
+    return any(
+        not _tooling_port_name(port.get("name"))
+        and not any(_hashable(v) and v in probed for v in (port.get("name"), port.get("containerPort")))
+        for c in containers
+        for port in c.ports()
+    )
 
 
 def unelected_controller(workload: Workload) -> str | None:
@@ -924,6 +954,14 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 # Recreate is what the volume needs, and zero downtime needs another shape.
                 message += _attach_note(claim, modes, recreate=True)
                 severity = Severity.INFO if modes is not None else Severity.WARNING
+            elif (unelected := unelected_controller(workload)) is not None:
+                # No election: two pods at once would each act on the same objects, which Recreate
+                # prevents (Strimzi's Access Operator). Turning an election on is K014's advice.
+                message += (
+                    f", which a controller that shows no leader election needs ({unelected}): a rolling update "
+                    "would run two at once, each acting on the same objects"
+                )
+                severity, needed = Severity.INFO, True
             elif (store := _single_store(workload)) is not None:
                 # A store that does not replicate: a rolling update would run a second, separate
                 # server behind the same Service for a while (velero's example MinIO).
