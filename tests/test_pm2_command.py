@@ -66,7 +66,8 @@ def test_a_development_image_starts_no_app():
 def test_pm2_runtime_as_pid_1_is_an_info() -> None:
     """pm2-runtime handles SIGTERM and SIGINT as PID 1 (it stops its apps with their kill_signal and
     kill_timeout): not the warning for a program signals may not reach; only that Node.js does not
-    reap orphans. The fixture's two Dockerfiles are reported at that severity."""
+    reap orphans. The fixture's three Dockerfiles (one runs PM2's runtime by its path through node)
+    are reported at that severity."""
     from pathlib import Path
 
     from relcheck.config.loader import Config
@@ -76,6 +77,7 @@ def test_pm2_runtime_as_pid_1_is_an_info() -> None:
     result = scan([case], Config(), select=["D002"])
     assert [(f.location.path, f.severity.label) for f in result.findings] == [
         ("Dockerfile", "info"),
+        ("distroless/Dockerfile", "info"),
         ("worker/Dockerfile", "info"),
     ]
 
