@@ -423,11 +423,16 @@ class Workload:
     def _election_flag_needed(self) -> str | None:
         """The flag without which the pod's program elects no leader, whatever its RBAC grants
         (ELECTION_OFF_BY_DEFAULT), else None."""
+        return self._program_entry(ELECTION_OFF_BY_DEFAULT)
+
+    def _program_entry(self, table: dict[str, str]) -> str | None:
+        """The entry of a table by program name for the first container whose image's program
+        (`_program_of`, in lower case) it names, else None."""
         for container in self.containers(include_init=False):
             image = container.spec.get("image")
-            flag = ELECTION_OFF_BY_DEFAULT.get(_program_of(image).lower()) if isinstance(image, str) else None
-            if flag is not None:
-                return flag
+            entry = table.get(_program_of(image).lower()) if isinstance(image, str) else None
+            if entry is not None:
+                return entry
         return None
 
     @property
@@ -447,12 +452,7 @@ class Workload:
     def one_version_role(self) -> str | None:
         """Why two versions of the workload's program must never run at once, else None: its
         upgrade needs every old pod gone first (Recreate), though more replicas of one version are fine."""
-        for container in self.containers(include_init=False):
-            image = container.spec.get("image")
-            role = ONE_VERSION_PROGRAMS.get(_program_of(image).lower()) if isinstance(image, str) else None
-            if role is not None:
-                return role
-        return None
+        return self._program_entry(ONE_VERSION_PROGRAMS)
 
     @cached_property
     def only_pauses(self) -> bool:
@@ -1277,11 +1277,17 @@ def _looks_core(obj: K8sObject) -> bool:
 
 
 # Programs, by their image's name, whose leader election is off unless a flag turns it on: a Lease
-# in their RBAC (their charts grant one for when it is on) shows no election (the descheduler's
-# `--leader-elect`, Flagger's `-enable-leader-election`, both false by default).
+# in their RBAC (their charts grant one for when it is on) shows no election. Each flag's default is
+# false in the program's source: the descheduler's and the Vertical Pod Autoscaler's `--leader-elect`,
+# Flagger's and node-feature-discovery's `-enable-leader-election`, external-secrets'
+# `--enable-leader-election` (its chart's `leaderElect: false`).
 ELECTION_OFF_BY_DEFAULT: dict[str, str] = {
     "descheduler": "--leader-elect",
+    "vpa-recommender": "--leader-elect",
+    "vpa-updater": "--leader-elect",
     "flagger": "-enable-leader-election",
+    "node-feature-discovery": "-enable-leader-election",
+    "external-secrets": "--enable-leader-election",
 }
 
 

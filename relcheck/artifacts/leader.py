@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import K8sObject, Workload
 
 _RBAC_GROUP = "rbac.authorization.k8s.io/"
-_NOT_ACTED_ON = frozenset({"leases", "events"})
+# What a role names that no controller acts on: an election's Lease, Events, and the reviews an API
+# server answers without storing anything (a webhook server checks a caller's rights with a
+# SubjectAccessReview: cert-manager's webhook).
+_NOT_ACTED_ON = frozenset(
+    {"leases", "events", "subjectaccessreviews", "selfsubjectaccessreviews", "localsubjectaccessreviews"}
+    | {"tokenreviews", "selfsubjectreviews"}
+)
 _WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection", "*"})
 AccountKey = tuple[str, str, str]
 # client-go's leaderelection takes a Lease: it creates it, then renews it by update.
@@ -55,11 +61,14 @@ class WatchGrant:
     binding: K8sObject
     watched: tuple[str, ...]
     changed: tuple[str, ...]
+    more_roles: tuple[K8sObject, ...] = ()  # the role that lets it change, where not `role`
 
     def describe(self, account: str) -> str:
+        roles = (self.role, *self.more_roles)
+        through = " and ".join(f"{role.kind} '{role.name}'" for role in roles)
         return (
             f"its ServiceAccount '{account}' may watch {_first(self.watched)} and change {_first(self.changed)} "
-            f"through {self.role.kind} '{self.role.name}'"
+            f"through {through}"
         )
 
 
@@ -70,7 +79,9 @@ def _first(names: tuple[str, ...]) -> str:
 def _acted_on(role: K8sObject) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """The resources a role lets its holder watch, and those it lets it change, by name (`*` says
     nothing of the program; the Lease of an election and Events are not what a controller acts on;
-    a subresource, `widgets/status`, is part of the resource named beside it); None unless both."""
+    a subresource, `widgets/status`, is part of the resource named beside it); None unless either.
+    The roles bound to one account add up (RBAC is a union): the Vertical Pod Autoscaler's updater
+    watches pods through one ClusterRole and evicts them through another."""
     watched: list[str] = []
     changed: list[str] = []
     rules = role.data.get("rules")
@@ -90,7 +101,7 @@ def _acted_on(role: K8sObject) -> tuple[tuple[str, ...], tuple[str, ...]] | None
                 watched.append(resource)
             if _WRITE_VERBS.intersection(v for v in verbs if isinstance(v, str)) and resource not in changed:
                 changed.append(resource)
-    return (tuple(watched), tuple(changed)) if watched and changed else None
+    return (tuple(watched), tuple(changed)) if watched or changed else None
 
 
 def _grants_leases(role: K8sObject) -> str | None:
@@ -131,7 +142,16 @@ _LOCK_NAME = re.compile(r"leader|election|-lock$", re.IGNORECASE)
 
 def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], Any]) -> dict[AccountKey, tuple]:
     """(render, namespace, ServiceAccount name) → (role, binding, what `grants` found in the role)
-    for every account bound to a role of the scan in which `grants` finds something."""
+    for every account bound to a role of the scan in which `grants` finds something: the first
+    binding's (see _all_bound_roles)."""
+    return {key: found[0] for key, found in _all_bound_roles(objects, grants).items()}
+
+
+def _all_bound_roles(
+    objects: Iterable[K8sObject], grants: Callable[[K8sObject], Any]
+) -> dict[AccountKey, list[tuple]]:
+    """(render, namespace, ServiceAccount name) → every (role, binding, what `grants` found in the
+    role) bound to the account, in the order of the scan, one per role."""
     roles: dict[tuple[str, str, str, str], tuple[K8sObject, Any]] = {}
     bindings: list[K8sObject] = []
     for obj in objects:
@@ -142,7 +162,7 @@ def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], Any
             roles[(obj.render, obj.kind, namespace, obj.name)] = (obj, granted)
         elif obj.kind in ("RoleBinding", "ClusterRoleBinding"):
             bindings.append(obj)
-    bound: dict[AccountKey, tuple] = {}
+    bound: dict[AccountKey, list[tuple]] = {}
     if not roles:
         return bound
     for binding in bindings:
@@ -161,7 +181,9 @@ def _bound_roles(objects: Iterable[K8sObject], grants: Callable[[K8sObject], Any
                 # A RoleBinding's subject without a namespace is in the binding's.
                 account_namespace = str(subject.get("namespace") or binding.namespace)
                 key = (binding.render, account_namespace, str(subject["name"]))
-                bound.setdefault(key, (role, binding, granted))
+                entries = bound.setdefault(key, [])
+                if all(entry[0] is not role for entry in entries):
+                    entries.append((role, binding, granted))
     return bound
 
 
@@ -177,10 +199,17 @@ def lease_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, LeaseGrant]:
 def watch_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, WatchGrant]:
     """(render, namespace, ServiceAccount name) → the grant to watch named resources and change
     some, for every account bound to a role of the scan that grants both."""
-    return {
-        key: WatchGrant(role, binding, *acted_on)
-        for key, (role, binding, acted_on) in _bound_roles(objects, _acted_on).items()
-    }
+    found: dict[AccountKey, WatchGrant] = {}
+    for key, entries in _all_bound_roles(objects, _acted_on).items():
+        watched = tuple(dict.fromkeys(name for _, _, (names, _) in entries for name in names))
+        changed = tuple(dict.fromkeys(name for _, _, (_, names) in entries for name in names))
+        if not (watched and changed):
+            continue
+        # Named by the first role that lets it watch and, where another, the first that lets it change.
+        role, binding, _ = next(entry for entry in entries if entry[2][0])
+        changer = next(entry[0] for entry in entries if entry[2][1])
+        found[key] = WatchGrant(role, binding, watched, changed, () if changer is role else (changer,))
+    return found
 
 
 def service_account(workload: Workload) -> str:
