@@ -1397,6 +1397,14 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "instance should run at a time, as Tempo's compaction docs say",
     ),
     (
+        # Gatekeeper's audit docs: "If you scale the audit deployment beyond one replica, ensure that
+        # only one instance runs the `generate` operation" (and status writes contend).
+        "^gatekeeper$",
+        "generate",
+        "Gatekeeper's `generate` operation (its audit deployment's) must run in one instance, as "
+        "Gatekeeper's audit docs say; several audit replicas also contend on constraints' status",
+    ),
+    (
         "^operator$",
         "topic_operator_run.sh",
         "Strimzi's Topic Operator must be the only one watching its namespace: two would both reconcile "
@@ -1406,11 +1414,12 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
 
 
 def _targets(words: list[str]) -> list[str]:
-    """The components a `-target` flag names (`-target=backend-scheduler`, `--target compactor`)."""
+    """The components a `-target` flag names (`-target=backend-scheduler`, `--target compactor`), and
+    the operations Gatekeeper's `--operation` flags turn on (`--operation=generate`)."""
     found = []
     for index, word in enumerate(words):
         flag, equals, value = word.partition("=")
-        if flag not in ("-target", "--target"):
+        if flag not in ("-target", "--target", "--operation"):
             continue
         if not equals:
             value = words[index + 1] if index + 1 < len(words) else ""
