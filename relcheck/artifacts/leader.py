@@ -198,7 +198,7 @@ def lease_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, LeaseGrant]:
 
 def watch_grants(objects: Iterable[K8sObject]) -> dict[AccountKey, WatchGrant]:
     """(render, namespace, ServiceAccount name) → the grant to watch named resources and change
-    some, for every account bound to a role of the scan that grants both."""
+    some, for every account whose roles in the scan grant both, together."""
     found: dict[AccountKey, WatchGrant] = {}
     for key, entries in _all_bound_roles(objects, _acted_on).items():
         watched = tuple(dict.fromkeys(name for _, _, (names, _) in entries for name in names))

@@ -218,13 +218,11 @@ def _pod_admin_ports(workload: Workload) -> set[object]:
     """Names and numbers of the pod's ports named for metrics or health checks, or that a
     container's flag sets for them (containers of a pod share its network: a probe may call a port
     another container declares, or one a sidecar serves: the CSI livenessprobe's `--http-endpoint`)."""
-    found: set[object] = set()
+    found = _flagged_ports(workload)
     for container in workload.containers(include_init=False):
-        diagnostics = _diagnostics_ports(container)
         for port in container.ports():
-            if _tooling_port_name(port.get("name")) or _is_port_in(port.get("containerPort"), diagnostics):
+            if _tooling_port_name(port.get("name")):
                 found.update(v for v in (port.get("name"), port.get("containerPort")) if isinstance(v, (int, str)))
-        found.update(diagnostics)
     return found
 
 
