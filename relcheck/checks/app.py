@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from relcheck.artifacts.app import AppFacts, Connection
@@ -360,8 +360,14 @@ def _missing_options(connection: Connection, wanted: tuple[str, ...], facts: App
 
 
 def _connection_findings(
-    ctx: CheckContext, kind: str, wanted: tuple[str, ...], what: str, skip: frozenset[str] = frozenset()
+    ctx: CheckContext,
+    kind: str,
+    wanted: tuple[str, ...],
+    what: str | Callable[[list[str]], str],
+    skip: frozenset[str] = frozenset(),
 ) -> Iterator[Finding]:
+    """A finding for each client of `kind` that sets none of some `wanted` options; `what` says what
+    follows (a function of the missing options, where that depends on which)."""
     for name, facts in _services(ctx):
         for connection in facts.connections:
             if connection.kind != kind or connection.call in skip:
@@ -372,9 +378,10 @@ def _connection_findings(
             note = ""
             if kind == "mongodb" and connection.uri_source and connection.uri_options(facts.env) is None:
                 note = f" (the URI comes from {connection.uri_source}; options in it are not visible here)"
+            said = what(missing) if callable(what) else what
             yield ctx.finding(
                 connection.location,
-                f"{connection.call} sets no {', '.join(missing)}: {what}{note}",
+                f"{connection.call} sets no {', '.join(missing)}: {said}{note}",
                 identity=f"{name}/{kind}/{connection.call}",
                 value=",".join(missing),
             )
@@ -412,10 +419,34 @@ def node_redis_major(manifest: object) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# What node-redis does in an outage with its offline queue off but no reconnect strategy of the
+# service's own: its default backoff, forever (v4 and later), or for an hour (v2 and 3).
+_NODE_REDIS_RECONNECTS = {
+    False: "during a Redis outage node-redis reconnects with its default backoff for as long as it lasts, "
+    "whatever the service would choose",
+    True: "during a Redis outage node-redis retries its connection with its default retry_strategy for up "
+    "to an hour, whatever the service would choose",
+}
+
+
+def _ioredis_outage(missing: list[str]) -> str:
+    """What ioredis does in an outage without the options missing (its defaults: 20 retries per
+    command, reconnecting `Math.min(times * 50, 2000)` ms apart, forever)."""
+    if "maxRetriesPerRequest" in missing:
+        return (
+            "during a Redis outage each command waits through ioredis's default of 20 reconnect attempts "
+            "(about 10 s at its default pace) before it fails, and the request waiting on it hangs that long"
+        )
+    return (
+        "during a Redis outage ioredis reconnects at its default pace (50 ms more each attempt, up to 2 s) "
+        "for as long as it lasts, whatever the service would choose"
+    )
+
+
 @check("S006")
 def redis_retry_settings(ctx: CheckContext) -> Iterator[Finding]:
-    what = "during a Redis outage commands queue up and requests hang"
-    yield from _connection_findings(ctx, "redis", REDIS_OPTIONS, what, skip=NODE_REDIS_CALLS)
+    queued = "during a Redis outage commands queue up and requests hang"
+    yield from _connection_findings(ctx, "redis", REDIS_OPTIONS, _ioredis_outage, skip=NODE_REDIS_CALLS)
     for service in _node_services(ctx):
         major = node_redis_major(ctx.project.package_json(service.root))
         legacy = major is not None and major < 4
@@ -427,9 +458,11 @@ def redis_retry_settings(ctx: CheckContext) -> Iterator[Finding]:
             seen = connection.option_keys
             missing = [shown for shown, keys in wanted.items() if not seen & set(keys)]
             if missing:
+                # The offline queue's option is the second: without it, commands queue up.
+                said = _NODE_REDIS_RECONNECTS[legacy] if missing == [next(iter(wanted))] else queued
                 yield ctx.finding(
                     connection.location,
-                    f"{connection.call} ({client}) sets no {', '.join(missing)}: {what}",
+                    f"{connection.call} ({client}) sets no {', '.join(missing)}: {said}",
                     identity=f"{service.name}/redis/{connection.call}",
                     value=",".join(missing),
                 )
