@@ -51,6 +51,15 @@ def make_chart(folder: Path, templates: dict[str, str], chart_yaml: str = "") ->
 LOOP = "{{- range $i := until 100000000 }}{{- range $j := until 100000000 }}{{ end }}{{ end }}\n"
 
 
+def _one_container_deployment(name: str) -> str:
+    """A Deployment of 3 replicas whose one container, its app and its image are all `name`."""
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 3\n"
+        f"  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n"
+        f"    spec:\n      containers: [{{name: {name}, image: 'example/{name}:1.0.0'}}]\n"
+    )
+
+
 def copy(name: str, tmp_path: Path) -> Path:
     target = tmp_path / name
     shutil.copytree(RENDER / name, target)
@@ -227,11 +236,7 @@ def test_a_values_schema_that_names_a_remote_schema_is_not_downloaded(tmp_path: 
     definitions on raw.githubusercontent.com, which Helm downloads to validate the values (and the
     render failed when it could not). Nothing is downloaded: an info says the values are not
     validated, and the chart is rendered and checked."""
-    deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: runner\nspec:\n  replicas: 3\n"
-        "  selector: {matchLabels: {app: runner}}\n  template:\n    metadata: {labels: {app: runner}}\n"
-        "    spec:\n      containers: [{name: runner, image: 'example/runner:1.0.0'}]\n"
-    )
+    deployment = _one_container_deployment("runner")
     chart = make_chart(tmp_path / "runner", {"deployment.yaml": deployment})
     (chart / "values.yaml").write_text("resources: {}\n")
     (chart / "values.schema.json").write_text(
@@ -254,11 +259,7 @@ def test_a_values_schema_that_names_another_file_is_not_followed(tmp_path: Path)
     `{"$ref": "file://../values.schema.json"}`: Helm resolves it from the folder it runs in, and the
     render failed with an E001 naming `/values.schema.json`. It is rendered without the schema, as a
     remote one is, and an info says so."""
-    deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n"
-        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
-        "    spec:\n      containers: [{name: web, image: 'example/web:1.0.0'}]\n"
-    )
+    deployment = _one_container_deployment("web")
     chart = make_chart(tmp_path / "library" / "test-chart", {"deployment.yaml": deployment})
     (chart / "values.yaml").write_text("replicas: 3\n")
     (chart / "values.schema.json").write_text('{\n  "$ref": "file://../values.schema.json"\n}\n')
@@ -277,11 +278,7 @@ def test_a_chart_copied_to_leave_out_a_remote_schema_keeps_its_relative_links(tm
     """NGINX's chart links `crds -> ../../config/crd/bases/` and has a values.schema.json that names
     a remote schema, so it is rendered from a copy: the link must lead where it leads in the
     repository (it led nowhere, and the chart failed with an E001 naming a temporary folder)."""
-    deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n"
-        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
-        "    spec:\n      containers: [{name: web, image: 'example/web:1.0.0'}]\n"
-    )
+    deployment = _one_container_deployment("web")
     chart = make_chart(tmp_path / "charts" / "web", {"deployment.yaml": deployment})
     (chart / "values.schema.json").write_text(
         '{"type": "object", "properties": {"resources": {"$ref": "https://example.com/defs.json#/r"}}}\n'

@@ -357,6 +357,19 @@ def is_base_image(dockerfile: Dockerfile) -> bool:
     return len(words) == 1 and posixpath.basename(words[0]) in _BARE_PROGRAMS
 
 
+def _past_hand_over(words: list[str]) -> list[str]:
+    """A command's words past an init that hands over to what follows (`tini --`, `dumb-init`)."""
+    while words and posixpath.basename(words[0]) in _HANDS_OVER:
+        words = words[1:]
+    return words
+
+
+def _start_words(dockerfile: Dockerfile) -> list[str]:
+    """The words of the final image's ENTRYPOINT and CMD, past an init that hands over."""
+    entrypoint, cmd = dockerfile.start_command
+    return _past_hand_over([*(entrypoint or ()), *(cmd or ())])
+
+
 # Commands that only keep a container alive for someone to exec into.
 _IDLE_COMMANDS = (["tail", "-f", "/dev/null"], ["sleep", "infinity"], ["sleep", "inf"])
 
@@ -366,10 +379,7 @@ def is_idle_image(dockerfile: Dockerfile) -> bool:
     """A development container: its command only keeps the container alive (`tail -f /dev/null`,
     `sleep infinity`) for a developer to exec into and start the app by hand (Wiki.js's
     `dev/containers/Dockerfile`). It never serves, so the rules about a service's image do not apply."""
-    entrypoint, cmd = dockerfile.start_command
-    words = [*(entrypoint or ()), *(cmd or ())]
-    while words and posixpath.basename(words[0]) in _HANDS_OVER:
-        words = words[1:]
+    words = _start_words(dockerfile)
     if len(words) == 3 and posixpath.basename(words[0]) in ("sh", "bash") and words[1] == "-c":
         words = shell_words(words[2])
     return bool(words) and [posixpath.basename(words[0]), *words[1:]] in _IDLE_COMMANDS
@@ -409,9 +419,7 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
     if _CLI_IMAGE_NAME.search(name) or (folders and _CLI_FOLDER.match(folders[-1])):
         return True
     entrypoint, _ = dockerfile.start_command
-    words = list(entrypoint or ())
-    while words and posixpath.basename(words[0]) in _HANDS_OVER:
-        words = words[1:]
+    words = _past_hand_over(list(entrypoint or ()))
     return bool(words) and posixpath.basename(words[0]) in _ONE_SHOT_PROGRAMS
 
 
@@ -442,10 +450,7 @@ _MAIL_CATCHERS = frozenset({"maildev", "mailhog", "mailpit", "mailcatcher", "smt
 def is_mail_catcher_image(dockerfile: Dockerfile) -> bool:
     """An image that runs a development mail catcher (brocoders' nestjs-boilerplate's
     `maildev.Dockerfile`: `RUN npm i -g maildev`, `CMD maildev`), the program its command starts."""
-    entrypoint, cmd = dockerfile.start_command
-    words = [*(entrypoint or ()), *(cmd or ())]
-    while words and posixpath.basename(words[0]) in _HANDS_OVER:
-        words = words[1:]
+    words = _start_words(dockerfile)
     if len(words) >= 3 and posixpath.basename(words[0]) in ("sh", "bash") and words[1] == "-c":
         words = shell_words(words[2])
     return bool(words) and posixpath.basename(words[0]).lower() in _MAIL_CATCHERS
