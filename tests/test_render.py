@@ -2242,3 +2242,68 @@ def test_an_hpa_that_names_a_workload_another_overlay_builds_says_so(tmp_path: P
     said = "which kustomize overlay apps/backend does not build: kustomize overlay apps/frontend does"
     assert said in finding.message
     assert [(r.location.path, r.location.line) for r in finding.related][:1] == [("apps/frontend/deployment.yaml", 3)]
+
+
+def _sourcegraph_like_base(name: str = "frontend") -> str:
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 3\n"
+        f"  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n"
+        f"    spec:\n      securityContext:\n        runAsUser: 100\n      containers:\n        - name: {name}\n"
+        f"          image: registry.example.com/{name}:1.0\n"
+        "          resources:\n            limits: {memory: 1Gi}\n            requests: {memory: 1Gi, cpu: 100m}\n"
+    )
+
+
+@needs_kustomize
+def test_a_value_an_inline_json_patch_sets_is_placed_at_its_line_in_the_kustomization(tmp_path: Path) -> None:
+    """sourcegraph's `monitoring/privileged` component writes its JSON patch in the kustomization
+    (`patch: |-`): K011 goes to the `runAsUser: 0` that block writes, not to the base's
+    `runAsUser: 100`. A patch in another style (a quoted string) leaves the finding at the base."""
+    _write_tree(tmp_path, {
+        "base/kustomization.yaml": "resources: [frontend.yaml]\n",
+        "base/frontend.yaml": _sourcegraph_like_base(),
+        "privileged/kustomization.yaml": (
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n"
+            "  - patch: |-\n"
+            "      - op: replace\n"
+            "        path: /spec/template/spec/securityContext\n"
+            "        value:\n"
+            "          runAsUser: 0\n"
+            "    target: {kind: Deployment, name: frontend}\n"
+        ),
+        "overlay/kustomization.yaml": "resources: [../base]\ncomponents: [../privileged]\n",
+    })
+    result = scan([tmp_path], Config(), select=["K011"])
+    found = [(f.location.path, f.location.line, f.location.column) for f in result.findings]
+    assert found == [("privileged/kustomization.yaml", 8, 11)]
+    quoted = '"- op: replace\\n  path: /spec/template/spec/securityContext\\n  value:\\n    runAsUser: 0\\n"'
+    (tmp_path / "privileged" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n"
+        f"  - patch: {quoted}\n    target: {{kind: Deployment, name: frontend}}\n"
+    )
+    found = [(f.location.path, f.location.line) for f in scan([tmp_path], Config(), select=["K011"]).findings]
+    assert found == [("base/frontend.yaml", 14)]
+
+
+@needs_kustomize
+def test_a_key_a_json_patch_removes_is_reported_at_the_remove_op(tmp_path: Path) -> None:
+    """sourcegraph's `remove/resources` component removes each container's `resources` for small
+    clusters: K006 goes to that `op: remove` (where a suppression for the overlay belongs), not to
+    the base's `limits:`, which sets the memory limit the finding says is missing. An op a later
+    patch undoes places nothing."""
+    _write_tree(tmp_path, {
+        "base/kustomization.yaml": "resources: [frontend.yaml]\n",
+        "base/frontend.yaml": _sourcegraph_like_base(),
+        "remove/kustomization.yaml": (
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n"
+            "  - path: container-0.yaml\n    target: {kind: Deployment|StatefulSet, name: .*}\n"
+        ),
+        "remove/container-0.yaml": (
+            "# no resources on a laptop\n- op: remove\n  path: /spec/template/spec/containers/0/resources\n"
+        ),
+        "dev/kustomization.yaml": "resources: [../base]\ncomponents: [../remove]\n",
+    })
+    found = scan([tmp_path], Config(), select=["K006"]).findings
+    assert [(f.location.path, f.location.line, f.location.column) for f in found] == [("remove/container-0.yaml", 2, 3)]
+    assert found[0].message.startswith("container 'frontend' of Deployment 'frontend': no resources.limits.memory")
+    assert [r.location.path for r in found[0].related] == ["base/frontend.yaml", "dev/kustomization.yaml"]

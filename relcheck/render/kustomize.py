@@ -24,7 +24,7 @@ from relcheck.artifacts.rendered import RenderedObject
 from relcheck.model import Location, ParseProblem
 from relcheck.render.engines import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT, CommandOutput, run_kustomize
 from relcheck.render.helm import Renders
-from relcheck.syntax.positions import Positions
+from relcheck.syntax.positions import VALUE, Positions
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 # The largest file copied for an overlay built without its remote resources that its kustomization
@@ -265,9 +265,69 @@ class JsonPatch:
         return None
 
 
+    def removes(self, rendered: dict, path: tuple) -> Location | None:
+        """Where a `remove` op took away what holds `path` (sourcegraph's `remove/resources`
+        component drops every container's `resources`): an op whose pointer leads to `path` or
+        above it, where the rendered object has nothing, at the op's `op:` key."""
+        for index in range(len(self.ops) - 1, -1, -1):
+            op = self.ops[index]
+            if not isinstance(op, dict) or op.get("op") != "remove":
+                continue
+            pointer = op.get("path")
+            if not isinstance(pointer, str) or not pointer.startswith("/"):
+                continue
+            parts = _pointer_parts(pointer)
+            if len(parts) > len(path) or tuple(str(k) for k in path[: len(parts)]) != parts:
+                continue
+            if dig(rendered, path[: len(parts)]) is not None or (index, "op") not in self.positions.rows:
+                continue  # still there: a later patch put it back
+            line, column = self.positions.key_of((index, "op"))
+            return Location(self.path, line, column)
+        return None
+
+
 def _pointer_parts(pointer: str) -> tuple[str, ...]:
     """A JSON pointer's keys (RFC 6901: `~1` is `/`, `~0` is `~`)."""
     return tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:])
+
+
+@dataclass(frozen=True)
+class InlinePatch:
+    """A JSON 6902 patch written in a kustomization (`patches: [{patch: |-, target: …}]`): the
+    kustomization's path, and the entry's list and index there."""
+
+    path: str
+    field: str
+    index: int
+
+
+def read_inline_json_patch(root: Path, inline: InlinePatch) -> JsonPatch | None:
+    """The ops of a patch a kustomization writes as a literal block (`patch: |-`), with positions in
+    the kustomization file; None for any other style (its lines are not the file's) or other patch."""
+    from relcheck.syntax.yaml import YamlError, load_one
+
+    full = root / inline.path
+    try:
+        if full.is_symlink() or not full.is_file() or full.stat().st_size > _MAX_PATCH_BYTES:
+            return None
+        whole = full.read_text(encoding="utf-8")
+        data, positions = load_one(whole)
+        lines = whole.splitlines()
+        written = positions.get((inline.field, inline.index, "patch"), VALUE)
+        text = dig(data, (inline.field, inline.index, "patch"))
+        if written is None or not isinstance(text, str):
+            return None
+        line, column = written
+        if not lines[line - 1][column - 1 :].startswith("|"):
+            return None
+        content = next((row for row in lines[line:] if row.strip()), "")
+        indent = len(content) - len(content.lstrip(" "))
+        ops, own = load_one(text)
+    except (OSError, UnicodeDecodeError, YamlError, ValueError, IndexError):
+        return None
+    if isinstance(ops, list) and ops and all(isinstance(op, dict) and "op" in op for op in ops):
+        return JsonPatch(inline.path, ops, own.shifted(line, indent))
+    return None
 
 
 def read_json_patch(root: Path, path: str) -> JsonPatch | None:
@@ -395,6 +455,11 @@ class KustomizeOrigin:
             found = json_patch.sets(self.data, path, key)
             if found is not None:
                 return found
+        if key:  # a key the rendered object lacks (relcheck.artifacts.rendered.missing_loc)
+            for json_patch in reversed(self.json_patches):
+                found = json_patch.removes(self.data, path)
+                if found is not None:
+                    return found
         return None
 
 
@@ -454,7 +519,8 @@ class KustomizeRenderer:
         self.by_path: dict[str, list[K8sObject]] = {}
         for obj in objects:
             self.by_path.setdefault(obj.path, []).append(obj)
-        self._json_patches: dict[str, JsonPatch | None] = {}  # a component's patches serve several overlays
+        # A component's patches serve several overlays.
+        self._json_patches: dict[str | InlinePatch, JsonPatch | None] = {}
         self._helm_actions: dict[str, bool] = {}
         self._plugin_versions: dict[str, str | None] = {}  # a configuration file → its plugin's apiVersion
         # Overlay folders the repository's own build runs without the load restrictor → its Makefiles.
@@ -472,10 +538,11 @@ class KustomizeRenderer:
             return []
         return [path] if says_unrestricted(text) else []
 
-    def _json_patch(self, path: str) -> JsonPatch | None:
-        if path not in self._json_patches:
-            self._json_patches[path] = read_json_patch(self.root, path)
-        return self._json_patches[path]
+    def _json_patch(self, source: str | InlinePatch) -> JsonPatch | None:
+        if source not in self._json_patches:
+            read = read_inline_json_patch if isinstance(source, InlinePatch) else read_json_patch
+            self._json_patches[source] = read(self.root, source)  # type: ignore[arg-type]
+        return self._json_patches[source]
 
     def render_all(self, entries: list[str], kustomizations: dict[str, Kustomization], out: Renders) -> set[str]:
         """Build every overlay that can be built, several at once (each build is a kustomize process,
@@ -773,7 +840,7 @@ class KustomizeRenderer:
         targeted = [
             (p, target)
             for f, target in _json_patch_targets(members)
-            if not self.by_path.get(f) and (p := self._json_patch(f)) is not None
+            if (isinstance(f, InlinePatch) or not self.by_path.get(f)) and (p := self._json_patch(f)) is not None
         ]
         objects, _ = parse_manifests("<kustomize>", _without_crds(text))
         found: list[K8sObject] = []
@@ -883,19 +950,22 @@ def _patch_sources(members: list[Kustomization]) -> list[str]:
     return [path for k in members for path in (k.path, *(f for name in PATCH_FIELDS for f in _entries(k, name)))]
 
 
-def _json_patch_targets(members: list[Kustomization]) -> list[tuple[str, dict]]:
-    """(file, target) of each patch entry with a `target:` (how JSON 6902 patches are named, in
-    `patches` and the older `patchesJson6902`), in the order the kustomizations list them."""
-    found = []
+def _json_patch_targets(members: list[Kustomization]) -> list[tuple[str | InlinePatch, dict]]:
+    """(file, or the entry that writes it, target) of each patch entry with a `target:` (how JSON
+    6902 patches are named, in `patches` and the older `patchesJson6902`), in the order the
+    kustomizations list them."""
+    found: list[tuple[str | InlinePatch, dict]] = []
     for kustomization in members:
         for name in ("patches", "patchesJson6902"):
             entries = kustomization.data.get(name)
-            for entry in entries if isinstance(entries, list) else []:
+            for index, entry in enumerate(entries if isinstance(entries, list) else []):
                 if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
                     continue
-                path = entry.get("path")
+                path, patch = entry.get("path"), entry.get("patch")
                 if isinstance(path, str) and "\n" not in path and path.strip() and not _REMOTE.search(path):
                     found.append((_joined(kustomization.folder, path.strip()), entry["target"]))
+                elif isinstance(patch, str) and patch.strip():
+                    found.append((InlinePatch(kustomization.path, name, index), entry["target"]))
     return found
 
 

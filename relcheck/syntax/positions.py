@@ -62,6 +62,22 @@ class Positions:
         if field != END:
             table[at + 1] = column
 
+    def shifted(self, lines: int, columns: int) -> Positions:
+        """These positions for text that starts `lines` lines down and `columns` columns in (a
+        literal block of another file)."""
+        moved = Positions()
+        moved.rows = dict(self.rows)
+        table = array("I", self.table)
+        for at in range(0, len(table), WIDTH):
+            for field in (VALUE, KEY):
+                if table[at + field]:
+                    table[at + field] += lines
+                    table[at + field + 1] += columns
+            if table[at + END]:
+                table[at + END] += lines
+        moved.table = table
+        return moved
+
     # -- the readers' side ------------------------------------------------------------------------
 
     def get(self, path: tuple, field: int) -> tuple[int, int] | None:
