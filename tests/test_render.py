@@ -2244,6 +2244,31 @@ def test_an_hpa_that_names_a_workload_another_overlay_builds_says_so(tmp_path: P
     assert [(r.location.path, r.location.line) for r in finding.related][:1] == [("apps/frontend/deployment.yaml", 3)]
 
 
+@needs_kustomize
+def test_one_finding_where_an_overlay_turns_a_statefulset_into_a_deployment(tmp_path: Path) -> None:
+    """sourcegraph's `old-cluster` example turns its database StatefulSets into Deployments: K014 says
+    "more replicas of this Deployment" there and "of this StatefulSet" as the file and every other
+    overlay build it. One problem at one line, said in the file's words, however many overlays."""
+    _write_tree(tmp_path, {
+        "base/kustomization.yaml": "resources: [pgsql.yaml]\n",
+        "base/pgsql.yaml": (
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: pgsql\nspec:\n  replicas: 1\n"
+            "  serviceName: pgsql\n  selector:\n    matchLabels: {app: pgsql}\n  template:\n"
+            "    metadata:\n      labels: {app: pgsql}\n    spec:\n      containers:\n"
+            "        - name: pgsql\n          image: postgres:16.1\n"
+        ),
+        "examples/old-cluster/kustomization.yaml": (
+            "resources: [../../base]\npatches:\n  - target: {kind: StatefulSet, name: pgsql}\n"
+            "    patch: |-\n      - op: replace\n        path: /kind\n        value: Deployment\n"
+        ),
+        "examples/small/kustomization.yaml": "resources: [../../base]\n",
+        "examples/large/kustomization.yaml": "resources: [../../base]\nnamespace: large\n",
+    })
+    result = scan([tmp_path], Config(), select=["K014"])
+    assert [(f.location.path, f.location.line) for f in result.findings] == [("base/pgsql.yaml", 6)]
+    assert "of this StatefulSet are copies" in result.findings[0].message
+
+
 def _sourcegraph_like_base(name: str = "frontend") -> str:
     return (
         f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 3\n"
@@ -2307,3 +2332,32 @@ def test_a_key_a_json_patch_removes_is_reported_at_the_remove_op(tmp_path: Path)
     assert [(f.location.path, f.location.line, f.location.column) for f in found] == [("remove/container-0.yaml", 2, 3)]
     assert found[0].message.startswith("container 'frontend' of Deployment 'frontend': no resources.limits.memory")
     assert [r.location.path for r in found[0].related] == ["base/frontend.yaml", "dev/kustomization.yaml"]
+
+
+@needs_helm
+def test_two_problems_one_render_writes_at_one_template_line_are_two_findings(tmp_path: Path) -> None:
+    """Kong's chart writes a Service's ports in a `range`: two ports no container declares (8002,
+    8445) are two K027 findings at that one template line, in every render of the chart; findings
+    of different renders whose messages differ only in numbers are still one."""
+    chart = make_chart(
+        tmp_path / "manager",
+        {
+            "deployment.yaml": _one_container_deployment("manager").replace(
+                "image: 'example/manager:1.0.0'", "image: 'example/manager:1.0.0', ports: [{containerPort: 8000}]"
+            ),
+            "service.yaml": (
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: manager\nspec:\n  selector: {app: manager}\n"
+                "  ports:\n  {{- range .Values.ports }}\n    - {name: p{{ . }}, port: {{ . }}, targetPort: {{ . }}}\n"
+                "  {{- end }}\n"
+            ),
+        },
+    )
+    (chart / "values.yaml").write_text("ports: [8002, 8445]\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "a-values.yaml").write_text("ports: [8002, 8445]\n")
+    (chart / "ci" / "b-values.yaml").write_text("ports: [8445, 8002]\n")
+    result = scan([tmp_path], Config(), select=["K027"])
+    assert sorted((f.location.path, f.location.line, f.message.split(" to ")[0]) for f in result.findings) == [
+        ("manager/templates/service.yaml", 7, "Service 'manager' sends port 8002"),
+        ("manager/templates/service.yaml", 7, "Service 'manager' sends port 8445"),
+    ]

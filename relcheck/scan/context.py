@@ -72,7 +72,7 @@ class CheckContext:
             ignore_source=subject.ignore_source,
         )
         finding.subject = subject
-        obj = _object_of(subject)
+        obj = object_of(subject)
         test_install = bool(getattr(obj, "test_install", False))
         finding.variant = test_install or bool(getattr(obj, "kind_replaced", False))
         if test_install and getattr(subject, "workload", None) is not None:
@@ -120,7 +120,7 @@ def _built_by(subject: Any, location: Location) -> tuple[Related, ...]:
     """For a finding on an object a kustomize overlay built from a base, the overlay's
     kustomization: the base's lines alone do not say which build has the problem (argo-cd's HA
     overlay runs two replicas of a Deployment its base runs one of)."""
-    obj = _object_of(subject)
+    obj = object_of(subject)
     overlay = getattr(obj, "built_by", "")
     folder = overlay.rpartition("/")[0]
     if not overlay or location.path == overlay or (folder and location.path.startswith(f"{folder}/")):
@@ -128,6 +128,6 @@ def _built_by(subject: Any, location: Location) -> tuple[Related, ...]:
     return (Related(Location(overlay, 1, 1), f"as {obj.rendered_by} builds it"),)
 
 
-def _object_of(subject: Any) -> Any:
+def object_of(subject: Any) -> Any:
     """The Kubernetes object a workload or container subject belongs to (else the subject)."""
     return getattr(subject, "obj", None) or getattr(getattr(subject, "workload", None), "obj", None) or subject

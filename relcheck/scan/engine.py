@@ -267,7 +267,12 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
 
     kept: list[Finding] = []
     at: dict[tuple, list[int]] = {}  # (code, path, line, column) -> the findings kept there, in order
-    loose_keys: dict[int, str] = {}  # index in kept -> its message with numbers left out (made when needed)
+    # index in kept -> the messages found there with numbers left out (made when needed): the one kept
+    # and, where a finding in the file's own words replaced a variant's, the variant's too
+    loose_keys: dict[int, set[str]] = {}
+    # index in kept -> the renders whose findings it stands for: two findings of one render at one
+    # place are two problems (Kong's Service sends two undeclared ports, 8002 and 8445, from one line)
+    merged: dict[int, set[str | None]] = {}
     same_subject: dict[tuple, int] = {}  # (code, path, line, column, identity) -> a test install's finding
     for finding in findings:
         location = finding.location
@@ -295,11 +300,13 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
             # (mattermost's `ci/` values set `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at
             # the same strategy key), or overlays of one base that patch its replica count
             # (eks-workshop's modules).
-            loose = _loose(finding)
+            loose, render = _loose(finding), _render_of(finding)
             for candidate in here:
+                if render is not None and render in merged.setdefault(candidate, {_render_of(kept[candidate])}):
+                    continue
                 if candidate not in loose_keys:
-                    loose_keys[candidate] = _loose(kept[candidate])
-                if loose_keys[candidate] == loose:
+                    loose_keys[candidate] = {_loose(kept[candidate])}
+                if loose in loose_keys[candidate]:
                     index = candidate
                     break
             if index is None and kept[here[0]].variant != finding.variant:
@@ -310,17 +317,23 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
             # Two test installs' findings about one thing at one place (alloy's Deployment with
             # `replicas: 1`, and with an HPA of its own that leaves `replicas` out): one problem.
             index = same_subject.get((*where, finding.identity))
+            render = _render_of(finding)
             if index is not None and not kept[index].variant:
                 index = None
+            elif index is not None and render is not None and render in merged.get(index, ()):
+                index = None  # two problems of one render
         if index is None:
             if finding.variant:
                 same_subject.setdefault((*where, finding.identity), len(kept))
             at.setdefault(where, []).append(len(kept))
             kept.append(finding)
-        elif kept[index].variant and not finding.variant:
-            # The object as its file writes it says it best; later findings there are still
-            # compared with the message first kept.
-            loose_keys.setdefault(index, _loose(kept[index]))
+            continue
+        merged.setdefault(index, {_render_of(kept[index])}).add(_render_of(finding))
+        if kept[index].variant and not finding.variant:
+            # The object as its file writes it says it best; later findings there are compared
+            # with both messages (an overlay that turns a StatefulSet into a Deployment says "more
+            # replicas of this Deployment", the file and the overlays that keep its kind "StatefulSet").
+            loose_keys.setdefault(index, {_loose(kept[index])}).add(_loose(finding))
             kept[index] = finding
     return kept
 
@@ -331,6 +344,17 @@ _ROLE_KIND = re.compile(r"\b(?:ClusterRole|Role)(?= ')")
 _WORKLOAD_KIND = re.compile(r"\b(?:Deployment|StatefulSet|DaemonSet|Job|CronJob|ReplicaSet|Rollout)(?= ')")
 _NUMBER = re.compile(r"\d+")
 _PLURAL = re.compile(r"(# [a-z]+?)s\b")
+
+
+def _render_of(finding: Finding) -> str | None:
+    """The render a finding's Kubernetes object came from ("" for a file as written); None for a
+    finding on something else, or on nothing, which may stand for several renders."""
+    from relcheck.scan.context import object_of
+
+    if finding.subject is None:
+        return None
+    render = getattr(object_of(finding.subject), "render", None)
+    return render if isinstance(render, str) else None
 
 
 def _loose(finding: Finding) -> str:
