@@ -1391,7 +1391,8 @@ def pdb_present(ctx: CheckContext) -> Iterator[Finding]:
         if workload.pdbs or not _multi_replica(workload) or _pdb_left_to_values(workload.obj):
             continue
         obj = workload.obj
-        runs = "runs several replicas"
+        pods = workload.expected_pods()
+        runs = f"runs {pods} replicas" if workload.hpa is None and pods is not None else "runs several replicas"
         if workload.hpa is not None and _int(scaler_bounds(workload.hpa)[1]):
             runs = f"may run up to {scaler_bounds(workload.hpa)[1]} replicas ({workload.hpa.display} scales it)"
         yield ctx.report(
