@@ -146,9 +146,14 @@ def _metrics_service(service: K8sObject, workload: Workload) -> bool:
     or LoadBalancer Service is for clients outside it, whatever its ports say (microservices-demo's
     Prometheus, `prometheus` on a NodePort for people to query). A port named for clients that
     sends to a container port only *named* for metrics is for clients: Tempo's query frontend
-    serves its API and its metrics on one port, `prom-metrics`, behind a Service port `http`."""
+    serves its API and its metrics on one port, `prom-metrics`, behind a Service port `http`.
+    A Service named for metrics is one whatever its ports (jaeger-operator's `jaeger-operator-metrics`,
+    `https` to a kube-rbac-proxy in front of the metrics its manager serves on a loopback port
+    that no flag names)."""
     if service.get("spec", "type") in ("NodePort", "LoadBalancer"):
         return False
+    if isinstance(service.name, str) and _METRICS_SERVICE_NAME.search(service.name):
+        return True
     ports = service.get("spec", "ports")
     if not isinstance(ports, list) or not ports:
         return False
@@ -163,6 +168,11 @@ def _metrics_service(service: K8sObject, workload: Workload) -> bool:
         if not (_hashable(target) and target in admin):
             return False
     return True
+
+
+# `<app>-metrics` and kubebuilder's `<app>-metrics-service`; not a metrics API clients call
+# (`metrics-server`, `custom-metrics-apiserver`).
+_METRICS_SERVICE_NAME = re.compile(r"(?:^|[-_.])metrics(?:[-_]service)?$")
 
 
 def _admin_name(name: object) -> bool:
@@ -269,13 +279,15 @@ def _hashable(value: object) -> bool:
 
 def _scraped_ports(workload: Workload) -> set[object]:
     """Names and numbers of the pod's ports that a Service for metrics sends to (cert-manager's
-    unnamed 9402, behind `tcp-prometheus-servicemonitor`): where Prometheus scrapes, not clients."""
+    unnamed 9402, behind `tcp-prometheus-servicemonitor`; every port of a Service named for
+    metrics): where Prometheus scrapes, not clients."""
     found: set[object] = set()
     for service in workload.exposed_by:
         if not _metrics_service(service, workload):
             continue
+        named = isinstance(service.name, str) and bool(_METRICS_SERVICE_NAME.search(service.name))
         for port in service.get("spec", "ports") or ():
-            if not isinstance(port, dict) or not _SCRAPE_NAME.search(str(port.get("name") or "")):
+            if not isinstance(port, dict) or not (named or _SCRAPE_NAME.search(str(port.get("name") or ""))):
                 continue  # `prometheus` names a Prometheus server's own API as often as its metrics
             target = port.get("targetPort", port.get("port"))
             if _hashable(target):
