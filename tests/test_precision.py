@@ -731,6 +731,7 @@ def test_end_to_end_test_cases_are_left_out_with_the_default_excludes(tmp_path: 
     [
         ("hugo.toml",),  # kueue's `site/`
         ("config.toml", "content/_index.md", "layouts/index.html"),  # metallb's `website/`, older Hugo
+        ("config.yaml", "content/_index.md", "themes/contour/theme.toml"),  # contour's `site/`
         ("docusaurus.config.js",),
     ],
 )

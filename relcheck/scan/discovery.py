@@ -116,12 +116,14 @@ def is_end_to_end_case(names: Iterable[str]) -> bool:
 
 
 # A documentation website's sources (Hugo's `hugo.toml`, or its older `config.toml` beside `content/`
-# and `layouts/`; Docusaurus's config): its manifests are examples for readers (kueue's `site/static/
+# and `layouts/` or `themes/`; Docusaurus's config): its manifests are examples for readers (kueue's `site/static/
 # examples/`, one copy per documented version), left out with the default excludes as `docs/` is.
 _SITE_CONFIGS = frozenset(
     {"hugo.toml", "hugo.yaml", "hugo.json"} | {f"docusaurus.config.{ext}" for ext in ("js", "ts", "mjs", "cjs")}
 )
 _HUGO_OLD_CONFIGS = frozenset({"config.toml", "config.yaml", "config.json"})
+# Beside `content/`, what `hugo new site` makes: layouts of its own, or a theme's (contour's `site/`).
+_HUGO_FOLDERS = frozenset({"layouts", "themes", "archetypes"})
 
 
 # A folder of hotfix images, one folder per release patched (overleaf's `server-ce/hotfix/5.5.1/`,
@@ -175,7 +177,9 @@ def superseded_release_files(names: Iterable[str]) -> set[str]:
 def is_documentation_site(names: Iterable[str]) -> bool:
     """Whether a folder holding these names is the root of a Hugo or Docusaurus website."""
     present = set(names)
-    return bool(present & _SITE_CONFIGS) or bool(present & _HUGO_OLD_CONFIGS and {"content", "layouts"} <= present)
+    return bool(present & _SITE_CONFIGS) or bool(
+        present & _HUGO_OLD_CONFIGS and "content" in present and present & _HUGO_FOLDERS
+    )
 
 
 def _folder_names(patterns: Iterable[str]) -> frozenset[str] | None:
