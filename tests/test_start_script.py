@@ -18,7 +18,15 @@ from relcheck.scan.discovery import SourceFile
         ("exec \\\n  java -jar app.jar\n", "java"),
         ("exec -a server /usr/bin/node main.js\n", "/usr/bin/node"),
         ("NODE_ENV=production exec node main.js\n", "node"),
-        ("if [ -n \"$X\" ]; then\n  exec node a.js\nfi\n", None),  # the last line is `fi`
+        # Without `else`, the script ends when the condition fails: nothing is left as PID 1.
+        ("if [ -n \"$X\" ]; then\n  exec node a.js\nfi\n", "node"),
+        ("if [ -n \"$X\" ]; then\n  exec node a.js\nelse\n  exec nginx\nfi\n", None),  # branches disagree
+        ('if [ -n "$X" ]; then exec node a.js; elif [ -n "$Y" ]; then exec node b.js; else exec node c.js; fi', "node"),
+        # docker-library's entrypoints: `_main` execs what follows the script, called from an `if`.
+        ("_main() {\n  setup\n  exec \"$@\"\n}\nif ! _is_sourced; then\n  _main \"$@\"\nfi\n", "$@"),
+        ("main() { main; }\nmain\n", None),  # a function that calls itself
+        ("exec node server.js 2>&1 | tee log\n", None),  # a pipeline: the shell stays
+        ("node server.js &\nwait\n", None),
         ("node main.js\n", None),
         ("exec node 'unbalanced\n", None),
         ("", None),

@@ -128,29 +128,33 @@ def written_script(instructions: Iterable[Instruction], program: str) -> str | N
     return found
 
 
-def last_command(text: str) -> list[str] | None:
-    """The words of the script's last top-level command line (comments and blank lines skipped,
-    continuations joined); None when it does not split into words."""
-    lines = text.splitlines()
-    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
-        lines.pop()
-    if not lines:
-        return None
-    line = lines.pop()
-    while lines and lines[-1].rstrip().endswith("\\"):
-        line = lines.pop().rstrip()[:-1] + " " + line
-    try:
-        return shlex.split(line, comments=True, posix=True)
-    except ValueError:
-        return None
+def last_commands(text: str) -> list[list[str]] | None:
+    """The words of the command the script runs last, one for each branch of an `if` it ends in,
+    through its own functions (relcheck.syntax.shell.last_steps); None when one of them is not a
+    single command or does not split into words."""
+    from relcheck.syntax.shell import last_steps
+
+    found = []
+    for step in last_steps(text) or [""]:
+        try:
+            words = shlex.split(step.replace("\\\n", " "), comments=True, posix=True)
+        except ValueError:
+            return None
+        if not words:
+            return None
+        found.append(words)
+    return found
 
 
 def handoff(text: str) -> str | None:
     """The program the script execs as its last step (`exec nginx -g ...` gives 'nginx', `exec "$@"`
-    gives '$@'), or None when it ends otherwise and the shell stays PID 1."""
-    words = last_command(text)
-    if not words:
-        return None
+    gives '$@'; every branch of an `if` it ends in execing that one), or None when it ends otherwise
+    and the shell stays PID 1."""
+    programs = {_exec_target(words) for words in last_commands(text) or [[]]}
+    return programs.pop() if len(programs) == 1 else None
+
+
+def _exec_target(words: list[str]) -> str | None:
     while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
         words = words[1:]
     if len(words) < 2 or words[0] != "exec":
