@@ -397,6 +397,8 @@ _ONE_SHOT_PROGRAMS = frozenset(
     # helm-charts `codespell/Dockerfile`: `ENTRYPOINT ["codespell"]`).
     | {"codespell", "shellcheck", "hadolint", "yamllint", "markdownlint", "markdownlint-cli2", "helm-docs"}
     | {"kubeconform", "kubeval", "ct", "pre-commit"}
+    # Prose and code linters (grafana's k8s-monitoring-helm `scripts/textlint/`: `ENTRYPOINT ["textlint"]`).
+    | {"textlint", "vale", "cspell", "lychee", "markdown-link-check", "actionlint", "eslint", "prettier"}
 )
 
 
