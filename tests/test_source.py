@@ -53,6 +53,29 @@ def test_routes_are_joined_and_located() -> None:
     assert sorted((r.path, r.location.line) for r in facts.routes) == [("/api/v1", 3), ("/api/v1/:id", 5), ("/ping", 8)]
 
 
+def test_an_http_clients_requests_are_not_routes() -> None:
+    """kube-scheduler-simulator's Nuxt app calls the simulator's API through an axios instance it is
+    handed (`k8sInstance: AxiosInstance`), often as `await k8sInstance.get<V1NodeList>('/nodes')`,
+    which the grammar reads with the `await` in what is called: requests to a server, not routes
+    it serves. So are a client a library makes (`axios.create()`, `got.extend()`); a router of the
+    same file still declares its routes."""
+    text = (
+        "import axios, { AxiosInstance } from 'axios';\n"
+        "const api = axios.create({ baseURL: '/api' });\n"
+        "export default function nodeAPI(k8sInstance: AxiosInstance) {\n"
+        "  return {\n"
+        "    list: async () => (await k8sInstance.get<V1NodeList>('/nodes', {})).data,\n"
+        "    apply: (n: V1Node) => k8sInstance.post('/nodes?force=true', n),\n"
+        "    reset: () => api.put('/reset', {}),\n"
+        "  };\n"
+        "}\n"
+        "router.get('/health/liveness', async () => (await pool.query<Row>('SELECT 1')).rows);\n"
+    )
+    facts = AppFacts()
+    assert collect("web/api/v1/node.ts", text, facts) is None
+    assert [(r.method, r.path, r.location.line) for r in facts.routes] == [("GET", "/health/liveness", 10)]
+
+
 def test_routes_on_a_router_a_class_holds_in_a_field() -> None:
     """`this.router.get(...)` declares a route when the class's `router` field makes a router
     (`Router()`, `express.Router()`, `new Router()`), its path a literal or a template of the

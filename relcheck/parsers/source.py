@@ -52,6 +52,9 @@ SIGNAL_LIBRARIES = {
 ROUTE_METHODS = frozenset({"get", "all", "head"})
 # `axios.get('/health')` requests a path; it serves none.
 HTTP_CLIENTS = frozenset({"axios", "http", "https", "got", "superagent", "ky", "needle", "request", "undici", "fetch"})
+# The types and factories of HTTP clients whose methods share route methods' names.
+_CLIENT_TYPES = r"(?:AxiosInstance|AxiosStatic|Got|KyInstance|SuperAgentStatic|HttpClient)"
+_CLIENT_FACTORIES = r"(?:axios\.create|got\.extend|ky\.(?:create|extend)|wretch)"
 NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
 # A router a class holds in a field (`public router = Router()`), its routes declared on
 # `this.router.get(`${this.path}/health`, ...)`, as typescript-express-starter's route classes do.
@@ -97,7 +100,7 @@ def collect(path: str, text: str, facts: AppFacts) -> ParseProblem | None:
     tree, dialect, problem = parse_in_dialect(path, text)
     if tree is None:
         return problem
-    _Walker(path, tree.root_node, facts).visit(nodes_of_types(tree, dialect, _HANDLED_TYPES))
+    _Walker(path, tree.root_node, facts, text).visit(nodes_of_types(tree, dialect, _HANDLED_TYPES))
     _keep_known_clients(facts)
     if problem is not None and problem.code == "E001":
         # Code the compiler accepts can still be more than the tree-sitter grammar reads (generic
@@ -132,10 +135,13 @@ def _keep_known_clients(facts: AppFacts) -> None:
 
 
 class _Walker:
-    def __init__(self, path: str, root, facts: AppFacts) -> None:
+    def __init__(self, path: str, root, facts: AppFacts, text: str = "") -> None:
         self.path = path
         self.root = root
         self.facts = facts
+        self.text = text
+        # Names the file binds to an HTTP client, by name (see _declares_client).
+        self.clients: dict[str, bool] = {}
         self.converter = Converter(top_level_consts(root))
         # Names bound to the repository's own modules (`const mongoose = require('./config/mongoose')`):
         # `mongoose.connect()` on one of them calls the project's wrapper, not the driver.
@@ -147,6 +153,19 @@ class _Walker:
 
     def location(self, node) -> Location:
         return Location(self.path, *point(node))
+
+    def _declares_client(self, name: str) -> bool:
+        """Whether the file binds `name` to an HTTP client, whose `get('/pods')` calls a server
+        rather than declaring a route: a parameter typed as one (`k8sInstance: AxiosInstance`,
+        kube-scheduler-simulator's API modules) or a client a library makes (`const api =
+        axios.create(...)`, `got.extend(...)`, `ky.create(...)`)."""
+        if name not in self.clients:
+            escaped = re.escape(name)
+            self.clients[name] = bool(
+                re.search(rf"(?<![\w$]){escaped}\??\s*:\s*{_CLIENT_TYPES}\b", self.text)
+                or re.search(rf"(?<![\w$.]){escaped}\s*=\s*{_CLIENT_FACTORIES}\s*\(", self.text)
+            )
+        return self.clients[name]
 
     def evidence(self, node, detail: str) -> Evidence:
         return Evidence(self.location(node), detail)
@@ -177,6 +196,10 @@ class _Walker:
     # -- calls --------------------------------------------------------------------------------
     def on_call_expression(self, node) -> None:
         function = node.child_by_field_name("function")
+        if function is not None and function.type == "await_expression" and function.named_children:
+            # `await client.get<T>('/x')`: with type arguments the grammar reads the `await` as part
+            # of what is called.
+            function = function.named_children[0]
         if function is None:
             return
         callee = "".join(text_of(function).split())
@@ -223,7 +246,7 @@ class _Walker:
             self.facts.shutdown_hooks.append(self.evidence(node, detail))
         elif method in ROUTE_METHODS and target and "." not in target and target not in HTTP_CLIENTS and arguments:
             route = string_value(arguments[0])
-            if route and route.startswith("/"):
+            if route and route.startswith("/") and not self._declares_client(target):
                 self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
         elif method in ROUTE_METHODS and arguments and (field := _THIS_FIELD.match(target)) is not None:
             self._field_router_route(node, method, field.group(1), arguments[0])
