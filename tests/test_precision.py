@@ -1927,8 +1927,9 @@ def test_only_an_image_that_runs_the_service_makes_a_process_of_it(
     (tmp_path / "jest-setup.js").write_text("global.matchMedia = () => ({ matches: false });\n")
     (tmp_path / dockerfile).write_text('FROM node:20-alpine\nWORKDIR /etc/app\nCMD ["pnpm", "start"]\n')
     result = scan([tmp_path], Config(), select=["S001"])
+    # At the start script that runs the code (the package has no entry file), not its test setup.
     assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [
-        ("S001", "jest-setup.js", 1)
+        ("S001", "package.json", 1)
     ][:findings]
 
 
@@ -2255,3 +2256,23 @@ def test_runtimes_that_handle_sigterm_as_pid1_are_an_info_for_the_orphans_only()
         "java-with-reduced-signals": ["WARNING"],
         "go-program-without-handler": ["WARNING"],
     }
+
+
+def test_findings_about_code_a_framework_cli_serves_are_at_its_start_script(tmp_path: Path) -> None:
+    """A Nuxt 2 app (kube-scheduler-simulator's `web/`) has no entry file of its own: `nuxt start`
+    serves it. The service's S findings go to the package.json start script that runs it, not to
+    whichever of its source files sorts first."""
+    web = tmp_path / "web"
+    (web / "api").mkdir(parents=True)
+    (web / "package.json").write_text(
+        '{\n  "name": "web",\n  "scripts": {\n    "build": "nuxt build",\n    "start": "nuxt start"\n  },\n'
+        '  "dependencies": {"nuxt": "^2.17.0", "axios": "^1.6.0"}\n}\n'
+    )
+    (web / "api" / "APIProviderKeys.ts").write_text("export const PodAPIKey = Symbol('PodAPI');\n")
+    (web / "nuxt.config.js").write_text("export default { ssr: true };\n")
+    (web / "Dockerfile").write_text(
+        "FROM node:20.11-alpine\nWORKDIR /app\nCOPY . .\nRUN yarn install && yarn build\nUSER node\n"
+        'EXPOSE 3000\nCMD ["yarn", "start"]\n'
+    )
+    result = scan([tmp_path], Config(), select=["S001"])
+    assert [(f.location.path, f.location.line) for f in result.findings] == [("web/package.json", 5)]

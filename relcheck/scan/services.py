@@ -812,6 +812,7 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
             service.app.entry = entry  # what the service starts, before any other main.js of its folder
         _framework_server(project, service, entry is not None)
         _fastify_cli(project, service)
+        _anchor_at_start_script(project, service)
         service.runtime = service_runtime(service)
         manifest = project.package_json(service.root)
         # A test runner's image (`Dockerfile.playwright`) runs none of the package's code as a server.
@@ -969,6 +970,19 @@ def _framework_server(project: Project, service: Service, entry_in_repository: b
         where = Location(path, line, column)
         server = routerserve.server(manifest)
         nextjs.add_framework_facts(service.app, where, False, [], server, routerserve.FRAMEWORK_HANDLED)
+
+
+def _anchor_at_start_script(project: Project, service: Service) -> None:
+    """Service-level findings about code with no entry file in the repository (a framework's CLI
+    serves it: Nuxt 2's `nuxt start`) go to the package.json start script that runs it, not to
+    whichever source file sorts first (kube-scheduler-simulator's `web/api/APIProviderKeys.ts`)."""
+    facts = service.app
+    if facts.entry or facts.anchor_at is not None or not facts.source_files or not service.start_script:
+        return
+    path = posixpath.join(service.root, "package.json") if service.root else "package.json"
+    positions = project.settings_positions.get(path)
+    if positions is not None:
+        facts.anchor_at = Location(path, *positions.of(("scripts", "start")))
 
 
 _FASTIFY_START = re.compile(r"(?:^|[\s;&|/])fastify\s+start\b")
