@@ -2361,3 +2361,20 @@ def test_two_problems_one_render_writes_at_one_template_line_are_two_findings(tm
         ("manager/templates/service.yaml", 7, "Service 'manager' sends port 8002"),
         ("manager/templates/service.yaml", 7, "Service 'manager' sends port 8445"),
     ]
+
+
+@needs_kustomize
+def test_objects_one_render_makes_from_one_line_share_its_finding(tmp_path: Path) -> None:
+    """kustomize's multibases example builds one base twice in one overlay, under two name prefixes:
+    the two Pods' missing memory limit is one problem at the base's line, not two. (Two problems of
+    one object there stay two: see the Service with two undeclared ports above.)"""
+    _write_tree(tmp_path, {
+        "base/kustomization.yaml": "resources: [pod.yaml]\n",
+        "base/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: myapp-pod\nspec:\n  containers:\n"
+        "    - name: nginx\n      image: nginx:1.27.0\n",
+        "staging/kustomization.yaml": "resources: [../base]\nnamePrefix: staging-\n",
+        "prod/kustomization.yaml": "resources: [../base]\nnamePrefix: prod-\n",
+        "kustomization.yaml": "resources: [staging, prod]\n",
+    })
+    result = scan([tmp_path], Config(), select=["K006"])
+    assert [(f.location.path, f.location.line) for f in result.findings] == [("base/pod.yaml", 7)]

@@ -234,7 +234,6 @@ class JsonPatch:
             return Location(self.path, line, column)
         return None
 
-
     def sets(self, rendered: dict, path: tuple, key: bool) -> Location | None:
         """Where an `add`/`replace` op writes the rendered value at `path`: an op whose pointer leads
         to `path` (or above it) and whose value the rendered object holds there unchanged, at the
@@ -263,7 +262,6 @@ class JsonPatch:
             line, column = self.positions.key_of(keys) if key or not rest else self.positions.of(keys)
             return Location(self.path, line, column)
         return None
-
 
     def removes(self, rendered: dict, path: tuple) -> Location | None:
         """Where a `remove` op took away what holds `path` (sourcegraph's `remove/resources`

@@ -270,9 +270,9 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
     # index in kept -> the messages found there with numbers left out (made when needed): the one kept
     # and, where a finding in the file's own words replaced a variant's, the variant's too
     loose_keys: dict[int, set[str]] = {}
-    # index in kept -> the renders whose findings it stands for: two findings of one render at one
+    # index in kept -> the objects whose findings it stands for: two findings of one object at one
     # place are two problems (Kong's Service sends two undeclared ports, 8002 and 8445, from one line)
-    merged: dict[int, set[str | None]] = {}
+    merged: dict[int, set[int]] = {}
     same_subject: dict[tuple, int] = {}  # (code, path, line, column, identity) -> a test install's finding
     for finding in findings:
         location = finding.location
@@ -300,9 +300,9 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
             # (mattermost's `ci/` values set `replicaCount: 1`: "1 pod of 1" beside "1 pod of 2" at
             # the same strategy key), or overlays of one base that patch its replica count
             # (eks-workshop's modules).
-            loose, render = _loose(finding), _render_of(finding)
+            loose, subject = _loose(finding), _subject_object(finding)
             for candidate in here:
-                if render is not None and render in merged.setdefault(candidate, {_render_of(kept[candidate])}):
+                if subject is not None and subject in merged.setdefault(candidate, _objects(kept[candidate])):
                     continue
                 if candidate not in loose_keys:
                     loose_keys[candidate] = {_loose(kept[candidate])}
@@ -317,18 +317,18 @@ def _place_rendered(findings: list[Finding]) -> list[Finding]:
             # Two test installs' findings about one thing at one place (alloy's Deployment with
             # `replicas: 1`, and with an HPA of its own that leaves `replicas` out): one problem.
             index = same_subject.get((*where, finding.identity))
-            render = _render_of(finding)
+            subject = _subject_object(finding)
             if index is not None and not kept[index].variant:
                 index = None
-            elif index is not None and render is not None and render in merged.get(index, ()):
-                index = None  # two problems of one render
+            elif index is not None and subject is not None and subject in merged.get(index, ()):
+                index = None  # two problems of one object
         if index is None:
             if finding.variant:
                 same_subject.setdefault((*where, finding.identity), len(kept))
             at.setdefault(where, []).append(len(kept))
             kept.append(finding)
             continue
-        merged.setdefault(index, {_render_of(kept[index])}).add(_render_of(finding))
+        merged.setdefault(index, _objects(kept[index])).update(_objects(finding))
         if kept[index].variant and not finding.variant:
             # The object as its file writes it says it best; later findings there are compared
             # with both messages (an overlay that turns a StatefulSet into a Deployment says "more
@@ -346,15 +346,21 @@ _NUMBER = re.compile(r"\d+")
 _PLURAL = re.compile(r"(# [a-z]+?)s\b")
 
 
-def _render_of(finding: Finding) -> str | None:
-    """The render a finding's Kubernetes object came from ("" for a file as written); None for a
-    finding on something else, or on nothing, which may stand for several renders."""
+def _subject_object(finding: Finding) -> int | None:
+    """The identity of the Kubernetes object a finding is about (None for a finding on something
+    else, or on nothing): objects of several renders, or several of one render (a chart's shards),
+    may share a line; one object's findings there are each a problem of its own."""
     from relcheck.scan.context import object_of
 
     if finding.subject is None:
         return None
-    render = getattr(object_of(finding.subject), "render", None)
-    return render if isinstance(render, str) else None
+    obj = object_of(finding.subject)
+    return id(obj) if hasattr(obj, "render") else None
+
+
+def _objects(finding: Finding) -> set[int]:
+    subject = _subject_object(finding)
+    return set() if subject is None else {subject}
 
 
 def _loose(finding: Finding) -> str:
