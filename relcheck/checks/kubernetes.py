@@ -840,8 +840,8 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
                 )
             else:
                 message = (
-                    f"{runs}; a drain, a rollout or a crash can take it down. Run at least {minimum} or "
-                    "scale it with an HPA"
+                    f"{runs}{_webhook_clients(workload)}; a drain, a rollout or a crash can take it down. Run at "
+                    f"least {minimum} or scale it with an HPA"
                 )
             yield ctx.report(
                 workload,
@@ -851,6 +851,19 @@ def min_replicas(ctx: CheckContext) -> Iterator[Finding]:
                 value=str(count),
                 severity=severity,
             )
+
+
+def _webhook_clients(workload: Workload) -> str:
+    """Why a controller that elects a leader still needs replicas for traffic: every replica answers
+    the API server's calls to its webhooks (jaeger-operator's, ECK's), whatever the Lease says."""
+    if workload.elects_leader is None or not workload.webhook_services:
+        return ""
+    names = ", ".join(f"'{service.name}'" for service in workload.webhook_services[:2])
+    plural = "s" if len(workload.webhook_services) > 1 else ""
+    return (
+        f" of a controller that elects a leader but serves the API server's webhook calls from every "
+        f"replica (Service{plural} {names})"
+    )
 
 
 ROLLOUT_TYPES = ("RollingUpdate", "Recreate")
