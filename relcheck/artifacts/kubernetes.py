@@ -1312,7 +1312,7 @@ LEADER_ONLY_SERVERS: dict[str, str] = {
 # guide); its image is Strimzi's `operator`, and the script it runs tells which operator it is.
 # JupyterHub "isn't designed to support being run in parallel" (its Kubernetes chart's values, which
 # fix one hub replica rolled with Recreate), nor is its proxy, configurable-http-proxy, whose routing
-# table the hub writes into one process's memory through its API.
+# table the hub writes into one process's memory through its API. Botkube's chart: no HA.
 SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
     ("thanos", "compact", "Thanos's compactor must run as one instance per bucket"),
     ("external-dns", None, "external-dns has no leader election: two would write conflicting DNS records"),
@@ -1403,6 +1403,14 @@ SINGLETONS: tuple[tuple[str, str | None, str], ...] = (
         "generate",
         "Gatekeeper's `generate` operation (its audit deployment's) must run in one instance, as "
         "Gatekeeper's audit docs say; several audit replicas also contend on constraints' status",
+    ),
+    (
+        # Its chart: "Currently, Botkube doesn't support HA", and Recreate because "RollingUpdate
+        # doesn't work with SocketSlack integration as it requires a single connection to Slack API".
+        "(^|/)kubeshop/botkube$",
+        None,
+        "Botkube does not support running more than one instance, as its chart says: its Slack socket "
+        "mode holds a single connection, and a second agent would send every notification twice",
     ),
     (
         "^operator$",
