@@ -6,6 +6,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from relcheck.artifacts.kubernetes import (
@@ -307,7 +308,9 @@ def _is_port_in(port: object, ports: set[int]) -> bool:
 # runtime's `--metrics-bind-address` (kubebuilder v2's `--metrics-addr`) and
 # `--health-probe-bind-address`, ceph-csi's `--metricsport`.
 _DIAGNOSTICS_FLAG = re.compile(
-    r"^--?(?:http-endpoint|metrics-(?:bind-)?addr(?:ess)?|metrics-?port|health-probe-bind-address|health-?port)"
+    r"^--?(?:http-endpoint|metrics-(?:bind-)?addr(?:ess)?|metrics-?port|health-probe-bind-address|health-?port"
+    # APISIX's ADC server, beside its ingress controller: its status (health) server.
+    r"|listen-status)"
     r"=(?:\S*:)?(\d+)$",
     re.IGNORECASE,
 )
@@ -334,7 +337,11 @@ _PROXY_LISTEN = re.compile(r"^--(?:secure-|insecure-)?listen-address=(?:\S*:)?(\
 
 
 def _flag_ports(container: Container, flag: re.Pattern[str]) -> set[int]:
-    found = (flag.match(arg.strip()) for arg in container.argv)
+    """The ports flags of this kind set, written `--flag=value` or as two words (`--listen-status
+    3001`)."""
+    words = [arg.strip() for arg in container.argv]
+    joined = [f"{word}={value}" for word, value in pairwise(words) if word.startswith("-") and "=" not in word]
+    found = (flag.match(word) for word in (*words, *joined))
     return {int(match.group(1)) for match in found if match}
 
 
