@@ -865,6 +865,9 @@ def _webhook_clients(workload: Workload) -> str:
     the API server's calls to its webhooks (jaeger-operator's, ECK's), whatever the Lease says."""
     if workload.elects_leader is None or not workload.webhook_services:
         return ""
+    hooks = {id(service) for service in workload.webhook_services}
+    if not all(id(s) in hooks or _metrics_service(s, workload) for s in workload.exposed_by):
+        return ""  # a Service for clients too (ingress-nginx's controller): the webhook is not why
     names = ", ".join(f"'{service.name}'" for service in workload.webhook_services[:2])
     plural = "s" if len(workload.webhook_services) > 1 else ""
     return (
