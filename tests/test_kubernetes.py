@@ -537,3 +537,18 @@ def test_recreate_that_a_program_needs_is_an_info_whose_fix_keeps_it() -> None:
         assert [(f.severity.label, f.fix.startswith("Keep `strategy.type: Recreate`")) for f in findings] == [
             ("info", True)
         ], case
+
+
+def test_the_fix_says_why_a_leader_elected_webhook_server_needs_three_replicas() -> None:
+    """jaeger-operator's shape: a Lease makes the other replicas standbys for reconciling, but each
+    answers the API server's webhook calls, so the fix asks for 3 and says why, instead of the
+    generic fix's "2 for a controller that elects a leader". A controller whose LoadBalancer sends
+    it clients (ingress-nginx's shape) gets the generic fix: the webhook is not why. The message is
+    the generic one for both, so one line's findings from overlays with and without the webhook
+    stay one."""
+    fixture = Path(__file__).parent / "fixtures/rules/K014/fail/leader-elected-controller-serving-its-webhook"
+    findings = {f.message.split("'")[1]: f for f in scan([fixture], Config(), select=["K014"]).findings}
+    assert sorted(findings) == ["ingress-controller", "widget-operator"]
+    assert "every replica answers the API server's webhook calls" in findings["widget-operator"].fix
+    assert "2 for a controller that elects a leader" in findings["ingress-controller"].fix
+    assert findings["widget-operator"].message.endswith("Run at least 3 or scale it with an HPA")
