@@ -135,7 +135,7 @@ def last_commands(text: str) -> list[list[str]] | None:
     from relcheck.syntax.shell import last_steps
 
     found = []
-    for step in last_steps(text) or [""]:
+    for step in last_steps(text) or ():
         try:
             words = shlex.split(step.replace("\\\n", " "), comments=True, posix=True)
         except ValueError:
@@ -143,7 +143,7 @@ def last_commands(text: str) -> list[list[str]] | None:
         if not words:
             return None
         found.append(words)
-    return found
+    return found or None
 
 
 def handoff(text: str) -> str | None:

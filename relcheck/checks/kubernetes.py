@@ -153,7 +153,7 @@ def _metrics_service(service: K8sObject, workload: Workload) -> bool:
     that no flag names)."""
     if service.get("spec", "type") in ("NodePort", "LoadBalancer"):
         return False
-    if isinstance(service.name, str) and _METRICS_SERVICE_NAME.search(service.name):
+    if _named_for_metrics(service):
         return True
     ports = service.get("spec", "ports")
     if not isinstance(ports, list) or not ports:
@@ -174,6 +174,10 @@ def _metrics_service(service: K8sObject, workload: Workload) -> bool:
 # `<app>-metrics` and kubebuilder's `<app>-metrics-service`; not a metrics API clients call
 # (`metrics-server`, `custom-metrics-apiserver`).
 _METRICS_SERVICE_NAME = re.compile(r"(?:^|[-_.])metrics(?:[-_]service)?$")
+
+
+def _named_for_metrics(service: K8sObject) -> bool:
+    return isinstance(service.name, str) and bool(_METRICS_SERVICE_NAME.search(service.name))
 
 
 def _admin_name(name: object) -> bool:
@@ -286,7 +290,7 @@ def _scraped_ports(workload: Workload) -> set[object]:
     for service in workload.exposed_by:
         if not _metrics_service(service, workload):
             continue
-        named = isinstance(service.name, str) and bool(_METRICS_SERVICE_NAME.search(service.name))
+        named = _named_for_metrics(service)
         for port in service.get("spec", "ports") or ():
             if not isinstance(port, dict) or not (named or _SCRAPE_NAME.search(str(port.get("name") or ""))):
                 continue  # `prometheus` names a Prometheus server's own API as often as its metrics
@@ -764,11 +768,16 @@ def unelected_controller(workload: Workload) -> str | None:
     evidence = workload.watches_unelected
     if evidence is None or not _controller_traffic(workload):
         return evidence
-    hooks = {id(service) for service in workload.webhook_services}
-    webhooks_only = hooks and all(id(s) in hooks or _metrics_service(s, workload) for s in workload.exposed_by)
-    if webhooks_only and _acts_on_more_than_certificates(workload):
+    if _webhooks_only(workload) and _acts_on_more_than_certificates(workload):
         return evidence
     return None
+
+
+def _webhooks_only(workload: Workload) -> bool:
+    """Whether the API server's calls to the pod's webhooks are its only traffic: each Service of it
+    is one a webhook configuration names or one for metrics, and at least one is a webhook's."""
+    hooks = {id(service) for service in workload.webhook_services}
+    return bool(hooks) and all(id(s) in hooks or _metrics_service(s, workload) for s in workload.exposed_by)
 
 
 # What a webhook server changes to keep its own serving certificate: its Secret, the caBundle of
@@ -869,10 +878,7 @@ def _serves_only_webhooks(workload: Workload) -> bool:
     those: not where a Service for clients selects the pods too (ingress-nginx's controller). Said
     in the fix, not the message: overlays that leave the webhook out say the rest alike, and one
     problem at one line stays one finding."""
-    if workload.elects_leader is None or not workload.webhook_services:
-        return False
-    hooks = {id(service) for service in workload.webhook_services}
-    return all(id(s) in hooks or _metrics_service(s, workload) for s in workload.exposed_by)
+    return workload.elects_leader is not None and _webhooks_only(workload)
 
 
 _WEBHOOK_REPLICAS_FIX = (

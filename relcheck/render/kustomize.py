@@ -14,6 +14,7 @@ import posixpath
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,19 +240,11 @@ class JsonPatch:
         to `path` (or above it) and whose value the rendered object holds there unchanged, at the
         deepest key of `path` the value writes. Only patches whose target selects the object are
         asked; the value check skips an op whose value a later patch changed."""
-        for index in range(len(self.ops) - 1, -1, -1):
-            op = self.ops[index]
-            if not isinstance(op, dict) or op.get("op") not in ("add", "replace"):
-                continue
-            pointer, value = op.get("path"), op.get("value")
-            if not isinstance(pointer, str) or not pointer.startswith("/") or value is None:
-                continue
-            parts = _pointer_parts(pointer)
-            if len(parts) > len(path) or tuple(str(k) for k in path[: len(parts)]) != parts:
-                continue
-            if dig(rendered, path[: len(parts)]) != value:
+        for index, op, depth in self._ops_above(path, ("add", "replace")):
+            value = op.get("value")
+            if value is None or dig(rendered, path[:depth]) != value:
                 continue  # another object's op, or one a later patch changed
-            rest = path[len(parts) :]
+            rest = path[depth:]
             # The deepest key of `path` the value writes; else the value's `name:` (a container the op
             # adds is shown there), else the op's `value:`.
             written = [(index, "value", *rest[:cut]) for cut in range(len(rest), 0, -1)]
@@ -267,21 +260,26 @@ class JsonPatch:
         """Where a `remove` op took away what holds `path` (sourcegraph's `remove/resources`
         component drops every container's `resources`): an op whose pointer leads to `path` or
         above it, where the rendered object has nothing, at the op's `op:` key."""
+        for index, _, depth in self._ops_above(path, ("remove",)):
+            if dig(rendered, path[:depth]) is not None or (index, "op") not in self.positions.rows:
+                continue  # still there: a later patch put it back
+            line, column = self.positions.key_of((index, "op"))
+            return Location(self.path, line, column)
+        return None
+
+    def _ops_above(self, path: tuple, kinds: tuple[str, ...]) -> Iterator[tuple[int, dict, int]]:
+        """(index, op, how many keys of `path` its pointer names) for each op of these kinds whose
+        pointer leads to `path` or above it, the last op first."""
         for index in range(len(self.ops) - 1, -1, -1):
             op = self.ops[index]
-            if not isinstance(op, dict) or op.get("op") != "remove":
+            if not isinstance(op, dict) or op.get("op") not in kinds:
                 continue
             pointer = op.get("path")
             if not isinstance(pointer, str) or not pointer.startswith("/"):
                 continue
             parts = _pointer_parts(pointer)
-            if len(parts) > len(path) or tuple(str(k) for k in path[: len(parts)]) != parts:
-                continue
-            if dig(rendered, path[: len(parts)]) is not None or (index, "op") not in self.positions.rows:
-                continue  # still there: a later patch put it back
-            line, column = self.positions.key_of((index, "op"))
-            return Location(self.path, line, column)
-        return None
+            if len(parts) <= len(path) and tuple(str(k) for k in path[: len(parts)]) == parts:
+                yield index, op, len(parts)
 
 
 def _pointer_parts(pointer: str) -> tuple[str, ...]:
@@ -323,9 +321,7 @@ def read_inline_json_patch(root: Path, inline: InlinePatch) -> JsonPatch | None:
         ops, own = load_one(text)
     except (OSError, UnicodeDecodeError, YamlError, ValueError, IndexError):
         return None
-    if isinstance(ops, list) and ops and all(isinstance(op, dict) and "op" in op for op in ops):
-        return JsonPatch(inline.path, ops, own.shifted(line, indent))
-    return None
+    return JsonPatch(inline.path, ops, own.shifted(line, indent)) if _is_op_list(ops) else None
 
 
 def read_json_patch(root: Path, path: str) -> JsonPatch | None:
@@ -341,9 +337,12 @@ def read_json_patch(root: Path, path: str) -> JsonPatch | None:
         ops, positions = load_one(full.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, YamlError, ValueError):
         return None
-    if isinstance(ops, list) and ops and all(isinstance(op, dict) and "op" in op for op in ops):
-        return JsonPatch(path, ops, positions)
-    return None
+    return JsonPatch(path, ops, positions) if _is_op_list(ops) else None
+
+
+def _is_op_list(data: Any) -> bool:
+    """Whether a patch's data is a JSON 6902 patch: a list of `op`s."""
+    return isinstance(data, list) and bool(data) and all(isinstance(op, dict) and "op" in op for op in data)
 
 
 _MAX_PATCH_BYTES = 1 << 20

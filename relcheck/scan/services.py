@@ -947,7 +947,7 @@ def _framework_server(project: Project, service: Service, entry_in_repository: b
 
     if not service.app.has_source:
         return
-    path = posixpath.join(service.root, "package.json") if service.root else "package.json"
+    path = _package_json_path(service)
     manifest = project.settings.get(path)
     positions = project.settings_positions.get(path)
     if nextjs.serves_itself(manifest, entry_in_repository):
@@ -972,6 +972,10 @@ def _framework_server(project: Project, service: Service, entry_in_repository: b
         nextjs.add_framework_facts(service.app, where, False, [], server, routerserve.FRAMEWORK_HANDLED)
 
 
+def _package_json_path(service: Service) -> str:
+    return posixpath.join(service.root, "package.json") if service.root else "package.json"
+
+
 def _anchor_at_start_script(project: Project, service: Service) -> None:
     """Service-level findings about code with no entry file in the repository (a framework's CLI
     serves it: Nuxt 2's `nuxt start`) go to the package.json start script that runs it, not to
@@ -979,7 +983,7 @@ def _anchor_at_start_script(project: Project, service: Service) -> None:
     facts = service.app
     if facts.entry or facts.anchor_at is not None or not facts.source_files or not service.start_script:
         return
-    path = posixpath.join(service.root, "package.json") if service.root else "package.json"
+    path = _package_json_path(service)
     positions = project.settings_positions.get(path)
     if positions is not None:
         facts.anchor_at = Location(path, *positions.of(("scripts", "start")))
@@ -1004,7 +1008,7 @@ def _fastify_cli(project: Project, service: Service) -> None:
     if not service.app.has_source:
         return
     where: Location | None = None
-    path = posixpath.join(service.root, "package.json") if service.root else "package.json"
+    path = _package_json_path(service)
     if _FASTIFY_START.search(service.start_script):
         positions = project.settings_positions.get(path)
         where = Location(path, *(positions.of(("scripts", "start")) if positions is not None else (1, 1)))
