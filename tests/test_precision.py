@@ -483,6 +483,25 @@ def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_ser
     (tmp_path / "package.json").write_text(
         '{"name": "wekan", "scripts": {"start": "node main.js"}, "dependencies": {"meteor-node-stubs":'
         ' "file:npm-packages/meteor-node-stubs"}}\n'
+def test_pm2_supervising_another_interpreter_does_not_make_the_service_node(tmp_path: Path) -> None:
+    """PM2 is a Node.js program, but a Flask app it runs speaks Python: the service's runtime is
+    what its apps run, where each one tells; one Node.js app, or one that cannot tell, keeps it Node."""
+    image = 'FROM python:3.12-slim\nRUN npm install -g pm2\nCOPY . .\nCMD ["pm2-runtime", "ecosystem.config.js"]\n'
+    apps = {
+        "python": "{script: 'app.py', interpreter: 'python3'}, {script: 'worker.py'}",
+        "native": "{script: './server', interpreter: 'none'}",
+        "node": "{script: 'app.py', interpreter: 'python3'}, {script: 'server.js'}",
+    }
+    for expected, listed in [*apps.items(), ("node", "{script: 'bin/start'}")]:
+        (tmp_path / "ecosystem.config.js").write_text(f"module.exports = {{ apps: [{listed}] }};\n")
+        (tmp_path / "Dockerfile").write_text(image)
+        (service,) = scan([tmp_path], Config()).services
+        assert service.runtime == expected, listed
+        (tmp_path / "Dockerfile").unlink()
+        (service,) = scan([tmp_path], Config()).services  # the ecosystem file alone tells the same
+        assert service.runtime == expected, listed
+
+
     )
     (tmp_path / "main.js").write_text("require('http').createServer().listen(3000);\n")
     packages = {

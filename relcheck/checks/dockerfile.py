@@ -37,7 +37,7 @@ from relcheck.artifacts.start_script import (
 )
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
-from relcheck.scan.runtime import NODE, dockerfile_runtime
+from relcheck.scan.runtime import NODE, dockerfile_runtime, starts_pm2
 from relcheck.units.durations import format_seconds, parse_go_duration
 from relcheck.units.images import (
     hub_repository,
@@ -52,6 +52,7 @@ from relcheck.units.images import (
 if TYPE_CHECKING:
     from relcheck.artifacts.kubernetes import Container, Workload
     from relcheck.scan.context import CheckContext
+    from relcheck.scan.project import Project
     from relcheck.scan.services import Service
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
@@ -85,12 +86,13 @@ RUNTIME_NEUTRAL_FIXES = {
 }
 
 
-def neutral_fixes(findings: list[Finding], dockerfiles: list[Dockerfile]) -> None:
+def neutral_fixes(findings: list[Finding], project: Project) -> None:
     """Give findings on a Dockerfile that runs another runtime than Node fix hints without Node."""
     other = set()
-    for dockerfile in dockerfiles:
+    pm2_other = pm2_runs_other(project)
+    for dockerfile in project.dockerfiles:
         runtime = dockerfile_runtime(dockerfile)
-        if runtime not in (NODE, None):
+        if runtime not in (NODE, None) or dockerfile.path in pm2_other:
             other.add(dockerfile.path)
             other.add(posixpath.join(posixpath.dirname(dockerfile.path), ".dockerignore"))
     for finding in findings:
@@ -1430,6 +1432,18 @@ def _distribution_image(image: str) -> bool:
     return is_official_image(image) or bool(names_one)
 
 
+def pm2_runs_other(project: Project) -> set[str]:
+    """The Dockerfiles whose command starts PM2 on programs that are not Node.js (a Flask app under
+    `pm2-runtime`, relcheck.scan.runtime.pm2_apps_runtime): PM2 is Node, the service is not."""
+    return {
+        dockerfile.path
+        for service in project.services
+        if service.pm2_apps and service.runtime not in (NODE, None)
+        for dockerfile in service.dockerfiles
+        if starts_pm2(dockerfile)
+    }
+
+
 def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:
     image = (final.base_image() or "").lower()
     repository = image_reference(image)[0].rsplit("/", 1)[-1]
@@ -1444,9 +1458,10 @@ def _is_node_stage(dockerfile: Dockerfile, final: Stage) -> bool:
 
 @check("D011")
 def node_env_production(ctx: CheckContext) -> Iterator[Finding]:
+    pm2_other = pm2_runs_other(ctx.project)
     for dockerfile, final in _runtime_final(ctx):
-        if not _is_node_stage(dockerfile, final):
-            continue
+        if not _is_node_stage(dockerfile, final) or dockerfile.path in pm2_other:
+            continue  # (NODE_ENV reaches PM2's apps, which are not Node there)
         value: str | None = ""
         for instruction in dockerfile.final_instructions():
             if instruction.keyword != "ENV":
@@ -1498,12 +1513,14 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
     from relcheck.syntax.dockerignore import excludes_directory
 
     node = {id(d) for s in ctx.project.services if s.runtime == NODE for d in s.dockerfiles}
+    pm2_other = pm2_runs_other(ctx.project)
     npm_folders, content_folders = _folders_with_packages(ctx), _folders_with_content(ctx)
     for dockerfile in ctx.project.dockerfiles:
         # node_modules matters only where a Node build makes one.
-        wanted = (
-            ("node_modules", ".git") if id(dockerfile) in node or dockerfile_runtime(dockerfile) == NODE else (".git",)
+        runs_node = id(dockerfile) in node or (
+            dockerfile_runtime(dockerfile) == NODE and dockerfile.path not in pm2_other
         )
+        wanted = ("node_modules", ".git") if runs_node else (".git",)
         context = dockerfile.build_context
         folder = posixpath.dirname(dockerfile.path) if context is None else context
         # Taken for the context when it holds files to copy: a folder of Dockerfiles alone

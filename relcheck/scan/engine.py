@@ -447,7 +447,7 @@ def _run_checks(
 
     from relcheck.checks.dockerfile import neutral_fixes
 
-    neutral_fixes(findings, project.dockerfiles)
+    neutral_fixes(findings, project)
     return findings
 
 

@@ -5,6 +5,7 @@ happens to carry a package.json for its front-end tooling.
 Evidence, strongest first: what the service's Dockerfile runs as its final command, the final
 stage's base image, a build stage's toolchain image (but a final image with no interpreter that
 runs a file copied from a Node or Python stage runs a compiled program: `native`); a PM2 file;
+(a command that starts PM2 speaks what PM2 runs: Python for a Flask app under `pm2-runtime`);
 then the build files in the service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
 pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
 server's image (nginx, httpd, Caddy), or whose command is a static file server (`http-server`,
@@ -29,6 +30,7 @@ from relcheck.artifacts.app import SERVER_FRAMEWORKS
 
 if TYPE_CHECKING:
     from relcheck.artifacts.dockerfile import Dockerfile
+    from relcheck.artifacts.pm2 import Pm2App
     from relcheck.scan.services import Service
 
 NODE = "node"
@@ -194,6 +196,8 @@ def service_runtime(service: Service) -> str | None:
     images = [d for d in service.dockerfiles if not is_tool_image(d.path)] or service.dockerfiles
     for dockerfile in sorted(images, key=rank):
         found = dockerfile_runtime(dockerfile)
+        if found == NODE and starts_pm2(dockerfile):
+            found = pm2_apps_runtime(service.pm2_apps) or found  # PM2 is Node; what it runs may not be
         if found is not None:
             return found
     root = service.root if not service.root.startswith("@") else ""
@@ -201,12 +205,57 @@ def service_runtime(service: Service) -> str | None:
     if not images and any(posixpath.dirname(p) == root and posixpath.basename(p) in WRANGLER_CONFIGS for p in near):
         return EDGE_WORKER  # (under PM2 too: it runs `wrangler dev`, which runs the code in workerd)
     if service.pm2_apps:
-        return NODE
+        return pm2_apps_runtime(service.pm2_apps) or NODE
     names = {posixpath.basename(p) for p in near}
     for matches, runtime in _BUILD_FILES:
         if any(matches(name) for name in names):
             return runtime
     return None
+
+
+def starts_pm2(dockerfile: Dockerfile) -> bool:
+    """Whether the image's command runs PM2 (`pm2-runtime ecosystem.config.js`)."""
+    from relcheck.artifacts.dockerfile import command_argv
+
+    entrypoint, cmd = dockerfile.start_instructions
+    return any(
+        instruction is not None and _names_pm2(command_argv(instruction)[:3]) for instruction in (entrypoint, cmd)
+    )
+
+
+# What PM2 runs an app with, when it is not Node.js: its interpreter, else its script's extension.
+_INTERPRETER_RUNTIMES = (("python", PYTHON), ("pypy", PYTHON), ("ruby", RUBY), ("php", PHP), ("java", JAVA))
+_SCRIPT_RUNTIMES = {".py": PYTHON, ".rb": RUBY, ".php": PHP, ".jar": JAVA, ".exe": NATIVE, ".bin": NATIVE}
+
+
+def pm2_apps_runtime(apps: list[Pm2App]) -> str | None:
+    """The runtime of the programs PM2 runs, where none of them is Node.js and each one tells
+    (`interpreter: 'python3'`, `script: 'app.py'`, `interpreter: 'none'` for a binary), else None:
+    PM2 itself is a Node.js program, but a Flask app it supervises speaks Python, so Node rules
+    (signal handlers in its JavaScript, NODE_ENV) say nothing of it."""
+    runtimes = [_pm2_app_runtime(app) for app in apps]
+    if not runtimes or any(runtime is None or runtime == NODE for runtime in runtimes):
+        return None
+    return runtimes[0]
+
+
+def _pm2_app_runtime(app: Pm2App) -> str | None:
+    node = app.runs_node()
+    if node is True:
+        return NODE
+    if node is not False:
+        return None  # it cannot tell (a script without an extension, a computed interpreter)
+    interpreter = app.data.get("interpreter", app.data.get("exec_interpreter"))
+    name = posixpath.basename(interpreter.strip()).lower() if isinstance(interpreter, str) else ""
+    for prefix, runtime in _INTERPRETER_RUNTIMES:
+        if name.startswith(prefix):
+            return runtime
+    script = app.data.get("script")
+    program = posixpath.basename(script.split()[0]) if isinstance(script, str) and script.strip() else ""
+    found = _SCRIPT_RUNTIMES.get(posixpath.splitext(program)[1].lower())
+    if found is None and name == "none" and program and "." not in program:
+        return NATIVE  # `interpreter: 'none'` runs the script as a program: a binary
+    return found
 
 
 def builds_static_site(manifest: object) -> bool:
