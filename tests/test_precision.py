@@ -121,10 +121,20 @@ def test_look_alikes_of_rule_files_and_gitops_objects() -> None:
     assert any(m.startswith(helm) for m in messages)
     assert any("LogQL" in m for m in messages) and any("Grafana" in m for m in messages)
     assert any(m.startswith("1 template in generator/") and " was not checked" in m for m in messages)
+    # Each skip's hint fits its reason: none but a size cap's speaks of `max-file-size`.
+    fixes = {f.message.split(" ", 1)[0]: f.fix for f in result.findings if f.code == "E002"}
+    assert "| relcheck scan -" in fixes["HelmRelease"] and "template is checked once" in fixes["1"]
+    assert not any("max-file-size" in fix for fix in fixes.values())
     assert "E001" not in {c for _, _, c in found}
     not_checked = inventory(result)["not_checked"]
     assert not_checked["rule file look-alike (Grafana, Loki)"] == 3  # Grafana's file, Loki's two
     assert "skipped file (size, binary, special)" not in not_checked
+
+
+def test_a_file_over_the_size_cap_is_told_how_to_be_read(tmp_path: Path) -> None:
+    (tmp_path / "deployment.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\n" + "# padding\n" * 200)
+    (finding,) = [f for f in scan([tmp_path], Config(max_file_size=1000)).findings if f.code == "E002"]
+    assert finding.message.endswith("-byte cap; skipped") and "raise `max-file-size`" in (finding.fix or "")
 
 
 def test_a_dockerfile_fragment_is_counted_as_one(tmp_path: Path) -> None:
@@ -473,16 +483,6 @@ def test_a_builder_or_workspace_image_does_not_name_the_runtime(tmp_path: Path) 
     assert service.runtime == "data-store"  # a tool's image is used when it is the only one
 
 
-def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_services(tmp_path: Path) -> None:
-    """wekan: a fork of meteor-node-stubs the root installs with `file:`, a webpack loader with no
-    dependencies, a vendored copy of Font Awesome, a `releases/` folder of migration scripts;
-    uptime-kuma: `extra/push-examples/javascript-fetch`, with `"start": "node index.js"`; unkey:
-    `web/tools/local`; rallly's `packages/screenshots`, whose only script runs Playwright's tests, and
-    documenso's `packages/app-tests`, whose scripts set variables before Playwright or run
-    start-server-and-test."""
-    (tmp_path / "package.json").write_text(
-        '{"name": "wekan", "scripts": {"start": "node main.js"}, "dependencies": {"meteor-node-stubs":'
-        ' "file:npm-packages/meteor-node-stubs"}}\n'
 def test_pm2_supervising_another_interpreter_does_not_make_the_service_node(tmp_path: Path) -> None:
     """PM2 is a Node.js program, but a Flask app it runs speaks Python: the service's runtime is
     what its apps run, where each one tells; one Node.js app, or one that cannot tell, keeps it Node."""
@@ -502,6 +502,16 @@ def test_pm2_supervising_another_interpreter_does_not_make_the_service_node(tmp_
         assert service.runtime == expected, listed
 
 
+def test_local_modules_vendored_packages_examples_and_release_scripts_are_no_services(tmp_path: Path) -> None:
+    """wekan: a fork of meteor-node-stubs the root installs with `file:`, a webpack loader with no
+    dependencies, a vendored copy of Font Awesome, a `releases/` folder of migration scripts;
+    uptime-kuma: `extra/push-examples/javascript-fetch`, with `"start": "node index.js"`; unkey:
+    `web/tools/local`; rallly's `packages/screenshots`, whose only script runs Playwright's tests, and
+    documenso's `packages/app-tests`, whose scripts set variables before Playwright or run
+    start-server-and-test."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "wekan", "scripts": {"start": "node main.js"}, "dependencies": {"meteor-node-stubs":'
+        ' "file:npm-packages/meteor-node-stubs"}}\n'
     )
     (tmp_path / "main.js").write_text("require('http').createServer().listen(3000);\n")
     packages = {

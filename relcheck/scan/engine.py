@@ -514,10 +514,52 @@ def _problem_finding(rule: RuleMeta, severity: Severity, path: str, problem: Par
         message=problem.message,
         location=Location(path, problem.line, problem.column),
         checklist=rule.checklist,
-        fix=rule.fix,
+        fix=(_skip_fix(problem.message) or rule.fix) if rule.code == "E002" else rule.fix,
         identity="file",
         value=problem.message,
     )
+
+
+# What lets relcheck check a skipped file, by the reason its E002 gives (the rule's own fix covers the rest).
+_SKIP_FIXES = (
+    (
+        ("-byte cap",),
+        "Nothing to fix if the skip is expected; otherwise raise `max-file-size` in .relcheck.yaml above the "
+        "file's size, or exclude the file (`exclude`).",
+    ),
+    (
+        ("that relcheck did not render",),
+        "Nothing to fix in this file if the skip is expected; to check what it deploys, render it (`helm "
+        "template`, `kustomize build`) and scan the output: `... | relcheck scan -`.",
+    ),
+    (
+        ("Helm chart ", "kustomize overlay "),
+        "Nothing to fix if the skip is expected; to check what it makes, do what the message says (vendor its "
+        "dependencies, name the values it is deployed with) or render it yourself and scan the output: "
+        "`helm template ... | relcheck scan -`, `kustomize build ... | relcheck scan -`.",
+    ),
+    (
+        ("holds the workloads kustomize overlay",),
+        "Nothing to fix: its objects are checked in the overlay's render, where kustomize makes them.",
+    ),
+    (
+        ("template", "placeholder"),
+        "Nothing to fix: a template is checked once it is written out; scan the file the build writes from it.",
+    ),
+    (
+        ("parsed in part",),
+        "Nothing to fix if the code compiles: the rest of the file was read, but S rules may miss what the "
+        "unread part holds.",
+    ),
+)
+
+
+def _skip_fix(message: str) -> str | None:
+    """The fix hint for a skip, by its reason, where the rule's generic hint says less."""
+    for reasons, fix in _SKIP_FIXES:
+        if any(reason in message for reason in reasons):
+            return fix
+    return None
 
 
 def _file_by_file(
