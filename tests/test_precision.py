@@ -492,7 +492,8 @@ def test_pm2_supervising_another_interpreter_does_not_make_the_service_node(tmp_
         "native": "{script: './server', interpreter: 'none'}",
         "node": "{script: 'app.py', interpreter: 'python3'}, {script: 'server.js'}",
     }
-    for expected, listed in [*apps.items(), ("node", "{script: 'bin/start'}")]:
+    node_run_directly = "{script: 'npx', args: 'next start', interpreter: 'none'}"
+    for expected, listed in [*apps.items(), ("node", "{script: 'bin/start'}"), ("node", node_run_directly)]:
         (tmp_path / "ecosystem.config.js").write_text(f"module.exports = {{ apps: [{listed}] }};\n")
         (tmp_path / "Dockerfile").write_text(image)
         (service,) = scan([tmp_path], Config()).services

@@ -149,6 +149,16 @@ class Pm2App:
             return False
         return UNKNOWN
 
+    def script_is_node(self) -> bool:
+        """Whether the script is itself a Node.js program or script (`npx` with `args: 'next start'`,
+        `server.js`), whatever PM2 starts it with: `interpreter: 'none'` runs it directly, and it is
+        still Node.js that runs."""
+        script = self.data.get("script")
+        if not isinstance(script, str) or not script.strip():
+            return False
+        program = posixpath.basename(script.split()[0])
+        return posixpath.splitext(program)[1].lower() in _NODE_SCRIPTS or program in _NODE_PROGRAMS
+
     def run_folder(self) -> str | None:
         """The folder PM2 runs the app in, relative to the scan root: the ecosystem file's, through
         `cwd` when it is a literal relative path; None when `cwd` is absolute or not a literal."""

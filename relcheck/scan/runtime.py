@@ -241,8 +241,8 @@ def pm2_apps_runtime(apps: list[Pm2App]) -> str | None:
 
 def _pm2_app_runtime(app: Pm2App) -> str | None:
     node = app.runs_node()
-    if node is True:
-        return NODE
+    if node is True or app.script_is_node():
+        return NODE  # (`script: 'npx', args: 'next start'` with `interpreter: 'none'` runs Node too)
     if node is not False:
         return None  # it cannot tell (a script without an extension, a computed interpreter)
     interpreter = app.data.get("interpreter", app.data.get("exec_interpreter"))
