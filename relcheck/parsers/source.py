@@ -211,6 +211,7 @@ class _Walker:
         wanted = (
             callee == "require"
             or (target == "process" and method in LISTENER_METHODS)
+            or (target == "Deno" and method == "addSignalListener")
             or method == "enableShutdownHooks"
             or (method in ROUTE_METHODS and target and "." not in target and target not in HTTP_CLIENTS)
             or (method in ROUTE_METHODS and _THIS_FIELD.match(target) is not None)
@@ -233,10 +234,14 @@ class _Walker:
                     self.local_names.update(bound)
                     self.local_modules.update(dict.fromkeys(bound, name))
             return
-        if target == "process" and method in LISTENER_METHODS and arguments:
+        # Deno's own signal API (`Deno.addSignalListener('SIGTERM', stop)`) beside Node's.
+        listens = (target == "process" and method in LISTENER_METHODS) or (
+            target == "Deno" and method == "addSignalListener"
+        )
+        if listens and arguments:
             for event in self._event_names(arguments[0]):
                 if event in PROCESS_EVENTS:
-                    detail = f"process.{method}('{event}')"
+                    detail = f"{target}.{method}('{event}')"
                     self.facts.signals.setdefault(event, []).append(self.evidence(node, detail))
         elif method == "route" and target and "." not in target and arguments:
             self._declared_routes(node, arguments[0])
