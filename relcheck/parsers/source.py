@@ -31,6 +31,8 @@ from relcheck.syntax.jsvalues import UNKNOWN, JsObject
 from relcheck.units.numbers import ascii_int
 
 PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection")
+# The global events of Deno and the web platform that stand for Node's crash events.
+_GLOBAL_CRASH_EVENTS = {"unhandledrejection": "unhandledRejection", "error": "uncaughtException"}
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
 # Libraries that register process handlers themselves once called (their import is the evidence):
 # close-with-grace closes on SIGTERM, SIGINT and the crash events (fastify-cli's `start` uses it);
@@ -212,6 +214,7 @@ class _Walker:
             callee == "require"
             or (target == "process" and method in LISTENER_METHODS)
             or (target == "Deno" and method == "addSignalListener")
+            or (target == "globalThis" and method == "addEventListener")
             or method == "enableShutdownHooks"
             or (method in ROUTE_METHODS and target and "." not in target and target not in HTTP_CLIENTS)
             or (method in ROUTE_METHODS and _THIS_FIELD.match(target) is not None)
@@ -243,6 +246,13 @@ class _Walker:
                 if event in PROCESS_EVENTS:
                     detail = f"{target}.{method}('{event}')"
                     self.facts.signals.setdefault(event, []).append(self.evidence(node, detail))
+        elif target == "globalThis" and method == "addEventListener" and arguments:
+            # Deno's (and the web's) global events: `unhandledrejection`, and `error` for an
+            # exception nothing caught.
+            event = _GLOBAL_CRASH_EVENTS.get(string_value(arguments[0]) or "")
+            if event is not None:
+                detail = f"globalThis.addEventListener('{string_value(arguments[0])}')"
+                self.facts.signals.setdefault(event, []).append(self.evidence(node, detail))
         elif method == "route" and target and "." not in target and arguments:
             self._declared_routes(node, arguments[0])
         elif method == "enableShutdownHooks":
