@@ -2378,3 +2378,23 @@ def test_objects_one_render_makes_from_one_line_share_its_finding(tmp_path: Path
     })
     result = scan([tmp_path], Config(), select=["K006"])
     assert [(f.location.path, f.location.line) for f in result.findings] == [("base/pod.yaml", 7)]
+
+
+@needs_kustomize
+def test_what_an_overlay_builds_from_an_excluded_folder_is_not_checked_there(tmp_path: Path) -> None:
+    """kserve's `config/overlays/test-modelcache` builds `../test`, a test folder the scan leaves
+    out: its seaweedfs Deployment was reported at line 1 of a file the scan does not check. What the
+    overlay writes from its own files is still checked."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  replicas: 3\n"
+        "  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n"
+        "    spec:\n      containers:\n        - name: {name}\n          image: example/{name}:1.0\n"
+    )
+    _write_tree(tmp_path, {
+        "overlays/test/kustomization.yaml": "resources: [storage.yaml]\n",
+        "overlays/test/storage.yaml": deployment.format(name="storage"),
+        "overlays/test-modelcache/kustomization.yaml": "resources: [../test, api.yaml]\n",
+        "overlays/test-modelcache/api.yaml": deployment.format(name="api"),
+    })
+    result = scan([tmp_path], Config(), select=["K001"])
+    assert placed(result) == [("K001", "overlays/test-modelcache/api.yaml", 11, 11)]

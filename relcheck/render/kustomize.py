@@ -14,7 +14,7 @@ import posixpath
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -522,6 +522,8 @@ class KustomizeRenderer:
         self._plugin_versions: dict[str, str | None] = {}  # a configuration file → its plugin's apiVersion
         # Overlay folders the repository's own build runs without the load restrictor → its Makefiles.
         self.unrestricted: dict[str, list[str]] = {}
+        # Whether a repository file is one the scan reads (not excluded, by default or by the config).
+        self.scanned: Callable[[str], bool] = lambda path: True
 
     def _says_unrestricted(self, path: str) -> list[str]:
         """[path] when the kustomization's own comment gives the command that builds it without the
@@ -857,6 +859,11 @@ class KustomizeRenderer:
                 full = os.path.realpath(os.path.join(wrapper, source))
                 if Path(full).is_relative_to(root):
                     repo_path = Path(os.path.relpath(full, root)).as_posix()
+            if repo_path is not None and not self.scanned(repo_path):
+                # A file the scan leaves out that the build reads (kserve's `test-modelcache` overlay
+                # builds `config/overlays/test`, a test folder): what it writes is not checked there,
+                # as the file is not checked where it is written.
+                continue
             original = self._original(repo_path, obj) if repo_path is not None else None
             own_patches = [
                 p for p in patches if p.kind == obj.kind and original is not None and p.name == original.name

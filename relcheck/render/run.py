@@ -105,6 +105,7 @@ def render_all(
     if command is not None:
         renderer = KustomizeRenderer(root, command, objects, repo.inside, settings.timeout)
         renderer.unrestricted = unrestricted or {}
+        renderer.scanned = repo.by_path.__contains__
         # Entry points, and overlays a GitOps object deploys though another overlay builds on them.
         entries = entry_points(kustomizations)
         walked = {f for f, k in kustomizations.items() if k.walked}
