@@ -916,7 +916,8 @@ def _go_binaries(dockerfile: Dockerfile) -> set[str]:
             names.add(posixpath.basename(output))
         else:
             packages = [w.rstrip("/").removesuffix("/...") for w in words[2:] if w.startswith("./")]
-            names.update(posixpath.basename(p) for p in packages if p not in (".", ""))
+            # (`go build ./cmd/server/main.go` names its binary for the first file: `main`)
+            names.update(posixpath.basename(p).removesuffix(".go") for p in packages if p not in (".", ""))
     return names
 
 
@@ -940,12 +941,12 @@ def _go_handles_sigterm(ctx: CheckContext, dockerfile: Dockerfile, folder: str) 
 
 
 def _go_packages_built(dockerfile: Dockerfile) -> list[str]:
-    """The package folders a `go build ./cmd/server` in the Dockerfile names, relative to the module."""
+    """The package folders a `go build ./cmd/server` in the Dockerfile names, relative to the module
+    (a file named, `go build ./cmd/server/main.go`, builds its folder's package)."""
     packages = [
-        word.removeprefix("./").rstrip("/")
+        posixpath.dirname(word) if word.endswith(".go") else word
         for words in _go_build_commands(dockerfile)
-        for word in words[2:]
-        if word.startswith("./")
+        for word in (w.removeprefix("./").rstrip("/") for w in words[2:] if w.startswith("./"))
     ]
     return [p.removesuffix("/...") for p in packages if p and p != "."]
 
