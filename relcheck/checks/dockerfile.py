@@ -861,13 +861,42 @@ _GO_SIGTERM_FIX = (
 
 
 def _go_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
-    """The folder of the go.mod in the Dockerfile's folder or above ("" for the root), or None."""
+    """The folder of the go.mod in the Dockerfile's folder or above ("" for the root), else the
+    module its `go build` runs in, or None."""
     folder = posixpath.dirname(dockerfile.path)
     while not ctx.project.exists(posixpath.join(folder, "go.mod") if folder else "go.mod"):
         if not folder:
-            return None
+            return _built_module(ctx, dockerfile)
         folder = posixpath.dirname(folder)
     return folder
+
+
+def _built_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
+    """The module a `go build` runs in, told by its stage's WORKDIR: the longest tail of that
+    folder that is a folder of the build context with a go.mod (Dokploy's root `Dockerfile.monitoring`
+    copies the repository to /app and builds in `/app/apps/monitoring`: `apps/monitoring`)."""
+    context = dockerfile.build_context
+    context = posixpath.dirname(dockerfile.path) if context is None else context
+    for stage in dockerfile.stages:
+        workdir = "/"
+        for instruction in stage.instructions:
+            if instruction.keyword == "WORKDIR" and instruction.args:
+                workdir = posixpath.normpath(posixpath.join(workdir, instruction.args[-1]))
+            elif instruction.keyword == "RUN" and any(_go_builds(instruction)):
+                parts = [part for part in workdir.split("/") if part]
+                for start in range(len(parts)):
+                    folder = posixpath.join(context, *parts[start:]) if context else posixpath.join(*parts[start:])
+                    if ctx.project.exists(f"{folder}/go.mod"):
+                        return folder
+    return None
+
+
+def _go_builds(instruction: Instruction) -> Iterator[list[str]]:
+    """The words of each `go build` and `go install` a RUN runs (`CGO_ENABLED=0` left out)."""
+    for command in _run_commands(instruction):
+        words, _ = _strip_env_prefix(command)
+        if len(words) > 1 and _program(words[0]) == "go" and words[1] in ("build", "install"):
+            yield words
 
 
 def _go_program(ctx: CheckContext, dockerfile: Dockerfile, folder: str, program: str) -> bool:
@@ -897,12 +926,8 @@ def _go_build_commands(dockerfile: Dockerfile) -> Iterator[list[str]]:
     """The words of each `go build` and `go install` the Dockerfile runs (`CGO_ENABLED=0` left out)."""
     for stage in dockerfile.stages:
         for instruction in stage.instructions:
-            if instruction.keyword != "RUN":
-                continue
-            for command in _run_commands(instruction):
-                words, _ = _strip_env_prefix(command)  # `CGO_ENABLED=0 go build ...`
-                if len(words) > 1 and _program(words[0]) == "go" and words[1] in ("build", "install"):
-                    yield words
+            if instruction.keyword == "RUN":
+                yield from _go_builds(instruction)
 
 
 def _go_binaries(dockerfile: Dockerfile) -> set[str]:
