@@ -417,7 +417,12 @@ def _run_checks(
 
     by_code = {r.code: r for r in ruleset.rules}
     findings: list[Finding] = []
-    read_for_services = {path for service in project.services for path in service.app.source_files}
+    from relcheck.scan.runtime import speaks_node
+
+    # The source the S rules read: a static site's or a browser extension's is not (they run in browsers).
+    read_for_services = {
+        path for service in project.services if speaks_node(service) for path in service.app.source_files
+    }
     for path, problem in problems:
         if problem.code in codes and not _of_no_server(problem, path, read_for_services):
             findings.append(_problem_finding(by_code[problem.code], severities[problem.code], path, problem))
