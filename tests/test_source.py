@@ -178,6 +178,10 @@ def test_service_source_excludes_tests_and_build_output() -> None:
     assert not is_service_source("src/testUtils.tsx")
     assert not is_service_source("src/setupTests.js")
     assert is_service_source("src/fixtures-loader.ts")
+    # Below Next.js's route folders, folders are URL segments (langfuse's `/api/public/health`).
+    assert is_service_source("web/src/pages/api/public/health.ts")
+    assert is_service_source("web/src/app/api/public/ready/route.ts")
+    assert not is_service_source("web/public/sw.js") and not is_service_source("web/tests/pages/api/x.ts")
     # A health check's own program (flowise's worker image runs `healthcheck.js` beside the worker).
     assert not is_service_source("docker/worker/healthcheck/healthcheck.js")
     assert not is_service_source("src/health-check.ts")

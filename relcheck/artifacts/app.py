@@ -86,9 +86,19 @@ SHUTDOWN_TIMEOUT_NAME = re.compile(r"shutdown[_-]?timeout|graceful[_-]?(shutdown
 ENTRY_NAMES = ("main.ts", "main.js", "server.ts", "server.js", "index.ts", "index.js", "app.ts", "app.js")
 
 
+# The folder of Next.js's file routes: below it, folders are the route's URL segments (langfuse's
+# `pages/api/public/health.ts` serves `/api/public/health`), not a bundle's or a test's folders.
+_ROUTE_TREE = re.compile(r"(?:^|/)(?:pages/api|app)/")
+_ROUTE_NAME = re.compile(r"^route\.[cm]?[jt]sx?$")
+
+
 def is_service_source(path: str) -> bool:
     parts = path.lower().split("/")
-    if set(parts[:-1]) & NON_SERVICE_DIRS or NON_SERVICE_NAME.search(parts[-1]):
+    folders = parts[:-1]
+    tree = _ROUTE_TREE.search(path.lower())
+    if tree is not None and ("/pages/api/" in f"/{path.lower()}" or _ROUTE_NAME.match(parts[-1])):
+        folders = path.lower()[: tree.end()].split("/")[:-1]
+    if set(folders) & NON_SERVICE_DIRS or NON_SERVICE_NAME.search(parts[-1]):
         return False
     return not TOOL_CONFIG_NAME.search(parts[-1])
 
