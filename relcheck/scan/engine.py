@@ -15,7 +15,7 @@ from relcheck.model import Finding, Location, ParseProblem, Related, RuleMeta, S
 from relcheck.ruleset.load import RuleSet, builtin, effective_params, effective_severities, selected_codes
 from relcheck.scan import suppression
 from relcheck.scan.context import CheckContext
-from relcheck.scan.discovery import Discovery, discover, repo_prefix, stdin_file
+from relcheck.scan.discovery import Discovery, FileKind, discover, repo_prefix, stdin_file
 from relcheck.scan.gcpause import long_lived_model
 from relcheck.scan.project import Project, build_project
 from relcheck.scan.result import ScanResult
@@ -419,12 +419,16 @@ def _run_checks(
     findings: list[Finding] = []
     from relcheck.scan.runtime import speaks_node
 
-    # The source the S rules read: a static site's or a browser extension's is not (they run in browsers).
-    read_for_services = {
-        path for service in project.services if speaks_node(service) for path in service.app.source_files
-    }
+    # The source the S rules read: a static site's or a browser extension's is not (they run in
+    # browsers), nor a Python or Go service's JavaScript.
+    node_services = [service for service in project.services if speaks_node(service)]
+    read_for_services = {path for service in node_services for path in service.app.source_files}
+    # Files that only services of another runtime hold: a static site's, a Python service's UI.
+    other_files = {path for service in project.services if not speaks_node(service) for path in service.files}
+    other_files -= {path for service in node_services for path in service.files}
+    other_files &= {source.path for source in project.files if source.kind == FileKind.APP_SOURCE}
     for path, problem in problems:
-        if problem.code in codes and not _of_no_server(problem, path, read_for_services):
+        if problem.code in codes and not _of_no_server(problem, path, read_for_services, other_files):
             findings.append(_problem_finding(by_code[problem.code], severities[problem.code], path, problem))
     checked = sorted(codes & set(ruleset.checks))
     narrow = [code for code in checked if by_code[code].scope != "repository"]
@@ -456,12 +460,17 @@ def _run_checks(
     return findings
 
 
-def _of_no_server(problem: ParseProblem, path: str, read_for_services: set[str]) -> bool:
+def _of_no_server(problem: ParseProblem, path: str, read_for_services: set[str], other_files: set[str]) -> bool:
     """A source file the grammar read only in part that no service's facts come from (a browser
-    app's `.tsx` in Unleash's `frontend/`): what the S rules might miss there, they never read."""
+    app's `.tsx` in Unleash's `frontend/`), or a minified one that only services of another runtime
+    hold (a static site's icons, the bundled UI of a Python service): what the S rules might miss
+    there, they never read."""
     from relcheck.parsers.source import PARTIAL
+    from relcheck.syntax.javascript import MINIFIED
 
-    return problem.message.startswith(PARTIAL) and path not in read_for_services
+    if problem.message.startswith(PARTIAL):
+        return path not in read_for_services
+    return problem.message.startswith(MINIFIED) and path in other_files
 
 
 def _run_rules(

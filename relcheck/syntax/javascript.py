@@ -15,6 +15,7 @@ from relcheck.model import ParseProblem
 from relcheck.syntax.jsvalues import UNKNOWN, JsArray, JsObject, _Unknown
 from relcheck.syntax.positions import END, KEY, VALUE, Positions
 
+MINIFIED = "minified or generated code"
 # A line longer than this means minified or generated code: not worth a syntax tree.
 MAX_LINE_LENGTH = 5_000
 MAX_DEPTH = 100
@@ -95,7 +96,7 @@ def parse_in_dialect(path: str, text: str) -> tuple[Any, str, ParseProblem | Non
     """As `parse`, with the dialect whose grammar made the tree (queries on it need that grammar)."""
     dialect = dialect_for(path)
     if minified(text):
-        return None, dialect, ParseProblem("E002", "minified or generated code (a line over 5,000 characters); skipped")
+        return None, dialect, ParseProblem("E002", f"{MINIFIED} (a line over 5,000 characters); skipped")
     source = text.encode("utf-8")
     tree = _parser(dialect).parse(source)
     if tree.root_node.has_error and dialect == "javascript":
