@@ -417,16 +417,7 @@ def _run_checks(
 
     by_code = {r.code: r for r in ruleset.rules}
     findings: list[Finding] = []
-    from relcheck.scan.runtime import speaks_node
-
-    # The source the S rules read: a static site's or a browser extension's is not (they run in
-    # browsers), nor a Python or Go service's JavaScript.
-    node_services = [service for service in project.services if speaks_node(service)]
-    read_for_services = {path for service in node_services for path in service.app.source_files}
-    # Files that only services of another runtime hold: a static site's, a Python service's UI.
-    other_files = {path for service in project.services if not speaks_node(service) for path in service.files}
-    other_files -= {path for service in node_services for path in service.files}
-    other_files &= {source.path for source in project.files if source.kind == FileKind.APP_SOURCE}
+    read_for_services, other_files = _source_the_s_rules_read(project)
     for path, problem in problems:
         if problem.code in codes and not _of_no_server(problem, path, read_for_services, other_files):
             findings.append(_problem_finding(by_code[problem.code], severities[problem.code], path, problem))
@@ -458,6 +449,20 @@ def _run_checks(
 
     neutral_fixes(findings, project)
     return findings
+
+
+def _source_the_s_rules_read(project: Project) -> tuple[set[str], set[str]]:
+    """The source files the S rules read (a Node service's: not a static site's or a browser
+    extension's, which run in browsers, nor a Python service's JavaScript), and the source files
+    that only services of another runtime hold."""
+    from relcheck.scan.runtime import speaks_node
+
+    node_services = [service for service in project.services if speaks_node(service)]
+    read = {path for service in node_services for path in service.app.source_files}
+    other = {path for service in project.services if not speaks_node(service) for path in service.files}
+    other -= {path for service in node_services for path in service.files}
+    other &= {source.path for source in project.files if source.kind == FileKind.APP_SOURCE}
+    return read, other
 
 
 def _of_no_server(problem: ParseProblem, path: str, read_for_services: set[str], other_files: set[str]) -> bool:
