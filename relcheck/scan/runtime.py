@@ -4,9 +4,9 @@ happens to carry a package.json for its front-end tooling.
 
 Evidence, strongest first: what the service's Dockerfile runs as its final command, the final
 stage's base image, a build stage's toolchain image (but a final image with no interpreter that
-runs a file copied from a Node or Python stage runs a compiled program: `native`); a PM2 file;
-(a command that starts PM2 speaks what PM2 runs: Python for a Flask app under `pm2-runtime`);
-then the build files in the service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
+runs a file copied from a Node or Python stage runs a compiled program: `native`); a PM2 file
+(an image or a service that PM2 starts speaks what PM2 runs: Python for a Flask app under
+`pm2-runtime`); then the build files in the service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
 pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
 server's image (nginx, httpd, Caddy), or whose command is a static file server (`http-server`,
 `npx serve`), serves files: its JavaScript runs in browsers, so it is `web-server`, even when an
