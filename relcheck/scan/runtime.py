@@ -6,14 +6,17 @@ Evidence, strongest first: what the service's Dockerfile runs as its final comma
 stage's base image, a build stage's toolchain image (but a final image with no interpreter that
 runs a file copied from a Node or Python stage runs a compiled program: `native`); a PM2 file
 (an image or a service that PM2 starts speaks what PM2 runs: Python for a Flask app under
-`pm2-runtime`); then the build files in the service's folder (go.mod, pom.xml, *.csproj, mix.exs, Gemfile, composer.json,
-pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
+`pm2-runtime`); then the build files in the service's folder (go.mod, pom.xml, *.csproj, mix.exs,
+Gemfile, composer.json, pyproject.toml/requirements*.txt, package.json). None when nothing tells. A final stage on a web
 server's image (nginx, httpd, Caddy), or whose command is a static file server (`http-server`,
 `npx serve`), serves files: its JavaScript runs in browsers, so it is `web-server`, even when an
 earlier stage builds the bundle with Node. A package.json of a static
 site generator or a browser app (Astro without a server adapter, Gatsby, Create React App, React
 without a server framework...), or whose `start` runs a bundler (`webpack --watch`), with no image
-or PM2 file to say otherwise is `static-site`. An image
+or PM2 file to say otherwise is `static-site`, and so is a package with no image, PM2 app or
+workload of its own that another runtime's image builds in a Node stage and copies the output of
+(mealie's Nuxt front end: `yarn generate` in a build stage, its `dist/` served by the Python
+image; relcheck.scan.services). An image
 built on a data store (FROM mongo, mysql, redis...) is `data-store`: the JavaScript it copies is for
 the store's shell (`/docker-entrypoint-initdb.d/*.js`), not a Node service. A package with a
 wrangler config (`wrangler.toml`, `wrangler.json`, `wrangler.jsonc`) in its folder and no image is a
