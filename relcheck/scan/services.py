@@ -39,6 +39,8 @@ from relcheck.scan.runtime import (
     NODE,
     STATIC_SITE,
     builds_static_site,
+    dockerfile_runtime,
+    image_runtime,
     runs_browser_dev_server,
     serves_files,
     service_runtime,
@@ -820,8 +822,67 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         served = unclaimed or serves_files(manifest) or runs_browser_dev_server(service, manifest)
         if service.runtime in (NODE, None) and builds_static_site(manifest) and served:
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
+        elif service.runtime == NODE and _built_into_another_runtime(project, service):
+            service.runtime = STATIC_SITE  # (an SSR framework's app exported as files: `nuxt generate`)
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
+
+def _built_into_another_runtime(project: Project, service: Service) -> bool:
+    """Whether the package is only ever built into files another runtime's image serves: it has no
+    image, PM2 app or workload of its own, and a build stage of some Dockerfile, on a Node image,
+    copies its folder in, runs one of its package.json scripts, and a later stage copies from it
+    into a final image that does not run Node (mealie's `docker/Dockerfile` copies `./frontend`
+    into `FROM node:16 as builder`, runs `yarn generate`, a static `nuxt generate`, and its Python
+    image serves the `dist/` it copies from there)."""
+    if service.dockerfiles or service.pm2_apps or service.workloads or service.root.startswith("@"):
+        return False
+    manifest = project.package_json(service.root)
+    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
+    if not isinstance(scripts, dict) or not scripts:
+        return False
+    return any(_builds_package(dockerfile, service.root, set(scripts)) for dockerfile in project.dockerfiles)
+
+
+def _runs_script(instruction: Any, scripts: set[str]) -> bool:
+    """Whether a RUN runs one of the package's scripts (`yarn generate`, `npm run build`)."""
+    from relcheck.artifacts.dockerfile import shell_words
+
+    words = shell_words(instruction.text)
+    for index, word in enumerate(words[:-1]):
+        if posixpath.basename(word) not in ("npm", "yarn", "pnpm", "bun"):
+            continue
+        name = words[index + 1]
+        if name in ("run", "run-script") and index + 2 < len(words):
+            name = words[index + 2]
+        if name in scripts:
+            return True
+    return False
+
+
+def _builds_package(dockerfile: Dockerfile, root: str, scripts: set[str]) -> bool:
+    """Whether a build stage of the Dockerfile, on a Node image, copies the package's folder in and
+    runs one of its scripts, and a later stage of an image that does not run Node copies from it."""
+    if dockerfile.final is None or dockerfile_runtime(dockerfile) in (NODE, None):
+        return False
+    context = dockerfile.build_context
+    context = posixpath.dirname(dockerfile.path) if context is None else context
+    copied_from = {
+        (instruction.flag("from") or "").lower()
+        for stage in dockerfile.stages[1:]
+        for instruction in stage.instructions
+        if instruction.keyword == "COPY"
+    }
+    for stage in dockerfile.stages[:-1]:
+        if image_runtime(stage.base_image()) != NODE or stage.name.lower() not in copied_from:
+            continue
+        runs = [i for i in stage.instructions if i.keyword == "RUN"]
+        copies = [i for i in stage.instructions if i.keyword == "COPY" and not i.flag("from")]
+        copies_package = any(
+            posixpath.normpath(posixpath.join(context, source)) == root for i in copies for source in i.args[:-1]
+        )
+        if copies_package and any(_runs_script(i, scripts) for i in runs):
+            return True
+    return False
 
 def _health_check_scripts(service: Service, app_facts: dict[str, AppFacts]) -> set[str]:
     """The source files its images' HEALTHCHECK runs (`HEALTHCHECK CMD node /healthcheck.js`): a
