@@ -36,6 +36,27 @@ def test_the_program_a_script_execs_last(script: str, program: str | None):
     assert handoff(script) == program
 
 
+_DISPATCH = (
+    'run() {\n  exec supervisord -n\n}\ncase "$1" in\n  app:run|serve)\n    run\n    ;;\n'
+    '  app:init)\n    setup\n    ;;\n  app:*)\n    exec "app-$1"\n    ;;\nesac\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "program"),
+    [
+        (["app:run"], "supervisord"),
+        (["serve", "--port", "80"], "supervisord"),  # a pattern of several alternatives
+        (["app:init"], None),  # its branch execs nothing: the shell stays
+        (["app:backup"], "app-$1"),  # a glob pattern, after the names before it
+        (["other"], None),  # no branch: the script ends
+        (None, None),  # arguments unknown: the branches disagree
+    ],
+)
+def test_a_case_on_the_first_argument_takes_the_branch_it_picks(args: list[str] | None, program: str | None):
+    assert handoff(_DISPATCH, args) == program
+
+
 @pytest.mark.parametrize(
     ("script", "traps"),
     [

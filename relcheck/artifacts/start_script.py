@@ -128,14 +128,15 @@ def written_script(instructions: Iterable[Instruction], program: str) -> str | N
     return found
 
 
-def last_commands(text: str) -> list[list[str]] | None:
-    """The words of the command the script runs last, one for each branch of an `if` it ends in,
-    through its own functions (relcheck.syntax.shell.last_steps); None when one of them is not a
-    single command or does not split into words."""
+def last_commands(text: str, args: list[str] | None = None) -> list[list[str]] | None:
+    """The words of the command the script runs last, one for each branch of an `if` or a `case`
+    it ends in, through its own functions (relcheck.syntax.shell.last_steps; `args`, the script's
+    arguments where known, pick a `case` branch); None when one of them is not a single command or
+    does not split into words."""
     from relcheck.syntax.shell import last_steps
 
     found = []
-    for step in last_steps(text) or ():
+    for step in last_steps(text, args) or ():
         try:
             words = shlex.split(step.replace("\\\n", " "), comments=True, posix=True)
         except ValueError:
@@ -146,11 +147,12 @@ def last_commands(text: str) -> list[list[str]] | None:
     return found or None
 
 
-def handoff(text: str) -> str | None:
+def handoff(text: str, args: list[str] | None = None) -> str | None:
     """The program the script execs as its last step (`exec nginx -g ...` gives 'nginx', `exec "$@"`
-    gives '$@'; every branch of an `if` it ends in execing that one), or None when it ends otherwise
-    and the shell stays PID 1."""
-    programs = {_exec_target(words) for words in last_commands(text) or [[]]}
+    gives '$@'; every branch of an `if` or a `case` it ends in execing that one, or the `case`
+    branch its first argument picks, `args` being the arguments where known), or None when it ends
+    otherwise and the shell stays PID 1."""
+    programs = {_exec_target(words) for words in last_commands(text, args) or [[]]}
     return programs.pop() if len(programs) == 1 else None
 
 

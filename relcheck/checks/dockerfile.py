@@ -648,11 +648,12 @@ def _node_script_runtime(argv: list[str]) -> str | None:
 
 # Servers that need no init as PID 1: supervisors, which handle SIGTERM (or the STOPSIGNAL their
 # official image sets) and wait on any child, and the databases that run as one process (mysqld,
-# mongod), which shut down cleanly on SIGTERM and leave no child to reap.
+# mongod), which shut down cleanly on SIGTERM and leave no child to reap. Supervisor's supervisord
+# stops its programs on SIGTERM and reaps with waitpid(-1), any child of its own or orphan alike.
 SUPERVISING_SERVERS = frozenset(
     {
         "nginx", "nginx-debug", "openresty", "httpd", "apache2", "apache2-foreground", "php-fpm", "haproxy",
-        "redis-server", "postgres", "gunicorn", "mysqld", "mariadbd", "mongod", "caddy",
+        "redis-server", "postgres", "gunicorn", "mysqld", "mariadbd", "mongod", "caddy", "supervisord",
     }
 )
 # Official images whose own command ends in one of those servers, their entrypoint script exec'ing
@@ -819,14 +820,14 @@ def _through_script(
         return None
     if traps_sigterm(text):
         return _HANDLES_SIGTERM
-    handed = handoff(text)
+    after = None
+    if position is not None:
+        after = argv[position + 1 :]
+        if starter is not cmd and cmd is not None:
+            after += list(cmd.args) if cmd.json_form else ["sh"]  # CMD's shell form runs under /bin/sh -c
+    handed = handoff(text, after)
     if handed not in ("$@", "$*"):
         return handed if handed and "$" not in handed else None
-    if position is None:
-        return None
-    after = argv[position + 1 :]
-    if starter is not cmd and cmd is not None:
-        after += list(cmd.args) if cmd.json_form else ["sh"]  # CMD's shell form runs under /bin/sh -c
     return after[0] if after and "$" not in after[0] else None
 
 
