@@ -399,6 +399,9 @@ _ONE_SHOT_PROGRAMS = frozenset(
     | {"kubeconform", "kubeval", "ct", "pre-commit"}
     # Prose and code linters (grafana's k8s-monitoring-helm `scripts/textlint/`: `ENTRYPOINT ["textlint"]`).
     | {"textlint", "vale", "cspell", "lychee", "markdown-link-check", "actionlint", "eslint", "prettier"}
+    # Schema migration tools: they apply the migrations and exit (trigger.dev's ClickHouse image,
+    # `CMD ["goose", "up"]`, run before the services start).
+    | {"goose", "migrate", "dbmate", "flyway", "liquibase", "atlas", "alembic", "sqitch"}
 )
 
 
@@ -410,8 +413,8 @@ _CLI_FOLDER = re.compile(r"^(?:.+[-_])?cli$", re.I)
 
 @_once_per_dockerfile
 def is_command_image(dockerfile: Dockerfile) -> bool:
-    """An image of a command-line program, and it exposes no port: its ENTRYPOINT (past an init)
-    runs one that does one job and exits (getsentry/self-hosted's `jq/Dockerfile`, `ENTRYPOINT
+    """An image of a command-line program, and it exposes no port: its ENTRYPOINT (past an init),
+    or CMD where it sets none, runs one that does one job and exits (getsentry/self-hosted's `jq/Dockerfile`, `ENTRYPOINT
     ["jq"]`, which its install scripts run), or it is named for a command-line interface
     (vcluster's `Dockerfile.cli`, `CMD /usr/local/bin/vcluster`; tempo's `cmd/tempo-cli/`).
     Operators and scripts run it for one command; nothing deploys it as a service."""
@@ -420,8 +423,9 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
     *folders, name = dockerfile.path.split("/")
     if _CLI_IMAGE_NAME.search(name) or (folders and _CLI_FOLDER.match(folders[-1])):
         return True
-    entrypoint, _ = dockerfile.start_command
-    words = _past_hand_over(list(entrypoint or ()))
+    entrypoint, cmd = dockerfile.start_command
+    # The program that runs: the ENTRYPOINT's, else CMD's (`CMD ["goose", "up"]`).
+    words = _past_hand_over(list(entrypoint if entrypoint is not None else cmd or ()))
     return bool(words) and posixpath.basename(words[0]) in _ONE_SHOT_PROGRAMS
 
 
