@@ -414,8 +414,9 @@ _CLI_FOLDER = re.compile(r"^(?:.+[-_])?cli$", re.I)
 @_once_per_dockerfile
 def is_command_image(dockerfile: Dockerfile) -> bool:
     """An image of a command-line program, and it exposes no port: its ENTRYPOINT (past an init),
-    or CMD where it sets none, runs one that does one job and exits (getsentry/self-hosted's `jq/Dockerfile`, `ENTRYPOINT
-    ["jq"]`, which its install scripts run), or it is named for a command-line interface
+    or CMD where it sets none, runs one that does one job and exits (getsentry/self-hosted's
+    `jq/Dockerfile`, `ENTRYPOINT ["jq"]`, which its install scripts run), or it is named for a
+    command-line interface
     (vcluster's `Dockerfile.cli`, `CMD /usr/local/bin/vcluster`; tempo's `cmd/tempo-cli/`).
     Operators and scripts run it for one command; nothing deploys it as a service."""
     if any(instruction.keyword == "EXPOSE" for instruction in dockerfile.final_instructions()):
