@@ -427,7 +427,28 @@ def is_command_image(dockerfile: Dockerfile) -> bool:
     entrypoint, cmd = dockerfile.start_command
     # The program that runs: the ENTRYPOINT's, else CMD's (`CMD ["goose", "up"]`).
     words = _past_hand_over(list(entrypoint if entrypoint is not None else cmd or ()))
-    return bool(words) and posixpath.basename(words[0]) in _ONE_SHOT_PROGRAMS
+    return bool(words) and (posixpath.basename(words[0]) in _ONE_SHOT_PROGRAMS or _runs_migrations(words))
+
+
+# A package script named for migrations and nothing else (`migrate`, `db:migrate`, `migrate:deploy`;
+# not `migrate:start` or `start:migrate`, which may go on to serve).
+_MIGRATION_SCRIPT = re.compile(
+    r"^(?:(?:db|prisma|typeorm|knex|sequelize|drizzle):)?migrat(?:e|ions?)(?::(?:deploy|up|latest|run|prod))?$", re.I
+)
+# How a command runs a package's script: `npm run X`, `yarn X`, `pnpm X`, `bun run X`, `deno task X`.
+_SCRIPT_RUNNERS = {"npm": ("run", "run-script"), "yarn": ("run",), "pnpm": ("run",), "bun": ("run",), "deno": ("task",)}
+
+
+def _runs_migrations(words: list[str]) -> bool:
+    """Whether the command runs a package script that applies migrations and exits (openstatus's
+    database image: `ENTRYPOINT ["deno", "task", "migrate"]`)."""
+    runner = _SCRIPT_RUNNERS.get(posixpath.basename(words[0]))
+    if runner is None or len(words) < 2:
+        return False
+    name = words[2] if words[1] in runner and len(words) > 2 else words[1]
+    if words[1] not in runner and posixpath.basename(words[0]) in ("npm", "deno"):
+        return False  # `npm migrate` is no script; `deno migrate` no task
+    return bool(_MIGRATION_SCRIPT.match(name))
 
 
 @_once_per_dockerfile
