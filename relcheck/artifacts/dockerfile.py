@@ -437,18 +437,35 @@ _MIGRATION_SCRIPT = re.compile(
 )
 # How a command runs a package's script: `npm run X`, `yarn X`, `pnpm X`, `bun run X`, `deno task X`.
 _SCRIPT_RUNNERS = {"npm": ("run", "run-script"), "yarn": ("run",), "pnpm": ("run",), "bun": ("run",), "deno": ("task",)}
+# Runners that take a script's name alone (`yarn build`), and npm's own shorthands (`npm start`).
+_SHORTHAND_RUNNERS = frozenset({"yarn", "pnpm", "bun"})
+_NPM_SHORTHANDS = frozenset({"start", "stop", "restart", "test"})
+
+
+def package_scripts(words: list[str]) -> list[str]:
+    """The package scripts a command's words run, in order (`yarn install && yarn generate` gives
+    install and generate: which are scripts, the package.json tells)."""
+    found: list[str] = []
+    for index, word in enumerate(words[:-1]):
+        runner = posixpath.basename(word)
+        verbs = _SCRIPT_RUNNERS.get(runner)
+        if verbs is None:
+            continue
+        name = words[index + 1]
+        if name in verbs:
+            found += words[index + 2 : index + 3]
+        elif runner in _SHORTHAND_RUNNERS or (runner == "npm" and name in _NPM_SHORTHANDS):
+            found.append(name)
+    return found
 
 
 def _runs_migrations(words: list[str]) -> bool:
     """Whether the command runs a package script that applies migrations and exits (openstatus's
     database image: `ENTRYPOINT ["deno", "task", "migrate"]`)."""
-    runner = _SCRIPT_RUNNERS.get(posixpath.basename(words[0]))
-    if runner is None or len(words) < 2:
+    if posixpath.basename(words[0]) not in _SCRIPT_RUNNERS:
         return False
-    name = words[2] if words[1] in runner and len(words) > 2 else words[1]
-    if words[1] not in runner and posixpath.basename(words[0]) in ("npm", "deno"):
-        return False  # `npm migrate` is no script; `deno migrate` no task
-    return bool(_MIGRATION_SCRIPT.match(name))
+    scripts = package_scripts(words)
+    return bool(scripts) and bool(_MIGRATION_SCRIPT.match(scripts[0]))
 
 
 @_once_per_dockerfile

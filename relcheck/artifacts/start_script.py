@@ -51,10 +51,8 @@ def copied_script(
             elif source.rstrip("/") in (".", "") and destination:
                 sources.append(name)  # the whole context: the script's name in its top folder
     if final is not None and "/" in program:  # a bare name is looked up on PATH
-        named = {key: stage for stage in stages for key in (stage.alias, str(stage.index)) if key}
-        chain = final.chain()
-        path = posixpath.normpath(posixpath.join(_workdir(chain), program))
-        sources += _traced(chain, path, named, 0)  # the surest: after the copies matched by name
+        path = posixpath.normpath(posixpath.join(_workdir(final.chain()), program))
+        sources += context_paths(stages, final, path)  # the surest: after the copies matched by name
     for source in reversed(sources):  # the last copy is what the image holds
         base = folder
         while True:
@@ -66,6 +64,13 @@ def copied_script(
                 break
             base = posixpath.dirname(base)
     return None
+
+
+def context_paths(stages: Iterable[Stage], stage: Stage, path: str) -> list[str]:
+    """The build-context paths that the file or folder at the absolute `path` of `stage`'s image
+    may come from, through the COPYs that put it there (_traced), in the order they run."""
+    named = {key: s for s in stages for key in (s.alias, str(s.index)) if key}
+    return [posixpath.normpath(source) for source in _traced(stage.chain(), path, named, 0)]
 
 
 def _workdir(chain: list[Stage]) -> str:

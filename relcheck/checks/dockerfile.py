@@ -27,6 +27,7 @@ from relcheck.artifacts.dockerfile import (
     substitute,
 )
 from relcheck.artifacts.start_script import (
+    context_paths,
     copied_script,
     handoff,
     is_script,
@@ -873,9 +874,9 @@ def _go_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
 
 
 def _built_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
-    """The module a `go build` runs in, told by its stage's WORKDIR: the longest tail of that
-    folder that is a folder of the build context with a go.mod (Dokploy's root `Dockerfile.monitoring`
-    copies the repository to /app and builds in `/app/apps/monitoring`: `apps/monitoring`)."""
+    """The module a `go build` runs in: its stage's WORKDIR traced back through the COPYs to a
+    folder of the build context with a go.mod (Dokploy's root `Dockerfile.monitoring` copies the
+    repository to /app and builds in `/app/apps/monitoring`: `apps/monitoring`)."""
     context = dockerfile.build_context
     context = posixpath.dirname(dockerfile.path) if context is None else context
     for stage in dockerfile.stages:
@@ -884,13 +885,11 @@ def _built_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
             if instruction.keyword == "WORKDIR" and instruction.args:
                 workdir = posixpath.normpath(posixpath.join(workdir, instruction.args[-1]))
             elif instruction.keyword == "RUN" and any(_go_builds(instruction)):
-                parts = [part for part in workdir.split("/") if part]
-                for start in range(len(parts)):
-                    folder = posixpath.join(context, *parts[start:]) if context else posixpath.join(*parts[start:])
-                    if ctx.project.exists(f"{folder}/go.mod"):
-                        return folder
+                for source in reversed(context_paths(dockerfile.stages, stage, workdir)):  # the last copy wins
+                    folder = posixpath.normpath(posixpath.join(context, source))
+                    if ctx.project.exists(f"{folder}/go.mod" if folder != "." else "go.mod"):
+                        return "" if folder == "." else folder
     return None
-
 
 def _go_builds(instruction: Instruction) -> Iterator[list[str]]:
     """The words of each `go build` and `go install` a RUN runs (`CGO_ENABLED=0` left out)."""

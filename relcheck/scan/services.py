@@ -777,6 +777,8 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
     result = [s for s in services.values() if s.files or s.workloads]
     libraries = _signal_handling_by_package(project, packages_not_run)
     shared_files = frozenset(shared)  # shared by every service, not copied into each
+    # The images whose final stage runs another runtime than Node: judged once, not per package.
+    other_images = [d for d in project.dockerfiles if d.final is not None and dockerfile_runtime(d) not in (NODE, None)]
     for service in result:
         service.own_files = frozenset(service.files)
         service.shared_files = shared_files
@@ -822,48 +824,32 @@ def find_services(project: Project, explicit: dict[str, dict] | None = None) -> 
         served = unclaimed or serves_files(manifest) or runs_browser_dev_server(service, manifest)
         if service.runtime in (NODE, None) and builds_static_site(manifest) and served:
             service.runtime = STATIC_SITE  # its source runs at build time and in browsers
-        elif service.runtime == NODE and _built_into_another_runtime(project, service):
+        elif service.runtime == NODE and _built_into_another_runtime(project, service, other_images):
             service.runtime = STATIC_SITE  # (an SSR framework's app exported as files: `nuxt generate`)
     return sorted(result, key=lambda s: (s.root.startswith("@"), s.root, s.name))
 
 
-def _built_into_another_runtime(project: Project, service: Service) -> bool:
+def _built_into_another_runtime(project: Project, service: Service, images: list[Dockerfile]) -> bool:
     """Whether the package is only ever built into files another runtime's image serves: it has no
-    image, PM2 app or workload of its own, and a build stage of some Dockerfile, on a Node image,
-    copies its folder in, runs one of its package.json scripts, and a later stage copies from it
-    into a final image that does not run Node (mealie's `docker/Dockerfile` copies `./frontend`
-    into `FROM node:16 as builder`, runs `yarn generate`, a static `nuxt generate`, and its Python
-    image serves the `dist/` it copies from there)."""
+    image, PM2 app or workload of its own, and a build stage of one of `images` (the Dockerfiles
+    whose final image does not run Node), on a Node image, copies its folder in, runs one of its
+    package.json scripts, and a later stage copies from it (mealie's `docker/Dockerfile` copies
+    `./frontend` into `FROM node:16 as builder`, runs `yarn generate`, a static `nuxt generate`, and
+    its Python image serves the `dist/` it copies from there)."""
     if service.dockerfiles or service.pm2_apps or service.workloads or service.root.startswith("@"):
         return False
     manifest = project.package_json(service.root)
     scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
     if not isinstance(scripts, dict) or not scripts:
         return False
-    return any(_builds_package(dockerfile, service.root, set(scripts)) for dockerfile in project.dockerfiles)
-
-
-def _runs_script(instruction: Any, scripts: set[str]) -> bool:
-    """Whether a RUN runs one of the package's scripts (`yarn generate`, `npm run build`)."""
-    from relcheck.artifacts.dockerfile import shell_words
-
-    words = shell_words(instruction.text)
-    for index, word in enumerate(words[:-1]):
-        if posixpath.basename(word) not in ("npm", "yarn", "pnpm", "bun"):
-            continue
-        name = words[index + 1]
-        if name in ("run", "run-script") and index + 2 < len(words):
-            name = words[index + 2]
-        if name in scripts:
-            return True
-    return False
+    return any(_builds_package(dockerfile, service.root, set(scripts)) for dockerfile in images)
 
 
 def _builds_package(dockerfile: Dockerfile, root: str, scripts: set[str]) -> bool:
     """Whether a build stage of the Dockerfile, on a Node image, copies the package's folder in and
-    runs one of its scripts, and a later stage of an image that does not run Node copies from it."""
-    if dockerfile.final is None or dockerfile_runtime(dockerfile) in (NODE, None):
-        return False
+    runs one of its scripts, and a later stage copies from it."""
+    from relcheck.artifacts.dockerfile import package_scripts, shell_words
+
     context = dockerfile.build_context
     context = posixpath.dirname(dockerfile.path) if context is None else context
     copied_from = {
@@ -880,7 +866,7 @@ def _builds_package(dockerfile: Dockerfile, root: str, scripts: set[str]) -> boo
         copies_package = any(
             posixpath.normpath(posixpath.join(context, source)) == root for i in copies for source in i.args[:-1]
         )
-        if copies_package and any(_runs_script(i, scripts) for i in runs):
+        if copies_package and any(scripts.intersection(package_scripts(shell_words(i.text))) for i in runs):
             return True
     return False
 

@@ -94,7 +94,8 @@ def _case_step(node: Any, functions: dict[str, Any], depth: int, args: list[str]
         items = [item for item in items if any(fnmatch.fnmatchcase(args[0], p) for p in _patterns(item))][:1]
     found: list[str] = []
     for item in items:
-        body = [child for child in _statements(item) if child.id not in {p.id for p in _pattern_nodes(item)}]
+        patterns = {p.id for p in _pattern_nodes(item)}
+        body = [child for child in _statements(item) if child.id not in patterns]
         steps = _step(body[-1], functions, depth + 1) if body else None
         if steps is None:
             return None
