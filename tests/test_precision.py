@@ -1198,6 +1198,11 @@ def test_services_are_named_after_what_deploys_them_and_unowned_objects_stay_uno
         ("helpers/helm-tester/Dockerfile", True),  # elastic's helm-charts: runs the charts' tests
         ("_integration-test/nodejs/Dockerfile", True),  # Sentry self-hosted's, kept apart by its underscore
         ("services/testimonials/Dockerfile", False),
+        ("svc/heimdall/internal/network/bpf/Dockerfile.gen", True),  # unkey's: the toolchain `generate-bpf` runs in
+        ("Dockerfile.codegen", True),
+        ("generate.Dockerfile", True),
+        ("services/generator/Dockerfile", False),
+        ("Dockerfile.genesis", False),
     ],
 )
 def test_images_of_tools_and_test_suites_are_told_from_services(path: str, tool: bool) -> None:
@@ -2306,3 +2311,45 @@ def test_findings_about_code_a_framework_cli_serves_are_at_its_start_script(tmp_
     )
     result = scan([tmp_path], Config(), select=["S001"])
     assert [(f.location.path, f.location.line) for f in result.findings] == [("web/package.json", 5)]
+
+
+_UNTAGGED_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - name: api
+          image: api
+"""
+
+
+def test_a_tilt_development_environment_is_left_out_with_the_default_excludes(tmp_path: Path) -> None:
+    """unkey's `dev/` holds a Tiltfile and the manifests it applies to a developer's cluster (one
+    replica, no limits): not what ships. Its Tiltfile is still read, so the image it builds is not
+    called untagged in the manifests it deploys from elsewhere. A Tiltfile in a folder named
+    otherwise (`k8s/`) sits beside shipped manifests, which stay checked."""
+    dev = tmp_path / "dev"
+    (dev / "k8s").mkdir(parents=True)
+    tiltfile = "docker_build('api', '..')\nk8s_yaml('k8s/api.yaml')\nk8s_yaml('../deploy/api.yaml')\n"
+    (dev / "Tiltfile").write_text(tiltfile)
+    (dev / "k8s/api.yaml").write_text(_UNTAGGED_DEPLOYMENT)
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy/api.yaml").write_text(_UNTAGGED_DEPLOYMENT)
+    shipped = tmp_path / "k8s"
+    shipped.mkdir()
+    (shipped / "Tiltfile").write_text("k8s_yaml('worker.yaml')\n")
+    (shipped / "worker.yaml").write_text(_UNTAGGED_DEPLOYMENT.replace(": api", ": worker"))
+
+    result = scan([tmp_path], Config(), select=["K014", "K019"])
+    assert sorted((f.code, f.location.path) for f in result.findings) == [
+        ("K014", "deploy/api.yaml"),
+        ("K014", "k8s/worker.yaml"),
+        ("K019", "k8s/worker.yaml"),
+    ]
+    assert result.excluded_by_default == ["dev"]
+    assert len(scan([dev], Config(), select=["K014"]).findings) == 1
+    assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == 3

@@ -50,7 +50,9 @@ _TEST_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:test|tests|tester|e2e|cypress|playw
 _INTEGRATION_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:integration|ci)(?:[.-]|$)", re.I)
 # A Dockerfile named for building (`builder-go.dockerfile`, `Dockerfile.build`): an image that other
 # builds run or start FROM, never deployed.
-_BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder)(?:[.-]|$)", re.I)
+# Also one named for generating code (unkey's `bpf/Dockerfile.gen`, the pinned toolchain its eBPF
+# objects are generated in; `Dockerfile.codegen`, `generate.Dockerfile`): a build runs it.
+_BUILD_IMAGE_NAME = re.compile(r"(?:^|[.-])(?:build|builder|gen|codegen|generate)(?:[.-]|$)", re.I)
 # A Dockerfile named for development (`Dockerfile.dev`, `dev.Dockerfile`, Tilt's `Dockerfile.tilt`,
 # `Dockerfile.local`): a developer's live-reload image, never deployed; or for debugging
 # (unleash-edge's and fluent-operator's `Dockerfile.debug`: the service with a shell, curl and jq,
@@ -633,8 +635,9 @@ def is_tool_image(path: str) -> bool:
     `.devcontainer/Dockerfile`), Gitpod's `.gitpod.Dockerfile`, or named for tests
     (`Dockerfile.cypress`, `Dockerfile.integration`, `e2e.Dockerfile`,
     `images/e2e-test-echo/rootfs/Dockerfile`), for building (`builder-go.dockerfile`,
-    `Dockerfile.build`), or for development (`Dockerfile.dev`, `Dockerfile.tilt`), or in a build or
-    development environment's folder (`images/build-env/Dockerfile`)."""
+    `Dockerfile.build`) or for generating code (`Dockerfile.gen`), or for development
+    (`Dockerfile.dev`, `Dockerfile.tilt`), or in a build or development environment's folder
+    (`images/build-env/Dockerfile`)."""
     *folders, _ = path.lower().split("/")
     # Words of a CamelCase name apart (dockge's `BuildHealthCheck.Dockerfile` builds a health check).
     name = _CAMEL_CASE_WORD.sub("-", path.rsplit("/", 1)[-1]).lower()

@@ -115,6 +115,20 @@ def is_end_to_end_case(names: Iterable[str]) -> bool:
     return any(name in CHAINSAW_TESTS or _KUTTL_ASSERT.match(name) for name in names)
 
 
+# A local development environment: a folder named for one that holds a Tiltfile (unkey's `dev/`,
+# NVSentinel's `tilt/`). Tilt is a developer's inner loop; what that folder holds (the manifests
+# `k8s_yaml` applies to a laptop's cluster, its images) never reaches production, so it is left out
+# with the default excludes, as `hack/` is. Its Tiltfile is still read: the images it builds are
+# replaced in whatever it deploys from elsewhere. A Tiltfile at the scan root, or in a folder named
+# otherwise (`deploy/`, `k8s/`), is beside the manifests a team ships, which stay checked.
+DEVELOPMENT_FOLDERS = frozenset({"dev", "development", "local", "localdev", "local-dev", "tilt", "devenv", "dev-env"})
+
+
+def is_development_environment(folder: str, names: Iterable[str]) -> bool:
+    """Whether the folder of this name, holding these names, is a local development environment."""
+    return folder.lower() in DEVELOPMENT_FOLDERS and "Tiltfile" in names
+
+
 # A documentation website's sources (Hugo's `hugo.toml`, or its older `config.toml` beside `content/`
 # and `layouts/` or `themes/`; Docusaurus's config): its manifests are examples for readers (kueue's `site/static/
 # examples/`, one copy per documented version), left out with the default excludes as `docs/` is.
@@ -715,6 +729,16 @@ def _walk(
         listing.listed_dirs.discard(rel_dir)  # its files are not known to the scan
         if not evidence:  # else the test folder around it is listed already
             listing.excluded_by_default.append(rel_dir)
+        return
+    folder = posixpath.basename(rel_dir)
+    if not named and rules.has_defaults and is_development_environment(folder, (e.name for e in entries)):
+        listing.listed_dirs.discard(rel_dir)
+        if not evidence:
+            listing.excluded_by_default.append(rel_dir)
+            tiltfile = next(e for e in entries if e.name == "Tiltfile")
+            if tiltfile.is_file(follow_symlinks=False):
+                rel = f"{rel_dir}/Tiltfile"
+                files[rel] = SourceFile(rel, tiltfile.path, FileKind.TILTFILE, tiltfile.inode())
         return
     if not named and not evidence and rules.has_defaults and is_documentation_site(e.name for e in entries):
         listing.excluded_by_default.append(rel_dir)
