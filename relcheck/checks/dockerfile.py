@@ -46,6 +46,7 @@ from relcheck.units.images import (
     image_shell,
     is_official_image,
     is_placeholder_image,
+    self_contained_server,
     stepped_down_user,
     unpinned_reason,
 )
@@ -206,8 +207,8 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
         user_instruction = _last(dockerfile.final_instructions(), "USER")
         if user_instruction is None:
             base = final.base_image() or ""
-            if "nonroot" in base.lower():
-                continue
+            if "nonroot" in base.lower() or self_contained_server(base) is not None:
+                continue  # the base image's own user is not root (prom/prometheus: nobody)
             root_from = final.chain()[0].from_instruction
             stepped = _entrypoint_steps_down(dockerfile, base)
             own_step = _own_entrypoint_steps_down(ctx, dockerfile) if stepped is None else None
@@ -693,6 +694,11 @@ def _init_entrypoint(base: str | None) -> bool:
     return repository in _INIT_ENTRYPOINT_IMAGES or bool(_INIT_IMAGE_FAMILIES.match(repository))
 
 
+def _only_options(cmd: Instruction) -> bool:
+    """A CMD of options for the base image's ENTRYPOINT (`["--config.file=/etc/prometheus.yml"]`)."""
+    return cmd.json_form and bool(cmd.args) and cmd.args[0].startswith("-")
+
+
 @check("D002")
 def init_process(ctx: CheckContext) -> Iterator[Finding]:
     yield from _unless_replaced(ctx, _init_process(ctx), _starts_with_init)
@@ -704,6 +710,8 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
         starter = entrypoint or cmd
         if entrypoint is None and _init_entrypoint(final.base_image()):
             continue
+        if entrypoint is None and self_contained_server(final.base_image()) and (cmd is None or _only_options(cmd)):
+            continue  # the base image's server handles SIGTERM as PID 1 (Prometheus, Grafana)
         if starter is None:
             if _serves_as_pid1(final.base_image()):
                 continue
@@ -772,7 +780,7 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
                 severity=Severity.INFO,
             )
             continue
-        if starter is cmd and starter.json_form and starter.args[0].startswith("-"):
+        if starter is cmd and _only_options(starter):
             # Options, not a program: they go to the base image's ENTRYPOINT (distroless's node).
             what_runs = f"passes '{starter.args[0]}' to the base image's ENTRYPOINT, which runs"
         elif handed:

@@ -120,6 +120,39 @@ def stepped_down_user(image: str | None) -> tuple[str, tuple[str, ...]] | None:
     return STEPS_DOWN.get(name)
 
 
+# Well-known images of Go servers that set a non-root USER of their own and whose own command
+# handles SIGTERM as PID 1 (a Dockerfile that sets no ENTRYPOINT keeps it): Prometheus's and
+# Alertmanager's (`USER nobody`; `signal.Notify(term, os.Interrupt, syscall.SIGTERM)`, then a
+# graceful exit) and Grafana's from 5.1 (`USER grafana`, uid 472; its run.sh execs the server,
+# which shuts down on SIGTERM). Repository → (that user, the first version that sets it).
+SELF_CONTAINED_SERVERS: dict[str, tuple[str, tuple[int, int] | None]] = {
+    "prom/prometheus": ("nobody", None),
+    "quay.io/prometheus/prometheus": ("nobody", None),
+    "prom/alertmanager": ("nobody", None),
+    "quay.io/prometheus/alertmanager": ("nobody", None),
+    "grafana/grafana": ("grafana", (5, 1)),
+    "grafana/grafana-oss": ("grafana", None),
+    "grafana/grafana-enterprise": ("grafana", None),
+}
+_RELEASE_TAG = re.compile(r"^v?(\d+)\.(\d+)")
+
+
+def self_contained_server(image: str | None) -> str | None:
+    """The non-root user of a well-known server image that also handles SIGTERM as PID 1
+    (`prom/prometheus`, `grafana/grafana` from 5.1), or None. A tag that names no version
+    (`latest`, `main`) is taken as a current release."""
+    if not image or "$" in image:
+        return None
+    known = SELF_CONTAINED_SERVERS.get(hub_repository(image))
+    if known is None:
+        return None
+    user, since = known
+    release = _RELEASE_TAG.match(image_reference(image.lower())[1] or "")
+    if since is not None and release is not None and (int(release[1]), int(release[2])) < since:
+        return None
+    return user
+
+
 # Data stores, told by a word of the image's name (`redis`, `bitnami/postgresql`, `rs-mysql-db`):
 # more replicas of one are separate servers unless it is set up to replicate, and an autoscaler adds
 # no capacity to one. Words that make the image a tool beside a store are not stores
