@@ -2242,6 +2242,38 @@ def test_an_hpa_that_names_a_workload_another_overlay_builds_says_so(tmp_path: P
     said = "which kustomize overlay apps/backend does not build: kustomize overlay apps/frontend does"
     assert said in finding.message
     assert [(r.location.path, r.location.line) for r in finding.related][:1] == [("apps/frontend/deployment.yaml", 3)]
+    assert finding.message.endswith("(check the name; applied together, it would have two autoscalers)")
+    # Without an autoscaler of its own, the frontend would have one: only the name is in question.
+    (tmp_path / "apps/frontend/kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    (tmp_path / "apps/frontend/hpa.yaml").unlink()
+    [finding] = scan([tmp_path], Config(), select=["K026"]).findings
+    assert finding.message.endswith("apps/frontend does (check the name)")
+
+
+@needs_kustomize
+def test_an_overlay_of_autoscalers_alone_scales_what_another_overlay_builds(tmp_path: Path) -> None:
+    """eks-workshop's `autoscaling/workloads/keda/scaledobject` overlay holds a ScaledObject alone,
+    applied beside the overlay that builds the `ui` Deployment: that is its target, not a slip."""
+    _write_tree(tmp_path, {
+        "base/ui/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "base/ui/deployment.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ui, namespace: ui}\nspec:\n"
+            "  selector: {matchLabels: {app: ui}}\n  template:\n    metadata: {labels: {app: ui}}\n"
+            "    spec:\n      containers: [{name: ui, image: 'example/ui:1.0.0'}]\n"
+        ),
+        "keda/kustomization.yaml": "resources: [scaledobject.yaml]\n",
+        "keda/scaledobject.yaml": (
+            "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: ui-hpa, namespace: ui}\n"
+            "spec:\n  scaleTargetRef: {name: ui}\n  minReplicaCount: 3\n  maxReplicaCount: 10\n"
+            "  triggers: [{type: cpu, metricType: Utilization, metadata: {value: '80'}}]\n"
+        ),
+    })
+    assert scan([tmp_path], Config(), select=["K026"]).findings == []
+    (tmp_path / "keda/scaledobject.yaml").write_text(
+        (tmp_path / "keda/scaledobject.yaml").read_text().replace("name: ui}", "name: web}")
+    )
+    [finding] = scan([tmp_path], Config(), select=["K026"]).findings
+    assert "scales Deployment 'web', which is not in namespace 'ui' in this scan" in finding.message
 
 
 @needs_kustomize

@@ -1610,6 +1610,15 @@ def _built_elsewhere(hpa: K8sObject, kind: str, name: str, workloads: list[Workl
     return None
 
 
+def _scaled_in(workload: K8sObject, autoscalers: list[K8sObject]) -> bool:
+    """Whether an autoscaler of the workload's own render scales it."""
+    for hpa in autoscalers:
+        ref = hpa.get("spec", "scaleTargetRef")
+        if hpa.render == workload.render and isinstance(ref, dict) and ref.get("name") == workload.name:
+            return True
+    return False
+
+
 @check("K026")
 def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
     present = {(o.render, o.namespace, o.kind, o.name) for o in ctx.project.kube.objects}
@@ -1626,13 +1635,17 @@ def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
             related: list[Related] = []
             other = _built_elsewhere(hpa, str(ref.get("kind")), str(ref.get("name")), ctx.project.kube.workloads)
             builds = getattr(hpa, "rendered_by", "")
+            if other is not None and builds and not any(w.obj.render == hpa.render for w in ctx.project.kube.workloads):
+                # An overlay of autoscalers alone (eks-workshop's `keda/scaledobject`), applied beside
+                # the overlay that builds the workload: that one is its target.
+                continue
             if other is not None and builds:
                 # gitops-istio's `apps/backend/hpa.yaml` names the frontend's Deployment, which
                 # another overlay builds: applied together, two autoscalers would share it.
                 built = getattr(other, "rendered_by", "") or other.path
-                where = (
-                    f"which {builds} does not build: {built} does (check the name; applied together, it would "
-                    "have two autoscalers)"
+                shared = _scaled_in(other, ctx.project.kube.hpas)
+                where = f"which {builds} does not build: {built} does (check the name" + (
+                    "; applied together, it would have two autoscalers)" if shared else ")"
                 )
                 related = [Related(other.key_loc("metadata", "name"), f"{other.display}, as {built} builds it")]
             yield ctx.report(
