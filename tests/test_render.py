@@ -2251,9 +2251,12 @@ def test_an_hpa_that_names_a_workload_another_overlay_builds_says_so(tmp_path: P
 
 
 @needs_kustomize
-def test_an_overlay_of_autoscalers_alone_scales_what_another_overlay_builds(tmp_path: Path) -> None:
-    """eks-workshop's `autoscaling/workloads/keda/scaledobject` overlay holds a ScaledObject alone,
-    applied beside the overlay that builds the `ui` Deployment: that is its target, not a slip."""
+def test_an_overlay_of_services_budgets_or_autoscalers_alone_selects_what_another_overlay_builds(
+    tmp_path: Path,
+) -> None:
+    """eks-workshop's `keda/scaledobject` overlay holds a ScaledObject alone, and `exposing/
+    load-balancer/nlb` a Service alone, each applied beside the overlay that builds the `ui`
+    Deployment: those pods are their targets, not a slip. A wrong name or label is still reported."""
     _write_tree(tmp_path, {
         "base/ui/kustomization.yaml": "resources: [deployment.yaml]\n",
         "base/ui/deployment.yaml": (
@@ -2261,19 +2264,32 @@ def test_an_overlay_of_autoscalers_alone_scales_what_another_overlay_builds(tmp_
             "  selector: {matchLabels: {app: ui}}\n  template:\n    metadata: {labels: {app: ui}}\n"
             "    spec:\n      containers: [{name: ui, image: 'example/ui:1.0.0'}]\n"
         ),
-        "keda/kustomization.yaml": "resources: [scaledobject.yaml]\n",
-        "keda/scaledobject.yaml": (
+        "addons/kustomization.yaml": "resources: [scaledobject.yaml, nlb.yaml, pdb.yaml]\n",
+        "addons/scaledobject.yaml": (
             "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: ui-hpa, namespace: ui}\n"
             "spec:\n  scaleTargetRef: {name: ui}\n  minReplicaCount: 3\n  maxReplicaCount: 10\n"
             "  triggers: [{type: cpu, metricType: Utilization, metadata: {value: '80'}}]\n"
         ),
+        "addons/nlb.yaml": (
+            "apiVersion: v1\nkind: Service\nmetadata: {name: ui-nlb, namespace: ui}\n"
+            "spec:\n  type: LoadBalancer\n  selector: {app: ui}\n  ports: [{port: 80, targetPort: 8080}]\n"
+        ),
+        "addons/pdb.yaml": (
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: ui, namespace: ui}\n"
+            "spec:\n  maxUnavailable: 1\n  selector: {matchLabels: {app: ui}}\n"
+        ),
     })
-    assert scan([tmp_path], Config(), select=["K026"]).findings == []
-    (tmp_path / "keda/scaledobject.yaml").write_text(
-        (tmp_path / "keda/scaledobject.yaml").read_text().replace("name: ui}", "name: web}")
+    assert scan([tmp_path], Config(), select=["K025", "K026", "K027"]).findings == []
+    for name in ("scaledobject.yaml", "nlb.yaml", "pdb.yaml"):
+        path = tmp_path / "addons" / name
+        path.write_text(path.read_text().replace("name: ui}", "name: web}").replace("app: ui}", "app: web}"))
+    findings = scan([tmp_path], Config(), select=["K025", "K026", "K027"]).findings
+    assert sorted((f.code, f.location.path) for f in findings) == [
+        ("K025", "addons/pdb.yaml"), ("K026", "addons/scaledobject.yaml"), ("K027", "addons/nlb.yaml")
+    ]
+    assert "scales Deployment 'web', which is not in namespace 'ui' in this scan" in (
+        next(f.message for f in findings if f.code == "K026")
     )
-    [finding] = scan([tmp_path], Config(), select=["K026"]).findings
-    assert "scales Deployment 'web', which is not in namespace 'ui' in this scan" in finding.message
 
 
 @needs_kustomize

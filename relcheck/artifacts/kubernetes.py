@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -741,6 +741,20 @@ class KubeIndex:
                 for workload in by_namespace.get((rollout.render, rollout.namespace), []):
                     if workload.kind == kind and workload.obj.name == name:
                         index.scaled_by_rollout[id(workload)] = rollout
+        # An overlay of Services, PDBs or autoscalers alone (eks-workshop's `exposing/load-balancer/
+        # nlb`, `keda/scaledobject`) is applied beside the render that builds the workloads: their
+        # pods, in its namespace, are what it selects.
+        building = {w.obj.render for w in index.workloads}
+        pods_anywhere: dict[str, list[Workload]] = {}
+        for workload in index.workloads:
+            pods_anywhere.setdefault(workload.obj.namespace, []).append(workload)
+
+        def beside(obj: K8sObject, selects: Callable[[Workload], bool]) -> bool:
+            """Whether `obj` is an add-on render's and selects the pods another render builds."""
+            if not obj.render or obj.render in building:
+                return False
+            return any(w.obj.render != obj.render and selects(w) for w in pods_anywhere.get(obj.namespace, []))
+
         for hpa in index.hpas:
             ref = hpa.get("spec", "scaleTargetRef")
             target = None
@@ -752,7 +766,15 @@ class KubeIndex:
             index.hpa_targets[id(hpa)] = target
             if target is not None:
                 target.hpas.append(hpa)
-            elif _partial(hpa) or (isinstance(ref, dict) and _substituted([ref.get("kind"), ref.get("name")])):
+            elif (
+                _partial(hpa)
+                or (isinstance(ref, dict) and _substituted([ref.get("kind"), ref.get("name")]))
+                or (
+                    isinstance(ref, dict)
+                    and beside(hpa, lambda w, ref=ref: w.kind == str(ref.get("kind") or "Deployment")
+                               and w.obj.name == ref.get("name"))
+                )
+            ):
                 index.targets_elsewhere.add(id(hpa))
             elif withheld := _withheld(hpa):
                 index.targets_withheld[id(hpa)] = withheld
@@ -789,6 +811,7 @@ class KubeIndex:
                     for labels in custom_labels.get((pdb.render, pdb.namespace), [])
                 )
                 or _names_pod_resource(_selector_values(selector), pod_resource_names.get((pdb.render, pdb.namespace)))
+                or beside(pdb, lambda w, selector=selector: selector_matches(selector, w.template_labels))
             ):
                 index.targets_elsewhere.add(id(pdb))
             elif not matched and (withheld := _withheld(pdb)):
@@ -847,6 +870,11 @@ class KubeIndex:
                     )
                     or _names_pod_resource(
                         list(selector.values()), pod_resource_names.get((service.render, service.namespace))
+                    )
+                    or beside(
+                        service,
+                        lambda w, selector=selector: bool(w.template_labels)
+                        and map_selector_matches(selector, w.template_labels),
                     )
                 )
             ):

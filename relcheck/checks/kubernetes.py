@@ -1635,10 +1635,6 @@ def hpa_target_exists(ctx: CheckContext) -> Iterator[Finding]:
             related: list[Related] = []
             other = _built_elsewhere(hpa, str(ref.get("kind")), str(ref.get("name")), ctx.project.kube.workloads)
             builds = getattr(hpa, "rendered_by", "")
-            if other is not None and builds and not any(w.obj.render == hpa.render for w in ctx.project.kube.workloads):
-                # An overlay of autoscalers alone (eks-workshop's `keda/scaledobject`), applied beside
-                # the overlay that builds the workload: that one is its target.
-                continue
             if other is not None and builds:
                 # gitops-istio's `apps/backend/hpa.yaml` names the frontend's Deployment, which
                 # another overlay builds: applied together, two autoscalers would share it.
