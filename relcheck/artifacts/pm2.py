@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 from dataclasses import dataclass
@@ -25,6 +26,27 @@ _NODE_SCRIPTS = frozenset({".js", ".cjs", ".mjs", ".ts", ".tsx", ".mts", ".cts",
 _OTHER_SCRIPTS = frozenset({".sh", ".bash", ".py", ".rb", ".php", ".pl", ".jar", ".exe", ".bin"})
 # Programs on PATH that are Node.js scripts themselves (`script: 'npm', args: 'start'`).
 _NODE_PROGRAMS = frozenset({"node", "nodejs", "bun", "npm", "npx", "yarn", "pnpm", "ts-node", "tsx", "nest", "next"})
+
+# The keys PM2 reads from an app (lib/API/schema.json, with their aliases). It ignores any other
+# key without a word, so a misspelt one (`wate_ready`, camel-case `killTimeout`) leaves PM2's
+# default in force.
+PM2_OPTIONS = frozenset(
+    {
+        "append_env_to_name", "args", "automation", "autorestart", "autostart", "cron_restart", "cwd",
+        "deep_monitoring", "disable_logs", "disable_source_map_support", "disable_trace", "env", "error_file",
+        "event_loop_inspector", "exec_interpreter", "exec_mode", "execute_command", "exp_backoff_restart_delay",
+        "filter_env", "force", "gid", "ignore_watch", "increment_var", "install_url", "instance_var", "instances",
+        "io", "kill_retry_time", "kill_timeout", "listen_timeout", "log_date_format", "log_file", "log_type",
+        "max_memory_restart", "max_restarts", "merge_logs", "min_uptime", "name", "name_prefix", "namespace",
+        "node_args", "out_file", "pid_file", "pmx", "port", "post_update", "restart_delay", "script",
+        "shutdown_with_message", "source_map_support", "stop_exit_codes", "time", "trace", "treekill", "uid",
+        "username", "v8", "vizion", "wait_ready", "watch", "watch_delay", "watch_options", "windowsHide", "write",
+        # aliases
+        "combine_logs", "cron", "err", "err_file", "err_log", "error", "exec", "interpreter", "interpreterArgs",
+        "interpreter_args", "log", "out", "out_log", "output", "pid", "user",
+    }
+)
+_MISSPELT = 0.8  # difflib's ratio from which an unknown key reads as the option misspelt
 
 
 @dataclass
@@ -102,6 +124,18 @@ class Pm2App:
 
     def absent(self, key: str) -> bool:
         return key not in self.data and not self.open
+
+    def misspelling_of(self, option: str) -> str | None:
+        """A key of the app that PM2 does not read and that looks like `option` misspelt
+        (`wate_ready`, `killTimeout`), or None."""
+        wanted = option.replace("_", "")
+        for key in self.data:
+            if not isinstance(key, str) or key in PM2_OPTIONS or key.startswith("env_"):
+                continue
+            plain = key.replace("_", "").replace("-", "").lower()
+            if plain == wanted or difflib.SequenceMatcher(None, plain, wanted).ratio() >= _MISSPELT:
+                return key
+        return None
 
     def loc(self, *keys: Any) -> Location:
         line, column = self.positions.of((*self.keys, *keys))

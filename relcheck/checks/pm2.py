@@ -61,6 +61,15 @@ def _finding(ctx: CheckContext, app: Pm2App, location: Location, message: str, w
     return ctx.report(app, f"{app.display}: {message}", what=what, at=location, value=value)
 
 
+def _misspelt(app: Pm2App, *options: str) -> tuple[str, Location | None]:
+    """A note for a missing option that the app sets under a name PM2 does not read, and where."""
+    for option in options:
+        key = app.misspelling_of(option)
+        if key is not None:
+            return f" (`{key}` is set, but PM2 reads no such key: {option} misspelt?)", app.key_loc(key)
+    return "", None
+
+
 def _serves_nothing(ctx: CheckContext, service: Service | None) -> bool:
     """Whether the code PM2 runs for an app of `service` was read and serves nothing: no route, no
     server module, no `listen()` or `createServer()` call of any object (WallStreetSim's market
@@ -114,11 +123,12 @@ def cluster_mode(ctx: CheckContext) -> Iterator[Finding]:
 def max_memory_restart(ctx: CheckContext) -> Iterator[Finding]:
     for app in _serving_apps(ctx):
         if app.absent("max_memory_restart"):
+            note, at = _misspelt(app, "max_memory_restart")
             yield _finding(
                 ctx,
                 app,
-                app.key_loc(),
-                "no max_memory_restart, so a leaking worker is never recycled",
+                at or app.key_loc(),
+                "no max_memory_restart, so a leaking worker is never recycled" + note,
                 "max_memory_restart",
             )
 
@@ -154,11 +164,15 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
                 "(shutdown_timeout_ms): PM2 sends SIGKILL to an app still draining requests or closing connections"
             )
         else:
+            note, at = _misspelt(app, "kill_timeout")
             message = (
                 f"no kill_timeout, so PM2's default of {DEFAULT_KILL_TIMEOUT_MS} ms applies: every stop or "
                 f"reload kills the app {DEFAULT_KILL_TIMEOUT_MS / 1000:g} s after SIGINT, long before a "
-                f"{needed / 1000:g} s graceful shutdown finishes"
+                f"{needed / 1000:g} s graceful shutdown finishes{note}"
             )
+            if at is not None:
+                yield _finding(ctx, app, at, message, "kill_timeout", str(value))
+                continue
         yield _finding(ctx, app, app.key_loc("kill_timeout"), message, "kill_timeout", str(value))
 
 
@@ -173,21 +187,23 @@ def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
         if ready is UNKNOWN or ready is None:
             continue
         if ready is not True:
+            note, at = _misspelt(app, "wait_ready") if "wait_ready" not in app.data else ("", None)
             yield _finding(
                 ctx,
                 app,
-                app.key_loc("wait_ready"),
+                at or app.key_loc("wait_ready"),
                 "no wait_ready: true, so a reload replaces each worker as soon as its successor listens, "
-                "before it is ready (connected to what it needs)",
+                "before it is ready (connected to what it needs)" + note,
                 "wait_ready",
             )
         elif app.absent("listen_timeout"):
+            note, at = _misspelt(app, "listen_timeout")
             yield _finding(
                 ctx,
                 app,
-                app.key_loc("wait_ready"),
+                at or app.key_loc("wait_ready"),
                 "wait_ready without listen_timeout: a reload waits only PM2's 3 s default for the ready "
-                "signal, then stops the old worker anyway",
+                "signal, then stops the old worker anyway" + note,
                 "listen_timeout",
             )
 
@@ -210,13 +226,14 @@ def restart_policy(ctx: CheckContext) -> Iterator[Finding]:
                 "false",
             )
         elif not app.open and not any(key in app.data for key in RESTART_LIMITS):
+            note, at = _misspelt(app, *RESTART_LIMITS)
             yield _finding(
                 ctx,
                 app,
-                app.key_loc(),
+                at or app.key_loc(),
                 "none of max_restarts, min_uptime, restart_delay or exp_backoff_restart_delay is set: PM2 "
                 "restarts a crashed worker at once, so one that crashes on start loops, or is left stopped "
-                "(errored) after 16 quick restarts",
+                "(errored) after 16 quick restarts" + note,
                 "restart-limits",
             )
 
