@@ -64,7 +64,7 @@ def test_a_development_image_starts_no_app():
 
 
 def test_pm2_runtime_as_pid_1_is_an_info() -> None:
-    """pm2-runtime handles SIGTERM and SIGINT as PID 1 (it stops its apps with their kill_signal and
+    """pm2-runtime handles SIGTERM and SIGINT as PID 1 (it stops its apps with PM2_KILL_SIGNAL and their
     kill_timeout): not the warning for a program signals may not reach; only that Node.js does not
     reap orphans. The fixture's three Dockerfiles (one runs PM2's runtime by its path through node)
     are reported at that severity."""

@@ -189,6 +189,19 @@ def _killed_at_once(service: Service) -> Location | None:
     return None
 
 
+def _stop_signal_source(service: Service, signal: str) -> str:
+    """Where PM2's stop signal comes from, as the S001 message says it: its default, or the
+    PM2_KILL_SIGNAL variable; and a `kill_signal` key an app sets, which PM2 does not read."""
+    said = "its default" if signal == "SIGINT" else "PM2_KILL_SIGNAL"
+    ignored = [app for app in service.pm2_apps if isinstance(app.get("kill_signal"), str)]
+    if ignored:
+        said += (
+            f"; `kill_signal: '{ignored[0].get('kill_signal')}'` in the ecosystem file is no PM2 option and changes "
+            "nothing: set the PM2_KILL_SIGNAL environment variable of the container instead"
+        )
+    return said
+
+
 @check("S001")
 def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
     for service in _node_processes(ctx):
@@ -206,7 +219,7 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
             continue
         pm2 = sorted(pm2_stop_signals(service))
         if pm2 and all(facts.handles(signal) for signal in pm2):
-            # PM2 stops its apps with its kill_signal (SIGINT unless set), pm2-runtime too when
+            # PM2 stops its apps with PM2_KILL_SIGNAL (SIGINT unless set), pm2-runtime too when
             # Kubernetes sends it SIGTERM: the handler that matters is there.
             if not facts.handles("SIGTERM"):
                 handled = facts.signals.get(pm2[0]) or facts.shutdown_hooks
@@ -225,7 +238,8 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
             only = f", but the app handles only {' and '.join(others)}" if others else ""
             yield ctx.finding(
                 where,
-                f"no {pm2[0]} handler: PM2 stops the app with {pm2[0]} (its kill_signal){only}, so {lost}",
+                f"no {pm2[0]} handler: PM2 stops the app with {pm2[0]} ({_stop_signal_source(service, pm2[0])})"
+                f"{only}, so {lost}",
                 identity=f"{name}/signals/SIGTERM",
                 value=pm2[0],
             )

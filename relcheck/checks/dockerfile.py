@@ -768,7 +768,7 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
             )
             continue
         if first in PM2_RUNTIMES:
-            # pm2-runtime stops its apps on SIGTERM and SIGINT (with their kill_signal and
+            # pm2-runtime stops its apps on SIGTERM and SIGINT (with PM2_KILL_SIGNAL and their
             # kill_timeout), but Node.js does not reap the orphans reparented to PID 1.
             yield ctx.report(
                 dockerfile.spot(final, starter),

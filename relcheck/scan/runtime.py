@@ -413,15 +413,46 @@ def npm_script(words: list[str]) -> str | None:
     return None
 
 
+# The PM2 daemon's stop signal: the environment variable it reads once, when it starts
+# (constants.js `KILL_SIGNAL: process.env.PM2_KILL_SIGNAL || 'SIGINT'`). PM2 has no option of an
+# app for it: a `kill_signal` key in an ecosystem file is ignored.
+PM2_KILL_SIGNAL = "PM2_KILL_SIGNAL"
+
+
 def pm2_stop_signals(service: Service) -> set[str]:
-    """The signals PM2 stops the service's apps with (`kill_signal`, SIGINT by default); empty when
-    PM2 does not run the service, or an app's signal is not a literal."""
+    """The signals PM2 stops the service's apps with: PM2_KILL_SIGNAL where the image's ENV or the
+    pod's env sets it, else SIGINT. Empty when PM2 does not run the service, or a value the pod
+    sets is not written out (`valueFrom`)."""
     if not runs_under_pm2(service):
         return set()
-    signals = set()
-    for app in service.pm2_apps:
-        signal = app.get("kill_signal", None if app.open else "SIGINT")
-        if not isinstance(signal, str):
-            return set()
-        signals.add(signal.upper())
-    return signals
+    signals: set[str] = set()
+    for workload in service.workloads:
+        for container in workload.containers(include_init=False):
+            env = container.get("env")
+            for item in env if isinstance(env, list) else []:
+                if isinstance(item, dict) and item.get("name") == PM2_KILL_SIGNAL:
+                    if not isinstance(item.get("value"), str):
+                        return set()
+                    signals.add(_signal_name(item["value"]))
+    if signals:
+        return signals  # the pod's env replaces the image's
+    from relcheck.artifacts.dockerfile import env_pairs
+
+    for dockerfile in service.running_images:
+        value = None
+        for instruction in dockerfile.final_instructions():
+            if instruction.keyword == "ENV":
+                value = dict(env_pairs(instruction)).get(PM2_KILL_SIGNAL, value)
+        signals.add(_signal_name(value) if value else "SIGINT")
+    return signals or {"SIGINT"}
+
+
+_SIGNAL_NUMBERS = {"1": "SIGHUP", "2": "SIGINT", "3": "SIGQUIT", "15": "SIGTERM"}
+
+
+def _signal_name(value: str) -> str:
+    """`SIGTERM`, `sigterm`, `TERM` and `15` alike, as Node.js's process.kill takes them."""
+    name = value.strip().upper()
+    if name in _SIGNAL_NUMBERS:
+        return _SIGNAL_NUMBERS[name]
+    return name if name.startswith("SIG") else f"SIG{name}"
