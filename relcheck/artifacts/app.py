@@ -11,6 +11,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from relcheck.model import Location
 
+# PM2's stop message, sent instead of a signal to an app with `shutdown_with_message: true`
+# (lib/God/Methods.js killProcess: `proc.send('shutdown')`), kept among the signals an app handles.
+PM2_SHUTDOWN_MESSAGE = "shutdown"
+
 # Files that are not the running service: tests, fixtures, load tests, build output.
 NON_SERVICE_DIRS = frozenset(
     {

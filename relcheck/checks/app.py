@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from relcheck.artifacts.app import AppFacts, Connection
+from relcheck.artifacts.app import PM2_SHUTDOWN_MESSAGE, AppFacts, Connection
 from relcheck.model import Finding, Location, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import SERVER_FRAMEWORKS, pm2_stop_signals, speaks_node
@@ -189,9 +189,24 @@ def _killed_at_once(service: Service) -> Location | None:
     return None
 
 
+# An app that does not listen for PM2's 'shutdown' message is not stopped by it at all.
+_UNHEARD_MESSAGE = "nothing stops it until PM2 sends SIGKILL when kill_timeout runs out, in the middle of its work"
+
+
+def _pm2_stop(stop: str, handler: bool = False) -> str:
+    """What PM2 stops an app with, or the handler for it, in words: a signal or its message."""
+    if stop == PM2_SHUTDOWN_MESSAGE:
+        if handler:
+            return "handler for PM2's 'shutdown' message (process.on('message', ...) comparing it to 'shutdown')"
+        return "a 'shutdown' message (shutdown_with_message, or PM2_KILL_USE_MESSAGE)"
+    return f"{stop} handler" if handler else stop
+
+
 def _stop_signal_source(service: Service, signal: str) -> str:
     """Where PM2's stop signal comes from, as the S001 message says it: its default, or the
     PM2_KILL_SIGNAL variable; and a `kill_signal` key an app sets, which PM2 does not read."""
+    if signal == PM2_SHUTDOWN_MESSAGE:
+        return ""
     said = "its default" if signal == "SIGINT" else "PM2_KILL_SIGNAL"
     ignored = [app for app in service.pm2_apps if isinstance(app.get("kill_signal"), str)]
     if ignored:
@@ -199,7 +214,7 @@ def _stop_signal_source(service: Service, signal: str) -> str:
             f"; `kill_signal: '{ignored[0].get('kill_signal')}'` in the ecosystem file is no PM2 option and changes "
             "nothing: set the PM2_KILL_SIGNAL environment variable of the container instead"
         )
-    return said
+    return f" ({said})"
 
 
 @check("S001")
@@ -225,8 +240,8 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
                 handled = facts.signals.get(pm2[0]) or facts.shutdown_hooks
                 yield ctx.finding(
                     handled[0].location if handled else facts.anchor(),
-                    f"SIGTERM is not handled: PM2 stops the app with {pm2[0]}, which is handled, but started "
-                    "without PM2 (node as the container's command) it exits without draining requests",
+                    f"SIGTERM is not handled: PM2 stops the app with {_pm2_stop(pm2[0])}, which is handled, but "
+                    "started without PM2 (node as the container's command) it exits without draining requests",
                     identity=f"{name}/signals/SIGTERM",
                     value="SIGTERM",
                     severity=Severity.WARNING,
@@ -238,8 +253,9 @@ def shutdown_signal_handlers(ctx: CheckContext) -> Iterator[Finding]:
             only = f", but the app handles only {' and '.join(others)}" if others else ""
             yield ctx.finding(
                 where,
-                f"no {pm2[0]} handler: PM2 stops the app with {pm2[0]} ({_stop_signal_source(service, pm2[0])})"
-                f"{only}, so {lost}",
+                f"no {_pm2_stop(pm2[0], handler=True)}: PM2 stops the app with {_pm2_stop(pm2[0])}"
+                f"{_stop_signal_source(service, pm2[0])}{only}, so "
+                + (_UNHEARD_MESSAGE if pm2[0] == PM2_SHUTDOWN_MESSAGE else lost),
                 identity=f"{name}/signals/SIGTERM",
                 value=pm2[0],
             )

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from relcheck.artifacts.app import (
+    PM2_SHUTDOWN_MESSAGE,
     SHUTDOWN_TIMEOUT_NAME,
     AppFacts,
     Connection,
@@ -31,6 +32,7 @@ from relcheck.syntax.jsvalues import UNKNOWN, JsObject
 from relcheck.units.numbers import ascii_int
 
 PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection")
+_SHUTDOWN_MESSAGE = re.compile(r"""(['"`])shutdown\1""")
 # The global events of Deno and the web platform that stand for Node's crash events.
 _GLOBAL_CRASH_EVENTS = {"unhandledrejection": "unhandledRejection", "error": "uncaughtException"}
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
@@ -246,6 +248,16 @@ class _Walker:
                 if event in PROCESS_EVENTS:
                     detail = f"{target}.{method}('{event}')"
                     self.facts.signals.setdefault(event, []).append(self.evidence(node, detail))
+                elif (
+                    event == "message"
+                    and target == "process"
+                    and len(arguments) > 1
+                    and _SHUTDOWN_MESSAGE.search(text_of(arguments[1]))
+                ):
+                    # PM2's stop message (`shutdown_with_message`): `process.on('message', (msg) =>
+                    # { if (msg === 'shutdown') ... })`, the handler written where it is registered.
+                    detail = f"process.{method}('message') for 'shutdown'"
+                    self.facts.signals.setdefault(PM2_SHUTDOWN_MESSAGE, []).append(self.evidence(node, detail))
         elif target == "globalThis" and method == "addEventListener" and arguments:
             # Deno's (and the web's) global events: `unhandledrejection`, and `error` for an
             # exception nothing caught.

@@ -29,7 +29,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from relcheck.artifacts.app import SERVER_FRAMEWORKS
+from relcheck.artifacts.app import PM2_SHUTDOWN_MESSAGE, SERVER_FRAMEWORKS
 
 if TYPE_CHECKING:
     from relcheck.artifacts.dockerfile import Dockerfile
@@ -415,36 +415,55 @@ def npm_script(words: list[str]) -> str | None:
 
 # The PM2 daemon's stop signal: the environment variable it reads once, when it starts
 # (constants.js `KILL_SIGNAL: process.env.PM2_KILL_SIGNAL || 'SIGINT'`). PM2 has no option of an
-# app for it: a `kill_signal` key in an ecosystem file is ignored.
+# app for it: a `kill_signal` key in an ecosystem file is ignored. An app with
+# `shutdown_with_message: true`, or every app where PM2_KILL_USE_MESSAGE is set (to any text), is
+# sent a 'shutdown' message instead (lib/God/Methods.js killProcess).
 PM2_KILL_SIGNAL = "PM2_KILL_SIGNAL"
+PM2_KILL_USE_MESSAGE = "PM2_KILL_USE_MESSAGE"
+_UNKNOWN_VALUE = object()
 
 
 def pm2_stop_signals(service: Service) -> set[str]:
-    """The signals PM2 stops the service's apps with: PM2_KILL_SIGNAL where the image's ENV or the
-    pod's env sets it, else SIGINT. Empty when PM2 does not run the service, or a value the pod
-    sets is not written out (`valueFrom`)."""
+    """What PM2 stops the service's apps with: PM2_KILL_SIGNAL where the image's ENV or the pod's
+    env sets it, else SIGINT; `shutdown` (the message) for an app told to use it. Empty when PM2
+    does not run the service, or a value the pod sets is not written out (`valueFrom`)."""
     if not runs_under_pm2(service):
         return set()
-    signals: set[str] = set()
+    environment = _pm2_daemon_env(service)
+    signal = environment.get(PM2_KILL_SIGNAL)
+    message = environment.get(PM2_KILL_USE_MESSAGE)
+    if signal is _UNKNOWN_VALUE or message is _UNKNOWN_VALUE:
+        return set()
+    signals = set()
+    for app in service.pm2_apps or [None]:
+        if message or (app is not None and app.get("shutdown_with_message") is True):
+            signals.add(PM2_SHUTDOWN_MESSAGE)
+        else:
+            signals.add(_signal_name(signal) if isinstance(signal, str) and signal else "SIGINT")
+    return signals
+
+
+def _pm2_daemon_env(service: Service) -> dict[str, object]:
+    """PM2's own variables in the environment its daemon starts with: the pod's env, else the
+    images' ENV (the value an image sets last); a value the pod takes from elsewhere is unknown."""
+    names = (PM2_KILL_SIGNAL, PM2_KILL_USE_MESSAGE)
+    found: dict[str, object] = {}
     for workload in service.workloads:
         for container in workload.containers(include_init=False):
             env = container.get("env")
             for item in env if isinstance(env, list) else []:
-                if isinstance(item, dict) and item.get("name") == PM2_KILL_SIGNAL:
-                    if not isinstance(item.get("value"), str):
-                        return set()
-                    signals.add(_signal_name(item["value"]))
-    if signals:
-        return signals  # the pod's env replaces the image's
+                if isinstance(item, dict) and item.get("name") in names:
+                    value = item.get("value")
+                    found[item["name"]] = value if isinstance(value, str) else _UNKNOWN_VALUE
     from relcheck.artifacts.dockerfile import env_pairs
 
     for dockerfile in service.running_images:
-        value = None
         for instruction in dockerfile.final_instructions():
             if instruction.keyword == "ENV":
-                value = dict(env_pairs(instruction)).get(PM2_KILL_SIGNAL, value)
-        signals.add(_signal_name(value) if value else "SIGINT")
-    return signals or {"SIGINT"}
+                for key, value in env_pairs(instruction):
+                    if key in names and key not in found:
+                        found[key] = value
+    return found
 
 
 _SIGNAL_NUMBERS = {"1": "SIGHUP", "2": "SIGINT", "3": "SIGQUIT", "15": "SIGTERM"}
