@@ -60,6 +60,10 @@ HTTP_CLIENTS = frozenset({"axios", "http", "https", "got", "superagent", "ky", "
 _CLIENT_TYPES = r"(?:AxiosInstance|AxiosStatic|Got|KyInstance|SuperAgentStatic|HttpClient)"
 _CLIENT_FACTORIES = r"(?:axios\.create|got\.extend|ky\.(?:create|extend)|wretch)"
 NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
+# The class decorators that give a controller's routes their prefix: NestJS's `@Controller('users')`,
+# and routing-controllers' `@Controller` and `@JsonController('/users')`, whose method decorators
+# (`@Get('/me')`) read as Nest's do.
+CONTROLLER_DECORATORS = frozenset({"Controller", "JsonController"})
 # A router a class holds in a field (`public router = Router()`), its routes declared on
 # `this.router.get(`${this.path}/health`, ...)`, as typescript-express-starter's route classes do.
 _THIS_FIELD = re.compile(r"^this\.([A-Za-z_$][\w$]*)$")
@@ -545,9 +549,10 @@ class _Walker:
             call = decorator.named_children[0] if decorator.named_children else None
             if call is None:
                 continue
-            if call.type == "identifier" and text_of(call) == "Controller":
+            if call.type == "identifier" and text_of(call) in CONTROLLER_DECORATORS:
                 return ""
-            if call.type != "call_expression" or text_of(call.child_by_field_name("function")) != "Controller":
+            function = call.child_by_field_name("function") if call.type == "call_expression" else None
+            if function is None or text_of(function) not in CONTROLLER_DECORATORS:
                 continue
             arguments = _arguments(call)
             if not arguments:
