@@ -2353,3 +2353,17 @@ def test_a_tilt_development_environment_is_left_out_with_the_default_excludes(tm
     assert result.excluded_by_default == ["dev"]
     assert len(scan([dev], Config(), select=["K014"]).findings) == 1
     assert len(scan([tmp_path], Config(default_excludes=False), select=["K014"]).findings) == 3
+
+
+@pytest.mark.parametrize(
+    ("case", "severity"),
+    [("paths-held-elsewhere", "info"), ("route-path-held-elsewhere-beside-literal-ones", "warning")],
+)
+def test_routes_whose_paths_are_held_elsewhere_soften_s003(case: str, severity: str) -> None:
+    """domain-driven-hexagon declares its routes as `@Get(routesV1.user.root)`: no path is written
+    out, so S003 cannot tell the health checks are missing and says so as an info. Beside routes it
+    did read, one unread route is named but the warning stands."""
+    folder = Path(__file__).parent / "fixtures" / "rules" / "S003" / "fail" / case
+    (finding,) = scan([folder], Config(), select=["S003"]).findings
+    assert finding.severity.label == severity
+    assert "could not be read" in finding.message

@@ -215,6 +215,8 @@ class AppFacts:
     signals: dict[str, list[Evidence]] = field(default_factory=dict)
     shutdown_hooks: list[Evidence] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
+    # Route declarations whose path is held elsewhere (`@Get(routesV1.user.root)`): not read.
+    unread_routes: list[Evidence] = field(default_factory=list)
     modules: dict[str, list[Evidence]] = field(default_factory=dict)  # imported or required packages
     metric_names: dict[str, Evidence] = field(default_factory=dict)
     connections: list[Connection] = field(default_factory=list)
@@ -309,6 +311,7 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
             merged.signals.setdefault(signal, []).extend(seen)
         merged.shutdown_hooks += part.shutdown_hooks
         merged.routes += part.routes
+        merged.unread_routes += part.unread_routes
         for module, seen in part.modules.items():
             merged.modules.setdefault(module, []).extend(seen)
         for name, seen in part.metric_names.items():

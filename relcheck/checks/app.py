@@ -346,12 +346,35 @@ def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
                     ", and no gRPC health service (grpc-health-check, grpc-js-health-check, or the health proto's "
                     "`Health.service` added with addService) for a `grpc:` probe"
                 )
+            unread, severity = unread_routes_note(facts, served)
             yield ctx.finding(
                 facts.anchor(),
-                f"no route for {' or '.join(missing)} (routes found: {defined}){grpc}",
+                f"no route for {' or '.join(missing)} (routes found: {defined}){grpc}{unread}",
                 identity=f"{name}/health-routes",
                 value=",".join(missing),
+                severity=severity,
             )
+
+
+def unread_routes_note(facts: AppFacts, served: set[str]) -> tuple[str, Severity | None]:
+    """What S003 and X006 add for routes whose paths the source does not write out (`@Get(routes.me)`),
+    and the severity: an info where one of them may be the health check (every route found is one
+    of them, or one sits in a file or behind a name that reads like a health check)."""
+    unread = facts.unread_routes
+    if not unread:
+        return "", None
+    first = unread[0]
+    said = (
+        f"; {len(unread)} route{'s' if len(unread) > 1 else ''} whose path is held elsewhere "
+        f"(`{first.detail[:80]}` at {first.location.path}:{first.location.line}) could not be read"
+    )
+    healthy = [e for e in unread if _HEALTH_WORD.search(e.location.path) or _HEALTH_WORD.search(e.detail)]
+    if not served or healthy:
+        return said + (", and one of them" if len(unread) > 1 else ", and it") + " may serve it", Severity.INFO
+    return said, None
+
+
+_HEALTH_WORD = re.compile(r"health|live|ready|probe|ping|alive|heartbeat", re.IGNORECASE)
 
 
 @check("S004")

@@ -12,6 +12,7 @@ from relcheck.artifacts.app import defines_metric
 from relcheck.artifacts.dockerfile import command_argv, env_pairs
 from relcheck.artifacts.kubernetes import PROBES, Container
 from relcheck.artifacts.pm2 import ALL_CPUS, DEFAULT_KILL_TIMEOUT_MS, memory_bytes
+from relcheck.checks.app import unread_routes_note
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, npm_script, runs_under_pm2, speaks_node
@@ -440,12 +441,14 @@ def probe_paths_served(ctx: CheckContext) -> Iterator[Finding]:
                 bare = path.split("?", 1)[0]
                 if any(_route_matches(route, bare) for route in routes):
                     continue
+                unread, severity = unread_routes_note(service.app, set(routes))
                 yield ctx.finding(
                     container.loc(name, "httpGet", "path"),
                     f"{name} of container '{container.name}' requests {path}, which the service does not serve "
-                    f"(routes: {', '.join(sorted(set(routes)))})",
+                    f"(routes: {', '.join(sorted(set(routes)))}){unread}",
                     identity=f"{service.name}/{container.identity}/{name}/path",
                     value=path,
+                    severity=severity,
                 )
 
 

@@ -64,6 +64,27 @@ NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
 # and routing-controllers' `@Controller` and `@JsonController('/users')`, whose method decorators
 # (`@Get('/me')`) read as Nest's do.
 CONTROLLER_DECORATORS = frozenset({"Controller", "JsonController"})
+# An inline request handler, the last argument of a route call: a function whose parameters are a
+# request and a response (`(req, res) => ...`), not a client's callback (`(err, data) => ...`:
+# `redisClient.get(id, (err, data) => ...)`, fbgraph's `graph.get(url, (err, res) => ...)`).
+_HANDLER_TYPES = frozenset({"arrow_function", "function_expression", "function"})
+_REQUEST_PARAMETER = re.compile(r"^_?(?:req|request|ctx|context)$")
+
+
+def _request_handler(node) -> bool:
+    """Whether the node is an inline function whose first parameter is a request (or Koa's context)."""
+    if node.type not in _HANDLER_TYPES:
+        return False
+    parameters = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
+    if parameters is None:
+        return False
+    names = [parameters] if parameters.type == "identifier" else parameters.named_children
+    first = names[0] if names else None
+    if first is not None and first.type in ("required_parameter", "optional_parameter"):
+        first = first.child_by_field_name("pattern") or first
+    return first is not None and _REQUEST_PARAMETER.match(text_of(first)) is not None
+# A controller's prefix that is not written out in its file (`@Controller(routesV1.version)`).
+_UNREAD_PATH = "\0unread"
 # A router a class holds in a field (`public router = Router()`), its routes declared on
 # `this.router.get(`${this.path}/health`, ...)`, as typescript-express-starter's route classes do.
 _THIS_FIELD = re.compile(r"^this\.([A-Za-z_$][\w$]*)$")
@@ -279,6 +300,14 @@ class _Walker:
             route = string_value(arguments[0])
             if route and route.startswith("/") and not self._declares_client(target):
                 self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
+            elif (
+                route is None
+                and len(arguments) >= 2
+                and _request_handler(arguments[-1])
+                and not self._declares_client(target)
+            ):
+                # `app.get(env.app.routePrefix, (req, res) => ...)`: a handler at a path held elsewhere.
+                self.facts.unread_routes.append(self.evidence(node, f"{callee}({text_of(arguments[0])[:60]}, ...)"))
         elif method in ROUTE_METHODS and arguments and (field := _THIS_FIELD.match(target)) is not None:
             self._field_router_route(node, method, field.group(1), arguments[0])
         elif method == "listen" and target and arguments:
@@ -535,8 +564,14 @@ class _Walker:
             if member.type == "method_definition":
                 for decorator in pending + [c for c in member.named_children if c.type == "decorator"]:
                     route = self._decorator_route(decorator)
-                    if route is not None:
-                        method, path = route
+                    if route is None:
+                        continue
+                    method, path = route
+                    if path is None or prefix is _UNREAD_PATH:
+                        # `@Controller(routesV1.version)`, `@Get(routesV1.user.root)`: a path held
+                        # elsewhere, which this file does not show.
+                        self.facts.unread_routes.append(self.evidence(decorator, " ".join(text_of(decorator).split())))
+                    else:
                         self.facts.routes.append(Route(method, join_route(prefix, path), self.location(decorator)))
             pending = []
 
@@ -562,10 +597,14 @@ class _Walker:
                 return value
             if isinstance(value, dict) and isinstance(value.get("path"), str):
                 return value["path"]
-            return ""
+            if isinstance(value, dict) and "path" not in value and not getattr(value, "open", False):
+                return ""  # `@Controller({host: 'api.example.com'})`: options without a path
+            return _UNREAD_PATH
         return None
 
-    def _decorator_route(self, decorator) -> tuple[str, str] | None:
+    def _decorator_route(self, decorator) -> tuple[str, str | None] | None:
+        """(method, path) of a route decorator (`@Get('/me')`), the path None where it is not
+        written out (`@Get(routes.me)`); None for any other decorator."""
         call = decorator.named_children[0] if decorator.named_children else None
         if call is None:
             return None
@@ -580,7 +619,7 @@ class _Walker:
         value = self.converter.convert(arguments[0]) if arguments else ""
         if isinstance(value, list):
             value = next((v for v in value if isinstance(v, str)), None)
-        return (NEST_ROUTE_DECORATORS[name], value) if isinstance(value, str) else None
+        return NEST_ROUTE_DECORATORS[name], value if isinstance(value, str) else None
 
     def on_decorator(self, node) -> None:
         call = node.named_children[0] if node.named_children else None
