@@ -147,11 +147,45 @@ def _serves_static_files(app: Pm2App) -> bool:
     return static_file_server(words)
 
 
+def _daemon_kill_timeout(ctx: CheckContext) -> dict[int, object]:
+    """PM2_KILL_TIMEOUT, PM2's kill_timeout for the apps that set none, as the image's ENV or the
+    pod's env gives it to the PM2 daemon of each app's service (UNKNOWN_VALUE where not written out)."""
+    from relcheck.scan.runtime import PM2_KILL_TIMEOUT, pm2_daemon_env
+
+    found: dict[int, object] = {}
+    for service in ctx.project.services:
+        if service.pm2_apps:
+            value = pm2_daemon_env(service).get(PM2_KILL_TIMEOUT)
+            if value is not None:
+                found.update(dict.fromkeys((id(app) for app in service.pm2_apps), value))
+    return found
+
+
 @check("P003")
 def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
+    from relcheck.scan.runtime import UNKNOWN_VALUE
+
     needed = ctx.params["shutdown_timeout_ms"]
+    daemon = _daemon_kill_timeout(ctx)
     for app in _serving_apps(ctx):
         if _serves_static_files(app):
+            continue
+        if "kill_timeout" not in app.data and not app.open and id(app) in daemon:
+            # The PM2 daemon's own default, from its environment (constants.js KILL_TIMEOUT).
+            value = daemon[id(app)]
+            number = ascii_int(value) if isinstance(value, str) else None
+            if value is UNKNOWN_VALUE or number is None or number >= needed:
+                continue
+            yield _finding(
+                ctx,
+                app,
+                app.key_loc("kill_timeout"),
+                f"no kill_timeout, so the PM2_KILL_TIMEOUT its container gives PM2 applies: {number} ms, shorter "
+                f"than the {needed / 1000:g} s a graceful shutdown may take (shutdown_timeout_ms): PM2 sends "
+                "SIGKILL to an app still draining requests or closing connections",
+                "kill_timeout",
+                str(number),
+            )
             continue
         value = app.get("kill_timeout", None if app.open else DEFAULT_KILL_TIMEOUT_MS)
         if ascii_int(value) is not None:

@@ -420,7 +420,9 @@ def npm_script(words: list[str]) -> str | None:
 # sent a 'shutdown' message instead (lib/God/Methods.js killProcess).
 PM2_KILL_SIGNAL = "PM2_KILL_SIGNAL"
 PM2_KILL_USE_MESSAGE = "PM2_KILL_USE_MESSAGE"
-_UNKNOWN_VALUE = object()
+# And the kill_timeout of an app that sets none (constants.js `KILL_TIMEOUT`, 1600 ms unless set).
+PM2_KILL_TIMEOUT = "PM2_KILL_TIMEOUT"
+UNKNOWN_VALUE = object()
 
 
 def pm2_stop_signals(service: Service) -> set[str]:
@@ -429,10 +431,10 @@ def pm2_stop_signals(service: Service) -> set[str]:
     does not run the service, or a value the pod sets is not written out (`valueFrom`)."""
     if not runs_under_pm2(service):
         return set()
-    environment = _pm2_daemon_env(service)
+    environment = pm2_daemon_env(service)
     signal = environment.get(PM2_KILL_SIGNAL)
     message = environment.get(PM2_KILL_USE_MESSAGE)
-    if signal is _UNKNOWN_VALUE or message is _UNKNOWN_VALUE:
+    if signal is UNKNOWN_VALUE or message is UNKNOWN_VALUE:
         return set()
     signals = set()
     for app in service.pm2_apps or [None]:
@@ -443,10 +445,10 @@ def pm2_stop_signals(service: Service) -> set[str]:
     return signals
 
 
-def _pm2_daemon_env(service: Service) -> dict[str, object]:
+def pm2_daemon_env(service: Service) -> dict[str, object]:
     """PM2's own variables in the environment its daemon starts with: the pod's env, else the
     images' ENV (the value an image sets last); a value the pod takes from elsewhere is unknown."""
-    names = (PM2_KILL_SIGNAL, PM2_KILL_USE_MESSAGE)
+    names = (PM2_KILL_SIGNAL, PM2_KILL_USE_MESSAGE, PM2_KILL_TIMEOUT)
     found: dict[str, object] = {}
     for workload in service.workloads:
         for container in workload.containers(include_init=False):
@@ -454,7 +456,7 @@ def _pm2_daemon_env(service: Service) -> dict[str, object]:
             for item in env if isinstance(env, list) else []:
                 if isinstance(item, dict) and item.get("name") in names:
                     value = item.get("value")
-                    found[item["name"]] = value if isinstance(value, str) else _UNKNOWN_VALUE
+                    found[item["name"]] = value if isinstance(value, str) else UNKNOWN_VALUE
     from relcheck.artifacts.dockerfile import env_pairs
 
     for dockerfile in service.running_images:
