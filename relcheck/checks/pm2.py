@@ -147,15 +147,16 @@ def _serves_static_files(app: Pm2App) -> bool:
     return static_file_server(words)
 
 
-def _daemon_kill_timeout(ctx: CheckContext) -> dict[int, object]:
-    """PM2_KILL_TIMEOUT, PM2's kill_timeout for the apps that set none, as the image's ENV or the
-    pod's env gives it to the PM2 daemon of each app's service (UNKNOWN_VALUE where not written out)."""
-    from relcheck.scan.runtime import PM2_KILL_TIMEOUT, pm2_daemon_env
+def _daemon_default(ctx: CheckContext, variable: str) -> dict[int, object]:
+    """A default PM2 reads from its environment for the apps that set no value of their own
+    (PM2_KILL_TIMEOUT, PM2_GRACEFUL_LISTEN_TIMEOUT), as the image's ENV or the pod's env gives it to
+    the PM2 daemon of each app's service (UNKNOWN_VALUE where not written out), by app."""
+    from relcheck.scan.runtime import pm2_daemon_env
 
     found: dict[int, object] = {}
     for service in ctx.project.services:
         if service.pm2_apps:
-            value = pm2_daemon_env(service).get(PM2_KILL_TIMEOUT)
+            value = pm2_daemon_env(service).get(variable)
             if value is not None:
                 found.update(dict.fromkeys((id(app) for app in service.pm2_apps), value))
     return found
@@ -163,10 +164,10 @@ def _daemon_kill_timeout(ctx: CheckContext) -> dict[int, object]:
 
 @check("P003")
 def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
-    from relcheck.scan.runtime import UNKNOWN_VALUE
+    from relcheck.scan.runtime import PM2_KILL_TIMEOUT, UNKNOWN_VALUE
 
     needed = ctx.params["shutdown_timeout_ms"]
-    daemon = _daemon_kill_timeout(ctx)
+    daemon = _daemon_default(ctx, PM2_KILL_TIMEOUT)
     for app in _serving_apps(ctx):
         if _serves_static_files(app):
             continue
@@ -212,6 +213,9 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("P004")
 def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
+    from relcheck.scan.runtime import PM2_GRACEFUL_LISTEN_TIMEOUT
+
+    daemon = _daemon_default(ctx, PM2_GRACEFUL_LISTEN_TIMEOUT)
     for app in _serving_apps(ctx):
         if not _runs_node(ctx, app):
             continue  # the ready signal is a Node.js IPC message (`process.send('ready')`)
@@ -230,7 +234,8 @@ def wait_ready(ctx: CheckContext) -> Iterator[Finding]:
                 "before it is ready (connected to what it needs)" + note,
                 "wait_ready",
             )
-        elif app.absent("listen_timeout"):
+        elif app.absent("listen_timeout") and id(app) not in daemon:
+            # (PM2_GRACEFUL_LISTEN_TIMEOUT in PM2's environment is the default it waits instead.)
             note, at = _misspelt(app, "listen_timeout")
             yield _finding(
                 ctx,

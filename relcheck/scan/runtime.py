@@ -422,6 +422,8 @@ PM2_KILL_SIGNAL = "PM2_KILL_SIGNAL"
 PM2_KILL_USE_MESSAGE = "PM2_KILL_USE_MESSAGE"
 # And the kill_timeout of an app that sets none (constants.js `KILL_TIMEOUT`, 1600 ms unless set).
 PM2_KILL_TIMEOUT = "PM2_KILL_TIMEOUT"
+# And the listen_timeout of an app that sets none (constants.js `GRACEFUL_LISTEN_TIMEOUT`, 3000 ms).
+PM2_GRACEFUL_LISTEN_TIMEOUT = "PM2_GRACEFUL_LISTEN_TIMEOUT"
 UNKNOWN_VALUE = object()
 
 
@@ -448,7 +450,7 @@ def pm2_stop_signals(service: Service) -> set[str]:
 def pm2_daemon_env(service: Service) -> dict[str, object]:
     """PM2's own variables in the environment its daemon starts with: the pod's env, else the
     images' ENV (the value an image sets last); a value the pod takes from elsewhere is unknown."""
-    names = (PM2_KILL_SIGNAL, PM2_KILL_USE_MESSAGE, PM2_KILL_TIMEOUT)
+    names = (PM2_KILL_SIGNAL, PM2_KILL_USE_MESSAGE, PM2_KILL_TIMEOUT, PM2_GRACEFUL_LISTEN_TIMEOUT)
     found: dict[str, object] = {}
     for workload in service.workloads:
         for container in workload.containers(include_init=False):
