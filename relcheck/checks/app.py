@@ -356,6 +356,10 @@ def health_endpoints(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+# A word of a file's name or of a route call that reads like a health check's.
+_HEALTH_WORD = re.compile(r"health|live|ready|probe|ping|alive|heartbeat", re.IGNORECASE)
+
+
 def unread_routes_note(facts: AppFacts, served: set[str]) -> tuple[str, Severity | None]:
     """What S003 and X006 add for routes whose paths the source does not write out (`@Get(routes.me)`),
     and the severity: an info where one of them may be the health check (every route found is one
@@ -372,9 +376,6 @@ def unread_routes_note(facts: AppFacts, served: set[str]) -> tuple[str, Severity
     if not served or healthy:
         return said + (", and one of them" if len(unread) > 1 else ", and it") + " may serve it", Severity.INFO
     return said, None
-
-
-_HEALTH_WORD = re.compile(r"health|live|ready|probe|ping|alive|heartbeat", re.IGNORECASE)
 
 
 @check("S004")

@@ -193,6 +193,7 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
             value = ascii_int(value)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value >= needed:
             continue
+        where = app.key_loc("kill_timeout")
         if "kill_timeout" in app.data:
             message = (
                 f"kill_timeout {value} ms is shorter than the {needed / 1000:g} s a graceful shutdown may take "
@@ -205,10 +206,8 @@ def kill_timeout(ctx: CheckContext) -> Iterator[Finding]:
                 f"reload kills the app {DEFAULT_KILL_TIMEOUT_MS / 1000:g} s after SIGINT, long before a "
                 f"{needed / 1000:g} s graceful shutdown finishes{note}"
             )
-            if at is not None:
-                yield _finding(ctx, app, at, message, "kill_timeout", str(value))
-                continue
-        yield _finding(ctx, app, app.key_loc("kill_timeout"), message, "kill_timeout", str(value))
+            where = at or where
+        yield _finding(ctx, app, where, message, "kill_timeout", str(value))
 
 
 @check("P004")

@@ -32,6 +32,7 @@ from relcheck.syntax.jsvalues import UNKNOWN, JsObject
 from relcheck.units.numbers import ascii_int
 
 PROCESS_EVENTS = ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection")
+# The 'shutdown' string a handler of PM2's stop message compares the message with.
 _SHUTDOWN_MESSAGE = re.compile(r"""(['"`])shutdown\1""")
 # The global events of Deno and the web platform that stand for Node's crash events.
 _GLOBAL_CRASH_EVENTS = {"unhandledrejection": "unhandledRejection", "error": "uncaughtException"}
@@ -64,27 +65,13 @@ NEST_ROUTE_DECORATORS = {"Get": "GET", "All": "ALL", "Head": "HEAD"}
 # and routing-controllers' `@Controller` and `@JsonController('/users')`, whose method decorators
 # (`@Get('/me')`) read as Nest's do.
 CONTROLLER_DECORATORS = frozenset({"Controller", "JsonController"})
+# A controller's prefix that is not written out in its file (`@Controller(routesV1.version)`).
+_UNREAD_PATH = "\0unread"
 # An inline request handler, the last argument of a route call: a function whose parameters are a
 # request and a response (`(req, res) => ...`), not a client's callback (`(err, data) => ...`:
 # `redisClient.get(id, (err, data) => ...)`, fbgraph's `graph.get(url, (err, res) => ...)`).
 _HANDLER_TYPES = frozenset({"arrow_function", "function_expression", "function"})
 _REQUEST_PARAMETER = re.compile(r"^_?(?:req|request|ctx|context)$")
-
-
-def _request_handler(node) -> bool:
-    """Whether the node is an inline function whose first parameter is a request (or Koa's context)."""
-    if node.type not in _HANDLER_TYPES:
-        return False
-    parameters = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
-    if parameters is None:
-        return False
-    names = [parameters] if parameters.type == "identifier" else parameters.named_children
-    first = names[0] if names else None
-    if first is not None and first.type in ("required_parameter", "optional_parameter"):
-        first = first.child_by_field_name("pattern") or first
-    return first is not None and _REQUEST_PARAMETER.match(text_of(first)) is not None
-# A controller's prefix that is not written out in its file (`@Controller(routesV1.version)`).
-_UNREAD_PATH = "\0unread"
 # A router a class holds in a field (`public router = Router()`), its routes declared on
 # `this.router.get(`${this.path}/health`, ...)`, as typescript-express-starter's route classes do.
 _THIS_FIELD = re.compile(r"^this\.([A-Za-z_$][\w$]*)$")
@@ -161,6 +148,20 @@ def _keep_known_clients(facts: AppFacts) -> None:
         for c in facts.connections
         if c.call not in _AMBIGUOUS_REDIS or any(m in facts.modules for m in _AMBIGUOUS_REDIS[c.call])
     ]
+
+
+def _request_handler(node) -> bool:
+    """Whether the node is an inline function whose first parameter is a request (or Koa's context)."""
+    if node.type not in _HANDLER_TYPES:
+        return False
+    parameters = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
+    if parameters is None:
+        return False
+    names = [parameters] if parameters.type == "identifier" else parameters.named_children
+    first = names[0] if names else None
+    if first is not None and first.type in ("required_parameter", "optional_parameter"):
+        first = first.child_by_field_name("pattern") or first
+    return first is not None and _REQUEST_PARAMETER.match(text_of(first)) is not None
 
 
 class _Walker:
