@@ -245,7 +245,7 @@ class _Walker:
             or (target == "globalThis" and method == "addEventListener")
             or method == "enableShutdownHooks"
             or (method in ROUTE_METHODS and target and "." not in target and target not in HTTP_CLIENTS)
-            or (method in ROUTE_METHODS and _THIS_FIELD.match(target) is not None)
+            or (method in ROUTE_METHODS and "." in target)
             or (method == "route" and target and "." not in target)
             or callee in MONGO_CALLS
             or callee in REDIS_CALLS
@@ -310,7 +310,11 @@ class _Walker:
                 # `app.get(env.app.routePrefix, (req, res) => ...)`: a handler at a path held elsewhere.
                 self.facts.unread_routes.append(self.evidence(node, f"{callee}({text_of(arguments[0])[:60]}, ...)"))
         elif method in ROUTE_METHODS and arguments and (field := _THIS_FIELD.match(target)) is not None:
-            self._field_router_route(node, method, field.group(1), arguments[0])
+            self._field_router_route(node, method, field.group(1), arguments)
+        elif method in ROUTE_METHODS and "." in target and len(arguments) >= 2 and _request_handler(arguments[-1]):
+            # An app another object holds, with a request handler in place (bluesky's PDS:
+            # `pds.app.get('/tls-check', (req, res) => ...)`); a client's callback is `(err, data)`.
+            self._handled_route(node, method, callee, arguments[0])
         elif method == "listen" and target and arguments:
             self._listen_port(node, arguments[0])
         elif method in ("use", "register") and target and "." not in target and len(arguments) >= 2:
@@ -371,19 +375,35 @@ class _Walker:
             if module is not None:
                 self.facts.mounts.append(Mount(prefix, module, self.path))
 
-    def _field_router_route(self, node, method: str, field: str, argument) -> None:
+    def _field_router_route(self, node, method: str, field: str, arguments: list) -> None:
         """A route on a router the enclosing class holds in a field, its path a literal or a
-        template of the class's string fields (`${this.path}/health`). Another field's `get`
-        (an injected HTTP client's `this.http.get('/users')`) requests a path and serves none."""
+        template of the class's string fields (`${this.path}/health`), or on any field with a
+        request handler in place (`this.app.get('/health', (req, res) => ...)`, the field set in the
+        constructor). Another field's `get` (an injected HTTP client's `this.http.get('/users')`)
+        requests a path and serves none."""
         fields = self._class_fields(node)
         router = fields.get(field)
-        if router is None or not _creates_router(router):
+        handled = len(arguments) >= 2 and _request_handler(arguments[-1])
+        if (router is None or not _creates_router(router)) and not handled:
             return
+        argument = arguments[0]
         route = string_value(argument)
         if route is None and argument.type == "template_string":
             route = _template_of_fields(argument, fields)
         if route and route.startswith("/"):
             self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
+        elif route is None and handled:
+            detail = f"this.{field}.{method}({text_of(argument)[:60]}, ...)"
+            self.facts.unread_routes.append(self.evidence(node, detail))
+
+    def _handled_route(self, node, method: str, callee: str, argument) -> None:
+        """A route call with a request handler in place: its path, or an unread route where the
+        path is held elsewhere."""
+        route = string_value(argument)
+        if route and route.startswith("/"):
+            self.facts.routes.append(Route(method.upper(), join_route("", route), self.location(node)))
+        elif route is None:
+            self.facts.unread_routes.append(self.evidence(node, f"{callee}({text_of(argument)[:60]}, ...)"))
 
     def _class_fields(self, node) -> dict[str, Any]:
         """The enclosing class's fields with an initial value, by name (none outside a class)."""
