@@ -147,6 +147,11 @@ class Dockerfile:
     build_context: str | None = None
     ignore_patterns: list = field(default_factory=list, repr=False)
 
+    @property
+    def context_folder(self) -> str:
+        """The build context's folder: the one found for it, else the Dockerfile's own."""
+        return posixpath.dirname(self.path) if self.build_context is None else self.build_context
+
     @cached_property
     def final(self) -> Stage | None:
         """The stage whose image runs: the last, unless it is named for a step of CI or development
@@ -169,6 +174,15 @@ class Dockerfile:
     def final_instructions(self) -> list[Instruction]:
         """Instructions that build the final image, through the stages it is based on."""
         return list(self._final_instructions)
+
+    @cached_property
+    def final_env(self) -> dict[str, str]:
+        """The final image's ENV values, the last one of a name winning."""
+        found: dict[str, str] = {}
+        for instruction in self._final_instructions:
+            if instruction.keyword == "ENV":
+                found.update(env_pairs(instruction))
+        return found
 
     @cached_property
     def start_instructions(self) -> tuple[Instruction | None, Instruction | None]:

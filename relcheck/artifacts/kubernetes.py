@@ -771,8 +771,11 @@ class KubeIndex:
                 or (isinstance(ref, dict) and _substituted([ref.get("kind"), ref.get("name")]))
                 or (
                     isinstance(ref, dict)
-                    and beside(hpa, lambda w, ref=ref: w.kind == str(ref.get("kind") or "Deployment")
-                               and w.obj.name == ref.get("name"))
+                    and beside(
+                        hpa,
+                        lambda w, ref=ref: w.kind == str(ref.get("kind") or "Deployment")
+                        and w.obj.name == ref.get("name"),
+                    )
                 )
             ):
                 index.targets_elsewhere.add(id(hpa))

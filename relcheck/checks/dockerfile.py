@@ -885,8 +885,7 @@ def _built_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
     """The module a `go build` runs in: its stage's WORKDIR traced back through the COPYs to a
     folder of the build context with a go.mod (Dokploy's root `Dockerfile.monitoring` copies the
     repository to /app and builds in `/app/apps/monitoring`: `apps/monitoring`)."""
-    context = dockerfile.build_context
-    context = posixpath.dirname(dockerfile.path) if context is None else context
+    context = dockerfile.context_folder
     for stage in dockerfile.stages:
         workdir = "/"
         for instruction in stage.instructions:
@@ -898,6 +897,7 @@ def _built_module(ctx: CheckContext, dockerfile: Dockerfile) -> str | None:
                     if ctx.project.exists(f"{folder}/go.mod" if folder != "." else "go.mod"):
                         return "" if folder == "." else folder
     return None
+
 
 def _go_builds(instruction: Instruction) -> Iterator[list[str]]:
     """The words of each `go build` and `go install` a RUN runs (`CGO_ENABLED=0` left out)."""
@@ -1556,7 +1556,7 @@ def dockerignore(ctx: CheckContext) -> Iterator[Finding]:
         )
         wanted = ("node_modules", ".git") if runs_node else (".git",)
         context = dockerfile.build_context
-        folder = posixpath.dirname(dockerfile.path) if context is None else context
+        folder = dockerfile.context_folder
         # Taken for the context when it holds files to copy: a folder of Dockerfiles alone
         # (`.deploy/api/Dockerfile` with `COPY . .`) is built from a folder above it.
         if folder and folder in content_folders:

@@ -30,7 +30,14 @@ from relcheck.artifacts.skaffold import built_images, placeholder
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan import targets
-from relcheck.units.images import CACHE_STORES, data_store, hub_repository, image_reference, unpinned_reason
+from relcheck.units.images import (
+    CACHE_STORES,
+    PROMETHEUS_IMAGES,
+    data_store,
+    hub_repository,
+    image_reference,
+    unpinned_reason,
+)
 from relcheck.units.quantities import GI, MI, format_bytes, parse_quantity
 
 if TYPE_CHECKING:
@@ -430,18 +437,14 @@ def startup_probe(ctx: CheckContext) -> Iterator[Finding]:
                 )
 
 
-# Prometheus replays its write-ahead log before it serves (minutes on a large one), as a database
-# recovers its own; a startup budget sized to that is no hung start-up.
-_WAL_SERVERS = frozenset({"prom/prometheus", "quay.io/prometheus/prometheus"})
-
-
 def _recovers_at_start(container: Container) -> bool:
     """Whether the container runs a data store or Prometheus, whose start-up lasts as long as the
-    data it recovers: K003 does not cap its startupProbe."""
+    data it recovers (Prometheus replays its write-ahead log first, minutes on a large one): K003
+    does not cap its startupProbe."""
     image = container.get("image")
     if not isinstance(image, str) or not image or "$" in image or "{" in image:
         return False
-    return data_store(image) is not None or hub_repository(image) in _WAL_SERVERS
+    return data_store(image) is not None or hub_repository(image) in PROMETHEUS_IMAGES
 
 
 def _handler(probe: dict) -> tuple[str, Any] | None:

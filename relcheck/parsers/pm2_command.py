@@ -14,7 +14,6 @@ from relcheck.artifacts.dockerfile import (
     Dockerfile,
     Instruction,
     command_argv,
-    env_pairs,
     is_tool_image,
     shell_words,
 )
@@ -66,7 +65,7 @@ def apps_from_command(dockerfile: Dockerfile) -> list[Pm2App]:
     if not isinstance(script, str) or "$" in script or any(mark in script for mark in _CONFIG_MARKS):
         return []
     data.setdefault("name", posixpath.splitext(posixpath.basename(script))[0] or script)
-    environment = _environment(dockerfile)
+    environment = dockerfile.final_env
     if "NODE_ENV" in environment:  # PM2 passes the container's environment on to the app
         node_env = environment["NODE_ENV"]
         data["env"] = {"NODE_ENV": UNKNOWN if "$" in node_env else node_env}
@@ -142,15 +141,6 @@ def _options(words: list[str]) -> dict:
             data["script"] = word
         index += 1
     return data
-
-
-def _environment(dockerfile: Dockerfile) -> dict[str, str]:
-    """The final image's ENV values, the last one of a name winning."""
-    found: dict[str, str] = {}
-    for instruction in dockerfile.final_instructions():
-        if instruction.keyword == "ENV":
-            found.update(env_pairs(instruction))
-    return found
 
 
 def _at(instruction: Instruction, data: dict) -> Positions:

@@ -459,14 +459,11 @@ def pm2_daemon_env(service: Service) -> dict[str, object]:
                 if isinstance(item, dict) and item.get("name") in names:
                     value = item.get("value")
                     found[item["name"]] = value if isinstance(value, str) else UNKNOWN_VALUE
-    from relcheck.artifacts.dockerfile import env_pairs
-
     for dockerfile in service.running_images:
-        for instruction in dockerfile.final_instructions():
-            if instruction.keyword == "ENV":
-                for key, value in env_pairs(instruction):
-                    if key in names and key not in found:
-                        found[key] = value
+        for name in names:
+            value = dockerfile.final_env.get(name)
+            if value is not None and name not in found:
+                found[name] = value
     return found
 
 

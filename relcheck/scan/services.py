@@ -850,8 +850,7 @@ def _builds_package(dockerfile: Dockerfile, root: str, scripts: set[str]) -> boo
     runs one of its scripts, and a later stage copies from it."""
     from relcheck.artifacts.dockerfile import package_scripts, shell_words
 
-    context = dockerfile.build_context
-    context = posixpath.dirname(dockerfile.path) if context is None else context
+    context = dockerfile.context_folder
     copied_from = {
         (instruction.flag("from") or "").lower()
         for stage in dockerfile.stages[1:]
@@ -869,6 +868,7 @@ def _builds_package(dockerfile: Dockerfile, root: str, scripts: set[str]) -> boo
         if copies_package and any(scripts.intersection(package_scripts(shell_words(i.text))) for i in runs):
             return True
     return False
+
 
 def _health_check_scripts(service: Service, app_facts: dict[str, AppFacts]) -> set[str]:
     """The source files its images' HEALTHCHECK runs (`HEALTHCHECK CMD node /healthcheck.js`): a

@@ -125,9 +125,9 @@ def stepped_down_user(image: str | None) -> tuple[str, tuple[str, ...]] | None:
 # Alertmanager's (`USER nobody`; `signal.Notify(term, os.Interrupt, syscall.SIGTERM)`, then a
 # graceful exit) and Grafana's from 5.1 (`USER grafana`, uid 472; its run.sh execs the server,
 # which shuts down on SIGTERM). Repository → (that user, the first version that sets it).
+PROMETHEUS_IMAGES = frozenset({"prom/prometheus", "quay.io/prometheus/prometheus"})
 SELF_CONTAINED_SERVERS: dict[str, tuple[str, tuple[int, int] | None]] = {
-    "prom/prometheus": ("nobody", None),
-    "quay.io/prometheus/prometheus": ("nobody", None),
+    **dict.fromkeys(PROMETHEUS_IMAGES, ("nobody", None)),
     "prom/alertmanager": ("nobody", None),
     "quay.io/prometheus/alertmanager": ("nobody", None),
     "grafana/grafana": ("grafana", (5, 1)),
