@@ -60,6 +60,9 @@ def _loader_class():
     str_tag = Tag(suffix="tag:yaml.org,2002:str")
     seq_tag = Tag(suffix="tag:yaml.org,2002:seq")
     map_tag = Tag(suffix="tag:yaml.org,2002:map")
+    # Keyed by id: a loader built again (its cache cleared) leaves the old tags to the collector, and
+    # a new object could take one of their ids, so the old entries go first.
+    _CANONICAL_TAGS.clear()
     for tag in [str_tag, *(tag for resolvers in by_first.values() for tag, _ in resolvers)]:
         _CANONICAL_TAGS[id(tag)] = (tag.suffix, _conversion(tag.suffix))
 
