@@ -1591,6 +1591,39 @@ def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
                 at=where,
                 value=str(raw),
             )
+    for pdb, first, workload in _overlapping_budgets(ctx.project.kube.workloads):
+        finding = ctx.report(
+            pdb,
+            f"{pdb.display} selects the pods of {workload.obj.display}, as {first.display} does: the eviction "
+            "API refuses to evict a pod that more than one budget selects (HTTP 500, 'more than one "
+            "PodDisruptionBudget'), whatever either allows, so node drains hang on them",
+            what="selector",
+            at=pdb.key_loc("spec", "selector"),
+            value=first.name,
+            related=(Related(first.key_loc("spec", "selector"), f"{first.display} selects them too"),),
+        )
+        finding.fix = _ONE_BUDGET_FIX
+        yield finding
+
+
+_ONE_BUDGET_FIX = "Keep one PodDisruptionBudget per pod: delete one of the two, or narrow its selector to other pods."
+
+
+def _overlapping_budgets(workloads: list[Workload]) -> Iterator[tuple[K8sObject, K8sObject, Workload]]:
+    """(budget, the earlier budget, their workload) for each pair of PodDisruptionBudgets applied
+    together that select one workload's pods. Two objects of one name are one budget: the later
+    apply replaces the earlier."""
+    seen: set[tuple[int, int]] = set()
+    for workload in workloads:
+        budgets = sorted(workload.pdbs, key=lambda pdb: (pdb.path, pdb.key_loc("spec").line))
+        for index, pdb in enumerate(budgets):
+            for first in budgets[:index]:
+                pair = (id(first), id(pdb))
+                if pair in seen or first.name == pdb.name or not _applied_together(first, pdb):
+                    continue
+                seen.add(pair)
+                yield pdb, first, workload
+                break  # one finding a budget and workload: the first budget it doubles
 
 
 @check("K025")
