@@ -1285,6 +1285,54 @@ def scaler_bounds(scaler: K8sObject) -> tuple[Any, Any]:
     return 1 if low is None else low, scaler.get("spec", "maxReplicas")
 
 
+def utilization_targets(scaler: K8sObject) -> list[tuple[str, str | None, tuple]]:
+    """(resource, container or None for the whole pod, key path) for each CPU or memory
+    utilization target of an autoscaler: a percentage of the pods' requests. An HPA with no
+    `metrics` scales on 80 % CPU utilization (autoscaling/v1 always does, on
+    targetCPUUtilizationPercentage); a KEDA `cpu` or `memory` trigger of metricType Utilization
+    (or the older `metadata.type`) makes the same metric, for one container with `containerName`."""
+    spec = scaler.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    if is_keda_scaler(scaler):
+        found = []
+        triggers = spec.get("triggers")
+        for index, trigger in enumerate(triggers if isinstance(triggers, list) else []):
+            if not isinstance(trigger, dict) or trigger.get("type") not in ("cpu", "memory"):
+                continue
+            metadata = trigger.get("metadata") if isinstance(trigger.get("metadata"), dict) else {}
+            if (trigger.get("metricType") or metadata.get("type")) == "Utilization":
+                container = metadata.get("containerName")
+                only = container if isinstance(container, str) and container else None
+                found.append((trigger["type"], only, ("spec", "triggers", index)))
+        return found
+    if scaler.kind != "HorizontalPodAutoscaler":
+        return []
+    if scaler.api_version.endswith("/v1"):
+        key = "targetCPUUtilizationPercentage"
+        return [("cpu", None, ("spec", key) if key in spec else ("spec",))]
+    metrics = spec.get("metrics")
+    if metrics is None or metrics == []:
+        return [("cpu", None, ("spec",))]
+    found = []
+    for index, metric in enumerate(metrics if isinstance(metrics, list) else []):
+        if not isinstance(metric, dict):
+            continue
+        source_key = "containerResource" if metric.get("type") == "ContainerResource" else "resource"
+        source = metric.get(source_key)
+        if metric.get("type") not in ("Resource", "ContainerResource") or not isinstance(source, dict):
+            continue
+        target = source.get("target")
+        by_share = (isinstance(target, dict) and target.get("type") == "Utilization") or (
+            "targetAverageUtilization" in source  # v2beta1
+        )
+        if by_share and source.get("name") in ("cpu", "memory"):
+            container = source.get("container") if source_key == "containerResource" else None
+            only = container if isinstance(container, str) else None
+            found.append((source["name"], only, ("spec", "metrics", index)))
+    return found
+
+
 def _granted(grants: dict, account: tuple[str, str, str], floating: bool) -> Any:
     """The grant bound to the pod's account. A workload whose manifest names no namespace goes
     where it is applied (`kubectl apply -n`), so a binding whose subject names the account in one

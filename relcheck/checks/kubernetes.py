@@ -25,6 +25,7 @@ from relcheck.artifacts.kubernetes import (
     scaler_bounds,
     selector_matches,
     single_attach_claim,
+    utilization_targets,
 )
 from relcheck.artifacts.skaffold import built_images, placeholder
 from relcheck.model import Finding, Location, Related, Severity
@@ -57,9 +58,17 @@ def _int(value: Any) -> bool:
 
 
 def _container_finding(
-    ctx: CheckContext, container: Container, location: Location, message: str, what: str, value: str = ""
+    ctx: CheckContext,
+    container: Container,
+    location: Location,
+    message: str,
+    what: str,
+    value: str = "",
+    related: tuple[Related, ...] = (),
 ) -> Finding:
-    return ctx.report(container, f"{container.display}: {message}", what=what, at=location, value=value)
+    return ctx.report(
+        container, f"{container.display}: {message}", what=what, at=location, value=value, related=related
+    )
 
 
 def _workloads(ctx: CheckContext, long_running: bool = False) -> Iterator[Workload]:
@@ -538,12 +547,15 @@ def _missing_resource(ctx: CheckContext, section: str, name: str, why: str) -> I
         if value is None and section == "requests":
             value = _resource(container, "limits", name)
         if value is None:
+            unscaled = _unscaled_by_share(container, name) if section == "requests" else None
+            note, related = unscaled if unscaled is not None else ("", ())
             yield _container_finding(
                 ctx,
                 container,
                 container.key_loc("resources", section),
-                f"no resources.{section}.{name}{why}",
+                f"no resources.{section}.{name}{why}{note}",
                 f"resources.{section}.{name}",
+                related=related,
             )
         elif section == "requests" and parse_quantity(value) == 0:
             # `"0"` asks for nothing, as a missing request without a limit does.
@@ -555,6 +567,49 @@ def _missing_resource(ctx: CheckContext, section: str, name: str, why: str) -> I
                 f"resources.{section}.{name}",
                 str(value),
             )
+
+
+def _unscaled_by_share(container: Container, name: str) -> tuple[str, tuple[Related, ...]] | None:
+    """Where an autoscaler of the container's workload scales on `name` utilization, a share of
+    the requests: the HPA controller cannot compute it while a container it counts (the pod's
+    containers and sidecars, or the one a ContainerResource metric names) requests none, and
+    answers "missing request for cpu". With other metrics it still scales up, never down."""
+    if container.init and container.spec.get("restartPolicy") != "Always":
+        return None  # an init container that runs to completion is not counted
+    pod_requests = container.workload.pod_spec.get("resources")
+    if isinstance(pod_requests, dict) and dig(pod_requests, ("requests", name)) is not None:
+        return None  # pod-level resources: the HPA divides by the pod's request
+    for scaler in container.workload.hpas:
+        for resource, only, keys in utilization_targets(scaler):
+            if resource != name or only not in (None, container.name):
+                continue
+            shown = "CPU" if name == "cpu" else name
+            counted, lacking = (
+                ("usage as a share of this container's request", "it requests")
+                if only
+                else ("usage as a share of the pods' requests", "a container requests")
+            )
+            outcome = (
+                "so it never scales"
+                if len(_scaler_metrics(scaler)) <= 1
+                else "so it never scales down (its other metrics can still scale it up)"
+            )
+            note = (
+                f"; {scaler.display} scales on {shown} utilization ({counted}), which it cannot compute while "
+                f"{lacking} no {shown} ('missing request for {name}'), {outcome}"
+            )
+            said = f"scales on {shown} utilization"
+            if keys == ("spec",):
+                said = "sets no metrics, so it scales on 80% CPU utilization"
+            return note, (Related(scaler.key_loc(*keys), f"{scaler.display} {said}"),)
+    return None
+
+
+def _scaler_metrics(scaler: K8sObject) -> list[Any]:
+    """The metrics (an HPA's) or triggers (a ScaledObject's) an autoscaler scales on; none
+    written means the default CPU metric alone."""
+    items = scaler.get("spec", "triggers" if is_keda_scaler(scaler) else "metrics")
+    return items if isinstance(items, list) else []
 
 
 @check("K006")
