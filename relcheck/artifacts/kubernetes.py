@@ -291,6 +291,25 @@ class Workload:
     chart_writes_services: bool = False
     # Of exposed_by, the Services an admission or conversion webhook calls (the API server their client).
     webhook_services: list[K8sObject] = field(default_factory=list)
+    # LimitRanges of its namespace, applied with it: their defaults fill its containers' resources.
+    limit_ranges: list[K8sObject] = field(default_factory=list)
+
+    def resource_default(self, section: str, name: str) -> tuple[Any, K8sObject] | None:
+        """The value a LimitRange of the namespace gives a container that sets no
+        `resources.<section>.<name>`, and that LimitRange, else None. The API server fills a
+        Container item's `default` from its `max`, its `defaultRequest` from `default`, then `min`;
+        the LimitRanger admission plugin writes them into every container that lacks them."""
+        order = ("default", "max") if section == "limits" else ("defaultRequest", "default", "max", "min")
+        for limit_range in self.limit_ranges:
+            items = limit_range.get("spec", "limits")
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict) or item.get("type") != "Container":
+                    continue
+                for key in order:
+                    values = item.get(key)
+                    if isinstance(values, dict) and values.get(name) is not None:
+                        return values[name], limit_range
+        return None
 
     @property
     def kind(self) -> str:
@@ -705,6 +724,7 @@ class KubeIndex:
             if isinstance(labels, dict) and labels:
                 custom_labels.setdefault((fragment.render, fragment.namespace), []).append(labels)
         rollout_refs: list[K8sObject] = []
+        limit_ranges: list[K8sObject] = []
         releases = _helm_releases(objects)
         for obj in objects:
             if _is_custom(obj):
@@ -730,8 +750,14 @@ class KubeIndex:
                 index.hpas.append(obj)
             elif kind == "PodDisruptionBudget":
                 index.pdbs.append(obj)
+            elif kind == "LimitRange" and obj.api_version == "v1":
+                limit_ranges.append(obj)
             elif kind == "Service":
                 index.services.append(obj)
+        for limit_range in limit_ranges:
+            for workload in by_namespace.get((limit_range.render, limit_range.namespace), []):
+                if applied_together(limit_range, workload.obj):
+                    workload.limit_ranges.append(limit_range)
         for rollout in rollout_refs:
             index.unmodeled["Rollout"] = index.unmodeled.get("Rollout", 0) + 1
             ref = rollout.get("spec", "workloadRef")
@@ -1265,6 +1291,16 @@ def _runs_unmodeled_pods(obj: K8sObject) -> bool:
         return True
     containers = obj.get("spec", "template", "spec", "containers")
     return isinstance(containers, list) and bool(containers) and bool(obj.api_version)
+
+
+def applied_together(first: K8sObject, other: K8sObject) -> bool:
+    """Whether two objects go to the cluster together: one render (a chart, an overlay), or plain
+    manifests in one folder, or both naming their namespace."""
+    if first.render or other.render:
+        return first.render == other.render
+    if posixpath.dirname(first.path) == posixpath.dirname(other.path):
+        return True
+    return bool(first.metadata.get("namespace")) and bool(other.metadata.get("namespace"))
 
 
 def is_keda_scaler(obj: K8sObject) -> bool:

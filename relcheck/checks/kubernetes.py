@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,6 +14,7 @@ from relcheck.artifacts.kubernetes import (
     IntOrPercent,
     K8sObject,
     Workload,
+    applied_together,
     control_plane_component,
     dig,
     int_or_percent,
@@ -546,6 +546,8 @@ def _missing_resource(ctx: CheckContext, section: str, name: str, why: str) -> I
         # Kubernetes sets a missing request to the limit.
         if value is None and section == "requests":
             value = _resource(container, "limits", name)
+        if value is None and container.workload.resource_default(section, name) is not None:
+            continue  # the namespace's LimitRange fills it in when the pod is created
         if value is None:
             unscaled = _unscaled_by_share(container, name) if section == "requests" else None
             note, related = unscaled if unscaled is not None else ("", ())
@@ -1475,7 +1477,7 @@ def _competing_autoscalers(ctx: CheckContext, workload: Workload) -> Iterator[Fi
     their HPAs in folders applied one at a time."""
     first, seen = workload.hpa, {workload.hpa.name if workload.hpa is not None else ""}
     for other in workload.hpas[1:]:
-        if first is None or other.name in seen or not _applied_together(first, other):
+        if first is None or other.name in seen or not applied_together(first, other):
             continue
         seen.add(other.name)
         finding = ctx.report(
@@ -1494,14 +1496,6 @@ def _competing_autoscalers(ctx: CheckContext, workload: Workload) -> Iterator[Fi
 _ONE_AUTOSCALER_FIX = (
     "Keep one autoscaler per workload: merge the metrics into one HPA, or point each at its own workload."
 )
-
-
-def _applied_together(first: K8sObject, other: K8sObject) -> bool:
-    if first.render or other.render:
-        return first.render == other.render
-    if posixpath.dirname(first.path) == posixpath.dirname(other.path):
-        return True
-    return bool(first.metadata.get("namespace")) and bool(other.metadata.get("namespace"))
 
 
 @check("K023")
@@ -1674,7 +1668,7 @@ def _overlapping_budgets(workloads: list[Workload]) -> Iterator[tuple[K8sObject,
         for index, pdb in enumerate(budgets):
             for first in budgets[:index]:
                 pair = (id(first), id(pdb))
-                if pair in seen or first.name == pdb.name or not _applied_together(first, pdb):
+                if pair in seen or first.name == pdb.name or not applied_together(first, pdb):
                     continue
                 seen.add(pair)
                 yield pdb, first, workload

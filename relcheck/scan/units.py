@@ -73,7 +73,7 @@ def partition(project: Project) -> list[Unit] | None:
     for service in project.services:
         groups.join(_service_paths(service))
     for workload in kube.workloads:
-        related = (*workload.hpas, *workload.pdbs, *workload.exposed_by)
+        related = (*workload.hpas, *workload.pdbs, *workload.exposed_by, *workload.limit_ranges)
         rollout = kube.scaled_by_rollout.get(id(workload))
         if rollout is not None:
             related = (*related, rollout)  # the Rollout that owns its scale (workloadRef)
