@@ -1645,7 +1645,7 @@ def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
             pdb,
             f"{pdb.display} selects the pods of {workload.obj.display}, as {first.display} does: the eviction "
             "API refuses to evict a pod that more than one budget selects (HTTP 500, 'more than one "
-            "PodDisruptionBudget'), whatever either allows, so node drains hang on them",
+            "PodDisruptionBudget'), whatever either allows, so no drain can move them",
             what="selector",
             at=pdb.key_loc("spec", "selector"),
             value=first.name,
