@@ -39,9 +39,11 @@ _GLOBAL_CRASH_EVENTS = {"unhandledrejection": "unhandledRejection", "error": "un
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
 # Libraries that register process handlers themselves once called (their import is the evidence):
 # close-with-grace closes on SIGTERM, SIGINT and the crash events (fastify-cli's `start` uses it);
-# @godaddy/terminus on SIGTERM unless told other signals; lightship on SIGTERM, SIGHUP and SIGINT;
-# prexit on the signals and the crash events; exit-hook, async-exit-hook, http-graceful-shutdown
-# and node-graceful-shutdown on SIGTERM and SIGINT.
+# @godaddy/terminus on SIGTERM, unless its call's `signal` and `signals` options say which
+# (_Walker._terminus); lightship on SIGTERM, SIGHUP and SIGINT; prexit on the signals and the crash
+# events; exit-hook, async-exit-hook, http-graceful-shutdown and node-graceful-shutdown on SIGTERM
+# and SIGINT.
+TERMINUS = "@godaddy/terminus"
 SIGNAL_LIBRARIES = {
     "close-with-grace": ("SIGTERM", "SIGINT", "uncaughtException", "unhandledRejection"),
     "@godaddy/terminus": ("SIGTERM",),
@@ -180,6 +182,9 @@ class _Walker:
         self.local_modules: dict[str, str] = {}
         # The fields of the classes routes were declared in, by the class node's id.
         self.class_fields: dict[int, dict[str, Any]] = {}
+        # @godaddy/terminus's import, and whether a call's options said which signals it handles.
+        self.terminus_import: Any = None
+        self.terminus_read = False
 
     def location(self, node) -> Location:
         return Location(self.path, *point(node))
@@ -205,6 +210,7 @@ class _Walker:
         handlers = {name: getattr(self, f"on_{name}") for name in _HANDLED_TYPES}
         for node in nodes[:MAX_NODES]:
             handlers[node.type](node)
+        self.finish()
 
     # -- imports ------------------------------------------------------------------------------
     def on_import_statement(self, node) -> None:
@@ -220,8 +226,36 @@ class _Walker:
 
     def _module(self, node, name: str, detail: str) -> None:
         self.facts.modules.setdefault(name, []).append(self.evidence(node, detail))
+        if name == TERMINUS and self.terminus_import is None:
+            self.terminus_import = node  # its signals are its call's options, where they are read
+            return
         for event in SIGNAL_LIBRARIES.get(name, ()):
             self.facts.signals.setdefault(event, []).append(self.evidence(node, f"{name} handles {event}"))
+
+    def finish(self) -> None:
+        """What the whole file shows: terminus's default signal where no call's options were read."""
+        if self.terminus_import is not None and not self.terminus_read:
+            for event in SIGNAL_LIBRARIES[TERMINUS]:
+                evidence = self.evidence(self.terminus_import, f"{TERMINUS} handles {event}")
+                self.facts.signals.setdefault(event, []).append(evidence)
+
+    def _terminus(self, node, argument) -> None:
+        """`createTerminus(server, {healthChecks, signal, signals})`: terminus serves each path of
+        `healthChecks` on the server, and stops it on `signals` plus `signal` (default SIGTERM)."""
+        options = self._options_object(argument)
+        if not isinstance(options, dict) or getattr(options, "open", False):
+            return
+        checks = options.get("healthChecks")
+        for path in checks if isinstance(checks, dict) else ():
+            if isinstance(path, str) and path.startswith("/"):
+                self.facts.routes.append(Route("GET", join_route("", path), self.location(node)))
+        signal, signals = options.get("signal", "SIGTERM"), options.get("signals", [])
+        if not isinstance(signal, str) or not isinstance(signals, list) or not all(isinstance(s, str) for s in signals):
+            return
+        self.terminus_read = True
+        for event in dict.fromkeys([*signals, signal]):
+            if event in PROCESS_EVENTS:
+                self.facts.signals.setdefault(event, []).append(self.evidence(node, f"createTerminus handles {event}"))
 
     # -- calls --------------------------------------------------------------------------------
     def on_call_expression(self, node) -> None:
@@ -254,6 +288,7 @@ class _Walker:
             or (method == "listen" and bool(target))
             or (method in ("use", "register") and bool(target) and "." not in target)
             or (method == "addService" and bool(target))
+            or method == "createTerminus"
         )
         arguments = _arguments(node) if wanted else []
         if callee == "require" and arguments:
@@ -319,6 +354,8 @@ class _Walker:
             self._listen_port(node, arguments[0])
         elif method in ("use", "register") and target and "." not in target and len(arguments) >= 2:
             self._mount(method, arguments)
+        elif method == "createTerminus" and self.terminus_import is not None and len(arguments) >= 2:
+            self._terminus(node, arguments[1])
         elif method == "addService" and target and arguments and _GRPC_HEALTH_SERVICE.search(text_of(arguments[0])):
             self.facts.grpc_health.append(self.evidence(node, f"{callee}({text_of(arguments[0])}, ...)"))
         if target.split(".", 1)[0] in self.local_names:
