@@ -225,6 +225,9 @@ class AppFacts:
     shutdown_timeouts: list[ShutdownTimeout] = field(default_factory=list)
     # Ports a server's `listen(...)` names: a literal, or the fallback of `process.env.PORT || 8080`.
     listen_ports: list[tuple[int, Evidence]] = field(default_factory=list)
+    # Ports a library's own server listens on beside the app's (lightship's probes on 9000): 0 for
+    # one the source does not write out.
+    side_ports: list[tuple[int, Evidence]] = field(default_factory=list)
     # `x.listen(...)` and `x.createServer(...)` calls, whatever their arguments: a server's own.
     server_calls: list[Evidence] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
@@ -321,6 +324,7 @@ def merge_facts(parts: list[AppFacts]) -> AppFacts:
         merged.circuit_breakers += part.circuit_breakers
         merged.shutdown_timeouts += part.shutdown_timeouts
         merged.listen_ports += part.listen_ports
+        merged.side_ports += part.side_ports
         merged.server_calls += part.server_calls
         merged.mounts += part.mounts
         merged.grpc_health += part.grpc_health

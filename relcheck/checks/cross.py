@@ -356,6 +356,27 @@ def _app_ports(ctx: CheckContext, service: Service, container: Container) -> tup
     return ordered, bool(ports) and not stated
 
 
+def _side_port(service: Any, container: Container, port: int) -> bool:
+    """Whether a library's own server may listen on the port beside the app: lightship's (on its
+    `port` option, else LIGHTSHIP_PORT from the container's env or the image's ENV, else 9000)."""
+    for side, _ in service.app.side_ports:
+        if side == 0 or port == side:
+            return True
+    if not service.app.side_ports:
+        return False
+    env = container.get("env")
+    set_ports = [
+        item.get("value")
+        for item in (env if isinstance(env, list) else [])
+        if isinstance(item, dict) and item.get("name") == "LIGHTSHIP_PORT"
+    ]
+    for dockerfile in service.running_images:
+        for instruction in dockerfile.final_instructions():
+            if instruction.keyword == "ENV":
+                set_ports += [value for key, value in env_pairs(instruction) if key == "LIGHTSHIP_PORT"]
+    return any(ascii_int(str(value)) == port for value in set_ports if value is not None)
+
+
 def _resolve_port(container: Container, port: Any) -> int | None:
     if isinstance(port, int) and not isinstance(port, bool):
         return port
@@ -402,7 +423,7 @@ def ports_agree(ctx: CheckContext) -> Iterator[Finding]:
                 if handler is None or not isinstance(probe[handler], dict):
                     continue
                 port = _resolve_port(container, probe[handler].get("port"))
-                if port is not None and port not in app_ports:
+                if port is not None and port not in app_ports and not _side_port(service, container, port):
                     yield ctx.finding(
                         container.loc(name, handler, "port"),
                         f"{name} of container '{container.name}' checks port {port} but {listens} "

@@ -44,6 +44,9 @@ LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "p
 # events; exit-hook, async-exit-hook, http-graceful-shutdown and node-graceful-shutdown on SIGTERM
 # and SIGINT.
 TERMINUS = "@godaddy/terminus"
+# The paths lightship's `createLightship()` serves on a server of its own (src/factories/createLightship.ts).
+LIGHTSHIP_ROUTES = ("/health", "/live", "/ready")
+LIGHTSHIP_DEFAULT_PORT = 9000  # unless LIGHTSHIP_PORT is set
 SIGNAL_LIBRARIES = {
     "close-with-grace": ("SIGTERM", "SIGINT", "uncaughtException", "unhandledRejection"),
     "@godaddy/terminus": ("SIGTERM",),
@@ -185,6 +188,7 @@ class _Walker:
         # @godaddy/terminus's import, and whether a call's options said which signals it handles.
         self.terminus_import: Any = None
         self.terminus_read = False
+        self.file_modules: set[str] = set()  # the modules this file imports or requires
 
     def location(self, node) -> Location:
         return Location(self.path, *point(node))
@@ -226,6 +230,7 @@ class _Walker:
 
     def _module(self, node, name: str, detail: str) -> None:
         self.facts.modules.setdefault(name, []).append(self.evidence(node, detail))
+        self.file_modules.add(name)
         if name == TERMINUS and self.terminus_import is None:
             self.terminus_import = node  # its signals are its call's options, where they are read
             return
@@ -238,6 +243,18 @@ class _Walker:
             for event in SIGNAL_LIBRARIES[TERMINUS]:
                 evidence = self.evidence(self.terminus_import, f"{TERMINUS} handles {event}")
                 self.facts.signals.setdefault(event, []).append(evidence)
+
+    def _lightship(self, node, argument) -> None:
+        """`createLightship({port})`: a server of lightship's own answers /health, /live and /ready,
+        on `port`, else LIGHTSHIP_PORT, else 9000 (0 here: a port the source does not write out)."""
+        for path in LIGHTSHIP_ROUTES:
+            self.facts.routes.append(Route("GET", path, self.location(node)))
+        options = self._options_object(argument) if argument is not None else {}
+        port: Any = 0
+        if isinstance(options, dict) and not getattr(options, "open", False):
+            port = options.get("port", LIGHTSHIP_DEFAULT_PORT)
+        port = port if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536 else 0
+        self.facts.side_ports.append((port, self.evidence(node, f"lightship's server on {port or 'its port'}")))
 
     def _terminus(self, node, argument) -> None:
         """`createTerminus(server, {healthChecks, signal, signals})`: terminus serves each path of
@@ -288,7 +305,7 @@ class _Walker:
             or (method == "listen" and bool(target))
             or (method in ("use", "register") and bool(target) and "." not in target)
             or (method == "addService" and bool(target))
-            or method == "createTerminus"
+            or method in ("createTerminus", "createLightship")
         )
         arguments = _arguments(node) if wanted else []
         if callee == "require" and arguments:
@@ -356,6 +373,8 @@ class _Walker:
             self._mount(method, arguments)
         elif method == "createTerminus" and self.terminus_import is not None and len(arguments) >= 2:
             self._terminus(node, arguments[1])
+        elif method == "createLightship" and "lightship" in self.file_modules:
+            self._lightship(node, arguments[0] if arguments else None)
         elif method == "addService" and target and arguments and _GRPC_HEALTH_SERVICE.search(text_of(arguments[0])):
             self.facts.grpc_health.append(self.evidence(node, f"{callee}({text_of(arguments[0])}, ...)"))
         if target.split(".", 1)[0] in self.local_names:
