@@ -43,6 +43,9 @@ LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "p
 # (_Walker._terminus); lightship on SIGTERM, SIGHUP and SIGINT; prexit on the signals and the crash
 # events; exit-hook, async-exit-hook, http-graceful-shutdown and node-graceful-shutdown on SIGTERM
 # and SIGINT.
+# Packages whose functions make an endpoint that Express mounts at a path: express-healthcheck's
+# `app.use('/healthz', healthcheck())`, @cloudnative/health-connect's `LivenessEndpoint(checker)`.
+HEALTH_ENDPOINT_PACKAGES = frozenset({"express-healthcheck", "@cloudnative/health-connect"})
 TERMINUS = "@godaddy/terminus"
 # The paths lightship's `createLightship()` serves on a server of its own (src/factories/createLightship.ts).
 LIGHTSHIP_ROUTES = ("/health", "/live", "/ready")
@@ -189,6 +192,7 @@ class _Walker:
         self.terminus_import: Any = None
         self.terminus_read = False
         self.file_modules: set[str] = set()  # the modules this file imports or requires
+        self.package_names: dict[str, str] = {}  # names bound to a package: `healthcheck` -> 'express-healthcheck'
 
     def location(self, node) -> Location:
         return Location(self.path, *point(node))
@@ -222,11 +226,13 @@ class _Walker:
         name = string_value(source) if source is not None else None
         if name:
             self._module(node, name, f"import '{name}'")
+            clause = next((c for c in node.named_children if c.type == "import_clause"), None)
+            bound = _bound_names(clause)
             if name.startswith("."):
-                clause = next((c for c in node.named_children if c.type == "import_clause"), None)
-                bound = _bound_names(clause)
                 self.local_names.update(bound)
                 self.local_modules.update(dict.fromkeys(bound, name))
+            else:
+                self.package_names.update(dict.fromkeys(bound, name))
 
     def _module(self, node, name: str, detail: str) -> None:
         self.facts.modules.setdefault(name, []).append(self.evidence(node, detail))
@@ -312,10 +318,13 @@ class _Walker:
             name = string_value(arguments[0])
             if name:
                 self._module(node, name, f"require('{name}')")
-                if name.startswith(".") and node.parent is not None and node.parent.type == "variable_declarator":
+                if node.parent is not None and node.parent.type == "variable_declarator":
                     bound = _bound_names(node.parent.child_by_field_name("name"))
-                    self.local_names.update(bound)
-                    self.local_modules.update(dict.fromkeys(bound, name))
+                    if name.startswith("."):
+                        self.local_names.update(bound)
+                        self.local_modules.update(dict.fromkeys(bound, name))
+                    else:
+                        self.package_names.update(dict.fromkeys(bound, name))
             return
         # Deno's own signal API (`Deno.addSignalListener('SIGTERM', stop)`) beside Node's.
         listens = (target == "process" and method in LISTENER_METHODS) or (
@@ -377,6 +386,8 @@ class _Walker:
             self._lightship(node, arguments[0] if arguments else None)
         elif method == "addService" and target and arguments and _GRPC_HEALTH_SERVICE.search(text_of(arguments[0])):
             self.facts.grpc_health.append(self.evidence(node, f"{callee}({text_of(arguments[0])}, ...)"))
+        if method == "register" and target and arguments:
+            self._plugin_route(node, arguments)
         if target.split(".", 1)[0] in self.local_names:
             pass
         elif callee in MONGO_CALLS:
@@ -430,6 +441,46 @@ class _Walker:
             module = self._module_named(router)
             if module is not None:
                 self.facts.mounts.append(Mount(prefix, module, self.path))
+        if method == "use" and routers and self._answers(routers[-1]):
+            self.facts.routes.append(Route("ALL", join_route("", prefix), self.location(routers[-1])))
+
+    def _plugin_route(self, node, arguments: list) -> None:
+        """`fastify.register(require('fastify-healthcheck'), {healthcheckUrl})`: the plugin serves
+        GET `healthcheckUrl` (default /health) unless `healthcheckUrlDisable` is set."""
+        plugin = arguments[0]
+        if plugin.type == "identifier":
+            module = self.package_names.get(text_of(plugin))
+        elif plugin.type == "call_expression" and text_of(plugin.child_by_field_name("function")) == "require":
+            inner = _arguments(plugin)
+            module = string_value(inner[0]) if inner else None
+        else:
+            module = None
+        if module != "fastify-healthcheck":
+            return
+        options = self.converter.convert(arguments[1]) if len(arguments) > 1 else {}
+        if not isinstance(options, dict) or getattr(options, "open", False) or options.get("healthcheckUrlDisable"):
+            return
+        url = options.get("healthcheckUrl", "/health")
+        if isinstance(url, str) and url.startswith("/"):
+            self.facts.routes.append(Route("GET", join_route("", url), self.location(node)))
+
+    def _answers(self, handler) -> bool:
+        """Whether what `app.use(path, handler)` mounts answers the path itself: a request handler
+        that takes no `next` (`(req, res) => res.send('ok')`), or the endpoint a health-check package
+        makes (`healthcheck()` of express-healthcheck, health-connect's `LivenessEndpoint(checker)`)."""
+        if _request_handler(handler):
+            parameters = _parameters(handler)
+            count = 1 if parameters.type == "identifier" else len(parameters.named_children)
+            return count <= 2  # `(req, res, next)` may pass the request on
+        if handler.type != "call_expression":
+            return False
+        function = handler.child_by_field_name("function")
+        if function is not None and function.type == "call_expression":
+            # `require('express-healthcheck')()`
+            inner = _arguments(function) if text_of(function.child_by_field_name("function")) == "require" else []
+            return bool(inner) and string_value(inner[0]) in HEALTH_ENDPOINT_PACKAGES
+        root = text_of(function).split(".", 1)[0] if function is not None else ""
+        return self.package_names.get(root) in HEALTH_ENDPOINT_PACKAGES
 
     def _field_router_route(self, node, method: str, field: str, arguments: list) -> None:
         """A route on a router the enclosing class holds in a field, its path a literal or a
