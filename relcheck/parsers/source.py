@@ -37,12 +37,6 @@ _SHUTDOWN_MESSAGE = re.compile(r"""(['"`])shutdown\1""")
 # The global events of Deno and the web platform that stand for Node's crash events.
 _GLOBAL_CRASH_EVENTS = {"unhandledrejection": "unhandledRejection", "error": "uncaughtException"}
 LISTENER_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
-# Libraries that register process handlers themselves once called (their import is the evidence):
-# close-with-grace closes on SIGTERM, SIGINT and the crash events (fastify-cli's `start` uses it);
-# @godaddy/terminus on SIGTERM, unless its call's `signal` and `signals` options say which
-# (_Walker._terminus); lightship on SIGTERM, SIGHUP and SIGINT; prexit on the signals and the crash
-# events; exit-hook, async-exit-hook, http-graceful-shutdown and node-graceful-shutdown on SIGTERM
-# and SIGINT.
 # Packages whose functions make an endpoint that Express mounts at a path: express-healthcheck's
 # `app.use('/healthz', healthcheck())`, @cloudnative/health-connect's `LivenessEndpoint(checker)`.
 HEALTH_ENDPOINT_PACKAGES = frozenset({"express-healthcheck", "@cloudnative/health-connect"})
@@ -50,6 +44,12 @@ TERMINUS = "@godaddy/terminus"
 # The paths lightship's `createLightship()` serves on a server of its own (src/factories/createLightship.ts).
 LIGHTSHIP_ROUTES = ("/health", "/live", "/ready")
 LIGHTSHIP_DEFAULT_PORT = 9000  # unless LIGHTSHIP_PORT is set
+# Libraries that register process handlers themselves once called (their import is the evidence):
+# close-with-grace closes on SIGTERM, SIGINT and the crash events (fastify-cli's `start` uses it);
+# @godaddy/terminus on SIGTERM, unless its call's `signal` and `signals` options say which
+# (_Walker._terminus); lightship on SIGTERM, SIGHUP and SIGINT; prexit on the signals and the crash
+# events; exit-hook, async-exit-hook, http-graceful-shutdown and node-graceful-shutdown on SIGTERM
+# and SIGINT.
 SIGNAL_LIBRARIES = {
     "close-with-grace": ("SIGTERM", "SIGINT", "uncaughtException", "unhandledRejection"),
     "@godaddy/terminus": ("SIGTERM",),
@@ -447,15 +447,7 @@ class _Walker:
     def _plugin_route(self, node, arguments: list) -> None:
         """`fastify.register(require('fastify-healthcheck'), {healthcheckUrl})`: the plugin serves
         GET `healthcheckUrl` (default /health) unless `healthcheckUrlDisable` is set."""
-        plugin = arguments[0]
-        if plugin.type == "identifier":
-            module = self.package_names.get(text_of(plugin))
-        elif plugin.type == "call_expression" and text_of(plugin.child_by_field_name("function")) == "require":
-            inner = _arguments(plugin)
-            module = string_value(inner[0]) if inner else None
-        else:
-            module = None
-        if module != "fastify-healthcheck":
+        if self._package_of(arguments[0]) != "fastify-healthcheck":
             return
         options = self.converter.convert(arguments[1]) if len(arguments) > 1 else {}
         if not isinstance(options, dict) or getattr(options, "open", False) or options.get("healthcheckUrlDisable"):
@@ -472,15 +464,24 @@ class _Walker:
             parameters = _parameters(handler)
             count = 1 if parameters.type == "identifier" else len(parameters.named_children)
             return count <= 2  # `(req, res, next)` may pass the request on
-        if handler.type != "call_expression":
+        function = handler.child_by_field_name("function") if handler.type == "call_expression" else None
+        if function is None:
             return False
-        function = handler.child_by_field_name("function")
-        if function is not None and function.type == "call_expression":
-            # `require('express-healthcheck')()`
-            inner = _arguments(function) if text_of(function.child_by_field_name("function")) == "require" else []
-            return bool(inner) and string_value(inner[0]) in HEALTH_ENDPOINT_PACKAGES
-        root = text_of(function).split(".", 1)[0] if function is not None else ""
-        return self.package_names.get(root) in HEALTH_ENDPOINT_PACKAGES
+        if function.type == "member_expression":  # `health.LivenessEndpoint(checker)`
+            function = function.child_by_field_name("object")
+        return self._package_of(function) in HEALTH_ENDPOINT_PACKAGES
+
+    def _package_of(self, node) -> str | None:
+        """The package a name or an inline `require('pkg')` stands for (not the repository's own)."""
+        if node is None:
+            return None
+        if node.type == "identifier":
+            return self.package_names.get(text_of(node))
+        if node.type == "call_expression" and text_of(node.child_by_field_name("function")) == "require":
+            inner = _arguments(node)
+            name = string_value(inner[0]) if inner else None
+            return name if name and not name.startswith(".") else None
+        return None
 
     def _field_router_route(self, node, method: str, field: str, arguments: list) -> None:
         """A route on a router the enclosing class holds in a field, its path a literal or a
