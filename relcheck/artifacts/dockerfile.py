@@ -271,6 +271,29 @@ def substitute(text: str, variables: dict[str, str | None]) -> str | None:
     return None if unknown else result
 
 
+# Images with no shell and no other program: `scratch`, Google's distroless (but its `:debug` tags,
+# which carry BusyBox), Chainguard's static image.
+_SHELLLESS_IMAGE = re.compile(
+    r"^(?:scratch|(?:gcr\.io|docker\.io)/distroless/[^:@]+|cgr\.dev/chainguard/static)(?:[:@](?!.*debug).*)?$"
+)
+
+
+def shellless_base(dockerfile: Dockerfile, added: tuple[str, ...] = ("/sh", "busybox")) -> str | None:
+    """The final image's base when it has no shell (nor `sleep`, nor any other program), and
+    nothing in the Dockerfile sets one (`SHELL`) or copies in one whose path holds a word of
+    `added`: else None."""
+    final = dockerfile.final
+    base = ((final.base_image() if final is not None else None) or "").lower()
+    if not _SHELLLESS_IMAGE.match(base):
+        return None
+    for instruction in dockerfile.final_instructions():
+        if instruction.keyword == "SHELL" or (
+            instruction.keyword in ("COPY", "ADD") and any(word in arg for arg in instruction.args for word in added)
+        ):
+            return None
+    return base
+
+
 def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
     """ENV/ARG key-value pairs. BuildKit hands ENV over as flat (key, value) pairs, ARG as `K=V` words."""
     keyword = instruction.keyword

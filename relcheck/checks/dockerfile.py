@@ -24,6 +24,7 @@ from relcheck.artifacts.dockerfile import (
     is_tool_image,
     runs_a_service,
     shell_commands,
+    shellless_base,
     substitute,
 )
 from relcheck.artifacts.start_script import (
@@ -39,6 +40,7 @@ from relcheck.artifacts.start_script import (
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan.runtime import NODE, dockerfile_runtime, starts_pm2
+from relcheck.scan.services import running_containers
 from relcheck.units.durations import format_seconds, parse_go_duration
 from relcheck.units.images import (
     hub_repository,
@@ -52,7 +54,6 @@ from relcheck.units.images import (
 )
 
 if TYPE_CHECKING:
-    from relcheck.artifacts.kubernetes import Container, Workload
     from relcheck.scan.context import CheckContext
     from relcheck.scan.project import Project
     from relcheck.scan.services import Service
@@ -287,28 +288,11 @@ def non_root_user(ctx: CheckContext) -> Iterator[Finding]:
             yield finding
 
 
-def _running_containers(services: list[Service], dockerfile: Dockerfile) -> list[tuple[Workload, Container]] | None:
-    """The containers of the service's workloads that run this Dockerfile's image (built for
-    `services`): those whose image is named after the service, else a workload's only container.
-    None when the service has no workload, or which container runs the image is not known."""
-    if len(services) != 1 or not services[0].workloads:
-        return None
-    service = services[0]
-    found: list[tuple[Workload, Container]] = []
-    for workload in service.workloads:
-        containers = workload.containers(include_init=False)
-        named = [c for c in containers if _image_name(c.get("image")) == service.name]
-        if not named and len(containers) != 1:
-            return None
-        found += [(workload, c) for c in named or containers]
-    return found or None
-
-
 def _deployed_user(services: list[Service], dockerfile: Dockerfile) -> tuple[int, Location] | None:
     """The UID above 0 that every container running this Dockerfile's image is given by its
     securityContext (the container's runAsUser, else the pod's), with where the first sets it; None
     when the image runs in no known container, or one that may run it sets no such UID."""
-    running = _running_containers(services, dockerfile)
+    running = running_containers(services, dockerfile)
     if running is None:
         return None
     found: tuple[int, Location] | None = None
@@ -369,7 +353,7 @@ def _set_by_every_container(
 ) -> Location | None:
     """Where the first of the containers running this image sets `key`, when every one sets a value
     `accepted` takes; else None."""
-    running = _running_containers(services, dockerfile)
+    running = running_containers(services, dockerfile)
     if running is None or not all(accepted(container.get(key)) for _, container in running):
         return None
     return running[0][1].key_loc(key)
@@ -392,10 +376,6 @@ def _deployed_liveness(services: list[Service], dockerfile: Dockerfile) -> Locat
     """Where the first of the containers running this image sets its livenessProbe, when every one
     does (Kubernetes runs that probe and ignores the image's HEALTHCHECK); else None."""
     return _set_by_every_container(services, dockerfile, "livenessProbe", lambda probe: isinstance(probe, dict))
-
-
-def _image_name(image: object) -> str | None:
-    return image_reference(image)[0].rsplit("/", 1)[-1] if isinstance(image, str) else None
 
 
 def _start_instruction(dockerfile: Dockerfile) -> tuple[Instruction | None, Instruction | None]:
@@ -602,27 +582,6 @@ def _script_shell(dockerfile: Dockerfile, final: Stage, instruction: Instruction
     return _shell_kind(shell, image)
 
 
-# Images with no shell at all: `scratch`, Google's distroless (but its `:debug` tags, which carry
-# BusyBox), Chainguard's static image.
-_SHELLLESS_IMAGE = re.compile(
-    r"^(?:scratch|(?:gcr\.io|docker\.io)/distroless/[^:@]+|cgr\.dev/chainguard/static)(?:[:@](?!.*debug).*)?$"
-)
-
-
-def _without_shell(dockerfile: Dockerfile, final: Stage) -> str | None:
-    """The final image's base when it has no shell, and nothing in the Dockerfile adds one or sets
-    another (`SHELL`, a COPY of a shell): else None."""
-    base = (final.base_image() or "").lower()
-    if not _SHELLLESS_IMAGE.match(base):
-        return None
-    for instruction in dockerfile.final_instructions():
-        if instruction.keyword == "SHELL" or (
-            instruction.keyword in ("COPY", "ADD") and any("/sh" in arg or "busybox" in arg for arg in instruction.args)
-        ):
-            return None
-    return base
-
-
 def _pid1(dockerfile: Dockerfile, final: Stage, instruction: Instruction) -> tuple[str, bool]:
     """The program that ends up as PID 1, and whether it is a shell that stays there."""
     script = _shell_script(instruction)
@@ -723,7 +682,7 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
                 value="no command",
             )
             continue
-        if not starter.json_form and _without_shell(dockerfile, final) is not None:
+        if not starter.json_form and shellless_base(dockerfile) is not None:
             continue  # no shell to be PID 1: the container does not start at all (D003 says so)
         first, _ = _pid1(dockerfile, final, starter)
         script, handed = first, None
@@ -1046,7 +1005,7 @@ def _exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
                     f"{'`tini -g`' if init.startswith('tini') else 'dumb-init without --single-child'}, which "
                     "signals the whole process group"
                 )
-            elif not instruction.json_form and (shellless := _without_shell(dockerfile, final)) is not None:
+            elif not instruction.json_form and (shellless := shellless_base(dockerfile)) is not None:
                 # Docker runs `/bin/sh -c "..."`, and there is no /bin/sh: the container never starts.
                 message = (
                     f"{instruction.keyword} uses the shell form, which Docker runs with /bin/sh -c, and the final "

@@ -50,7 +50,7 @@ from relcheck.units.images import image_reference
 if TYPE_CHECKING:
     from relcheck.artifacts.alerts import PromRuleFile
     from relcheck.artifacts.dockerfile import Dockerfile
-    from relcheck.artifacts.kubernetes import Workload
+    from relcheck.artifacts.kubernetes import Container, Workload
     from relcheck.artifacts.pm2 import Pm2App
     from relcheck.artifacts.repo import RepoFacts
     from relcheck.scan.project import Project
@@ -1151,3 +1151,24 @@ def _workload_owner(workload, explicit_specs, services, by_name, owner) -> Servi
         return by_folder
     real = [s for s in services.values() if not s.root.startswith("@")]
     return real[0] if len(real) == 1 else None
+
+
+def running_containers(services: list[Service], dockerfile: Dockerfile) -> list[tuple[Workload, Container]] | None:
+    """The containers of the service's workloads that run this Dockerfile's image (built for
+    `services`): those whose image is named after the service, else a workload's only container.
+    None when the service has no workload, or which container runs the image is not known."""
+    if len(services) != 1 or not services[0].workloads:
+        return None
+    service = services[0]
+    found: list[tuple[Workload, Container]] = []
+    for workload in service.workloads:
+        containers = workload.containers(include_init=False)
+        named = [c for c in containers if _image_name(c.get("image")) == service.name]
+        if not named and len(containers) != 1:
+            return None
+        found += [(workload, c) for c in named or containers]
+    return found or None
+
+
+def _image_name(image: object) -> str | None:
+    return image_reference(image)[0].rsplit("/", 1)[-1] if isinstance(image, str) else None
