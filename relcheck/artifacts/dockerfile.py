@@ -273,7 +273,7 @@ def substitute(text: str, variables: dict[str, str | None]) -> str | None:
 
 # Images with no shell and no other program: `scratch`, Google's distroless (but its `:debug` tags,
 # which carry BusyBox), Chainguard's static image.
-_SHELLLESS_IMAGE = re.compile(
+SHELLLESS_IMAGE = re.compile(
     r"^(?:scratch|(?:gcr\.io|docker\.io)/distroless/[^:@]+|cgr\.dev/chainguard/static)(?:[:@](?!.*debug).*)?$"
 )
 
@@ -284,7 +284,7 @@ def shellless_base(dockerfile: Dockerfile, added: tuple[str, ...] = ("/sh", "bus
     `added`: else None."""
     final = dockerfile.final
     base = ((final.base_image() if final is not None else None) or "").lower()
-    if not _SHELLLESS_IMAGE.match(base):
+    if not SHELLLESS_IMAGE.match(base):
         return None
     for instruction in dockerfile.final_instructions():
         if instruction.keyword == "SHELL" or (

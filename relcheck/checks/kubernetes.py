@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from relcheck.artifacts.dockerfile import SHELLLESS_IMAGE, shellless_base
 from relcheck.artifacts.kubernetes import (
     PROBES,
     Container,
@@ -31,6 +33,7 @@ from relcheck.artifacts.skaffold import built_images, placeholder
 from relcheck.model import Finding, Location, Related, Severity
 from relcheck.ruleset.registry import check
 from relcheck.scan import targets
+from relcheck.scan.services import running_containers
 from relcheck.units.images import (
     CACHE_STORES,
     PROMETHEUS_IMAGES,
@@ -1222,10 +1225,13 @@ def termination_grace_period(ctx: CheckContext) -> Iterator[Finding]:
 @check("K017")
 def prestop_hook(ctx: CheckContext) -> Iterator[Finding]:
     sleep = ctx.params["sleep_seconds"]
+    shellless = _shellless_images(ctx)
     for container in _serving_containers(ctx):
         # Only where readiness gates traffic do load balancers send any: not to a pod whose ports,
         # and its Services' ports, are all for metrics, nor to a metrics sidecar (relcheck's K002).
-        if container.ports() and container.get("lifecycle", "preStop") is None and _gates_traffic(container):
+        if not container.ports() or not _gates_traffic(container):
+            continue
+        if container.get("lifecycle", "preStop") is None:
             yield _container_finding(
                 ctx,
                 container,
@@ -1234,6 +1240,55 @@ def prestop_hook(ctx: CheckContext) -> Iterator[Finding]:
                 "traffic before it exits",
                 "preStop",
             )
+            continue
+        command = container.get("lifecycle", "preStop", "exec", "command")
+        first = command[0] if isinstance(command, list) and command else None
+        program = posixpath.basename(first) if isinstance(first, str) else None
+        image, built_at = shellless.get(id(container), (None, None))
+        if program in _PRESTOP_PROGRAMS and image is not None:
+            finding = _container_finding(
+                ctx,
+                container,
+                container.loc("lifecycle", "preStop", "exec", "command", 0),
+                f"lifecycle.preStop runs '{program}', which its image does not have ({image}: no shell, no "
+                "sleep): the hook fails (FailedPreStopHook) and the container is sent SIGTERM at once, without "
+                "the sleep",
+                "preStop/exec",
+                program,
+                related=(Related(built_at, f"the image's base: {image.rsplit(' ', 1)[-1]}"),) if built_at else (),
+            )
+            finding.fix = _SLEEP_ACTION_FIX
+            yield finding
+
+
+# What a preStop hook runs to wait (`sleep 5`, `sh -c "sleep 5"`): programs a shell-less image lacks.
+_PRESTOP_PROGRAMS = frozenset({"sleep", "sh", "bash", "ash", "dash"})
+_SLEEP_ACTION_FIX = (
+    "Use the kubelet's own sleep, which needs no program in the image: `lifecycle.preStop.sleep.seconds: 5` "
+    "(Kubernetes 1.30 and later)."
+)
+
+
+def _shellless_images(ctx: CheckContext) -> dict[int, tuple[str, Location | None]]:
+    """The containers (by id) that run an image with no shell nor `sleep`, what it is, and the
+    FROM line that says so: one a Dockerfile of the scan builds FROM scratch, distroless or
+    Chainguard's static image (and copies no shell, BusyBox or sleep into), or one named so itself."""
+    found: dict[int, tuple[str, Location | None]] = {}
+    for service in ctx.project.services:
+        for dockerfile in service.running_images:
+            base = shellless_base(dockerfile, ("/sh", "busybox", "sleep"))
+            final = dockerfile.final
+            if base is None or final is None:
+                continue
+            where = dockerfile.spot(final, final.from_instruction).loc()
+            for _, container in running_containers([service], dockerfile) or []:
+                found[id(container)] = (f"{dockerfile.path} builds it FROM {base}", where)
+    for workload in _workloads(ctx, long_running=True):
+        for container in workload.containers(include_init=False):
+            image = container.get("image")
+            if isinstance(image, str) and SHELLLESS_IMAGE.match(image.lower()):
+                found.setdefault(id(container), (image, None))
+    return found
 
 
 def _multi_replica(workload: Workload) -> bool:
