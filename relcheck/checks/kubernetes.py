@@ -101,6 +101,7 @@ def _setting(probe: dict, key: str) -> Any:
 
 @check("K001")
 def liveness_probe(ctx: CheckContext) -> Iterator[Finding]:
+    shellless = _shellless_images(ctx)
     for container in _serving_containers(ctx):
         if _probe(container, "livenessProbe") is None:
             yield _container_finding(
@@ -110,10 +111,15 @@ def liveness_probe(ctx: CheckContext) -> Iterator[Finding]:
                 "no livenessProbe, so a wedged process is never restarted",
                 "livenessProbe",
             )
+        else:
+            yield from _probe_without_program(
+                ctx, container, "livenessProbe", shellless, "so the kubelet restarts the container again and again"
+            )
 
 
 @check("K002")
 def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
+    shellless = _shellless_images(ctx)
     for container in _serving_containers(ctx):
         if _probe(container, "readinessProbe") is None and _gates_traffic(container):
             yield _container_finding(
@@ -123,6 +129,39 @@ def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
                 "no readinessProbe, so it gets traffic before it is ready and while it fails",
                 "readinessProbe",
             )
+        elif _probe(container, "readinessProbe") is not None:
+            yield from _probe_without_program(
+                ctx, container, "readinessProbe", shellless, "so the pod is never ready and gets no traffic"
+            )
+
+
+# Programs an exec probe commonly runs that an image with no shell lacks (a distroless image holds
+# the app and its runtime only).
+_SYSTEM_PROGRAMS = frozenset(
+    {"sh", "bash", "ash", "dash", "curl", "wget", "cat", "test", "ls", "grep", "nc", "pgrep", "pidof", "ps", "stat"}
+)
+
+
+def _probe_without_program(
+    ctx: CheckContext, container: Container, name: str, shellless: dict[int, tuple[str, Location | None]], outcome: str
+) -> Iterator[Finding]:
+    """An exec probe whose program the container's image does not have: every check fails."""
+    command = container.get(name, "exec", "command")
+    first = command[0] if isinstance(command, list) and command else None
+    program = posixpath.basename(first) if isinstance(first, str) else None
+    image, built_at = shellless.get(id(container), (None, None))
+    if program not in _SYSTEM_PROGRAMS or image is None:
+        return
+    yield _container_finding(
+        ctx,
+        container,
+        container.loc(name, "exec", "command", 0),
+        f"{name} runs '{program}', which its image does not have ({image}: no shell, no system programs): "
+        f"every check fails, {outcome}",
+        f"{name}/exec",
+        program,
+        related=(Related(built_at, f"the image's base: {image.rsplit(' ', 1)[-1]}"),) if built_at else (),
+    )
 
 
 def _takes_traffic(workload: Workload) -> bool:
