@@ -92,7 +92,7 @@ def test_every_rule_of_the_pack_declares_a_scope() -> None:
     assert set(scopes.values()) <= set(SCOPES)
     # Spot checks of the data each check reads: one container; a Dockerfile; a Dockerfile and the
     # workloads that run its image; the PDBs of a workload's pods; every alert of the scan.
-    assert (scopes["K001"], scopes["D009"], scopes["D004"], scopes["K023"], scopes["A002"]) == (
+    assert (scopes["K012"], scopes["D009"], scopes["D004"], scopes["K023"], scopes["A002"]) == (
         "object",
         "file",
         "service",
