@@ -1138,6 +1138,19 @@ def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
                 value="NONE",
             )
             continue
+        missing = _healthcheck_program_missing(dockerfile, instruction)
+        if missing is not None:
+            program, base = missing
+            runs = f"runs '{program}'" if instruction.json_form else "in shell form runs '/bin/sh -c'"
+            yield ctx.report(
+                dockerfile.spot(final, instruction),
+                f"HEALTHCHECK {runs}, which the image does not have (FROM {base}: no shell, no system "
+                "programs): every check fails, so Docker marks the container unhealthy, and Compose's "
+                "`service_healthy` and Swarm's restarts act on that",
+                what="HEALTHCHECK",
+                value=program,
+            )
+            continue
         differences = list(_healthcheck_differences(instruction, ctx.params))
         if differences:
             yield ctx.report(
@@ -1147,6 +1160,23 @@ def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
                 value="; ".join(differences),
                 severity=Severity.INFO,
             )
+
+
+# Programs a HEALTHCHECK commonly runs that an image with no shell lacks.
+_SYSTEM_PROGRAMS = frozenset({"sh", "bash", "curl", "wget", "nc", "cat", "test", "pgrep"})
+
+
+def _healthcheck_program_missing(dockerfile: Dockerfile, instruction: Instruction) -> tuple[str, str] | None:
+    """(program, base) where the HEALTHCHECK's command needs a program the shell-less image lacks:
+    a shell for the shell form (`CMD curl -f ...` runs `/bin/sh -c`), else its own first word."""
+    words = instruction.args[1:] if instruction.args and instruction.args[0].upper() == "CMD" else ()
+    if not words:
+        return None
+    program = _program(words[0]) if instruction.json_form else "sh"
+    if program not in _SYSTEM_PROGRAMS:
+        return None
+    base = shellless_base(dockerfile, ("/sh", "busybox", f"/{program}"))
+    return (program, base) if base is not None else None
 
 
 def _healthcheck_differences(instruction: Instruction, params: dict) -> Iterator[str]:
