@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from relcheck.model import Location
@@ -59,6 +59,8 @@ class Pm2App:
     # Started by a Dockerfile's command line (`pm2-runtime server.js`), with no ecosystem file:
     # `path` is the Dockerfile's, and there is no entry to edit (relcheck.parsers.pm2_command).
     from_command: bool = False
+    # Options of `pm2 start` the command gives pm2-runtime, which reads none of them: app key → option.
+    ignored_options: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -67,6 +67,13 @@ def _misspelt(app: Pm2App, *options: str) -> tuple[str, Location | None]:
         key = app.misspelling_of(option)
         if key is not None:
             return f" (`{key}` is set, but PM2 reads no such key: {option} misspelt?)", app.key_loc(key)
+        flag = app.ignored_options.get(option)
+        if flag is not None:
+            return (
+                f" (the command passes `{flag}`, an option of `pm2 start` that pm2-runtime does not have and "
+                "ignores)",
+                None,
+            )
     return "", None
 
 

@@ -36,6 +36,15 @@ _KEYS = {
     "--max-memory-restart": "max_memory_restart", "--node-args": "node_args", "--interpreter": "interpreter",
     "-c": "cron_restart", "--cron": "cron_restart",
 }
+# `pm2 start --no-daemon`'s options beyond those (lib/binaries/CLI.js), which the app's config takes
+# by name (Config.filterOptions): pm2-runtime has none of them, and ignores them (allowUnknownOption).
+_CLI_VALUED_KEYS = {
+    "-k": "kill_timeout", "--kill-timeout": "kill_timeout", "--listen-timeout": "listen_timeout",
+    "--restart-delay": "restart_delay", "--exp-backoff-restart-delay": "exp_backoff_restart_delay",
+    "--interpreter-args": "node_args", "--cron-restart": "cron_restart",
+}
+_CLI_FLAGS = {"--wait-ready": "wait_ready", "--shutdown-with-message": "shutdown_with_message"}
+_NUMBERS = frozenset({"kill_timeout", "listen_timeout", "restart_delay", "exp_backoff_restart_delay", "max_restarts"})
 # An init before the command, and its own options (`tini -g --`).
 _BEFORE_COMMAND = INIT_PROGRAMS | {"--", "-g", "-s"}
 
@@ -60,7 +69,8 @@ def apps_from_command(dockerfile: Dockerfile) -> list[Pm2App]:
         argv = argv[1:]
     elif program not in PM2_RUNTIMES:
         return []
-    data = _options(argv[1:])
+    ignored: dict[str, str] = {}
+    data = _options(argv[1:], cli=program == "pm2", ignored=ignored)
     script = data.get("script")
     if not isinstance(script, str) or "$" in script or any(mark in script for mark in _CONFIG_MARKS):
         return []
@@ -72,7 +82,9 @@ def apps_from_command(dockerfile: Dockerfile) -> list[Pm2App]:
     timeout = environment.get("PM2_KILL_TIMEOUT")  # PM2's default kill_timeout, read from the environment
     if timeout is not None:
         data["kill_timeout"] = int(timeout) if timeout.isdigit() else UNKNOWN
-    return [Pm2App(dockerfile.path, data, _at(instruction, data), ("apps", 0), 0, from_command=True)]
+    app = Pm2App(dockerfile.path, data, _at(instruction, data), ("apps", 0), 0, from_command=True)
+    app.ignored_options = ignored
+    return [app]
 
 
 def starts_pm2(dockerfile: Dockerfile) -> bool:
@@ -117,25 +129,48 @@ def _names_pm2_in(words: list[str]) -> bool:
     return any(posixpath.basename(word) in ("pm2", *PM2_RUNTIMES) for word in words)
 
 
-def _options(words: list[str]) -> dict:
-    """The ecosystem keys the command line sets, and its script (`start` before it is optional)."""
+def _options(words: list[str], cli: bool = False, ignored: dict[str, str] | None = None) -> dict:
+    """The ecosystem keys the command line sets, and its script (`start` before it is optional):
+    pm2-runtime's options, or with `cli` those of `pm2 start`. pm2-runtime ignores `pm2 start`'s
+    other options: each one that names an app option goes into `ignored` (key → option)."""
     data: dict = {}
+    ignored = {} if ignored is None else ignored
     if words and words[0] == "start":
         words = words[1:]
     index = 0
     while index < len(words):
         word = words[index]
         option, _, attached = word.partition("=") if word.startswith("--") else (word, "", "")
-        if option in _VALUED:
+        cli_key = _CLI_VALUED_KEYS.get(option)
+        if option in _VALUED or cli_key is not None:
             value = attached if attached else (words[index + 1] if index + 1 < len(words) else "")
             index += 1 if attached else 2
             key = _KEYS.get(option)
-            if key == "instances":
+            if cli_key is not None and not cli:
+                ignored[cli_key] = option  # pm2-runtime reads no such option
+            elif cli_key is not None:
+                data[cli_key] = int(value) if cli_key in _NUMBERS and value.isdigit() else value
+            elif key == "instances":
                 data[key] = int(value) if re.fullmatch(r"-?\d+", value) else value
             elif key is not None:
                 data[key] = value
             continue
-        if option == "--no-autorestart":
+        if option in _CLI_FLAGS:
+            if cli:
+                data[_CLI_FLAGS[option]] = True
+            else:
+                ignored[_CLI_FLAGS[option]] = option
+        elif option == "--max-restarts":
+            # An optional count: `--max-restarts 10`.
+            following = words[index + 1] if index + 1 < len(words) else ""
+            if attached or following.isdigit():
+                count = attached or following
+                index += 0 if attached else 1
+                if cli:
+                    data["max_restarts"] = int(count) if count.isdigit() else count
+                else:
+                    ignored["max_restarts"] = option
+        elif option == "--no-autorestart":
             data["autorestart"] = False
         elif not word.startswith("-") and "script" not in data:
             data["script"] = word
