@@ -1308,6 +1308,18 @@ _SLEEP_ACTION_FIX = (
 )
 
 
+def _named_for(container: Container, service: str, dockerfile: Any, workload: Workload) -> bool:
+    """Whether the container's image is named as the image a Dockerfile builds would be: after the
+    service, the Dockerfile's folder or the workload (a workload's only container may run another
+    image, `redis:7`, which says nothing of what the Dockerfile builds)."""
+    image = container.get("image")
+    if not isinstance(image, str):
+        return False
+    name = image_reference(image)[0].rsplit("/", 1)[-1]
+    folder = posixpath.basename(posixpath.dirname(dockerfile.path))
+    return name in {service, folder, workload.obj.name} - {""}
+
+
 def _shellless_images(ctx: CheckContext) -> dict[int, tuple[str, Location | None]]:
     """The containers (by id) that run an image with no shell nor `sleep`, what it is, and the
     FROM line that says so: one a Dockerfile of the scan builds FROM scratch, distroless or
@@ -1320,8 +1332,9 @@ def _shellless_images(ctx: CheckContext) -> dict[int, tuple[str, Location | None
             if base is None or final is None:
                 continue
             where = dockerfile.spot(final, final.from_instruction).loc()
-            for _, container in running_containers([service], dockerfile) or []:
-                found[id(container)] = (f"{dockerfile.path} builds it FROM {base}", where)
+            for workload, container in running_containers([service], dockerfile) or []:
+                if _named_for(container, service.name, dockerfile, workload):
+                    found[id(container)] = (f"{dockerfile.path} builds it FROM {base}", where)
     for workload in _workloads(ctx, long_running=True):
         for container in workload.containers(include_init=False):
             image = container.get("image")
