@@ -44,16 +44,18 @@ TERMINUS = "@godaddy/terminus"
 # The paths lightship's `createLightship()` serves on a server of its own (src/factories/createLightship.ts).
 LIGHTSHIP_ROUTES = ("/health", "/live", "/ready")
 LIGHTSHIP_DEFAULT_PORT = 9000  # unless LIGHTSHIP_PORT is set
+# Libraries whose call's options say which signals they handle (`signals`), else their defaults.
+_SIGNALS_FROM_OPTIONS = frozenset({TERMINUS, "lightship"})
 # Libraries that register process handlers themselves once called (their import is the evidence):
 # close-with-grace closes on SIGTERM, SIGINT and the crash events (fastify-cli's `start` uses it);
 # @godaddy/terminus on SIGTERM, unless its call's `signal` and `signals` options say which
-# (_Walker._terminus); lightship on SIGTERM, SIGHUP and SIGINT; prexit on the signals and the crash
-# events; exit-hook, async-exit-hook, http-graceful-shutdown and node-graceful-shutdown on SIGTERM
-# and SIGINT.
+# (_Walker._terminus); lightship on SIGTERM, SIGHUP and SIGINT, unless its `signals` option says
+# which; prexit on the signals and the crash events; exit-hook, async-exit-hook,
+# http-graceful-shutdown and node-graceful-shutdown on SIGTERM and SIGINT.
 SIGNAL_LIBRARIES = {
     "close-with-grace": ("SIGTERM", "SIGINT", "uncaughtException", "unhandledRejection"),
     "@godaddy/terminus": ("SIGTERM",),
-    "lightship": ("SIGTERM", "SIGINT"),
+    "lightship": ("SIGTERM", "SIGHUP", "SIGINT"),
     "prexit": ("SIGTERM", "SIGINT", "SIGHUP", "uncaughtException", "unhandledRejection"),
     "exit-hook": ("SIGTERM", "SIGINT"),
     "async-exit-hook": ("SIGTERM", "SIGINT"),
@@ -188,9 +190,9 @@ class _Walker:
         self.local_modules: dict[str, str] = {}
         # The fields of the classes routes were declared in, by the class node's id.
         self.class_fields: dict[int, dict[str, Any]] = {}
-        # @godaddy/terminus's import, and whether a call's options said which signals it handles.
-        self.terminus_import: Any = None
-        self.terminus_read = False
+        # Imports of libraries whose calls' options say which signals they handle, and those read.
+        self.signal_imports: dict[str, Any] = {}
+        self.signals_read: set[str] = set()
         self.file_modules: set[str] = set()  # the modules this file imports or requires
         self.package_names: dict[str, str] = {}  # names bound to a package: `healthcheck` -> 'express-healthcheck'
 
@@ -237,18 +239,28 @@ class _Walker:
     def _module(self, node, name: str, detail: str) -> None:
         self.facts.modules.setdefault(name, []).append(self.evidence(node, detail))
         self.file_modules.add(name)
-        if name == TERMINUS and self.terminus_import is None:
-            self.terminus_import = node  # its signals are its call's options, where they are read
+        if name in _SIGNALS_FROM_OPTIONS:
+            self.signal_imports.setdefault(name, node)  # its signals are its call's options, where read
             return
         for event in SIGNAL_LIBRARIES.get(name, ()):
             self.facts.signals.setdefault(event, []).append(self.evidence(node, f"{name} handles {event}"))
 
     def finish(self) -> None:
-        """What the whole file shows: terminus's default signal where no call's options were read."""
-        if self.terminus_import is not None and not self.terminus_read:
-            for event in SIGNAL_LIBRARIES[TERMINUS]:
-                evidence = self.evidence(self.terminus_import, f"{TERMINUS} handles {event}")
-                self.facts.signals.setdefault(event, []).append(evidence)
+        """What the whole file shows: a library's default signals where no call's options said which."""
+        for name, node in self.signal_imports.items():
+            if name in self.signals_read:
+                continue
+            for event in SIGNAL_LIBRARIES[name]:
+                self.facts.signals.setdefault(event, []).append(self.evidence(node, f"{name} handles {event}"))
+
+    def _option_signals(self, node, library: str, signals: Any, call: str) -> None:
+        """The signals a library's call handles, where its options name them all (a list of strings)."""
+        if not isinstance(signals, list) or not all(isinstance(s, str) for s in signals):
+            return
+        self.signals_read.add(library)
+        for event in dict.fromkeys(signals):
+            if event in PROCESS_EVENTS:
+                self.facts.signals.setdefault(event, []).append(self.evidence(node, f"{call} handles {event}"))
 
     def _lightship(self, node, argument) -> None:
         """`createLightship({port})`: a server of lightship's own answers /health, /live and /ready,
@@ -259,6 +271,8 @@ class _Walker:
         port: Any = 0
         if isinstance(options, dict) and not getattr(options, "open", False):
             port = options.get("port", LIGHTSHIP_DEFAULT_PORT)
+            if "signals" in options:
+                self._option_signals(node, "lightship", options["signals"], "createLightship")
         port = port if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536 else 0
         self.facts.side_ports.append((port, self.evidence(node, f"lightship's server on {port or 'its port'}")))
 
@@ -273,12 +287,8 @@ class _Walker:
             if isinstance(path, str) and path.startswith("/"):
                 self.facts.routes.append(Route("GET", join_route("", path), self.location(node)))
         signal, signals = options.get("signal", "SIGTERM"), options.get("signals", [])
-        if not isinstance(signal, str) or not isinstance(signals, list) or not all(isinstance(s, str) for s in signals):
-            return
-        self.terminus_read = True
-        for event in dict.fromkeys([*signals, signal]):
-            if event in PROCESS_EVENTS:
-                self.facts.signals.setdefault(event, []).append(self.evidence(node, f"createTerminus handles {event}"))
+        if isinstance(signal, str) and isinstance(signals, list):
+            self._option_signals(node, TERMINUS, [*signals, signal], "createTerminus")
 
     # -- calls --------------------------------------------------------------------------------
     def on_call_expression(self, node) -> None:
@@ -380,7 +390,7 @@ class _Walker:
             self._listen_port(node, arguments[0])
         elif method in ("use", "register") and target and "." not in target and len(arguments) >= 2:
             self._mount(method, arguments)
-        elif method == "createTerminus" and self.terminus_import is not None and len(arguments) >= 2:
+        elif method == "createTerminus" and TERMINUS in self.signal_imports and len(arguments) >= 2:
             self._terminus(node, arguments[1])
         elif method == "createLightship" and "lightship" in self.file_modules:
             self._lightship(node, arguments[0] if arguments else None)
