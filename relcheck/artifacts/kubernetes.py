@@ -824,7 +824,7 @@ class KubeIndex:
         by_label = {namespace: _LabelIndex(workloads) for namespace, workloads in by_namespace.items()}
         no_workloads = _LabelIndex([])
         for pdb in index.pdbs:
-            selector = pdb.get("spec", "selector")
+            selector = pdb_selector(pdb)
             match_labels = selector.get("matchLabels") if isinstance(selector, dict) else None
             candidates = by_label.get((pdb.render, pdb.namespace), no_workloads).candidates(match_labels)
             matched = nearest_copies(pdb, [w for w in candidates if selector_matches(selector, w.template_labels)])
@@ -1291,6 +1291,23 @@ def _runs_unmodeled_pods(obj: K8sObject) -> bool:
         return True
     containers = obj.get("spec", "template", "spec", "containers")
     return isinstance(containers, list) and bool(containers) and bool(obj.api_version)
+
+
+def pdb_selector(pdb: K8sObject) -> Any:
+    """The PodDisruptionBudget's selector as the disruption controller applies it: policy/v1 reads an
+    empty selector as every pod of the namespace, policy/v1beta1 as no pod (None here)."""
+    selector = pdb.get("spec", "selector")
+    if empty_beta_selector(pdb):
+        return None
+    return selector
+
+
+def empty_beta_selector(pdb: K8sObject) -> bool:
+    """Whether a policy/v1beta1 PodDisruptionBudget's selector is empty, and so selects no pod."""
+    selector = pdb.get("spec", "selector")
+    return pdb.api_version.endswith("/v1beta1") and (
+        not isinstance(selector, dict) or not (selector.get("matchLabels") or selector.get("matchExpressions"))
+    )
 
 
 def applied_together(first: K8sObject, other: K8sObject) -> bool:

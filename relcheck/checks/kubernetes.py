@@ -19,6 +19,7 @@ from relcheck.artifacts.kubernetes import (
     applied_together,
     control_plane_component,
     dig,
+    empty_beta_selector,
     int_or_percent,
     is_keda_scaler,
     one_pod_per_node,
@@ -1787,10 +1788,16 @@ def pdb_selector_matches(ctx: CheckContext) -> Iterator[Finding]:
     for pdb in ctx.project.kube.pdbs:
         if not ctx.project.kube.pdb_targets.get(id(pdb)) and id(pdb) not in ctx.project.kube.targets_elsewhere:
             withheld = ctx.project.kube.targets_withheld.get(id(pdb))
+            beta = (
+                ": policy/v1beta1 reads an empty selector as selecting no pod (policy/v1 as every pod of the "
+                "namespace)"
+                if empty_beta_selector(pdb)
+                else ""
+            )
             yield ctx.report(
                 pdb,
                 f"{pdb.display} selects no workload's pods in namespace '{pdb.namespace}' in this scan"
-                + _withheld_note(withheld),
+                + (beta or _withheld_note(withheld)),
                 what="selector",
                 at=pdb.key_loc("spec", "selector"),
                 severity=Severity.INFO if withheld else None,
