@@ -1662,6 +1662,15 @@ def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tupl
             "",
         )
         return
+    if raw_min is not None and raw_max is not None:
+        # ValidatePodDisruptionBudgetSpec: "minAvailable and maxUnavailable cannot be both set".
+        yield (
+            "maxUnavailable",
+            "sets both minAvailable and maxUnavailable: the API server refuses the object, so the "
+            "workload has no budget at all; keep one",
+            raw_max,
+        )
+        return
     if raw_min is not None:
         minimum = int_or_percent(raw_min)
         if minimum is None:
