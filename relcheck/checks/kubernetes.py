@@ -1201,7 +1201,14 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 f"{obj.display} rolls out with maxSurge {surge}: no pod is added before an old one goes (when "
                 "maxUnavailable also rounds to 0, the controller takes 1 pod down anyway); set maxSurge to 1"
             )
-            if alone:
+            # ValidateRollingUpdateDeployment: maxUnavailable "may not be 0 when `maxSurge` is 0".
+            refused = unavailable is not None and unavailable.number == 0
+            if refused:
+                message = (
+                    f"{obj.display} sets maxSurge {surge} and maxUnavailable {unavailable}: the API server refuses "
+                    "a Deployment that may neither add nor take down a pod; set maxSurge to 1"
+                )
+            elif alone:
                 # As Recreate: the old pod stops before the new one starts, so two never run at once.
                 message = (
                     f"{obj.display} rolls out with maxSurge {surge}: the old pod stops before its replacement "
@@ -1213,7 +1220,7 @@ def zero_unavailable_rollout(ctx: CheckContext) -> Iterator[Finding]:
                 what="maxSurge",
                 at=obj.key_loc("spec", "strategy", "rollingUpdate", "maxSurge"),
                 value=str(surge),
-                severity=Severity.INFO if alone else None,
+                severity=Severity.INFO if alone and not refused else None,
             )
 
 
