@@ -553,6 +553,18 @@ def probe_timing(ctx: CheckContext) -> Iterator[Finding]:
                     f"{name}/timeout",
                     f"{timeout}/{period}",
                 )
+            successes = probe.get("successThreshold")
+            if name != "readinessProbe" and _int(successes) and successes > 1:
+                # ValidateProbe: a liveness or startup probe's successThreshold "must be 1".
+                yield _container_finding(
+                    ctx,
+                    container,
+                    container.key_loc(name, "successThreshold"),
+                    f"{name} successThreshold {successes}: the API server refuses it (only a readinessProbe "
+                    "may ask for more than one success), so the workload is not created; remove it",
+                    f"{name}/successThreshold",
+                    str(successes),
+                )
             if name != "livenessProbe":
                 continue
             threshold = _setting(probe, "failureThreshold")
