@@ -706,7 +706,8 @@ def limit_request_ratio(ctx: CheckContext) -> Iterator[Finding]:
                     ctx,
                     container,
                     where,
-                    f"{name} limit {limit_raw} is below its request {request_raw}",
+                    f"{name} limit {limit_raw} is below its request {request_raw}: the API server refuses the "
+                    "container (a request may not exceed its limit)",
                     f"ratio/{name}",
                     f"{limit_raw}<{request_raw}",
                 )
@@ -1996,7 +1997,13 @@ def probe_port_declared(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             declared = container.declarations(port)
             named = isinstance(port, str) and not (port.isascii() and port.isdigit())
-            if named and not declared:
+            if isinstance(port, str) and handler[0] == "grpc":
+                # GRPCAction.port is an int32: the API server refuses a name (or a quoted number).
+                message = (
+                    f"{name} gives its grpc check port {port!r}: a grpc probe takes a port number only, so the "
+                    "API server refuses the workload"
+                )
+            elif named and not declared:
                 message = f"{name} checks named port {port!r}, which the container does not declare: the probe fails"
             elif declared and all(str(p.get("protocol", "TCP")).upper() == "UDP" for p in declared):
                 message = (
