@@ -1564,9 +1564,14 @@ def hpa_bounds(ctx: CheckContext) -> Iterator[Finding]:
             )
         if _int(maximum) and (maximum < max_floor or (_int(minimum) and maximum <= minimum)):
             why = f"not above minReplicas {minimum}" if _int(minimum) and maximum <= minimum else f"under {max_floor}"
+            outcome = "too little room for a peak"
+            if _int(minimum) and maximum < minimum:
+                # ValidateHorizontalPodAutoscalerSpec: maxReplicas "must be greater than or equal to `minReplicas`".
+                why = f"below minReplicas {minimum}"
+                outcome = "which the API server refuses: the workload is not scaled"
             yield ctx.report(
                 hpa,
-                f"{hpa.display} has maxReplicas {maximum} ({why}), too little room for a peak",
+                f"{hpa.display} has maxReplicas {maximum} ({why}), {outcome}",
                 what="maxReplicas",
                 at=hpa.key_loc("spec", "maxReplicas"),
                 value=str(maximum),
