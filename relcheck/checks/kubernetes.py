@@ -1696,6 +1696,15 @@ def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tupl
             raw_max,
         )
         return
+    for key, raw in (("minAvailable", raw_min), ("maxUnavailable", raw_max)):
+        if raw is not None and int_or_percent(raw) is None and _refused_int_or_string(raw):
+            yield (
+                key,
+                f"sets {key} {raw!r}, neither a count (0 or more) nor a percentage: the API server refuses it, so "
+                "the pods have no budget; write 2 or '50%'",
+                raw,
+            )
+            return
     if raw_min is not None:
         minimum = int_or_percent(raw_min)
         if minimum is None:
@@ -1761,6 +1770,28 @@ def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tupl
             )
 
 
+def _refused_budget(pdb: K8sObject) -> bool:
+    """Whether the API server refuses the PodDisruptionBudget's values: both set, or one that is
+    neither a whole number nor a percentage."""
+    raw_min, raw_max = _pdb_counts(pdb)
+    if raw_min is not None and raw_max is not None:
+        return True
+    return any(
+        raw is not None and int_or_percent(raw) is None and _refused_int_or_string(raw) for raw in (raw_min, raw_max)
+    )
+
+
+def _refused_int_or_string(raw: Any) -> bool:
+    """Whether the API server refuses this as an IntOrString of a budget: a string that is no
+    percentage (`"50"`, `"half"`), a negative or fractional number. A template's placeholder is
+    not judged."""
+    if isinstance(raw, bool):
+        return True
+    if isinstance(raw, (int, float)):
+        return True  # int_or_percent took the whole numbers it accepts
+    return isinstance(raw, str) and not _placeholder(raw)
+
+
 @check("K024")
 def pdb_min_available(ctx: CheckContext) -> Iterator[Finding]:
     """A PDB that blocks every drain, or protects too little. The disruption controller rounds
@@ -1806,7 +1837,9 @@ def _overlapping_budgets(workloads: list[Workload]) -> Iterator[tuple[K8sObject,
     apply replaces the earlier."""
     seen: set[tuple[int, int]] = set()
     for workload in workloads:
-        budgets = sorted(workload.pdbs, key=lambda pdb: (pdb.path, pdb.key_loc("spec").line))
+        # A budget the API server refuses never exists, and doubles none (K024 reports it on its own).
+        admitted = [pdb for pdb in workload.pdbs if not _refused_budget(pdb)]
+        budgets = sorted(admitted, key=lambda pdb: (pdb.path, pdb.key_loc("spec").line))
         for index, pdb in enumerate(budgets):
             for first in budgets[:index]:
                 pair = (id(first), id(pdb))
