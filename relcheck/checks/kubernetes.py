@@ -1697,7 +1697,12 @@ def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tupl
         )
         return
     for key, raw in (("minAvailable", raw_min), ("maxUnavailable", raw_max)):
-        if raw is not None and int_or_percent(raw) is None and _refused_int_or_string(raw):
+        parsed = int_or_percent(raw) if raw is not None else None
+        if parsed is not None and parsed.percent and parsed.number > 100:
+            # ValidatePodDisruptionBudgetSpec: a percentage "must not be greater than 100%".
+            yield (key, f"sets {key} {raw!r}, over 100%: the API server refuses it, so the pods have no budget", raw)
+            return
+        if raw is not None and parsed is None and _refused_int_or_string(raw):
             yield (
                 key,
                 f"sets {key} {raw!r}, neither a count (0 or more) nor a percentage: the API server refuses it, so "
@@ -1776,9 +1781,13 @@ def _refused_budget(pdb: K8sObject) -> bool:
     raw_min, raw_max = _pdb_counts(pdb)
     if raw_min is not None and raw_max is not None:
         return True
-    return any(
-        raw is not None and int_or_percent(raw) is None and _refused_int_or_string(raw) for raw in (raw_min, raw_max)
-    )
+    for raw in (raw_min, raw_max):
+        parsed = int_or_percent(raw) if raw is not None else None
+        if (parsed is not None and parsed.percent and parsed.number > 100) or (
+            raw is not None and parsed is None and _refused_int_or_string(raw)
+        ):
+            return True
+    return False
 
 
 def _refused_int_or_string(raw: Any) -> bool:
