@@ -682,8 +682,20 @@ def _init_process(ctx: CheckContext) -> Iterator[Finding]:
                 value="no command",
             )
             continue
-        if not starter.json_form and shellless_base(dockerfile) is not None:
+        shellless = shellless_base(dockerfile)
+        if shellless is not None and (not starter.json_form or _shell_script(starter) is not None):
             continue  # no shell to be PID 1: the container does not start at all (D003 says so)
+        if shellless is not None and starter.json_form and starter.args:
+            init = _program(starter.args[0])
+            if init in INIT_PROGRAMS and shellless_base(dockerfile, ("/sh", "busybox", init)) is not None:
+                yield ctx.report(
+                    dockerfile.spot(final, starter),
+                    f"{starter.keyword} starts through '{init}', which the final image ({shellless}) does not "
+                    "have: the container fails to start; COPY a static build of it into the image",
+                    what="init",
+                    value=init,
+                )
+                continue
         first, _ = _pid1(dockerfile, final, starter)
         script, handed = first, None
         if is_script(first):
@@ -991,6 +1003,23 @@ def _exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
                     value=instruction.text,
                 )
                 continue
+            shellless = shellless_base(dockerfile)
+            if shellless is not None:
+                # Docker runs `/bin/sh -c "..."` (or the exec form names a shell), and there is no
+                # shell: the container never starts, whatever the script would hand over to.
+                runs = (
+                    f"runs '{instruction.args[0]}'"
+                    if instruction.json_form
+                    else "uses the shell form, which Docker runs with /bin/sh -c,"
+                )
+                yield ctx.report(
+                    dockerfile.spot(final, instruction),
+                    f"{instruction.keyword} {runs} and the final image ({shellless}) has no shell: the container "
+                    "fails to start unless a command replaces it",
+                    what=instruction.keyword,
+                    value=instruction.text,
+                )
+                continue
             # A broken JSON array runs as a shell line whatever the shell does with it: always reported.
             broken_json = not instruction.json_form and instruction.text.lstrip().startswith("[")
             if not broken_json and _handoff(script, _script_shell(dockerfile, final, instruction)) is not None:
@@ -1004,12 +1033,6 @@ def _exec_form_command(ctx: CheckContext) -> Iterator[Finding]:
                     "to the service; use the exec form, or "
                     f"{'`tini -g`' if init.startswith('tini') else 'dumb-init without --single-child'}, which "
                     "signals the whole process group"
-                )
-            elif not instruction.json_form and (shellless := shellless_base(dockerfile)) is not None:
-                # Docker runs `/bin/sh -c "..."`, and there is no /bin/sh: the container never starts.
-                message = (
-                    f"{instruction.keyword} uses the shell form, which Docker runs with /bin/sh -c, and the final "
-                    f"image ({shellless}) has no shell: the container fails to start unless a command replaces it"
                 )
             elif not instruction.json_form:
                 hint = (
