@@ -278,6 +278,14 @@ SHELLLESS_IMAGE = re.compile(
 )
 
 
+SHELL_PROGRAMS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+# Programs that probes, preStop hooks and HEALTHCHECKs commonly run and that an image with no shell
+# lacks too: a distroless image holds the app and its runtime only.
+SHELLLESS_LACKS = SHELL_PROGRAMS | frozenset(
+    {"sleep", "curl", "wget", "cat", "test", "ls", "grep", "nc", "pgrep", "pidof", "ps", "stat"}
+)
+
+
 def shellless_base(dockerfile: Dockerfile, added: tuple[str, ...] = ("/sh", "busybox")) -> str | None:
     """The final image's base when it has no shell (nor `sleep`, nor any other program), and
     nothing in the Dockerfile sets one (`SHELL`) or copies in one whose path holds a word of

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from relcheck.artifacts.dockerfile import (
     INIT_PROGRAMS,
     PM2_RUNTIMES,
+    SHELL_PROGRAMS,
+    SHELLLESS_LACKS,
     TEST_FOLDERS,
     Dockerfile,
     Instruction,
@@ -58,7 +60,6 @@ if TYPE_CHECKING:
     from relcheck.scan.project import Project
     from relcheck.scan.services import Service
 
-SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 SMALL_BASE_MARKERS = ("alpine", "slim", "distroless", "minimal", "micro", "chiseled", "busybox")
 NODE_PROGRAMS = frozenset({"node", "nodejs", "npm", "yarn", "pnpm", "pm2", "pm2-runtime", "npx"})
 PRODUCTION_FLAGS = frozenset(
@@ -365,7 +366,7 @@ def _starts_with_init(command: list[str]) -> bool:
 
 
 def _starts_without_shell(command: list[str]) -> bool:
-    return posixpath.basename(command[0]) not in SHELLS
+    return posixpath.basename(command[0]) not in SHELL_PROGRAMS
 
 
 def _starts_without_package_manager(command: list[str]) -> bool:
@@ -551,7 +552,7 @@ def _shell_script(instruction: Instruction) -> str | None:
     if not instruction.json_form:
         return instruction.text
     argv = instruction.args
-    if len(argv) >= 3 and _program(argv[0]) in SHELLS and argv[1].startswith("-") and "c" in argv[1]:
+    if len(argv) >= 3 and _program(argv[0]) in SHELL_PROGRAMS and argv[1].startswith("-") and "c" in argv[1]:
         return argv[2]
     return None
 
@@ -1185,10 +1186,6 @@ def healthcheck(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-# Programs a HEALTHCHECK commonly runs that an image with no shell lacks.
-_SYSTEM_PROGRAMS = frozenset({"sh", "bash", "curl", "wget", "nc", "cat", "test", "pgrep"})
-
-
 def _healthcheck_program_missing(dockerfile: Dockerfile, instruction: Instruction) -> tuple[str, str] | None:
     """(program, base) where the HEALTHCHECK's command needs a program the shell-less image lacks:
     a shell for the shell form (`CMD curl -f ...` runs `/bin/sh -c`), else its own first word."""
@@ -1196,7 +1193,7 @@ def _healthcheck_program_missing(dockerfile: Dockerfile, instruction: Instructio
     if not words:
         return None
     program = _program(words[0]) if instruction.json_form else "sh"
-    if program not in _SYSTEM_PROGRAMS:
+    if program not in SHELLLESS_LACKS:
         return None
     base = shellless_base(dockerfile, ("/sh", "busybox", f"/{program}"))
     return (program, base) if base is not None else None

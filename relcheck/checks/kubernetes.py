@@ -9,7 +9,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from relcheck.artifacts.dockerfile import SHELLLESS_IMAGE, shellless_base
+from relcheck.artifacts.dockerfile import SHELL_PROGRAMS, SHELLLESS_IMAGE, SHELLLESS_LACKS, shellless_base
 from relcheck.artifacts.kubernetes import (
     PROBES,
     Container,
@@ -136,13 +136,6 @@ def readiness_probe(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-# Programs an exec probe commonly runs that an image with no shell lacks (a distroless image holds
-# the app and its runtime only).
-_SYSTEM_PROGRAMS = frozenset(
-    {"sh", "bash", "ash", "dash", "curl", "wget", "cat", "test", "ls", "grep", "nc", "pgrep", "pidof", "ps", "stat"}
-)
-
-
 def _probe_without_program(
     ctx: CheckContext, container: Container, name: str, shellless: dict[int, tuple[str, Location | None]], outcome: str
 ) -> Iterator[Finding]:
@@ -151,7 +144,7 @@ def _probe_without_program(
     first = command[0] if isinstance(command, list) and command else None
     program = posixpath.basename(first) if isinstance(first, str) else None
     image, built_at = shellless.get(id(container), (None, None))
-    if program not in _SYSTEM_PROGRAMS or image is None:
+    if program not in SHELLLESS_LACKS or image is None:
         return
     yield _container_finding(
         ctx,
@@ -1322,7 +1315,7 @@ def prestop_hook(ctx: CheckContext) -> Iterator[Finding]:
 
 
 # What a preStop hook runs to wait (`sleep 5`, `sh -c "sleep 5"`): programs a shell-less image lacks.
-_PRESTOP_PROGRAMS = frozenset({"sleep", "sh", "bash", "ash", "dash"})
+_PRESTOP_PROGRAMS = SHELL_PROGRAMS | {"sleep"}
 _SLEEP_ACTION_FIX = (
     "Use the kubelet's own sleep, which needs no program in the image: `lifecycle.preStop.sleep.seconds: 5` "
     "(Kubernetes 1.30 and later)."
@@ -1697,18 +1690,11 @@ def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tupl
         )
         return
     for key, raw in (("minAvailable", raw_min), ("maxUnavailable", raw_max)):
-        parsed = int_or_percent(raw) if raw is not None else None
-        if parsed is not None and parsed.percent and parsed.number > 100:
-            # ValidatePodDisruptionBudgetSpec: a percentage "must not be greater than 100%".
-            yield (key, f"sets {key} {raw!r}, over 100%: the API server refuses it, so the pods have no budget", raw)
-            return
-        if raw is not None and parsed is None and _refused_int_or_string(raw):
-            yield (
-                key,
-                f"sets {key} {raw!r}, neither a count (0 or more) nor a percentage: the API server refuses it, so "
-                "the pods have no budget; write 2 or '50%'",
-                raw,
-            )
+        refused = _refused_value(raw)
+        if refused is not None:
+            why, advice = refused
+            message = f"sets {key} {raw!r}, {why}: the API server refuses it, so the pods have no budget{advice}"
+            yield (key, message, raw)
             return
     if raw_min is not None:
         minimum = int_or_percent(raw_min)
@@ -1776,29 +1762,27 @@ def _pdb_problems(pdb: K8sObject, pods: int | None, floor: int) -> Iterator[tupl
 
 
 def _refused_budget(pdb: K8sObject) -> bool:
-    """Whether the API server refuses the PodDisruptionBudget's values: both set, or one that is
-    neither a whole number nor a percentage."""
+    """Whether the API server refuses the PodDisruptionBudget's values: both set, or one of them
+    refused (_refused_value)."""
     raw_min, raw_max = _pdb_counts(pdb)
     if raw_min is not None and raw_max is not None:
         return True
-    for raw in (raw_min, raw_max):
-        parsed = int_or_percent(raw) if raw is not None else None
-        if (parsed is not None and parsed.percent and parsed.number > 100) or (
-            raw is not None and parsed is None and _refused_int_or_string(raw)
-        ):
-            return True
-    return False
+    return any(_refused_value(raw) is not None for raw in (raw_min, raw_max))
 
 
-def _refused_int_or_string(raw: Any) -> bool:
-    """Whether the API server refuses this as an IntOrString of a budget: a string that is no
-    percentage (`"50"`, `"half"`), a negative or fractional number. A template's placeholder is
-    not judged."""
-    if isinstance(raw, bool):
-        return True
-    if isinstance(raw, (int, float)):
-        return True  # int_or_percent took the whole numbers it accepts
-    return isinstance(raw, str) and not _placeholder(raw)
+def _refused_value(raw: Any) -> tuple[str, str] | None:
+    """Why the API server refuses a budget's minAvailable or maxUnavailable, and the advice, else None
+    (ValidatePodDisruptionBudgetSpec): a percentage over 100, or what is neither a count nor a
+    percentage (a string without `%`, a negative or fractional number). A placeholder a pipeline
+    fills in (`${MAX_UNAVAILABLE}`) is not judged."""
+    if raw is None:
+        return None
+    parsed = int_or_percent(raw)
+    if parsed is not None:
+        return ("over 100%", "") if parsed.percent and parsed.number > 100 else None
+    if isinstance(raw, str) and _placeholder(raw):
+        return None
+    return "neither a count (0 or more) nor a percentage", "; write 2 or '50%'"
 
 
 @check("K024")
